@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` and `make test`. Both set everything up first
+# (Debian packages the tests need, then a virtual environment in .venv with the project installed).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup system-deps demo test test-core lint bench clean
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[napari,dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/lesion-tool demo --out demo-output
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+test-core: $(STAMP)
+	$(PY) -m pytest tests/core
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache build *.egg-info

@@ -1,0 +1,58 @@
+"""The ``lesion-tool`` command line.
+
+Each subcommand lives in its own module under :mod:`lesion_tool.commands` and exposes
+``register(subparsers)``, which adds its parser and sets ``func(args) -> int`` as the default.
+``main`` discovers them, so adding a command never touches this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from lesion_tool import commands
+from lesion_tool.errors import LesionToolError
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand of :mod:`lesion_tool.commands`."""
+    parser = argparse.ArgumentParser(
+        prog="lesion-tool",
+        description="Measure HCC on CT/MR and score tumour response by mRECIST and RECIST 1.1.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 a file or check failed, 2 usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="lesion-tool: %(levelname)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args))
+    except LesionToolError as err:
+        print(f"lesion-tool: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

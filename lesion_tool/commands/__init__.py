@@ -1,0 +1,1 @@
+"""Subcommands of the ``lesion-tool`` CLI: one module each, with ``register(subparsers)``."""

@@ -1,0 +1,1 @@
+"""DICOM input: series discovery, contrast-phase detection and geometry-exact volumes."""

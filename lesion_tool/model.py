@@ -1,0 +1,184 @@
+"""The typed model of a stored assessment (format v1, ``shared/spec/assessment-format.md``).
+
+One :class:`Assessment` is one reader's reading of one patient over all timepoints. The objects
+are frozen: edits make new objects (``dataclasses.replace``), so a response computed from an
+assessment can never be invalidated behind its back. Validation of untrusted input (JSON) lives
+in :mod:`lesion_tool.storage`; the constructors here only check invariants of the types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import Literal
+
+FORMAT_NAME = "lesion-tool.assessment"
+FORMAT_VERSION = 1
+
+
+class Category(enum.StrEnum):
+    """Lesion category: targets and non-targets are fixed at baseline; new lesions come later."""
+
+    TARGET = "target"
+    NON_TARGET = "non_target"
+    NEW = "new"
+
+
+class Kind(enum.StrEnum):
+    """How a target lesion is measured (spec section 1)."""
+
+    VIABLE = "viable"
+    """Typical HCC: longest diameter of the arterially enhancing (viable) part."""
+    LONGEST = "longest"
+    """Conventional longest diameter (atypical HCC, extrahepatic lesions)."""
+    SHORT_AXIS = "short_axis"
+    """Lymph nodes: short axis."""
+
+
+class LesionState(enum.StrEnum):
+    """A lesion's state at one timepoint; which states are allowed depends on the category."""
+
+    # targets
+    MEASURED = "measured"
+    TOO_SMALL = "too_small"
+    # targets and non-targets
+    ABSENT = "absent"
+    NOT_EVALUATED = "not_evaluated"
+    # non-targets
+    PRESENT = "present"
+    UNEQUIVOCAL_PROGRESSION = "unequivocal_progression"
+    # new lesions
+    EQUIVOCAL = "equivocal"
+    UNEQUIVOCAL = "unequivocal"
+
+
+STATES_BY_CATEGORY: dict[Category, frozenset[LesionState]] = {
+    Category.TARGET: frozenset(
+        {LesionState.MEASURED, LesionState.ABSENT, LesionState.TOO_SMALL, LesionState.NOT_EVALUATED}
+    ),
+    Category.NON_TARGET: frozenset(
+        {
+            LesionState.PRESENT,
+            LesionState.ABSENT,
+            LesionState.UNEQUIVOCAL_PROGRESSION,
+            LesionState.NOT_EVALUATED,
+        }
+    ),
+    Category.NEW: frozenset({LesionState.EQUIVOCAL, LesionState.UNEQUIVOCAL}),
+}
+
+LIVER = "liver"
+"""The organ name that mRECIST's liver-specific rules (new-lesion HCC criteria) look for."""
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """Where a diameter was measured: two end points.
+
+    ``space == "voxel"``: fractional voxel indices ``(z, y, x)`` of the timepoint's series.
+    ``space == "patient"``: LPS millimetres ``(L, P, S)``.
+    """
+
+    start: tuple[float, float, float]
+    end: tuple[float, float, float]
+    space: Literal["voxel", "patient"] = "voxel"
+
+    def __post_init__(self) -> None:
+        if self.space not in ("voxel", "patient"):
+            raise ValueError(f'Argument "space" must be "voxel" or "patient", got {self.space!r}.')
+        object.__setattr__(self, "start", tuple(float(v) for v in self.start))
+        object.__setattr__(self, "end", tuple(float(v) for v in self.end))
+
+
+@dataclass(frozen=True, slots=True)
+class Lesion:
+    """One lesion at one timepoint.
+
+    Diameters are millimetres (>= 0). For a ``viable`` target, ``viable_diameter_mm`` is summed
+    by the mRECIST presets and ``longest_diameter_mm`` (whole lesion) by RECIST 1.1; ``longest``
+    targets use ``longest_diameter_mm``; ``short_axis`` targets ``short_axis_mm``.
+    """
+
+    id: str
+    category: Category
+    state: LesionState
+    organ: str = LIVER
+    location: str | None = None
+    """Free text, e.g. a Couinaud segment ``"S8"``."""
+    kind: Kind | None = None
+    """Targets only."""
+    type: str | None = None
+    """E.g. ``portal_vein_thrombosis``, ``ascites``, ``pleural_effusion``, ``lymph_node``."""
+    viable_diameter_mm: float | None = None
+    longest_diameter_mm: float | None = None
+    short_axis_mm: float | None = None
+    typical_hcc_pattern: bool | None = None
+    """New lesions: arterial hyper-enhancement with washout."""
+    porta_hepatis: bool = False
+    """Lymph nodes at the porta hepatis (malignant only from 20 mm short axis)."""
+    cytology_confirmed: bool = False
+    """Ascites / effusion: malignancy confirmed by cytology."""
+    line: Line | None = None
+    """Where the lesion's primary diameter (the one its kind sums) was measured."""
+    longest_line: Line | None = None
+    """Optional: where the whole-lesion longest diameter of a ``viable`` target was measured."""
+    seed: tuple[float, float, float] | None = None
+    """Optional: the voxel ``(z, y, x)`` clicked for a semi-automatic measurement."""
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "category", Category(self.category))
+        object.__setattr__(self, "state", LesionState(self.state))
+        if self.kind is not None:
+            object.__setattr__(self, "kind", Kind(self.kind))
+        if self.seed is not None:
+            object.__setattr__(self, "seed", tuple(float(v) for v in self.seed))
+
+    @property
+    def is_nodal(self) -> bool:
+        """A lymph node (measured by its short axis)."""
+        return self.kind is Kind.SHORT_AXIS or self.type == "lymph_node"
+
+
+@dataclass(frozen=True, slots=True)
+class Timepoint:
+    """One imaging timepoint (baseline first) and the lesions read on it."""
+
+    label: str
+    date: dt.date
+    lesions: tuple[Lesion, ...] = ()
+    study_instance_uid: str | None = None
+    series_instance_uid: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lesions", tuple(self.lesions))
+
+    def lesion(self, lesion_id: str) -> Lesion | None:
+        """The lesion with this id at this timepoint, or None."""
+        for lesion in self.lesions:
+            if lesion.id == lesion_id:
+                return lesion
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """One reader's assessment of one patient; ``timepoints[0]`` is the baseline."""
+
+    patient_id: str
+    treatment_start: dt.date
+    timepoints: tuple[Timepoint, ...] = ()
+    reader: str = ""
+    death_date: dt.date | None = None
+    last_known_alive: dt.date | None = None
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
+    """Optional top-level fields the format allows and lesion-tool keeps but does not interpret."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "timepoints", tuple(self.timepoints))
+
+    @property
+    def baseline(self) -> Timepoint | None:
+        """The first timepoint, or None for an empty assessment."""
+        return self.timepoints[0] if self.timepoints else None

@@ -1,0 +1,27 @@
+"""Shared fixtures: paths to the project's synthetic data and to the real data in ../shared/data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_IMAGES = ROOT / "test_images"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+TEST_OUTPUT = ROOT / "test-output"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real public DICOM of ../shared/data; skips (with the reason) only where it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is absent (it is present in CI)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def test_output() -> Path:
+    """A folder kept after the run for artefacts a person should look at (screenshots, plots)."""
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    return TEST_OUTPUT
