@@ -1,0 +1,440 @@
+"""Fast, lenient reading of the DICOM header fields lesion-tool needs (never pixel data).
+
+One function, :func:`read_header`, turns a file into a :class:`FileHeader` (or raises
+:class:`NotDicomError` with the reason), so folder discovery (:mod:`lesion_tool.io.scan`) and
+volume loading (:mod:`lesion_tool.io.series`) read headers the same way. Only the listed tags are
+parsed (``specific_tags``) and reading stops before the pixel data, which is what makes a folder
+scan fast.
+
+Multi-frame (Enhanced CT) objects are expanded into one :class:`FrameGeometry` per frame from their
+per-frame and shared functional groups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.tag import Tag
+
+__all__ = [
+    "DICOMDIR_SOP_CLASS",
+    "FileHeader",
+    "FrameGeometry",
+    "NotDicomError",
+    "parse_dicom_time",
+    "read_header",
+]
+
+log = logging.getLogger(__name__)
+
+DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+
+_KEYWORDS = (
+    "SOPClassUID",
+    "SOPInstanceUID",
+    "Modality",
+    "PatientID",
+    "PatientName",
+    "StudyInstanceUID",
+    "StudyDate",
+    "StudyTime",
+    "StudyDescription",
+    "SeriesInstanceUID",
+    "SeriesNumber",
+    "SeriesDescription",
+    "SeriesDate",
+    "SeriesTime",
+    "AcquisitionDate",
+    "AcquisitionTime",
+    "AcquisitionDateTime",
+    "ContentTime",
+    "ImageType",
+    "FrameOfReferenceUID",
+    "ImagePositionPatient",
+    "ImageOrientationPatient",
+    "PixelSpacing",
+    "SliceThickness",
+    "SpacingBetweenSlices",
+    "Rows",
+    "Columns",
+    "NumberOfFrames",
+    "RescaleSlope",
+    "RescaleIntercept",
+    "InstanceNumber",
+    "AcquisitionNumber",
+    "ContrastBolusAgent",
+    "ContrastBolusStartTime",
+    "ContrastBolusRoute",
+    "ContrastBolusVolume",
+    "GantryDetectorTilt",
+    "BitsAllocated",
+    "BitsStored",
+    "PixelRepresentation",
+    "SamplesPerPixel",
+    "PhotometricInterpretation",
+    "ProtocolName",
+    "BodyPartExamined",
+    "SharedFunctionalGroupsSequence",
+    "PerFrameFunctionalGroupsSequence",
+)
+SPECIFIC_TAGS = [Tag(k) for k in _KEYWORDS]
+
+
+class NotDicomError(Exception):
+    """A file is not a readable DICOM object; ``str(err)`` is the reason (no path)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameGeometry:
+    """Geometry and rescale of one frame (one slice) of an image object.
+
+    ``position_mm`` is ImagePositionPatient (LPS mm of the centre of the first voxel),
+    ``orientation`` is ImageOrientationPatient (row cosine then column cosine),
+    ``pixel_spacing_mm`` is ``(row spacing, column spacing)`` = ``(y, x)`` in mm.
+    """
+
+    position_mm: tuple[float, float, float] | None
+    orientation: tuple[float, float, float, float, float, float] | None
+    pixel_spacing_mm: tuple[float, float] | None
+    slice_thickness_mm: float | None
+    rescale_slope: float
+    rescale_intercept: float
+    frame_type: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileHeader:
+    """The header fields of one DICOM file that discovery and loading use."""
+
+    path: Path
+    sop_class_uid: str
+    sop_instance_uid: str
+    modality: str
+    patient_id: str
+    patient_name: str
+    study_instance_uid: str
+    study_date: dt.date | None
+    study_time: str
+    study_description: str
+    series_instance_uid: str
+    series_number: int | None
+    series_description: str
+    series_time: str
+    acquisition_time: str
+    content_time: str
+    image_type: tuple[str, ...]
+    frame_of_reference_uid: str
+    rows: int | None
+    columns: int | None
+    number_of_frames: int
+    instance_number: int | None
+    acquisition_number: int | None
+    contrast_agent: str
+    contrast_start_time: str
+    contrast_route: str
+    contrast_volume_ml: float | None
+    contrast_administered: bool | None
+    """From the Enhanced CT Contrast/Bolus Usage sequence (``YES`` / ``NO``), else None."""
+    gantry_tilt_deg: float | None
+    spacing_between_slices_mm: float | None
+    bits_stored: int | None
+    pixel_representation: int | None
+    samples_per_pixel: int | None
+    transfer_syntax_uid: str
+    protocol_name: str
+    body_part: str
+    frames: tuple[FrameGeometry, ...]
+    """One entry per frame (a single entry for a single-frame image; empty for non-images)."""
+    enhanced: bool
+    """True when geometry came from functional groups (Enhanced / multi-frame objects)."""
+
+    @property
+    def is_image(self) -> bool:
+        """True for objects with pixel rows and columns and at least one frame."""
+        return bool(self.rows and self.columns and self.frames)
+
+
+def _str(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword)
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def _int(ds: Dataset, keyword: str) -> int | None:
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(ds: Dataset | None, keyword: str) -> float | None:
+    if ds is None:
+        return None
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _floats(ds: Dataset | None, keyword: str, n: int) -> tuple[float, ...] | None:
+    if ds is None:
+        return None
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return None
+    try:
+        values = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return values if len(values) == n else None
+
+
+def _multi(ds: Dataset | None, keyword: str) -> tuple[str, ...]:
+    if ds is None:
+        return ()
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value.strip().upper(),)
+    return tuple(str(v).strip().upper() for v in value)
+
+
+def _date(value: str) -> dt.date | None:
+    value = value.strip()
+    if len(value) >= 8 and value[:8].isdigit():
+        try:
+            return dt.date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+        except ValueError:
+            return None
+    return None
+
+
+def parse_dicom_time(value: str) -> float | None:
+    """Seconds since midnight of a DICOM TM value (``HHMMSS.frac``, ``HH:MM:SS``), or None."""
+    text = value.strip().replace(":", "")
+    if not text:
+        return None
+    main, _, frac = text.partition(".")
+    if not main.isdigit() or len(main) < 2:
+        return None
+    hours = int(main[0:2])
+    minutes = int(main[2:4]) if len(main) >= 4 else 0
+    seconds = int(main[4:6]) if len(main) >= 6 else 0
+    fraction = float("0." + frac) if frac.isdigit() else 0.0
+    if hours > 23 or minutes > 59 or seconds > 60:
+        return None
+    return hours * 3600.0 + minutes * 60.0 + seconds + fraction
+
+
+def _item(ds: Dataset | None, keyword: str) -> Dataset | None:
+    if ds is None:
+        return None
+    seq = ds.get(keyword)
+    if not seq:
+        return None
+    try:
+        return seq[0]
+    except (IndexError, TypeError):
+        return None
+
+
+def _frame_geometry(ds: Dataset) -> tuple[tuple[FrameGeometry, ...], bool, bool | None]:
+    """Per-frame geometry; (frames, enhanced, contrast_administered)."""
+    n_frames = _int(ds, "NumberOfFrames") or 1
+    shared = _item(ds, "SharedFunctionalGroupsSequence")
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    if shared is None and not per_frame:
+        frame = FrameGeometry(
+            position_mm=_floats(ds, "ImagePositionPatient", 3),  # type: ignore[arg-type]
+            orientation=_floats(ds, "ImageOrientationPatient", 6),  # type: ignore[arg-type]
+            pixel_spacing_mm=_floats(ds, "PixelSpacing", 2),  # type: ignore[arg-type]
+            slice_thickness_mm=_float(ds, "SliceThickness"),
+            rescale_slope=_float(ds, "RescaleSlope") or 1.0,
+            rescale_intercept=_float(ds, "RescaleIntercept") or 0.0,
+            frame_type=_multi(ds, "ImageType"),
+        )
+        if n_frames > 1:
+            # A legacy multi-frame object without functional groups has no per-frame position;
+            # report frames without positions so loading fails with a clear message.
+            blank = FrameGeometry(
+                None,
+                frame.orientation,
+                frame.pixel_spacing_mm,
+                frame.slice_thickness_mm,
+                frame.rescale_slope,
+                frame.rescale_intercept,
+                frame.frame_type,
+            )
+            return (blank,) * n_frames, True, None
+        return (frame,), False, None
+
+    def lookup(frame_item: Dataset | None, seq_keyword: str) -> Dataset | None:
+        return _item(frame_item, seq_keyword) or _item(shared, seq_keyword)
+
+    frames = []
+    for i in range(n_frames):
+        frame_item = per_frame[i] if per_frame is not None and i < len(per_frame) else None
+        position = lookup(frame_item, "PlanePositionSequence")
+        orientation = lookup(frame_item, "PlaneOrientationSequence")
+        measures = lookup(frame_item, "PixelMeasuresSequence")
+        transform = lookup(frame_item, "PixelValueTransformationSequence")
+        frame_type = lookup(frame_item, "CTImageFrameTypeSequence")
+        frames.append(
+            FrameGeometry(
+                position_mm=_floats(position, "ImagePositionPatient", 3),  # type: ignore[arg-type]
+                orientation=_floats(orientation, "ImageOrientationPatient", 6),  # type: ignore[arg-type]
+                pixel_spacing_mm=_floats(measures, "PixelSpacing", 2),  # type: ignore[arg-type]
+                slice_thickness_mm=_float(measures, "SliceThickness"),
+                rescale_slope=(
+                    _float(transform, "RescaleSlope") or _float(ds, "RescaleSlope") or 1.0
+                ),
+                rescale_intercept=(
+                    _float(transform, "RescaleIntercept") or _float(ds, "RescaleIntercept") or 0.0
+                ),
+                frame_type=_multi(frame_type, "FrameType") or _multi(ds, "ImageType"),
+            )
+        )
+    usage = _item(shared, "ContrastBolusUsageSequence")
+    administered = None
+    if usage is not None and usage.get("ContrastBolusAgentAdministered"):
+        administered = str(usage.ContrastBolusAgentAdministered).upper() == "YES"
+    return tuple(frames), True, administered
+
+
+def _looks_like_dicom(path: Path) -> bool:
+    """Cheap check: a 'DICM' prefix at byte 128, or a raw little-endian group 0x0008 start."""
+    with open(path, "rb") as fh:
+        head = fh.read(132)
+    if len(head) == 132 and head[128:132] == b"DICM":
+        return True
+    return len(head) >= 8 and head[:2] in (b"\x08\x00", b"\x02\x00")
+
+
+def read_header(path: str | os.PathLike[str], *, all_tags: bool = False) -> FileHeader:
+    """Read the header of one file (never its pixel data).
+
+    Parameters
+    ----------
+    path
+        A file (any name: DICOM files often have no extension).
+    all_tags
+        Parse the whole header instead of only the tags lesion-tool uses (slower).
+
+    Returns
+    -------
+    FileHeader
+        The fields discovery and loading need, with per-frame geometry.
+
+    Raises
+    ------
+    NotDicomError
+        The file is not DICOM, is truncated or cannot be parsed; the message is the reason.
+    """
+    path = Path(path)
+    try:
+        if not _looks_like_dicom(path):
+            raise NotDicomError("not a DICOM file (no 'DICM' prefix at byte 128)")
+        ds = pydicom.dcmread(
+            path,
+            stop_before_pixels=True,
+            specific_tags=None if all_tags else SPECIFIC_TAGS,
+            force=True,
+        )
+    except NotDicomError:
+        raise
+    except InvalidDicomError as err:
+        raise NotDicomError(f"not a DICOM file ({err})") from None
+    except (OSError, EOFError) as err:
+        raise NotDicomError(f"unreadable ({type(err).__name__}: {err})") from None
+    except Exception as err:  # noqa: BLE001 - pydicom raises many types on corrupt files
+        raise NotDicomError(f"corrupt DICOM header ({type(err).__name__}: {err})") from None
+    return header_from_dataset(ds, path)
+
+
+def header_from_dataset(ds: Dataset, path: Path) -> FileHeader:
+    """Build a :class:`FileHeader` from an already-read dataset.
+
+    Raises
+    ------
+    NotDicomError
+        The dataset lacks a SOP Class or SOP Instance UID (not a usable DICOM object) or a value
+        cannot be parsed (a truncated file).
+    """
+    meta = getattr(ds, "file_meta", None)
+    try:
+        sop_class = _str(ds, "SOPClassUID") or (
+            str(meta.get("MediaStorageSOPClassUID", "")) if meta is not None else ""
+        )
+        sop_instance = _str(ds, "SOPInstanceUID") or (
+            str(meta.get("MediaStorageSOPInstanceUID", "")) if meta is not None else ""
+        )
+        if sop_class == DICOMDIR_SOP_CLASS:
+            frames: tuple[FrameGeometry, ...] = ()
+            enhanced, administered = False, None
+        else:
+            if not sop_class or not sop_instance:
+                raise NotDicomError("not a DICOM object (no SOP Class / SOP Instance UID)")
+            frames, enhanced, administered = _frame_geometry(ds)
+        rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
+        if not (rows and columns):
+            frames = ()
+        return FileHeader(
+            path=path,
+            sop_class_uid=sop_class,
+            sop_instance_uid=sop_instance,
+            modality=_str(ds, "Modality").upper(),
+            patient_id=_str(ds, "PatientID"),
+            patient_name=_str(ds, "PatientName"),
+            study_instance_uid=_str(ds, "StudyInstanceUID"),
+            study_date=_date(_str(ds, "StudyDate")),
+            study_time=_str(ds, "StudyTime"),
+            study_description=_str(ds, "StudyDescription"),
+            series_instance_uid=_str(ds, "SeriesInstanceUID"),
+            series_number=_int(ds, "SeriesNumber"),
+            series_description=_str(ds, "SeriesDescription"),
+            series_time=_str(ds, "SeriesTime"),
+            acquisition_time=_str(ds, "AcquisitionTime")
+            or _str(ds, "AcquisitionDateTime")[8:].strip(),
+            content_time=_str(ds, "ContentTime"),
+            image_type=_multi(ds, "ImageType"),
+            frame_of_reference_uid=_str(ds, "FrameOfReferenceUID"),
+            rows=rows,
+            columns=columns,
+            number_of_frames=_int(ds, "NumberOfFrames") or (1 if rows else 0),
+            instance_number=_int(ds, "InstanceNumber"),
+            acquisition_number=_int(ds, "AcquisitionNumber"),
+            contrast_agent=_str(ds, "ContrastBolusAgent"),
+            contrast_start_time=_str(ds, "ContrastBolusStartTime"),
+            contrast_route=_str(ds, "ContrastBolusRoute"),
+            contrast_volume_ml=_float(ds, "ContrastBolusVolume"),
+            contrast_administered=administered,
+            gantry_tilt_deg=_float(ds, "GantryDetectorTilt"),
+            spacing_between_slices_mm=_float(ds, "SpacingBetweenSlices"),
+            bits_stored=_int(ds, "BitsStored"),
+            pixel_representation=_int(ds, "PixelRepresentation"),
+            samples_per_pixel=_int(ds, "SamplesPerPixel"),
+            transfer_syntax_uid=str(meta.get("TransferSyntaxUID", "")) if meta is not None else "",
+            protocol_name=_str(ds, "ProtocolName"),
+            body_part=_str(ds, "BodyPartExamined"),
+            frames=frames,
+            enhanced=enhanced,
+        )
+    except NotDicomError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a truncated value surfaces here, lazily parsed
+        raise NotDicomError(f"corrupt DICOM header ({type(err).__name__}: {err})") from None

@@ -1,0 +1,534 @@
+"""Load one DICOM image series into a geometry-exact :class:`~lesion_tool.io.volume.CTVolume`.
+
+Slices are ordered by their position along the slice normal (never by InstanceNumber) and the
+stack is checked before any pixel is read:
+
+Errors (:class:`~lesion_tool.errors.SeriesError` / :class:`~lesion_tool.errors.GeometryError`),
+because each would change a millimetre measured on the volume:
+
+- missing ImagePositionPatient / ImageOrientationPatient / PixelSpacing,
+- more than one series, or images of different size, orientation or pixel spacing,
+- duplicate slice positions, missing slices or otherwise irregular slice spacing,
+- a stack sheared along the slice plane (gantry tilt),
+- different frames of reference.
+
+Warnings (``CTVolume.warnings`` and a :class:`~lesion_tool.errors.HeaderWarning`) for what changes
+no millimetre: slice thickness different from the slice spacing, a one-slice series, a gantry tilt
+that the orientation already describes. Files beside the series that are not DICOM images are
+skipped and listed in ``CTVolume.metadata["skipped_files"]``.
+
+The tolerances follow highdicom's volume checks (relative spacing tolerance 1 %), but lesion-tool
+does the checks itself so that every message names the series, the files and the fix.
+
+Memory: the output array is allocated once, ``(z, y, x)``, ``int16`` when every slice's rescale
+keeps integers within the int16 range (the common CT case) and ``float32`` otherwise, and filled
+slice by slice, so peak memory stays below twice the volume's size.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pydicom.pixels
+
+from lesion_tool.errors import GeometryError, HeaderWarning, SeriesError
+from lesion_tool.io.headers import FileHeader, FrameGeometry, NotDicomError, read_header
+from lesion_tool.io.volume import CTVolume
+
+__all__ = [
+    "SPACING_RTOL",
+    "FrameRef",
+    "StackGeometry",
+    "list_files",
+    "load_series",
+    "stack_geometry",
+]
+
+log = logging.getLogger(__name__)
+
+SPACING_RTOL = 0.01
+"""Largest relative deviation of a slice gap from the median gap (highdicom's default)."""
+POSITION_ATOL_MM = 0.01
+"""Absolute tolerance in mm added to every position comparison (rounding of DS values)."""
+ORIENTATION_ATOL = 1e-4
+"""Largest difference between direction cosines of slices of one stack."""
+SHEAR_ATOL_MM = 0.05
+"""Largest in-plane offset of a slice from the stack axis before it counts as gantry tilt."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRef:
+    """One slice: the file (and frame index for multi-frame objects) and its geometry."""
+
+    header: FileHeader
+    frame_index: int | None
+    geometry: FrameGeometry
+
+    @property
+    def label(self) -> str:
+        """The file name, with the frame number for multi-frame objects."""
+        name = self.header.path.name
+        return name if self.frame_index is None else f"{name} frame {self.frame_index + 1}"
+
+
+@dataclass(frozen=True, slots=True)
+class StackGeometry:
+    """The checked geometry of a sorted slice stack.
+
+    ``frames`` are in array order (increasing position along ``normal``); ``spacing_mm``,
+    ``origin_mm`` and ``direction`` follow :mod:`lesion_tool.io.volume` conventions.
+    """
+
+    frames: tuple[FrameRef, ...]
+    spacing_mm: tuple[float, float, float]
+    origin_mm: tuple[float, float, float]
+    direction: np.ndarray
+    warnings: tuple[str, ...]
+
+
+def list_files(path: str | os.PathLike[str]) -> list[Path]:
+    """All regular files under ``path`` (recursive, sorted, hidden files skipped)."""
+    root = Path(path)
+    if root.is_file():
+        return [root]
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        files.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
+    return files
+
+
+def _series_name(header: FileHeader) -> str:
+    desc = f' "{header.series_description}"' if header.series_description else ""
+    return f"Series {header.series_instance_uid or '(no SeriesInstanceUID)'}{desc}"
+
+
+def stack_geometry(
+    frames: Sequence[FrameRef],
+    *,
+    spacing_rtol: float = SPACING_RTOL,
+    position_atol_mm: float = POSITION_ATOL_MM,
+    orientation_atol: float = ORIENTATION_ATOL,
+    shear_atol_mm: float = SHEAR_ATOL_MM,
+    name: str = "Series",
+) -> StackGeometry:
+    """Sort slices along their normal and check them; returns the stack's geometry.
+
+    Parameters
+    ----------
+    frames
+        The slices of one stack, in any order.
+    spacing_rtol
+        Largest relative deviation of any slice gap from the median gap.
+    position_atol_mm
+        Absolute position tolerance in mm (duplicates are closer than this).
+    orientation_atol
+        Largest difference between direction cosines of two slices.
+    shear_atol_mm
+        Largest in-plane offset of a slice from the stack axis (gantry tilt).
+    name
+        How messages name the series (e.g. ``'Series 1.2.3 "ART"'``).
+
+    Raises
+    ------
+    SeriesError
+        A slice lacks position, orientation or pixel spacing; sizes differ.
+    GeometryError
+        Mixed orientation or pixel spacing, duplicates, missing slices, irregular spacing, tilt,
+        mixed frames of reference.
+    """
+    if not frames:
+        raise SeriesError(f"{name}: no image slices to load.")
+    found: list[str] = []
+    for ref in frames:
+        g = ref.geometry
+        if g.pixel_spacing_mm is None:
+            raise SeriesError(
+                f"{name}: PixelSpacing (0028,0030) is missing in {ref.header.path} "
+                f"({ref.label}), so no distance in this series can be measured in millimetres. "
+                "Re-export the series from the scanner or PACS with complete headers, or choose "
+                "another reconstruction."
+            )
+        if g.orientation is None or g.position_mm is None:
+            missing = "ImageOrientationPatient" if g.orientation is None else "ImagePositionPatient"
+            raise SeriesError(
+                f"{name}: {missing} is missing in {ref.header.path} ({ref.label}); the slice "
+                "cannot be placed in patient space. Choose a series exported with full geometry."
+            )
+    first = frames[0]
+    sizes = {(f.header.rows, f.header.columns) for f in frames}
+    if len(sizes) > 1:
+        raise SeriesError(
+            f"{name}: images have different sizes {sorted(sizes)} (rows, columns); it mixes "
+            "several stacks. Load one stack (see `lesion-tool scan`)."
+        )
+    orientations = np.array([f.geometry.orientation for f in frames], dtype=float)
+    if np.abs(orientations - orientations[0]).max() > orientation_atol:
+        odd = next(
+            f
+            for f, o in zip(frames, orientations, strict=True)
+            if np.abs(o - orientations[0]).max() > orientation_atol
+        )
+        raise GeometryError(
+            f"{name}: mixed slice orientation ({first.label}: {first.geometry.orientation}, "
+            f"{odd.label}: {odd.geometry.orientation}); it holds more than one stack (e.g. a "
+            "reformat). Load one stack (see `lesion-tool scan`)."
+        )
+    spacings = np.array([f.geometry.pixel_spacing_mm for f in frames], dtype=float)
+    if np.abs(spacings - spacings[0]).max() > 1e-4 * max(1.0, float(spacings[0].max())):
+        raise GeometryError(
+            f"{name}: pixel spacing differs between slices "
+            f"({sorted({tuple(s) for s in spacings.tolist()})} mm); millimetres would differ from "
+            "slice to slice. Choose a consistently reconstructed series."
+        )
+    fors = {f.header.frame_of_reference_uid for f in frames}
+    if len(fors) > 1:
+        raise GeometryError(
+            f"{name}: slices belong to {len(fors)} frames of reference; they are not one volume."
+        )
+
+    row_cos = orientations[0, :3]
+    col_cos = orientations[0, 3:]
+    if abs(np.linalg.norm(row_cos) - 1) > 1e-3 or abs(np.linalg.norm(col_cos) - 1) > 1e-3:
+        raise GeometryError(
+            f"{name}: ImageOrientationPatient {tuple(orientations[0])} is not made of unit vectors."
+        )
+    if abs(float(row_cos @ col_cos)) > 1e-3:
+        raise GeometryError(
+            f"{name}: ImageOrientationPatient {tuple(orientations[0])} has non-orthogonal "
+            "row and column directions."
+        )
+    row_cos = row_cos / np.linalg.norm(row_cos)
+    col_cos = col_cos / np.linalg.norm(col_cos)
+    normal = np.cross(row_cos, col_cos)
+    normal /= np.linalg.norm(normal)
+
+    positions = np.array([f.geometry.position_mm for f in frames], dtype=float)
+    along = positions @ normal
+    instance = np.array(
+        [(f.header.instance_number or 0) * 100000 + (f.frame_index or 0) for f in frames]
+    )
+    order = np.lexsort((instance, along))
+    frames_sorted = tuple(frames[i] for i in order)
+    positions = positions[order]
+    along = along[order]
+    found_warnings = found
+
+    n = len(frames_sorted)
+    pixel_yx = (float(spacings[0][0]), float(spacings[0][1]))
+    thickness = first.geometry.slice_thickness_mm
+    if n == 1:
+        spacing_z = first.header.spacing_between_slices_mm or thickness or 1.0
+        found_warnings.append(
+            f"{name} has a single slice; its slice spacing ({spacing_z:g} mm) is taken from "
+            "SpacingBetweenSlices / SliceThickness and no 3-D measurement is possible."
+        )
+    else:
+        gaps = np.diff(along)
+        dup = np.flatnonzero(gaps <= position_atol_mm)
+        if dup.size:
+            i = int(dup[0])
+            raise GeometryError(
+                f"{name}: {dup.size} duplicate slice position(s), e.g. {frames_sorted[i].label} "
+                f"and {frames_sorted[i + 1].label} both at {along[i]:.3f} mm along the normal. "
+                "The folder may hold two acquisitions or copies; remove the duplicates or "
+                "choose another series."
+            )
+        spacing_z = float(np.median(gaps))
+        tol = spacing_rtol * spacing_z + position_atol_mm
+        bad = np.flatnonzero(np.abs(gaps - spacing_z) > tol)
+        if bad.size:
+            i = int(bad[0])
+            ratio = gaps[i] / spacing_z
+            if abs(ratio - round(ratio)) * spacing_z <= tol and round(ratio) >= 2:
+                missing = int(sum(round(g / spacing_z) - 1 for g in gaps[bad]))
+                raise GeometryError(
+                    f"{name}: {missing} slice(s) missing: gap of {gaps[i]:.3f} mm between "
+                    f"{frames_sorted[i].label} and {frames_sorted[i + 1].label} where the spacing "
+                    f"is {spacing_z:.3f} mm. Distances across the gap would be wrong; re-export "
+                    "the complete series."
+                )
+            raise GeometryError(
+                f"{name}: irregular slice spacing {gaps.min():.3f}-{gaps.max():.3f} mm "
+                f"(median {spacing_z:.3f} mm, tolerance {tol:.3f} mm), first at "
+                f"{frames_sorted[i].label}. Choose a uniformly spaced reconstruction."
+            )
+        # Gantry tilt: successive slice origins move off the slice normal.
+        offsets = positions - positions[0]
+        in_plane = offsets - np.outer(offsets @ normal, normal)
+        shear = float(np.linalg.norm(in_plane, axis=1).max())
+        if shear > shear_atol_mm:
+            total = float(along[-1] - along[0])
+            angle = math.degrees(math.atan2(float(np.linalg.norm(in_plane[-1])), total))
+            tag = first.header.gantry_tilt_deg
+            tag_text = f" (GantryDetectorTilt {tag:g} deg)" if tag else ""
+            raise GeometryError(
+                f"{name}: slices are sheared by {angle:.2f} deg relative to their normal"
+                f"{tag_text}: gantry tilt. Voxels are not on a rectangular grid, so distances "
+                "would be wrong; choose a tilt-corrected reconstruction or resample it first."
+            )
+        if first.header.gantry_tilt_deg:
+            found_warnings.append(
+                f"{name}: GantryDetectorTilt is {first.header.gantry_tilt_deg:g} deg but the "
+                "slices lie on a regular grid along their normal; geometry is exact."
+            )
+    if thickness is not None and n > 1 and abs(thickness - spacing_z) > 0.01 * spacing_z + 0.01:
+        kind = "overlapping" if thickness > spacing_z else "gapped"
+        found_warnings.append(
+            f"{name}: SliceThickness {thickness:g} mm differs from the slice spacing "
+            f"{spacing_z:.4g} mm ({kind} reconstruction); the spacing is used for geometry."
+        )
+    direction = np.column_stack([normal, col_cos, row_cos])
+    return StackGeometry(
+        frames=frames_sorted,
+        spacing_mm=(spacing_z, pixel_yx[0], pixel_yx[1]),
+        origin_mm=tuple(float(v) for v in positions[0]),  # type: ignore[arg-type]
+        direction=direction,
+        warnings=tuple(found_warnings),
+    )
+
+
+def _frames_of(headers: Iterable[FileHeader]) -> list[FrameRef]:
+    refs = []
+    for h in headers:
+        if len(h.frames) == 1 and not h.enhanced:
+            refs.append(FrameRef(h, None, h.frames[0]))
+        else:
+            refs.extend(FrameRef(h, i, g) for i, g in enumerate(h.frames))
+    return refs
+
+
+def _output_dtype(frames: Sequence[FrameRef]) -> np.dtype:
+    """int16 when every slice's rescale maps its stored range to integers within int16."""
+    for ref in frames:
+        g = ref.geometry
+        if g.rescale_slope != int(g.rescale_slope) or g.rescale_intercept != int(
+            g.rescale_intercept
+        ):
+            return np.dtype(np.float32)
+    return np.dtype(np.int16)
+
+
+def _read_pixels(ref: FrameRef, name: str) -> np.ndarray:
+    path = ref.header.path
+    try:
+        if ref.frame_index is None:
+            return pydicom.pixels.pixel_array(path)
+        return pydicom.pixels.pixel_array(path, index=ref.frame_index)
+    except NotImplementedError as err:
+        raise SeriesError(
+            f"{name}: cannot decode {path} (transfer syntax {ref.header.transfer_syntax_uid}): "
+            f"{err}. Install the pylibjpeg / pyjpegls decoders or decompress the file."
+        ) from None
+    except Exception as err:  # noqa: BLE001 - pydicom raises many types on broken pixel data
+        raise SeriesError(
+            f"{name}: pixel data of {path} cannot be read ({type(err).__name__}: {err}); the file "
+            "may be truncated. Re-export it or remove it and load the rest."
+        ) from None
+
+
+def load_series(
+    source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    series_uid: str | None = None,
+    spacing_rtol: float = SPACING_RTOL,
+    position_atol_mm: float = POSITION_ATOL_MM,
+    orientation_atol: float = ORIENTATION_ATOL,
+    shear_atol_mm: float = SHEAR_ATOL_MM,
+) -> CTVolume:
+    """Load one image series (or one stack of it) as a volume in HU with exact geometry.
+
+    Parameters
+    ----------
+    source
+        A folder holding one series (searched recursively; non-DICOM files are skipped with a
+        warning), a list of files, or one (multi-frame) file.
+    series_uid
+        Load only this SeriesInstanceUID when the folder holds several series.
+    spacing_rtol, position_atol_mm, orientation_atol, shear_atol_mm
+        Tolerances of the geometry checks (see :func:`stack_geometry`).
+
+    Returns
+    -------
+    CTVolume
+        ``array`` ``(z, y, x)`` in HU (rescale applied; int16 when exact, else float32), slices
+        sorted by increasing position along the slice normal, spacing ``(z, y, x)`` mm, origin
+        (LPS mm of voxel ``(0, 0, 0)``), direction (columns = LPS unit vectors of z, y, x), UIDs,
+        study date, SOPInstanceUID per slice, and the warnings found. ``metadata`` holds
+        ``files`` (path per slice), ``frame_indices``, ``series_number``, ``image_type`` and
+        ``transfer_syntax_uid``.
+
+    Raises
+    ------
+    SeriesError
+        No DICOM image in ``source``, several series (name ``series_uid``), missing PixelSpacing
+        or position, undecodable or truncated pixel data.
+    GeometryError
+        Tilt, missing or duplicate slices, irregular spacing, mixed orientation or pixel spacing.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        root = Path(source)
+        if not root.exists():
+            raise SeriesError(f"{root}: no such file or folder.")
+        paths = list_files(root)
+        where = str(root)
+    else:
+        paths = [Path(p) for p in source]
+        where = f"{len(paths)} files" if paths else "an empty file list"
+    headers: list[FileHeader] = []
+    skipped: list[str] = []
+    for p in paths:
+        try:
+            h = read_header(p)
+        except NotDicomError as err:
+            skipped.append(f"{p}: {err}")
+            continue
+        except FileNotFoundError:
+            skipped.append(f"{p}: no such file")
+            continue
+        if h.is_image:
+            headers.append(h)
+        else:
+            skipped.append(f"{p}: not an image ({h.modality or h.sop_class_uid})")
+    if not headers:
+        detail = f" ({skipped[0]})" if skipped else ""
+        raise SeriesError(f"{where}: no DICOM image found{detail}.")
+    uids = {h.series_instance_uid for h in headers}
+    if series_uid is not None:
+        headers = [h for h in headers if h.series_instance_uid == series_uid]
+        if not headers:
+            raise SeriesError(f"{where}: no image of series {series_uid} (found {sorted(uids)}).")
+    elif len(uids) > 1:
+        counts: dict[str, list[FileHeader]] = {}
+        for h in headers:
+            counts.setdefault(h.series_instance_uid, []).append(h)
+        listing = "; ".join(
+            f'{u} ({len(hs)} files, "{hs[0].series_description}")'
+            for u, hs in sorted(counts.items())
+        )
+        raise SeriesError(
+            f"{where}: holds {len(uids)} series ({listing}); pass series_uid or one series' files."
+        )
+    name = _series_name(headers[0])
+    sops = {}
+    for h in headers:
+        if h.sop_instance_uid in sops:
+            raise GeometryError(
+                f"{name}: {h.path} and {sops[h.sop_instance_uid]} are the same image "
+                f"(SOPInstanceUID {h.sop_instance_uid}); remove one copy."
+            )
+        sops[h.sop_instance_uid] = h.path
+    frames = _frames_of(headers)
+    geometry = stack_geometry(
+        frames,
+        spacing_rtol=spacing_rtol,
+        position_atol_mm=position_atol_mm,
+        orientation_atol=orientation_atol,
+        shear_atol_mm=shear_atol_mm,
+        name=name,
+    )
+    found = list(geometry.warnings)
+    for text in skipped:
+        # Other files beside a series (licences, notes) change nothing: logged, not warned.
+        log.info("%s: skipped %s", name, text)
+    array = _fill(geometry.frames, name)
+    first = geometry.frames[0].header
+    for text in found:
+        warnings.warn(text, HeaderWarning, stacklevel=2)
+    return CTVolume(
+        array=array,
+        spacing_mm=geometry.spacing_mm,
+        origin_mm=geometry.origin_mm,
+        direction=geometry.direction,
+        series_instance_uid=first.series_instance_uid,
+        study_instance_uid=first.study_instance_uid,
+        frame_of_reference_uid=first.frame_of_reference_uid,
+        study_date=first.study_date,
+        patient_id=first.patient_id,
+        series_description=first.series_description,
+        modality=first.modality or "CT",
+        slice_thickness_mm=geometry.frames[0].geometry.slice_thickness_mm,
+        sop_instance_uids=tuple(f.header.sop_instance_uid for f in geometry.frames),
+        sop_class_uid=first.sop_class_uid,
+        warnings=tuple(found),
+        metadata={
+            "files": [str(f.header.path) for f in geometry.frames],
+            "frame_indices": [f.frame_index for f in geometry.frames],
+            "series_number": first.series_number,
+            "image_type": list(first.image_type),
+            "transfer_syntax_uid": first.transfer_syntax_uid,
+            "study_description": first.study_description,
+            "contrast_agent": first.contrast_agent,
+            "skipped_files": skipped,
+        },
+    )
+
+
+def _fill(frames: Sequence[FrameRef], name: str) -> np.ndarray:
+    """Decode every slice into one preallocated ``(z, y, x)`` array with rescale applied."""
+    first = frames[0].header
+    rows, cols = int(first.rows or 0), int(first.columns or 0)
+    dtype = _output_dtype(frames)
+    out = np.empty((len(frames), rows, cols), dtype=dtype)
+    info = np.iinfo(np.int16)
+    multi: dict[Path, np.ndarray] = {}
+    for k, ref in enumerate(frames):
+        if ref.frame_index is not None and ref.header.number_of_frames > 1:
+            # Decode a multi-frame object once, not once per frame.
+            if ref.header.path not in multi:
+                multi.clear()
+                multi[ref.header.path] = _read_all_frames(ref, name)
+            raw = multi[ref.header.path][ref.frame_index]
+        else:
+            raw = _read_pixels(ref, name)
+        if raw.ndim != 2 or raw.shape != (rows, cols):
+            raise SeriesError(
+                f"{name}: {ref.label} decodes to shape {raw.shape}, expected ({rows}, {cols}) "
+                "single-channel pixels; colour or malformed images cannot be measured."
+            )
+        slope, intercept = ref.geometry.rescale_slope, ref.geometry.rescale_intercept
+        if out.dtype == np.int16:
+            lo = int(raw.min()) * int(slope) + int(intercept)
+            hi = int(raw.max()) * int(slope) + int(intercept)
+            if slope < 0:
+                lo, hi = hi, lo
+            if lo < info.min or hi > info.max:
+                # Values exceed int16: switch the whole volume to float32 once.
+                out = out.astype(np.float32)
+        if out.dtype == np.int16:
+            if slope == 1:
+                np.add(raw, np.int32(intercept), out=out[k], casting="unsafe")
+            else:
+                np.multiply(raw, np.int32(slope), out=out[k], casting="unsafe")
+                out[k] += np.int16(intercept)
+        else:
+            np.multiply(raw, np.float32(slope), out=out[k], casting="unsafe")
+            out[k] += np.float32(intercept)
+    return out
+
+
+def _read_all_frames(ref: FrameRef, name: str) -> np.ndarray:
+    path = ref.header.path
+    try:
+        arr = pydicom.pixels.pixel_array(path)
+    except NotImplementedError as err:
+        raise SeriesError(
+            f"{name}: cannot decode {path} (transfer syntax {ref.header.transfer_syntax_uid}): "
+            f"{err}. Install the pylibjpeg / pyjpegls decoders or decompress the file."
+        ) from None
+    except Exception as err:  # noqa: BLE001
+        raise SeriesError(
+            f"{name}: pixel data of {path} cannot be read ({type(err).__name__}: {err}); the "
+            "file may be truncated."
+        ) from None
+    if arr.ndim == 2:
+        arr = arr[np.newaxis]
+    return arr
