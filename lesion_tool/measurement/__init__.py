@@ -1,0 +1,45 @@
+"""Measurement: calibrated lines, diameters from masks and semi-automatic viable tumour."""
+
+from __future__ import annotations
+
+from lesion_tool.measurement.diameter import (
+    Geometry,
+    boundary_points,
+    contour_points,
+    fill_holes_per_slice,
+    longest_axial_diameter,
+    measure_fraction,
+    measure_labels,
+    measure_line,
+    measure_viable_and_whole,
+    perpendicular_diameter,
+)
+from lesion_tool.measurement.models import (
+    Diameter,
+    LabelMeasurement,
+    LineMeasurement,
+    ViableEvidence,
+    ViableMeasurement,
+    ViableSettings,
+    ViableWholeMeasurement,
+)
+
+__all__ = [
+    "Diameter",
+    "Geometry",
+    "LabelMeasurement",
+    "LineMeasurement",
+    "ViableEvidence",
+    "ViableMeasurement",
+    "ViableSettings",
+    "ViableWholeMeasurement",
+    "boundary_points",
+    "contour_points",
+    "fill_holes_per_slice",
+    "longest_axial_diameter",
+    "measure_fraction",
+    "measure_labels",
+    "measure_line",
+    "measure_viable_and_whole",
+    "perpendicular_diameter",
+]
