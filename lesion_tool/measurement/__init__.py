@@ -14,6 +14,13 @@ from lesion_tool.measurement.diameter import (
     measure_viable_and_whole,
     perpendicular_diameter,
 )
+from lesion_tool.measurement.masks import (
+    MaskSegment,
+    MaskVolume,
+    load_mask,
+    mask_from_array,
+    measure_mask,
+)
 from lesion_tool.measurement.models import (
     Diameter,
     LabelMeasurement,
@@ -29,6 +36,8 @@ __all__ = [
     "Geometry",
     "LabelMeasurement",
     "LineMeasurement",
+    "MaskSegment",
+    "MaskVolume",
     "ViableEvidence",
     "ViableMeasurement",
     "ViableSettings",
@@ -36,10 +45,13 @@ __all__ = [
     "boundary_points",
     "contour_points",
     "fill_holes_per_slice",
+    "load_mask",
     "longest_axial_diameter",
+    "mask_from_array",
     "measure_fraction",
     "measure_labels",
     "measure_line",
+    "measure_mask",
     "measure_viable_and_whole",
     "perpendicular_diameter",
 ]

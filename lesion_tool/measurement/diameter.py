@@ -252,7 +252,7 @@ def boundary_points(
     if m.ndim != 3:
         raise ValueError(f'Argument "mask" must be 3-D (z, y, x), got shape {m.shape}.')
     half = 0.5 if boundary == "edges" else 0.0
-    nz, ny, nx = m.shape
+    _nz, ny, nx = m.shape
     row_any = m.any(axis=2)
     zr, yr = np.nonzero(row_any)
     first_x = m.argmax(axis=2)[zr, yr]
@@ -432,7 +432,7 @@ def longest_axial_diameter(
         poly = _hull_polygon(phys)
         length, i, j = _farthest_pair(poly)
         if best is None or length > best[0] + 1e-9:
-            best = (length, int(round(z)), poly, i, j)
+            best = (length, round(z), poly, i, j)
     assert best is not None
     length, z, poly, i, j = best
     if length <= 0:
@@ -507,7 +507,7 @@ def perpendicular_diameter(
         raise MeasurementError('Give exactly one of "mask" and "second" for a perpendicular.')
     geometry = Geometry.of(volume_or_geometry)
     a, b = _line_ends_voxel(long_axis, geometry)
-    z = int(round(float(a[0])))
+    z = round(float(a[0]))
     r = geometry.plane_matrix
     d = (b[1:] - a[1:]) @ r.T
     norm = float(np.linalg.norm(d))
@@ -648,11 +648,9 @@ def measure_labels(
         offset = np.array([s.start for s in box], dtype=float)
         name = names.get(value, "")
         if not separate_components:
-            results.append(
-                _measure_region(region, offset, geometry, value, None, name, boundary)
-            )
+            results.append(_measure_region(region, offset, geometry, value, None, name, boundary))
             continue
-        comps, n = ndimage.label(region, structure=_FULL)
+        comps, _n = ndimage.label(region, structure=_FULL)
         for ci, cbox in enumerate(ndimage.find_objects(comps), start=1):
             if cbox is None:
                 continue

@@ -1,0 +1,405 @@
+"""Masks to measure: numpy label arrays, NIfTI (or any SimpleITK image file) and DICOM SEG.
+
+A :class:`MaskVolume` is a list of segments (binary or fractional ``(z, y, x)`` arrays) with the
+geometry of their grid. DICOM SEG files are read with highdicom (``Segmentation.get_volume``),
+which sorts the frames spatially and checks their spacing; NIfTI files with SimpleITK, taking the
+geometry from the file.
+
+Reading is lenient where no millimetre changes: SEG encodings highdicom does not decode itself
+(Explicit VR Big Endian, Deflated Image Frame Compression, RLE of 1-bit frames) are decoded here
+with pydicom and handed to highdicom as native little-endian pixels. Everything else that cannot
+be read raises :class:`~lesion_tool.errors.SeriesError` naming the file and the reason (e.g. a
+vendor SEG without the mandatory Segmented Property codes).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.encaps import generate_frames
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels import pack_bits, unpack_bits
+from pydicom.uid import UID, ExplicitVRLittleEndian
+
+from lesion_tool.errors import LesionToolError, MeasurementError, SeriesError
+from lesion_tool.measurement.diameter import (
+    Geometry,
+    HasGeometry,
+    measure_fraction,
+    measure_labels,
+)
+from lesion_tool.measurement.models import LabelMeasurement
+
+__all__ = [
+    "ITK_SUFFIXES",
+    "MaskSegment",
+    "MaskVolume",
+    "load_mask",
+    "mask_from_array",
+    "measure_mask",
+]
+
+logger = logging.getLogger(__name__)
+
+ITK_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
+"""File name endings read with SimpleITK."""
+
+_SEG_SOP_CLASSES = {
+    "1.2.840.10008.5.1.4.1.1.66.4": "Segmentation Storage",
+    "1.2.840.10008.5.1.4.1.1.66.7": "Label Map Segmentation Storage",
+}
+_DEFLATED_FRAMES = UID("1.2.840.10008.1.2.8.1")
+_RLE = UID("1.2.840.10008.1.2.5")
+_BIG_ENDIAN = UID("1.2.840.10008.1.2.2")
+
+
+@dataclass(frozen=True, eq=False)
+class MaskSegment:
+    """One segment (label) of a mask.
+
+    Attributes
+    ----------
+    label
+        Label value or SEG segment number.
+    name
+        Label or segment name ("" when the file has none).
+    array
+        ``(z, y, x)``: boolean for a binary segment, float fractions in ``[0, 1]`` for a
+        fractional one.
+    """
+
+    label: int
+    name: str
+    array: np.ndarray
+
+    @property
+    def fractional(self) -> bool:
+        """True for a fractional (partial-volume) segment."""
+        return self.array.dtype != bool
+
+
+@dataclass(frozen=True, eq=False)
+class MaskVolume:
+    """Segments on one voxel grid, with where they came from.
+
+    Attributes
+    ----------
+    geometry
+        The grid (``(z, y, x)`` spacing, LPS origin, direction).
+    segments
+        The segments; they may overlap (DICOM SEG allows it).
+    labels
+        The integer ``(z, y, x)`` label map when the source was one (NIfTI, numpy), else None;
+        measuring it directly is faster than measuring every segment.
+    source
+        File name or ``"<memory>"``.
+    frame_of_reference_uid
+        From a DICOM SEG, else "".
+    """
+
+    geometry: Geometry
+    segments: tuple[MaskSegment, ...]
+    labels: np.ndarray | None = None
+    source: str = "<memory>"
+    frame_of_reference_uid: str = ""
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """``(z, y, x)`` shape of the grid."""
+        if self.labels is not None:
+            return tuple(self.labels.shape)
+        return tuple(self.segments[0].array.shape) if self.segments else ()
+
+
+def mask_from_array(
+    labels: np.ndarray,
+    volume_or_geometry: HasGeometry,
+    *,
+    names: Mapping[int, str] | None = None,
+    source: str = "<memory>",
+) -> MaskVolume:
+    """A :class:`MaskVolume` from an integer ``(z, y, x)`` label array (0 = background).
+
+    A float array with values in ``[0, 1]`` that are not all whole is taken as one fractional
+    segment (label 1).
+
+    Raises
+    ------
+    MeasurementError
+        When the array is not 3-D, or holds negative or non-whole values outside ``[0, 1]``.
+    """
+    arr = np.asarray(labels)
+    geometry = Geometry.of(volume_or_geometry)
+    if arr.ndim == 4 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim != 3:
+        raise MeasurementError(f"{source}: a mask must be 3-D (z, y, x), got shape {arr.shape}.")
+    names = dict(names or {})
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8)
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not np.all(np.isfinite(arr)):
+            raise MeasurementError(f"{source}: the mask holds NaN or infinite values.")
+        if np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        elif arr.min() >= 0 and arr.max() <= 1:
+            segment = MaskSegment(1, names.get(1, ""), arr.astype(np.float32))
+            return MaskVolume(geometry, (segment,), None, source)
+        else:
+            raise MeasurementError(
+                f"{source}: the mask holds non-whole values outside [0, 1]; it is neither a label "
+                "map nor a fractional mask."
+            )
+    if arr.size and arr.min() < 0:
+        raise MeasurementError(f"{source}: the mask holds negative labels.")
+    present = np.unique(arr)
+    segments = tuple(
+        MaskSegment(int(v), names.get(int(v), ""), arr == v) for v in present if v != 0
+    )
+    return MaskVolume(geometry, segments, arr, source)
+
+
+def measure_mask(mask: MaskVolume, *, separate_components: bool = False) -> list[LabelMeasurement]:
+    """Measure every segment of a mask (see :func:`measure_labels`, :func:`measure_fraction`).
+
+    Returns
+    -------
+    list[LabelMeasurement]
+        Per segment (and per connected component when ``separate_components``), in segment
+        order. Empty segments are left out.
+    """
+    if mask.labels is not None:
+        names = {s.label: s.name for s in mask.segments}
+        return measure_labels(
+            mask.labels, mask.geometry, separate_components=separate_components, names=names
+        )
+    results: list[LabelMeasurement] = []
+    for seg in mask.segments:
+        if seg.fractional:
+            results += measure_fraction(
+                seg.array,
+                mask.geometry,
+                label=seg.label,
+                name=seg.name,
+                separate_components=separate_components,
+            )
+        else:
+            found = measure_labels(
+                seg.array, mask.geometry, separate_components=separate_components
+            )
+            results += [
+                LabelMeasurement(
+                    label=seg.label,
+                    component=m.component,
+                    longest=m.longest,
+                    perpendicular=m.perpendicular,
+                    volume_ml=m.volume_ml,
+                    centroid_voxel=m.centroid_voxel,
+                    centroid_patient=m.centroid_patient,
+                    voxel_count=m.voxel_count,
+                    name=seg.name,
+                )
+                for m in found
+            ]
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+
+
+def _is_itk(path: Path) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(s) for s in ITK_SUFFIXES)
+
+
+def load_mask(path: str | os.PathLike[str], image: HasGeometry | None = None) -> MaskVolume:
+    """Read a mask file: DICOM SEG, NIfTI (or NRRD/MHA via SimpleITK) or a ``.npy`` label array.
+
+    Parameters
+    ----------
+    path
+        The file.
+    image
+        The image the mask belongs to; its geometry is used only for files without one
+        (``.npy``). Files with geometry keep their own.
+
+    Returns
+    -------
+    MaskVolume
+
+    Raises
+    ------
+    SeriesError
+        The file cannot be read as a mask; the message names the file and says why.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise SeriesError(f"{p}: no such file.")
+    try:
+        if _is_itk(p):
+            return _load_itk(p)
+        if p.suffix.lower() == ".npy":
+            if image is None:
+                raise SeriesError(
+                    f"{p}: a .npy mask has no geometry; give the image it was drawn on (--image)."
+                )
+            return mask_from_array(np.load(p, allow_pickle=False), image, source=str(p))
+        return _load_seg(p)
+    except LesionToolError as err:
+        if str(p) in str(err):
+            raise
+        raise SeriesError(f"{p}: {err}") from err
+
+
+def _load_itk(path: Path) -> MaskVolume:
+    import SimpleITK as sitk
+
+    try:
+        img = sitk.ReadImage(str(path))
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()[-1] if str(err).strip() else "unreadable"
+        raise SeriesError(f"{path}: SimpleITK cannot read it ({first}).") from err
+    if img.GetDimension() != 3 or img.GetNumberOfComponentsPerPixel() != 1:
+        raise SeriesError(
+            f"{path}: expected a 3-D single-component label image, got {img.GetDimension()}-D "
+            f"with {img.GetNumberOfComponentsPerPixel()} components."
+        )
+    arr = sitk.GetArrayFromImage(img)  # (z, y, x)
+    # SimpleITK orders spacing and direction columns (x, y, z); ours are (z, y, x).
+    direction_xyz = np.asarray(img.GetDirection(), dtype=float).reshape(3, 3)
+    geometry = Geometry(
+        spacing_mm=tuple(reversed(img.GetSpacing())),
+        origin_mm=tuple(img.GetOrigin()),
+        direction=direction_xyz[:, ::-1],
+    )
+    return mask_from_array(arr, geometry, source=str(path))
+
+
+def _packbits_decode(data: bytes) -> bytes:
+    """Decode one RLE (PackBits) segment, DICOM PS3.5 Annex G."""
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        header = data[i]
+        i += 1
+        if header < 128:
+            out += data[i : i + header + 1]
+            i += header + 1
+        elif header > 128:
+            out += bytes([data[i]]) * (257 - header)
+            i += 1
+    return bytes(out)
+
+
+def _native_frames(ds: pydicom.Dataset, path: Path) -> np.ndarray:
+    """Decode the 1-bit frames of encodings highdicom does not read: ``(frames, rows, cols)``."""
+    ts = ds.file_meta.TransferSyntaxUID
+    n = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    rows, cols = int(ds.Rows), int(ds.Columns)
+    if ts == _BIG_ENDIAN:
+        return np.asarray(ds.pixel_array).reshape(n, rows, cols)
+    frames = list(generate_frames(ds.PixelData, number_of_frames=n))
+    out = np.empty((n, rows, cols), dtype=np.uint8)
+    for k, frame in enumerate(frames):
+        if ts == _DEFLATED_FRAMES:
+            raw = zlib.decompress(frame, -15)
+        else:  # RLE with one segment of packed bits
+            offsets = np.frombuffer(frame[:64], "<u4")
+            if offsets[0] != 1:
+                raise SeriesError(
+                    f"{path}: RLE frame {k + 1} has {offsets[0]} segments, expected 1 for 1-bit."
+                )
+            raw = _packbits_decode(frame[int(offsets[1]) :])
+        bits = unpack_bits(raw)
+        if bits.size < rows * cols:
+            raise SeriesError(f"{path}: frame {k + 1} holds {bits.size} pixels, not {rows * cols}.")
+        out[k] = bits[: rows * cols].reshape(rows, cols)
+    return out
+
+
+def _load_seg(path: Path) -> MaskVolume:
+    import highdicom as hd
+
+    try:
+        ds = pydicom.dcmread(path)
+    except InvalidDicomError as err:
+        raise SeriesError(
+            f"{path}: not a DICOM file and not a NIfTI/NRRD/MHA/.npy mask ({err})."
+        ) from err
+    sop = str(getattr(ds, "SOPClassUID", ""))
+    if sop not in _SEG_SOP_CLASSES:
+        name = UID(sop).name if sop else "no SOP Class UID"
+        raise SeriesError(
+            f"{path}: not a DICOM Segmentation (SOP class {name}, modality "
+            f"{getattr(ds, 'Modality', '?')}); give a SEG, NIfTI or .npy mask."
+        )
+    ts = ds.file_meta.TransferSyntaxUID
+    needs_decoding = ts in (_BIG_ENDIAN, _DEFLATED_FRAMES) or (
+        ts == _RLE and int(getattr(ds, "BitsAllocated", 8)) == 1
+    )
+    if needs_decoding:
+        if int(getattr(ds, "BitsAllocated", 8)) != 1 and ts != _BIG_ENDIAN:
+            raise SeriesError(f"{path}: cannot decode {ts.name} with BitsAllocated != 1.")
+        try:
+            frames = _native_frames(ds, path)
+        except (ValueError, RuntimeError, zlib.error) as err:
+            raise SeriesError(f"{path}: cannot decode its {ts.name} pixel data ({err}).") from err
+        if int(ds.BitsAllocated) == 1:
+            ds.PixelData = pack_bits(frames.ravel())
+            ds["PixelData"].VR = "OB"
+        else:
+            ds.PixelData = frames.astype(f"<u{int(ds.BitsAllocated) // 8}").tobytes()
+            ds["PixelData"].VR = "OW" if int(ds.BitsAllocated) > 8 else "OB"
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        logger.info("%s: decoded %s pixel data for highdicom", path, ts.name)
+    try:
+        seg = hd.seg.Segmentation.from_dataset(ds, copy=False)
+    except AttributeError as err:
+        raise SeriesError(
+            f"{path}: not a conformant DICOM Segmentation: {str(err).rstrip('.')}. "
+            "Re-export it with a tool that writes the mandatory segment attributes."
+        ) from err
+    except (ValueError, KeyError, TypeError) as err:
+        raise SeriesError(f"{path}: highdicom cannot read this Segmentation ({err}).") from err
+    try:
+        vol = seg.get_volume(combine_segments=False, rescale_fractional=True)
+    except RuntimeError as err:
+        reason = str(err).strip().splitlines()
+        raise SeriesError(
+            f"{path}: its {ts.name} pixel data cannot be decoded ({' '.join(reason[:3])})."
+        ) from err
+    except ValueError as err:
+        raise SeriesError(
+            f"{path}: its frames do not form a regularly spaced volume ({err})."
+        ) from err
+    affine = np.asarray(vol.affine, dtype=float)
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    geometry = Geometry(
+        spacing_mm=tuple(spacing),
+        origin_mm=tuple(affine[:3, 3]),
+        direction=affine[:3, :3] / spacing,
+    )
+    numbers = [int(v) for v in vol.get_channel_values(vol.channel_descriptors[0])]
+    fractional = seg.segmentation_type == hd.seg.SegmentationTypeValues.FRACTIONAL
+    arr = np.asarray(vol.array)
+    segments = []
+    for k, number in enumerate(numbers):
+        data = arr[..., k]
+        data = data.astype(np.float32) if fractional else data > 0
+        name = seg.get_segment_description(number).segment_label
+        segments.append(MaskSegment(number, str(name), data))
+    return MaskVolume(
+        geometry,
+        tuple(segments),
+        None,
+        str(path),
+        str(getattr(ds, "FrameOfReferenceUID", "")),
+    )
