@@ -1,0 +1,128 @@
+"""Baseline eligibility of target lesions (spec section 1)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from lesion_tool.model import Assessment, Category, Kind, LesionState
+from lesion_tool.response.arithmetic import to_tenths
+from lesion_tool.response.models import Finding
+from lesion_tool.response.settings import ResponseSettings
+
+__all__ = ["check_baseline"]
+
+
+def check_baseline(
+    assessment: Assessment,
+    settings: ResponseSettings,
+    *,
+    slice_thickness_mm: float | None = None,
+) -> list[Finding]:
+    """Every violation of the target eligibility rules at baseline, each naming the lesion.
+
+    Checks (spec 1): targets are measured at baseline; non-nodal targets >= ``min_target_mm``
+    (the viable diameter under the mRECIST presets, the whole-lesion diameter under RECIST 1.1)
+    and, when the slices are thicker than ``thick_slice_mm``, >= ``slice_thickness_factor`` x the
+    slice thickness; nodal targets >= ``min_node_short_axis_mm`` short axis
+    (``porta_hepatis_node_mm`` at the porta hepatis); ``viable`` targets show enhancement
+    (viable diameter > 0); at most ``max_targets`` targets and ``max_targets_per_organ`` per
+    organ (targets beyond the caps, in reading order, are named).
+
+    Parameters
+    ----------
+    slice_thickness_mm
+        Slice thickness of the baseline series in mm. The assessment does not store it; when
+        None, ``settings.slice_thickness_mm`` is used, and when that is None too the
+        thickness rule is skipped.
+
+    Returns
+    -------
+    list of Finding
+        All with severity ``"error"``; ``rescore`` reports them as warnings, ``validate`` as errors.
+    """
+    baseline = assessment.baseline
+    if baseline is None:
+        return [Finding("error", "the assessment has no baseline timepoint")]
+    label = baseline.label
+    findings: list[Finding] = []
+
+    def error(message: str, lesion_id: str | None) -> None:
+        findings.append(Finding("error", message, lesion_id, label))
+
+    thickness = (
+        slice_thickness_mm if slice_thickness_mm is not None else settings.slice_thickness_mm
+    )
+    minimum_tenths = to_tenths(settings.min_target_mm)
+    minimum_text = f"{settings.min_target_mm:g} mm"
+    if thickness is not None and thickness > settings.thick_slice_mm:
+        by_thickness = to_tenths(settings.slice_thickness_factor * thickness)
+        if by_thickness > minimum_tenths:
+            minimum_tenths = by_thickness
+            minimum_text = (
+                f"{by_thickness / 10:g} mm ({settings.slice_thickness_factor:g} x the "
+                f"{thickness:g} mm slice thickness)"
+            )
+
+    targets = [lesion for lesion in baseline.lesions if lesion.category is Category.TARGET]
+    per_organ: dict[str, int] = defaultdict(int)
+    for number, lesion in enumerate(targets, start=1):
+        if number > settings.max_targets:
+            error(
+                f"target number {number}: at most {settings.max_targets} targets are allowed",
+                lesion.id,
+            )
+        per_organ[lesion.organ] += 1
+        if per_organ[lesion.organ] > settings.max_targets_per_organ:
+            error(
+                f"target number {per_organ[lesion.organ]} in {lesion.organ}: at most "
+                f"{settings.max_targets_per_organ} targets per organ are allowed",
+                lesion.id,
+            )
+        if lesion.state is not LesionState.MEASURED:
+            error(
+                f"a target must be measured at baseline (state is {lesion.state.value})", lesion.id
+            )
+            continue
+        if lesion.kind is Kind.SHORT_AXIS:
+            if lesion.porta_hepatis:
+                node_min, where = settings.porta_hepatis_node_mm, " at the porta hepatis"
+            else:
+                node_min, where = settings.min_node_short_axis_mm, ""
+            value = lesion.short_axis_mm
+            if value is None:
+                error("nodal target without short_axis_mm", lesion.id)
+            elif to_tenths(value) < to_tenths(node_min):
+                error(
+                    f"nodal target{where} short axis {value:g} mm is below {node_min:g} mm "
+                    "(not a measurable malignant node; record it as a non-target)",
+                    lesion.id,
+                )
+            continue
+        if lesion.kind is Kind.VIABLE:
+            viable = lesion.viable_diameter_mm
+            if viable is None or to_tenths(viable) == 0:
+                error(
+                    "viable target without intratumoral arterial enhancement at baseline "
+                    "(viable diameter must be > 0)",
+                    lesion.id,
+                )
+            if settings.use_viable_diameter:
+                value, name = viable, "viable diameter"
+            else:
+                value, name = lesion.longest_diameter_mm, "longest diameter"
+                if value is None:
+                    error(f"no longest_diameter_mm for {settings.criteria}", lesion.id)
+                    continue
+            if value is None or to_tenths(value) == 0:
+                continue
+        else:
+            value, name = lesion.longest_diameter_mm, "longest diameter"
+            if value is None:
+                error("target without longest_diameter_mm", lesion.id)
+                continue
+        if to_tenths(value) < minimum_tenths:
+            error(
+                f"{name} {value:g} mm is below the {minimum_text} minimum for a target",
+                lesion.id,
+            )
+    return findings

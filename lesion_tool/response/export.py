@@ -1,0 +1,127 @@
+"""CSV exports of scored assessments (``shared/spec/assessment-format.md``), columns exactly."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from lesion_tool.response.models import PatientResult
+
+__all__ = ["PATIENT_COLUMNS", "TIMEPOINT_COLUMNS", "write_patients_csv", "write_timepoints_csv"]
+
+TIMEPOINT_COLUMNS = (
+    "patient_id",
+    "reader",
+    "criteria",
+    "timepoint",
+    "date",
+    "days_from_start",
+    "target_sum_mm",
+    "baseline_sum_mm",
+    "nadir_sum_mm",
+    "change_from_baseline_pct",
+    "change_from_nadir_pct",
+    "target_response",
+    "non_target_response",
+    "new_lesions",
+    "overall_response",
+)
+PATIENT_COLUMNS = (
+    "patient_id",
+    "reader",
+    "criteria",
+    "best_overall_response",
+    "best_overall_response_unconfirmed",
+    "first_response_date",
+    "progression_date",
+    "pfs_days",
+    "pfs_event",
+    "dor_days",
+    "disease_control",
+)
+
+
+def _one_decimal(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@contextmanager
+def _open(file: str | os.PathLike[str] | IO[str]) -> Iterator[IO[str]]:
+    if isinstance(file, str | os.PathLike):
+        with Path(file).open("w", newline="", encoding="utf-8") as handle:
+            yield handle
+    else:
+        yield file
+
+
+def write_timepoints_csv(
+    results: Iterable[PatientResult], file: str | os.PathLike[str] | IO[str]
+) -> None:
+    """One row per patient x preset x timepoint; the baseline row has empty responses.
+
+    Sums and percentages have one decimal; absent values are empty cells.
+    """
+    with _open(file) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(TIMEPOINT_COLUMNS)
+        for result in results:
+            for row in result.timepoints:
+                writer.writerow(
+                    (
+                        result.patient_id,
+                        result.reader,
+                        result.criteria,
+                        row.label,
+                        row.date.isoformat(),
+                        row.days_from_start,
+                        _one_decimal(row.target_sum_mm),
+                        _one_decimal(row.baseline_sum_mm),
+                        _one_decimal(row.nadir_sum_mm),
+                        _one_decimal(row.change_from_baseline_pct),
+                        _one_decimal(row.change_from_nadir_pct),
+                        _text(row.target_response),
+                        _text(row.non_target_response),
+                        _text(row.new_lesions),
+                        _text(row.overall_response),
+                    )
+                )
+
+
+def write_patients_csv(
+    results: Iterable[PatientResult], file: str | os.PathLike[str] | IO[str]
+) -> None:
+    """One row per patient x preset; booleans ``true`` / ``false``, absent dates empty."""
+    with _open(file) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(PATIENT_COLUMNS)
+        for r in results:
+            writer.writerow(
+                (
+                    r.patient_id,
+                    r.reader,
+                    r.criteria,
+                    _text(r.best_overall_response),
+                    _text(r.best_overall_response_unconfirmed),
+                    _text(r.first_response_date),
+                    _text(r.progression_date),
+                    r.pfs_days,
+                    _text(r.pfs_event),
+                    _text(r.dor_days),
+                    _text(r.disease_control),
+                )
+            )

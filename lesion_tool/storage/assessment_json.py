@@ -1,0 +1,528 @@
+"""Reading and writing assessments as JSON, format v1 (``shared/spec/assessment-format.md``).
+
+Lenient about nothing, strict on both sides: a file is checked against the JSON Schema in
+``lesion_tool/schema/assessment-v1.schema.json`` and then by the semantic rules the schema cannot
+express (a state allowed for the category, duplicate lesion ids, date order, targets appearing
+after baseline, required diameters, ...). Every problem is collected, so one
+:class:`~lesion_tool.errors.AssessmentError` lists them all, each line as
+``FILE: $.json.path: what is wrong``. Saving validates what it writes too, and is atomic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from lesion_tool.errors import AssessmentError
+from lesion_tool.model import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    Assessment,
+    Category,
+    Kind,
+    Lesion,
+    LesionState,
+    Line,
+    Timepoint,
+)
+from lesion_tool.response.arithmetic import to_tenths
+
+__all__ = [
+    "assessment_from_dict",
+    "assessment_to_dict",
+    "find_assessment_files",
+    "load_assessment",
+    "save_assessment",
+    "validate_assessment_dict",
+]
+
+SCHEMA_RESOURCE = "assessment-v1.schema.json"
+TOP_LEVEL_FIELDS = frozenset(
+    {
+        "format",
+        "version",
+        "patient_id",
+        "reader",
+        "treatment_start",
+        "death_date",
+        "last_known_alive",
+        "timepoints",
+    }
+)
+DIAMETER_FIELDS = ("viable_diameter_mm", "longest_diameter_mm", "short_axis_mm")
+REQUIRED_DIAMETER = {
+    Kind.VIABLE.value: "viable_diameter_mm",
+    Kind.LONGEST.value: "longest_diameter_mm",
+    Kind.SHORT_AXIS.value: "short_axis_mm",
+}
+_STATE_ORDER = {
+    Category.TARGET: ("measured", "absent", "too_small", "not_evaluated"),
+    Category.NON_TARGET: ("present", "absent", "unequivocal_progression", "not_evaluated"),
+    Category.NEW: ("equivocal", "unequivocal"),
+}
+_CATEGORY_WORD = {
+    Category.TARGET: "target",
+    Category.NON_TARGET: "non-target",
+    Category.NEW: "new-lesion",
+}
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    text = resources.files("lesion_tool").joinpath("schema", SCHEMA_RESOURCE).read_text("utf-8")
+    schema = json.loads(text)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _schema_problems(data: object) -> list[tuple[str, str]]:
+    problems = []
+    for error in _validator().iter_errors(data):
+        problems.append((error.json_path, error.message))
+    return problems
+
+
+def _parse_date(value: object) -> dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _semantic_problems(data: object) -> list[tuple[str, str]]:
+    """Rules the schema cannot express; defensive about types the schema already rejected."""
+    problems: list[tuple[str, str]] = []
+    if not isinstance(data, Mapping):
+        return problems
+
+    def add(path: str, message: str) -> None:
+        problems.append((path, message))
+
+    def check_date(path: str, value: object) -> dt.date | None:
+        if isinstance(value, str) and len(value) == 10 and _parse_date(value) is None:
+            add(path, f"{value!r} is not a valid calendar date (YYYY-MM-DD)")
+        return _parse_date(value)
+
+    start = check_date("$.treatment_start", data.get("treatment_start"))
+    for key in ("death_date", "last_known_alive"):
+        when = check_date(f"$.{key}", data.get(key))
+        if when is not None and start is not None and when < start:
+            add(f"$.{key}", f"{when.isoformat()} is before treatment_start {start.isoformat()}")
+
+    timepoints = data.get("timepoints")
+    if not isinstance(timepoints, list):
+        return problems
+    baseline_categories: dict[str, str] = {}
+    previous_date: dt.date | None = None
+    previous_path = ""
+    for t_index, timepoint in enumerate(timepoints):
+        t_path = f"$.timepoints[{t_index}]"
+        if not isinstance(timepoint, Mapping):
+            continue
+        date = check_date(f"{t_path}.date", timepoint.get("date"))
+        if date is not None and previous_date is not None and date <= previous_date:
+            add(
+                f"{t_path}.date",
+                f"{date.isoformat()} is not after the previous timepoint's date "
+                f"{previous_date.isoformat()} ({previous_path}): timepoints must be in date order",
+            )
+        if date is not None:
+            previous_date, previous_path = date, t_path
+        lesions = timepoint.get("lesions")
+        if not isinstance(lesions, list):
+            continue
+        seen_ids: dict[str, int] = {}
+        for l_index, lesion in enumerate(lesions):
+            l_path = f"{t_path}.lesions[{l_index}]"
+            if not isinstance(lesion, Mapping):
+                continue
+            problems.extend(_lesion_problems(lesion, l_path, t_index))
+            lesion_id = lesion.get("id")
+            category = lesion.get("category")
+            if not isinstance(lesion_id, str):
+                continue
+            if lesion_id in seen_ids:
+                add(
+                    f"{l_path}.id",
+                    f"duplicate lesion id {lesion_id!r} in this timepoint "
+                    f"(also at lesions[{seen_ids[lesion_id]}])",
+                )
+                continue
+            seen_ids[lesion_id] = l_index
+            if category not in ("target", "non_target", "new"):
+                continue
+            if t_index == 0 and category != "new":
+                baseline_categories[lesion_id] = category
+            if t_index > 0 and category in ("target", "non_target"):
+                if lesion_id not in baseline_categories:
+                    add(
+                        f"{l_path}.category",
+                        f"{category} lesion {lesion_id!r} does not appear at baseline: "
+                        "targets and non-targets are fixed at baseline (record it as 'new')",
+                    )
+                elif baseline_categories[lesion_id] != category:
+                    add(
+                        f"{l_path}.category",
+                        f"lesion {lesion_id!r} is {category} here but "
+                        f"{baseline_categories[lesion_id]} at baseline",
+                    )
+            if category == "new" and lesion_id in baseline_categories:
+                add(
+                    f"{l_path}.id",
+                    f"new lesion {lesion_id!r} reuses the id of a baseline "
+                    f"{baseline_categories[lesion_id]} lesion",
+                )
+    return problems
+
+
+def _lesion_problems(lesion: Mapping[str, Any], path: str, t_index: int) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    category_text = lesion.get("category")
+    try:
+        category = Category(category_text)
+    except ValueError:
+        return problems  # the schema reports an unknown category
+    state = lesion.get("state")
+    allowed = _STATE_ORDER[category]
+    if isinstance(state, str) and state not in allowed:
+        problems.append(
+            (
+                f"{path}.state",
+                f"{state!r} is not a valid {_CATEGORY_WORD[category]} state ({', '.join(allowed)})",
+            )
+        )
+    for key in DIAMETER_FIELDS:
+        value = lesion.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append((f"{path}.{key}", f"{value!r} is not a finite number of millimetres"))
+    kind = lesion.get("kind")
+    if category is Category.NEW and t_index == 0:
+        problems.append(
+            (f"{path}.category", "a 'new' lesion at baseline: new lesions appear only after it")
+        )
+    if category is not Category.TARGET:
+        if kind is not None:
+            problems.append(
+                (
+                    f"{path}.kind",
+                    f"kind {kind!r} on a {category.value} lesion: only targets have one",
+                )
+            )
+        return problems
+    if kind is None:
+        problems.append((f"{path}", "target lesion without 'kind' (viable, longest or short_axis)"))
+        return problems
+    required = REQUIRED_DIAMETER.get(kind)
+    if state == "measured" and required is not None and lesion.get(required) is None:
+        problems.append(
+            (f"{path}", f"measured {kind} target lacks {required!r} (the diameter its kind sums)")
+        )
+    viable = lesion.get("viable_diameter_mm")
+    longest = lesion.get("longest_diameter_mm")
+    if (
+        kind == "viable"
+        and isinstance(viable, int | float)
+        and isinstance(longest, int | float)
+        and not isinstance(viable, bool)
+        and not isinstance(longest, bool)
+        and viable > longest
+    ):
+        problems.append(
+            (
+                f"{path}.viable_diameter_mm",
+                (
+                    f"viable diameter {viable} mm exceeds the whole-lesion longest diameter "
+                    f"{longest} mm"
+                ),
+            )
+        )
+    if state == "absent":
+        for key in DIAMETER_FIELDS:
+            value = lesion.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+                problems.append(
+                    (f"{path}.{key}", f"an absent lesion cannot have a diameter ({value} mm)")
+                )
+    return problems
+
+
+def validate_assessment_dict(data: object) -> list[tuple[str, str]]:
+    """Every problem with a parsed format-v1 document, as ``(json_path, message)`` pairs.
+
+    Schema errors come first, then the semantic rules. An empty list means the document is valid.
+    """
+    return _schema_problems(data) + _semantic_problems(data)
+
+
+def _raise_problems(source: str, problems: list[tuple[str, str]]) -> None:
+    lines = [f"{source}: {path}: {message}" for path, message in problems]
+    error = AssessmentError("\n".join(lines))
+    error.problems = problems  # type: ignore[attr-defined]
+    error.source = source  # type: ignore[attr-defined]
+    raise error
+
+
+def _line_from(data: Mapping[str, Any] | None) -> Line | None:
+    if data is None:
+        return None
+    return Line(tuple(data["start"]), tuple(data["end"]), data.get("space", "voxel"))
+
+
+def _lesion_from(data: Mapping[str, Any]) -> Lesion:
+    return Lesion(
+        id=data["id"],
+        category=Category(data["category"]),
+        state=LesionState(data["state"]),
+        organ=data["organ"],
+        location=data.get("location"),
+        kind=Kind(data["kind"]) if data.get("kind") is not None else None,
+        type=data.get("type"),
+        viable_diameter_mm=_float_or_none(data.get("viable_diameter_mm")),
+        longest_diameter_mm=_float_or_none(data.get("longest_diameter_mm")),
+        short_axis_mm=_float_or_none(data.get("short_axis_mm")),
+        typical_hcc_pattern=data.get("typical_hcc_pattern"),
+        porta_hepatis=bool(data.get("porta_hepatis", False)),
+        cytology_confirmed=bool(data.get("cytology_confirmed", False)),
+        line=_line_from(data.get("line")),
+        longest_line=_line_from(data.get("longest_line")),
+        seed=tuple(data["seed"]) if data.get("seed") is not None else None,
+        note=data.get("note"),
+    )
+
+
+def _float_or_none(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def assessment_from_dict(data: object, source: str = "<memory>") -> Assessment:
+    """Build an :class:`Assessment` from a parsed format-v1 document, after full validation.
+
+    Parameters
+    ----------
+    data
+        The parsed JSON (a mapping).
+    source
+        Names the document in error messages (a file path, or ``"<memory>"``).
+
+    Raises
+    ------
+    AssessmentError
+        Listing every problem, one per line: ``SOURCE: $.json.path: problem``.
+    """
+    problems = validate_assessment_dict(data)
+    if problems:
+        _raise_problems(source, problems)
+    assert isinstance(data, Mapping)
+    timepoints = tuple(
+        Timepoint(
+            label=t["label"],
+            date=dt.date.fromisoformat(t["date"]),
+            lesions=tuple(_lesion_from(lesion) for lesion in t["lesions"]),
+            study_instance_uid=t.get("study_instance_uid"),
+            series_instance_uid=t.get("series_instance_uid"),
+        )
+        for t in data["timepoints"]
+    )
+    extra = {key: value for key, value in data.items() if key not in TOP_LEVEL_FIELDS}
+    return Assessment(
+        patient_id=data["patient_id"],
+        treatment_start=dt.date.fromisoformat(data["treatment_start"]),
+        timepoints=timepoints,
+        reader=data.get("reader", ""),
+        death_date=_parse_date(data.get("death_date")),
+        last_known_alive=_parse_date(data.get("last_known_alive")),
+        extra=dict(extra),
+    )
+
+
+def round_diameter_mm(value_mm: float) -> float:
+    """A diameter rounded (half up) to 0.1 mm, as stored; same rounding as the response engine."""
+    return to_tenths(value_mm) / 10
+
+
+def _line_to(line: Line | None) -> dict[str, Any] | None:
+    if line is None:
+        return None
+    return {"start": list(line.start), "end": list(line.end), "space": line.space}
+
+
+def _lesion_to(lesion: Lesion) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": lesion.id, "category": lesion.category.value}
+    out["organ"] = lesion.organ
+    for key in ("location", "type"):
+        value = getattr(lesion, key)
+        if value is not None:
+            out[key] = value
+    if lesion.kind is not None:
+        out["kind"] = lesion.kind.value
+    out["state"] = lesion.state.value
+    for key in DIAMETER_FIELDS:
+        value = getattr(lesion, key)
+        if value is not None:
+            out[key] = round_diameter_mm(value) if math.isfinite(value) else value
+    if lesion.typical_hcc_pattern is not None:
+        out["typical_hcc_pattern"] = lesion.typical_hcc_pattern
+    if lesion.porta_hepatis:
+        out["porta_hepatis"] = True
+    if lesion.cytology_confirmed:
+        out["cytology_confirmed"] = True
+    if lesion.line is not None:
+        out["line"] = _line_to(lesion.line)
+    if lesion.longest_line is not None:
+        out["longest_line"] = _line_to(lesion.longest_line)
+    if lesion.seed is not None:
+        out["seed"] = list(lesion.seed)
+    if lesion.note is not None:
+        out["note"] = lesion.note
+    return out
+
+
+def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
+    """The format-v1 document of an assessment (diameters rounded to 0.1 mm), ready for JSON.
+
+    Unknown top-level fields kept in ``assessment.extra`` are written back after the known ones.
+    """
+    out: dict[str, Any] = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "patient_id": assessment.patient_id,
+        "reader": assessment.reader,
+        "treatment_start": assessment.treatment_start.isoformat(),
+        "death_date": assessment.death_date.isoformat() if assessment.death_date else None,
+        "last_known_alive": (
+            assessment.last_known_alive.isoformat() if assessment.last_known_alive else None
+        ),
+    }
+    for key, value in assessment.extra.items():
+        if key not in TOP_LEVEL_FIELDS:
+            out[key] = value
+    out["timepoints"] = [
+        {
+            "label": t.label,
+            "date": t.date.isoformat(),
+            "study_instance_uid": t.study_instance_uid,
+            "series_instance_uid": t.series_instance_uid,
+            "lesions": [_lesion_to(lesion) for lesion in t.lesions],
+        }
+        for t in assessment.timepoints
+    ]
+    return out
+
+
+def load_assessment(path: str | os.PathLike[str]) -> Assessment:
+    """Read and validate one assessment file.
+
+    Raises
+    ------
+    AssessmentError
+        The file is missing, unreadable, not JSON, or breaks format v1; the message names the
+        file, the JSON path and each problem.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AssessmentError(f"{source}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise AssessmentError(f"{source}: cannot read: {err}") from err
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise AssessmentError(
+            f"{source}: line {err.lineno} column {err.colno}: not valid JSON: {err.msg}"
+        ) from None
+    return assessment_from_dict(data, source=source)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # some platforms/filesystems cannot open a folder; the rename still happened
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_assessment(assessment: Assessment, path: str | os.PathLike[str]) -> None:
+    """Write an assessment atomically: the file is either the old version or the new one.
+
+    The document is validated first (strict writing), written to a temporary file in the same
+    folder, flushed and fsynced, then renamed over ``path`` with :func:`os.replace`, and the folder
+    is fsynced so the rename itself survives a crash. Diameters are rounded to 0.1 mm.
+
+    Raises
+    ------
+    AssessmentError
+        The assessment breaks format v1 (nothing is written), or the file cannot be written
+        (the previous file, if any, is untouched).
+    """
+    path = Path(path)
+    data = assessment_to_dict(assessment)
+    problems = validate_assessment_dict(data)
+    if problems:
+        _raise_problems(f"{path} (not saved)", problems)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise AssessmentError(f"{path}: cannot save: {err}") from err
+    tmp_path = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_path, path)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            tmp_path.unlink()
+        if isinstance(err, OSError):
+            raise AssessmentError(f"{path}: cannot save: {err}") from err
+        raise
+    _fsync_dir(folder)
+
+
+def find_assessment_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The assessment files named by ``paths``: files as given, folders searched recursively.
+
+    Folders contribute every ``*.json`` below them (sorted, hidden temporary files of an
+    interrupted save skipped). A path that does not exist is returned as is, so that loading it
+    reports "no such file" for that one path instead of stopping a batch.
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            candidates = sorted(
+                p
+                for p in path.rglob("*.json")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        else:
+            candidates = [path]
+        for candidate in candidates:
+            if candidate not in seen:
+                seen.add(candidate)
+                found.append(candidate)
+    return found
