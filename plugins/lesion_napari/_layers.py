@@ -1,0 +1,323 @@
+"""Adapters between lesion-tool's core types and napari layers.
+
+The core speaks :class:`~lesion_tool.io.volume.CTVolume` (array ``(z, y, x)`` with its LPS
+geometry) and :class:`~lesion_tool.model.Line` (voxel ``(z, y, x)`` end points). napari shows
+layers. This module is the only place that converts between the two, and it does so through
+the volume's own geometry (``direction``, ``spacing_mm``, ``origin_mm``), never a re-derived one.
+
+Display convention (as radiologists read axial CT):
+
+- display axis 0 (the slider) runs along the patient's S axis (increasing towards the head),
+- display axis 1 (screen rows, downwards) runs along P, so anterior is at the top,
+- display axis 2 (screen columns, rightwards) runs along L, so the patient's right is on the
+  screen's left.
+
+The image array is shown through a transposed / flipped *view* (no copy) so that these hold for
+any axis-aligned acquisition, and the layer's ``scale`` (mm per display voxel) and ``translate``
+(mm) make napari's world coordinates equal the patient's ``(S, P, L)`` millimetres. Layers of
+different timepoints are therefore shown at the same anatomical position when they share a
+frame of reference, and a lesion found on one is found at the same world point on the other.
+Oblique acquisitions are shown along their nearest patient axes (the world coordinates are then
+approximate; measurements are not affected because they always go back to voxel indices).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lesion_tool.io.volume import CTVolume
+from lesion_tool.model import Line
+
+WINDOWS: dict[str, tuple[float, float]] = {
+    "liver": (60.0, 150.0),
+    "abdomen": (40.0, 400.0),
+    "lung": (-600.0, 1500.0),
+}
+"""Window presets as ``(level, width)`` in HU."""
+
+DEFAULT_WINDOW = "liver"
+
+META_KEY = "lesion_tool"
+"""Key of the header dictionary in a layer's ``metadata``."""
+VOLUME_KEY = "lesion_tool_volume"
+"""Key of the :class:`CTVolume` in an image layer's ``metadata``."""
+
+# LPS component shown along each display axis: S (2), P (1), L (0).
+_DISPLAY_COMPONENTS = (2, 1, 0)
+
+
+def window_limits(name: str) -> tuple[float, float]:
+    """Contrast limits ``(low, high)`` in HU of a named window preset.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not one of :data:`WINDOWS`.
+    """
+    level, width = WINDOWS[name]
+    return (level - width / 2.0, level + width / 2.0)
+
+
+@dataclass(frozen=True)
+class DisplayGeometry:
+    """How a volume's voxel grid maps onto napari's display axes and world coordinates.
+
+    Attributes
+    ----------
+    perm
+        ``perm[d]`` is the volume axis (0 = z, 1 = y, 2 = x) shown along display axis ``d``.
+    flip
+        Whether display axis ``d`` runs against the volume axis ``perm[d]``.
+    shape
+        Volume shape ``(z, y, x)``.
+    scale
+        Millimetres per display voxel along each display axis (always positive).
+    translate
+        World position (mm, ``(S, P, L)``) of display index ``(0, 0, 0)``.
+    """
+
+    perm: tuple[int, int, int]
+    flip: tuple[bool, bool, bool]
+    shape: tuple[int, int, int]
+    scale: tuple[float, float, float]
+    translate: tuple[float, float, float]
+
+    @classmethod
+    def from_volume(cls, volume: CTVolume) -> DisplayGeometry:
+        """The display geometry of ``volume`` (see the module docstring for the convention)."""
+        weights = np.abs(np.asarray(volume.direction, dtype=float))  # [LPS component, axis]
+        perm: list[int] = []
+        for component in _DISPLAY_COMPONENTS:
+            order = np.argsort(-weights[component])
+            axis = next(int(a) for a in order if int(a) not in perm)
+            perm.append(axis)
+        flip = tuple(
+            bool(volume.direction[component, axis] < 0)
+            for component, axis in zip(_DISPLAY_COMPONENTS, perm, strict=True)
+        )
+        shape = volume.shape
+        corner = [0.0, 0.0, 0.0]
+        for d, axis in enumerate(perm):
+            corner[axis] = float(shape[axis] - 1) if flip[d] else 0.0
+        corner_lps = volume.index_to_patient(np.asarray(corner))
+        translate = tuple(float(corner_lps[c]) for c in _DISPLAY_COMPONENTS)
+        scale = tuple(float(volume.spacing_mm[axis]) for axis in perm)
+        return cls(tuple(perm), flip, shape, scale, translate)  # type: ignore[arg-type]
+
+    @property
+    def display_shape(self) -> tuple[int, int, int]:
+        """Shape of the displayed array."""
+        return tuple(self.shape[axis] for axis in self.perm)  # type: ignore[return-value]
+
+    def display_array(self, array: np.ndarray) -> np.ndarray:
+        """A view of a ``(z, y, x)`` array (same shape as the volume) in display orientation."""
+        view = np.transpose(array, self.perm)
+        slices = tuple(slice(None, None, -1) if f else slice(None) for f in self.flip)
+        return view[slices]
+
+    def display_to_voxel(self, points: np.ndarray) -> np.ndarray:
+        """Volume voxel indices ``(..., 3)`` ``(z, y, x)`` of display indices ``(..., 3)``."""
+        pts = np.asarray(points, dtype=float)
+        out = np.empty_like(pts)
+        for d, axis in enumerate(self.perm):
+            col = pts[..., d]
+            out[..., axis] = (self.shape[axis] - 1 - col) if self.flip[d] else col
+        return out
+
+    def voxel_to_display(self, points: np.ndarray) -> np.ndarray:
+        """Display indices ``(..., 3)`` of volume voxel indices ``(..., 3)`` ``(z, y, x)``."""
+        pts = np.asarray(points, dtype=float)
+        out = np.empty_like(pts)
+        for d, axis in enumerate(self.perm):
+            col = pts[..., axis]
+            out[..., d] = (self.shape[axis] - 1 - col) if self.flip[d] else col
+        return out
+
+    def display_to_world(self, points: np.ndarray) -> np.ndarray:
+        """World millimetres ``(S, P, L)`` of display indices ``(..., 3)``."""
+        return np.asarray(points, dtype=float) * np.asarray(self.scale) + np.asarray(self.translate)
+
+    def world_to_display(self, points: np.ndarray) -> np.ndarray:
+        """Display indices ``(..., 3)`` of world millimetres ``(S, P, L)``."""
+        return (np.asarray(points, dtype=float) - np.asarray(self.translate)) / np.asarray(
+            self.scale
+        )
+
+    def voxel_to_world(self, points: np.ndarray) -> np.ndarray:
+        """World millimetres ``(S, P, L)`` of volume voxel indices ``(..., 3)`` ``(z, y, x)``."""
+        return self.display_to_world(self.voxel_to_display(points))
+
+    def world_to_voxel(self, points: np.ndarray) -> np.ndarray:
+        """Volume voxel indices ``(z, y, x)`` of world millimetres ``(..., 3)`` ``(S, P, L)``."""
+        return self.display_to_voxel(self.world_to_display(points))
+
+    def mask_display_offset(self, offset_zyx: tuple[int, int, int], mask_shape: tuple) -> tuple:
+        """Display index of the first voxel of a sub-array placed at ``offset_zyx`` in the volume.
+
+        Used to show a cropped mask (e.g. a lesion mask with its offset) with the same
+        transform as its image.
+        """
+        out = []
+        for d, axis in enumerate(self.perm):
+            if self.flip[d]:
+                out.append(self.shape[axis] - (int(offset_zyx[axis]) + int(mask_shape[axis])))
+            else:
+                out.append(int(offset_zyx[axis]))
+        return tuple(out)
+
+    def layer_kwargs(self) -> dict[str, Any]:
+        """``scale`` and ``translate`` for any layer drawn over this volume."""
+        return {"scale": self.scale, "translate": self.translate}
+
+
+def volume_header(volume: CTVolume, **extra: Any) -> dict[str, Any]:
+    """The identity of a volume as plain data for a layer's ``metadata[META_KEY]``."""
+    header: dict[str, Any] = {
+        "patient_id": volume.patient_id,
+        "study_instance_uid": volume.study_instance_uid,
+        "series_instance_uid": volume.series_instance_uid,
+        "frame_of_reference_uid": volume.frame_of_reference_uid,
+        "study_date": volume.study_date.isoformat() if volume.study_date else None,
+        "series_description": volume.series_description,
+        "modality": volume.modality,
+        "shape_zyx": list(volume.shape),
+        "spacing_mm_zyx": list(volume.spacing_mm),
+        "origin_mm_lps": list(volume.origin_mm),
+        "warnings": list(volume.warnings),
+    }
+    header.update(extra)
+    return header
+
+
+def image_layer_name(volume: CTVolume, phase: str, label: str | None = None) -> str:
+    """Layer name with the study date, timepoint label, phase and series description."""
+    date = volume.study_date.isoformat() if volume.study_date else "no date"
+    series = volume.series_description or volume.series_instance_uid[-12:] or "series"
+    prefix = f"{date} {label}" if label else date
+    return f"{prefix} · {phase} · {series}"
+
+
+def image_layer_data(
+    volume: CTVolume,
+    *,
+    phase: str,
+    label: str | None = None,
+    visible: bool = True,
+    window: str = DEFAULT_WINDOW,
+    extra: dict[str, Any] | None = None,
+) -> tuple[np.ndarray, dict[str, Any], str]:
+    """A napari layer-data tuple showing ``volume`` with its physical geometry.
+
+    Parameters
+    ----------
+    volume
+        The series; its array is ``(z, y, x)`` in HU.
+    phase
+        Contrast phase name shown in the layer name (e.g. ``"arterial"``).
+    label
+        Timepoint label (``"baseline"``, ``"FU1"``...), or None.
+    visible
+        Hidden layers stay available in the layer list.
+    window
+        A :data:`WINDOWS` preset name.
+    extra
+        More header fields for ``metadata[META_KEY]``.
+    """
+    geometry = DisplayGeometry.from_volume(volume)
+    header = volume_header(volume, phase=phase, timepoint=label, role="image", **(extra or {}))
+    kwargs: dict[str, Any] = {
+        "name": image_layer_name(volume, phase, label),
+        "colormap": "gray",
+        "contrast_limits": window_limits(window),
+        "visible": visible,
+        "metadata": {META_KEY: header, VOLUME_KEY: volume},
+        **geometry.layer_kwargs(),
+    }
+    return geometry.display_array(volume.array), kwargs, "image"
+
+
+def volume_from_layer(layer: Any) -> CTVolume:
+    """The :class:`CTVolume` behind an image layer made by lesion-tool.
+
+    Raises
+    ------
+    ValueError
+        If the layer was not made by lesion-tool (it has no volume in its metadata).
+    """
+    volume = getattr(layer, "metadata", {}).get(VOLUME_KEY)
+    if not isinstance(volume, CTVolume):
+        raise ValueError(f"Layer {getattr(layer, 'name', layer)!r} was not opened by lesion-tool.")
+    return volume
+
+
+def line_to_shape(line: Line, volume: CTVolume, geometry: DisplayGeometry) -> np.ndarray:
+    """Display-index vertices ``(2, 3)`` of a stored line (voxel or patient space)."""
+    pts = np.array([line.start, line.end], dtype=float)
+    if line.space == "patient":
+        pts = volume.patient_to_index(pts)
+    return geometry.voxel_to_display(pts)
+
+
+def shape_to_voxels(vertices: np.ndarray, geometry: DisplayGeometry) -> np.ndarray:
+    """Voxel end points ``(2, 3)`` ``(z, y, x)`` of a line shape given in display indices."""
+    pts = np.asarray(vertices, dtype=float)
+    if pts.shape != (2, 3):
+        raise ValueError(f"A diameter line has two 3-D end points, got shape {pts.shape}.")
+    return geometry.display_to_voxel(pts)
+
+
+def voxels_inside(points_zyx: np.ndarray, shape: tuple[int, int, int]) -> bool:
+    """Whether all voxel points ``(..., 3)`` lie inside a volume of ``shape`` (+- 0.5 voxel)."""
+    pts = np.asarray(points_zyx, dtype=float).reshape(-1, 3)
+    upper = np.asarray(shape, dtype=float) - 0.5
+    return bool(np.all(pts >= -0.5) and np.all(pts <= upper))
+
+
+VIABLE_LABEL = 1
+"""Label value of the viable (enhancing) part in a proposal labels layer."""
+NON_VIABLE_LABEL = 2
+"""Label value of the rest of the lesion (necrosis) in a proposal labels layer."""
+
+
+@dataclass(frozen=True)
+class ProposalParts:
+    """What a semi-automatic viable measurement contributes to the display.
+
+    ``viable_line`` / ``whole_line`` are voxel end points ``(z, y, x)`` (None when the diameter
+    is 0); ``masks`` is ``(labels (z, y, x) uint8, offset (z, y, x))`` or None.
+    """
+
+    viable_line: tuple[np.ndarray, np.ndarray] | None
+    viable_mm: float
+    whole_line: tuple[np.ndarray, np.ndarray] | None
+    whole_mm: float | None
+    masks: tuple[np.ndarray, tuple[int, int, int]] | None
+
+
+def _diameter_ends(diameter: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    if diameter is None or diameter.length_mm <= 0 or diameter.start_voxel is None:
+        return None
+    return (np.asarray(diameter.start_voxel, float), np.asarray(diameter.end_voxel, float))
+
+
+def proposal_parts(result: Any) -> ProposalParts:
+    """Lines, values and a labels array from a core ``ViableMeasurement``.
+
+    The labels array marks the viable part :data:`VIABLE_LABEL` and the rest of the lesion
+    :data:`NON_VIABLE_LABEL`, in the volume's ``(z, y, x)`` order at ``result.offset``.
+    """
+    whole_mask = np.asarray(result.whole_mask, dtype=bool)
+    labels = np.zeros(whole_mask.shape, dtype=np.uint8)
+    labels[whole_mask] = NON_VIABLE_LABEL
+    labels[np.asarray(result.viable_mask, dtype=bool)] = VIABLE_LABEL
+    offset = tuple(int(v) for v in result.offset)
+    return ProposalParts(
+        viable_line=_diameter_ends(result.viable),
+        viable_mm=float(result.viable.length_mm),
+        whole_line=_diameter_ends(result.whole),
+        whole_mm=float(result.whole.length_mm),
+        masks=(labels, offset),  # type: ignore[arg-type]
+    )
