@@ -1,0 +1,325 @@
+"""``lesion-tool rescore``: score stored assessments under one or more presets.
+
+A bad file is reported on stderr with its reason and skipped; the rest are scored; the exit code is
+1 when any file (or any file under any preset) failed, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import IO
+
+from lesion_tool.errors import CriteriaError, LesionToolError
+from lesion_tool.model import Assessment
+from lesion_tool.response import (
+    PRESETS,
+    PatientResult,
+    ResponseSettings,
+    check_baseline,
+    cohort_endpoints,
+    score_assessment,
+    settings_for,
+    write_patients_csv,
+    write_timepoints_csv,
+)
+from lesion_tool.storage import find_assessment_files, load_assessment
+
+__all__ = ["parse_criteria", "register", "run"]
+
+
+def parse_criteria(text: str) -> tuple[str, ...]:
+    """A comma-separated list of presets (argparse type); unknown names are a usage error."""
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [name for name in names if name not in PRESETS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown criteria {', '.join(unknown) or repr(text)}; choose from {', '.join(PRESETS)}"
+        )
+    return names
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number of days >= 0 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A number of millimetres > 0 (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value} is not > 0")
+    return value
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options shared by ``rescore`` and ``validate``: presets and their settings."""
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="assessment JSON file, or a folder searched recursively for *.json",
+    )
+    parser.add_argument(
+        "--criteria",
+        type=parse_criteria,
+        default=PRESETS,
+        help=f"comma-separated presets (default: {','.join(PRESETS)})",
+    )
+    parser.add_argument(
+        "--slice-thickness-mm",
+        type=positive_float,
+        default=None,
+        help="baseline slice thickness for the target size rule (not stored in assessments)",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> list[ResponseSettings]:
+    """One settings object per requested preset, with the command line's overrides."""
+    overrides: dict[str, object] = {}
+    if getattr(args, "no_confirm", False):
+        overrides["confirm"] = False
+    for name in ("confirm_min_days", "sd_min_days", "dcr_sd_min_days", "slice_thickness_mm"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return [settings_for(preset, **overrides) for preset in args.criteria]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``rescore`` subcommand."""
+    parser = subparsers.add_parser(
+        "rescore",
+        help="score stored assessments by mRECIST / mRECIST-1.1 / RECIST 1.1",
+        description=(
+            "Score assessment files under one or more presets. Without --timepoints-csv or "
+            "--patients-csv a readable table is printed; --summary adds the cohort endpoints."
+        ),
+    )
+    add_settings_arguments(parser)
+    parser.add_argument("--no-confirm", action="store_true", help="do not require confirmation")
+    parser.add_argument("--confirm-min-days", type=non_negative_int, metavar="N")
+    parser.add_argument("--sd-min-days", type=non_negative_int, metavar="N")
+    parser.add_argument("--dcr-sd-min-days", type=non_negative_int, metavar="N")
+    parser.add_argument(
+        "--timepoints-csv", metavar="FILE", help="per-timepoint CSV ('-' for stdout)"
+    )
+    parser.add_argument("--patients-csv", metavar="FILE", help="per-patient CSV ('-' for stdout)")
+    parser.add_argument(
+        "--summary", action="store_true", help="print ORR, DCR and median PFS per preset"
+    )
+    parser.set_defaults(func=run)
+
+
+class Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, total: int, stream: IO[str] | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.total = total
+        self.enabled = total > 1 and bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last = -1
+
+    def update(self, done: int) -> None:
+        """Redraw for ``done`` of ``total`` items (at most once per percent)."""
+        if not self.enabled:
+            return
+        percent = done * 100 // self.total
+        if percent == self._last and done != self.total:
+            return
+        self._last = percent
+        filled = done * 30 // self.total
+        bar = "#" * filled + "-" * (30 - filled)
+        self.stream.write(f"\rrescore [{bar}] {done}/{self.total}")
+        if done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+TABLE_COLUMNS = (
+    ("timepoint", "<"),
+    ("date", "<"),
+    ("day", ">"),
+    ("sum mm", ">"),
+    ("base mm", ">"),
+    ("nadir mm", ">"),
+    ("vs base", ">"),
+    ("vs nadir", ">"),
+    ("target", "<"),
+    ("non-target", "<"),
+    ("new", "<"),
+    ("overall", "<"),
+)
+
+
+def _mm(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:+.1f}%"
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def print_table(results: Sequence[PatientResult], out: IO[str]) -> None:
+    """A readable per-timepoint table, one block per patient and preset."""
+    for result in results:
+        reader = f", reader {result.reader}" if result.reader else ""
+        out.write(f"{result.patient_id}{reader} [{result.criteria}]\n")
+        rows = [tuple(name for name, _ in TABLE_COLUMNS)]
+        for row in result.timepoints:
+            rows.append(
+                (
+                    row.label,
+                    row.date.isoformat(),
+                    str(row.days_from_start),
+                    _mm(row.target_sum_mm),
+                    _mm(row.baseline_sum_mm),
+                    _mm(row.nadir_sum_mm),
+                    _pct(row.change_from_baseline_pct),
+                    _pct(row.change_from_nadir_pct),
+                    _cell(row.target_response),
+                    _cell(row.non_target_response),
+                    _cell(row.new_lesions),
+                    _cell(row.overall_response),
+                )
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_COLUMNS))]
+        for r in rows:
+            cells = [
+                f"{text:{align}{width}}"
+                for text, (_, align), width in zip(r, TABLE_COLUMNS, widths, strict=True)
+            ]
+            out.write(("  " + "  ".join(cells)).rstrip() + "\n")
+        progression = result.progression_date.isoformat() if result.progression_date else "none"
+        first = result.first_response_date.isoformat() if result.first_response_date else "none"
+        dor = f"{result.dor_days} d" if result.dor_days is not None else "n/a"
+        out.write(
+            f"  BOR {result.best_overall_response} ("
+            f"without confirmation {result.best_overall_response_unconfirmed}); "
+            f"first response {first}; "
+            f"progression {progression}; PFS {result.pfs_days} d "
+            f"({'event' if result.pfs_event else 'censored'}); DoR {dor}; "
+            f"disease control {'yes' if result.disease_control else 'no'}\n\n"
+        )
+
+
+def _days(value: float | None) -> str:
+    return "not reached" if value is None else f"{value:.0f} days"
+
+
+def print_summary(results: Sequence[PatientResult], criteria: Sequence[str], out: IO[str]) -> None:
+    """Cohort endpoints (ORR, DCR with exact 95% CI; KM median PFS with 95% CI) per preset."""
+    for preset in criteria:
+        subset = [r for r in results if r.criteria == preset]
+        if not subset:
+            out.write(f"[{preset}] no patients scored\n")
+            continue
+        e = cohort_endpoints(subset)
+        out.write(f"[{preset}] {e.n} patients, {e.n_evaluable} with measurable disease\n")
+        if e.orr is not None and e.orr_ci is not None and e.dcr_ci is not None:
+            out.write(
+                f"  ORR {e.n_responders}/{e.n_evaluable} = {100 * e.orr:.1f}% "
+                f"(95% CI {100 * e.orr_ci[0]:.1f}-{100 * e.orr_ci[1]:.1f}%, Clopper-Pearson)\n"
+                f"  DCR {e.n_disease_control}/{e.n_evaluable} = {100 * e.dcr:.1f}% "  # type: ignore[operator]
+                f"(95% CI {100 * e.dcr_ci[0]:.1f}-{100 * e.dcr_ci[1]:.1f}%)\n"
+            )
+        else:
+            out.write("  ORR / DCR: no patient with measurable disease\n")
+        low, high = e.median_pfs_ci
+        out.write(
+            f"  PFS: {e.n_pfs_events} events; median {_days(e.median_pfs_days)} "
+            f"(95% CI {_days(low)}-{_days(high)}, Kaplan-Meier)\n"
+        )
+
+
+def _open_output(name: str) -> IO[str]:
+    if name == "-":
+        return sys.stdout
+    try:
+        return open(name, "w", newline="", encoding="utf-8")
+    except OSError as err:
+        raise LesionToolError(f"{name}: cannot write: {err}") from err
+
+
+def score_files(
+    paths: Sequence[str], settings_list: Sequence[ResponseSettings], *, eligibility: str
+) -> tuple[list[PatientResult], int, list[tuple[str, Assessment]]]:
+    """Load and score every file; report problems on stderr. Returns results, failures, loaded."""
+    files = find_assessment_files(paths)
+    if not files:
+        raise LesionToolError(f"no assessment files (*.json) found in {', '.join(paths)}")
+    progress = Progress(len(files))
+    results: list[PatientResult] = []
+    loaded: list[tuple[str, Assessment]] = []
+    failures = 0
+    for done, path in enumerate(files, start=1):
+        try:
+            assessment = load_assessment(path)
+        except LesionToolError as err:
+            print(f"lesion-tool: skipped: {err}", file=sys.stderr)
+            failures += 1
+            progress.update(done)
+            continue
+        loaded.append((str(path), assessment))
+        messages: dict[str, list[str]] = {}
+        for settings in settings_list:
+            for finding in check_baseline(assessment, settings):
+                key = f"{eligibility}: {_finding_text(finding)}"
+                messages.setdefault(key, []).append(settings.criteria)
+            try:
+                result = score_assessment(assessment, settings)
+            except CriteriaError as err:
+                print(f"lesion-tool: skipped: {path} [{settings.criteria}]: {err}", file=sys.stderr)
+                failures += 1
+                continue
+            results.append(result)
+            for finding in result.findings:
+                key = f"{finding.severity}: {_finding_text(finding)}"
+                messages.setdefault(key, []).append(settings.criteria)
+        for message, presets in messages.items():
+            print(f"lesion-tool: {path} [{','.join(presets)}]: {message}", file=sys.stderr)
+        progress.update(done)
+    return results, failures, loaded
+
+
+def _finding_text(finding: object) -> str:
+    text = str(finding)
+    return text.split(": ", 1)[1] if ": " in text else text
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``rescore``; returns 0, or 1 when any file failed."""
+    settings_list = settings_from_args(args)
+    results, failures, _ = score_files(args.paths, settings_list, eligibility="warning")
+    order = {preset: i for i, preset in enumerate(args.criteria)}
+    results.sort(key=lambda r: (r.patient_id, r.reader, order[r.criteria]))
+    for option, writer in (
+        (args.timepoints_csv, write_timepoints_csv),
+        (args.patients_csv, write_patients_csv),
+    ):
+        if option:
+            handle = _open_output(option)
+            try:
+                writer(results, handle)
+            finally:
+                if handle is not sys.stdout:
+                    handle.close()
+    if not args.timepoints_csv and not args.patients_csv:
+        print_table(results, sys.stdout)
+    if args.summary:
+        print_summary(results, args.criteria, sys.stdout)
+    return 1 if failures else 0
