@@ -1,0 +1,656 @@
+"""Generate one synthetic HCC patient: multiphase CT studies over several timepoints, with truth.
+
+Layout written (the contract of :mod:`lesion_tool.synth`)::
+
+    out_dir/<patient_id>/<timepoint_label>/<phase>/<NNNN>.dcm
+    out_dir/<patient_id>/truth.json
+    out_dir/<patient_id>/assessment_truth.json
+
+Voxel indices in the truth files are ``(z, y, x)`` of the series sorted by increasing position
+along the slice normal (what :func:`lesion_tool.io.load_series` returns); slice 0 is the most
+inferior for an axial series. Instance numbers count the other way (1 = most superior), as
+scanners number them, so a reader that sorts by InstanceNumber gets the order wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from lesion_tool.synth.anatomy import PHASES, AnatomyLayers, build_anatomy, hu
+from lesion_tool.synth.lesions import (
+    TRAJECTORIES,
+    LesionSpec,
+    baseline_ellipsoid,
+    course_growth,
+    lesion_at,
+    place,
+    random_lesions,
+)
+from lesion_tool.synth.shapes import (
+    Diameter,
+    Ellipsoid,
+    LesionShape,
+    SliceGrid,
+    axial_grid,
+    lesion_diameters,
+    rotation_matrix,
+)
+from lesion_tool.synth.writer import (
+    TRANSFER_SYNTAXES,
+    PatientInfo,
+    SeriesInfo,
+    StudyInfo,
+    instance_numbers,
+    slice_dataset,
+    uid,
+    write_dataset,
+)
+
+BROKEN_CASES: tuple[str, ...] = (
+    "missing_slice",
+    "duplicate_position",
+    "gantry_tilt",
+    "non_dicom_file",
+    "truncated_file",
+    "coronal_reformat",
+)
+"""Defects :func:`generate_patient` can plant in one series so each reader check has a file."""
+
+SERIES_NUMBERS = {"non_contrast": 2, "arterial": 3, "portal_venous": 4, "delayed": 5}
+NAMED_DESCRIPTIONS = {
+    "non_contrast": "LIVER PRE CONTRAST {t}mm",
+    "arterial": "LIVER LATE ARTERIAL {t}mm",
+    "portal_venous": "LIVER PORTAL VENOUS {t}mm",
+    "delayed": "LIVER DELAYED 3MIN {t}mm",
+}
+# Seconds from the start of the contrast injection to each acquisition (late arterial protocol).
+PHASE_DELAY_S = {"non_contrast": -240, "arterial": 35, "portal_venous": 70, "delayed": 180}
+CONTRAST_AGENT = "Iohexol 350 mgI/mL"
+SLAB_CENTRE_S_MM = -140.0
+
+
+@dataclass(frozen=True)
+class TimepointPlan:
+    """What one timepoint holds: its label, date and the lesions' shapes."""
+
+    index: int
+    label: str
+    date: dt.date
+    study_uid: str
+    shapes: tuple[tuple[str, LesionSpec, LesionShape | None], ...]
+
+
+def generate_patient(
+    out_dir: str | os.PathLike[str],
+    *,
+    patient_id: str,
+    seed: int,
+    shape: tuple[int, int, int] = (32, 160, 160),
+    spacing_mm: tuple[float, float, float] = (2.5, 1.6, 1.6),
+    slice_thickness_mm: float | None = None,
+    oblique_deg: tuple[float, float] = (0.0, 0.0),
+    n_timepoints: int = 3,
+    phases: Sequence[str] = PHASES,
+    phases_by_timepoint: Sequence[Sequence[str]] | None = None,
+    noise_hu: float = 10.0,
+    trajectory: str | None = None,
+    n_lesions: int | None = None,
+    lesions: Sequence[LesionSpec] | None = None,
+    contrast_tags: bool = True,
+    acquisition_times: bool = True,
+    named_descriptions: bool = True,
+    transfer_syntax: str = "explicit",
+    broken: Sequence[str] = (),
+    broken_series: tuple[int, str] = (0, "arterial"),
+    supersample: tuple[int, int, int] = (3, 3, 3),
+) -> Path:
+    """Write one synthetic patient's multiphase CT studies and their ground truth.
+
+    Parameters
+    ----------
+    out_dir
+        Folder that receives ``<patient_id>/``; an existing patient folder is replaced.
+    patient_id
+        PatientID and folder name.
+    seed
+        Everything (anatomy placement, lesions, dates, noise, UIDs) follows from it: the same
+        arguments give byte-identical files.
+    shape
+        ``(slices, rows, columns)`` of each series.
+    spacing_mm
+        ``(slice spacing, row spacing, column spacing)`` in mm (anisotropic allowed).
+    slice_thickness_mm
+        Reconstructed thickness (mm); the slice spacing when None.
+    oblique_deg
+        ``(yaw about S, tilt about L)`` in degrees: rotates ImageOrientationPatient (a proper
+        oblique acquisition: slices still stacked along their normal).
+    n_timepoints
+        Baseline plus follow-ups, ~6-9 weeks apart.
+    phases
+        Phases written at every timepoint (subset of :data:`PHASES`).
+    phases_by_timepoint
+        Per-timepoint phases, overriding ``phases``.
+    noise_hu
+        Standard deviation of the Gaussian noise (HU); 0 for none.
+    trajectory
+        Course under treatment (one of :data:`TRAJECTORIES`); drawn from the seed when None.
+    n_lesions
+        Baseline lesions (1-3; the third is a non-target); drawn from the seed when None.
+    lesions
+        Explicit lesion specifications, overriding ``n_lesions``.
+    contrast_tags
+        Write the Contrast/Bolus module on enhanced phases (agent, route, volume, start time
+        before each acquisition). False leaves it out, as many anonymised exports do.
+    acquisition_times
+        Write AcquisitionTime / ContentTime (False: only StudyTime / SeriesTime, all equal).
+    named_descriptions
+        Phase names in SeriesDescription; False writes the same neutral description for every
+        phase so that only pixels (and contrast tags) tell the phases apart.
+    transfer_syntax
+        One of :data:`lesion_tool.synth.writer.TRANSFER_SYNTAXES` (all lossless).
+    broken
+        Defects from :data:`BROKEN_CASES` planted in ``broken_series``.
+    broken_series
+        ``(timepoint index, phase)`` of the series that receives the defects.
+    supersample
+        Samples per voxel ``(z, y, x)`` for the lesions' partial-volume rendering.
+
+    Returns
+    -------
+    Path
+        The patient folder.
+
+    Raises
+    ------
+    ValueError
+        For arguments out of range (unknown phase, trajectory, broken case, ...).
+    """
+    _check_args(
+        phases, phases_by_timepoint, n_timepoints, trajectory, broken, transfer_syntax, n_lesions
+    )
+    meta_rng = np.random.default_rng([seed, 1])
+    if trajectory is None:
+        trajectory = str(meta_rng.choice(TRAJECTORIES))
+    else:
+        meta_rng.integers(len(TRAJECTORIES))  # keep the stream aligned with the drawn case
+    nz, _ny, _nx = shape
+    slab_centre = np.array([0.0, 0.0, SLAB_CENTRE_S_MM])
+    rotation = rotation_matrix(*oblique_deg) if any(oblique_deg) else None
+    grid = axial_grid(
+        shape,
+        spacing_mm,
+        centre_lps=slab_centre,
+        rotation=rotation,
+        slice_thickness_mm=slice_thickness_mm,
+    )
+    slab_half = nz * spacing_mm[0] / 2.0 * math.cos(math.radians(oblique_deg[1]))
+    slab_half -= spacing_mm[0]
+    specs = _place_lesions(lesions, n_lesions, trajectory, n_timepoints, slab_half, meta_rng)
+
+    patient = _patient_info(patient_id, meta_rng)
+    dates = _dates(meta_rng, n_timepoints)
+    treatment_start = dates[0] + dt.timedelta(days=int(meta_rng.integers(3, 9)))
+    ids = _lesion_ids(specs)
+
+    patient_dir = Path(out_dir) / patient_id
+    if patient_dir.exists():
+        shutil.rmtree(patient_dir)
+    patient_dir.mkdir(parents=True)
+
+    anatomy_cache: dict[str, np.ndarray] = {}
+    anatomy = build_anatomy(grid, slab_centre)
+    for_uid = uid(seed, patient_id, "frame-of-reference")
+    truth_tps = []
+    for t in range(n_timepoints):
+        label = "baseline" if t == 0 else f"fu{t}"
+        study = StudyInfo(
+            study_instance_uid=uid(seed, patient_id, label, "study"),
+            date=dates[t],
+            time=dt.datetime.combine(dates[t], dt.time(8, 0))
+            + dt.timedelta(minutes=int(meta_rng.integers(0, 600))),
+            accession=f"SYN{seed % 100000:05d}{t:02d}",
+            study_id=str(t + 1),
+        )
+        shapes = [lesion_at(spec, trajectory, t, slab_half, slab_centre) for spec in specs]
+        rendered = [s.render(grid, supersample) if s is not None else None for s in shapes]
+        tp_phases = (
+            list(phases_by_timepoint[t]) if phases_by_timepoint is not None else list(phases)
+        )
+        series_truth: dict[str, dict[str, str]] = {}
+        for phase in tp_phases:
+            series = _series_info(
+                seed,
+                patient_id,
+                label,
+                phase,
+                study,
+                for_uid,
+                grid,
+                contrast_tags,
+                acquisition_times,
+                named_descriptions,
+            )
+            rel_dir = Path(label) / phase
+            image = _phase_image(anatomy, anatomy_cache, phase, rendered)
+            image = _add_noise(image, noise_hu, seed, t, phase)
+            _write_series(
+                patient_dir / rel_dir,
+                image,
+                grid,
+                patient,
+                study,
+                series,
+                seed,
+                label,
+                phase,
+                TRANSFER_SYNTAXES[transfer_syntax],
+            )
+            series_truth[phase] = {
+                "series_instance_uid": series.series_instance_uid,
+                "dir": rel_dir.as_posix(),
+                "description": series.description,
+            }
+            if broken and (t, phase) == tuple(broken_series):
+                from lesion_tool.synth.broken import plant
+
+                plant(
+                    patient_dir / rel_dir,
+                    broken,
+                    grid=grid,
+                    anatomy_centre=slab_centre,
+                    shapes=shapes,
+                    patient=patient,
+                    study=study,
+                    series=series,
+                    seed=seed,
+                    noise_hu=noise_hu,
+                    phase=phase,
+                    transfer_syntax=TRANSFER_SYNTAXES[transfer_syntax],
+                    supersample=supersample,
+                )
+        lesion_truth = [
+            _lesion_truth(ids[i], spec, shape_, rendered[i], grid)
+            for i, (spec, shape_) in enumerate(zip(specs, shapes, strict=True))
+            if shape_ is not None
+        ]
+        truth_tps.append(
+            {
+                "label": label,
+                "date": dates[t].isoformat(),
+                "study_instance_uid": study.study_instance_uid,
+                "series": series_truth,
+                "lesions": lesion_truth,
+            }
+        )
+
+    truth = {
+        "patient_id": patient_id,
+        "treatment_start": treatment_start.isoformat(),
+        "seed": seed,
+        "trajectory": trajectory,
+        "generator": "lesion_tool.synth",
+        "geometry": {
+            "shape_zyx": list(grid.shape),
+            "spacing_mm_zyx": [round(v, 6) for v in grid.spacing_mm],
+            "origin_lps_mm": [round(v, 6) for v in grid.origin_mm],
+            "direction": np.round(grid.direction, 9).tolist(),
+            "slice_thickness_mm": grid.slice_thickness_mm,
+        },
+        "noise_hu": noise_hu,
+        "hu": {
+            tissue: dict(zip(PHASES, values, strict=True)) for tissue, values in _hu_table().items()
+        },
+        "broken": {"timepoint": broken_series[0], "phase": broken_series[1], "cases": list(broken)}
+        if broken
+        else None,
+        "timepoints": truth_tps,
+    }
+    _write_json(patient_dir / "truth.json", truth)
+    _write_json(patient_dir / "assessment_truth.json", assessment_from_truth(truth))
+    return patient_dir
+
+
+def assessment_from_truth(truth: Mapping[str, object]) -> dict[str, object]:
+    """The ground truth as a format-v1 assessment (``shared/spec/assessment-format.md``): what a
+    perfect reader would store, measuring on the arterial series of each timepoint."""
+    tps = []
+    for tp in truth["timepoints"]:  # type: ignore[attr-defined]
+        lesions = []
+        for les in tp["lesions"]:
+            entry: dict[str, object] = {
+                "id": les["id"],
+                "category": les["category"],
+                "organ": les["organ"],
+                "location": les["location"],
+            }
+            if les["category"] == "target":
+                entry["kind"] = "viable"
+                entry["state"] = les["state"]
+                entry["viable_diameter_mm"] = round(les["viable_diameter_mm"], 1)
+                entry["longest_diameter_mm"] = round(les["longest_diameter_mm"], 1)
+                if les["viable_line"] is not None:
+                    entry["line"] = {**les["viable_line"], "space": "voxel"}
+                entry["longest_line"] = {**les["longest_line"], "space": "voxel"}
+                entry["seed"] = les["seed_voxel"]
+            elif les["category"] == "non_target":
+                entry["state"] = les["state"]
+            else:
+                entry["state"] = les["state"]
+                entry["longest_diameter_mm"] = round(les["longest_diameter_mm"], 1)
+                entry["typical_hcc_pattern"] = True
+                entry["seed"] = les["seed_voxel"]
+            lesions.append(entry)
+        arterial = tp["series"].get("arterial")
+        tps.append(
+            {
+                "label": tp["label"],
+                "date": tp["date"],
+                "study_instance_uid": tp["study_instance_uid"],
+                "series_instance_uid": arterial["series_instance_uid"] if arterial else None,
+                "lesions": lesions,
+            }
+        )
+    return {
+        "format": "lesion-tool.assessment",
+        "version": 1,
+        "patient_id": truth["patient_id"],
+        "reader": "ground-truth",
+        "treatment_start": truth["treatment_start"],
+        "death_date": None,
+        "last_known_alive": tps[-1]["date"] if tps else None,
+        "timepoints": tps,
+    }
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _check_args(
+    phases: Sequence[str],
+    phases_by_timepoint: Sequence[Sequence[str]] | None,
+    n_timepoints: int,
+    trajectory: str | None,
+    broken: Sequence[str],
+    transfer_syntax: str,
+    n_lesions: int | None,
+) -> None:
+    if n_timepoints < 1:
+        raise ValueError(f'Argument "n_timepoints" must be >= 1, got {n_timepoints!r}.')
+    all_phases = [*phases] + [p for tp in (phases_by_timepoint or ()) for p in tp]
+    for phase in all_phases:
+        if phase not in PHASES:
+            raise ValueError(f"Unknown phase {phase!r}; choose from {', '.join(PHASES)}.")
+    if phases_by_timepoint is not None and len(phases_by_timepoint) != n_timepoints:
+        raise ValueError(
+            f'Argument "phases_by_timepoint" must have {n_timepoints} entries, '
+            f"got {len(phases_by_timepoint)}."
+        )
+    if trajectory is not None and trajectory not in TRAJECTORIES:
+        raise ValueError(
+            f"Unknown trajectory {trajectory!r}; choose from {', '.join(TRAJECTORIES)}."
+        )
+    for case in broken:
+        if case not in BROKEN_CASES:
+            raise ValueError(
+                f"Unknown broken case {case!r}; choose from {', '.join(BROKEN_CASES)}."
+            )
+    if transfer_syntax not in TRANSFER_SYNTAXES:
+        raise ValueError(
+            f"Unknown transfer syntax {transfer_syntax!r}; "
+            f"choose from {', '.join(TRANSFER_SYNTAXES)}."
+        )
+    if n_lesions is not None and not 1 <= n_lesions <= 3:
+        raise ValueError(f'Argument "n_lesions" must be 1-3, got {n_lesions!r}.')
+
+
+def _place_lesions(
+    lesions: Sequence[LesionSpec] | None,
+    n_lesions: int | None,
+    trajectory: str,
+    n_timepoints: int,
+    slab_half: float,
+    rng: np.random.Generator,
+) -> list[LesionSpec]:
+    if lesions is None:
+        n = int(rng.integers(1, 4)) if n_lesions is None else n_lesions
+        wanted = random_lesions(rng, n, trajectory, n_timepoints)
+    else:
+        rng.integers(1, 4)
+        wanted = list(lesions)
+    placed: list[LesionSpec] = []
+    others: list[Ellipsoid] = []
+    for spec in wanted:
+        grow = course_growth(spec, trajectory, n_timepoints)
+        fitted = place(spec, slab_half, rng, grow=grow, others=tuple(others))
+        placed.append(fitted)
+        base = baseline_ellipsoid(fitted, slab_half)
+        others.append(base.scaled(grow))
+    return placed
+
+
+def _lesion_ids(specs: Sequence[LesionSpec]) -> list[str]:
+    counters = {"target": 0, "non_target": 0, "new": 0}
+    prefix = {"target": "T", "non_target": "NT", "new": "N"}
+    ids = []
+    for spec in specs:
+        counters[spec.category] += 1
+        ids.append(f"{prefix[spec.category]}{counters[spec.category]}")
+    return ids
+
+
+def _patient_info(patient_id: str, rng: np.random.Generator) -> PatientInfo:
+    sex = "M" if rng.random() < 0.8 else "F"
+    birth = dt.date(1945, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365 * 25)))
+    return PatientInfo(
+        patient_id=patient_id, name=f"SYNTHETIC^{patient_id}", birth_date=birth, sex=sex
+    )
+
+
+def _dates(rng: np.random.Generator, n: int) -> list[dt.date]:
+    first = dt.date(2025, 1, 6) + dt.timedelta(days=int(rng.integers(0, 540)))
+    dates = [first]
+    for _ in range(n - 1):
+        dates.append(dates[-1] + dt.timedelta(days=int(rng.integers(42, 64))))
+    return dates
+
+
+def _series_info(
+    seed: int,
+    patient_id: str,
+    label: str,
+    phase: str,
+    study: StudyInfo,
+    for_uid: str,
+    grid: SliceGrid,
+    contrast_tags: bool,
+    acquisition_times: bool,
+    named: bool,
+) -> SeriesInfo:
+    thickness = f"{grid.slice_thickness_mm:g}"
+    description = (NAMED_DESCRIPTIONS[phase] if named else "LIVER {t}mm").format(t=thickness)
+    injection = study.time + dt.timedelta(minutes=4)
+    acq = injection + dt.timedelta(seconds=PHASE_DELAY_S[phase])
+    enhanced = phase != "non_contrast"
+    return SeriesInfo(
+        series_instance_uid=uid(seed, patient_id, label, phase, "series"),
+        frame_of_reference_uid=for_uid,
+        number=SERIES_NUMBERS[phase],
+        description=description,
+        acquisition_time=acq if acquisition_times else None,
+        contrast_agent=CONTRAST_AGENT if (contrast_tags and enhanced) else None,
+        contrast_start=injection if (contrast_tags and enhanced) else None,
+    )
+
+
+def _phase_image(
+    anatomy: AnatomyLayers,
+    cache: dict[str, np.ndarray],
+    phase: str,
+    rendered: Sequence[tuple[tuple[slice, slice, slice], np.ndarray, np.ndarray] | None],
+) -> np.ndarray:
+    """Noise-free HU image of one phase: the anatomy with every lesion painted over the liver."""
+    if phase not in cache:
+        cache[phase] = anatomy.paint(phase)
+    image = cache[phase].copy()
+    paint_lesions(image, phase, rendered)
+    return image
+
+
+def paint_lesions(
+    image: np.ndarray,
+    phase: str,
+    rendered: Sequence[tuple[tuple[slice, slice, slice], np.ndarray, np.ndarray] | None],
+) -> None:
+    """Paint supersampled lesions (``(box, whole, viable)`` fractions) into ``image`` in place."""
+    hv = np.float32(hu("viable", phase))
+    hn = np.float32(hu("necrosis", phase))
+    for item in rendered:
+        if item is None:
+            continue
+        box, whole, viable = item
+        sub = image[box]
+        sub *= 1.0 - whole
+        sub += viable * hv + (whole - viable) * hn
+
+
+def _add_noise(image: np.ndarray, noise_hu: float, seed: int, t: int, phase: str) -> np.ndarray:
+    if noise_hu <= 0:
+        return image
+    rng = np.random.default_rng([seed, 2, t, PHASES.index(phase)])
+    image += rng.standard_normal(image.shape, dtype=np.float32) * np.float32(noise_hu)
+    return image
+
+
+def _write_series(
+    folder: Path,
+    image: np.ndarray,
+    grid: SliceGrid,
+    patient: PatientInfo,
+    study: StudyInfo,
+    series: SeriesInfo,
+    seed: int,
+    label: str,
+    phase: str,
+    transfer_syntax: object,
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    numbers = instance_numbers(grid.n_slices)
+    for k in range(grid.n_slices):
+        ds = slice_dataset(
+            image[k],
+            grid,
+            k,
+            numbers[k],
+            uid(seed, patient.patient_id, label, phase, "instance", numbers[k]),
+            patient,
+            study,
+            series,
+            transfer_syntax=transfer_syntax,  # type: ignore[arg-type]
+            spacing_between_slices=grid.slice_spacing_mm,
+        )
+        write_dataset(ds, folder / f"{numbers[k]:04d}.dcm")
+
+
+def _lesion_truth(
+    lesion_id: str,
+    spec: LesionSpec,
+    shape: LesionShape,
+    rendered: tuple[tuple[slice, slice, slice], np.ndarray, np.ndarray] | None,
+    grid: SliceGrid,
+) -> dict[str, object]:
+    viable, whole = lesion_diameters(grid, shape)
+    viable_mm = viable.length_mm if viable is not None else 0.0
+    whole_mm = whole.length_mm if whole is not None else 0.0
+    centre_idx = _to_index(grid, shape.ellipsoid.centre)
+    seed = _seed_voxel(rendered, viable, whole, grid)
+    if spec.category == "target":
+        state = "measured"
+    elif spec.category == "non_target":
+        # mRECIST assesses non-targets by their enhancement: none left reads as absent.
+        state = "absent" if viable_mm == 0.0 else "present"
+    else:
+        state = "unequivocal"
+    return {
+        "id": lesion_id,
+        "category": spec.category,
+        "kind": "viable" if spec.category == "target" else None,
+        "organ": "liver",
+        "location": spec.segment,
+        "state": state,
+        "centre_voxel": [round(float(v), 4) for v in centre_idx],
+        "centre_lps": [round(float(v), 4) for v in shape.ellipsoid.centre],
+        "seed_voxel": seed,
+        "viable_diameter_mm": round(viable_mm, 4),
+        "longest_diameter_mm": round(whole_mm, 4),
+        "viable_volume_ml": round(shape.viable_volume_ml, 4),
+        "volume_ml": round(shape.volume_ml, 4),
+        "viable_line": _line(viable) if viable is not None and viable_mm > 0 else None,
+        "longest_line": _line(whole),
+        "cut_fraction": round(shape.cut_fraction, 4),
+    }
+
+
+def _line(d: Diameter | None) -> dict[str, object] | None:
+    if d is None:
+        return None
+    return {
+        "start": [round(v, 4) for v in d.start_zyx],
+        "end": [round(v, 4) for v in d.end_zyx],
+        "slice": d.slice_index,
+    }
+
+
+def _to_index(grid: SliceGrid, lps: np.ndarray) -> np.ndarray:
+    m = grid.direction * np.asarray(grid.spacing_mm)
+    return np.linalg.solve(m, np.asarray(lps, dtype=float) - grid.positions[0])
+
+
+def _seed_voxel(
+    rendered: tuple[tuple[slice, slice, slice], np.ndarray, np.ndarray] | None,
+    viable: Diameter | None,
+    whole: Diameter | None,
+    grid: SliceGrid,
+) -> list[int] | None:
+    """The voxel a reader would click: fully inside the viable part on its largest slice and
+    as far from its edge as possible (inside the lesion when nothing is viable)."""
+    if rendered is None:
+        return None
+    box, whole_frac, viable_frac = rendered
+    candidates = []
+    if viable is not None and viable.length_mm > 0:
+        candidates.append((viable.slice_index, viable_frac))
+    if whole is not None:
+        candidates.append((whole.slice_index, whole_frac))
+    for k, frac in candidates:
+        kk = k - box[0].start
+        if not 0 <= kk < frac.shape[0]:
+            continue
+        inside = frac[kk] >= 0.999
+        if not inside.any():
+            continue
+        depth = ndimage.distance_transform_edt(inside, sampling=grid.pixel_spacing_mm)
+        y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+        return [int(k), int(y + box[1].start), int(x + box[2].start)]
+    return None
+
+
+def _hu_table() -> dict[str, tuple[float, ...]]:
+    from lesion_tool.synth.anatomy import HU
+
+    return HU
+
+
+def _write_json(path: Path, data: object) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

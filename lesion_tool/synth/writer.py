@@ -1,0 +1,225 @@
+"""Write synthetic CT slices as CT Image Storage files, the way a scanner would.
+
+Every identifier is derived from the generator's seed with
+``pydicom.uid.generate_uid(entropy_srcs=[...])``, so a fixed seed gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import (
+    UID,
+    CTImageStorage,
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGLSLossless,
+    RLELossless,
+    generate_uid,
+)
+
+from lesion_tool.synth.shapes import SliceGrid
+
+TRANSFER_SYNTAXES: dict[str, UID] = {
+    "explicit": ExplicitVRLittleEndian,
+    "rle": RLELossless,
+    "jpeg-ls": JPEGLSLossless,
+    "jpeg2000": JPEG2000Lossless,
+}
+"""Transfer syntaxes the generator can write (all lossless)."""
+
+HU_OFFSET = 1024
+"""Stored value = HU + 1024 (RescaleIntercept -1024, RescaleSlope 1), 12 bits stored."""
+
+IMPLEMENTATION_VERSION = "LESIONTOOL_SYN1"
+
+
+def uid(*parts: object) -> str:
+    """A deterministic UID from ``parts`` (pydicom's root, SHA-512 of the parts)."""
+    return generate_uid(entropy_srcs=[str(p) for p in parts])
+
+
+def format_date(d: dt.date) -> str:
+    """DICOM DA."""
+    return d.strftime("%Y%m%d")
+
+
+def format_time(t: dt.datetime) -> str:
+    """DICOM TM with whole seconds."""
+    return t.strftime("%H%M%S")
+
+
+@dataclass(frozen=True)
+class PatientInfo:
+    """Patient module values (synthetic)."""
+
+    patient_id: str
+    name: str
+    birth_date: dt.date
+    sex: str
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    """General study values."""
+
+    study_instance_uid: str
+    date: dt.date
+    time: dt.datetime
+    accession: str
+    study_id: str
+    description: str = "CT ABDOMEN LIVER MULTIPHASE"
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """Series-level values of one phase of one study."""
+
+    series_instance_uid: str
+    frame_of_reference_uid: str
+    number: int
+    description: str
+    acquisition_time: dt.datetime | None
+    contrast_agent: str | None
+    """None: no Contrast/Bolus module (unenhanced, or a scanner that leaves it out)."""
+    contrast_start: dt.datetime | None
+    window: tuple[tuple[float, float], ...] = ((60.0, 160.0), (40.0, 400.0))
+    window_names: tuple[str, ...] = ("LIVER", "ABDOMEN")
+    image_type: tuple[str, ...] = ("ORIGINAL", "PRIMARY", "AXIAL")
+
+
+def slice_dataset(
+    pixels_hu: np.ndarray,
+    grid: SliceGrid,
+    k: int,
+    instance_number: int,
+    sop_instance_uid: str,
+    patient: PatientInfo,
+    study: StudyInfo,
+    series: SeriesInfo,
+    transfer_syntax: UID = ExplicitVRLittleEndian,
+    spacing_between_slices: float | None = None,
+    gantry_tilt_deg: float | None = None,
+) -> Dataset:
+    """One CT Image Storage dataset: slice ``k`` of ``grid`` holding ``pixels_hu`` (rows, cols)."""
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.ImageType = list(series.image_type)
+    ds.SOPClassUID = CTImageStorage
+    ds.SOPInstanceUID = sop_instance_uid
+    ds.StudyDate = format_date(study.date)
+    ds.SeriesDate = format_date(study.date)
+    acq = series.acquisition_time
+    if acq is not None:
+        ds.AcquisitionDate = format_date(study.date)
+        ds.ContentDate = format_date(study.date)
+        ds.AcquisitionDateTime = acq.strftime("%Y%m%d%H%M%S")
+    ds.StudyTime = format_time(study.time)
+    ds.SeriesTime = format_time(acq or study.time)
+    if acq is not None:
+        ds.AcquisitionTime = format_time(acq)
+        ds.ContentTime = format_time(acq)
+    ds.AccessionNumber = study.accession
+    ds.Modality = "CT"
+    ds.Manufacturer = "lesion-tool synthetic"
+    ds.InstitutionName = "Synthetic"
+    ds.ReferringPhysicianName = ""
+    ds.StudyDescription = study.description
+    ds.SeriesDescription = series.description
+    ds.ManufacturerModelName = "lesion_tool.synth"
+    ds.PatientName = patient.name
+    ds.PatientID = patient.patient_id
+    ds.PatientBirthDate = format_date(patient.birth_date)
+    ds.PatientSex = patient.sex
+    age = (study.date - patient.birth_date).days // 365
+    ds.PatientAge = f"{age:03d}Y"
+    ds.PatientIdentityRemoved = "YES"
+    ds.DeidentificationMethod = "Synthetic data: no patient was imaged"
+    if series.contrast_agent is not None:
+        ds.ContrastBolusAgent = series.contrast_agent
+        ds.ContrastBolusRoute = "IV"
+        ds.ContrastBolusVolume = "100"
+        if series.contrast_start is not None:
+            ds.ContrastBolusStartTime = format_time(series.contrast_start)
+    ds.BodyPartExamined = "ABDOMEN"
+    ds.SliceThickness = _ds(grid.slice_thickness_mm)
+    ds.KVP = "120"
+    if spacing_between_slices is not None:
+        ds.SpacingBetweenSlices = _ds(spacing_between_slices)
+    ds.SoftwareVersions = IMPLEMENTATION_VERSION
+    ds.GantryDetectorTilt = _ds(gantry_tilt_deg or 0.0)
+    ds.ConvolutionKernel = "STANDARD"
+    ds.PatientPosition = "HFS"
+    ds.StudyInstanceUID = study.study_instance_uid
+    ds.SeriesInstanceUID = series.series_instance_uid
+    ds.StudyID = study.study_id
+    ds.SeriesNumber = series.number
+    ds.AcquisitionNumber = 1
+    ds.InstanceNumber = instance_number
+    position = grid.positions[k]
+    ds.ImagePositionPatient = [_ds(v) for v in position]
+    ds.ImageOrientationPatient = [_ds(v, 8) for v in (*grid.row_dir, *grid.col_dir)]
+    ds.FrameOfReferenceUID = series.frame_of_reference_uid
+    ds.PositionReferenceIndicator = ""
+    ds.SliceLocation = _ds(float(position @ grid.normal))
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows, ds.Columns = pixels_hu.shape
+    ds.PixelSpacing = [_ds(v) for v in grid.pixel_spacing_mm]
+    ds.BitsAllocated = 16
+    ds.BitsStored = 12
+    ds.HighBit = 11
+    ds.PixelRepresentation = 0
+    ds.WindowCenter = [_ds(c) for c, _ in series.window]
+    ds.WindowWidth = [_ds(w) for _, w in series.window]
+    ds.WindowCenterWidthExplanation = list(series.window_names)
+    ds.RescaleIntercept = str(-HU_OFFSET)
+    ds.RescaleSlope = "1"
+    ds.RescaleType = "HU"
+    ds.ImageComments = (
+        "Synthetic image generated by lesion-tool (lesion_tool.synth); not a patient."
+    )
+    stored = to_stored(pixels_hu)
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
+    ds.file_meta.MediaStorageSOPInstanceUID = sop_instance_uid
+    ds.file_meta.ImplementationVersionName = IMPLEMENTATION_VERSION
+    if transfer_syntax == ExplicitVRLittleEndian:
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.PixelData = stored.tobytes()
+    else:
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.compress(transfer_syntax, stored, generate_instance_uid=False)
+    return ds
+
+
+def to_stored(pixels_hu: np.ndarray) -> np.ndarray:
+    """Round HU to integers, clip to the 12-bit stored range and add the offset (uint16)."""
+    return (np.clip(np.rint(pixels_hu), -HU_OFFSET, 4095 - HU_OFFSET) + HU_OFFSET).astype(np.uint16)
+
+
+def write_dataset(ds: Dataset, path: Path) -> None:
+    """Write ``ds`` as a DICOM Part 10 file (preamble, meta header)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+
+
+def _ds(value: float, digits: int = 6) -> str:
+    """A DS string with at most 16 characters (rounded, no trailing zeros)."""
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    while len(text) > 16 and digits > 0:
+        digits -= 1
+        text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return text
+
+
+def instance_numbers(n: int) -> Sequence[int]:
+    """Scanner-style numbering: instance 1 is the most superior slice (array index n - 1)."""
+    return [n - k for k in range(n)]
