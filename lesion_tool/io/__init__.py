@@ -2,13 +2,44 @@
 
 Public API
 ----------
+- :func:`scan_folders` -> :class:`ScanResult` (patients -> studies -> series stacks, phase of each
+  stack, the series each study would measure on, unusable files in ``problems``)
 - :func:`load_series` (a series folder, a list of files or one multi-frame file -> CTVolume)
+- :func:`to_sitk` / :func:`from_sitk` (SimpleITK conversion keeping geometry)
 - :class:`CTVolume`, :func:`index_to_patient`, :func:`patient_to_index` (geometry helpers)
+- :class:`Phase`, :class:`PhaseCall`, :class:`Enhancement`, :func:`phase_from_text`,
+  :func:`estimate_enhancement`
 """
 
 from __future__ import annotations
 
+from lesion_tool.io.phase import (
+    Enhancement,
+    Phase,
+    PhaseCall,
+    estimate_enhancement,
+    phase_from_enhancement,
+    phase_from_text,
+)
+from lesion_tool.io.scan import Patient, Problem, ScanResult, SeriesStack, Study, scan_folders
 from lesion_tool.io.series import load_series
 from lesion_tool.io.volume import CTVolume, index_to_patient, patient_to_index
 
-__all__ = ["CTVolume", "index_to_patient", "load_series", "patient_to_index"]
+__all__ = [
+    "CTVolume",
+    "Enhancement",
+    "Patient",
+    "Phase",
+    "PhaseCall",
+    "Problem",
+    "ScanResult",
+    "SeriesStack",
+    "Study",
+    "estimate_enhancement",
+    "index_to_patient",
+    "load_series",
+    "patient_to_index",
+    "phase_from_enhancement",
+    "phase_from_text",
+    "scan_folders",
+]
