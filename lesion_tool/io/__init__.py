@@ -23,6 +23,7 @@ from lesion_tool.io.phase import (
 )
 from lesion_tool.io.scan import Patient, Problem, ScanResult, SeriesStack, Study, scan_folders
 from lesion_tool.io.series import load_series
+from lesion_tool.io.sitk import from_sitk, to_sitk
 from lesion_tool.io.volume import CTVolume, index_to_patient, patient_to_index
 
 __all__ = [
@@ -36,10 +37,12 @@ __all__ = [
     "SeriesStack",
     "Study",
     "estimate_enhancement",
+    "from_sitk",
     "index_to_patient",
     "load_series",
     "patient_to_index",
     "phase_from_enhancement",
     "phase_from_text",
     "scan_folders",
+    "to_sitk",
 ]

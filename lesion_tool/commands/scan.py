@@ -1,0 +1,114 @@
+"""``lesion-tool scan FOLDER... [--json]``: studies, series, contrast phases, what to measure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from lesion_tool.errors import SeriesError
+from lesion_tool.io.scan import ScanResult, SeriesStack, scan_folders
+
+__all__ = ["format_table", "register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``scan`` subcommand."""
+    parser = subparsers.add_parser(
+        "scan",
+        help="find DICOM studies and series, classify contrast phases, pick the arterial series",
+        description=(
+            "Scan folders recursively (headers only, plus a few slices per CT series for the "
+            "enhancement check), list every study and series with its contrast phase, confidence "
+            "and reason, and name the series each study would be measured on."
+        ),
+    )
+    parser.add_argument("folders", nargs="+", metavar="FOLDER", help="folders or files to scan")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument(
+        "--no-pixels",
+        action="store_true",
+        help="read headers only (no enhancement evidence from the images)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _phase_text(stack: SeriesStack) -> tuple[str, str]:
+    if stack.role != "image":
+        return stack.role, ""
+    if stack.phase is None:
+        return "-", ""
+    name = stack.phase.phase.value
+    if stack.phase.subphase:
+        name += f" ({stack.phase.subphase})"
+    return name, f"{stack.phase.confidence:.2f}"
+
+
+def _spacing_text(stack: SeriesStack) -> str:
+    if stack.spacing_mm is None:
+        return "-"
+    z, y, x = stack.spacing_mm
+    return f"{z:.3g} x {y:.3g} x {x:.3g}"
+
+
+def format_table(result: ScanResult) -> str:
+    """The human-readable report: one block per study, one row per stack, then the problems."""
+    lines: list[str] = []
+    for patient in result.patients:
+        for study in patient.studies:
+            date = study.study_date.isoformat() if study.study_date else "no date"
+            lines.append(
+                f"Patient {patient.patient_id or '(no ID)'}  study {date}  "
+                f"{study.description or ''}  [{study.study_instance_uid}]"
+            )
+            header = (
+                f"  {'':1} {'#':>5}  {'description':<34} {'phase':<22} {'conf':>4}  "
+                f"{'slices':>6}  {'spacing mm (z y x)':<22} note"
+            )
+            lines.append(header)
+            for s in study.series:
+                chosen = "*" if s is study.arterial_series else " "
+                phase, conf = _phase_text(s)
+                note = s.not_measurable or (
+                    s.phase.source if s.phase is not None and s.role == "image" else ""
+                )
+                number = "" if s.series_number is None else str(s.series_number)
+                if s.stack_index:
+                    number += f".{s.stack_index}"
+                desc = s.description or "(no description)"
+                lines.append(
+                    f"  {chosen:1} {number:>5}  {desc[:34]:<34} {phase:<22} {conf:>4}  "
+                    f"{s.slice_count:>6}  {_spacing_text(s):<22} {note}"
+                )
+                if s.phase is not None and s.role == "image" and s.phase.evidence:
+                    lines.append(f"{'':11}evidence: {'; '.join(s.phase.evidence)}")
+            lines.append(f"  measure on: {study.arterial_reason}")
+            lines.extend(f"  WARNING: {w}" for w in study.warnings)
+            lines.append("")
+    if result.problems:
+        lines.append(f"{len(result.problems)} file(s) not used:")
+        lines.extend(f"  {p.path}: {p.reason}" for p in result.problems)
+    if result.ignored:
+        lines.extend(f"  ignored {p.path}: {p.reason}" for p in result.ignored)
+    lines.append(
+        f"{result.files_scanned} file(s) scanned, {len(result.studies)} study(ies), "
+        f"{len(result.stacks)} series stack(s)."
+    )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan the folders and print the table (or JSON); exit 0, or 1 when no DICOM was found."""
+    result = scan_folders(args.folders, use_pixels=not args.no_pixels)
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(format_table(result))
+    if not result.patients:
+        raise SeriesError(
+            f"no DICOM series found in {', '.join(args.folders)} "
+            f"({len(result.problems)} file(s) not DICOM or unreadable)."
+        )
+    return 0
