@@ -77,7 +77,7 @@ def test_tenths_are_exact_for_values_recorded_to_a_tenth() -> None:
     assert to_tenths(22.0) == 220
     assert to_tenths(0.0) == 0
     assert to_tenths(12.25) == 123  # half up
-    assert all(to_tenths(t / 10) == t for t in range(0, 5000))
+    assert all(to_tenths(t / 10) == t for t in range(5000))
 
 
 def test_percent_change_is_exact_and_rounded_to_one_decimal() -> None:

@@ -15,12 +15,12 @@ from lesion_tool.errors import AssessmentError
 from lesion_tool.model import Assessment, Category, Kind, Lesion, LesionState, Line, Timepoint
 from lesion_tool.storage import (
     assessment_from_dict,
+    assessment_json,
     assessment_to_dict,
     find_assessment_files,
     load_assessment,
     save_assessment,
 )
-from lesion_tool.storage import assessment_json
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "assessments"
 
