@@ -141,6 +141,17 @@ def waterfall_figure(results: Sequence[Any], preset: str) -> Figure:
             edgecolor="white",
             linewidth=0.5,
         )
+        zero = [i for i, v in enumerate(values) if v == 0]
+        if zero:  # a 0% bar has no height: mark it so the patient is still visible
+            ax.scatter(
+                zero,
+                [0] * len(zero),
+                marker="_",
+                s=120,
+                linewidths=3,
+                zorder=3,
+                color=[response_colour(drawn[i][2]) for i in zero],
+            )
         ax.set_xticks(list(x))
         small = len(drawn) > 25
         ax.set_xticklabels(
@@ -394,7 +405,7 @@ def km_figure(
     a step curve, the pointwise 95% confidence band, ticks at censoring times, and the median
     with its 95% interval as dotted lines and in the legend.
     """
-    fig = Figure(figsize=(8, 5.2), layout="constrained")
+    fig = Figure(figsize=(10, 5.2), layout="constrained")
     ax = fig.add_subplot()
     name = PRESET_LABELS.get(preset, preset)
     ax.set_title(f"Progression-free survival ({name})")

@@ -1,0 +1,810 @@
+"""Build the cohort report: score every assessment under each preset, draw, write PNG/HTML/PDF.
+
+Scoring, endpoints and survival statistics are the response engine's
+(:func:`lesion_tool.response.score_assessment`, :func:`lesion_tool.response.cohort_endpoints`);
+this module only arranges and draws them. Bad assessment files are reported and skipped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import io
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure as MplFigure
+
+from lesion_tool.errors import LesionToolError
+from lesion_tool.model import Assessment, Category, Kind, LesionState
+from lesion_tool.report import html as H
+from lesion_tool.report import plots
+from lesion_tool.report.agreement import Agreement, cohen_kappa, cross_table
+from lesion_tool.report.style import (
+    DAYS_PER_MONTH,
+    PRESET_LABELS,
+    RESPONSE_ORDER,
+    rc_params,
+    response_colour,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "PatientReport",
+    "ReportResult",
+    "build_report",
+    "load_cohort",
+    "score_cohort",
+    "write_report",
+]
+
+
+@dataclass(slots=True)
+class PatientReport:
+    """One patient's assessment and its scored results per preset."""
+
+    assessment: Assessment
+    results: dict[str, Any]
+    """preset -> ``lesion_tool.response.PatientResult``."""
+    source: Path | None = None
+
+
+@dataclass(slots=True)
+class ReportResult:
+    """What :func:`write_report` wrote and the numbers it showed."""
+
+    out_dir: Path
+    html: Path
+    pdf: Path
+    pngs: list[Path]
+    patients: list[PatientReport]
+    endpoints: dict[str, Any]
+    """preset -> ``lesion_tool.response.CohortEndpoints``."""
+    agreements: list[tuple[str, str, Agreement]]
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    """(file or patient, reason) of every assessment that was skipped."""
+
+
+def load_cohort(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, Assessment]], list]:
+    """Load every assessment file under ``paths``; a bad file is reported, never fatal.
+
+    Returns ``(loaded, problems)`` with ``loaded`` a list of (path, Assessment) and
+    ``problems`` a list of (path, reason).
+    """
+    from lesion_tool.storage import find_assessment_files, load_assessment
+
+    loaded: list[tuple[Path, Assessment]] = []
+    problems: list[tuple[str, str]] = []
+    for path in find_assessment_files([Path(p) for p in paths]):
+        try:
+            loaded.append((path, load_assessment(path)))
+        except LesionToolError as err:
+            problems.append((str(path), str(err)))
+    return loaded, problems
+
+
+def agreement_pairs(presets: Sequence[str]) -> list[tuple[str, str]]:
+    """Which preset pairs the agreement section compares: each mRECIST preset vs RECIST 1.1."""
+    pairs = [(p, "recist-1.1") for p in presets if p != "recist-1.1"]
+    return pairs or [("mrecist", "recist-1.1")]
+
+
+def score_cohort(
+    loaded: Sequence[tuple[Path | None, Assessment]],
+    presets: Sequence[str],
+    settings_overrides: Mapping[str, Any] | None = None,
+) -> tuple[list[PatientReport], list[tuple[str, str]]]:
+    """Score every assessment under every preset needed (the requested ones and the agreement's).
+
+    A patient that cannot be scored (``LesionToolError``) is reported and skipped.
+    """
+    from lesion_tool.response import score_assessment, settings_for
+
+    needed = list(
+        dict.fromkeys([*presets, *(p for pair in agreement_pairs(presets) for p in pair)])
+    )
+    settings = {p: settings_for(p, **dict(settings_overrides or {})) for p in needed}
+    patients: list[PatientReport] = []
+    problems: list[tuple[str, str]] = []
+    for path, assessment in loaded:
+        try:
+            results = {p: score_assessment(assessment, settings[p]) for p in needed}
+        except LesionToolError as err:
+            problems.append((str(path or assessment.patient_id), str(err)))
+            continue
+        patients.append(PatientReport(assessment, results, path))
+    return patients, problems
+
+
+def build_report(
+    paths: Iterable[str | Path],
+    out_dir: str | Path,
+    presets: Sequence[str] = ("mrecist", "mrecist-1.1", "recist-1.1"),
+    settings_overrides: Mapping[str, Any] | None = None,
+    *,
+    title: str = "Tumour response report",
+    progress: Callable[[str], None] | None = None,
+) -> ReportResult:
+    """Load, score and report a cohort of assessment files (see :func:`write_report`).
+
+    Nothing is written when no file could be used; the result then lists the problems.
+    """
+    loaded, problems = load_cohort(paths)
+    patients, score_problems = score_cohort(loaded, presets, settings_overrides)
+    problems = [*problems, *score_problems]
+    if not patients:
+        out = Path(out_dir)
+        return ReportResult(out, out / "report.html", out / "report.pdf", [], [], {}, [], problems)
+    return write_report(
+        patients,
+        out_dir,
+        presets,
+        problems=problems,
+        title=title,
+        progress=progress,
+        settings_overrides=settings_overrides,
+    )
+
+
+# ----------------------------------------------------------------------------- formatting
+def _pct(x: float | None, digits: int = 1) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.{digits}f}"
+
+
+def _num(x: float | None, digits: int = 1) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def _days_text(days: float | None) -> str:
+    if days is None or not math.isfinite(days):
+        return "NR"
+    return f"{days:.0f}"
+
+
+def _months_text(days: float | None) -> str:
+    if days is None or not math.isfinite(days):
+        return "NR"
+    return f"{days / DAYS_PER_MONTH:.1f}"
+
+
+def _resp_cell(value: object) -> H.Cell:
+    text = "" if value is None else str(value)
+    return H.Cell(text, response_colour(text) if text else None)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "patient"
+
+
+def _data_value(x: object) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        return repr(x)
+    return str(x)
+
+
+# ----------------------------------------------------------------------------- survival
+def km_curve(endpoints: Any, results: Sequence[Any]) -> dict[str, Any]:
+    """The drawable Kaplan-Meier data: the engine's table plus where the censored patients sit.
+
+    The estimate and its band are ``endpoints.km_*`` (computed by the engine with lifelines);
+    censoring ticks are placed at each censored patient's PFS time on that step curve.
+    """
+    days = [float(d) for d in endpoints.km_days]
+    survival = [float(v) for v in endpoints.km_survival]
+    censored = sorted(float(r.pfs_days) for r in results if not r.pfs_event)
+
+    def at(t: float) -> float:
+        i = bisect.bisect_right(days, t) - 1
+        return survival[i] if i >= 0 else 1.0
+
+    return {
+        "timeline_days": days,
+        "survival": survival,
+        "ci_lower": [float(v) for v in endpoints.km_lower],
+        "ci_upper": [float(v) for v in endpoints.km_upper],
+        "censor_days": censored,
+        "censor_survival": [at(t) for t in censored],
+        "n_events": endpoints.n_pfs_events,
+    }
+
+
+# ----------------------------------------------------------------------------- report
+class _Renderer:
+    """Saves each figure once as PNG (file + bytes for the HTML) and as a PDF page."""
+
+    def __init__(self, out_dir: Path, pdf: PdfPages) -> None:
+        self.out_dir = out_dir
+        self.pdf = pdf
+        self.pngs: list[Path] = []
+
+    def save(self, fig: MplFigure, relpath: str, dpi: int = 150, pdf: bool = True) -> bytes:
+        FigureCanvasAgg(fig)  # render with Agg explicitly; pyplot and its backends stay untouched
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+        data = buffer.getvalue()
+        path = self.out_dir / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.pngs.append(path)
+        if pdf:
+            self.pdf.savefig(fig)
+        return data
+
+
+def _settings_text(settings: Any) -> str:
+    parts = []
+    confirm = getattr(settings, "confirm", None)
+    if confirm is not None:
+        parts.append(
+            f"confirmation {'on' if confirm else 'off'}"
+            + (f" (≥ {settings.confirm_min_days} days)" if confirm else "")
+        )
+    for attr, text in (
+        ("sd_min_days", "SD counts from day {}"),
+        ("dcr_sd_min_days", "DCR: SD without PD at an assessment ≥ day {}"),
+    ):
+        value = getattr(settings, attr, None)
+        if value is not None:
+            parts.append(text.format(value))
+    return "; ".join(parts)
+
+
+def _ci_text(ci: tuple[float | None, float | None] | None, scale: str) -> str:
+    if ci is None:
+        return "–"
+    lo, hi = ci
+    if scale == "pct":
+        return f"{_pct(lo)}–{_pct(hi)}%"
+    return f"{_days_text(lo)}–{_days_text(hi)}"
+
+
+def _ci_value(ci: tuple[float | None, float | None] | None) -> str:
+    return "" if ci is None else f"{_data_value(ci[0])},{_data_value(ci[1])}"
+
+
+def _endpoint_row(preset: str, ep: Any) -> list[H.Cell]:
+    def c(key: str, text: str, value: object) -> H.Cell:
+        return H.Cell(text, data={"preset": preset, "key": key, "value": _data_value(value)})
+
+    return [
+        H.Cell(PRESET_LABELS.get(preset, preset), data={"preset": preset}, left=True),
+        c("n", str(ep.n), ep.n),
+        c("n_evaluable", str(ep.n_evaluable), ep.n_evaluable),
+        c("orr", f"{_pct(ep.orr)}% ({ep.n_responders}/{ep.n_evaluable})", ep.orr),
+        H.Cell(
+            _ci_text(ep.orr_ci, "pct"),
+            data={"preset": preset, "key": "orr_ci", "value": _ci_value(ep.orr_ci)},
+        ),
+        c("dcr", f"{_pct(ep.dcr)}% ({ep.n_disease_control}/{ep.n_evaluable})", ep.dcr),
+        H.Cell(
+            _ci_text(ep.dcr_ci, "pct"),
+            data={"preset": preset, "key": "dcr_ci", "value": _ci_value(ep.dcr_ci)},
+        ),
+        c("n_pfs_events", str(ep.n_pfs_events), ep.n_pfs_events),
+        c("median_pfs_days", _days_text(ep.median_pfs_days), ep.median_pfs_days),
+        H.Cell(
+            _ci_text(ep.median_pfs_ci, "days"),
+            data={"preset": preset, "key": "median_pfs_ci", "value": _ci_value(ep.median_pfs_ci)},
+        ),
+        c("median_pfs_months", _months_text(ep.median_pfs_days), ep.median_pfs_days),
+    ]
+
+
+def _lesion_value(lesion: Any) -> str:
+    state = LesionState(lesion.state)
+    if lesion.category == Category.TARGET:
+        if state is LesionState.MEASURED:
+            if lesion.kind == Kind.VIABLE:
+                viable, whole = _num(lesion.viable_diameter_mm), _num(lesion.longest_diameter_mm)
+                return f"viable {viable} / whole {whole}"
+            if lesion.kind == Kind.SHORT_AXIS:
+                return f"SA {_num(lesion.short_axis_mm)}"
+            return _num(lesion.longest_diameter_mm)
+        return {"absent": "absent", "too_small": "too small", "not_evaluated": "NE"}[state.value]
+    if lesion.category == Category.NEW:
+        size = (
+            f" {_num(lesion.longest_diameter_mm)}" if lesion.longest_diameter_mm is not None else ""
+        )
+        pattern = " HCC pattern" if lesion.typical_hcc_pattern else ""
+        return f"{state.value}{size}{pattern}"
+    return state.value.replace("_", " ")
+
+
+def _lesion_table(assessment: Assessment) -> H.Table:
+    order: dict[str, Any] = {}
+    for tp in assessment.timepoints:
+        for lesion in tp.lesions:
+            order.setdefault(lesion.id, lesion)
+    rank = {Category.TARGET: 0, Category.NON_TARGET: 1, Category.NEW: 2}
+    lesions = sorted(order.values(), key=lambda les: (rank[Category(les.category)], les.id))
+    header = [
+        "Lesion",
+        "Category",
+        "Organ / site",
+        "Kind",
+        *(tp.label for tp in assessment.timepoints),
+    ]
+    rows = []
+    for les in lesions:
+        site = les.organ + (f" {les.location}" if les.location else "")
+        if les.type:
+            site += f" ({les.type.replace('_', ' ')})"
+        row: list[H.Cell | str] = [
+            les.id,
+            Category(les.category).value.replace("_", "-"),
+            H.Cell(site, left=True),
+            les.kind.value if les.kind else "",
+        ]
+        for tp in assessment.timepoints:
+            found = tp.lesion(les.id)
+            row.append("" if found is None else _lesion_value(found))
+        rows.append(row)
+    return H.Table(
+        header,
+        rows,
+        caption="Diameters in mm; 'viable' = arterially enhancing part (mRECIST).",
+        left_columns=4,
+    )
+
+
+def _patient_section(
+    patient: PatientReport, presets: Sequence[str], sum_png: bytes, anchor: str
+) -> H.Section:
+    a = patient.assessment
+    section = H.Section(f"Patient {a.patient_id}", anchor=anchor, level=3, css_class="patient")
+    meta = [f"Treatment start {a.treatment_start.isoformat()}"]
+    if a.reader:
+        meta.append(f"reader {a.reader}")
+    if a.death_date:
+        meta.append(f"death {a.death_date.isoformat()}")
+    if a.last_known_alive:
+        meta.append(f"last known alive {a.last_known_alive.isoformat()}")
+    if patient.source:
+        meta.append(f"file {patient.source.name}")
+    section.blocks.append(H.Note("; ".join(meta)))
+    summary_rows = []
+    for p in presets:
+        r = patient.results[p]
+        summary_rows.append(
+            [
+                PRESET_LABELS.get(p, p),
+                _resp_cell(r.best_overall_response),
+                _resp_cell(r.best_overall_response_unconfirmed),
+                r.first_response_date.isoformat() if r.first_response_date else "",
+                r.progression_date.isoformat() if r.progression_date else "",
+                _num(r.pfs_days, 0),
+                "progression/death" if r.pfs_event else "censored",
+                _num(r.dor_days, 0) if r.dor_days is not None else "",
+                "yes" if r.disease_control else "no",
+            ]
+        )
+    section.blocks.append(
+        H.Table(
+            [
+                "Criteria",
+                "BOR",
+                "BOR unconfirmed",
+                "First response",
+                "Progression",
+                "PFS (days)",
+                "PFS status",
+                "DoR (days)",
+                "Disease control",
+            ],
+            summary_rows,
+        )
+    )
+    section.blocks.append(H.Section("Timepoints", level=4))
+    tps = patient.results[presets[0]].timepoints
+    header = ["Timepoint", "Date", "Day"]
+    for p in presets:
+        name = PRESET_LABELS.get(p, p)
+        header += [f"{name} sum (mm)", f"{name} Δ baseline (%)", f"{name} overall"]
+    rows = []
+    for i, tp in enumerate(tps):
+        row: list[H.Cell | str] = [tp.label, tp.date.isoformat(), str(tp.days_from_start)]
+        for p in presets:
+            t = patient.results[p].timepoints[i]
+            row += [
+                _num(t.target_sum_mm),
+                _num(t.change_from_baseline_pct),
+                _resp_cell(t.overall_response),
+            ]
+        rows.append(row)
+    section.blocks.append(H.Table(header, rows, left_columns=2))
+    p0 = presets[0]
+    detail = []
+    for tp in patient.results[p0].timepoints:
+        detail.append(
+            [
+                tp.label,
+                _num(tp.nadir_sum_mm),
+                _num(tp.change_from_nadir_pct),
+                _resp_cell(tp.target_response),
+                _resp_cell(tp.non_target_response),
+                tp.new_lesions or "",
+                _resp_cell(tp.overall_response),
+            ]
+        )
+    section.blocks.append(
+        H.Table(
+            [
+                "Timepoint",
+                "Nadir (mm)",
+                "Δ nadir (%)",
+                "Target",
+                "Non-target",
+                "New lesions",
+                "Overall",
+            ],
+            detail,
+            caption=f"Response components under {PRESET_LABELS.get(p0, p0)}.",
+        )
+    )
+    section.blocks.append(
+        H.Figure(
+            sum_png,
+            f"{a.patient_id}: sum of target diameters per preset; marker colour = overall "
+            "response at that timepoint.",
+            f"Sum of target diameters over time for {a.patient_id}",
+        )
+    )
+    section.blocks.append(H.Section("Lesions", level=4, blocks=[_lesion_table(a)]))
+    findings = []
+    for p in presets:
+        for f in patient.results[p].findings:
+            where = ", ".join(x for x in (f.timepoint, f.lesion_id) if x)
+            findings.append(
+                f"[{PRESET_LABELS.get(p, p)}] {f.severity}: {f.message}"
+                + (f" ({where})" if where else "")
+            )
+    if findings:
+        section.blocks.append(
+            H.Section("Findings", level=4, blocks=[H.BulletList(list(dict.fromkeys(findings)))])
+        )
+    return section
+
+
+def _table_figure(
+    title: str, header: Sequence[str], rows: Sequence[Sequence[str]], note: str
+) -> MplFigure:
+    """A PDF page holding a table (the endpoints), drawn with matplotlib's table."""
+    fig = MplFigure(figsize=(11.69, 4.2))
+    ax = fig.add_subplot()
+    ax.axis("off")
+    ax.set_title(title, loc="left")
+    table = ax.table(
+        cellText=[list(r) for r in rows],
+        colLabels=list(header),
+        loc="upper center",
+        cellLoc="center",
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(8.5)
+    table.scale(1, 1.6)
+    for (row, _col), cell in table.get_celld().items():
+        cell.set_edgecolor("#d0d4da")
+        if row == 0:
+            cell.set_facecolor("#eef1f6")
+            cell.set_text_props(weight="bold")
+    fig.text(0.02, 0.04, note, fontsize=8, color="#555555", wrap=True)
+    return fig
+
+
+def write_report(
+    patients: Sequence[PatientReport],
+    out_dir: str | Path,
+    presets: Sequence[str] = ("mrecist", "mrecist-1.1", "recist-1.1"),
+    *,
+    problems: Sequence[tuple[str, str]] = (),
+    title: str = "Tumour response report",
+    progress: Callable[[str], None] | None = None,
+    settings_overrides: Mapping[str, Any] | None = None,
+) -> ReportResult:
+    """Write the cohort report into ``out_dir``.
+
+    Files: ``report.html`` (self-contained, everything), ``report.pdf`` (the endpoints page and
+    the cohort plots, one per page; the per-patient pages are in the HTML only, which halves
+    the rendering time), ``plots/{waterfall,spider,swimmer,km}_<preset>.png`` and
+    ``patients/<patient_id>_sums.png``.
+
+    Parameters
+    ----------
+    patients
+        Scored patients (see :func:`score_cohort`); each must hold a result for every preset
+        of ``presets`` and of :func:`agreement_pairs`.
+    presets
+        Criteria presets to report, the first one driving the per-patient detail table.
+    problems
+        (file, reason) of inputs that were skipped; listed in the report.
+
+    Raises
+    ------
+    LesionToolError
+        If ``presets`` is empty or the output folder cannot be written.
+    """
+    from lesion_tool.response import cohort_endpoints, settings_for
+
+    if not presets:
+        raise LesionToolError("No criteria preset requested; give at least one with --criteria.")
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise LesionToolError(f"Cannot create the report folder {out}: {err}") from err
+    say = progress or (lambda _msg: None)
+    endpoints = {p: cohort_endpoints([pt.results[p] for pt in patients]) for p in presets}
+    bor_counts = {
+        p: {
+            r: sum(1 for pt in patients if str(pt.results[p].best_overall_response) == r)
+            for r in RESPONSE_ORDER
+        }
+        for p in presets
+    }
+    agreements = []
+    for a, b in agreement_pairs(presets):
+        first = [str(pt.results[a].best_overall_response) for pt in patients]
+        second = [str(pt.results[b].best_overall_response) for pt in patients]
+        used = [r for r in RESPONSE_ORDER if r in set(first) | set(second)]
+        agreements.append((a, b, cohen_kappa(cross_table(first, second, used))))
+
+    html_path = out / "report.html"
+    pdf_path = out / "report.pdf"
+    sections: list[H.Section] = []
+    with matplotlib.rc_context(rc_params()), PdfPages(pdf_path) as pdf:
+        info = pdf.infodict()
+        info["Title"] = title
+        info["Creator"] = "lesion-tool"
+        renderer = _Renderer(out, pdf)
+
+        # endpoints
+        rows = [_endpoint_row(p, endpoints[p]) for p in presets]
+        header = [
+            "Criteria",
+            "Patients",
+            "Measurable at baseline",
+            "ORR",
+            "ORR 95% CI",
+            "DCR",
+            "DCR 95% CI",
+            "PFS events",
+            "Median PFS (days)",
+            "Median PFS 95% CI (days)",
+            "Median PFS (months)",
+        ]
+        overrides = dict(settings_overrides or {})
+        notes = [
+            f"{PRESET_LABELS.get(p, p)}: {_settings_text(settings_for(p, **overrides))}"
+            for p in presets
+        ]
+        sec = H.Section("Cohort endpoints", anchor="endpoints")
+        sec.blocks.append(H.Table(header, rows, table_id="endpoints"))
+        sec.blocks.append(
+            H.Note(
+                "ORR = CR or PR as best overall response, among patients with "
+                "measurable disease at baseline; DCR = CR, PR, or SD without progression "
+                "at an assessment at least the DCR minimum after treatment start (6 "
+                "months in the trial); exact (Clopper-Pearson) 95% intervals. PFS by "
+                "Kaplan-Meier with 95% interval; NR = not reached. Months = days / "
+                "30.4375.",
+            )
+        )
+        sec.blocks.append(H.BulletList(notes))
+        sec.blocks.append(
+            H.Section(
+                "Best overall response",
+                level=3,
+                blocks=[
+                    H.Table(
+                        ["Criteria", *RESPONSE_ORDER[:-1]],
+                        [
+                            [
+                                PRESET_LABELS.get(p, p),
+                                *(
+                                    H.Cell(str(bor_counts[p][r]), data={"preset": p, "bor": r})
+                                    for r in RESPONSE_ORDER[:-1]
+                                ),
+                            ]
+                            for p in presets
+                        ],
+                        table_id="bor-counts",
+                    )
+                ],
+            )
+        )
+        sections.append(sec)
+        pdf.savefig(
+            _table_figure(
+                f"{title}: cohort endpoints ({len(patients)} patients)",
+                header,
+                [[c.text for c in row] for row in rows],
+                "  ".join(notes),
+            )
+        )
+
+        # agreement
+        sec = H.Section("Agreement between criteria on the same readings", anchor="agreement")
+        for a, b, ag in agreements:
+            na, nb = PRESET_LABELS.get(a, a), PRESET_LABELS.get(b, b)
+            t = ag.table
+            body = []
+            for i, cat in enumerate(t.categories):
+                body.append(
+                    [_resp_cell(cat), *(str(v) for v in t.counts[i]), str(t.row_totals()[i])]
+                )
+            body.append(["Total", *(str(v) for v in t.column_totals()), str(t.n)])
+            sub = H.Section(f"Best overall response: {na} (rows) vs {nb} (columns)", level=3)
+            sub.blocks.append(
+                H.Table(
+                    [f"{na} \\ {nb}", *t.categories, "Total"], body, table_id=f"crosstab-{a}-vs-{b}"
+                )
+            )
+            kappa_text = (
+                "undefined (a single category)"
+                if math.isnan(ag.kappa)
+                else f"{ag.kappa:.3f} (approx. 95% CI {ag.kappa_ci[0]:.3f} to {ag.kappa_ci[1]:.3f})"
+            )
+            sub.blocks.append(
+                H.Table(
+                    ["Statistic", "Value"],
+                    [
+                        [
+                            "Cohen's kappa",
+                            H.Cell(
+                                kappa_text, data={"key": "kappa", "value": _data_value(ag.kappa)}
+                            ),
+                        ],
+                        [
+                            "Observed agreement",
+                            H.Cell(
+                                f"{_pct(ag.observed)}%",
+                                data={"key": "observed", "value": _data_value(ag.observed)},
+                            ),
+                        ],
+                        ["Agreement expected by chance", f"{_pct(ag.expected)}%"],
+                        ["Patients", str(t.n)],
+                    ],
+                    table_id=f"kappa-{a}-vs-{b}",
+                )
+            )
+            sec.blocks.append(sub)
+        sec.blocks.append(
+            H.Note(
+                "Unweighted Cohen's kappa over BOR categories; interval from "
+                "the large-sample standard error (Cohen 1960).",
+            )
+        )
+        sections.append(sec)
+
+        # cohort plots
+        say("plots")
+        sec = H.Section("Cohort plots", anchor="plots")
+        by_patient = [(pt.assessment, pt) for pt in patients]
+        for p in presets:
+            name = PRESET_LABELS.get(p, p)
+            results = [pt.results[p] for pt in patients]
+            sub = H.Section(name, anchor=f"plots-{p}", level=3)
+            fig = plots.waterfall_figure(results, p)
+            sub.blocks.append(
+                H.Figure(
+                    renderer.save(fig, f"plots/waterfall_{p}.png"),
+                    f"Waterfall ({name}): best change of the target sum from "
+                    "baseline per patient, coloured by best overall response.",
+                    f"Waterfall plot, {name}",
+                )
+            )
+            fig = plots.spider_figure(results, p)
+            sub.blocks.append(
+                H.Figure(
+                    renderer.save(fig, f"plots/spider_{p}.png"),
+                    f"Spider plot ({name}): change of the target sum from baseline over time.",
+                    f"Spider plot, {name}",
+                )
+            )
+            fig = plots.swimmer_figure([(a, pt.results[p]) for a, pt in by_patient], p)
+            sub.blocks.append(
+                H.Figure(
+                    renderer.save(fig, f"plots/swimmer_{p}.png"),
+                    f"Swimmer plot ({name}): time on study per patient.",
+                    f"Swimmer plot, {name}",
+                )
+            )
+            ep = endpoints[p]
+            curve = km_curve(ep, results)
+            fig = plots.km_figure(
+                curve["timeline_days"],
+                curve["survival"],
+                curve["ci_lower"],
+                curve["ci_upper"],
+                curve["censor_days"],
+                curve["censor_survival"],
+                median_days=ep.median_pfs_days,
+                median_ci_days=tuple(ep.median_pfs_ci),
+                n=ep.n,
+                n_events=curve["n_events"],
+                preset=p,
+            )
+            sub.blocks.append(
+                H.Figure(
+                    renderer.save(fig, f"plots/km_{p}.png"),
+                    f"Kaplan-Meier estimate of PFS ({name}) with 95% band; "
+                    "median and its 95% interval in the legend.",
+                    f"Kaplan-Meier PFS, {name}",
+                )
+            )
+            sec.blocks.append(sub)
+        sections.append(sec)
+
+        # patients
+        say("patients")
+        sec = H.Section("Patients", anchor="patients")
+        anchors = []
+        used: set[str] = set()
+        for pt in patients:
+            anchor = "patient-" + _slug(pt.assessment.patient_id)
+            while anchor in used:
+                anchor += "-x"
+            used.add(anchor)
+            anchors.append(anchor)
+        sec.blocks.append(
+            H.Nav(
+                [
+                    (anc, pt.assessment.patient_id)
+                    for anc, pt in zip(anchors, patients, strict=True)
+                ],
+            )
+        )
+        for anchor, pt in zip(anchors, patients, strict=True):
+            results = {p: pt.results[p] for p in presets}
+            fig = plots.patient_sum_figure(pt.assessment, results)
+            png = renderer.save(
+                fig, f"patients/{anchor.removeprefix('patient-')}_sums.png", dpi=110, pdf=False
+            )
+            sec.blocks.append(_patient_section(pt, presets, png, anchor))
+        sections.append(sec)
+
+    if problems:
+        sections.insert(
+            0,
+            H.Section(
+                "Skipped inputs",
+                anchor="problems",
+                blocks=[
+                    H.Note(
+                        kind="err",
+                        text=f"{len(problems)} input(s) could not be used; not in this report:",
+                    ),
+                    H.BulletList([f"{where}: {why}" for where, why in problems]),
+                ],
+            ),
+        )
+    meta = [
+        f"Generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} by lesion-tool",
+        f"{len(patients)} patient(s); criteria: "
+        + ", ".join(PRESET_LABELS.get(p, p) for p in presets),
+    ]
+    document = H.render_document(title, meta, sections)
+    tmp = html_path.with_suffix(".html.tmp")
+    tmp.write_text(document, encoding="utf-8")
+    tmp.replace(html_path)
+    return ReportResult(
+        out,
+        html_path,
+        pdf_path,
+        renderer.pngs,
+        list(patients),
+        endpoints,
+        agreements,
+        list(problems),
+    )
