@@ -14,6 +14,7 @@ from lesion_tool.measurement.diameter import (
     measure_viable_and_whole,
     perpendicular_diameter,
 )
+from lesion_tool.measurement.enhancement import measure_viable
 from lesion_tool.measurement.masks import (
     MaskSegment,
     MaskVolume,
@@ -52,6 +53,7 @@ __all__ = [
     "measure_labels",
     "measure_line",
     "measure_mask",
+    "measure_viable",
     "measure_viable_and_whole",
     "perpendicular_diameter",
 ]

@@ -232,7 +232,7 @@ class ViableSettings:
     box_mm: float = 90.0
     min_enhancement_hu: float = 20.0
     noise_k: float = 3.0
-    smoothing_sigma_px: float = 1.0
+    smoothing_sigma_px: float = 0.7
     necrosis_min_hu: float = -30.0
     viable_max_hu: float = 400.0
     seed_search_mm: float = 3.0

@@ -1,0 +1,394 @@
+"""Semi-automatic measurement of viable (arterially enhancing) HCC from one click.
+
+mRECIST measures the longest axial diameter of the *viable* tumour: the part that enhances in the
+arterial phase. Given the arterial volume and a voxel inside a lesion, :func:`measure_viable`:
+
+1. works in a cube of ``settings.box_mm`` around the click (never the whole volume), smoothed
+   in-plane with a small Gaussian (noise down, straight edges unmoved);
+2. estimates the surrounding liver parenchyma from the neighbourhood: first the mode of the
+   soft-tissue histogram of the cube, then (second pass) the median of a shell 2-6 mm outside the
+   lesion; and the noise from the same shell (first pass: neighbour differences);
+3. classes voxels as viable when they enhance clearly above the parenchyma,
+   ``threshold = parenchyma + max(min_enhancement_hu, noise_k * noise_sd)`` (noise of the
+   smoothed image), and as necrotic when they are as clearly hypo-attenuating (but not fat or
+   air); removes one-pixel specks and rims (opening); keeps the candidate region connected to the
+   click (bridging the one-pixel partial-volume seam between viable and necrotic tissue);
+4. whole lesion = that region with its holes filled; viable = the viable voxels inside it;
+5. measures both on sub-pixel boundaries: the generator and real scanners blur edges by partial
+   volume, so each boundary is put half-way between the two tissues it separates. Viable tissue
+   is measured against whatever lies next to it (parenchyma outside, necrosis inside: a local
+   background map from distance transforms), the whole lesion against parenchyma with its local
+   content (viable or necrotic). The half-way contours come from marching squares and the longest
+   axial diameter from :func:`lesion_tool.measurement.diameter.longest_axial_diameter`.
+
+Everything the decision rests on is returned as :class:`ViableEvidence` so the reader can accept,
+adjust or redraw. No enhancement left means a viable diameter of 0 (mRECIST complete response of
+that lesion) while the whole lesion is still measured.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import ndimage
+
+from lesion_tool.errors import MeasurementError
+from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement.diameter import (
+    Geometry,
+    contour_points,
+    fill_holes_per_slice,
+    longest_axial_diameter,
+)
+from lesion_tool.measurement.models import (
+    Diameter,
+    ViableEvidence,
+    ViableMeasurement,
+    ViableSettings,
+)
+
+__all__ = ["measure_viable"]
+
+_PLANE = np.zeros((3, 3, 3), dtype=bool)
+_PLANE[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
+_PLANE_FULL = np.zeros((3, 3, 3), dtype=bool)
+_PLANE_FULL[1] = True
+_FACES = ndimage.generate_binary_structure(3, 1)
+
+
+def _robust_sd(values: np.ndarray) -> float:
+    if values.size == 0:
+        return float("nan")
+    med = np.median(values)
+    return float(1.4826 * np.median(np.abs(values - med)))
+
+
+def _mode_hu(values: np.ndarray, lo: float = -50.0, hi: float = 250.0) -> float:
+    """Most frequent value (2 HU bins, lightly smoothed histogram) within ``[lo, hi]``."""
+    v = values[(values > lo) & (values < hi)]
+    if v.size < 50:
+        raise MeasurementError(
+            "No soft tissue around the click to estimate the parenchyma from; click inside "
+            "a liver lesion."
+        )
+    hist, edges = np.histogram(v, bins=np.arange(lo, hi + 2.0, 2.0))
+    hist = ndimage.gaussian_filter1d(hist.astype(float), 2.0)
+    k = int(np.argmax(hist))
+    return float(0.5 * (edges[k] + edges[k + 1]))
+
+
+def _smoothing_factor(sigma: float) -> float:
+    """Noise SD reduction of an in-plane Gaussian of ``sigma`` pixels on white noise."""
+    if sigma <= 0:
+        return 1.0
+    delta = np.zeros(int(8 * sigma) * 2 + 1)
+    delta[len(delta) // 2] = 1.0
+    k = ndimage.gaussian_filter1d(delta, sigma)
+    return float((k**2).sum())  # (sum k^2)^(1/2) per axis, two axes
+
+
+class _Pass:
+    """Classification and lesion masks of one pass over a region."""
+
+    def __init__(
+        self,
+        sm: np.ndarray,
+        seed: tuple[int, int, int],
+        parenchyma: float,
+        noise_sd_smoothed: float,
+        settings: ViableSettings,
+        spacing: tuple[float, float, float],
+    ) -> None:
+        margin = max(settings.min_enhancement_hu, settings.noise_k * noise_sd_smoothed)
+        self.threshold = parenchyma + margin
+        self.necrosis_threshold = parenchyma - margin
+        viable_c = (sm > self.threshold) & (sm < settings.viable_max_hu)
+        necro_c = (sm < self.necrosis_threshold) & (sm > settings.necrosis_min_hu)
+        # One-pixel specks of noise and partial-volume rims (e.g. fat/liver edges) go.
+        viable_c = ndimage.binary_opening(viable_c, _PLANE)
+        necro_c = ndimage.binary_opening(necro_c, _PLANE)
+        cand = viable_c | necro_c
+        self.seed = _nearest_candidate(cand, seed, spacing, settings.seed_search_mm)
+        if self.seed is None:
+            self.whole = None
+            return
+        # Viable and necrotic tissue meet across a partial-volume seam whose voxels look like
+        # parenchyma: bridge it (one in-plane pixel) before taking the component of the click.
+        bridged = ndimage.binary_dilation(cand, _PLANE_FULL)
+        labels, _ = ndimage.label(bridged, _FACES)
+        comp = labels == labels[self.seed]
+        core = cand & comp
+        whole = ndimage.binary_closing(core, _PLANE_FULL, border_value=0)
+        whole = fill_holes_per_slice(whole | core)
+        self.whole = whole
+        self.viable = viable_c & whole
+        self.necrotic = necro_c & whole
+
+
+def _nearest_candidate(
+    cand: np.ndarray, seed: tuple[int, int, int], spacing: Sequence[float], radius_mm: float
+) -> tuple[int, int, int] | None:
+    if cand[seed]:
+        return seed
+    r = [max(math.ceil(radius_mm / s), 0) for s in spacing]
+    lo = [max(seed[i] - r[i], 0) for i in range(3)]
+    hi = [min(seed[i] + r[i] + 1, cand.shape[i]) for i in range(3)]
+    win = cand[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+    idx = np.argwhere(win)
+    if idx.size == 0:
+        return None
+    d = ((idx + lo - np.asarray(seed)) * np.asarray(spacing)) ** 2
+    dist = np.sqrt(d.sum(axis=1))
+    k = int(np.argmin(dist))
+    if dist[k] > radius_mm:
+        return None
+    return tuple(int(v) for v in idx[k] + lo)  # type: ignore[return-value]
+
+
+def _core_value(
+    sm: np.ndarray, mask: np.ndarray, spacing: Sequence[float], *, high: bool
+) -> float | None:
+    """The tissue value of a part away from its partial-volume edges: the median of voxels at
+    least 1.5 pixels inside it in-plane; a thin part (no such voxel) gives its 80th (viable) or
+    20th (necrotic) percentile instead."""
+    if not mask.any():
+        return None
+    depth = _edt_in_plane(~mask, spacing) / min(spacing[1], spacing[2])
+    core = mask & (depth >= 2.0)
+    if core.sum() >= 5:
+        return float(np.median(sm[core]))
+    return float(np.percentile(sm[mask], 80.0 if high else 20.0))
+
+
+def _edt_in_plane(mask: np.ndarray, spacing: Sequence[float]) -> np.ndarray:
+    """In-plane distance (mm) of every voxel to the nearest True voxel of its own slice."""
+    if not mask.any():
+        return np.full(mask.shape, np.inf)
+    # A huge z spacing keeps the nearest feature in-slice wherever the slice has one.
+    d = ndimage.distance_transform_edt(~mask, sampling=(1e6, spacing[1], spacing[2]))
+    d[d >= 1e5] = np.inf
+    return d
+
+
+def measure_viable(
+    volume: CTVolume,
+    seed_zyx: Sequence[float],
+    settings: ViableSettings | None = None,
+) -> ViableMeasurement:
+    """Delineate and measure the viable and the whole lesion around a clicked voxel.
+
+    Parameters
+    ----------
+    volume
+        The arterial-phase volume (HU, ``(z, y, x)``) with its geometry.
+    seed_zyx
+        The clicked voxel ``(z, y, x)`` (fractional indices are rounded), inside the lesion:
+        in its viable part, or anywhere in it when nothing is viable.
+    settings
+        Thresholds and region size (:class:`ViableSettings`; defaults when None).
+
+    Returns
+    -------
+    ViableMeasurement
+        Masks (with their offset in the volume), longest axial diameters and perpendiculars of
+        the viable part (0 mm when nothing enhances) and of the whole lesion, volumes and the
+        evidence (parenchyma, noise, thresholds, lesion and viable HU).
+
+    Raises
+    ------
+    MeasurementError
+        The click is outside the volume, or not in a lesion (its surroundings look like
+        parenchyma, fat, air or bone), or the region grown from it is not a lesion (it reaches
+        the border of the analysed region even after enlarging it: a vessel or an organ).
+    """
+    settings = settings or ViableSettings()
+    seed_f = np.asarray(seed_zyx, dtype=float)
+    if seed_f.shape != (3,) or not np.all(np.isfinite(seed_f)):
+        raise MeasurementError(f"Seed {seed_zyx!r} is not three finite voxel indices (z, y, x).")
+    seed = tuple(round(v) for v in seed_f)
+    if any(not 0 <= s < n for s, n in zip(seed, volume.shape, strict=True)):
+        raise MeasurementError(f"Seed voxel {seed} is outside the volume of shape {volume.shape}.")
+    box = settings.box_mm
+    for attempt in range(2):
+        result, touches = _measure_in_box(volume, seed, box, settings)  # type: ignore[arg-type]
+        if not touches:
+            return result
+        if attempt == 0:
+            box *= 2.0
+    raise MeasurementError(
+        f"The region grown from voxel {seed} reaches the border of a {box:.0f} mm region around "
+        "the click: it is not a lesion (a vessel or an organ?) or it is larger than "
+        f"{box:.0f} mm. Click inside the lesion, or draw the diameter by hand."
+    )
+
+
+def _measure_in_box(
+    volume: CTVolume, seed: tuple[int, int, int], box_mm: float, settings: ViableSettings
+) -> tuple[ViableMeasurement, bool]:
+    spacing = volume.spacing_mm
+    half = [max(math.ceil(box_mm / 2.0 / s), 1) for s in spacing]
+    lo = [max(seed[i] - half[i], 0) for i in range(3)]
+    hi = [min(seed[i] + half[i] + 1, volume.shape[i]) for i in range(3)]
+    raw = np.asarray(volume.array[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]], dtype=np.float32)
+    sigma = settings.smoothing_sigma_px
+    sm = ndimage.gaussian_filter(raw, (0, sigma, sigma), mode="nearest") if sigma > 0 else raw
+    local_seed = tuple(seed[i] - lo[i] for i in range(3))
+    seed_hu = float(
+        np.median(
+            sm[
+                local_seed[0],
+                max(local_seed[1] - 1, 0) : local_seed[1] + 2,
+                max(local_seed[2] - 1, 0) : local_seed[2] + 2,
+            ]
+        )
+    )
+
+    # First pass: parenchyma = histogram mode, noise from neighbour differences.
+    diffs = np.diff(raw, axis=2)
+    soft = (
+        (raw[:, :, 1:] > -50)
+        & (raw[:, :, 1:] < 250)
+        & (raw[:, :, :-1] > -50)
+        & (raw[:, :, :-1] < 250)
+    )
+    noise_raw = _robust_sd(diffs[soft]) / math.sqrt(2.0) if soft.any() else 0.0
+    parenchyma = _mode_hu(sm)
+    noise_sm = noise_raw * _smoothing_factor(sigma)
+    first = _Pass(sm, local_seed, parenchyma, noise_sm, settings, spacing)  # type: ignore[arg-type]
+    if first.whole is None:
+        raise MeasurementError(
+            f"No lesion at voxel {seed}: its smoothed value {seed_hu:.0f} HU does not differ "
+            f"from the surrounding parenchyma ({parenchyma:.0f} HU) by more than "
+            f"{first.threshold - parenchyma:.0f} HU within {settings.seed_search_mm:g} mm. Click "
+            "inside the lesion."
+        )
+
+    # Second pass: parenchyma and noise from a shell 2-6 mm around the lesion.
+    dist_out = ndimage.distance_transform_edt(~first.whole, sampling=spacing)
+    shell = (dist_out > 2.0) & (dist_out <= 6.0) & (np.abs(sm - parenchyma) < 50.0)
+    notes: list[str] = []
+    if shell.sum() >= 30:
+        parenchyma = float(np.median(sm[shell]))
+        noise_raw = _robust_sd(raw[shell])
+        noise_sm = _robust_sd(sm[shell])
+    else:
+        notes.append("too little parenchyma around the lesion; parenchyma from the histogram")
+    second = _Pass(sm, local_seed, parenchyma, noise_sm, settings, spacing)  # type: ignore[arg-type]
+    lesion = second if second.whole is not None else first
+    assert lesion.whole is not None and lesion.seed is not None
+    whole = lesion.whole
+    touches = bool(
+        (whole[0].any() and lo[0] > 0)
+        or (whole[-1].any() and hi[0] < volume.shape[0])
+        or (whole[:, 0].any() and lo[1] > 0)
+        or (whole[:, -1].any() and hi[1] < volume.shape[1])
+        or (whole[:, :, 0].any() and lo[2] > 0)
+        or (whole[:, :, -1].any() and hi[2] < volume.shape[2])
+    )
+
+    # Drop viable islands below the minimum volume.
+    voxel_ml = Geometry.of(volume).voxel_volume_ml
+    viable = lesion.viable
+    if viable.any():
+        lab, n = ndimage.label(viable, _FACES)
+        sizes = ndimage.sum_labels(viable, lab, index=np.arange(1, n + 1)) * voxel_ml
+        keep = np.zeros(n + 1, dtype=bool)
+        keep[1:] = sizes >= settings.min_viable_ml
+        viable = keep[lab]
+    necrotic = lesion.necrotic & ~viable
+
+    # Sub-box around the lesion for the contours (2 px margin in-plane, 1 slice).
+    zz, yy, xx = np.nonzero(whole)
+    sub = (
+        slice(max(zz.min() - 1, 0), zz.max() + 2),
+        slice(max(yy.min() - 3, 0), yy.max() + 4),
+        slice(max(xx.min() - 3, 0), xx.max() + 4),
+    )
+    offset = tuple(lo[i] + sub[i].start for i in range(3))
+    s_sm = sm[sub]
+    s_whole = whole[sub]
+    s_viable = viable[sub]
+    s_necro = necrotic[sub]
+    # Tissue values away from partial volume: the cores of the viable and necrotic parts.
+    viable_hu = _core_value(sm, viable, spacing, high=True)
+    necrotic_hu = _core_value(sm, necrotic, spacing, high=False)
+    lesion_hu = float(np.median(raw[whole]))
+
+    d_out = _edt_in_plane(~s_whole, spacing)  # distance to parenchyma (outside the lesion)
+    d_necro = _edt_in_plane(s_necro, spacing)
+    d_viable = _edt_in_plane(s_viable, spacing)
+    near_whole = ndimage.binary_dilation(s_whole, _PLANE_FULL, iterations=2)
+    interior = ndimage.binary_erosion(s_whole, _PLANE_FULL, iterations=2)
+
+    # Whole lesion: half-way between parenchyma and its local content (viable or necrotic).
+    if viable_hu is None and necrotic_hu is None:
+        content = np.full(s_sm.shape, lesion_hu, dtype=np.float32)
+    elif necrotic_hu is None:
+        content = np.full(s_sm.shape, viable_hu, dtype=np.float32)
+    elif viable_hu is None:
+        content = np.full(s_sm.shape, necrotic_hu, dtype=np.float32)
+    else:
+        content = np.where(d_viable <= d_necro, viable_hu, necrotic_hu).astype(np.float32)
+    denom = content - parenchyma
+    denom = np.where(np.abs(denom) < 1.0, 1.0, denom)
+    m_whole = np.clip((s_sm - parenchyma) / denom, 0.0, 1.0)
+    m_whole[interior] = 1.0
+    # Where viable and necrotic tissue meet, their mixture can look like parenchyma: inside the
+    # lesion (not on its outermost pixel ring) such a seam is lesion.
+    px = min(spacing[1], spacing[2])
+    seam = s_whole & (d_viable <= 2.0 * px) & (d_necro <= 2.0 * px) & (d_out > 1.0 * px)
+    m_whole[seam] = 1.0
+    m_whole[~near_whole] = 0.0
+    pts = contour_points(m_whole, 0.5, offset, mask=s_whole)
+    whole_d, whole_p = longest_axial_diameter(pts, volume)
+    whole_mask = (m_whole >= 0.5) & near_whole
+    whole_ml = float(m_whole.sum()) * voxel_ml
+
+    # Viable: half-way between viable tissue and what lies next to it (parenchyma or necrosis).
+    if viable_hu is not None and s_viable.any():
+        background = np.where(
+            d_necro < d_out, necrotic_hu if necrotic_hu is not None else parenchyma, parenchyma
+        ).astype(np.float32)
+        denom_v = viable_hu - background
+        denom_v = np.where(denom_v < 1.0, 1.0, denom_v)
+        m_viable = np.clip((s_sm - background) / denom_v, 0.0, 1.0)
+        near_viable = ndimage.binary_dilation(s_viable, _PLANE_FULL, iterations=2)
+        m_viable[~near_viable] = 0.0
+        pts_v = contour_points(m_viable, 0.5, offset, mask=s_viable)
+        viable_d, viable_p = longest_axial_diameter(pts_v, volume)
+        viable_mask = (m_viable >= 0.5) & near_viable
+        viable_ml = float(m_viable.sum()) * voxel_ml
+    else:
+        viable_d, viable_p = Diameter.empty(), Diameter.empty()
+        viable_mask = np.zeros(s_sm.shape, dtype=bool)
+        viable_ml = 0.0
+
+    evidence = ViableEvidence(
+        parenchyma_hu=parenchyma,
+        noise_sd_hu=noise_raw,
+        threshold_hu=lesion.threshold,
+        necrosis_threshold_hu=lesion.necrosis_threshold,
+        lesion_hu=lesion_hu,
+        viable_hu=viable_hu,
+        necrotic_hu=necrotic_hu,
+        seed_hu=seed_hu,
+        box_mm=box_mm,
+        notes=tuple(notes),
+    )
+    result = ViableMeasurement(
+        viable_mask=viable_mask,
+        whole_mask=whole_mask,
+        offset=offset,  # type: ignore[arg-type]
+        viable=viable_d,
+        whole=whole_d,
+        viable_perpendicular=viable_p,
+        whole_perpendicular=whole_p,
+        viable_volume_ml=viable_ml,
+        whole_volume_ml=whole_ml,
+        seed_voxel=tuple(lesion.seed[i] + lo[i] for i in range(3)),  # type: ignore[arg-type]
+        evidence=evidence,
+        settings=settings,
+    )
+    return result, touches
