@@ -351,6 +351,13 @@ class LesionWidget(QWidget):
         form.addRow("", self.typical_box)
         form.addRow("", self.porta_box)
         form.addRow("A drawn line is", self.line_role_combo)
+        self.record_button = QPushButton("Record state here")
+        self.record_button.setToolTip(
+            "Record the selected lesion at this timepoint with the state above "
+            "(non-targets, absent / too small / not evaluated targets)."
+        )
+        self.record_button.clicked.connect(self.record_current)
+        form.addRow("", self.record_button)
         lv.addLayout(form)
         self.organ_combo.currentTextChanged.connect(self._on_form_changed)
         self.location_edit.editingFinished.connect(self._on_form_changed)
@@ -840,7 +847,22 @@ class LesionWidget(QWidget):
         self._after_change()
 
     # ------------------------------------------------------------------------------ form
-    def _on_form_changed(self, *_: Any) -> None:
+    def record_current(self) -> None:
+        """Record the selected lesion here with the form's state (e.g. NT1 present at FU1)."""
+        lesion = self._current_lesion()
+        if lesion is None or self.session is None or self.current_label is None:
+            show_info("Select a lesion in the table first.")
+            return
+        if (
+            lesion.category is Category.TARGET
+            and LesionState(self.state_combo.currentText()) is LesionState.MEASURED
+            and primary_value(lesion) is None
+        ):
+            show_warning(f"{lesion.id}: draw its diameter (or click in it) to record it measured.")
+            return
+        self._on_form_changed(force=True)
+
+    def _on_form_changed(self, *_: Any, force: bool = False) -> None:
         if self._syncing:
             return
         lesion = self._current_lesion()
@@ -863,6 +885,18 @@ class LesionWidget(QWidget):
         if state_text:
             changes["state"] = LesionState(state_text)
         new = dataclasses.replace(lesion, **changes)
+        if new.kind is not lesion.kind and primary_value(lesion) is not None:
+            # the measured line now stands for the diameter of the new kind
+            cleared = dataclasses.replace(
+                new, viable_diameter_mm=None, short_axis_mm=None, longest_diameter_mm=None
+            )
+            if lesion.longest_line is not None:
+                cleared = dataclasses.replace(
+                    cleared, longest_diameter_mm=lesion.longest_diameter_mm
+                )
+            new = with_primary(cleared, primary_value(lesion), lesion.line)
+            if new.kind is not Kind.VIABLE:
+                new = dataclasses.replace(new, longest_line=None)
         if new.state is not LesionState.MEASURED and new.category is Category.TARGET:
             # a target that is absent / too small / not evaluated carries no diameter of its own
             new = dataclasses.replace(
@@ -875,8 +909,9 @@ class LesionWidget(QWidget):
             )
         here = self.session.timepoint(self.current_label).lesion(lesion.id)
         if here is None:
-            if new.category is Category.TARGET and new.state is LesionState.MEASURED:
-                self.pending = new  # waits for its line
+            waits = new.category is Category.TARGET and new.state is LesionState.MEASURED
+            if waits or (not force and new.category is not Category.TARGET):
+                self.pending = new  # waits for its line, or for "Record state here"
                 return
             self.pending = None
         if new == here:

@@ -1,0 +1,83 @@
+"""Fixtures of the plugin tests.
+
+Viewer tests (marked ``gui``) need OpenGL: pytest-xvfb starts Xvfb (with Mesa) in its
+``pytest_configure``, so DISPLAY is set and Qt uses it. Only when there is no display at all (after
+pytest-xvfb had its turn) do we fall back to Qt's offscreen platform, where GUI-free tests still
+run and viewer tests are skipped with the reason. Never force offscreen for viewer tests: it has
+no OpenGL and napari fails in vispy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import numpy as np
+import pytest
+
+from lesion_tool.io.volume import CTVolume
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    """After pytest-xvfb: offscreen Qt only when there is no display at all."""
+    if not _has_display():
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _save_dir(tmp_path, monkeypatch):
+    """Autosave goes to the test's folder, never to the home directory."""
+    monkeypatch.setenv("LESION_TOOL_SAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setenv("LESION_TOOL_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def viewer(request):
+    """A napari viewer, or a skip when there is no display with OpenGL (run under Xvfb)."""
+    if not _has_display() or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        pytest.skip("a napari viewer needs OpenGL: run the gui tests under Xvfb (pytest-xvfb)")
+    return request.getfixturevalue("make_napari_viewer")()
+
+
+@pytest.fixture
+def make_volume():
+    """Factory of small test volumes (see :func:`disk_volume`)."""
+    return disk_volume
+
+
+def disk_volume(
+    *,
+    study_date: dt.date = dt.date(2026, 1, 2),
+    radius_mm: float = 10.0,
+    shape: tuple[int, int, int] = (8, 64, 64),
+    spacing: tuple[float, float, float] = (2.5, 0.8, 0.8),
+    direction: np.ndarray | None = None,
+    patient_id: str = "PAT-1",
+    study_uid: str = "1.2.3.1",
+) -> CTVolume:
+    """A small CT-like volume: liver-like background (100 HU) with a bright sphere (200 HU)."""
+    z, y, x = np.indices(shape, dtype=float)
+    centre = (np.asarray(shape) - 1) / 2.0
+    dist = np.sqrt(
+        ((z - centre[0]) * spacing[0]) ** 2
+        + ((y - centre[1]) * spacing[1]) ** 2
+        + ((x - centre[2]) * spacing[2]) ** 2
+    )
+    array = np.where(dist <= radius_mm, 200, 100).astype(np.int16)
+    return CTVolume(
+        array=array,
+        spacing_mm=spacing,
+        origin_mm=(-25.0, -25.0, 100.0),
+        direction=np.eye(3)[:, ::-1] if direction is None else direction,
+        series_instance_uid=study_uid + ".1",
+        study_instance_uid=study_uid,
+        frame_of_reference_uid="1.2.3.9",
+        study_date=study_date,
+        patient_id=patient_id,
+        series_description="ART test",
+    )
