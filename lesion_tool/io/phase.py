@@ -372,7 +372,7 @@ def _slice_enhancement(
 
     # Spine: the midline column is the one with most bone (> 180 HU) in the posterior 60 % of
     # the body (spinous process and vertebral body line up there). Along a narrow band around it,
-    # walking forward from the deepest bone, the first gap of 6-30 mm is the spinal canal; bone in
+    # walking forward from the deepest bone, the first gap of 3-30 mm is the spinal canal; bone in
     # front of it is the vertebral body.
     yy = np.arange(img.shape[0])[:, None]
     xx = np.arange(img.shape[1])[None, :]
@@ -387,7 +387,7 @@ def _slice_enhancement(
         band = np.abs(xx - sx) * px <= 5
         rows = np.flatnonzero((bone & band).any(axis=1))[::-1]  # posterior -> anterior
         gaps = (rows[:-1] - rows[1:]) * py
-        canal = np.flatnonzero((gaps >= 6) & (gaps <= 30))
+        canal = np.flatnonzero((gaps >= 3) & (gaps <= 30))
         if canal.size:
             canal_front = float(rows[int(canal[0]) + 1])
     spine_front = canal_front
@@ -453,7 +453,7 @@ def estimate_enhancement(
 
     1. the body is the largest region above -400 HU;
     2. the spine's midline is the column with most bone (> 180 HU) in the posterior 60 % of the
-       body; walking forward along it from the deepest bone, the first 6-30 mm gap is the spinal
+       body; walking forward along it from the deepest bone, the first 3-30 mm gap is the spinal
        canal, and the bone connected to the canal's front wall is the vertebral body;
     3. the aorta is the brightest 6 mm-radius disk mean (among uniform disks, SD < 30 HU) in the
        window up to 45 mm in front of the vertebral body and 10 mm right to 35 mm left of the

@@ -607,12 +607,27 @@ def _classify_study(study_uid: str, stacks: list[SeriesStack], *, use_pixels: bo
         lowest_aorta = min(measured, key=lambda k: measured[k].aorta_hu or 1e9)
     # Contrast-enhanced acquisitions in time order (weak evidence when nothing else speaks).
     timed = sorted(
-        (t, s)
-        for s in image
-        if (t := parse_dicom_time(s.acquisition_time) or parse_dicom_time(s.series_time))
-        is not None
+        (
+            (t, s)
+            for s in image
+            if (t := parse_dicom_time(s.acquisition_time) or parse_dicom_time(s.series_time))
+            is not None
+        ),
+        key=lambda ts: ts[0],
     )
-    order_rank = {id(s): i for i, (_, s) in enumerate(timed)}
+    if len({t for t, _ in timed}) < len(timed):
+        timed = []  # equal times (e.g. only StudyTime copied everywhere) say nothing about order
+    # Series without a contrast agent in a study where others have one, acquired before them,
+    # are the non-contrast series; the others are ranked in acquisition order.
+    with_agent = [(t, s) for t, s in timed if s.contrast_agent]
+    first_agent_time = min((t for t, _ in with_agent), default=None)
+    pre_contrast = {
+        id(s)
+        for t, s in timed
+        if not s.contrast_agent and first_agent_time is not None and t < first_agent_time
+    }
+    enhanced_order = [s for _, s in timed if id(s) not in pre_contrast]
+    order_rank = {id(s): i for i, s in enumerate(enhanced_order)}
 
     new_stacks = []
     for s in stacks:
@@ -668,14 +683,25 @@ def _classify_study(study_uid: str, stacks: list[SeriesStack], *, use_pixels: bo
             if comparative is not None and img_call is not None and img_call[0] is comparative:
                 conf = 0.7
             call = PhaseCall(phase, sub, conf, tuple(evidence), tuple(warns), source="image")
-        elif id(s) in order_rank and _contrast is not False and len(timed) >= 2:
+        elif id(s) in pre_contrast:
+            evidence.append(
+                f"no ContrastBolusAgent, acquired before the {len(with_agent)} series of the study "
+                "that have one"
+            )
+            call = PhaseCall(
+                Phase.NON_CONTRAST, None, 0.55, tuple(evidence), tuple(warns), source="study order"
+            )
+        elif id(s) in order_rank and _contrast is not False and len(enhanced_order) >= 2:
             rank = order_rank[id(s)]
             seq = (Phase.ARTERIAL, Phase.PORTAL_VENOUS, Phase.DELAYED)
             phase = seq[min(rank, 2)]
-            evidence.append(f"acquisition {rank + 1} of {len(timed)} in the study")
+            evidence.append(
+                f"contrast acquisition {rank + 1} of {len(enhanced_order)} in the study (weak)"
+            )
             call = PhaseCall(phase, None, 0.3, tuple(evidence), tuple(warns), source="study order")
         else:
             call = replace(call, evidence=tuple(evidence), warnings=tuple(warns))
+        call = replace(call, confidence=round(call.confidence, 2))
         new_stacks.append(replace(s, enhancement=e, phase=call))
 
     chosen, reason, study_warnings = _choose_arterial(new_stacks)
