@@ -106,25 +106,40 @@ class _Pass:
         self.necrosis_threshold = parenchyma - margin
         viable_c = (sm > self.threshold) & (sm < settings.viable_max_hu)
         necro_c = (sm < self.necrosis_threshold) & (sm > settings.necrosis_min_hu)
-        # One-pixel specks of noise and partial-volume rims (e.g. fat/liver edges) go.
-        viable_c = ndimage.binary_opening(viable_c, _PLANE)
+        # Isolated noise voxels go from the viable class (an opening would erase a thin viable
+        # cap); one-pixel partial-volume rims (e.g. fat/liver edges) go from the necrotic class.
+        viable_c = _drop_small(viable_c, 4)
         necro_c = ndimage.binary_opening(necro_c, _PLANE)
+        # Viable and necrotic tissue meet across a partial-volume seam whose voxels look like
+        # parenchyma: bridge it where both are within one pixel, never between like tissue (a
+        # lesion two pixels from a bright vessel stays apart from it).
+        seam = ndimage.binary_dilation(viable_c, _PLANE_FULL) & ndimage.binary_dilation(
+            necro_c, _PLANE_FULL
+        )
         cand = viable_c | necro_c
         self.seed = _nearest_candidate(cand, seed, spacing, settings.seed_search_mm)
         if self.seed is None:
             self.whole = None
             return
-        # Viable and necrotic tissue meet across a partial-volume seam whose voxels look like
-        # parenchyma: bridge it (one in-plane pixel) before taking the component of the click.
-        bridged = ndimage.binary_dilation(cand, _PLANE_FULL)
-        labels, _ = ndimage.label(bridged, _FACES)
+        labels, _ = ndimage.label(cand | seam, _FACES)
         comp = labels == labels[self.seed]
-        core = cand & comp
+        core = comp
         whole = ndimage.binary_closing(core, _PLANE_FULL, border_value=0)
         whole = fill_holes_per_slice(whole | core)
         self.whole = whole
         self.viable = viable_c & whole
         self.necrotic = necro_c & whole
+
+
+def _drop_small(mask: np.ndarray, min_voxels: int) -> np.ndarray:
+    """``mask`` without its connected components (3-D, faces) smaller than ``min_voxels``."""
+    lab, n = ndimage.label(mask, _FACES)
+    if n == 0:
+        return mask
+    sizes = np.bincount(lab.ravel())
+    keep = sizes >= min_voxels
+    keep[0] = False
+    return keep[lab]
 
 
 def _nearest_candidate(
