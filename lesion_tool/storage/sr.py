@@ -31,8 +31,9 @@ holds (details and codes in ``docs/sr.md``):
 - One group per criteria preset with the timepoint's response computed by
   :mod:`lesion_tool.response`: target sum, baseline and nadir sums, percent changes, target,
   non-target and overall response and new lesions.
-- Time Point Context: the timepoint label, baseline / post-treatment, order, and the offset in
-  days from the start of treatment.
+- Time Point Context: the timepoint label and baseline / post-treatment in every group; the
+  response groups add the order and the offset in days from the start of treatment (kept out
+  of lesion groups, whose first NUM must be the diameter for OHIF).
 
 Not carried: the lesion's ``seed`` and ``note``, the patient's death and last-known-alive dates.
 """
@@ -396,11 +397,15 @@ def build_timepoint_sr(
         )
     geometry = _Geometry(images, volume)
     offset = (timepoint.date - assessment.treatment_start).days
-    time_point = hd.sr.TimePointContext(
+    time_point_type = (
+        codes.TIME_POINT_BASELINE if timepoint_index == 0 else codes.TIME_POINT_POSTTREATMENT
+    )
+    # Lesion groups get the time point without its NUM items: OHIF / Cornerstone take the
+    # group's first NUM, whatever its relationship, as the Length to draw.
+    time_point = hd.sr.TimePointContext(time_point=timepoint.label, time_point_type=time_point_type)
+    full_time_point = hd.sr.TimePointContext(
         time_point=timepoint.label,
-        time_point_type=codes.TIME_POINT_BASELINE
-        if timepoint_index == 0
-        else codes.TIME_POINT_POSTTREATMENT,
+        time_point_type=time_point_type,
         time_point_order=timepoint_index + 1,
         temporal_offset_from_event=hd.sr.LongitudinalTemporalOffsetFromEvent(
             value=offset, unit=codes.DAY, event_type=codes.TREATMENT_START_EVENT
@@ -419,7 +424,7 @@ def build_timepoint_sr(
         ]
         for preset, result in (responses or {}).items():
             group = _response_group(
-                preset, result, patient_id=assessment.patient_id, time_point=time_point
+                preset, result, patient_id=assessment.patient_id, time_point=full_time_point
             )
             if group is not None:
                 groups.append(group)

@@ -530,7 +530,8 @@ def _response(group: list[Dataset]) -> tuple[str, dict[str, Any]] | None:
 # files
 
 
-def _referenced_series(ds: Dataset) -> str | None:
+def referenced_series(ds: Dataset) -> str | None:
+    """SeriesInstanceUID of the first series an SR's evidence references (the measured series)."""
     for keyword in ("CurrentRequestedProcedureEvidenceSequence", "PertinentOtherEvidenceSequence"):
         for study in ds.get(keyword) or []:
             for series in study.get("ReferencedSeriesSequence") or []:
@@ -592,7 +593,7 @@ def _read_dataset(ds: Dataset, path: Path, volume: CTVolume | None) -> SRContent
             f"{path}: no 'Imaging Measurements' container; not a TID 1500 Measurement Report."
         )
     if volume is not None and volume.series_instance_uid:
-        referenced = _referenced_series(ds)
+        referenced = referenced_series(ds)
         if referenced and referenced != volume.series_instance_uid:
             volume = None
     geometry = _ImageGeometry(ds, volume)
@@ -601,7 +602,7 @@ def _read_dataset(ds: Dataset, path: Path, volume: CTVolume | None) -> SRContent
         path=path,
         patient_id=str(ds.get("PatientID", "") or ""),
         study_instance_uid=str(ds.get("StudyInstanceUID", "") or ""),
-        series_instance_uid=_referenced_series(ds),
+        series_instance_uid=referenced_series(ds),
         date=_date(ds.get("StudyDate")) or _date(ds.get("ContentDate")),
         reader=_text(person) if person is not None else "",
     )
@@ -614,12 +615,13 @@ def _read_dataset(ds: Dataset, path: Path, volume: CTVolume | None) -> SRContent
         time_point = _find(group, _TIME_POINT)
         if time_point is not None and contents.time_point is None:
             contents.time_point = _text(time_point) or None
-            order = _find(group, _TIME_POINT_ORDER)
-            if order is not None and _num(order)[0] is not None:
-                contents.time_point_order = int(_num(order)[0])  # type: ignore[arg-type]
-            offset = _find(group, _TEMPORAL_OFFSET)
-            if offset is not None:
-                contents.treatment_offset_days = _num(offset)[0]
+        order = _find(group, _TIME_POINT_ORDER)
+        if order is not None and contents.time_point_order is None:
+            value = _num(order)[0]
+            contents.time_point_order = int(value) if value is not None else None
+        offset = _find(group, _TEMPORAL_OFFSET)
+        if offset is not None and contents.treatment_offset_days is None:
+            contents.treatment_offset_days = _num(offset)[0]
         if _evaluation(group, codes.LESION_CATEGORY) is not None:
             contents.lesions.append(_own_lesion(group, geometry, notes, where))
             continue
@@ -674,7 +676,7 @@ def import_sr(
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
-                volume = volumes.get(_referenced_series(header) or "")
+                volume = volumes.get(referenced_series(header) or "")
             item = read_sr(path, volume=volume)
         except LesionToolError as err:
             result.problems.append((Path(path), str(err)))
@@ -788,4 +790,5 @@ __all__ = [
     "SRContents",
     "import_sr",
     "read_sr",
+    "referenced_series",
 ]

@@ -1,0 +1,411 @@
+"""SR export (TID 1500 with highdicom) and the lossless round trip assessment -> SR -> assessment.
+
+Every SR written here is checked by DCMTK dsrdump and dicom3tools dciodvfy (test_sr_helpers).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from test_sr_helpers import iter_content, validate_sr, write_ct_series
+
+from lesion_tool.cli import main
+from lesion_tool.errors import ExportError
+from lesion_tool.io import load_series
+from lesion_tool.model import Assessment, Lesion, Line, Timepoint
+from lesion_tool.response import score_assessment, settings_for
+from lesion_tool.storage import codes, load_assessment, save_assessment
+from lesion_tool.storage.sr import (
+    TRACKING_IDENTIFIER_LENGTH,
+    build_timepoint_sr,
+    export_sr,
+    tracking_uid,
+)
+from lesion_tool.storage.sr_import import UNCATEGORISED_KEY, import_sr, read_sr
+
+PATIENT = "SRT-001"
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Assessment, dict]:
+    """Two timepoints (two series in one images folder) and an assessment using every field."""
+    root = tmp_path_factory.mktemp("sr-images")
+    write_ct_series(root / "bl", study_date="20260102")
+    write_ct_series(root / "fu", study_date="20260302", origin_mm=(-51.0, -39.0, 90.0))
+    volumes = {}
+    for name in ("bl", "fu"):
+        volume = load_series(root / name)
+        volumes[volume.series_instance_uid] = volume
+    bl, fu = (load_series(root / name) for name in ("bl", "fu"))
+
+    def target(viable: float, longest: float, z: float) -> Lesion:
+        return Lesion(
+            id="T1",
+            category="target",
+            state="measured",
+            location="S8",
+            kind="viable",
+            viable_diameter_mm=viable,
+            longest_diameter_mm=longest,
+            line=Line((z, 3.5, 4.25), (z, 15.0, 12.0)),  # in one slice: SCOORD on its image
+            longest_line=Line((1.0, 2.0, 3.0), (3.0, 18.0, 16.5)),  # across slices: SCOORD3D
+        )
+
+    baseline = Timepoint(
+        label="baseline",
+        date=dt.date(2026, 1, 2),
+        study_instance_uid=bl.study_instance_uid,
+        series_instance_uid=bl.series_instance_uid,
+        lesions=(
+            target(42.0, 55.0, 2.0),
+            Lesion(
+                id="T2",
+                category="target",
+                state="measured",
+                organ="lymph_node",
+                kind="short_axis",
+                type="lymph_node",
+                short_axis_mm=21.0,
+                porta_hepatis=True,
+                line=Line((10.0, -20.0, 130.0), (12.0, -8.0, 131.0), space="patient"),
+            ),
+            Lesion(
+                id="NT1",
+                category="non_target",
+                state="present",
+                organ="portal_vein",
+                type="portal_vein_thrombosis",
+            ),
+            Lesion(
+                id="NT2",
+                category="non_target",
+                state="present",
+                organ="peritoneum",
+                type="ascites",
+                cytology_confirmed=True,
+            ),
+        ),
+    )
+    follow_up = Timepoint(
+        label="week 8",
+        date=dt.date(2026, 3, 2),
+        study_instance_uid=fu.study_instance_uid,
+        series_instance_uid=fu.series_instance_uid,
+        lesions=(
+            target(20.0, 50.0, 4.0),
+            Lesion(
+                id="T2",
+                category="target",
+                state="too_small",
+                organ="lymph_node",
+                kind="short_axis",
+                type="lymph_node",
+                porta_hepatis=True,
+            ),
+            Lesion(
+                id="NT1",
+                category="non_target",
+                state="unequivocal_progression",
+                organ="portal_vein",
+                type="portal_vein_thrombosis",
+            ),
+            Lesion(
+                id="NT2",
+                category="non_target",
+                state="not_evaluated",
+                organ="peritoneum",
+                type="ascites",
+                cytology_confirmed=True,
+            ),
+            Lesion(
+                id="N1",
+                category="new",
+                state="unequivocal",
+                location="caudate process",
+                longest_diameter_mm=14.0,
+                typical_hcc_pattern=True,
+                line=Line((0.0, 10.0, 10.0), (0.0, 20.0, 15.0)),
+            ),
+            Lesion(
+                id="N2",
+                category="new",
+                state="equivocal",
+                organ="adrenal",
+                longest_diameter_mm=8.5,
+                typical_hcc_pattern=False,
+            ),
+        ),
+    )
+    assessment = Assessment(
+        patient_id=PATIENT,
+        treatment_start=dt.date(2026, 1, 5),
+        reader="Reader^One",
+        timepoints=(baseline, follow_up),
+    )
+    return root, assessment, volumes
+
+
+@pytest.fixture(scope="module")
+def exported(study: tuple[Path, Assessment, dict], tmp_path_factory) -> list[Path]:
+    root, assessment, _ = study
+    return export_sr(assessment, root, tmp_path_factory.mktemp("sr-out"))
+
+
+def test_every_exported_sr_passes_dsrdump_and_dciodvfy(exported: list[Path]) -> None:
+    assert [p.name for p in exported] == ["SRT-001_baseline_SR.dcm", "SRT-001_week_8_SR.dcm"]
+    for path in exported:
+        dump, verify = validate_sr(path)
+        assert "Comprehensive 3D SR" in dump
+        assert "Comprehensive3DSR" in verify
+
+
+def test_sr_copies_patient_and_study_from_the_images(
+    study: tuple[Path, Assessment, dict], exported: list[Path]
+) -> None:
+    _, assessment, _ = study
+    for path, timepoint in zip(exported, assessment.timepoints, strict=True):
+        ds = pydicom.dcmread(path)
+        image = pydicom.dcmread(
+            next((study[0] / ("bl" if timepoint.label == "baseline" else "fu")).iterdir())
+        )
+        assert ds.PatientID == image.PatientID == PATIENT
+        assert ds.PatientName == image.PatientName
+        assert ds.StudyInstanceUID == timepoint.study_instance_uid
+        assert ds.StudyDate == image.StudyDate
+        evidence = ds.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence[0]
+        assert evidence.SeriesInstanceUID == timepoint.series_instance_uid
+        assert len(evidence.ReferencedSOPSequence) == 6  # every image of the measured series
+        assert ds.CodingSchemeIdentificationSequence[0].CodingSchemeDesignator == "99LESIONTOOL"
+
+
+def _groups(path: Path) -> dict[str, list[pydicom.Dataset]]:
+    """Lesion id (or tracking text) -> the group's content items, by a plain pydicom walk."""
+    ds = pydicom.dcmread(path)
+    out = {}
+    for item in iter_content(ds.ContentSequence):
+        if item.ConceptNameCodeSequence[0].CodeMeaning != "Measurement Group":
+            continue
+        children = list(item.ContentSequence)
+        texts = {
+            c.ConceptNameCodeSequence[0].CodeMeaning: c.TextValue
+            for c in children
+            if c.ValueType == "TEXT"
+        }
+        out[texts.get("Lesion Identifier") or texts["Tracking Identifier"]] = children
+    return out
+
+
+def test_tracking_uid_is_stable_per_lesion_across_timepoints(exported: list[Path]) -> None:
+    uids = []
+    for path in exported:
+        groups = _groups(path)
+        uids.append(
+            {
+                key: next(c.UID for c in items if c.ValueType == "UIDREF")
+                for key, items in groups.items()
+            }
+        )
+    for lesion_id in ("T1", "T2", "NT1", "NT2"):
+        assert uids[0][lesion_id] == uids[1][lesion_id] == tracking_uid(PATIENT, lesion_id)
+    assert len(set(uids[1].values())) == len(uids[1])  # distinct lesions, distinct UIDs
+    assert tracking_uid(PATIENT, "T1") != tracking_uid("OTHER", "T1")
+
+
+def test_ohif_tracking_identifier_only_where_the_first_length_is_on_an_image(
+    exported: list[Path],
+) -> None:
+    groups = _groups(exported[0])
+    text = {
+        key: next(c.TextValue for c in items if c.ConceptNameCodeSequence[0].CodeValue == "112039")
+        for key, items in groups.items()
+    }
+    # T1's first NUM is its viable diameter, drawn on slice 2: OHIF reopens it as a Length.
+    assert text["T1"] == TRACKING_IDENTIFIER_LENGTH
+    # OHIF takes the group's first NUM (any relationship): it must be the diameter with its line
+    first_num = next(c for c in groups["T1"] if c.ValueType == "NUM")
+    assert first_num.ConceptNameCodeSequence[0].CodeValue == codes.VIABLE_DIAMETER.value
+    scoord = next(c for c in first_num.ContentSequence if c.ValueType == "SCOORD")
+    assert scoord.GraphicType == "POLYLINE"
+    # column = x + 0.5, row = y + 0.5 (DICOM image coordinates), on the image of slice 2
+    np.testing.assert_allclose(list(scoord.GraphicData), [4.75, 4.0, 12.5, 15.5])
+    # T2's line is in patient space (SCOORD3D), NT1 has no length: not OHIF Length groups.
+    assert text["T2"] == "lesion-tool@1:target"
+    assert text["NT1"] == "lesion-tool@1:non_target"
+    assert text["lesion-tool@1:Response:mrecist"] == "lesion-tool@1:Response:mrecist"
+
+
+def test_scoord3d_is_the_line_in_patient_coordinates(
+    study: tuple[Path, Assessment, dict], exported: list[Path]
+) -> None:
+    _, assessment, volumes = study
+    volume = volumes[assessment.timepoints[0].series_instance_uid]
+    groups = _groups(exported[0])
+    long_axis = next(
+        c
+        for c in groups["T1"]
+        if c.ValueType == "NUM" and c.ConceptNameCodeSequence[0].CodeValue == "103339001"
+    )
+    scoord3d = next(c for c in long_axis.ContentSequence if c.ValueType == "SCOORD3D")
+    expected = volume.index_to_patient([[1.0, 2.0, 3.0], [3.0, 18.0, 16.5]]).ravel()
+    np.testing.assert_allclose(list(scoord3d.GraphicData), expected, atol=1e-4)
+    assert scoord3d.ReferencedFrameOfReferenceUID == volume.frame_of_reference_uid
+
+
+def _strip(lesion: Lesion) -> Lesion:
+    """A lesion without its lines (compared separately, to float32 precision)."""
+    return dataclasses.replace(lesion, line=None, longest_line=None)
+
+
+def _assert_line(actual: Line | None, expected: Line | None) -> None:
+    if expected is None:
+        assert actual is None
+        return
+    assert actual is not None and actual.space == expected.space
+    np.testing.assert_allclose(actual.start, expected.start, atol=1e-3)
+    np.testing.assert_allclose(actual.end, expected.end, atol=1e-3)
+
+
+def test_round_trip_is_lossless_field_by_field(
+    study: tuple[Path, Assessment, dict], exported: list[Path]
+) -> None:
+    _, original, volumes = study
+    result = import_sr(exported, volumes=volumes)
+    assert result.problems == []
+    back = result.assessment
+    assert back is not None
+    assert back.patient_id == original.patient_id
+    assert back.reader == original.reader
+    assert back.treatment_start == original.treatment_start
+    assert back.extra == {}  # nothing of ours is left uncategorised
+    assert len(back.timepoints) == len(original.timepoints)
+    for got, want in zip(back.timepoints, original.timepoints, strict=True):
+        assert (got.label, got.date) == (want.label, want.date)
+        assert got.study_instance_uid == want.study_instance_uid
+        assert got.series_instance_uid == want.series_instance_uid
+        assert [lesion.id for lesion in got.lesions] == [lesion.id for lesion in want.lesions]
+        for a, b in zip(got.lesions, want.lesions, strict=True):
+            for field in dataclasses.fields(Lesion):
+                if field.name in ("line", "longest_line"):
+                    continue
+                assert getattr(a, field.name) == getattr(b, field.name), (b.id, field.name)
+            if b.line is None or b.line.space == "voxel":
+                _assert_line(a.line, b.line)  # same slice, same voxel coordinates
+            _assert_line(a.longest_line, b.longest_line)
+    # a patient-space line comes back in the series' voxel indices (the volume was given)
+    t2 = back.timepoints[0].lesion("T2")
+    volume = volumes[original.timepoints[0].series_instance_uid]
+    want = original.timepoints[0].lesion("T2").line
+    np.testing.assert_allclose(
+        volume.index_to_patient([t2.line.start, t2.line.end]), [want.start, want.end], atol=1e-3
+    )
+
+
+def test_round_trip_without_images_gives_lines_in_patient_space(
+    study: tuple[Path, Assessment, dict], exported: list[Path]
+) -> None:
+    _, original, volumes = study
+    back = import_sr(exported).assessment
+    volume = volumes[original.timepoints[0].series_instance_uid]
+    got = back.timepoints[0].lesion("T1")
+    want = original.timepoints[0].lesion("T1")
+    assert got.line.space == got.longest_line.space == "patient"
+    for line_got, line_want in ((got.line, want.line), (got.longest_line, want.longest_line)):
+        np.testing.assert_allclose(
+            [line_got.start, line_got.end],
+            volume.index_to_patient([line_want.start, line_want.end]),
+            atol=1e-3,
+        )
+    assert _strip(got) == _strip(want)
+
+
+def test_timepoint_responses_are_those_of_the_engine(
+    study: tuple[Path, Assessment, dict], exported: list[Path]
+) -> None:
+    _, assessment, _ = study
+    follow_up = read_sr(exported[1])
+    assert set(follow_up.responses) == {"mrecist", "mrecist-1.1", "recist-1.1"}
+    for preset, read in follow_up.responses.items():
+        engine = score_assessment(assessment, settings_for(preset)).timepoints[1]
+        assert read["target_response"] == str(engine.target_response)
+        assert read["non_target_response"] == str(engine.non_target_response)
+        assert read["overall_response"] == str(engine.overall_response)
+        assert read["new_lesions"] == str(getattr(engine.new_lesions, "value", engine.new_lesions))
+        assert read["target_sum_mm"] == pytest.approx(engine.target_sum_mm)
+        assert read["baseline_sum_mm"] == pytest.approx(engine.baseline_sum_mm)
+    baseline = read_sr(exported[0])
+    assert baseline.responses["recist-1.1"]["target_sum_mm"] == pytest.approx(55.0 + 21.0)
+    assert "overall_response" not in baseline.responses["recist-1.1"]
+
+
+def test_measurement_method_is_the_first_preset(study, tmp_path: Path) -> None:
+    root, assessment, _ = study
+    [path, _] = export_sr(assessment, root, tmp_path, criteria=("recist-1.1",))
+    validate_sr(path)
+    items = _groups(path)["T1"]
+    method = next(
+        c for c in items if c.ConceptNameCodeSequence[0].CodeMeaning == "Measurement Method"
+    )
+    assert method.ConceptCodeSequence[0].CodeValue == codes.RECIST_1_1.value == "126081"
+    assert "lesion-tool@1:Response:mrecist" not in _groups(path)
+
+
+def test_local_mrecist_code_is_declared(exported: list[Path]) -> None:
+    items = _groups(exported[0])["T1"]
+    method = next(
+        c for c in items if c.ConceptNameCodeSequence[0].CodeMeaning == "Measurement Method"
+    )
+    code = method.ConceptCodeSequence[0]
+    assert (code.CodeValue, code.CodingSchemeDesignator) == ("MRECIST", "99LESIONTOOL")
+
+
+def test_export_errors_name_the_problem(study, tmp_path: Path) -> None:
+    root, assessment, _ = study
+    missing = dataclasses.replace(
+        assessment,
+        timepoints=(dataclasses.replace(assessment.timepoints[0], series_instance_uid="1.2.3.4"),),
+    )
+    with pytest.raises(ExportError, match=r"timepoint 'baseline': series 1\.2\.3\.4"):
+        export_sr(missing, root, tmp_path)
+    with pytest.raises(ExportError, match="Unknown criteria"):
+        export_sr(assessment, root, tmp_path, criteria=("who",))
+    with pytest.raises(ExportError, match="no image headers"):
+        build_timepoint_sr(assessment, 0, images=[])
+
+
+def test_cli_export_then_import(study, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root, assessment, _ = study
+    json_path = tmp_path / "a.json"
+    save_assessment(assessment, json_path)
+    assert (
+        main(["export-sr", str(json_path), "--images", str(root), "--out", str(tmp_path / "sr")])
+        == 0
+    )
+    written = [Path(line) for line in capsys.readouterr().out.split()]
+    assert len(written) == 2
+    for path in written:
+        validate_sr(path)
+    out = tmp_path / "back.json"
+    assert main(["import-sr", *map(str, written), "--out", str(out), "--images", str(root)]) == 0
+    assert "2 timepoint(s)" in capsys.readouterr().out
+    back = load_assessment(out)
+    original = load_assessment(json_path)
+    for got, want in zip(back.timepoints, original.timepoints, strict=True):
+        assert [_strip(x) for x in got.lesions] == [_strip(x) for x in want.lesions]
+    assert UNCATEGORISED_KEY not in json.loads(out.read_text())
+
+
+def test_cli_export_sr_usage_errors(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as err:
+        main(["export-sr", "x.json", "--images", ".", "--out", ".", "--criteria", "who"])
+    assert err.value.code == 2
+    assert (
+        main(["export-sr", str(tmp_path / "none.json"), "--images", ".", "--out", str(tmp_path)])
+        == 1
+    )
+    assert "none.json" in capsys.readouterr().err
