@@ -1,0 +1,235 @@
+"""``lesion-tool measure``: diameters from mask files, or the one-click viable measurement.
+
+- ``lesion-tool measure --mask FILE [--mask FILE | FOLDER ...] [--image SERIES] [--components]
+  [--json]``: per label (and per connected component with ``--components``) the longest axial
+  diameter, its perpendicular, slice, end points (voxel and patient), volume and centroid. Masks
+  may be DICOM SEG, NIfTI (or NRRD/MHA) or ``.npy`` (which needs ``--image`` for its geometry).
+  One bad file is reported and the rest are measured; the exit code is 1 when any failed.
+- ``lesion-tool measure --image SERIES --seed Z,Y,X [--json]``: :func:`measure_viable` at that
+  voxel, with its evidence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from lesion_tool.errors import LesionToolError
+from lesion_tool.measurement import (
+    LabelMeasurement,
+    ViableMeasurement,
+    ViableSettings,
+    load_mask,
+    measure_mask,
+    measure_viable,
+)
+from lesion_tool.measurement.masks import ITK_SUFFIXES
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``measure`` subcommand."""
+    parser = subparsers.add_parser(
+        "measure",
+        help="longest axial diameters from masks, or the one-click viable measurement",
+        description=(
+            "With --mask: measure every label of NIfTI / DICOM SEG / .npy masks (longest axial "
+            "diameter, perpendicular, slice, end points, volume, centroid). With --image and "
+            "--seed: delineate and measure the viable and the whole lesion around a voxel."
+        ),
+    )
+    parser.add_argument(
+        "--mask",
+        action="append",
+        default=[],
+        metavar="FILE_OR_FOLDER",
+        help="mask file or folder of masks (repeatable)",
+    )
+    parser.add_argument(
+        "--image",
+        metavar="SERIES",
+        help="image series folder or file (geometry for .npy masks; the volume for --seed)",
+    )
+    parser.add_argument("--seed", metavar="Z,Y,X", help="voxel inside the lesion (0-based)")
+    parser.add_argument(
+        "--components",
+        action="store_true",
+        help="measure each connected component of a label separately",
+    )
+    parser.add_argument(
+        "--threshold-hu",
+        type=float,
+        default=None,
+        metavar="HU",
+        help="--seed: smallest enhancement above parenchyma counted as viable (default 20)",
+    )
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.set_defaults(func=run, parser=parser)
+
+
+def _mask_files(paths: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files to measure and problems (missing paths). Folders are searched recursively for
+    NIfTI/NRRD/MHA/.npy files and DICOM Segmentations (other DICOM files are skipped)."""
+    files: list[Path] = []
+    problems: list[tuple[str, str]] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_file():
+            files.append(p)
+        elif p.is_dir():
+            for f in sorted(q for q in p.rglob("*") if q.is_file()):
+                name = f.name.lower()
+                if (
+                    any(name.endswith(s) for s in ITK_SUFFIXES)
+                    or name.endswith(".npy")
+                    or _is_dicom_seg(f)
+                ):
+                    files.append(f)
+        else:
+            problems.append((str(p), "no such file or folder"))
+    return files, problems
+
+
+def _is_dicom_seg(path: Path) -> bool:
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
+    except Exception:  # noqa: BLE001 - any unreadable file is simply not a SEG here
+        return False
+    return str(getattr(ds, "SOPClassUID", "")).startswith("1.2.840.10008.5.1.4.1.1.66.")
+
+
+def _fmt_point(p: tuple[float, float, float] | None) -> str:
+    return "-" if p is None else "(" + ", ".join(f"{v:.1f}" for v in p) + ")"
+
+
+def _label_rows(source: str, results: list[LabelMeasurement]) -> list[str]:
+    lines = [source]
+    if not results:
+        lines.append("  (no labelled voxels)")
+    for m in results:
+        name = f" {m.name}" if m.name else ""
+        comp = f" component {m.component}" if m.component is not None else ""
+        lines.append(
+            f"  label {m.label}{name}{comp}: longest {m.longest_diameter_mm:.1f} mm, "
+            f"perpendicular {m.perpendicular_diameter_mm:.1f} mm, slice {m.slice_index}, "
+            f"volume {m.volume_ml:.2f} mL"
+        )
+        lines.append(
+            f"    ends voxel {_fmt_point(m.longest.start_voxel)} - "
+            f"{_fmt_point(m.longest.end_voxel)}; patient {_fmt_point(m.longest.start_patient)} - "
+            f"{_fmt_point(m.longest.end_patient)} mm"
+        )
+        lines.append(
+            f"    centroid voxel {_fmt_point(m.centroid_voxel)}; patient "
+            f"{_fmt_point(m.centroid_patient)} mm"
+        )
+    return lines
+
+
+def _viable_rows(result: ViableMeasurement) -> list[str]:
+    e = result.evidence
+    lines = [
+        f"seed voxel {result.seed_voxel}",
+        (
+            f"  viable diameter {result.viable_diameter_mm:.1f} mm (perpendicular "
+            f"{result.viable_perpendicular.length_mm:.1f} mm, slice {result.viable.slice_index}), "
+            f"viable volume {result.viable_volume_ml:.2f} mL"
+        ),
+        (
+            f"    ends voxel {_fmt_point(result.viable.start_voxel)} - "
+            f"{_fmt_point(result.viable.end_voxel)}; patient "
+            f"{_fmt_point(result.viable.start_patient)} - "
+            f"{_fmt_point(result.viable.end_patient)} mm"
+        ),
+        (
+            f"  whole lesion {result.longest_diameter_mm:.1f} mm (perpendicular "
+            f"{result.whole_perpendicular.length_mm:.1f} mm, slice {result.whole.slice_index}), "
+            f"volume {result.whole_volume_ml:.2f} mL"
+        ),
+        (
+            f"    ends voxel {_fmt_point(result.whole.start_voxel)} - "
+            f"{_fmt_point(result.whole.end_voxel)}; patient "
+            f"{_fmt_point(result.whole.start_patient)} - {_fmt_point(result.whole.end_patient)} mm"
+        ),
+        (
+            f"  evidence: parenchyma {e.parenchyma_hu:.0f} HU, noise SD {e.noise_sd_hu:.1f} HU, "
+            f"viable above {e.threshold_hu:.0f} HU, "
+            f"necrosis below {e.necrosis_threshold_hu:.0f} HU, "
+            f"lesion {e.lesion_hu:.0f} HU, viable "
+            f"{'-' if e.viable_hu is None else f'{e.viable_hu:.0f}'} HU, necrotic "
+            f"{'-' if e.necrotic_hu is None else f'{e.necrotic_hu:.0f}'} HU"
+        ),
+    ]
+    lines += [f"  note: {n}" for n in e.notes]
+    return lines
+
+
+def _parse_seed(text: str) -> tuple[float, float, float]:
+    try:
+        z, y, x = (float(v) for v in text.replace(" ", "").split(","))
+    except ValueError as err:
+        raise LesionToolError(f'--seed "{text}" is not three numbers Z,Y,X.') from err
+    return z, y, x
+
+
+def _load_image(path: str) -> Any:
+    from lesion_tool.io import load_series
+
+    return load_series(path)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``lesion-tool measure``; 0 when everything was measured, 1 when anything failed."""
+    if args.seed is not None:
+        if args.mask:
+            args.parser.error("--seed measures an image; do not combine it with --mask")
+        if not args.image:
+            args.parser.error("--seed needs --image SERIES")
+        seed = _parse_seed(args.seed)
+        volume = _load_image(args.image)
+        settings = ViableSettings()
+        if args.threshold_hu is not None:
+            settings = ViableSettings(min_enhancement_hu=args.threshold_hu)
+        result = measure_viable(volume, seed, settings)
+        if args.json:
+            print(json.dumps({"image": args.image, **result.to_dict()}, indent=2))
+        else:
+            print("\n".join(_viable_rows(result)))
+        return 0
+    if not args.mask:
+        args.parser.error("give --mask FILE (repeatable) or --image SERIES --seed Z,Y,X")
+    files, problems = _mask_files(args.mask)
+    image = _load_image(args.image) if args.image else None
+    measured: list[dict[str, Any]] = []
+    for f in files:
+        try:
+            mask = load_mask(f, image)
+            results = measure_mask(mask, separate_components=args.components)
+        except LesionToolError as err:
+            problems.append((str(f), str(err)))
+            continue
+        measured.append({"file": str(f), "results": results})
+    if args.json:
+        out = {
+            "measured": [
+                {"file": m["file"], "labels": [r.to_dict() for r in m["results"]]} for m in measured
+            ],
+            "problems": [{"file": f, "reason": r} for f, r in problems],
+        }
+        print(json.dumps(out, indent=2))
+    else:
+        for m in measured:
+            print("\n".join(_label_rows(m["file"], m["results"])))
+    for f, reason in problems:
+        message = reason if f in reason else f"{f}: {reason}"
+        print(f"lesion-tool: error: {message}", file=sys.stderr)
+    if not files and not problems:
+        print("lesion-tool: error: no mask files found", file=sys.stderr)
+        return 1
+    return 1 if problems else 0
