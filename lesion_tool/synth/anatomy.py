@@ -49,33 +49,49 @@ def hu(tissue: str, phase: str) -> float:
     return float(HU[tissue][PHASES.index(phase)])
 
 
-CAVITY = Ellipsoid.make((0, 0, 0), (121, 86, 1e4))
-RIGHT_LOBE = Ellipsoid.make((-58, -8, 5), (57, 68, 150))
-LEFT_LOBE = Ellipsoid.make((8, -48, 10), (50, 25, 110), yaw_deg=-8)
+BODY_SCALE = 0.9
+"""In-plane scale of the anatomy below (1.0 = a 280 x 212 mm abdomen); 0.9 fits a 256 mm FOV."""
+
+
+def _organ(
+    centre: tuple[float, float, float], semi: tuple[float, float, float], yaw_deg: float = 0.0
+) -> Ellipsoid:
+    """An ellipsoid whose in-plane centre and semi-axes are scaled by :data:`BODY_SCALE`."""
+    k = BODY_SCALE
+    return Ellipsoid.make(
+        (centre[0] * k, centre[1] * k, centre[2]),
+        (semi[0] * k, semi[1] * k, semi[2]),
+        yaw_deg=yaw_deg,
+    )
+
+
+CAVITY = _organ((0, 0, 0), (121, 86, 1e4))
+RIGHT_LOBE = _organ((-58, -8, 5), (57, 68, 150))
+LEFT_LOBE = _organ((8, -48, 10), (50, 25, 110), yaw_deg=-8)
 LIVER_PARTS = (RIGHT_LOBE, LEFT_LOBE)
 
 # (name, tissue, ellipsoid, clip_to_cavity), painted in this order (later ones on top).
 LAYERS: tuple[tuple[str, str, Ellipsoid, bool], ...] = (
-    ("body", "fat", Ellipsoid.make((0, 0, 0), (140, 106, 1e4)), False),
-    ("wall", "muscle", Ellipsoid.make((0, 0, 0), (129, 94, 1e4)), False),
+    ("body", "fat", _organ((0, 0, 0), (140, 106, 1e4)), False),
+    ("wall", "muscle", _organ((0, 0, 0), (129, 94, 1e4)), False),
     ("cavity", "visceral_fat", CAVITY, False),
-    ("paraspinal_r", "muscle", Ellipsoid.make((-36, 84, 0), (24, 16, 1e4)), False),
-    ("paraspinal_l", "muscle", Ellipsoid.make((36, 84, 0), (24, 16, 1e4)), False),
-    ("psoas_r", "muscle", Ellipsoid.make((-34, 52, -40), (13, 12, 45)), True),
-    ("psoas_l", "muscle", Ellipsoid.make((34, 52, -40), (13, 12, 45)), True),
+    ("paraspinal_r", "muscle", _organ((-36, 84, 0), (24, 16, 1e4)), False),
+    ("paraspinal_l", "muscle", _organ((36, 84, 0), (24, 16, 1e4)), False),
+    ("psoas_r", "muscle", _organ((-34, 52, -40), (13, 12, 45)), True),
+    ("psoas_l", "muscle", _organ((34, 52, -40), (13, 12, 45)), True),
     ("right_lobe", "liver", RIGHT_LOBE, True),
     ("left_lobe", "liver", LEFT_LOBE, True),
-    ("gallbladder", "gallbladder", Ellipsoid.make((-30, -58, -30), (13, 19, 30), yaw_deg=25), True),
-    ("spleen", "spleen", Ellipsoid.make((82, 38, 25), (22, 46, 60), yaw_deg=-35), True),
-    ("kidney_r", "kidney", Ellipsoid.make((-64, 58, -38), (22, 30, 50), yaw_deg=25), True),
-    ("kidney_l", "kidney", Ellipsoid.make((64, 56, -30), (22, 30, 50), yaw_deg=-25), True),
-    ("ivc", "ivc", Ellipsoid.make((-21, 26, 0), (13, 10, 1e4)), False),
-    ("aorta", "aorta", Ellipsoid.make((14, 28, 0), (11.5, 11.5, 1e4)), False),
-    ("portal_vein", "portal_vein", Ellipsoid.make((-26, -4, 5), (13, 8, 45), yaw_deg=-30), False),
-    ("vertebral_cortex", "cortical_bone", Ellipsoid.make((0, 58, 0), (20, 18, 1e4)), False),
-    ("vertebral_body", "bone", Ellipsoid.make((0, 58, 0), (18, 16, 1e4)), False),
-    ("lamina", "cortical_bone", Ellipsoid.make((0, 88, 0), (16, 9, 1e4)), False),
-    ("spinal_canal", "csf", Ellipsoid.make((0, 82, 0), (8, 7, 1e4)), False),
+    ("gallbladder", "gallbladder", _organ((-30, -58, -30), (13, 19, 30), yaw_deg=25), True),
+    ("spleen", "spleen", _organ((82, 38, 25), (22, 46, 60), yaw_deg=-35), True),
+    ("kidney_r", "kidney", _organ((-64, 58, -38), (22, 30, 50), yaw_deg=25), True),
+    ("kidney_l", "kidney", _organ((64, 56, -30), (22, 30, 50), yaw_deg=-25), True),
+    ("ivc", "ivc", _organ((-21, 26, 0), (13, 10, 1e4)), False),
+    ("aorta", "aorta", _organ((14, 28, 0), (11.5, 11.5, 1e4)), False),
+    ("portal_vein", "portal_vein", _organ((-26, -4, 5), (13, 8, 45), yaw_deg=-30), False),
+    ("vertebral_cortex", "cortical_bone", _organ((0, 58, 0), (20, 18, 1e4)), False),
+    ("vertebral_body", "bone", _organ((0, 58, 0), (18, 16, 1e4)), False),
+    ("lamina", "cortical_bone", _organ((0, 88, 0), (16, 9, 1e4)), False),
+    ("spinal_canal", "csf", _organ((0, 82, 0), (8, 7, 1e4)), False),
 )
 
 AVOID = tuple(
@@ -87,14 +103,17 @@ AVOID = tuple(
 
 # Couinaud segment -> (L, P) centre in mm and a superior (+1) / inferior (-1) / middle (0) level.
 SEGMENTS: dict[str, tuple[float, float, int]] = {
-    "S1": (-8.0, 8.0, 0),
-    "S2": (22.0, -50.0, 1),
-    "S3": (22.0, -52.0, -1),
-    "S4": (-14.0, -42.0, 0),
-    "S5": (-52.0, -38.0, -1),
-    "S6": (-82.0, 20.0, -1),
-    "S7": (-80.0, 22.0, 1),
-    "S8": (-50.0, -30.0, 1),
+    name: (x * BODY_SCALE, y * BODY_SCALE, level)
+    for name, (x, y, level) in {
+        "S1": (-8.0, 8.0, 0),
+        "S2": (22.0, -50.0, 1),
+        "S3": (22.0, -52.0, -1),
+        "S4": (-14.0, -42.0, 0),
+        "S5": (-52.0, -38.0, -1),
+        "S6": (-82.0, 20.0, -1),
+        "S7": (-80.0, 22.0, 1),
+        "S8": (-50.0, -30.0, 1),
+    }.items()
 }
 
 

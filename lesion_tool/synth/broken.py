@@ -3,7 +3,8 @@
 Each case changes the series folder the way the defect arises in practice:
 
 - ``missing_slice``: the file of the middle slice is deleted (a gap of twice the spacing).
-- ``duplicate_position``: an extra file repeats the middle slice's position (new SOP instance).
+- ``duplicate_position``: an extra file repeats the position of the slice 3 below the middle
+  (a new SOP instance with the same pixels).
 - ``gantry_tilt``: the series is re-acquired with the gantry tilted 12 degrees about the
   patient's left-right axis: ImageOrientationPatient tilts, slice origins still advance along
   the table (+S), so the slices are sheared relative to their normal; GantryDetectorTilt says so.
@@ -98,7 +99,7 @@ def plant(
     if "duplicate_position" in cases:
         g = _tilted(grid) if "gantry_tilt" in cases else grid
         image = render(g)
-        write(g, image, mid, n + 1, "duplicate")
+        write(g, image, mid - 3, n + 1, "duplicate")
     if "coronal_reformat" in cases:
         coronal = _coronal(grid)
         image = render(coronal)

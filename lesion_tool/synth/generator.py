@@ -339,8 +339,8 @@ def assessment_from_truth(truth: Mapping[str, object]) -> dict[str, object]:
                 entry["viable_diameter_mm"] = round(les["viable_diameter_mm"], 1)
                 entry["longest_diameter_mm"] = round(les["longest_diameter_mm"], 1)
                 if les["viable_line"] is not None:
-                    entry["line"] = {**les["viable_line"], "space": "voxel"}
-                entry["longest_line"] = {**les["longest_line"], "space": "voxel"}
+                    entry["line"] = _voxel_line(les["viable_line"])
+                entry["longest_line"] = _voxel_line(les["longest_line"])
                 entry["seed"] = les["seed_voxel"]
             elif les["category"] == "non_target":
                 entry["state"] = les["state"]
@@ -373,6 +373,10 @@ def assessment_from_truth(truth: Mapping[str, object]) -> dict[str, object]:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _voxel_line(line: Mapping[str, object]) -> dict[str, object]:
+    return {"start": line["start"], "end": line["end"], "space": "voxel"}
 
 
 def _check_args(
@@ -633,11 +637,10 @@ def _seed_voxel(
         candidates.append((whole.slice_index, whole_frac))
     for k, frac in candidates:
         kk = k - box[0].start
-        if not 0 <= kk < frac.shape[0]:
+        if not 0 <= kk < frac.shape[0] or frac[kk].max() <= 0.0:
             continue
-        inside = frac[kk] >= 0.999
-        if not inside.any():
-            continue
+        # Prefer voxels wholly inside; for a thin viable rim take the most viable voxels.
+        inside = frac[kk] >= min(0.999, float(frac[kk].max()))
         depth = ndimage.distance_transform_edt(inside, sampling=grid.pixel_spacing_mm)
         y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
         return [int(k), int(y + box[1].start), int(x + box[2].start)]

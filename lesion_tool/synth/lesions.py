@@ -3,9 +3,9 @@
 A lesion is an ellipsoid in the liver with a viable (arterially enhancing) cap and a necrotic
 rest, split by a plane (see :class:`lesion_tool.synth.shapes.LesionShape`). Treatment moves the
 plane towards the viable side (necrosis grows) and may shrink the lesion; progression grows it.
-The plane's normal lies in the axial plane along the lesion's in-plane minor axis, so the viable
-part's longest axial diameter is a chord parallel to the major axis: ``2 a sqrt(1 - s^2)`` on the
-central slice for cut fraction ``s >= 0``.
+The plane's normal lies in the axial plane along the lesion's in-plane major axis (so the viable
+cap stays as thick as possible for a given diameter); the cut position for a wanted viable
+diameter is solved on the lesion's central section.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from lesion_tool.synth.anatomy import SEGMENTS, clear_of_organs, in_liver
-from lesion_tool.synth.shapes import Ellipsoid, LesionShape, rotation_matrix
+from lesion_tool.synth.shapes import Ellipsoid, LesionShape, feret_ellipse_cut, rotation_matrix
 
 TRAJECTORIES: tuple[str, ...] = (
     "complete_response",
@@ -27,17 +27,16 @@ TRAJECTORIES: tuple[str, ...] = (
 )
 """Per-patient courses under treatment (what happens to every baseline lesion)."""
 
-# (whole-lesion scale, viable longest diameter as a fraction of the baseline whole diameter)
-# at follow-up 1, 2, 3, ... (the last entry is held for later follow-ups).
+# (whole-lesion scale, viable longest diameter as a fraction of the baseline viable diameter on
+# the central section) at follow-up 1, 2, 3, ... (the last entry is held for later follow-ups).
+# Ratio 1 keeps the baseline cut (the viable part scales with the lesion); 0 leaves no viable part.
 _COURSES: dict[str, tuple[tuple[float, float], ...]] = {
-    "complete_response": ((0.92, 0.45), (0.85, 0.0), (0.8, 0.0)),
-    "partial_response": ((0.97, 0.6), (0.93, 0.5), (0.9, 0.45)),
-    "stable": ((1.0, 0.93), (1.02, 0.9), (1.03, 0.9)),
+    "complete_response": ((0.92, 0.5), (0.85, 0.0), (0.8, 0.0)),
+    "partial_response": ((0.97, 0.65), (0.93, 0.6), (0.9, 0.55)),
+    "stable": ((1.0, 0.95), (1.02, 0.93), (1.03, 0.93)),
     "progression": ((1.12, 1.0), (1.3, 1.0), (1.45, 1.0)),
-    "new_lesion": ((0.97, 0.65), (0.95, 0.6), (0.95, 0.6)),
+    "new_lesion": ((0.97, 0.7), (0.95, 0.65), (0.95, 0.65)),
 }
-
-NEW_LESION_SEGMENTS = ("S6", "S3", "S5", "S2")
 
 
 @dataclass(frozen=True)
@@ -92,19 +91,26 @@ class LesionSpec:
             )
 
 
+SECTORS: tuple[tuple[str, ...], ...] = (("S8", "S5"), ("S7", "S6"), ("S4",), ("S2", "S3"))
+"""Liver sectors (segments stacked cranio-caudally); lesions go to distinct sectors so that
+they fit side by side even in a thin slab."""
+
+
 def random_lesions(
     rng: np.random.Generator, n: int, trajectory: str, n_timepoints: int
 ) -> list[LesionSpec]:
-    """``n`` baseline lesions in distinct segments (the first two targets, a third non-target),
-    plus a new lesion at the last timepoint for the ``new_lesion`` course."""
-    big = ["S8", "S7", "S6", "S5"]
-    small = ["S4", "S2", "S3"]
-    rng.shuffle(big)
-    rng.shuffle(small)
-    segments = [big[0], small[0] if rng.random() < 0.4 else big[1], big[2]][:n]
+    """``n`` baseline lesions in distinct liver sectors (the first two targets, a third
+    non-target), plus a new lesion at the last timepoint for the ``new_lesion`` course."""
+    right = [0, 1]
+    rng.shuffle(right)
+    rest = [right[1], 2, 3]
+    rng.shuffle(rest)
+    order = [right[0], *rest]
     specs = []
-    for i, seg in enumerate(segments):
-        cap = 36.0 if seg in ("S2", "S3", "S4") else 60.0
+    for i in range(n):
+        sector = SECTORS[order[i]]
+        seg = sector[int(rng.integers(len(sector)))]
+        cap = 36.0 if order[i] >= 2 else 60.0
         specs.append(
             LesionSpec(
                 segment=seg,
@@ -122,11 +128,10 @@ def random_lesions(
             )
         )
     if trajectory == "new_lesion" and n_timepoints > 1:
-        used = set(segments)
-        seg = next(s for s in NEW_LESION_SEGMENTS if s not in used)
+        sector = SECTORS[order[n]]
         specs.append(
             LesionSpec(
-                segment=seg,
+                segment=sector[-1],
                 diameter_mm=float(rng.uniform(13.0, 19.0)),
                 aspect=float(rng.uniform(0.8, 0.95)),
                 depth=0.85,
@@ -203,7 +208,7 @@ def lesion_at(
         return None
     base = baseline_ellipsoid(spec, slab_half_mm)
     base = Ellipsoid(base.centre + slab_centre, base.semi_mm, base.rot)
-    normal = base.rot[:, 1]  # in-plane minor axis
+    normal = base.rot[:, 0]  # in-plane major axis
     step = timepoint - spec.appears_at
     if step == 0:
         scale, cut = 1.0, spec.cut
@@ -217,11 +222,31 @@ def lesion_at(
         elif ratio <= 0.0:
             cut = 1.05
         else:
-            # viable chord 2a' sqrt(1 - s^2) = ratio * 2a  with a' = scale * a
-            rel = min(ratio / scale, 1.0)
-            cut = max(spec.cut, math.sqrt(max(1.0 - rel**2, 0.0)))
+            a, b = base.semi_mm[0], base.semi_mm[1]
+            wanted = ratio * _central_viable_mm(a, b, spec.cut)
+            cut = max(spec.cut, _solve_cut(scale * a, scale * b, wanted))
     shape = base.scaled(scale)
     return LesionShape(shape, normal, cut * shape.support_mm(normal))
+
+
+def _central_viable_mm(a: float, b: float, cut: float) -> float:
+    """Viable longest diameter (mm) on the central section: ellipse ``(a, b)`` cut across its
+    major axis at ``cut * a``."""
+    res = feret_ellipse_cut(np.zeros(2), np.eye(2), np.array([a, b]), np.array([1.0, 0.0]), cut * a)
+    return 0.0 if res is None else res[0]
+
+
+def _solve_cut(a: float, b: float, wanted_mm: float) -> float:
+    """The cut fraction whose central viable diameter is ``wanted_mm`` (bisection; the
+    diameter decreases monotonically as the cut moves towards the viable tip)."""
+    lo, hi = -1.0, 1.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if _central_viable_mm(a, b, mid) > wanted_mm:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
 
 
 def _surface_points(shape: Ellipsoid, n: int = 24) -> np.ndarray:
