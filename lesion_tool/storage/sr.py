@@ -442,7 +442,9 @@ def build_timepoint_sr(
             observers["observer_person_context"] = hd.sr.ObserverContext(
                 observer_type=codes.OBSERVER_PERSON,
                 observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
-                    name=assessment.reader
+                    # a one-component name ("R1") gets its family-name delimiter, as PS3.5
+                    # 6.2.1.2 asks; the importer strips trailing carets again
+                    name=assessment.reader if "^" in assessment.reader else f"{assessment.reader}^"
                 ),
             )
         report = hd.sr.MeasurementReport(
