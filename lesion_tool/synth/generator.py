@@ -600,7 +600,7 @@ def _lesion_truth(
         "volume_ml": round(shape.volume_ml, 4),
         "viable_line": _line(viable) if viable is not None and viable_mm > 0 else None,
         "longest_line": _line(whole),
-        "cut_fraction": round(shape.cut_fraction, 4),
+        "viable_scale": round(shape.viable_scale, 4),
     }
 
 

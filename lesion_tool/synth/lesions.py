@@ -1,11 +1,11 @@
 """Synthetic HCC lesions: where they sit, how big they are, and how they change under treatment.
 
-A lesion is an ellipsoid in the liver with a viable (arterially enhancing) cap and a necrotic
-rest, split by a plane (see :class:`lesion_tool.synth.shapes.LesionShape`). Treatment moves the
-plane towards the viable side (necrosis grows) and may shrink the lesion; progression grows it.
-The plane's normal lies in the axial plane along the lesion's in-plane major axis (so the viable
-cap stays as thick as possible for a given diameter); the cut position for a wanted viable
-diameter is solved on the lesion's central section.
+A lesion is an ellipsoid in the liver with a viable (arterially enhancing) nodule, a smaller copy
+of the lesion touching its edge, and a necrotic rest (see
+:class:`lesion_tool.synth.shapes.LesionShape`). Treatment shrinks the nodule (necrosis grows) and
+may shrink the lesion; progression grows it. The nodule's tip lies in the axial plane through
+the lesion's centre, so on the central slice the viable diameter is ``viable_scale`` times the
+whole-lesion diameter.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from lesion_tool.synth.anatomy import SEGMENTS, clear_of_organs, in_liver
-from lesion_tool.synth.shapes import Ellipsoid, LesionShape, feret_ellipse_cut, rotation_matrix
+from lesion_tool.synth.shapes import Ellipsoid, LesionShape, rotation_matrix
 
 TRAJECTORIES: tuple[str, ...] = (
     "complete_response",
@@ -29,7 +29,7 @@ TRAJECTORIES: tuple[str, ...] = (
 
 # (whole-lesion scale, viable longest diameter as a fraction of the baseline viable diameter on
 # the central section) at follow-up 1, 2, 3, ... (the last entry is held for later follow-ups).
-# Ratio 1 keeps the baseline cut (the viable part scales with the lesion); 0 leaves no viable part.
+# Ratio 1 keeps the baseline viable scale (the viable part grows with the lesion); 0 leaves none.
 _COURSES: dict[str, tuple[tuple[float, float], ...]] = {
     "complete_response": ((0.92, 0.5), (0.85, 0.0), (0.8, 0.0)),
     "partial_response": ((0.97, 0.65), (0.93, 0.6), (0.9, 0.55)),
@@ -55,9 +55,11 @@ class LesionSpec:
         Cranio-caudal semi-axis / major semi-axis.
     angle_deg
         In-plane angle of the major axis from the patient's left-right axis.
-    cut
-        Baseline position of the viable/necrotic plane in units of the half-extent along the
-        minor axis: -1 (or less) all viable, 0 half necrotic, 1 none viable.
+    viable_scale
+        Baseline size of the viable nodule relative to the lesion (1 all viable, 0 none).
+    tip_deg
+        In-plane direction (degrees from patient left, towards posterior) of the side where
+        the viable nodule touches the lesion's edge.
     category
         ``"target"``, ``"non_target"`` or ``"new"``.
     appears_at
@@ -71,7 +73,8 @@ class LesionSpec:
     aspect: float = 0.8
     depth: float = 0.8
     angle_deg: float = 20.0
-    cut: float = -0.4
+    viable_scale: float = 0.85
+    tip_deg: float = 0.0
     category: str = "target"
     appears_at: int = 0
     offset_mm: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -85,6 +88,10 @@ class LesionSpec:
             raise ValueError(f'Argument "diameter_mm" must be 5-150 mm, got {self.diameter_mm!r}.')
         if not 0.0 < self.aspect <= 1.0:
             raise ValueError(f'Argument "aspect" must be in (0, 1], got {self.aspect!r}.')
+        if not 0.0 <= self.viable_scale <= 1.0:
+            raise ValueError(
+                f'Argument "viable_scale" must be in [0, 1], got {self.viable_scale!r}.'
+            )
         if self.category not in ("target", "non_target", "new"):
             raise ValueError(
                 f'Argument "category" must be target, non_target or new, got {self.category!r}.'
@@ -118,7 +125,8 @@ def random_lesions(
                 aspect=float(rng.uniform(0.7, 0.95)),
                 depth=float(rng.uniform(0.7, 0.9)),
                 angle_deg=float(rng.uniform(-60.0, 60.0)),
-                cut=float(rng.uniform(-0.9, -0.2)),
+                viable_scale=float(rng.uniform(0.7, 1.0)),
+                tip_deg=float(rng.uniform(0.0, 360.0)),
                 category="target" if i < 2 else "non_target",
                 offset_mm=(
                     float(rng.uniform(-4, 4)),
@@ -136,7 +144,7 @@ def random_lesions(
                 aspect=float(rng.uniform(0.8, 0.95)),
                 depth=0.85,
                 angle_deg=float(rng.uniform(-60.0, 60.0)),
-                cut=-1.2,
+                viable_scale=1.0,
                 category="new",
                 appears_at=n_timepoints - 1,
             )
@@ -208,45 +216,19 @@ def lesion_at(
         return None
     base = baseline_ellipsoid(spec, slab_half_mm)
     base = Ellipsoid(base.centre + slab_centre, base.semi_mm, base.rot)
-    normal = base.rot[:, 0]  # in-plane major axis
+    angle = math.radians(spec.tip_deg)
+    tip_dir = np.array([math.cos(angle), math.sin(angle), 0.0])
     step = timepoint - spec.appears_at
     if step == 0:
-        scale, cut = 1.0, spec.cut
+        scale, k = 1.0, spec.viable_scale
     elif spec.category == "new":  # new lesions grow slowly and stay viable
-        scale, cut = 1.0 + 0.1 * step, spec.cut
+        scale, k = 1.0 + 0.1 * step, spec.viable_scale
     else:
         course = _COURSES[trajectory]
         scale, ratio = course[min(step, len(course)) - 1]
-        if ratio >= 1.0:
-            cut = spec.cut
-        elif ratio <= 0.0:
-            cut = 1.05
-        else:
-            a, b = base.semi_mm[0], base.semi_mm[1]
-            wanted = ratio * _central_viable_mm(a, b, spec.cut)
-            cut = max(spec.cut, _solve_cut(scale * a, scale * b, wanted))
-    shape = base.scaled(scale)
-    return LesionShape(shape, normal, cut * shape.support_mm(normal))
-
-
-def _central_viable_mm(a: float, b: float, cut: float) -> float:
-    """Viable longest diameter (mm) on the central section: ellipse ``(a, b)`` cut across its
-    major axis at ``cut * a``."""
-    res = feret_ellipse_cut(np.zeros(2), np.eye(2), np.array([a, b]), np.array([1.0, 0.0]), cut * a)
-    return 0.0 if res is None else res[0]
-
-
-def _solve_cut(a: float, b: float, wanted_mm: float) -> float:
-    """The cut fraction whose central viable diameter is ``wanted_mm`` (bisection; the
-    diameter decreases monotonically as the cut moves towards the viable tip)."""
-    lo, hi = -1.0, 1.0
-    for _ in range(40):
-        mid = (lo + hi) / 2
-        if _central_viable_mm(a, b, mid) > wanted_mm:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
+        # viable diameter = k * scale * baseline diameter = ratio * baseline viable diameter
+        k = spec.viable_scale if ratio >= 1.0 else min(ratio * spec.viable_scale / scale, 1.0)
+    return LesionShape(base.scaled(scale), tip_dir, k)
 
 
 def _surface_points(shape: Ellipsoid, n: int = 24) -> np.ndarray:

@@ -12,8 +12,8 @@ Two renderings of a shape exist, on purpose:
   the voxel's in-plane pixel and the slice thickness), so their edges are realistic and a
   sub-pixel measurement is meaningful.
 
-Ground-truth diameters are computed from the exact shapes (ellipse sections of an ellipsoid,
-cut by a half-plane), not from the rendering.
+Ground-truth diameters are computed from the exact shapes (the ellipses where each slice plane
+cuts the lesion and its viable nodule), not from the rendering.
 """
 
 from __future__ import annotations
@@ -271,19 +271,41 @@ def approx_fraction(
 
 @dataclass(frozen=True, eq=False)
 class LesionShape:
-    """A lesion: an ellipsoid, its viable part ``{n . (p - centre) >= offset_mm}`` (a convex cap,
-    so its longest diameter never crosses necrosis), the rest necrotic."""
+    """A lesion: an ellipsoid whose viable (arterially enhancing) part is a smaller copy of it,
+    scaled by ``viable_scale`` about a point on its surface (the ``tip``), the rest necrotic.
+
+    A homothety about a boundary point maps a convex body into itself, so the viable part is a
+    convex nodule inside the lesion, touching its edge at the tip: its longest diameter never
+    crosses necrosis (mRECIST measures "not across major areas of necrosis"), its sections are
+    ellipses (exact diameters), and it has no thin wedge whose partial volume would fool a
+    measurement.
+    """
 
     ellipsoid: Ellipsoid
-    cut_normal: np.ndarray
-    """Unit LPS vector pointing from necrosis towards the viable part."""
-    cut_offset_mm: float
-    """Signed distance of the cut plane from the centre along ``cut_normal`` (mm)."""
+    tip_dir: np.ndarray
+    """Unit LPS vector from the centre towards the tip (the side where tumour stays viable)."""
+    viable_scale: float
+    """0 (no viable tumour) to 1 (all viable)."""
 
     @property
-    def cut_fraction(self) -> float:
-        """Cut position in units of the half-extent along the normal: -1 all viable, 1 none."""
-        return self.cut_offset_mm / self.ellipsoid.support_mm(self.cut_normal)
+    def tip(self) -> np.ndarray:
+        """LPS point (mm) of the surface where the viable nodule touches the lesion's edge."""
+        return self.ellipsoid.centre + self.tip_dir * self._ray_length()
+
+    def _ray_length(self) -> float:
+        q = (self.ellipsoid.rot.T @ self.tip_dir) / self.ellipsoid.semi_mm
+        return float(1.0 / np.linalg.norm(q))
+
+    @property
+    def viable(self) -> Ellipsoid | None:
+        """The viable nodule, or None when nothing is viable."""
+        if self.viable_scale <= 0.0:
+            return None
+        k = min(self.viable_scale, 1.0)
+        tip = self.tip
+        return Ellipsoid(
+            tip + k * (self.ellipsoid.centre - tip), self.ellipsoid.semi_mm * k, self.ellipsoid.rot
+        )
 
     @property
     def volume_ml(self) -> float:
@@ -292,15 +314,9 @@ class LesionShape:
 
     @property
     def viable_volume_ml(self) -> float:
-        """Exact volume of the viable cap (mL)."""
-        d = self.cut_fraction
-        if d <= -1.0:
-            part = 4.0 / 3.0 * math.pi
-        elif d >= 1.0:
-            part = 0.0
-        else:
-            part = math.pi * (1.0 - d) ** 2 * (2.0 + d) / 3.0
-        return float(part * np.prod(self.ellipsoid.semi_mm)) / 1000.0
+        """Viable volume (mL)."""
+        viable = self.viable
+        return 0.0 if viable is None else viable.volume_mm3 / 1000.0
 
     def render(
         self, grid: SliceGrid, supersample: tuple[int, int, int] = (3, 3, 3)
@@ -314,12 +330,11 @@ class LesionShape:
         box = bounding_box(grid, self.ellipsoid)
         if box is None:
             return None
-        nz, ny, nx = supersample
         offs = [(np.arange(n) + 0.5) / n - 0.5 for n in supersample]
         semi = self.ellipsoid.semi_mm
-        n_loc = self.ellipsoid.rot.T @ self.cut_normal
-        whole = None
-        viable = None
+        viable_shape = self.viable
+        whole = np.zeros(tuple(s.stop - s.start for s in box), dtype=np.float32)
+        viable = np.zeros_like(whole)
         for dz in offs[0]:
             for dy in offs[1]:
                 for dx in offs[2]:
@@ -327,15 +342,15 @@ class LesionShape:
                     inside = (q[0] / semi[0]) ** 2 + (q[1] / semi[1]) ** 2 + (
                         q[2] / semi[2]
                     ) ** 2 <= 1.0
-                    side = q[0] * n_loc[0] + q[1] * n_loc[1] + q[2] * n_loc[2] >= self.cut_offset_mm
-                    if whole is None:
-                        whole = inside.astype(np.float32)
-                        viable = (inside & side).astype(np.float32)
-                    else:
-                        whole += inside
-                        viable += inside & side
-        count = np.float32(nz * ny * nx)
-        return box, whole / count, viable / count  # type: ignore[operator]
+                    whole += inside
+                    if viable_shape is not None:
+                        v = _local_terms(grid, viable_shape, box, dz, dy, dx)
+                        vs = viable_shape.semi_mm
+                        viable += inside & (
+                            (v[0] / vs[0]) ** 2 + (v[1] / vs[1]) ** 2 + (v[2] / vs[2]) ** 2 <= 1.0
+                        )
+        count = np.float32(np.prod(supersample))
+        return box, whole / count, viable / count
 
 
 @dataclass(frozen=True)
@@ -369,98 +384,31 @@ def _section(
     return w0, q, np.sqrt(rhs / lam)
 
 
-def _max_pair(points: np.ndarray) -> tuple[float, int, int]:
-    """Largest pairwise distance among ``points`` ``(n, 2)`` and the indices of that pair."""
-    diff = points[:, None, :] - points[None, :, :]
-    d2 = np.einsum("ijk,ijk->ij", diff, diff)
-    i, j = np.unravel_index(int(np.argmax(d2)), d2.shape)
-    return float(math.sqrt(d2[i, j])), int(i), int(j)
-
-
-def feret_ellipse_cut(
-    centre: np.ndarray, axes: np.ndarray, semi: np.ndarray, g: np.ndarray, h: float
-) -> tuple[float, np.ndarray, np.ndarray] | None:
-    """Exact (to < 0.01 mm) Feret diameter of ``ellipse ∩ {w : g . w >= h}`` in 2-D.
-
-    The region is convex; its extreme points are the elliptic arc on the kept side and the two
-    corners where the line meets the ellipse. The farthest pair is found on a 256-point arc
-    sampling with the corners included, then refined on a fine sampling around that pair.
-    Returns ``(length, p1, p2)`` or None when the region is empty.
-    """
-    gn = float(np.linalg.norm(g))
-    # Ellipse-normalised coordinates z (unit circle): w = centre + axes @ (semi * z).
-    m = semi * (axes.T @ g)
-    e = h - float(g @ centre)
-    mn = float(np.linalg.norm(m))
-    if gn < 1e-12:  # the cut plane is parallel to the slice: all or nothing
-        if h > 0.0:
-            return None
-        m, e, mn = np.array([1.0, 0.0]), -2.0, 1.0
-    if e >= mn:
+def ellipsoid_diameter(grid: SliceGrid, shape: Ellipsoid | None) -> Diameter | None:
+    """Exact longest axial diameter of ``shape`` over ``grid``'s slice planes (what a reader can
+    measure on that scan): the largest section's major axis. None when no plane cuts it."""
+    if shape is None:
         return None
-
-    def arc(t: np.ndarray) -> np.ndarray:
-        z = np.stack([np.cos(t), np.sin(t)], axis=-1)
-        return centre + (z * semi) @ axes.T
-
-    if e <= -mn:  # whole ellipse kept: the major axis
+    sy, sx = grid.pixel_spacing_mm
+    best: Diameter | None = None
+    for k in range(grid.n_slices):
+        sec = _section(grid, shape, k)
+        if sec is None:
+            continue
+        centre, axes, semi = sec
         i = int(np.argmax(semi))
-        p1 = centre + axes[:, i] * semi[i]
-        p2 = centre - axes[:, i] * semi[i]
-        return 2.0 * float(semi[i]), p1, p2
-    mu = m / mn
-    perp = np.array([-mu[1], mu[0]])
-    cpar = e / mn
-    cperp = math.sqrt(max(1.0 - cpar**2, 0.0))
-    corners_z = np.array([cpar * mu + cperp * perp, cpar * mu - cperp * perp])
-    corners = centre + (corners_z * semi) @ axes.T
-    step = 2 * math.pi / 256
-    t = np.arange(256) * step
-    keep = np.stack([np.cos(t), np.sin(t)], axis=-1) @ m >= e
-    tk = t[keep]
-    pts = np.concatenate([arc(tk), corners])
-    _, i, j = _max_pair(pts)
-    fine: list[np.ndarray] = [corners]
-    for idx in (i, j):
-        if idx < tk.size:
-            tf = tk[idx] + np.linspace(-2 * step, 2 * step, 81)
-            zf = np.stack([np.cos(tf), np.sin(tf)], axis=-1)
-            fine.append(arc(tf[zf @ m >= e]))
-    pts = np.concatenate(fine)
-    length, i, j = _max_pair(pts)
-    return length, pts[i], pts[j]
+        length = 2.0 * float(semi[i])
+        if best is None or length > best.length_mm:
+            p1 = centre + axes[:, i] * semi[i]
+            p2 = centre - axes[:, i] * semi[i]
+            best = Diameter(
+                length, k, (float(k), p1[1] / sy, p1[0] / sx), (float(k), p2[1] / sy, p2[0] / sx)
+            )
+    return best
 
 
 def lesion_diameters(
     grid: SliceGrid, lesion: LesionShape
 ) -> tuple[Diameter | None, Diameter | None]:
-    """Exact longest axial diameters ``(viable, whole)`` of ``lesion`` over ``grid``'s slice
-    planes (what a reader can measure on that scan): the largest in-plane Feret diameter of the
-    section, over every slice. None when no slice cuts the (viable) part."""
-    sy, sx = grid.pixel_spacing_mm
-    e = np.column_stack([grid.row_dir, grid.col_dir])
-    g = e.T @ lesion.cut_normal
-    best_v: Diameter | None = None
-    best_w: Diameter | None = None
-
-    def to_voxel(k: int, w: np.ndarray) -> tuple[float, float, float]:
-        return (float(k), float(w[1] / sy), float(w[0] / sx))
-
-    for k in range(grid.n_slices):
-        sec = _section(grid, lesion.ellipsoid, k)
-        if sec is None:
-            continue
-        centre, axes, semi = sec
-        i = int(np.argmax(semi))
-        whole = 2.0 * float(semi[i])
-        if best_w is None or whole > best_w.length_mm:
-            p1 = centre + axes[:, i] * semi[i]
-            p2 = centre - axes[:, i] * semi[i]
-            best_w = Diameter(whole, k, to_voxel(k, p1), to_voxel(k, p2))
-        h = lesion.cut_offset_mm - float(
-            lesion.cut_normal @ (grid.positions[k] - lesion.ellipsoid.centre)
-        )
-        res = feret_ellipse_cut(centre, axes, semi, g, h)
-        if res is not None and (best_v is None or res[0] > best_v.length_mm):
-            best_v = Diameter(res[0], k, to_voxel(k, res[1]), to_voxel(k, res[2]))
-    return best_v, best_w
+    """Exact longest axial diameters ``(viable, whole)`` of ``lesion`` on ``grid``."""
+    return ellipsoid_diameter(grid, lesion.viable), ellipsoid_diameter(grid, lesion.ellipsoid)
