@@ -152,7 +152,17 @@ class _Geometry:
             ):
                 image = self.slices[k]
                 frame = self.frame_numbers[k]
-                self.used[str(image.SOPInstanceUID)] = image
+                if all(
+                    keyword in image
+                    for keyword in (
+                        "PixelSpacing",
+                        "ImagePositionPatient",
+                        "ImageOrientationPatient",
+                    )
+                ):
+                    # highdicom describes library entries from these top-level attributes;
+                    # enhanced multi-frame images keep them per frame and stay out of the library
+                    self.used[str(image.SOPInstanceUID)] = image
                 # DICOM image coordinates: (column, row), (0, 0) = top-left corner of the
                 # top-left pixel, so voxel centre x maps to column x + 0.5.
                 graphic = np.stack([zyx[:, 2] + 0.5, zyx[:, 1] + 0.5], axis=1)

@@ -33,6 +33,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 
 from lesion_tool.errors import ExportError, LesionToolError
 from lesion_tool.io.volume import CTVolume
@@ -163,6 +164,15 @@ def _num(item: Dataset) -> tuple[float | None, Dataset | None]:
     return value, units[0] if units else None
 
 
+def _first_int(value: object) -> int | None:
+    """The first value of an integer attribute that may be multi-valued (IS, VM 1-n), or None."""
+    if isinstance(value, (list, tuple, MultiValue)):
+        value = value[0] if len(value) else None
+    if value is None or value == "":
+        return None
+    return int(value)  # type: ignore[call-overload]
+
+
 def _date(value: object) -> dt.date | None:
     text = str(value or "").strip()
     if len(text) >= 8 and text[:8].isdigit():
@@ -182,9 +192,14 @@ class _ImageGeometry:
 
     def __init__(self, dataset: Dataset, volume: CTVolume | None) -> None:
         self.volume = volume
-        self.index = (
-            {uid: k for k, uid in enumerate(volume.sop_instance_uids)} if volume is not None else {}
-        )
+        # (SOPInstanceUID, frame number or None) -> slice index; frames matter for multi-frame
+        self.index: dict[tuple[str, int | None], int] = {}
+        if volume is not None:
+            uids = volume.sop_instance_uids
+            frames = volume.metadata.get("frame_indices")
+            multi = len(set(uids)) < len(uids) and frames is not None and len(frames) == len(uids)
+            for k, uid in enumerate(uids):
+                self.index[(uid, int(frames[k]) + 1 if multi else None)] = k
         self.descriptors: dict[str, dict[str, float]] = {}
         for item in _iter_tree(dataset.get("ContentSequence") or []):
             if item.get("ValueType") != "IMAGE" or "ContentSequence" not in item:
@@ -200,12 +215,16 @@ class _ImageGeometry:
                         values[_concept(child)[2].strip().lower()] = value
             self.descriptors[str(refs[0].ReferencedSOPInstanceUID)] = values
 
-    def image_line(self, points: np.ndarray, sop_uid: str) -> tuple[Line | None, str | None]:
-        """A Line from two (column, row) points on image ``sop_uid``; or None and the reason."""
+    def image_line(
+        self, points: np.ndarray, sop_uid: str, frame: int | None = None
+    ) -> tuple[Line | None, str | None]:
+        """A Line from two (column, row) points on image ``sop_uid`` (frame number ``frame``
+        of a multi-frame image); or None and the reason it cannot be placed."""
         x = points[:, 0] - 0.5
         y = points[:, 1] - 0.5
-        if sop_uid in self.index:
-            z = float(self.index[sop_uid])
+        k = self.index.get((sop_uid, frame), self.index.get((sop_uid, None)))
+        if k is not None:
+            z = float(k)
             return Line((z, y[0], x[0]), (z, y[1], x[1]), "voxel"), None
         d = self.descriptors.get(sop_uid)
         keys = [
@@ -273,7 +292,8 @@ def _line_of(num: Dataset, geometry: _ImageGeometry, notes: list[str], what: str
         if not refs:
             notes.append(f"{what}: its SCOORD names no image; line skipped")
             return None
-        line, reason = geometry.image_line(points, str(refs[0].ReferencedSOPInstanceUID))
+        frame = _first_int(refs[0].get("ReferencedFrameNumber"))
+        line, reason = geometry.image_line(points, str(refs[0].ReferencedSOPInstanceUID), frame)
         if line is None:
             notes.append(f"{what}: {reason}")
         return line

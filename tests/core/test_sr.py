@@ -16,7 +16,7 @@ import pytest
 from test_sr_helpers import iter_content, validate_sr, write_ct_series
 
 from lesion_tool.cli import main
-from lesion_tool.errors import ExportError
+from lesion_tool.errors import AssessmentWarning, ExportError
 from lesion_tool.io import load_series
 from lesion_tool.model import Assessment, Lesion, Line, Timepoint
 from lesion_tool.response import score_assessment, settings_for
@@ -409,3 +409,76 @@ def test_cli_export_sr_usage_errors(tmp_path: Path, capsys) -> None:
         == 1
     )
     assert "none.json" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_enhanced_multiframe_ct_lines_reference_their_frame(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    path = shared_data / "sr-seg" / "pydicom-data" / "eCT_Supplemental.dcm"
+    volume = load_series(path)
+    header = pydicom.dcmread(path, stop_before_pixels=True)
+    assessment = Assessment(
+        patient_id=str(header.PatientID),
+        treatment_start=volume.study_date,
+        timepoints=(
+            Timepoint(
+                label="baseline",
+                date=volume.study_date,
+                series_instance_uid=volume.series_instance_uid,
+                lesions=tuple(
+                    Lesion(
+                        id=f"T{z + 1}",
+                        category="target",
+                        state="measured",
+                        kind="longest",
+                        longest_diameter_mm=12.0,
+                        line=Line((z, 3.0, 4.0), (z, 10.0, 12.0)),
+                    )
+                    for z in range(volume.shape[0])
+                ),
+            ),
+        ),
+    )
+    out = tmp_path / "mf.dcm"
+    build_timepoint_sr(assessment, 0, images=[header], volume=volume).save_as(out)
+    validate_sr(out)
+    groups = _groups(out)
+    frames = volume.metadata["frame_indices"]
+    for z in range(volume.shape[0]):
+        num = next(c for c in groups[f"T{z + 1}"] if c.ValueType == "NUM")
+        image = num.ContentSequence[0].ContentSequence[0]
+        assert int(image.ReferencedSOPSequence[0].ReferencedFrameNumber) == frames[z] + 1
+    back = read_sr(out, volume=volume)
+    for z, lesion in enumerate(back.lesions):
+        assert lesion.line == Line((z, 3.0, 4.0), (z, 10.0, 12.0))
+
+
+def test_export_warns_when_images_disagree_with_the_assessment(study) -> None:
+    _, assessment, volumes = study
+    timepoint = assessment.timepoints[0]
+    volume = volumes[timepoint.series_instance_uid]
+    headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in volume.metadata["files"]]
+    odd = dataclasses.replace(
+        assessment,
+        patient_id="OTHER-9",
+        timepoints=(dataclasses.replace(timepoint, date=dt.date(2026, 1, 3)),),
+    )
+    with pytest.warns(AssessmentWarning) as record:
+        build_timepoint_sr(odd, 0, images=headers, volume=volume)
+    messages = " ".join(str(w.message) for w in record)
+    assert "PatientID 'SRT-001'" in messages
+    assert "StudyDate is 2026-01-02" in messages
+
+
+def test_every_local_code_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "sr.md").read_text()
+    local = set()
+    for value in vars(codes).values():
+        concepts = value.values() if isinstance(value, dict) else [value]
+        for concept in concepts:
+            if getattr(concept, "scheme_designator", None) == codes.LOCAL_SCHEME:
+                local.add(concept.value)
+    local |= {codes.OTHER_ORGAN_VALUE, codes.OTHER_LOCATION_VALUE, codes.OTHER_TYPE_VALUE}
+    assert len(local) > 30
+    assert [value for value in sorted(local) if f"`{value}`" not in doc] == []
