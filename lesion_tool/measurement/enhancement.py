@@ -33,6 +33,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import ndimage
+from skimage.measure import find_contours
 
 from lesion_tool.errors import MeasurementError
 from lesion_tool.io.volume import CTVolume
@@ -109,7 +110,10 @@ class _Pass:
         # Isolated noise voxels go from the viable class (an opening would erase a thin viable
         # cap); one-pixel partial-volume rims (e.g. fat/liver edges) go from the necrotic class.
         viable_c = _drop_small(viable_c, 4)
-        necro_c = ndimage.binary_opening(necro_c, _PLANE)
+        # Voxels next to fat or air are the partial-volume rim of the organ's surface, not
+        # necrosis (two in-plane pixels: the rim of a Gaussian-smoothed edge).
+        dark = ndimage.binary_dilation(sm <= settings.necrosis_min_hu, _PLANE_FULL, iterations=2)
+        necro_c = _drop_small(necro_c & ~dark, 4)
         # Viable and necrotic tissue meet across a partial-volume seam whose voxels look like
         # parenchyma: bridge it where both are within one pixel, never between like tissue (a
         # lesion two pixels from a bright vessel stays apart from it).
@@ -185,6 +189,123 @@ def _edt_in_plane(mask: np.ndarray, spacing: Sequence[float]) -> np.ndarray:
     d = ndimage.distance_transform_edt(~mask, sampling=(1e6, spacing[1], spacing[2]))
     d[d >= 1e5] = np.inf
     return d
+
+
+def _transitions(arc_len: np.ndarray, values: np.ndarray, level: float) -> list[tuple[float, int]]:
+    """Arc-length positions along a closed polyline where ``values`` cross ``level``, with the
+    direction (+1: becomes viable)."""
+    v = values - level
+    nxt = np.roll(v, -1)
+    s_next = np.roll(arc_len, -1)
+    s_next[-1] = arc_len[-1] + np.linalg.norm(0)  # replaced below by the closing segment
+    out = []
+    for i in np.nonzero((v < 0) != (nxt < 0))[0]:
+        t = v[i] / (v[i] - nxt[i]) if v[i] != nxt[i] else 0.5
+        out.append((float(i + t), 1 if nxt[i] >= 0 else -1))
+    return out
+
+
+def _viable_outline_points(
+    m_whole_z: np.ndarray,
+    sm_z: np.ndarray,
+    level: float,
+    depths: tuple[float, float] = (0.75, 1.5),
+) -> np.ndarray | None:
+    """Points ``(n, 2)`` (y, x) of the lesion outline bordering viable tissue on one slice, with
+    the viable/necrotic corners placed on the outline.
+
+    The tissue just inside the outline is read at two depths along the inward normal; where it
+    changes from viable to necrotic is found at each depth (in vertex units along the outline)
+    and extrapolated linearly to depth 0, which extends the viable/necrotic interface to the
+    outline along its own direction. Returns None when no outline vertex borders viable tissue.
+    """
+    outlines = [c for c in find_contours(m_whole_z, 0.5) if len(c) >= 6]
+    if not outlines:
+        return None
+    gy, gx = np.gradient(ndimage.gaussian_filter(m_whole_z.astype(float), 1.0))
+    out = []
+    for poly in outlines:
+        coords = poly.T
+        ny_ = ndimage.map_coordinates(gy, coords, order=1)
+        nx_ = ndimage.map_coordinates(gx, coords, order=1)
+        norm = np.hypot(ny_, nx_)
+        norm[norm == 0] = 1.0
+        normal = np.stack([ny_ / norm, nx_ / norm], axis=1)  # towards the inside
+        samples = []
+        for d in depths:
+            pts = poly + d * normal
+            values = ndimage.map_coordinates(sm_z, pts.T, order=1, mode="nearest")
+            # A median along the outline keeps single noisy vertices from flipping the tissue.
+            samples.append(ndimage.median_filter(values, size=5, mode="wrap"))
+        n = len(poly)
+        cls1 = samples[0] >= level
+        if not cls1.any():
+            continue
+        if cls1.all():
+            out.append(poly)
+            continue
+        t1 = _transitions(np.arange(n, dtype=float), samples[0], level)
+        t2 = _transitions(np.arange(n, dtype=float), samples[1], level)
+        ratio = depths[0] / (depths[1] - depths[0])
+        extrapolated = []
+        for pos1, sign in t1:
+            cands = [p for p, s in t2 if s == sign]
+            pos0 = pos1
+            if cands:
+                diffs = [((p - pos1 + n / 2) % n) - n / 2 for p in cands]
+                k = int(np.argmin(np.abs(diffs)))
+                if abs(diffs[k]) <= 4.0:
+                    pos0 = pos1 - float(np.clip(diffs[k] * ratio, -4.0, 4.0))
+            extrapolated.append((pos0 % n, sign))
+        corners = sorted(extrapolated)
+        signs = [sg for _, sg in corners]
+        if any(signs[j] == signs[(j + 1) % len(signs)] for j in range(len(signs))):
+            # Extrapolation reordered the corners: keep the depth-1 positions.
+            corners = sorted(t1)
+        # Keep vertices between a +1 corner and the next -1 corner (viable arcs).
+        keep = np.zeros(n, dtype=bool)
+        for j, (pos, sign) in enumerate(corners):
+            if sign != 1:
+                continue
+            stop = corners[(j + 1) % len(corners)][0]
+            if stop <= pos:
+                stop += n
+            idx = np.arange(int(np.floor(pos)) + 1, int(np.floor(stop)) + 1) % n
+            keep[idx] = True
+        pts = [poly[keep]]
+        for pos, _ in corners:
+            i = int(np.floor(pos)) % n
+            t = pos - np.floor(pos)
+            pts.append((poly[i] * (1 - t) + poly[(i + 1) % n] * t)[None, :])
+        out.append(np.concatenate(pts))
+    if not out:
+        return None
+    return np.concatenate(out)
+
+
+def _refine_viable_points(
+    pts_v: np.ndarray,
+    m_whole: np.ndarray,
+    s_sm: np.ndarray,
+    s_viable: np.ndarray,
+    level: float,
+    offset: Sequence[int],
+) -> np.ndarray:
+    """Viable boundary points with the outline part taken from the whole-lesion outline and
+    corners extrapolated (:func:`_viable_outline_points`); interior interface points kept."""
+    off = np.asarray(offset, dtype=float)
+    out = []
+    for z in np.nonzero(s_viable.any(axis=(1, 2)))[0]:
+        own = pts_v[pts_v[:, 0] == z + off[0]]
+        arc = _viable_outline_points(m_whole[z], s_sm[z], level)
+        if arc is None:
+            out.append(own)
+            continue
+        # Interface points well inside the lesion (the outline itself comes from the arc).
+        inner = ndimage.map_coordinates(m_whole[z], (own[:, 1:] - off[1:]).T, order=1) >= 0.95
+        out.append(own[inner])
+        out.append(np.column_stack([np.full(len(arc), float(z)), arc]) + off)
+    return np.concatenate(out) if out else pts_v
 
 
 def measure_viable(
@@ -372,6 +493,10 @@ def _measure_in_box(
         near_viable = ndimage.binary_dilation(s_viable, _PLANE_FULL, iterations=2)
         m_viable[~near_viable] = 0.0
         pts_v = contour_points(m_viable, 0.5, offset, mask=s_viable)
+        if necrotic_hu is not None:
+            pts_v = _refine_viable_points(
+                pts_v, m_whole, s_sm, s_viable, 0.5 * (viable_hu + necrotic_hu), offset
+            )
         viable_d, viable_p = longest_axial_diameter(pts_v, volume)
         viable_mask = (m_viable >= 0.5) & near_viable
         viable_ml = float(m_viable.sum()) * voxel_ml
