@@ -181,6 +181,20 @@ def _core_value(
     return float(np.percentile(sm[mask], 80.0 if high else 20.0))
 
 
+def _keep_connected(membership: np.ndarray, seed_mask: np.ndarray) -> np.ndarray:
+    """``membership`` with the parts above 0.5 that touch no voxel of ``seed_mask`` zeroed
+    (stray partial-volume pixels near the lesion must not extend its outline)."""
+    above = membership >= 0.5
+    lab, _ = ndimage.label(above, _FACES)
+    ids = np.unique(lab[seed_mask & above])
+    ids = ids[ids > 0]
+    kept = np.isin(lab, ids)
+    ring = ndimage.binary_dilation(kept, _PLANE_FULL)
+    out = np.where(ring, membership, 0.0)
+    out[above & ~kept] = 0.0
+    return out
+
+
 def _edt_in_plane(mask: np.ndarray, spacing: Sequence[float]) -> np.ndarray:
     """In-plane distance (mm) of every voxel to the nearest True voxel of its own slice."""
     if not mask.any():
@@ -469,7 +483,17 @@ def _measure_in_box(
         content = np.where(d_viable <= d_necro, viable_hu, necrotic_hu).astype(np.float32)
     denom = content - parenchyma
     denom = np.where(np.abs(denom) < 1.0, 1.0, denom)
-    m_whole = np.clip((s_sm - parenchyma) / denom, 0.0, 1.0)
+    m_whole = (s_sm - parenchyma) / denom
+    # Beyond the lesion's own value the membership falls again: fat or air next to necrosis, or
+    # an artery next to viable tumour, is not lesion.
+    far = np.where(
+        content < parenchyma,
+        settings.necrosis_min_hu - content,
+        settings.viable_max_hu - content,
+    )
+    far = np.where(np.abs(far) < 1.0, 1.0, far)
+    taper = 1.0 - (s_sm - content) / far
+    m_whole = np.clip(np.minimum(m_whole, taper), 0.0, 1.0)
     m_whole[interior] = 1.0
     # Where viable and necrotic tissue meet, their mixture can look like parenchyma: inside the
     # lesion (not on its outermost pixel ring) such a seam is lesion.
@@ -477,6 +501,7 @@ def _measure_in_box(
     seam = s_whole & (d_viable <= 2.0 * px) & (d_necro <= 2.0 * px) & (d_out > 1.0 * px)
     m_whole[seam] = 1.0
     m_whole[~near_whole] = 0.0
+    m_whole = _keep_connected(m_whole, s_whole)
     pts = contour_points(m_whole, 0.5, offset, mask=s_whole)
     whole_d, whole_p = longest_axial_diameter(pts, volume)
     whole_mask = (m_whole >= 0.5) & near_whole
@@ -492,6 +517,7 @@ def _measure_in_box(
         m_viable = np.clip((s_sm - background) / denom_v, 0.0, 1.0)
         near_viable = ndimage.binary_dilation(s_viable, _PLANE_FULL, iterations=2)
         m_viable[~near_viable] = 0.0
+        m_viable = _keep_connected(m_viable, s_viable)
         pts_v = contour_points(m_viable, 0.5, offset, mask=s_viable)
         if necrotic_hu is not None:
             pts_v = _refine_viable_points(
