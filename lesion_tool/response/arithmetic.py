@@ -8,7 +8,6 @@ rules need can be computed exactly on integers. Floating point gets inclusive th
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 __all__ = ["pct_change", "tenths_to_mm", "to_tenths"]
 
@@ -31,11 +30,13 @@ def tenths_to_mm(tenths: int) -> float:
 def pct_change(value_tenths: int, reference_tenths: int) -> float | None:
     """Percent change of ``value`` against ``reference``, rounded half away from zero to 0.1 %.
 
-    Returns None when the reference is 0 (a change from nothing has no percentage).
+    Exact integer arithmetic (``1000 * change / reference`` rounded in integers). Returns None
+    when the reference is 0 (a change from nothing has no percentage).
     """
-    if reference_tenths == 0:
+    if reference_tenths <= 0:
         return None
-    exact = Fraction(100 * (value_tenths - reference_tenths), reference_tenths)
-    scaled = abs(exact) * 10
-    rounded = math.floor(scaled + Fraction(1, 2))
-    return math.copysign(rounded / 10, exact) if rounded else 0.0
+    numerator = 1000 * (value_tenths - reference_tenths)
+    tenths_of_pct = (2 * abs(numerator) + reference_tenths) // (2 * reference_tenths)
+    if tenths_of_pct == 0:
+        return 0.0
+    return tenths_of_pct / 10 if numerator > 0 else -tenths_of_pct / 10
