@@ -21,6 +21,12 @@ from lesion_tool.io.volume import CTVolume
 
 from ._layers import image_layer_data
 
+DOCUMENT_SUFFIXES = frozenset(
+    {".json", ".txt", ".md", ".csv", ".xlsx", ".pdf", ".html", ".png", ".jpg", ".xml", ".yaml"}
+)
+MAX_PROBLEMS_SHOWN = 3
+"""Skipped files named one by one in notifications; the rest are counted."""
+
 
 @dataclass(frozen=True)
 class ScanDone:
@@ -44,7 +50,7 @@ class LoadedSeries:
     volume: CTVolume
     phase: str
     label: str
-    """Timepoint label: ``baseline``, then ``FU1``, ``FU2``... by study date."""
+    """Timepoint label: ``baseline``, then ``fu1``, ``fu2``... by study date."""
     measure_on: bool
     """The study's arterial series (what the reader measures on)."""
     index: int
@@ -68,17 +74,13 @@ class LoadedSeries:
 
 
 def timepoint_labels(dates: Iterable[dt.date | None]) -> list[str]:
-    """Labels by date order: the earliest study is ``baseline``, the next ``FU1``, ``FU2``..."""
+    """Labels by date order: the earliest study is ``baseline``, the next ``fu1``, ``fu2``..."""
     dates = list(dates)
     order = sorted(range(len(dates)), key=lambda i: (dates[i] is None, dates[i] or dt.date.min))
     labels = [""] * len(dates)
     for rank, i in enumerate(order):
-        labels[i] = "baseline" if rank == 0 else f"FU{rank}"
+        labels[i] = "baseline" if rank == 0 else f"fu{rank}"
     return labels
-
-
-def _text(value: Any) -> str:
-    return str(getattr(value, "value", value) or "")
 
 
 def iter_loaded_series(
@@ -99,8 +101,12 @@ def iter_loaded_series(
 
     paths = [Path(p) for p in paths]
     scan = scan_folders(paths)
-    for path, reason in getattr(scan, "problems", ()):
-        yield LoadProblem(f"{path}: {reason}")
+    # documents beside the images (truth.json, README.md...) are not worth a notification
+    problems = [p for p in scan.problems if Path(p.path).suffix.lower() not in DOCUMENT_SUFFIXES]
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        yield LoadProblem(f"{problem.path}: {problem.reason}")
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        yield LoadProblem(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more files skipped.")
     studies = [study for patient in scan.patients for study in patient.studies]
     labels = timepoint_labels([study.study_date for study in studies])
     first: list[tuple[Any, Any, str, bool]] = []
@@ -108,13 +114,13 @@ def iter_loaded_series(
     for study, label in zip(studies, labels, strict=True):
         chosen = study.arterial_series
         if chosen is None:
-            why = getattr(study, "arterial_reason", "") or "no series was called arterial"
+            why = study.arterial_reason or "no series was called arterial"
             yield LoadProblem(
                 f"Study {study.study_date} ({study.study_instance_uid}): no arterial series to "
                 f"measure on ({why}); its series are available as hidden layers."
             )
-        for series in study.series:
-            is_chosen = chosen is not None and series.uid == chosen.uid
+        for series in study.image_stacks:
+            is_chosen = chosen is not None and series.stack_id == chosen.stack_id
             (first if is_chosen else rest).append((study, series, label, is_chosen))
     if not first and not rest:
         where = ", ".join(str(p) for p in paths)
@@ -130,10 +136,10 @@ def iter_loaded_series(
         call = series.phase
         yield LoadedSeries(
             volume=volume,
-            phase=_text(getattr(call, "phase", call)) or "unknown phase",
+            phase=call.phase.value if call is not None else "unknown phase",
             label=label,
             measure_on=is_chosen,
             index=count,
             source=str(Path(series.files[0]).parent) if series.files else "",
-            phase_reason="; ".join(getattr(call, "reasons", ()) or ()),
+            phase_reason="; ".join(call.evidence) if call is not None else "",
         )

@@ -188,6 +188,14 @@ def with_primary(lesion: Lesion, value_mm: float, line: Line | None) -> Lesion:
     return dataclasses.replace(lesion, longest_diameter_mm=value_mm, line=line)
 
 
+def _line_text(lesion: Lesion) -> str:
+    """The canvas label of a lesion: id, its summed diameter and the whole-lesion one."""
+    text = f"{lesion.id} {_fmt(primary_value(lesion))} mm"
+    if lesion.longest_line is not None and lesion.kind is Kind.VIABLE:
+        text += f" · whole {_fmt(lesion.longest_diameter_mm)}"
+    return text
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "–"
@@ -237,78 +245,124 @@ class LesionWidget(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         outer.addWidget(scroll)
         body = QWidget()
         scroll.setWidget(body)
         layout = QVBoxLayout(body)
+        layout.setSpacing(4)
 
-        # study
+        # study: open, timepoint, window, reader
         study = QGroupBox("Study")
         grid = QGridLayout(study)
+        grid.setVerticalSpacing(2)
         self.open_button = QPushButton("Open study…")
         self.open_button.clicked.connect(self._choose_study)
         self.open_assessment_button = QPushButton("Open assessment…")
         self.open_assessment_button.clicked.connect(self._choose_assessment)
-        grid.addWidget(self.open_button, 0, 0)
-        grid.addWidget(self.open_assessment_button, 0, 1)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("no study")
         self.progress.setValue(0)
-        grid.addWidget(self.progress, 1, 0, 1, 2)
         self.timepoint_combo = QComboBox()
         self.timepoint_combo.currentTextChanged.connect(self._on_timepoint_chosen)
-        grid.addWidget(QLabel("Timepoint"), 2, 0)
-        grid.addWidget(self.timepoint_combo, 2, 1)
         self.window_combo = QComboBox()
         self.window_combo.addItems(list(WINDOWS))
         self.window_combo.setCurrentText(DEFAULT_WINDOW)
         self.window_combo.currentTextChanged.connect(self.set_window)
-        grid.addWidget(QLabel("Window"), 3, 0)
-        grid.addWidget(self.window_combo, 3, 1)
-        self.side_by_side_box = QCheckBox("Baseline and follow-up side by side")
+        self.side_by_side_box = QCheckBox("Baseline | follow-up side by side")
         self.side_by_side_box.toggled.connect(self.set_side_by_side)
-        grid.addWidget(self.side_by_side_box, 4, 0, 1, 2)
         self.reader_edit = QLineEdit()
-        self.reader_edit.setPlaceholderText("reader id, e.g. R1")
+        self.reader_edit.setPlaceholderText("e.g. R1")
         self.reader_edit.editingFinished.connect(self._on_reader_changed)
-        grid.addWidget(QLabel("Reader"), 5, 0)
-        grid.addWidget(self.reader_edit, 5, 1)
         self.start_edit = QDateEdit()
         self.start_edit.setCalendarPopup(True)
         self.start_edit.setDisplayFormat("yyyy-MM-dd")
         self.start_edit.dateChanged.connect(self._on_start_changed)
-        grid.addWidget(QLabel("Treatment start"), 6, 0)
-        grid.addWidget(self.start_edit, 6, 1)
+        grid.addWidget(self.open_button, 0, 0, 1, 2)
+        grid.addWidget(self.open_assessment_button, 0, 2, 1, 2)
+        grid.addWidget(self.progress, 1, 0, 1, 4)
+        grid.addWidget(QLabel("Timepoint"), 2, 0)
+        grid.addWidget(self.timepoint_combo, 2, 1)
+        grid.addWidget(QLabel("Window"), 2, 2)
+        grid.addWidget(self.window_combo, 2, 3)
+        grid.addWidget(QLabel("Reader"), 3, 0)
+        grid.addWidget(self.reader_edit, 3, 1)
+        grid.addWidget(QLabel("Treatment"), 3, 2)
+        grid.addWidget(self.start_edit, 3, 3)
+        grid.addWidget(self.side_by_side_box, 4, 0, 1, 4)
         layout.addWidget(study)
+
+        # response, live
+        response = QGroupBox("Response at this timepoint (live)")
+        rv = QVBoxLayout(response)
+        rv.setSpacing(2)
+        self.response_table = QTableWidget(len(RESPONSE_ROWS), len(PRESET_TITLES))
+        self.response_table.setHorizontalHeaderLabels(list(PRESET_TITLES.values()))
+        self.response_table.setVerticalHeaderLabels([title for title, _ in RESPONSE_ROWS])
+        self.response_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.response_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.response_table.verticalHeader().setDefaultSectionSize(21)
+        self.response_table.setFixedHeight(21 * len(RESPONSE_ROWS) + 28)
+        rv.addWidget(self.response_table)
+        self.findings_label = QLabel("")
+        self.findings_label.setWordWrap(True)
+        rv.addWidget(self.findings_label)
+        layout.addWidget(response)
 
         # lesions
         lesions = QGroupBox("Lesions")
         lv = QVBoxLayout(lesions)
-        row = QHBoxLayout()
+        lv.setSpacing(3)
+        buttons = QGridLayout()
         self.new_target_button = QPushButton("New target ⇧T")
         self.new_target_button.clicked.connect(self.new_target)
         self.new_non_target_button = QPushButton("Non-target")
         self.new_non_target_button.clicked.connect(self.new_non_target)
         self.new_new_button = QPushButton("New lesion")
         self.new_new_button.clicked.connect(self.new_new_lesion)
-        for b in (self.new_target_button, self.new_non_target_button, self.new_new_button):
-            row.addWidget(b)
-        lv.addLayout(row)
+        self.click_button = QPushButton("Click in lesion ⇧M")
+        self.click_button.setCheckable(True)
+        self.click_button.toggled.connect(self._on_click_toggled)
+        self.accept_button = QPushButton("Accept ⇧A")
+        self.accept_button.clicked.connect(self.accept_proposal)
+        self.reject_button = QPushButton("Reject ⇧R")
+        self.reject_button.clicked.connect(self.reject_proposal)
+        for i, b in enumerate(
+            (
+                self.new_target_button,
+                self.new_non_target_button,
+                self.new_new_button,
+                self.click_button,
+                self.accept_button,
+                self.reject_button,
+            )
+        ):
+            buttons.addWidget(b, i // 3, i % 3)
+        lv.addLayout(buttons)
+        self.proposal_label = QLabel("")
+        self.proposal_label.setWordWrap(True)
+        lv.addWidget(self.proposal_label)
         self.table = QTableWidget(0, 7)
         self.table.setHorizontalHeaderLabels(
-            ["ID", "Category", "Kind / type", "State", "Here (mm)", "Earlier", "Slice"]
+            ["ID", "Category", "Kind", "State", "Here", "Earlier", "Slice"]
         )
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.setMinimumHeight(130)
+        self.table.verticalHeader().setDefaultSectionSize(21)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(5, QHeaderView.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.table.setWordWrap(False)
+        self.table.setMinimumHeight(140)
+        self.table.setToolTip("Here: this timepoint's diameter (mm). Earlier: the last reading.")
         self.table.itemSelectionChanged.connect(self._on_table_selection)
         self.table.cellDoubleClicked.connect(lambda *_: self.go_to_lesion())
         lv.addWidget(self.table)
-        row = QHBoxLayout()
+        buttons = QGridLayout()
         self.next_button = QPushButton("Next ⇧N")
         self.next_button.clicked.connect(self.next_lesion)
         self.go_button = QPushButton("Go to")
@@ -317,12 +371,19 @@ class LesionWidget(QWidget):
         self.delete_button.clicked.connect(self.remove_current_lesion)
         self.undo_button = QPushButton("Undo ⇧U")
         self.undo_button.clicked.connect(self.undo)
-        for b in (self.next_button, self.go_button, self.delete_button, self.undo_button):
-            row.addWidget(b)
-        lv.addLayout(row)
+        for i, b in enumerate(
+            (self.next_button, self.go_button, self.delete_button, self.undo_button)
+        ):
+            buttons.addWidget(b, 0, i)
+        lv.addLayout(buttons)
+        layout.addWidget(lesions)
 
-        form = QFormLayout()
+        # the selected lesion
+        details = QGroupBox("Selected lesion")
+        form = QFormLayout(details)
+        form.setVerticalSpacing(2)
         self.lesion_label = QLabel("no lesion selected")
+        self.lesion_label.setWordWrap(True)
         form.addRow("Lesion", self.lesion_label)
         self.organ_combo = QComboBox()
         self.organ_combo.setEditable(True)
@@ -339,9 +400,7 @@ class LesionWidget(QWidget):
         self.typical_box = QCheckBox("typical HCC pattern (APHE + washout)")
         self.porta_box = QCheckBox("porta hepatis node")
         self.line_role_combo = QComboBox()
-        self.line_role_combo.addItems(
-            ["diameter of its kind (viable / longest / short axis)", "whole lesion (RECIST 1.1)"]
-        )
+        self.line_role_combo.addItems(["its kind's diameter", "whole lesion (RECIST 1.1)"])
         form.addRow("Organ", self.organ_combo)
         form.addRow("Location", self.location_edit)
         form.addRow("Kind", self.kind_combo)
@@ -358,7 +417,6 @@ class LesionWidget(QWidget):
         )
         self.record_button.clicked.connect(self.record_current)
         form.addRow("", self.record_button)
-        lv.addLayout(form)
         self.organ_combo.currentTextChanged.connect(self._on_form_changed)
         self.location_edit.editingFinished.connect(self._on_form_changed)
         self.kind_combo.currentTextChanged.connect(self._on_form_changed)
@@ -366,40 +424,10 @@ class LesionWidget(QWidget):
         self.type_combo.currentTextChanged.connect(self._on_form_changed)
         for box in (self.cytology_box, self.typical_box, self.porta_box):
             box.toggled.connect(self._on_form_changed)
-
-        row = QHBoxLayout()
-        self.click_button = QPushButton("Click in lesion ⇧M")
-        self.click_button.setCheckable(True)
-        self.click_button.toggled.connect(self._on_click_toggled)
-        self.accept_button = QPushButton("Accept ⇧A")
-        self.accept_button.clicked.connect(self.accept_proposal)
-        self.reject_button = QPushButton("Reject ⇧R")
-        self.reject_button.clicked.connect(self.reject_proposal)
-        for b in (self.click_button, self.accept_button, self.reject_button):
-            row.addWidget(b)
-        lv.addLayout(row)
-        self.proposal_label = QLabel("")
-        self.proposal_label.setWordWrap(True)
-        lv.addWidget(self.proposal_label)
-        layout.addWidget(lesions)
-
-        # response
-        response = QGroupBox("Response (current timepoint)")
-        rv = QVBoxLayout(response)
-        self.response_table = QTableWidget(len(RESPONSE_ROWS), len(PRESET_TITLES))
-        self.response_table.setHorizontalHeaderLabels(list(PRESET_TITLES.values()))
-        self.response_table.setVerticalHeaderLabels([title for title, _ in RESPONSE_ROWS])
-        self.response_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.response_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        self.response_table.setMinimumHeight(300)
-        rv.addWidget(self.response_table)
-        self.findings_label = QLabel("")
-        self.findings_label.setWordWrap(True)
-        rv.addWidget(self.findings_label)
-        layout.addWidget(response)
+        layout.addWidget(details)
 
         # saving
-        saving = QGroupBox("Assessment file")
+        saving = QGroupBox("Assessment file (autosaved after each change)")
         sv = QVBoxLayout(saving)
         self.save_label = QLabel("not saved yet")
         self.save_label.setWordWrap(True)
@@ -420,7 +448,7 @@ class LesionWidget(QWidget):
         sv.addWidget(hint)
         layout.addWidget(saving)
         layout.addStretch(1)
-        self.setMinimumWidth(430)
+        self.setMinimumWidth(440)
 
     def _key_handler(self, method: str) -> Any:
         def handler(viewer: Any) -> None:
@@ -681,7 +709,7 @@ class LesionWidget(QWidget):
         self.side_by_side_box.blockSignals(True)
         self.side_by_side_box.setChecked(self.side_by_side)
         self.side_by_side_box.blockSignals(False)
-        grid = self.viewer.grid
+        grid = self._grid()
         shown = self._shown_labels()
         if self.side_by_side and len(shown) == 2:
             group = [layer for label in shown for layer in self.views[label].layers()]
@@ -700,6 +728,11 @@ class LesionWidget(QWidget):
         else:
             grid.enabled = False
         self._apply_visibility()
+        self.viewer.reset_view()
+
+    def _grid(self) -> Any:
+        canvas = getattr(self.viewer, "canvas", None)
+        return canvas.grid if canvas is not None and hasattr(canvas, "grid") else self.viewer.grid
 
     # ------------------------------------------------------------------------------ lesions
     @property
@@ -811,11 +844,22 @@ class LesionWidget(QWidget):
         if world is None:
             show_info(f"{lesion_id} has no measured line to go to.")
             return
+        self._go_to_world(world)
+
+    def _go_to_world(self, world: np.ndarray) -> None:
+        # the slice moves in every grid cell; the camera centres only in a single view (in a
+        # grid it frames all cells)
         self.viewer.dims.set_point(0, float(world[0]))
-        self.viewer.camera.center = (float(world[0]), float(world[1]), float(world[2]))
+        if not self._grid().enabled:
+            self.viewer.camera.center = (float(world[0]), float(world[1]), float(world[2]))
 
     def _lesion_world_position(self, lesion_id: str) -> np.ndarray | None:
         assert self.session is not None and self.current_label is not None
+        p = self.proposal
+        if p is not None and p.lesion_id == lesion_id and p.label in self.views:
+            ends = p.viable if p.viable is not None else p.whole
+            voxel = np.mean(ends, axis=0) if ends is not None else np.asarray(p.seed_zyx)
+            return self.views[p.label].geometry.voxel_to_world(voxel)
         i = self.session.index_of(self.current_label)
         order = [self.session.labels[i], *reversed(self.session.labels[:i])]
         for label in order:
@@ -1096,20 +1140,22 @@ class LesionWidget(QWidget):
         if view.label in self.session.labels:
             for lesion in self.session.timepoint(view.label).lesions:
                 for role, line in _lines_of(lesion):
-                    value = primary_value(lesion) if role == PRIMARY else lesion.longest_diameter_mm
-                    suffix = " whole" if role == WHOLE else ""
-                    text = f"{lesion.id}{suffix} {_fmt(value)} mm"
+                    # one label per lesion (on its primary line) so texts never overlap
+                    text = _line_text(lesion) if role == PRIMARY or lesion.line is None else ""
                     add(line_to_shape(line, view.volume, view.geometry), lesion.id, role, text)
         proposal = self.proposal
         if proposal is not None and proposal.label == view.label:
+            text = (
+                f"{proposal.lesion_id}? viable {proposal.viable_mm:.1f} · whole "
+                f"{_fmt(proposal.whole_mm)} mm"
+            )
             if proposal.viable is not None:
                 pts = view.geometry.voxel_to_display(np.asarray(proposal.viable))
-                add(
-                    pts, proposal.lesion_id, PROPOSED_VIABLE, f"viable {proposal.viable_mm:.1f} mm?"
-                )
+                add(pts, proposal.lesion_id, PROPOSED_VIABLE, text)
+                text = ""
             if proposal.whole is not None:
                 pts = view.geometry.voxel_to_display(np.asarray(proposal.whole))
-                add(pts, proposal.lesion_id, PROPOSED_WHOLE, f"whole {_fmt(proposal.whole_mm)} mm?")
+                add(pts, proposal.lesion_id, PROPOSED_WHOLE, text)
         self._syncing += 1
         try:
             layer.data = []
@@ -1223,6 +1269,8 @@ class LesionWidget(QWidget):
         self._show_proposal_mask(view, parts.masks)
         self._render_lines(view)
         self._refresh_proposal_label()
+        if label == self.current_label:
+            self.go_to_lesion(lesion_id)
 
     def _show_proposal_mask(self, view: TimepointView, masks: Any) -> None:
         layer = view.proposal
@@ -1376,7 +1424,7 @@ class LesionWidget(QWidget):
                         slice_text = str(round(line.start[0]) + 1)
                 cells = [
                     lesion_id,
-                    lesion.category.value,
+                    lesion.category.value.replace("_", "-"),
                     kind,
                     state,
                     _fmt(value),

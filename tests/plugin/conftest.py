@@ -9,6 +9,7 @@ no OpenGL and napari fails in vispy.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 
@@ -80,4 +81,42 @@ def disk_volume(
         study_date=study_date,
         patient_id=patient_id,
         series_description="ART test",
+    )
+
+
+@pytest.fixture(scope="session")
+def synthetic_patient(tmp_path_factory):
+    """One small synthetic patient for the whole plugin suite (generated once, about 1 s).
+
+    Three liver targets (the third breaks the two-per-organ rule on purpose, so the panel has
+    an eligibility warning to show) and a non-target; baseline and one follow-up; arterial and
+    portal-venous phases.
+    """
+    from lesion_tool.synth import generate_patient
+    from lesion_tool.synth.lesions import LesionSpec
+
+    names = {f.name for f in dataclasses.fields(LesionSpec)}
+
+    def spec(segment: str, diameter_mm: float, viable: float, **kwargs) -> LesionSpec:
+        # the generator's knob for the viable share has had two spellings
+        if "viable_scale" in names:
+            kwargs["viable_scale"] = viable
+        elif "cut" in names:
+            kwargs["cut"] = -1.2 if viable >= 1.0 else -0.4
+        return LesionSpec(segment, diameter_mm, **kwargs)
+
+    specs = [
+        spec("S8", 40.0, 0.85),
+        spec("S6", 30.0, 1.0),
+        spec("S3", 24.0, 1.0),
+        spec("S5", 16.0, 0.85, category="non_target"),
+    ]
+    out = tmp_path_factory.mktemp("synthetic")
+    return generate_patient(
+        out,
+        patient_id="SYN-E2E",
+        seed=5,
+        n_timepoints=2,
+        phases=("arterial", "portal_venous"),
+        lesions=specs,
     )

@@ -71,7 +71,7 @@ def test_lines_measure_score_save_undo_and_reopen(viewer, make_volume, tmp_path)
     assert bl.lesion("T2").organ == "lung"
     # text next to each line on the canvas
     labels = list(widget.views["baseline"].lines.features["label"])
-    assert {"T1 20.0 mm", "T1 whole 24.0 mm", "T2 12.0 mm"} <= set(labels)
+    assert {"T1 20.0 mm · whole 24.0", "T2 12.0 mm"} <= set(labels)
 
     # follow-up: earlier lesions are listed with their values and slices
     widget.set_timepoint("FU1")
@@ -153,10 +153,10 @@ def test_window_presets_and_side_by_side(viewer, make_volume):
     assert tuple(widget.views["FU1"].image.contrast_limits) == (-1350.0, 150.0)
     widget.set_timepoint("FU1")
     widget.set_side_by_side(True)
-    assert viewer.grid.enabled
+    assert viewer.canvas.grid.enabled
     assert widget.views["baseline"].image.visible and widget.views["FU1"].image.visible
     order = list(viewer.layers)
     assert order.index(widget.views["baseline"].lines) < order.index(widget.views["FU1"].image)
     widget.set_side_by_side(False)
-    assert not viewer.grid.enabled
+    assert not viewer.canvas.grid.enabled
     assert not widget.views["baseline"].image.visible

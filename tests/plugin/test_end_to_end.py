@@ -1,0 +1,168 @@
+"""A radiologist's reading of the synthetic patient, end to end, in a real napari viewer.
+
+Open the study (background loading), measure two targets by drawing lines and one by the click
+measurement, mark a non-target, re-measure at the follow-up; the saved file must hold the
+expected lesions with the generator's diameters, and the response panel what the core computes
+for that file. Screenshots of baseline and follow-up (widget docked) go to test-output/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from lesion_napari._widget import LesionWidget
+
+from lesion_tool.response import PRESETS, check_baseline, score_assessment, settings_for
+from lesion_tool.storage import load_assessment
+
+pytestmark = pytest.mark.gui
+
+ROOT = Path(__file__).resolve().parents[2]
+TOL_MM = 0.5
+
+
+def _truth(patient: Path) -> dict:
+    data = json.loads((patient / "truth.json").read_text())
+    return {tp["label"]: {les["id"]: les for les in tp["lesions"]} for tp in data["timepoints"]}
+
+
+def _draw_truth_line(widget, label, line, *, whole=False):
+    """Draw a line where the generator says the diameter lies, as the line tool would."""
+    view = widget.views[label]
+    voxels = np.array([line["start"], line["end"]], dtype=float)
+    widget.line_role_combo.setCurrentIndex(1 if whole else 0)
+    view.lines.add(view.geometry.voxel_to_display(voxels), shape_type="line")
+    widget.line_role_combo.setCurrentIndex(0)
+
+
+def _cell(widget, row_title, preset):
+    titles = [
+        widget.response_table.verticalHeaderItem(r).text()
+        for r in range(widget.response_table.rowCount())
+    ]
+    return widget.response_table.item(titles.index(row_title), PRESETS.index(preset)).text()
+
+
+def _screenshot(viewer, qtbot, path: Path) -> None:
+    qtbot.wait(300)  # let the canvas draw the new camera and slice
+    viewer.screenshot(str(path), canvas_only=False, flash=False)
+    assert path.stat().st_size > 10_000
+
+
+def test_reading_the_synthetic_patient(
+    make_napari_viewer, synthetic_patient, tmp_path, qtbot, test_output
+):
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1600, 1000)
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right", name="Lesion assessment")
+    truth = _truth(synthetic_patient)
+
+    # 1. open: the arterial phase of each study, others hidden, in a background thread
+    widget.open_study(synthetic_patient)
+    assert widget.loading
+    qtbot.waitUntil(lambda: not widget.loading, timeout=60_000)
+    assert list(widget.views) == ["baseline", "fu1"]
+    baseline = widget.views["baseline"]
+    assert "arterial" in baseline.image.name and str(baseline.date) in baseline.image.name
+    assert baseline.image.visible and not widget.views["fu1"].image.visible
+    assert [layer.visible for layer in baseline.others] == [False]
+    assert "portal_venous" in baseline.others[0].name
+    assert tuple(baseline.image.scale) == baseline.volume.spacing_mm
+    out = tmp_path / "SYN-E2E_R1.json"
+    widget.reader_edit.setText("R1")
+    widget._on_reader_changed()
+    widget.save(out)
+
+    # 2. baseline: two targets by lines, one by the click measurement, one non-target
+    bl = truth["baseline"]
+    widget.new_target()
+    widget.location_edit.setText("S8")
+    _draw_truth_line(widget, "baseline", bl["T1"]["viable_line"])
+    _draw_truth_line(widget, "baseline", bl["T1"]["longest_line"], whole=True)
+    widget.new_target()
+    widget.location_edit.setText("S6")
+    _draw_truth_line(widget, "baseline", bl["T2"]["viable_line"])
+    _draw_truth_line(widget, "baseline", bl["T2"]["longest_line"], whole=True)
+    widget.new_target()
+    widget.location_edit.setText("S3")
+    seed_world = baseline.geometry.voxel_to_world(np.asarray(bl["T3"]["seed_voxel"], float))
+    widget.measure_at(seed_world)
+    qtbot.waitUntil(lambda: widget.proposal is not None, timeout=30_000)
+    assert widget.proposal.lesion_id == "T3"
+    assert widget.views["baseline"].proposal.data.max() >= 1  # the contour is drawn
+    _screenshot(viewer, qtbot, test_output / "plugin_baseline_proposal.png")
+    widget.accept_proposal()
+    widget.type_combo.setCurrentText("infiltrative")
+    widget.new_non_target()
+    widget.go_to_lesion("T1")
+    _screenshot(viewer, qtbot, test_output / "plugin_baseline.png")
+
+    # eligibility: a third target in the liver is reported
+    findings = widget.findings_label.text()
+    for finding in check_baseline(widget.session.assessment, settings_for("mrecist")):
+        assert finding.message in findings
+
+    # 3. follow-up: earlier lesions listed with their values; re-measure them
+    widget.set_timepoint("fu1")
+    ids = [widget.table.item(r, 0).text() for r in range(widget.table.rowCount())]
+    assert ids == ["T1", "T2", "T3", "NT1"]
+    assert widget.table.item(0, 5).text().endswith("@ baseline")
+    fu = truth["fu1"]
+    for lesion_id in ("T1", "T2", "T3"):
+        widget.select_lesion(lesion_id)
+        _draw_truth_line(widget, "fu1", fu[lesion_id]["viable_line"])
+        _draw_truth_line(widget, "fu1", fu[lesion_id]["longest_line"], whole=True)
+    widget.select_lesion("NT1")
+    widget.state_combo.setCurrentText("present")
+    widget.record_current()
+    widget.set_side_by_side(True)
+    widget.go_to_lesion("T1")
+    _screenshot(viewer, qtbot, test_output / "plugin_follow_up_side_by_side.png")
+
+    # 4. the saved file holds the expected lesions and diameters
+    saved = load_assessment(out)
+    assert saved == widget.session.assessment
+    assert saved.reader == "R1"
+    assert [tp.label for tp in saved.timepoints] == ["baseline", "fu1"]
+    for tp in saved.timepoints:
+        assert [les.id for les in tp.lesions] == ["T1", "T2", "T3", "NT1"]
+        expected = truth[tp.label]
+        for les in tp.lesions[:3]:
+            assert les.category.value == "target" and les.kind.value == "viable"
+            want = expected[les.id]
+            assert les.viable_diameter_mm == pytest.approx(want["viable_diameter_mm"], abs=TOL_MM)
+            assert les.longest_diameter_mm == pytest.approx(want["longest_diameter_mm"], abs=TOL_MM)
+            assert les.line is not None and les.line.space == "voxel"
+        nt = tp.lesion("NT1")
+        assert nt.category.value == "non_target" and nt.state.value == "present"
+    assert saved.timepoints[0].lesion("T3").seed is not None  # made by the click
+    assert saved.timepoints[0].lesion("NT1").type == "infiltrative"
+
+    # 5. the panel shows what the core computes for that file
+    for preset in PRESETS:
+        result = score_assessment(saved, settings_for(preset))
+        tp = result.timepoints[-1]
+        assert _cell(widget, "Sum (mm)", preset) == f"{tp.target_sum_mm:.1f}"
+        assert _cell(widget, "Baseline (mm)", preset) == f"{tp.baseline_sum_mm:.1f}"
+        assert _cell(widget, "Target", preset) == str(tp.target_response)
+        assert _cell(widget, "Non-target", preset) == str(tp.non_target_response)
+        assert _cell(widget, "Overall", preset) == str(tp.overall_response)
+        assert _cell(widget, "Best so far", preset) == str(result.best_overall_response)
+
+    # 6. CSV export through the core's writer
+    csv_path = widget.export_csv(tmp_path / "timepoints.csv")
+    rows = csv_path.read_text().splitlines()
+    assert rows[0].startswith("patient_id,reader,criteria,timepoint")
+    assert len(rows) == 1 + len(PRESETS) * 2
+
+    # the README / docs screenshot (refreshed on request, so a test run leaves the tree clean)
+    docs = ROOT / "docs" / "screenshot.png"
+    if os.environ.get("LESION_TOOL_UPDATE_SCREENSHOT") or not docs.exists():
+        docs.parent.mkdir(exist_ok=True)
+        shutil.copyfile(test_output / "plugin_follow_up_side_by_side.png", docs)
