@@ -502,12 +502,27 @@ def _responses_by_timepoint(assessment: Assessment, presets: Sequence[str]) -> l
     return out
 
 
+def _series_files(images: str | Path) -> dict[str, list[Path]]:
+    """SeriesInstanceUID -> files of its largest image stack, from one header scan of ``images``."""
+    from lesion_tool.io import scan_folders
+
+    scan = scan_folders(images, use_pixels=False)
+    best: dict[str, list[Path]] = {}
+    for stack in scan.stacks:
+        if stack.role != "image":
+            continue
+        if len(stack.files) > len(best.get(stack.series_instance_uid, [])):
+            best[stack.series_instance_uid] = list(stack.files)
+    return best
+
+
 def export_sr(
     assessment: Assessment,
-    images: str | Path,
+    images: str | Path | None,
     out_dir: str | Path,
     *,
     criteria: Sequence[str] = ("mrecist", "mrecist-1.1", "recist-1.1"),
+    volumes: Mapping[str, CTVolume] | None = None,
 ) -> list[Path]:
     """Write one Comprehensive 3D SR per timepoint of ``assessment`` into ``out_dir``.
 
@@ -516,12 +531,16 @@ def export_sr(
     assessment
         The reading; each timepoint names its series (``series_instance_uid``).
     images
-        A folder holding the timepoints' series (searched recursively).
+        A folder holding the timepoints' series (searched recursively, headers read once).
+        May be None when ``volumes`` holds every timepoint's series.
     out_dir
         Created if needed; files are named by :func:`sr_file_name`.
     criteria
         Presets whose timepoint responses are reported; the first is the lesion groups'
         measurement method.
+    volumes
+        SeriesInstanceUID -> the volume already loaded by :func:`lesion_tool.io.load_series`
+        (its ``metadata["files"]`` name the image files); such series are not searched for.
 
     Returns
     -------
@@ -531,7 +550,9 @@ def export_sr(
     Raises
     ------
     ExportError
-        A timepoint's series is not in ``images`` or cannot be read, or an SR cannot be built.
+        After writing the other timepoints: a timepoint whose series is not in ``images`` or
+        cannot be read, or whose SR cannot be built (the message names each and the files
+        written). Before writing anything: unknown criteria.
     """
     from pydicom import dcmread
 
@@ -548,31 +569,50 @@ def export_sr(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     responses = _responses_by_timepoint(assessment, criteria)
-    written = []
+    files_by_series: dict[str, list[Path]] | None = None
+    written: list[Path] = []
+    problems: list[str] = []
     for i, timepoint in enumerate(assessment.timepoints):
-        where = f"Patient {assessment.patient_id}, timepoint {timepoint.label!r}"
-        if not timepoint.series_instance_uid:
-            raise ExportError(f"{where}: no series_instance_uid, so its images cannot be found.")
+        where = f"timepoint {timepoint.label!r}"
+        uid = timepoint.series_instance_uid
         try:
-            volume = load_series(images, series_uid=timepoint.series_instance_uid)
+            if not uid:
+                raise ExportError(f"{where}: no series_instance_uid, so its images cannot be found")
+            volume = (volumes or {}).get(uid)
+            if volume is None or not volume.metadata.get("files"):
+                if images is None:
+                    raise ExportError(f"{where}: series {uid} not given and no image folder")
+                if files_by_series is None:
+                    files_by_series = _series_files(images)
+                if uid not in files_by_series:
+                    raise ExportError(f"{where}: series {uid} is not in {images}")
+                try:
+                    volume = load_series(files_by_series[uid])
+                except LesionToolError as err:
+                    raise ExportError(f"{where}: series {uid}: {err}") from err
+            seen: dict[str, Dataset] = {}
+            for file in volume.metadata["files"]:
+                if str(file) not in seen:
+                    seen[str(file)] = dcmread(file, stop_before_pixels=True)
+            document = build_timepoint_sr(
+                assessment,
+                i,
+                images=list(seen.values()),
+                volume=volume,
+                responses=responses[i],
+                criteria=criteria[0],
+            )
         except LesionToolError as err:
-            raise ExportError(f"{where}: series {timepoint.series_instance_uid}: {err}") from err
-        files = volume.metadata.get("files") or []
-        seen: dict[str, Dataset] = {}
-        for path in files:
-            if str(path) not in seen:
-                seen[str(path)] = dcmread(path, stop_before_pixels=True)
-        headers = list(seen.values())
-        document = build_timepoint_sr(
-            assessment,
-            i,
-            images=headers,
-            volume=volume,
-            responses=responses[i],
-            criteria=criteria[0],
-        )
+            problems.append(str(err))
+            continue
         path = out / sr_file_name(assessment.patient_id, timepoint)
         document.save_as(path, enforce_file_format=True)
         logger.info("wrote %s", path)
         written.append(path)
+    if problems:
+        raise ExportError(
+            f"Patient {assessment.patient_id}: {len(problems)} of {len(assessment.timepoints)} "
+            f"timepoint(s) not exported: {'; '.join(problems)}. Written: "
+            f"{', '.join(str(p) for p in written) or 'none'}."
+        )
     return written

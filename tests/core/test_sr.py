@@ -344,8 +344,9 @@ def test_timepoint_responses_are_those_of_the_engine(
 
 
 def test_measurement_method_is_the_first_preset(study, tmp_path: Path) -> None:
-    root, assessment, _ = study
-    [path, _] = export_sr(assessment, root, tmp_path, criteria=("recist-1.1",))
+    _, assessment, volumes = study
+    # volumes already loaded: no image folder is searched
+    [path, _] = export_sr(assessment, None, tmp_path, criteria=("recist-1.1",), volumes=volumes)
     validate_sr(path)
     items = _groups(path)["T1"]
     method = next(
@@ -370,8 +371,20 @@ def test_export_errors_name_the_problem(study, tmp_path: Path) -> None:
         assessment,
         timepoints=(dataclasses.replace(assessment.timepoints[0], series_instance_uid="1.2.3.4"),),
     )
-    with pytest.raises(ExportError, match=r"timepoint 'baseline': series 1\.2\.3\.4"):
+    with pytest.raises(ExportError, match=r"timepoint 'baseline': series 1\.2\.3\.4 is not in"):
         export_sr(missing, root, tmp_path)
+    # one timepoint without its series: the other is still written, and the error says so
+    half = dataclasses.replace(
+        assessment,
+        timepoints=(
+            assessment.timepoints[0],
+            dataclasses.replace(assessment.timepoints[1], series_instance_uid="1.2.3.4"),
+        ),
+    )
+    with pytest.raises(ExportError, match=r"1 of 2 timepoint\(s\) not exported.*week 8") as err:
+        export_sr(half, root, tmp_path / "half")
+    assert (tmp_path / "half" / "SRT-001_baseline_SR.dcm").is_file()
+    assert "SRT-001_baseline_SR.dcm" in str(err.value)
     with pytest.raises(ExportError, match="Unknown criteria"):
         export_sr(assessment, root, tmp_path, criteria=("who",))
     with pytest.raises(ExportError, match="no image headers"):
