@@ -244,6 +244,11 @@ def print_summary(results: Sequence[PatientResult], criteria: Sequence[str], out
             f"  PFS: {e.n_pfs_events} events; median {_days(e.median_pfs_days)} "
             f"(95% CI {_days(low)}-{_days(high)}, Kaplan-Meier)\n"
         )
+        low, high = e.median_os_ci
+        out.write(
+            f"  OS: {e.n_deaths} deaths; median {_days(e.median_os_days)} "
+            f"(95% CI {_days(low)}-{_days(high)})\n"
+        )
 
 
 def _open_output(name: str) -> IO[str]:

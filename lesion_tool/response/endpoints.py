@@ -32,7 +32,7 @@ def _finite_or_none(value: float) -> float | None:
 
 
 def cohort_endpoints(results: Sequence[PatientResult]) -> CohortEndpoints:
-    """ORR, DCR (exact 95% intervals) and Kaplan-Meier PFS over patients scored by one preset.
+    """ORR, DCR (exact 95% intervals), Kaplan-Meier PFS and OS over patients of one preset.
 
     ORR and DCR are over the patients with measurable disease at baseline (at least one target);
     spec 8 defines ORR so, and DCR is taken over the same denominator (the trial's). PFS is over
@@ -70,6 +70,9 @@ def cohort_endpoints(results: Sequence[PatientResult]) -> CohortEndpoints:
     low, high = ci_table.iloc[0, 0], ci_table.iloc[0, 1]
     surv = kmf.survival_function_.iloc[:, 0]
     ci = kmf.confidence_interval_
+    os_fit = KaplanMeierFitter()
+    os_fit.fit([r.os_days for r in results], event_observed=[r.os_event for r in results])
+    os_ci = median_survival_times(os_fit.confidence_interval_)
     return CohortEndpoints(
         criteria=next(iter(criteria)),
         n=len(results),
@@ -83,6 +86,9 @@ def cohort_endpoints(results: Sequence[PatientResult]) -> CohortEndpoints:
         n_pfs_events=sum(events),
         median_pfs_days=median,
         median_pfs_ci=(_finite_or_none(low), _finite_or_none(high)),
+        n_deaths=sum(r.os_event for r in results),
+        median_os_days=_finite_or_none(os_fit.median_survival_time_),
+        median_os_ci=(_finite_or_none(os_ci.iloc[0, 0]), _finite_or_none(os_ci.iloc[0, 1])),
         km_days=tuple(float(v) for v in surv.index),
         km_survival=tuple(float(v) for v in surv.to_numpy()),
         km_lower=tuple(float(v) for v in ci.iloc[:, 0].to_numpy()),

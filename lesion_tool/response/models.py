@@ -121,6 +121,10 @@ class PatientResult:
     death_date: dt.date | None = None
     time_to_response_days: int | None = None
     """Days from treatment start to the first response (the one counted for BOR)."""
+    os_days: int = 0
+    """Overall survival: days from treatment start to death, or to the last known alive date."""
+    os_event: bool = False
+    """True when ``os_days`` ends in death."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +134,8 @@ class CohortEndpoints:
     ``orr`` and ``dcr`` are shares (0-1) of the ``n_evaluable`` patients with measurable disease
     at baseline, with exact Clopper-Pearson 95% intervals; None when nobody is evaluable. PFS is
     over all ``n`` patients; the median and its 95% interval are in days, None where the
-    Kaplan-Meier curve does not reach 0.5 (not reached). ``km_*`` is the Kaplan-Meier table
-    (days, survival, lower and upper 95% confidence limits) for plotting.
+    Kaplan-Meier curve does not reach 0.5 (not reached); OS likewise. ``km_*`` is the PFS
+    Kaplan-Meier table (days, survival, lower and upper 95% confidence limits) for plotting.
     """
 
     criteria: str
@@ -146,6 +150,9 @@ class CohortEndpoints:
     n_pfs_events: int
     median_pfs_days: float | None
     median_pfs_ci: tuple[float | None, float | None]
+    n_deaths: int = 0
+    median_os_days: float | None = None
+    median_os_ci: tuple[float | None, float | None] = (None, None)
     km_days: tuple[float, ...] = field(default=())
     km_survival: tuple[float, ...] = field(default=())
     km_lower: tuple[float, ...] = field(default=())

@@ -29,6 +29,7 @@ __all__ = [
     "non_target_is_gone",
     "non_target_response",
     "overall_response",
+    "overall_survival",
     "progression_free_survival",
     "target_is_gone",
     "target_response",
@@ -406,6 +407,24 @@ def duration_of_response(
         return max(0, (min(ends) - first_response_date).days), True
     last = last_evaluable_date or first_response_date
     return max(0, (last - first_response_date).days), False
+
+
+def overall_survival(
+    treatment_start: dt.date,
+    death_date: dt.date | None,
+    last_known_alive: dt.date | None,
+    last_assessment_date: dt.date | None,
+) -> tuple[int, bool]:
+    """OS days and event flag (spec 8): treatment start to death, else censored at the last
+    known alive date. Without that date the last imaging date stands in (the patient was alive
+    then), and without any, day 0.
+    """
+    if death_date is not None:
+        return max(0, (death_date - treatment_start).days), True
+    censor = last_known_alive or last_assessment_date
+    if censor is None:
+        return 0, False
+    return max(0, (censor - treatment_start).days), False
 
 
 def disease_control(

@@ -21,6 +21,7 @@ from lesion_tool.response.rules import (
     new_lesion_counts,
     non_target_response,
     overall_response,
+    overall_survival,
     progression_free_survival,
     target_is_gone,
     target_response,
@@ -43,7 +44,7 @@ def _needed_diameter(lesion: Lesion, settings: ResponseSettings) -> str:
     return _DIAMETER_NAME.get(lesion.kind, "longest_diameter_mm")  # type: ignore[arg-type]
 
 
-def _missing(lesion_id: str, label: str) -> Lesion:
+def _missing(lesion_id: str) -> Lesion:
     return Lesion(id=lesion_id, category=Category.NON_TARGET, state=LesionState.NOT_EVALUATED)
 
 
@@ -179,7 +180,7 @@ def score_assessment(assessment: Assessment, settings: ResponseSettings) -> Pati
                         label,
                     )
                 )
-                lesion = _missing(lesion_id, label)
+                lesion = _missing(lesion_id)
             observed.append(lesion)
         nt_response, nt_findings = non_target_response(observed, settings, timepoint=label)
         findings.extend(nt_findings)
@@ -289,6 +290,9 @@ def _patient_result(
         first_response_date, progression_date, assessment.death_date, last_evaluable
     )
     findings = tuple(f for row in follow_ups for f in row.findings)
+    os_days, os_event = overall_survival(
+        start, assessment.death_date, assessment.last_known_alive, rows[-1].date
+    )
     return PatientResult(
         patient_id=assessment.patient_id,
         reader=assessment.reader,
@@ -309,4 +313,6 @@ def _patient_result(
         time_to_response_days=(first_response_date - start).days
         if first_response_date is not None
         else None,
+        os_days=os_days,
+        os_event=os_event,
     )

@@ -47,6 +47,8 @@ def patient(
         dor_days=None,
         disease_control=control,
         measurable_at_baseline=measurable,
+        os_days=pfs_days * 2,
+        os_event=event,
     )
 
 
@@ -92,6 +94,8 @@ def test_cohort_endpoints_match_hand_computation() -> None:
     )
     # The median's interval comes from the exponential Greenwood band (lifelines): it must
     # bracket the median; its upper end is not reached (the band stays above 0.5 at the end).
+    # OS: the same pattern at twice the times, so its median is 120 days.
+    assert (e.n_deaths, e.median_os_days) == (5, 120.0)
     low, high = e.median_pfs_ci
     assert low is not None and low <= 60.0
     assert high is None or high >= 60.0

@@ -401,3 +401,13 @@ def test_presets_and_overrides() -> None:
         settings_for("mrecist", no_such=1)
     with pytest.raises(ValueError, match="sd_min_days"):
         settings_for("mrecist", sd_min_days=-1)
+
+
+def test_overall_survival() -> None:
+    from lesion_tool.response.rules import overall_survival
+
+    d = dt.date
+    assert overall_survival(START, d(2026, 3, 1), d(2026, 2, 1), None) == (59, True)
+    assert overall_survival(START, None, d(2026, 4, 11), d(2026, 3, 1)) == (100, False)
+    assert overall_survival(START, None, None, d(2026, 3, 1)) == (59, False)
+    assert overall_survival(START, None, None, None) == (0, False)

@@ -322,7 +322,11 @@ def test_pfs_with_death_and_censoring() -> None:
     result = score(only_baseline)
     assert (result.pfs_days, result.pfs_event, result.best_overall_response) == (0, False, NE)
     progressed_then_died = assessment((-3, L("T1", 50.0)), (42, L("T1", 70.0)), death=60)
-    assert score(progressed_then_died).pfs_days == 42
+    result = score(progressed_then_died)
+    assert result.pfs_days == 42
+    assert (result.os_days, result.os_event) == (60, True)
+    alive = score(assessment((-3, L("T1", 50.0)), (42, L("T1", 48.0)), alive=300))
+    assert (alive.os_days, alive.os_event) == (300, False)
 
 
 def test_patient_without_targets() -> None:
