@@ -30,9 +30,9 @@ from lesion_tool.synth.writer import (
     SeriesInfo,
     StudyInfo,
     instance_numbers,
+    save_dataset,
     slice_dataset,
     uid,
-    write_dataset,
 )
 
 GANTRY_TILT_DEG = 12.0
@@ -87,7 +87,7 @@ def plant(
             **kw,  # type: ignore[arg-type]
         )
         path = folder / f"{number:04d}.dcm"
-        write_dataset(ds, path)
+        save_dataset(ds, path)
         return path
 
     if "gantry_tilt" in cases:
@@ -118,7 +118,7 @@ def plant(
                 reformat,
                 transfer_syntax=transfer_syntax,
             )
-            write_dataset(ds, folder / f"{n + 2 + k:04d}.dcm")
+            save_dataset(ds, folder / f"{n + 2 + k:04d}.dcm")
     if "missing_slice" in cases:
         (folder / f"{numbers[mid]:04d}.dcm").unlink()
     if "truncated_file" in cases:

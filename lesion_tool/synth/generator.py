@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pydicom.uid import UID
 from scipy import ndimage
 
 from lesion_tool.synth.anatomy import PHASES, AnatomyLayers, build_anatomy, hu
@@ -49,11 +50,15 @@ from lesion_tool.synth.writer import (
     TRANSFER_SYNTAXES,
     PatientInfo,
     SeriesInfo,
+    SeriesWriter,
     StudyInfo,
     instance_numbers,
+    pixel_element,
+    save_dataset,
     slice_dataset,
+    slice_position,
+    to_stored,
     uid,
-    write_dataset,
 )
 
 BROKEN_CASES: tuple[str, ...] = (
@@ -545,24 +550,41 @@ def _write_series(
     seed: int,
     label: str,
     phase: str,
-    transfer_syntax: object,
+    transfer_syntax: UID,
 ) -> None:
+    """Write every slice of one series (shared elements encoded once, see SeriesWriter)."""
     folder.mkdir(parents=True, exist_ok=True)
     numbers = instance_numbers(grid.n_slices)
+    stored = to_stored(image)
+    writer: SeriesWriter | None = None
     for k in range(grid.n_slices):
-        ds = slice_dataset(
-            image[k],
-            grid,
-            k,
-            numbers[k],
-            uid(seed, patient.patient_id, label, phase, "instance", numbers[k]),
-            patient,
-            study,
-            series,
-            transfer_syntax=transfer_syntax,  # type: ignore[arg-type]
-            spacing_between_slices=grid.slice_spacing_mm,
+        sop_uid = uid(seed, patient.patient_id, label, phase, "instance", numbers[k])
+        path = folder / f"{numbers[k]:04d}.dcm"
+        if writer is None:
+            ds = slice_dataset(
+                image[k],
+                grid,
+                k,
+                numbers[k],
+                sop_uid,
+                patient,
+                study,
+                series,
+                transfer_syntax=transfer_syntax,
+                spacing_between_slices=grid.slice_spacing_mm,
+            )
+            save_dataset(ds, path)
+            writer = SeriesWriter(ds)
+            continue
+        position, location = slice_position(grid, k)
+        writer.write(
+            path,
+            sop_instance_uid=sop_uid,
+            instance_number=numbers[k],
+            position=position,
+            slice_location=location,
+            pixel_element=pixel_element(stored[k], transfer_syntax),
         )
-        write_dataset(ds, folder / f"{numbers[k]:04d}.dcm")
 
 
 def _lesion_truth(

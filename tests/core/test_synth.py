@@ -488,3 +488,48 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
         generate_patient(tmp_path, patient_id="X", seed=1, trajectory="cured")
     with pytest.raises(ValueError, match="broken"):
         generate_patient(tmp_path, patient_id="X", seed=1, broken=["upside_down"])
+
+
+@pytest.mark.parametrize("syntax", ["explicit", "rle"])
+def test_fast_series_writer_matches_pydicom_save_as(tmp_path: Path, syntax: str) -> None:
+    """Slices assembled from pre-encoded shared elements equal a full pydicom ``save_as``."""
+    from lesion_tool.synth.generator import _patient_info, _series_info
+    from lesion_tool.synth.writer import (
+        TRANSFER_SYNTAXES,
+        SeriesWriter,
+        StudyInfo,
+        pixel_element,
+        save_dataset,
+        slice_dataset,
+        slice_position,
+        to_stored,
+    )
+
+    grid = axial_grid((4, 16, 12), (2.5, 1.5, 1.25), rotation=rotation_matrix(5.0, 3.0))
+    rng = np.random.default_rng(0)
+    image = rng.normal(60, 20, size=grid.shape).astype(np.float32)
+    patient = _patient_info("W", np.random.default_rng(1))
+    import datetime as dt
+
+    study = StudyInfo("1.2.3.4", dt.date(2026, 1, 2), dt.datetime(2026, 1, 2, 9, 30), "A1", "1")
+    series = _series_info(1, "W", "baseline", "arterial", study, "1.2.3.5", grid, True, True, True)
+    ts = TRANSFER_SYNTAXES[syntax]
+    first = slice_dataset(
+        image[0], grid, 0, 4, "1.2.3.6.0", patient, study, series, transfer_syntax=ts
+    )
+    writer = SeriesWriter(first)
+    for k in range(1, 4):
+        full = slice_dataset(
+            image[k], grid, k, 4 - k, f"1.2.3.6.{k}", patient, study, series, transfer_syntax=ts
+        )
+        save_dataset(full, tmp_path / f"slow{k}.dcm")
+        position, location = slice_position(grid, k)
+        writer.write(
+            tmp_path / f"fast{k}.dcm",
+            sop_instance_uid=f"1.2.3.6.{k}",
+            instance_number=4 - k,
+            position=position,
+            slice_location=location,
+            pixel_element=pixel_element(to_stored(image[k]), ts),
+        )
+        assert (tmp_path / f"fast{k}.dcm").read_bytes() == (tmp_path / f"slow{k}.dcm").read_bytes()
