@@ -1,0 +1,36 @@
+"""File > Open Sample: the synthetic multiphase patient opens and the widget takes it in."""
+
+from __future__ import annotations
+
+import pytest
+from lesion_napari import _sample_data
+from lesion_napari._widget import LesionWidget
+
+pytestmark = pytest.mark.gui
+
+
+def test_open_sample_gives_timepoints_to_the_widget(viewer):
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    layers = viewer.open_sample("lesion-tool", "synthetic")
+    assert layers
+    folder = _sample_data.sample_folder()
+    assert (folder / "truth.json").is_file()
+    assert list(widget.views) == ["baseline", "fu1", "fu2"]
+    # one arterial image visible at a time, the other phases hidden but available
+    assert sum(layer.visible for layer in viewer.layers if layer.name.find("arterial") > 0) == 1
+    hidden = [layer for layer in viewer.layers if "portal_venous" in layer.name]
+    assert hidden and not any(layer.visible for layer in hidden)
+
+
+def test_sample_missing_and_not_generatable_says_what_to_do(monkeypatch):
+    from lesion_tool.errors import LesionToolError
+
+    monkeypatch.setattr(_sample_data, "_project_sample", lambda: None)
+
+    def fail(*args, **kwargs):
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr("lesion_tool.synth.generate_patient", fail)
+    with pytest.raises(LesionToolError, match="lesion-tool synth"):
+        _sample_data.sample_folder()
