@@ -495,3 +495,55 @@ def test_every_local_code_is_documented() -> None:
     local |= {codes.OTHER_ORGAN_VALUE, codes.OTHER_LOCATION_VALUE, codes.OTHER_TYPE_VALUE}
     assert len(local) > 30
     assert [value for value in sorted(local) if f"`{value}`" not in doc] == []
+
+
+@pytest.mark.realdata
+def test_sr_on_real_tcia_headers_validates_and_reads_back(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """HCC_006 arterial phase (109 slices): the readers' 32.8 mm viable nodule on a real study."""
+    folder = next((shared_data / "hcc-tace-seg" / "HCC_006").glob("*/103.000000-*"))
+    headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in folder.iterdir()]
+    headers.sort(key=lambda ds: float(ds.ImagePositionPatient[2]))  # axial, increasing S
+    first = headers[0]
+    date = dt.datetime.strptime(first.StudyDate, "%Y%m%d").date()
+    assessment = Assessment(
+        patient_id=str(first.PatientID),
+        treatment_start=date,
+        reader="R1",
+        timepoints=(
+            Timepoint(
+                label="baseline",
+                date=date,
+                series_instance_uid=str(first.SeriesInstanceUID),
+                lesions=(
+                    Lesion(
+                        id="T1",
+                        category="target",
+                        state="measured",
+                        kind="viable",
+                        viable_diameter_mm=32.8,
+                        longest_diameter_mm=32.8,
+                        line=Line((50.0, 200.0, 300.0), (50.0, 230.0, 330.0)),
+                    ),
+                ),
+            ),
+        ),
+    )
+    out = tmp_path / "hcc006.dcm"
+    build_timepoint_sr(assessment, 0, images=headers).save_as(out)
+    validate_sr(out)
+    back = read_sr(out)
+    assert (back.patient_id, back.date, back.series_instance_uid) == (
+        "HCC_006",
+        date,
+        str(first.SeriesInstanceUID),
+    )
+    [lesion] = back.lesions
+    assert lesion.viable_diameter_mm == 32.8
+    # no volume given: the line is placed through the image library, in patient mm
+    image = headers[50]
+    expected = np.array(image.ImagePositionPatient, float) + np.array(
+        [300.0 * image.PixelSpacing[1], 200.0 * image.PixelSpacing[0], 0.0]
+    )
+    np.testing.assert_allclose(lesion.line.start, expected, atol=1e-3)
