@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import IO
 
 from lesion_tool.errors import CriteriaError, LesionToolError
-from lesion_tool.model import Assessment
 from lesion_tool.response import (
     PRESETS,
     PatientResult,
@@ -129,6 +128,12 @@ class Progress:
         self.total = total
         self.enabled = total > 1 and bool(getattr(self.stream, "isatty", lambda: False)())
         self._last = -1
+
+    def clear(self) -> None:
+        """Blank the bar's line so that a message printed next starts on a clean line."""
+        if self.enabled and self._last >= 0:
+            self.stream.write("\r\x1b[K")
+            self._last = -1
 
     def update(self, done: int) -> None:
         """Redraw for ``done`` of ``total`` items (at most once per percent)."""
@@ -262,24 +267,26 @@ def _open_output(name: str) -> IO[str]:
 
 def score_files(
     paths: Sequence[str], settings_list: Sequence[ResponseSettings], *, eligibility: str
-) -> tuple[list[PatientResult], int, list[tuple[str, Assessment]]]:
-    """Load and score every file; report problems on stderr. Returns results, failures, loaded."""
+) -> tuple[list[PatientResult], int]:
+    """Load and score every file; report problems on stderr. Returns results and failures.
+
+    ``eligibility`` is the severity word baseline-eligibility findings are reported with.
+    """
     files = find_assessment_files(paths)
     if not files:
         raise LesionToolError(f"no assessment files (*.json) found in {', '.join(paths)}")
     progress = Progress(len(files))
     results: list[PatientResult] = []
-    loaded: list[tuple[str, Assessment]] = []
     failures = 0
     for done, path in enumerate(files, start=1):
         try:
             assessment = load_assessment(path)
         except LesionToolError as err:
+            progress.clear()
             print(f"lesion-tool: skipped: {err}", file=sys.stderr)
             failures += 1
             progress.update(done)
             continue
-        loaded.append((str(path), assessment))
         messages: dict[str, list[str]] = {}
         for settings in settings_list:
             for finding in check_baseline(assessment, settings):
@@ -288,6 +295,7 @@ def score_files(
             try:
                 result = score_assessment(assessment, settings)
             except CriteriaError as err:
+                progress.clear()
                 print(f"lesion-tool: skipped: {path} [{settings.criteria}]: {err}", file=sys.stderr)
                 failures += 1
                 continue
@@ -295,10 +303,12 @@ def score_files(
             for finding in result.findings:
                 key = f"{finding.severity}: {_finding_text(finding)}"
                 messages.setdefault(key, []).append(settings.criteria)
+        if messages:
+            progress.clear()
         for message, presets in messages.items():
             print(f"lesion-tool: {path} [{','.join(presets)}]: {message}", file=sys.stderr)
         progress.update(done)
-    return results, failures, loaded
+    return results, failures
 
 
 def _finding_text(finding: object) -> str:
@@ -309,7 +319,7 @@ def _finding_text(finding: object) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``rescore``; returns 0, or 1 when any file failed."""
     settings_list = settings_from_args(args)
-    results, failures, _ = score_files(args.paths, settings_list, eligibility="warning")
+    results, failures = score_files(args.paths, settings_list, eligibility="warning")
     order = {preset: i for i, preset in enumerate(args.criteria)}
     results.sort(key=lambda r: (r.patient_id, r.reader, order[r.criteria]))
     for option, writer in (
