@@ -417,8 +417,17 @@ def _measure_in_box(
 
     # Second pass: parenchyma and noise from a shell 2-6 mm around the lesion.
     dist_out = ndimage.distance_transform_edt(~first.whole, sampling=spacing)
-    shell = (dist_out > 2.0) & (dist_out <= 6.0) & (np.abs(sm - parenchyma) < 50.0)
+    ring = (dist_out > 2.0) & (dist_out <= 6.0)
+    shell = ring & (np.abs(sm - parenchyma) < 50.0)
     notes: list[str] = []
+    if ring.any() and shell.sum() < 0.4 * ring.sum():
+        # A liver lesion is mostly surrounded by parenchyma; a region grown from a click on fat,
+        # muscle or an organ boundary is not.
+        raise MeasurementError(
+            f"No lesion at voxel {seed}: only {100.0 * shell.sum() / ring.sum():.0f}% of the "
+            f"surroundings of the region grown from it look like parenchyma "
+            f"({parenchyma:.0f} HU); click inside a liver lesion."
+        )
     if shell.sum() >= 30:
         parenchyma = float(np.median(sm[shell]))
         noise_raw = _robust_sd(raw[shell])
@@ -546,7 +555,7 @@ def _measure_in_box(
     result = ViableMeasurement(
         viable_mask=viable_mask,
         whole_mask=whole_mask,
-        offset=offset,  # type: ignore[arg-type]
+        offset=tuple(int(v) for v in offset),  # type: ignore[arg-type]
         viable=viable_d,
         whole=whole_d,
         viable_perpendicular=viable_p,
