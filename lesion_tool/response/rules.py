@@ -271,6 +271,8 @@ def overall_response(target: Response, non_target: Response, new_lesions: bool) 
     if target is Response.PD or non_target is Response.PD or new_lesions:
         return Response.PD
     if target is Response.NA:
+        # Spec silent on a patient with no target and no non-target lesion: RECIST 1.1 calls
+        # that "no disease" (not an evaluable response); we report NA.
         if non_target in (Response.CR, Response.NON_CR_NON_PD, Response.NE, Response.NA):
             return non_target
         raise ValueError(f"Invalid non-target response {non_target!r}.")
@@ -381,6 +383,8 @@ def progression_free_survival(
     From treatment start to the first progression or death, whichever first (event); otherwise
     censored at the last evaluable assessment after baseline, or at day 0 when there is none.
     """
+    # Spec silent on deaths long after the last assessment: no censoring rule for missed
+    # assessments is applied (RECIST 1.1 leaves it to the protocol); death always is an event.
     ends = [d for d in (progression_date, death_date) if d is not None]
     if ends:
         return max(0, (min(ends) - treatment_start).days), True

@@ -241,7 +241,10 @@ def score_assessment(assessment: Assessment, settings: ResponseSettings) -> Pati
                 findings=tuple(findings),
             )
         )
-        # NE timepoints are not nadirs: only a complete sum can lower it.
+        # NE timepoints are not nadirs: only a complete target sum can lower it. Spec silent on
+        # a timepoint whose targets were all evaluated but whose overall response is NE (a
+        # non-target not read): RECIST 1.1 defines the nadir on the sum of diameters, so its
+        # complete sum counts.
         if complete and evaluated_sum < nadir:
             nadir = evaluated_sum
 
@@ -258,6 +261,9 @@ def _patient_result(
     start = assessment.treatment_start
     follow_ups = rows[1:]
     # BOR counts only what was read before the (possibly back-dated) progression, then the PD.
+    # Spec silent on responses read between the back-dated date and the scan that confirmed
+    # the new lesion: RECIST 1.1 declares progression at the earlier date, so they are after
+    # progression and do not count.
     sequence: list[tuple[int, Response]] = []
     for row in follow_ups:
         if progression_date is not None and row.date >= progression_date:
