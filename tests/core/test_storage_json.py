@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lesion_tool.errors import AssessmentError
 from lesion_tool.model import Assessment, Category, Kind, Lesion, LesionState, Line, Timepoint
@@ -19,6 +21,7 @@ from lesion_tool.storage import (
     assessment_to_dict,
     find_assessment_files,
     load_assessment,
+    round_diameter_mm,
     save_assessment,
 )
 
@@ -432,3 +435,104 @@ def test_non_finite_values_cannot_be_saved(tmp_path: Path) -> None:
     )
     with pytest.raises(AssessmentError, match="not a finite number"):
         save_assessment(broken, tmp_path / "x.json")
+
+
+_diameters = st.none() | st.floats(0, 400, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def _assessments(draw) -> Assessment:
+    n_targets = draw(st.integers(0, 3))
+    timepoints = []
+    for index in range(draw(st.integers(1, 4))):
+        lesions = []
+        for k in range(n_targets):
+            kind = draw(st.sampled_from(list(Kind)))
+            state = (
+                LesionState.MEASURED
+                if index == 0
+                else draw(
+                    st.sampled_from(
+                        [LesionState.MEASURED, LesionState.TOO_SMALL, LesionState.NOT_EVALUATED]
+                    )
+                )
+            )
+            value = draw(st.floats(0.05, 300, allow_nan=False))
+            lesions.append(
+                Lesion(
+                    f"T{k}",
+                    Category.TARGET,
+                    state,
+                    organ=draw(st.sampled_from(["liver", "lung", "lymph_node"])),
+                    kind=kind,
+                    viable_diameter_mm=value if kind is Kind.VIABLE else None,
+                    longest_diameter_mm=(value + draw(st.floats(0, 50)))
+                    if kind is not Kind.SHORT_AXIS
+                    else None,
+                    short_axis_mm=value if kind is Kind.SHORT_AXIS else draw(_diameters),
+                    location=draw(st.none() | st.text(max_size=5)),
+                    note=draw(st.none() | st.text(max_size=10)),
+                    seed=draw(st.none() | st.tuples(*[st.floats(-1e3, 1e3)] * 3)),
+                )
+            )
+        if index > 0 and draw(st.booleans()):
+            lesions.append(
+                Lesion(
+                    "N1",
+                    Category.NEW,
+                    draw(st.sampled_from([LesionState.EQUIVOCAL, LesionState.UNEQUIVOCAL])),
+                    longest_diameter_mm=draw(_diameters),
+                    typical_hcc_pattern=draw(st.none() | st.booleans()),
+                    cytology_confirmed=draw(st.booleans()),
+                )
+            )
+        timepoints.append(
+            Timepoint(
+                f"tp{index}", dt.date(2026, 1, 1) + dt.timedelta(days=30 * index), tuple(lesions)
+            )
+        )
+    return Assessment(
+        draw(st.text(min_size=1, max_size=8)),
+        dt.date(2026, 1, 1),
+        tuple(timepoints),
+        reader=draw(st.text(max_size=4)),
+    )
+
+
+def _rounded(a: Assessment) -> Assessment:
+    import dataclasses
+
+    def r(value):
+        return None if value is None else round_diameter_mm(value)
+
+    return dataclasses.replace(
+        a,
+        timepoints=tuple(
+            dataclasses.replace(
+                t,
+                lesions=tuple(
+                    dataclasses.replace(
+                        lesion,
+                        viable_diameter_mm=r(lesion.viable_diameter_mm),
+                        longest_diameter_mm=r(lesion.longest_diameter_mm),
+                        short_axis_mm=r(lesion.short_axis_mm),
+                    )
+                    for lesion in t.lesions
+                ),
+            )
+            for t in a.timepoints
+        ),
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(assessment=_assessments())
+def test_save_load_round_trip_property(tmp_path: Path, assessment: Assessment) -> None:
+    path = tmp_path / "a.json"
+    save_assessment(assessment, path)
+    loaded = load_assessment(path)
+    assert loaded == _rounded(assessment)
+    save_assessment(loaded, path)  # idempotent: a second save changes nothing
+    assert load_assessment(path) == loaded
