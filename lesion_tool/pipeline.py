@@ -509,6 +509,8 @@ def run_pipeline(
         presets,
         problems=[(p.split(":", 1)[0], p.split(":", 1)[-1].strip()) for p in problems],
         title="lesion-tool demo: synthetic HCC cohort",
+        problems_heading="Pipeline problems",
+        problems_note="problem(s) met by the pipeline (the patients are still reported)",
     )
     stage_seconds["report"] = time.perf_counter() - start
     stage_seconds["total"] = time.perf_counter() - total_start

@@ -307,7 +307,7 @@ def _lesion_value(lesion: Any) -> str:
         if state is LesionState.MEASURED:
             if lesion.kind == Kind.VIABLE:
                 viable, whole = _num(lesion.viable_diameter_mm), _num(lesion.longest_diameter_mm)
-                return f"viable {viable} / whole {whole}"
+                return f"{viable} / {whole}"
             if lesion.kind == Kind.SHORT_AXIS:
                 return f"SA {_num(lesion.short_axis_mm)}"
             return _num(lesion.longest_diameter_mm)
@@ -353,7 +353,10 @@ def _lesion_table(assessment: Assessment) -> H.Table:
     return H.Table(
         header,
         rows,
-        caption="Diameters in mm; 'viable' = arterially enhancing part (mRECIST).",
+        caption=(
+            "Diameters in mm. Viable targets: viable (arterially enhancing, mRECIST) / whole "
+            "lesion (RECIST 1.1); nodes: short axis (SA); new lesions: longest diameter."
+        ),
         left_columns=4,
     )
 
@@ -511,6 +514,8 @@ def write_report(
     title: str = "Tumour response report",
     progress: Callable[[str], None] | None = None,
     settings_overrides: Mapping[str, Any] | None = None,
+    problems_heading: str = "Skipped inputs",
+    problems_note: str = "input(s) could not be used and are not in this report",
 ) -> ReportResult:
     """Write the cohort report into ``out_dir``.
 
@@ -527,7 +532,8 @@ def write_report(
     presets
         Criteria presets to report, the first one driving the per-patient detail table.
     problems
-        (file, reason) of inputs that were skipped; listed in the report.
+        (file, reason) of inputs that were skipped; listed first in the report under
+        ``problems_heading``, introduced by the count and ``problems_note``.
 
     Raises
     ------
@@ -778,13 +784,10 @@ def write_report(
         sections.insert(
             0,
             H.Section(
-                "Skipped inputs",
+                problems_heading,
                 anchor="problems",
                 blocks=[
-                    H.Note(
-                        kind="err",
-                        text=f"{len(problems)} input(s) could not be used; not in this report:",
-                    ),
+                    H.Note(kind="err", text=f"{len(problems)} {problems_note}:"),
                     H.BulletList([f"{where}: {why}" for where, why in problems]),
                 ],
             ),

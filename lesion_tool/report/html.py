@@ -25,6 +25,9 @@ table{border-collapse:collapse;margin:8px 0 16px;font-size:.86em}
 th,td{border:1px solid #d0d4da;padding:4px 8px;text-align:right;vertical-align:top}
 th{background:#eef1f6;font-weight:600}
 td.l,th.l{text-align:left}
+td{white-space:nowrap}td.l{white-space:normal}
+caption{caption-side:top;text-align:left;padding:2px 0}
+div.scroll{overflow-x:auto;max-width:100%}
 tbody tr:nth-child(even){background:#fafbfc}
 figure{margin:12px 0 24px}
 figure img{max-width:100%;height:auto;border:1px solid #e4e6ea}
@@ -119,7 +122,7 @@ def _cell(cell: Cell | str, column: int, left_columns: int, tag: str = "td") -> 
 
 def _table(table: Table) -> str:
     ident = f' id="{_e(table.table_id)}"' if table.table_id else ""
-    out = [f"<table{ident}>"]
+    out = [f'<div class="scroll"><table{ident}>']
     if table.caption:
         out.append(f"<caption class='note'>{_e(table.caption)}</caption>")
     out.append(
@@ -134,7 +137,7 @@ def _table(table: Table) -> str:
         out.append(
             "<tr>" + "".join(_cell(c, i, table.left_columns) for i, c in enumerate(row)) + "</tr>"
         )
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "\n".join(out)
 
 
