@@ -6,8 +6,10 @@ volume loading (:mod:`lesion_tool.io.series`) read headers the same way. Only th
 parsed (``specific_tags``) and reading stops before the pixel data, which is what makes a folder
 scan fast.
 
-Multi-frame (Enhanced CT) objects are expanded into one :class:`FrameGeometry` per frame from their
-per-frame and shared functional groups.
+Single-frame little-endian headers are read by a minimal raw parser
+(:mod:`lesion_tool.io._rawheader`, about ten times faster than pydicom); everything else goes
+through ``pydicom.dcmread``. Multi-frame (Enhanced CT) objects are expanded into one
+:class:`FrameGeometry` per frame from their per-frame and shared functional groups.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import Tag
+
+from lesion_tool.io._rawheader import RawDataset, read_raw
 
 __all__ = [
     "DICOMDIR_SOP_CLASS",
@@ -87,6 +91,9 @@ _KEYWORDS = (
 SPECIFIC_TAGS = [Tag(k) for k in _KEYWORDS]
 
 
+_Header = Dataset | RawDataset
+
+
 class NotDicomError(Exception):
     """A file is not a readable DICOM object; ``str(err)`` is the reason (no path)."""
 
@@ -144,6 +151,7 @@ class FileHeader:
     """From the Enhanced CT Contrast/Bolus Usage sequence (``YES`` / ``NO``), else None."""
     gantry_tilt_deg: float | None
     spacing_between_slices_mm: float | None
+    bits_allocated: int | None
     bits_stored: int | None
     pixel_representation: int | None
     samples_per_pixel: int | None
@@ -161,14 +169,14 @@ class FileHeader:
         return bool(self.rows and self.columns and self.frames)
 
 
-def _str(ds: Dataset, keyword: str) -> str:
+def _str(ds: _Header, keyword: str) -> str:
     value = ds.get(keyword)
     if value is None:
         return ""
     return str(value).strip()
 
 
-def _int(ds: Dataset, keyword: str) -> int | None:
+def _int(ds: _Header, keyword: str) -> int | None:
     value = ds.get(keyword)
     if value is None or value == "":
         return None
@@ -178,7 +186,7 @@ def _int(ds: Dataset, keyword: str) -> int | None:
         return None
 
 
-def _float(ds: Dataset | None, keyword: str) -> float | None:
+def _float(ds: _Header | None, keyword: str) -> float | None:
     if ds is None:
         return None
     value = ds.get(keyword)
@@ -190,7 +198,7 @@ def _float(ds: Dataset | None, keyword: str) -> float | None:
         return None
 
 
-def _floats(ds: Dataset | None, keyword: str, n: int) -> tuple[float, ...] | None:
+def _floats(ds: _Header | None, keyword: str, n: int) -> tuple[float, ...] | None:
     if ds is None:
         return None
     value = ds.get(keyword)
@@ -203,7 +211,7 @@ def _floats(ds: Dataset | None, keyword: str, n: int) -> tuple[float, ...] | Non
     return values if len(values) == n else None
 
 
-def _multi(ds: Dataset | None, keyword: str) -> tuple[str, ...]:
+def _multi(ds: _Header | None, keyword: str) -> tuple[str, ...]:
     if ds is None:
         return ()
     value = ds.get(keyword)
@@ -241,7 +249,7 @@ def parse_dicom_time(value: str) -> float | None:
     return hours * 3600.0 + minutes * 60.0 + seconds + fraction
 
 
-def _item(ds: Dataset | None, keyword: str) -> Dataset | None:
+def _item(ds: _Header | None, keyword: str) -> Dataset | None:
     if ds is None:
         return None
     seq = ds.get(keyword)
@@ -253,7 +261,7 @@ def _item(ds: Dataset | None, keyword: str) -> Dataset | None:
         return None
 
 
-def _frame_geometry(ds: Dataset) -> tuple[tuple[FrameGeometry, ...], bool, bool | None]:
+def _frame_geometry(ds: _Header) -> tuple[tuple[FrameGeometry, ...], bool, bool | None]:
     """Per-frame geometry; (frames, enhanced, contrast_administered)."""
     n_frames = _int(ds, "NumberOfFrames") or 1
     shared = _item(ds, "SharedFunctionalGroupsSequence")
@@ -346,6 +354,13 @@ def read_header(path: str | os.PathLike[str], *, all_tags: bool = False) -> File
         The file is not DICOM, is truncated or cannot be parsed; the message is the reason.
     """
     path = Path(path)
+    if not all_tags:
+        try:
+            raw = read_raw(str(path), _KEYWORDS)
+        except OSError as err:
+            raise NotDicomError(f"unreadable ({type(err).__name__}: {err})") from None
+        if raw is not None:
+            return header_from_dataset(raw, path)
     try:
         if not _looks_like_dicom(path):
             raise NotDicomError("not a DICOM file (no 'DICM' prefix at byte 128)")
@@ -366,7 +381,7 @@ def read_header(path: str | os.PathLike[str], *, all_tags: bool = False) -> File
     return header_from_dataset(ds, path)
 
 
-def header_from_dataset(ds: Dataset, path: Path) -> FileHeader:
+def header_from_dataset(ds: _Header, path: Path) -> FileHeader:
     """Build a :class:`FileHeader` from an already-read dataset.
 
     Raises
@@ -425,6 +440,7 @@ def header_from_dataset(ds: Dataset, path: Path) -> FileHeader:
             contrast_administered=administered,
             gantry_tilt_deg=_float(ds, "GantryDetectorTilt"),
             spacing_between_slices_mm=_float(ds, "SpacingBetweenSlices"),
+            bits_allocated=_int(ds, "BitsAllocated"),
             bits_stored=_int(ds, "BitsStored"),
             pixel_representation=_int(ds, "PixelRepresentation"),
             samples_per_pixel=_int(ds, "SamplesPerPixel"),

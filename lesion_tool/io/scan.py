@@ -383,16 +383,17 @@ def _build_stack(uid: str, index: int, headers: Sequence[FileHeader], role: str)
 
 
 def _iter_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Problem]]:
-    files: dict[Path, None] = {}
+    files: dict[str, Path] = {}
     problems = []
     for p in paths:
-        path = Path(p)
+        path = Path(p).absolute()
         if not path.exists():
             problems.append(Problem(path, "no such file or folder"))
             continue
         for f in list_files(path):
-            files.setdefault(f.resolve(), None)
-    return list(files), problems
+            # Overlapping arguments (a folder and its subfolder) list a file once.
+            files.setdefault(os.path.normpath(f), f)
+    return list(files.values()), problems
 
 
 def scan_folders(

@@ -1,0 +1,223 @@
+"""A minimal, fast reader of the few top-level header elements discovery needs.
+
+pydicom parses and validates every element it meets (about 1-2 ms per CT header), which makes a
+folder scan slower than GDCM's. CT and MR single-frame headers are simple: little-endian
+elements up to group 0x0028, then Pixel Data. This module walks the raw bytes of the file's head,
+skips every element (and nested sequence) it does not need and decodes only the wanted ones, in
+about a tenth of pydicom's time.
+
+It declines (returns None) whenever it is not sure, and the caller then uses pydicom: big-endian
+or deflated transfer syntaxes, multi-frame / Enhanced objects (functional groups), character sets
+other than ASCII / Latin-1 / UTF-8, headers longer than the first read, or anything malformed.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+
+__all__ = ["RawDataset", "read_raw"]
+
+_HEAD_BYTES = 32768
+_LONG_VRS = {
+    b"OB",
+    b"OW",
+    b"OF",
+    b"OD",
+    b"OL",
+    b"OV",
+    b"SQ",
+    b"UT",
+    b"UN",
+    b"UC",
+    b"UR",
+    b"SV",
+    b"UV",
+}
+_IMPLICIT = "1.2.840.10008.1.2"
+_EXPLICIT_OK_PREFIXES = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.", "1.2.840.10008.1.2.5")
+_DEFLATED = "1.2.840.10008.1.2.1.99"
+_STOP_TAG = 0x00290000  # nothing wanted after group 0x0028 in single-frame objects
+_MULTIFRAME_TAGS = {0x52009229, 0x52009230, 0x00280008}
+_CHARSET_TAG = 0x00080005
+
+_unpack_hh = struct.Struct("<HH").unpack_from
+_unpack_h = struct.Struct("<H").unpack_from
+_unpack_i = struct.Struct("<I").unpack_from
+
+
+def _wanted(keywords: tuple[str, ...]) -> dict[int, tuple[str, str]]:
+    table = {}
+    for keyword in keywords:
+        tag = tag_for_keyword(keyword)
+        if tag is None:
+            continue
+        table[int(tag)] = (keyword, dictionary_VR(tag))
+    return table
+
+
+class RawDataset:
+    """The decoded wanted elements, read like a pydicom Dataset through ``get(keyword)``."""
+
+    __slots__ = ("_values", "file_meta")
+
+    def __init__(self, values: dict[str, Any], file_meta: dict[str, str]) -> None:
+        self._values = values
+        self.file_meta = file_meta
+
+    def get(self, keyword: str, default: Any = None) -> Any:
+        """The value of ``keyword`` (str, list of str, int or float) or ``default``."""
+        return self._values.get(keyword, default)
+
+
+def _decode(raw: bytes, vr: str, encoding: str) -> Any:
+    if vr in ("US", "SS", "UL", "SL", "FL", "FD"):
+        fmt = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}[vr]
+        size = struct.calcsize(fmt)
+        count = len(raw) // size
+        if count == 0:
+            return None
+        values = struct.unpack_from(f"<{count}{fmt}", raw)
+        return values[0] if count == 1 else list(values)
+    text = raw.decode(encoding, errors="replace").rstrip("\x00 ").lstrip(" ")
+    if vr in ("LT", "ST", "UT"):
+        return text
+    if "\\" in text:
+        return [v.strip() for v in text.split("\\")]
+    return text
+
+
+def _skip_undefined(buf: bytes, pos: int, explicit: bool) -> int:
+    """Position after a sequence of undefined length starting at ``pos`` (its first item)."""
+    end = len(buf)
+    while pos + 8 <= end:
+        group, elem = _unpack_hh(buf, pos)
+        length = _unpack_i(buf, pos + 4)[0]
+        pos += 8
+        if group == 0xFFFE:
+            if elem == 0xE0DD:  # sequence delimiter
+                return pos
+            if elem == 0xE000:  # item
+                if length == 0xFFFFFFFF:
+                    pos = _skip_dataset(buf, pos, explicit, until_item_end=True)
+                else:
+                    pos += length
+                continue
+            if elem == 0xE00D:  # stray item delimiter
+                continue
+        raise ValueError("malformed sequence")
+    raise IndexError("sequence runs past the buffer")
+
+
+def _skip_dataset(buf: bytes, pos: int, explicit: bool, *, until_item_end: bool) -> int:
+    end = len(buf)
+    while pos + 8 <= end:
+        group, elem = _unpack_hh(buf, pos)
+        if group == 0xFFFE and elem == 0xE00D:
+            return pos + 8
+        pos, _, _, length = _element_header(buf, pos, explicit)
+        if length == 0xFFFFFFFF:
+            pos = _skip_undefined(buf, pos, explicit)
+        else:
+            pos += length
+    raise IndexError("item runs past the buffer")
+
+
+def _element_header(buf: bytes, pos: int, explicit: bool) -> tuple[int, int, bytes, int]:
+    """``(value position, tag, VR bytes or b'', length)`` of the element at ``pos``."""
+    group, elem = _unpack_hh(buf, pos)
+    tag = (group << 16) | elem
+    if group == 0xFFFE:
+        return pos + 8, tag, b"", _unpack_i(buf, pos + 4)[0]
+    if explicit:
+        vr = buf[pos + 4 : pos + 6]
+        if vr in _LONG_VRS:
+            return pos + 12, tag, vr, _unpack_i(buf, pos + 8)[0]
+        return pos + 8, tag, vr, _unpack_h(buf, pos + 6)[0]
+    return pos + 8, tag, b"", _unpack_i(buf, pos + 4)[0]
+
+
+_TABLES: dict[tuple[str, ...], dict[int, tuple[str, str]]] = {}
+
+
+def read_raw(path: str, keywords: tuple[str, ...]) -> RawDataset | None:
+    """The wanted top-level elements of a single-frame little-endian file, or None to decline.
+
+    Raises
+    ------
+    OSError
+        The file cannot be opened or read.
+    """
+    table = _TABLES.get(keywords)
+    if table is None:
+        table = _TABLES[keywords] = _wanted(keywords)
+    with open(path, "rb") as fh:
+        buf = fh.read(_HEAD_BYTES)
+    if len(buf) < 144 or buf[128:132] != b"DICM":
+        return None
+    try:
+        return _parse(buf, table)
+    except (IndexError, ValueError, struct.error, UnicodeDecodeError, LookupError):
+        return None
+
+
+def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
+    pos = 132
+    meta: dict[str, str] = {}
+    end = len(buf)
+    # File meta information: always explicit VR little endian.
+    while pos + 8 <= end:
+        group = _unpack_h(buf, pos)[0]
+        if group != 0x0002:
+            break
+        vpos, tag, vr, length = _element_header(buf, pos, True)
+        if length == 0xFFFFFFFF:
+            return None
+        if tag in (0x00020002, 0x00020003, 0x00020010):
+            key = {
+                0x00020002: "MediaStorageSOPClassUID",
+                0x00020003: "MediaStorageSOPInstanceUID",
+                0x00020010: "TransferSyntaxUID",
+            }[tag]
+            meta[key] = buf[vpos : vpos + length].decode("ascii").rstrip("\x00 ")
+        pos = vpos + length
+    syntax = meta.get("TransferSyntaxUID", "")
+    if syntax == _IMPLICIT:
+        explicit = False
+    elif syntax.startswith(_EXPLICIT_OK_PREFIXES) and syntax != _DEFLATED:
+        explicit = True
+    else:
+        return None
+    values: dict[str, Any] = {}
+    encoding = "latin-1"
+    while True:
+        if pos + 8 > end:
+            return None  # header longer than the buffer: let pydicom read it
+        vpos, tag, vr, length = _element_header(buf, pos, explicit)
+        if tag >= _STOP_TAG:
+            break
+        if tag in _MULTIFRAME_TAGS:
+            return None
+        if length == 0xFFFFFFFF:
+            pos = _skip_undefined(buf, vpos, explicit)
+            continue
+        if vpos + length > end:
+            return None
+        if tag == _CHARSET_TAG:
+            charset = buf[vpos : vpos + length].decode("ascii").strip("\x00 ").upper()
+            if charset in ("", "ISO_IR 6", "ISO_IR 100"):
+                encoding = "latin-1"
+            elif charset == "ISO_IR 192":
+                encoding = "utf-8"
+            else:
+                return None
+        elif tag in table:
+            keyword, dict_vr = table[tag]
+            use_vr = vr.decode("ascii") if vr else dict_vr
+            if use_vr == "SQ":
+                return None
+            values[keyword] = _decode(buf[vpos : vpos + length], use_vr, encoding)
+        pos = vpos + length
+    return RawDataset(values, meta)
