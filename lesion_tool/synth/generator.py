@@ -22,11 +22,13 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydicom.uid import UID
 from scipy import ndimage
 
+from lesion_tool.storage import assessment_from_dict, save_assessment
 from lesion_tool.synth.anatomy import PHASES, AnatomyLayers, build_anatomy, hu
 from lesion_tool.synth.lesions import (
     TRAJECTORIES,
@@ -321,8 +323,34 @@ def generate_patient(
         "timepoints": truth_tps,
     }
     _write_json(patient_dir / "truth.json", truth)
-    _write_json(patient_dir / "assessment_truth.json", assessment_from_truth(truth))
+    # Through the storage module: the file is validated against the v1 schema and written the
+    # way every assessment is (atomic, diameters rounded to 0.1 mm).
+    assessment_path = patient_dir / "assessment_truth.json"
+    save_assessment(
+        assessment_from_dict(assessment_from_truth(truth), source=str(assessment_path)),
+        assessment_path,
+    )
     return patient_dir
+
+
+def generate_cohort(
+    out_dir: str | os.PathLike[str],
+    *,
+    n_patients: int,
+    seed: int = 0,
+    prefix: str = "SYN",
+    start: int = 1,
+    **options: Any,
+) -> list[Path]:
+    """Generate ``n_patients`` patients ``<prefix>-<NNN>`` (numbered from ``start``) with
+    :func:`generate_patient`; patient ``i`` uses seed ``seed * 100000 + i``, so each patient is
+    reproducible on its own. ``options`` are passed through (e.g. ``trajectory``, ``shape``)."""
+    if n_patients < 1:
+        raise ValueError(f'Argument "n_patients" must be >= 1, got {n_patients!r}.')
+    return [
+        generate_patient(out_dir, patient_id=f"{prefix}-{i:03d}", seed=seed * 100000 + i, **options)
+        for i in range(start, start + n_patients)
+    ]
 
 
 def assessment_from_truth(truth: Mapping[str, object]) -> dict[str, object]:
@@ -372,7 +400,8 @@ def assessment_from_truth(truth: Mapping[str, object]) -> dict[str, object]:
         "reader": "ground-truth",
         "treatment_start": truth["treatment_start"],
         "death_date": None,
-        "last_known_alive": tps[-1]["date"] if tps else None,
+        # the last scan, when it follows the start of treatment
+        "last_known_alive": tps[-1]["date"] if len(tps) > 1 else None,
         "timepoints": tps,
     }
 
