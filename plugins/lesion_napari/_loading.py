@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lesion_tool.errors import LesionToolError, SeriesError
+from lesion_tool.io import load_series, scan_folders
 from lesion_tool.io.volume import CTVolume
 
 from ._layers import image_layer_data
@@ -97,8 +98,6 @@ def iter_loaded_series(
     SeriesError
         If no study with a series to measure on was found under ``paths``.
     """
-    from lesion_tool.io import load_series, scan_folders
-
     paths = [Path(p) for p in paths]
     scan = scan_folders(paths)
     # documents beside the images (truth.json, README.md...) are not worth a notification

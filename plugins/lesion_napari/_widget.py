@@ -46,6 +46,7 @@ from qtpy.QtWidgets import (
 
 from lesion_tool.errors import LesionToolError, MeasurementError
 from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement import measure_line, measure_viable
 from lesion_tool.model import (
     STATES_BY_CATEGORY,
     Assessment,
@@ -55,6 +56,14 @@ from lesion_tool.model import (
     LesionState,
     Line,
 )
+from lesion_tool.response import (
+    PRESETS,
+    check_baseline,
+    score_assessment,
+    settings_for,
+    write_timepoints_csv,
+)
+from lesion_tool.storage import load_assessment
 
 from ._layers import (
     DEFAULT_WINDOW,
@@ -68,6 +77,7 @@ from ._layers import (
     voxels_inside,
     window_limits,
 )
+from ._loading import LoadedSeries, LoadProblem, ScanDone, iter_loaded_series
 from ._session import ReadingSession
 
 if TYPE_CHECKING:
@@ -469,8 +479,6 @@ class LesionWidget(QWidget):
         Each study's arterial series is shown as soon as it is read; the other phases follow as
         hidden layers. Progress shows in the widget; problems become notifications.
         """
-        from ._loading import iter_loaded_series
-
         if self.loading:
             show_warning("A study is still loading; wait for it to finish.")
             return
@@ -490,8 +498,6 @@ class LesionWidget(QWidget):
         worker.start()
 
     def _on_loaded(self, item: Any) -> None:
-        from ._loading import LoadedSeries, LoadProblem, ScanDone
-
         if isinstance(item, ScanDone):
             self.progress.setRange(0, max(item.total, 1))
             self.progress.setValue(0)
@@ -568,6 +574,7 @@ class LesionWidget(QWidget):
         geometry = DisplayGeometry.from_volume(volume)
         view = TimepointView(label, volume.study_date, volume, geometry, layer)
         self.views[label] = view
+        self._autosave()
         self._add_overlay_layers(view)
         self._refresh_timepoint_combo()
         if self.current_label is None:
@@ -630,6 +637,7 @@ class LesionWidget(QWidget):
         )
         path = default_save_dir() / f"{_safe(patient)}_{_safe(assessment.reader or 'reader')}.json"
         self.session = ReadingSession(assessment, path)
+        self.session.autosave = False  # the widget saves after refreshing (see _autosave)
         self._sync_start_edit()
         self._update_save_label()
 
@@ -1013,8 +1021,6 @@ class LesionWidget(QWidget):
             self._render_lines(view)
 
     def _measure(self, view: TimepointView, vertices: np.ndarray) -> tuple[float, Line]:
-        from lesion_tool.measurement import measure_line
-
         voxels = shape_to_voxels(vertices, view.geometry)
         if not voxels_inside(voxels, view.volume.shape):
             raise MeasurementError(
@@ -1048,10 +1054,11 @@ class LesionWidget(QWidget):
             else:
                 present[(lesion_id, role)] = np.asarray(vertices)
         changed = False
+        proposal_changed = False
         structural = bool(new_shapes)
         # proposal lines (moved = adjusted; deleted = dropped)
         if self.proposal is not None and self.proposal.label == view.label:
-            changed |= self._reconcile_proposal(view, present)
+            proposal_changed = self._reconcile_proposal(view, present)
         # recorded lines
         for lesion in tp.lesions:
             for role, line in _lines_of(lesion):
@@ -1089,10 +1096,45 @@ class LesionWidget(QWidget):
             role = self._line_role(lesion)
             self._set_line(view.label, lesion, role, value, line)
             changed = True
-        if structural or changed:
+        if structural:
             self._render_lines(view)
+        elif changed or proposal_changed:
+            self._relabel(view)  # a moved line only changes its text: no full redraw
         if changed:
             self._after_change(render=False)
+
+    def _relabel(self, view: TimepointView) -> None:
+        """Update the canvas texts of a timepoint's lines from the assessment and proposal."""
+        layer = view.lines
+        if layer is None or self.session is None:
+            return
+        feats = layer.features
+        ids = [str(v) for v in feats["lesion_id"]]
+        roles = [str(v) for v in feats["role"]]
+        tp = self.session.timepoint(view.label)
+        labels = []
+        for lesion_id, role in zip(ids, roles, strict=True):
+            if role in (PROPOSED_VIABLE, PROPOSED_WHOLE):
+                labels.append(self._proposal_text(role))
+                continue
+            lesion = tp.lesion(lesion_id)
+            own = lesion is not None and (role == PRIMARY or lesion.line is None)
+            labels.append(_line_text(lesion) if own else "")
+        self._syncing += 1
+        try:
+            layer.features = {
+                "lesion_id": np.array(ids, dtype=object),
+                "role": np.array(roles, dtype=object),
+                "label": np.array(labels, dtype=object),
+            }
+        finally:
+            self._syncing -= 1
+
+    def _proposal_text(self, role: str) -> str:
+        p = self.proposal
+        if p is None or (role == PROPOSED_WHOLE and p.viable is not None):
+            return ""
+        return f"{p.lesion_id}? viable {p.viable_mm:.1f} · whole {_fmt(p.whole_mm)} mm"
 
     def _set_line(
         self, label: str, lesion: Lesion | None, role: str, value: float, line: Line
@@ -1145,17 +1187,12 @@ class LesionWidget(QWidget):
                     add(line_to_shape(line, view.volume, view.geometry), lesion.id, role, text)
         proposal = self.proposal
         if proposal is not None and proposal.label == view.label:
-            text = (
-                f"{proposal.lesion_id}? viable {proposal.viable_mm:.1f} · whole "
-                f"{_fmt(proposal.whole_mm)} mm"
-            )
             if proposal.viable is not None:
                 pts = view.geometry.voxel_to_display(np.asarray(proposal.viable))
-                add(pts, proposal.lesion_id, PROPOSED_VIABLE, text)
-                text = ""
+                add(pts, proposal.lesion_id, PROPOSED_VIABLE, self._proposal_text(PROPOSED_VIABLE))
             if proposal.whole is not None:
                 pts = view.geometry.voxel_to_display(np.asarray(proposal.whole))
-                add(pts, proposal.lesion_id, PROPOSED_WHOLE, text)
+                add(pts, proposal.lesion_id, PROPOSED_WHOLE, self._proposal_text(PROPOSED_WHOLE))
         self._syncing += 1
         try:
             layer.data = []
@@ -1219,8 +1256,6 @@ class LesionWidget(QWidget):
         lesion_id = self.current_lesion_id or ""
 
         def run() -> Any:
-            from lesion_tool.measurement import measure_viable
-
             return measure_viable(view.volume, seed_zyx)
 
         if not background:
@@ -1325,7 +1360,7 @@ class LesionWidget(QWidget):
                 changed = True
         if changed:
             self._refresh_proposal_label()
-        return False  # a proposal is not an assessment change until accepted
+        return changed  # redraw its text; not an assessment change until accepted
 
     def accept_proposal(self) -> None:
         """Record the proposal (as adjusted) as the lesion's viable and whole-lesion diameters."""
@@ -1382,6 +1417,12 @@ class LesionWidget(QWidget):
             for view in self.views.values():
                 self._render_lines(view)
         self.refresh()
+        self._autosave()
+
+    def _autosave(self) -> None:
+        """Save after each change, once the screen shows it (the write and fsync come last)."""
+        if self.session is not None:
+            self.session.save_quietly()
         self._update_save_label()
 
     def refresh(self) -> None:
@@ -1453,8 +1494,6 @@ class LesionWidget(QWidget):
 
     def refresh_response(self) -> None:
         """Score the assessment up to the current timepoint with every preset and show it."""
-        from lesion_tool.response import PRESETS, check_baseline, score_assessment, settings_for
-
         self._results = {}
         table = self.response_table
         for r in range(table.rowCount()):
@@ -1535,8 +1574,6 @@ class LesionWidget(QWidget):
 
     def open_assessment(self, path: str | os.PathLike) -> None:
         """Open a saved assessment and put every line back on its image."""
-        from lesion_tool.storage import load_assessment
-
         try:
             assessment = load_assessment(Path(path))
         except LesionToolError as err:
@@ -1549,6 +1586,7 @@ class LesionWidget(QWidget):
             )
         if self.session is None:
             self.session = ReadingSession(assessment, Path(path))
+            self.session.autosave = False
         else:
             self.session.path = Path(path)
             self.session.replace(assessment, undoable=False)
@@ -1570,7 +1608,7 @@ class LesionWidget(QWidget):
             reader = self.reader_edit.text().strip()
             if reader != self.session.assessment.reader:
                 self.session.update(reader=reader)
-                self._update_save_label()
+                self._autosave()
 
     def _sync_start_edit(self) -> None:
         if self.session is None:
@@ -1589,7 +1627,7 @@ class LesionWidget(QWidget):
         if date != self.session.assessment.treatment_start:
             self.session.update(treatment_start=date)
             self.refresh_response()
-            self._update_save_label()
+            self._autosave()
 
     def _choose_csv(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export per-timepoint CSV", "", "CSV (*.csv)")
@@ -1598,13 +1636,6 @@ class LesionWidget(QWidget):
 
     def export_csv(self, path: str | os.PathLike) -> Path | None:
         """Write the per-timepoint CSV (every preset) with the core's writer."""
-        from lesion_tool.response import (
-            PRESETS,
-            score_assessment,
-            settings_for,
-            write_timepoints_csv,
-        )
-
         if self.session is None:
             show_error("There is nothing to export yet: open a study first.")
             return None
