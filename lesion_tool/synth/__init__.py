@@ -9,18 +9,27 @@ lesion's exact viable and whole-lesion longest axial diameters, centre, seed vox
 from __future__ import annotations
 
 from lesion_tool.synth.anatomy import HU, PHASES, SEGMENTS
-from lesion_tool.synth.generator import BROKEN_CASES, assessment_from_truth, generate_patient
+from lesion_tool.synth.generator import (
+    BROKEN_CASES,
+    assessment_from_truth,
+    generate_cohort,
+    generate_patient,
+)
 from lesion_tool.synth.lesions import TRAJECTORIES, LesionSpec
+from lesion_tool.synth.sample import SAMPLE_ID, generate_sample
 from lesion_tool.synth.writer import TRANSFER_SYNTAXES
 
 __all__ = [
     "BROKEN_CASES",
     "HU",
     "PHASES",
+    "SAMPLE_ID",
     "SEGMENTS",
     "TRAJECTORIES",
     "TRANSFER_SYNTAXES",
     "LesionSpec",
     "assessment_from_truth",
+    "generate_cohort",
     "generate_patient",
+    "generate_sample",
 ]
