@@ -128,10 +128,19 @@ def _semantic_problems(data: object) -> list[tuple[str, str]]:
     baseline_categories: dict[str, str] = {}
     previous_date: dt.date | None = None
     previous_path = ""
+    labels: dict[str, str] = {}
     for t_index, timepoint in enumerate(timepoints):
         t_path = f"$.timepoints[{t_index}]"
         if not isinstance(timepoint, Mapping):
             continue
+        label = timepoint.get("label")
+        if isinstance(label, str):
+            if label in labels:
+                add(
+                    f"{t_path}.label", f"duplicate timepoint label {label!r} (also {labels[label]})"
+                )
+            else:
+                labels[label] = t_path
         date = check_date(f"{t_path}.date", timepoint.get("date"))
         if date is not None and previous_date is not None and date <= previous_date:
             add(

@@ -297,6 +297,11 @@ def test_every_problem_is_listed_with_file_and_json_path() -> None:
             "'volume' is not one of",
         ),
         (lambda d: d.update(timepoints=[]), "$.timepoints", "should be non-empty"),
+        (
+            lambda d: d["timepoints"][1].update(label="baseline"),
+            "$.timepoints[1].label",
+            "duplicate timepoint label 'baseline'",
+        ),
     ],
 )
 def test_each_semantic_and_schema_problem_names_its_json_path(mutate, path, words) -> None:
