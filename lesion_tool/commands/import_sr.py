@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pydicom
 
-from lesion_tool.errors import ExportError, LesionToolError
+from lesion_tool.errors import ExportError, HeaderWarning, LesionToolError
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.storage import save_assessment
 from lesion_tool.storage.sr_import import UNCATEGORISED_KEY, import_sr
@@ -80,7 +80,10 @@ def _volumes(files: list[Path], images: Path) -> dict[str, CTVolume]:
 def run(args: argparse.Namespace) -> int:
     """Import ``args.files`` into ``args.out``; report problems and warnings on stderr."""
     volumes = _volumes(args.files, args.images) if args.images else None
-    result = import_sr(args.files, volumes=volumes, treatment_start=args.treatment_start)
+    with warnings.catch_warnings():
+        # the same findings are in result.warnings, printed below once each
+        warnings.simplefilter("ignore", HeaderWarning)
+        result = import_sr(args.files, volumes=volumes, treatment_start=args.treatment_start)
     for _path, reason in result.problems:
         print(f"lesion-tool: error: {reason}", file=sys.stderr)
     for message in result.warnings:

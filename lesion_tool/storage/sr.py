@@ -220,7 +220,18 @@ def _lesion_group(
 ) -> hd.sr.MeasurementsAndQualitativeEvaluations:
     measurements = []
     first_on_image = False
-    for i, (name, value, line) in enumerate(diameter_lines(lesion)):
+    diameters = diameter_lines(lesion)
+    carried = [line for _, _, line in diameters if line is not None]
+    for attribute in ("line", "longest_line"):
+        line = getattr(lesion, attribute)
+        if line is not None and not any(line is other for other in carried):
+            warnings.warn(
+                f"Lesion {lesion.id}: its {attribute} belongs to no recorded diameter and is not "
+                "exported.",
+                AssessmentWarning,
+                stacklevel=3,
+            )
+    for i, (name, value, line) in enumerate(diameters):
         coords = [geometry.coordinates(line, lesion.id)] if line is not None else None
         if i == 0:
             first_on_image = bool(coords) and isinstance(coords[0], hd.sr.CoordinatesForMeasurement)

@@ -35,7 +35,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 
-from lesion_tool.errors import ExportError, LesionToolError
+from lesion_tool.errors import ExportError, HeaderWarning, LesionToolError
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.model import Assessment, Kind, Lesion, Line, Timepoint
 from lesion_tool.storage import codes
@@ -162,6 +162,17 @@ def _num(item: Dataset) -> tuple[float | None, Dataset | None]:
     except (AttributeError, TypeError, ValueError):
         return None, None
     return value, units[0] if units else None
+
+
+class _Defect(str):
+    """A note that is a tolerated defect of the file: :func:`read_sr` also warns about it."""
+
+    __slots__ = ()
+
+
+def _defect(notes: list[str], message: str) -> None:
+    """Record a tolerated defect of the file (emitted as a HeaderWarning by :func:`read_sr`)."""
+    notes.append(_Defect(message))
 
 
 def _first_int(value: object) -> int | None:
@@ -339,15 +350,16 @@ def _code_like(item: Dataset) -> Dataset:
 def _length_mm(item: Dataset, notes: list[str], what: str) -> float | None:
     value, unit = _num(item)
     if value is None:
-        notes.append(f"{what}: no numeric value; skipped")
+        _defect(notes, f"{what}: no numeric value; skipped")
         return None
     unit_value = str(unit.get("CodeValue", "")) if unit is not None else ""
     unit_meaning = str(unit.get("CodeMeaning", "")) if unit is not None else ""
     factor = _LENGTH_UNITS_TO_MM.get(unit_value)
     if factor is None:
-        notes.append(
+        _defect(
+            notes,
             f"{what}: unit code {unit_value!r} ({unit_meaning}) is not a length unit (expected "
-            "UCUM 'mm'); the value is taken as millimetres"
+            "UCUM 'mm'); the value is taken as millimetres",
         )
         factor = 1.0
     return value * factor
@@ -597,12 +609,19 @@ def read_sr(path: str | Path, *, volume: CTVolume | None = None) -> SRContents:
         )
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # values are decoded lazily, while walking the tree
-            return _read_dataset(ds, path, volume)
+            # pydicom decodes values lazily, while the tree is walked: its VR remarks are not
+            # our findings
+            warnings.simplefilter("ignore")
+            contents = _read_dataset(ds, path, volume)
     except LesionToolError:
         raise
     except (AttributeError, KeyError, TypeError, ValueError, IndexError) as err:
         raise ExportError(f"{path}: the SR content tree cannot be read ({err}).") from err
+    for note in contents.warnings:
+        if isinstance(note, _Defect):
+            warnings.warn(str(note), HeaderWarning, stacklevel=2)
+    contents.warnings = [str(note) for note in contents.warnings]
+    return contents
 
 
 def _read_dataset(ds: Dataset, path: Path, volume: CTVolume | None) -> SRContents:

@@ -547,3 +547,16 @@ def test_sr_on_real_tcia_headers_validates_and_reads_back(
         [300.0 * image.PixelSpacing[1], 200.0 * image.PixelSpacing[0], 0.0]
     )
     np.testing.assert_allclose(lesion.line.start, expected, atol=1e-3)
+
+
+def test_a_line_without_its_diameter_is_reported(study) -> None:
+    _, assessment, volumes = study
+    timepoint = assessment.timepoints[0]
+    volume = volumes[timepoint.series_instance_uid]
+    headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in volume.metadata["files"]]
+    lesion = dataclasses.replace(timepoint.lesion("T1"), viable_diameter_mm=None)
+    odd = dataclasses.replace(
+        assessment, timepoints=(dataclasses.replace(timepoint, lesions=(lesion,)),)
+    )
+    with pytest.warns(AssessmentWarning, match="T1: its line belongs to no recorded diameter"):
+        build_timepoint_sr(odd, 0, images=headers, volume=volume)
