@@ -143,8 +143,8 @@ def test_oblique_anisotropic_phantom_in_memory() -> None:
         ),
     )
     ellipsoid = Ellipsoid.make((2.0, -3.0, 1.0), (19.0, 13.0, 11.0), yaw_deg=35.0)
-    normal = ellipsoid.rot[:, 0]
-    lesion = LesionShape(ellipsoid, normal, 0.55 * ellipsoid.support_mm(normal))
+    # Viable nodule at 55% of the lesion's size against its edge: the rest is necrotic.
+    lesion = LesionShape(ellipsoid, ellipsoid.rot[:, 1], 0.55)
     box, whole, viable = lesion.render(grid)
     image = np.full(grid.shape, 75.0, dtype=np.float32)
     image[box] = 75 * (1 - whole) + 22 * (whole - viable) + 145 * viable

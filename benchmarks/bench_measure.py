@@ -1,0 +1,168 @@
+"""Benchmark of lesion_tool.measurement (issue 4).
+
+1. Longest axial diameters of a 512 x 512 x 300 label volume holding 20 lesions:
+   :func:`lesion_tool.measurement.measure_labels` against scikit-image's
+   ``regionprops(slice, spacing=...).feret_diameter_max`` applied slice by slice (the named
+   alternative). Target: at least 5x faster, same answers within 0.5 mm.
+
+   Like with like: skimage measures the 0.5 iso-contour of each region's *convex hull image*
+   (``find_contours`` at 0.5, pixel-edge coordinates) and takes the largest distance between
+   contour points, scaled by ``spacing``; lesion-tool measures the 0.5 iso-contour of the
+   region itself (the convex hull of the pixel-edge midpoints). On pixels that are square (0.7 mm
+   here) both are the same kind of distance; the convex hull image adds pixels the region lacks,
+   so skimage can only be equal or slightly longer. The script prints the largest difference.
+
+2. One-click semi-automatic viable measurement (:func:`measure_viable`) on a 512 x 512 x 300
+   arterial-phase volume (liver 75 HU, viable 145 HU, necrosis 22 HU, noise 10 HU): time per
+   click. Target < 0.5 s.
+
+Run: ``.venv/bin/python benchmarks/bench_measure.py`` (about a minute; needs ~1.5 GB).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+from skimage.measure import regionprops
+
+from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement import Geometry, measure_labels, measure_viable
+from lesion_tool.synth.shapes import Ellipsoid, LesionShape, axial_grid, lesion_diameters
+
+SHAPE = (300, 512, 512)
+SPACING = (1.0, 0.7, 0.7)
+
+
+def label_volume(rng: np.random.Generator, n: int = 20) -> np.ndarray:
+    """``n`` random ellipsoids (10-60 mm, random in-plane angles) painted as labels 1..n."""
+    labels = np.zeros(SHAPE, dtype=np.uint8)
+    placed = 0
+    while placed < n:
+        semi = rng.uniform(5.0, 30.0, size=3) * np.array([1.0, rng.uniform(0.5, 1.0), 0.8])
+        centre_mm = rng.uniform(
+            [35, 35, 35], [SHAPE[2] * SPACING[2] - 35, SHAPE[1] * SPACING[1] - 35, 265]
+        )
+        angle = rng.uniform(0, np.pi)
+        r = int(np.ceil(semi.max() / min(SPACING))) + 1
+        cz, cy, cx = (
+            int(centre_mm[2] / SPACING[0]),
+            int(centre_mm[1] / SPACING[1]),
+            int(centre_mm[0] / SPACING[2]),
+        )
+        rz = int(np.ceil(semi[2] / SPACING[0])) + 1
+        box = (slice(cz - rz, cz + rz + 1), slice(cy - r, cy + r + 1), slice(cx - r, cx + r + 1))
+        if labels[box].any():
+            continue
+        z, y, x = np.meshgrid(
+            (np.arange(box[0].start, box[0].stop) - cz) * SPACING[0],
+            (np.arange(box[1].start, box[1].stop) - cy) * SPACING[1],
+            (np.arange(box[2].start, box[2].stop) - cx) * SPACING[2],
+            indexing="ij",
+        )
+        u = x * np.cos(angle) + y * np.sin(angle)
+        v = -x * np.sin(angle) + y * np.cos(angle)
+        inside = (u / semi[0]) ** 2 + (v / semi[1]) ** 2 + (z / semi[2]) ** 2 <= 1.0
+        placed += 1
+        labels[box][inside] = placed
+    return labels
+
+
+def skimage_slice_by_slice(labels: np.ndarray) -> dict[int, tuple[float, int]]:
+    """Largest ``feret_diameter_max`` per label over all slices, with its slice (skimage)."""
+    best: dict[int, tuple[float, int]] = {}
+    for z in range(labels.shape[0]):
+        plane = labels[z]
+        if not plane.any():
+            continue
+        for region in regionprops(plane, spacing=SPACING[1:]):
+            if region.feret_diameter_max > best.get(region.label, (0.0, -1))[0]:
+                best[region.label] = (region.feret_diameter_max, z)
+    return best
+
+
+def like_with_like(labels: np.ndarray, theirs: dict[int, tuple[float, int]]) -> float:
+    """Largest |difference| when lesion-tool measures the very image skimage measures (each
+    label's convex hull image on skimage's best slice): same contour, same distance."""
+    worst = 0.0
+    for label, (length, z) in theirs.items():
+        [region] = [r for r in regionprops(labels[z], spacing=SPACING[1:]) if r.label == label]
+        [ours] = measure_labels(region.image_convex[None].astype(np.uint8), Geometry(SPACING))
+        worst = max(worst, abs(ours.longest_diameter_mm - length))
+    return worst
+
+
+def bench_diameters() -> None:
+    rng = np.random.default_rng(4)
+    labels = label_volume(rng)
+    geometry = Geometry(SPACING)
+    # Warm both up (lazy imports, Qhull), then take the best of three runs each: the machine
+    # is shared, and the best run is the least disturbed one.
+    measure_labels(labels[:40, :100, :100], geometry)
+    skimage_slice_by_slice(labels[:3])
+    t_ours = t_skimage = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        ours = measure_labels(labels, geometry)
+        t_ours = min(t_ours, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        theirs = skimage_slice_by_slice(labels)
+        t_skimage = min(t_skimage, time.perf_counter() - t0)
+    diffs = [theirs[m.label][0] - m.longest_diameter_mm for m in ours]
+    print("Longest axial diameters, 512 x 512 x 300 labels, 20 lesions, 0.7 mm pixels (best of 3):")
+    print(f"  lesion-tool measure_labels:                    {t_ours:8.3f} s")
+    print(f"  skimage regionprops feret_diameter_max/slice:  {t_skimage:8.3f} s")
+    print(f"  speed-up: {t_skimage / t_ours:.1f}x (target >= 5x)")
+    print(
+        f"  same answers, like with like (lesion-tool on skimage's convex hull image): "
+        f"max |diff| {like_with_like(labels, theirs):.4f} mm (target within 0.5 mm)"
+    )
+    print(
+        f"  as each tool measures the mask: skimage - lesion-tool max |diff| "
+        f"{max(abs(d) for d in diffs):.3f} mm, mean {statistics.mean(diffs):+.3f} mm "
+        "(skimage contours the convex hull image, which adds pixels, so it is never shorter)"
+    )
+
+
+def arterial_volume(rng: np.random.Generator) -> tuple[CTVolume, list[tuple]]:
+    """A 512 x 512 x 300 arterial phase with five HCC (viable caps, necrotic rest)."""
+    grid = axial_grid(SHAPE, SPACING)
+    image = np.full(SHAPE, 75.0, dtype=np.float32)
+    clicks = []
+    centres = [(-80, -60, -60), (60, -70, 0), (-60, 70, 50), (70, 60, -40), (0, 0, 80)]
+    for i, centre in enumerate(centres):
+        e = Ellipsoid.make(centre, (14 + 4 * i, 11 + 2 * i, 10 + i), yaw_deg=25.0 * i)
+        lesion = LesionShape(e, e.rot[:, 1], 1.0 - 0.15 * i)  # viable nodule 100-40 %
+        box, whole, viable = lesion.render(grid, supersample=(2, 2, 2))
+        image[box] = 75 * (1 - whole) + 22 * (whole - viable) + 145 * viable
+        inside = np.argwhere(viable >= 0.9 * viable.max())
+        seed = inside[len(inside) // 2] + [s.start for s in box]
+        clicks.append((tuple(int(v) for v in seed), lesion_diameters(grid, lesion)[0]))
+    image += rng.normal(0.0, 10.0, SHAPE).astype(np.float32)
+    return CTVolume(image, grid.spacing_mm, grid.origin_mm, grid.direction), clicks
+
+
+def bench_click() -> None:
+    rng = np.random.default_rng(7)
+    volume, clicks = arterial_volume(rng)
+    measure_viable(volume, clicks[0][0])  # warm-up (imports, caches)
+    times = []
+    errors = []
+    for _ in range(3):
+        for seed, truth in clicks:
+            t0 = time.perf_counter()
+            result = measure_viable(volume, seed)
+            times.append(time.perf_counter() - t0)
+            errors.append(result.viable_diameter_mm - truth.length_mm)
+    print("Semi-automatic viable measurement, 512 x 512 x 300 volume, 5 lesions x 3 clicks:")
+    print(
+        f"  per click: median {statistics.median(times) * 1000:.0f} ms, "
+        f"max {max(times) * 1000:.0f} ms (target < 500 ms)"
+    )
+    print(f"  viable diameter vs exact truth: max |error| {max(abs(e) for e in errors):.2f} mm")
+
+
+if __name__ == "__main__":
+    bench_diameters()
+    bench_click()
