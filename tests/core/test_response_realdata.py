@@ -79,7 +79,7 @@ def _compare(rows, criteria: str, preset: str, kind: Kind):
     return agree, ambiguous, disagree
 
 
-def test_hcc_006_readers_mrecist_complete_response(shared_data: Path) -> None:
+def test_hcc_006_readers_mrecist_cr_recist_sd(shared_data: Path) -> None:
     [row] = [r for r in _table(shared_data) if r["TCIA_ID"] == "HCC_006"]
     for reader, baseline in zip("123", ("32.8", "34.0", "28.9"), strict=True):
         assert row[f"{reader}_mRECIST_BL"] == baseline
@@ -90,6 +90,16 @@ def test_hcc_006_readers_mrecist_complete_response(shared_data: Path) -> None:
         )
         assert result.timepoints[1].target_response is Response.CR
         assert result.timepoints[1].change_from_baseline_pct == -100.0
+    # RECIST 1.1 on the whole lesions: 32.8 -> 26.3 (-19.8 %), 34.0 -> 26.0, 28.9 -> 25.5: SD,
+    # as the readers coded it (the scar remains; only its enhancement went).
+    for reader in "123":
+        bl, fu = float(row[f"{reader}_RECIST_BL"]), float(row[f"{reader}_RECIST_FU"])
+        result = score_assessment(
+            _reading("HCC_006", bl, fu, Kind.LONGEST), settings_for("recist-1.1")
+        )
+        assert result.timepoints[1].target_response is Response.SD
+        assert CODES[str(int(float(row[f"{reader}_RECIST"])))] is Response.SD
+    assert row["1_RECIST_FU"] == "26.3"
 
 
 def test_all_readers_with_complete_sums(shared_data: Path, test_output: Path) -> None:
