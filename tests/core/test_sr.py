@@ -560,3 +560,21 @@ def test_a_line_without_its_diameter_is_reported(study) -> None:
     )
     with pytest.warns(AssessmentWarning, match="T1: its line belongs to no recorded diameter"):
         build_timepoint_sr(odd, 0, images=headers, volume=volume)
+
+
+def test_highdicom_reads_our_sr_back(exported: list[Path]) -> None:
+    """A third reader: highdicom's own parser finds each lesion by its tracking UID."""
+    import highdicom as hd
+
+    document = hd.sr.srread(exported[1])
+    assert isinstance(document, hd.sr.Comprehensive3DSR)
+    [group] = document.content.get_image_measurement_groups(
+        tracking_uid=tracking_uid(PATIENT, "T1")
+    )
+    assert group.tracking_identifier == TRACKING_IDENTIFIER_LENGTH
+    assert [(m.name.meaning, m.value, m.unit.value) for m in group.get_measurements()] == [
+        (codes.VIABLE_DIAMETER.meaning, 20.0, "mm"),
+        (codes.LONGEST_DIAMETER.meaning, 50.0, "mm"),
+    ]
+    assert group.finding_sites[0].value.value == codes.ORGAN_CODES["liver"].value
+    assert len(document.content.get_image_measurement_groups()) == 6 + 3  # lesions + presets

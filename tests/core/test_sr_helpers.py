@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
@@ -128,14 +129,14 @@ def num_values(path: Path, meanings: set[str]) -> list[tuple[str, float, str]]:
 # The helpers' own tests: the validators must really fail on a broken report.
 
 
+@pytest.mark.realdata
 def test_validate_sr_rejects_a_report_dsrdump_cannot_parse(shared_data: Path) -> None:
-    import pytest
-
     broken = shared_data / "sr-seg" / "dcmjs" / "structured_report.dcm"  # NUM without a value
     with pytest.raises(AssertionError, match="dsrdump"):
         validate_sr(broken)
 
 
+@pytest.mark.realdata
 def test_num_values_walks_the_whole_tree(shared_data: Path) -> None:
     path = shared_data / "sr-seg" / "highdicom" / "sr_document_with_multiple_groups.dcm"
     assert sorted(v for _, v, _ in num_values(path, {"diameter"})) == [10.0, 20.0]
