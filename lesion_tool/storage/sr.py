@@ -388,7 +388,8 @@ def build_timepoint_sr(
     Raises
     ------
     ExportError
-        No images, an unknown preset, a line that cannot be placed, or a highdicom refusal.
+        No images, images of another series than the timepoint's, an unknown preset, a line
+        that cannot be placed, or a highdicom refusal.
     """
     if criteria not in codes.CRITERIA_BY_PRESET:
         raise ExportError(
@@ -400,6 +401,13 @@ def build_timepoint_sr(
         )
     timepoint: Timepoint = assessment.timepoints[timepoint_index]
     where = f"Patient {assessment.patient_id}, timepoint {timepoint.label!r}"
+    image_series = {str(getattr(ds, "SeriesInstanceUID", "")) for ds in images}
+    if timepoint.series_instance_uid and image_series != {timepoint.series_instance_uid}:
+        raise ExportError(
+            f"{where}: it was measured on series {timepoint.series_instance_uid}, but the images "
+            f"given belong to {', '.join(sorted(image_series))}; its lines would point at the "
+            "wrong images."
+        )
     image_patient = str(getattr(images[0], "PatientID", "") or "")
     if image_patient and image_patient != assessment.patient_id:
         warnings.warn(

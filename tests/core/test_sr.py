@@ -366,7 +366,7 @@ def test_local_mrecist_code_is_declared(exported: list[Path]) -> None:
 
 
 def test_export_errors_name_the_problem(study, tmp_path: Path) -> None:
-    root, assessment, _ = study
+    root, assessment, volumes = study
     missing = dataclasses.replace(
         assessment,
         timepoints=(dataclasses.replace(assessment.timepoints[0], series_instance_uid="1.2.3.4"),),
@@ -389,6 +389,14 @@ def test_export_errors_name_the_problem(study, tmp_path: Path) -> None:
         export_sr(assessment, root, tmp_path, criteria=("who",))
     with pytest.raises(ExportError, match="no image headers"):
         build_timepoint_sr(assessment, 0, images=[])
+    follow_up = next(
+        v
+        for v in volumes.values()
+        if v.series_instance_uid != assessment.timepoints[0].series_instance_uid
+    )
+    wrong = [pydicom.dcmread(f, stop_before_pixels=True) for f in follow_up.metadata["files"]]
+    with pytest.raises(ExportError, match="lines would point at the wrong images"):
+        build_timepoint_sr(assessment, 0, images=wrong, volume=follow_up)
 
 
 def test_cli_export_then_import(study, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
