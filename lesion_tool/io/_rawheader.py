@@ -20,7 +20,9 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 __all__ = ["RawDataset", "read_raw"]
 
-_HEAD_BYTES = 32768
+_FIRST_BYTES = 4096
+_HEAD_BYTES = 65536
+_MORE = object()  # sentinel: the wanted elements run past the bytes read
 _LONG_VRS = {
     b"OB",
     b"OW",
@@ -39,13 +41,24 @@ _LONG_VRS = {
 _IMPLICIT = "1.2.840.10008.1.2"
 _EXPLICIT_OK_PREFIXES = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.", "1.2.840.10008.1.2.5")
 _DEFLATED = "1.2.840.10008.1.2.1.99"
-_STOP_TAG = 0x00290000  # nothing wanted after group 0x0028 in single-frame objects
-_MULTIFRAME_TAGS = {0x52009229, 0x52009230, 0x00280008}
+_MULTIFRAME_TAGS = {0x00280008}  # NumberOfFrames: multi-frame objects go to pydicom
 _CHARSET_TAG = 0x00080005
 
 _unpack_hh = struct.Struct("<HH").unpack_from
 _unpack_h = struct.Struct("<H").unpack_from
 _unpack_i = struct.Struct("<I").unpack_from
+_unpack_explicit = struct.Struct("<HH2sH").unpack_from
+_unpack_implicit = struct.Struct("<HHI").unpack_from
+_STOPS: dict[int, int] = {}
+
+
+def _stop_tag(table: dict[int, tuple[str, str]]) -> int:
+    """First tag after the last wanted one below the functional groups (0x5200)."""
+    key = id(table)
+    stop = _STOPS.get(key)
+    if stop is None:
+        stop = _STOPS[key] = max([t for t in table if t < 0x52000000] + [0x00280008]) + 1
+    return stop
 
 
 def _wanted(keywords: tuple[str, ...]) -> dict[int, tuple[str, str]]:
@@ -72,16 +85,19 @@ class RawDataset:
         return self._values.get(keyword, default)
 
 
+_BINARY = {"US": ("H", 2), "SS": ("h", 2), "UL": ("I", 4), "SL": ("i", 4), "FL": ("f", 4)}
+_BINARY["FD"] = ("d", 8)
+
+
 def _decode(raw: bytes, vr: str, encoding: str) -> Any:
-    if vr in ("US", "SS", "UL", "SL", "FL", "FD"):
-        fmt = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}[vr]
-        size = struct.calcsize(fmt)
-        count = len(raw) // size
+    binary = _BINARY.get(vr)
+    if binary is not None:
+        count = len(raw) // binary[1]
         if count == 0:
             return None
-        values = struct.unpack_from(f"<{count}{fmt}", raw)
+        values = struct.unpack_from(f"<{count}{binary[0]}", raw)
         return values[0] if count == 1 else list(values)
-    text = raw.decode(encoding, errors="replace").rstrip("\x00 ").lstrip(" ")
+    text = raw.decode(encoding, errors="replace").strip("\x00 ")
     if vr in ("LT", "ST", "UT"):
         return text
     if "\\" in text:
@@ -154,13 +170,20 @@ def read_raw(path: str, keywords: tuple[str, ...]) -> RawDataset | None:
     if table is None:
         table = _TABLES[keywords] = _wanted(keywords)
     with open(path, "rb") as fh:
-        buf = fh.read(_HEAD_BYTES)
-    if len(buf) < 144 or buf[128:132] != b"DICM":
-        return None
-    try:
-        return _parse(buf, table)
-    except (IndexError, ValueError, struct.error, UnicodeDecodeError, LookupError):
-        return None
+        buf = fh.read(_FIRST_BYTES)
+        if len(buf) < 144 or buf[128:132] != b"DICM":
+            return None
+        for attempt in range(2):
+            try:
+                result = _parse(buf, table)
+            except (IndexError, struct.error):
+                result = _MORE  # ran past the bytes read (or truncated: pydicom will say)
+            except (ValueError, UnicodeDecodeError, LookupError):
+                result = None
+            if result is not _MORE or attempt == 1 or len(buf) < _FIRST_BYTES:
+                break
+            buf += fh.read(_HEAD_BYTES - len(buf))  # a long header: read more, once
+    return None if result is _MORE else result
 
 
 def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
@@ -192,32 +215,47 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
         return None
     values: dict[str, Any] = {}
     encoding = "latin-1"
+    stop = _stop_tag(table)
+    unpack_explicit = _unpack_explicit
+    unpack_implicit = _unpack_implicit
+    long_vrs = _LONG_VRS
     while True:
-        if pos + 8 > end:
-            return None  # header longer than the buffer: let pydicom read it
-        vpos, tag, vr, length = _element_header(buf, pos, explicit)
-        if tag >= _STOP_TAG:
+        if pos + 12 > end:
+            return _MORE  # type: ignore[return-value]
+        if explicit:
+            group, elem, vr, length = unpack_explicit(buf, pos)
+            if vr in long_vrs or group == 0xFFFE:
+                length = _unpack_i(buf, pos + 8 if group != 0xFFFE else pos + 4)[0]
+                vpos = pos + 12 if group != 0xFFFE else pos + 8
+            else:
+                vpos = pos + 8
+        else:
+            group, elem, length = unpack_implicit(buf, pos)
+            vr = b""
+            vpos = pos + 8
+        tag = (group << 16) | elem
+        if tag >= stop:
             break
         if tag in _MULTIFRAME_TAGS:
             return None
         if length == 0xFFFFFFFF:
             pos = _skip_undefined(buf, vpos, explicit)
             continue
-        if vpos + length > end:
-            return None
-        if tag == _CHARSET_TAG:
-            charset = buf[vpos : vpos + length].decode("ascii").strip("\x00 ").upper()
+        pos = vpos + length
+        if pos > end:
+            return _MORE  # type: ignore[return-value]
+        if tag in table:
+            keyword, dict_vr = table[tag]
+            use_vr = vr.decode("ascii") if vr else dict_vr
+            if use_vr == "SQ":
+                return None
+            values[keyword] = _decode(buf[vpos:pos], use_vr, encoding)
+        elif tag == _CHARSET_TAG:
+            charset = buf[vpos:pos].decode("ascii").strip("\x00 ").upper()
             if charset in ("", "ISO_IR 6", "ISO_IR 100"):
                 encoding = "latin-1"
             elif charset == "ISO_IR 192":
                 encoding = "utf-8"
             else:
                 return None
-        elif tag in table:
-            keyword, dict_vr = table[tag]
-            use_vr = vr.decode("ascii") if vr else dict_vr
-            if use_vr == "SQ":
-                return None
-            values[keyword] = _decode(buf[vpos : vpos + length], use_vr, encoding)
-        pos = vpos + length
     return RawDataset(values, meta)

@@ -353,7 +353,7 @@ def read_header(path: str | os.PathLike[str], *, all_tags: bool = False) -> File
     NotDicomError
         The file is not DICOM, is truncated or cannot be parsed; the message is the reason.
     """
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     if not all_tags:
         try:
             raw = read_raw(str(path), _KEYWORDS)

@@ -44,7 +44,8 @@ from lesion_tool.io.phase import (
     phase_from_text,
     phase_from_timing,
 )
-from lesion_tool.io.series import FrameRef, list_files, stack_geometry
+from lesion_tool.io.series import FrameRef, list_files, load_series, stack_geometry
+from lesion_tool.io.volume import CTVolume
 
 __all__ = [
     "MIN_SLICES_TO_MEASURE",
@@ -123,6 +124,10 @@ class SeriesStack:
     enhancement: Enhancement | None = None
     phase: PhaseCall | None = None
     headers: tuple[FileHeader, ...] = field(default=(), repr=False, compare=False)
+
+    def load(self) -> CTVolume:
+        """Load this stack with :func:`~lesion_tool.io.series.load_series` (checks included)."""
+        return load_series(list(self.files))
 
     @property
     def uid(self) -> str:
@@ -288,8 +293,9 @@ def _role(h: FileHeader) -> str:
 def _orientation_label(orientation: tuple[float, ...] | None) -> str:
     if orientation is None:
         return "unknown"
-    normal = np.cross(orientation[:3], orientation[3:])
-    axis = int(np.argmax(np.abs(normal)))
+    r, c = orientation[:3], orientation[3:]
+    normal = (r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0])
+    axis = max(range(3), key=lambda i: abs(normal[i]))
     if abs(normal[axis]) < 0.9:
         return "oblique"
     return ("sagittal", "coronal", "axial")[axis]
@@ -472,7 +478,8 @@ def scan_folders(
             stacks.sort(key=lambda s: (s.series_number or 0, s.series_instance_uid, s.stack_index))
             studies.append(_classify_study(study_uid, stacks, use_pixels=use_pixels))
         studies.sort(key=lambda s: (s.study_date or dt.date.min, s.study_instance_uid))
-        name = next((h.patient_name for h in headers if h.patient_id == pid), "")
+        first_series = next(iter(next(iter(tree[pid].values())).values()))
+        name = first_series[0].patient_name
         patients.append(Patient(pid, name, tuple(studies)))
     return ScanResult(
         patients=tuple(patients),
@@ -706,6 +713,30 @@ def _classify_study(study_uid: str, stacks: list[SeriesStack], *, use_pixels: bo
         new_stacks.append(replace(s, enhancement=e, phase=call))
 
     chosen, reason, study_warnings = _choose_arterial(new_stacks)
+    # Every label / pixel disagreement in the study is said plainly, the chosen series' first.
+    for s in new_stacks:
+        if s is not chosen and s.phase is not None:
+            study_warnings = (
+                *study_warnings,
+                *(w for w in s.phase.warnings if w not in study_warnings),
+            )
+    original = {s.stack_id: s for s in image}
+    chosen_id = id(original[chosen.stack_id]) if chosen is not None else None
+    if chosen is not None and top_arterial is not None and top_arterial != chosen_id:
+        # Another series of the study shows clearly more arterial contrast than the chosen one.
+        best = measured[top_arterial]
+        mine = enh.get(chosen_id) if chosen_id is not None else None
+        mine_contrast = mine.aorta_minus_portal_hu if mine is not None else None
+        if (best.aorta_minus_portal_hu or 0) >= 60 and (
+            mine_contrast is None or (best.aorta_minus_portal_hu or 0) - mine_contrast >= 40
+        ):
+            other = next(s for s in image if id(s) == top_arterial)
+            message = (
+                f"Series '{other.description}' (series {other.series_number}) shows more "
+                f"arterial contrast ({best.describe()}) than the chosen '{chosen.description}'; "
+                "check which one is the true arterial phase."
+            )
+            study_warnings = (*study_warnings, message)
     first = new_stacks[0]
     head = first.headers[0] if first.headers else None
     return Study(

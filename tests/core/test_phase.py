@@ -189,3 +189,31 @@ def test_synthetic_study_gets_every_phase_right(
     assert chosen is stacks["arterial"]
     assert chosen.phase is not None and chosen.phase.source == source
     assert study.warnings == ()
+
+
+def test_swapped_labels_are_caught_by_the_pixels(synthetic: Path, tmp_path: Path) -> None:
+    """The portal venous series labelled arterial is flagged; the true arterial one is chosen."""
+    import shutil
+
+    import pydicom
+
+    patient = tmp_path / "SWAPPED"
+    shutil.copytree(synthetic / "NAMED", patient)
+    relabel = {"portal_venous": "LIVER ARTERIAL", "arterial": "LIVER 2.5mm"}
+    for phase, text in relabel.items():
+        for path in next(patient.glob(f"*/{phase}")).iterdir():
+            ds = pydicom.dcmread(path)
+            ds.SeriesDescription = text
+            ds.save_as(path)
+    [study] = scan_folders(patient).studies
+    stacks = {s.files[0].parent.name: s for s in study.image_stacks}
+    assert study.arterial_series is stacks["arterial"]
+    assert study.arterial_series.phase is not None
+    assert study.arterial_series.phase.source == "contrast timing"  # NAMED has contrast tags
+    labelled = stacks["portal_venous"].phase
+    assert labelled is not None and labelled.phase is Phase.ARTERIAL  # the label still says so
+    assert labelled.confidence < study.arterial_series.phase.confidence
+    assert any(
+        "'LIVER ARTERIAL' is labelled arterial but its pixels look portal venous" in w
+        for w in study.warnings
+    )
