@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydicom.uid import UID
+from pydicom.uid import UID, ExplicitVRLittleEndian
 from scipy import ndimage
 
 from lesion_tool.storage import assessment_from_dict, save_assessment
-from lesion_tool.synth.anatomy import PHASES, AnatomyLayers, build_anatomy, hu
+from lesion_tool.synth.anatomy import PHASES, build_anatomy, hu
 from lesion_tool.synth.lesions import (
     TRAJECTORIES,
     LesionSpec,
@@ -84,6 +84,8 @@ NAMED_DESCRIPTIONS = {
 PHASE_DELAY_S = {"non_contrast": -240, "arterial": 35, "portal_venous": 70, "delayed": 180}
 CONTRAST_AGENT = "Iohexol 350 mgI/mL"
 SLAB_CENTRE_S_MM = -140.0
+CHUNK_VOXELS = 4_000_000
+"""Voxels rendered at a time (a few slices of a large series): bounds memory to ~100 MB."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def generate_patient(
         trajectory = str(meta_rng.choice(TRAJECTORIES))
     else:
         meta_rng.integers(len(TRAJECTORIES))  # keep the stream aligned with the drawn case
-    nz, _ny, _nx = shape
+    nz, ny, nx = shape
     slab_centre = np.array([0.0, 0.0, SLAB_CENTRE_S_MM])
     rotation = rotation_matrix(*oblique_deg) if any(oblique_deg) else None
     grid = axial_grid(
@@ -214,10 +216,9 @@ def generate_patient(
         shutil.rmtree(patient_dir)
     patient_dir.mkdir(parents=True)
 
-    anatomy_cache: dict[str, np.ndarray] = {}
-    anatomy = build_anatomy(grid, slab_centre)
     for_uid = uid(seed, patient_id, "frame-of-reference")
-    truth_tps = []
+    syntax = TRANSFER_SYNTAXES[transfer_syntax]
+    plans = []
     for t in range(n_timepoints):
         label = "baseline" if t == 0 else f"fu{t}"
         study = StudyInfo(
@@ -230,12 +231,9 @@ def generate_patient(
         )
         shapes = [lesion_at(spec, trajectory, t, slab_half, slab_centre) for spec in specs]
         rendered = [s.render(grid, supersample) if s is not None else None for s in shapes]
-        tp_phases = (
-            list(phases_by_timepoint[t]) if phases_by_timepoint is not None else list(phases)
-        )
-        series_truth: dict[str, dict[str, str]] = {}
-        for phase in tp_phases:
-            series = _series_info(
+        tp_phases = phases_by_timepoint[t] if phases_by_timepoint is not None else phases
+        series = {
+            phase: _series_info(
                 seed,
                 patient_id,
                 label,
@@ -247,42 +245,70 @@ def generate_patient(
                 acquisition_times,
                 named_descriptions,
             )
-            rel_dir = Path(label) / phase
-            image = _phase_image(anatomy, anatomy_cache, phase, rendered)
-            image = _add_noise(image, noise_hu, seed, t, phase)
-            _write_series(
-                patient_dir / rel_dir,
-                image,
-                grid,
-                patient,
-                study,
-                series,
-                seed,
-                label,
-                phase,
-                TRANSFER_SYNTAXES[transfer_syntax],
-            )
-            series_truth[phase] = {
-                "series_instance_uid": series.series_instance_uid,
-                "dir": rel_dir.as_posix(),
-                "description": series.description,
-            }
+            for phase in PHASES
+            if phase in tp_phases
+        }
+        plans.append((t, label, study, shapes, rendered, series))
+
+    # Work through the slab a few slices at a time so memory stays bounded for large series
+    # (anatomy rasterised once per chunk and painted once per phase for every timepoint).
+    writers: dict[tuple[int, str], SeriesWriter] = {}
+    chunk = max(1, CHUNK_VOXELS // (ny * nx))
+    for z0 in range(0, nz, chunk):
+        z1 = min(z0 + chunk, nz)
+        part = SliceGrid(
+            ny,
+            nx,
+            grid.pixel_spacing_mm,
+            grid.row_dir,
+            grid.col_dir,
+            grid.positions[z0:z1],
+            grid.slice_thickness_mm,
+        )
+        anatomy = build_anatomy(part, slab_centre)
+        for phase in PHASES:
+            wanted = [plan for plan in plans if phase in plan[5]]
+            if not wanted:
+                continue
+            base = anatomy.paint(phase)
+            for t, label, study, _, rendered, series in wanted:
+                image = base.copy()
+                paint_lesions(image, phase, rendered, z_offset=z0)
+                _add_noise(image, noise_hu, seed, t, phase, z0)
+                _write_slices(
+                    writers,
+                    (t, phase),
+                    patient_dir / label / phase,
+                    image,
+                    z0,
+                    grid,
+                    patient,
+                    study,
+                    series[phase],
+                    seed,
+                    label,
+                    syntax,
+                )
+
+    truth_tps = []
+    for t, label, study, shapes, rendered, series in plans:
+        for phase, info in series.items():
             if broken and (t, phase) == tuple(broken_series):
                 from lesion_tool.synth.broken import plant
 
                 plant(
-                    patient_dir / rel_dir,
+                    patient_dir / label / phase,
                     broken,
                     grid=grid,
                     anatomy_centre=slab_centre,
                     shapes=shapes,
                     patient=patient,
                     study=study,
-                    series=series,
+                    series=info,
                     seed=seed,
                     noise_hu=noise_hu,
                     phase=phase,
-                    transfer_syntax=TRANSFER_SYNTAXES[transfer_syntax],
+                    transfer_syntax=syntax,
                     supersample=supersample,
                 )
         lesion_truth = [
@@ -295,7 +321,14 @@ def generate_patient(
                 "label": label,
                 "date": dates[t].isoformat(),
                 "study_instance_uid": study.study_instance_uid,
-                "series": series_truth,
+                "series": {
+                    phase: {
+                        "series_instance_uid": info.series_instance_uid,
+                        "dir": f"{label}/{phase}",
+                        "description": info.description,
+                    }
+                    for phase, info in series.items()
+                },
                 "lesions": lesion_truth,
             }
         )
@@ -530,68 +563,70 @@ def _series_info(
     )
 
 
-def _phase_image(
-    anatomy: AnatomyLayers,
-    cache: dict[str, np.ndarray],
-    phase: str,
-    rendered: Sequence[tuple[tuple[slice, slice, slice], np.ndarray, np.ndarray] | None],
-) -> np.ndarray:
-    """Noise-free HU image of one phase: the anatomy with every lesion painted over the liver."""
-    if phase not in cache:
-        cache[phase] = anatomy.paint(phase)
-    image = cache[phase].copy()
-    paint_lesions(image, phase, rendered)
-    return image
-
-
 def paint_lesions(
     image: np.ndarray,
     phase: str,
     rendered: Sequence[tuple[tuple[slice, slice, slice], np.ndarray, np.ndarray] | None],
+    z_offset: int = 0,
 ) -> None:
-    """Paint supersampled lesions (``(box, whole, viable)`` fractions) into ``image`` in place."""
+    """Paint supersampled lesions (``(box, whole, viable)`` fractions) into ``image`` in place.
+
+    ``image`` holds slices ``z_offset ...`` of the grid the lesions were rendered on.
+    """
     hv = np.float32(hu("viable", phase))
     hn = np.float32(hu("necrosis", phase))
     for item in rendered:
         if item is None:
             continue
         box, whole, viable = item
-        sub = image[box]
-        sub *= 1.0 - whole
-        sub += viable * hv + (whole - viable) * hn
+        lo = max(box[0].start, z_offset)
+        hi = min(box[0].stop, z_offset + image.shape[0])
+        if lo >= hi:
+            continue
+        src = slice(lo - box[0].start, hi - box[0].start)
+        w, v = whole[src], viable[src]
+        sub = image[lo - z_offset : hi - z_offset, box[1], box[2]]
+        sub *= 1.0 - w
+        sub += v * hv + (w - v) * hn
 
 
-def _add_noise(image: np.ndarray, noise_hu: float, seed: int, t: int, phase: str) -> np.ndarray:
+def _add_noise(image: np.ndarray, noise_hu: float, seed: int, t: int, phase: str, z0: int) -> None:
+    """Add Gaussian noise in place, seeded per slice (independent of how slices are chunked)."""
     if noise_hu <= 0:
-        return image
-    rng = np.random.default_rng([seed, 2, t, PHASES.index(phase)])
-    image += rng.standard_normal(image.shape, dtype=np.float32) * np.float32(noise_hu)
-    return image
+        return
+    for i in range(image.shape[0]):
+        rng = np.random.default_rng([seed, 2, t, PHASES.index(phase), z0 + i])
+        image[i] += rng.standard_normal(image.shape[1:], dtype=np.float32) * np.float32(noise_hu)
 
 
-def _write_series(
+def _write_slices(
+    writers: dict[tuple[int, str], SeriesWriter],
+    key: tuple[int, str],
     folder: Path,
     image: np.ndarray,
+    z0: int,
     grid: SliceGrid,
     patient: PatientInfo,
     study: StudyInfo,
     series: SeriesInfo,
     seed: int,
     label: str,
-    phase: str,
     transfer_syntax: UID,
 ) -> None:
-    """Write every slice of one series (shared elements encoded once, see SeriesWriter)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write slices ``z0 ...`` of one series; its first slice is written in full by pydicom and
+    sets up the fast :class:`SeriesWriter` for the rest."""
+    phase = key[1]
     numbers = instance_numbers(grid.n_slices)
     stored = to_stored(image)
-    writer: SeriesWriter | None = None
-    for k in range(grid.n_slices):
+    for i in range(image.shape[0]):
+        k = z0 + i
         sop_uid = uid(seed, patient.patient_id, label, phase, "instance", numbers[k])
         path = folder / f"{numbers[k]:04d}.dcm"
+        writer = writers.get(key)
         if writer is None:
+            folder.mkdir(parents=True, exist_ok=True)
             ds = slice_dataset(
-                image[k],
+                image[i],
                 grid,
                 k,
                 numbers[k],
@@ -603,7 +638,7 @@ def _write_series(
                 spacing_between_slices=grid.slice_spacing_mm,
             )
             save_dataset(ds, path)
-            writer = SeriesWriter(ds)
+            writers[key] = SeriesWriter(ds)
             continue
         position, location = slice_position(grid, k)
         writer.write(
@@ -612,7 +647,11 @@ def _write_series(
             instance_number=numbers[k],
             position=position,
             slice_location=location,
-            pixel_element=pixel_element(stored[k], transfer_syntax),
+            pixel_element=(
+                stored[i].tobytes()
+                if transfer_syntax == ExplicitVRLittleEndian
+                else pixel_element(stored[i], transfer_syntax)
+            ),
         )
 
 

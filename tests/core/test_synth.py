@@ -512,7 +512,7 @@ def test_fast_series_writer_matches_pydicom_save_as(tmp_path: Path, syntax: str)
     series = _series_info(1, "W", "baseline", "arterial", study, "1.2.3.5", grid, True, True, True)
     ts = TRANSFER_SYNTAXES[syntax]
     first = slice_dataset(
-        image[0], grid, 0, 4, "1.2.3.6.0", patient, study, series, transfer_syntax=ts
+        image[0], grid, 0, 4, "1.2.3.6.10", patient, study, series, transfer_syntax=ts
     )
     writer = SeriesWriter(first)
     for k in range(1, 4):
@@ -529,4 +529,16 @@ def test_fast_series_writer_matches_pydicom_save_as(tmp_path: Path, syntax: str)
             slice_location=location,
             pixel_element=pixel_element(to_stored(image[k]), ts),
         )
+        if syntax == "explicit":
+            writer.write(
+                tmp_path / f"raw{k}.dcm",
+                sop_instance_uid=f"1.2.3.6.{k}",
+                instance_number=4 - k,
+                position=position,
+                slice_location=location,
+                pixel_element=to_stored(image[k]).tobytes(),
+            )
+            assert (tmp_path / f"raw{k}.dcm").read_bytes() == (
+                tmp_path / f"slow{k}.dcm"
+            ).read_bytes()
         assert (tmp_path / f"fast{k}.dcm").read_bytes() == (tmp_path / f"slow{k}.dcm").read_bytes()
