@@ -539,7 +539,9 @@ def test_sr_on_real_tcia_headers_validates_and_reads_back(
         ),
     )
     out = tmp_path / "hcc006.dcm"
-    build_timepoint_sr(assessment, 0, images=headers).save_as(out)
+    with pytest.warns(UserWarning, match="HCC_006"):  # highdicom on the images' PatientName
+        document = build_timepoint_sr(assessment, 0, images=headers)
+    document.save_as(out)
     validate_sr(out)
     back = read_sr(out)
     assert (back.patient_id, back.date, back.series_instance_uid) == (
