@@ -503,7 +503,21 @@ def run_pipeline(
     start = time.perf_counter()
     from lesion_tool.report import PatientReport, write_report
 
-    report = write_report(
+    result = PipelineResult(
+        out,
+        images_dir,
+        assessments_dir,
+        sr_dir,
+        timepoints_csv,
+        patients_csv,
+        None,
+        outcomes,
+        endpoints,
+        stage_seconds,
+        n_workers,
+        problems,
+    )
+    result.report = write_report(
         [PatientReport(o.assessment, r, o.assessment_path) for o, r in scored],
         out / "report",
         presets,
@@ -511,23 +525,11 @@ def run_pipeline(
         title="lesion-tool demo: synthetic HCC cohort",
         problems_heading="Pipeline problems",
         problems_note="problem(s) met by the pipeline (the patients are still reported)",
+        run_summary=format_summary(result),
     )
     stage_seconds["report"] = time.perf_counter() - start
     stage_seconds["total"] = time.perf_counter() - total_start
-    return PipelineResult(
-        out,
-        images_dir,
-        assessments_dir,
-        sr_dir,
-        timepoints_csv,
-        patients_csv,
-        report,
-        outcomes,
-        endpoints,
-        stage_seconds,
-        n_workers,
-        problems,
-    )
+    return result
 
 
 def error_summary(comparisons: Sequence[LesionComparison]) -> dict[str, dict[str, float]]:

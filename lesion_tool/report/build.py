@@ -516,6 +516,7 @@ def write_report(
     settings_overrides: Mapping[str, Any] | None = None,
     problems_heading: str = "Skipped inputs",
     problems_note: str = "input(s) could not be used and are not in this report",
+    run_summary: str | None = None,
 ) -> ReportResult:
     """Write the cohort report into ``out_dir``.
 
@@ -534,6 +535,9 @@ def write_report(
     problems
         (file, reason) of inputs that were skipped; listed first in the report under
         ``problems_heading``, introduced by the count and ``problems_note``.
+    run_summary
+        Optional plain text shown at the end under "About this run" (the demo's summary:
+        outputs, measurement error against truth, time per stage).
 
     Raises
     ------
@@ -791,6 +795,10 @@ def write_report(
                     H.BulletList([f"{where}: {why}" for where, why in problems]),
                 ],
             ),
+        )
+    if run_summary:
+        sections.append(
+            H.Section("About this run", anchor="run", blocks=[H.Preformatted(run_summary)])
         )
     meta = [
         f"Generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} by lesion-tool",

@@ -11,7 +11,17 @@ import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["BulletList", "Cell", "Figure", "Nav", "Note", "Section", "Table", "render_document"]
+__all__ = [
+    "BulletList",
+    "Cell",
+    "Figure",
+    "Nav",
+    "Note",
+    "Preformatted",
+    "Section",
+    "Table",
+    "render_document",
+]
 
 CSS = """
 body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;color:#1d1d1d;margin:0;background:#f4f5f7}
@@ -39,6 +49,7 @@ nav ul{columns:4;list-style:none;padding:0;font-size:.9em}
 nav a{color:#1f3b73}
 section.patient{border-top:1px solid #d0d4da;margin-top:32px;page-break-before:always}
 .note{font-size:.85em;color:#555}
+pre{background:#f6f7f9;border:1px solid #e4e6ea;padding:10px;font-size:.8em;overflow-x:auto}
 """
 
 
@@ -85,6 +96,13 @@ class BulletList:
     """An unordered list of plain-text items."""
 
     items: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Preformatted:
+    """Plain text shown as is (monospace), e.g. a command's printed summary."""
+
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +179,8 @@ def _block(block: object) -> str:
     if isinstance(block, Nav):
         items = "".join(f'<li><a href="#{_e(a)}">{_e(t)}</a></li>' for a, t in block.links)
         return f"<nav><ul>{items}</ul></nav>"
+    if isinstance(block, Preformatted):
+        return f"<pre>{_e(block.text)}</pre>"
     if isinstance(block, Note):
         cls = f' class="{_e(block.kind)}"' if block.kind else ""
         return f"<p{cls}>{_e(block.text)}</p>"
