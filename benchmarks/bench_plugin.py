@@ -72,12 +72,18 @@ def _write_series(root: Path) -> Path:
 
 
 def _wait(app, condition, timeout_s: float = 120.0) -> None:
+    """Run the Qt event loop (idle, as in napari: it waits in C++ without the GIL) until
+    ``condition()`` holds; a busy Python polling loop would slow the loading thread down."""
+    from qtpy.QtCore import QEventLoop, QTimer
+
     end = time.perf_counter() + timeout_s
+    app.processEvents()
     while not condition():
-        app.processEvents()
+        loop = QEventLoop()
+        QTimer.singleShot(5, loop.quit)
+        loop.exec_()
         if time.perf_counter() > end:
             raise TimeoutError("the viewer did not get there in time")
-        time.sleep(0.001)
 
 
 def _drawn(viewer) -> None:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas  # noqa: F401 - napari's feature tables import it lazily (~0.7 s): do it now
 from napari.qt.threading import thread_worker
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import QDate, Qt
+from qtpy.QtCore import QDate, Qt, QTimer
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -248,6 +249,7 @@ class LesionWidget(QWidget):
             self.viewer.bind_key(key, self._key_handler(method), overwrite=True)
         for layer in list(self.viewer.layers):
             self._register_layer(layer)
+        QTimer.singleShot(0, _warm_up_layers)
 
     # ------------------------------------------------------------------------------ layout
     def _build_ui(self) -> None:
@@ -516,6 +518,8 @@ class LesionWidget(QWidget):
             show_error(f"Could not open the study: {type(err).__name__}: {err}")
 
     def _on_load_finished(self) -> None:
+        for label in list(self.views):
+            self._complete_view(label)
         self.loading = False
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
@@ -574,8 +578,19 @@ class LesionWidget(QWidget):
         geometry = DisplayGeometry.from_volume(volume)
         view = TimepointView(label, volume.study_date, volume, geometry, layer)
         self.views[label] = view
-        self._autosave()
+        if self.loading:
+            # let the canvas draw the image first; the lines / proposal layers follow at once
+            QTimer.singleShot(0, lambda: self._complete_view(label))
+        else:
+            self._complete_view(label)
+
+    def _complete_view(self, label: str) -> None:
+        """Give a registered timepoint its lines and proposal layers and make it selectable."""
+        view = self.views.get(label)
+        if view is None or view.lines is not None:
+            return
         self._add_overlay_layers(view)
+        self._autosave()
         self._refresh_timepoint_combo()
         if self.current_label is None:
             self.set_timepoint(label)
@@ -1648,6 +1663,20 @@ class LesionWidget(QWidget):
             return None
         show_info(f"Exported {path}")
         return Path(path)
+
+
+def _warm_up_layers() -> None:
+    """Build (and drop) one layer of each kind the widget shows, off-screen.
+
+    napari pays one-time costs (unit registry, feature tables, vispy event types: about 0.5 s)
+    on the first layer of a kind; paying them when the widget opens keeps them out of the
+    first display of a study.
+    """
+    from napari.layers import Image, Labels, Shapes
+
+    Image(np.zeros((2, 2, 2), dtype=np.int16))
+    Labels(np.zeros((1, 1, 1), dtype=np.uint8))
+    Shapes(ndim=3, features={"label": np.array([], dtype=object)}, text={"string": "{label}"})
 
 
 def _follow_up_template(lesion: Lesion) -> Lesion:
