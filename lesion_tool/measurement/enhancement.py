@@ -112,27 +112,43 @@ class _Pass:
         viable_c = _drop_small(viable_c, 4)
         # Voxels next to fat or air are the partial-volume rim of the organ's surface, not
         # necrosis (two in-plane pixels: the rim of a Gaussian-smoothed edge).
-        dark = ndimage.binary_dilation(sm <= settings.necrosis_min_hu, _PLANE_FULL, iterations=2)
+        dark = _grow(sm <= settings.necrosis_min_hu, 2)
         necro_c = _drop_small(necro_c & ~dark, 4)
         # Viable and necrotic tissue meet across a partial-volume seam whose voxels look like
         # parenchyma: bridge it where both are within one pixel, never between like tissue (a
         # lesion two pixels from a bright vessel stays apart from it).
-        seam = ndimage.binary_dilation(viable_c, _PLANE_FULL) & ndimage.binary_dilation(
-            necro_c, _PLANE_FULL
-        )
+        seam = _grow(viable_c, 1) & _grow(necro_c, 1)
         cand = viable_c | necro_c
         self.seed = _nearest_candidate(cand, seed, spacing, settings.seed_search_mm)
         if self.seed is None:
             self.whole = None
             return
         labels, _ = ndimage.label(cand | seam, _FACES)
-        comp = labels == labels[self.seed]
-        core = comp
-        whole = ndimage.binary_closing(core, _PLANE_FULL, border_value=0)
-        whole = fill_holes_per_slice(whole | core)
+        core = labels == labels[self.seed]
+        # Close and fill only around the component (1 pixel of room for the closing).
+        (box,) = ndimage.find_objects(core.view(np.uint8))
+        box = tuple(
+            slice(max(b.start - 1, 0), min(b.stop + 1, n))
+            for b, n in zip(box, core.shape, strict=True)
+        )
+        part = core[box]
+        whole = np.zeros_like(core)
+        whole[box] = fill_holes_per_slice(_shrink(_grow(part, 1), 1) | part)
         self.whole = whole
         self.viable = viable_c & whole
         self.necrotic = necro_c & whole
+
+
+def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """In-plane dilation by a ``(2 pixels + 1)`` square (separable maximum filter, fast)."""
+    size = (1, 2 * pixels + 1, 2 * pixels + 1)
+    return ndimage.maximum_filter(mask.view(np.uint8), size=size, mode="constant").view(bool)
+
+
+def _shrink(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """In-plane erosion by a ``(2 pixels + 1)`` square; outside the array counts as background."""
+    size = (1, 2 * pixels + 1, 2 * pixels + 1)
+    return ndimage.minimum_filter(mask.view(np.uint8), size=size, mode="constant").view(bool)
 
 
 def _drop_small(mask: np.ndarray, min_voxels: int) -> np.ndarray:
@@ -189,10 +205,23 @@ def _keep_connected(membership: np.ndarray, seed_mask: np.ndarray) -> np.ndarray
     ids = np.unique(lab[seed_mask & above])
     ids = ids[ids > 0]
     kept = np.isin(lab, ids)
-    ring = ndimage.binary_dilation(kept, _PLANE_FULL)
+    ring = _grow(kept, 1)
     out = np.where(ring, membership, 0.0)
     out[above & ~kept] = 0.0
     return out
+
+
+def _touches(whole: np.ndarray, lo: Sequence[int], hi: Sequence[int], shape: Sequence[int]) -> bool:
+    """Whether a mask of the region ``lo:hi`` of a volume reaches a region border that is not
+    the volume's border (the lesion may go on beyond it)."""
+    return bool(
+        (whole[0].any() and lo[0] > 0)
+        or (whole[-1].any() and hi[0] < shape[0])
+        or (whole[:, 0].any() and lo[1] > 0)
+        or (whole[:, -1].any() and hi[1] < shape[1])
+        or (whole[:, :, 0].any() and lo[2] > 0)
+        or (whole[:, :, -1].any() and hi[2] < shape[2])
+    )
 
 
 def _edt_in_plane(mask: np.ndarray, spacing: Sequence[float]) -> np.ndarray:
@@ -217,6 +246,21 @@ def _transitions(arc_len: np.ndarray, values: np.ndarray, level: float) -> list[
         t = v[i] / (v[i] - nxt[i]) if v[i] != nxt[i] else 0.5
         out.append((float(i + t), 1 if nxt[i] >= 0 else -1))
     return out
+
+
+def _arc_mask(corners: list[tuple[float, int]], n: int) -> np.ndarray:
+    """Vertices of a closed ``n``-vertex outline between each +1 corner and the next corner
+    (the viable arcs); ``corners`` sorted by position."""
+    keep = np.zeros(n, dtype=bool)
+    for j, (pos, sign) in enumerate(corners):
+        if sign != 1:
+            continue
+        stop = corners[(j + 1) % len(corners)][0]
+        if stop <= pos:
+            stop += n
+        idx = np.arange(int(np.floor(pos)) + 1, int(np.floor(stop)) + 1) % n
+        keep[idx] = True
+    return keep
 
 
 def _viable_outline_points(
@@ -271,21 +315,14 @@ def _viable_outline_points(
                 if abs(diffs[k]) <= 4.0:
                     pos0 = pos1 - float(np.clip(diffs[k] * ratio, -4.0, 4.0))
             extrapolated.append((pos0 % n, sign))
+        keep1 = _arc_mask(sorted(t1), n)
         corners = sorted(extrapolated)
-        signs = [sg for _, sg in corners]
-        if any(signs[j] == signs[(j + 1) % len(signs)] for j in range(len(signs))):
-            # Extrapolation reordered the corners: keep the depth-1 positions.
+        keep = _arc_mask(corners, n)
+        if abs(int(keep.sum()) - int(keep1.sum())) > 4 * len(corners):
+            # Extrapolation crossed two corners (the viable part barely reaches the outline):
+            # keep the positions read at the first depth.
             corners = sorted(t1)
-        # Keep vertices between a +1 corner and the next -1 corner (viable arcs).
-        keep = np.zeros(n, dtype=bool)
-        for j, (pos, sign) in enumerate(corners):
-            if sign != 1:
-                continue
-            stop = corners[(j + 1) % len(corners)][0]
-            if stop <= pos:
-                stop += n
-            idx = np.arange(int(np.floor(pos)) + 1, int(np.floor(stop)) + 1) % n
-            keep[idx] = True
+            keep = keep1
         pts = [poly[keep]]
         for pos, _ in corners:
             i = int(np.floor(pos)) % n
@@ -396,15 +433,13 @@ def _measure_in_box(
     )
 
     # First pass: parenchyma = histogram mode, noise from neighbour differences.
-    diffs = np.diff(raw, axis=2)
-    soft = (
-        (raw[:, :, 1:] > -50)
-        & (raw[:, :, 1:] < 250)
-        & (raw[:, :, :-1] > -50)
-        & (raw[:, :, :-1] < 250)
-    )
+    # (A few slices around the click and every other voxel are plenty for these estimates.)
+    near = raw[max(local_seed[0] - 3, 0) : local_seed[0] + 4]
+    diffs = np.diff(near, axis=2)
+    soft = (near[:, :, 1:] > -50) & (near[:, :, 1:] < 250)
+    soft &= (near[:, :, :-1] > -50) & (near[:, :, :-1] < 250)
     noise_raw = _robust_sd(diffs[soft]) / math.sqrt(2.0) if soft.any() else 0.0
-    parenchyma = _mode_hu(sm)
+    parenchyma = _mode_hu(sm[::2, ::2, ::2])
     noise_sm = noise_raw * _smoothing_factor(sigma)
     first = _Pass(sm, local_seed, parenchyma, noise_sm, settings, spacing)  # type: ignore[arg-type]
     if first.whole is None:
@@ -415,8 +450,55 @@ def _measure_in_box(
             "inside the lesion."
         )
 
+    touches = _touches(first.whole, lo, hi, volume.shape)
+    if touches:
+        # The caller retries with a larger box; the rest is not worth computing.
+        placeholder = Diameter.empty()
+        empty = np.zeros((1, 1, 1), dtype=bool)
+        evidence = ViableEvidence(
+            parenchyma,
+            noise_raw,
+            first.threshold,
+            first.necrosis_threshold,
+            float("nan"),
+            None,
+            None,
+            seed_hu,
+            box_mm,
+        )
+        return (
+            ViableMeasurement(
+                empty,
+                empty,
+                (0, 0, 0),
+                placeholder,
+                placeholder,
+                placeholder,
+                placeholder,
+                0.0,
+                0.0,
+                seed,
+                evidence,
+                settings,
+            ),
+            True,
+        )
+
+    # The rest works in a sub-box: the lesion and 10 mm around it.
+    zz, yy, xx = np.nonzero(first.whole)
+    margin = [math.ceil(10.0 / sp) + 2 for sp in spacing]
+    sub_lo = [max(int(c.min()) - m, 0) for c, m in zip((zz, yy, xx), margin, strict=True)]
+    sub_hi = [
+        min(int(c.max()) + m + 1, n) for c, m, n in zip((zz, yy, xx), margin, sm.shape, strict=True)
+    ]
+    box3 = tuple(slice(a, b) for a, b in zip(sub_lo, sub_hi, strict=True))
+    raw, sm, first_whole = raw[box3], sm[box3], first.whole[box3]
+    local_seed = tuple(local_seed[i] - sub_lo[i] for i in range(3))
+    lo = [lo[i] + sub_lo[i] for i in range(3)]
+    hi = [lo[i] + sm.shape[i] for i in range(3)]
+
     # Second pass: parenchyma and noise from a shell 2-6 mm around the lesion.
-    dist_out = ndimage.distance_transform_edt(~first.whole, sampling=spacing)
+    dist_out = ndimage.distance_transform_edt(~first_whole, sampling=spacing)
     ring = (dist_out > 2.0) & (dist_out <= 6.0)
     shell = ring & (np.abs(sm - parenchyma) < 50.0)
     notes: list[str] = []
@@ -435,17 +517,23 @@ def _measure_in_box(
     else:
         notes.append("too little parenchyma around the lesion; parenchyma from the histogram")
     second = _Pass(sm, local_seed, parenchyma, noise_sm, settings, spacing)  # type: ignore[arg-type]
-    lesion = second if second.whole is not None else first
-    assert lesion.whole is not None and lesion.seed is not None
+    if second.whole is None:
+        # The refined parenchyma lost the click: keep the first pass (on this sub-box).
+        second = _Pass(
+            sm,
+            local_seed,
+            first.threshold - (first.threshold - first.necrosis_threshold) / 2,
+            noise_sm,
+            settings,
+            spacing,
+        )
+    lesion = second
+    if lesion.whole is None or lesion.seed is None:
+        raise MeasurementError(
+            f"No lesion at voxel {seed}: with the parenchyma measured around it "
+            f"({parenchyma:.0f} HU) the click is not in tissue that differs from it."
+        )
     whole = lesion.whole
-    touches = bool(
-        (whole[0].any() and lo[0] > 0)
-        or (whole[-1].any() and hi[0] < volume.shape[0])
-        or (whole[:, 0].any() and lo[1] > 0)
-        or (whole[:, -1].any() and hi[1] < volume.shape[1])
-        or (whole[:, :, 0].any() and lo[2] > 0)
-        or (whole[:, :, -1].any() and hi[2] < volume.shape[2])
-    )
 
     # Drop viable islands below the minimum volume.
     voxel_ml = Geometry.of(volume).voxel_volume_ml
@@ -478,8 +566,8 @@ def _measure_in_box(
     d_out = _edt_in_plane(~s_whole, spacing)  # distance to parenchyma (outside the lesion)
     d_necro = _edt_in_plane(s_necro, spacing)
     d_viable = _edt_in_plane(s_viable, spacing)
-    near_whole = ndimage.binary_dilation(s_whole, _PLANE_FULL, iterations=2)
-    interior = ndimage.binary_erosion(s_whole, _PLANE_FULL, iterations=2)
+    near_whole = _grow(s_whole, 2)
+    interior = _shrink(s_whole, 2)
 
     # Whole lesion: half-way between parenchyma and its local content (viable or necrotic).
     if viable_hu is None and necrotic_hu is None:
@@ -524,7 +612,7 @@ def _measure_in_box(
         denom_v = viable_hu - background
         denom_v = np.where(denom_v < 1.0, 1.0, denom_v)
         m_viable = np.clip((s_sm - background) / denom_v, 0.0, 1.0)
-        near_viable = ndimage.binary_dilation(s_viable, _PLANE_FULL, iterations=2)
+        near_viable = _grow(s_viable, 2)
         m_viable[~near_viable] = 0.0
         m_viable = _keep_connected(m_viable, s_viable)
         pts_v = contour_points(m_viable, 0.5, offset, mask=s_viable)
