@@ -41,13 +41,52 @@ _LONG_VRS = {
 _IMPLICIT = "1.2.840.10008.1.2"
 _EXPLICIT_OK_PREFIXES = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.", "1.2.840.10008.1.2.5")
 _DEFLATED = "1.2.840.10008.1.2.1.99"
-_MULTIFRAME_TAGS = {0x00280008}  # NumberOfFrames: multi-frame objects go to pydicom
+_NUMBER_OF_FRAMES = 0x00280008
 _CHARSET_TAG = 0x00080005
 
 _unpack_hh = struct.Struct("<HH").unpack_from
 _unpack_h = struct.Struct("<H").unpack_from
 _unpack_i = struct.Struct("<I").unpack_from
 _unpack_explicit = struct.Struct("<HH2sH").unpack_from
+_VR_NAMES = {
+    v.encode(): v
+    for v in [
+        "AE",
+        "AS",
+        "AT",
+        "CS",
+        "DA",
+        "DS",
+        "DT",
+        "FL",
+        "FD",
+        "IS",
+        "LO",
+        "LT",
+        "OB",
+        "OD",
+        "OF",
+        "OL",
+        "OV",
+        "OW",
+        "PN",
+        "SH",
+        "SL",
+        "SQ",
+        "SS",
+        "ST",
+        "SV",
+        "TM",
+        "UC",
+        "UI",
+        "UL",
+        "UN",
+        "UR",
+        "US",
+        "UT",
+        "UV",
+    ]
+}
 _unpack_implicit = struct.Struct("<HHI").unpack_from
 _STOPS: dict[int, int] = {}
 
@@ -71,18 +110,14 @@ def _wanted(keywords: tuple[str, ...]) -> dict[int, tuple[str, str]]:
     return table
 
 
-class RawDataset:
-    """The decoded wanted elements, read like a pydicom Dataset through ``get(keyword)``."""
+class RawDataset(dict):
+    """The decoded wanted elements by keyword, read like a pydicom Dataset (``get(keyword)``)."""
 
-    __slots__ = ("_values", "file_meta")
+    __slots__ = ("file_meta",)
 
     def __init__(self, values: dict[str, Any], file_meta: dict[str, str]) -> None:
-        self._values = values
+        super().__init__(values)
         self.file_meta = file_meta
-
-    def get(self, keyword: str, default: Any = None) -> Any:
-        """The value of ``keyword`` (str, list of str, int or float) or ``default``."""
-        return self._values.get(keyword, default)
 
 
 _BINARY = {"US": ("H", 2), "SS": ("h", 2), "UL": ("I", 4), "SL": ("i", 4), "FL": ("f", 4)}
@@ -236,8 +271,6 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
         tag = (group << 16) | elem
         if tag >= stop:
             break
-        if tag in _MULTIFRAME_TAGS:
-            return None
         if length == 0xFFFFFFFF:
             pos = _skip_undefined(buf, vpos, explicit)
             continue
@@ -245,8 +278,10 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
         if pos > end:
             return _MORE  # type: ignore[return-value]
         if tag in table:
+            if tag == _NUMBER_OF_FRAMES:
+                return None  # multi-frame objects (functional groups) go to pydicom
             keyword, dict_vr = table[tag]
-            use_vr = vr.decode("ascii") if vr else dict_vr
+            use_vr = _VR_NAMES.get(vr, dict_vr)
             if use_vr == "SQ":
                 return None
             values[keyword] = _decode(buf[vpos:pos], use_vr, encoding)
