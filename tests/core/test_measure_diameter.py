@@ -23,6 +23,7 @@ from lesion_tool.measurement import (
     measure_viable_and_whole,
     perpendicular_diameter,
 )
+from lesion_tool.model import Line
 
 
 def oblique_direction(yaw_deg: float, pitch_deg: float) -> np.ndarray:
@@ -285,3 +286,31 @@ def test_ctvolume_is_accepted_as_geometry() -> None:
     [m] = measure_labels(mask, vol)
     # Top edge midpoint of the first column to the bottom one of the second: 5 mm x 0.5 mm.
     assert m.longest_diameter_mm == pytest.approx(math.hypot(5.0, 0.5), abs=1e-9)
+
+
+def test_perpendicular_to_a_drawn_long_axis_on_a_mask() -> None:
+    spacing = (0.5, 0.5)
+    mask = np.zeros((3, 120, 120), dtype=bool)
+    mask[1] = ellipse_mask((120, 120), spacing, (60, 60), (20.0, 8.0), 30.0)
+    g = Geometry((2.0, *spacing))
+    # A reader's long axis along the major axis (30 degrees from x), given as a model Line.
+    t = math.radians(30.0)
+    half = 20.0 / 0.5
+    line = Line(
+        (1, 60 - half * math.sin(t), 60 - half * math.cos(t)),
+        (1, 60 + half * math.sin(t), 60 + half * math.cos(t)),
+    )
+    short = perpendicular_diameter(g, line, mask=mask)
+    assert short.slice_index == 1
+    assert abs(short.length_mm - 16.0) <= math.hypot(*spacing)
+    d = np.subtract(short.end_voxel, short.start_voxel)[1:]
+    assert abs(d[0] * math.sin(t) + d[1] * math.cos(t)) < 1e-6  # perpendicular
+    # Patient-space line: the same answer.
+    patient_line = Line(
+        tuple(g.index_to_patient(line.start)), tuple(g.index_to_patient(line.end)), "patient"
+    )
+    again = perpendicular_diameter(g, patient_line, mask=mask)
+    assert again.length_mm == pytest.approx(short.length_mm)
+    # An empty slice has no perpendicular.
+    empty = Line((0, 10, 10), (0, 10, 50))
+    assert perpendicular_diameter(g, empty, mask=mask).length_mm == 0.0
