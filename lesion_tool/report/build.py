@@ -743,6 +743,7 @@ def write_report(
                 median_ci_days=tuple(ep.median_pfs_ci),
                 n=ep.n,
                 n_events=curve["n_events"],
+                durations_days=[float(r.pfs_days) for r in results],
                 preset=p,
             )
             sub.blocks.append(

@@ -398,15 +398,21 @@ def km_figure(
     n: int,
     n_events: int,
     preset: str,
+    durations_days: Sequence[float] = (),
 ) -> Figure:
     """Kaplan-Meier curve of progression-free survival with its 95% band and the median.
 
     The estimate and its interval are the response engine's (lifelines); this only draws them:
     a step curve, the pointwise 95% confidence band, ticks at censoring times, and the median
-    with its 95% interval as dotted lines and in the legend.
+    with its 95% interval as dotted lines and in the legend. With ``durations_days`` (each
+    patient's PFS time) a "number at risk" row (patients with PFS time >= t) is drawn under the
+    time axis at each tick.
     """
-    fig = Figure(figsize=(10, 5.2), layout="constrained")
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(10, 5.8 if durations_days else 5.2), layout="constrained")
+    if durations_days:
+        ax, risk_ax = fig.subplots(2, 1, height_ratios=[12, 1], sharex=True)
+    else:
+        ax, risk_ax = fig.add_subplot(), None
     name = PRESET_LABELS.get(preset, preset)
     ax.set_title(f"Progression-free survival ({name})")
     colour = PRESET_COLOURS.get(preset, "#1f3b73")
@@ -459,9 +465,27 @@ def km_figure(
         ax.plot([], [], color="#333333", linestyle=":", label="Median not reached")
     ax.set_ylim(-0.02, 1.04)
     ax.set_xlim(left=0)
-    ax.set_xlabel("Time since treatment start (months)")
     ax.set_ylabel("Progression-free probability")
     ax.legend(loc="upper right")
+    if risk_ax is None:
+        ax.set_xlabel("Time since treatment start (months)")
+        return fig
+    ax.tick_params(labelbottom=True)
+    lo_x, hi_x = ax.get_xlim()
+    ticks = [x for x in ax.get_xticks() if lo_x - 1e-9 <= x <= hi_x + 1e-9]
+    for x in ticks:
+        at_risk = sum(1 for d in durations_days if _months(d) >= x - 1e-9)
+        risk_ax.text(x, 0.5, str(at_risk), ha="center", va="center", fontsize=9)
+    risk_ax.set_ylim(0, 1)
+    risk_ax.set_yticks([])
+    risk_ax.grid(False)
+    for side in ("left", "bottom", "top", "right"):
+        risk_ax.spines[side].set_visible(False)
+    risk_ax.tick_params(bottom=False, labelbottom=False)
+    risk_ax.set_title(
+        "Number at risk", loc="left", fontsize=9, fontweight="normal", color="#333333", pad=2
+    )
+    ax.set_xlabel("Time since treatment start (months)")
     return fig
 
 
