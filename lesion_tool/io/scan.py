@@ -301,11 +301,20 @@ def _orientation_label(orientation: tuple[float, ...] | None) -> str:
     return ("sagittal", "coronal", "axial")[axis]
 
 
+_ROUNDED: dict[tuple[float, ...], tuple[float, ...]] = {}
+
+
 def _stack_key(h: FileHeader) -> tuple[object, ...]:
+    """Files of one series with equal keys form one stack: orientation, size, frame type."""
     orientation = h.frames[0].orientation if h.frames else None
-    rounded = None if orientation is None else tuple(round(v, 2) for v in orientation)
-    frame_type = tuple(t for t in h.image_type[:3])
-    return (rounded, h.rows, h.columns, frame_type)
+    rounded = None
+    if orientation is not None:
+        rounded = _ROUNDED.get(orientation)
+        if rounded is None:
+            if len(_ROUNDED) > 10000:
+                _ROUNDED.clear()
+            rounded = _ROUNDED[orientation] = tuple(round(v, 2) for v in orientation)
+    return (rounded, h.rows, h.columns, h.image_type[:3])
 
 
 def _sorted_files(headers: Sequence[FileHeader]) -> list[FileHeader]:
@@ -389,14 +398,19 @@ def _build_stack(uid: str, index: int, headers: Sequence[FileHeader], role: str)
 
 
 def _iter_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Problem]]:
-    files: dict[str, Path] = {}
+    roots = []
     problems = []
     for p in paths:
         path = Path(p).absolute()
         if not path.exists():
             problems.append(Problem(path, "no such file or folder"))
             continue
-        for f in list_files(path):
+        roots.append(path)
+    if len(roots) == 1:
+        return list_files(roots[0]), problems
+    files: dict[str, Path] = {}
+    for root in roots:
+        for f in list_files(root):
             # Overlapping arguments (a folder and its subfolder) list a file once.
             files.setdefault(os.path.normpath(f), f)
     return list(files.values()), problems
