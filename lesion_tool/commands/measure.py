@@ -52,7 +52,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--image",
         metavar="SERIES",
-        help="image series folder or file (geometry for .npy masks; the volume for --seed)",
+        help=(
+            "image series folder or file: geometry for .npy masks, sub-pixel edges for masks on "
+            "its grid, the volume for --seed"
+        ),
     )
     parser.add_argument("--seed", metavar="Z,Y,X", help="voxel inside the lesion (0-based)")
     parser.add_argument(
@@ -210,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
     for f in files:
         try:
             mask = load_mask(f, image)
-            results = measure_mask(mask, separate_components=args.components)
+            results = measure_mask(mask, separate_components=args.components, image=image)
         except LesionToolError as err:
             problems.append((str(f), str(err)))
             continue

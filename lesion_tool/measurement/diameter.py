@@ -605,6 +605,45 @@ def _measure_region(
     )
 
 
+def _square(mask: np.ndarray, pixels: int, grow: bool) -> np.ndarray:
+    size = (1, 2 * pixels + 1, 2 * pixels + 1)
+    f = ndimage.maximum_filter if grow else ndimage.minimum_filter
+    return f(mask.astype(np.uint8), size=size, mode="constant").astype(bool)
+
+
+def _image_membership(
+    image: np.ndarray, region: np.ndarray, sigma_px: float = 0.7
+) -> np.ndarray | None:
+    """Partial-volume membership ``(z, y, x)`` in ``[0, 1]`` of a labelled region from the
+    intensity image it was drawn on: 0 at the median of a ring 1-3 pixels outside it, 1 at the
+    median of its interior, linear between (the half-way contour is the sub-pixel edge). None
+    when inside and outside differ by less than 10 units (no usable edge)."""
+    img = np.asarray(image, dtype=np.float32)
+    if sigma_px > 0:
+        img = ndimage.gaussian_filter(img, (0, sigma_px, sigma_px), mode="nearest")
+    inner = _square(region, 1, grow=False)
+    if not inner.any():
+        inner = region
+    ring = _square(region, 3, grow=True) & ~_square(region, 1, grow=True)
+    if not ring.any():
+        return None
+    v_in = float(np.median(img[inner]))
+    v_out = float(np.median(img[ring]))
+    if abs(v_in - v_out) < 10.0:
+        return None
+    m = np.clip((img - v_out) / (v_in - v_out), 0.0, 1.0)
+    m[~_square(region, 2, grow=True)] = 0.0
+    m[_square(region, 2, grow=False)] = 1.0
+    # Only the part connected to the region: a neighbouring structure of similar value must
+    # not extend the outline.
+    above = m >= 0.5
+    lab, _ = ndimage.label(above)
+    ids = np.unique(lab[above & region])
+    keep = np.isin(lab, ids[ids > 0])
+    m[above & ~keep] = 0.0
+    return m
+
+
 def _union_boxes(
     first: list[tuple[slice, ...] | None], second: list[tuple[slice, ...] | None], n: int
 ) -> list[tuple[slice, ...] | None]:
@@ -679,6 +718,7 @@ def measure_labels(
     labels: Sequence[int] | None = None,
     names: Mapping[int, str] | None = None,
     boundary: Boundary = "edges",
+    image: np.ndarray | None = None,
 ) -> list[LabelMeasurement]:
     """Longest axial diameter, perpendicular, volume and centroid of every label of a mask.
 
@@ -698,6 +738,12 @@ def measure_labels(
         Optional names per label, copied into the results.
     boundary
         ``"edges"`` (default) or ``"centres"``, see the module notes.
+    image
+        Optional intensity image ``(z, y, x)`` on the same grid (e.g. the CT the mask was drawn
+        on). Each label is then measured on the sub-pixel edge the image shows near the mask's
+        boundary (half-way between the label's interior and a ring just outside it), and its
+        volume from that partial-volume membership; labels without a usable edge (inside and
+        outside within 10 HU) keep the mask's pixel-edge boundary.
 
     Returns
     -------
@@ -724,6 +770,12 @@ def measure_labels(
     if arr.size and arr.min() < 0:
         raise MeasurementError("A label mask must not hold negative labels.")
     names = dict(names or {})
+    if image is not None:
+        image = np.asarray(image)
+        if image.shape != arr.shape:
+            raise MeasurementError(
+                f"The image {image.shape} and the mask {arr.shape} are not on the same grid."
+            )
     objects = _label_boxes(arr)
     wanted = set(labels) if labels is not None else None
     results: list[LabelMeasurement] = []
@@ -732,19 +784,55 @@ def measure_labels(
         if box is None or (wanted is not None and value not in wanted):
             continue
         region = arr[box] == value
-        offset = np.array([s.start for s in box], dtype=float)
         name = names.get(value, "")
         if not separate_components:
-            results.append(_measure_region(region, offset, geometry, value, None, name, boundary))
+            results.append(
+                _measure_with_image(arr, box, region, image, geometry, value, None, name, boundary)
+            )
             continue
         comps, _n = ndimage.label(region, structure=_FULL)
         for ci, cbox in enumerate(ndimage.find_objects(comps), start=1):
             if cbox is None:
                 continue
             sub = comps[cbox] == ci
-            coff = offset + np.array([s.start for s in cbox], dtype=float)
-            results.append(_measure_region(sub, coff, geometry, value, ci, name, boundary))
+            full = tuple(
+                slice(b.start + c.start, b.start + c.stop) for b, c in zip(box, cbox, strict=True)
+            )
+            results.append(
+                _measure_with_image(arr, full, sub, image, geometry, value, ci, name, boundary)
+            )
     return results
+
+
+def _measure_with_image(
+    arr: np.ndarray,
+    box: tuple[slice, ...],
+    region: np.ndarray,
+    image: np.ndarray | None,
+    geometry: Geometry,
+    label: int,
+    component: int | None,
+    name: str,
+    boundary: Boundary,
+) -> LabelMeasurement:
+    offset = np.array([s.start for s in box], dtype=float)
+    if image is None:
+        return _measure_region(region, offset, geometry, label, component, name, boundary)
+    # Room around the region (in-plane) for its partial-volume edge and the outside ring.
+    pad = tuple(
+        s if axis == 0 else slice(max(s.start - 4, 0), min(s.stop + 4, arr.shape[axis]))
+        for axis, s in enumerate(box)
+    )
+    grown = np.zeros(tuple(s.stop - s.start for s in pad), dtype=bool)
+    inner = tuple(slice(b.start - p.start, b.stop - p.start) for b, p in zip(box, pad, strict=True))
+    grown[inner] = region
+    membership = _image_membership(image[pad], grown)
+    if membership is None:
+        return _measure_region(region, offset, geometry, label, component, name, boundary)
+    pad_offset = np.array([s.start for s in pad], dtype=float)
+    return _measure_region(
+        grown, pad_offset, geometry, label, component, name, boundary, membership, 0.5
+    )
 
 
 def measure_fraction(

@@ -166,8 +166,24 @@ def mask_from_array(
     return MaskVolume(geometry, segments, arr, source)
 
 
-def measure_mask(mask: MaskVolume, *, separate_components: bool = False) -> list[LabelMeasurement]:
+def measure_mask(
+    mask: MaskVolume,
+    *,
+    separate_components: bool = False,
+    image: HasGeometry | None = None,
+) -> list[LabelMeasurement]:
     """Measure every segment of a mask (see :func:`measure_labels`, :func:`measure_fraction`).
+
+    Parameters
+    ----------
+    mask
+        The mask.
+    separate_components
+        Measure each connected component separately.
+    image
+        Optional ``CTVolume`` the mask was drawn on. When it is on the mask's grid (same shape,
+        spacing, origin and direction within 0.01 mm), binary segments are measured on the
+        sub-pixel edge the image shows (see :func:`measure_labels`); otherwise it is not used.
 
     Returns
     -------
@@ -175,10 +191,15 @@ def measure_mask(mask: MaskVolume, *, separate_components: bool = False) -> list
         Per segment (and per connected component when ``separate_components``), in segment
         order. Empty segments are left out.
     """
+    pixels = _image_on_grid(mask, image)
     if mask.labels is not None:
         names = {s.label: s.name for s in mask.segments}
         return measure_labels(
-            mask.labels, mask.geometry, separate_components=separate_components, names=names
+            mask.labels,
+            mask.geometry,
+            separate_components=separate_components,
+            names=names,
+            image=pixels,
         )
     results: list[LabelMeasurement] = []
     for seg in mask.segments:
@@ -192,7 +213,7 @@ def measure_mask(mask: MaskVolume, *, separate_components: bool = False) -> list
             )
         else:
             found = measure_labels(
-                seg.array, mask.geometry, separate_components=separate_components
+                seg.array, mask.geometry, separate_components=separate_components, image=pixels
             )
             results += [
                 LabelMeasurement(
@@ -209,6 +230,23 @@ def measure_mask(mask: MaskVolume, *, separate_components: bool = False) -> list
                 for m in found
             ]
     return results
+
+
+def _image_on_grid(mask: MaskVolume, image: HasGeometry | None) -> np.ndarray | None:
+    """The image's pixels when it lies on the mask's grid, else None."""
+    if image is None or not hasattr(image, "array"):
+        return None
+    pixels = np.asarray(image.array)
+    g = Geometry.of(image)
+    same = (
+        pixels.shape == mask.shape
+        and np.allclose(g.spacing_mm, mask.geometry.spacing_mm, atol=0.01)
+        and np.allclose(g.origin_mm, mask.geometry.origin_mm, atol=0.01)
+        and np.allclose(g.direction, mask.geometry.direction, atol=1e-4)
+    )
+    if not same:
+        logger.info("%s: the image is not on the mask's grid; measured alone", mask.source)
+    return pixels if same else None
 
 
 # --------------------------------------------------------------------------------------------

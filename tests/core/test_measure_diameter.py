@@ -314,3 +314,30 @@ def test_perpendicular_to_a_drawn_long_axis_on_a_mask() -> None:
     # An empty slice has no perpendicular.
     empty = Line((0, 10, 10), (0, 10, 50))
     assert perpendicular_diameter(g, empty, mask=mask).length_mm == 0.0
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 60.0])
+def test_image_gives_sub_pixel_edges(angle: float) -> None:
+    """With the partial-volume image the mask was drawn on, diameters and volume follow the
+    image's half-way edge, closer to the true shape than the pixel mask can be."""
+    n, size = 8, 60
+    t = math.radians(angle)
+    yy, xx = np.mgrid[0 : size * n, 0 : size * n]
+    y, x = (yy + 0.5) / n - 30.2, (xx + 0.5) / n - 29.7
+    u, v = x * math.cos(t) + y * math.sin(t), -x * math.sin(t) + y * math.cos(t)
+    fraction = ((u / 20.3) ** 2 + (v / 11.4) ** 2 <= 1).reshape(size, n, size, n).mean(axis=(1, 3))
+    noise = np.random.default_rng(1).normal(0, 10, (1, size, size))
+    image = (75 + 70 * fraction)[None] + noise
+    mask = (fraction >= 0.5)[None].astype(np.uint8)
+    g = Geometry((1.0, 1.0, 1.0))
+    [pixel] = measure_labels(mask, g)
+    [sub] = measure_labels(mask, g, image=image)
+    assert abs(sub.longest_diameter_mm - 40.6) <= 0.3
+    assert abs(sub.longest_diameter_mm - 40.6) <= abs(pixel.longest_diameter_mm - 40.6) + 0.05
+    assert abs(sub.perpendicular_diameter_mm - 22.8) <= 0.5
+    assert sub.volume_ml == pytest.approx(math.pi * 20.3 * 11.4 / 1000, rel=0.01)
+    # No usable edge in the image (flat): the mask's own boundary is kept.
+    [flat] = measure_labels(mask, g, image=np.full(mask.shape, 60.0))
+    assert flat.longest_diameter_mm == pixel.longest_diameter_mm
+    with pytest.raises(MeasurementError, match="same grid"):
+        measure_labels(mask, g, image=image[:, :10])
