@@ -44,7 +44,7 @@ from lesion_tool.io.phase import (
     phase_from_text,
     phase_from_timing,
 )
-from lesion_tool.io.series import FrameRef, list_files, load_series, stack_geometry
+from lesion_tool.io.series import FrameRef, _read_native, list_files, load_series, stack_geometry
 from lesion_tool.io.volume import CTVolume
 
 __all__ = [
@@ -529,7 +529,9 @@ def _sample_slices(stack: SeriesStack) -> tuple[np.ndarray, np.ndarray] | None:
             for i in idx:
                 h = headers[int(i)]
                 g = h.frames[0]
-                raw = pydicom.pixels.pixel_array(h.path)
+                raw = _read_native(h)
+                if raw is None:
+                    raw = pydicom.pixels.pixel_array(h.path)
                 out.append(raw.astype(np.float32) * g.rescale_slope + g.rescale_intercept)
     except Exception as err:  # noqa: BLE001 - pixel evidence is optional; headers still decide
         log.info("Series %s: pixels not read for phase evidence (%s)", stack.uid, err)

@@ -31,7 +31,7 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -525,62 +525,71 @@ def load_series(
 
 
 def _fill(frames: Sequence[FrameRef], name: str) -> np.ndarray:
-    """Decode every slice into one preallocated ``(z, y, x)`` array with rescale applied."""
+    """Decode every slice into one preallocated ``(z, y, x)`` array with rescale applied.
+
+    Multi-frame objects are decoded frame by frame (``pydicom.pixels.iter_pixels``), so no more
+    than one decoded frame exists beside the output array.
+    """
     first = frames[0].header
     rows, cols = int(first.rows or 0), int(first.columns or 0)
-    dtype = _output_dtype(frames)
-    out = np.empty((len(frames), rows, cols), dtype=dtype)
-    info = np.iinfo(np.int16)
-    multi: dict[Path, np.ndarray] = {}
+    out = np.empty((len(frames), rows, cols), dtype=_output_dtype(frames))
+    slots: dict[Path, dict[int, int]] = {}
     for k, ref in enumerate(frames):
         if ref.frame_index is not None and ref.header.number_of_frames > 1:
-            # Decode a multi-frame object once, not once per frame.
-            if ref.header.path not in multi:
-                multi.clear()
-                multi[ref.header.path] = _read_all_frames(ref, name)
-            raw = multi[ref.header.path][ref.frame_index]
+            slots.setdefault(ref.header.path, {})[ref.frame_index] = k
         else:
-            raw = _read_pixels(ref, name)
-        if raw.ndim != 2 or raw.shape != (rows, cols):
-            raise SeriesError(
-                f"{name}: {ref.label} decodes to shape {raw.shape}, expected ({rows}, {cols}) "
-                "single-channel pixels; colour or malformed images cannot be measured."
-            )
-        slope, intercept = ref.geometry.rescale_slope, ref.geometry.rescale_intercept
-        if out.dtype == np.int16:
-            lo = int(raw.min()) * int(slope) + int(intercept)
-            hi = int(raw.max()) * int(slope) + int(intercept)
-            if slope < 0:
-                lo, hi = hi, lo
-            if lo < info.min or hi > info.max:
-                # Values exceed int16: switch the whole volume to float32 once.
-                out = out.astype(np.float32)
-        if out.dtype == np.int16:
-            if slope == 1:
-                np.add(raw, np.int32(intercept), out=out[k], casting="unsafe")
-            else:
-                np.multiply(raw, np.int32(slope), out=out[k], casting="unsafe")
-                out[k] += np.int16(intercept)
-        else:
-            np.multiply(raw, np.float32(slope), out=out[k], casting="unsafe")
-            out[k] += np.float32(intercept)
+            out = _store(out, k, _read_pixels(ref, name), ref, name)
+    for by_frame in slots.values():
+        some = frames[next(iter(by_frame.values()))]
+        for index, raw in _iter_frames(some, name):
+            k = by_frame.get(index)
+            if k is not None:
+                out = _store(out, k, raw, frames[k], name)
     return out
 
 
-def _read_all_frames(ref: FrameRef, name: str) -> np.ndarray:
+def _store(out: np.ndarray, k: int, raw: np.ndarray, ref: FrameRef, name: str) -> np.ndarray:
+    """Put one decoded slice, rescaled, at ``out[k]``; returns ``out`` (float32 if it had to be)."""
+    rows, cols = out.shape[1:]
+    if raw.ndim != 2 or raw.shape != (rows, cols):
+        raise SeriesError(
+            f"{name}: {ref.label} decodes to shape {raw.shape}, expected ({rows}, {cols}) "
+            "single-channel pixels; colour or malformed images cannot be measured."
+        )
+    slope, intercept = ref.geometry.rescale_slope, ref.geometry.rescale_intercept
+    if out.dtype == np.int16:
+        info = np.iinfo(np.int16)
+        lo = int(raw.min()) * int(slope) + int(intercept)
+        hi = int(raw.max()) * int(slope) + int(intercept)
+        if slope < 0:
+            lo, hi = hi, lo
+        if lo < info.min or hi > info.max:
+            # Values exceed int16: switch the whole volume to float32 once.
+            out = out.astype(np.float32)
+    if out.dtype == np.int16:
+        if slope == 1:
+            np.add(raw, np.int32(intercept), out=out[k], casting="unsafe")
+        else:
+            np.multiply(raw, np.int32(slope), out=out[k], casting="unsafe")
+            out[k] += np.int16(intercept)
+    else:
+        np.multiply(raw, np.float32(slope), out=out[k], casting="unsafe")
+        out[k] += np.float32(intercept)
+    return out
+
+
+def _iter_frames(ref: FrameRef, name: str) -> Iterator[tuple[int, np.ndarray]]:
+    """``(frame index, stored values)`` of every frame of a multi-frame file, in file order."""
     path = ref.header.path
     try:
-        arr = pydicom.pixels.pixel_array(path)
+        yield from enumerate(pydicom.pixels.iter_pixels(path))
     except NotImplementedError as err:
         raise SeriesError(
             f"{name}: cannot decode {path} (transfer syntax {ref.header.transfer_syntax_uid}): "
             f"{err}. Install the pylibjpeg / pyjpegls decoders or decompress the file."
         ) from None
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:  # noqa: BLE001 - pydicom raises many types on broken pixel data
         raise SeriesError(
             f"{name}: pixel data of {path} cannot be read ({type(err).__name__}: {err}); the "
             "file may be truncated."
         ) from None
-    if arr.ndim == 2:
-        arr = arr[np.newaxis]
-    return arr

@@ -164,6 +164,8 @@ def write_enhanced_ct(
     frame_order: Sequence[int] | None = None,
     values: np.ndarray | None = None,
     intercept: float = -1024.0,
+    transfer_syntax: str = ExplicitVRLittleEndian,
+    positions: bool = True,
 ) -> np.ndarray:
     """Write an Enhanced CT multi-frame file whose frames are stored in ``frame_order``.
 
@@ -215,11 +217,12 @@ def write_enhanced_ct(
         pos.ImagePositionPatient = [
             f"{v:.6f}" for v in np.asarray(origin_mm) + k * spacing_mm[0] * normal
         ]
-        item.PlanePositionSequence = DicomSequence([pos])
+        if positions:
+            item.PlanePositionSequence = DicomSequence([pos])
         per_frame.append(item)
     ds.PerFrameFunctionalGroupsSequence = DicomSequence(per_frame)
     ds.PixelData = np.ascontiguousarray(values[order]).tobytes()
-    _finish(ds, path, ExplicitVRLittleEndian)
+    _finish(ds, path, transfer_syntax)
     return values
 
 

@@ -249,6 +249,20 @@ def test_enhanced_ct_multiframe_is_sorted_by_frame_position(tmp_path: Path) -> N
     assert len(set(vol.sop_instance_uids)) == 1
 
 
+def test_compressed_enhanced_ct_decodes_frame_by_frame(tmp_path: Path) -> None:
+    values = write_enhanced_ct(
+        tmp_path / "rle.dcm", frame_order=[4, 2, 0, 1, 3], transfer_syntax=RLELossless
+    )
+    vol = load_series(tmp_path / "rle.dcm")
+    np.testing.assert_array_equal(vol.array, values.astype(np.int32) - 1024)
+
+
+def test_multiframe_without_frame_positions_is_an_error(tmp_path: Path) -> None:
+    write_enhanced_ct(tmp_path / "nopos.dcm", positions=False)
+    with pytest.raises(SeriesError, match=r"ImagePositionPatient is missing.*frame 1"):
+        load_series(tmp_path / "nopos.dcm")
+
+
 @pytest.mark.parametrize("syntax", [RLELossless, JPEGLSLossless, JPEG2000Lossless])
 def test_compressed_series_decode_exactly(tmp_path: Path, syntax: str) -> None:
     values = ramp(3, 64, 64)  # OpenJPEG needs at least 32 x 32 pixels for its default levels
