@@ -394,3 +394,33 @@ def test_chromium_check_catches_a_broken_image_and_a_script_error(tmp_path: Path
     images, broken, errors, _console = _chromium_check(page, tmp_path / "p")
     assert images == 1 and broken == 1
     assert "undefinedFunction" in errors
+
+
+def test_unknown_criteria_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["report", str(tmp_path), "--out", str(tmp_path / "o"), "--criteria", "who"])
+    assert exc.value.code == 2
+    assert "unknown criteria who" in capsys.readouterr().err
+
+
+def test_no_usable_file_is_an_error(tmp_path: Path, capsys) -> None:
+    (tmp_path / "bad.json").write_text("[]", "utf-8")
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "bad.json" in err and "nothing to report" in err
+    assert not (tmp_path / "o" / "report.html").exists()
+
+
+def test_one_preset_report_still_compares_mrecist_with_recist(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for assessment in hand_made_cohort()[:4]:
+        save_assessment(assessment, folder / f"{assessment.patient_id}.json")
+    out = tmp_path / "out"
+    assert main(["report", str(folder), "--out", str(out), "--criteria", "recist-1.1"]) == 0
+    tables = _parse(out / "report.html").tables
+    assert [row[0][1]["preset"] for row in tables["endpoints"][1:]] == ["recist-1.1"]
+    assert "kappa-mrecist-vs-recist-1.1" in tables
+    assert sorted(p.name for p in (out / "plots").glob("*.png")) == [
+        f"{k}_recist-1.1.png" for k in ("km", "spider", "swimmer", "waterfall")
+    ]
