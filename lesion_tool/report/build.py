@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import io
-import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,12 +35,12 @@ from lesion_tool.report.style import (
     response_colour,
 )
 
-log = logging.getLogger(__name__)
-
 __all__ = [
     "PatientReport",
     "ReportResult",
+    "agreement_pairs",
     "build_report",
+    "km_curve",
     "load_cohort",
     "score_cohort",
     "write_report",
@@ -74,7 +73,9 @@ class ReportResult:
     """(file or patient, reason) of every assessment that was skipped."""
 
 
-def load_cohort(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, Assessment]], list]:
+def load_cohort(
+    paths: Iterable[str | Path],
+) -> tuple[list[tuple[Path, Assessment]], list[tuple[str, str]]]:
     """Load every assessment file under ``paths``; a bad file is reported, never fatal.
 
     Returns ``(loaded, problems)`` with ``loaded`` a list of (path, Assessment) and
