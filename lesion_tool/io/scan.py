@@ -348,8 +348,10 @@ def _build_stack(uid: str, index: int, headers: Sequence[FileHeader], role: str)
             by_path = {h.path: h for h in headers}
             ordered = [by_path[p] for p in seen]
         if spacing is None and first.frames and first.frames[0].pixel_spacing_mm:
+            # Geometry unchecked: report the nominal spacing when the header states one.
             ps = first.frames[0].pixel_spacing_mm
-            spacing = (first.spacing_between_slices_mm or 0.0, ps[0], ps[1])
+            z = first.spacing_between_slices_mm or first.frames[0].slice_thickness_mm
+            spacing = None if z is None else (z, ps[0], ps[1])
     slices = len(frames) if role == "image" else len(headers)
     not_measurable = None
     if role == "localizer":
