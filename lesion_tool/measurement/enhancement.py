@@ -451,6 +451,14 @@ def _measure_in_box(
         )
 
     touches = _touches(first.whole, lo, hi, volume.shape)
+    w = first.whole
+    if (w[:, 0].any() and w[:, -1].any()) or (w[:, :, 0].any() and w[:, :, -1].any()):
+        # Wall to wall across the region: wider than the box, no need to look further.
+        raise MeasurementError(
+            f"The region grown from voxel {seed} spans the whole {box_mm:.0f} mm region around "
+            "the click: it is not a lesion (a vessel or an organ?). Click inside the lesion, "
+            "or draw the diameter by hand."
+        )
     if touches:
         # The caller retries with a larger box; the rest is not worth computing.
         placeholder = Diameter.empty()
