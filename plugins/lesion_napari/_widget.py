@@ -199,6 +199,13 @@ def with_primary(lesion: Lesion, value_mm: float, line: Line | None) -> Lesion:
     return dataclasses.replace(lesion, longest_diameter_mm=value_mm, line=line)
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """A user-fixable error carried out of a worker thread (shown as a notification)."""
+
+    error: LesionToolError
+
+
 def _line_text(lesion: Lesion) -> str:
     """The canvas label of a lesion: id, its summed diameter and the whole-lesion one."""
     text = f"{lesion.id} {_fmt(primary_value(lesion))} mm"
@@ -490,7 +497,10 @@ class LesionWidget(QWidget):
 
         @thread_worker
         def work() -> Any:
-            yield from iter_loaded_series([Path(path)])
+            try:
+                yield from iter_loaded_series([Path(path)])
+            except LesionToolError as err:  # user-fixable: a notification, not a traceback
+                yield _Failed(err)
 
         worker = work()
         worker.yielded.connect(self._on_loaded)
@@ -500,7 +510,9 @@ class LesionWidget(QWidget):
         worker.start()
 
     def _on_loaded(self, item: Any) -> None:
-        if isinstance(item, ScanDone):
+        if isinstance(item, _Failed):
+            show_error(str(item.error))
+        elif isinstance(item, ScanDone):
             self.progress.setRange(0, max(item.total, 1))
             self.progress.setValue(0)
             self.progress.setFormat(f"%v / %m series of {item.n_studies} studies")
@@ -1284,10 +1296,19 @@ class LesionWidget(QWidget):
 
         @thread_worker
         def work() -> Any:
-            return run()
+            try:
+                return run()
+            except LesionToolError as err:  # user-fixable: a notification, not a traceback
+                return _Failed(err)  # (a returned exception would be re-raised by the worker)
+
+        def done(result: Any) -> None:
+            if isinstance(result, _Failed):
+                self._on_measure_error(result.error)
+            else:
+                self._show_proposal(label, lesion_id, seed_zyx, result)
 
         worker = work()
-        worker.returned.connect(lambda r: self._show_proposal(label, lesion_id, seed_zyx, r))
+        worker.returned.connect(done)
         worker.errored.connect(self._on_measure_error)
         self._worker_measure = worker
         worker.start()

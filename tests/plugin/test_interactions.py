@@ -1,0 +1,178 @@
+"""Gestures of the widget one by one: keys, the click measurement and its adjustment, states,
+new lesions, notifications for a folder without an arterial phase."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import lesion_napari._widget as widget_module
+import numpy as np
+import pytest
+from lesion_napari._layers import image_layer_data
+from lesion_napari._widget import PROPOSED_VIABLE, LesionWidget
+
+from lesion_tool.measurement import measure_line
+
+pytestmark = pytest.mark.gui
+
+
+def _open(viewer, make_volume, tmp_path):
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    for date, label, uid in (
+        (dt.date(2026, 1, 2), "baseline", "1.2.3.1"),
+        (dt.date(2026, 3, 2), "fu1", "1.2.3.2"),
+    ):
+        volume = make_volume(study_date=date, study_uid=uid, radius_mm=12.0)
+        data, kwargs, _ = image_layer_data(
+            volume, phase="arterial", label=label, extra={"measure_on": True}
+        )
+        viewer.add_image(data, **kwargs)
+    widget.save(tmp_path / "a.json")
+    return widget
+
+
+def _press(viewer, key):
+    for binding, handler in viewer.keymap.items():
+        if str(binding) == key:
+            handler(viewer)
+            return
+    raise AssertionError(f"{key} is not bound")
+
+
+def test_keyboard_shortcuts_new_target_next_accept_undo(viewer, make_volume, tmp_path, qtbot):
+    widget = _open(viewer, make_volume, tmp_path)
+    _press(viewer, "Shift+T")
+    assert widget.pending is not None and widget.pending.id == "T1"
+    assert widget.views["baseline"].lines.mode == "add_line"
+    widget.views["baseline"].lines.add(
+        np.array([[3, 30, 20], [3, 30, 40]], float), shape_type="line"
+    )
+    assert widget.session.timepoint("baseline").lesion("T1").viable_diameter_mm == 16.0
+    # click measurement through the mouse callback, then accept with the key
+    _press(viewer, "Shift+M")
+    assert widget.click_button.isChecked()
+    view = widget.views["baseline"]
+    centre = (np.asarray(view.volume.shape) - 1) / 2.0
+    event = SimpleNamespace(
+        type="mouse_press", position=tuple(view.geometry.voxel_to_world(centre))
+    )
+    widget.new_target()
+    widget._on_mouse_click(viewer, event)
+    assert not widget.click_button.isChecked()
+    qtbot.waitUntil(lambda: widget.proposal is not None, timeout=30_000)
+    _press(viewer, "Shift+A")
+    t2 = widget.session.timepoint("baseline").lesion("T2")
+    assert t2.seed is not None and t2.viable_diameter_mm > 20.0
+    _press(viewer, "Shift+N")
+    assert widget.current_lesion_id == "T1"
+    _press(viewer, "Shift+U")
+    assert widget.session.timepoint("baseline").lesion("T2") is None
+
+
+def test_adjusting_a_proposal_end_changes_the_accepted_value(viewer, make_volume, tmp_path):
+    widget = _open(viewer, make_volume, tmp_path)
+    view = widget.views["baseline"]
+    centre = (np.asarray(view.volume.shape) - 1) / 2.0
+    widget.new_target()
+    widget.measure_at(view.geometry.voxel_to_world(centre), background=False)
+    proposal = widget.proposal
+    assert proposal is not None and proposal.viable_mm == pytest.approx(24.0, abs=1.7)
+    lines = view.lines
+    row = list(lines.features["role"]).index(PROPOSED_VIABLE)
+    data = [np.array(d) for d in lines.data]
+    start = data[row][0]
+    data[row][1] = start + np.array([0.0, 0.0, 20.0])  # pull one end: a 20-voxel line
+    lines.data = data
+    expected = round(
+        measure_line(view.volume, *view.geometry.display_to_voxel(data[row])).length_mm, 1
+    )
+    assert widget.proposal.viable_mm == pytest.approx(expected)
+    assert "viable" in widget.proposal_label.text()
+    widget.accept_proposal()
+    t1 = widget.session.timepoint("baseline").lesion("T1")
+    assert t1.viable_diameter_mm == pytest.approx(expected)
+    assert t1.longest_diameter_mm == pytest.approx(proposal.whole_mm, abs=0.05)
+    assert t1.longest_line is not None  # whole-lesion diameter kept for RECIST 1.1
+
+
+def test_rejecting_a_proposal_records_nothing(viewer, make_volume, tmp_path):
+    widget = _open(viewer, make_volume, tmp_path)
+    view = widget.views["baseline"]
+    centre = (np.asarray(view.volume.shape) - 1) / 2.0
+    widget.measure_at(view.geometry.voxel_to_world(centre), background=False)
+    assert len(view.lines.data) >= 1 and view.proposal.data.max() >= 1
+    widget.reject_proposal()
+    assert widget.proposal is None
+    assert len(view.lines.data) == 0 and view.proposal.data.max() == 0
+    assert widget.session.timepoint("baseline").lesions == ()
+
+
+def test_follow_up_states_and_new_lesion(viewer, make_volume, tmp_path):
+    widget = _open(viewer, make_volume, tmp_path)
+    widget.new_target()
+    widget.views["baseline"].lines.add(
+        np.array([[3, 30, 20], [3, 30, 40]], float), shape_type="line"
+    )
+    widget.new_target()
+    widget.views["baseline"].lines.add(
+        np.array([[3, 50, 20], [3, 50, 40]], float), shape_type="line"
+    )
+    widget.set_timepoint("fu1")
+    widget.select_lesion("T1")
+    widget.state_combo.setCurrentText("absent")
+    widget.select_lesion("T2")
+    widget.state_combo.setCurrentText("too_small")
+    widget.typical_box.setChecked(True)
+    widget.new_new_lesion()
+    widget.views["fu1"].lines.add(np.array([[4, 10, 10], [4, 10, 25]], float), shape_type="line")
+    fu = widget.session.timepoint("fu1")
+    assert fu.lesion("T1").state.value == "absent" and fu.lesion("T1").viable_diameter_mm is None
+    assert fu.lesion("T2").state.value == "too_small"
+    n1 = fu.lesion("N1")
+    assert n1.category.value == "new" and n1.state.value == "unequivocal"
+    assert n1.typical_hcc_pattern is True and n1.longest_diameter_mm == 12.0
+    overall = widget.response_table.item(8, 0).text()
+    assert overall == str(widget._results["mrecist"].timepoints[-1].overall_response)
+
+
+def test_folder_without_arterial_phase_is_a_notification(viewer, tmp_path, qtbot, monkeypatch):
+    from lesion_tool.synth import generate_patient
+
+    warnings: list[str] = []
+    monkeypatch.setattr(widget_module, "show_warning", warnings.append)
+    folder = generate_patient(
+        tmp_path, patient_id="PV-ONLY", seed=2, n_timepoints=1, phases=("portal_venous",)
+    )
+    widget = LesionWidget(viewer)
+    widget.open_study(folder)
+    qtbot.waitUntil(lambda: not widget.loading, timeout=60_000)
+    assert any("no arterial series" in w for w in warnings)
+    assert widget.views == {}
+    hidden = [layer for layer in viewer.layers if "portal_venous" in layer.name]
+    assert hidden and not hidden[0].visible
+
+
+def test_a_folder_with_no_dicom_is_an_error_notification(viewer, tmp_path, qtbot, monkeypatch):
+    errors: list[str] = []
+    monkeypatch.setattr(widget_module, "show_error", errors.append)
+    (tmp_path / "notes.txt").write_text("not an image")
+    widget = LesionWidget(viewer)
+    widget.open_study(tmp_path)
+    qtbot.waitUntil(lambda: not widget.loading, timeout=30_000)
+    assert errors and str(tmp_path) in errors[0]
+
+
+def test_a_click_outside_any_lesion_is_an_error_notification(
+    viewer, make_volume, tmp_path, qtbot, monkeypatch
+):
+    errors: list[str] = []
+    monkeypatch.setattr(widget_module, "show_error", errors.append)
+    widget = _open(viewer, make_volume, tmp_path)
+    view = widget.views["baseline"]
+    widget.measure_at(view.geometry.voxel_to_world(np.array([3.0, 2.0, 2.0])))
+    qtbot.waitUntil(lambda: bool(errors), timeout=30_000)
+    assert widget.proposal is None and not widget.measuring
+    widget.measure_at(np.array([0.0, 9999.0, 9999.0]))
+    assert "outside the image" in errors[-1]
