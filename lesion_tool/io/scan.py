@@ -126,8 +126,17 @@ class SeriesStack:
     headers: tuple[FileHeader, ...] = field(default=(), repr=False, compare=False)
 
     def load(self) -> CTVolume:
-        """Load this stack with :func:`~lesion_tool.io.series.load_series` (checks included)."""
-        return load_series(list(self.files))
+        """Load this stack with :func:`~lesion_tool.io.series.load_series` (checks included).
+
+        The volume's ``metadata["phase"]`` and ``metadata["enhancement"]`` carry this stack's
+        phase call and enhancement estimate (dictionaries, or None).
+        """
+        volume = load_series(list(self.files))
+        volume.metadata["phase"] = None if self.phase is None else self.phase.to_dict()
+        volume.metadata["enhancement"] = (
+            None if self.enhancement is None else self.enhancement.to_dict()
+        )
+        return volume
 
     @property
     def uid(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,20 @@ HCC_006_AP = (
 )
 HCC_006_PRE = "hcc-tace-seg/HCC_006/08-06-1999-NA-ABDPEL LIVER-65146/2.000000-PRE LIVER-29453"
 HCC_048_PV = "hcc-tace-seg/HCC_048_PV"
+
+
+SHA256 = {  # one file per series: the expected values below hold for this release
+    f"{HCC_006_AP}/1-001.dcm": "4dd840cec78fc78c89d1125aaf999d29af6c743e987d3061c975ecb7da2f6916",
+    f"{HCC_048_PV}/00000001.dcm": (
+        "3cfdee7180987710ccb295ca5e396e11a501dd7e2e95d91f5f44353d389960a0"
+    ),
+}
+
+
+@pytest.mark.parametrize("rel", sorted(SHA256))
+def test_real_data_is_the_expected_release(shared_data: Path, rel: str) -> None:
+    digest = hashlib.sha256((shared_data / rel).read_bytes()).hexdigest()
+    assert digest == SHA256[rel], f"{rel} changed: the expected values below no longer apply"
 
 
 @pytest.mark.parametrize(

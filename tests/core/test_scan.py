@@ -91,6 +91,9 @@ def test_arterial_series_is_chosen_with_reason(export: Path) -> None:
     assert "only 4 slice(s)" in study.arterial_reason
     pre = next(s for s in study.series if s.description == "PRE LIVER")
     assert pre.phase is not None and pre.phase.phase is Phase.NON_CONTRAST
+    volume = chosen.load()
+    assert volume.shape == (12, 12, 10)
+    assert volume.metadata["phase"]["phase"] == "arterial"
 
 
 def test_dicomdir_is_ignored_and_its_files_scanned(tmp_path: Path) -> None:
