@@ -217,3 +217,15 @@ def test_swapped_labels_are_caught_by_the_pixels(synthetic: Path, tmp_path: Path
         "'LIVER ARTERIAL' is labelled arterial but its pixels look portal venous" in w
         for w in study.warnings
     )
+
+
+def test_enhancement_does_not_depend_on_array_orientation(synthetic: Path) -> None:
+    """Rows or columns stored the other way round (direction says so) give the same estimate."""
+    vol = load_series(next((synthetic / "SILENT").glob("*/arterial")))
+    idx = np.linspace(0, vol.shape[0] - 1, 12).round().astype(int)
+    slices = vol.array[idx]
+    ref = estimate_enhancement(slices, vol.spacing_mm[1:], vol.direction)
+    flipped_dir = vol.direction * np.array([1.0, -1.0, -1.0])  # y and x axes reversed
+    flipped = estimate_enhancement(slices[:, ::-1, ::-1], vol.spacing_mm[1:], flipped_dir)
+    assert flipped.aorta_hu == pytest.approx(ref.aorta_hu, abs=1)
+    assert flipped.liver_hu == pytest.approx(ref.liver_hu, abs=1)
