@@ -600,6 +600,9 @@ def _measure_in_box(
     taper = 1.0 - (s_sm - content) / far
     m_whole = np.clip(np.minimum(m_whole, taper), 0.0, 1.0)
     m_whole[interior] = 1.0
+    # The partial-volume rim of an organ surface (fat next to parenchyma) passes through
+    # necrosis values: outside the lesion found above it is not lesion.
+    m_whole[_grow(s_sm <= settings.necrosis_min_hu, 2) & ~s_whole] = 0.0
     # Where viable and necrotic tissue meet, their mixture can look like parenchyma: inside the
     # lesion (not on its outermost pixel ring) such a seam is lesion.
     px = min(spacing[1], spacing[2])
