@@ -148,7 +148,7 @@ def stack_geometry(
     """
     if not frames:
         raise SeriesError(f"{name}: no image slices to load.")
-    found: list[str] = []
+    notes: list[str] = []
     for ref in frames:
         g = ref.geometry
         if g.pixel_spacing_mm is None:
@@ -221,14 +221,13 @@ def stack_geometry(
     frames_sorted = tuple(frames[i] for i in order)
     positions = positions[order]
     along = along[order]
-    found_warnings = found
 
     n = len(frames_sorted)
     pixel_yx = (float(spacings[0][0]), float(spacings[0][1]))
     thickness = first.geometry.slice_thickness_mm
     if n == 1:
         spacing_z = first.header.spacing_between_slices_mm or thickness or 1.0
-        found_warnings.append(
+        notes.append(
             f"{name} has a single slice; its slice spacing ({spacing_z:g} mm) is taken from "
             "SpacingBetweenSlices / SliceThickness and no 3-D measurement is possible."
         )
@@ -277,13 +276,13 @@ def stack_geometry(
                 "would be wrong; choose a tilt-corrected reconstruction or resample it first."
             )
         if first.header.gantry_tilt_deg:
-            found_warnings.append(
+            notes.append(
                 f"{name}: GantryDetectorTilt is {first.header.gantry_tilt_deg:g} deg but the "
                 "slices lie on a regular grid along their normal; geometry is exact."
             )
     if thickness is not None and n > 1 and abs(thickness - spacing_z) > 0.01 * spacing_z + 0.01:
         kind = "overlapping" if thickness > spacing_z else "gapped"
-        found_warnings.append(
+        notes.append(
             f"{name}: SliceThickness {thickness:g} mm differs from the slice spacing "
             f"{spacing_z:.4g} mm ({kind} reconstruction); the spacing is used for geometry."
         )
@@ -293,7 +292,7 @@ def stack_geometry(
         spacing_mm=(spacing_z, pixel_yx[0], pixel_yx[1]),
         origin_mm=tuple(float(v) for v in positions[0]),  # type: ignore[arg-type]
         direction=direction,
-        warnings=tuple(found_warnings),
+        warnings=tuple(notes),
     )
 
 
