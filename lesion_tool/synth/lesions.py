@@ -98,6 +98,9 @@ class LesionSpec:
             )
 
 
+LESION_GAP_MM = 8.0
+"""Liver left between two lesions at their largest (so a region grower cannot bridge them)."""
+
 SECTORS: tuple[tuple[str, ...], ...] = (("S8", "S5"), ("S7", "S6"), ("S4",), ("S2", "S3"))
 """Liver sectors (segments stacked cranio-caudally); lesions go to distinct sectors so that
 they fit side by side even in a thin slab."""
@@ -125,7 +128,8 @@ def random_lesions(
                 aspect=float(rng.uniform(0.7, 0.95)),
                 depth=float(rng.uniform(0.7, 0.9)),
                 angle_deg=float(rng.uniform(-60.0, 60.0)),
-                viable_scale=float(rng.uniform(0.7, 1.0)),
+                # all viable, or a necrotic part at least ~10% of the diameter (no slivers)
+                viable_scale=1.0 if rng.random() < 0.25 else float(rng.uniform(0.65, 0.9)),
                 tip_deg=float(rng.uniform(0.0, 360.0)),
                 category="target" if i < 2 else "non_target",
                 offset_mm=(
@@ -166,11 +170,11 @@ def place(
 
     Deterministic given ``rng``. Raises ValueError when no position fits.
     """
-    for attempt in range(60):
+    for attempt in range(200):
         trial = spec
         if attempt:
-            shrink = 1.0 - 0.012 * attempt
-            jitter = rng.uniform(-6, 6, size=3) * min(attempt, 10) / 10
+            shrink = 0.985**attempt
+            jitter = rng.uniform(-15, 15, size=3) * min(attempt, 30) / 30
             trial = replace(
                 spec,
                 diameter_mm=max(spec.diameter_mm * shrink, 12.0),
@@ -181,10 +185,12 @@ def place(
         pts = _surface_points(big)
         if (
             np.all(in_liver(pts, margin_mm=2.0))
-            and np.all(clear_of_organs(pts, margin_mm=3.0))
+            and np.all(clear_of_organs(pts, margin_mm=4.0))
             and np.all(np.abs(pts[:, 2]) <= slab_half_mm)
-            and not any(np.any(o.contains(pts, margin_mm=3.0)) for o in others)
-            and not any(np.any(big.contains(_surface_points(o), margin_mm=3.0)) for o in others)
+            and not any(np.any(o.contains(pts, margin_mm=LESION_GAP_MM)) for o in others)
+            and not any(
+                np.any(big.contains(_surface_points(o), margin_mm=LESION_GAP_MM)) for o in others
+            )
         ):
             return trial
     raise ValueError(f"no room for a {spec.diameter_mm:.0f} mm lesion in segment {spec.segment}")
