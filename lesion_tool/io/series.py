@@ -400,8 +400,9 @@ def load_series(
     Parameters
     ----------
     source
-        A folder holding one series (searched recursively; non-DICOM files are skipped with a
-        warning), a list of files, or one (multi-frame) file.
+        A folder holding one series (searched recursively; files that are not DICOM images are
+        skipped and listed in ``metadata["skipped_files"]``), a list of files, or one
+        (multi-frame) file.
     series_uid
         Load only this SeriesInstanceUID when the folder holds several series.
     spacing_rtol, position_atol_mm, orientation_atol, shear_atol_mm
@@ -414,8 +415,8 @@ def load_series(
         sorted by increasing position along the slice normal, spacing ``(z, y, x)`` mm, origin
         (LPS mm of voxel ``(0, 0, 0)``), direction (columns = LPS unit vectors of z, y, x), UIDs,
         study date, SOPInstanceUID per slice, and the warnings found. ``metadata`` holds
-        ``files`` (path per slice), ``frame_indices``, ``series_number``, ``image_type`` and
-        ``transfer_syntax_uid``.
+        ``files`` (path per slice), ``frame_indices``, ``series_number``, ``image_type``,
+        ``transfer_syntax_uid``, ``study_description``, ``contrast_agent`` and ``skipped_files``.
 
     Raises
     ------
