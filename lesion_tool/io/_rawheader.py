@@ -254,11 +254,14 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
     unpack_explicit = _unpack_explicit
     unpack_implicit = _unpack_implicit
     long_vrs = _LONG_VRS
+    vr_names = _VR_NAMES
     while True:
         if pos + 12 > end:
             return _MORE  # type: ignore[return-value]
         if explicit:
             group, elem, vr, length = unpack_explicit(buf, pos)
+            if vr not in vr_names and group != 0xFFFE:
+                return None  # not a valid VR: a broken file, pydicom decides what to do
             if vr in long_vrs or group == 0xFFFE:
                 length = _unpack_i(buf, pos + 8 if group != 0xFFFE else pos + 4)[0]
                 vpos = pos + 12 if group != 0xFFFE else pos + 8
