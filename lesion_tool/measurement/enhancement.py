@@ -114,17 +114,12 @@ class _Pass:
         # necrosis (two in-plane pixels: the rim of a Gaussian-smoothed edge).
         dark = _grow(sm <= settings.necrosis_min_hu, 2)
         necro_c = _drop_small(necro_c & ~dark, 4)
-        # Viable and necrotic tissue meet across a partial-volume seam whose voxels look like
-        # parenchyma: bridge it where both are within one pixel, never between like tissue (a
-        # lesion two pixels from a bright vessel stays apart from it).
-        seam = _grow(viable_c, 1) & _grow(necro_c, 1)
         cand = viable_c | necro_c
         self.seed = _nearest_candidate(cand, seed, spacing, settings.seed_search_mm)
         if self.seed is None:
             self.whole = None
             return
-        labels, _ = ndimage.label(cand | seam, _FACES)
-        core = labels == labels[self.seed]
+        core = _lesion_core(viable_c, necro_c, self.seed, spacing)
         # Close and fill only around the component (1 pixel of room for the closing).
         (box,) = ndimage.find_objects(core.view(np.uint8))
         box = tuple(
@@ -149,6 +144,57 @@ def _shrink(mask: np.ndarray, pixels: int) -> np.ndarray:
     """In-plane erosion by a ``(2 pixels + 1)`` square; outside the array counts as background."""
     size = (1, 2 * pixels + 1, 2 * pixels + 1)
     return ndimage.minimum_filter(mask.view(np.uint8), size=size, mode="constant").view(bool)
+
+
+def _lesion_core(
+    viable_c: np.ndarray,
+    necro_c: np.ndarray,
+    seed: tuple[int, int, int],
+    spacing: Sequence[float],
+) -> np.ndarray:
+    """The clicked tissue's component plus the components of the other tissue it touches, and
+    once more back (viable - necrosis - viable).
+
+    Viable and necrotic tissue meet across a partial-volume seam whose voxels look like
+    parenchyma, so "touching" means within one in-plane pixel (or a face in z). Necrosis
+    touching the clicked viable part is always added (it may be far larger than the viable
+    rest); any other component only if it lies within the lesion found so far grown by
+    max(10 mm, half its extent) on every axis: an enhancing organ (kidney, vessel) a few pixels
+    from a necrotic part touches it but reaches far beyond, and stays out.
+    """
+    lab_v, _ = ndimage.label(viable_c, _FACES)
+    lab_n, _ = ndimage.label(necro_c, _FACES)
+    if lab_v[seed]:
+        core = lab_v == lab_v[seed]
+        order = [(lab_n, False), (lab_v, True)]
+    else:
+        core = lab_n == lab_n[seed]
+        order = [(lab_v, True), (lab_n, True)]
+    near_z = np.zeros((3, 3, 3), dtype=bool)
+    near_z[:, 1, 1] = True
+    for lab, constrained in order:
+        (box,) = ndimage.find_objects(core.view(np.uint8))
+        lo = []
+        hi = []
+        for axis, b in enumerate(box):
+            extent = (b.stop - b.start) * spacing[axis]
+            room = math.ceil(max(10.0, 0.5 * extent) / spacing[axis])
+            lo.append(max(b.start - room, 0))
+            hi.append(min(b.stop + room, core.shape[axis]))
+        reach = _grow(core, 1) | ndimage.binary_dilation(core, near_z)
+        ids = np.unique(lab[reach])
+        ids = ids[ids > 0]
+        if ids.size == 0:
+            continue
+        boxes = ndimage.find_objects(lab)
+        for i in ids:
+            b = boxes[i - 1]
+            if b is not None and (
+                not constrained
+                or all(b[axis].start >= lo[axis] and b[axis].stop <= hi[axis] for axis in range(3))
+            ):
+                core |= lab == i
+    return core
 
 
 def _drop_small(mask: np.ndarray, min_voxels: int) -> np.ndarray:
