@@ -127,7 +127,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--lesions", type=int, choices=(1, 2, 3), default=None, help="baseline lesions")
     p.add_argument(
-        "--no-contrast-tags", action="store_true", help="leave out the Contrast/Bolus module"
+        "--contrast-tags",
+        choices=("scanner", "empty", "absent"),
+        default="scanner",
+        help="Contrast/Bolus module as a scanner writes it (default), ContrastBolusAgent "
+        "present but empty, or absent",
     )
     p.add_argument("--no-acquisition-times", action="store_true", help="leave out AcquisitionTime")
     p.add_argument(
@@ -186,7 +190,9 @@ def run(args: argparse.Namespace) -> int:
                     noise_hu=args.noise,
                     trajectory=args.trajectory,
                     n_lesions=args.lesions,
-                    contrast_tags=not args.no_contrast_tags,
+                    contrast_tags={"scanner": True, "empty": "empty", "absent": False}[
+                        args.contrast_tags
+                    ],
                     acquisition_times=not args.no_acquisition_times,
                     named_descriptions=not args.neutral_descriptions,
                     transfer_syntax=args.transfer_syntax,

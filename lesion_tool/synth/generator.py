@@ -22,7 +22,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydicom.uid import UID, ExplicitVRLittleEndian
@@ -115,7 +115,7 @@ def generate_patient(
     trajectory: str | None = None,
     n_lesions: int | None = None,
     lesions: Sequence[LesionSpec] | None = None,
-    contrast_tags: bool = True,
+    contrast_tags: bool | Literal["empty"] = True,
     acquisition_times: bool = True,
     named_descriptions: bool = True,
     transfer_syntax: str = "explicit",
@@ -158,8 +158,10 @@ def generate_patient(
     lesions
         Explicit lesion specifications, overriding ``n_lesions``.
     contrast_tags
-        Write the Contrast/Bolus module on enhanced phases (agent, route, volume, start time
-        before each acquisition). False leaves it out, as many anonymised exports do.
+        True: the Contrast/Bolus module on enhanced phases as scanners write it (agent, route,
+        volume, start time before each acquisition), none on the unenhanced phase. False: no
+        module at all. ``"empty"``: ContrastBolusAgent present but empty on every series (both
+        are common in anonymised exports).
     acquisition_times
         Write AcquisitionTime / ContentTime (False: only StudyTime / SeriesTime, all equal).
     named_descriptions
@@ -185,7 +187,14 @@ def generate_patient(
         For arguments out of range (unknown phase, trajectory, broken case, ...).
     """
     _check_args(
-        phases, phases_by_timepoint, n_timepoints, trajectory, broken, transfer_syntax, n_lesions
+        phases,
+        phases_by_timepoint,
+        n_timepoints,
+        trajectory,
+        broken,
+        transfer_syntax,
+        n_lesions,
+        contrast_tags,
     )
     meta_rng = np.random.default_rng([seed, 1])
     if trajectory is None:
@@ -454,6 +463,7 @@ def _check_args(
     broken: Sequence[str],
     transfer_syntax: str,
     n_lesions: int | None,
+    contrast_tags: object,
 ) -> None:
     if n_timepoints < 1:
         raise ValueError(f'Argument "n_timepoints" must be >= 1, got {n_timepoints!r}.')
@@ -479,6 +489,10 @@ def _check_args(
         raise ValueError(
             f"Unknown transfer syntax {transfer_syntax!r}; "
             f"choose from {', '.join(TRANSFER_SYNTAXES)}."
+        )
+    if contrast_tags not in (True, False, "empty"):
+        raise ValueError(
+            f'Argument "contrast_tags" must be True, False or "empty", got {contrast_tags!r}.'
         )
     if n_lesions is not None and not 1 <= n_lesions <= 3:
         raise ValueError(f'Argument "n_lesions" must be 1-3, got {n_lesions!r}.')
@@ -543,7 +557,7 @@ def _series_info(
     study: StudyInfo,
     for_uid: str,
     grid: SliceGrid,
-    contrast_tags: bool,
+    contrast_tags: bool | str,
     acquisition_times: bool,
     named: bool,
 ) -> SeriesInfo:
@@ -552,14 +566,16 @@ def _series_info(
     injection = study.time + dt.timedelta(minutes=4)
     acq = injection + dt.timedelta(seconds=PHASE_DELAY_S[phase])
     enhanced = phase != "non_contrast"
+    scanner = contrast_tags is True and enhanced
+    agent = "" if contrast_tags == "empty" else (CONTRAST_AGENT if scanner else None)
     return SeriesInfo(
         series_instance_uid=uid(seed, patient_id, label, phase, "series"),
         frame_of_reference_uid=for_uid,
         number=SERIES_NUMBERS[phase],
         description=description,
         acquisition_time=acq if acquisition_times else None,
-        contrast_agent=CONTRAST_AGENT if (contrast_tags and enhanced) else None,
-        contrast_start=injection if (contrast_tags and enhanced) else None,
+        contrast_agent=agent,
+        contrast_start=injection if scanner else None,
     )
 
 

@@ -92,7 +92,8 @@ class SeriesInfo:
     description: str
     acquisition_time: dt.datetime | None
     contrast_agent: str | None
-    """None: no Contrast/Bolus module (unenhanced, or a scanner that leaves it out)."""
+    """None: no Contrast/Bolus module (unenhanced, or a scanner that leaves it out); ``""``:
+    ContrastBolusAgent present but empty (as many anonymised exports have it)."""
     contrast_start: dt.datetime | None
     window: tuple[tuple[float, float], ...] = ((60.0, 160.0), (40.0, 400.0))
     window_names: tuple[str, ...] = ("LIVER", "ABDOMEN")
@@ -146,7 +147,9 @@ def slice_dataset(
     ds.PatientAge = f"{age:03d}Y"
     ds.PatientIdentityRemoved = "YES"
     ds.DeidentificationMethod = "Synthetic data: no patient was imaged"
-    if series.contrast_agent is not None:
+    if series.contrast_agent == "":  # the module's type 2 attribute present but empty
+        ds.ContrastBolusAgent = ""
+    elif series.contrast_agent is not None:
         ds.ContrastBolusAgent = series.contrast_agent
         ds.ContrastBolusRoute = "IV"
         ds.ContrastBolusVolume = "100"

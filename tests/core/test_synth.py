@@ -336,6 +336,19 @@ def test_contrast_tags_and_descriptions_can_be_left_out(tmp_path: Path) -> None:
         assert "ContrastBolusAgent" not in ds and "AcquisitionTime" not in ds
         descs.add(ds.SeriesDescription)
     assert len(descs) == 1
+    q = generate_patient(
+        tmp_path,
+        patient_id="E",
+        seed=2,
+        n_timepoints=1,
+        phases=["non_contrast", "arterial"],
+        contrast_tags="empty",
+        n_lesions=1,
+        **SMALL,
+    )
+    for phase in ("non_contrast", "arterial"):
+        ds = pydicom.dcmread(next((q / "baseline" / phase).glob("*.dcm")), stop_before_pixels=True)
+        assert ds.ContrastBolusAgent == "" and "ContrastBolusStartTime" not in ds
 
 
 def test_assessment_truth_is_a_format_v1_assessment(patient: Path) -> None:
@@ -542,3 +555,34 @@ def test_fast_series_writer_matches_pydicom_save_as(tmp_path: Path, syntax: str)
                 tmp_path / f"slow{k}.dcm"
             ).read_bytes()
         assert (tmp_path / f"fast{k}.dcm").read_bytes() == (tmp_path / f"slow{k}.dcm").read_bytes()
+
+
+def test_the_io_loader_reads_the_truth_geometry(tmp_path: Path) -> None:
+    """lesion_tool.io's volume of an oblique, anisotropic series maps the truth's voxels to the
+    truth's LPS points (the voxel convention of truth.json is the loader's)."""
+    from lesion_tool.io import load_series
+
+    p = generate_patient(
+        tmp_path,
+        patient_id="O",
+        seed=6,
+        n_timepoints=1,
+        phases=["arterial"],
+        oblique_deg=(8.0, 6.0),
+        shape=(24, 110, 96),
+        spacing_mm=(2.5, 2.2, 2.6),
+        noise_hu=0.0,
+        n_lesions=2,
+    )
+    truth = json.loads((p / "truth.json").read_text())
+    volume = load_series(p / "baseline" / "arterial")
+    geo = truth["geometry"]
+    assert list(volume.shape) == geo["shape_zyx"]
+    np.testing.assert_allclose(volume.spacing_mm, geo["spacing_mm_zyx"], atol=1e-5)
+    np.testing.assert_allclose(volume.origin_mm, geo["origin_lps_mm"], atol=1e-4)
+    np.testing.assert_allclose(volume.direction, geo["direction"], atol=1e-6)
+    for lesion in truth["timepoints"][0]["lesions"]:
+        np.testing.assert_allclose(
+            volume.index_to_patient(lesion["centre_voxel"]), lesion["centre_lps"], atol=1e-3
+        )
+        assert volume.array[tuple(lesion["seed_voxel"])] > 110.0  # viable tissue, arterial phase
