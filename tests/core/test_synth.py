@@ -429,6 +429,11 @@ def test_broken_cases_are_really_broken(tmp_path: Path) -> None:
     off_normal = offsets - np.outer(offsets @ normal, normal)
     assert np.abs(off_normal).max() > 1.0  # sheared: origins leave the normal
     assert len(axial) == 20  # 20 - missing + duplicate
+    if shutil.which("dciodvfy"):  # the independent validator agrees the truncated file is broken
+        run = subprocess.run(
+            ["dciodvfy", str(truncated)], capture_output=True, text=True, check=False
+        )
+        assert any(line.startswith("Error") for line in (run.stdout + run.stderr).splitlines())
 
 
 def _dicom_files_of_each_kind(root: Path) -> list[Path]:
