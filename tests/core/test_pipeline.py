@@ -179,3 +179,35 @@ def test_demo_rejects_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "--patients" in capsys.readouterr().err
     assert main(["demo", "--out", str(tmp_path), "--workers", "0"]) == 1
     assert "--workers" in capsys.readouterr().err
+
+
+def test_failed_click_falls_back_to_hand_drawn_lines() -> None:
+    # The reader draws the diameters where the truth says; lengths come from the geometry:
+    # in-plane spacing 0.5 (y) x 0.8 (x) mm, so a 30-voxel x line is 24 mm, 20-voxel y 10 mm.
+    import numpy as np
+
+    from lesion_tool.io import CTVolume
+    from lesion_tool.model import Kind, Lesion
+    from lesion_tool.pipeline import _manual_lesion
+
+    volume = CTVolume(np.zeros((4, 64, 64), np.int16), (2.5, 0.5, 0.8), (0.0, 0.0, 0.0))
+    truth = {
+        "viable_line": {"start": [2, 10, 10], "end": [2, 30, 10]},
+        "longest_line": {"start": [2, 20, 5], "end": [2, 20, 35]},
+    }
+    target = Lesion(
+        "T1",
+        "target",
+        "measured",
+        kind=Kind.VIABLE,
+        viable_diameter_mm=1.0,
+        longest_diameter_mm=1.0,
+    )
+    drawn = _manual_lesion(target, truth, volume)
+    assert drawn.viable_diameter_mm == 10.0 and drawn.longest_diameter_mm == 24.0
+    assert drawn.line.start == (2.0, 10.0, 10.0) and drawn.longest_line.end == (2.0, 20.0, 35.0)
+    scar = _manual_lesion(target, {**truth, "viable_line": None}, volume)
+    assert scar.viable_diameter_mm == 0.0 and scar.line is None
+    new = Lesion("N1", "new", "unequivocal", organ="lung", longest_diameter_mm=1.0)
+    assert _manual_lesion(new, truth, volume).longest_diameter_mm == 24.0
+    assert _manual_lesion(target, {}, volume) is None
