@@ -128,7 +128,8 @@ def generate_patient(
     Parameters
     ----------
     out_dir
-        Folder that receives ``<patient_id>/``; an existing patient folder is replaced.
+        Folder that receives ``<patient_id>/``; a patient folder written by an earlier run
+        (it has a ``truth.json``) is replaced, any other non-empty one is refused.
     patient_id
         PatientID and folder name.
     seed
@@ -222,6 +223,12 @@ def generate_patient(
 
     patient_dir = Path(out_dir) / patient_id
     if patient_dir.exists():
+        # Replace only what the generator wrote before; never delete someone's folder.
+        if any(patient_dir.iterdir()) and not (patient_dir / "truth.json").is_file():
+            raise ValueError(
+                f"{patient_dir} exists and holds no truth.json (it was not written by the "
+                "generator); choose another output folder or patient id."
+            )
         shutil.rmtree(patient_dir)
     patient_dir.mkdir(parents=True)
 

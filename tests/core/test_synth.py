@@ -503,6 +503,14 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
         generate_patient(tmp_path, patient_id="X", seed=1, trajectory="cured")
     with pytest.raises(ValueError, match="broken"):
         generate_patient(tmp_path, patient_id="X", seed=1, broken=["upside_down"])
+    with pytest.raises(ValueError, match="contrast_tags"):
+        generate_patient(tmp_path, patient_id="X", seed=1, contrast_tags="sometimes")  # type: ignore[arg-type]
+    precious = tmp_path / "Y"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("not generated")
+    with pytest.raises(ValueError, match="not written by the generator"):
+        generate_patient(tmp_path, patient_id="Y", seed=1)
+    assert (precious / "thesis.txt").is_file()
 
 
 @pytest.mark.parametrize("syntax", ["explicit", "rle"])
