@@ -42,6 +42,9 @@ _IMPLICIT = "1.2.840.10008.1.2"
 _EXPLICIT_OK_PREFIXES = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.", "1.2.840.10008.1.2.5")
 _DEFLATED = "1.2.840.10008.1.2.1.99"
 _NUMBER_OF_FRAMES = 0x00280008
+_PLAIN_STRING_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "PN", "SH", "TM", "UI"}
+)
 _CHARSET_TAG = 0x00080005
 
 _unpack_hh = struct.Struct("<HH").unpack_from
@@ -284,10 +287,15 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
             if tag == _NUMBER_OF_FRAMES:
                 return None  # multi-frame objects (functional groups) go to pydicom
             keyword, dict_vr = table[tag]
-            use_vr = _VR_NAMES.get(vr, dict_vr)
-            if use_vr == "SQ":
+            use_vr = vr_names.get(vr, dict_vr) if vr else dict_vr
+            if use_vr in _PLAIN_STRING_VRS:
+                # the common case, inlined: a (possibly multi-valued) string
+                text = buf[vpos:pos].decode(encoding, errors="replace").strip("\x00 ")
+                values[keyword] = text.split("\\") if "\\" in text else text
+            elif use_vr == "SQ":
                 return None
-            values[keyword] = _decode(buf[vpos:pos], use_vr, encoding)
+            else:
+                values[keyword] = _decode(buf[vpos:pos], use_vr, encoding)
         elif tag == _CHARSET_TAG:
             charset = buf[vpos:pos].decode("ascii").strip("\x00 ").upper()
             if charset in ("", "ISO_IR 6", "ISO_IR 100"):

@@ -282,7 +282,28 @@ class ScanResult:
 # --- grouping -------------------------------------------------------------------------------------
 
 
+_ROLES: dict[tuple[object, ...], str] = {}
+
+
 def _role(h: FileHeader) -> str:
+    """``image``, ``localizer`` or ``non-image`` (cached: files of a series share the inputs)."""
+    key = (
+        h.modality,
+        h.sop_class_uid,
+        h.image_type,
+        h.series_description,
+        h.samples_per_pixel,
+        h.is_image,
+    )
+    role = _ROLES.get(key)
+    if role is None:
+        if len(_ROLES) > 10000:
+            _ROLES.clear()
+        role = _ROLES[key] = _role_of(h)
+    return role
+
+
+def _role_of(h: FileHeader) -> str:
     if (
         h.modality in _NON_IMAGE_MODALITIES
         or h.sop_class_uid.startswith(_NON_IMAGE_SOP_PREFIXES)
