@@ -369,7 +369,7 @@ def _patient_section(
     section = H.Section(f"Patient {a.patient_id}", anchor=anchor, level=3, css_class="patient")
     meta = [f"Treatment start {a.treatment_start.isoformat()}"]
     if a.reader:
-        meta.append(f"reader {a.reader}")
+        meta.append(f"reader {a.reader.replace('^', ' ')}")  # DICOM person names use ^
     if a.death_date:
         meta.append(f"death {a.death_date.isoformat()}")
     if a.last_known_alive:

@@ -35,7 +35,7 @@ table{border-collapse:collapse;margin:8px 0 16px;font-size:.86em}
 th,td{border:1px solid #d0d4da;padding:4px 8px;text-align:right;vertical-align:top}
 th{background:#eef1f6;font-weight:600}
 td.l,th.l{text-align:left}
-td{white-space:nowrap}td.l{white-space:normal}
+td{white-space:nowrap}
 caption{caption-side:top;text-align:left;padding:2px 0}
 div.scroll{overflow-x:auto;max-width:100%}
 tbody tr:nth-child(even){background:#fafbfc}
