@@ -197,6 +197,14 @@ def generate_patient(
         n_lesions,
         contrast_tags,
     )
+    if broken:
+        t_broken, phase_broken = broken_series
+        written = phases_by_timepoint[t_broken] if phases_by_timepoint is not None else phases
+        if not 0 <= t_broken < n_timepoints or phase_broken not in written:
+            raise ValueError(
+                f'Argument "broken_series" {tuple(broken_series)!r} names no series that is '
+                "written; give (timepoint index, phase) of one."
+            )
     meta_rng = np.random.default_rng([seed, 1])
     if trajectory is None:
         trajectory = str(meta_rng.choice(TRAJECTORIES))

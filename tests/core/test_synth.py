@@ -505,6 +505,15 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
         generate_patient(tmp_path, patient_id="X", seed=1, broken=["upside_down"])
     with pytest.raises(ValueError, match="contrast_tags"):
         generate_patient(tmp_path, patient_id="X", seed=1, contrast_tags="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="broken_series"):
+        generate_patient(
+            tmp_path,
+            patient_id="X",
+            seed=1,
+            phases=["arterial"],
+            broken=["missing_slice"],
+            broken_series=(0, "delayed"),
+        )
     precious = tmp_path / "Y"
     precious.mkdir()
     (precious / "thesis.txt").write_text("not generated")
