@@ -839,6 +839,8 @@ def _choose_arterial(
         f"'{best.description}' (series {best.series_number}, {best.slice_count} slices): "
         f"arterial{sub} by {best.phase.source}, confidence {best.phase.confidence:.2f}"
     )
+    if best.phase.warnings:
+        reason += " (its pixels disagree with its label: see the warning)"
     others = [s for s in usable if s is not best]
     if others:
         reason += f"; preferred over {', '.join(repr(s.description) for s in others)}"
