@@ -300,6 +300,8 @@ def load_mask(path: str | os.PathLike[str], image: HasGeometry | None = None) ->
 def _load_itk(path: Path) -> MaskVolume:
     import SimpleITK as sitk
 
+    from lesion_tool.io.sitk import from_sitk
+
     try:
         img = sitk.ReadImage(str(path))
     except RuntimeError as err:
@@ -310,15 +312,9 @@ def _load_itk(path: Path) -> MaskVolume:
             f"{path}: expected a 3-D single-component label image, got {img.GetDimension()}-D "
             f"with {img.GetNumberOfComponentsPerPixel()} components."
         )
-    arr = sitk.GetArrayFromImage(img)  # (z, y, x)
-    # SimpleITK orders spacing and direction columns (x, y, z); ours are (z, y, x).
-    direction_xyz = np.asarray(img.GetDirection(), dtype=float).reshape(3, 3)
-    geometry = Geometry(
-        spacing_mm=tuple(reversed(img.GetSpacing())),
-        origin_mm=tuple(img.GetOrigin()),
-        direction=direction_xyz[:, ::-1],
-    )
-    return mask_from_array(arr, geometry, source=str(path))
+    # The one place where SimpleITK's (x, y, z) meets lesion-tool's (z, y, x).
+    volume = from_sitk(img)
+    return mask_from_array(volume.array, volume, source=str(path))
 
 
 def _packbits_decode(data: bytes) -> bytes:
