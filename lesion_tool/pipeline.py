@@ -448,7 +448,8 @@ def run_pipeline(
     out_dir
         Receives ``images/`` (generated DICOM), ``assessments/`` (one JSON per patient),
         ``sr/<patient>/`` (DICOM SR), ``timepoints.csv``, ``patients.csv`` and ``report/``.
-        An existing ``images/`` folder is replaced patient by patient.
+        The contents of ``images/``, ``assessments/`` and ``sr/`` from an earlier run are
+        removed first; nothing else in ``out_dir`` is touched.
     n_patients
         Generated patients (the committed sample patient is added when present).
     seed
@@ -484,9 +485,12 @@ def run_pipeline(
             folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise LesionToolError(f"Cannot create the output folder {out}: {err}") from err
-    for stale in (assessments_dir, sr_dir):  # outputs of an earlier run would mix in
+    for stale in (images_dir, assessments_dir, sr_dir):  # an earlier run's outputs would mix in
         for child in stale.iterdir():
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
 
     plans = cohort_plan(n_patients, seed, include_sample)
     n_workers = max(1, min(workers or min(2, os.cpu_count() or 1), len(plans) or 1))

@@ -38,6 +38,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return {"out": out, "code": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
 
 
+@pytest.mark.slow
 def test_demo_succeeds_and_prints_where_outputs_are(demo) -> None:
     assert demo["code"] == 0, demo["stderr"]
     out: Path = demo["out"]
@@ -64,6 +65,7 @@ def _truth(out: Path, patient_id: str) -> dict:
     return json.loads((out / "images" / patient_id / "truth.json").read_text("utf-8"))
 
 
+@pytest.mark.slow
 def test_assessments_are_measured_on_the_arterial_series(demo) -> None:
     out: Path = demo["out"]
     files = sorted((out / "assessments").glob("*.json"))
@@ -79,6 +81,7 @@ def test_assessments_are_measured_on_the_arterial_series(demo) -> None:
             assert tp.study_instance_uid == ttp["study_instance_uid"]
 
 
+@pytest.mark.slow
 def test_measured_diameters_are_within_2_mm_of_truth(demo) -> None:
     out: Path = demo["out"]
     checked = 0
@@ -107,6 +110,7 @@ def test_measured_diameters_are_within_2_mm_of_truth(demo) -> None:
     assert checked >= 2 * N_PATIENTS
 
 
+@pytest.mark.slow
 def test_csvs_hold_every_timepoint_under_every_preset(demo) -> None:
     out: Path = demo["out"]
     n_timepoints = sum(
@@ -122,6 +126,7 @@ def test_csvs_hold_every_timepoint_under_every_preset(demo) -> None:
     assert len(rows) - 1 == N_PATIENTS * len(PRESETS)
 
 
+@pytest.mark.slow
 def test_one_sr_per_timepoint(demo) -> None:
     out: Path = demo["out"]
     for f in sorted((out / "assessments").glob("*.json")):
@@ -135,6 +140,7 @@ def test_one_sr_per_timepoint(demo) -> None:
             assert ds.PatientID == assessment.patient_id
 
 
+@pytest.mark.slow
 def test_report_covers_every_patient(demo) -> None:
     report = demo["out"] / "report"
     html = (report / "report.html").read_text("utf-8")
@@ -211,3 +217,17 @@ def test_failed_click_falls_back_to_hand_drawn_lines() -> None:
     new = Lesion("N1", "new", "unequivocal", organ="lung", longest_diameter_mm=1.0)
     assert _manual_lesion(new, truth, volume).longest_diameter_mm == 24.0
     assert _manual_lesion(target, {}, volume) is None
+
+
+def test_rerun_clears_only_its_own_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("images/OLD-001/x.dcm", "assessments/OLD-001.json", "sr/OLD-001/a.dcm"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("stale", "utf-8")
+    (tmp_path / "notes.txt").write_text("mine", "utf-8")
+    assert main(["demo", "--out", str(tmp_path), "--patients", "0", "--no-sample"]) == 1
+    assert "No patient came through" in capsys.readouterr().err
+    for sub in ("images", "assessments", "sr"):
+        assert list((tmp_path / sub).iterdir()) == []
+    assert (tmp_path / "notes.txt").read_text("utf-8") == "mine"
