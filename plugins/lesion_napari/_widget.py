@@ -199,6 +199,13 @@ def with_primary(lesion: Lesion, value_mm: float, line: Line | None) -> Lesion:
     return dataclasses.replace(lesion, longest_diameter_mm=value_mm, line=line)
 
 
+def _same(a: Any, b: Any) -> bool:
+    """The same layer, also when napari hands the plugin public-only proxies of it."""
+    if a is None or b is None:
+        return a is b
+    return a is b or a.unique_id == b.unique_id
+
+
 @dataclass(frozen=True)
 class _Failed:
     """A user-fixable error carried out of a worker thread (shown as a notification)."""
@@ -544,12 +551,12 @@ class LesionWidget(QWidget):
     def _on_layer_removed(self, event: Any) -> None:
         layer = event.value
         for label, view in list(self.views.items()):
-            if layer is view.image:
+            if _same(layer, view.image):
                 self.views.pop(label)
                 self._refresh_timepoint_combo()
-            elif layer is view.lines:
+            elif _same(layer, view.lines):
                 view.lines = None
-            elif layer is view.proposal:
+            elif _same(layer, view.proposal):
                 view.proposal = None
 
     def _register_layer(self, layer: Any) -> None:
@@ -648,7 +655,7 @@ class LesionWidget(QWidget):
             # keep the group together, right above its image
             for layer in (view.proposal, view.lines):
                 src = self.viewer.layers.index(layer)
-                dest = self.viewer.layers.index(view.image) + 1 + (layer is view.lines)
+                dest = self.viewer.layers.index(view.image) + 1 + _same(layer, view.lines)
                 if src != dest:
                     self.viewer.layers.move(src, dest)
         finally:
@@ -748,7 +755,8 @@ class LesionWidget(QWidget):
         shown = self._shown_labels()
         if self.side_by_side and len(shown) == 2:
             group = [layer for label in shown for layer in self.views[label].layers()]
-            order = group + [layer for layer in self.viewer.layers if layer not in group]
+            ids = {layer.unique_id for layer in group}
+            order = group + [layer for layer in self.viewer.layers if layer.unique_id not in ids]
             self._syncing += 1
             try:
                 for pos, layer in enumerate(order):
@@ -886,7 +894,9 @@ class LesionWidget(QWidget):
         # grid it frames all cells)
         self.viewer.dims.set_point(0, float(world[0]))
         if not self._grid().enabled:
-            self.viewer.camera.center = (float(world[0]), float(world[1]), float(world[2]))
+            scene = getattr(self.viewer, "scene", None)  # napari >= 0.9; earlier: viewer.camera
+            camera = scene.camera if scene is not None else self.viewer.camera
+            camera.center = (float(world[0]), float(world[1]), float(world[2]))
 
     def _lesion_world_position(self, lesion_id: str) -> np.ndarray | None:
         assert self.session is not None and self.current_label is not None

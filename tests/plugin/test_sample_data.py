@@ -34,3 +34,25 @@ def test_sample_missing_and_not_generatable_says_what_to_do(monkeypatch):
     monkeypatch.setattr("lesion_tool.synth.generate_patient", fail)
     with pytest.raises(LesionToolError, match="lesion-tool synth"):
         _sample_data.sample_folder()
+
+
+def test_widget_contribution_docks_and_reader_opens_a_folder(viewer, synthetic_patient):
+    """Plugins > Lesion assessment, then File > Open Folder (the reader via napari)."""
+    _dock, widget = viewer.window.add_plugin_dock_widget("lesion-tool", "Lesion assessment")
+    assert isinstance(widget, LesionWidget)
+    # napari hands plugins a public-only proxy of the viewer
+    layers = viewer.open(str(synthetic_patient), plugin="lesion-tool")
+    assert len(layers) == 4  # 2 studies x (arterial + portal venous)
+    assert list(widget.views) == ["baseline", "fu1"]
+    assert widget.current_label == "baseline"
+    assert widget.views["baseline"].image.visible
+    # the whole workflow runs through the proxy too
+    widget.new_target()
+    widget.views["baseline"].lines.add([[10, 60, 50], [10, 60, 70]], shape_type="line")
+    assert widget.session.timepoint("baseline").lesion("T1").viable_diameter_mm == 32.0
+    widget.set_timepoint("fu1")
+    widget.set_side_by_side(True)
+    assert viewer.canvas.grid.enabled
+    widget.go_to_lesion("T1")
+    viewer.layers.remove(widget.views["fu1"].lines)
+    assert widget.views["fu1"].lines is None
