@@ -1055,7 +1055,8 @@ class LesionWidget(QWidget):
             self._reconcile(view)
         except LesionToolError as err:
             show_error(str(err))
-            self._render_lines(view)
+            self._render_lines(view)  # the offending shape goes; the recorded lines stay
+            self.refresh()
 
     def _measure(self, view: TimepointView, vertices: np.ndarray) -> tuple[float, Line]:
         voxels = shape_to_voxels(vertices, view.geometry)
@@ -1636,7 +1637,18 @@ class LesionWidget(QWidget):
         else:
             self.session.path = Path(path)
             self.session.replace(assessment, undoable=False)
-        # timepoints already shown keep their images (matched by label)
+        # images already shown are matched to the file's timepoints by study, else by label
+        by_study = {
+            tp.study_instance_uid: tp.label for tp in assessment.timepoints if tp.study_instance_uid
+        }
+        renamed: dict[str, TimepointView] = {}
+        for label, view in self.views.items():
+            new_label = by_study.get(view.volume.study_instance_uid, label)
+            if label == self.current_label:
+                self.current_label = new_label
+            view.label = new_label
+            renamed[new_label] = view
+        self.views = renamed
         for label, view in self.views.items():
             self.session.ensure_timepoint(
                 label,

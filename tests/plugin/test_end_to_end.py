@@ -166,3 +166,42 @@ def test_reading_the_synthetic_patient(
     if os.environ.get("LESION_TOOL_UPDATE_SCREENSHOT") or not docs.exists():
         docs.parent.mkdir(exist_ok=True)
         shutil.copyfile(test_output / "plugin_follow_up_side_by_side.png", docs)
+
+
+def test_reopening_a_stored_reading_puts_every_line_back(
+    viewer, synthetic_patient, tmp_path, qtbot
+):
+    """The generator's perfect reading (format v1) opened over the study: lines on the images."""
+    stored = tmp_path / "truth_reading.json"
+    shutil.copyfile(synthetic_patient / "assessment_truth.json", stored)
+    widget = LesionWidget(viewer)
+    widget.open_study(synthetic_patient)
+    qtbot.waitUntil(lambda: not widget.loading, timeout=60_000)
+    widget.open_assessment(stored)
+    reading = load_assessment(stored)
+    assert widget.session.assessment == reading
+    for tp in reading.timepoints:
+        view = widget.views[tp.label]
+        expected = {
+            (les.id, role): line
+            for les in tp.lesions
+            for role, line in (("primary", les.line), ("whole", les.longest_line))
+            if line is not None
+        }
+        shown = {
+            (lid, role): np.asarray(data)
+            for lid, role, data in zip(
+                view.lines.features["lesion_id"],
+                view.lines.features["role"],
+                view.lines.data,
+                strict=True,
+            )
+        }
+        assert set(shown) == set(expected)
+        for key, line in expected.items():
+            voxels = view.geometry.display_to_voxel(shown[key])
+            np.testing.assert_allclose(voxels, [line.start, line.end], atol=1e-6)
+    # and the panel scores it as the core does
+    widget.set_timepoint(reading.timepoints[-1].label)
+    result = score_assessment(reading, settings_for("mrecist"))
+    assert _cell(widget, "Overall", "mrecist") == str(result.timepoints[-1].overall_response)
