@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import math
 import re
+import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -480,29 +481,59 @@ def _patient_section(
     return section
 
 
-def _table_figure(
-    title: str, header: Sequence[str], rows: Sequence[Sequence[str]], note: str
+def _summary_page(
+    title: str,
+    tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[str]]]],
+    notes: Sequence[str],
 ) -> MplFigure:
-    """A PDF page holding a table (the endpoints), drawn with matplotlib's table."""
-    fig = MplFigure(figsize=(11.69, 4.2))
-    ax = fig.add_subplot()
-    ax.axis("off")
-    ax.set_title(title, loc="left")
-    table = ax.table(
-        cellText=[list(r) for r in rows],
-        colLabels=list(header),
-        loc="upper center",
-        cellLoc="center",
+    """The PDF's first page (A4 landscape): titled tables drawn with matplotlib, then notes.
+
+    ``tables`` are (subtitle, header, rows) of strings; each gets a band of the page in
+    proportion to its rows, header cells wrapped to short lines so columns stay narrow.
+    """
+    fig = MplFigure(figsize=(11.69, 8.27))
+    fig.suptitle(title, x=0.03, ha="left", fontsize=13, fontweight="bold")
+    weights = [len(rows) + 3 for _s, _h, rows in tables]
+    bands = fig.add_gridspec(
+        len(tables) + 1,
+        1,
+        height_ratios=[*weights, 1.5 + 0.6 * len(notes)],
+        left=0.03,
+        right=0.97,
+        top=0.92,
+        bottom=0.03,
+        hspace=0.55,
     )
-    table.auto_set_font_size(False)
-    table.set_fontsize(8.5)
-    table.scale(1, 1.6)
-    for (row, _col), cell in table.get_celld().items():
-        cell.set_edgecolor("#d0d4da")
-        if row == 0:
-            cell.set_facecolor("#eef1f6")
-            cell.set_text_props(weight="bold")
-    fig.text(0.02, 0.04, note, fontsize=8, color="#555555", wrap=True)
+    for k, (subtitle, header, rows) in enumerate(tables):
+        ax = fig.add_subplot(bands[k])
+        ax.axis("off")
+        ax.set_title(subtitle, loc="left", fontsize=10, fontweight="bold")
+        wrapped = [textwrap.fill(h, 15) for h in header]
+        table = ax.table(
+            cellText=[list(r) for r in rows],
+            colLabels=wrapped,
+            cellLoc="center",
+            bbox=(0.0, 0.0, min(1.0, 0.085 * len(header)), 1.0),
+        )
+        table.auto_set_font_size(False)
+        table.set_fontsize(8)
+        for (row, _col), cell in table.get_celld().items():
+            cell.set_edgecolor("#d0d4da")
+            if row == 0:
+                cell.set_facecolor("#eef1f6")
+                cell.set_text_props(weight="bold")
+    ax = fig.add_subplot(bands[len(tables)])
+    ax.axis("off")
+    ax.text(
+        0,
+        1,
+        "\n".join(notes),
+        va="top",
+        ha="left",
+        fontsize=8,
+        color="#444444",
+        transform=ax.transAxes,
+    )
     return fig
 
 
@@ -635,15 +666,6 @@ def write_report(
             )
         )
         sections.append(sec)
-        pdf.savefig(
-            _table_figure(
-                f"{title}: cohort endpoints ({len(patients)} patients)",
-                header,
-                [[c.text for c in row] for row in rows],
-                "  ".join(notes),
-            )
-        )
-
         # agreement
         sec = H.Section("Agreement between criteria on the same readings", anchor="agreement")
         for a, b, ag in agreements:
@@ -697,6 +719,38 @@ def write_report(
             )
         )
         sections.append(sec)
+        page_tables: list[tuple[str, Sequence[str], Sequence[Sequence[str]]]] = [
+            ("Cohort endpoints", header, [[c.text for c in row] for row in rows]),
+            (
+                "Best overall response (patients)",
+                ["Criteria", *RESPONSE_ORDER[:-1]],
+                [
+                    [PRESET_LABELS.get(p, p), *(str(bor_counts[p][r]) for r in RESPONSE_ORDER[:-1])]
+                    for p in presets
+                ],
+            ),
+        ]
+        for a, b, ag in agreements:
+            t = ag.table
+            kappa = "undefined" if math.isnan(ag.kappa) else f"{ag.kappa:.3f}"
+            subtitle = (
+                f"BOR {PRESET_LABELS.get(a, a)} (rows) vs {PRESET_LABELS.get(b, b)} "
+                f"(columns): Cohen's kappa {kappa}, observed agreement {_pct(ag.observed)}%"
+            )
+            page_tables.append(
+                (
+                    subtitle,
+                    ["", *t.categories],
+                    [[c, *map(str, t.counts[i])] for i, c in enumerate(t.categories)],
+                )
+            )
+        pdf.savefig(
+            _summary_page(
+                f"{title}: {len(patients)} patients",
+                page_tables,
+                [*notes, "ORR/DCR: exact 95% CI; PFS: Kaplan-Meier, NR = not reached."],
+            )
+        )
 
         # cohort plots
         say("plots")
