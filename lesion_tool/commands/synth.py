@@ -137,6 +137,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--neutral-descriptions", action="store_true", help="same SeriesDescription for every phase"
     )
+    p.add_argument(
+        "--arterial-timing",
+        choices=("late", "early"),
+        default="late",
+        help="arterial phase at ~35 s (late, default) or ~20 s (early)",
+    )
     p.add_argument("--transfer-syntax", choices=tuple(TRANSFER_SYNTAXES), default="explicit")
     p.add_argument(
         "--broken",
@@ -195,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
                     ],
                     acquisition_times=not args.no_acquisition_times,
                     named_descriptions=not args.neutral_descriptions,
+                    arterial_timing=args.arterial_timing,
                     transfer_syntax=args.transfer_syntax,
                     broken=args.broken,
                     broken_series=args.broken_series,

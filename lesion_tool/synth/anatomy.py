@@ -23,30 +23,34 @@ from lesion_tool.synth.shapes import Ellipsoid, SliceGrid, approx_fraction
 PHASES: tuple[str, ...] = ("non_contrast", "arterial", "portal_venous", "delayed")
 """Phase folder names, in acquisition order."""
 
-# HU per tissue: (non_contrast, arterial, portal_venous, delayed)
-HU: dict[str, tuple[float, float, float, float]] = {
-    "air": (-1000, -1000, -1000, -1000),
-    "fat": (-100, -100, -100, -100),
-    "visceral_fat": (-85, -85, -85, -85),
-    "muscle": (50, 58, 62, 60),
-    "liver": (55, 75, 110, 97),
-    "portal_vein": (40, 135, 180, 115),
-    "aorta": (40, 300, 160, 115),
-    "ivc": (40, 80, 150, 115),
-    "spleen": (48, 115, 120, 105),
-    "kidney": (32, 170, 165, 125),
-    "gallbladder": (8, 8, 8, 8),
-    "bone": (260, 262, 265, 265),
-    "cortical_bone": (700, 700, 700, 700),
-    "csf": (15, 15, 15, 15),
-    "viable": (45, 145, 85, 72),
-    "necrosis": (22, 22, 23, 23),
+ENHANCEMENTS: tuple[str, ...] = (*PHASES, "early_arterial")
+"""Columns of :data:`HU`: the phases (``arterial`` is late arterial, ~35 s) and the early
+arterial phase (~20 s: aorta brightest, portal vein and liver barely enhanced)."""
+
+# HU per tissue: (non_contrast, arterial, portal_venous, delayed, early_arterial)
+HU: dict[str, tuple[float, float, float, float, float]] = {
+    "air": (-1000, -1000, -1000, -1000, -1000),
+    "fat": (-100, -100, -100, -100, -100),
+    "visceral_fat": (-85, -85, -85, -85, -85),
+    "muscle": (50, 58, 62, 60, 53),
+    "liver": (55, 75, 110, 97, 62),
+    "portal_vein": (40, 135, 180, 115, 65),
+    "aorta": (40, 300, 160, 115, 360),
+    "ivc": (40, 80, 150, 115, 42),
+    "spleen": (48, 115, 120, 105, 95),
+    "kidney": (32, 170, 165, 125, 190),
+    "gallbladder": (8, 8, 8, 8, 8),
+    "bone": (260, 262, 265, 265, 261),
+    "cortical_bone": (700, 700, 700, 700, 700),
+    "csf": (15, 15, 15, 15, 15),
+    "viable": (45, 145, 85, 72, 115),
+    "necrosis": (22, 22, 23, 23, 22),
 }
 
 
-def hu(tissue: str, phase: str) -> float:
-    """Mean HU of ``tissue`` in ``phase`` (one of :data:`PHASES`)."""
-    return float(HU[tissue][PHASES.index(phase)])
+def hu(tissue: str, enhancement: str) -> float:
+    """Mean HU of ``tissue`` in ``enhancement`` (one of :data:`ENHANCEMENTS`)."""
+    return float(HU[tissue][ENHANCEMENTS.index(enhancement)])
 
 
 BODY_SCALE = 0.9
@@ -142,7 +146,8 @@ class AnatomyLayers:
     layers: tuple[tuple[str, tuple[slice, slice, slice], np.ndarray], ...]
 
     def paint(self, phase: str) -> np.ndarray:
-        """Noise-free HU image ``(z, y, x)`` float32 of the anatomy in ``phase``."""
+        """Noise-free HU image ``(z, y, x)`` float32 of the anatomy in ``phase`` (one of
+        :data:`ENHANCEMENTS`)."""
         image = np.full(self.shape, hu("air", phase), dtype=np.float32)
         for tissue, box, frac in self.layers:
             sub = image[box]

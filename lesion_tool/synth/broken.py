@@ -52,7 +52,7 @@ def plant(
     series: SeriesInfo,
     seed: int,
     noise_hu: float,
-    phase: str,
+    enhancement: str,
     transfer_syntax: UID,
     supersample: tuple[int, int, int],
 ) -> None:
@@ -60,13 +60,16 @@ def plant(
     n = grid.n_slices
     numbers = instance_numbers(n)
     label = folder.parent.name
+    phase = folder.name
 
     def render(g: SliceGrid) -> np.ndarray:
         from lesion_tool.synth.generator import paint_lesions
 
-        image = build_anatomy(g, anatomy_centre).paint(phase)
+        image = build_anatomy(g, anatomy_centre).paint(enhancement)
         paint_lesions(
-            image, phase, [s.render(g, supersample) if s is not None else None for s in shapes]
+            image,
+            enhancement,
+            [s.render(g, supersample) if s is not None else None for s in shapes],
         )
         if noise_hu > 0:
             rng = np.random.default_rng([seed, 3, g.n_slices, g.rows])

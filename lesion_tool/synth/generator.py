@@ -29,7 +29,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian
 from scipy import ndimage
 
 from lesion_tool.storage import assessment_from_dict, save_assessment
-from lesion_tool.synth.anatomy import PHASES, build_anatomy, hu
+from lesion_tool.synth.anatomy import ENHANCEMENTS, PHASES, build_anatomy, hu
 from lesion_tool.synth.lesions import (
     TRAJECTORIES,
     LesionSpec,
@@ -77,11 +77,18 @@ SERIES_NUMBERS = {"non_contrast": 2, "arterial": 3, "portal_venous": 4, "delayed
 NAMED_DESCRIPTIONS = {
     "non_contrast": "LIVER PRE CONTRAST {t}mm",
     "arterial": "LIVER LATE ARTERIAL {t}mm",
+    "early_arterial": "LIVER EARLY ARTERIAL {t}mm",
     "portal_venous": "LIVER PORTAL VENOUS {t}mm",
     "delayed": "LIVER DELAYED 3MIN {t}mm",
 }
 # Seconds from the start of the contrast injection to each acquisition (late arterial protocol).
-PHASE_DELAY_S = {"non_contrast": -240, "arterial": 35, "portal_venous": 70, "delayed": 180}
+PHASE_DELAY_S = {
+    "non_contrast": -240,
+    "early_arterial": 20,
+    "arterial": 35,
+    "portal_venous": 70,
+    "delayed": 180,
+}
 CONTRAST_AGENT = "Iohexol 350 mgI/mL"
 SLAB_CENTRE_S_MM = -140.0
 CHUNK_VOXELS = 4_000_000
@@ -118,6 +125,8 @@ def generate_patient(
     contrast_tags: bool | Literal["empty"] = True,
     acquisition_times: bool = True,
     named_descriptions: bool = True,
+    series_descriptions: Mapping[str, str] | None = None,
+    arterial_timing: Literal["late", "early"] = "late",
     transfer_syntax: str = "explicit",
     broken: Sequence[str] = (),
     broken_series: tuple[int, str] = (0, "arterial"),
@@ -168,6 +177,12 @@ def generate_patient(
     named_descriptions
         Phase names in SeriesDescription; False writes the same neutral description for every
         phase so that only pixels (and contrast tags) tell the phases apart.
+    series_descriptions
+        SeriesDescription per phase, overriding the generated ones (e.g. describe the portal
+        venous series as arterial to test a reader's check of pixels against the label).
+    arterial_timing
+        ``"late"`` (~35 s: portal vein already enhancing, the usual HCC protocol) or
+        ``"early"`` (~20 s: aorta brightest, portal vein, liver and tumour less enhanced).
     transfer_syntax
         One of :data:`lesion_tool.synth.writer.TRANSFER_SYNTAXES` (all lossless).
     broken
@@ -196,6 +211,7 @@ def generate_patient(
         transfer_syntax,
         n_lesions,
         contrast_tags,
+        arterial_timing,
     )
     if broken:
         t_broken, phase_broken = broken_series
@@ -242,6 +258,9 @@ def generate_patient(
 
     for_uid = uid(seed, patient_id, "frame-of-reference")
     syntax = TRANSFER_SYNTAXES[transfer_syntax]
+    enhancements = {phase: phase for phase in PHASES}
+    if arterial_timing == "early":
+        enhancements["arterial"] = "early_arterial"
     plans = []
     for t in range(n_timepoints):
         label = "baseline" if t == 0 else f"fu{t}"
@@ -268,6 +287,8 @@ def generate_patient(
                 contrast_tags,
                 acquisition_times,
                 named_descriptions,
+                enhancements[phase],
+                (series_descriptions or {}).get(phase),
             )
             for phase in PHASES
             if phase in tp_phases
@@ -294,10 +315,10 @@ def generate_patient(
             wanted = [plan for plan in plans if phase in plan[5]]
             if not wanted:
                 continue
-            base = anatomy.paint(phase)
+            base = anatomy.paint(enhancements[phase])
             for t, label, study, _, rendered, series in wanted:
                 image = base.copy()
-                paint_lesions(image, phase, rendered, z_offset=z0)
+                paint_lesions(image, enhancements[phase], rendered, z_offset=z0)
                 _add_noise(image, noise_hu, seed, t, phase, z0)
                 _write_slices(
                     writers,
@@ -331,7 +352,7 @@ def generate_patient(
                     series=info,
                     seed=seed,
                     noise_hu=noise_hu,
-                    phase=phase,
+                    enhancement=enhancements[phase],
                     transfer_syntax=syntax,
                     supersample=supersample,
                 )
@@ -371,8 +392,10 @@ def generate_patient(
             "slice_thickness_mm": grid.slice_thickness_mm,
         },
         "noise_hu": noise_hu,
+        "arterial_timing": arterial_timing,
         "hu": {
-            tissue: dict(zip(PHASES, values, strict=True)) for tissue, values in _hu_table().items()
+            tissue: dict(zip(ENHANCEMENTS, values, strict=True))
+            for tissue, values in _hu_table().items()
         },
         "broken": {"timepoint": broken_series[0], "phase": broken_series[1], "cases": list(broken)}
         if broken
@@ -479,6 +502,7 @@ def _check_args(
     transfer_syntax: str,
     n_lesions: int | None,
     contrast_tags: object,
+    arterial_timing: str,
 ) -> None:
     if n_timepoints < 1:
         raise ValueError(f'Argument "n_timepoints" must be >= 1, got {n_timepoints!r}.')
@@ -504,6 +528,10 @@ def _check_args(
         raise ValueError(
             f"Unknown transfer syntax {transfer_syntax!r}; "
             f"choose from {', '.join(TRANSFER_SYNTAXES)}."
+        )
+    if arterial_timing not in ("late", "early"):
+        raise ValueError(
+            f'Argument "arterial_timing" must be "late" or "early", got {arterial_timing!r}.'
         )
     if contrast_tags not in (True, False, "empty"):
         raise ValueError(
@@ -575,11 +603,15 @@ def _series_info(
     contrast_tags: bool | str,
     acquisition_times: bool,
     named: bool,
+    enhancement: str,
+    description: str | None,
 ) -> SeriesInfo:
     thickness = f"{grid.slice_thickness_mm:g}"
-    description = (NAMED_DESCRIPTIONS[phase] if named else "LIVER {t}mm").format(t=thickness)
+    if description is None:
+        template = NAMED_DESCRIPTIONS[enhancement] if named else "LIVER {t}mm"
+        description = template.format(t=thickness)
     injection = study.time + dt.timedelta(minutes=4)
-    acq = injection + dt.timedelta(seconds=PHASE_DELAY_S[phase])
+    acq = injection + dt.timedelta(seconds=PHASE_DELAY_S[enhancement])
     enhanced = phase != "non_contrast"
     scanner = contrast_tags is True and enhanced
     agent = "" if contrast_tags == "empty" else (CONTRAST_AGENT if scanner else None)

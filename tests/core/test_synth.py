@@ -351,6 +351,48 @@ def test_contrast_tags_and_descriptions_can_be_left_out(tmp_path: Path) -> None:
         assert ds.ContrastBolusAgent == "" and "ContrastBolusStartTime" not in ds
 
 
+def test_early_arterial_timing_and_description_override(tmp_path: Path) -> None:
+    """Early arterial: aorta brighter, portal vein and liver darker than late arterial; and a
+    series can be described as another phase (a mislabelled series)."""
+    common = {"seed": 3, "n_timepoints": 1, "noise_hu": 0.0, "n_lesions": 1, **SMALL}
+    late = generate_patient(tmp_path / "l", patient_id="L", phases=["arterial"], **common)
+    early = generate_patient(
+        tmp_path / "e",
+        patient_id="E",
+        phases=["arterial", "portal_venous"],
+        arterial_timing="early",
+        series_descriptions={"portal_venous": "ARTERIAL PHASE"},
+        **common,
+    )
+    layers = {name: shape for name, _, shape, _ in LAYERS}
+
+    def value(folder: Path, name: str) -> float:
+        arr, dss = _series(folder)
+        centre = layers[name].centre + np.array([0, 0, SLAB_CENTRE_S_MM])
+        ipp0 = np.array(dss[0].ImagePositionPatient, float)
+        sy, sx = (float(v) for v in dss[0].PixelSpacing)
+        return float(
+            arr[
+                arr.shape[0] // 2,
+                round((centre[1] - ipp0[1]) / sy),
+                round((centre[0] - ipp0[0]) / sx),
+            ]
+        )
+
+    assert value(early / "baseline/arterial", "aorta") > value(late / "baseline/arterial", "aorta")
+    assert (
+        value(early / "baseline/arterial", "portal_vein")
+        < value(late / "baseline/arterial", "portal_vein") - 40
+    )
+    ds = pydicom.dcmread(next((early / "baseline/arterial").glob("*.dcm")), stop_before_pixels=True)
+    assert "EARLY ARTERIAL" in ds.SeriesDescription
+    pv = pydicom.dcmread(
+        next((early / "baseline/portal_venous").glob("*.dcm")), stop_before_pixels=True
+    )
+    assert pv.SeriesDescription == "ARTERIAL PHASE"
+    assert value(early / "baseline/portal_venous", "portal_vein") > 170  # pixels stay portal venous
+
+
 def test_assessment_truth_is_a_format_v1_assessment(patient: Path) -> None:
     data = json.loads((patient / "assessment_truth.json").read_text())
     truth = json.loads((patient / "truth.json").read_text())
@@ -544,7 +586,9 @@ def test_fast_series_writer_matches_pydicom_save_as(tmp_path: Path, syntax: str)
     import datetime as dt
 
     study = StudyInfo("1.2.3.4", dt.date(2026, 1, 2), dt.datetime(2026, 1, 2, 9, 30), "A1", "1")
-    series = _series_info(1, "W", "baseline", "arterial", study, "1.2.3.5", grid, True, True, True)
+    series = _series_info(
+        1, "W", "baseline", "arterial", study, "1.2.3.5", grid, True, True, True, "arterial", None
+    )
     ts = TRANSFER_SYNTAXES[syntax]
     first = slice_dataset(
         image[0], grid, 0, 4, "1.2.3.6.10", patient, study, series, transfer_syntax=ts
