@@ -1,7 +1,8 @@
 """``lesion-tool report PATH... --out DIR [--criteria ...]``: the cohort report.
 
 Writes ``report.html`` (self-contained), ``report.pdf`` and PNG plots into DIR. A bad assessment
-file is reported on stderr and skipped; the exit code is then 1 (as ``rescore``).
+file is reported on stderr and skipped; the exit code is then 1 (as ``rescore``). The criteria
+and settings options are ``rescore``'s, so both commands score a cohort the same way.
 """
 
 from __future__ import annotations
@@ -12,22 +13,10 @@ import sys
 from lesion_tool.errors import LesionToolError
 
 
-def parse_criteria(text: str) -> tuple[str, ...]:
-    """Split a comma-separated preset list; an unknown name is a usage error."""
-    from lesion_tool.response import PRESETS
-
-    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
-    unknown = [n for n in names if n not in PRESETS]
-    if unknown or not names:
-        choices = ", ".join(PRESETS)
-        raise argparse.ArgumentTypeError(
-            f"unknown criteria {', '.join(unknown) or '(none)'}; choose from {choices}"
-        )
-    return names
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``report`` subcommand."""
+    from lesion_tool.commands.rescore import non_negative_int, parse_criteria
+
     parser = subparsers.add_parser(
         "report",
         help="plots, endpoint tables and per-patient pages for a cohort (HTML, PDF, PNG)",
@@ -51,8 +40,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=parse_criteria,
         default=None,
         metavar="LIST",
-        help="comma-separated presets, first one drives the detail tables "
+        help="comma-separated presets, the first drives the detail tables "
         "(default: mrecist,mrecist-1.1,recist-1.1)",
+    )
+    parser.add_argument("--no-confirm", action="store_true", help="do not require confirmation")
+    parser.add_argument("--confirm-min-days", type=non_negative_int, metavar="N")
+    parser.add_argument("--sd-min-days", type=non_negative_int, metavar="N")
+    parser.add_argument(
+        "--dcr-sd-min-days",
+        type=non_negative_int,
+        metavar="N",
+        help="DCR: SD must last to an assessment at least N days after start (default 182)",
     )
     parser.add_argument("--title", default="Tumour response report", help="report title")
     parser.set_defaults(func=run)
@@ -63,8 +61,14 @@ def run(args: argparse.Namespace) -> int:
     from lesion_tool.report import build_report
     from lesion_tool.response import PRESETS
 
+    overrides: dict[str, object] = {}
+    if args.no_confirm:
+        overrides["confirm"] = False
+    for name in ("confirm_min_days", "sd_min_days", "dcr_sd_min_days"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
     presets = args.criteria or tuple(PRESETS)
-    result = build_report(args.paths, args.out, presets, title=args.title)
+    result = build_report(args.paths, args.out, presets, overrides, title=args.title)
     for where, why in result.problems:
         print(f"lesion-tool: skipped {where}: {why}", file=sys.stderr)
     if not result.patients:

@@ -424,3 +424,22 @@ def test_one_preset_report_still_compares_mrecist_with_recist(tmp_path: Path, ca
     assert sorted(p.name for p in (out / "plots").glob("*.png")) == [
         f"{k}_recist-1.1.png" for k in ("km", "spider", "swimmer", "waterfall")
     ]
+
+
+def test_settings_options_reach_the_engine(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cohort = hand_made_cohort()
+    for assessment in cohort:
+        save_assessment(assessment, folder / f"{assessment.patient_id}.json")
+    out = tmp_path / "out"
+    args = ["--criteria", "mrecist", "--no-confirm", "--dcr-sd-min-days", "100"]
+    assert main(["report", str(folder), "--out", str(out), *args]) == 0
+    settings = settings_for("mrecist", confirm=False, dcr_sd_min_days=100)
+    expected = cohort_endpoints([score_assessment(a, settings) for a in cohort])
+    default = cohort_endpoints([score_assessment(a, settings_for("mrecist")) for a in cohort])
+    assert (expected.dcr, expected.orr) != (default.dcr, default.orr)  # the options matter here
+    row = _parse(out / "report.html").tables["endpoints"][1]
+    cells = {c[1]["key"]: c for c in row[1:]}
+    assert float(cells["dcr"][1]["value"]) == expected.dcr
+    assert float(cells["orr"][1]["value"]) == expected.orr
