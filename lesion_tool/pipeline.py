@@ -257,8 +257,22 @@ def process_patient(
 ) -> PatientOutcome:
     """Generate, scan, measure, save and export one patient; problems are recorded, not raised.
 
-    A lesion the tool cannot measure (``MeasurementError``) is stored ``not_evaluated`` (what a
-    reader does with a lesion that cannot be assessed) and reported in ``problems``.
+    A lesion the semi-automatic tool cannot measure (``MeasurementError``) is measured from
+    hand-drawn lines instead (what the tool asks the reader to do; the lines are the truth's end
+    points, their lengths measured on the series), or stored ``not_evaluated`` when there is no
+    line to draw; either way it is counted in ``manual`` and reported in ``problems``, and it is
+    left out of ``comparisons`` (which judge the semi-automatic tool only).
+
+    Parameters
+    ----------
+    plan
+        The patient to generate (or the existing folder to use).
+    images_dir, assessments_dir, sr_dir
+        Output folders: generated DICOM, ``<patient_id>.json``, ``<patient_id>/`` SR files.
+    presets
+        Criteria whose responses the SR reports (the first is the measurement method).
+    shape
+        ``(slices, rows, columns)`` of each generated series.
     """
     from lesion_tool.io import load_series, scan_folders
     from lesion_tool.measurement import measure_viable
