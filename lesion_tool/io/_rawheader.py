@@ -42,6 +42,11 @@ _IMPLICIT = "1.2.840.10008.1.2"
 _EXPLICIT_OK_PREFIXES = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.", "1.2.840.10008.1.2.5")
 _DEFLATED = "1.2.840.10008.1.2.1.99"
 _NUMBER_OF_FRAMES = 0x00280008
+_META_KEYS = {
+    0x00020002: "MediaStorageSOPClassUID",
+    0x00020003: "MediaStorageSOPInstanceUID",
+    0x00020010: "TransferSyntaxUID",
+}
 _PLAIN_STRING_VRS = frozenset(
     {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "PN", "SH", "TM", "UI"}
 )
@@ -91,6 +96,8 @@ _VR_NAMES = {
     ]
 }
 _unpack_implicit = struct.Struct("<HHI").unpack_from
+# explicit VR bytes -> (4-byte length?, VR name)
+_VR_KIND = {vr: (vr in _LONG_VRS, name) for vr, name in _VR_NAMES.items()}
 _STOPS: dict[int, int] = {}
 
 
@@ -233,15 +240,11 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
         group = _unpack_h(buf, pos)[0]
         if group != 0x0002:
             break
-        vpos, tag, vr, length = _element_header(buf, pos, True)
+        vpos, tag, _vr, length = _element_header(buf, pos, True)
         if length == 0xFFFFFFFF:
             return None
-        if tag in (0x00020002, 0x00020003, 0x00020010):
-            key = {
-                0x00020002: "MediaStorageSOPClassUID",
-                0x00020003: "MediaStorageSOPInstanceUID",
-                0x00020010: "TransferSyntaxUID",
-            }[tag]
+        key = _META_KEYS.get(tag)
+        if key is not None:
             meta[key] = buf[vpos : vpos + length].decode("ascii").rstrip("\x00 ")
         pos = vpos + length
     syntax = meta.get("TransferSyntaxUID", "")
@@ -256,23 +259,24 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
     stop = _stop_tag(table)
     unpack_explicit = _unpack_explicit
     unpack_implicit = _unpack_implicit
-    long_vrs = _LONG_VRS
-    vr_names = _VR_NAMES
+    vr_kind = _VR_KIND
+    vr_name = ""
     while True:
         if pos + 12 > end:
             return _MORE  # type: ignore[return-value]
         if explicit:
             group, elem, vr, length = unpack_explicit(buf, pos)
-            if vr not in vr_names and group != 0xFFFE:
-                return None  # not a valid VR: a broken file, pydicom decides what to do
-            if vr in long_vrs or group == 0xFFFE:
-                length = _unpack_i(buf, pos + 8 if group != 0xFFFE else pos + 4)[0]
-                vpos = pos + 12 if group != 0xFFFE else pos + 8
+            kind = vr_kind.get(vr)
+            if kind is None:
+                return None  # not a valid VR (or an item at top level): let pydicom decide
+            is_long, vr_name = kind
+            if is_long:
+                length = _unpack_i(buf, pos + 8)[0]
+                vpos = pos + 12
             else:
                 vpos = pos + 8
         else:
             group, elem, length = unpack_implicit(buf, pos)
-            vr = b""
             vpos = pos + 8
         tag = (group << 16) | elem
         if tag >= stop:
@@ -287,7 +291,7 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
             if tag == _NUMBER_OF_FRAMES:
                 return None  # multi-frame objects (functional groups) go to pydicom
             keyword, dict_vr = table[tag]
-            use_vr = vr_names.get(vr, dict_vr) if vr else dict_vr
+            use_vr = vr_name if explicit else dict_vr
             if use_vr in _PLAIN_STRING_VRS:
                 # the common case, inlined: a (possibly multi-valued) string
                 text = buf[vpos:pos].decode(encoding, errors="replace").strip("\x00 ")
