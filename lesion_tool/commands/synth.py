@@ -160,6 +160,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--sample", action="store_true", help=f"write the committed sample {SAMPLE_ID} only"
     )
+    p.add_argument(
+        "--masks", action="store_true", help="also write truth label masks (NIfTI) per timepoint"
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=run)
 
@@ -202,6 +205,7 @@ def run(args: argparse.Namespace) -> int:
                     acquisition_times=not args.no_acquisition_times,
                     named_descriptions=not args.neutral_descriptions,
                     arterial_timing=args.arterial_timing,
+                    write_masks=args.masks,
                     transfer_syntax=args.transfer_syntax,
                     broken=args.broken,
                     broken_series=args.broken_series,

@@ -127,6 +127,7 @@ def generate_patient(
     named_descriptions: bool = True,
     series_descriptions: Mapping[str, str] | None = None,
     arterial_timing: Literal["late", "early"] = "late",
+    write_masks: bool = False,
     transfer_syntax: str = "explicit",
     broken: Sequence[str] = (),
     broken_series: tuple[int, str] = (0, "arterial"),
@@ -183,6 +184,11 @@ def generate_patient(
     arterial_timing
         ``"late"`` (~35 s: portal vein already enhancing, the usual HCC protocol) or
         ``"early"`` (~20 s: aorta brightest, portal vein, liver and tumour less enhanced).
+    write_masks
+        Also write ground-truth label masks per timepoint, NIfTI on the series' grid:
+        ``masks/<timepoint>_lesions.nii.gz`` (whole lesions) and ``masks/<timepoint>_viable.nii.gz``
+        (viable parts); a voxel belongs to a lesion when at least half of it does (from the
+        supersampled rendering); each lesion's label value is its ``mask_label`` in truth.json.
     transfer_syntax
         One of :data:`lesion_tool.synth.writer.TRANSFER_SYNTAXES` (all lossless).
     broken
@@ -361,6 +367,13 @@ def generate_patient(
             for i, (spec, shape_) in enumerate(zip(specs, shapes, strict=True))
             if shape_ is not None
         ]
+        masks = None
+        if write_masks:
+            masks = _write_masks(patient_dir, label, grid, rendered)
+            for entry, i in zip(
+                lesion_truth, [i + 1 for i, s_ in enumerate(shapes) if s_ is not None], strict=True
+            ):
+                entry["mask_label"] = i
         truth_tps.append(
             {
                 "label": label,
@@ -375,6 +388,7 @@ def generate_patient(
                     for phase, info in series.items()
                 },
                 "lesions": lesion_truth,
+                **({"masks": masks} if masks is not None else {}),
             }
         )
 
@@ -487,6 +501,33 @@ def assessment_from_truth(truth: Mapping[str, object]) -> dict[str, object]:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _write_masks(
+    patient_dir: Path,
+    label: str,
+    grid: SliceGrid,
+    rendered: Sequence[tuple[tuple[slice, slice, slice], np.ndarray, np.ndarray] | None],
+) -> dict[str, str]:
+    """Write the whole-lesion and viable label masks of one timepoint (NIfTI, series grid)."""
+    import SimpleITK as sitk
+
+    from lesion_tool.io import CTVolume, to_sitk
+
+    paths = {}
+    for kind, index in (("lesions", 1), ("viable", 2)):
+        labels = np.zeros(grid.shape, dtype=np.uint8)
+        for value, item in enumerate(rendered, start=1):
+            if item is None:
+                continue
+            box, frac = item[0], item[index]
+            labels[box][frac >= 0.5] = value
+        volume = CTVolume(labels, grid.spacing_mm, grid.origin_mm, grid.direction)
+        rel = f"masks/{label}_{kind}.nii.gz"
+        (patient_dir / "masks").mkdir(exist_ok=True)
+        sitk.WriteImage(to_sitk(volume), str(patient_dir / rel), useCompression=True)
+        paths[kind] = rel
+    return paths
 
 
 def _voxel_line(line: Mapping[str, object]) -> dict[str, object]:

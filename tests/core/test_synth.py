@@ -652,3 +652,54 @@ def test_the_io_loader_reads_the_truth_geometry(tmp_path: Path) -> None:
             volume.index_to_patient(lesion["centre_voxel"]), lesion["centre_lps"], atol=1e-3
         )
         assert volume.array[tuple(lesion["seed_voxel"])] > 110.0  # viable tissue, arterial phase
+
+
+def test_truth_masks_lie_on_the_series_grid_and_match_the_truth(tmp_path: Path) -> None:
+    import SimpleITK as sitk
+
+    from lesion_tool.io import from_sitk, load_series
+
+    p = generate_patient(
+        tmp_path,
+        patient_id="M",
+        seed=5,
+        n_timepoints=2,
+        phases=["arterial"],
+        oblique_deg=(7.0, 0.0),
+        n_lesions=2,
+        write_masks=True,
+        noise_hu=0.0,
+        shape=(24, 110, 100),
+        spacing_mm=(2.5, 2.2, 2.4),
+    )
+    truth = json.loads((p / "truth.json").read_text())
+    for tp in truth["timepoints"]:
+        volume = load_series(p / tp["label"] / "arterial")
+        for kind, key, vol_key in (
+            ("lesions", "longest_diameter_mm", "volume_ml"),
+            ("viable", "viable_diameter_mm", "viable_volume_ml"),
+        ):
+            mask = from_sitk(sitk.ReadImage(str(p / tp["masks"][kind])))
+            np.testing.assert_allclose(mask.origin_mm, volume.origin_mm, atol=1e-3)
+            np.testing.assert_allclose(mask.direction, volume.direction, atol=1e-6)
+            voxel_ml = float(np.prod(volume.spacing_mm)) / 1000
+            for lesion in tp["lesions"]:
+                region = mask.array == lesion["mask_label"]
+                assert np.count_nonzero(region) * voxel_ml == pytest.approx(
+                    lesion[vol_key], rel=0.08
+                )
+                line = lesion["viable_line" if kind == "viable" else "longest_line"]
+                if line is None:
+                    assert not region.any()
+                    continue
+                k = line["slice"]
+                ys, xs = np.nonzero(region[k])
+                assert region[
+                    k,
+                    round((line["start"][1] + line["end"][1]) / 2),
+                    round((line["start"][2] + line["end"][2]) / 2),
+                ]
+                spacing = volume.spacing_mm[1:]
+                pts = np.column_stack([ys * spacing[0], xs * spacing[1]])
+                feret = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1)).max()
+                assert abs(feret - lesion[key]) <= math.hypot(*spacing)

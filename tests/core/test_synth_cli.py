@@ -38,6 +38,7 @@ def test_synth_writes_patients_with_the_options_asked(
             "absent",
             "--broken",
             "non_dicom_file",
+            "--masks",
             "--json",
         ]
     )
@@ -52,8 +53,10 @@ def test_synth_writes_patients_with_the_options_asked(
             "assessment_truth.json",
             "baseline",
             "fu1",
+            "masks",
             "truth.json",
         ]
+        assert (folder / "masks" / "fu1_viable.nii.gz").is_file()
         assert sorted(p.name for p in (folder / "fu1").iterdir()) == ["arterial", "portal_venous"]
         ds = pydicom.dcmread(folder / "baseline/arterial/0001.dcm", stop_before_pixels=True)
         assert (ds.Columns, ds.Rows) == (96, 80)
