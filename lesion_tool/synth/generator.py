@@ -5,6 +5,7 @@ Layout written (the contract of :mod:`lesion_tool.synth`)::
     out_dir/<patient_id>/<timepoint_label>/<phase>/<NNNN>.dcm
     out_dir/<patient_id>/truth.json
     out_dir/<patient_id>/assessment_truth.json
+    out_dir/<patient_id>/masks/<timepoint_label>_{lesions,viable}.nii.gz   (write_masks=True)
 
 Voxel indices in the truth files are ``(z, y, x)`` of the series sorted by increasing position
 along the slice normal (what :func:`lesion_tool.io.load_series` returns); slice 0 is the most
