@@ -121,9 +121,11 @@ def waterfall_figure(results: Sequence[Any], preset: str) -> Figure:
     response; dashed lines at -30% (PR) and +20% (PD). Patients without an evaluable change
     (no measurable disease or no evaluable follow-up) are listed in the caption, not drawn.
     """
-    fig = Figure(figsize=(10, 5.2), layout="constrained")
-    ax = fig.add_subplot()
     rows = [(r.patient_id, best_change_pct(r), _label(r.best_overall_response)) for r in results]
+    n_bars = sum(1 for row in rows if row[1] is not None)
+    # narrower for a handful of patients, so that bars keep a bar's proportions
+    fig = Figure(figsize=(min(10.0, 5.5 + 0.3 * n_bars), 5.2), layout="constrained")
+    ax = fig.add_subplot()
     drawn = sorted((row for row in rows if row[1] is not None), key=lambda row: -row[1])
     missing = [row[0] for row in rows if row[1] is None]
     name = PRESET_LABELS.get(preset, preset)
