@@ -15,6 +15,7 @@ through ``pydicom.dcmread``. Multi-frame (Enhanced CT) objects are expanded into
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 from dataclasses import dataclass
@@ -224,7 +225,9 @@ def _multi(ds: _Header | None, keyword: str) -> tuple[str, ...]:
     return tuple(str(v).strip().upper() for v in value)
 
 
+@functools.lru_cache(maxsize=4096)
 def _date(value: str) -> dt.date | None:
+    """The date of a DICOM DA value (cached: a folder repeats a few dates thousands of times)."""
     value = value.strip()
     if len(value) >= 8 and value[:8].isdigit():
         try:
