@@ -101,18 +101,25 @@ def bench_first_display(folder: Path) -> dict[str, float]:
     app = QApplication.instance()
     out: dict[str, float] = {}
 
-    viewer = napari.Viewer(show=True)
-    widget = LesionWidget(viewer)
-    viewer.window.add_dock_widget(widget, area="right")
-    _wait(app, lambda: True)
-    t0 = time.perf_counter()
-    widget.open_study(folder)
-    _wait(app, lambda: bool(widget.views))
-    out["widget: layer added (s)"] = time.perf_counter() - t0
-    _drawn(viewer)
-    out["widget: first frame drawn (s)"] = time.perf_counter() - t0
-    _wait(app, lambda: not widget.loading)
-    viewer.close()
+    def widget_run(tag: str) -> None:
+        viewer = napari.Viewer(show=True)
+        widget = LesionWidget(viewer)
+        viewer.window.add_dock_widget(widget, area="right")
+        _wait(app, lambda: True)
+        added: list[float] = []
+        viewer.layers.events.inserted.connect(lambda event: added.append(time.perf_counter()))
+        t0 = time.perf_counter()
+        widget.open_study(folder)
+        _wait(app, lambda: bool(widget.views))
+        out[f"widget ({tag}): layer added (s)"] = added[0] - t0
+        _drawn(viewer)
+        out[f"widget ({tag}): first frame drawn (s)"] = time.perf_counter() - t0
+        _wait(app, lambda: not widget.loading)
+        viewer.close()
+
+    # the first image a napari process shows pays its OpenGL start-up (shader compilation)
+    widget_run("first image of the session")
+    widget_run("napari warm")
 
     viewer = napari.Viewer(show=True)
     _wait(app, lambda: True)
@@ -268,14 +275,15 @@ def main(argv: list[str] | None = None) -> int:
     print("\n1. open folder -> arterial volume displayed")
     for name, value in first.items():
         print(f"   {name:<58} {value:7.2f}")
-    ours = first["widget: first frame drawn (s)"]
+    ours = first["widget (napari warm): first frame drawn (s)"]
+    cold = first["widget (first image of the session): first frame drawn (s)"]
     for name in (
         "load_series + add_image, no scan: first frame (s)",
         "SimpleITK ImageSeriesReader + add_image: first frame (s)",
     ):
         print(f"   ratio widget / {name.split(':')[0]:<40} {ours / first[name]:7.2f}")
-    verdict = "OK" if ours < FIRST_DISPLAY_TARGET_S else "MISSED"
-    print(f"   target < {FIRST_DISPLAY_TARGET_S:.0f} s: {verdict}")
+    verdict = "OK" if max(ours, cold) < FIRST_DISPLAY_TARGET_S else "MISSED"
+    print(f"   target < {FIRST_DISPLAY_TARGET_S:.0f} s (both widget runs): {verdict}")
 
     print("\n2. line edit -> refreshed response panel (3 presets, 2 timepoints)")
     for name, value in edits.items():

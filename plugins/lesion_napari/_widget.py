@@ -98,6 +98,8 @@ LINE_COLOURS = {
     PROPOSED_VIABLE: "#ffa000",
     PROPOSED_WHOLE: "#ffee58",
 }
+OVERLAY_DELAY_MS = 100
+"""While a study loads, a timepoint's lines and proposal layers follow its image by this."""
 EDGE_WIDTH = 1.5
 """Line width in display voxels."""
 
@@ -111,6 +113,9 @@ TYPES = (
     "lymph_node",
     "small_lesion",
 )
+TABLE_COLUMNS = ("ID", "Kind / type", "State", "Here", "Earlier", "Slice")
+"""Lesion table: id (T = target, NT = non-target, N = new), this timepoint's state and
+diameter (mm), the latest earlier diameter with its timepoint, and the measured slice (1-based)."""
 PRESET_TITLES = {"mrecist": "mRECIST", "mrecist-1.1": "mRECIST-1.1", "recist-1.1": "RECIST 1.1"}
 RESPONSE_ROWS = (
     ("Sum (mm)", "target_sum_mm"),
@@ -329,6 +334,9 @@ class LesionWidget(QWidget):
         self.response_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.response_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.response_table.verticalHeader().setDefaultSectionSize(21)
+        font = self.response_table.font()
+        font.setPointSizeF(font.pointSizeF() * 0.9)  # "non-CR/non-PD" fits a column
+        self.response_table.setFont(font)
         self.response_table.setFixedHeight(21 * len(RESPONSE_ROWS) + 28)
         rv.addWidget(self.response_table)
         self.findings_label = QLabel("")
@@ -369,10 +377,8 @@ class LesionWidget(QWidget):
         self.proposal_label = QLabel("")
         self.proposal_label.setWordWrap(True)
         lv.addWidget(self.proposal_label)
-        self.table = QTableWidget(0, 7)
-        self.table.setHorizontalHeaderLabels(
-            ["ID", "Category", "Kind", "State", "Here", "Earlier", "Slice"]
-        )
+        self.table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -380,7 +386,7 @@ class LesionWidget(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(21)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(5, QHeaderView.Stretch)
+        header.setSectionResizeMode(TABLE_COLUMNS.index("Earlier"), QHeaderView.Stretch)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.table.setWordWrap(False)
         self.table.setMinimumHeight(140)
@@ -474,7 +480,7 @@ class LesionWidget(QWidget):
         sv.addWidget(hint)
         layout.addWidget(saving)
         layout.addStretch(1)
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(520)
 
     def _key_handler(self, method: str) -> Any:
         def handler(viewer: Any) -> None:
@@ -598,8 +604,9 @@ class LesionWidget(QWidget):
         view = TimepointView(label, volume.study_date, volume, geometry, layer)
         self.views[label] = view
         if self.loading:
-            # let the canvas draw the image first; the lines / proposal layers follow at once
-            QTimer.singleShot(0, lambda: self._complete_view(label))
+            # let the canvas draw the image first; the lines / proposal layers follow a moment
+            # later (a zero timeout would run before Qt's paint event)
+            QTimer.singleShot(OVERLAY_DELAY_MS, lambda: self._complete_view(label))
         else:
             self._complete_view(label)
 
@@ -1512,7 +1519,6 @@ class LesionWidget(QWidget):
                         slice_text = str(round(line.start[0]) + 1)
                 cells = [
                     lesion_id,
-                    lesion.category.value.replace("_", "-"),
                     kind,
                     state,
                     _fmt(value),
@@ -1520,7 +1526,9 @@ class LesionWidget(QWidget):
                     slice_text,
                 ]
                 for c, text in enumerate(cells):
-                    self.table.setItem(r, c, QTableWidgetItem(text))
+                    item = QTableWidgetItem(text)
+                    item.setToolTip(f"{lesion_id}: {lesion.category.value.replace('_', '-')}")
+                    self.table.setItem(r, c, item)
                 if lesion_id == self.current_lesion_id:
                     selected_row = r
             if selected_row >= 0:
@@ -1571,6 +1579,7 @@ class LesionWidget(QWidget):
                 text = _fmt(value if not hasattr(value, "value") else value.value)
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignCenter)
+                item.setToolTip(text)
                 table.setItem(r, c, item)
             for finding in [*findings, *(tp.findings if tp else ()), *result.findings]:
                 where = f" ({finding.lesion_id})" if getattr(finding, "lesion_id", None) else ""

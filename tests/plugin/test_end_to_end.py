@@ -58,7 +58,7 @@ def test_reading_the_synthetic_patient(
     make_napari_viewer, synthetic_patient, tmp_path, qtbot, test_output
 ):
     viewer = make_napari_viewer(show=True)
-    viewer.window._qt_window.resize(1600, 1000)
+    viewer.window._qt_window.resize(1800, 1000)
     widget = LesionWidget(viewer)
     viewer.window.add_dock_widget(widget, area="right", name="Lesion assessment")
     truth = _truth(synthetic_patient)
@@ -112,7 +112,7 @@ def test_reading_the_synthetic_patient(
     widget.set_timepoint("fu1")
     ids = [widget.table.item(r, 0).text() for r in range(widget.table.rowCount())]
     assert ids == ["T1", "T2", "T3", "NT1"]
-    assert widget.table.item(0, 5).text().endswith("@ baseline")
+    assert widget.table.item(0, 4).text().endswith("@ baseline")
     fu = truth["fu1"]
     for lesion_id in ("T1", "T2", "T3"):
         widget.select_lesion(lesion_id)

@@ -77,8 +77,8 @@ def test_lines_measure_score_save_undo_and_reopen(viewer, make_volume, tmp_path)
     widget.set_timepoint("FU1")
     table = [widget.table.item(r, 0).text() for r in range(widget.table.rowCount())]
     assert table == ["T1", "T2", "NT1"]
-    assert widget.table.item(0, 5).text() == "20.0 @ baseline"
-    assert widget.table.item(0, 6).text() == "4 @ baseline"
+    assert widget.table.item(0, 4).text() == "20.0 @ baseline"
+    assert widget.table.item(0, 5).text() == "4 @ baseline"
     widget.select_lesion("T1")
     _draw(widget, "FU1", (3, 20, 10), (3, 20, 20))  # 8 mm
     widget.line_role_combo.setCurrentIndex(1)
