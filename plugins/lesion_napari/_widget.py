@@ -559,6 +559,13 @@ class LesionWidget(QWidget):
         for label, view in list(self.views.items()):
             if _same(layer, view.image):
                 self.views.pop(label)
+                if label == self.current_label:
+                    self.current_label = None
+                    self.proposal = None
+                    if self.views:
+                        self.set_timepoint(next(iter(self.views)))
+                    else:
+                        self.refresh()
                 self._refresh_timepoint_combo()
             elif _same(layer, view.lines):
                 view.lines = None

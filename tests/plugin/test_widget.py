@@ -160,3 +160,14 @@ def test_window_presets_and_side_by_side(viewer, make_volume):
     widget.set_side_by_side(False)
     assert not viewer.canvas.grid.enabled
     assert not widget.views["baseline"].image.visible
+
+
+def test_closing_a_timepoint_image_keeps_the_rest_working(viewer, make_volume):
+    widget = _open(viewer, make_volume)
+    assert widget.current_label == "baseline"
+    viewer.layers.remove(widget.views["baseline"].image)
+    assert list(widget.views) == ["FU1"]
+    assert widget.current_label == "FU1"
+    assert [widget.timepoint_combo.itemText(i) for i in range(widget.timepoint_combo.count())] == [
+        "FU1"
+    ]
