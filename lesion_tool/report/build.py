@@ -856,6 +856,11 @@ def write_report(
         sections.append(
             H.Section("About this run", anchor="run", blocks=[H.Preformatted(run_summary)])
         )
+    links = [(sec.anchor, sec.title) for sec in sections if sec.anchor]
+    plot_links = [(f"plots-{p}", f"Cohort plots: {PRESET_LABELS.get(p, p)}") for p in presets]
+    at = next((i for i, (a, _t) in enumerate(links) if a == "plots"), len(links))
+    links[at : at + 1] = plot_links
+    sections.insert(0, H.Section("Contents", anchor="contents", blocks=[H.Nav(links)]))
     meta = [
         f"Generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} by lesion-tool",
         f"{len(patients)} patient(s); criteria: "

@@ -45,7 +45,10 @@ figcaption{font-size:.85em;color:#555;margin-top:4px}
 .resp{display:inline-block;min-width:2.6em;padding:1px 5px;border-radius:3px;color:#fff;
  font-weight:600;text-align:center}
 .warn{color:#8a4b00}.err{color:#a00000}
-nav ul{columns:4;list-style:none;padding:0;font-size:.9em}
+nav ul{columns:4;list-style:none;padding:0;margin:4px 0;font-size:.9em}
+#contents h2{font-size:1em;border:0;margin-top:16px}
+#contents nav ul{columns:auto;display:flex;flex-wrap:wrap;gap:4px 22px}
+ul{font-size:.9em}
 nav a{color:#1f3b73}
 section.patient{border-top:1px solid #d0d4da;margin-top:32px;page-break-before:always}
 .note{font-size:.85em;color:#555}
