@@ -1137,7 +1137,12 @@ class LesionWidget(QWidget):
                 continue
             lesion = self._current_lesion()
             if lesion is None:
-                self.new_target()
+                # a line drawn with no lesion selected starts one: a target at baseline, a new
+                # lesion at a follow-up (targets are chosen at baseline)
+                if session.index_of(view.label) == 0:
+                    self.new_target()
+                else:
+                    self.new_new_lesion()
                 lesion = self._current_lesion()
             if lesion is None:
                 continue

@@ -176,3 +176,16 @@ def test_a_click_outside_any_lesion_is_an_error_notification(
     assert widget.proposal is None and not widget.measuring
     widget.measure_at(np.array([0.0, 9999.0, 9999.0]))
     assert "outside the image" in errors[-1]
+
+
+def test_a_line_with_no_lesion_selected_starts_one(viewer, make_volume, tmp_path):
+    widget = _open(viewer, make_volume, tmp_path)
+    widget.views["baseline"].lines.add(
+        np.array([[3, 30, 20], [3, 30, 40]], float), shape_type="line"
+    )
+    assert widget.session.timepoint("baseline").lesion("T1").viable_diameter_mm == 16.0
+    widget.set_timepoint("fu1")
+    widget.select_lesion(None)
+    widget.views["fu1"].lines.add(np.array([[4, 10, 10], [4, 10, 25]], float), shape_type="line")
+    n1 = widget.session.timepoint("fu1").lesion("N1")
+    assert n1 is not None and n1.longest_diameter_mm == 12.0
