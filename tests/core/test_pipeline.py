@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -25,7 +26,7 @@ COMPREHENSIVE_3D_SR = "1.2.840.10008.5.1.4.1.1.88.34"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def demo(tmp_path_factory: pytest.TempPathFactory, test_output: Path) -> dict[str, object]:
     out = tmp_path_factory.mktemp("demo")
     patch = pytest.MonkeyPatch()
     stdout, stderr = io.StringIO(), io.StringIO()
@@ -35,6 +36,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         code = main(["demo", "--out", str(out), "--patients", str(N_PATIENTS), "--no-sample"])
     finally:
         patch.undo()
+    kept = test_output / "demo-report"  # for people to look at (the DICOM is not kept)
+    shutil.rmtree(kept, ignore_errors=True)
+    if (out / "report").is_dir():
+        shutil.copytree(out / "report", kept)
     return {"out": out, "code": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
 
 
