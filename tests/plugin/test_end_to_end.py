@@ -83,14 +83,17 @@ def test_reading_the_synthetic_patient(
     bl = truth["baseline"]
     widget.new_target()
     widget.location_edit.setText("S8")
+    widget.location_edit.editingFinished.emit()  # as when the reader presses Enter
     _draw_truth_line(widget, "baseline", bl["T1"]["viable_line"])
     _draw_truth_line(widget, "baseline", bl["T1"]["longest_line"], whole=True)
     widget.new_target()
     widget.location_edit.setText("S6")
+    widget.location_edit.editingFinished.emit()  # as when the reader presses Enter
     _draw_truth_line(widget, "baseline", bl["T2"]["viable_line"])
     _draw_truth_line(widget, "baseline", bl["T2"]["longest_line"], whole=True)
     widget.new_target()
     widget.location_edit.setText("S3")
+    widget.location_edit.editingFinished.emit()  # as when the reader presses Enter
     seed_world = baseline.geometry.voxel_to_world(np.asarray(bl["T3"]["seed_voxel"], float))
     widget.measure_at(seed_world)
     qtbot.waitUntil(lambda: widget.proposal is not None, timeout=30_000)
@@ -142,6 +145,8 @@ def test_reading_the_synthetic_patient(
         nt = tp.lesion("NT1")
         assert nt.category.value == "non_target" and nt.state.value == "present"
     assert saved.timepoints[0].lesion("T3").seed is not None  # made by the click
+    assert [les.location for les in saved.timepoints[0].lesions[:3]] == ["S8", "S6", "S3"]
+    assert [les.location for les in saved.timepoints[1].lesions[:3]] == ["S8", "S6", "S3"]
     assert saved.timepoints[0].lesion("NT1").type == "infiltrative"
 
     # 5. the panel shows what the core computes for that file
