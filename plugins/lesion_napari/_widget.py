@@ -100,6 +100,8 @@ LINE_COLOURS = {
 }
 OVERLAY_DELAY_MS = 100
 """While a study loads, a timepoint's lines and proposal layers follow its image by this."""
+MIN_LINE_VOXELS = 0.5
+"""Shorter drawn lines (a click in line mode) are dropped, not recorded as 0 mm."""
 EDGE_WIDTH = 1.5
 """Line width in display voxels."""
 
@@ -1135,6 +1137,9 @@ class LesionWidget(QWidget):
             if shape_type != "line" or len(vertices) != 2:
                 show_warning("Only straight lines measure a diameter; the shape was removed.")
                 continue
+            if np.linalg.norm(np.subtract(vertices[1], vertices[0])) < MIN_LINE_VOXELS:
+                show_warning("A diameter needs two distinct ends: drag from one edge to the other.")
+                continue
             lesion = self._current_lesion()
             if lesion is None:
                 # a line drawn with no lesion selected starts one: a target at baseline, a new
@@ -1269,6 +1274,9 @@ class LesionWidget(QWidget):
 
     def _on_click_toggled(self, on: bool) -> None:
         self._click_armed = bool(on)
+        view = self.current_view
+        if on and view is not None and view.lines is not None:
+            view.lines.mode = "pan_zoom"  # the click must not also start a line
         if on:
             show_info("Click inside the lesion (in its enhancing part) to measure it.")
 

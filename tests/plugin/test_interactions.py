@@ -189,3 +189,19 @@ def test_a_line_with_no_lesion_selected_starts_one(viewer, make_volume, tmp_path
     widget.views["fu1"].lines.add(np.array([[4, 10, 10], [4, 10, 25]], float), shape_type="line")
     n1 = widget.session.timepoint("fu1").lesion("N1")
     assert n1 is not None and n1.longest_diameter_mm == 12.0
+
+
+def test_a_click_in_line_mode_is_not_a_zero_diameter(viewer, make_volume, tmp_path, monkeypatch):
+    warnings: list[str] = []
+    monkeypatch.setattr(widget_module, "show_warning", warnings.append)
+    widget = _open(viewer, make_volume, tmp_path)
+    widget.new_target()
+    assert widget.views["baseline"].lines.mode == "add_line"
+    widget.views["baseline"].lines.add(
+        np.array([[3, 30, 20], [3, 30, 20]], float), shape_type="line"
+    )
+    assert widget.session.timepoint("baseline").lesions == ()
+    assert len(widget.views["baseline"].lines.data) == 0
+    assert "two distinct ends" in warnings[-1]
+    widget.start_click_measure()
+    assert widget.views["baseline"].lines.mode == "pan_zoom"
