@@ -275,6 +275,11 @@ def _ci_value(ci: tuple[float | None, float | None] | None) -> str:
     return "" if ci is None else f"{_data_value(ci[0])},{_data_value(ci[1])}"
 
 
+def _share_text(share: float | None, k: int, n: int) -> str:
+    """``"41.7% (15/36)"``; ``"n/a (0/0)"`` when nobody is evaluable (the engine gives None)."""
+    return f"n/a ({k}/{n})" if share is None else f"{_pct(share)}% ({k}/{n})"
+
+
 def _endpoint_row(preset: str, ep: Any) -> list[H.Cell]:
     def c(key: str, text: str, value: object) -> H.Cell:
         return H.Cell(text, data={"preset": preset, "key": key, "value": _data_value(value)})
@@ -283,12 +288,12 @@ def _endpoint_row(preset: str, ep: Any) -> list[H.Cell]:
         H.Cell(PRESET_LABELS.get(preset, preset), data={"preset": preset}, left=True),
         c("n", str(ep.n), ep.n),
         c("n_evaluable", str(ep.n_evaluable), ep.n_evaluable),
-        c("orr", f"{_pct(ep.orr)}% ({ep.n_responders}/{ep.n_evaluable})", ep.orr),
+        c("orr", _share_text(ep.orr, ep.n_responders, ep.n_evaluable), ep.orr),
         H.Cell(
             _ci_text(ep.orr_ci, "pct"),
             data={"preset": preset, "key": "orr_ci", "value": _ci_value(ep.orr_ci)},
         ),
-        c("dcr", f"{_pct(ep.dcr)}% ({ep.n_disease_control}/{ep.n_evaluable})", ep.dcr),
+        c("dcr", _share_text(ep.dcr, ep.n_disease_control, ep.n_evaluable), ep.dcr),
         H.Cell(
             _ci_text(ep.dcr_ci, "pct"),
             data={"preset": preset, "key": "dcr_ci", "value": _ci_value(ep.dcr_ci)},

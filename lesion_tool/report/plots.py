@@ -132,6 +132,7 @@ def waterfall_figure(results: Sequence[Any], preset: str) -> Figure:
     ax.set_title(f"Best change in target sum from baseline ({name})")
     if not drawn:
         _no_data(ax, "No patient with an evaluable follow-up")
+        ax.set_xticks([])
     else:
         x = range(len(drawn))
         values = [row[1] for row in drawn]

@@ -443,3 +443,16 @@ def test_settings_options_reach_the_engine(tmp_path: Path) -> None:
     cells = {c[1]["key"]: c for c in row[1:]}
     assert float(cells["dcr"][1]["value"]) == expected.dcr
     assert float(cells["orr"][1]["value"]) == expected.orr
+
+
+def test_cohort_without_measurable_disease(tmp_path: Path) -> None:
+    # ORR and DCR have no denominator; the plots say so instead of failing.
+    no_targets = next(a for a in hand_made_cohort() if a.patient_id == "T-NOTARGET")
+    save_assessment(no_targets, tmp_path / "only.json")
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "only.json"), "--out", str(out)]) == 0
+    row = _parse(out / "report.html").tables["endpoints"][1]
+    cells = {c[1]["key"]: c for c in row[1:]}
+    assert cells["orr"][0] == "n/a (0/0)" and cells["orr"][1]["value"] == ""
+    assert cells["dcr"][0] == "n/a (0/0)"
+    assert (out / "plots" / "waterfall_mrecist.png").is_file()
