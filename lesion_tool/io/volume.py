@@ -63,7 +63,9 @@ class CTVolume:
 
     def __post_init__(self) -> None:
         if self.array.ndim != 3:
-            raise ValueError(f'Argument "array" must be 3-D (z, y, x), got shape {self.array.shape}.')
+            raise ValueError(
+                f'Argument "array" must be 3-D (z, y, x), got shape {self.array.shape}.'
+            )
         direction = np.asarray(self.direction, dtype=float)
         if direction.shape != (3, 3):
             raise ValueError('Argument "direction" must be a 3 x 3 matrix.')
@@ -78,7 +80,7 @@ class CTVolume:
 
     @property
     def affine(self) -> np.ndarray:
-        """4 x 4 matrix mapping homogeneous voxel indices ``(z, y, x, 1)`` to LPS ``(L, P, S, 1)``."""
+        """4 x 4 matrix mapping voxel indices ``(z, y, x, 1)`` to LPS ``(L, P, S, 1)``."""
         return index_to_patient_affine(self.spacing_mm, self.origin_mm, self.direction)
 
     def index_to_patient(self, index_zyx: npt.ArrayLike) -> np.ndarray:
