@@ -387,23 +387,6 @@ def process_patient(
                         lesions.append(les)
                     continue
                 measured = _measured_lesion(les, m)
-                if (
-                    measured.viable_diameter_mm is not None
-                    and measured.longest_diameter_mm is not None
-                    and measured.viable_diameter_mm > measured.longest_diameter_mm
-                ):
-                    # The whole lesion contains its viable part, so its longest diameter is at
-                    # least the viable one; the tool's outlines disagreed (the format rejects
-                    # it): keep the viable line as the whole lesion's too, and say so.
-                    out.problems.append(
-                        f"{where} {les.id}: viable diameter {measured.viable_diameter_mm} mm > "
-                        f"whole {measured.longest_diameter_mm} mm; whole set to the viable one"
-                    )
-                    measured = dataclasses.replace(
-                        measured,
-                        longest_diameter_mm=measured.viable_diameter_mm,
-                        longest_line=measured.line,
-                    )
                 lesions.append(measured)
                 viable = les.category == Category.TARGET and les.kind == Kind.VIABLE
                 out.comparisons.append(

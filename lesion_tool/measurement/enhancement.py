@@ -685,6 +685,15 @@ def _measure_in_box(
         viable_mask = np.zeros(s_sm.shape, dtype=bool)
         viable_ml = 0.0
 
+    if viable_d.length_mm > whole_d.length_mm:
+        # The whole lesion contains its viable part, so its longest diameter cannot be shorter;
+        # the two outlines are placed independently to sub-pixel precision and may disagree by a
+        # fraction of a pixel. Report the viable diameter as the whole lesion's too, and say so.
+        notes.append(
+            f"whole-lesion outline measured {whole_d.length_mm:.2f} mm, under the viable "
+            f"{viable_d.length_mm:.2f} mm: whole diameter set to the viable one"
+        )
+        whole_d = viable_d
     evidence = ViableEvidence(
         parenchyma_hu=parenchyma,
         noise_sd_hu=noise_raw,

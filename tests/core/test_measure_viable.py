@@ -68,6 +68,8 @@ def test_viable_and_whole_diameters_match_truth_at_every_timepoint(studies) -> N
                 assert abs(errors_viable[-1]) <= TOLERANCE_MM, (where, errors_viable[-1])
             if lesion["viable_volume_ml"] < 0.6 * lesion["volume_ml"]:
                 necrotic_cases += 1
+            # The whole lesion contains its viable part: never a shorter longest diameter.
+            assert result.longest_diameter_mm >= result.viable_diameter_mm, where
             errors_whole.append(result.longest_diameter_mm - lesion["longest_diameter_mm"])
             assert abs(errors_whole[-1]) <= TOLERANCE_MM, (where, errors_whole[-1])
     # The studies really contain what the issue asks for.
