@@ -10,21 +10,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lesion_tool.commands.rescore import parse_criteria
 from lesion_tool.response import PRESETS
 from lesion_tool.storage import load_assessment
 from lesion_tool.storage.sr import export_sr
 
 __all__ = ["register", "run"]
-
-
-def _criteria(text: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-    unknown = [name for name in names if name not in PRESETS]
-    if not names or unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown criteria {', '.join(unknown) or repr(text)}; choose from {', '.join(PRESETS)}"
-        )
-    return names
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     parser.add_argument(
         "--criteria",
-        type=_criteria,
+        type=parse_criteria,
         default=tuple(PRESETS),
         metavar="LIST",
         help=f"comma-separated presets (default: {','.join(PRESETS)})",
