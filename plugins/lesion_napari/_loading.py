@@ -1,9 +1,11 @@
 """Loading a patient's studies for napari: scan, then the arterial series first, then the rest.
 
-One generator, :func:`iter_loaded_series`, serves the reader contribution (which consumes it at
-once), the sample data and the widget's background loader (which shows each series as it
-arrives). It only sequences core calls: :func:`lesion_tool.io.scan_folders` finds the studies,
-their series and the series each study measures on (its arterial phase);
+One generator, :func:`iter_loaded_series`, serves the widget's background loader (which shows each
+series as it arrives). The reader contribution (File > Open Folder, drag and drop, sample data)
+runs on napari's main thread, so it reads pixels only for the series measured on and gives the
+other phases as lazy volumes (:func:`lazy_volume`): header geometry now, pixels when a hidden
+layer is first shown. It only sequences core calls: :func:`lesion_tool.io.scan_folders` finds the
+studies, their series and the series each study measures on (its arterial phase);
 :func:`lesion_tool.io.load_series` reads each one.
 """
 
@@ -11,13 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lesion_tool.errors import LesionToolError, SeriesError
-from lesion_tool.io import load_series, scan_folders
+import numpy as np
+
+from lesion_tool.errors import GeometryError, HeaderWarning, LesionToolError, SeriesError
+from lesion_tool.io import SeriesStack, load_series, scan_folders
+from lesion_tool.io.series import stack_geometry
 from lesion_tool.io.volume import CTVolume
 
 from ._layers import image_layer_data
@@ -84,14 +90,98 @@ def timepoint_labels(dates: Iterable[dt.date | None]) -> list[str]:
     return labels
 
 
+def _read_pixels(files: tuple[str, ...], shape: tuple[int, int, int], dtype: str) -> np.ndarray:
+    """The ``(z, y, x)`` HU array of one series, read by the core loader (the lazy task)."""
+    with warnings.catch_warnings():
+        # the header warnings were already collected from the scan (see lazy_volume)
+        warnings.simplefilter("ignore", HeaderWarning)
+        array = load_series(list(files)).array
+    if array.shape != shape:
+        raise GeometryError(
+            f"Series in {Path(files[0]).parent}: {array.shape} voxels read, {shape} expected "
+            "from its headers (files changed since the folder was opened?)."
+        )
+    return array.astype(dtype, copy=False)
+
+
+def lazy_volume(series: SeriesStack) -> CTVolume:
+    """A volume of ``series`` whose geometry comes from its headers and whose pixels are lazy.
+
+    The geometry is the core's own (:func:`lesion_tool.io.series.stack_geometry` on the scanned
+    headers, exactly what :func:`lesion_tool.io.load_series` computes), so the layer's scale,
+    translate and metadata equal those of an eager load. ``array`` is a dask array of one chunk
+    whose task calls :func:`~lesion_tool.io.load_series` on the series' files: nothing is read
+    until napari shows (computes) the layer.
+
+    Raises
+    ------
+    SeriesError, GeometryError
+        What :func:`~lesion_tool.io.load_series` would raise on the same headers (no image,
+        duplicate images, tilt, gaps...).
+    """
+    import dask
+    import dask.array as da
+
+    # private helpers of the core loader: the same frame list and output type as load_series
+    from lesion_tool.io.series import _frames_of, _output_dtype
+
+    headers = [h for h in series.headers if h.is_image]
+    if not headers:
+        raise SeriesError(f"Series {series.description or series.uid}: no image headers.")
+    name = f'Series {series.uid} "{series.description}"'
+    sops: dict[str, Path] = {}
+    for h in headers:
+        if h.sop_instance_uid in sops:
+            raise GeometryError(
+                f"{name}: {h.path} and {sops[h.sop_instance_uid]} are the same image "
+                f"(SOPInstanceUID {h.sop_instance_uid}); remove one copy."
+            )
+        sops[h.sop_instance_uid] = h.path
+    geometry = stack_geometry(_frames_of(headers), name=name)
+    first = geometry.frames[0].header
+    shape = (len(geometry.frames), int(first.rows or 0), int(first.columns or 0))
+    dtype = _output_dtype(geometry.frames)
+    files = tuple(str(f) for f in series.files)  # what the eager path passes to load_series
+    task = dask.delayed(_read_pixels, pure=True)(files, shape, dtype.str)
+    array = da.from_delayed(task, shape=shape, dtype=dtype, name=f"lesion-tool-{series.stack_id}")
+    return CTVolume(
+        array=array,
+        spacing_mm=geometry.spacing_mm,
+        origin_mm=geometry.origin_mm,
+        direction=geometry.direction,
+        series_instance_uid=first.series_instance_uid,
+        study_instance_uid=first.study_instance_uid,
+        frame_of_reference_uid=first.frame_of_reference_uid,
+        study_date=first.study_date,
+        patient_id=first.patient_id,
+        series_description=first.series_description,
+        modality=first.modality or "CT",
+        slice_thickness_mm=geometry.frames[0].geometry.slice_thickness_mm,
+        sop_instance_uids=tuple(f.header.sop_instance_uid for f in geometry.frames),
+        sop_class_uid=first.sop_class_uid,
+        warnings=tuple(geometry.warnings),
+        metadata={
+            "files": [str(f.header.path) for f in geometry.frames],
+            "frame_indices": [f.frame_index for f in geometry.frames],
+            "series_number": first.series_number,
+            "lazy": True,
+        },
+    )
+
+
 def iter_loaded_series(
-    paths: Iterable[str | os.PathLike[str]], *, other_phases: bool = True
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    other_phases: bool = True,
+    lazy_others: bool = False,
 ) -> Iterator[ScanDone | LoadProblem | LoadedSeries]:
     """Scan ``paths`` and load every study's arterial series, then (optionally) the others.
 
     Yields a :class:`ScanDone` first, then :class:`LoadProblem` for what cannot be used and a
     :class:`LoadedSeries` per series read (all arterial series before any other, so the first
-    display comes as early as possible).
+    display comes as early as possible). With ``lazy_others`` the series not measured on are
+    given as :func:`lazy_volume` (headers only; pixels read when first shown), which is what
+    the reader contribution uses on napari's main thread.
 
     Raises
     ------
@@ -128,7 +218,10 @@ def iter_loaded_series(
     yield ScanDone(total=len(queue), n_studies=len(studies))
     for count, (_study, series, label, is_chosen) in enumerate(queue, start=1):
         try:
-            volume = load_series(list(series.files))
+            if lazy_others and not is_chosen and series.headers:
+                volume = lazy_volume(series)
+            else:
+                volume = load_series(list(series.files))
         except LesionToolError as err:
             yield LoadProblem(f"Series {series.description or series.uid}: {err}")
             continue

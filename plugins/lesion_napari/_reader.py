@@ -2,8 +2,13 @@
 
 ``get_reader`` is cheap and never raises: it looks for the DICOM preamble (``DICM`` at byte 128)
 in at most a few dozen files and returns None for anything else, so napari can ask other readers.
-The reader it returns loads each study's arterial series (visible) and the other phases (hidden)
-with their physical geometry (see :mod:`lesion_napari._layers`).
+The reader it returns runs on napari's main thread (napari calls readers synchronously), so it
+does as little as it can there: it scans the headers, reads the pixels of each study's arterial
+series (the series measured on; the latest one visible) with a napari progress bar, and gives
+every other phase as a hidden layer over a lazy dask array that is read only when the layer is
+first shown. All layers have their exact physical geometry (see :mod:`lesion_napari._layers`).
+For a background load with the UI free throughout, the widget's "Open study" uses the same
+sequence in a worker thread.
 """
 
 from __future__ import annotations
@@ -89,16 +94,27 @@ def read_dicom(path: PathOrPaths) -> list[Any]:
     lesion_tool.errors.SeriesError
         If nothing under ``path`` can be shown (napari reports it).
     """
-    from ._loading import LoadedSeries, LoadProblem, iter_loaded_series
+    from napari.utils import progress
+
+    from ._loading import LoadedSeries, LoadProblem, ScanDone, iter_loaded_series
 
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
     layers: list[Any] = []
     loaded: list[LoadedSeries] = []
-    for item in iter_loaded_series([Path(p) for p in paths]):
-        if isinstance(item, LoadProblem):
-            show_warning(item.message)
-        elif isinstance(item, LoadedSeries):
-            loaded.append(item)
+    bar: progress | None = None
+    try:
+        for item in iter_loaded_series([Path(p) for p in paths], lazy_others=True):
+            if isinstance(item, LoadProblem):
+                show_warning(item.message)
+            elif isinstance(item, ScanDone):
+                bar = progress(total=item.total, desc=f"Opening {item.n_studies} studies")
+            elif isinstance(item, LoadedSeries):
+                loaded.append(item)
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     # only the latest timepoint's arterial series is shown; the widget switches between them
     measured = [item for item in loaded if item.measure_on]
     latest = max(measured, key=lambda item: item.volume.study_date or 0, default=None)
