@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lesion_tool.errors import AssessmentError
 from lesion_tool.model import Assessment, Category, Lesion, Timepoint
 
 ID_PREFIX = {Category.TARGET: "T", Category.NON_TARGET: "NT", Category.NEW: "N"}
@@ -158,6 +159,55 @@ class ReadingSession:
             return
         tps[i] = dataclasses.replace(tps[i], lesions=kept)
         self._commit(dataclasses.replace(self._assessment, timepoints=tuple(tps)))
+
+    def rename_lesion(self, old_id: str, new_id: str) -> str:
+        """Give a lesion another id at every timepoint (one undoable change; autosaves).
+
+        The id is how a lesion is followed from baseline to each follow-up, so it is renamed
+        everywhere at once and must stay unique in the assessment.
+
+        Returns
+        -------
+        str
+            The new id, stripped of surrounding spaces (unchanged when it equals ``old_id``).
+
+        Raises
+        ------
+        AssessmentError
+            If ``new_id`` is empty, holds spaces or is already used by another lesion, or no
+            lesion is called ``old_id``.
+        """
+        new_id = new_id.strip()
+        if not new_id:
+            raise AssessmentError(f"{old_id}: a lesion id cannot be empty.")
+        if any(ch.isspace() for ch in new_id):
+            raise AssessmentError(f"{old_id}: a lesion id has no spaces (got {new_id!r}).")
+        if new_id == old_id:
+            return new_id
+        ids = {les.id for tp in self._assessment.timepoints for les in tp.lesions}
+        if old_id not in ids:
+            raise AssessmentError(f"No lesion {old_id!r} in the assessment to rename.")
+        if new_id in ids:
+            raise AssessmentError(
+                f"Cannot rename {old_id} to {new_id}: {new_id} is already a lesion of this "
+                "assessment (ids are unique, they tie a lesion's readings across timepoints)."
+            )
+        tps = tuple(
+            dataclasses.replace(
+                tp,
+                lesions=tuple(
+                    dataclasses.replace(les, id=new_id) if les.id == old_id else les
+                    for les in tp.lesions
+                ),
+            )
+            for tp in self._assessment.timepoints
+        )
+        self._commit(dataclasses.replace(self._assessment, timepoints=tps))
+        return new_id
+
+    def all_lesion_ids(self) -> set[str]:
+        """Ids of every lesion at any timepoint."""
+        return {les.id for tp in self._assessment.timepoints for les in tp.lesions}
 
     def undo(self) -> bool:
         """Go back to the assessment before the last change; False if there is nothing to undo."""

@@ -45,7 +45,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from lesion_tool.errors import LesionToolError, MeasurementError
+from lesion_tool.errors import AssessmentError, LesionToolError, MeasurementError
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import measure_line, measure_viable
 from lesion_tool.model import (
@@ -419,6 +419,15 @@ class LesionWidget(QWidget):
         self.lesion_label = QLabel("no lesion selected")
         self.lesion_label.setWordWrap(True)
         form.addRow("Lesion", self.lesion_label)
+        self.id_edit = QLineEdit()
+        self.id_edit.setPlaceholderText("e.g. T1, or the reader's own name")
+        self.id_edit.setToolTip(
+            "The lesion's id: rename it here (Enter). It changes at every timepoint and must "
+            "be unique in the assessment."
+        )
+        self.id_edit.setEnabled(False)
+        self.id_edit.editingFinished.connect(self._on_id_edited)
+        form.addRow("Id", self.id_edit)
         self.organ_combo = QComboBox()
         self.organ_combo.setEditable(True)
         self.organ_combo.addItems(list(ORGANS))
@@ -944,6 +953,49 @@ class LesionWidget(QWidget):
         self.pending = None
         self._after_change()
 
+    def rename_current_lesion(self, new_id: str) -> bool:
+        """Rename the selected lesion at every timepoint; a clash is a notification.
+
+        Returns whether the id changed. The id must stay unique in the assessment (it is what
+        ties a lesion's readings across timepoints), so an id in use, an empty one or one with
+        spaces is refused with a warning and the old id is kept.
+        """
+        lesion = self._current_lesion()
+        if lesion is None or self.session is None:
+            show_info("Select a lesion in the table first.")
+            return False
+        old_id = lesion.id
+        if new_id.strip() == old_id:
+            return False
+        try:
+            if old_id in self.session.all_lesion_ids():
+                new_id = self.session.rename_lesion(old_id, new_id)
+            else:  # a new target waiting for its first line: nothing recorded to rename yet
+                new_id = new_id.strip()
+                if not new_id or any(ch.isspace() for ch in new_id):
+                    raise AssessmentError(f"{old_id}: a lesion id is one word, not {new_id!r}.")
+                if new_id in self.session.all_lesion_ids():
+                    raise AssessmentError(
+                        f"Cannot rename {old_id} to {new_id}: {new_id} is already a lesion of "
+                        "this assessment."
+                    )
+        except AssessmentError as err:
+            show_warning(str(err))
+            self._refresh_form()
+            return False
+        if self.pending is not None and self.pending.id == old_id:
+            self.pending = dataclasses.replace(self.pending, id=new_id)
+        if self.proposal is not None and self.proposal.lesion_id == old_id:
+            self.proposal.lesion_id = new_id
+        self.current_lesion_id = new_id
+        self._after_change()
+        return True
+
+    def _on_id_edited(self) -> None:
+        if self._syncing:
+            return
+        self.rename_current_lesion(self.id_edit.text())
+
     def undo(self) -> None:
         """Undo the last change to the assessment (a measurement, a state, a new lesion)."""
         if self.session is None or not self.session.undo():
@@ -1028,9 +1080,12 @@ class LesionWidget(QWidget):
         lesion = self._current_lesion()
         self._syncing += 1
         try:
+            self.id_edit.setEnabled(lesion is not None)
             if lesion is None:
                 self.lesion_label.setText("no lesion selected")
+                self.id_edit.setText("")
                 return
+            self.id_edit.setText(lesion.id)
             recorded = (
                 self.session is not None
                 and self.current_label is not None

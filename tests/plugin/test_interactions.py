@@ -4,6 +4,7 @@ new lesions, notifications for a folder without an arterial phase."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from types import SimpleNamespace
 
 import lesion_napari._widget as widget_module
@@ -205,3 +206,44 @@ def test_a_click_in_line_mode_is_not_a_zero_diameter(viewer, make_volume, tmp_pa
     assert "two distinct ends" in warnings[-1]
     widget.start_click_measure()
     assert widget.views["baseline"].lines.mode == "pan_zoom"
+
+
+def test_a_reader_renames_a_lesion_and_a_clash_is_a_notification(
+    viewer, make_volume, tmp_path, monkeypatch
+):
+    warnings: list[str] = []
+    monkeypatch.setattr(widget_module, "show_warning", warnings.append)
+    widget = _open(viewer, make_volume, tmp_path)
+    widget.new_target()
+    widget.views["baseline"].lines.add(
+        np.array([[3, 30, 20], [3, 30, 40]], float), shape_type="line"
+    )
+    widget.new_target()
+    assert widget.id_edit.text() == "T2" and widget.id_edit.isEnabled()
+    widget.id_edit.setText("caudate")  # renaming a target still waiting for its line
+    widget.id_edit.editingFinished.emit()
+    widget.views["baseline"].lines.add(
+        np.array([[3, 50, 20], [3, 50, 40]], float), shape_type="line"
+    )
+    assert widget.session.all_lesion_ids() == {"T1", "caudate"}
+
+    widget.select_lesion("T1")
+    widget.id_edit.setText("S8-dome")
+    widget.id_edit.editingFinished.emit()
+    widget.set_timepoint("fu1")
+    widget.select_lesion("S8-dome")  # the earlier lesion, under its new name, to re-measure
+    widget.views["fu1"].lines.add(np.array([[3, 30, 20], [3, 30, 35]], float), shape_type="line")
+    for label in ("baseline", "fu1"):
+        ids = {les.id for les in widget.session.timepoint(label).lesions}
+        assert "S8-dome" in ids and "T1" not in ids
+    shown = set(widget.views["fu1"].lines.features["lesion_id"])
+    assert shown == {"S8-dome"}  # the canvas labels follow the new id
+
+    before = widget.session.assessment
+    assert not widget.rename_current_lesion("caudate")  # in use: refused, nothing raised
+    assert any("already a lesion" in w for w in warnings)
+    assert widget.session.assessment == before
+    assert widget.id_edit.text() == "S8-dome"  # the field goes back to the kept id
+    saved = json.loads(widget.session.path.read_text())
+    ids = [les["id"] for tp in saved["timepoints"] for les in tp["lesions"]]
+    assert sorted(ids) == ["S8-dome", "S8-dome", "caudate"]

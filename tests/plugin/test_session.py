@@ -75,3 +75,24 @@ def test_a_refused_autosave_is_remembered_not_raised(session):
     assert "T1" in str(session.last_save_error) or "viable" in str(session.last_save_error)
     with pytest.raises(ValueError):
         session.save()
+
+
+def test_renaming_a_lesion_changes_it_everywhere_and_keeps_ids_unique(session, tmp_path):
+    from lesion_tool.errors import AssessmentError
+
+    session.set_lesion("baseline", _target("T1", 30.0, 35.0))
+    session.set_lesion("baseline", _target("T2", 20.0, 22.0))
+    session.set_lesion("fu1", _target("T1", 25.0, 30.0))
+    assert session.rename_lesion("T1", "  S8-dome ") == "S8-dome"
+    assert session.timepoint("baseline").lesion("S8-dome").viable_diameter_mm == 30.0
+    assert session.timepoint("fu1").lesion("S8-dome").viable_diameter_mm == 25.0
+    assert session.all_lesion_ids() == {"S8-dome", "T2"}
+    assert load_assessment(tmp_path / "p1.json") == session.assessment  # autosaved
+    for bad, why in (("T2", "already a lesion"), ("", "empty"), ("S8 dome", "spaces")):
+        with pytest.raises(AssessmentError, match=why):
+            session.rename_lesion("S8-dome", bad)
+    with pytest.raises(AssessmentError, match="No lesion"):
+        session.rename_lesion("T9", "T10")
+    assert session.all_lesion_ids() == {"S8-dome", "T2"}
+    assert session.undo()  # one undo step brings the old id back at every timepoint
+    assert [les.id for les in session.timepoint("fu1").lesions] == ["T1"]
