@@ -998,9 +998,16 @@ class LesionWidget(QWidget):
 
     def undo(self) -> None:
         """Undo the last change to the assessment (a measurement, a state, a new lesion)."""
-        if self.session is None or not self.session.undo():
+        if self.session is None:
             show_info("Nothing to undo.")
             return
+        before = self.session.all_lesion_ids()
+        if not self.session.undo():
+            show_info("Nothing to undo.")
+            return
+        gone, back = before - self.session.all_lesion_ids(), self.session.all_lesion_ids() - before
+        if len(gone) == 1 and len(back) == 1 and self.current_lesion_id in gone:
+            self.current_lesion_id = back.pop()  # a rename was undone: keep the lesion selected
         self._after_change()
 
     # ------------------------------------------------------------------------------ form

@@ -247,3 +247,10 @@ def test_a_reader_renames_a_lesion_and_a_clash_is_a_notification(
     saved = json.loads(widget.session.path.read_text())
     ids = [les["id"] for tp in saved["timepoints"] for les in tp["lesions"]]
     assert sorted(ids) == ["S8-dome", "S8-dome", "caudate"]
+
+    widget.set_timepoint("baseline")
+    widget.select_lesion("caudate")
+    widget.rename_current_lesion("S3")
+    widget.undo()  # the rename is one step back, and the lesion stays selected
+    assert widget.session.all_lesion_ids() == {"S8-dome", "caudate"}
+    assert widget.id_edit.text() == "caudate"
