@@ -47,8 +47,10 @@ __all__ = [
     "SPACING_RTOL",
     "FrameRef",
     "StackGeometry",
+    "frames_of",
     "list_files",
     "load_series",
+    "output_dtype",
     "stack_geometry",
 ]
 
@@ -296,7 +298,12 @@ def stack_geometry(
     )
 
 
-def _frames_of(headers: Iterable[FileHeader]) -> list[FrameRef]:
+def frames_of(headers: Iterable[FileHeader]) -> list[FrameRef]:
+    """One reference per 2-D frame of the headers (a multi-frame file gives several), unsorted.
+
+    With :func:`stack_geometry` and :func:`output_dtype` this is what :func:`load_series` does
+    before reading pixels, public so that a lazy loader (the napari plugin) matches it exactly.
+    """
     refs = []
     for h in headers:
         if len(h.frames) == 1 and not h.enhanced:
@@ -306,7 +313,7 @@ def _frames_of(headers: Iterable[FileHeader]) -> list[FrameRef]:
     return refs
 
 
-def _output_dtype(frames: Sequence[FrameRef]) -> np.dtype:
+def output_dtype(frames: Sequence[FrameRef]) -> np.dtype:
     """int16 when every slice's rescale maps its stored range to integers within int16."""
     for ref in frames:
         g = ref.geometry
@@ -478,7 +485,7 @@ def load_series(
                 f"(SOPInstanceUID {h.sop_instance_uid}); remove one copy."
             )
         sops[h.sop_instance_uid] = h.path
-    frames = _frames_of(headers)
+    frames = frames_of(headers)
     geometry = stack_geometry(
         frames,
         spacing_rtol=spacing_rtol,
@@ -532,7 +539,7 @@ def _fill(frames: Sequence[FrameRef], name: str) -> np.ndarray:
     """
     first = frames[0].header
     rows, cols = int(first.rows or 0), int(first.columns or 0)
-    out = np.empty((len(frames), rows, cols), dtype=_output_dtype(frames))
+    out = np.empty((len(frames), rows, cols), dtype=output_dtype(frames))
     slots: dict[Path, dict[int, int]] = {}
     for k, ref in enumerate(frames):
         if ref.frame_index is not None and ref.header.number_of_frames > 1:

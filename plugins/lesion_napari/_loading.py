@@ -123,7 +123,7 @@ def lazy_volume(series: SeriesStack) -> CTVolume:
     import dask.array as da
 
     # private helpers of the core loader: the same frame list and output type as load_series
-    from lesion_tool.io.series import _frames_of, _output_dtype
+    from lesion_tool.io.series import frames_of, output_dtype
 
     headers = [h for h in series.headers if h.is_image]
     if not headers:
@@ -137,10 +137,10 @@ def lazy_volume(series: SeriesStack) -> CTVolume:
                 f"(SOPInstanceUID {h.sop_instance_uid}); remove one copy."
             )
         sops[h.sop_instance_uid] = h.path
-    geometry = stack_geometry(_frames_of(headers), name=name)
+    geometry = stack_geometry(frames_of(headers), name=name)
     first = geometry.frames[0].header
     shape = (len(geometry.frames), int(first.rows or 0), int(first.columns or 0))
-    dtype = _output_dtype(geometry.frames)
+    dtype = output_dtype(geometry.frames)
     files = tuple(str(f) for f in series.files)  # what the eager path passes to load_series
     task = dask.delayed(_read_pixels, pure=True)(files, shape, dtype.str)
     array = da.from_delayed(task, shape=shape, dtype=dtype, name=f"lesion-tool-{series.stack_id}")
