@@ -51,6 +51,7 @@ __all__ = [
     "list_files",
     "load_series",
     "output_dtype",
+    "read_frame",
     "stack_geometry",
 ]
 
@@ -391,6 +392,25 @@ def _read_pixels(ref: FrameRef, name: str) -> np.ndarray:
             f"{name}: pixel data of {path} cannot be read ({type(err).__name__}: {err}); the file "
             "may be truncated. Re-export it or remove it and load the rest."
         ) from None
+
+
+def read_frame(ref: FrameRef, dtype: np.dtype | str, name: str = "") -> np.ndarray:
+    """One slice ``(y, x)`` in HU, decoded from its own file and rescaled as :func:`load_series`.
+
+    ``dtype`` is the volume's :func:`output_dtype`. Only ``ref``'s file (and, for a multi-frame
+    object, only its frame) is decoded, so a lazy loader (the napari plugin) can read the slice
+    it shows and get exactly the values of the eager load. When the rescaled values do not fit
+    ``int16`` the result is ``float32``, as :func:`load_series` switches the whole volume then.
+
+    Raises
+    ------
+    SeriesError
+        Undecodable or truncated pixel data, or a slice of the wrong shape.
+    """
+    rows, cols = int(ref.header.rows or 0), int(ref.header.columns or 0)
+    name = name or _series_name(ref.header)
+    out = np.empty((1, rows, cols), dtype=np.dtype(dtype))
+    return _store(out, 0, _read_pixels(ref, name), ref, name)[0]
 
 
 def load_series(

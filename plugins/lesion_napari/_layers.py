@@ -23,6 +23,7 @@ approximate; measurements are not affected because they always go back to voxel 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -251,6 +252,24 @@ def volume_from_layer(layer: Any) -> CTVolume:
     if not isinstance(volume, CTVolume):
         raise ValueError(f"Layer {getattr(layer, 'name', layer)!r} was not opened by lesion-tool.")
     return volume
+
+
+def is_lazy(volume: CTVolume) -> bool:
+    """Whether ``volume``'s pixels are a lazy (dask) array not yet read into memory."""
+    return not isinstance(volume.array, np.ndarray)
+
+
+def materialised(volume: CTVolume) -> CTVolume:
+    """``volume`` with its pixels in memory (a lazy array is computed once; else itself).
+
+    Whole-volume work (the semi-automatic measurement) runs on this rather than on a lazy
+    array that would be read again on every call. Slow for a lazy volume (it reads the series):
+    call it in a worker thread.
+    """
+    if not is_lazy(volume):
+        return volume
+    metadata = {**volume.metadata, "lazy": False}
+    return dataclasses.replace(volume, array=np.asarray(volume.array), metadata=metadata)
 
 
 def line_to_shape(line: Line, volume: CTVolume, geometry: DisplayGeometry) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 
 from lesion_tool.errors import GeometryError, HeaderWarning, LesionToolError, SeriesError
 from lesion_tool.io import SeriesStack, load_series, scan_folders
-from lesion_tool.io.series import stack_geometry
+from lesion_tool.io.series import FrameRef, frames_of, output_dtype, read_frame, stack_geometry
 from lesion_tool.io.volume import CTVolume
 
 from ._layers import image_layer_data
@@ -96,35 +96,25 @@ def _read_pixels(files: tuple[str, ...], shape: tuple[int, int, int], dtype: str
         # the header warnings were already collected from the scan (see lazy_volume)
         warnings.simplefilter("ignore", HeaderWarning)
         array = load_series(list(files)).array
+    if array.dtype != np.dtype(dtype):
+        raise SeriesError(
+            f"Series in {Path(files[0]).parent}: pixel values beyond the range its headers "
+            "declare; open the folder with the widget's Open study instead."
+        )
     if array.shape != shape:
         raise GeometryError(
             f"Series in {Path(files[0]).parent}: {array.shape} voxels read, {shape} expected "
             "from its headers (files changed since the folder was opened?)."
         )
-    return array.astype(dtype, copy=False)
+    return array
 
 
-def lazy_volume(series: SeriesStack) -> CTVolume:
-    """A volume of ``series`` whose geometry comes from its headers and whose pixels are lazy.
+def _checked_frames(series: SeriesStack) -> tuple[Any, str]:
+    """The core's checked stack geometry of ``series`` from its scanned headers, and its name.
 
-    The geometry is the core's own (:func:`lesion_tool.io.series.stack_geometry` on the scanned
-    headers, exactly what :func:`lesion_tool.io.load_series` computes), so the layer's scale,
-    translate and metadata equal those of an eager load. ``array`` is a dask array of one chunk
-    whose task calls :func:`~lesion_tool.io.load_series` on the series' files: nothing is read
-    until napari shows (computes) the layer.
-
-    Raises
-    ------
-    SeriesError, GeometryError
-        What :func:`~lesion_tool.io.load_series` would raise on the same headers (no image,
-        duplicate images, tilt, gaps...).
+    Raises what :func:`~lesion_tool.io.load_series` would raise on the same headers (no image,
+    duplicate images, tilt, gaps...).
     """
-    import dask
-    import dask.array as da
-
-    # private helpers of the core loader: the same frame list and output type as load_series
-    from lesion_tool.io.series import frames_of, output_dtype
-
     headers = [h for h in series.headers if h.is_image]
     if not headers:
         raise SeriesError(f"Series {series.description or series.uid}: no image headers.")
@@ -137,13 +127,12 @@ def lazy_volume(series: SeriesStack) -> CTVolume:
                 f"(SOPInstanceUID {h.sop_instance_uid}); remove one copy."
             )
         sops[h.sop_instance_uid] = h.path
-    geometry = stack_geometry(frames_of(headers), name=name)
+    return stack_geometry(frames_of(headers), name=name), name
+
+
+def _volume_of(geometry: Any, array: Any) -> CTVolume:
+    """A :class:`CTVolume` with the header geometry of a checked stack over ``array``."""
     first = geometry.frames[0].header
-    shape = (len(geometry.frames), int(first.rows or 0), int(first.columns or 0))
-    dtype = output_dtype(geometry.frames)
-    files = tuple(str(f) for f in series.files)  # what the eager path passes to load_series
-    task = dask.delayed(_read_pixels, pure=True)(files, shape, dtype.str)
-    array = da.from_delayed(task, shape=shape, dtype=dtype, name=f"lesion-tool-{series.stack_id}")
     return CTVolume(
         array=array,
         spacing_mm=geometry.spacing_mm,
@@ -169,11 +158,116 @@ def lazy_volume(series: SeriesStack) -> CTVolume:
     )
 
 
+def lazy_volume(series: SeriesStack) -> CTVolume:
+    """A volume of ``series`` whose geometry comes from its headers and whose pixels are lazy.
+
+    The geometry is the core's own (:func:`lesion_tool.io.series.stack_geometry` on the scanned
+    headers, exactly what :func:`lesion_tool.io.load_series` computes), so the layer's scale,
+    translate and metadata equal those of an eager load. ``array`` is a dask array of one chunk
+    whose task calls :func:`~lesion_tool.io.load_series` on the series' files: nothing is read
+    until napari shows (computes) the layer.
+
+    Raises
+    ------
+    SeriesError, GeometryError
+        What :func:`~lesion_tool.io.load_series` would raise on the same headers (no image,
+        duplicate images, tilt, gaps...).
+    """
+    import dask
+    import dask.array as da
+
+    geometry, _name = _checked_frames(series)
+    first = geometry.frames[0].header
+    shape = (len(geometry.frames), int(first.rows or 0), int(first.columns or 0))
+    dtype = output_dtype(geometry.frames)
+    files = tuple(str(f) for f in series.files)  # what the eager path passes to load_series
+    task = dask.delayed(_read_pixels, pure=True)(files, shape, dtype.str)
+    array = da.from_delayed(task, shape=shape, dtype=dtype, name=f"lesion-tool-{series.stack_id}")
+    return _volume_of(geometry, array)
+
+
+def _int16_certain(frames: Iterable[FrameRef]) -> bool:
+    """Whether every slice's stored value range, rescaled, fits int16 (so no slice can overflow).
+
+    :func:`~lesion_tool.io.load_series` switches a whole int16 volume to float32 when one
+    decoded slice overflows; a lazy array must declare its type before any pixel is read, so it
+    is used only when the headers (BitsStored, PixelRepresentation, integer rescale) rule that
+    switch out.
+    """
+    info = np.iinfo(np.int16)
+    for ref in frames:
+        h, g = ref.header, ref.geometry
+        bits = int(h.bits_stored or h.bits_allocated or 16)
+        if h.pixel_representation == 1:
+            lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        else:
+            lo, hi = 0, (1 << bits) - 1
+        ends = sorted(
+            (
+                lo * int(g.rescale_slope) + int(g.rescale_intercept),
+                hi * int(g.rescale_slope) + int(g.rescale_intercept),
+            )
+        )
+        if ends[0] < info.min or ends[1] > info.max:
+            return False
+    return True
+
+
+def _read_slice(ref: FrameRef, dtype: str, name: str) -> np.ndarray:
+    """One ``(1, y, x)`` chunk of a per-slice lazy volume: the core's :func:`read_frame`."""
+    frame = read_frame(ref, dtype, name)
+    if frame.dtype != np.dtype(dtype):
+        raise SeriesError(
+            f"{name}: {ref.header.path} holds values beyond its BitsStored range; open the "
+            "folder with the widget's Open study instead."
+        )
+    return frame[np.newaxis]
+
+
+def slice_lazy_volume(series: SeriesStack) -> CTVolume | None:
+    """A volume of ``series`` whose array is a dask array of one chunk per slice, or None.
+
+    Geometry as in :func:`lazy_volume`. Each chunk is one 2-D frame decoded from its own file
+    (or its own frame of a multi-frame file) by :func:`lesion_tool.io.series.read_frame`, with
+    the rescale, values and type of :func:`~lesion_tool.io.load_series`, so showing one slice
+    reads one file. None when the headers cannot promise the eager load's array type (see
+    :func:`_int16_certain`): the caller then reads the series eagerly.
+
+    Raises
+    ------
+    SeriesError, GeometryError
+        As :func:`lazy_volume`.
+    """
+    import dask.array as da
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    geometry, name = _checked_frames(series)
+    frames = geometry.frames
+    dtype = output_dtype(frames)
+    if dtype == np.int16 and not _int16_certain(frames):
+        return None
+    first = frames[0].header
+    rows, cols = int(first.rows or 0), int(first.columns or 0)
+    key = f"lesion-tool-slices-{series.stack_id}-" + tokenize(
+        [(str(f.header.path), f.frame_index) for f in frames], dtype.str
+    )
+    graph = {(key, k, 0, 0): (_read_slice, ref, dtype.str, name) for k, ref in enumerate(frames)}
+    array = da.Array(
+        HighLevelGraph.from_collections(key, graph, dependencies=()),
+        key,
+        chunks=((1,) * len(frames), (rows,), (cols,)),
+        dtype=dtype,
+    )
+    return _volume_of(geometry, array)
+
+
 def iter_loaded_series(
     paths: Iterable[str | os.PathLike[str]],
     *,
     other_phases: bool = True,
     lazy_others: bool = False,
+    lazy_measured: bool = False,
 ) -> Iterator[ScanDone | LoadProblem | LoadedSeries]:
     """Scan ``paths`` and load every study's arterial series, then (optionally) the others.
 
@@ -181,7 +275,9 @@ def iter_loaded_series(
     :class:`LoadedSeries` per series read (all arterial series before any other, so the first
     display comes as early as possible). With ``lazy_others`` the series not measured on are
     given as :func:`lazy_volume` (headers only; pixels read when first shown), which is what
-    the reader contribution uses on napari's main thread.
+    the reader contribution uses on napari's main thread. With ``lazy_measured`` the series
+    measured on are given as :func:`slice_lazy_volume` (one dask chunk per slice, so the first
+    display reads one file) when their headers allow it, else read now.
 
     Raises
     ------
@@ -218,9 +314,12 @@ def iter_loaded_series(
     yield ScanDone(total=len(queue), n_studies=len(studies))
     for count, (_study, series, label, is_chosen) in enumerate(queue, start=1):
         try:
+            volume = None
             if lazy_others and not is_chosen and series.headers:
                 volume = lazy_volume(series)
-            else:
+            elif lazy_measured and is_chosen and series.headers:
+                volume = slice_lazy_volume(series)
+            if volume is None:
                 volume = load_series(list(series.files))
         except LesionToolError as err:
             yield LoadProblem(f"Series {series.description or series.uid}: {err}")

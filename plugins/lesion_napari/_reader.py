@@ -3,12 +3,13 @@
 ``get_reader`` is cheap and never raises: it looks for the DICOM preamble (``DICM`` at byte 128)
 in at most a few dozen files and returns None for anything else, so napari can ask other readers.
 The reader it returns runs on napari's main thread (napari calls readers synchronously), so it
-does as little as it can there: it scans the headers, reads the pixels of each study's arterial
-series (the series measured on; the latest one visible) with a napari progress bar, and gives
-every other phase as a hidden layer over a lazy dask array that is read only when the layer is
-first shown. All layers have their exact physical geometry (see :mod:`lesion_napari._layers`).
-For a background load with the UI free throughout, the widget's "Open study" uses the same
-sequence in a worker thread.
+does as little as it can there: it scans the headers and returns. Each study's arterial series
+(the series measured on; the latest one visible) is a dask array of one chunk per slice, so a
+display reads only the slice shown; every other phase is a hidden layer over a lazy dask array
+read only when the layer is first shown. The widget materialises a volume in a worker thread
+when a measurement needs all of it. All layers have their exact physical geometry (see
+:mod:`lesion_napari._layers`). For a background load with the UI free throughout, the
+widget's "Open study" uses the same sequence in a worker thread.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def read_dicom(path: PathOrPaths) -> list[Any]:
     loaded: list[LoadedSeries] = []
     bar: progress | None = None
     try:
-        for item in iter_loaded_series([Path(p) for p in paths], lazy_others=True):
+        for item in iter_loaded_series(
+            [Path(p) for p in paths], lazy_others=True, lazy_measured=True
+        ):
             if isinstance(item, LoadProblem):
                 show_warning(item.message)
             elif isinstance(item, ScanDone):

@@ -71,7 +71,9 @@ from ._layers import (
     META_KEY,
     WINDOWS,
     DisplayGeometry,
+    is_lazy,
     line_to_shape,
+    materialised,
     proposal_parts,
     shape_to_voxels,
     volume_from_layer,
@@ -1382,15 +1384,25 @@ class LesionWidget(QWidget):
         label = view.label
         lesion_id = self.current_lesion_id or ""
 
+        lazy = view.volume
+
         def run() -> Any:
-            return measure_viable(view.volume, seed_zyx)
+            # a layer opened by the reader is read slice by slice as shown; the measurement
+            # needs the whole series: read it once (here, in the worker) and keep it
+            volume = materialised(lazy)
+            return volume, measure_viable(volume, seed_zyx)
+
+        def keep(volume: CTVolume) -> None:
+            if view.volume is lazy and is_lazy(lazy):
+                view.volume = volume
 
         if not background:
             try:
-                result = run()
+                volume, result = run()
             except LesionToolError as err:
                 self._on_measure_error(err)
                 return
+            keep(volume)
             self._show_proposal(label, lesion_id, seed_zyx, result)
             return
 
@@ -1401,10 +1413,12 @@ class LesionWidget(QWidget):
             except LesionToolError as err:  # user-fixable: a notification, not a traceback
                 return _Failed(err)  # (a returned exception would be re-raised by the worker)
 
-        def done(result: Any) -> None:
-            if isinstance(result, _Failed):
-                self._on_measure_error(result.error)
+        def done(returned: Any) -> None:
+            if isinstance(returned, _Failed):
+                self._on_measure_error(returned.error)
             else:
+                volume, result = returned
+                keep(volume)
                 self._show_proposal(label, lesion_id, seed_zyx, result)
 
         worker = work()

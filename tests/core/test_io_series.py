@@ -301,3 +301,28 @@ def test_parse_dicom_time() -> None:
     assert parse_dicom_time("1015") == pytest.approx(36900)
     assert parse_dicom_time("") is None
     assert parse_dicom_time("ab") is None
+
+
+@pytest.mark.parametrize(
+    ("slope", "intercept", "syntax"),
+    [(1.0, -1024.0, None), (0.5, -1000.25, None), (1.0, -1024.0, JPEGLSLossless)],
+)
+def test_read_frame_equals_the_loaded_slice(tmp_path: Path, slope, intercept, syntax) -> None:
+    from lesion_tool.io.headers import read_header as header_of
+    from lesion_tool.io.series import frames_of, output_dtype, read_frame, stack_geometry
+
+    values = ramp(4, 6, 5)
+    write_series(tmp_path, n=4, rows=6, cols=5, values=values, slope=slope, intercept=intercept)
+    files = sorted(tmp_path.iterdir())
+    if syntax is not None:
+        for f in files:
+            ds = pydicom.dcmread(f)
+            ds.compress(syntax)
+            ds.save_as(f)
+    vol = load_series(tmp_path)
+    geometry = stack_geometry(frames_of(header_of(f) for f in files))
+    dtype = output_dtype(geometry.frames)
+    for k, ref in enumerate(geometry.frames):
+        frame = read_frame(ref, dtype)
+        assert frame.dtype == vol.array.dtype
+        np.testing.assert_array_equal(frame, vol.array[k])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from lesion_napari._reader import get_reader, read_dicom
@@ -81,27 +83,48 @@ def _counting_loader(monkeypatch):
     return calls
 
 
-def test_reader_reads_arterial_pixels_only_and_other_phases_lazily(synthetic_patient, monkeypatch):
+def _counting_frames(monkeypatch):
+    """Count the per-slice reads (the core's read_frame) made by the plugin's lazy volumes."""
+    import lesion_napari._loading as loading
+
+    calls: list[str] = []
+    real = loading.read_frame
+
+    def counted(ref, *args, **kwargs):
+        calls.append(str(ref.header.path))
+        return real(ref, *args, **kwargs)
+
+    monkeypatch.setattr(loading, "read_frame", counted)
+    return calls
+
+
+def _assert_reader_equals_eager(folder, monkeypatch):
+    """The reader reads no pixel; each layer equals the eager load (values, dtype, geometry)."""
     import dask.array as da
     from lesion_napari._loading import LoadedSeries, iter_loaded_series
 
     calls = _counting_loader(monkeypatch)
-    layers = read_dicom(str(synthetic_patient))
+    frames = _counting_frames(monkeypatch)
+    layers = read_dicom(str(folder))
+    assert calls == [] and frames == []  # the reader returned after the header scan
     headers = [kwargs["metadata"]["lesion_tool"] for _, kwargs, _ in layers]
     n_arterial = sum(h["measure_on"] for h in headers)
-    assert n_arterial == 2 and len(calls) == n_arterial  # no other phase was read
-    # arterial layers first (as numpy), one of them visible; the rest hidden and lazy
+    assert n_arterial >= 1
+    # arterial layers first, one of them visible; every layer lazy; the rest hidden
     assert [h["measure_on"] for h in headers] == [True] * n_arterial + [False] * (
         len(layers) - n_arterial
     )
     assert [kwargs["visible"] for _, kwargs, _ in layers[:n_arterial]].count(True) == 1
-    for data, kwargs, _ in layers[n_arterial:]:
-        assert isinstance(data, da.Array) and not kwargs["visible"]
-    assert all(isinstance(data, np.ndarray) for data, _, _ in layers[:n_arterial])
+    assert all(isinstance(data, da.Array) for data, _, _ in layers)
+    assert not any(kwargs["visible"] for _, kwargs, _ in layers[n_arterial:])
+    for _, kwargs, _ in layers[:n_arterial]:
+        array = kwargs["metadata"]["lesion_tool_volume"].array
+        assert array.chunks[0] == (1,) * array.shape[0]  # one chunk = one 2-D slice
+        assert array.chunks[1:] == ((array.shape[1],), (array.shape[2],))
 
     eager = {
         item.volume.series_instance_uid: item.layer_data()
-        for item in iter_loaded_series([synthetic_patient])
+        for item in iter_loaded_series([folder])
         if isinstance(item, LoadedSeries)
     }
     calls.clear()
@@ -116,10 +139,71 @@ def test_reader_reads_arterial_pixels_only_and_other_phases_lazily(synthetic_pat
         volume = kwargs["metadata"]["lesion_tool_volume"]
         e_volume = e_kwargs["metadata"]["lesion_tool_volume"]
         np.testing.assert_array_equal(volume.direction, e_volume.direction)
+        assert volume.spacing_mm == e_volume.spacing_mm
+        assert volume.origin_mm == e_volume.origin_mm
         assert volume.sop_instance_uids == e_volume.sop_instance_uids
         assert data.shape == e_data.shape and data.dtype == e_data.dtype
-        np.testing.assert_array_equal(np.asarray(data), e_data)  # computing reads the series
-    assert len(calls) == len(layers) - n_arterial
+        computed = np.asarray(data)
+        assert computed.dtype == e_data.dtype
+        np.testing.assert_array_equal(computed, e_data)  # computing reads the series
+    assert len(calls) == len(layers) - n_arterial  # hidden phases: one load each
+    n_slices = sum(
+        kw["metadata"]["lesion_tool_volume"].shape[0] for _, kw, _ in layers[:n_arterial]
+    )
+    assert len(frames) == n_slices  # each arterial slice was read once, from its own file
+
+
+def test_reader_reads_no_pixels_and_every_layer_equals_the_eager_load(
+    synthetic_patient, monkeypatch
+):
+    """Uncompressed (explicit VR little endian) series made by the generator."""
+    _assert_reader_equals_eager(synthetic_patient, monkeypatch)
+
+
+def test_reader_on_the_jpeg_ls_sample_equals_the_eager_load(monkeypatch):
+    sample = Path(__file__).resolve().parents[2] / "test_images" / "synthetic" / "SYN-001"
+    import pydicom
+
+    one = next((sample / "baseline" / "arterial").iterdir())
+    assert pydicom.dcmread(one, stop_before_pixels=True).file_meta.TransferSyntaxUID.is_compressed
+    _assert_reader_equals_eager(sample / "baseline", monkeypatch)
+
+
+def test_reading_one_slice_reads_only_that_slice_file(synthetic_patient, monkeypatch):
+    frames = _counting_frames(monkeypatch)
+    layers = read_dicom(str(synthetic_patient))
+    data, kwargs, _ = next(layer for layer in layers if layer[1]["visible"])
+    volume = kwargs["metadata"]["lesion_tool_volume"]
+    k = volume.shape[0] // 2
+    plane = np.asarray(volume.array[k])
+    assert frames == [volume.metadata["files"][k]]
+    assert plane.shape == volume.shape[1:] and plane.max() > 0
+    frames.clear()
+    np.asarray(data[3])  # one displayed slice (display axis 0 runs along z)
+    assert len(frames) == 1
+
+
+def test_a_slice_beyond_int16_makes_the_reader_read_eagerly(synthetic_patient, monkeypatch):
+    """When the headers cannot rule out load_series' switch to float32, no lazy int16 array."""
+    import dataclasses
+
+    import lesion_napari._loading as loading
+
+    real = loading._checked_frames
+
+    def wide(series):
+        geometry, name = real(series)
+        frames = tuple(
+            dataclasses.replace(f, header=dataclasses.replace(f.header, bits_stored=16))
+            for f in geometry.frames
+        )
+        return dataclasses.replace(geometry, frames=frames), name
+
+    monkeypatch.setattr(loading, "_checked_frames", wide)
+    calls = _counting_loader(monkeypatch)
+    layers = read_dicom(str(synthetic_patient / "baseline"))
+    arterial = [data for data, kw, _ in layers if kw["metadata"]["lesion_tool"]["measure_on"]]
+    assert len(arterial) == 1 and isinstance(arterial[0], np.ndarray) and len(calls) == 1
 
 
 def test_a_series_that_cannot_be_read_lazily_is_a_warning_not_a_layer(
@@ -145,11 +229,70 @@ def test_a_series_that_cannot_be_read_lazily_is_a_warning_not_a_layer(
 @pytest.mark.gui
 def test_hidden_phases_are_not_read_until_shown(viewer, synthetic_patient, monkeypatch):
     calls = _counting_loader(monkeypatch)
+    frames = _counting_frames(monkeypatch)
     layers = viewer.open(str(synthetic_patient), plugin="lesion-tool")
     hidden = [layer for layer in layers if not layer.metadata["lesion_tool"]["measure_on"]]
     assert hidden and not any(layer.visible for layer in hidden)
-    assert len(calls) == len(layers) - len(hidden)  # only the arterial series were read
-    before = len(calls)
+    assert calls == []  # no whole series was read
+    shown = next(layer for layer in layers if layer.visible)
+    volume = shown.metadata["lesion_tool_volume"]
+    assert 1 <= len(frames) < volume.shape[0]  # only the displayed slice(s) of the visible layer
+    assert set(frames) <= set(volume.metadata["files"])
+    assert shown._slice.image.raw.max() > 0
     hidden[0].visible = True
-    assert len(calls) == before + 1
+    assert len(calls) == 1
     assert hidden[0]._slice.image.raw.max() > 0  # the shown slice holds the series' pixels
+
+
+def _truth_line(patient, label, lesion_id):
+    import json
+
+    data = json.loads((patient / "truth.json").read_text())
+    [tp] = [tp for tp in data["timepoints"] if tp["label"] == label]
+    [lesion] = [les for les in tp["lesions"] if les["id"] == lesion_id]
+    return lesion
+
+
+@pytest.mark.gui
+def test_measuring_on_layers_opened_by_the_reader(viewer, synthetic_patient, qtbot, monkeypatch):
+    """A line and a click measurement on lazy (per-slice) arterial layers from File > Open."""
+    from lesion_napari._layers import is_lazy
+    from lesion_napari._widget import LesionWidget
+
+    frames = _counting_frames(monkeypatch)
+    widget = LesionWidget(viewer)
+    viewer.open(str(synthetic_patient), plugin="lesion-tool")
+    qtbot.waitUntil(lambda: "baseline" in widget.views and "fu1" in widget.views, timeout=10_000)
+    widget.set_timepoint("baseline")
+    view = widget.views["baseline"]
+    qtbot.waitUntil(lambda: view.lines is not None, timeout=10_000)
+    assert is_lazy(view.volume)
+
+    # a line: measured from the geometry, no pixel needed
+    t1 = _truth_line(synthetic_patient, "baseline", "T1")
+    widget.new_target()
+    read_before = len(frames)
+    voxels = np.array([t1["viable_line"]["start"], t1["viable_line"]["end"]], dtype=float)
+    view.lines.add(view.geometry.voxel_to_display(voxels), shape_type="line")
+    lesion = widget.session.timepoint("baseline").lesion("T1")
+    assert lesion.viable_diameter_mm == pytest.approx(t1["viable_diameter_mm"], abs=0.5)
+    assert is_lazy(view.volume)
+
+    # a click: the worker reads the series once and the view keeps it in memory
+    t2 = _truth_line(synthetic_patient, "baseline", "T2")
+    widget.new_target()
+    seed = view.geometry.voxel_to_world(np.asarray(t2["seed_voxel"], float))
+    widget.measure_at(seed)
+    qtbot.waitUntil(lambda: widget.proposal is not None, timeout=30_000)
+    assert widget.proposal.viable_mm == pytest.approx(t2["viable_diameter_mm"], abs=0.5)
+    assert not is_lazy(view.volume)
+    n_slices = view.volume.shape[0]
+    assert len(frames) - read_before <= n_slices + 1  # one whole read (plus a redraw at most)
+    widget.accept_proposal()
+    t2_saved = widget.session.timepoint("baseline").lesion("T2")
+    assert t2_saved.viable_diameter_mm == pytest.approx(t2["viable_diameter_mm"], abs=0.5)
+    # a second click reads nothing more
+    read_after = len(frames)
+    widget.new_target()
+    widget.measure_at(seed, background=False)
+    assert widget.proposal is not None and len(frames) == read_after
