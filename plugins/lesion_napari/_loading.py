@@ -186,52 +186,35 @@ def lazy_volume(series: SeriesStack) -> CTVolume:
     return _volume_of(geometry, array)
 
 
-def _int16_certain(frames: Iterable[FrameRef]) -> bool:
-    """Whether every slice's stored value range, rescaled, fits int16 (so no slice can overflow).
-
-    :func:`~lesion_tool.io.load_series` switches a whole int16 volume to float32 when one
-    decoded slice overflows; a lazy array must declare its type before any pixel is read, so it
-    is used only when the headers (BitsStored, PixelRepresentation, integer rescale) rule that
-    switch out.
-    """
-    info = np.iinfo(np.int16)
-    for ref in frames:
-        h, g = ref.header, ref.geometry
-        bits = int(h.bits_stored or h.bits_allocated or 16)
-        if h.pixel_representation == 1:
-            lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-        else:
-            lo, hi = 0, (1 << bits) - 1
-        ends = sorted(
-            (
-                lo * int(g.rescale_slope) + int(g.rescale_intercept),
-                hi * int(g.rescale_slope) + int(g.rescale_intercept),
-            )
-        )
-        if ends[0] < info.min or ends[1] > info.max:
-            return False
-    return True
-
-
 def _read_slice(ref: FrameRef, dtype: str, name: str) -> np.ndarray:
-    """One ``(1, y, x)`` chunk of a per-slice lazy volume: the core's :func:`read_frame`."""
+    """One ``(1, y, x)`` chunk of a per-slice lazy volume: the core's :func:`read_frame`.
+
+    Raises
+    ------
+    SeriesError
+        If the slice's HU values do not fit the int16 array declared from the headers. (The
+        eager :func:`~lesion_tool.io.load_series` would switch the whole volume to float32; a
+        lazy array must declare its type before reading, and CT values beyond int16 are
+        pathological, e.g. a padding value of -32768 stored with intercept -1024.)
+    """
     frame = read_frame(ref, dtype, name)
     if frame.dtype != np.dtype(dtype):
         raise SeriesError(
-            f"{name}: {ref.header.path} holds values beyond its BitsStored range; open the "
-            "folder with the widget's Open study instead."
+            f"{name}: {ref.header.path} holds HU values beyond the int16 range "
+            f"({float(frame.min()):.0f} to {float(frame.max()):.0f}); open the folder with the "
+            "widget's Open study, which reads such series as float32."
         )
     return frame[np.newaxis]
 
 
-def slice_lazy_volume(series: SeriesStack) -> CTVolume | None:
-    """A volume of ``series`` whose array is a dask array of one chunk per slice, or None.
+def slice_lazy_volume(series: SeriesStack) -> CTVolume:
+    """A volume of ``series`` whose array is a dask array of one chunk per slice.
 
     Geometry as in :func:`lazy_volume`. Each chunk is one 2-D frame decoded from its own file
     (or its own frame of a multi-frame file) by :func:`lesion_tool.io.series.read_frame`, with
     the rescale, values and type of :func:`~lesion_tool.io.load_series`, so showing one slice
-    reads one file. None when the headers cannot promise the eager load's array type (see
-    :func:`_int16_certain`): the caller then reads the series eagerly.
+    reads one file. A slice whose values overflow int16 raises when read (see
+    :func:`_read_slice`).
 
     Raises
     ------
@@ -245,8 +228,6 @@ def slice_lazy_volume(series: SeriesStack) -> CTVolume | None:
     geometry, name = _checked_frames(series)
     frames = geometry.frames
     dtype = output_dtype(frames)
-    if dtype == np.int16 and not _int16_certain(frames):
-        return None
     first = frames[0].header
     rows, cols = int(first.rows or 0), int(first.columns or 0)
     key = f"lesion-tool-slices-{series.stack_id}-" + tokenize(
@@ -277,7 +258,7 @@ def iter_loaded_series(
     given as :func:`lazy_volume` (headers only; pixels read when first shown), which is what
     the reader contribution uses on napari's main thread. With ``lazy_measured`` the series
     measured on are given as :func:`slice_lazy_volume` (one dask chunk per slice, so the first
-    display reads one file) when their headers allow it, else read now.
+    display reads one file).
 
     Raises
     ------

@@ -183,27 +183,29 @@ def test_reading_one_slice_reads_only_that_slice_file(synthetic_patient, monkeyp
     assert len(frames) == 1
 
 
-def test_a_slice_beyond_int16_makes_the_reader_read_eagerly(synthetic_patient, monkeypatch):
-    """When the headers cannot rule out load_series' switch to float32, no lazy int16 array."""
-    import dataclasses
+def test_a_slice_beyond_int16_is_a_clear_error_not_wrapped_values(synthetic_patient, tmp_path):
+    """load_series would give float32 there; the lazy int16 array refuses the slice instead."""
+    import shutil
 
-    import lesion_napari._loading as loading
+    import pydicom
 
-    real = loading._checked_frames
+    from lesion_tool.errors import SeriesError
 
-    def wide(series):
-        geometry, name = real(series)
-        frames = tuple(
-            dataclasses.replace(f, header=dataclasses.replace(f.header, bits_stored=16))
-            for f in geometry.frames
-        )
-        return dataclasses.replace(geometry, frames=frames), name
-
-    monkeypatch.setattr(loading, "_checked_frames", wide)
-    calls = _counting_loader(monkeypatch)
-    layers = read_dicom(str(synthetic_patient / "baseline"))
-    arterial = [data for data, kw, _ in layers if kw["metadata"]["lesion_tool"]["measure_on"]]
-    assert len(arterial) == 1 and isinstance(arterial[0], np.ndarray) and len(calls) == 1
+    copy = tmp_path / "patient"
+    shutil.copytree(synthetic_patient / "baseline" / "arterial", copy)
+    files = sorted(copy.iterdir())
+    ds = pydicom.dcmread(files[0])
+    ds.BitsStored, ds.HighBit = 16, 15
+    pixels = ds.pixel_array.copy()
+    pixels[0, 0] = 60000  # 58976 HU: beyond int16
+    ds.PixelData = pixels.tobytes()
+    ds.save_as(files[0])
+    [(_, kwargs, _)] = read_dicom(str(copy))
+    volume = kwargs["metadata"]["lesion_tool_volume"]
+    k = volume.metadata["files"].index(str(files[0]))
+    np.asarray(volume.array[k + 1 if k == 0 else k - 1])  # the other slices read as usual
+    with pytest.raises(SeriesError, match="beyond the int16 range"):
+        np.asarray(volume.array[k])
 
 
 def test_a_series_that_cannot_be_read_lazily_is_a_warning_not_a_layer(
