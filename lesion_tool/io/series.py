@@ -34,6 +34,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -53,6 +54,7 @@ __all__ = [
     "output_dtype",
     "read_frame",
     "stack_geometry",
+    "volume_from_geometry",
 ]
 
 log = logging.getLogger(__name__)
@@ -519,9 +521,20 @@ def load_series(
         # Other files beside a series (licences, notes) change nothing: logged, not warned.
         log.info("%s: skipped %s", name, text)
     array = _fill(geometry.frames, name)
-    first = geometry.frames[0].header
     for text in found:
         warnings.warn(text, HeaderWarning, stacklevel=2)
+    volume = volume_from_geometry(geometry, array)
+    volume.metadata["skipped_files"] = skipped
+    return volume
+
+
+def volume_from_geometry(geometry: StackGeometry, array: Any) -> CTVolume:
+    """The :class:`CTVolume` of a checked stack over ``array`` (``(z, y, x)``, in its order).
+
+    The one place a stack's header geometry and identity become a volume: :func:`load_series`
+    uses it with the decoded pixels, and a lazy loader (the napari plugin) with a lazy array.
+    """
+    first = geometry.frames[0].header
     return CTVolume(
         array=array,
         spacing_mm=geometry.spacing_mm,
@@ -537,7 +550,7 @@ def load_series(
         slice_thickness_mm=geometry.frames[0].geometry.slice_thickness_mm,
         sop_instance_uids=tuple(f.header.sop_instance_uid for f in geometry.frames),
         sop_class_uid=first.sop_class_uid,
-        warnings=tuple(found),
+        warnings=tuple(geometry.warnings),
         metadata={
             "files": [str(f.header.path) for f in geometry.frames],
             "frame_indices": [f.frame_index for f in geometry.frames],
@@ -546,7 +559,6 @@ def load_series(
             "transfer_syntax_uid": first.transfer_syntax_uid,
             "study_description": first.study_description,
             "contrast_agent": first.contrast_agent,
-            "skipped_files": skipped,
         },
     )
 

@@ -23,7 +23,14 @@ import numpy as np
 
 from lesion_tool.errors import GeometryError, HeaderWarning, LesionToolError, SeriesError
 from lesion_tool.io import SeriesStack, load_series, scan_folders
-from lesion_tool.io.series import FrameRef, frames_of, output_dtype, read_frame, stack_geometry
+from lesion_tool.io.series import (
+    FrameRef,
+    frames_of,
+    output_dtype,
+    read_frame,
+    stack_geometry,
+    volume_from_geometry,
+)
 from lesion_tool.io.volume import CTVolume
 
 from ._layers import image_layer_data
@@ -131,31 +138,10 @@ def _checked_frames(series: SeriesStack) -> tuple[Any, str]:
 
 
 def _volume_of(geometry: Any, array: Any) -> CTVolume:
-    """A :class:`CTVolume` with the header geometry of a checked stack over ``array``."""
-    first = geometry.frames[0].header
-    return CTVolume(
-        array=array,
-        spacing_mm=geometry.spacing_mm,
-        origin_mm=geometry.origin_mm,
-        direction=geometry.direction,
-        series_instance_uid=first.series_instance_uid,
-        study_instance_uid=first.study_instance_uid,
-        frame_of_reference_uid=first.frame_of_reference_uid,
-        study_date=first.study_date,
-        patient_id=first.patient_id,
-        series_description=first.series_description,
-        modality=first.modality or "CT",
-        slice_thickness_mm=geometry.frames[0].geometry.slice_thickness_mm,
-        sop_instance_uids=tuple(f.header.sop_instance_uid for f in geometry.frames),
-        sop_class_uid=first.sop_class_uid,
-        warnings=tuple(geometry.warnings),
-        metadata={
-            "files": [str(f.header.path) for f in geometry.frames],
-            "frame_indices": [f.frame_index for f in geometry.frames],
-            "series_number": first.series_number,
-            "lazy": True,
-        },
-    )
+    """The core's volume of a checked stack over a lazy ``array``, marked lazy."""
+    volume = volume_from_geometry(geometry, array)
+    volume.metadata["lazy"] = True
+    return volume
 
 
 def lazy_volume(series: SeriesStack) -> CTVolume:
