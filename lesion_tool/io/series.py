@@ -27,6 +27,7 @@ slice by slice, so peak memory stays below twice the volume's size.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -380,10 +381,18 @@ def _read_pixels(ref: FrameRef, name: str) -> np.ndarray:
             fast = None
         if fast is not None:
             return fast
-    try:
+    with _decoding(ref, name):
         if ref.frame_index is None:
             return pydicom.pixels.pixel_array(path)
         return pydicom.pixels.pixel_array(path, index=ref.frame_index)
+
+
+@contextlib.contextmanager
+def _decoding(ref: FrameRef, name: str) -> Iterator[None]:
+    """Turn pydicom's decoding failures into a SeriesError naming the file and the fix."""
+    path = ref.header.path
+    try:
+        yield
     except NotImplementedError as err:
         raise SeriesError(
             f"{name}: cannot decode {path} (transfer syntax {ref.header.transfer_syntax_uid}): "
@@ -619,16 +628,5 @@ def _store(out: np.ndarray, k: int, raw: np.ndarray, ref: FrameRef, name: str) -
 
 def _iter_frames(ref: FrameRef, name: str) -> Iterator[tuple[int, np.ndarray]]:
     """``(frame index, stored values)`` of every frame of a multi-frame file, in file order."""
-    path = ref.header.path
-    try:
-        yield from enumerate(pydicom.pixels.iter_pixels(path))
-    except NotImplementedError as err:
-        raise SeriesError(
-            f"{name}: cannot decode {path} (transfer syntax {ref.header.transfer_syntax_uid}): "
-            f"{err}. Install the pylibjpeg / pyjpegls decoders or decompress the file."
-        ) from None
-    except Exception as err:  # noqa: BLE001 - pydicom raises many types on broken pixel data
-        raise SeriesError(
-            f"{name}: pixel data of {path} cannot be read ({type(err).__name__}: {err}); the "
-            "file may be truncated."
-        ) from None
+    with _decoding(ref, name):
+        yield from enumerate(pydicom.pixels.iter_pixels(ref.header.path))
