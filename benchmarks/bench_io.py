@@ -115,11 +115,10 @@ def write_stack(
         ds.save_as(folder / f"{k:05d}", enforce_file_format=True)
 
 
-def generate(root: Path) -> tuple[Path, Path]:
-    """The big series and the multi-series folder under ``root``."""
+def write_big_series(big: Path) -> None:
+    """The 512 x 512 x 300 arterial series of the benchmarks (also used by bench_plugin.py)."""
     from pydicom.uid import generate_uid
 
-    big = root / "big_series"
     n, size, _ = SERIES_SHAPE
     write_stack(
         big,
@@ -132,6 +131,14 @@ def generate(root: Path) -> tuple[Path, Path]:
         number=3,
         seed=0,
     )
+
+
+def generate(root: Path) -> tuple[Path, Path]:
+    """The big series and the multi-series folder under ``root``."""
+    from pydicom.uid import generate_uid
+
+    big = root / "big_series"
+    write_big_series(big)
     multi = root / "multi"
     names = ("PRE", "ARTERIAL", "PORTAL VENOUS", "DELAYED")
     for p in range(MULTI["patients"]):

@@ -49,23 +49,11 @@ def _ensure_display() -> object | None:
 
 
 def _write_series(root: Path) -> Path:
-    from bench_io import SERIES_SHAPE, write_stack
-    from pydicom.uid import generate_uid
+    from bench_io import SERIES_SHAPE, write_big_series
 
     folder = root / "big_series"
     if not folder.is_dir() or len(list(folder.iterdir())) != SERIES_SHAPE[0]:
-        n, size, _ = SERIES_SHAPE
-        write_stack(
-            folder,
-            n=n,
-            size=size,
-            patient="BENCH",
-            study_uid=generate_uid(entropy_srcs=["bench-study"]),
-            series_uid=generate_uid(entropy_srcs=["bench-series"]),
-            description="LIVER ARTERIAL 1mm",
-            number=3,
-            seed=0,
-        )
+        write_big_series(folder)
     for f in folder.iterdir():  # warm page cache, as every method below meets it
         f.read_bytes()
     return folder
