@@ -45,12 +45,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="LIST",
         help=f"comma-separated presets (default: {','.join(PRESETS)})",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="replace SR files already in the output folder"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Export ``args.assessment``; print each file written."""
     assessment = load_assessment(args.assessment)
-    for path in export_sr(assessment, args.images, args.out, criteria=args.criteria):
+    for path in export_sr(
+        assessment, args.images, args.out, criteria=args.criteria, overwrite=args.force
+    ):
         print(path)
     return 0

@@ -10,12 +10,10 @@ after baseline, required diameters, ...). Every problem is collected, so one
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
@@ -37,6 +35,7 @@ from lesion_tool.model import (
     Timepoint,
 )
 from lesion_tool.response.arithmetic import to_tenths
+from lesion_tool.storage.atomic import atomic_write
 
 __all__ = [
     "assessment_from_dict",
@@ -457,19 +456,6 @@ def load_assessment(path: str | os.PathLike[str]) -> Assessment:
     return assessment_from_dict(data, source=source)
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # some platforms/filesystems cannot open a folder; the rename still happened
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def save_assessment(assessment: Assessment, path: str | os.PathLike[str]) -> None:
     """Write an assessment atomically: the file is either the old version or the new one.
 
@@ -488,26 +474,12 @@ def save_assessment(assessment: Assessment, path: str | os.PathLike[str]) -> Non
     problems = validate_assessment_dict(data)
     if problems:
         _raise_problems(f"{path} (not saved)", problems)
-    folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise AssessmentError(f"{path}: cannot save: {err}") from err
-    tmp_path = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with atomic_write(path) as handle:
             json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
             handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_path, path)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
-        if isinstance(err, OSError):
-            raise AssessmentError(f"{path}: cannot save: {err}") from err
-        raise
-    _fsync_dir(folder)
+    except OSError as err:
+        raise AssessmentError(f"{path}: cannot save: {err}") from err
 
 
 def find_assessment_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:

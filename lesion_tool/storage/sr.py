@@ -41,6 +41,7 @@ Not carried: the lesion's ``seed`` and ``note``, the patient's death and last-kn
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import re
 import uuid
@@ -57,6 +58,7 @@ from lesion_tool.errors import AssessmentWarning, ExportError, LesionToolError
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.model import Assessment, Kind, Lesion, Line, Timepoint
 from lesion_tool.storage import codes
+from lesion_tool.storage.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -501,9 +503,17 @@ def build_timepoint_sr(
         raise ExportError(f"{where}: the SR cannot be built: {err}") from err
 
 
-def sr_file_name(patient_id: str, timepoint: Timepoint) -> str:
-    """``<patient>_<label>_SR.dcm`` with characters unsafe in file names replaced by ``_``."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{patient_id}_{timepoint.label}")
+def sr_file_name(patient_id: str, reader: str, timepoint: Timepoint) -> str:
+    """``<patient>_<reader>_<label>_SR.dcm``, one name per (patient, reader, timepoint).
+
+    Characters unsafe in file names become ``_``; where that changed anything, a short hash of
+    the exact values follows, so that "fu 1" and "fu_1" (or "fu/1") never share a file.
+    """
+    raw = "_".join(part for part in (patient_id, reader, timepoint.label) if part)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._") or "SR"
+    if safe != raw:
+        exact = "\0".join((patient_id, reader, timepoint.label)).encode("utf-8", "surrogatepass")
+        safe = f"{safe}_{hashlib.sha256(exact).hexdigest()[:8]}"
     return f"{safe}_SR.dcm"
 
 
@@ -542,6 +552,7 @@ def export_sr(
     *,
     criteria: Sequence[str] = ("mrecist", "mrecist-1.1", "recist-1.1"),
     volumes: Mapping[str, CTVolume] | None = None,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Write one Comprehensive 3D SR per timepoint of ``assessment`` into ``out_dir``.
 
@@ -560,6 +571,9 @@ def export_sr(
     volumes
         SeriesInstanceUID -> the volume already loaded by :func:`lesion_tool.io.load_series`
         (its ``metadata["files"]`` name the image files); such series are not searched for.
+    overwrite
+        Replace SR files already in ``out_dir``; by default such a timepoint is not written and
+        is reported (a file this tool did not just write is never replaced silently).
 
     Returns
     -------
@@ -624,8 +638,22 @@ def export_sr(
         except LesionToolError as err:
             problems.append(str(err))
             continue
-        path = out / sr_file_name(assessment.patient_id, timepoint)
-        document.save_as(path, enforce_file_format=True)
+        path = out / sr_file_name(assessment.patient_id, assessment.reader, timepoint)
+        if path in written:
+            problems.append(f"{where}: its file name {path.name} is taken by another timepoint")
+            continue
+        try:
+            with atomic_write(path, "wb", overwrite=overwrite) as handle:
+                document.save_as(handle, enforce_file_format=True)
+        except FileExistsError:
+            problems.append(
+                f"{where}: {path} exists (not written; export to a new folder or use --force to "
+                "replace it)"
+            )
+            continue
+        except OSError as err:
+            problems.append(f"{where}: cannot write {path}: {err}")
+            continue
         logger.info("wrote %s", path)
         written.append(path)
     if problems:

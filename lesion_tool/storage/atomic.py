@@ -1,0 +1,86 @@
+"""Atomic file output: a file is either its old version or its complete new one, never a part.
+
+Every output of the tool (assessments, SRs, CSVs, reports) goes through :func:`atomic_write`:
+the content is written to a hidden temporary file beside the target, flushed and fsynced, then
+renamed over the target with :func:`os.replace`, and the folder is fsynced so the rename survives
+a crash. A full disk or a kill leaves the old file (or none) and no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["atomic_write", "fsync_dir"]
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename) to disk where the platform allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _new_file_mode() -> int:
+    """The mode an ordinary new file gets here (0o666 less the umask), read without a race."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "w", *, overwrite: bool = True
+) -> Iterator[IO[Any]]:
+    """Open a temporary file to write ``path`` with; on success it replaces ``path`` atomically.
+
+    A symlink is followed, so the file it points to is updated and the link kept. The new file
+    keeps the mode of the file it replaces (or gets the usual mode of a new file, not the 0600 of
+    a temporary one). On any error the temporary file is removed and ``path`` is untouched.
+
+    Raises
+    ------
+    FileExistsError
+        ``overwrite`` is false and ``path`` exists (checked before anything is written).
+    OSError
+        The folder cannot be written (the message is the system's).
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
+    target = Path(os.path.realpath(path))
+    if not overwrite and target.exists():
+        raise FileExistsError(f"{path} exists")
+    try:
+        file_mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        file_mode = _new_file_mode()
+    folder = target.parent
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        text = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
+        with os.fdopen(fd, mode, **text) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, file_mode)
+        if not overwrite and target.exists():
+            raise FileExistsError(f"{path} exists")
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(folder)
