@@ -597,7 +597,7 @@ def test_highdicom_reads_our_sr_back(exported: list[Path]) -> None:
 
 
 def test_sr_file_names_never_collide() -> None:
-    """"fu 1", "fu_1" and "fu/1", or two readers of one patient, used to write one file."""
+    """ "fu 1", "fu_1" and "fu/1", or two readers of one patient, used to write one file."""
     date = dt.date(2026, 1, 1)
     names = {
         sr_file_name(patient, reader, Timepoint(label=label, date=date))
