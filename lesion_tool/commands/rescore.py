@@ -24,6 +24,7 @@ from lesion_tool.response import (
     write_timepoints_csv,
 )
 from lesion_tool.storage import find_assessment_files, load_assessment
+from lesion_tool.storage.atomic import atomic_write, refuse_inputs_as_outputs
 
 __all__ = ["parse_criteria", "register", "run"]
 
@@ -256,15 +257,6 @@ def print_summary(results: Sequence[PatientResult], criteria: Sequence[str], out
         )
 
 
-def _open_output(name: str) -> IO[str]:
-    if name == "-":
-        return sys.stdout
-    try:
-        return open(name, "w", newline="", encoding="utf-8")
-    except OSError as err:
-        raise LesionToolError(f"{name}: cannot write: {err}") from err
-
-
 def score_files(
     paths: Sequence[str], settings_list: Sequence[ResponseSettings], *, eligibility: str
 ) -> tuple[list[PatientResult], int]:
@@ -319,6 +311,10 @@ def _finding_text(finding: object) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``rescore``; returns 0, or 1 when any file failed."""
     settings_list = settings_from_args(args)
+    refuse_inputs_as_outputs(
+        [("--timepoints-csv", args.timepoints_csv), ("--patients-csv", args.patients_csv)],
+        find_assessment_files(args.paths),
+    )
     results, failures = score_files(args.paths, settings_list, eligibility="warning")
     order = {preset: i for i, preset in enumerate(args.criteria)}
     results.sort(key=lambda r: (r.patient_id, r.reader, order[r.criteria]))
@@ -326,13 +322,14 @@ def run(args: argparse.Namespace) -> int:
         (args.timepoints_csv, write_timepoints_csv),
         (args.patients_csv, write_patients_csv),
     ):
-        if option:
-            handle = _open_output(option)
+        if option == "-":
+            writer(results, sys.stdout)
+        elif option:
             try:
-                writer(results, handle)
-            finally:
-                if handle is not sys.stdout:
-                    handle.close()
+                with atomic_write(option) as handle:
+                    writer(results, handle)
+            except OSError as err:
+                raise LesionToolError(f"{option}: cannot write: {err}") from err
     if not args.timepoints_csv and not args.patients_csv:
         print_table(results, sys.stdout)
     if args.summary:

@@ -35,6 +35,7 @@ from lesion_tool.report.style import (
     rc_params,
     response_colour,
 )
+from lesion_tool.storage.atomic import atomic_write
 
 __all__ = [
     "PatientReport",
@@ -237,7 +238,8 @@ class _Renderer:
         data = buffer.getvalue()
         path = self.out_dir / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        with atomic_write(path, "wb") as handle:
+            handle.write(data)
         self.pngs.append(path)
         if pdf:
             self.pdf.savefig(fig)
@@ -609,7 +611,11 @@ def write_report(
     html_path = out / "report.html"
     pdf_path = out / "report.pdf"
     sections: list[H.Section] = []
-    with matplotlib.rc_context(rc_params()), PdfPages(pdf_path) as pdf:
+    with (
+        matplotlib.rc_context(rc_params()),
+        atomic_write(pdf_path, "wb") as pdf_file,
+        PdfPages(pdf_file) as pdf,
+    ):
         info = pdf.infodict()
         info["Title"] = title
         info["Creator"] = "lesion-tool"
@@ -872,9 +878,8 @@ def write_report(
         + ", ".join(PRESET_LABELS.get(p, p) for p in presets),
     ]
     document = H.render_document(title, meta, sections)
-    tmp = html_path.with_suffix(".html.tmp")
-    tmp.write_text(document, encoding="utf-8")
-    tmp.replace(html_path)
+    with atomic_write(html_path) as handle:
+        handle.write(document)
     return ReportResult(
         out,
         html_path,

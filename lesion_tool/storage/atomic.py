@@ -12,11 +12,13 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "fsync_dir"]
+from lesion_tool.errors import LesionToolError
+
+__all__ = ["atomic_write", "fsync_dir", "refuse_inputs_as_outputs"]
 
 
 def fsync_dir(folder: Path) -> None:
@@ -84,3 +86,25 @@ def atomic_write(
             tmp.unlink()
         raise
     fsync_dir(folder)
+
+
+def refuse_inputs_as_outputs(
+    outputs: Iterable[tuple[str, str | os.PathLike[str] | None]],
+    inputs: Iterable[str | os.PathLike[str]],
+) -> None:
+    """Raise before anything is written when an output would replace one of the inputs.
+
+    ``outputs`` pairs each option's name (for the message) with its path (None or ``-`` for
+    none / standard output). Paths are compared as files on disk (links and ``..`` resolved), so
+    ``rescore a.json --timepoints-csv ./a.json`` is caught as well as the literal repeat.
+    """
+    resolved = {os.path.realpath(p): Path(p) for p in inputs}
+    for option, out in outputs:
+        if out is None or str(out) == "-":
+            continue
+        hit = resolved.get(os.path.realpath(out))
+        if hit is not None:
+            raise LesionToolError(
+                f"{option} {out} is the input file {hit}; writing it would destroy the input. "
+                "Choose another output file."
+            )
