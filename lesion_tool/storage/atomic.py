@@ -35,6 +35,40 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+_TMP_SUFFIX = ".tmp"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _remove_orphans(target: Path) -> None:
+    """Delete temporary files of ``target`` left by a writer that was killed mid-write.
+
+    Temporary names carry the writer's process id (``.NAME.PID.RANDOM.tmp``); one whose process
+    is gone can never be completed, so it is removed. Another live writer's file is left alone.
+    """
+    head = f".{target.name}."
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(head) and name.endswith(_TMP_SUFFIX)):
+            continue
+        pid_text = name[len(head) :].split(".", 1)[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
 def _new_file_mode() -> int:
     """The mode an ordinary new file gets here (0o666 less the umask), read without a race."""
     mask = os.umask(0o022)
@@ -69,7 +103,9 @@ def atomic_write(
     except FileNotFoundError:
         file_mode = _new_file_mode()
     folder = target.parent
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    _remove_orphans(target)
+    prefix = f".{target.name}.{os.getpid()}."
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=_TMP_SUFFIX)
     tmp = Path(tmp_name)
     try:
         text = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}

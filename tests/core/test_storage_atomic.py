@@ -64,3 +64,26 @@ def test_overwrite_false_refuses_an_existing_file_before_writing(tmp_path: Path)
         fh.write(b"theirs")
     assert path.read_bytes() == b"mine"
     assert [p.name for p in tmp_path.iterdir()] == ["sr.dcm"]
+
+
+def test_temporary_files_of_killed_writers_are_cleaned_on_the_next_write(tmp_path: Path) -> None:
+    """A kill -9 mid-save leaves a temp file; the next save of that file removes it."""
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    orphan = tmp_path / f".a.json.{int(dead.stdout)}.x1y2.tmp"
+    orphan.write_text("half")
+    live = tmp_path / f".a.json.{os.getppid()}.z3.tmp"  # a live process's write in progress
+    live.write_text("busy")
+    other = tmp_path / f".b.json.{int(dead.stdout)}.q.tmp"  # another file's: not ours to judge
+    other.write_text("half")
+    with atomic_write(tmp_path / "a.json") as fh:
+        fh.write("{}")
+    assert not orphan.exists()
+    assert live.exists() and other.exists()
