@@ -112,6 +112,10 @@ def diameter_lines(lesion: Lesion) -> list[tuple[hd.sr.CodedConcept, float, Line
     return [(name, float(value), line) for name, value, line in order if value is not None]
 
 
+_REFERENCED_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+"""What an SR must quote of every image it references (image library, SCOORD references)."""
+
+
 class _Geometry:
     """Where lines go: the measured series' images in volume order and the volume geometry."""
 
@@ -626,7 +630,13 @@ def export_sr(
             seen: dict[str, Dataset] = {}
             for file in volume.metadata["files"]:
                 if str(file) not in seen:
-                    seen[str(file)] = dcmread(file, stop_before_pixels=True)
+                    header = dcmread(file, stop_before_pixels=True)
+                    for keyword in _REFERENCED_KEYWORDS:
+                        if not str(header.get(keyword, "") or "").strip():
+                            raise ExportError(
+                                f"{where}: {file} has no {keyword}, so the SR cannot reference it"
+                            )
+                    seen[str(file)] = header
             document = build_timepoint_sr(
                 assessment,
                 i,

@@ -622,3 +622,23 @@ def test_export_never_replaces_an_existing_file_without_force(
     assert len(export_sr(assessment, root, tmp_path, overwrite=True)) == 2
     assert (tmp_path / name).read_bytes()[128:132] == b"DICM"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_an_image_without_sop_instance_uid_is_a_message_naming_it(
+    study: tuple[Path, Assessment, dict], tmp_path: Path
+) -> None:
+    """It used to crash export-sr with an AttributeError (issue 12)."""
+    import shutil
+
+    from pydicom import dcmread
+
+    root, assessment, _ = study
+    copy = tmp_path / "images"
+    shutil.copytree(root, copy)
+    victim = sorted((copy / "bl").iterdir())[0]
+    ds = dcmread(victim)
+    del ds.SOPInstanceUID
+    ds.save_as(victim)
+    with pytest.raises(ExportError, match="has no SOPInstanceUID") as err:
+        export_sr(assessment, copy, tmp_path / "out")
+    assert victim.name in str(err.value)
