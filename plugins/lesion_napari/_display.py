@@ -34,18 +34,15 @@ from lesion_tool.viewing import (
     DEFAULT_WINDOW,
     PRESETS,
     LiverSlice,
-    RoiStats,
     Window,
     drag_window,
     find_liver_slice,
-    roi_mask,
-    roi_stats,
     series_window,
 )
 
+from ._display_roi import RoiTool
 from ._layers import DisplayGeometry
 
-ROI_LAYER = "ROI"
 INFO_OVERLAY = "lesion_tool_info"
 LETTER_OVERLAYS = {
     "top": ("lesion_tool_orient_top", "top_center"),
@@ -100,8 +97,7 @@ class DisplayTools:
         self.viewer = viewer
         self.images: list[ShownImage] = []
         self.window = PRESETS[DEFAULT_WINDOW]
-        self.roi_text = ""
-        self.last_roi: RoiStats | None = None
+        self.roi = RoiTool(self)
         self.liver_worker: Any = None
         self._setting_status = False
         self._user_moved_slice = False
@@ -155,10 +151,10 @@ class DisplayTools:
         _use_mm(layer)
         layer.contrast_limits = self.window.limits
         layer.events.contrast_limits.connect(self._on_limits)
-        layer.events.visible.connect(self._refresh)
+        layer.events.visible.connect(self.refresh)
         if len(self.images) == 1 and layer.visible:
             self._open_at_liver(shown)
-        self._refresh()
+        self.refresh()
         return shown
 
     def current(self) -> ShownImage | None:
@@ -188,7 +184,7 @@ class DisplayTools:
         self.window = window
         for shown in self.images:
             shown.layer.contrast_limits = window.limits
-        self._refresh()
+        self.refresh()
 
     def set_preset(self, name: str) -> None:
         """Apply a named window: a :data:`PRESETS` name or ``"series"`` (the header's own).
@@ -210,7 +206,7 @@ class DisplayTools:
         shown = self.current()
         if shown is not None and event.source is shown.layer:
             self.window = Window.from_limits(*shown.layer.contrast_limits)
-            self._refresh()
+            self.refresh()
 
     def _window_drag(self, viewer: Any, event: Any) -> Any:
         """Right-button drag on the canvas: horizontal = width, vertical = level."""
@@ -321,7 +317,8 @@ class DisplayTools:
             overlays[key].text = letters[edge] if letters else ""
             overlays[key].visible = letters is not None
 
-    def _refresh(self, event: Any = None) -> None:
+    def refresh(self, event: Any = None) -> None:
+        """Redraw the overlay text, the letters and the panel from the current state."""
         overlay = self.viewer.canvas.overlays[INFO_OVERLAY]
         overlay.text = self.info_text()
         overlay.visible = bool(overlay.text)
@@ -332,15 +329,15 @@ class DisplayTools:
     def _on_slice_change(self, event: Any = None) -> None:
         if not self._moving_slice:
             self._user_moved_slice = True
-        self._refresh()
+        self.refresh()
 
     def _on_inserted(self, event: Any) -> None:
         _use_mm(event.value)
-        self._refresh()
+        self.refresh()
 
     def _on_removed(self, event: Any) -> None:
         self.images = [s for s in self.images if s.layer is not event.value]
-        self._refresh()
+        self.refresh()
 
     # ------------------------------------------------------------------------ open at the liver
     def _open_at_liver(self, shown: ShownImage) -> None:
@@ -370,77 +367,9 @@ class DisplayTools:
             self._moving_slice = False
 
     # ------------------------------------------------------------------------ ROI
-    def roi_layer(self) -> Any:
-        """The "ROI" Shapes layer (made over the current image on first use)."""
-        for layer in self.viewer.layers:
-            if layer.name == ROI_LAYER and getattr(layer, "_lesion_tool_roi", False):
-                return layer
-        shown = self.current()
-        if shown is None:
-            raise RuntimeError("No lesion-tool image is shown to draw a ROI on.")
-        layer = self.viewer.add_shapes(
-            ndim=3,
-            name=ROI_LAYER,
-            edge_color="yellow",
-            face_color="transparent",
-            edge_width=1.5,
-            **shown.geometry.layer_kwargs(),
-        )
-        layer._lesion_tool_roi = True
-        layer.events.data.connect(self._on_roi_data)
-        return layer
-
     def start_roi(self, kind: str) -> None:
-        """Arm the ROI layer to draw one ``"ellipse"`` or ``"rectangle"``."""
-        layer = self.roi_layer()
-        self.viewer.layers.selection.active = layer
-        layer.mode = f"add_{kind}"
-
-    def _on_roi_data(self, event: Any) -> None:
-        action = str(getattr(event, "action", "added"))
-        if not action.endswith("ed") or action.endswith("removed"):
-            return
-        layer = event.source
-        if not len(layer.data):
-            return
-        indices = sorted(getattr(event, "data_indices", ()) or ()) or [len(layer.data) - 1]
-        index = indices[-1] if 0 <= indices[-1] < len(layer.data) else len(layer.data) - 1
-        if action == "added" and layer.mode.startswith("add_"):
-            layer.mode = "select"  # one ROI per click of the button, like the line tool
-        try:
-            self.measure_roi(layer, index)
-        except ValueError as err:
-            self.roi_text = f"ROI: {err}"
-            self.last_roi = None
-        self._refresh()
-
-    def measure_roi(self, layer: Any, index: int) -> RoiStats:
-        """Statistics of shape ``index`` of ``layer`` on the current image's slice under it.
-
-        Raises
-        ------
-        ValueError
-            Not an ellipse or rectangle, drawn across slices, or outside the image.
-        """
-        shown = self.current()
-        if shown is None:
-            raise ValueError("no image is shown")
-        kind = layer.shape_type[index]
-        world = layer.data[index] * np.asarray(layer.scale) + np.asarray(layer.translate)
-        display = shown.geometry.world_to_display(world[:, -3:])
-        planes = np.round(display[:, 0]).astype(int)
-        if len(set(planes.tolist())) != 1:
-            raise ValueError("draw the ROI on one axial slice")
-        plane = int(planes[0])
-        if not 0 <= plane < shown.geometry.display_shape[0]:
-            raise ValueError("the ROI is outside the image")
-        image = np.asarray(shown.geometry.display_array(shown.volume.array)[plane])
-        mask = roi_mask(image.shape, display[:, 1:], kind)
-        stats = roi_stats(image, mask, shown.geometry.scale[1] * shown.geometry.scale[2])
-        z = int(np.round(shown.geometry.display_to_voxel(display[0])[0]))
-        self.last_roi = stats
-        self.roi_text = f"ROI {kind} on {shown.info.label(z)}: {stats.label()}"
-        return stats
+        """Arm the "ROI" layer to draw one ``"ellipse"`` or ``"rectangle"``."""
+        self.roi.start(kind)
 
 
 def _use_mm(layer: Any) -> None:

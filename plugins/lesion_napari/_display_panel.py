@@ -99,8 +99,8 @@ class DisplayPanel(QWidget):
             self.preset_combo.setCurrentText(self._matching(self.tools.window))
             self.width_spin.setValue(self.tools.window.width)
             self.level_spin.setValue(self.tools.window.level)
-            if self.tools.roi_text:
-                self.roi_label.setText(self.tools.roi_text)
+            if self.tools.roi.text:
+                self.roi_label.setText(self.tools.roi.text)
         finally:
             self._updating = False
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lesion_napari._display import INFO_OVERLAY, LETTER_OVERLAYS, ROI_LAYER, install_display
+from lesion_napari._display import INFO_OVERLAY, LETTER_OVERLAYS, install_display
+from lesion_napari._display_roi import ROI_LAYER
 from lesion_napari._layers import DisplayGeometry, image_layer_data
 from qtpy.QtCore import QEvent, QPointF, Qt
 from qtpy.QtGui import QMouseEvent
@@ -150,7 +151,7 @@ def test_roi_ellipse_stats_on_its_slice(make_napari_viewer, make_volume, qtbot):
     volume = make_volume(radius_mm=12.0)  # 200 HU sphere in 100 HU
     _layer, tools = _show(viewer, volume, _info(volume))
     tools.panel.ellipse_button.click()
-    roi = tools.roi_layer()
+    roi = tools.roi.layer()
     assert roi.name == ROI_LAYER and roi.mode == "add_ellipse"
     # an ellipse of radius 5 px around the sphere's centre on display slice 4
     centre = (np.asarray(volume.shape) - 1) / 2.0
@@ -158,18 +159,18 @@ def test_roi_ellipse_stats_on_its_slice(make_napari_viewer, make_volume, qtbot):
     box = [[4, cy - 5, cx - 5], [4, cy - 5, cx + 5], [4, cy + 5, cx + 5], [4, cy + 5, cx - 5]]
     roi.add_ellipses(np.array(box))
     assert roi.mode == "select"  # one ROI per click of the button
-    stats = tools.last_roi
+    stats = tools.roi.last
     assert stats is not None
     assert (stats.mean, stats.sd, stats.minimum, stats.maximum) == (200.0, 0.0, 200.0, 200.0)
     assert stats.area_mm2 == pytest.approx(stats.n_pixels * 0.8 * 0.8)
     assert stats.n_pixels == pytest.approx(np.pi * 25, rel=0.15)
-    assert "Im 4" in tools.roi_text and "mean 200.0 HU" in tools.panel.roi_label.text()
+    assert "Im 4" in tools.roi.text and "mean 200.0 HU" in tools.panel.roi_label.text()
     # a rectangle straddling sphere and background: both values, SD > 0
     tools.start_roi("rectangle")
     rect = [[4, cy - 2, cx], [4, cy - 2, 63], [4, cy + 2, 63], [4, cy + 2, cx]]
     roi.add_rectangles(np.array(rect))
-    assert tools.last_roi.minimum == 100.0 and tools.last_roi.maximum == 200.0
-    assert tools.last_roi.sd > 0
+    assert tools.roi.last.minimum == 100.0 and tools.roi.last.maximum == 200.0
+    assert tools.roi.last.sd > 0
 
 
 def test_overlays_scale_bar_letters_and_series_text(make_napari_viewer, make_volume, qtbot):
