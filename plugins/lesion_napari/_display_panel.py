@@ -63,6 +63,9 @@ class DisplayPanel(QWidget):
         grid.addWidget(self.ellipse_button, 2, 1)
         grid.addWidget(self.rectangle_button, 2, 2)
         grid.addWidget(self.roi_label, 3, 0, 1, 3)
+        # room for a three-line ROI result even when a tall dock shares the column
+        self.roi_label.setMinimumHeight(3 * self.roi_label.fontMetrics().lineSpacing())
+        self.setMinimumHeight(self.sizeHint().height())
         self._updating = False
         self.show_state()
 

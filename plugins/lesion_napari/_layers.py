@@ -171,8 +171,12 @@ class DisplayGeometry:
         return tuple(out)
 
     def layer_kwargs(self) -> dict[str, Any]:
-        """``scale`` and ``translate`` for any layer drawn over this volume."""
-        return {"scale": self.scale, "translate": self.translate}
+        """``scale``, ``translate`` and ``units`` (mm) for any layer drawn over this volume.
+
+        Every layer says mm from its creation: napari's scale bar reads the unit from the
+        layers, and one layer left in its default pixels makes it unitless (with a warning).
+        """
+        return {"scale": self.scale, "translate": self.translate, "units": ("mm",) * 3}
 
 
 def volume_header(volume: CTVolume, **extra: Any) -> dict[str, Any]:

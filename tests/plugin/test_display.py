@@ -218,3 +218,63 @@ def test_hcc_006_opens_at_the_liver_with_overlays(make_napari_viewer, hcc_006, q
     path = test_output / "display_hcc_006.png"
     viewer.screenshot(str(path), canvas_only=False, flash=False)
     assert path.stat().st_size > 10_000
+
+
+def test_widget_opens_real_hcc_006_at_the_liver_probe_and_roi(
+    make_napari_viewer, shared_data, qtbot, test_output
+):
+    """File > Open on the real study with the widget docked: the hook in the widget installs
+    the tools on the lazy (per-slice) arterial layer; the mouse probes the liver and an ellipse
+    ROI drawn with the mouse reads its HU (HCC_006 liver about 105 HU, see the data README)."""
+    from lesion_napari._widget import LesionWidget
+
+    viewer = make_napari_viewer(show=True)
+    viewer.window.resize(1600, 1000)
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    viewer.open(str(shared_data / HCC_006), plugin="lesion-tool")
+    qtbot.waitUntil(lambda: len(widget.views) == 1, timeout=30_000)
+    view = next(iter(widget.views.values()))
+    tools = install_display(viewer, view.image, view.volume)  # already installed: same tools
+    shown = tools.current()
+    assert shown.layer is view.image and len(tools.images) == 1
+    qtbot.waitUntil(lambda: shown.liver is not None, timeout=30_000)
+    assert tools.slice_index(shown) == shown.liver.index
+    assert tuple(view.image.contrast_limits) == PRESETS["abdomen"].limits
+    viewer.reset_view()
+    qtbot.wait(300)
+
+    canvas = _canvas(viewer)
+    for target in (viewer.window._qt_window, canvas):
+        QApplication.sendEvent(target, QEvent(QEvent.Enter))
+    # the liver is on the screen's left (patient's right), a little above the middle
+    x, y = canvas.width() * 0.3, canvas.height() * 0.45
+    _mouse(canvas, QEvent.MouseMove, (x, y))
+    qtbot.wait(50)
+    viewer.window._qt_window.status_thread.calculate_status()
+    text = viewer.status["coordinates"]
+    voxel = np.round(shown.geometry.world_to_voxel(np.asarray(viewer.cursor.position))).astype(int)
+    hu = int(np.asarray(view.volume.array[tuple(voxel)]))
+    assert text.startswith(f"{hu} HU · {shown.info.label(int(voxel[0]))} · ")
+    assert 60 <= hu <= 160  # liver parenchyma
+
+    tools.panel.ellipse_button.click()
+    r = canvas.width() * 0.04
+    _mouse(canvas, QEvent.MouseButtonPress, (x - r, y - r), Qt.LeftButton, Qt.LeftButton)
+    for k in range(1, 5):
+        pos = (x - r + k * r / 2, y - r + k * r / 2)
+        _mouse(canvas, QEvent.MouseMove, pos, Qt.NoButton, Qt.LeftButton)
+        qtbot.wait(20)
+    _mouse(canvas, QEvent.MouseButtonRelease, (x + r, y + r), Qt.LeftButton, Qt.NoButton)
+    qtbot.waitUntil(lambda: tools.roi.last is not None, timeout=5000)
+    stats = tools.roi.last
+    assert 80 <= stats.mean <= 130 and stats.sd < 40, stats
+    assert tools.roi.layer().mode == "select"
+    assert shown.info.label(shown.liver.index) in tools.panel.roi_label.text()
+    _mouse(canvas, QEvent.MouseMove, (x, y))
+    qtbot.wait(50)
+    viewer.window._qt_window.status_thread.calculate_status()
+    qtbot.wait(300)
+    path = test_output / "display_hcc_006_widget.png"
+    viewer.screenshot(str(path), canvas_only=False, flash=False)
+    assert path.stat().st_size > 10_000
