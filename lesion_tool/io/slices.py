@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydicom
+from pydicom.errors import InvalidDicomError
 
 from lesion_tool.io.volume import CTVolume
 
@@ -115,8 +116,8 @@ def series_display_info(volume: CTVolume) -> SeriesDisplayInfo:
 
     Uses ``volume.metadata["files"]`` (one path per slice) and ``["frame_indices"]``, which
     :func:`lesion_tool.io.load_series` and the plugin's lazy loaders record. A volume built
-    without files (a test array) gets no instance numbers. Only header elements are read
-    (about 1 ms per file).
+    without files (a test array), or a file gone since, gets no instance number (its label says
+    ``slice k / n``). Only header elements are read (about 1 ms per file).
     """
     files = list(volume.metadata.get("files") or [])
     frames = list(volume.metadata.get("frame_indices") or [None] * len(files))
@@ -127,7 +128,10 @@ def series_display_info(volume: CTVolume) -> SeriesDisplayInfo:
     for path in files:
         ds = cache.get(path)
         if ds is None:
-            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
+            try:
+                ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
+            except (OSError, InvalidDicomError):
+                ds = pydicom.Dataset()  # moved or unreadable since loading: no number
             cache[path] = ds
         number = ds.get("InstanceNumber")
         instances.append(int(number) if number not in (None, "") else None)

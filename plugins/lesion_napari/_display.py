@@ -28,6 +28,7 @@ import numpy as np
 from napari.components.overlays import TextOverlay
 from napari.qt.threading import create_worker
 
+from lesion_tool.errors import LesionToolError
 from lesion_tool.io.slices import SeriesDisplayInfo, series_display_info
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.viewing import (
@@ -94,7 +95,8 @@ class DisplayTools:
     """The display tools of one viewer (see the module docstring)."""
 
     def __init__(self, viewer: Any) -> None:
-        self.viewer = viewer
+        # weak: the module's registry keeps the tools while their viewer lives, not the viewer
+        self._viewer = weakref.ref(viewer)
         self.images: list[ShownImage] = []
         self.window = PRESETS[DEFAULT_WINDOW]
         self.roi = RoiTool(self)
@@ -129,6 +131,14 @@ class DisplayTools:
 
             self.panel = DisplayPanel(self)
             window.add_dock_widget(self.panel, name="Display", area="right")
+
+    @property
+    def viewer(self) -> Any:
+        """The viewer these tools serve."""
+        viewer = self._viewer()
+        if viewer is None:
+            raise RuntimeError("The viewer of these display tools was closed.")
+        return viewer
 
     # ------------------------------------------------------------------------ images
     def add_image(
@@ -343,11 +353,11 @@ class DisplayTools:
     def _open_at_liver(self, shown: ShownImage) -> None:
         """Find the liver slice in a worker; go there unless the reader moved the slice."""
         self._user_moved_slice = False
-        worker = create_worker(find_liver_slice, shown.volume)
+        worker = create_worker(_liver_slice, shown.volume)
 
-        def done(result: LiverSlice) -> None:
+        def done(result: LiverSlice | None) -> None:
             shown.liver = result
-            if self._user_moved_slice or self.current() is not shown:
+            if result is None or self._user_moved_slice or self.current() is not shown:
                 return
             self.go_to_slice(shown, result.index)
 
@@ -370,6 +380,15 @@ class DisplayTools:
     def start_roi(self, kind: str) -> None:
         """Arm the "ROI" layer to draw one ``"ellipse"`` or ``"rectangle"``."""
         self.roi.start(kind)
+
+
+def _liver_slice(volume: CTVolume) -> LiverSlice | None:
+    """:func:`find_liver_slice`, or None when a slice cannot be read (the reader is told by
+    the measurement that needs it; opening stays where napari put it)."""
+    try:
+        return find_liver_slice(volume)
+    except LesionToolError:
+        return None
 
 
 def _use_mm(layer: Any) -> None:

@@ -74,6 +74,21 @@ def test_volume_without_files_is_named_by_position(make_volume_2) -> None:
     assert manual.title() == "P · no date · Se 7 ART"
 
 
+def test_a_file_gone_since_loading_leaves_its_slice_unnumbered(hcc_006: CTVolume, tmp_path) -> None:
+    files = list(hcc_006.metadata["files"])
+    files[3] = str(tmp_path / "gone.dcm")
+    volume = CTVolume(
+        hcc_006.array,
+        hcc_006.spacing_mm,
+        hcc_006.origin_mm,
+        hcc_006.direction,
+        metadata={**hcc_006.metadata, "files": files},
+    )
+    info = series_display_info(volume)
+    assert info.label(3) == "slice 4 / 109"
+    assert info.label(4) == "Se 103 · Im 105"
+
+
 @pytest.fixture
 def make_volume_2() -> CTVolume:
     return CTVolume(np.zeros((4, 8, 8), np.int16), (2.5, 1.0, 1.0), (0.0, 0.0, 0.0))
