@@ -167,13 +167,29 @@ class DisplayTools:
         self.refresh()
         return shown
 
-    def current(self) -> ShownImage | None:
-        """The topmost visible installed image (what the probe, overlay and ROI act on)."""
+    def current(self, among: set[int] | None = None) -> ShownImage | None:
+        """The topmost visible installed image (what the overlay and ROI act on), optionally
+        among the layers whose ``id`` is in ``among``."""
         order = {id(layer): k for k, layer in enumerate(self.viewer.layers)}
-        candidates = [s for s in self.images if id(s.layer) in order and s.layer.visible]
+        candidates = [
+            s
+            for s in self.images
+            if id(s.layer) in order and s.layer.visible and (among is None or id(s.layer) in among)
+        ]
         if not candidates:
             return None
         return max(candidates, key=lambda s: order[id(s.layer)])
+
+    def under_cursor(self) -> ShownImage | None:
+        """The image the mouse is over: in grid mode (baseline | follow-up side by side) the
+        topmost installed image of the grid cell under the cursor, else :meth:`current`."""
+        grid = self.viewer.canvas.grid
+        viewbox = self.viewer.cursor.viewbox
+        if not grid.enabled or viewbox is None:
+            return self.current()
+        layers = list(self.viewer.layers)
+        cell = {id(layers[i]) for i in grid.contents_at(tuple(viewbox), layers)}
+        return self.current(among=cell)
 
     def slice_index(self, shown: ShownImage) -> int | None:
         """Array (z) index of ``shown``'s slice at the viewer's current point, or None."""
@@ -243,8 +259,8 @@ class DisplayTools:
     # ------------------------------------------------------------------------ status probe
     def probe_text(self, position: Any = None) -> str | None:
         """``"105 HU · Se 103 · Im 37 · R 12.3 A 45.6 I 117.5 mm"`` at a world position (the
-        cursor's by default), or None off the current image."""
-        shown = self.current()
+        cursor's by default), or None off the image under the cursor."""
+        shown = self.under_cursor()
         if shown is None:
             return None
         world = np.asarray(self.viewer.cursor.position if position is None else position)
@@ -269,7 +285,7 @@ class DisplayTools:
         if text is None:
             return
         value = event.value
-        shown = self.current()
+        shown = self.under_cursor()
         if isinstance(value, dict):
             status: Any = {**value, "layer_base": shown.layer.name, "coordinates": text}
         else:

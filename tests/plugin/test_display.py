@@ -92,6 +92,29 @@ def test_status_shows_hu_and_pacs_numbers_while_lines_layer_is_active(
     assert viewer.status["layer_base"] == _layer.name
 
 
+def test_side_by_side_grid_probes_the_image_under_the_mouse(make_napari_viewer, make_volume, qtbot):
+    viewer = make_napari_viewer(show=True)
+    baseline = make_volume(radius_mm=12.0)
+    follow_up = make_volume(radius_mm=12.0, study_uid="1.2.3.2")
+    follow_up.array[:] += 50  # sphere 250 HU: the two cells differ
+    _show(viewer, baseline, _info(baseline))
+    _show(viewer, follow_up, _info(follow_up), label="fu1")
+    viewer.canvas.grid.enabled = True
+    canvas = _canvas(viewer)
+    qtbot.waitExposed(canvas)
+    viewer.reset_view()
+    qtbot.wait(100)
+    for widget in (viewer.window._qt_window, canvas):
+        QApplication.sendEvent(widget, QEvent(QEvent.Enter))
+    seen = set()
+    for fraction in (0.25, 0.75):  # the centre of the left and of the right cell
+        _mouse(canvas, QEvent.MouseMove, (canvas.width() * fraction, canvas.height() / 2))
+        qtbot.wait(50)
+        viewer.window._qt_window.status_thread.calculate_status()
+        seen.add(viewer.status["coordinates"].split(" HU")[0])
+    assert seen == {"200", "250"}
+
+
 def test_right_drag_changes_window_not_zoom_nor_lines(make_napari_viewer, make_volume, qtbot):
     viewer = make_napari_viewer(show=True)
     volume = make_volume()
