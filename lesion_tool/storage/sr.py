@@ -40,6 +40,7 @@ Not carried: the lesion's ``seed`` and ``note``, the patient's death and last-kn
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -888,12 +889,11 @@ def export_sr(
             path = out / sr_file_name(assessment.patient_id, assessment.reader, timepoint)
             previous = list(earlier.get(uid, []))
             if overwrite and path.is_file():
-                try:
+                # a file of another kind under that name is replaced, not referenced
+                with contextlib.suppress(ExportError):
                     previous.extend(
                         _predecessor_headers([path], assessment.patient_id).get(uid, [])
                     )
-                except ExportError:
-                    pass  # a file of another kind under that name: replaced, not referenced
             document = build_timepoint_sr(
                 assessment,
                 i,
