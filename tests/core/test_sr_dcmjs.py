@@ -1,0 +1,174 @@
+"""Our SRs as OHIF reads them: dcmjs (node, tests/js/read_sr.js) and its Cornerstone3D adapters.
+
+A three-timepoint reading (baseline, week 8, week 16 with T1 at CR) is exported and read back by
+the script: every measured target must come back as one Length per timepoint, labelled with its
+lesion id (the group's Comment, DCM 121106), with the value the assessment holds, the CR target
+included (0 mm, drawn where it was last measured). The SRs still pass dsrdump and dciodvfy.
+
+Skipped only when node is not installed (``make test`` installs it and runs ``npm ci`` in
+tests/js); when node is there but dcmjs is not, the test installs it with ``npm ci``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pydicom
+import pytest
+from test_sr_helpers import validate_sr, write_ct_series
+
+from lesion_tool.model import Assessment, Lesion, Line, Timepoint
+from lesion_tool.storage.sr import TRACKING_IDENTIFIER_LENGTH, export_sr
+from lesion_tool.storage.sr_import import import_sr
+
+JS = Path(__file__).resolve().parents[1] / "js"
+NODE = shutil.which("node")
+
+pytestmark = pytest.mark.skipif(
+    NODE is None, reason="node is not installed (make test installs nodejs and npm)"
+)
+
+
+@pytest.fixture(scope="module")
+def dcmjs_ready() -> Path:
+    """tests/js with dcmjs installed (``npm ci`` from the committed lock file when missing)."""
+    if not (JS / "node_modules" / "dcmjs").is_dir():
+        npm = shutil.which("npm")
+        assert npm, "node is installed but npm is not; install npm to run the dcmjs test"
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=JS, check=True, capture_output=True
+        )
+    return JS
+
+
+def _target(lesion_id: str, value: float, z: float, row: float, **extra: object) -> Lesion:
+    return Lesion(
+        id=lesion_id,
+        category="target",
+        state="measured",
+        kind="longest",
+        longest_diameter_mm=value,
+        line=Line((z, row, 3.0), (z, row + 6.0, 12.0)),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def reading(tmp_path_factory: pytest.TempPathFactory) -> tuple[Assessment, list[Path], dict]:
+    """Export of a reading whose T1 is at CR at week 16: its SRs in timepoint order and the
+    volumes by timepoint label."""
+    from lesion_tool.io import load_series
+
+    root = tmp_path_factory.mktemp("dcmjs-images")
+    dates = {"baseline": "20260105", "week 8": "20260302", "week 16": "20260427"}
+    volumes = {}
+    for i, (label, date) in enumerate(dates.items()):
+        write_ct_series(root / f"tp{i}", patient_id="DCMJS-1", study_date=date)
+        volumes[label] = load_series(root / f"tp{i}")
+    values = {"baseline": (30.0, 20.0), "week 8": (14.5, 12.0), "week 16": (None, 11.0)}
+    timepoints = []
+    for label in dates:
+        t1, t2 = values[label]
+        volume = volumes[label]
+        t1_lesion = (
+            _target("T1", t1, 2.0, 4.0, location="S8")
+            if t1 is not None
+            else Lesion(id="T1", category="target", state="absent", kind="longest", location="S8")
+        )
+        timepoints.append(
+            Timepoint(
+                label=label,
+                date=dt.datetime.strptime(dates[label], "%Y%m%d").date(),
+                study_instance_uid=volume.study_instance_uid,
+                series_instance_uid=volume.series_instance_uid,
+                lesions=(
+                    t1_lesion,
+                    _target("T2", t2, 4.0, 10.0),
+                    Lesion(id="NT1", category="non_target", state="present", organ="portal_vein"),
+                ),
+            )
+        )
+    assessment = Assessment(
+        patient_id="DCMJS-1",
+        treatment_start=dt.date(2026, 1, 6),
+        reader="R1",
+        timepoints=tuple(timepoints),
+    )
+    files = export_sr(assessment, root, tmp_path_factory.mktemp("dcmjs-sr"))
+    return assessment, files, volumes
+
+
+def _dcmjs(js: Path, files: list[Path]) -> dict:
+    run = subprocess.run(
+        [NODE, str(js / "read_sr.js"), *map(str, files)],  # type: ignore[list-item]
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_dcmjs_sees_every_target_with_its_label_at_every_timepoint_cr_included(
+    dcmjs_ready: Path, reading: tuple[Assessment, list[Path], dict]
+) -> None:
+    assessment, files, volumes = reading
+    seen = _dcmjs(dcmjs_ready, files)
+    print(json.dumps(seen, indent=1))  # what dcmjs sees, for the record (pytest -s)
+    assert seen["dcmjs"] == "0.52.2"
+    expected = {
+        "baseline": {"T1": 30.0, "T2": 20.0},
+        "week 8": {"T1": 14.5, "T2": 12.0},
+        "week 16": {"T1": 0.0, "T2": 11.0},  # T1 at CR
+    }
+    for timepoint, path, result in zip(assessment.timepoints, files, seen["files"], strict=True):
+        assert result["loaded"], result["error"]  # the whole SR loads
+        assert result["groups"] == 3 + 3  # three lesions, three presets' responses
+        lengths = {m["label"]: m for m in result["lengths"]}
+        assert len(lengths) == len(result["lengths"]) == 2  # one Length per target, no more
+        assert {k: v["length"] for k, v in lengths.items()} == expected[timepoint.label]
+        assert all(m["trackingIdentifier"] == TRACKING_IDENTIFIER_LENGTH for m in lengths.values())
+        series = {str(ds.ReferencedSOPInstanceUID) for ds in _evidence(path)}
+        assert {m["image"] for m in lengths.values()} <= series
+        validate_sr(path)
+    # T1's CR line is a zero-length line on the slice where it was last measured (slice 2)
+    cr = next(m for m in seen["files"][2]["lengths"] if m["label"] == "T1")
+    assert cr["points"][0] == cr["points"][1]
+    assert list(volumes["week 16"].sop_instance_uids).index(cr["image"]) == 2
+
+
+def _evidence(path: Path) -> list[pydicom.Dataset]:
+    ds = pydicom.dcmread(path)
+    return list(
+        ds.CurrentRequestedProcedureEvidenceSequence[0]
+        .ReferencedSeriesSequence[0]
+        .ReferencedSOPSequence
+    )
+
+
+def test_the_lesion_id_is_the_tracking_texts_stable_label(
+    dcmjs_ready: Path, reading: tuple[Assessment, list[Path], dict]
+) -> None:
+    _, files, _ = reading
+    seen = _dcmjs(dcmjs_ready, files)
+    texts = {
+        (m["label"], m["trackingIdentifier"]) for result in seen["files"] for m in result["lengths"]
+    }
+    assert texts == {("T1", TRACKING_IDENTIFIER_LENGTH), ("T2", TRACKING_IDENTIFIER_LENGTH)}
+
+
+def test_the_cr_drawing_does_not_come_back_as_a_measurement(
+    reading: tuple[Assessment, list[Path], dict],
+) -> None:
+    assessment, files, _ = reading
+    result = import_sr(files)
+    assert result.problems == []
+    assert result.assessment is not None
+    assert result.assessment.timepoints[2].lesions[0] == assessment.timepoints[2].lesions[0]
+    # our own responses agree with the recomputed ones: no response warning
+    assert not any("records" in w for w in result.warnings), result.warnings
