@@ -233,9 +233,7 @@ class _Geometry:
             frame_of_reference_uid=frame_of_reference,
         )
 
-    def point_line(
-        self, lps: np.ndarray, lesion_id: str
-    ) -> hd.sr.CoordinatesForMeasurement | None:
+    def point_line(self, lps: np.ndarray, lesion_id: str) -> hd.sr.CoordinatesForMeasurement | None:
         """A zero-length line on the slice nearest to the LPS point ``lps``, or None.
 
         Where a target at CR is drawn: the place it was last measured, mapped into this series.
@@ -741,9 +739,7 @@ def _line_centre_lps(line: Line, volume: CTVolume | None) -> np.ndarray | None:
     return np.asarray(volume.index_to_patient(centre.reshape(1, 3)), dtype=float)[0]
 
 
-def _predecessor_headers(
-    paths: Sequence[str | Path], patient_id: str
-) -> dict[str, list[Dataset]]:
+def _predecessor_headers(paths: Sequence[str | Path], patient_id: str) -> dict[str, list[Dataset]]:
     """Earlier SRs by the series they measure (their evidence), headers only; others refused."""
     from pydicom import dcmread
     from pydicom.errors import InvalidDicomError

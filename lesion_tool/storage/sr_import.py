@@ -765,9 +765,7 @@ def _read_dataset(ds: Dataset, path: Path, volume: CTVolume | None) -> SRContent
         if offset is not None and contents.treatment_offset_days is None:
             contents.treatment_offset_days = _num(offset)[0]
         if _evaluation(group, codes.LESION_CATEGORY) is not None:
-            contents.lesions.append(
-                _own_lesion(group, geometry, notes, where, contents.refused)
-            )
+            contents.lesions.append(_own_lesion(group, geometry, notes, where, contents.refused))
             continue
         finding = _find(group, _FINDING)
         if (
