@@ -480,6 +480,20 @@ def test_enhanced_multiframe_ct_lines_reference_their_frame(
     back = read_sr(out, volume=volume)
     for z, lesion in enumerate(back.lesions):
         assert lesion.line == Line((z, 3.0, 4.0), (z, 10.0, 12.0))
+    # the Image Library OHIF dereferences: the multi-frame image, with what its top level says
+    library = next(
+        item
+        for item in pydicom.dcmread(out).ContentSequence
+        if item.ConceptNameCodeSequence[0].CodeMeaning == "Image Library"
+    )
+    entries = [i for i in iter_content(library.ContentSequence) if i.ValueType == "IMAGE"]
+    assert [e.ReferencedSOPSequence[0].ReferencedSOPInstanceUID for e in entries] == [
+        header.SOPInstanceUID
+    ]
+    names = {
+        c.ConceptNameCodeSequence[0].CodeMeaning for c in iter_content(library.ContentSequence)
+    }
+    assert {"Modality", "Frame of Reference UID", "Pixel Data Rows", "Pixel Data Columns"} <= names
 
 
 def test_export_warns_when_images_disagree_with_the_assessment(study) -> None:
