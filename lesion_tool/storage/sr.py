@@ -4,19 +4,18 @@ One SR per timepoint, built with highdicom from the typed model, in the study of
 measures (patient and study attributes are copied from those images by highdicom). What one SR
 holds (details and codes in ``docs/sr.md``):
 
-- The Image Library lists the slices a line was drawn on; the evidence lists every image of the
-  measured series.
+- The Image Library (in every SR: OHIF dereferences it) lists the slices a line was drawn on
+  (else the series' first slice); the evidence lists every image of the measured series.
 - One TID 1501 measurement group per lesion:
 
   - Tracking Unique Identifier: :func:`tracking_uid`, a UUID-derived UID of (patient id, lesion
     id), the same at every timepoint, so viewers and importers follow a lesion over time.
   - Tracking Identifier text: ``"Cornerstone3DTools@^0.1.0:Length"`` when the group's first
     measurement is a line on one image (OHIF / Cornerstone3D then re-open it as a Length
-    annotation: their adapters pick the tool from this text, ``<tool tag>:<ToolType>``, and
-    read the first NUM of the group with its SCOORD); otherwise ``"lesion-tool@1:<category>"``,
-    which OHIF skips instead of failing on a group it cannot draw.
-  - Lesion Identifier (DCM 121151, TEXT): the lesion id (``T1``), as the tracking text above is
-    fixed by OHIF's convention.
+    annotation: their adapters pick the tool from this text and read the first NUM of the
+    group with its SCOORD); otherwise ``"lesion-tool@1:<category>"``, which the adapters skip
+    instead of failing on a group they cannot draw (dcmjs loses the whole SR then).
+  - Lesion Identifier (DCM 121151) and Comment (DCM 121106, the label OHIF shows): the lesion id.
   - Finding: SCT Lesion; Finding Site: the organ, with the liver segment (Couinaud code) or the
     free-text location as topographical modifier.
   - Qualitative evaluations: category, state, kind (targets), type, typical HCC pattern, porta
@@ -25,15 +24,19 @@ holds (details and codes in ``docs/sr.md``):
     axis), short axis (SCT Short axis), each with its line where the assessment recorded one:
     an SCOORD POLYLINE on the slice's image when the line lies in one slice of the series (pixel
     coordinates: column, row, with (0, 0) the top-left corner of the top-left pixel), else an
-    SCOORD3D POLYLINE in patient LPS millimetres.
+    SCOORD3D POLYLINE in patient LPS millimetres. A target at CR is 0 mm, drawn where it was last
+    measured, so that viewers show it at every timepoint.
   - Measurement method: the chosen response criteria (RECIST 1.1 from CID 6147; mRECIST local).
 
-- One group per criteria preset with the timepoint's response computed by
+- One group per criteria preset with the timepoint response computed by
   :mod:`lesion_tool.response`: target sum, baseline and nadir sums, percent changes, target,
-  non-target and overall response and new lesions.
+  non-target and overall response (NCIt codes), new lesions and the best overall response so far.
 - Time Point Context: the timepoint label and baseline / post-treatment in every group; the
   response groups add the order and the offset in days from the start of treatment (kept out
   of lesion groups, whose first NUM must be the diameter for OHIF).
+- Document: software version, PRELIMINARY / UNVERIFIED unless signed off (:class:`SignOff`),
+  predecessor references, the reader's role, optional clinical trial attributes
+  (:class:`ClinicalTrial`).
 
 Not carried: the lesion's ``seed`` and ``note``, the patient's death and last-known-alive dates.
 """
