@@ -245,7 +245,11 @@ class _Geometry:
             return None
         zyx = self.volume.patient_to_index(np.asarray(lps, dtype=float).reshape(1, 3))[0]
         z = float(np.clip(round(float(zyx[0])), 0, len(self.slices) - 1))
-        return self.coordinates(Line((z, zyx[1], zyx[2]), (z, zyx[1], zyx[2])), lesion_id)  # type: ignore[return-value]
+        # inside the image even when this series' field of view differs
+        _, rows, columns = self.volume.shape
+        y = float(np.clip(zyx[1], 0, rows - 1))
+        x = float(np.clip(zyx[2], 0, columns - 1))
+        return self.coordinates(Line((z, y, x), (z, y, x)), lesion_id)  # type: ignore[return-value]
 
     def library_images(self) -> list[Dataset]:
         """The Image Library's images: those a line is drawn on, else the series' first slice.
