@@ -172,3 +172,69 @@ def test_the_cr_drawing_does_not_come_back_as_a_measurement(
     assert result.assessment.timepoints[2].lesions[0] == assessment.timepoints[2].lesions[0]
     # our own responses agree with the recomputed ones: no response warning
     assert not any("records" in w for w in result.warnings), result.warnings
+
+
+@pytest.mark.realdata
+def test_dcmjs_reads_hcc006_baseline_and_its_cr(
+    dcmjs_ready: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    """HCC_006's arterial phase: the readers' 32.8 mm viable nodule, then mRECIST CR (0 mm).
+
+    Only the baseline series is at hand, so the CR timepoint is written on it too (the SR's
+    timepoint context says "week 8"): what matters is that dcmjs sees T1 at both, labelled.
+    """
+    from lesion_tool.io import load_series
+    from lesion_tool.storage.sr import build_timepoint_sr
+
+    folder = next((shared_data / "hcc-tace-seg" / "HCC_006").glob("*/103.000000-*"))
+    volume = load_series(folder)
+    headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in volume.metadata["files"]]
+    date = volume.study_date
+    line = Line((50.0, 200.0, 300.0), (50.0, 230.0, 330.0))
+    assessment = Assessment(
+        patient_id="HCC_006",
+        treatment_start=date,
+        reader="R1",
+        timepoints=tuple(
+            Timepoint(
+                label=label,
+                date=date + dt.timedelta(days=days),
+                series_instance_uid=volume.series_instance_uid,
+                lesions=(lesion,),
+            )
+            for label, days, lesion in (
+                (
+                    "baseline",
+                    0,
+                    Lesion(
+                        id="T1",
+                        category="target",
+                        state="measured",
+                        kind="viable",
+                        viable_diameter_mm=32.8,
+                        longest_diameter_mm=32.8,
+                        line=line,
+                    ),
+                ),
+                ("week 8", 56, Lesion(id="T1", category="target", state="absent", kind="viable")),
+            )
+        ),
+    )
+    centre = volume.index_to_patient(((50.0, 215.0, 315.0),))[0]
+    files = []
+    for index in (0, 1):
+        path = tmp_path / f"tp{index}.dcm"
+        with pytest.warns(UserWarning):  # the images' name and study date, said by the tools
+            document = build_timepoint_sr(
+                assessment, index, images=headers, volume=volume, last_seen={"T1": centre}
+            )
+        document.save_as(path)
+        validate_sr(path)
+        files.append(path)
+    seen = _dcmjs(dcmjs_ready, files)
+    assert [r["loaded"] for r in seen["files"]] == [True, True]
+    found = [[(m["label"], m["length"]) for m in r["lengths"]] for r in seen["files"]]
+    assert found == [[("T1", 32.8)], [("T1", 0.0)]]
+    cr = seen["files"][1]["lengths"][0]
+    assert cr["image"] == volume.sop_instance_uids[50]
+    assert cr["points"][0] == cr["points"][1] == [315.5, 215.5, 0]
