@@ -852,6 +852,13 @@ def export_sr(
             f"Unknown reader role {reader_role!r}; choose one of {', '.join(codes.READER_ROLES)}."
         )
     earlier = _predecessor_headers(predecessors, assessment.patient_id)
+    measured = {tp.series_instance_uid for tp in assessment.timepoints}
+    unmatched = sorted(uid for uid in earlier if uid not in measured)
+    if unmatched:
+        raise ExportError(
+            f"Predecessor SR(s) of series {', '.join(unmatched)}: no timepoint of patient "
+            f"{assessment.patient_id} was measured on it, so they replace nothing here."
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     responses = _responses_by_timepoint(assessment, criteria)

@@ -703,6 +703,22 @@ def test_cli_trial_sign_off_role_and_predecessor(study, tmp_path: Path, capsys) 
         ]
         assert roles == ["Adjudicator"]
     assert [ds.ClinicalTrialTimePointID for ds in signed] == ["baseline", "V3"]
+    # an explicit predecessor is matched to its timepoint by the series it measures
+    again = tmp_path / "again"
+    assert main([*args[:5], str(again), "--predecessor", str(first[1])]) == 0
+    [week8] = [pydicom.dcmread(p) for p in again.glob("*week_8*")]
+    ref = week8.PredecessorDocumentsSequence[0].ReferencedSeriesSequence[0].ReferencedSOPSequence[0]
+    assert ref.ReferencedSOPInstanceUID == pydicom.dcmread(first[1]).SOPInstanceUID
+    [baseline] = [pydicom.dcmread(p) for p in again.glob("*baseline*")]
+    assert "PredecessorDocumentsSequence" not in baseline
+    capsys.readouterr()
+    other = pydicom.dcmread(first[0])
+    other.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence[
+        0
+    ].SeriesInstanceUID = "1.2.3.4"
+    other.save_as(tmp_path / "other.dcm")
+    assert main([*args[:5], str(tmp_path / "x"), "--predecessor", str(tmp_path / "other.dcm")]) == 1
+    assert "no timepoint of patient SRT-001 was measured on it" in capsys.readouterr().err
     assert main([*args[:7], "--sign-off", "Doe^Jane"]) == 1
     assert "needs both --sign-off NAME and --organisation ORG" in capsys.readouterr().err
 
