@@ -50,10 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"comma-separated presets (default: {','.join(PRESETS)})",
     )
     parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace SR files already in the output folder (each new SR references the one "
-        "it replaces as its predecessor)",
+        "--force", action="store_true", help="replace SR files already in the output folder"
     )
     parser.add_argument(
         "--predecessor",
@@ -62,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         metavar="FILE",
         help="an earlier SR of a timepoint (matched by its measured series) that the new one "
-        "replaces; repeatable",
+        "replaces; repeatable (a file replaced with --force is referenced too)",
     )
     parser.add_argument(
         "--reader-role",
