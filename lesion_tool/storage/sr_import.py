@@ -567,6 +567,7 @@ def _foreign_lesion(
 ) -> dict[str, Any] | None:
     tracking = _text(_find(group, _TRACKING_ID) or Dataset())
     what = f"{where}, group {tracking or '(no tracking identifier)'}"
+    refused_before = len(refused) if refused is not None else 0
     measurements = []
     others = []
     for item in group:
@@ -598,6 +599,8 @@ def _foreign_lesion(
                 "image_sop_instance_uid": image_uid,
             }
         )
+    if not measurements and refused is not None and len(refused) > refused_before:
+        return None  # its lengths were refused, each with its reason
     if not measurements:
         notes.append(
             f"{what}: no length measurement"
