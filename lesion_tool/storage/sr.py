@@ -311,24 +311,26 @@ def _lesion_group(
     first_on_image = False
     diameters = diameter_lines(lesion)
     cr_line = None
-    if (
-        not diameters
-        and lesion.category is Category.TARGET
-        and lesion.state is LesionState.ABSENT
-        and (lesion.line is not None or last_seen is not None)
-    ):
-        # a target at CR: 0 mm, drawn where it was (its line, else a zero-length line where it
-        # was last measured), so that viewers keep showing it at every timepoint
-        concept = {Kind.VIABLE: codes.VIABLE_DIAMETER, Kind.SHORT_AXIS: codes.SHORT_AXIS}.get(
-            lesion.kind,  # type: ignore[arg-type]
-            codes.LONGEST_DIAMETER,
-        )
-        if lesion.line is not None:
+    if lesion.category is Category.TARGET:
+        if not diameters and lesion.state is LesionState.ABSENT:
+            # a target at CR: 0 mm, so that viewers keep showing it at every timepoint
+            concept = {Kind.VIABLE: codes.VIABLE_DIAMETER, Kind.SHORT_AXIS: codes.SHORT_AXIS}.get(
+                lesion.kind,  # type: ignore[arg-type]
+                codes.LONGEST_DIAMETER,
+            )
             diameters = [(concept, 0.0, lesion.line)]
-        else:
-            cr_line = geometry.point_line(last_seen, lesion.id)  # type: ignore[arg-type]
-            if cr_line is not None:
-                diameters = [(concept, 0.0, None)]
+        if diameters and diameters[0][1] == 0.0 and diameters[0][2] is None:
+            # a 0 mm primary diameter (CR; mRECIST: no viable tumour left) has no line of its
+            # own: draw it as a zero-length line where the lesion is (its other line) or was
+            # last measured
+            anchor = last_seen
+            if lesion.longest_line is not None and lesion.longest_line is not lesion.line:
+                centre = _line_centre_lps(lesion.longest_line, geometry.volume)
+                anchor = centre if centre is not None else last_seen
+            if anchor is not None:
+                cr_line = geometry.point_line(anchor, lesion.id)
+            if cr_line is None and lesion.state is LesionState.ABSENT:
+                diameters = []  # nowhere to draw it: an absent target needs no 0 mm
     carried = [line for _, _, line in diameters if line is not None]
     for attribute in ("line", "longest_line"):
         line = getattr(lesion, attribute)
@@ -923,8 +925,9 @@ def export_sr(
             continue
         finally:
             for lesion in timepoint.lesions:
-                if lesion.line is not None and lesion.state is not LesionState.ABSENT:
-                    centre = _line_centre_lps(lesion.line, volume)
+                drawn = lesion.line if lesion.line is not None else lesion.longest_line
+                if drawn is not None and lesion.state is not LesionState.ABSENT:
+                    centre = _line_centre_lps(drawn, volume)
                     if centre is not None:
                         last_seen[lesion.id] = centre
         if path in written:

@@ -529,16 +529,12 @@ def _own_lesion(
         lines[key] = _line_of(item, geometry, notes, label)
     primary = {Kind.VIABLE: "viable", Kind.SHORT_AXIS: "short"}.get(kind, "longest")  # type: ignore[arg-type]
     drawn = lines.get(primary)
-    if (
-        state == "absent"
-        and diameters.get(primary) == 0.0
-        and drawn is not None
-        and np.allclose(drawn.start, drawn.end)
-    ):
-        # a target at CR drawn where it was last seen (lesion_tool.storage.sr): the 0 mm and
-        # its zero-length line are for viewers, not part of the reading
-        del diameters[primary]
+    if diameters.get(primary) == 0.0 and drawn is not None and np.allclose(drawn.start, drawn.end):
+        # a 0 mm diameter drawn as a point where the lesion is or was (lesion_tool.storage.sr):
+        # the point is for viewers, not part of the reading
         lines[primary] = None
+    if category == "target" and state == "absent" and diameters.get(primary) == 0.0:
+        del diameters[primary]  # written for viewers: an absent target's value is 0 anyway
     line = lines.get(primary)
     longest_line = lines.get("longest") if primary != "longest" else None
     return Lesion(

@@ -69,10 +69,14 @@ def reading(tmp_path_factory: pytest.TempPathFactory) -> tuple[Assessment, list[
     for i, (label, date) in enumerate(dates.items()):
         write_ct_series(root / f"tp{i}", patient_id="DCMJS-1", study_date=date)
         volumes[label] = load_series(root / f"tp{i}")
-    values = {"baseline": (30.0, 20.0), "week 8": (14.5, 12.0), "week 16": (None, 11.0)}
+    values = {
+        "baseline": (30.0, 20.0, 25.0),
+        "week 8": (14.5, 12.0, 10.0),
+        "week 16": (None, 11.0, 0.0),
+    }
     timepoints = []
     for label in dates:
-        t1, t2 = values[label]
+        t1, t2, t3 = values[label]
         volume = volumes[label]
         t1_lesion = (
             _target("T1", t1, 2.0, 4.0, location="S8")
@@ -88,6 +92,18 @@ def reading(tmp_path_factory: pytest.TempPathFactory) -> tuple[Assessment, list[
                 lesions=(
                     t1_lesion,
                     _target("T2", t2, 4.0, 10.0),
+                    # mRECIST: viable diameter summed; at week 16 no viable tumour is left (0 mm,
+                    # no viable line) while the scar keeps its whole-lesion line
+                    Lesion(
+                        id="T3",
+                        category="target",
+                        state="measured",
+                        kind="viable",
+                        viable_diameter_mm=t3,
+                        longest_diameter_mm=28.0,
+                        line=Line((3.0, 2.0, 2.0), (3.0, 2.0, 2.0 + t3 / 0.7)) if t3 else None,
+                        longest_line=Line((3.0, 2.0, 1.0), (3.0, 2.0, 1.0 + 28.0 / 0.7)),
+                    ),
                     Lesion(id="NT1", category="non_target", state="present", organ="portal_vein"),
                 ),
             )
@@ -122,15 +138,15 @@ def test_dcmjs_sees_every_target_with_its_label_at_every_timepoint_cr_included(
     print(json.dumps(seen, indent=1))  # what dcmjs sees, for the record (pytest -s)
     assert seen["dcmjs"] == "0.52.2"
     expected = {
-        "baseline": {"T1": 30.0, "T2": 20.0},
-        "week 8": {"T1": 14.5, "T2": 12.0},
-        "week 16": {"T1": 0.0, "T2": 11.0},  # T1 at CR
+        "baseline": {"T1": 30.0, "T2": 20.0, "T3": 25.0},
+        "week 8": {"T1": 14.5, "T2": 12.0, "T3": 10.0},
+        "week 16": {"T1": 0.0, "T2": 11.0, "T3": 0.0},  # T1 absent (CR), T3 no viable part
     }
     for timepoint, path, result in zip(assessment.timepoints, files, seen["files"], strict=True):
         assert result["loaded"], result["error"]  # the whole SR loads
-        assert result["groups"] == 3 + 3  # three lesions, three presets' responses
+        assert result["groups"] == 4 + 3  # four lesions, three presets' responses
         lengths = {m["label"]: m for m in result["lengths"]}
-        assert len(lengths) == len(result["lengths"]) == 2  # one Length per target, no more
+        assert len(lengths) == len(result["lengths"]) == 3  # one Length per target, no more
         assert {k: v["length"] for k, v in lengths.items()} == expected[timepoint.label]
         assert all(m["trackingIdentifier"] == TRACKING_IDENTIFIER_LENGTH for m in lengths.values())
         series = {str(ds.ReferencedSOPInstanceUID) for ds in _evidence(path)}
@@ -140,6 +156,10 @@ def test_dcmjs_sees_every_target_with_its_label_at_every_timepoint_cr_included(
     cr = next(m for m in seen["files"][2]["lengths"] if m["label"] == "T1")
     assert cr["points"][0] == cr["points"][1]
     assert list(volumes["week 16"].sop_instance_uids).index(cr["image"]) == 2
+    # T3's 0 mm viable diameter is drawn as a point on its whole-lesion line's slice (3)
+    viable = next(m for m in seen["files"][2]["lengths"] if m["label"] == "T3")
+    assert viable["points"][0] == viable["points"][1]
+    assert list(volumes["week 16"].sop_instance_uids).index(viable["image"]) == 3
 
 
 def _evidence(path: Path) -> list[pydicom.Dataset]:
@@ -159,7 +179,7 @@ def test_the_lesion_id_is_the_tracking_texts_stable_label(
     texts = {
         (m["label"], m["trackingIdentifier"]) for result in seen["files"] for m in result["lengths"]
     }
-    assert texts == {("T1", TRACKING_IDENTIFIER_LENGTH), ("T2", TRACKING_IDENTIFIER_LENGTH)}
+    assert texts == {(f"T{i}", TRACKING_IDENTIFIER_LENGTH) for i in (1, 2, 3)}
 
 
 def test_the_cr_drawing_does_not_come_back_as_a_measurement(
@@ -169,7 +189,11 @@ def test_the_cr_drawing_does_not_come_back_as_a_measurement(
     result = import_sr(files)
     assert result.problems == []
     assert result.assessment is not None
-    assert result.assessment.timepoints[2].lesions[0] == assessment.timepoints[2].lesions[0]
+    # the CR drawing (T1) and the 0 mm point (T3) are not read back as lines or values
+    t1, _, t3, _ = result.assessment.timepoints[2].lesions
+    assert t1 == assessment.timepoints[2].lesions[0]
+    assert (t3.viable_diameter_mm, t3.line, t3.longest_diameter_mm) == (0.0, None, 28.0)
+    assert t3.longest_line is not None
     # our own responses agree with the recomputed ones: no response warning
     assert not any("records" in w for w in result.warnings), result.warnings
 
