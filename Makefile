@@ -5,6 +5,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
+JS_DEPS := tests/js/node_modules/.package-lock.json
+
 .PHONY: setup system-deps demo test test-core lint bench clean
 
 setup: system-deps $(STAMP)
@@ -18,14 +20,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[napari,dev]'
 	touch $(STAMP)
 
+# dcmjs for the test that reads our SRs as OHIF does (versions pinned by the lock file)
+$(JS_DEPS): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund
+
 demo: setup
 	$(VENV)/bin/lesion-tool demo --out demo-output
 
-test: setup
+test: setup $(JS_DEPS)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
-test-core: $(STAMP)
+test-core: $(STAMP) $(JS_DEPS)
 	$(PY) -m pytest tests/core
 
 lint: $(STAMP)
@@ -36,4 +42,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache build *.egg-info
+	rm -rf $(VENV) demo-output .pytest_cache build *.egg-info tests/js/node_modules

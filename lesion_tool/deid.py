@@ -54,6 +54,16 @@ _METHOD_CODES = (
 )
 
 
+_TRIAL_KEPT = (
+    (0x0012, 0x0010),  # ClinicalTrialSponsorName
+    (0x0012, 0x0020),  # ClinicalTrialProtocolID
+    (0x0012, 0x0021),  # ClinicalTrialProtocolName
+    (0x0012, 0x0040),  # ClinicalTrialSubjectID
+    (0x0012, 0x0050),  # ClinicalTrialTimePointID
+    (0x0012, 0x0051),  # ClinicalTrialTimePointDescription
+)
+
+
 def default_key_path() -> Path:
     """Where the project key lives when neither ``--deid-key`` nor ``$LESION_TOOL_DEID_KEY``."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -160,6 +170,9 @@ class Deidentifier:
 
         keep_rules: dict[tuple[int, int], Any] = {
             (0x0040, 0xA730): keep,  # ContentSequence: written by us, free text scrubbed
+            # The trial's own coding is what a de-identified trial SR is for: sponsor, protocol
+            # and time point, and the subject id (a trial pseudonym, or ours by default).
+            **dict.fromkeys(_TRIAL_KEPT, keep),
         }
         for tag in _tags(dataset, lambda e: e.VR in ("UI", "DA", "DT")):
             keep_rules[tag] = keep  # Retain UIDs; dates are shifted below instead of removed

@@ -12,6 +12,13 @@ the context groups as pydicom ships them (``pydicom.sr.codedict``), never typed 
 - CID 6146 "Time Point Types": ``Baseline (C1442488, UMLS)``, ``Posttreatment (126074, DCM)``.
 - SNOMED CT: Lesion, Long axis, Short axis, Present, Absent, Not Evaluated, Equivocal, Yes, No,
   organs (Liver ...) and the Couinaud hepatic segments I-VIII.
+- DCM 112049 Best Overall Response, 112048 Current Response, 121106 Comment (the label OHIF /
+  Cornerstone3D show for a measurement group), CID 7453 performing roles (Reader ...).
+- NCI Thesaurus (designator ``NCIt``), as the CDISC oncology response terminology uses it, for
+  the overall and best overall response values: C4870 Complete Response, C18058 Partial
+  Response, C18213 Stable Disease, C35571 Progressive Disease, C48660 Not Applicable. NCIt has
+  no mRECIST for HCC (its C126031 is the mRECIST of mesothelioma), so that criteria code stays
+  local.
 
 Local codes. mRECIST has no code in CID 6147 (nor in SNOMED CT or NCIt as shipped by pydicom),
 and the project needs a few concepts DICOM lacks (the viable-tumour diameter, lesion category
@@ -78,6 +85,8 @@ FINDING_TIMEPOINT_RESPONSE = _local("TPRESPONSE", "Timepoint response assessment
 """Finding type of the per-criteria timepoint response group."""
 LESION_IDENTIFIER = _std(codes.DCM.LesionIdentifier)
 """TEXT item in each lesion group carrying the lesion id (``T1``, ``NT1``, ``N1``...)."""
+COMMENT = _std(codes.DCM.Comment)
+"""TEXT item (DCM 121106) in each lesion group: the lesion id again, as the label OHIF shows."""
 PROCEDURE_CT = CodedConcept(
     value="25045-6", scheme_designator="LN", meaning="CT unspecified body region"
 )
@@ -152,9 +161,20 @@ NON_TARGET_RESPONSE = _local("NONTARGETRESP", "Non-target lesion response")
 NEW_LESIONS = _local("NEWLESIONS", "New lesions")
 OVERALL_RESPONSE = _std(codes.DCM.CurrentResponse)
 """Overall response at the timepoint: DCM "Current Response"."""
+BEST_OVERALL_RESPONSE = _std(codes.DCM.BestOverallResponse)
+"""Best overall response of the patient up to and including the timepoint (DCM 112049)."""
+
+NCIT = "NCIt"
+"""Coding scheme designator of the NCI Thesaurus (PS3.16 Table 8-1)."""
+
+
+def _ncit(value: str, meaning: str) -> CodedConcept:
+    return CodedConcept(value=value, scheme_designator=NCIT, meaning=meaning)
+
 
 NOT_EVALUABLE = _std(codes.SCT.NotEvaluated)
-NOT_APPLICABLE = _local("NA", "Not applicable")
+"""Not evaluable: SNOMED CT "Not evaluated" (an NCIt code for it is not in pydicom's tables)."""
+NOT_APPLICABLE = _ncit("C48660", "Not Applicable")
 
 # Target response values: CID 6144 where it has them.
 TARGET_RESPONSE_CODES: dict[str, CodedConcept] = {
@@ -172,16 +192,25 @@ NON_TARGET_RESPONSE_CODES: dict[str, CodedConcept] = {
     "NE": NOT_EVALUABLE,
     "NA": NOT_APPLICABLE,
 }
-# Overall response: DICOM has no coded overall CR/PR/SD/PD (CID 6144 is per lesion class).
+# Overall (and best overall) response: DICOM has no coded overall CR/PR/SD/PD (CID 6144 is per
+# lesion class); NCIt has them. Non-CR/non-PD stays local.
 OVERALL_RESPONSE_CODES: dict[str, CodedConcept] = {
-    "CR": _local("CR", "Complete response"),
-    "PR": _local("PR", "Partial response"),
-    "SD": _local("SD", "Stable disease"),
-    "PD": _local("PD", "Progressive disease"),
+    "CR": _ncit("C4870", "Complete Response"),
+    "PR": _ncit("C18058", "Partial Response"),
+    "SD": _ncit("C18213", "Stable Disease"),
+    "PD": _ncit("C35571", "Progressive Disease"),
     "non-CR/non-PD": _local("NONCRNONPD", "Non-CR/non-PD"),
     "NE": NOT_EVALUABLE,
     "NA": NOT_APPLICABLE,
 }
+LEGACY_OVERALL_RESPONSE_CODES: dict[str, CodedConcept] = {
+    "CR": _local("CR", "Complete response"),
+    "PR": _local("PR", "Partial response"),
+    "SD": _local("SD", "Stable disease"),
+    "PD": _local("PD", "Progressive disease"),
+    "NA": _local("NA", "Not applicable"),
+}
+"""Read only: the local codes SRs written before lesion-tool used NCIt carry."""
 NEW_LESION_CODES: dict[str, CodedConcept] = {
     "yes": YES,
     "none": NO,
@@ -278,4 +307,11 @@ def lookup(code: object, table: dict[str, CodedConcept] | dict) -> object | None
 # Observers and title
 OBSERVER_PERSON = _std(codes.DCM.Person)
 OBSERVER_DEVICE = _std(codes.DCM.Device)
+READER_ROLES: dict[str, CodedConcept] = {
+    "reader": _std(codes.cid7453.Reader),
+    "adjudicator": _std(codes.cid7453.Adjudicator),
+    "eligibility-reader": _std(codes.cid7453.EligibilityReader),
+    "reviewer": _std(codes.cid7453.Reviewer),
+}
+"""The reader's role in the reading (CID 7453 Performing Roles), by CLI name."""
 REPORT_TITLE = _std(codes.cid7021.ImagingMeasurementReport)

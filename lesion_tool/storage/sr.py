@@ -4,19 +4,18 @@ One SR per timepoint, built with highdicom from the typed model, in the study of
 measures (patient and study attributes are copied from those images by highdicom). What one SR
 holds (details and codes in ``docs/sr.md``):
 
-- The Image Library lists the slices a line was drawn on; the evidence lists every image of the
-  measured series.
+- The Image Library (in every SR: OHIF dereferences it) lists the slices a line was drawn on
+  (else the series' first slice); the evidence lists every image of the measured series.
 - One TID 1501 measurement group per lesion:
 
   - Tracking Unique Identifier: :func:`tracking_uid`, a UUID-derived UID of (patient id, lesion
     id), the same at every timepoint, so viewers and importers follow a lesion over time.
   - Tracking Identifier text: ``"Cornerstone3DTools@^0.1.0:Length"`` when the group's first
     measurement is a line on one image (OHIF / Cornerstone3D then re-open it as a Length
-    annotation: their adapters pick the tool from this text, ``<tool tag>:<ToolType>``, and
-    read the first NUM of the group with its SCOORD); otherwise ``"lesion-tool@1:<category>"``,
-    which OHIF skips instead of failing on a group it cannot draw.
-  - Lesion Identifier (DCM 121151, TEXT): the lesion id (``T1``), as the tracking text above is
-    fixed by OHIF's convention.
+    annotation: their adapters pick the tool from this text and read the first NUM of the
+    group with its SCOORD); otherwise ``"lesion-tool@1:<category>"``, which the adapters skip
+    instead of failing on a group they cannot draw (dcmjs loses the whole SR then).
+  - Lesion Identifier (DCM 121151) and Comment (DCM 121106, the label OHIF shows): the lesion id.
   - Finding: SCT Lesion; Finding Site: the organ, with the liver segment (Couinaud code) or the
     free-text location as topographical modifier.
   - Qualitative evaluations: category, state, kind (targets), type, typical HCC pattern, porta
@@ -25,21 +24,27 @@ holds (details and codes in ``docs/sr.md``):
     axis), short axis (SCT Short axis), each with its line where the assessment recorded one:
     an SCOORD POLYLINE on the slice's image when the line lies in one slice of the series (pixel
     coordinates: column, row, with (0, 0) the top-left corner of the top-left pixel), else an
-    SCOORD3D POLYLINE in patient LPS millimetres.
+    SCOORD3D POLYLINE in patient LPS millimetres. A target at CR is 0 mm, drawn where it was last
+    measured, so that viewers show it at every timepoint.
   - Measurement method: the chosen response criteria (RECIST 1.1 from CID 6147; mRECIST local).
 
-- One group per criteria preset with the timepoint's response computed by
+- One group per criteria preset with the timepoint response computed by
   :mod:`lesion_tool.response`: target sum, baseline and nadir sums, percent changes, target,
-  non-target and overall response and new lesions.
+  non-target and overall response (NCIt codes), new lesions and the best overall response so far.
 - Time Point Context: the timepoint label and baseline / post-treatment in every group; the
   response groups add the order and the offset in days from the start of treatment (kept out
   of lesion groups, whose first NUM must be the diameter for OHIF).
+- Document: software version, PRELIMINARY / UNVERIFIED unless signed off (:class:`SignOff`),
+  predecessor references, the reader's role, optional clinical trial attributes
+  (:class:`ClinicalTrial`).
 
 Not carried: the lesion's ``seed`` and ``note``, the patient's death and last-known-alive dates.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -47,6 +52,7 @@ import re
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +60,11 @@ import highdicom as hd
 import numpy as np
 from pydicom.dataset import Dataset
 
+from lesion_tool import __version__
 from lesion_tool.deid import Deidentifier, without_free_text
 from lesion_tool.errors import AssessmentWarning, ExportError, LesionToolError
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.model import Assessment, Kind, Lesion, Line, Timepoint
+from lesion_tool.model import Assessment, Category, Kind, Lesion, LesionState, Line, Timepoint
 from lesion_tool.storage import codes
 from lesion_tool.storage.atomic import atomic_write
 
@@ -78,6 +85,45 @@ SLICE_TOLERANCE = 1e-3
 
 SR_SERIES_NUMBER = 9100
 """Series number of the SR documents (high, so that they sort after the images)."""
+
+
+@dataclass(frozen=True)
+class ClinicalTrial:
+    """Clinical Trial Subject and Study attributes (PS3.3 C.7.1.3, C.7.2.3) of a trial's SRs.
+
+    Sponsor and protocol are required by the module; the subject defaults to the patient id and
+    each SR's time point id to its timepoint label (``time_points`` maps a label to another id).
+    """
+
+    sponsor: str
+    protocol_id: str
+    protocol_name: str = ""
+    site_id: str = ""
+    site_name: str = ""
+    subject_id: str = ""
+    time_points: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.sponsor.strip() or not self.protocol_id.strip():
+            raise ExportError(
+                "Clinical trial attributes need the sponsor and the protocol id (both are "
+                "required by the DICOM Clinical Trial Subject module)."
+            )
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """A reader's sign-off: the SR becomes FINAL, COMPLETE and VERIFIED by this observer."""
+
+    observer_name: str
+    organisation: str
+
+    def __post_init__(self) -> None:
+        if not self.observer_name.strip() or not self.organisation.strip():
+            raise ExportError(
+                "A sign-off needs the verifying observer's name and organisation "
+                "(DICOM Verifying Observer Sequence)."
+            )
 
 
 def tracking_uid(patient_id: str, lesion_id: str) -> str:
@@ -159,17 +205,7 @@ class _Geometry:
             ):
                 image = self.slices[k]
                 frame = self.frame_numbers[k]
-                if all(
-                    keyword in image
-                    for keyword in (
-                        "PixelSpacing",
-                        "ImagePositionPatient",
-                        "ImageOrientationPatient",
-                    )
-                ):
-                    # highdicom describes library entries from these top-level attributes;
-                    # enhanced multi-frame images keep them per frame and stay out of the library
-                    self.used[str(image.SOPInstanceUID)] = image
+                self.used.setdefault(str(image.SOPInstanceUID), image)
                 # DICOM image coordinates: (column, row), (0, 0) = top-left corner of the
                 # top-left pixel, so voxel centre x maps to column x + 0.5.
                 graphic = np.stack([zyx[:, 2] + 0.5, zyx[:, 1] + 0.5], axis=1)
@@ -202,6 +238,53 @@ class _Geometry:
             frame_of_reference_uid=frame_of_reference,
         )
 
+    def point_line(self, lps: np.ndarray, lesion_id: str) -> hd.sr.CoordinatesForMeasurement | None:
+        """A zero-length line on the slice nearest to the LPS point ``lps``, or None.
+
+        Where a target at CR is drawn: the place it was last measured, mapped into this series.
+        """
+        if self.volume is None or not self.slices:
+            return None
+        zyx = self.volume.patient_to_index(np.asarray(lps, dtype=float).reshape(1, 3))[0]
+        z = float(np.clip(round(float(zyx[0])), 0, len(self.slices) - 1))
+        # inside the image even when this series' field of view differs
+        _, rows, columns = self.volume.shape
+        y = float(np.clip(zyx[1], 0, rows - 1))
+        x = float(np.clip(zyx[2], 0, columns - 1))
+        return self.coordinates(Line((z, y, x), (z, y, x)), lesion_id)  # type: ignore[return-value]
+
+    def library_images(self) -> list[Dataset]:
+        """The Image Library's images: those a line is drawn on, else the series' first slice.
+
+        OHIF dereferences the library of every SR. A multi-frame (enhanced) image keeps its
+        geometry per frame, where highdicom's library entry cannot read it: its entry then gives
+        the modality, frame of reference and matrix size only.
+        """
+        images = list(self.used.values()) or self.slices[:1]
+        out = []
+        for ds in images:
+            if all(
+                keyword in ds
+                for keyword in ("PixelSpacing", "ImagePositionPatient", "ImageOrientationPatient")
+            ):
+                out.append(ds)
+                continue
+            entry = Dataset()
+            for keyword in (
+                "SOPClassUID",
+                "SOPInstanceUID",
+                "StudyInstanceUID",
+                "SeriesInstanceUID",
+                "FrameOfReferenceUID",
+                "Rows",
+                "Columns",
+            ):
+                if keyword in ds:
+                    setattr(entry, keyword, ds[keyword].value)
+            entry.Modality = ""  # no top-level geometry: no cross-sectional descriptors
+            out.append(entry)
+        return out
+
     def _frame_of_reference(self) -> str:
         if self.volume is not None and self.volume.frame_of_reference_uid:
             return self.volume.frame_of_reference_uid
@@ -224,10 +307,32 @@ def _lesion_group(
     geometry: _Geometry,
     time_point: hd.sr.TimePointContext,
     method: hd.sr.CodedConcept,
+    last_seen: np.ndarray | None = None,
 ) -> hd.sr.MeasurementsAndQualitativeEvaluations:
     measurements = []
     first_on_image = False
     diameters = diameter_lines(lesion)
+    cr_line = None
+    if lesion.category is Category.TARGET:
+        if not diameters and lesion.state is LesionState.ABSENT:
+            # a target at CR: 0 mm, so that viewers keep showing it at every timepoint
+            concept = {Kind.VIABLE: codes.VIABLE_DIAMETER, Kind.SHORT_AXIS: codes.SHORT_AXIS}.get(
+                lesion.kind,  # type: ignore[arg-type]
+                codes.LONGEST_DIAMETER,
+            )
+            diameters = [(concept, 0.0, lesion.line)]
+        if diameters and diameters[0][1] == 0.0 and diameters[0][2] is None:
+            # a 0 mm primary diameter (CR; mRECIST: no viable tumour left) has no line of its
+            # own: draw it as a zero-length line where the lesion is (its other line) or was
+            # last measured
+            anchor = last_seen
+            if lesion.longest_line is not None and lesion.longest_line is not lesion.line:
+                centre = _line_centre_lps(lesion.longest_line, geometry.volume)
+                anchor = centre if centre is not None else last_seen
+            if anchor is not None:
+                cr_line = geometry.point_line(anchor, lesion.id)
+            if cr_line is None and lesion.state is LesionState.ABSENT:
+                diameters = []  # nowhere to draw it: an absent target needs no 0 mm
     carried = [line for _, _, line in diameters if line is not None]
     for attribute in ("line", "longest_line"):
         line = getattr(lesion, attribute)
@@ -240,6 +345,8 @@ def _lesion_group(
             )
     for i, (name, value, line) in enumerate(diameters):
         coords = [geometry.coordinates(line, lesion.id)] if line is not None else None
+        if i == 0 and cr_line is not None:
+            coords = [cr_line]
         if i == 0:
             first_on_image = bool(coords) and isinstance(coords[0], hd.sr.CoordinatesForMeasurement)
         measurements.append(
@@ -290,6 +397,14 @@ def _lesion_group(
             relationship_type=hd.sr.RelationshipTypeValues.HAS_OBS_CONTEXT,
         )
     )
+    # OHIF / Cornerstone3D label a measurement with the group's Comment (DCM 121106)
+    group[0].ContentSequence.append(
+        hd.sr.TextContentItem(
+            name=codes.COMMENT,
+            value=lesion.id,
+            relationship_type=hd.sr.RelationshipTypeValues.CONTAINS,
+        )
+    )
     return group
 
 
@@ -306,8 +421,10 @@ def _response_group(
     *,
     patient_id: str,
     time_point: hd.sr.TimePointContext,
+    best_overall: str | None = None,
 ) -> hd.sr.MeasurementsAndQualitativeEvaluations | None:
-    """The group of one preset's timepoint response (a ``TimepointResult``, read by attribute)."""
+    """The group of one preset's timepoint response (a ``TimepointResult``, read by attribute)
+    with the best overall response up to this timepoint (``best_overall``, a response string)."""
     measurements = []
     for name, attribute, unit in (
         (codes.TARGET_SUM, "target_sum_mm", codes.MM),
@@ -332,6 +449,14 @@ def _response_group(
         if value not in table:
             raise ExportError(f"Preset {preset}: no code for {attribute} {value!r}.")
         evaluations.append(_qualitative(name, table[value]))
+    if best_overall:
+        if best_overall not in codes.OVERALL_RESPONSE_CODES:
+            raise ExportError(
+                f"Preset {preset}: no code for best overall response {best_overall!r}."
+            )
+        evaluations.append(
+            _qualitative(codes.BEST_OVERALL_RESPONSE, codes.OVERALL_RESPONSE_CODES[best_overall])
+        )
     if not measurements and not evaluations:
         return None
     return hd.sr.MeasurementsAndQualitativeEvaluations(
@@ -365,6 +490,12 @@ def build_timepoint_sr(
     criteria: str = "mrecist",
     series_instance_uid: str | None = None,
     sop_instance_uid: str | None = None,
+    best_overall: Mapping[str, str] | None = None,
+    last_seen: Mapping[str, np.ndarray] | None = None,
+    trial: ClinicalTrial | None = None,
+    reader_role: str = "reader",
+    sign_off: SignOff | None = None,
+    predecessors: Sequence[Dataset] = (),
 ) -> hd.sr.Comprehensive3DSR:
     """The Comprehensive 3D SR (TID 1500) of one timepoint of an assessment.
 
@@ -387,6 +518,21 @@ def build_timepoint_sr(
         Preset whose criteria are the lesion groups' measurement method.
     series_instance_uid, sop_instance_uid
         UIDs of the SR (new ones by default).
+    best_overall
+        Preset name -> best overall response up to this timepoint (``"PR"``...), written in
+        the preset's response group.
+    last_seen
+        Lesion id -> LPS point (mm) where the lesion was last measured: a target at CR without a
+        line of its own is drawn there, as a zero-length line on the nearest slice.
+    trial
+        Clinical trial attributes; None: the SR carries none.
+    reader_role
+        The reader's role (a key of ``codes.READER_ROLES``), in the observer context.
+    sign_off
+        The reader's sign-off: the SR is FINAL, COMPLETE and VERIFIED by this observer. None:
+        PRELIMINARY, UNVERIFIED.
+    predecessors
+        Earlier SRs of the same timepoint this one replaces (Predecessor Documents Sequence).
 
     Returns
     -------
@@ -401,6 +547,10 @@ def build_timepoint_sr(
     if criteria not in codes.CRITERIA_BY_PRESET:
         raise ExportError(
             f"Unknown criteria {criteria!r}; choose one of {', '.join(codes.CRITERIA_BY_PRESET)}."
+        )
+    if reader_role not in codes.READER_ROLES:
+        raise ExportError(
+            f"Unknown reader role {reader_role!r}; choose one of {', '.join(codes.READER_ROLES)}."
         )
     if not images:
         raise ExportError(
@@ -455,12 +605,17 @@ def build_timepoint_sr(
                 geometry=geometry,
                 time_point=time_point,
                 method=codes.CRITERIA_BY_PRESET[criteria],
+                last_seen=(last_seen or {}).get(lesion.id),
             )
             for lesion in timepoint.lesions
         ]
         for preset, result in (responses or {}).items():
             group = _response_group(
-                preset, result, patient_id=assessment.patient_id, time_point=full_time_point
+                preset,
+                result,
+                patient_id=assessment.patient_id,
+                time_point=full_time_point,
+                best_overall=(best_overall or {}).get(preset),
             )
             if group is not None:
                 groups.append(group)
@@ -480,7 +635,8 @@ def build_timepoint_sr(
                 observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
                     # a one-component name ("R1") gets its family-name delimiter, as PS3.5
                     # 6.2.1.2 asks; the importer strips trailing carets again
-                    name=assessment.reader if "^" in assessment.reader else f"{assessment.reader}^"
+                    name=_person_name(assessment.reader),
+                    role_in_procedure=codes.READER_ROLES[reader_role],
                 ),
             )
         report = hd.sr.MeasurementReport(
@@ -488,9 +644,9 @@ def build_timepoint_sr(
             procedure_reported=codes.PROCEDURE_CT,
             imaging_measurements=groups,
             title=codes.REPORT_TITLE,
-            referenced_images=list(geometry.used.values()) or None,
+            referenced_images=geometry.library_images(),
         )
-        return hd.sr.Comprehensive3DSR(
+        document = hd.sr.Comprehensive3DSR(
             evidence=geometry.slices,
             content=report,
             series_instance_uid=series_instance_uid or hd.UID(),
@@ -498,7 +654,13 @@ def build_timepoint_sr(
             sop_instance_uid=sop_instance_uid or hd.UID(),
             instance_number=1,
             manufacturer="lesion-tool",
+            software_versions=__version__,
             is_complete=True,
+            is_final=sign_off is not None,
+            is_verified=sign_off is not None,
+            verifying_observer_name=_person_name(sign_off.observer_name) if sign_off else None,
+            verifying_organization=sign_off.organisation if sign_off else None,
+            previous_versions=list(predecessors) or None,
             series_description=f"lesion-tool {timepoint.label}"[:64],
             coding_schemes=[codes.local_scheme_identification()],
         )
@@ -506,6 +668,30 @@ def build_timepoint_sr(
         raise
     except (ValueError, TypeError, AttributeError) as err:
         raise ExportError(f"{where}: the SR cannot be built: {err}") from err
+    if trial is not None:
+        _add_clinical_trial(document, trial, assessment.patient_id, timepoint, offset)
+    return document
+
+
+def _person_name(name: str) -> str:
+    """A DICOM person name: a one-component name gets its family-name delimiter (PS3.5 6.2.1.2)."""
+    return name if "^" in name else f"{name}^"
+
+
+def _add_clinical_trial(
+    document: Dataset, trial: ClinicalTrial, patient_id: str, timepoint: Timepoint, offset: int
+) -> None:
+    """Clinical Trial Subject (C.7.1.3) and Study (C.7.2.3) modules, type 2 attributes empty."""
+    document.ClinicalTrialSponsorName = trial.sponsor[:64]
+    document.ClinicalTrialProtocolID = trial.protocol_id[:64]
+    document.ClinicalTrialProtocolName = trial.protocol_name[:64]
+    document.ClinicalTrialSiteID = trial.site_id[:64]
+    document.ClinicalTrialSiteName = trial.site_name[:64]
+    document.ClinicalTrialSubjectID = (trial.subject_id or patient_id)[:64]
+    document.ClinicalTrialTimePointID = trial.time_points.get(timepoint.label, timepoint.label)[:64]
+    document.ClinicalTrialTimePointDescription = (
+        f"{timepoint.label}, day {offset} from the start of treatment"
+    )[:1024]
 
 
 def sr_file_name(patient_id: str, reader: str, timepoint: Timepoint) -> str:
@@ -536,6 +722,57 @@ def _responses_by_timepoint(assessment: Assessment, presets: Sequence[str]) -> l
     return out
 
 
+def best_overall_by_timepoint(
+    assessment: Assessment, presets: Sequence[str]
+) -> list[dict[str, str]]:
+    """Per timepoint, preset -> best overall response of the timepoints up to it (none at baseline).
+
+    Each SR then states what was known at its date; the last timepoint's is the patient's BOR.
+    """
+    from lesion_tool.response import score_assessment, settings_for
+
+    out: list[dict[str, str]] = [{} for _ in assessment.timepoints]
+    for i in range(1, len(assessment.timepoints)):
+        upto = replace(assessment, timepoints=assessment.timepoints[: i + 1])
+        for preset in presets:
+            bor = score_assessment(upto, settings_for(preset)).best_overall_response
+            out[i][preset] = str(getattr(bor, "value", bor))
+    return out
+
+
+def _line_centre_lps(line: Line, volume: CTVolume | None) -> np.ndarray | None:
+    """The centre of a line in patient LPS mm (voxel lines need the volume), or None."""
+    centre = (np.asarray(line.start, dtype=float) + np.asarray(line.end, dtype=float)) / 2
+    if line.space != "voxel":
+        return centre
+    if volume is None:
+        return None
+    return np.asarray(volume.index_to_patient(centre.reshape(1, 3)), dtype=float)[0]
+
+
+def _predecessor_headers(paths: Sequence[str | Path], patient_id: str) -> dict[str, list[Dataset]]:
+    """Earlier SRs by the series they measure (their evidence), headers only; others refused."""
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
+    from lesion_tool.storage.sr_import import referenced_series
+
+    out: dict[str, list[Dataset]] = {}
+    for path in paths:
+        try:
+            header = dcmread(path, stop_before_pixels=True)
+        except (OSError, ValueError, EOFError, InvalidDicomError) as err:
+            raise ExportError(f"Predecessor {path}: not a readable DICOM file ({err}).") from err
+        if str(header.get("Modality", "")) != "SR" or not referenced_series(header):
+            raise ExportError(f"Predecessor {path}: not an SR referencing a measured series.")
+        if str(header.get("PatientID", "")) not in ("", patient_id):
+            raise ExportError(
+                f"Predecessor {path}: it is patient {header.PatientID}'s, not {patient_id}'s."
+            )
+        out.setdefault(str(referenced_series(header)), []).append(header)
+    return out
+
+
 def _series_files(images: str | Path) -> dict[str, list[Path]]:
     """SeriesInstanceUID -> files of its largest image stack, from one header scan of ``images``."""
     from lesion_tool.io import scan_folders
@@ -559,6 +796,10 @@ def export_sr(
     volumes: Mapping[str, CTVolume] | None = None,
     overwrite: bool = False,
     deidentifier: Deidentifier | None = None,
+    trial: ClinicalTrial | None = None,
+    reader_role: str = "reader",
+    sign_off: SignOff | None = None,
+    predecessors: Sequence[str | Path] = (),
 ) -> list[Path]:
     """Write one Comprehensive 3D SR per timepoint of ``assessment`` into ``out_dir``.
 
@@ -583,6 +824,13 @@ def export_sr(
     deidentifier
         Write de-identified SRs (pseudonymous patient, shifted dates, PS3.15 Basic Profile with
         Retain UIDs; see :mod:`lesion_tool.deid`), named by the pseudonym.
+        is reported (a file this tool did not just write is never replaced silently). A
+        replaced file is the new SR's predecessor.
+    trial, reader_role, sign_off
+        As for :func:`build_timepoint_sr`.
+    predecessors
+        Earlier SRs of some timepoints (matched by the series they measure): each new SR
+        references its timepoint's (Predecessor Documents Sequence).
 
     Returns
     -------
@@ -608,19 +856,36 @@ def export_sr(
             f"Unknown criteria {', '.join(unknown)}; choose from "
             f"{', '.join(codes.CRITERIA_BY_PRESET)}."
         )
+    if reader_role not in codes.READER_ROLES:
+        raise ExportError(
+            f"Unknown reader role {reader_role!r}; choose one of {', '.join(codes.READER_ROLES)}."
+        )
+    earlier = _predecessor_headers(predecessors, assessment.patient_id)
+    measured = {tp.series_instance_uid for tp in assessment.timepoints}
+    unmatched = sorted(uid for uid in earlier if uid not in measured)
+    if unmatched:
+        raise ExportError(
+            f"Predecessor SR(s) of series {', '.join(unmatched)}: no timepoint of patient "
+            f"{assessment.patient_id} was measured on it, so they replace nothing here."
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     file_patient_id = assessment.patient_id
     if deidentifier is not None:  # built from the real dates and id, then cleaned (clean_sr)
         assessment = without_free_text(assessment)
         file_patient_id = deidentifier.patient_id(assessment.patient_id)
+        if trial is not None and not trial.subject_id:  # never the real id as the subject
+            trial = dataclasses.replace(trial, subject_id=file_patient_id)
     responses = _responses_by_timepoint(assessment, criteria)
+    best = best_overall_by_timepoint(assessment, criteria)
+    last_seen: dict[str, np.ndarray] = {}
     files_by_series: dict[str, list[Path]] | None = None
     written: list[Path] = []
     problems: list[str] = []
     for i, timepoint in enumerate(assessment.timepoints):
         where = f"timepoint {timepoint.label!r}"
         uid = timepoint.series_instance_uid
+        volume: CTVolume | None = None
         try:
             if not uid:
                 raise ExportError(f"{where}: no series_instance_uid, so its images cannot be found")
@@ -646,6 +911,14 @@ def export_sr(
                                 f"{where}: {file} has no {keyword}, so the SR cannot reference it"
                             )
                     seen[str(file)] = header
+            path = out / sr_file_name(file_patient_id, assessment.reader, timepoint)
+            previous = list(earlier.get(uid, []))
+            if overwrite and path.is_file():
+                # a file of another kind under that name is replaced, not referenced
+                with contextlib.suppress(ExportError):
+                    previous.extend(
+                        _predecessor_headers([path], assessment.patient_id).get(uid, [])
+                    )
             document = build_timepoint_sr(
                 assessment,
                 i,
@@ -653,13 +926,25 @@ def export_sr(
                 volume=volume,
                 responses=responses[i],
                 criteria=criteria[0],
+                best_overall=best[i],
+                last_seen=last_seen,
+                trial=trial,
+                reader_role=reader_role,
+                sign_off=sign_off,
+                predecessors=previous,
             )
             if deidentifier is not None:
                 deidentifier.clean_sr(document, assessment.patient_id)
         except LesionToolError as err:
             problems.append(str(err))
             continue
-        path = out / sr_file_name(file_patient_id, assessment.reader, timepoint)
+        finally:
+            for lesion in timepoint.lesions:
+                drawn = lesion.line if lesion.line is not None else lesion.longest_line
+                if drawn is not None and lesion.state is not LesionState.ABSENT:
+                    centre = _line_centre_lps(drawn, volume)
+                    if centre is not None:
+                        last_seen[lesion.id] = centre
         if path in written:
             problems.append(f"{where}: its file name {path.name} is taken by another timepoint")
             continue

@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 UNCATEGORISED_KEY = "uncategorised_lesions"
 """Key in ``Assessment.extra`` of the measurements imported from other tools' reports."""
+UNKNOWN_PATIENT = "unknown"
+"""Patient id of an assessment imported from SRs without a PatientID (with a warning)."""
 
 _SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."
 _LENGTH_UNITS_TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "um": 0.001}
@@ -91,6 +93,9 @@ class SRContents:
     responses: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Preset -> the timepoint response read back (codes as response strings, sums in mm)."""
     warnings: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    """Measurements not imported because their value cannot be trusted (e.g. pixel units on an
+    image whose pixel spacing is unknown); :func:`import_sr` lists them as problems."""
 
 
 @dataclass
@@ -266,6 +271,20 @@ class _ImageGeometry:
         )
         return self.patient_line(lps), None
 
+    def pixel_spacing(self, sop_uid: str, frame: int | None = None) -> tuple[float, float] | None:
+        """(row spacing, column spacing) in mm of image ``sop_uid``, or None when unknown.
+
+        From the measured series when the image is one of its slices, else from the SR's image
+        library.
+        """
+        if (sop_uid, frame) in self.index or (sop_uid, None) in self.index:
+            _, dy, dx = self.volume.spacing_mm  # type: ignore[union-attr]
+            return float(dy), float(dx)
+        d = self.descriptors.get(sop_uid) or {}
+        if "vertical pixel spacing" in d and "horizontal pixel spacing" in d:
+            return d["vertical pixel spacing"], d["horizontal pixel spacing"]
+        return None
+
     def patient_line(self, lps: np.ndarray) -> Line:
         """A Line from two LPS points: voxel space when the series' volume is known."""
         if self.volume is not None:
@@ -347,13 +366,73 @@ def _code_like(item: Dataset) -> Dataset:
     return item.ConceptNameCodeSequence[0] if item.get("ConceptNameCodeSequence") else Dataset()
 
 
-def _length_mm(item: Dataset, notes: list[str], what: str) -> float | None:
+_PIXEL_UNITS = {"px", "{px}", "pixel", "pixels", "{pixels}"}
+
+
+def _is_pixel_unit(value: str, meaning: str) -> bool:
+    """Whether a unit code means image pixels (dcmjs writes code "1" with meaning "px")."""
+    return value.lower() in _PIXEL_UNITS or (
+        value == "1" and meaning.strip().lower() in _PIXEL_UNITS
+    )
+
+
+def _pixels_to_mm(item: Dataset, geometry: _ImageGeometry) -> tuple[float | None, str]:
+    """mm per pixel along the NUM's SCOORD line on its image, or None and why not."""
+    for child in _children(item):
+        if child.get("ValueType") != "SCOORD":
+            continue
+        image = next((c for c in _children(child) if c.get("ValueType") == "IMAGE"), None)
+        refs = image.get("ReferencedSOPSequence") if image is not None else None
+        if not refs:
+            return None, "its line names no image"
+        sop_uid = str(refs[0].ReferencedSOPInstanceUID)
+        spacing = geometry.pixel_spacing(sop_uid, _first_int(refs[0].get("ReferencedFrameNumber")))
+        if spacing is None:
+            return None, (
+                f"the pixel spacing of image {sop_uid} is unknown (give the measured series, "
+                "--images, to convert it)"
+            )
+        points = np.asarray(child.get("GraphicData") or [], dtype=float).reshape(-1, 2)
+        d = np.diff(points, axis=0)
+        px = float(np.sum(np.hypot(d[:, 0], d[:, 1])))
+        mm = float(np.sum(np.hypot(d[:, 0] * spacing[1], d[:, 1] * spacing[0])))
+        if px > 0:
+            return mm / px, ""
+        if abs(spacing[0] - spacing[1]) < 1e-6:
+            return spacing[0], ""
+        return None, "its line has no length and the pixels are not square"
+    return None, "it has no line on an image, so its pixel spacing is unknown"
+
+
+def _length_mm(
+    item: Dataset,
+    notes: list[str],
+    what: str,
+    geometry: _ImageGeometry | None = None,
+    refused: list[str] | None = None,
+) -> float | None:
     value, unit = _num(item)
     if value is None:
         _defect(notes, f"{what}: no numeric value; skipped")
         return None
     unit_value = str(unit.get("CodeValue", "")) if unit is not None else ""
     unit_meaning = str(unit.get("CodeMeaning", "")) if unit is not None else ""
+    if geometry is not None and _is_pixel_unit(unit_value, unit_meaning):
+        per_pixel, reason = _pixels_to_mm(item, geometry)
+        if per_pixel is None:
+            message = (
+                f"{what}: {value:g} is in pixels (unit code {unit_value!r}, {unit_meaning}) and "
+                f"cannot be converted to mm: {reason}; not imported"
+            )
+            if refused is not None:
+                refused.append(message)
+            return None
+        _defect(
+            notes,
+            f"{what}: {value:g} pixels (unit code {unit_value!r}, {unit_meaning}) converted to "
+            f"{value * per_pixel:.2f} mm with the image's pixel spacing",
+        )
+        return value * per_pixel
     factor = _LENGTH_UNITS_TO_MM.get(unit_value)
     if factor is None:
         _defect(
@@ -400,7 +479,11 @@ def _evaluation(items: list[Dataset], name: object) -> Dataset | None:
 
 
 def _own_lesion(
-    group: list[Dataset], geometry: _ImageGeometry, notes: list[str], where: str
+    group: list[Dataset],
+    geometry: _ImageGeometry,
+    notes: list[str],
+    where: str,
+    refused: list[str] | None = None,
 ) -> Lesion:
     lesion_id = _text(_find(group, _LESION_ID) or Dataset()) or _text(
         _find(group, _TRACKING_ID) or Dataset()
@@ -439,12 +522,19 @@ def _own_lesion(
         if key is None:
             continue
         label = f"{what} {_concept(item)[2]}"
-        value = _length_mm(item, notes, label)
+        value = _length_mm(item, notes, label, geometry, refused)
         if value is None:
             continue
         diameters[key] = value
         lines[key] = _line_of(item, geometry, notes, label)
     primary = {Kind.VIABLE: "viable", Kind.SHORT_AXIS: "short"}.get(kind, "longest")  # type: ignore[arg-type]
+    drawn = lines.get(primary)
+    if diameters.get(primary) == 0.0 and drawn is not None and np.allclose(drawn.start, drawn.end):
+        # a 0 mm diameter drawn as a point where the lesion is or was (lesion_tool.storage.sr):
+        # the point is for viewers, not part of the reading
+        lines[primary] = None
+    if category == "target" and state == "absent" and diameters.get(primary) == 0.0:
+        del diameters[primary]  # written for viewers: an absent target's value is 0 anyway
     line = lines.get(primary)
     longest_line = lines.get("longest") if primary != "longest" else None
     return Lesion(
@@ -465,10 +555,15 @@ def _own_lesion(
 
 
 def _foreign_lesion(
-    group: list[Dataset], geometry: _ImageGeometry, notes: list[str], where: str
+    group: list[Dataset],
+    geometry: _ImageGeometry,
+    notes: list[str],
+    where: str,
+    refused: list[str] | None = None,
 ) -> dict[str, Any] | None:
     tracking = _text(_find(group, _TRACKING_ID) or Dataset())
     what = f"{where}, group {tracking or '(no tracking identifier)'}"
+    refused_before = len(refused) if refused is not None else 0
     measurements = []
     others = []
     for item in group:
@@ -479,7 +574,7 @@ def _foreign_lesion(
         if kind is None or kind == "viable":
             others.append(name)
             continue
-        value = _length_mm(item, notes, f"{what} {name}")
+        value = _length_mm(item, notes, f"{what} {name}", geometry, refused)
         if value is None:
             continue
         line = _line_of(item, geometry, notes, f"{what} {name}")
@@ -500,6 +595,8 @@ def _foreign_lesion(
                 "image_sop_instance_uid": image_uid,
             }
         )
+    if not measurements and refused is not None and len(refused) > refused_before:
+        return None  # its lengths were refused, each with its reason
     if not measurements:
         notes.append(
             f"{what}: no length measurement"
@@ -554,7 +651,12 @@ def _response(group: list[Dataset]) -> tuple[str, dict[str, Any]] | None:
     ):
         value = _evaluation(group, name)
         if value is not None:
-            out[key] = codes.lookup(value, table)
+            out[key] = codes.lookup(value, table) or codes.lookup(
+                value, codes.LEGACY_OVERALL_RESPONSE_CODES
+            )
+    value = _evaluation(group, codes.BEST_OVERALL_RESPONSE)
+    if value is not None:
+        out["best_overall_response"] = codes.lookup(value, codes.OVERALL_RESPONSE_CODES)
     return preset, out
 
 
@@ -662,7 +764,7 @@ def _read_dataset(ds: Dataset, path: Path, volume: CTVolume | None) -> SRContent
         if offset is not None and contents.treatment_offset_days is None:
             contents.treatment_offset_days = _num(offset)[0]
         if _evaluation(group, codes.LESION_CATEGORY) is not None:
-            contents.lesions.append(_own_lesion(group, geometry, notes, where))
+            contents.lesions.append(_own_lesion(group, geometry, notes, where, contents.refused))
             continue
         finding = _find(group, _FINDING)
         if (
@@ -674,7 +776,7 @@ def _read_dataset(ds: Dataset, path: Path, volume: CTVolume | None) -> SRContent
             if response is not None:
                 contents.responses[response[0]] = response[1]
             continue
-        entry = _foreign_lesion(group, geometry, notes, where)
+        entry = _foreign_lesion(group, geometry, notes, where, contents.refused)
         if entry is not None:
             contents.uncategorised.append(entry)
     return contents
@@ -737,9 +839,17 @@ def import_sr(
             continue
         contents.append(item)
         result.warnings.extend(item.warnings)
+        result.problems.extend((Path(path), reason) for reason in item.refused)
     result.files = contents
     if not contents:
         return result
+    patient_id = contents[0].patient_id
+    if not patient_id.strip():
+        patient_id = UNKNOWN_PATIENT
+        result.warnings.append(
+            f"{contents[0].path}: the SR has no PatientID; the assessment's patient id is set to "
+            f"{UNKNOWN_PATIENT!r}. Set the real id before scoring or exporting it."
+        )
 
     groups: dict[tuple[str, str], list[SRContents]] = {}
     for item in contents:
@@ -814,17 +924,75 @@ def import_sr(
             f"lesions (assessment field {UNCATEGORISED_KEY!r}); categorise them before scoring."
         )
     result.assessment = Assessment(
-        patient_id=contents[0].patient_id,
+        patient_id=patient_id,
         treatment_start=start,
         timepoints=tuple(timepoints),
         reader=reader,
         extra=extra,
     )
+    result.warnings.extend(_recorded_vs_recomputed(result.assessment, contents, ordered))
     return result
+
+
+_COMPARED = (
+    ("overall_response", "overall response"),
+    ("target_response", "target response"),
+    ("non_target_response", "non-target response"),
+    ("new_lesions", "new lesions"),
+    ("best_overall_response", "best overall response"),
+)
+
+
+def _recorded_vs_recomputed(
+    assessment: Assessment,
+    contents: Sequence[SRContents],
+    ordered: Sequence[tuple[tuple[str, str], list[SRContents]]],
+) -> list[str]:
+    """A warning for each response an SR records that the imported lesions do not give.
+
+    Responses are always recomputed from the lesions (the SR's are not imported); one that
+    differs means the file was edited, or written under other rules: the reader should know.
+    """
+    from lesion_tool.response import PRESETS, score_assessment, settings_for
+
+    out: list[str] = []
+    presets = sorted({p for item in contents for p in item.responses if p in PRESETS})
+    for preset in presets:
+        try:
+            scored = score_assessment(assessment, settings_for(preset))
+            by_index = list(scored.timepoints)
+        except LesionToolError as err:
+            out.append(f"The responses recorded under {preset} cannot be recomputed: {err}")
+            continue
+        for index, ((_study, label), items) in enumerate(ordered):
+            if index >= len(by_index):
+                break
+            computed = by_index[index]
+            upto = replace(assessment, timepoints=assessment.timepoints[: index + 1])
+            for item in items:
+                recorded = item.responses.get(preset)
+                if not recorded:
+                    continue
+                for key, words in _COMPARED:
+                    if key not in recorded or recorded[key] is None:
+                        continue
+                    if key == "best_overall_response":
+                        now = score_assessment(upto, settings_for(preset)).best_overall_response
+                    else:
+                        now = getattr(computed, key)
+                    now_text = str(getattr(now, "value", now))
+                    if str(recorded[key]) != now_text:
+                        out.append(
+                            f"{item.path}: the SR records {words} {recorded[key]} under {preset} "
+                            f"at timepoint {label!r}, but its lesions give {now_text}; the "
+                            "recomputed response is the one used."
+                        )
+    return out
 
 
 __all__ = [
     "UNCATEGORISED_KEY",
+    "UNKNOWN_PATIENT",
     "ImportResult",
     "SRContents",
     "import_sr",

@@ -18,7 +18,7 @@ from lesion_tool.io import load_series
 from lesion_tool.model import Assessment, Lesion, Line, Timepoint
 from lesion_tool.response import score_assessment, settings_for
 from lesion_tool.storage import save_assessment
-from lesion_tool.storage.sr import export_sr
+from lesion_tool.storage.sr import ClinicalTrial, export_sr
 
 MRN = "MRN-98765"
 IDENTIFYING = {
@@ -130,6 +130,16 @@ def test_deidentified_sr_holds_no_source_identifier_and_is_valid(study, tmp_path
     }
     assert evidence & images  # Retain UIDs: the SR still points at the measured images
     assert first.StudyDate == KEY.date(MRN, dt.date(2026, 1, 2)).strftime("%Y%m%d")
+
+
+def test_trial_subject_defaults_to_the_pseudonym(study, tmp_path: Path) -> None:
+    root, assessment = study
+    trial = ClinicalTrial(sponsor="ACME", protocol_id="HCC-301")
+    files = export_sr(assessment, root, tmp_path, deidentifier=KEY, trial=trial)
+    for path in files:
+        assert MRN.encode() not in path.read_bytes()
+        ds = pydicom.dcmread(path)
+        assert ds.ClinicalTrialSubjectID == KEY.patient_id(MRN)
 
 
 def test_csv_and_report_carry_the_same_pseudonym_and_no_identifier(

@@ -15,6 +15,7 @@ import pydicom
 import pytest
 from test_sr_helpers import iter_content, validate_sr, write_ct_series
 
+from lesion_tool import __version__
 from lesion_tool.cli import main
 from lesion_tool.errors import AssessmentWarning, ExportError
 from lesion_tool.io import load_series
@@ -479,6 +480,20 @@ def test_enhanced_multiframe_ct_lines_reference_their_frame(
     back = read_sr(out, volume=volume)
     for z, lesion in enumerate(back.lesions):
         assert lesion.line == Line((z, 3.0, 4.0), (z, 10.0, 12.0))
+    # the Image Library OHIF dereferences: the multi-frame image, with what its top level says
+    library = next(
+        item
+        for item in pydicom.dcmread(out).ContentSequence
+        if item.ConceptNameCodeSequence[0].CodeMeaning == "Image Library"
+    )
+    entries = [i for i in iter_content(library.ContentSequence) if i.ValueType == "IMAGE"]
+    assert [e.ReferencedSOPSequence[0].ReferencedSOPInstanceUID for e in entries] == [
+        header.SOPInstanceUID
+    ]
+    names = {
+        c.ConceptNameCodeSequence[0].CodeMeaning for c in iter_content(library.ContentSequence)
+    }
+    assert {"Modality", "Frame of Reference UID", "Pixel Data Rows", "Pixel Data Columns"} <= names
 
 
 def test_export_warns_when_images_disagree_with_the_assessment(study) -> None:
@@ -642,3 +657,177 @@ def test_an_image_without_sop_instance_uid_is_a_message_naming_it(
     with pytest.raises(ExportError, match="has no SOPInstanceUID") as err:
         export_sr(assessment, copy, tmp_path / "out")
     assert victim.name in str(err.value)
+
+
+def test_cli_trial_sign_off_role_and_predecessor(study, tmp_path: Path, capsys) -> None:
+    root, assessment, _ = study
+    path = tmp_path / "a.json"
+    save_assessment(assessment, path)
+    out = tmp_path / "sr"
+    assert main(["export-sr", str(path), "--images", str(root), "--out", str(out)]) == 0
+    first = sorted(out.glob("*.dcm"))
+    old_uids = {p.name: pydicom.dcmread(p).SOPInstanceUID for p in first}
+    draft = pydicom.dcmread(first[0])
+    assert (draft.PreliminaryFlag, draft.VerificationFlag) == ("PRELIMINARY", "UNVERIFIED")
+    assert draft.SoftwareVersions == __version__
+    assert "ClinicalTrialSponsorName" not in draft
+    capsys.readouterr()
+    args = ["export-sr", str(path), "--images", str(root), "--out", str(out), "--force"]
+    args += ["--sign-off", "Doe^Jane", "--organisation", "Core Lab", "--reader-role", "adjudicator"]
+    args += ["--trial-sponsor", "Acme", "--trial-protocol", "HCC-01", "--trial-site", "S07"]
+    args += ["--trial-time-point", "week 8=V3"]
+    assert main(args) == 0
+    signed = [pydicom.dcmread(p) for p in sorted(out.glob("*.dcm"))]
+    for old, new in zip(first, signed, strict=True):
+        validate_sr(Path(new.filename))
+        assert (new.PreliminaryFlag, new.CompletionFlag, new.VerificationFlag) == (
+            "FINAL",
+            "COMPLETE",
+            "VERIFIED",
+        )
+        verifier = new.VerifyingObserverSequence[0]
+        assert (verifier.VerifyingObserverName, verifier.VerifyingOrganization) == (
+            "Doe^Jane",
+            "Core Lab",
+        )
+        predecessor = new.PredecessorDocumentsSequence[0].ReferencedSeriesSequence[0]
+        referenced = predecessor.ReferencedSOPSequence[0].ReferencedSOPInstanceUID
+        assert referenced == old_uids[old.name]
+        assert (new.ClinicalTrialSponsorName, new.ClinicalTrialProtocolID) == ("Acme", "HCC-01")
+        assert (new.ClinicalTrialSiteID, new.ClinicalTrialSubjectID) == ("S07", PATIENT)
+        roles = [
+            item.ConceptCodeSequence[0].CodeMeaning
+            for item in iter_content(new.ContentSequence)
+            if item.ConceptNameCodeSequence[0].CodeMeaning
+            == "Person Observer's Role in this Procedure"
+        ]
+        assert roles == ["Adjudicator"]
+    assert [ds.ClinicalTrialTimePointID for ds in signed] == ["baseline", "V3"]
+    # an explicit predecessor is matched to its timepoint by the series it measures
+    again = tmp_path / "again"
+    assert main([*args[:5], str(again), "--predecessor", str(first[1])]) == 0
+    [week8] = [pydicom.dcmread(p) for p in again.glob("*week_8*")]
+    ref = week8.PredecessorDocumentsSequence[0].ReferencedSeriesSequence[0].ReferencedSOPSequence[0]
+    assert ref.ReferencedSOPInstanceUID == pydicom.dcmread(first[1]).SOPInstanceUID
+    [baseline] = [pydicom.dcmread(p) for p in again.glob("*baseline*")]
+    assert "PredecessorDocumentsSequence" not in baseline
+    capsys.readouterr()
+    other = pydicom.dcmread(first[0])
+    other.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence[
+        0
+    ].SeriesInstanceUID = "1.2.3.4"
+    other.save_as(tmp_path / "other.dcm")
+    assert main([*args[:5], str(tmp_path / "x"), "--predecessor", str(tmp_path / "other.dcm")]) == 1
+    assert "no timepoint of patient SRT-001 was measured on it" in capsys.readouterr().err
+    assert main([*args[:7], "--sign-off", "Doe^Jane"]) == 1
+    assert "needs both --sign-off NAME and --organisation ORG" in capsys.readouterr().err
+
+
+def test_bor_and_ncit_codes_in_the_response_groups(exported: list[Path]) -> None:
+    follow_up = pydicom.dcmread(exported[1])
+    values = {}
+    for item in iter_content(follow_up.ContentSequence):
+        if item.get("ValueType") == "CODE":
+            name = item.ConceptNameCodeSequence[0].CodeMeaning
+            code = item.ConceptCodeSequence[0]
+            values.setdefault(name, set()).add((code.CodingSchemeDesignator, code.CodeValue))
+    assert values["Best Overall Response"] == values["Current Response"] == {("NCIt", "C35571")}
+    baseline = pydicom.dcmread(exported[0])
+    assert not any(
+        item.ConceptNameCodeSequence[0].CodeMeaning == "Best Overall Response"
+        for item in iter_content(baseline.ContentSequence)
+    )
+
+
+def test_every_lesion_group_carries_its_id_as_comment_and_every_sr_an_image_library(
+    exported: list[Path],
+) -> None:
+    for path in exported:
+        ds = pydicom.dcmread(path)
+        top = [item.ConceptNameCodeSequence[0].CodeMeaning for item in ds.ContentSequence]
+        assert "Image Library" in top
+        groups = _groups(path)
+        for lesion_id, items in groups.items():
+            if lesion_id.startswith("lesion-tool@1:Response"):
+                continue
+            comments = [
+                i.TextValue for i in items if i.ConceptNameCodeSequence[0].CodeValue == "121106"
+            ]
+            assert comments == [lesion_id]
+
+
+def test_edited_response_is_a_warning_naming_both(exported: list[Path], tmp_path: Path) -> None:
+    ds = pydicom.dcmread(exported[1])
+    for item in iter_content(ds.ContentSequence):
+        if item.get("ValueType") == "CODE" and item.ConceptNameCodeSequence[0].CodeMeaning == (
+            "Current Response"
+        ):
+            code = item.ConceptCodeSequence[0]
+            code.CodeValue, code.CodeMeaning = "C18058", "Partial Response"  # PD edited to PR
+    edited = tmp_path / "edited.dcm"
+    ds.save_as(edited)
+    result = import_sr([exported[0], edited])
+    messages = [w for w in result.warnings if "records overall response PR" in w]
+    assert messages and all("its lesions give PD" in m and str(edited) in m for m in messages)
+    assert not any("records" in w for w in import_sr(exported).warnings)
+
+
+def test_an_sr_without_patient_id_imports_with_a_plain_warning(
+    exported: list[Path], tmp_path: Path, capsys
+) -> None:
+    ds = pydicom.dcmread(exported[0])
+    ds.PatientID = ""
+    path = tmp_path / "anonymous.dcm"
+    ds.save_as(path)
+    out = tmp_path / "a.json"
+    assert main(["import-sr", str(path), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "has no PatientID" in err and "schema" not in err.lower()
+    assert load_assessment(out).patient_id == "unknown"
+
+
+def test_pixel_lengths_on_a_known_image_become_mm(study, tmp_path: Path) -> None:
+    import highdicom as hd
+
+    _, _, volumes = study
+    volume = next(iter(volumes.values()))
+    images = [pydicom.dcmread(p) for p in volume.metadata["files"]]
+    image = next(ds for ds in images if ds.SOPInstanceUID == volume.sop_instance_uids[1])
+    px = hd.sr.CodedConcept("1", "UCUM", "px")
+    line = hd.sr.CoordinatesForMeasurement(
+        graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
+        graphic_data=np.array([[2.0, 3.0], [5.0, 7.0]]),  # 3 columns, 4 rows: 5 pixels
+        source_image=hd.sr.SourceImageForRegion(image.SOPClassUID, image.SOPInstanceUID),
+    )
+    group = hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=hd.UID(), identifier="Cornerstone3DTools@^0.1.0:Length"
+        ),
+        measurements=[
+            hd.sr.Measurement(name=codes.LENGTH, value=5.0, unit=px, referenced_coordinates=[line])
+        ],
+    )
+    report = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(),
+        procedure_reported=codes.PROCEDURE_CT,
+        imaging_measurements=[group],
+    )
+    sr = hd.sr.Comprehensive3DSR(
+        evidence=images,
+        content=report,
+        series_instance_uid=hd.UID(),
+        series_number=1,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+    )
+    path = tmp_path / "px.dcm"
+    sr.save_as(path)
+    with pytest.warns(Warning, match="converted to"):
+        read = read_sr(path, volume=volume)
+    [entry] = read.uncategorised
+    # pixel spacing (row 0.8, column 0.7 mm): 3 columns x 0.7 and 4 rows x 0.8
+    assert entry["measurements"][0]["value_mm"] == pytest.approx(
+        np.hypot(3 * 0.7, 4 * 0.8), abs=1e-4
+    )
+    refused = read_sr(path)
+    assert refused.uncategorised == [] and "pixel spacing" in refused.refused[0]
