@@ -57,6 +57,16 @@ def register(subparsers: Any) -> None:
             "its grid, the volume for --seed"
         ),
     )
+    parser.add_argument(
+        "--stack",
+        type=int,
+        default=None,
+        metavar="K",
+        help=(
+            "load stack K of the --image series (0 = largest, as `lesion-tool scan` numbers "
+            "them) when it holds two full stacks, e.g. axial and coronal reconstructions"
+        ),
+    )
     parser.add_argument("--seed", metavar="Z,Y,X", help="voxel inside the lesion (0-based)")
     parser.add_argument(
         "--components",
@@ -181,10 +191,10 @@ def _parse_seed(text: str) -> tuple[float, float, float]:
     return z, y, x
 
 
-def _load_image(path: str) -> Any:
+def _load_image(path: str, stack: int | None) -> Any:
     from lesion_tool.io import load_series
 
-    return load_series(path)
+    return load_series(path, stack=stack)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -195,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.image:
             args.parser.error("--seed needs --image SERIES")
         seed = _parse_seed(args.seed)
-        volume = _load_image(args.image)
+        volume = _load_image(args.image, args.stack)
         settings = ViableSettings()
         if args.threshold_hu is not None:
             settings = ViableSettings(min_enhancement_hu=args.threshold_hu)
@@ -208,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.mask:
         args.parser.error("give --mask FILE (repeatable) or --image SERIES --seed Z,Y,X")
     files, problems = _mask_files(args.mask)
-    image = _load_image(args.image) if args.image else None
+    image = _load_image(args.image, args.stack) if args.image else None
     measured: list[dict[str, Any]] = []
     for f in files:
         try:
