@@ -119,8 +119,9 @@ class SeriesStack:
     warnings: tuple[str, ...] = ()
     enhancement: Enhancement | None = None
     phase: PhaseCall | None = None
-    stray: bool = False
-    """A small stack (reformat, lone slice) that a load of the whole series leaves out."""
+    stray: str | None = None
+    """For a small stack (reformat, lone slice) that a load of the whole series leaves out: what
+    is left out and beside what (None for other stacks)."""
     headers: tuple[FileHeader, ...] = field(default=(), repr=False, compare=False)
 
     def load(self) -> CTVolume:
@@ -332,15 +333,15 @@ def _build_stack(
         not_measurable = f"only {slices} slice(s)"
     elif stray_beside is not None:
         not_measurable = "stray stack beside the series' main stack"
+    stray = None
     if stray_beside is not None:
-        # What load_series says when it loads this series: the stray is left out.
+        # What load_series says when it loads the whole series: this stack is left out.
         kind = orientation_label(first.frames[0].orientation)
-        note = (
-            f"stray {kind} stack of {slices} file(s) inside the series beside its "
-            f"{stray_beside.describe()}: loading the series leaves it out "
-            "(load its files, or pass --stack, to use it)."
+        stray = (
+            f"stray {kind} stack of {slices} image(s) beside the series' "
+            f"{stray_beside.describe()}, left out when the series is loaded: "
+            f"{StackGroup(role, tuple(headers)).file_list()}"
         )
-        stack_warnings = (*stack_warnings, note)
     orientation = first.frames[0].orientation if first.frames and role == "image" else None
     return SeriesStack(
         series_instance_uid=uid,
@@ -371,7 +372,7 @@ def _build_stack(
         transfer_syntax_uid=first.transfer_syntax_uid,
         geometry_problem=geometry_problem,
         not_measurable=not_measurable,
-        stray=stray_beside is not None,
+        stray=stray,
         warnings=stack_warnings,
         headers=tuple(ordered),
     )
