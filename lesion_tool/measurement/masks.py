@@ -18,7 +18,7 @@ import logging
 import os
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from lesion_tool.errors import LesionToolError, MeasurementError, SeriesError
 from lesion_tool.measurement.diameter import (
+    SPECK_MM3,
     Geometry,
     HasGeometry,
     measure_fraction,
@@ -169,21 +170,31 @@ def mask_from_array(
 def measure_mask(
     mask: MaskVolume,
     *,
-    separate_components: bool = False,
+    separate_components: bool = True,
     image: HasGeometry | None = None,
+    min_component_mm3: float = SPECK_MM3,
 ) -> list[LabelMeasurement]:
-    """Measure every segment of a mask (see :func:`measure_labels`, :func:`measure_fraction`).
+    """Measure every segment of a mask, per tumour (see :func:`measure_labels`,
+    :func:`measure_fraction`).
+
+    A label of a real mask often holds several separate tumours; its longest diameter "across"
+    them measures nothing, so each 3-D connected component is measured on its own by default.
 
     Parameters
     ----------
     mask
         The mask.
     separate_components
-        Measure each connected component separately.
+        True (default): one result per connected component of each label, numbered
+        ``component`` of ``component_count``. False: each label as one object (its diameter
+        may span separate pieces; ``component_count`` says how many).
     image
         Optional ``CTVolume`` the mask was drawn on. When it is on the mask's grid (same shape,
         spacing, origin and direction within 0.01 mm), binary segments are measured on the
         sub-pixel edge the image shows (see :func:`measure_labels`); otherwise it is not used.
+    min_component_mm3
+        Components smaller than this are specks (annotation slips), counted in
+        ``LabelMeasurement.specks`` and not measured on their own.
 
     Returns
     -------
@@ -200,6 +211,7 @@ def measure_mask(
             separate_components=separate_components,
             names=names,
             image=pixels,
+            min_component_mm3=min_component_mm3,
         )
     results: list[LabelMeasurement] = []
     for seg in mask.segments:
@@ -210,25 +222,17 @@ def measure_mask(
                 label=seg.label,
                 name=seg.name,
                 separate_components=separate_components,
+                min_component_mm3=min_component_mm3,
             )
         else:
             found = measure_labels(
-                seg.array, mask.geometry, separate_components=separate_components, image=pixels
+                seg.array,
+                mask.geometry,
+                separate_components=separate_components,
+                image=pixels,
+                min_component_mm3=min_component_mm3,
             )
-            results += [
-                LabelMeasurement(
-                    label=seg.label,
-                    component=m.component,
-                    longest=m.longest,
-                    perpendicular=m.perpendicular,
-                    volume_ml=m.volume_ml,
-                    centroid_voxel=m.centroid_voxel,
-                    centroid_patient=m.centroid_patient,
-                    voxel_count=m.voxel_count,
-                    name=seg.name,
-                )
-                for m in found
-            ]
+            results += [replace(m, label=seg.label, name=seg.name) for m in found]
     return results
 
 
