@@ -38,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _LineFormatter(logging.Formatter):
+    """Log records as ``lesion-tool: warning: ...`` lines, like :func:`show_warning`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"lesion-tool: {record.levelname.lower()}: {record.getMessage()}"
+
+
 def show_warning(
     message: Warning | str,
     category: type[Warning],
@@ -59,9 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 a file or check failed, 2 usage)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LineFormatter())
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="lesion-tool: %(levelname)s: %(message)s",
+        handlers=[handler],
     )
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -82,3 +83,10 @@ def test_warning_is_one_line_from_the_installed_command(stray_series: tuple[Path
 def test_multi_line_messages_are_joined(capsys: pytest.CaptureFixture[str]) -> None:
     show_warning(UserWarning("first part\n   second part"), UserWarning, "x.py", 1)
     assert capsys.readouterr().err == "lesion-tool: warning: first part second part\n"
+
+
+def test_log_records_use_the_same_line_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    from lesion_tool.cli import _LineFormatter
+
+    record = logging.LogRecord("x", logging.WARNING, "x.py", 1, "disk %s", ("full",), None)
+    assert _LineFormatter().format(record) == "lesion-tool: warning: disk full"
