@@ -8,8 +8,10 @@ Each subcommand lives in its own module under :mod:`lesion_tool.commands` and ex
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 import warnings
@@ -86,6 +88,18 @@ def _run(args: argparse.Namespace) -> int:
     except LesionToolError as err:
         print(f"lesion-tool: error: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader of our output went away (``| head``): stop quietly, as cat and grep do.
+        # stdout is pointed at devnull so the interpreter's final flush cannot fail again.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as err:  # a file or folder the command could not read or write
+        print(f"lesion-tool: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lesion-tool: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -444,6 +443,81 @@ def _process(args: tuple[Any, ...]) -> PatientOutcome:
 
 
 # ------------------------------------------------------------------------------ cohort
+DEMO_MANIFEST = ".lesion-tool-demo.json"
+"""Kept in a demo's output folder: what the demo writes there, so a re-run may replace exactly
+that and nothing a user put there."""
+
+_DEMO_OUTPUTS = ("images", "assessments", "sr", "report", "timepoints.csv", "patients.csv")
+"""The demo's outputs below ``out``; an interrupted run (manifest still incomplete) may have
+left any file under these, and nothing else."""
+
+
+def _is_demo_output(rel: str, manifest: dict[str, Any]) -> bool:
+    if manifest.get("complete"):
+        return rel in set(manifest.get("files", ()))
+    return rel.split("/", 1)[0] in _DEMO_OUTPUTS
+
+
+def clear_earlier_demo(out: Path) -> None:
+    """Make ``out`` ready for a demo run without ever deleting a file the demo did not write.
+
+    ``out`` may be missing or empty. Otherwise it must hold an earlier run's manifest
+    (:data:`DEMO_MANIFEST`) and no file beyond what that run wrote; those are removed. Anything
+    else is refused with the files named, so a reader's ``assessments/my_reading.json`` is safe.
+    """
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise LesionToolError(f"--out {out} is a file, not a folder.")
+    try:
+        present = sorted(p for p in out.rglob("*") if not p.is_dir())
+    except OSError as err:
+        raise LesionToolError(f"Cannot read the output folder {out}: {err}") from err
+    manifest_path = out / DEMO_MANIFEST
+    manifest: dict[str, Any] = {}
+    if manifest_path.is_file():
+        try:
+            manifest = json.loads(manifest_path.read_text("utf-8"))
+            if not isinstance(manifest, dict):
+                raise TypeError("not an object")
+        except (OSError, ValueError, TypeError) as err:
+            raise LesionToolError(
+                f"{manifest_path}: not a readable demo manifest ({err}); choose an empty --out "
+                "folder."
+            ) from err
+    others = [p for p in present if p != manifest_path]
+    foreign = [p for p in others if not _is_demo_output(p.relative_to(out).as_posix(), manifest)]
+    if others and not manifest:
+        foreign = others
+    if foreign:
+        listed = ", ".join(str(p) for p in foreign[:5])
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        raise LesionToolError(
+            f"--out {out} already holds files the demo did not write ({listed}{more}); the demo "
+            "replaces only its own earlier output. Choose a new or empty folder."
+        )
+    for p in others:
+        p.unlink()
+    for d in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        if not any(d.iterdir()):
+            d.rmdir()
+
+
+def _write_demo_manifest(out: Path, *, complete: bool) -> None:
+    """Mark ``out`` as a demo's folder; once ``complete``, list every file this run wrote."""
+    files = (
+        sorted(
+            p.relative_to(out).as_posix()
+            for p in out.rglob("*")
+            if p.is_file() and p.name != DEMO_MANIFEST
+        )
+        if complete
+        else []
+    )
+    text = json.dumps({"complete": complete, "files": files}, indent=0)
+    (out / DEMO_MANIFEST).write_text(text, "utf-8")
+
+
 def run_pipeline(
     out_dir: str | Path,
     n_patients: int = DEFAULT_PATIENTS,
@@ -462,8 +536,8 @@ def run_pipeline(
     out_dir
         Receives ``images/`` (generated DICOM), ``assessments/`` (one JSON per patient),
         ``sr/<patient>/`` (DICOM SR), ``timepoints.csv``, ``patients.csv`` and ``report/``.
-        The contents of ``images/``, ``assessments/`` and ``sr/`` from an earlier run are
-        removed first; nothing else in ``out_dir`` is touched.
+        It must be empty, new, or an earlier demo's output folder holding nothing but what
+        that run wrote (see :func:`clear_earlier_demo`); a user's file is never removed.
     n_patients
         Generated patients (the committed sample patient is added when present).
     seed
@@ -494,17 +568,13 @@ def run_pipeline(
     total_start = time.perf_counter()
     out = Path(out_dir)
     images_dir, assessments_dir, sr_dir = out / "images", out / "assessments", out / "sr"
+    clear_earlier_demo(out)
     try:
         for folder in (images_dir, assessments_dir, sr_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        _write_demo_manifest(out, complete=False)
     except OSError as err:
         raise LesionToolError(f"Cannot create the output folder {out}: {err}") from err
-    for stale in (images_dir, assessments_dir, sr_dir):  # an earlier run's outputs would mix in
-        for child in stale.iterdir():
-            if child.is_dir():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
 
     plans = cohort_plan(n_patients, seed, include_sample)
     n_workers = max(1, min(workers or min(2, os.cpu_count() or 1), len(plans) or 1))
@@ -586,6 +656,7 @@ def run_pipeline(
         run_summary=format_summary(result),
     )
     stage_seconds["report"] = time.perf_counter() - start
+    _write_demo_manifest(out, complete=True)
     stage_seconds["total"] = time.perf_counter() - total_start
     return result
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lesion_tool.commands._deid import add_deid_arguments, deidentifier_from_args
 from lesion_tool.commands.rescore import parse_criteria
 from lesion_tool.response import PRESETS
 from lesion_tool.storage import load_assessment
@@ -45,12 +46,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="LIST",
         help=f"comma-separated presets (default: {','.join(PRESETS)})",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="replace SR files already in the output folder"
+    )
+    add_deid_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Export ``args.assessment``; print each file written."""
     assessment = load_assessment(args.assessment)
-    for path in export_sr(assessment, args.images, args.out, criteria=args.criteria):
+    for path in export_sr(
+        assessment,
+        args.images,
+        args.out,
+        criteria=args.criteria,
+        overwrite=args.force,
+        deidentifier=deidentifier_from_args(args),
+    ):
         print(path)
     return 0

@@ -18,6 +18,7 @@ import pydicom
 from lesion_tool.errors import ExportError, HeaderWarning, LesionToolError
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.storage import save_assessment
+from lesion_tool.storage.atomic import refuse_inputs_as_outputs
 from lesion_tool.storage.sr_import import UNCATEGORISED_KEY, import_sr
 
 __all__ = ["register", "run"]
@@ -79,6 +80,7 @@ def _volumes(files: list[Path], images: Path) -> dict[str, CTVolume]:
 
 def run(args: argparse.Namespace) -> int:
     """Import ``args.files`` into ``args.out``; report problems and warnings on stderr."""
+    refuse_inputs_as_outputs([("--out", args.out)], args.files)
     volumes = _volumes(args.files, args.images) if args.images else None
     with warnings.catch_warnings():
         # the same findings are in result.warnings, printed below once each

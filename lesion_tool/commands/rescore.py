@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
+from lesion_tool.commands._deid import add_deid_arguments, deidentifier_from_args
 from lesion_tool.errors import CriteriaError, LesionToolError
 from lesion_tool.response import (
     PRESETS,
@@ -24,6 +25,10 @@ from lesion_tool.response import (
     write_timepoints_csv,
 )
 from lesion_tool.storage import find_assessment_files, load_assessment
+from lesion_tool.storage.atomic import atomic_write, refuse_inputs_as_outputs
+
+if TYPE_CHECKING:
+    from lesion_tool.deid import Deidentifier
 
 __all__ = ["parse_criteria", "register", "run"]
 
@@ -117,6 +122,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--summary", action="store_true", help="print ORR, DCR and median PFS per preset"
     )
+    add_deid_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -256,21 +262,17 @@ def print_summary(results: Sequence[PatientResult], criteria: Sequence[str], out
         )
 
 
-def _open_output(name: str) -> IO[str]:
-    if name == "-":
-        return sys.stdout
-    try:
-        return open(name, "w", newline="", encoding="utf-8")
-    except OSError as err:
-        raise LesionToolError(f"{name}: cannot write: {err}") from err
-
-
 def score_files(
-    paths: Sequence[str], settings_list: Sequence[ResponseSettings], *, eligibility: str
+    paths: Sequence[str],
+    settings_list: Sequence[ResponseSettings],
+    *,
+    eligibility: str,
+    deidentifier: Deidentifier | None = None,
 ) -> tuple[list[PatientResult], int]:
     """Load and score every file; report problems on stderr. Returns results and failures.
 
-    ``eligibility`` is the severity word baseline-eligibility findings are reported with.
+    ``eligibility`` is the severity word baseline-eligibility findings are reported with; a
+    ``deidentifier`` pseudonymises each assessment before it is scored.
     """
     files = find_assessment_files(paths)
     if not files:
@@ -281,6 +283,8 @@ def score_files(
     for done, path in enumerate(files, start=1):
         try:
             assessment = load_assessment(path)
+            if deidentifier is not None:
+                assessment = deidentifier.assessment(assessment)
         except LesionToolError as err:
             progress.clear()
             print(f"lesion-tool: skipped: {err}", file=sys.stderr)
@@ -319,20 +323,30 @@ def _finding_text(finding: object) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``rescore``; returns 0, or 1 when any file failed."""
     settings_list = settings_from_args(args)
-    results, failures = score_files(args.paths, settings_list, eligibility="warning")
+    refuse_inputs_as_outputs(
+        [("--timepoints-csv", args.timepoints_csv), ("--patients-csv", args.patients_csv)],
+        find_assessment_files(args.paths),
+    )
+    results, failures = score_files(
+        args.paths,
+        settings_list,
+        eligibility="warning",
+        deidentifier=deidentifier_from_args(args),
+    )
     order = {preset: i for i, preset in enumerate(args.criteria)}
     results.sort(key=lambda r: (r.patient_id, r.reader, order[r.criteria]))
     for option, writer in (
         (args.timepoints_csv, write_timepoints_csv),
         (args.patients_csv, write_patients_csv),
     ):
-        if option:
-            handle = _open_output(option)
+        if option == "-":
+            writer(results, sys.stdout)
+        elif option:
             try:
-                writer(results, handle)
-            finally:
-                if handle is not sys.stdout:
-                    handle.close()
+                with atomic_write(option) as handle:
+                    writer(results, handle)
+            except OSError as err:
+                raise LesionToolError(f"{option}: cannot write: {err}") from err
     if not args.timepoints_csv and not args.patients_csv:
         print_table(results, sys.stdout)
     if args.summary:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -95,7 +96,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     p.add_argument("--patients", type=int, default=1, help="number of patients (default 1)")
     p.add_argument("--seed", type=int, default=0, help="base seed; patient i uses SEED*100000+i")
-    p.add_argument("--prefix", default="SYN", help="patient id prefix (ids PREFIX-001, ...)")
+    p.add_argument(
+        "--prefix",
+        type=patient_prefix,
+        default="SYN",
+        help="patient id prefix (ids PREFIX-001, ...): letters, digits, - and _",
+    )
     p.add_argument(
         "--size", type=size_arg, default=(32, 160, 160), help="COLSxROWSxSLICES (160x160x32)"
     )
@@ -165,6 +171,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=run)
+
+
+def patient_prefix(text: str) -> str:
+    """A ``--prefix`` that makes a safe folder name and a valid PatientID: 1-16 of A-Z a-z 0-9 - _.
+
+    ``../x`` used to write the patients outside OUT_DIR.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,16}", text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use 1-16 letters, digits, '-' or '_' (it names folders and PatientID)"
+        )
+    return text
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure as MplFigure
 
+from lesion_tool.deid import Deidentifier
 from lesion_tool.errors import LesionToolError
 from lesion_tool.model import Assessment, Category, Kind, LesionState
 from lesion_tool.report import html as H
@@ -35,6 +36,7 @@ from lesion_tool.report.style import (
     rc_params,
     response_colour,
 )
+from lesion_tool.storage.atomic import atomic_write
 
 __all__ = [
     "PatientReport",
@@ -135,14 +137,23 @@ def build_report(
     *,
     title: str = "Tumour response report",
     progress: Callable[[str], None] | None = None,
+    deidentifier: Deidentifier | None = None,
 ) -> ReportResult:
     """Load, score and report a cohort of assessment files (see :func:`write_report`).
 
-    Nothing is written when no file could be used; the result then lists the problems.
+    Nothing is written when no file could be used; the result then lists the problems. With a
+    ``deidentifier`` the report shows pseudonyms and shifted dates only, and names no input file
+    (file names often carry the patient's id): skipped files are counted, not listed.
     """
     loaded, problems = load_cohort(paths)
+    if deidentifier is not None:
+        loaded = [(None, deidentifier.assessment(a)) for _path, a in loaded]
     patients, score_problems = score_cohort(loaded, presets, settings_overrides)
     problems = [*problems, *score_problems]
+    if deidentifier is not None and problems:
+        problems = [
+            (f"{len(problems)} input(s)", "not used; run validate on the inputs for the reasons")
+        ]
     if not patients:
         out = Path(out_dir)
         return ReportResult(out, out / "report.html", out / "report.pdf", [], [], {}, [], problems)
@@ -237,7 +248,8 @@ class _Renderer:
         data = buffer.getvalue()
         path = self.out_dir / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        with atomic_write(path, "wb") as handle:
+            handle.write(data)
         self.pngs.append(path)
         if pdf:
             self.pdf.savefig(fig)
@@ -609,7 +621,11 @@ def write_report(
     html_path = out / "report.html"
     pdf_path = out / "report.pdf"
     sections: list[H.Section] = []
-    with matplotlib.rc_context(rc_params()), PdfPages(pdf_path) as pdf:
+    with (
+        matplotlib.rc_context(rc_params()),
+        atomic_write(pdf_path, "wb") as pdf_file,
+        PdfPages(pdf_file) as pdf,
+    ):
         info = pdf.infodict()
         info["Title"] = title
         info["Creator"] = "lesion-tool"
@@ -872,9 +888,8 @@ def write_report(
         + ", ".join(PRESET_LABELS.get(p, p) for p in presets),
     ]
     document = H.render_document(title, meta, sections)
-    tmp = html_path.with_suffix(".html.tmp")
-    tmp.write_text(document, encoding="utf-8")
-    tmp.replace(html_path)
+    with atomic_write(html_path) as handle:
+        handle.write(document)
     return ReportResult(
         out,
         html_path,

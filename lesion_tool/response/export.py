@@ -60,6 +60,19 @@ def _text(value: object) -> str:
     return str(value)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _free_text(value: str) -> str:
+    """A field typed by a person (patient id, reader, timepoint label), safe for a spreadsheet.
+
+    A cell starting with ``= + - @``, tab or carriage return is run as a formula by Excel and
+    LibreOffice (CSV injection); OWASP's remedy is a leading apostrophe, which spreadsheets show
+    as text and hide. Numbers are written by the exporter, never through here.
+    """
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 @contextmanager
 def _open(file: str | os.PathLike[str] | IO[str]) -> Iterator[IO[str]]:
     if isinstance(file, str | os.PathLike):
@@ -83,10 +96,10 @@ def write_timepoints_csv(
             for row in result.timepoints:
                 writer.writerow(
                     (
-                        result.patient_id,
-                        result.reader,
+                        _free_text(result.patient_id),
+                        _free_text(result.reader),
                         result.criteria,
-                        row.label,
+                        _free_text(row.label),
                         row.date.isoformat(),
                         row.days_from_start,
                         _one_decimal(row.target_sum_mm),
@@ -112,8 +125,8 @@ def write_patients_csv(
         for r in results:
             writer.writerow(
                 (
-                    r.patient_id,
-                    r.reader,
+                    _free_text(r.patient_id),
+                    _free_text(r.reader),
                     r.criteria,
                     _text(r.best_overall_response),
                     _text(r.best_overall_response_unconfirmed),

@@ -10,12 +10,10 @@ after baseline, required diameters, ...). Every problem is collected, so one
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
@@ -37,6 +35,7 @@ from lesion_tool.model import (
     Timepoint,
 )
 from lesion_tool.response.arithmetic import to_tenths
+from lesion_tool.storage.atomic import atomic_write
 
 __all__ = [
     "assessment_from_dict",
@@ -442,6 +441,14 @@ def load_assessment(path: str | os.PathLike[str]) -> Assessment:
     """
     path = Path(path)
     source = str(path)
+    if path.is_dir():  # find_assessment_files hands back folders it could not search
+        try:
+            os.listdir(path)
+        except OSError as err:
+            raise AssessmentError(
+                f"{source}: folder cannot be searched for assessments: {err.strerror}"
+            ) from None
+        raise AssessmentError(f"{source}: a folder, not an assessment file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -455,19 +462,6 @@ def load_assessment(path: str | os.PathLike[str]) -> Assessment:
             f"{source}: line {err.lineno} column {err.colno}: not valid JSON: {err.msg}"
         ) from None
     return assessment_from_dict(data, source=source)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # some platforms/filesystems cannot open a folder; the rename still happened
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def save_assessment(assessment: Assessment, path: str | os.PathLike[str]) -> None:
@@ -488,46 +482,39 @@ def save_assessment(assessment: Assessment, path: str | os.PathLike[str]) -> Non
     problems = validate_assessment_dict(data)
     if problems:
         _raise_problems(f"{path} (not saved)", problems)
-    folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise AssessmentError(f"{path}: cannot save: {err}") from err
-    tmp_path = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with atomic_write(path) as handle:
             json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
             handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_path, path)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
-        if isinstance(err, OSError):
-            raise AssessmentError(f"{path}: cannot save: {err}") from err
-        raise
-    _fsync_dir(folder)
+    except OSError as err:
+        raise AssessmentError(f"{path}: cannot save: {err}") from err
 
 
 def find_assessment_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """The assessment files named by ``paths``: files as given, folders searched recursively.
 
-    Folders contribute every ``*.json`` below them (sorted, hidden temporary files of an
-    interrupted save skipped). A path that does not exist is returned as is, so that loading it
-    reports "no such file" for that one path instead of stopping a batch.
+    Folders contribute every ``*.json`` below them (sorted, hidden files and folders such as an
+    interrupted save's temporary file skipped). A path that does not exist, and a folder that
+    cannot be searched (permissions), is returned as is, so that loading it reports the problem
+    for that one path instead of stopping a batch or silently dropping a patient.
     """
     found: list[Path] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            candidates = sorted(
-                p
-                for p in path.rglob("*.json")
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            candidates: list[Path] = []
+            unreadable: list[Path] = []
+
+            def note(err: OSError, unreadable: list[Path] = unreadable) -> None:
+                unreadable.append(Path(err.filename))
+
+            for folder, dirs, files in os.walk(path, onerror=note, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                candidates.extend(
+                    Path(folder, f) for f in files if f.endswith(".json") and not f.startswith(".")
+                )
+            candidates = sorted(candidates) + unreadable
         else:
             candidates = [path]
         for candidate in candidates:

@@ -41,6 +41,7 @@ Not carried: the lesion's ``seed`` and ``note``, the patient's death and last-kn
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import re
 import uuid
@@ -53,10 +54,12 @@ import highdicom as hd
 import numpy as np
 from pydicom.dataset import Dataset
 
+from lesion_tool.deid import Deidentifier, without_free_text
 from lesion_tool.errors import AssessmentWarning, ExportError, LesionToolError
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.model import Assessment, Kind, Lesion, Line, Timepoint
 from lesion_tool.storage import codes
+from lesion_tool.storage.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +111,10 @@ def diameter_lines(lesion: Lesion) -> list[tuple[hd.sr.CodedConcept, float, Line
     else:
         order = [(*longest, lesion.line), (*viable, None), (*short, None)]
     return [(name, float(value), line) for name, value, line in order if value is not None]
+
+
+_REFERENCED_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+"""What an SR must quote of every image it references (image library, SCOORD references)."""
 
 
 class _Geometry:
@@ -501,9 +508,17 @@ def build_timepoint_sr(
         raise ExportError(f"{where}: the SR cannot be built: {err}") from err
 
 
-def sr_file_name(patient_id: str, timepoint: Timepoint) -> str:
-    """``<patient>_<label>_SR.dcm`` with characters unsafe in file names replaced by ``_``."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{patient_id}_{timepoint.label}")
+def sr_file_name(patient_id: str, reader: str, timepoint: Timepoint) -> str:
+    """``<patient>_<reader>_<label>_SR.dcm``, one name per (patient, reader, timepoint).
+
+    Characters unsafe in file names become ``_``; where that changed anything, a short hash of
+    the exact values follows, so that "fu 1" and "fu_1" (or "fu/1") never share a file.
+    """
+    raw = "_".join(part for part in (patient_id, reader, timepoint.label) if part)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._") or "SR"
+    if safe != raw:
+        exact = "\0".join((patient_id, reader, timepoint.label)).encode("utf-8", "surrogatepass")
+        safe = f"{safe}_{hashlib.sha256(exact).hexdigest()[:8]}"
     return f"{safe}_SR.dcm"
 
 
@@ -544,6 +559,8 @@ def export_sr(
     *,
     criteria: Sequence[str] = ("mrecist", "mrecist-1.1", "recist-1.1"),
     volumes: Mapping[str, CTVolume] | None = None,
+    overwrite: bool = False,
+    deidentifier: Deidentifier | None = None,
 ) -> list[Path]:
     """Write one Comprehensive 3D SR per timepoint of ``assessment`` into ``out_dir``.
 
@@ -562,6 +579,12 @@ def export_sr(
     volumes
         SeriesInstanceUID -> the volume already loaded by :func:`lesion_tool.io.load_series`
         (its ``metadata["files"]`` name the image files); such series are not searched for.
+    overwrite
+        Replace SR files already in ``out_dir``; by default such a timepoint is not written and
+        is reported (a file this tool did not just write is never replaced silently).
+    deidentifier
+        Write de-identified SRs (pseudonymous patient, shifted dates, PS3.15 Basic Profile with
+        Retain UIDs; see :mod:`lesion_tool.deid`), named by the pseudonym.
 
     Returns
     -------
@@ -589,6 +612,10 @@ def export_sr(
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    file_patient_id = assessment.patient_id
+    if deidentifier is not None:  # built from the real dates and id, then cleaned (clean_sr)
+        assessment = without_free_text(assessment)
+        file_patient_id = deidentifier.patient_id(assessment.patient_id)
     responses = _responses_by_timepoint(assessment, criteria)
     files_by_series: dict[str, list[Path]] | None = None
     written: list[Path] = []
@@ -614,7 +641,13 @@ def export_sr(
             seen: dict[str, Dataset] = {}
             for file in volume.metadata["files"]:
                 if str(file) not in seen:
-                    seen[str(file)] = dcmread(file, stop_before_pixels=True)
+                    header = dcmread(file, stop_before_pixels=True)
+                    for keyword in _REFERENCED_KEYWORDS:
+                        if not str(header.get(keyword, "") or "").strip():
+                            raise ExportError(
+                                f"{where}: {file} has no {keyword}, so the SR cannot reference it"
+                            )
+                    seen[str(file)] = header
             document = build_timepoint_sr(
                 assessment,
                 i,
@@ -623,16 +656,32 @@ def export_sr(
                 responses=responses[i],
                 criteria=criteria[0],
             )
+            if deidentifier is not None:
+                deidentifier.clean_sr(document, assessment.patient_id)
         except LesionToolError as err:
             problems.append(str(err))
             continue
-        path = out / sr_file_name(assessment.patient_id, timepoint)
-        document.save_as(path, enforce_file_format=True)
+        path = out / sr_file_name(file_patient_id, assessment.reader, timepoint)
+        if path in written:
+            problems.append(f"{where}: its file name {path.name} is taken by another timepoint")
+            continue
+        try:
+            with atomic_write(path, "wb", overwrite=overwrite) as handle:
+                document.save_as(handle, enforce_file_format=True)
+        except FileExistsError:
+            problems.append(
+                f"{where}: {path} exists (not written; export to a new folder or use --force to "
+                "replace it)"
+            )
+            continue
+        except OSError as err:
+            problems.append(f"{where}: cannot write {path}: {err}")
+            continue
         logger.info("wrote %s", path)
         written.append(path)
     if problems:
         raise ExportError(
-            f"Patient {assessment.patient_id}: {len(problems)} of {len(assessment.timepoints)} "
+            f"Patient {file_patient_id}: {len(problems)} of {len(assessment.timepoints)} "
             f"timepoint(s) not exported: {'; '.join(problems)}. Written: "
             f"{', '.join(str(p) for p in written) or 'none'}."
         )

@@ -243,3 +243,22 @@ def test_patients_csv_columns_and_formatting() -> None:
     assert lines[1] == "HCC-1,R1,mrecist,PR,PR,2026-02-16,,84,false,42,true"
     # RECIST 1.1: 30 -> 29 mm is SD, and day 84 is short of the 182 days disease control needs.
     assert lines[2] == "HCC-1,R1,recist-1.1,SD,SD,,,84,false,,false"
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_cells_typed_by_people_never_start_a_formula(start: str) -> None:
+    """CSV injection: a patient id, reader or label like ``=HYPERLINK(...)`` is written as text."""
+    import dataclasses
+
+    text = f'{start}HYPERLINK("http://x")'
+    result = score_assessment(_reading(), settings_for("mrecist"))
+    rows = tuple(dataclasses.replace(t, label=text + t.label) for t in result.timepoints)
+    result = dataclasses.replace(result, patient_id=text, reader=text, timepoints=rows)
+    for write in (write_timepoints_csv, write_patients_csv):
+        buffer = io.StringIO()
+        write([result], buffer)
+        for row in list(csv.reader(io.StringIO(buffer.getvalue())))[1:]:
+            assert row[0] == row[1] == "'" + text
+            if write is write_timepoints_csv:
+                assert row[3].startswith("'" + text)
+                assert not row[9].startswith("'")  # numbers (-30.0 %) are never quoted

@@ -25,6 +25,7 @@ from lesion_tool.storage.sr import (
     TRACKING_IDENTIFIER_LENGTH,
     build_timepoint_sr,
     export_sr,
+    sr_file_name,
     tracking_uid,
 )
 from lesion_tool.storage.sr_import import UNCATEGORISED_KEY, import_sr, read_sr
@@ -158,7 +159,11 @@ def exported(study: tuple[Path, Assessment, dict], tmp_path_factory) -> list[Pat
 
 
 def test_every_exported_sr_passes_dsrdump_and_dciodvfy(exported: list[Path]) -> None:
-    assert [p.name for p in exported] == ["SRT-001_baseline_SR.dcm", "SRT-001_week_8_SR.dcm"]
+    names = [p.name for p in exported]
+    assert [n[: -len("_12345678_SR.dcm")] for n in names] == [
+        "SRT-001_Reader_One_baseline",
+        "SRT-001_Reader_One_week_8",
+    ]
     for path in exported:
         dump, verify = validate_sr(path)
         assert "Comprehensive 3D SR" in dump
@@ -383,8 +388,9 @@ def test_export_errors_name_the_problem(study, tmp_path: Path) -> None:
     )
     with pytest.raises(ExportError, match=r"1 of 2 timepoint\(s\) not exported.*week 8") as err:
         export_sr(half, root, tmp_path / "half")
-    assert (tmp_path / "half" / "SRT-001_baseline_SR.dcm").is_file()
-    assert "SRT-001_baseline_SR.dcm" in str(err.value)
+    baseline_name = sr_file_name(PATIENT, assessment.reader, assessment.timepoints[0])
+    assert (tmp_path / "half" / baseline_name).is_file()
+    assert baseline_name in str(err.value)
     with pytest.raises(ExportError, match="Unknown criteria"):
         export_sr(assessment, root, tmp_path, criteria=("who",))
     with pytest.raises(ExportError, match="no image headers"):
@@ -588,3 +594,51 @@ def test_highdicom_reads_our_sr_back(exported: list[Path]) -> None:
     ]
     assert group.finding_sites[0].value.value == codes.ORGAN_CODES["liver"].value
     assert len(document.content.get_image_measurement_groups()) == 6 + 3  # lesions + presets
+
+
+def test_sr_file_names_never_collide() -> None:
+    """ "fu 1", "fu_1" and "fu/1", or two readers of one patient, used to write one file."""
+    date = dt.date(2026, 1, 1)
+    names = {
+        sr_file_name(patient, reader, Timepoint(label=label, date=date))
+        for patient in ("P1", "P 1")
+        for reader in ("R1", "R2", "")
+        for label in ("fu 1", "fu_1", "fu/1")
+    }
+    assert len(names) == 18
+    assert sr_file_name("P1", "R1", Timepoint(label="fu_1", date=date)) == "P1_R1_fu_1_SR.dcm"
+    assert all("/" not in n for n in names)
+
+
+def test_export_never_replaces_an_existing_file_without_force(
+    study: tuple[Path, Assessment, dict], tmp_path: Path
+) -> None:
+    root, assessment, _ = study
+    name = sr_file_name(PATIENT, assessment.reader, assessment.timepoints[0])
+    (tmp_path / name).write_bytes(b"a reader's file")
+    with pytest.raises(ExportError, match=r"1 of 2 timepoint\(s\) not exported.*exists"):
+        export_sr(assessment, root, tmp_path)
+    assert (tmp_path / name).read_bytes() == b"a reader's file"
+    assert len(export_sr(assessment, root, tmp_path, overwrite=True)) == 2
+    assert (tmp_path / name).read_bytes()[128:132] == b"DICM"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_an_image_without_sop_instance_uid_is_a_message_naming_it(
+    study: tuple[Path, Assessment, dict], tmp_path: Path
+) -> None:
+    """It used to crash export-sr with an AttributeError (issue 12)."""
+    import shutil
+
+    from pydicom import dcmread
+
+    root, assessment, _ = study
+    copy = tmp_path / "images"
+    shutil.copytree(root, copy)
+    victim = sorted((copy / "bl").iterdir())[0]
+    ds = dcmread(victim)
+    del ds.SOPInstanceUID
+    ds.save_as(victim)
+    with pytest.raises(ExportError, match="has no SOPInstanceUID") as err:
+        export_sr(assessment, copy, tmp_path / "out")
+    assert victim.name in str(err.value)

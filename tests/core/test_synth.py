@@ -703,3 +703,15 @@ def test_truth_masks_lie_on_the_series_grid_and_match_the_truth(tmp_path: Path) 
                 pts = np.column_stack([ys * spacing[0], xs * spacing[1]])
                 feret = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1)).max()
                 assert abs(feret - lesion[key]) <= math.hypot(*spacing)
+
+
+@pytest.mark.parametrize("prefix", ["../x", "a/b", "", "x" * 17, "p q"])
+def test_synth_prefix_cannot_leave_out_dir(tmp_path: Path, prefix: str, capsys) -> None:
+    """``--prefix ../x`` used to write the patients outside OUT_DIR."""
+    from lesion_tool.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["synth", str(tmp_path / "out"), "--prefix", prefix, "--patients", "1"])
+    assert stop.value.code == 2
+    assert "--prefix" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

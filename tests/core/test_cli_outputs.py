@@ -1,0 +1,93 @@
+"""Outputs never destroy inputs; a closed pipe or an unwritable folder is a message, never a
+traceback (issue 12)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lesion_tool.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "assessments"
+EXAMPLE = EXAMPLES / "hcc-ex01-partial-response.json"
+
+
+@pytest.mark.parametrize("option", ["--timepoints-csv", "--patients-csv"])
+def test_rescore_refuses_to_write_a_csv_over_its_input(tmp_path: Path, option: str, capsys) -> None:
+    reading = shutil.copy(EXAMPLE, tmp_path / "a.json")
+    before = Path(reading).read_bytes()
+    same_file = tmp_path / "sub" / ".." / "a.json"
+    (tmp_path / "sub").mkdir()
+    assert main(["rescore", str(tmp_path), option, str(same_file)]) == 1
+    assert "is the input file" in capsys.readouterr().err
+    assert Path(reading).read_bytes() == before
+
+
+def test_import_sr_refuses_to_write_over_an_sr_it_reads(tmp_path: Path, capsys) -> None:
+    sr = tmp_path / "x.dcm"
+    sr.write_bytes(b"not even an SR")
+    assert main(["import-sr", str(sr), "--out", str(sr)]) == 1
+    assert "is the input file" in capsys.readouterr().err
+    assert sr.read_bytes() == b"not even an SR"
+
+
+def test_rescore_csv_into_a_missing_folder_is_a_message(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "no" / "such" / "t.csv"
+    assert main(["rescore", str(EXAMPLE), "--timepoints-csv", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lesion-tool: error:") and str(out) in err
+    assert "Traceback" not in err
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``lesion-tool rescore ... | head -1``: no BrokenPipeError traceback.
+
+    200 readings print far more than a pipe buffer holds, so the writer meets the closed pipe.
+    """
+    for i in range(200):
+        shutil.copy(EXAMPLE, tmp_path / f"r{i:03d}.json")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "lesion_tool", "rescore", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_an_unreadable_subfolder_is_reported_and_fails_the_batch(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A patient's folder the user cannot read used to vanish from the endpoints with exit 0.
+
+    Tests run as root, who reads everything, so the permission error is simulated.
+    """
+    shutil.copy(EXAMPLE, tmp_path / "a.json")
+    locked = tmp_path / "site-2"
+    locked.mkdir()
+    shutil.copy(EXAMPLE, locked / "b.json")
+    real_scandir, real_listdir = os.scandir, os.listdir
+
+    def deny(path, *args):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return None
+
+    monkeypatch.setattr(os, "scandir", lambda p=".": deny(p) or real_scandir(p))
+    monkeypatch.setattr(os, "listdir", lambda p=".": deny(p) or real_listdir(p))
+    for command in ("rescore", "validate"):
+        assert main([command, str(tmp_path)]) == 1, command
+        said = capsys.readouterr()
+        text = said.out + said.err
+        assert f"{locked}: folder cannot be searched for assessments: Permission denied" in text
