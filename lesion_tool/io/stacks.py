@@ -250,8 +250,8 @@ def choose_stack(
         if found is None:
             raise GeometryError(
                 f"{name}: holds {len(groups)} full stacks of comparable size ({listing}); "
-                "choose one: load only that stack's files (`lesion-tool scan` lists them), pass "
-                "stack=K to load_series, or --stack K on the command line."
+                "choose one: `lesion-tool measure --image ... --stack K`, stack=K in load_series, "
+                "or only that stack's files (`lesion-tool scan` lists them as series.K)."
             )
         index = found
     left_out = tuple(g for k, g in enumerate(groups) if k != index)

@@ -192,7 +192,7 @@ def test_two_full_stacks_are_refused_with_how_to_choose(tmp_path: Path) -> None:
     write_series(tmp_path, n=10, orientation=CORONAL, origin_mm=(0, 50, 0), name="CO{:04d}")
     with pytest.raises(
         GeometryError,
-        match=r"2 full stacks.*stack 0: 12 axial.*stack 1: 10 coronal.*--stack K",
+        match=r"2 full stacks.*stack 0: 12 axial.*stack 1: 10 coronal.*--stack K.*series.K",
     ):
         load_series(tmp_path)
     with pytest.warns(StrayImagesWarning, match="left out 12 axial"):
