@@ -329,12 +329,13 @@ def _build_stack(
         not_measurable = f"modality {first.modality}"
     elif geometry_problem:
         not_measurable = "geometry problem: " + geometry_problem
+    elif stray_beside is not None:
+        not_measurable = "stray in the series (left out when it is loaded)"
     elif slices < MIN_SLICES_TO_MEASURE:
         not_measurable = f"only {slices} slice(s)"
-    elif stray_beside is not None:
-        not_measurable = "stray stack beside the series' main stack"
     stray = None
     if stray_beside is not None:
+        stack_warnings = ()  # its own geometry notes (one slice...) matter to no load
         # What load_series says when it loads the whole series: this stack is left out.
         kind = orientation_label(first.frames[0].orientation)
         stray = (
@@ -763,7 +764,10 @@ def _choose_arterial(
     candidates = [
         s
         for s in stacks
-        if s.role == "image" and s.phase is not None and s.phase.phase is Phase.ARTERIAL
+        if s.role == "image"
+        and not s.stray  # a reformat inside a series is never what its load measures on
+        and s.phase is not None
+        and s.phase.phase is Phase.ARTERIAL
     ]
     usable = [s for s in candidates if s.not_measurable is None]
     skipped = [s for s in candidates if s.not_measurable is not None]
