@@ -44,13 +44,19 @@ from lesion_tool.io.phase import (
     phase_from_text,
     phase_from_timing,
 )
-from lesion_tool.io.series import _read_native, frames_of, list_files, load_series, stack_geometry
+from lesion_tool.io.series import (
+    _read_native,
+    frames_of,
+    list_files,
+    load_series,
+    series_stacks,
+    stack_geometry,
+)
 from lesion_tool.io.stacks import (
     MIN_FULL_STACK_SLICES,
     StackGroup,
     main_stack,
     orientation_label,
-    split_stacks,
 )
 from lesion_tool.io.volume import CTVolume
 
@@ -466,7 +472,7 @@ def scan_folders(
                         continue
                     seen_sops.add(h.sop_instance_uid)
                     unique.append(h)
-                groups = split_stacks(unique)
+                groups = series_stacks(unique)
                 main = main_stack(groups)
                 for k, group in enumerate(groups):
                     stray = main is not None and k != main and group.role == "image"

@@ -47,7 +47,7 @@ import pydicom.pixels
 
 from lesion_tool.errors import GeometryError, HeaderWarning, SeriesError, StrayImagesWarning
 from lesion_tool.io.headers import FileHeader, FrameGeometry, NotDicomError, read_header
-from lesion_tool.io.stacks import choose_stack, split_stacks
+from lesion_tool.io.stacks import StackGroup, choose_stack, split_stacks
 from lesion_tool.io.volume import CTVolume
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "load_series",
     "output_dtype",
     "read_frame",
+    "series_stacks",
     "stack_geometry",
     "volume_from_geometry",
 ]
@@ -322,6 +323,26 @@ def frames_of(headers: Iterable[FileHeader]) -> list[FrameRef]:
     return refs
 
 
+def series_stacks(headers: Iterable[FileHeader]) -> list[StackGroup]:
+    """The stacks of one series: :func:`~lesion_tool.io.stacks.split_stacks`, except that image
+    stacks which together pass :func:`stack_geometry` stay one stack.
+
+    A series whose slices differ only in a header the split looks at (ImageType, rounding of
+    the orientation) but lie on one regular grid is one volume, loaded whole as before; only
+    images off that grid (a reformat, a lone slice) become stacks of their own.
+    """
+    groups = split_stacks(headers)
+    images = [g for g in groups if g.role == "image"]
+    if len(images) < 2:
+        return groups
+    together = tuple(h for g in images for h in g.headers)
+    try:
+        stack_geometry(frames_of(together))
+    except SeriesError:
+        return groups
+    return [StackGroup("image", together), *(g for g in groups if g.role != "image")]
+
+
 def output_dtype(frames: Sequence[FrameRef]) -> np.dtype:
     """int16 when every slice's rescale maps its stored range to integers within int16."""
     for ref in frames:
@@ -530,7 +551,7 @@ def load_series(
                 f"(SOPInstanceUID {h.sop_instance_uid}); remove one copy."
             )
         sops[h.sop_instance_uid] = h.path
-    choice = choose_stack(split_stacks(headers), name=name, stack=stack)
+    choice = choose_stack(series_stacks(headers), name=name, stack=stack)
     left_out = choice.message(name)
     frames = frames_of(choice.chosen.headers)
     geometry = stack_geometry(

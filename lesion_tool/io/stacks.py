@@ -3,10 +3,12 @@
 Real series folders hold more than one stack under one SeriesInstanceUID: a coronal or sagittal
 reformat, a scout / localizer, a lone slice of another size. :func:`split_stacks` groups a
 series' files by everything a volume needs to be equal (role, orientation, image size, pixel
-spacing, frame type, frame of reference); :func:`choose_stack` picks the stack to load, leaving
-out the strays, or refuses when two full stacks compete. Both :func:`lesion_tool.io.scan_folders`
-(which lists every stack) and :func:`lesion_tool.io.load_series` (which loads one) use these, so
-the stack a folder scan reports as ``#0`` is the one a load of the folder gives.
+spacing, frame type, frame of reference) and :func:`lesion_tool.io.series.series_stacks` keeps
+them one stack when they lie on one regular grid anyway; :func:`choose_stack` picks the stack to
+load, leaving out the strays, or refuses when two full stacks compete. Both
+:func:`lesion_tool.io.scan_folders` (which lists every stack) and :func:`lesion_tool.io.load_series`
+(which loads one) use these, so the stack a folder scan reports as ``#0`` is the one a load of
+the folder gives.
 """
 
 from __future__ import annotations
@@ -168,7 +170,7 @@ class StackGroup:
 
 @dataclass(frozen=True)
 class StackChoice:
-    """The stack a series load uses (index into :func:`split_stacks`) and the stacks left out."""
+    """The stack a series load uses (index into the series' stacks) and the stacks left out."""
 
     index: int
     chosen: StackGroup
@@ -224,7 +226,7 @@ def choose_stack(
     Parameters
     ----------
     groups
-        :func:`split_stacks` of one series.
+        The stacks of one series (:func:`lesion_tool.io.series.series_stacks`).
     name
         How messages name the series.
     stack

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from pydicom.data import get_testdata_file
 from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, RLELossless
 
 from lesion_tool.errors import GeometryError, HeaderWarning, SeriesError, StrayImagesWarning
-from lesion_tool.io import load_series
+from lesion_tool.io import load_series, scan_folders
 from lesion_tool.io.headers import NotDicomError, parse_dicom_time, read_header
 from lesion_tool.io.series import frames_of, stack_geometry
 
@@ -185,6 +186,23 @@ def test_scout_in_the_series_is_left_out_even_when_larger(tmp_path: Path) -> Non
     with pytest.warns(StrayImagesWarning, match="4 localizer"):
         vol = load_series(tmp_path)
     assert vol.shape == (3, 12, 10)
+
+
+def test_slices_of_one_grid_with_different_image_type_stay_one_volume(tmp_path: Path) -> None:
+    # The split by ImageType separates reformats, never the slices of one regular stack.
+    write_series(tmp_path, n=6)
+    write_series(
+        tmp_path,
+        positions=[(-10.0, -20.0, -30.0 + 2.5 * k) for k in range(6, 12)],
+        image_type=("DERIVED", "SECONDARY", "AXIAL"),
+        name="D{:04d}",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        volume = load_series(tmp_path)
+    assert volume.shape == (12, 12, 10)
+    [study] = scan_folders(tmp_path, use_pixels=False).studies
+    assert [s.slice_count for s in study.series] == [12]
 
 
 def test_two_full_stacks_are_refused_with_how_to_choose(tmp_path: Path) -> None:
