@@ -188,7 +188,7 @@ class StackChoice:
 
 
 def split_stacks(headers: Iterable[FileHeader]) -> list[StackGroup]:
-    """Group one series' files by :func:`stack_key`: image stacks first, then largest first.
+    """Group one series' files by :func:`stack_key`: image stacks first, largest (then axial) first.
 
     The order is the stack index that ``lesion-tool scan`` shows (``series.k``, ``UID#k``) and
     that :func:`choose_stack` takes.
@@ -197,7 +197,10 @@ def split_stacks(headers: Iterable[FileHeader]) -> list[StackGroup]:
     for h in headers:
         groups.setdefault(stack_key(h), []).append(h)
     out = [StackGroup(str(key[0]), tuple(hs)) for key, hs in groups.items()]
-    return sorted(out, key=lambda g: (g.role != "image", -g.slice_count))
+    # equal sizes: the axial stack first (what lesion-tool measures on), then file order
+    return sorted(
+        out, key=lambda g: (g.role != "image", -g.slice_count, g.orientation_label != "axial")
+    )
 
 
 def main_stack(groups: Sequence[StackGroup]) -> int | None:

@@ -174,6 +174,14 @@ def test_lone_slice_of_other_pixel_spacing_or_size_is_left_out(tmp_path: Path) -
     assert "B0001, B0002" in message and "C0001" in message and "14x10" in message
 
 
+def test_of_two_equal_small_stacks_the_axial_one_is_loaded(tmp_path: Path) -> None:
+    write_series(tmp_path, n=3, orientation=CORONAL, origin_mm=(0, 50, 0), name="CO{:04d}")
+    write_series(tmp_path, n=3)
+    with pytest.warns(StrayImagesWarning, match="left out 3 coronal"):
+        vol = load_series(tmp_path)
+    np.testing.assert_allclose(vol.direction[:, 0], [0, 0, 1])
+
+
 def test_scout_in_the_series_is_left_out_even_when_larger(tmp_path: Path) -> None:
     write_series(tmp_path, n=3)
     write_series(
