@@ -14,12 +14,14 @@ import logging
 import os
 import pkgutil
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
 from lesion_tool import commands
 from lesion_tool.errors import LesionToolError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "show_warning"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,17 +40,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _LineFormatter(logging.Formatter):
+    """Log records as ``lesion-tool: warning: ...`` lines, like :func:`show_warning`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"lesion-tool: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning as one line, ``lesion-tool: warning: ...``, on stderr.
+
+    Replaces :func:`warnings.showwarning` while a command runs: a reader needs the message, not
+    the Python source line that raised it. ``category``, ``filename`` and ``lineno`` are unused.
+    """
+    text = " ".join(str(message).split())
+    print(f"lesion-tool: warning: {text}", file=file if file is not None else sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 a file or check failed, 2 usage)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LineFormatter())
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="lesion-tool: %(levelname)s: %(message)s",
+        handlers=[handler],
     )
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    with warnings.catch_warnings():
+        warnings.showwarning = show_warning
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except LesionToolError as err:

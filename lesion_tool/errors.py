@@ -41,5 +41,10 @@ class HeaderWarning(UserWarning):
     """A harmless oddity in a DICOM header (it changes no millimetre)."""
 
 
+class StrayImagesWarning(HeaderWarning):
+    """Files of a series were left out of the volume loaded (a stray reformat, scout or lone
+    slice of another geometry beside the series' main stack); the message names them."""
+
+
 class AssessmentWarning(UserWarning):
     """Something in an assessment worth the reader's attention that does not stop scoring."""

@@ -1,8 +1,9 @@
 """``lesion-tool measure``: diameters from mask files, or the one-click viable measurement.
 
-- ``lesion-tool measure --mask FILE [--mask FILE | FOLDER ...] [--image SERIES] [--components]
-  [--json]``: per label (and per connected component with ``--components``) the longest axial
-  diameter, its perpendicular, slice, end points (voxel and patient), volume and centroid. Masks
+- ``lesion-tool measure --mask FILE [--mask FILE | FOLDER ...] [--image SERIES] [--whole-label]
+  [--json]``: per tumour (each 3-D connected component of each label, "label 1 component 2 of
+  2"; ``--whole-label`` measures a label as one object) the longest axial diameter, its
+  perpendicular, slice, end points (voxel and patient), volume and centroid. Masks
   may be DICOM SEG, NIfTI (or NRRD/MHA) or ``.npy`` (which needs ``--image`` for its geometry).
   One bad file is reported and the rest are measured; the exit code is 1 when any failed.
 - ``lesion-tool measure --image SERIES --seed Z,Y,X [--json]``: :func:`measure_viable` at that
@@ -26,6 +27,7 @@ from lesion_tool.measurement import (
     measure_mask,
     measure_viable,
 )
+from lesion_tool.measurement.diameter import SPECK_MM3
 from lesion_tool.measurement.masks import ITK_SUFFIXES
 
 __all__ = ["register", "run"]
@@ -57,11 +59,32 @@ def register(subparsers: Any) -> None:
             "its grid, the volume for --seed"
         ),
     )
-    parser.add_argument("--seed", metavar="Z,Y,X", help="voxel inside the lesion (0-based)")
     parser.add_argument(
+        "--stack",
+        type=int,
+        default=None,
+        metavar="K",
+        help=(
+            "load stack K of the --image series (0 = largest, as `lesion-tool scan` numbers "
+            "them) when it holds two full stacks, e.g. axial and coronal reconstructions"
+        ),
+    )
+    parser.add_argument("--seed", metavar="Z,Y,X", help="voxel inside the lesion (0-based)")
+    grouping = parser.add_mutually_exclusive_group()
+    grouping.add_argument(
         "--components",
+        dest="whole_label",
+        action="store_false",
+        help="measure each tumour (3-D connected component) of a label separately (default)",
+    )
+    grouping.add_argument(
+        "--whole-label",
+        dest="whole_label",
         action="store_true",
-        help="measure each connected component of a label separately",
+        help=(
+            "measure each label as one object, as before per-tumour measurement (its diameter "
+            "may span separate tumours)"
+        ),
     )
     parser.add_argument(
         "--threshold-hu",
@@ -71,7 +94,7 @@ def register(subparsers: Any) -> None:
         help="--seed: smallest enhancement above parenchyma counted as viable (default 20)",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    parser.set_defaults(func=run, parser=parser)
+    parser.set_defaults(func=run, parser=parser, whole_label=False)
 
 
 def _mask_files(paths: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -111,13 +134,25 @@ def _fmt_point(p: tuple[float, float, float] | None) -> str:
     return "-" if p is None else "(" + ", ".join(f"{v:.1f}" for v in p) + ")"
 
 
+def _grouping(m: LabelMeasurement) -> str:
+    """How the label was grouped, e.g. ``component 2 of 2`` or ``(whole label: 2 components)``."""
+    count = m.component_count
+    specks = f"{m.specks} speck(s) under {SPECK_MM3:g} mm3" if m.specks else ""
+    if m.component is not None:
+        text = f" component {m.component}" + (f" of {count}" if count is not None else "")
+        return text + (f" ({specks} not measured alone)" if specks else "")
+    parts = [f"{count} components"] if count is not None and count > 1 else []
+    parts += [specks] if specks else []
+    return f" (whole label: {', '.join(parts)})" if parts else ""
+
+
 def _label_rows(source: str, results: list[LabelMeasurement]) -> list[str]:
     lines = [source]
     if not results:
         lines.append("  (no labelled voxels)")
     for m in results:
         name = f" {m.name}" if m.name else ""
-        comp = f" component {m.component}" if m.component is not None else ""
+        comp = _grouping(m)
         lines.append(
             f"  label {m.label}{name}{comp}: longest {m.longest_diameter_mm:.1f} mm, "
             f"perpendicular {m.perpendicular_diameter_mm:.1f} mm, slice {m.slice_index}, "
@@ -181,10 +216,10 @@ def _parse_seed(text: str) -> tuple[float, float, float]:
     return z, y, x
 
 
-def _load_image(path: str) -> Any:
+def _load_image(path: str, stack: int | None) -> Any:
     from lesion_tool.io import load_series
 
-    return load_series(path)
+    return load_series(path, stack=stack)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -195,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.image:
             args.parser.error("--seed needs --image SERIES")
         seed = _parse_seed(args.seed)
-        volume = _load_image(args.image)
+        volume = _load_image(args.image, args.stack)
         settings = ViableSettings()
         if args.threshold_hu is not None:
             settings = ViableSettings(min_enhancement_hu=args.threshold_hu)
@@ -208,12 +243,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.mask:
         args.parser.error("give --mask FILE (repeatable) or --image SERIES --seed Z,Y,X")
     files, problems = _mask_files(args.mask)
-    image = _load_image(args.image) if args.image else None
+    image = _load_image(args.image, args.stack) if args.image else None
     measured: list[dict[str, Any]] = []
     for f in files:
         try:
             mask = load_mask(f, image)
-            results = measure_mask(mask, separate_components=args.components, image=image)
+            results = measure_mask(mask, separate_components=not args.whole_label, image=image)
         except LesionToolError as err:
             problems.append((str(f), str(err)))
             continue

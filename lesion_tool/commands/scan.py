@@ -84,6 +84,8 @@ def format_table(result: ScanResult) -> str:
                 if s.phase is not None and s.role == "image" and s.phase.evidence:
                     lines.append(f"{'':11}evidence: {'; '.join(s.phase.evidence)}")
                 lines.extend(f"{'':11}note: {w}" for w in s.warnings)
+                if s.stray:
+                    lines.append(f"{'':11}note: {s.stray}")
             lines.append(f"  measure on: {study.arterial_reason}")
             lines.extend(f"  WARNING: {w}" for w in study.warnings)
             lines.append("")

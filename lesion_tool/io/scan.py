@@ -44,7 +44,20 @@ from lesion_tool.io.phase import (
     phase_from_text,
     phase_from_timing,
 )
-from lesion_tool.io.series import FrameRef, _read_native, list_files, load_series, stack_geometry
+from lesion_tool.io.series import (
+    _read_native,
+    frames_of,
+    list_files,
+    load_series,
+    series_stacks,
+    stack_geometry,
+)
+from lesion_tool.io.stacks import (
+    MIN_FULL_STACK_SLICES,
+    StackGroup,
+    main_stack,
+    orientation_label,
+)
 from lesion_tool.io.volume import CTVolume
 
 __all__ = [
@@ -60,21 +73,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MIN_SLICES_TO_MEASURE = 10
+MIN_SLICES_TO_MEASURE = MIN_FULL_STACK_SLICES
 """Stacks with fewer slices (e.g. a one-slice PRE series) are reported but never chosen."""
 PIXEL_SAMPLE_SLICES = 12
 """Slices read per stack, spread along it, to estimate enhancement."""
-
-_NON_IMAGE_MODALITIES = {"SR", "SEG", "RTSTRUCT", "RTPLAN", "RTDOSE", "PR", "KO", "REG", "RWV"}
-_NON_IMAGE_SOP_PREFIXES = (
-    "1.2.840.10008.5.1.4.1.1.88.",  # structured reports (incl. radiation dose SR)
-    "1.2.840.10008.5.1.4.1.1.66",  # segmentation, registration, surface
-    "1.2.840.10008.5.1.4.1.1.11.",  # presentation states
-    "1.2.840.10008.5.1.4.1.1.481.",  # RT objects
-    "1.2.840.10008.5.1.4.1.1.67",  # real world value mapping
-    "1.2.840.10008.5.1.4.1.1.104.",  # encapsulated PDF / CDA
-)
-_SCOUT_WORDS = ("LOCALIZER", "SCOUT", "TOPOGRAM", "SURVIEW", "SCANOGRAM", "PILOT", "SCOUTVIEW")
 
 
 class Problem(NamedTuple):
@@ -123,6 +125,9 @@ class SeriesStack:
     warnings: tuple[str, ...] = ()
     enhancement: Enhancement | None = None
     phase: PhaseCall | None = None
+    stray: str | None = None
+    """For a small stack (reformat, lone slice) that a load of the whole series leaves out: what
+    is left out and beside what (None for other stacks)."""
     headers: tuple[FileHeader, ...] = field(default=(), repr=False, compare=False)
 
     def load(self) -> CTVolume:
@@ -174,6 +179,7 @@ class SeriesStack:
             "transfer_syntax_uid": self.transfer_syntax_uid,
             "geometry_problem": self.geometry_problem,
             "not_measurable": self.not_measurable,
+            "stray": self.stray,
             "warnings": list(self.warnings),
             "enhancement": None if self.enhancement is None else self.enhancement.to_dict(),
             "phase": None if self.phase is None else self.phase.to_dict(),
@@ -282,87 +288,24 @@ class ScanResult:
 # --- grouping -------------------------------------------------------------------------------------
 
 
-_ROLES: dict[tuple[object, ...], str] = {}
-
-
-def _role(h: FileHeader) -> str:
-    """``image``, ``localizer`` or ``non-image`` (cached: files of a series share the inputs)."""
-    key = (
-        h.modality,
-        h.sop_class_uid,
-        h.image_type,
-        h.series_description,
-        h.samples_per_pixel,
-        h.is_image,
-    )
-    role = _ROLES.get(key)
-    if role is None:
-        if len(_ROLES) > 10000:
-            _ROLES.clear()
-        role = _ROLES[key] = _role_of(h)
-    return role
-
-
-def _role_of(h: FileHeader) -> str:
-    if (
-        h.modality in _NON_IMAGE_MODALITIES
-        or h.sop_class_uid.startswith(_NON_IMAGE_SOP_PREFIXES)
-        or not h.is_image
-    ):
-        return "non-image"
-    text = " ".join((*h.image_type, h.series_description.upper()))
-    if any(w in text for w in _SCOUT_WORDS):
-        return "localizer"
-    if h.sop_class_uid.startswith("1.2.840.10008.5.1.4.1.1.7") and "DOSE" in text:
-        return "non-image"  # a dose report saved as a secondary capture
-    if (h.samples_per_pixel or 1) > 1:
-        return "non-image"  # colour screenshots
-    return "image"
-
-
-def _orientation_label(orientation: tuple[float, ...] | None) -> str:
-    if orientation is None:
-        return "unknown"
-    r, c = orientation[:3], orientation[3:]
-    normal = (r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0])
-    axis = max(range(3), key=lambda i: abs(normal[i]))
-    if abs(normal[axis]) < 0.9:
-        return "oblique"
-    return ("sagittal", "coronal", "axial")[axis]
-
-
-_ROUNDED: dict[tuple[float, ...], tuple[float, ...]] = {}
-
-
-def _stack_key(h: FileHeader) -> tuple[object, ...]:
-    """Files of one series with equal keys form one stack: orientation, size, frame type."""
-    orientation = h.frames[0].orientation if h.frames else None
-    rounded = None
-    if orientation is not None:
-        rounded = _ROUNDED.get(orientation)
-        if rounded is None:
-            if len(_ROUNDED) > 10000:
-                _ROUNDED.clear()
-            rounded = _ROUNDED[orientation] = tuple(round(v, 2) for v in orientation)
-    return (rounded, h.rows, h.columns, h.image_type[:3])
-
-
 def _sorted_files(headers: Sequence[FileHeader]) -> list[FileHeader]:
     return sorted(headers, key=lambda h: (h.instance_number or 0, str(h.path)))
 
 
-def _build_stack(uid: str, index: int, headers: Sequence[FileHeader], role: str) -> SeriesStack:
+def _build_stack(
+    uid: str,
+    index: int,
+    headers: Sequence[FileHeader],
+    role: str,
+    *,
+    stray_beside: StackGroup | None = None,
+) -> SeriesStack:
     first = headers[0]
     spacing = None
     geometry_problem = None
     stack_warnings: tuple[str, ...] = ()
     ordered = _sorted_files(headers)
-    frames = []
-    for h in headers:
-        if len(h.frames) == 1 and not h.enhanced:
-            frames.append(FrameRef(h, None, h.frames[0]))
-        else:
-            frames.extend(FrameRef(h, i, g) for i, g in enumerate(h.frames))
+    frames = frames_of(headers)
     if role == "image":
         name = f'Series {uid} "{first.series_description}"'
         try:
@@ -392,8 +335,20 @@ def _build_stack(uid: str, index: int, headers: Sequence[FileHeader], role: str)
         not_measurable = f"modality {first.modality}"
     elif geometry_problem:
         not_measurable = "geometry problem: " + geometry_problem
+    elif stray_beside is not None:
+        not_measurable = "stray in the series (left out when it is loaded)"
     elif slices < MIN_SLICES_TO_MEASURE:
         not_measurable = f"only {slices} slice(s)"
+    stray = None
+    if stray_beside is not None:
+        stack_warnings = ()  # its own geometry notes (one slice...) matter to no load
+        # What load_series says when it loads the whole series: this stack is left out.
+        kind = orientation_label(first.frames[0].orientation)
+        stray = (
+            f"stray {kind} stack of {slices} image(s) beside the series' "
+            f"{stray_beside.describe()}, left out when the series is loaded: "
+            f"{StackGroup(role, tuple(headers)).file_list()}"
+        )
     orientation = first.frames[0].orientation if first.frames and role == "image" else None
     return SeriesStack(
         series_instance_uid=uid,
@@ -410,7 +365,7 @@ def _build_stack(uid: str, index: int, headers: Sequence[FileHeader], role: str)
         columns=first.columns,
         spacing_mm=spacing,
         orientation=orientation,
-        orientation_label=_orientation_label(orientation),
+        orientation_label=orientation_label(orientation),
         study_instance_uid=first.study_instance_uid,
         study_date=first.study_date,
         patient_id=first.patient_id,
@@ -424,6 +379,7 @@ def _build_stack(uid: str, index: int, headers: Sequence[FileHeader], role: str)
         transfer_syntax_uid=first.transfer_syntax_uid,
         geometry_problem=geometry_problem,
         not_measurable=not_measurable,
+        stray=stray,
         warnings=stack_warnings,
         headers=tuple(ordered),
     )
@@ -504,7 +460,7 @@ def scan_folders(
         for study_uid, series in tree[pid].items():
             stacks: list[SeriesStack] = []
             for uid, hs in series.items():
-                groups: dict[tuple[object, ...], list[FileHeader]] = {}
+                unique: list[FileHeader] = []
                 seen_sops: set[str] = set()
                 for h in hs:
                     if h.sop_instance_uid in seen_sops:
@@ -515,12 +471,20 @@ def scan_folders(
                         )
                         continue
                     seen_sops.add(h.sop_instance_uid)
-                    role = _role(h)
-                    key = (role, *_stack_key(h)) if role == "image" else (role,)
-                    groups.setdefault(key, []).append(h)
-                ordered_groups = sorted(groups.items(), key=lambda kv: -len(kv[1]))
-                for k, (key, group) in enumerate(ordered_groups):
-                    stacks.append(_build_stack(uid, k, group, str(key[0])))
+                    unique.append(h)
+                groups = series_stacks(unique)
+                main = main_stack(groups)
+                for k, group in enumerate(groups):
+                    stray = main is not None and k != main and group.role == "image"
+                    stacks.append(
+                        _build_stack(
+                            uid,
+                            k,
+                            group.headers,
+                            group.role,
+                            stray_beside=(groups[main] if stray and main is not None else None),
+                        )
+                    )
             stacks.sort(key=lambda s: (s.series_number or 0, s.series_instance_uid, s.stack_index))
             studies.append(_classify_study(study_uid, stacks, use_pixels=use_pixels))
         studies.sort(key=lambda s: (s.study_date or dt.date.min, s.study_instance_uid))
@@ -806,7 +770,10 @@ def _choose_arterial(
     candidates = [
         s
         for s in stacks
-        if s.role == "image" and s.phase is not None and s.phase.phase is Phase.ARTERIAL
+        if s.role == "image"
+        and not s.stray  # a reformat inside a series is never what its load measures on
+        and s.phase is not None
+        and s.phase.phase is Phase.ARTERIAL
     ]
     usable = [s for s in candidates if s.not_measurable is None]
     skipped = [s for s in candidates if s.not_measurable is not None]

@@ -7,15 +7,19 @@ Errors (:class:`~lesion_tool.errors.SeriesError` / :class:`~lesion_tool.errors.G
 because each would change a millimetre measured on the volume:
 
 - missing ImagePositionPatient / ImageOrientationPatient / PixelSpacing,
-- more than one series, or images of different size, orientation or pixel spacing,
+- more than one series (name one), or two full stacks of comparable size in one series (choose one
+  with ``stack``),
 - duplicate slice positions, missing slices or otherwise irregular slice spacing,
 - a stack sheared along the slice plane (gantry tilt),
 - different frames of reference.
 
 Warnings (``CTVolume.warnings`` and a :class:`~lesion_tool.errors.HeaderWarning`) for what changes
 no millimetre: slice thickness different from the slice spacing, a one-slice series, a gantry tilt
-that the orientation already describes. Files beside the series that are not DICOM images are
-skipped and listed in ``CTVolume.metadata["skipped_files"]``.
+that the orientation already describes, and (:class:`~lesion_tool.errors.StrayImagesWarning`)
+the files of a stray reformat, scout or lone slice left out of the series' main stack (see
+:mod:`lesion_tool.io.stacks`; listed in ``CTVolume.metadata["left_out_files"]``). Files beside
+the series that are not DICOM images are skipped and listed in
+``CTVolume.metadata["skipped_files"]``.
 
 The tolerances follow highdicom's volume checks (relative spacing tolerance 1 %), but lesion-tool
 does the checks itself so that every message names the series, the files and the fix.
@@ -33,7 +37,7 @@ import math
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +45,9 @@ import numpy as np
 import pydicom
 import pydicom.pixels
 
-from lesion_tool.errors import GeometryError, HeaderWarning, SeriesError
+from lesion_tool.errors import GeometryError, HeaderWarning, SeriesError, StrayImagesWarning
 from lesion_tool.io.headers import FileHeader, FrameGeometry, NotDicomError, read_header
+from lesion_tool.io.stacks import StackGroup, choose_stack, split_stacks
 from lesion_tool.io.volume import CTVolume
 
 __all__ = [
@@ -54,6 +59,7 @@ __all__ = [
     "load_series",
     "output_dtype",
     "read_frame",
+    "series_stacks",
     "stack_geometry",
     "volume_from_geometry",
 ]
@@ -317,6 +323,26 @@ def frames_of(headers: Iterable[FileHeader]) -> list[FrameRef]:
     return refs
 
 
+def series_stacks(headers: Iterable[FileHeader]) -> list[StackGroup]:
+    """The stacks of one series: :func:`~lesion_tool.io.stacks.split_stacks`, except that image
+    stacks which together pass :func:`stack_geometry` stay one stack.
+
+    A series whose slices differ only in a header the split looks at (ImageType, rounding of
+    the orientation) but lie on one regular grid is one volume, loaded whole as before; only
+    images off that grid (a reformat, a lone slice) become stacks of their own.
+    """
+    groups = split_stacks(headers)
+    images = [g for g in groups if g.role == "image"]
+    if len(images) < 2:
+        return groups
+    together = tuple(h for g in images for h in g.headers)
+    try:
+        stack_geometry(frames_of(together))
+    except SeriesError:
+        return groups
+    return [StackGroup("image", together), *(g for g in groups if g.role != "image")]
+
+
 def output_dtype(frames: Sequence[FrameRef]) -> np.dtype:
     """int16 when every slice's rescale maps its stored range to integers within int16."""
     for ref in frames:
@@ -428,6 +454,7 @@ def load_series(
     source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     series_uid: str | None = None,
+    stack: int | None = None,
     spacing_rtol: float = SPACING_RTOL,
     position_atol_mm: float = POSITION_ATOL_MM,
     orientation_atol: float = ORIENTATION_ATOL,
@@ -443,6 +470,12 @@ def load_series(
         (multi-frame) file.
     series_uid
         Load only this SeriesInstanceUID when the folder holds several series.
+    stack
+        Load this stack of the series (0 = the largest; ``lesion-tool scan`` numbers them
+        ``series.k``). By default the series' main stack is loaded and its strays (a reformat,
+        scout or lone slice of another orientation, size or pixel spacing) are left out with a
+        :class:`~lesion_tool.errors.StrayImagesWarning` naming their files; two full stacks of
+        comparable size are refused.
     spacing_rtol, position_atol_mm, orientation_atol, shear_atol_mm
         Tolerances of the geometry checks (see :func:`stack_geometry`).
 
@@ -454,7 +487,8 @@ def load_series(
         (LPS mm of voxel ``(0, 0, 0)``), direction (columns = LPS unit vectors of z, y, x), UIDs,
         study date, SOPInstanceUID per slice, and the warnings found. ``metadata`` holds
         ``files`` (path per slice), ``frame_indices``, ``series_number``, ``image_type``,
-        ``transfer_syntax_uid``, ``study_description``, ``contrast_agent`` and ``skipped_files``.
+        ``transfer_syntax_uid``, ``study_description``, ``contrast_agent``, ``skipped_files`` and
+        ``left_out_files`` (the stray stacks' files).
 
     Raises
     ------
@@ -462,7 +496,8 @@ def load_series(
         No DICOM image in ``source``, several series (name ``series_uid``), missing PixelSpacing
         or position, undecodable or truncated pixel data.
     GeometryError
-        Tilt, missing or duplicate slices, irregular spacing, mixed orientation or pixel spacing.
+        Tilt, missing or duplicate slices, irregular spacing, two full stacks in the series
+        (choose ``stack``).
     """
     if isinstance(source, (str, os.PathLike)):
         root = Path(source)
@@ -516,7 +551,9 @@ def load_series(
                 f"(SOPInstanceUID {h.sop_instance_uid}); remove one copy."
             )
         sops[h.sop_instance_uid] = h.path
-    frames = frames_of(headers)
+    choice = choose_stack(series_stacks(headers), name=name, stack=stack)
+    left_out = choice.message(name)
+    frames = frames_of(choice.chosen.headers)
     geometry = stack_geometry(
         frames,
         spacing_rtol=spacing_rtol,
@@ -530,10 +567,16 @@ def load_series(
         # Other files beside a series (licences, notes) change nothing: logged, not warned.
         log.info("%s: skipped %s", name, text)
     array = _fill(geometry.frames, name)
+    if left_out is not None:
+        warnings.warn(left_out, StrayImagesWarning, stacklevel=2)
+        geometry = replace(geometry, warnings=(left_out, *geometry.warnings))
     for text in found:
         warnings.warn(text, HeaderWarning, stacklevel=2)
     volume = volume_from_geometry(geometry, array)
     volume.metadata["skipped_files"] = skipped
+    volume.metadata["left_out_files"] = [
+        str(h.path) for group in choice.left_out for h in group.headers
+    ]
     return volume
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -49,6 +49,7 @@ from lesion_tool.measurement.models import (
 )
 
 __all__ = [
+    "SPECK_MM3",
     "Geometry",
     "HasGeometry",
     "boundary_points",
@@ -562,6 +563,25 @@ def perpendicular_diameter(
 
 _FULL = np.ones((3, 3, 3), dtype=bool)
 
+SPECK_MM3 = 14.0
+"""Volume of a 3 mm sphere: a connected piece of a mask label smaller than this is a speck
+(a stray click of the annotator), not a lesion, and is not measured on its own."""
+
+
+def _components(
+    region: np.ndarray, voxel_mm3: float, min_component_mm3: float
+) -> tuple[np.ndarray, list[int], int]:
+    """3-D components of ``region`` (touching by face, edge or corner), those kept, specks.
+
+    Kept components are listed largest first (component 1 is the main tumour); those smaller
+    than ``min_component_mm3`` are specks, unless every component is.
+    """
+    comps, n = ndimage.label(region, structure=_FULL)
+    sizes = np.bincount(comps.ravel(), minlength=n + 1)[1:] * voxel_mm3
+    order = [int(i) + 1 for i in np.argsort(-sizes, kind="stable")]
+    kept = [c for c in order if sizes[c - 1] >= min_component_mm3] or order
+    return comps, kept, n - len(kept)
+
 
 def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
     """Fill the holes of every axial slice of a boolean ``(z, y, x)`` mask (in-plane holes)."""
@@ -719,6 +739,7 @@ def measure_labels(
     names: Mapping[int, str] | None = None,
     boundary: Boundary = "edges",
     image: np.ndarray | None = None,
+    min_component_mm3: float = 0.0,
 ) -> list[LabelMeasurement]:
     """Longest axial diameter, perpendicular, volume and centroid of every label of a mask.
 
@@ -744,11 +765,17 @@ def measure_labels(
         boundary (half-way between the label's interior and a ring just outside it), and its
         volume from that partial-volume membership; labels without a usable edge (inside and
         outside within 10 HU) keep the mask's pixel-edge boundary.
+    min_component_mm3
+        Components smaller than this are specks (e.g. :data:`SPECK_MM3`): counted in
+        ``LabelMeasurement.specks``, not measured on their own, still part of a label measured
+        as one object.
 
     Returns
     -------
     list[LabelMeasurement]
-        Sorted by label, then component.
+        Sorted by label, then component (numbered 1..``component_count`` over the components
+        kept, largest first). ``component_count`` is set in both modes, so a label measured as
+        one object says how many separate pieces its diameter may span.
 
     Raises
     ------
@@ -777,6 +804,7 @@ def measure_labels(
                 f"The image {image.shape} and the mask {arr.shape} are not on the same grid."
             )
     objects = _label_boxes(arr)
+    voxel_mm3 = geometry.voxel_volume_ml * 1000.0
     wanted = set(labels) if labels is not None else None
     results: list[LabelMeasurement] = []
     for index, box in enumerate(objects):
@@ -785,22 +813,22 @@ def measure_labels(
             continue
         region = arr[box] == value
         name = names.get(value, "")
+        comps, kept, specks = _components(region, voxel_mm3, min_component_mm3)
         if not separate_components:
-            results.append(
-                _measure_with_image(arr, box, region, image, geometry, value, None, name, boundary)
+            whole = _measure_with_image(
+                arr, box, region, image, geometry, value, None, name, boundary
             )
+            results.append(replace(whole, component_count=len(kept), specks=specks))
             continue
-        comps, _n = ndimage.label(region, structure=_FULL)
-        for ci, cbox in enumerate(ndimage.find_objects(comps), start=1):
-            if cbox is None:
-                continue
+        cboxes = ndimage.find_objects(comps)
+        for rank, ci in enumerate(kept, start=1):
+            cbox = cboxes[ci - 1]
             sub = comps[cbox] == ci
             full = tuple(
                 slice(b.start + c.start, b.start + c.stop) for b, c in zip(box, cbox, strict=True)
             )
-            results.append(
-                _measure_with_image(arr, full, sub, image, geometry, value, ci, name, boundary)
-            )
+            part = _measure_with_image(arr, full, sub, image, geometry, value, rank, name, boundary)
+            results.append(replace(part, component_count=len(kept), specks=specks))
     return results
 
 
@@ -843,6 +871,7 @@ def measure_fraction(
     level: float = 0.5,
     name: str = "",
     separate_components: bool = False,
+    min_component_mm3: float = 0.0,
 ) -> list[LabelMeasurement]:
     """Measure a fractional mask (e.g. a fractional DICOM SEG segment) on its sub-pixel contour.
 
@@ -860,6 +889,8 @@ def measure_fraction(
         Name to report.
     separate_components
         Measure the connected components of ``fraction >= level`` separately.
+    min_component_mm3
+        Components smaller than this are specks, as in :func:`measure_labels`.
 
     Returns
     -------
@@ -874,28 +905,27 @@ def measure_fraction(
     inside = frac >= level
     if not inside.any():
         return []
+    comps, kept, specks = _components(inside, geometry.voxel_volume_ml * 1000.0, min_component_mm3)
     if not separate_components:
         box = ndimage.find_objects(inside.astype(np.uint8))[0]
         box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in box)
         offset = np.array([s.start for s in box], dtype=float)
-        return [
-            _measure_region(
-                inside[box], offset, geometry, label, None, name, "edges", frac[box], level
-            )
-        ]
-    comps, _ = ndimage.label(inside, structure=_FULL)
+        whole = _measure_region(
+            inside[box], offset, geometry, label, None, name, "edges", frac[box], level
+        )
+        return [replace(whole, component_count=len(kept), specks=specks)]
+    cboxes = ndimage.find_objects(comps)
     results = []
-    for ci, cbox in enumerate(ndimage.find_objects(comps), start=1):
-        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in cbox)
+    for rank, ci in enumerate(kept, start=1):
+        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in cboxes[ci - 1])
         sub = comps[box] == ci
         # Only this component's partial-volume rim: zero fractions beyond one voxel of it.
         near = ndimage.binary_dilation(sub, structure=_FULL)
         offset = np.array([s.start for s in box], dtype=float)
-        results.append(
-            _measure_region(
-                sub, offset, geometry, label, ci, name, "edges", np.where(near, frac[box], 0.0)
-            )
+        part = _measure_region(
+            sub, offset, geometry, label, rank, name, "edges", np.where(near, frac[box], 0.0)
         )
+        results.append(replace(part, component_count=len(kept), specks=specks))
     return results
 
 

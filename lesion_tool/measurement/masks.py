@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -28,8 +30,9 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels import pack_bits, unpack_bits
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
-from lesion_tool.errors import LesionToolError, MeasurementError, SeriesError
+from lesion_tool.errors import HeaderWarning, LesionToolError, MeasurementError, SeriesError
 from lesion_tool.measurement.diameter import (
+    SPECK_MM3,
     Geometry,
     HasGeometry,
     measure_fraction,
@@ -169,21 +172,31 @@ def mask_from_array(
 def measure_mask(
     mask: MaskVolume,
     *,
-    separate_components: bool = False,
+    separate_components: bool = True,
     image: HasGeometry | None = None,
+    min_component_mm3: float = SPECK_MM3,
 ) -> list[LabelMeasurement]:
-    """Measure every segment of a mask (see :func:`measure_labels`, :func:`measure_fraction`).
+    """Measure every segment of a mask, per tumour (see :func:`measure_labels`,
+    :func:`measure_fraction`).
+
+    A label of a real mask often holds several separate tumours; its longest diameter "across"
+    them measures nothing, so each 3-D connected component is measured on its own by default.
 
     Parameters
     ----------
     mask
         The mask.
     separate_components
-        Measure each connected component separately.
+        True (default): one result per connected component of each label, numbered
+        ``component`` of ``component_count``. False: each label as one object (its diameter
+        may span separate pieces; ``component_count`` says how many).
     image
         Optional ``CTVolume`` the mask was drawn on. When it is on the mask's grid (same shape,
         spacing, origin and direction within 0.01 mm), binary segments are measured on the
         sub-pixel edge the image shows (see :func:`measure_labels`); otherwise it is not used.
+    min_component_mm3
+        Components smaller than this are specks (annotation slips), counted in
+        ``LabelMeasurement.specks`` and not measured on their own.
 
     Returns
     -------
@@ -200,6 +213,7 @@ def measure_mask(
             separate_components=separate_components,
             names=names,
             image=pixels,
+            min_component_mm3=min_component_mm3,
         )
     results: list[LabelMeasurement] = []
     for seg in mask.segments:
@@ -210,25 +224,17 @@ def measure_mask(
                 label=seg.label,
                 name=seg.name,
                 separate_components=separate_components,
+                min_component_mm3=min_component_mm3,
             )
         else:
             found = measure_labels(
-                seg.array, mask.geometry, separate_components=separate_components, image=pixels
+                seg.array,
+                mask.geometry,
+                separate_components=separate_components,
+                image=pixels,
+                min_component_mm3=min_component_mm3,
             )
-            results += [
-                LabelMeasurement(
-                    label=seg.label,
-                    component=m.component,
-                    longest=m.longest,
-                    perpendicular=m.perpendicular,
-                    volume_ml=m.volume_ml,
-                    centroid_voxel=m.centroid_voxel,
-                    centroid_patient=m.centroid_patient,
-                    voxel_count=m.voxel_count,
-                    name=seg.name,
-                )
-                for m in found
-            ]
+            results += [replace(m, label=seg.label, name=seg.name) for m in found]
     return results
 
 
@@ -266,8 +272,9 @@ def load_mask(path: str | os.PathLike[str], image: HasGeometry | None = None) ->
     path
         The file.
     image
-        The image the mask belongs to; its geometry is used only for files without one
-        (``.npy``). Files with geometry keep their own.
+        The image the mask belongs to. Files without geometry (``.npy``) take its grid; a DICOM
+        SEG is placed on its grid by the frames' plane positions (see :func:`_place_on_image`);
+        other files keep their own geometry.
 
     Returns
     -------
@@ -290,7 +297,7 @@ def load_mask(path: str | os.PathLike[str], image: HasGeometry | None = None) ->
                     f"{p}: a .npy mask has no geometry; give the image it was drawn on (--image)."
                 )
             return mask_from_array(np.load(p, allow_pickle=False), image, source=str(p))
-        return _load_seg(p)
+        return _load_seg(p, image)
     except LesionToolError as err:
         if str(p) in str(err):
             raise
@@ -359,7 +366,60 @@ def _native_frames(ds: pydicom.Dataset, path: Path) -> np.ndarray:
     return out
 
 
-def _load_seg(path: Path) -> MaskVolume:
+SEG_GRID_TOL = 0.02
+"""Largest misalignment, in voxels (and direction cosine), of a SEG frame from the image grid."""
+
+
+def _place_on_image(vol: Any, image: HasGeometry, path: Path) -> Any:
+    """A SEG's highdicom volume moved onto the image's voxel grid, by its frames' plane positions.
+
+    The frames were already sorted by their ImagePositionPatient (highdicom's ``get_volume``),
+    never by their source-image references, which real exporters often get wrong (every frame
+    pointing at one slice). Matching the grid only permutes, flips, pads and crops
+    (``highdicom.Volume.match_geometry``), never resamples. The volume is returned unchanged
+    when the image has no shape, another frame of reference (with a warning) or a grid the
+    frames do not lie on (they are then measured on their own grid, as before).
+
+    Raises
+    ------
+    SeriesError
+        Segmented voxels lie outside the image (the SEG belongs to another series).
+    """
+    import highdicom as hd
+
+    shape = getattr(image, "shape", None)
+    if shape is None or len(shape) != 3:
+        return vol
+    image_for = str(getattr(image, "frame_of_reference_uid", "") or "")
+    if image_for and vol.frame_of_reference_uid and image_for != vol.frame_of_reference_uid:
+        warnings.warn(
+            f"{path}: the SEG's FrameOfReferenceUID differs from the image's; it is measured on "
+            "its own grid, not placed on the image.",
+            HeaderWarning,
+            stacklevel=3,
+        )
+        return vol
+    g = Geometry.of(image)
+    affine = np.eye(4)
+    affine[:3, :3] = np.asarray(g.direction, dtype=float) * np.asarray(g.spacing_mm, dtype=float)
+    affine[:3, 3] = g.origin_mm
+    target = hd.VolumeGeometry(affine, tuple(int(n) for n in shape), "PATIENT", image_for or None)
+    try:
+        placed = vol.match_geometry(target, tol=SEG_GRID_TOL)
+    except RuntimeError as err:
+        logger.info("%s: not on the image's grid (%s); measured on its own grid", path, err)
+        return vol
+    before = int(np.count_nonzero(vol.array))
+    lost = before - int(np.count_nonzero(placed.array))
+    if lost:
+        raise SeriesError(
+            f"{path}: {lost} of {before} segmented voxels lie outside the image it is measured "
+            "with; give the series the SEG was drawn on (--image)."
+        )
+    return placed
+
+
+def _load_seg(path: Path, image: HasGeometry | None = None) -> MaskVolume:
     import highdicom as hd
 
     try:
@@ -414,6 +474,8 @@ def _load_seg(path: Path) -> MaskVolume:
         raise SeriesError(
             f"{path}: its frames do not form a regularly spaced volume ({err})."
         ) from err
+    if image is not None:
+        vol = _place_on_image(vol, image, path)
     affine = np.asarray(vol.affine, dtype=float)
     spacing = np.linalg.norm(affine[:3, :3], axis=0)
     geometry = Geometry(

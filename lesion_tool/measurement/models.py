@@ -134,6 +134,12 @@ class LabelMeasurement:
         Centre of mass, ``(z, y, x)`` voxel indices and LPS millimetres.
     voxel_count
         Number of voxels in the label (fractional masks: voxels with fraction >= 0.5).
+    component_count
+        Separate pieces (3-D connected components) of the label, specks not counted; with
+        ``component`` it says "component 2 of 2". None when not computed.
+    specks
+        Components of the label too small to be a lesion (see
+        :data:`lesion_tool.measurement.diameter.SPECK_MM3`), not measured on their own.
     """
 
     label: int
@@ -145,6 +151,8 @@ class LabelMeasurement:
     centroid_patient: Point3
     voxel_count: int
     name: str = ""
+    component_count: int | None = None
+    specks: int = 0
 
     @property
     def longest_diameter_mm(self) -> float:
@@ -176,6 +184,8 @@ class LabelMeasurement:
             "centroid_voxel": list(self.centroid_voxel),
             "centroid_patient": list(self.centroid_patient),
             "voxel_count": self.voxel_count,
+            "component_count": self.component_count,
+            "specks": self.specks,
         }
 
 

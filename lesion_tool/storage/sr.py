@@ -774,17 +774,19 @@ def _predecessor_headers(paths: Sequence[str | Path], patient_id: str) -> dict[s
 
 
 def _series_files(images: str | Path) -> dict[str, list[Path]]:
-    """SeriesInstanceUID -> files of its largest image stack, from one header scan of ``images``."""
+    """SeriesInstanceUID -> its image files (every stack), from one header scan of ``images``.
+
+    :func:`~lesion_tool.io.load_series` then chooses the stack, as everywhere a series is
+    loaded: the main stack, with a warning naming a stray reformat or scout left out.
+    """
     from lesion_tool.io import scan_folders
 
     scan = scan_folders(images, use_pixels=False)
-    best: dict[str, list[Path]] = {}
+    found: dict[str, list[Path]] = {}
     for stack in scan.stacks:
-        if stack.role != "image":
-            continue
-        if len(stack.files) > len(best.get(stack.series_instance_uid, [])):
-            best[stack.series_instance_uid] = list(stack.files)
-    return best
+        if stack.role != "non-image":
+            found.setdefault(stack.series_instance_uid, []).extend(stack.files)
+    return found
 
 
 def export_sr(

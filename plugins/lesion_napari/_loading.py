@@ -272,6 +272,10 @@ def iter_loaded_series(
                 f"measure on ({why}); its series are available as hidden layers."
             )
         for series in study.image_stacks:
+            if series.stray:
+                # left out of the series' volume by the core, as every load of it does
+                yield LoadProblem(f"Series {series.description or series.uid}: {series.stray}")
+                continue
             is_chosen = chosen is not None and series.stack_id == chosen.stack_id
             (first if is_chosen else rest).append((study, series, label, is_chosen))
     if not first and not rest:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,10 @@ from _dicom_factory import AXIAL, CORONAL, ramp, write_enhanced_ct, write_series
 from pydicom.data import get_testdata_file
 from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, RLELossless
 
-from lesion_tool.errors import GeometryError, HeaderWarning, SeriesError
-from lesion_tool.io import load_series
+from lesion_tool.errors import GeometryError, HeaderWarning, SeriesError, StrayImagesWarning
+from lesion_tool.io import load_series, scan_folders
 from lesion_tool.io.headers import NotDicomError, parse_dicom_time, read_header
+from lesion_tool.io.series import frames_of, stack_geometry
 
 
 def test_slices_are_sorted_by_position_not_instance_number(tmp_path: Path) -> None:
@@ -138,14 +140,25 @@ def test_tilt_tag_with_regular_geometry_is_a_warning(tmp_path: Path) -> None:
     assert any("GantryDetectorTilt" in w for w in vol.warnings)
 
 
-def test_mixed_orientation_is_an_error(tmp_path: Path) -> None:
-    write_series(tmp_path, n=4)
+def test_stray_reformat_is_left_out_with_a_warning_naming_it(tmp_path: Path) -> None:
+    # Was "mixed slice orientation" (refused); now the axial stack loads and the strays are named.
+    axial = write_series(tmp_path, n=4)
     write_series(tmp_path, n=2, orientation=CORONAL, origin_mm=(0, 50, 0), name="CO{:04d}")
-    with pytest.raises(GeometryError, match="mixed slice orientation"):
-        load_series(tmp_path)
+    with pytest.warns(
+        StrayImagesWarning, match=r"left out 2 coronal 12x10 image\(s\): CO0001, CO0002"
+    ):
+        vol = load_series(tmp_path)
+    assert vol.shape == (4, 12, 10)
+    assert vol.metadata["files"] == [str(p) for p in axial]
+    assert sorted(Path(f).name for f in vol.metadata["left_out_files"]) == ["CO0001", "CO0002"]
+    assert any("left out" in w for w in vol.warnings)
+    # the stray stack itself can be chosen
+    with pytest.warns(StrayImagesWarning, match="left out 4 axial"):
+        assert load_series(tmp_path, stack=1).shape == (2, 12, 10)
 
 
-def test_different_pixel_spacing_is_an_error(tmp_path: Path) -> None:
+def test_lone_slice_of_other_pixel_spacing_or_size_is_left_out(tmp_path: Path) -> None:
+    # Was "pixel spacing differs" / "different sizes" (refused): one stack, one spacing, one size.
     write_series(tmp_path, n=3)
     write_series(
         tmp_path,
@@ -153,20 +166,79 @@ def test_different_pixel_spacing_is_an_error(tmp_path: Path) -> None:
         spacing_mm=(2.5, 0.9, 0.9),
         name="B{:04d}",
     )
-    with pytest.raises(GeometryError, match="pixel spacing differs"):
+    write_series(tmp_path, positions=[(-10.0, -20.0, -20.0)], rows=14, name="C{:04d}")
+    with pytest.warns(StrayImagesWarning) as record:
+        vol = load_series(tmp_path)
+    assert vol.shape == (3, 12, 10)
+    [message] = [str(w.message) for w in record if w.category is StrayImagesWarning]
+    assert "B0001, B0002" in message and "C0001" in message and "14x10" in message
+
+
+def test_of_two_equal_small_stacks_the_axial_one_is_loaded(tmp_path: Path) -> None:
+    write_series(tmp_path, n=3, orientation=CORONAL, origin_mm=(0, 50, 0), name="CO{:04d}")
+    write_series(tmp_path, n=3)
+    with pytest.warns(StrayImagesWarning, match="left out 3 coronal"):
+        vol = load_series(tmp_path)
+    np.testing.assert_allclose(vol.direction[:, 0], [0, 0, 1])
+
+
+def test_scout_in_the_series_is_left_out_even_when_larger(tmp_path: Path) -> None:
+    write_series(tmp_path, n=3)
+    write_series(
+        tmp_path,
+        n=4,
+        orientation=CORONAL,
+        image_type=("ORIGINAL", "PRIMARY", "LOCALIZER"),
+        name="SC{:04d}",
+    )
+    with pytest.warns(StrayImagesWarning, match="4 localizer"):
+        vol = load_series(tmp_path)
+    assert vol.shape == (3, 12, 10)
+
+
+def test_slices_of_one_grid_with_different_image_type_stay_one_volume(tmp_path: Path) -> None:
+    # The split by ImageType separates reformats, never the slices of one regular stack.
+    write_series(tmp_path, n=6)
+    write_series(
+        tmp_path,
+        positions=[(-10.0, -20.0, -30.0 + 2.5 * k) for k in range(6, 12)],
+        image_type=("DERIVED", "SECONDARY", "AXIAL"),
+        name="D{:04d}",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        volume = load_series(tmp_path)
+    assert volume.shape == (12, 12, 10)
+    [study] = scan_folders(tmp_path, use_pixels=False).studies
+    assert [s.slice_count for s in study.series] == [12]
+
+
+def test_two_full_stacks_are_refused_with_how_to_choose(tmp_path: Path) -> None:
+    write_series(tmp_path, n=12)
+    write_series(tmp_path, n=10, orientation=CORONAL, origin_mm=(0, 50, 0), name="CO{:04d}")
+    with pytest.raises(
+        GeometryError,
+        match=r"2 full stacks.*stack 0: 12 axial.*stack 1: 10 coronal.*--stack K.*series.K",
+    ):
         load_series(tmp_path)
+    with pytest.warns(StrayImagesWarning, match="left out 12 axial"):
+        assert load_series(tmp_path, stack=1).shape == (10, 12, 10)
+    with pytest.raises(GeometryError, match="no stack 2"):
+        load_series(tmp_path, stack=2)
 
 
-def test_different_image_sizes_are_an_error(tmp_path: Path) -> None:
+def test_stack_geometry_still_refuses_mixed_pixel_spacing(tmp_path: Path) -> None:
+    # load_series now splits such files into stacks; the stack check itself keeps the rule.
     write_series(tmp_path, n=3)
     write_series(
         tmp_path,
         positions=[(-10.0, -20.0, -30.0 + 2.5 * k) for k in (3, 4)],
-        rows=14,
+        spacing_mm=(2.5, 0.9, 0.9),
         name="B{:04d}",
     )
-    with pytest.raises(SeriesError, match="different sizes"):
-        load_series(tmp_path)
+    frames = frames_of(read_header(p) for p in sorted(tmp_path.iterdir()))
+    with pytest.raises(GeometryError, match="pixel spacing differs"):
+        stack_geometry(frames)
 
 
 def test_missing_pixel_spacing_names_series_and_fix(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lesion_tool.errors import GeometryError, SeriesError
+from lesion_tool.errors import GeometryError, SeriesError, StrayImagesWarning
 from lesion_tool.io import Phase, load_series, scan_folders
 
 synth = pytest.importorskip("lesion_tool.synth")
@@ -43,7 +43,6 @@ def _arterial(root: Path, case: str) -> Path:
         ("duplicate_position", GeometryError, "duplicate slice position"),
         ("gantry_tilt", GeometryError, r"sheared by 12\.00 deg.*GantryDetectorTilt 12"),
         ("truncated_file", SeriesError, r"0\d+\.dcm.*truncated"),
-        ("coronal_reformat", SeriesError, "different sizes|mixed slice orientation"),
     ],
 )
 def test_load_series_rejects_each_defect(
@@ -51,6 +50,14 @@ def test_load_series_rejects_each_defect(
 ) -> None:
     with pytest.raises(error, match=pattern):
         load_series(_arterial(broken_root, case))
+
+
+def test_load_series_leaves_out_the_coronal_reformat(broken_root: Path) -> None:
+    # Was refused ("different sizes|mixed slice orientation"); now the axial stack loads.
+    with pytest.warns(StrayImagesWarning, match=r"left out 3 coronal 7x64 image\(s\)"):
+        volume = load_series(_arterial(broken_root, "coronal_reformat"))
+    assert volume.shape == (12, 64, 64)
+    assert len(volume.metadata["left_out_files"]) == 3
 
 
 def test_non_dicom_file_is_skipped_and_reported(broken_root: Path) -> None:
@@ -69,6 +76,9 @@ def test_scan_splits_the_coronal_reformat_and_keeps_the_axial_stack(broken_root:
     assert (axial.orientation_label, axial.slice_count) == ("axial", 12)
     assert (coronal.orientation_label, coronal.slice_count) == ("coronal", 3)
     assert study.arterial_series is axial
+    assert coronal.stray is not None and axial.stray is None
+    assert coronal.stray.startswith("stray coronal stack of 3 image(s) beside the series' 12 axial")
+    assert "left out when the series is loaded: 0014.dcm, 0015.dcm, 0016.dcm" in coronal.stray
     assert axial.phase is not None and axial.phase.phase is Phase.ARTERIAL
     assert axial.load().shape == (12, 64, 64)
 

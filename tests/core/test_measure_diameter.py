@@ -270,7 +270,7 @@ def test_cli_measures_good_files_and_reports_bad_ones(tmp_path, capsys) -> None:
     # Plain text, folder input, components.
     code = main(["measure", "--mask", str(tmp_path / "good.nii"), "--components"])
     assert code == 0
-    assert "label 1 component 1: longest" in capsys.readouterr().out
+    assert "label 1 component 1 of 1: longest" in capsys.readouterr().out
 
 
 def test_cli_npy_mask_needs_an_image(tmp_path, capsys) -> None:

@@ -87,8 +87,11 @@ def test_arterial_series_is_chosen_with_reason(export: Path) -> None:
     assert chosen.phase is not None
     assert (chosen.phase.phase, chosen.phase.subphase) == (Phase.ARTERIAL, "late")
     assert "arterial (late) by description" in study.arterial_reason
-    # The coronal reformat is arterial too but has too few slices: named, not chosen.
-    assert "only 4 slice(s)" in study.arterial_reason
+    # The coronal reformat inside the arterial series is a stray: never a candidate (until
+    # issue 11 the reason listed it as "only 4 slice(s)"), named on its own stack instead.
+    coronal = next(s for s in study.series if s.stack_index == 1)
+    assert coronal.stray is not None and "COR001" in coronal.stray
+    assert "only 4 slice(s)" not in study.arterial_reason
     pre = next(s for s in study.series if s.description == "PRE LIVER")
     assert pre.phase is not None and pre.phase.phase is Phase.NON_CONTRAST
     volume = chosen.load()

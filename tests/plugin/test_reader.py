@@ -298,3 +298,41 @@ def test_measuring_on_layers_opened_by_the_reader(viewer, synthetic_patient, qtb
     widget.new_target()
     widget.measure_at(seed, background=False)
     assert widget.proposal is not None and len(frames) == read_after
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_a_stray_reformat_in_the_arterial_series_is_named_not_shown(
+    synthetic_patient, tmp_path, monkeypatch, lazy
+):
+    """A coronal image inside the arterial series: the axial stack opens, the stray is named."""
+    import shutil
+
+    import lesion_napari._reader as reader
+    import pydicom
+    from lesion_napari._loading import LoadedSeries, LoadProblem, iter_loaded_series
+    from pydicom.uid import generate_uid
+
+    copy = tmp_path / "patient"
+    shutil.copytree(synthetic_patient / "baseline", copy / "baseline")
+    arterial = sorted((copy / "baseline" / "arterial").iterdir())
+    ds = pydicom.dcmread(arterial[len(arterial) // 2])
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 0, -1]
+    ds.save_as(copy / "baseline" / "arterial" / "coronal.dcm", enforce_file_format=True)
+    if lazy:
+        shown: list[str] = []
+        monkeypatch.setattr(reader, "show_warning", shown.append)
+        layers = reader.read_dicom(str(copy))
+        metas = [kwargs["metadata"]["lesion_tool"] for _, kwargs, _ in layers]
+        shapes = [data.shape for data, _, _ in layers]
+    else:
+        items = list(iter_loaded_series([copy]))
+        shown = [i.message for i in items if isinstance(i, LoadProblem)]
+        loaded = [i for i in items if isinstance(i, LoadedSeries)]
+        metas = [{"phase": i.phase} for i in loaded]
+        shapes = [i.volume.shape for i in loaded]
+    assert sorted(m["phase"] for m in metas) == ["arterial", "portal_venous"]
+    assert shapes[0] == (len(arterial), *shapes[0][1:])
+    [message] = [text for text in shown if "coronal.dcm" in text]
+    assert "stray coronal stack of 1 image(s)" in message
