@@ -8,8 +8,10 @@ exit 1; a usage error exits 2.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from lesion_tool.commands._pacs import add_connection_arguments, connection_from_args
 from lesion_tool.commands.rescore import parse_criteria
 from lesion_tool.response import PRESETS
 from lesion_tool.storage import load_assessment
@@ -48,14 +50,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--force", action="store_true", help="replace SR files already in the output folder"
     )
+    parser.add_argument(
+        "--stow",
+        metavar="URL",
+        help="also store the SRs written on this DICOMweb server (STOW-RS)",
+    )
+    add_connection_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Export ``args.assessment``; print each file written."""
+    """Export ``args.assessment``; print each file written (then store them with ``--stow``)."""
+    connection = connection_from_args(args, args.stow) if args.stow else None
     assessment = load_assessment(args.assessment)
-    for path in export_sr(
+    paths = export_sr(
         assessment, args.images, args.out, criteria=args.criteria, overwrite=args.force
-    ):
+    )
+    for path in paths:
         print(path)
+    if connection is not None:
+        from lesion_tool.pacs import connect
+
+        stored = connect(connection).store(paths)
+        print(
+            f"export-sr: {len(stored.stored_sop_instance_uids)} SR(s) stored on {connection.url}",
+            file=sys.stderr,
+        )
     return 0

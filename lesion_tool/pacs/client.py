@@ -1,0 +1,398 @@
+"""Search, retrieve and store on a DICOMweb server (QIDO-RS, WADO-RS, STOW-RS).
+
+Built on dicomweb-client (and requests under it). Every failure a user can meet (server down,
+wrong URL, 401 / 403, a timeout, a study that changes during the transfer, a server that is not
+DICOMweb) becomes a one-line :class:`~lesion_tool.errors.PacsError`; passwords and tokens are
+held by the HTTP session's auth object and appear in no message or log.
+
+Retrieval goes instance by instance: each one is written to a temporary file and renamed into
+the cache when complete, and instances already complete in the cache (their SOPInstanceUID read
+back) are skipped, so an interrupted pull resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from lesion_tool.errors import PacsError
+from lesion_tool.pacs import cache
+from lesion_tool.pacs.models import (
+    InstanceRef,
+    PacsConnection,
+    Progress,
+    PullResult,
+    SeriesSummary,
+    StoreResult,
+    StudySummary,
+    check_uid,
+    dicom_date_range,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["PacsClient"]
+
+STUDY_FIELDS = (
+    "PatientID",
+    "PatientName",
+    "StudyDate",
+    "StudyDescription",
+    "AccessionNumber",
+    "ModalitiesInStudy",
+    "NumberOfStudyRelatedSeries",
+    "NumberOfStudyRelatedInstances",
+)
+SERIES_FIELDS = ("Modality", "SeriesNumber", "SeriesDescription", "NumberOfSeriesRelatedInstances")
+INSTANCE_FIELDS = ("SOPInstanceUID", "InstanceNumber")
+
+
+def _bearer_auth(token: str) -> Any:
+    """A requests auth object adding ``Authorization: Bearer`` (its repr hides the token)."""
+    from requests.auth import AuthBase
+
+    class BearerAuth(AuthBase):
+        def __call__(self, request: Any) -> Any:
+            request.headers["Authorization"] = f"Bearer {token}"
+            return request
+
+        def __repr__(self) -> str:
+            return "BearerAuth(<hidden>)"
+
+    return BearerAuth()
+
+
+def _mentions(err: BaseException, *needles: str) -> bool:
+    text = str(err).lower()
+    return any(n.lower() in text for n in needles)
+
+
+class PacsClient:
+    """One DICOMweb server: search studies and series, pull studies into a cache, store files.
+
+    Methods raise :class:`PacsError` with a one-line message for everything that can go wrong
+    on the network or the server. A client is not meant to be shared between threads.
+    """
+
+    def __init__(self, connection: PacsConnection) -> None:
+        import requests
+        from dicomweb_client.api import DICOMwebClient
+
+        self.connection = connection
+        session = requests.Session()
+        if connection.username:
+            session.auth = (connection.username, connection.password or "")
+        elif connection.token:
+            session.auth = _bearer_auth(connection.token)
+        if connection.ca_bundle is not None:
+            session.verify = str(connection.ca_bundle)
+        elif connection.insecure:
+            session.verify = False
+            log.warning(
+                "TLS certificate checks are off (--insecure): anyone between here and %s can "
+                "read and alter the images. Use --ca-bundle instead outside a test.",
+                connection.host,
+            )
+        timeout = connection.timeout_s
+        try:
+            self._client = DICOMwebClient(
+                connection.url, session=session, timeout=(min(10.0, timeout), timeout)
+            )
+        except ValueError as err:
+            raise PacsError(f"{connection.url} is not a usable DICOMweb URL: {err}") from None
+        # A few quick retries of 408/429/503/504 (the library's default waits up to 15 s).
+        self._client.set_http_retry_params(max_attempts=3, wait_exponential_multiplier=250)
+
+    # ------------------------------------------------------------------ errors
+    @contextlib.contextmanager
+    def _errors(self, action: str, *, not_found: str | None = None) -> Iterator[None]:
+        """Turn what requests and dicomweb-client raise during ``action`` into a PacsError."""
+        from requests import exceptions as rex
+        from urllib3.exceptions import InsecureRequestWarning
+
+        conn = self.connection
+        host = conn.host
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", InsecureRequestWarning)
+                # dicomweb-client warns about servers sending single-part instances: harmless
+                warnings.filterwarnings("ignore", message=".*not compliant with the DICOM")
+                yield
+        except PacsError:
+            raise
+        except rex.SSLError as err:
+            raise PacsError(
+                f"{action}: the TLS connection to {host} failed "
+                f"({'certificate not trusted' if _mentions(err, 'certificate') else 'TLS error'})"
+                "; give the certificate authority of the server with --ca-bundle FILE."
+            ) from None
+        except rex.Timeout:
+            raise PacsError(
+                f"{action}: {host} did not answer within {conn.timeout_s:g} s (timeout); the "
+                "server may be overloaded or the address wrong."
+            ) from None
+        except rex.ConnectionError as err:
+            if _mentions(err, "connection refused", "errno 111"):
+                why = "connection refused (is the PACS running, and is the port right?)"
+            elif _mentions(err, "name or service not known", "nodename nor servname",
+                           "failed to resolve", "name resolution", "getaddrinfo"):
+                why = "host name not found (check the URL)"
+            elif _mentions(err, "remotedisconnected", "connection aborted", "reset by peer"):
+                why = "the server closed the connection"
+            else:
+                why = "network error"
+            raise PacsError(f"{action}: cannot reach {host}: {why}.") from None
+        except rex.HTTPError as err:
+            response = err.response
+            status = response.status_code if response is not None else 0
+            reason = (response.reason if response is not None else "") or ""
+            if status == 401:
+                if conn.username or conn.token:
+                    why = (
+                        "the server refused the credentials (401 Unauthorized): check the user "
+                        "name and the password or token in the environment variable"
+                    )
+                else:
+                    why = (
+                        "the server asks for credentials (401 Unauthorized): give --user with "
+                        "--password-env VAR, or --token-env VAR"
+                    )
+            elif status == 403:
+                why = "access denied (403 Forbidden): this user may not do this on the server"
+            elif status == 404 and not_found:
+                why = not_found
+            elif status == 404:
+                why = (
+                    f"{conn.url} answered 404 Not Found: is it the DICOMweb root of the server "
+                    "(Orthanc: http://HOST:8042/dicom-web)?"
+                )
+            else:
+                why = f"{host} answered HTTP {status} {reason}".rstrip()
+            raise PacsError(f"{action}: {why}.") from None
+        except rex.RequestException as err:  # a transfer cut half-way, a broken chunk
+            raise PacsError(
+                f"{action}: the connection to {host} broke off ({type(err).__name__})."
+            ) from None
+        except ValueError as err:  # not JSON, not multipart DICOM: not a DICOMweb answer
+            log.debug("unexpected answer during %s: %s", action, err)
+            raise PacsError(
+                f"{action}: {conn.url} did not answer as a DICOMweb server; is it the DICOMweb "
+                "root (Orthanc: http://HOST:8042/dicom-web)?"
+            ) from None
+
+    def _results(self, items: Any, key: str, action: str) -> list[dict[str, Any]]:
+        """QIDO results, checked to be DICOM JSON datasets that carry ``key``."""
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict) and key in i for i in items
+        ):
+            raise PacsError(
+                f"{action}: {self.connection.url} did not answer with DICOM JSON search "
+                "results; is it the DICOMweb root?"
+            )
+        return items
+
+    # ------------------------------------------------------------------ search
+    def search_studies(
+        self,
+        *,
+        patient_id: str | None = None,
+        patient_name: str | None = None,
+        study_uid: str | None = None,
+        accession_number: str | None = None,
+        date_range: tuple[Any, Any] | None = None,
+        limit: int | None = None,
+    ) -> list[StudySummary]:
+        """Studies matching every filter given (QIDO-RS); ``*`` and ``?`` are wildcards.
+
+        ``date_range`` is ``(first, last)`` dates, either None for an open end. Results are
+        sorted by patient ID, then date (newest first).
+        """
+        filters: dict[str, str] = {}
+        if patient_id:
+            filters["PatientID"] = patient_id
+        if patient_name:
+            filters["PatientName"] = patient_name
+        if study_uid:
+            filters["StudyInstanceUID"] = check_uid(study_uid, "StudyInstanceUID")
+        if accession_number:
+            filters["AccessionNumber"] = accession_number
+        if date_range and (date_range[0] or date_range[1]):
+            filters["StudyDate"] = dicom_date_range(*date_range)
+        action = "searching for studies"
+        with self._errors(action):
+            items = self._client.search_for_studies(
+                search_filters=filters, fields=list(STUDY_FIELDS), limit=limit
+            )
+        studies = [
+            StudySummary.from_dicom_json(i) for i in self._results(items, "0020000D", action)
+        ]
+        studies.sort(key=lambda s: s.study_date.toordinal() if s.study_date else 0, reverse=True)
+        studies.sort(key=lambda s: s.patient_id)
+        return studies
+
+    def search_series(self, study_uid: str) -> list[SeriesSummary]:
+        """The series of a study (QIDO-RS), by series number."""
+        study_uid = check_uid(study_uid, "StudyInstanceUID")
+        action = f"listing the series of study {study_uid}"
+        with self._errors(action, not_found=f"study {study_uid} is not on the server"):
+            items = self._client.search_for_series(study_uid, fields=list(SERIES_FIELDS))
+        series = [
+            SeriesSummary.from_dicom_json(study_uid, i)
+            for i in self._results(items, "0020000E", action)
+        ]
+        series.sort(key=lambda s: (s.series_number is None, s.series_number or 0))
+        return series
+
+    def search_instances(self, study_uid: str, series_uid: str) -> list[InstanceRef]:
+        """The instances of a series (QIDO-RS)."""
+        action = f"listing the instances of series {series_uid}"
+        with self._errors(action, not_found=f"series {series_uid} is not on the server"):
+            items = self._client.search_for_instances(
+                study_uid, series_uid, fields=list(INSTANCE_FIELDS)
+            )
+        refs = []
+        for item in self._results(items, "00080018", action):
+            sop = item["00080018"].get("Value") or [None]
+            refs.append(
+                InstanceRef(study_uid, series_uid, check_uid(sop[0], "SOPInstanceUID"))
+            )
+        return refs
+
+    # ------------------------------------------------------------------ retrieve
+    def pull(
+        self,
+        cache_dir: str | Path,
+        *,
+        patient_id: str | None = None,
+        study_uid: str | None = None,
+        series_uids: Sequence[str] = (),
+        progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> PullResult:
+        """Retrieve a patient's studies, or one study (or some of its series), into the cache.
+
+        Instances already complete in the cache are skipped (a retry resumes). ``progress`` is
+        called after every instance; setting ``cancel`` stops between two instances with a
+        PacsError (what was retrieved stays, complete). The result's ``folder`` is the
+        patient's folder for ``patient_id``, the study's folder for ``study_uid``.
+        """
+        if not patient_id and not study_uid:
+            raise PacsError("give a patient ID or a study UID to pull.")
+        if series_uids and not study_uid:
+            raise PacsError("series can be chosen only within one study (give its study UID).")
+        cache_dir = Path(cache_dir)
+        studies = self.search_studies(patient_id=patient_id, study_uid=study_uid)
+        if not studies:
+            what = f"study {study_uid}" if study_uid else f"patient {patient_id}"
+            if study_uid and patient_id:
+                what += f" of patient {patient_id}"
+            raise PacsError(f"no {what} on {self.connection.url}.")
+        wanted = {check_uid(s, "SeriesInstanceUID") for s in series_uids}
+        plan: list[tuple[StudySummary, SeriesSummary, list[InstanceRef]]] = []
+        for study in studies:
+            series = self.search_series(study.study_instance_uid)
+            if wanted:
+                missing = wanted - {s.series_instance_uid for s in series}
+                if missing:
+                    raise PacsError(
+                        f"series {', '.join(sorted(missing))} not in study "
+                        f"{study.study_instance_uid} on {self.connection.url}."
+                    )
+                series = [s for s in series if s.series_instance_uid in wanted]
+            for s in series:
+                plan.append((study, s, self.search_instances(s.study_instance_uid,
+                                                             s.series_instance_uid)))
+        total = sum(len(refs) for _, _, refs in plan)
+        for study in studies:
+            cache.remove_dead_temporaries(
+                cache.study_folder(cache_dir, study.patient_id, study.study_instance_uid)
+            )
+        done = skipped = retrieved_bytes = 0
+        for study, series, refs in plan:
+            for ref in refs:
+                if cancel is not None and cancel.is_set():
+                    raise PacsError(
+                        f"retrieval cancelled: {done} of {total} instances are in the cache; "
+                        "pulling again resumes."
+                    )
+                target = cache.instance_path(cache_dir, study.patient_id, ref)
+                if cache.is_complete(target, ref.sop_instance_uid):
+                    skipped += 1
+                else:
+                    retrieved_bytes += self._retrieve_instance(ref, target, done, total)
+                done += 1
+                if progress is not None:
+                    progress(Progress(done, total, skipped, retrieved_bytes, series.description))
+        if study_uid:
+            folder = cache.study_folder(cache_dir, studies[0].patient_id, study_uid)
+        elif len({s.patient_id for s in studies}) == 1:
+            folder = cache.patient_folder(cache_dir, studies[0].patient_id)
+        else:  # a wildcard matched several patients
+            folder = cache_dir
+        return PullResult(folder, tuple(studies), done - skipped, skipped, retrieved_bytes)
+
+    def _retrieve_instance(self, ref: InstanceRef, target: Path, done: int, total: int) -> int:
+        """Fetch one instance and rename it into ``target`` when complete; its size in bytes."""
+        from pydicom import dcmwrite
+
+        from lesion_tool.storage.atomic import atomic_write
+
+        gone = (
+            f"study {ref.study_instance_uid} changed on the server during the transfer: "
+            f"instance {ref.sop_instance_uid} is no longer there ({done} of {total} instances "
+            "are complete in the cache; pulling again fetches what the server holds now)"
+        )
+        with self._errors(f"retrieving instance {done + 1} of {total}", not_found=gone):
+            ds = self._client.retrieve_instance(
+                ref.study_instance_uid, ref.series_instance_uid, ref.sop_instance_uid
+            )
+        if str(getattr(ds, "SOPInstanceUID", "")) != ref.sop_instance_uid:
+            raise PacsError(
+                f"the server sent instance {getattr(ds, 'SOPInstanceUID', '(none)')} when asked "
+                f"for {ref.sop_instance_uid}; nothing was written for it."
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(target, "wb") as handle:
+            dcmwrite(handle, ds, enforce_file_format=False)
+            size = handle.tell()
+        return size
+
+    # ------------------------------------------------------------------ store
+    def store(self, paths: Sequence[str | Path]) -> StoreResult:
+        """Store DICOM files (e.g. SRs) with STOW-RS, one request per study.
+
+        Raises PacsError naming the instances the server refused, if any.
+        """
+        import pydicom
+        from pydicom.errors import InvalidDicomError
+
+        by_study: dict[str, list[Any]] = {}
+        for path in paths:
+            try:
+                ds = pydicom.dcmread(path)
+            except (OSError, InvalidDicomError) as err:
+                raise PacsError(f"{path}: cannot be read as DICOM to store it ({err}).") from None
+            study = check_uid(getattr(ds, "StudyInstanceUID", ""), f"{path}: StudyInstanceUID")
+            by_study.setdefault(study, []).append(ds)
+        stored: list[str] = []
+        for study, datasets in by_study.items():
+            action = f"storing {len(datasets)} instance(s) in study {study}"
+            with self._errors(action):
+                answer = self._client.store_instances(datasets, study_instance_uid=study)
+            failed = [
+                f"{getattr(item, 'ReferencedSOPInstanceUID', '?')} "
+                f"(reason {getattr(item, 'FailureReason', '?')})"
+                for item in getattr(answer, "FailedSOPSequence", [])
+            ]
+            if failed:
+                raise PacsError(f"{action}: the server refused {', '.join(failed)}.")
+            stored.extend(
+                str(item.ReferencedSOPInstanceUID)
+                for item in getattr(answer, "ReferencedSOPSequence", [])
+            )
+        return StoreResult(tuple(stored), tuple(by_study))
