@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need from the system on Debian: Xvfb and Mesa (napari needs OpenGL),
 # the Qt platform libraries, the independent DICOM validators (DCMTK, dicom3tools) and Chromium
-# (the HTML report test) and Orthanc with its DICOMweb plugin (the reference PACS the PACS tests
-# start on loopback; the packages' system service is not needed by the tests). Does nothing when everything is already there.
+# (the HTML report test), Orthanc and its DICOMweb plugin (the reference PACS: the PACS tests
+# start their own Orthanc on loopback, not the package's service). Does nothing when everything
+# is already there.
 set -euo pipefail
 packages=(
   xvfb xauth libgl1 libgl1-mesa-dri libglx-mesa0 libegl1 libopengl0 libdbus-1-3

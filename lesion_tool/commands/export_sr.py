@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     if connection is not None:
         from lesion_tool.pacs import connect
 
-        stored = connect(connection).store(paths)
+        with connect(connection) as client:
+            stored = client.store(paths)
         print(
             f"export-sr: {len(stored.stored_sop_instance_uids)} SR(s) stored on {connection.url}",
             file=sys.stderr,

@@ -28,7 +28,8 @@ def register(subparsers: Any) -> None:
         help="list the studies on a DICOMweb PACS matching a patient, study or date",
         description=(
             "Search a DICOMweb server (QIDO-RS) for studies; * and ? are wildcards in --patient "
-            "and --name. Pull one with: lesion-tool pull --url URL --study UID."
+            "and --name where the server supports them. Pull one with: lesion-tool pull --url "
+            "URL --study UID."
         ),
     )
     parser.add_argument("--url", required=True, metavar="URL", help="DICOMweb root URL")
@@ -68,15 +69,15 @@ def run(args: argparse.Namespace) -> int:
     """Print the studies found; exit 0 (also when none matched: that is an answer)."""
     from lesion_tool.pacs import connect
 
-    client = connect(connection_from_args(args, args.url))
-    studies = client.search_studies(
-        patient_id=args.patient,
-        patient_name=args.name,
-        study_uid=args.study,
-        accession_number=args.accession,
-        date_range=args.date,
-        limit=args.limit,
-    )
+    with connect(connection_from_args(args, args.url)) as client:
+        studies = client.search_studies(
+            patient_id=args.patient,
+            patient_name=args.name,
+            study_uid=args.study,
+            accession_number=args.accession,
+            date_range=args.date,
+            limit=args.limit,
+        )
     if args.json:
         json.dump([s.to_dict() for s in studies], sys.stdout, indent=2)
         sys.stdout.write("\n")

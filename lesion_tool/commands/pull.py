@@ -78,14 +78,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.series and not args.study:
         raise PacsError("--series needs --study.")
-    client = connect(connection_from_args(args, args.url))
-    result = client.pull(
-        args.cache or default_cache_dir(),
-        patient_id=args.patient,
-        study_uid=args.study,
-        series_uids=args.series,
-        progress=_ProgressPrinter(),
-    )
+    with connect(connection_from_args(args, args.url)) as client:
+        result = client.pull(
+            args.cache or default_cache_dir(),
+            patient_id=args.patient,
+            study_uid=args.study,
+            series_uids=args.series,
+            progress=_ProgressPrinter(),
+        )
     print(
         f"pull: {len(result.studies)} study(ies), {result.retrieved} instance(s) retrieved "
         f"({result.retrieved_bytes / 1e6:.1f} MB), {result.skipped} already in the cache",

@@ -105,8 +105,21 @@ class PacsClient:
             )
         except ValueError as err:
             raise PacsError(f"{connection.url} is not a usable DICOMweb URL: {err}") from None
-        # A few quick retries of 408/429/503/504 (the library's default waits up to 15 s).
-        self._client.set_http_retry_params(max_attempts=3, wait_exponential_multiplier=250)
+        # No silent retries: the library would retry every failure, a refused connection or a
+        # timeout included, multiplying the wait the user asked for. A failed pull resumes when
+        # run again.
+        self._client.set_http_retry_params(retry=False)
+        self._session = session
+
+    def close(self) -> None:
+        """Close the HTTP connections (kept alive between requests otherwise)."""
+        self._session.close()
+
+    def __enter__(self) -> PacsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ errors
     @contextlib.contextmanager
@@ -139,8 +152,14 @@ class PacsClient:
         except rex.ConnectionError as err:
             if _mentions(err, "connection refused", "errno 111"):
                 why = "connection refused (is the PACS running, and is the port right?)"
-            elif _mentions(err, "name or service not known", "nodename nor servname",
-                           "failed to resolve", "name resolution", "getaddrinfo"):
+            elif _mentions(
+                err,
+                "name or service not known",
+                "nodename nor servname",
+                "failed to resolve",
+                "name resolution",
+                "getaddrinfo",
+            ):
                 why = "host name not found (check the URL)"
             elif _mentions(err, "remotedisconnected", "connection aborted", "reset by peer"):
                 why = "the server closed the connection"
@@ -166,14 +185,19 @@ class PacsClient:
                 why = "access denied (403 Forbidden): this user may not do this on the server"
             elif status == 404 and not_found:
                 why = not_found
-            elif status == 404:
+            elif status in (400, 404):
                 why = (
-                    f"{conn.url} answered 404 Not Found: is it the DICOMweb root of the server "
-                    "(Orthanc: http://HOST:8042/dicom-web)?"
+                    f"{conn.url} answered {f'{status} {reason}'.strip()}: is it the DICOMweb "
+                    "root of the server (Orthanc: http://HOST:8042/dicom-web)?"
                 )
             else:
                 why = f"{host} answered HTTP {status} {reason}".rstrip()
             raise PacsError(f"{action}: {why}.") from None
+        except rex.JSONDecodeError:
+            raise PacsError(
+                f"{action}: {conn.url} did not answer as a DICOMweb server (not DICOM JSON); is "
+                "it the DICOMweb root (Orthanc: http://HOST:8042/dicom-web)?"
+            ) from None
         except rex.RequestException as err:  # a transfer cut half-way, a broken chunk
             raise PacsError(
                 f"{action}: the connection to {host} broke off ({type(err).__name__})."
@@ -187,9 +211,7 @@ class PacsClient:
 
     def _results(self, items: Any, key: str, action: str) -> list[dict[str, Any]]:
         """QIDO results, checked to be DICOM JSON datasets that carry ``key``."""
-        if not isinstance(items, list) or not all(
-            isinstance(i, dict) and key in i for i in items
-        ):
+        if not isinstance(items, list) or not all(isinstance(i, dict) and key in i for i in items):
             raise PacsError(
                 f"{action}: {self.connection.url} did not answer with DICOM JSON search "
                 "results; is it the DICOMweb root?"
@@ -258,9 +280,7 @@ class PacsClient:
         refs = []
         for item in self._results(items, "00080018", action):
             sop = item["00080018"].get("Value") or [None]
-            refs.append(
-                InstanceRef(study_uid, series_uid, check_uid(sop[0], "SOPInstanceUID"))
-            )
+            refs.append(InstanceRef(study_uid, series_uid, check_uid(sop[0], "SOPInstanceUID")))
         return refs
 
     # ------------------------------------------------------------------ retrieve
@@ -305,8 +325,9 @@ class PacsClient:
                     )
                 series = [s for s in series if s.series_instance_uid in wanted]
             for s in series:
-                plan.append((study, s, self.search_instances(s.study_instance_uid,
-                                                             s.series_instance_uid)))
+                plan.append(
+                    (study, s, self.search_instances(s.study_instance_uid, s.series_instance_uid))
+                )
         total = sum(len(refs) for _, _, refs in plan)
         for study in studies:
             cache.remove_dead_temporaries(
