@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -67,6 +68,25 @@ def _bearer_auth(token: str) -> Any:
     return BearerAuth()
 
 
+def _session(verify: str | bool | None) -> Any:
+    """A requests session whose explicit ``verify`` (CA bundle or False) beats the environment.
+
+    requests lets ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` override a session's ``verify``
+    (psf/requests#3829), which would silently ignore ``--ca-bundle`` and ``--insecure``; without
+    either option the environment's bundle applies as usual.
+    """
+    import requests
+
+    class Session(requests.Session):
+        def merge_environment_settings(self, *args: Any, **kwargs: Any) -> Any:
+            settings = super().merge_environment_settings(*args, **kwargs)
+            if verify is not None:
+                settings["verify"] = verify
+            return settings
+
+    return Session()
+
+
 def _mentions(err: BaseException, *needles: str) -> bool:
     text = str(err).lower()
     return any(n.lower() in text for n in needles)
@@ -80,19 +100,20 @@ class PacsClient:
     """
 
     def __init__(self, connection: PacsConnection) -> None:
-        import requests
         from dicomweb_client.api import DICOMwebClient
 
         self.connection = connection
-        session = requests.Session()
+        verify: str | bool | None = None
+        if connection.ca_bundle is not None:
+            verify = str(connection.ca_bundle)
+        elif connection.insecure:
+            verify = False
+        session = _session(verify)
         if connection.username:
             session.auth = (connection.username, connection.password or "")
         elif connection.token:
             session.auth = _bearer_auth(connection.token)
-        if connection.ca_bundle is not None:
-            session.verify = str(connection.ca_bundle)
-        elif connection.insecure:
-            session.verify = False
+        if connection.insecure:
             log.warning(
                 "TLS certificate checks are off (--insecure): anyone between here and %s can "
                 "read and alter the images. Use --ca-bundle instead outside a test.",
@@ -139,10 +160,14 @@ class PacsClient:
         except PacsError:
             raise
         except rex.SSLError as err:
+            detail = re.search(r"certificate verify failed: ([^(]+?)\s*\(", str(err))
+            if detail:
+                why = f"certificate not trusted: {detail.group(1)}"
+            else:
+                why = "certificate not trusted" if _mentions(err, "certificate") else "TLS error"
             raise PacsError(
-                f"{action}: the TLS connection to {host} failed "
-                f"({'certificate not trusted' if _mentions(err, 'certificate') else 'TLS error'})"
-                "; give the certificate authority of the server with --ca-bundle FILE."
+                f"{action}: the TLS connection to {host} failed ({why}); give the certificate "
+                "authority of the server with --ca-bundle FILE."
             ) from None
         except rex.Timeout:
             raise PacsError(

@@ -96,7 +96,11 @@ def free_port() -> int:
 class OrthancServer:
     """One Orthanc process with its own storage in ``workdir``."""
 
-    def __init__(self, workdir: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        users: dict[str, str] | None = None,
+    ) -> None:
         self.workdir = Path(workdir)
         self.users = dict(users or {})
         self.http_port = 0

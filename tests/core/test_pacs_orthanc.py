@@ -12,6 +12,8 @@ import dataclasses
 import http.server
 import json
 import logging
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -561,3 +563,100 @@ def test_stow_of_a_non_dicom_file_and_missing_study(
         with pytest.raises(PacsError, match="not a DICOM UID"):
             client.pull(tmp_path / "cache", study_uid="../../etc")
     assert not (tmp_path / "cache").exists()
+
+
+def test_cancel_stops_between_instances(
+    orthanc: OrthancServer, synth_patient: Path, tmp_path: Path
+) -> None:
+    stop = threading.Event()
+
+    def progress(p: Progress) -> None:
+        if p.done == 3:  # the user presses Cancel in the dialog
+            stop.set()
+
+    with (
+        connect(PacsConnection(orthanc.url)) as client,
+        pytest.raises(PacsError, match="retrieval cancelled: 3 of 128 instances are in the cache"),
+    ):
+        client.pull(tmp_path, patient_id=PATIENT, progress=progress, cancel=stop)
+    assert len(_assert_cache_clean(tmp_path)) == 3
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1: (certificate, certificate + key for Orthanc)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is absent: no certificate for the HTTPS test")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    both = folder / "orthanc.pem"
+    both.write_bytes(cert.read_bytes() + key.read_bytes())
+    return cert, both
+
+
+class _QidoHandler(_Handler):
+    """Answers every search with one study (enough to see the TLS options work)."""
+
+    def do_GET(self) -> None:
+        body = json.dumps(
+            [
+                {
+                    "0020000D": {"vr": "UI", "Value": ["1.2.3"]},
+                    "00100020": {"vr": "LO", "Value": [PATIENT]},
+                }
+            ]
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/dicom+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_https_needs_the_ca_bundle_or_insecure(
+    tmp_path: Path,
+    tls_files: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Debian 12's Orthanc 1.10 resets HTTPS connections after the handshake, so the HTTPS end
+    # here is Python's own server with a self-signed certificate.
+    import ssl
+
+    import certifi
+
+    # an environment bundle must not override --ca-bundle / --insecure (psf/requests#3829)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    cert, both = tls_files
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _QidoHandler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(both)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}/dicom-web"
+        base = ["pacs-search", "--url", url, "--json"]
+        assert main(base) == 1
+        err = _one_line_error(capsys)
+        assert "certificate not trusted: self-signed certificate" in err and "--ca-bundle" in err
+        assert main([*base, "--ca-bundle", str(cert)]) == 0
+        assert [s["patient_id"] for s in json.loads(capsys.readouterr().out)] == [PATIENT]
+        with caplog.at_level(logging.WARNING):
+            assert main([*base, "--insecure"]) == 0
+        assert [s["patient_id"] for s in json.loads(capsys.readouterr().out)] == [PATIENT]
+        assert "TLS certificate checks are off (--insecure)" in caplog.text
+        assert main([*base, "--ca-bundle", str(tmp_path / "missing.pem")]) == 1
+        assert "CA bundle" in _one_line_error(capsys)
+    finally:
+        server.shutdown()
+        server.server_close()
