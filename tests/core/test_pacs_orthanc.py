@@ -461,11 +461,10 @@ def test_instance_deleted_mid_transfer_then_pull_resumes(
 
     def progress(p: Progress) -> None:
         if p.done == 5:  # another user deletes an instance we have not fetched yet
-            in_cache = {f.stem for f in cache.rglob("*.dcm")}
-            for series in client.search_series(study):
-                for ref in client.search_instances(study, series.series_instance_uid):
-                    if not doomed and ref.sop_instance_uid not in in_cache:
-                        doomed.append(ref.sop_instance_uid)
+            last = client.search_series(study)[-1]  # still to come: the pull is in the first
+            doomed.append(
+                client.search_instances(study, last.series_instance_uid)[3].sop_instance_uid
+            )
             own_orthanc.delete_instance(doomed[0])
 
     with pytest.raises(PacsError, match="changed on the server during the transfer") as info:
@@ -490,26 +489,29 @@ def test_server_killed_mid_pull_then_pull_resumes(
     from lesion_tool.pacs import client as client_module
 
     total = len(_dicom_files(synth_patient / "baseline"))
-    real = client_module.PacsClient._retrieve_instance
+    real = client_module.PacsClient._stream_series
     calls = {"n": 0}
 
-    def crash_on_seventh(self, ref, target, done, total):  # type: ignore[no-untyped-def]
+    def crash_before_second_series(self, series, targets, run):  # type: ignore[no-untyped-def]
         calls["n"] += 1
-        if calls["n"] == 7:
+        if calls["n"] == 2:  # the PACS dies between the arterial and the portal venous series
             own_orthanc.kill()
-        return real(self, ref, target, done, total)
+        return real(self, series, targets, run)
 
-    monkeypatch.setattr(client_module.PacsClient, "_retrieve_instance", crash_on_seventh)
+    monkeypatch.setattr(client_module.PacsClient, "_stream_series", crash_before_second_series)
     cache = tmp_path / "cache"
     args = ["pull", "--url", own_orthanc.url, "--patient", PATIENT, "--cache", str(cache)]
     assert main(args) == 1
     err = _one_line_error(capsys)
-    assert "retrieving instance 7 of" in err and "connection refused" in err
-    assert len(_assert_cache_clean(cache)) == 6
+    assert "retrieving series" in err and "connection refused" in err
+    first_series = len(_assert_cache_clean(cache))
+    assert 0 < first_series < total
     monkeypatch.undo()
     own_orthanc.start()  # same ports, same storage
     assert main(args) == 0
-    assert f"{total - 6} instance(s) retrieved" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{total - first_series} instance(s) retrieved" in err
+    assert f"{first_series} already in the cache" in err
     assert len(_assert_cache_clean(cache)) == total
 
 
