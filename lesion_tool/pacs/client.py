@@ -95,6 +95,31 @@ def _mentions(err: BaseException, *needles: str) -> bool:
     return any(n.lower() in text for n in needles)
 
 
+def _damage(ds: Any) -> str | None:
+    """Why a received instance is evidently incomplete (a cut transfer), or None.
+
+    pydicom reads a truncated file without complaint, so the checks are explicit: a UID, and an
+    image's pixel data present and, when not compressed, as long as its attributes say.
+    """
+    if not str(getattr(ds, "SOPInstanceUID", "")):
+        return "no SOPInstanceUID"
+    if "Rows" not in ds or "BitsAllocated" not in ds:
+        return None
+    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        return "an image without its pixel data"
+    meta = getattr(ds, "file_meta", None)
+    syntax = getattr(meta, "TransferSyntaxUID", None)
+    if "PixelData" in ds and syntax is not None and not syntax.is_compressed:
+        frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+        samples = int(getattr(ds, "SamplesPerPixel", 1) or 1)
+        bits = int(ds.Rows) * int(ds.Columns) * samples * frames * int(ds.BitsAllocated)
+        expected = (bits + 7) // 8
+        got = len(ds.PixelData)
+        if got < expected:
+            return f"pixel data {expected - got} bytes short"
+    return None
+
+
 class _Run:
     """Counters of one pull, its progress reports and its cancel check."""
 
@@ -191,6 +216,7 @@ class PacsClient:
     @contextlib.contextmanager
     def _errors(self, action: str, *, not_found: str | None = None) -> Iterator[None]:
         """Turn what requests and dicomweb-client raise during ``action`` into a PacsError."""
+        from pydicom.errors import InvalidDicomError
         from requests import exceptions as rex
         from urllib3.exceptions import InsecureRequestWarning
 
@@ -272,7 +298,12 @@ class PacsClient:
             raise PacsError(
                 f"{action}: the connection to {host} broke off ({type(err).__name__})."
             ) from None
-        except ValueError as err:  # not JSON, not multipart DICOM: not a DICOMweb answer
+        except (InvalidDicomError, EOFError):
+            raise PacsError(
+                f"{action}: {host} sent a damaged or incomplete DICOM instance (the transfer may "
+                "have been cut); nothing was written for it, pulling again resumes."
+            ) from None
+        except (ValueError, KeyError) as err:  # not JSON, not multipart DICOM: not DICOMweb
             log.debug("unexpected answer during %s: %s", action, err)
             raise PacsError(
                 f"{action}: {conn.url} did not answer as a DICOMweb server; is it the DICOMweb "
@@ -458,7 +489,8 @@ class PacsClient:
                     ds = next(stream, None)
                 if ds is None:
                     break
-                uid = str(getattr(ds, "SOPInstanceUID", ""))
+                self._check_received(ds, action)
+                uid = str(ds.SOPInstanceUID)
                 if uid not in targets:
                     raise PacsError(
                         f"{action}: the server sent instance {uid or '(no UID)'}, which its "
@@ -487,12 +519,22 @@ class PacsClient:
             ds = self._client.retrieve_instance(
                 ref.study_instance_uid, ref.series_instance_uid, ref.sop_instance_uid
             )
-        if str(getattr(ds, "SOPInstanceUID", "")) != ref.sop_instance_uid:
+        self._check_received(ds, f"retrieving instance {ref.sop_instance_uid}")
+        if str(ds.SOPInstanceUID) != ref.sop_instance_uid:
             raise PacsError(
                 f"the server sent instance {getattr(ds, 'SOPInstanceUID', '(none)')} when asked "
                 f"for {ref.sop_instance_uid}; nothing was written for it."
             )
         return ds
+
+    def _check_received(self, ds: Any, action: str) -> None:
+        damage = _damage(ds)
+        if damage:
+            raise PacsError(
+                f"{action}: {self.connection.host} sent a damaged or incomplete DICOM instance "
+                f"({damage}; the transfer may have been cut); nothing was written for it, "
+                "pulling again resumes."
+            )
 
     @staticmethod
     def _write(ds: Any, target: Path) -> int:

@@ -1,13 +1,18 @@
-"""The PACS client's plain parts, no server needed: connection checks, search results as table
-rows, date ranges, cache names, options and secrets, and the cost of importing the commands."""
+"""The PACS client without Orthanc: connection checks, search results as table rows, date
+ranges, cache names, options and secrets, the cost of importing the commands, and a loopback
+fake DICOMweb server for answers Orthanc never gives (unlisted or damaged instances)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.server
+import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +24,7 @@ from lesion_tool.pacs import (
     STUDY_COLUMNS,
     PacsConnection,
     StudySummary,
+    connect,
     default_cache_dir,
     parse_date_range,
 )
@@ -195,3 +201,103 @@ def test_pacs_commands_do_not_import_the_http_stack_until_run() -> None:
     )
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'plugins'}"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
+
+
+# ---------------------------------------------------------------------------- a misbehaving server
+STUDY, SERIES = "1.2.3", "1.2.3.4"
+LISTED = ("1.2.3.4.5", "1.2.3.4.6")
+
+
+def _instance(sop_uid: str) -> bytes:
+    """A small valid DICOM file (Secondary Capture) with the given SOPInstanceUID."""
+    import io
+
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
+    ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, sop_uid
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID = STUDY, SERIES, "P"
+    ds.Rows = ds.Columns = 4
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated = ds.BitsStored = 16
+    ds.HighBit, ds.PixelRepresentation = 15, 0
+    ds.PixelData = bytes(range(32))
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+class _FakeDicomWeb(http.server.BaseHTTPRequestHandler):
+    """QIDO answers listing two instances; WADO sends ``parts`` (what a broken server sends)."""
+
+    parts: tuple[bytes, ...] = ()
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0].removeprefix("/dicom-web")
+        if path == "/studies":
+            found = [{"0020000D": {"vr": "UI", "Value": [STUDY]}, "00100020": {"Value": ["P"]}}]
+        elif path == f"/studies/{STUDY}/series":
+            found = [{"0020000E": {"vr": "UI", "Value": [SERIES]}}]
+        elif path == f"/studies/{STUDY}/series/{SERIES}/instances":
+            found = [{"00080018": {"vr": "UI", "Value": [uid]}} for uid in LISTED]
+        else:
+            body = b"".join(
+                b"--XYZ\r\nContent-Type: application/dicom\r\n\r\n" + part + b"\r\n"
+                for part in self.parts
+            )
+            self._send(
+                body + b"--XYZ--", 'multipart/related; type="application/dicom"; boundary=XYZ'
+            )
+            return
+        self._send(json.dumps(found).encode(), "application/dicom+json")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_pacs() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeDicomWeb)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/dicom-web"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ((_instance(LISTED[0]), _instance("9.9.9")), "sent instance 9.9.9, which its search did"),
+        ((_instance(LISTED[0]), _instance(LISTED[1])[:200]), r"incomplete .*no SOPInstanceUID"),
+        ((_instance(LISTED[0]), _instance(LISTED[1])[:-4]), r"incomplete .*4 bytes short"),
+    ],
+    ids=["unlisted-instance", "cut-in-the-header", "cut-in-the-pixels"],
+)
+def test_a_misbehaving_server_writes_only_listed_complete_instances(
+    fake_pacs: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    parts: tuple[bytes, ...],
+    message: str,
+) -> None:
+    monkeypatch.setattr(_FakeDicomWeb, "parts", parts)
+    with connect(PacsConnection(fake_pacs)) as client, pytest.raises(PacsError, match=message):
+        client.pull(tmp_path, study_uid=STUDY)
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert [p.name for p in files] == [f"{LISTED[0]}.dcm"]  # the good one, nothing else
+    assert files[0].read_bytes() == parts[0]
