@@ -371,17 +371,42 @@ class PacsClient:
         series.sort(key=lambda s: (s.series_number is None, s.series_number or 0))
         return series
 
-    def search_instances(self, study_uid: str, series_uid: str) -> list[InstanceRef]:
-        """The instances of a series (QIDO-RS)."""
+    def search_instances(
+        self, study_uid: str, series_uid: str, expected: int | None = None
+    ) -> list[InstanceRef]:
+        """The instances of a series (QIDO-RS).
+
+        A server may cut a long answer short (a result limit); when ``expected`` (the series'
+        NumberOfSeriesRelatedInstances) says more exist, the next pages are asked for with
+        ``offset`` until they are all listed or a page brings nothing new.
+        """
         action = f"listing the instances of series {series_uid}"
-        with self._errors(action, not_found=f"series {series_uid} is not on the server"):
-            items = self._client.search_for_instances(
-                study_uid, series_uid, fields=list(INSTANCE_FIELDS)
+        refs: list[InstanceRef] = []
+        seen: set[str] = set()
+        offset = 0
+        while True:
+            with self._errors(action, not_found=f"series {series_uid} is not on the server"):
+                items = self._client.search_for_instances(
+                    study_uid, series_uid, fields=list(INSTANCE_FIELDS), offset=offset or None
+                )
+            page = self._results(items, "00080018", action)
+            new = 0
+            for item in page:
+                sop = check_uid((item["00080018"].get("Value") or [None])[0], "SOPInstanceUID")
+                if sop not in seen:
+                    seen.add(sop)
+                    refs.append(InstanceRef(study_uid, series_uid, sop))
+                    new += 1
+            offset += len(page)
+            if not new or expected is None or len(refs) >= expected:
+                break
+        if expected is not None and len(refs) < expected:
+            log.warning(
+                "series %s: the server lists %d of its %d instances; pulling those",
+                series_uid,
+                len(refs),
+                expected,
             )
-        refs = []
-        for item in self._results(items, "00080018", action):
-            sop = item["00080018"].get("Value") or [None]
-            refs.append(InstanceRef(study_uid, series_uid, check_uid(sop[0], "SOPInstanceUID")))
         return refs
 
     # ------------------------------------------------------------------ retrieve
@@ -428,7 +453,13 @@ class PacsClient:
                 series = [s for s in series if s.series_instance_uid in wanted]
             for s in series:
                 plan.append(
-                    (study, s, self.search_instances(s.study_instance_uid, s.series_instance_uid))
+                    (
+                        study,
+                        s,
+                        self.search_instances(
+                            s.study_instance_uid, s.series_instance_uid, s.instance_count
+                        ),
+                    )
                 )
         total = sum(len(refs) for _, _, refs in plan)
         for study in studies:

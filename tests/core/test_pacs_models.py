@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -236,6 +237,7 @@ class _FakeDicomWeb(http.server.BaseHTTPRequestHandler):
     """QIDO answers listing two instances; WADO sends ``parts`` (what a broken server sends)."""
 
     parts: tuple[bytes, ...] = ()
+    page_size: int | None = None  # a server that cuts long QIDO answers (honours offset)
 
     def _send(self, body: bytes, content_type: str) -> None:
         self.send_response(200)
@@ -249,9 +251,13 @@ class _FakeDicomWeb(http.server.BaseHTTPRequestHandler):
         if path == "/studies":
             found = [{"0020000D": {"vr": "UI", "Value": [STUDY]}, "00100020": {"Value": ["P"]}}]
         elif path == f"/studies/{STUDY}/series":
-            found = [{"0020000E": {"vr": "UI", "Value": [SERIES]}}]
+            count = {"vr": "IS", "Value": [len(LISTED)]}
+            found = [{"0020000E": {"vr": "UI", "Value": [SERIES]}, "00201209": count}]
         elif path == f"/studies/{STUDY}/series/{SERIES}/instances":
-            found = [{"00080018": {"vr": "UI", "Value": [uid]}} for uid in LISTED]
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            start = int(query.get("offset", ["0"])[0])
+            end = None if self.page_size is None else start + self.page_size
+            found = [{"00080018": {"vr": "UI", "Value": [uid]}} for uid in LISTED[start:end]]
         else:
             body = b"".join(
                 b"--XYZ\r\nContent-Type: application/dicom\r\n\r\n" + part + b"\r\n"
@@ -301,3 +307,17 @@ def test_a_misbehaving_server_writes_only_listed_complete_instances(
     files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
     assert [p.name for p in files] == [f"{LISTED[0]}.dcm"]  # the good one, nothing else
     assert files[0].read_bytes() == parts[0]
+
+
+def test_a_server_that_pages_its_answers_is_listed_to_the_end(
+    fake_pacs: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_FakeDicomWeb, "page_size", 1)
+    monkeypatch.setattr(_FakeDicomWeb, "parts", tuple(_instance(uid) for uid in LISTED))
+    with connect(PacsConnection(fake_pacs)) as client:
+        assert [r.sop_instance_uid for r in client.search_instances(STUDY, SERIES, 2)] == list(
+            LISTED
+        )
+        result = client.pull(tmp_path, study_uid=STUDY)
+    assert (result.retrieved, result.skipped) == (2, 0)
+    assert sorted(p.stem for p in tmp_path.rglob("*.dcm")) == sorted(LISTED)
