@@ -16,7 +16,7 @@ from lesion_tool.errors import PacsError
 if TYPE_CHECKING:
     from lesion_tool.pacs.models import PacsConnection
 
-__all__ = ["add_connection_arguments", "connection_from_args"]
+__all__ = ["add_connection_arguments", "connection_from_args", "refuse_connection_options"]
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,3 +81,20 @@ def connection_from_args(args: argparse.Namespace, url: str) -> PacsConnection:
         insecure=args.insecure,
         timeout_s=args.timeout,
     )
+
+
+def refuse_connection_options(args: argparse.Namespace, needed: str) -> None:
+    """Raise when connection options were given without the option that uses them."""
+    given = [
+        option
+        for option, value in (
+            ("--user", args.user),
+            ("--password-env", args.password_env),
+            ("--token-env", args.token_env),
+            ("--ca-bundle", args.ca_bundle),
+            ("--insecure", args.insecure),
+        )
+        if value
+    ]
+    if given:
+        raise PacsError(f"{', '.join(given)}: used only with {needed}.")

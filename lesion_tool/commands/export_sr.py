@@ -11,7 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from lesion_tool.commands._pacs import add_connection_arguments, connection_from_args
+from lesion_tool.commands._pacs import (
+    add_connection_arguments,
+    connection_from_args,
+    refuse_connection_options,
+)
 from lesion_tool.commands.rescore import parse_criteria
 from lesion_tool.response import PRESETS
 from lesion_tool.storage import load_assessment
@@ -61,6 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export ``args.assessment``; print each file written (then store them with ``--stow``)."""
+    if not args.stow:
+        refuse_connection_options(args, "--stow URL")
     connection = connection_from_args(args, args.stow) if args.stow else None
     assessment = load_assessment(args.assessment)
     paths = export_sr(

@@ -67,8 +67,11 @@ def format_table(studies: list[Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the studies found; exit 0 (also when none matched: that is an answer)."""
+    from lesion_tool.errors import PacsError
     from lesion_tool.pacs import connect
 
+    if args.limit < 1:
+        raise PacsError(f"--limit must be at least 1, got {args.limit}.")
     with connect(connection_from_args(args, args.url)) as client:
         studies = client.search_studies(
             patient_id=args.patient,

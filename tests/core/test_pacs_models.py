@@ -321,3 +321,17 @@ def test_a_server_that_pages_its_answers_is_listed_to_the_end(
         result = client.pull(tmp_path, study_uid=STUDY)
     assert (result.retrieved, result.skipped) == (2, 0)
     assert sorted(p.stem for p in tmp_path.rglob("*.dcm")) == sorted(LISTED)
+
+
+def test_connection_options_without_a_server_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lesion_tool.cli import main
+
+    out = tmp_path / "sr"
+    argv = ["export-sr", "a.json", "--images", str(tmp_path), "--out", str(out), "--user", "u"]
+    assert main(argv) == 1
+    assert "--user: used only with --stow URL." in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["pacs-search", "--url", "http://127.0.0.1:1/dicom-web", "--limit", "0"]) == 1
+    assert "--limit must be at least 1" in capsys.readouterr().err
