@@ -11,12 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from lesion_tool.commands._deid import add_deid_arguments, deidentifier_from_args
 from lesion_tool.commands._pacs import (
     add_connection_arguments,
     connection_from_args,
     refuse_connection_options,
 )
 from lesion_tool.commands.rescore import parse_criteria
+from lesion_tool.errors import PacsError
 from lesion_tool.response import PRESETS
 from lesion_tool.storage import load_assessment
 from lesion_tool.storage.sr import export_sr
@@ -54,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--force", action="store_true", help="replace SR files already in the output folder"
     )
+    add_deid_arguments(parser)
     parser.add_argument(
         "--stow",
         metavar="URL",
@@ -67,10 +70,21 @@ def run(args: argparse.Namespace) -> int:
     """Export ``args.assessment``; print each file written (then store them with ``--stow``)."""
     if not args.stow:
         refuse_connection_options(args, "--stow URL")
+    elif args.deidentify:
+        # a pseudonymised SR stored beside the identified images would split the study
+        raise PacsError(
+            "--stow stores the SRs in the patient's study on the PACS, beside identified "
+            "images; --deidentify makes SRs to share elsewhere. Give one of them."
+        )
     connection = connection_from_args(args, args.stow) if args.stow else None
     assessment = load_assessment(args.assessment)
     paths = export_sr(
-        assessment, args.images, args.out, criteria=args.criteria, overwrite=args.force
+        assessment,
+        args.images,
+        args.out,
+        criteria=args.criteria,
+        overwrite=args.force,
+        deidentifier=deidentifier_from_args(args),
     )
     for path in paths:
         print(path)

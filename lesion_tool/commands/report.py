@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lesion_tool.commands._deid import add_deid_arguments, deidentifier_from_args
 from lesion_tool.errors import LesionToolError
 
 
@@ -53,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="DCR: SD must last to an assessment at least N days after start (default 182)",
     )
     parser.add_argument("--title", default="Tumour response report", help="report title")
+    add_deid_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -68,7 +70,14 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     presets = args.criteria or tuple(PRESETS)
-    result = build_report(args.paths, args.out, presets, overrides, title=args.title)
+    result = build_report(
+        args.paths,
+        args.out,
+        presets,
+        overrides,
+        title=args.title,
+        deidentifier=deidentifier_from_args(args),
+    )
     for where, why in result.problems:
         print(f"lesion-tool: skipped {where}: {why}", file=sys.stderr)
     if not result.patients:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
+from lesion_tool.commands._deid import add_deid_arguments, deidentifier_from_args
 from lesion_tool.errors import CriteriaError, LesionToolError
 from lesion_tool.response import (
     PRESETS,
@@ -25,6 +26,9 @@ from lesion_tool.response import (
 )
 from lesion_tool.storage import find_assessment_files, load_assessment
 from lesion_tool.storage.atomic import atomic_write, refuse_inputs_as_outputs
+
+if TYPE_CHECKING:
+    from lesion_tool.deid import Deidentifier
 
 __all__ = ["parse_criteria", "register", "run"]
 
@@ -118,6 +122,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--summary", action="store_true", help="print ORR, DCR and median PFS per preset"
     )
+    add_deid_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -258,11 +263,16 @@ def print_summary(results: Sequence[PatientResult], criteria: Sequence[str], out
 
 
 def score_files(
-    paths: Sequence[str], settings_list: Sequence[ResponseSettings], *, eligibility: str
+    paths: Sequence[str],
+    settings_list: Sequence[ResponseSettings],
+    *,
+    eligibility: str,
+    deidentifier: Deidentifier | None = None,
 ) -> tuple[list[PatientResult], int]:
     """Load and score every file; report problems on stderr. Returns results and failures.
 
-    ``eligibility`` is the severity word baseline-eligibility findings are reported with.
+    ``eligibility`` is the severity word baseline-eligibility findings are reported with; a
+    ``deidentifier`` pseudonymises each assessment before it is scored.
     """
     files = find_assessment_files(paths)
     if not files:
@@ -273,6 +283,8 @@ def score_files(
     for done, path in enumerate(files, start=1):
         try:
             assessment = load_assessment(path)
+            if deidentifier is not None:
+                assessment = deidentifier.assessment(assessment)
         except LesionToolError as err:
             progress.clear()
             print(f"lesion-tool: skipped: {err}", file=sys.stderr)
@@ -315,7 +327,12 @@ def run(args: argparse.Namespace) -> int:
         [("--timepoints-csv", args.timepoints_csv), ("--patients-csv", args.patients_csv)],
         find_assessment_files(args.paths),
     )
-    results, failures = score_files(args.paths, settings_list, eligibility="warning")
+    results, failures = score_files(
+        args.paths,
+        settings_list,
+        eligibility="warning",
+        deidentifier=deidentifier_from_args(args),
+    )
     order = {preset: i for i, preset in enumerate(args.criteria)}
     results.sort(key=lambda r: (r.patient_id, r.reader, order[r.criteria]))
     for option, writer in (

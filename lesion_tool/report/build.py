@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure as MplFigure
 
+from lesion_tool.deid import Deidentifier
 from lesion_tool.errors import LesionToolError
 from lesion_tool.model import Assessment, Category, Kind, LesionState
 from lesion_tool.report import html as H
@@ -136,14 +137,23 @@ def build_report(
     *,
     title: str = "Tumour response report",
     progress: Callable[[str], None] | None = None,
+    deidentifier: Deidentifier | None = None,
 ) -> ReportResult:
     """Load, score and report a cohort of assessment files (see :func:`write_report`).
 
-    Nothing is written when no file could be used; the result then lists the problems.
+    Nothing is written when no file could be used; the result then lists the problems. With a
+    ``deidentifier`` the report shows pseudonyms and shifted dates only, and names no input file
+    (file names often carry the patient's id): skipped files are counted, not listed.
     """
     loaded, problems = load_cohort(paths)
+    if deidentifier is not None:
+        loaded = [(None, deidentifier.assessment(a)) for _path, a in loaded]
     patients, score_problems = score_cohort(loaded, presets, settings_overrides)
     problems = [*problems, *score_problems]
+    if deidentifier is not None and problems:
+        problems = [
+            (f"{len(problems)} input(s)", "not used; run validate on the inputs for the reasons")
+        ]
     if not patients:
         out = Path(out_dir)
         return ReportResult(out, out / "report.html", out / "report.pdf", [], [], {}, [], problems)

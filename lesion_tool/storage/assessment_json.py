@@ -441,6 +441,14 @@ def load_assessment(path: str | os.PathLike[str]) -> Assessment:
     """
     path = Path(path)
     source = str(path)
+    if path.is_dir():  # find_assessment_files hands back folders it could not search
+        try:
+            os.listdir(path)
+        except OSError as err:
+            raise AssessmentError(
+                f"{source}: folder cannot be searched for assessments: {err.strerror}"
+            ) from None
+        raise AssessmentError(f"{source}: a folder, not an assessment file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -485,21 +493,28 @@ def save_assessment(assessment: Assessment, path: str | os.PathLike[str]) -> Non
 def find_assessment_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """The assessment files named by ``paths``: files as given, folders searched recursively.
 
-    Folders contribute every ``*.json`` below them (sorted, hidden temporary files of an
-    interrupted save skipped). A path that does not exist is returned as is, so that loading it
-    reports "no such file" for that one path instead of stopping a batch.
+    Folders contribute every ``*.json`` below them (sorted, hidden files and folders such as an
+    interrupted save's temporary file skipped). A path that does not exist, and a folder that
+    cannot be searched (permissions), is returned as is, so that loading it reports the problem
+    for that one path instead of stopping a batch or silently dropping a patient.
     """
     found: list[Path] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            candidates = sorted(
-                p
-                for p in path.rglob("*.json")
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            candidates: list[Path] = []
+            unreadable: list[Path] = []
+
+            def note(err: OSError, unreadable: list[Path] = unreadable) -> None:
+                unreadable.append(Path(err.filename))
+
+            for folder, dirs, files in os.walk(path, onerror=note, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                candidates.extend(
+                    Path(folder, f) for f in files if f.endswith(".json") and not f.startswith(".")
+                )
+            candidates = sorted(candidates) + unreadable
         else:
             candidates = [path]
         for candidate in candidates:

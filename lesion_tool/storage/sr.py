@@ -54,6 +54,7 @@ import highdicom as hd
 import numpy as np
 from pydicom.dataset import Dataset
 
+from lesion_tool.deid import Deidentifier, without_free_text
 from lesion_tool.errors import AssessmentWarning, ExportError, LesionToolError
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.model import Assessment, Kind, Lesion, Line, Timepoint
@@ -557,6 +558,7 @@ def export_sr(
     criteria: Sequence[str] = ("mrecist", "mrecist-1.1", "recist-1.1"),
     volumes: Mapping[str, CTVolume] | None = None,
     overwrite: bool = False,
+    deidentifier: Deidentifier | None = None,
 ) -> list[Path]:
     """Write one Comprehensive 3D SR per timepoint of ``assessment`` into ``out_dir``.
 
@@ -578,6 +580,9 @@ def export_sr(
     overwrite
         Replace SR files already in ``out_dir``; by default such a timepoint is not written and
         is reported (a file this tool did not just write is never replaced silently).
+    deidentifier
+        Write de-identified SRs (pseudonymous patient, shifted dates, PS3.15 Basic Profile with
+        Retain UIDs; see :mod:`lesion_tool.deid`), named by the pseudonym.
 
     Returns
     -------
@@ -605,6 +610,10 @@ def export_sr(
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    file_patient_id = assessment.patient_id
+    if deidentifier is not None:  # built from the real dates and id, then cleaned (clean_sr)
+        assessment = without_free_text(assessment)
+        file_patient_id = deidentifier.patient_id(assessment.patient_id)
     responses = _responses_by_timepoint(assessment, criteria)
     files_by_series: dict[str, list[Path]] | None = None
     written: list[Path] = []
@@ -645,10 +654,12 @@ def export_sr(
                 responses=responses[i],
                 criteria=criteria[0],
             )
+            if deidentifier is not None:
+                deidentifier.clean_sr(document, assessment.patient_id)
         except LesionToolError as err:
             problems.append(str(err))
             continue
-        path = out / sr_file_name(assessment.patient_id, assessment.reader, timepoint)
+        path = out / sr_file_name(file_patient_id, assessment.reader, timepoint)
         if path in written:
             problems.append(f"{where}: its file name {path.name} is taken by another timepoint")
             continue
@@ -668,7 +679,7 @@ def export_sr(
         written.append(path)
     if problems:
         raise ExportError(
-            f"Patient {assessment.patient_id}: {len(problems)} of {len(assessment.timepoints)} "
+            f"Patient {file_patient_id}: {len(problems)} of {len(assessment.timepoints)} "
             f"timepoint(s) not exported: {'; '.join(problems)}. Written: "
             f"{', '.join(str(p) for p in written) or 'none'}."
         )

@@ -64,3 +64,30 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
         err = proc.stderr.read().decode()
         proc.wait(timeout=120)
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_an_unreadable_subfolder_is_reported_and_fails_the_batch(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A patient's folder the user cannot read used to vanish from the endpoints with exit 0.
+
+    Tests run as root, who reads everything, so the permission error is simulated.
+    """
+    shutil.copy(EXAMPLE, tmp_path / "a.json")
+    locked = tmp_path / "site-2"
+    locked.mkdir()
+    shutil.copy(EXAMPLE, locked / "b.json")
+    real_scandir, real_listdir = os.scandir, os.listdir
+
+    def deny(path, *args):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return None
+
+    monkeypatch.setattr(os, "scandir", lambda p=".": deny(p) or real_scandir(p))
+    monkeypatch.setattr(os, "listdir", lambda p=".": deny(p) or real_listdir(p))
+    for command in ("rescore", "validate"):
+        assert main([command, str(tmp_path)]) == 1, command
+        said = capsys.readouterr()
+        text = said.out + said.err
+        assert f"{locked}: folder cannot be searched for assessments: Permission denied" in text

@@ -333,5 +333,9 @@ def test_connection_options_without_a_server_are_refused(
     assert main(argv) == 1
     assert "--user: used only with --stow URL." in capsys.readouterr().err
     assert not out.exists()
+    stow = ["--stow", "http://127.0.0.1:1/dicom-web", "--deidentify"]
+    assert main(["export-sr", "a.json", "--images", str(tmp_path), "--out", str(out), *stow]) == 1
+    assert "--deidentify makes SRs to share elsewhere" in capsys.readouterr().err
+    assert not out.exists()
     assert main(["pacs-search", "--url", "http://127.0.0.1:1/dicom-web", "--limit", "0"]) == 1
     assert "--limit must be at least 1" in capsys.readouterr().err

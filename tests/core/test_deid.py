@@ -1,0 +1,205 @@
+"""De-identified exports (issue 12): no identifying attribute of the source survives in the SR,
+CSV or report; pseudonyms are the same in every export under one key; intervals are exact."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pydicom
+import pytest
+from test_sr_helpers import validate_sr, write_ct_series
+
+from lesion_tool.cli import main
+from lesion_tool.deid import Deidentifier, load_or_create_key
+from lesion_tool.errors import LesionToolError
+from lesion_tool.io import load_series
+from lesion_tool.model import Assessment, Lesion, Line, Timepoint
+from lesion_tool.response import score_assessment, settings_for
+from lesion_tool.storage import save_assessment
+from lesion_tool.storage.sr import export_sr
+
+MRN = "MRN-98765"
+IDENTIFYING = {
+    "PatientName": "DOE^JANE",
+    "PatientBirthDate": "19580214",
+    "AccessionNumber": "ACC77441",
+    "ReferringPhysicianName": "WHO^DOCTOR",
+    "InstitutionName": "SAINT ELSEWHERE",
+    "OtherPatientIDs": "OLD-55123",
+}
+SECRETS = [MRN, "98765", "DOE", "JANE", "19580214", "ACC77441", "WHO", "ELSEWHERE", "55123"]
+KEY = Deidentifier(b"k" * 32)
+
+
+def test_pseudonyms_are_keyed_and_stable_and_dates_keep_intervals() -> None:
+    other = Deidentifier(b"o" * 32)
+    assert KEY.patient_id(MRN) == KEY.patient_id(MRN) != other.patient_id(MRN)
+    assert KEY.patient_id(MRN) != KEY.patient_id("MRN-98766")
+    assert KEY.patient_id(MRN).startswith("P-") and MRN not in KEY.patient_id(MRN)
+    shift = KEY.shift_days(MRN)
+    assert 1 <= shift <= 3650
+    a, b = dt.date(2026, 1, 2), dt.date(2026, 3, 2)
+    assert KEY.date(MRN, b) - KEY.date(MRN, a) == b - a
+    assert KEY.date(MRN, a) == a - dt.timedelta(days=shift)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Assessment]:
+    root = tmp_path_factory.mktemp("deid-images")
+    for name, date in (("bl", "20260102"), ("fu", "20260302")):
+        write_ct_series(root / name, patient_id=MRN, study_date=date)
+        for path in (root / name).iterdir():
+            ds = pydicom.dcmread(path)
+            for keyword, value in IDENTIFYING.items():
+                setattr(ds, keyword, value)
+            ds.save_as(path)
+    bl, fu = (load_series(root / name) for name in ("bl", "fu"))
+
+    def tp(label: str, date: dt.date, volume, mm: float) -> Timepoint:
+        lesion = Lesion(
+            id="T1",
+            category="target",
+            state="measured",
+            kind="viable",
+            viable_diameter_mm=mm,
+            longest_diameter_mm=mm + 5,
+            line=Line((2.0, 3.5, 4.25), (2.0, 15.0, 12.0)),
+            note="seen by Dr Who at Saint Elsewhere",
+        )
+        return Timepoint(
+            label=label,
+            date=date,
+            study_instance_uid=volume.study_instance_uid,
+            series_instance_uid=volume.series_instance_uid,
+            lesions=(lesion,),
+        )
+
+    assessment = Assessment(
+        patient_id=MRN,
+        treatment_start=dt.date(2026, 1, 5),
+        reader="R1",
+        timepoints=(
+            tp("baseline", dt.date(2026, 1, 2), bl, 40.0),
+            tp("week 8", dt.date(2026, 3, 2), fu, 20.0),
+        ),
+    )
+    return root, assessment
+
+
+def test_scores_are_unchanged_by_deidentification(study) -> None:
+    _root, assessment = study
+    for preset in ("mrecist", "recist-1.1"):
+        plain = score_assessment(assessment, settings_for(preset))
+        pseudo = score_assessment(KEY.assessment(assessment), settings_for(preset))
+        assert pseudo.patient_id == KEY.patient_id(MRN)
+        assert (pseudo.best_overall_response, pseudo.pfs_days, pseudo.pfs_event) == (
+            plain.best_overall_response,
+            plain.pfs_days,
+            plain.pfs_event,
+        )
+        assert [r.days_from_start for r in pseudo.timepoints] == [
+            r.days_from_start for r in plain.timepoints
+        ]
+
+
+def test_deidentified_sr_holds_no_source_identifier_and_is_valid(study, tmp_path: Path) -> None:
+    root, assessment = study
+    files = export_sr(assessment, root, tmp_path, deidentifier=KEY)
+    assert len(files) == 2
+    images = {ds.SOPInstanceUID for p in (root / "bl").iterdir() for ds in [pydicom.dcmread(p)]}
+    for path in files:
+        assert MRN not in path.name and KEY.patient_id(MRN) in path.name
+        raw = path.read_bytes()
+        for secret in [*SECRETS, "20260102", "20260302", "Dr Who"]:
+            assert secret.encode() not in raw, (path.name, secret)
+        ds = pydicom.dcmread(path)
+        assert ds.PatientID == KEY.patient_id(MRN) and str(ds.PatientName) == ds.PatientID
+        assert ds.PatientIdentityRemoved == "YES"
+        codes = {item.CodeValue for item in ds.DeidentificationMethodCodeSequence}
+        assert {"113100", "113104", "113107", "113110"} <= codes
+        _dump, verify = validate_sr(path)  # dsrdump and dciodvfy: no errors
+        assert "Error" not in verify
+    first = pydicom.dcmread(files[0])
+    evidence = {
+        ref.ReferencedSOPInstanceUID
+        for study_item in first.CurrentRequestedProcedureEvidenceSequence
+        for series in study_item.ReferencedSeriesSequence
+        for ref in series.ReferencedSOPSequence
+    }
+    assert evidence & images  # Retain UIDs: the SR still points at the measured images
+    assert first.StudyDate == KEY.date(MRN, dt.date(2026, 1, 2)).strftime("%Y%m%d")
+
+
+def test_csv_and_report_carry_the_same_pseudonym_and_no_identifier(
+    study, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    _root, assessment = study
+    key_file = tmp_path / "trial.key"
+    key_file.write_bytes(b"k" * 32)
+    reading = tmp_path / "in" / f"{MRN}_R1.json"
+    reading.parent.mkdir()
+    save_assessment(assessment, reading)
+    csv_path = tmp_path / "t.csv"
+    assert (
+        main(
+            [
+                "rescore",
+                str(reading),
+                "--timepoints-csv",
+                str(csv_path),
+                "--deidentify",
+                "--deid-key",
+                str(key_file),
+            ]
+        )
+        == 0
+    )
+    text = csv_path.read_text()
+    assert KEY.patient_id(MRN) in text
+    for secret in [MRN, "2026-01-02", "2026-03-02"]:
+        assert secret not in text
+    assert (
+        main(
+            [
+                "report",
+                str(reading),
+                "--out",
+                str(tmp_path / "report"),
+                "--deidentify",
+                "--deid-key",
+                str(key_file),
+            ]
+        )
+        == 0
+    )
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert KEY.patient_id(MRN) in html
+    for secret in [MRN, "98765", "2026-01-02", "Dr Who"]:
+        assert secret not in html, secret
+    for png in (tmp_path / "report").rglob("*"):
+        assert MRN not in png.name
+
+
+def test_key_file_rules(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.delenv("LESION_TOOL_DEID_KEY", raising=False)
+    key, path, created = load_or_create_key()
+    assert created and len(key) == 32 and path.stat().st_mode & 0o777 == 0o600
+    again, _path, created_again = load_or_create_key()
+    assert again == key and not created_again
+    with pytest.raises(LesionToolError, match="no such de-identification key"):
+        load_or_create_key(tmp_path / "typo.key")
+    short = tmp_path / "short.key"
+    short.write_bytes(b"abc")
+    with pytest.raises(LesionToolError, match="at least 16 bytes"):
+        load_or_create_key(short)
+
+
+def test_deidentified_assessment_drops_free_text(study) -> None:
+    _root, assessment = study
+    noted = dataclasses.replace(assessment, extra={"site": "Saint Elsewhere"})
+    pseudo = KEY.assessment(noted)
+    assert pseudo.extra == {}
+    assert all(lesion.note is None for tp in pseudo.timepoints for lesion in tp.lesions)
