@@ -31,15 +31,16 @@ import numpy as np
 
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.model import Line
+from lesion_tool.viewing.windows import DEFAULT_WINDOW as CORE_DEFAULT_WINDOW
+from lesion_tool.viewing.windows import PRESETS
 
 WINDOWS: dict[str, tuple[float, float]] = {
-    "liver": (60.0, 150.0),
-    "abdomen": (40.0, 400.0),
-    "lung": (-600.0, 1500.0),
+    name: (window.level, window.width) for name, window in PRESETS.items()
 }
-"""Window presets as ``(level, width)`` in HU."""
+"""Window presets as ``(level, width)`` in HU: the core's :data:`lesion_tool.viewing.PRESETS`
+(abdomen W 400 / L 40 by default; the former liver L 60 / W 150 washed a real liver out)."""
 
-DEFAULT_WINDOW = "liver"
+DEFAULT_WINDOW = CORE_DEFAULT_WINDOW
 
 META_KEY = "lesion_tool"
 """Key of the header dictionary in a layer's ``metadata``."""
@@ -170,8 +171,12 @@ class DisplayGeometry:
         return tuple(out)
 
     def layer_kwargs(self) -> dict[str, Any]:
-        """``scale`` and ``translate`` for any layer drawn over this volume."""
-        return {"scale": self.scale, "translate": self.translate}
+        """``scale``, ``translate`` and ``units`` (mm) for any layer drawn over this volume.
+
+        Every layer says mm from its creation: napari's scale bar reads the unit from the
+        layers, and one layer left in its default pixels makes it unitless (with a warning).
+        """
+        return {"scale": self.scale, "translate": self.translate, "units": ("mm",) * 3}
 
 
 def volume_header(volume: CTVolume, **extra: Any) -> dict[str, Any]:

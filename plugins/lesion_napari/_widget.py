@@ -66,6 +66,7 @@ from lesion_tool.response import (
 )
 from lesion_tool.storage import load_assessment
 
+from ._display import install_display
 from ._layers import (
     DEFAULT_WINDOW,
     META_KEY,
@@ -623,6 +624,7 @@ class LesionWidget(QWidget):
         geometry = DisplayGeometry.from_volume(volume)
         view = TimepointView(label, volume.study_date, volume, geometry, layer)
         self.views[label] = view
+        install_display(self.viewer, layer, volume)  # probe, window, overlays, open at liver
         if self.loading:
             # let the canvas draw the image first; the lines / proposal layers follow a moment
             # later (a zero timeout would run before Qt's paint event)

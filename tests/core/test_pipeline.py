@@ -224,15 +224,16 @@ def test_failed_click_falls_back_to_hand_drawn_lines() -> None:
     assert _manual_lesion(target, {}, volume) is None
 
 
-def test_rerun_clears_only_its_own_outputs(
+def test_rerun_refuses_files_it_did_not_write(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("images/OLD-001/x.dcm", "assessments/OLD-001.json", "sr/OLD-001/a.dcm"):
+    """A folder with files no demo run recorded is refused and left as it was (issue 12: the
+    demo used to empty images/, assessments/ and sr/, a reader's reading included)."""
+    names = ("images/OLD-001/x.dcm", "assessments/OLD-001.json", "sr/OLD-001/a.dcm", "notes.txt")
+    for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("stale", "utf-8")
-    (tmp_path / "notes.txt").write_text("mine", "utf-8")
     assert main(["demo", "--out", str(tmp_path), "--patients", "0", "--no-sample"]) == 1
-    assert "No patient came through" in capsys.readouterr().err
-    for sub in ("images", "assessments", "sr"):
-        assert list((tmp_path / sub).iterdir()) == []
-    assert (tmp_path / "notes.txt").read_text("utf-8") == "mine"
+    assert "did not write" in capsys.readouterr().err
+    for name in names:
+        assert (tmp_path / name).read_text("utf-8") == "stale"

@@ -65,7 +65,7 @@ def test_image_layer_data_carries_geometry_window_and_identity(make_volume):
     assert kind == "image"
     assert data.shape == volume.shape
     assert kwargs["scale"] == (2.5, 0.8, 0.8)
-    assert kwargs["contrast_limits"] == window_limits("liver")
+    assert kwargs["contrast_limits"] == window_limits("abdomen")  # the default
     assert "2026-01-02" in kwargs["name"]
     assert "arterial" in kwargs["name"]
     assert "ART test" in kwargs["name"]
@@ -80,10 +80,11 @@ def test_image_layer_data_carries_geometry_window_and_identity(make_volume):
 
 
 def test_window_presets():
-    assert set(WINDOWS) == {"liver", "abdomen", "lung"}
+    assert set(WINDOWS) == {"abdomen", "liver", "bone", "lung"}
     assert window_limits("abdomen") == (-160.0, 240.0)
+    assert window_limits("liver") == (0.0, 200.0)  # centred on enhanced liver, not washed out
     with pytest.raises(KeyError):
-        window_limits("bone")
+        window_limits("brain")
 
 
 def test_line_round_trip_voxel_and_patient_space(make_volume):
