@@ -238,6 +238,7 @@ def _measured(lesion, m):  # the reader's lesion with the tool's diameters from 
     )
 
 
+@pytest.mark.slow
 def test_end_to_end_pull_measure_export_stow_and_find_the_sr(
     orthanc: OrthancServer,
     synth_patient: Path,
