@@ -37,6 +37,10 @@ class ExportError(LesionToolError, ValueError):
     """An export or import (DICOM SR, report) cannot be written or read."""
 
 
+class PacsError(LesionToolError):
+    """A PACS (DICOMweb server) cannot be reached, refuses a request or answers unexpectedly."""
+
+
 class HeaderWarning(UserWarning):
     """A harmless oddity in a DICOM header (it changes no millimetre)."""
 

@@ -8,11 +8,18 @@ exit 1; a usage error exits 2.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lesion_tool.commands._deid import add_deid_arguments, deidentifier_from_args
+from lesion_tool.commands._pacs import (
+    add_connection_arguments,
+    connection_from_args,
+    refuse_connection_options,
+)
 from lesion_tool.commands.rescore import parse_criteria
+from lesion_tool.errors import PacsError
 from lesion_tool.response import PRESETS
 from lesion_tool.storage import load_assessment
 from lesion_tool.storage.sr import export_sr
@@ -94,6 +101,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="LABEL=ID",
         help="trial time point id of a timepoint (default: its label); repeatable",
     )
+    parser.add_argument(
+        "--stow",
+        metavar="URL",
+        help="also store the SRs written on this DICOMweb server (STOW-RS)",
+    )
+    add_connection_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -131,7 +144,7 @@ def _trial(args: argparse.Namespace) -> ClinicalTrial | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Export ``args.assessment``; print each file written."""
+    """Export ``args.assessment``; print each file written (then store them with ``--stow``)."""
     from lesion_tool.errors import ExportError
     from lesion_tool.storage.sr import SignOff
 
@@ -139,8 +152,17 @@ def run(args: argparse.Namespace) -> int:
         raise ExportError("A sign-off needs both --sign-off NAME and --organisation ORG.")
     sign_off = SignOff(args.sign_off, args.organisation) if args.sign_off else None
     trial = _trial(args)
+    if not args.stow:
+        refuse_connection_options(args, "--stow URL")
+    elif args.deidentify:
+        # a pseudonymised SR stored beside the identified images would split the study
+        raise PacsError(
+            "--stow stores the SRs in the patient's study on the PACS, beside identified "
+            "images; --deidentify makes SRs to share elsewhere. Give one of them."
+        )
+    connection = connection_from_args(args, args.stow) if args.stow else None
     assessment = load_assessment(args.assessment)
-    for path in export_sr(
+    paths = export_sr(
         assessment,
         args.images,
         args.out,
@@ -151,6 +173,16 @@ def run(args: argparse.Namespace) -> int:
         reader_role=args.reader_role,
         sign_off=sign_off,
         predecessors=args.predecessor,
-    ):
+    )
+    for path in paths:
         print(path)
+    if connection is not None:
+        from lesion_tool.pacs import connect
+
+        with connect(connection) as client:
+            stored = client.store(paths)
+        print(
+            f"export-sr: {len(stored.stored_sop_instance_uids)} SR(s) stored on {connection.url}",
+            file=sys.stderr,
+        )
     return 0
