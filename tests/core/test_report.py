@@ -237,7 +237,7 @@ def test_every_file_is_written(report, engine) -> None:
     patient_pngs = sorted((out / "patients").glob("*.png"))
     assert len(patient_pngs) == engine["n"]
     n_pages = pdf.read_bytes().count(b"/Type /Page\n") + pdf.read_bytes().count(b"/Type /Page ")
-    assert n_pages == 1 + 4 * len(PRESETS)
+    assert n_pages == 2 + 4 * len(PRESETS)  # endpoints, definitions, 4 plots per preset
     assert str(html) in report["stdout"]
 
 
