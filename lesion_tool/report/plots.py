@@ -344,7 +344,9 @@ SPIDER_GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
 """Panels of a spider plot with more than :data:`SPIDER_ONE_PANEL_MAX` lines."""
 
 
-def _spider_lines(results: Sequence[Any]) -> list[tuple[list[float], list[float], str, Any]]:
+def _spider_lines(
+    results: Sequence[Any],
+) -> list[tuple[list[float], list[float], str, Any, str]]:
     lines = []
     for r in results:
         if not r.timepoints:
@@ -362,7 +364,7 @@ def _spider_lines(results: Sequence[Any]) -> list[tuple[list[float], list[float]
             if pd_point is None and _label(tp.overall_response) == "PD":
                 pd_point = (xs[-1], ys[-1], tp.new_lesions == "yes")
         if len(xs) >= 2:
-            lines.append((xs, ys, _label(r.best_overall_response), pd_point))
+            lines.append((xs, ys, _label(r.best_overall_response), pd_point, r.patient_id))
     return lines
 
 
@@ -402,17 +404,18 @@ def spider_figure(results: Sequence[Any], preset: str) -> Figure:
         k = len(members)
         width = 1.4 if k <= 20 else max(0.6, 1.4 * math.sqrt(20 / k))
         alpha = 0.9 if k <= 20 else max(0.4, 0.9 * math.sqrt(20 / k))
-        for xs, ys, bor, _pd in members:
+        for xs, ys, bor, _pd, pid in members:
             ax.plot(
                 xs,
                 ys,
+                gid=f"spider:{pid}",
                 color=response_colour(bor),
                 linewidth=width,
                 marker="o" if k <= 60 else None,
                 markersize=3,
                 alpha=alpha,
             )
-        for _xs, _ys, _bor, pd_point in members:
+        for _xs, _ys, _bor, pd_point, _pid in members:
             if pd_point is not None:
                 x, y, new = pd_point
                 ax.plot(
