@@ -66,7 +66,10 @@ def generate_cohort(n_patients: int, seed: int = 20261203) -> list[Assessment]:
                 "baseline",
                 start + dt.timedelta(days=base_day),
                 tuple(
-                    [_target(f"T{k + 1}", segments[k], viable[k], whole[k]) for k in range(n_targets)]
+                    [
+                        _target(f"T{k + 1}", segments[k], viable[k], whole[k])
+                        for k in range(n_targets)
+                    ]
                     + ([non_target] if non_target else [])
                 ),
             )
@@ -87,7 +90,9 @@ def generate_cohort(n_patients: int, seed: int = 20261203) -> list[Assessment]:
             level = level * np.exp(step + rng.normal(0, 0.04, n_targets))
             now_viable = viable * level
             if kind == "responder" and visit >= 2:
-                now_viable = np.where(now_viable < 10.0, 0.0, now_viable)  # necrosis: no enhancement
+                now_viable = np.where(
+                    now_viable < 10.0, 0.0, now_viable
+                )  # necrosis: no enhancement
             now_whole = np.maximum(whole * (0.6 + 0.4 * level), now_viable)
             lesions: list[Lesion] = []
             for k in range(n_targets):

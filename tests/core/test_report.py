@@ -456,3 +456,83 @@ def test_cohort_without_measurable_disease(tmp_path: Path) -> None:
     assert cells["orr"][0] == "n/a (0/0)" and cells["orr"][1]["value"] == ""
     assert cells["dcr"][0] == "n/a (0/0)"
     assert (out / "plots" / "waterfall_mrecist.png").is_file()
+
+
+class _Definitions(HTMLParser):
+    """Collects the terms and definitions of ``<dl id="definitions">``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[str, str] = {}
+        self._in = False
+        self._tag: str | None = None
+        self._term = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "dl" and dict(attrs).get("id") == "definitions":
+            self._in = True
+        elif self._in and tag in ("dt", "dd"):
+            self._tag = tag
+            if tag == "dt":
+                self._term = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "dl":
+            self._in = False
+        elif tag in ("dt", "dd"):
+            self._tag = None
+
+    def handle_data(self, data: str) -> None:
+        if self._tag == "dt":
+            self._term += data
+        elif self._tag == "dd":
+            self.items[self._term] = self.items.get(self._term, "") + data
+
+
+def test_endpoints_are_defined_on_the_page_with_each_presets_settings(report) -> None:
+    html = (report["out"] / "report.html").read_text("utf-8")
+    parser = _Definitions()
+    parser.feed(html)
+    terms = parser.items
+    for word in ("PFS", "ORR", "DCR", "DoR", "Best overall response", "Confirmation"):
+        assert any(word in term for term in terms), word
+    pfs = next(text for term, text in terms.items() if term.startswith("PFS"))
+    assert "death" in pfs and "censored" in pfs and "treatment start" in pfs
+    defaults = settings_for("mrecist")
+    dcr = next(text for term, text in terms.items() if term.startswith("DCR"))
+    assert f"{defaults.dcr_sd_min_days} days" in dcr
+    confirmation = terms["Confirmation"]
+    assert f"{defaults.confirm_min_days} days" in confirmation
+    km = next(text for term, text in terms.items() if "Kaplan-Meier" in term)
+    assert "pointwise 95% CI" in km and "not a simultaneous band" in km
+    new = next(text for term, text in terms.items() if "new lesion" in term)
+    assert "diamond" in new
+    # the settings table: one column per preset, numbers from the engine's settings
+    table = _parse(report["out"] / "report.html").tables["preset-settings"]
+    assert [c[0] for c in table[0][1:]] == ["mRECIST", "mRECIST-1.1", "RECIST 1.1"]
+    rows = {row[0][0]: [c[0] for c in row[1:]] for row in table[1:]}
+    assert rows["CR / PR confirmation"] == [
+        f"required, ≥ {settings_for(p).confirm_min_days} days later" for p in PRESETS
+    ]
+    assert rows["PD: target sum above nadir by"] == [
+        "≥ 20%",
+        "≥ 20% and ≥ 5 mm",
+        "≥ 20% and ≥ 5 mm",
+    ]
+    # the Kaplan-Meier plots say what their band is
+    assert "Shaded: pointwise 95% CI" in html and "not a simultaneous band" in html
+    assert "95% band" not in html and "confidence band" not in html
+
+
+def test_a_report_without_confirmation_says_so_in_the_settings(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for assessment in hand_made_cohort()[:3]:
+        save_assessment(assessment, folder / f"{assessment.patient_id}.json")
+    out = tmp_path / "out"
+    args = ["--criteria", "mrecist", "--no-confirm", "--dcr-sd-min-days", "100"]
+    assert main(["report", str(folder), "--out", str(out), *args]) == 0
+    table = _parse(out / "report.html").tables["preset-settings"]
+    rows = {row[0][0]: [c[0] for c in row[1:]] for row in table[1:]}
+    assert rows["CR / PR confirmation"] == ["off"]
+    assert rows["DCR: no progression at an assessment from"] == ["day 100 (3.3 mo)"]
