@@ -554,10 +554,10 @@ def endpoint_definitions(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         ),
         (
             "Confirmation",
-            "A CR (PR) is confirmed by a later assessment at least "
+            "A CR is confirmed by a later CR, a PR by a later CR or PR, at least "
             + _or_table(confirm_days, "{} days")
-            + " after it that again shows CR (CR or PR), with nothing but CR, PR or NE in "
-            "between. Whether confirmation is required is a preset setting (table below).",
+            + " after it, with nothing but CR, PR or NE in between. Whether confirmation is "
+            "required is a preset setting (table below).",
         ),
         (
             "ORR (objective response rate)",
@@ -657,7 +657,7 @@ def _definitions_page(
     lines: list[tuple[str, bool]] = []
     for term, text in definitions:
         lines.append((term, True))
-        lines += [(part, False) for part in textwrap.wrap(text, 175)]
+        lines += [(part, False) for part in textwrap.wrap(text, 160)]
     y = 0.93
     for text, bold in lines:
         if bold:
@@ -670,8 +670,9 @@ def _definitions_page(
     table.auto_set_font_size(False)
     table.set_fontsize(8)
     table.auto_set_column_width(list(range(len(header))))
-    for (row, _col), cell in table.get_celld().items():
+    for (row, col), cell in table.get_celld().items():
         cell.set_edgecolor("#d0d4da")
+        cell.set_text_props(ha="left" if col == 0 else "center")
         if row == 0:
             cell.set_facecolor("#eef1f6")
             cell.set_text_props(weight="bold")
