@@ -5,6 +5,15 @@ under one preset) and returns a :class:`matplotlib.figure.Figure`; nothing here 
 response: categories, sums and percent changes all come from the response engine. Time axes are
 in months since treatment start (days / 30.4375); percent changes are of the target sum from
 baseline, in %.
+
+Size rules, so that the plots read the same from 5 to 500 patients: every cohort plot is 10 in
+wide (a waterfall of few bars 5.8-10 in) and at most 7.9 in high, saved at 150 dpi; no text is
+smaller than 8 pt (>= 12 px in the HTML column, true size on the PDF page). Waterfall: 5.2 in
+high, one bar per patient, ids on every k-th bar where k keeps labels 1.3 x 8 pt apart
+(:func:`label_step`: all up to ~48 bars, 1 in 7 at 300, 1 in 11 at 500). Spider: one panel up
+to 40 patients, else a panel per best-response group (10 x 7.4 in). Swimmer: pages of at most
+40 patients (0.15 in a row), sizes within one patient of each other, one time axis for all.
+Progression is marked apart when it came with a new lesion (diamond) or not (cross).
 """
 
 from __future__ import annotations
