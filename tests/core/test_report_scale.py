@@ -17,6 +17,7 @@ import matplotlib
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -56,10 +57,16 @@ def _png_size_in(fig: Figure) -> tuple[float, float]:
 
 
 def _assert_bounded(fig: Figure) -> None:
+    """The saved PNG fits 10 x 7.9 in (plus the tight-bbox pad) and no text is below 8 pt."""
     width, height = _png_size_in(fig)
     assert width <= FIGURE_WIDTH_IN + 2 * PAD_IN + 0.02, width
     assert height <= MAX_FIGURE_HEIGHT_IN + 2 * PAD_IN + 0.02, height
     assert fig.get_size_inches()[0] >= MIN_FIGURE_WIDTH_IN
+    # legible: no visible text below the 8 pt floor (ids, legends, at-risk numbers, captions)
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    assert texts
+    small = [(t.get_text(), t.get_fontsize()) for t in texts if t.get_fontsize() < MIN_FONT_PT]
+    assert not small, small
 
 
 @pytest.mark.parametrize("n", SIZES)
