@@ -508,6 +508,8 @@ def endpoint_definitions(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     confirm_days = _same(settings, "confirm_min_days")
     sd_days = _same(settings, "sd_min_days")
     dcr_days = _same(settings, "dcr_sd_min_days")
+    pr_pct = _same(settings, "pr_decrease_pct")
+    pd_pct = _same(settings, "pd_increase_pct")
     dcr_text = _or_table(
         dcr_days,
         "{} days (" + (f"{dcr_days / DAYS_PER_MONTH:.1f}" if dcr_days else "") + " months)",
@@ -527,8 +529,11 @@ def endpoint_definitions(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
             "Response at a timepoint",
             (
                 "CR: every target and non-target gone (mRECIST: no enhancing tumour left) and no "
-                "new lesion. PR: target sum at least 30% below baseline. PD: target sum at least "
-                "20% above the nadir (with the 5 mm rule also at least 5 mm more), unequivocal "
+                "new lesion. PR: target sum at least "
+                + _or_table(pr_pct, "{}%")
+                + " below baseline. PD: target sum at least "
+                + _or_table(pd_pct, "{}%")
+                + " above the nadir (with the 5 mm rule also at least 5 mm more), unequivocal "
                 "progression of a non-target, or a new lesion that counts. SD: none of these. NE: "
                 "a target not evaluated and no PD. non-CR/non-PD: no targets, non-targets still "
                 "present."

@@ -536,3 +536,18 @@ def test_a_report_without_confirmation_says_so_in_the_settings(tmp_path: Path) -
     rows = {row[0][0]: [c[0] for c in row[1:]] for row in table[1:]}
     assert rows["CR / PR confirmation"] == ["off"]
     assert rows["DCR: no progression at an assessment from"] == ["day 100 (3.3 mo)"]
+
+
+def test_definitions_take_their_numbers_from_the_settings() -> None:
+    from lesion_tool.report.build import endpoint_definitions
+
+    same = {p: settings_for(p, pd_increase_pct=25, sd_min_days=56) for p in PRESETS}
+    text = dict(endpoint_definitions(same))
+    assert "at least 25% above the nadir" in text["Response at a timepoint"]
+    assert "at least 56 days after treatment start" in text["Best overall response (BOR)"]
+    mixed = {
+        "mrecist": settings_for("mrecist", confirm_min_days=28),
+        "recist-1.1": settings_for("recist-1.1", confirm_min_days=35),
+    }
+    confirmation = dict(endpoint_definitions(mixed))["Confirmation"]
+    assert "per preset (see the table below)" in confirmation and "28" not in confirmation
