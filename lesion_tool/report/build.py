@@ -224,6 +224,24 @@ def km_curve(endpoints: Any, results: Sequence[Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- report
+def _palette_png(data: bytes) -> bytes:
+    """The PNG ``data`` as a 256-colour palette PNG, about 3 times smaller, looking the same.
+
+    Plots are flat colours plus anti-aliasing; median cut keeps the frequent (categorical)
+    colours exact. A 300-patient report's HTML, which embeds every PNG, shrinks from ~24 MB to
+    ~9 MB.
+    """
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        quantized = image.convert("RGB").quantize(
+            256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+    buffer = io.BytesIO()
+    quantized.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 class _Renderer:
     """Saves each figure once as PNG (file + bytes for the HTML) and as a PDF page."""
 
@@ -236,7 +254,7 @@ class _Renderer:
         FigureCanvasAgg(fig)  # render with Agg explicitly; pyplot and its backends stay untouched
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi)
-        data = buffer.getvalue()
+        data = _palette_png(buffer.getvalue())
         path = self.out_dir / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path, "wb") as handle:

@@ -551,3 +551,18 @@ def test_definitions_take_their_numbers_from_the_settings() -> None:
     }
     confirmation = dict(endpoint_definitions(mixed))["Confirmation"]
     assert "per preset (see the table below)" in confirmation and "28" not in confirmation
+
+
+def test_pngs_are_palette_images_that_keep_the_response_colours(report) -> None:
+    from PIL import Image
+
+    from lesion_tool.report.style import RESPONSE_COLOURS
+
+    path = report["out"] / "plots" / "waterfall_mrecist.png"
+    with Image.open(path) as image:
+        assert image.mode == "P"
+        colours = {c for _n, c in image.convert("RGB").getcolors(1 << 16)}
+    for name in ("CR", "PR", "SD", "PD"):
+        hex_colour = RESPONSE_COLOURS[name]
+        rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+        assert rgb in colours, name
