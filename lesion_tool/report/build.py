@@ -228,8 +228,8 @@ def _palette_png(data: bytes) -> bytes:
     """The PNG ``data`` as a 256-colour palette PNG, about 3 times smaller, looking the same.
 
     Plots are flat colours plus anti-aliasing; median cut keeps the frequent (categorical)
-    colours exact. A 300-patient report's HTML, which embeds every PNG, shrinks from ~24 MB to
-    ~9 MB.
+    colours exact. A 300-patient report's HTML, which embeds every PNG, shrinks from 24 MB to
+    11 MB.
     """
     from PIL import Image
 
