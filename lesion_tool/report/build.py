@@ -776,7 +776,8 @@ def write_report(
     Files: ``report.html`` (self-contained, everything), ``report.pdf`` (the endpoints page, the
     definitions page and the cohort plots, one per page; the per-patient pages are in the HTML
     only, which halves the rendering time), ``plots/{waterfall,spider,swimmer,km}_<preset>.png``
-    (the swimmer plot, paged above 40 patients, as ``swimmer_<preset>_pageNN.png``) and
+    (the swimmer plot paged above 40 patients: page 1 there, ``swimmer_<preset>_pageNN.png``
+    from 02 on) and
     ``patients/<patient_id>_sums.png``.
 
     Parameters
@@ -1039,11 +1040,10 @@ def write_report(
             )
             pages = plots.swimmer_figures([(a, pt.results[p]) for a, pt in by_patient], p)
             for number, fig in enumerate(pages, 1):
-                if len(pages) == 1:
-                    relpath, which = f"plots/swimmer_{p}.png", ""
-                else:
-                    relpath = f"plots/swimmer_{p}_page{number:02d}.png"
-                    which = f" Page {number} of {len(pages)}."
+                # page 1 keeps the one-page name, so that swimmer_<preset>.png always exists
+                suffix = "" if number == 1 else f"_page{number:02d}"
+                relpath = f"plots/swimmer_{p}{suffix}.png"
+                which = f" Page {number} of {len(pages)}." if len(pages) > 1 else ""
                 sub.blocks.append(
                     H.Figure(
                         renderer.save(fig, relpath),

@@ -218,3 +218,21 @@ def test_km_band_is_named_pointwise(cohorts) -> None:
     assert "Pointwise 95% CI" in plots.KM_BAND_LABEL
     assert not any("confidence band" in t for t in legend)
     assert fig.axes[1].texts[0].get_text() == "500"  # number at risk at time 0
+
+
+@pytest.mark.slow
+def test_a_paged_swimmer_is_written_page_by_page(tmp_path: Path) -> None:
+    from lesion_tool.report import score_cohort, write_report
+
+    cohort = generate_cohort(plots.SWIMMER_ROWS_PER_PAGE + 5)
+    patients, problems = score_cohort([(None, a) for a in cohort], ["recist-1.1"])
+    assert not problems
+    result = write_report(patients, tmp_path, ["recist-1.1"])
+    names = sorted(p.name for p in (tmp_path / "plots").glob("swimmer_*.png"))
+    # page 1 keeps the one-page name (swimmer_<preset>.png always exists), then _page02
+    assert names == ["swimmer_recist-1.1.png", "swimmer_recist-1.1_page02.png"]
+    html = result.html.read_text("utf-8")
+    assert "Page 1 of 2." in html and "Page 2 of 2." in html
+    pdf = result.pdf.read_bytes()
+    n_pages = pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ")
+    assert n_pages == 2 + 3 + 2  # endpoints, definitions; waterfall, spider, KM; 2 swimmer pages
