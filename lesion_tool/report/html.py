@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "BulletList",
     "Cell",
+    "Definitions",
     "Figure",
     "Nav",
     "Note",
@@ -52,6 +53,7 @@ ul{font-size:.9em}
 nav a{color:#1f3b73}
 section.patient{border-top:1px solid #d0d4da;margin-top:32px;page-break-before:always}
 .note{font-size:.85em;color:#555}
+dl{font-size:.9em;max-width:60em}dt{font-weight:600;margin-top:8px}dd{margin:2px 0 0 1.5em}
 pre{background:#f6f7f9;border:1px solid #e4e6ea;padding:10px;font-size:.8em;overflow-x:auto}
 """
 
@@ -99,6 +101,14 @@ class BulletList:
     """An unordered list of plain-text items."""
 
     items: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Definitions:
+    """Terms and their plain-words definitions (``<dl>``); ``list_id`` names it for programs."""
+
+    items: Sequence[tuple[str, str]]
+    list_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +189,10 @@ def _block(block: object) -> str:
         return _section(block)
     if isinstance(block, BulletList):
         return "<ul>" + "".join(f"<li>{_e(item)}</li>" for item in block.items) + "</ul>"
+    if isinstance(block, Definitions):
+        ident = f' id="{_e(block.list_id)}"' if block.list_id else ""
+        items = "".join(f"<dt>{_e(t)}</dt><dd>{_e(d)}</dd>" for t, d in block.items)
+        return f"<dl{ident}>{items}</dl>"
     if isinstance(block, Nav):
         items = "".join(f'<li><a href="#{_e(a)}">{_e(t)}</a></li>' for a, t in block.links)
         return f"<nav><ul>{items}</ul></nav>"

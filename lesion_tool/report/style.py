@@ -10,6 +10,10 @@ from typing import Any
 
 __all__ = [
     "DAYS_PER_MONTH",
+    "FIGURE_WIDTH_IN",
+    "MAX_FIGURE_HEIGHT_IN",
+    "MIN_FIGURE_WIDTH_IN",
+    "MIN_FONT_PT",
     "PRESET_COLOURS",
     "PRESET_LABELS",
     "RESPONSE_COLOURS",
@@ -45,6 +49,17 @@ PRESET_COLOURS: dict[str, str] = {
 
 DAYS_PER_MONTH = 365.25 / 12
 """Days per month for time axes in months (the usual oncology convention, 30.4375)."""
+
+FIGURE_WIDTH_IN = 10.0
+"""Width of the cohort plots (waterfall: at most this). Saved at 150 dpi (1500 px), the HTML
+column (1116 px) shows them at >= 0.74 of that, so 8 pt text is >= 12 px on screen; in the PDF
+each figure is one page at 100%."""
+MIN_FIGURE_WIDTH_IN = 5.8
+"""Narrowest waterfall (a handful of patients), so that bars keep a bar's proportions."""
+MAX_FIGURE_HEIGHT_IN = 7.9
+"""Tallest cohort plot: fits an A4 / Letter landscape page. Taller content is paged (swimmer)."""
+MIN_FONT_PT = 8.0
+"""Smallest text in a cohort plot (patient ids, at-risk numbers, captions)."""
 
 
 def response_colour(response: object) -> str:

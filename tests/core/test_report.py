@@ -237,7 +237,7 @@ def test_every_file_is_written(report, engine) -> None:
     patient_pngs = sorted((out / "patients").glob("*.png"))
     assert len(patient_pngs) == engine["n"]
     n_pages = pdf.read_bytes().count(b"/Type /Page\n") + pdf.read_bytes().count(b"/Type /Page ")
-    assert n_pages == 1 + 4 * len(PRESETS)
+    assert n_pages == 2 + 4 * len(PRESETS)  # endpoints, definitions, 4 plots per preset
     assert str(html) in report["stdout"]
 
 
@@ -456,3 +456,113 @@ def test_cohort_without_measurable_disease(tmp_path: Path) -> None:
     assert cells["orr"][0] == "n/a (0/0)" and cells["orr"][1]["value"] == ""
     assert cells["dcr"][0] == "n/a (0/0)"
     assert (out / "plots" / "waterfall_mrecist.png").is_file()
+
+
+class _Definitions(HTMLParser):
+    """Collects the terms and definitions of ``<dl id="definitions">``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[str, str] = {}
+        self._in = False
+        self._tag: str | None = None
+        self._term = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "dl" and dict(attrs).get("id") == "definitions":
+            self._in = True
+        elif self._in and tag in ("dt", "dd"):
+            self._tag = tag
+            if tag == "dt":
+                self._term = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "dl":
+            self._in = False
+        elif tag in ("dt", "dd"):
+            self._tag = None
+
+    def handle_data(self, data: str) -> None:
+        if self._tag == "dt":
+            self._term += data
+        elif self._tag == "dd":
+            self.items[self._term] = self.items.get(self._term, "") + data
+
+
+def test_endpoints_are_defined_on_the_page_with_each_presets_settings(report) -> None:
+    html = (report["out"] / "report.html").read_text("utf-8")
+    parser = _Definitions()
+    parser.feed(html)
+    terms = parser.items
+    for word in ("PFS", "ORR", "DCR", "DoR", "Best overall response", "Confirmation"):
+        assert any(word in term for term in terms), word
+    pfs = next(text for term, text in terms.items() if term.startswith("PFS"))
+    assert "death" in pfs and "censored" in pfs and "treatment start" in pfs
+    defaults = settings_for("mrecist")
+    dcr = next(text for term, text in terms.items() if term.startswith("DCR"))
+    assert f"{defaults.dcr_sd_min_days} days" in dcr
+    confirmation = terms["Confirmation"]
+    assert f"{defaults.confirm_min_days} days" in confirmation
+    km = next(text for term, text in terms.items() if "Kaplan-Meier" in term)
+    assert "pointwise 95% CI" in km and "not a simultaneous band" in km
+    new = next(text for term, text in terms.items() if "new lesion" in term)
+    assert "diamond" in new
+    # the settings table: one column per preset, numbers from the engine's settings
+    table = _parse(report["out"] / "report.html").tables["preset-settings"]
+    assert [c[0] for c in table[0][1:]] == ["mRECIST", "mRECIST-1.1", "RECIST 1.1"]
+    rows = {row[0][0]: [c[0] for c in row[1:]] for row in table[1:]}
+    assert rows["CR / PR confirmation"] == [
+        f"required, ≥ {settings_for(p).confirm_min_days} days later" for p in PRESETS
+    ]
+    assert rows["PD: target sum above nadir by"] == [
+        "≥ 20%",
+        "≥ 20% and ≥ 5 mm",
+        "≥ 20% and ≥ 5 mm",
+    ]
+    # the Kaplan-Meier plots say what their band is
+    assert "Shaded: pointwise 95% CI" in html and "not a simultaneous band" in html
+    assert "95% band" not in html and "confidence band" not in html
+
+
+def test_a_report_without_confirmation_says_so_in_the_settings(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for assessment in hand_made_cohort()[:3]:
+        save_assessment(assessment, folder / f"{assessment.patient_id}.json")
+    out = tmp_path / "out"
+    args = ["--criteria", "mrecist", "--no-confirm", "--dcr-sd-min-days", "100"]
+    assert main(["report", str(folder), "--out", str(out), *args]) == 0
+    table = _parse(out / "report.html").tables["preset-settings"]
+    rows = {row[0][0]: [c[0] for c in row[1:]] for row in table[1:]}
+    assert rows["CR / PR confirmation"] == ["off"]
+    assert rows["DCR: no progression at an assessment from"] == ["day 100 (3.3 mo)"]
+
+
+def test_definitions_take_their_numbers_from_the_settings() -> None:
+    from lesion_tool.report.build import endpoint_definitions
+
+    same = {p: settings_for(p, pd_increase_pct=25, sd_min_days=56) for p in PRESETS}
+    text = dict(endpoint_definitions(same))
+    assert "at least 25% above the nadir" in text["Response at a timepoint"]
+    assert "at least 56 days after treatment start" in text["Best overall response (BOR)"]
+    mixed = {
+        "mrecist": settings_for("mrecist", confirm_min_days=28),
+        "recist-1.1": settings_for("recist-1.1", confirm_min_days=35),
+    }
+    confirmation = dict(endpoint_definitions(mixed))["Confirmation"]
+    assert "per preset (see the table below)" in confirmation and "28" not in confirmation
+
+
+def test_pngs_are_palette_images_that_keep_the_response_colours(report) -> None:
+    from PIL import Image
+
+    from lesion_tool.report.style import RESPONSE_COLOURS
+
+    path = report["out"] / "plots" / "waterfall_mrecist.png"
+    with Image.open(path) as image:
+        assert image.mode == "P"
+        colours = {c for _n, c in image.convert("RGB").getcolors(1 << 16)}
+    for name in ("CR", "PR", "SD", "PD"):
+        hex_colour = RESPONSE_COLOURS[name]
+        rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+        assert rgb in colours, name
