@@ -15,6 +15,8 @@ from typing import Literal
 
 FORMAT_NAME = "lesion-tool.assessment"
 FORMAT_VERSION = 1
+UNCATEGORISED_KEY = "uncategorised_lesions"
+"""Key in ``Assessment.extra`` of the measurements imported from other tools' reports."""
 
 
 class Category(enum.StrEnum):

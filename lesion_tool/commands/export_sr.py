@@ -12,8 +12,6 @@ from pathlib import Path
 
 from lesion_tool.commands.rescore import parse_criteria
 from lesion_tool.response import PRESETS
-from lesion_tool.storage import load_assessment
-from lesion_tool.storage.sr import export_sr
 
 __all__ = ["register", "run"]
 
@@ -50,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export ``args.assessment``; print each file written."""
+    from lesion_tool.storage import load_assessment
+    from lesion_tool.storage.sr import export_sr
+
     assessment = load_assessment(args.assessment)
     for path in export_sr(assessment, args.images, args.out, criteria=args.criteria):
         print(path)

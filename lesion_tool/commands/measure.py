@@ -15,18 +15,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lesion_tool.errors import LesionToolError
-from lesion_tool.measurement import (
-    LabelMeasurement,
-    ViableMeasurement,
-    ViableSettings,
-    load_mask,
-    measure_mask,
-    measure_viable,
-)
-from lesion_tool.measurement.masks import ITK_SUFFIXES
+
+if TYPE_CHECKING:
+    from lesion_tool.measurement import LabelMeasurement, ViableMeasurement
 
 __all__ = ["register", "run"]
 
@@ -77,6 +71,8 @@ def register(subparsers: Any) -> None:
 def _mask_files(paths: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files to measure and problems (missing paths). Folders are searched recursively for
     NIfTI/NRRD/MHA/.npy files and DICOM Segmentations (other DICOM files are skipped)."""
+    from lesion_tool.measurement.masks import ITK_SUFFIXES
+
     files: list[Path] = []
     problems: list[tuple[str, str]] = []
     for raw in paths:
@@ -189,6 +185,8 @@ def _load_image(path: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``lesion-tool measure``; 0 when everything was measured, 1 when anything failed."""
+    from lesion_tool.measurement import ViableSettings, load_mask, measure_mask, measure_viable
+
     if args.seed is not None:
         if args.mask:
             args.parser.error("--seed measures an image; do not combine it with --mask")

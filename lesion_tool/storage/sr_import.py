@@ -37,13 +37,10 @@ from pydicom.multival import MultiValue
 
 from lesion_tool.errors import ExportError, HeaderWarning, LesionToolError
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.model import Assessment, Kind, Lesion, Line, Timepoint
+from lesion_tool.model import UNCATEGORISED_KEY, Assessment, Kind, Lesion, Line, Timepoint
 from lesion_tool.storage import codes
 
 logger = logging.getLogger(__name__)
-
-UNCATEGORISED_KEY = "uncategorised_lesions"
-"""Key in ``Assessment.extra`` of the measurements imported from other tools' reports."""
 
 _SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."
 _LENGTH_UNITS_TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "um": 0.001}
