@@ -336,14 +336,19 @@ def _line_from(data: Mapping[str, Any] | None) -> Line | None:
     return Line(tuple(data["start"]), tuple(data["end"]), data.get("space", "voxel"))
 
 
+_CATEGORIES: Mapping[str, Category] = {c.value: c for c in Category}
+_STATES: Mapping[str, LesionState] = {s.value: s for s in LesionState}
+_KINDS: Mapping[str | None, Kind | None] = {None: None, **{k.value: k for k in Kind}}
+
+
 def _lesion_from(data: Mapping[str, Any]) -> Lesion:
     return Lesion(
         id=data["id"],
-        category=Category(data["category"]),
-        state=LesionState(data["state"]),
+        category=_CATEGORIES[data["category"]],
+        state=_STATES[data["state"]],
         organ=data["organ"],
         location=data.get("location"),
-        kind=Kind(data["kind"]) if data.get("kind") is not None else None,
+        kind=_KINDS[data.get("kind")],
         type=data.get("type"),
         viable_diameter_mm=_float_or_none(data.get("viable_diameter_mm")),
         longest_diameter_mm=_float_or_none(data.get("longest_diameter_mm")),
