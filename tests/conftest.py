@@ -25,3 +25,11 @@ def test_output() -> Path:
     """A folder kept after the run for artefacts a person should look at (screenshots, plots)."""
     TEST_OUTPUT.mkdir(exist_ok=True)
     return TEST_OUTPUT
+
+
+@pytest.fixture(autouse=True)
+def _private_phase_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path:
+    """Each test gets an empty phase cache of its own, never the user's (``~/.cache``)."""
+    folder = tmp_path_factory.mktemp("phase-cache")
+    monkeypatch.setenv("LESION_TOOL_CACHE_DIR", str(folder))
+    return folder

@@ -29,7 +29,6 @@ import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 __all__ = [
     "Enhancement",
@@ -358,6 +357,8 @@ def _eroded_in_place(mask: np.ndarray, **kwargs: object) -> np.ndarray:
     Identical result: erosion treats outside the array as False (``border_value=0``), exactly
     what surrounds the bounding box, so only the (usually small) box needs the work.
     """
+    from scipy import ndimage  # imported here: headers-only scans never pay for scipy
+
     out = np.zeros_like(mask, dtype=bool)
     box = _bbox(mask)
     if box is not None:
@@ -371,6 +372,8 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     One labelling instead of the iterated dilation scipy uses (about 10x faster here); the same
     definition (default cross structure), so the same result.
     """
+    from scipy import ndimage  # imported here: headers-only scans never pay for scipy
+
     labels, n = ndimage.label(~mask)
     if n == 0:
         return mask.copy()
@@ -393,6 +396,8 @@ def _slice_enhancement(
     disk radius, the bounding box of an eroded region): the same numbers as on the whole slice,
     at a fraction of the cost (they were 80 % of a folder scan).
     """
+    from scipy import ndimage  # imported here: headers-only scans never pay for scipy
+
     py, px = pixel_mm
     # Work at about 1.5 mm per pixel: fast and enough for 6 mm disks.
     step = max(1, round(1.5 / min(py, px)))
@@ -494,6 +499,13 @@ def _slice_enhancement(
     return aorta, float(np.percentile(values, 97)), float(np.median(values)), area
 
 
+def non_axial_enhancement(direction: np.ndarray) -> Enhancement | None:
+    """The (empty) evidence of a stack that is not axial, known before reading any pixel."""
+    if abs(float(np.asarray(direction, dtype=float)[2, 0])) < 0.8:
+        return Enhancement(None, None, None, 0, ("not an axial stack: no image evidence",))
+    return None
+
+
 def estimate_enhancement(
     slices_hu: np.ndarray,
     pixel_spacing_mm: tuple[float, float],
@@ -533,9 +545,10 @@ def estimate_enhancement(
         HU estimates (None where not found) and notes saying why.
     """
     direction = np.asarray(direction, dtype=float)
-    normal, col_dir, row_dir = direction[:, 0], direction[:, 1], direction[:, 2]
-    if abs(normal[2]) < 0.8:
-        return Enhancement(None, None, None, 0, ("not an axial stack: no image evidence",))
+    not_axial = non_axial_enhancement(direction)
+    if not_axial is not None:
+        return not_axial
+    col_dir, row_dir = direction[:, 1], direction[:, 2]
     flip_y = col_dir[1] < 0  # rows must run anterior -> posterior (+P)
     flip_x = row_dir[0] < 0  # columns must run patient right -> left (+L)
     per_slice = []
