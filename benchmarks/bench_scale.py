@@ -20,7 +20,11 @@ and its workers, from ``wait4``) which load on the machine disturbs much less. R
    synthetic arterial series with one lesion (its truth seed) against the same
    ``load_series`` + ``measure_viable`` timed inside one process.
 
-Run: ``.venv/bin/python benchmarks/bench_scale.py [--patients 10000] [--repeat 3] [--keep DIR]``.
+With ``--baseline DIR`` (another checkout, e.g. the main branch before issue 17) the same
+commands run from DIR too, interleaved with this checkout's, and each gets a "before" row.
+
+Run: ``.venv/bin/python benchmarks/bench_scale.py [--patients 10000] [--repeat 3] [--keep DIR]
+[--baseline DIR]``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,33 @@ ENV = {
     ),
 }
 LESION_TOOL = [PY, "-m", "lesion_tool"]
+BASELINE: dict[str, str] | None = None
+"""The environment running the ``--baseline`` checkout, when given."""
+
+
+def with_baseline(
+    commands: dict[str, tuple[list[str], dict[str, str] | None]], names: tuple[str, ...]
+) -> dict[str, tuple[list[str], dict[str, str] | None]]:
+    """``commands`` plus a ``before-NAME`` twin of each of ``names`` run from the baseline."""
+    if BASELINE is None:
+        return commands
+    out = dict(commands)
+    for name in names:
+        cmd, env = commands[name]
+        out[f"before-{name}"] = (cmd, {**(env or ENV), "PYTHONPATH": BASELINE["PYTHONPATH"]})
+    return out
+
+
+def before(label: str, t: dict[str, Timing], name: str) -> list[str]:
+    """The "before" row of ``name`` (and after / before), when a baseline ran."""
+    if f"before-{name}" not in t:
+        return []
+    now, then = t[name], t[f"before-{name}"]
+    ratio = (
+        f"  {'':<46} after / before: {now.best / then.best:.2f}x wall, "
+        f"{now.best_cpu / then.best_cpu:.2f}x cpu"
+    )
+    return [row(f"  before: {label}", then), ratio]
 
 
 class Timing:
@@ -71,9 +102,12 @@ def run_once(
 ) -> Timing:
     """Run ``cmd`` (output discarded) and record its wall time, CPU time and peak RSS."""
     timing = timing or Timing()
+    env = env or ENV
+    # ``python -m`` imports from the working folder first: run in the checkout being measured.
+    cwd = env["PYTHONPATH"].split(os.pathsep)[0]
     start = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or ENV, text=True
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True, cwd=cwd
     )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -198,11 +232,14 @@ print(json.dumps({"load_and_measure": best, "measure": best_measure}))
 
 def bench_startup(repeat: int) -> list[str]:
     t = side_by_side(
-        {
-            "python": ([PY, "-c", "pass"], None),
-            "help": ([*LESION_TOOL, "--help"], None),
-            "import": ([PY, "-c", "import lesion_tool"], None),
-        },
+        with_baseline(
+            {
+                "python": ([PY, "-c", "pass"], None),
+                "help": ([*LESION_TOOL, "--help"], None),
+                "import": ([PY, "-c", "import lesion_tool"], None),
+            },
+            ("help",),
+        ),
         repeat,
     )
     return [
@@ -210,6 +247,7 @@ def bench_startup(repeat: int) -> list[str]:
         row("python -c pass", t["python"]),
         row("python -c 'import lesion_tool'", t["import"], t["python"], "python"),
         row("lesion-tool --help", t["help"], t["python"], "python", "   target < 0.5 s"),
+        *before("lesion-tool --help", t, "help"),
     ]
 
 
@@ -234,17 +272,19 @@ def bench_rescore(work: Path, n_patients: int, repeat: int) -> list[str]:
         ]  # fmt: skip
 
     three = "mrecist,mrecist-1.1,recist-1.1"
+    plain = [a for a in rescore(three, 1) if a not in ("--workers", "1")]  # baseline has none
     t = side_by_side(
-        {
+        with_baseline({
             "json": ([PY, "-c", JSON_FLOOR, str(cohort)], None),
+            "plain": (plain, None),
             "three-1": (rescore(three, 1), None),
             "three-2": (rescore(three, 2), None),
             "recist-1": (rescore("recist-1.1", 1), None),
             "recist-2": (rescore("recist-1.1", 2), None),
             "pyrecist": ([PY, "-c", PYRECIST, str(csv_path), str(HERE)], None),
-        },
+        }, ("plain",)),
         repeat,
-    )
+    )  # fmt: skip
     speed = n_timepoints / t["three-1"].best
     speed2 = n_timepoints / t["three-2"].best
     return [
@@ -254,6 +294,7 @@ def bench_rescore(work: Path, n_patients: int, repeat: int) -> list[str]:
             f"   {speed:,.0f} patient-timepoints/s"),
         row("rescore, 3 presets, --workers 2", t["three-2"], t["json"], "floor",
             f"   {speed2:,.0f} patient-timepoints/s"),
+        *before("rescore, 3 presets (default workers)", t, "plain"),
         row("pyrecist 0.1.0 (RECIST 1.1 targets only)", t["pyrecist"]),
         row("rescore --criteria recist-1.1, 1 process", t["recist-1"], t["pyrecist"], "pyrecist"),
         row("rescore --criteria recist-1.1, --workers 2", t["recist-2"], t["pyrecist"],
@@ -283,12 +324,15 @@ def bench_scan(work: Path, repeat: int) -> list[str]:
             shutil.rmtree(cold_cache, ignore_errors=True)
 
     t = side_by_side(
-        {
-            "sitk": ([PY, "-c", SITK_DISCOVERY, str(tree)], None),
-            "cold": ([*LESION_TOOL, "scan", str(tree)], cold_env),
-            "warm": ([*LESION_TOOL, "scan", str(tree)], warm_env),
-            "headers": ([*LESION_TOOL, "scan", str(tree), "--no-pixels"], cold_env),
-        },
+        with_baseline(
+            {
+                "sitk": ([PY, "-c", SITK_DISCOVERY, str(tree)], None),
+                "cold": ([*LESION_TOOL, "scan", str(tree)], cold_env),
+                "warm": ([*LESION_TOOL, "scan", str(tree)], warm_env),
+                "headers": ([*LESION_TOOL, "scan", str(tree), "--no-pixels"], cold_env),
+            },
+            ("cold", "headers"),
+        ),
         repeat,
         before_each=empty_cold_cache,
     )
@@ -299,6 +343,8 @@ def bench_scan(work: Path, repeat: int) -> list[str]:
             "   target <= 1.5x"),
         row("scan (pixel phase check, cache filled)", t["warm"], t["sitk"], "SimpleITK"),
         row("scan --no-pixels", t["headers"], t["sitk"], "SimpleITK", "   target <= 0.5x"),
+        *before("scan (pixel phase check)", t, "cold"),
+        *before("scan --no-pixels", t, "headers"),
     ]  # fmt: skip
 
 
@@ -318,10 +364,8 @@ def bench_click(work: Path, repeat: int) -> list[str]:
     seed = _truth_seed(truth)
     warm(big)
     seed_text = ",".join(str(v) for v in seed)
-    t = side_by_side(
-        {"click": ([*LESION_TOOL, "measure", "--image", str(series), "--seed", seed_text], None)},
-        repeat,
-    )
+    click = [*LESION_TOOL, "measure", "--image", str(series), "--seed", seed_text]
+    t = side_by_side(with_baseline({"click": (click, None)}, ("click",)), repeat)
     done = subprocess.run(
         [PY, "-c", IN_PROCESS_CLICK, str(series), seed_text, str(repeat)],
         env=ENV, check=True, capture_output=True, text=True,
@@ -335,6 +379,7 @@ def bench_click(work: Path, repeat: int) -> list[str]:
             f"{inside['load_and_measure']:7.2f} s  (measure_viable alone {inside['measure']:.2f} s;"
             f" whole command {t['click'].best / inside['load_and_measure']:.2f}x in process)"
         ),
+        *before("lesion-tool measure --image --seed", t, "click"),
     ]
 
 
@@ -359,12 +404,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the generated data here")
     parser.add_argument(
+        "--baseline", type=Path, help="also run every command from this checkout ('before' rows)"
+    )
+    parser.add_argument(
         "--only", choices=("startup", "rescore", "scan", "click"), action="append",
         help="run only these sections (repeatable)",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    global BASELINE
+    if args.baseline is not None:
+        base = args.baseline.resolve()
+        BASELINE = {"PYTHONPATH": os.pathsep.join([str(base), str(base / "plugins")])}
     sections = args.only or ["startup", "rescore", "scan", "click"]
-    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    work = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
         print(
