@@ -366,6 +366,22 @@ def _eroded_in_place(mask: np.ndarray, **kwargs: object) -> np.ndarray:
     return out
 
 
+def _labelled_in_place(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """``ndimage.label(mask)`` computed on the bounding box of ``mask`` only.
+
+    Identical labels: every component lies inside the box and is met in the same raster order.
+    """
+    from scipy import ndimage  # imported here: headers-only scans never pay for scipy
+
+    out = np.zeros(mask.shape, dtype=np.int32)
+    box = _bbox(mask)
+    if box is None:
+        return out, 0
+    labels, n = ndimage.label(mask[box])
+    out[box] = labels
+    return out, int(n)
+
+
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
     """``ndimage.binary_fill_holes(mask)``: background not 4-connected to the image edge is a hole.
 
@@ -444,7 +460,7 @@ def _slice_enhancement(
         disk = _disk((6 / py, 6 / px))
         vb_zone = (yy <= canal_front) & (yy >= canal_front - 45 / py) & (np.abs(xx - sx) * px < 25)
         vb = _eroded_in_place((smooth > 180) & vb_zone)
-        labels_v, _ = ndimage.label(vb)
+        labels_v, _ = _labelled_in_place(vb)
         near = labels_v[max(0, int(canal_front) - 3) : int(canal_front) + 1, :]
         ids = np.unique(near[(near > 0) & (np.abs(xx[0] - sx) * px <= 8)[None, :]])
         vertebra = np.isin(labels_v, ids) if ids.size else vb
@@ -487,7 +503,7 @@ def _slice_enhancement(
     limit = spine_front if spine_front is not None else (y_top + 0.75 * (y_bot - y_top))
     region = soft & right & (yy < limit)
     region = _eroded_in_place(region, iterations=max(1, round(6 / px)))
-    labels_l, nl = ndimage.label(region)
+    labels_l, nl = _labelled_in_place(region)
     if nl == 0:
         return aorta, None, None, 0.0
     sizes = np.bincount(labels_l.ravel(), minlength=nl + 1)[1:]
