@@ -105,16 +105,19 @@ def run_once(
     env = env or ENV
     # ``python -m`` imports from the working folder first: run in the checkout being measured.
     cwd = env["PYTHONPATH"].split(os.pathsep)[0]
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True, cwd=cwd
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read() if proc.stderr else ""
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
+    # stderr to a file, not a pipe: rescore's findings fill a pipe and the child would block.
+    with tempfile.TemporaryFile("w+") as err_file:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=err_file, env=env, text=True, cwd=cwd
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in (0, 1):
+            err_file.seek(0)
+            err = err_file.read()[-2000:]
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err}")
     timing.wall.append(wall)
     timing.cpu.append(usage.ru_utime + usage.ru_stime)
     timing.rss_mib = max(timing.rss_mib, usage.ru_maxrss / 1024)
