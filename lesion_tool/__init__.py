@@ -8,7 +8,7 @@ cheap (the CLI imports it on every call). The parts are imported from their subp
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from lesion_tool.errors import (
     AssessmentError,
@@ -23,10 +23,20 @@ from lesion_tool.errors import (
 )
 from lesion_tool.model import Assessment, Category, Kind, Lesion, LesionState, Line, Timepoint
 
-try:
-    __version__ = version("lesion-tool")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    """``__version__`` on first use: importlib.metadata costs ~35 ms that every command paid."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("lesion-tool")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        value = "0+unknown"
+    globals()["__version__"] = value
+    return value
+
 
 __all__ = [
     "Assessment",

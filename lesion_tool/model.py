@@ -15,6 +15,8 @@ from typing import Literal
 
 FORMAT_NAME = "lesion-tool.assessment"
 FORMAT_VERSION = 1
+UNCATEGORISED_KEY = "uncategorised_lesions"
+"""Key in ``Assessment.extra`` of the measurements imported from other tools' reports."""
 
 
 class Category(enum.StrEnum):
@@ -128,9 +130,13 @@ class Lesion:
     note: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "category", Category(self.category))
-        object.__setattr__(self, "state", LesionState(self.state))
-        if self.kind is not None:
+        # The type checks skip enum look-ups for values that already are members (the loader
+        # passes members): Enum(...) calls were a tenth of re-scoring a stored trial.
+        if type(self.category) is not Category:
+            object.__setattr__(self, "category", Category(self.category))
+        if type(self.state) is not LesionState:
+            object.__setattr__(self, "state", LesionState(self.state))
+        if self.kind is not None and type(self.kind) is not Kind:
             object.__setattr__(self, "kind", Kind(self.kind))
         if self.seed is not None:
             object.__setattr__(self, "seed", tuple(float(v) for v in self.seed))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,20 @@ def test_output() -> Path:
     """A folder kept after the run for artefacts a person should look at (screenshots, plots)."""
     TEST_OUTPUT.mkdir(exist_ok=True)
     return TEST_OUTPUT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_phase_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Session-scoped fixtures (the demo pipeline) scan too: never into the user's cache."""
+    folder = tmp_path_factory.mktemp("session-phase-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LESION_TOOL_CACHE_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture(autouse=True)
+def _private_phase_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path:
+    """Each test gets an empty phase cache of its own, never the user's (``~/.cache``)."""
+    folder = tmp_path_factory.mktemp("phase-cache")
+    monkeypatch.setenv("LESION_TOOL_CACHE_DIR", str(folder))
+    return folder

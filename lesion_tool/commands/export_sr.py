@@ -21,8 +21,6 @@ from lesion_tool.commands._pacs import (
 from lesion_tool.commands.rescore import parse_criteria
 from lesion_tool.errors import PacsError
 from lesion_tool.response import PRESETS
-from lesion_tool.storage import load_assessment
-from lesion_tool.storage.sr import export_sr
 
 if TYPE_CHECKING:
     from lesion_tool.storage.sr import ClinicalTrial
@@ -146,7 +144,8 @@ def _trial(args: argparse.Namespace) -> ClinicalTrial | None:
 def run(args: argparse.Namespace) -> int:
     """Export ``args.assessment``; print each file written (then store them with ``--stow``)."""
     from lesion_tool.errors import ExportError
-    from lesion_tool.storage.sr import SignOff
+    from lesion_tool.storage import load_assessment
+    from lesion_tool.storage.sr import SignOff, export_sr
 
     if bool(args.sign_off) != bool(args.organisation):
         raise ExportError("A sign-off needs both --sign-off NAME and --organisation ORG.")

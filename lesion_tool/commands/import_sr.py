@@ -12,14 +12,14 @@ import datetime as dt
 import sys
 import warnings
 from pathlib import Path
-
-import pydicom
+from typing import TYPE_CHECKING
 
 from lesion_tool.errors import ExportError, HeaderWarning, LesionToolError
-from lesion_tool.io.volume import CTVolume
-from lesion_tool.storage import save_assessment
+from lesion_tool.model import UNCATEGORISED_KEY
 from lesion_tool.storage.atomic import refuse_inputs_as_outputs
-from lesion_tool.storage.sr_import import UNCATEGORISED_KEY, import_sr
+
+if TYPE_CHECKING:
+    from lesion_tool.io.volume import CTVolume
 
 __all__ = ["register", "run"]
 
@@ -57,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _volumes(files: list[Path], images: Path) -> dict[str, CTVolume]:
     """The measured series the SRs reference, loaded from ``images`` (missing ones skipped)."""
+    import pydicom
+
     from lesion_tool.io import load_series
     from lesion_tool.storage.sr_import import referenced_series
 
@@ -81,6 +83,9 @@ def _volumes(files: list[Path], images: Path) -> dict[str, CTVolume]:
 def run(args: argparse.Namespace) -> int:
     """Import ``args.files`` into ``args.out``; report problems and warnings on stderr."""
     refuse_inputs_as_outputs([("--out", args.out)], args.files)
+    from lesion_tool.storage import save_assessment
+    from lesion_tool.storage.sr_import import import_sr
+
     volumes = _volumes(args.files, args.images) if args.images else None
     with warnings.catch_warnings():
         # the same findings are in result.warnings, printed below once each

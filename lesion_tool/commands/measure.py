@@ -16,19 +16,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lesion_tool.errors import LesionToolError
-from lesion_tool.measurement import (
-    LabelMeasurement,
-    ViableMeasurement,
-    ViableSettings,
-    load_mask,
-    measure_mask,
-    measure_viable,
-)
-from lesion_tool.measurement.diameter import SPECK_MM3
-from lesion_tool.measurement.masks import ITK_SUFFIXES
+
+if TYPE_CHECKING:
+    from lesion_tool.measurement import LabelMeasurement, ViableMeasurement
 
 __all__ = ["register", "run"]
 
@@ -100,6 +93,8 @@ def register(subparsers: Any) -> None:
 def _mask_files(paths: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files to measure and problems (missing paths). Folders are searched recursively for
     NIfTI/NRRD/MHA/.npy files and DICOM Segmentations (other DICOM files are skipped)."""
+    from lesion_tool.measurement.masks import ITK_SUFFIXES
+
     files: list[Path] = []
     problems: list[tuple[str, str]] = []
     for raw in paths:
@@ -137,6 +132,8 @@ def _fmt_point(p: tuple[float, float, float] | None) -> str:
 def _grouping(m: LabelMeasurement) -> str:
     """How the label was grouped, e.g. ``component 2 of 2`` or ``(whole label: 2 components)``."""
     count = m.component_count
+    from lesion_tool.measurement.diameter import SPECK_MM3
+
     specks = f"{m.specks} speck(s) under {SPECK_MM3:g} mm3" if m.specks else ""
     if m.component is not None:
         text = f" component {m.component}" + (f" of {count}" if count is not None else "")
@@ -224,6 +221,8 @@ def _load_image(path: str, stack: int | None) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``lesion-tool measure``; 0 when everything was measured, 1 when anything failed."""
+    from lesion_tool.measurement import ViableSettings, load_mask, measure_mask, measure_viable
+
     if args.seed is not None:
         if args.mask:
             args.parser.error("--seed measures an image; do not combine it with --mask")

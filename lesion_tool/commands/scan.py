@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lesion_tool.errors import SeriesError
-from lesion_tool.io.scan import ScanResult, SeriesStack, scan_folders
+
+if TYPE_CHECKING:
+    from lesion_tool.io.scan import ScanResult, SeriesStack
 
 __all__ = ["format_table", "register", "run"]
 
@@ -103,6 +105,8 @@ def format_table(result: ScanResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Scan the folders and print the table (or JSON); exit 0, or 1 when no DICOM was found."""
+    from lesion_tool.io.scan import scan_folders
+
     result = scan_folders(args.folders, use_pixels=not args.no_pixels)
     if args.json:
         json.dump(result.to_dict(), sys.stdout, indent=2)

@@ -18,9 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from lesion_tool.errors import LesionToolError
-from lesion_tool.synth import BROKEN_CASES, PHASES, TRAJECTORIES, TRANSFER_SYNTAXES
-from lesion_tool.synth.generator import generate_patient
-from lesion_tool.synth.sample import SAMPLE_ID, generate_sample
+from lesion_tool.synth.names import (
+    BROKEN_CASES,
+    PHASES,
+    SAMPLE_ID,
+    TRAJECTORIES,
+    TRANSFER_SYNTAX_NAMES,
+)
 
 __all__ = ["register", "run"]
 
@@ -149,7 +153,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="late",
         help="arterial phase at ~35 s (late, default) or ~20 s (early)",
     )
-    p.add_argument("--transfer-syntax", choices=tuple(TRANSFER_SYNTAXES), default="explicit")
+    p.add_argument("--transfer-syntax", choices=TRANSFER_SYNTAX_NAMES, default="explicit")
     p.add_argument(
         "--broken",
         type=_names(BROKEN_CASES, "broken case"),
@@ -187,6 +191,9 @@ def patient_prefix(text: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Generate the patients; prints one line per patient (or JSON)."""
+    from lesion_tool.synth.generator import generate_patient
+    from lesion_tool.synth.sample import generate_sample
+
     if args.patients < 1:
         raise LesionToolError(f"--patients must be >= 1, got {args.patients}.")
     args.out_dir.mkdir(parents=True, exist_ok=True)

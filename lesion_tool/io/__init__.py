@@ -13,18 +13,60 @@ Public API
 
 from __future__ import annotations
 
-from lesion_tool.io.phase import (
-    Enhancement,
-    Phase,
-    PhaseCall,
-    estimate_enhancement,
-    phase_from_enhancement,
-    phase_from_text,
-)
-from lesion_tool.io.scan import Patient, Problem, ScanResult, SeriesStack, Study, scan_folders
-from lesion_tool.io.series import load_series
-from lesion_tool.io.sitk import from_sitk, to_sitk
-from lesion_tool.io.volume import CTVolume, index_to_patient, patient_to_index
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lesion_tool.io.phase import (
+        Enhancement,
+        Phase,
+        PhaseCall,
+        estimate_enhancement,
+        phase_from_enhancement,
+        phase_from_text,
+    )
+    from lesion_tool.io.scan import Patient, Problem, ScanResult, SeriesStack, Study, scan_folders
+    from lesion_tool.io.series import load_series
+    from lesion_tool.io.sitk import from_sitk, to_sitk
+    from lesion_tool.io.volume import CTVolume, index_to_patient, patient_to_index
+
+_LAZY: dict[str, str] = {
+    "CTVolume": "lesion_tool.io.volume",
+    "Enhancement": "lesion_tool.io.phase",
+    "Patient": "lesion_tool.io.scan",
+    "Phase": "lesion_tool.io.phase",
+    "PhaseCall": "lesion_tool.io.phase",
+    "Problem": "lesion_tool.io.scan",
+    "ScanResult": "lesion_tool.io.scan",
+    "SeriesStack": "lesion_tool.io.scan",
+    "Study": "lesion_tool.io.scan",
+    "estimate_enhancement": "lesion_tool.io.phase",
+    "from_sitk": "lesion_tool.io.sitk",
+    "index_to_patient": "lesion_tool.io.volume",
+    "load_series": "lesion_tool.io.series",
+    "patient_to_index": "lesion_tool.io.volume",
+    "phase_from_enhancement": "lesion_tool.io.phase",
+    "phase_from_text": "lesion_tool.io.phase",
+    "scan_folders": "lesion_tool.io.scan",
+    "to_sitk": "lesion_tool.io.sitk",
+}
+"""Public name -> defining module, imported on first access (PEP 562) so that importing this
+package costs nothing until a name is used."""
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` on first use and cache the attribute."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "CTVolume",

@@ -29,7 +29,6 @@ import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 __all__ = [
     "Enhancement",
@@ -343,6 +342,64 @@ def _disk(radius_px: tuple[float, float]) -> np.ndarray:
     return ((y / ry) ** 2 + (x / rx) ** 2) <= 1.0
 
 
+def _bbox(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The smallest ``(rows, cols)`` slices holding every True pixel of ``mask``, or None."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
+def _eroded_in_place(mask: np.ndarray, **kwargs: object) -> np.ndarray:
+    """``ndimage.binary_erosion(mask, **kwargs)`` computed on the bounding box of ``mask`` only.
+
+    Identical result: erosion treats outside the array as False (``border_value=0``), exactly
+    what surrounds the bounding box, so only the (usually small) box needs the work.
+    """
+    from scipy import ndimage  # imported here: headers-only scans never pay for scipy
+
+    out = np.zeros_like(mask, dtype=bool)
+    box = _bbox(mask)
+    if box is not None:
+        out[box] = ndimage.binary_erosion(mask[box], **kwargs)
+    return out
+
+
+def _labelled_in_place(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """``ndimage.label(mask)`` computed on the bounding box of ``mask`` only.
+
+    Identical labels: every component lies inside the box and is met in the same raster order.
+    """
+    from scipy import ndimage  # imported here: headers-only scans never pay for scipy
+
+    out = np.zeros(mask.shape, dtype=np.int32)
+    box = _bbox(mask)
+    if box is None:
+        return out, 0
+    labels, n = ndimage.label(mask[box])
+    out[box] = labels
+    return out, int(n)
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``ndimage.binary_fill_holes(mask)``: background not 4-connected to the image edge is a hole.
+
+    One labelling instead of the iterated dilation scipy uses (about 10x faster here); the same
+    definition (default cross structure), so the same result.
+    """
+    from scipy import ndimage  # imported here: headers-only scans never pay for scipy
+
+    labels, n = ndimage.label(~mask)
+    if n == 0:
+        return mask.copy()
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    outside = np.zeros(n + 1, dtype=bool)
+    outside[edge] = True
+    outside[0] = False
+    return mask | ~outside[labels]
+
+
 def _slice_enhancement(
     hu: np.ndarray, pixel_mm: tuple[float, float]
 ) -> tuple[float | None, float | None, float | None, float]:
@@ -350,7 +407,13 @@ def _slice_enhancement(
 
     ``hu`` is ``(y, x)`` with y increasing posteriorly and x increasing to the patient's left.
     Returns ``(aorta, vessels, liver, liver_area_mm2)``.
+
+    The disk filters and erosions run only where their result is read (the aortic window plus a
+    disk radius, the bounding box of an eroded region): the same numbers as on the whole slice,
+    at a fraction of the cost (they were 80 % of a folder scan).
     """
+    from scipy import ndimage  # imported here: headers-only scans never pay for scipy
+
     py, px = pixel_mm
     # Work at about 1.5 mm per pixel: fast and enough for 6 mm disks.
     step = max(1, round(1.5 / min(py, px)))
@@ -362,8 +425,8 @@ def _slice_enhancement(
     labels, n = ndimage.label(body)
     if n == 0:
         return None, None, None, 0.0
-    sizes = ndimage.sum_labels(body, labels, index=np.arange(1, n + 1))
-    body = ndimage.binary_fill_holes(labels == (int(np.argmax(sizes)) + 1))
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]  # pixels per component
+    body = _fill_holes(labels == (int(np.argmax(sizes)) + 1))
     if body.sum() * mm2 < 20000:  # < 200 cm^2: not an abdomen slice
         return None, None, None, 0.0
     ys, xs = np.nonzero(body)
@@ -396,8 +459,8 @@ def _slice_enhancement(
         # which separates an enhanced aorta touching it), dilated by the disk radius.
         disk = _disk((6 / py, 6 / px))
         vb_zone = (yy <= canal_front) & (yy >= canal_front - 45 / py) & (np.abs(xx - sx) * px < 25)
-        vb = ndimage.binary_erosion((smooth > 180) & vb_zone)
-        labels_v, _ = ndimage.label(vb)
+        vb = _eroded_in_place((smooth > 180) & vb_zone)
+        labels_v, _ = _labelled_in_place(vb)
         near = labels_v[max(0, int(canal_front) - 3) : int(canal_front) + 1, :]
         ids = np.unique(near[(near > 0) & (np.abs(xx[0] - sx) * px <= 8)[None, :]])
         vertebra = np.isin(labels_v, ids) if ids.size else vb
@@ -405,19 +468,30 @@ def _slice_enhancement(
             spine_front = float(np.nonzero(vertebra)[0].min())
         # Aortic window: up to 45 mm in front of the vertebral body, 10 mm right to 35 mm left of
         # the spine's midline (the abdominal aorta lies just left of it), a disk away from bone.
-        clipped = np.clip(img, -150, 700)
-        kernel = disk / disk.sum()
-        mean = ndimage.convolve(clipped, kernel, mode="nearest")
-        # The aortic lumen is uniform; bowel contrast, calcified plaque and organ edges are not.
-        sd = np.sqrt(np.maximum(ndimage.convolve(clipped**2, kernel, mode="nearest") - mean**2, 0))
-        window = np.zeros_like(body)
         y0 = max(0, int(spine_front - 45 / py))
         y1 = max(0, int(canal_front - 15 / py))
         x0 = max(0, int(sx - 10 / px))
         x1 = min(img.shape[1], int(sx + 35 / px))
-        window[y0:y1, x0:x1] = True
-        window &= ndimage.binary_erosion(body, structure=disk)
-        window &= ~ndimage.binary_dilation(vertebra, structure=disk)
+        # Everything below is read only inside the window [y0:y1, x0:x1]: filter a crop of it
+        # grown by the disk radius (or to the image edge, where "nearest" and the False border
+        # then behave as on the whole slice), which gives the same values in the window.
+        ry, rx = disk.shape[0] // 2, disk.shape[1] // 2
+        crop = (
+            slice(max(0, y0 - ry), min(img.shape[0], max(y0, y1) + ry)),
+            slice(max(0, x0 - rx), min(img.shape[1], max(x0, x1) + rx)),
+        )
+        clipped = np.clip(img[crop], -150, 700)
+        kernel = disk / disk.sum()
+        mean = ndimage.convolve(clipped, kernel, mode="nearest")
+        # The aortic lumen is uniform; bowel contrast, calcified plaque and organ edges are not.
+        sd = np.sqrt(np.maximum(ndimage.convolve(clipped**2, kernel, mode="nearest") - mean**2, 0))
+        window = np.zeros(clipped.shape, dtype=bool)
+        if y1 > y0 and x1 > x0:  # else empty, as the whole-slice slice [y0:y1] was
+            window[
+                y0 - crop[0].start : y1 - crop[0].start, x0 - crop[1].start : x1 - crop[1].start
+            ] = True
+        window &= ndimage.binary_erosion(body[crop], structure=disk)
+        window &= ~ndimage.binary_dilation(vertebra[crop], structure=disk)
         uniform = window & (sd < 30)
         if uniform.any():
             window = uniform
@@ -428,17 +502,24 @@ def _slice_enhancement(
     right = xx < cx - 10 / px
     limit = spine_front if spine_front is not None else (y_top + 0.75 * (y_bot - y_top))
     region = soft & right & (yy < limit)
-    region = ndimage.binary_erosion(region, iterations=max(1, round(6 / px)))
-    labels_l, nl = ndimage.label(region)
+    region = _eroded_in_place(region, iterations=max(1, round(6 / px)))
+    labels_l, nl = _labelled_in_place(region)
     if nl == 0:
         return aorta, None, None, 0.0
-    sizes = ndimage.sum_labels(region, labels_l, index=np.arange(1, nl + 1))
+    sizes = np.bincount(labels_l.ravel(), minlength=nl + 1)[1:]
     liver = labels_l == (int(np.argmax(sizes)) + 1)
     area = float(liver.sum() * mm2)
     if area < 2000:  # < 20 cm^2 of right upper soft tissue: probably not at liver level
         return aorta, None, None, area
     values = img[liver]
     return aorta, float(np.percentile(values, 97)), float(np.median(values)), area
+
+
+def non_axial_enhancement(direction: np.ndarray) -> Enhancement | None:
+    """The (empty) evidence of a stack that is not axial, known before reading any pixel."""
+    if abs(float(np.asarray(direction, dtype=float)[2, 0])) < 0.8:
+        return Enhancement(None, None, None, 0, ("not an axial stack: no image evidence",))
+    return None
 
 
 def estimate_enhancement(
@@ -480,9 +561,10 @@ def estimate_enhancement(
         HU estimates (None where not found) and notes saying why.
     """
     direction = np.asarray(direction, dtype=float)
-    normal, col_dir, row_dir = direction[:, 0], direction[:, 1], direction[:, 2]
-    if abs(normal[2]) < 0.8:
-        return Enhancement(None, None, None, 0, ("not an axial stack: no image evidence",))
+    not_axial = non_axial_enhancement(direction)
+    if not_axial is not None:
+        return not_axial
+    col_dir, row_dir = direction[:, 1], direction[:, 2]
     flip_y = col_dir[1] < 0  # rows must run anterior -> posterior (+P)
     flip_x = row_dir[0] < 0  # columns must run patient right -> left (+L)
     per_slice = []

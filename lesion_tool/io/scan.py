@@ -28,6 +28,7 @@ import numpy as np
 import pydicom.pixels
 
 from lesion_tool.errors import SeriesError
+from lesion_tool.io import phase_cache
 from lesion_tool.io.headers import (
     DICOMDIR_SOP_CLASS,
     FileHeader,
@@ -40,6 +41,7 @@ from lesion_tool.io.phase import (
     Phase,
     PhaseCall,
     estimate_enhancement,
+    non_axial_enhancement,
     phase_from_enhancement,
     phase_from_text,
     phase_from_timing,
@@ -532,20 +534,40 @@ def _sample_slices(stack: SeriesStack) -> tuple[np.ndarray, np.ndarray] | None:
     except Exception as err:  # noqa: BLE001 - pixel evidence is optional; headers still decide
         log.info("Series %s: pixels not read for phase evidence (%s)", stack.uid, err)
         return None
+    return np.stack(out), _direction(stack)
+
+
+def _direction(stack: SeriesStack) -> np.ndarray:
     o = np.asarray(stack.orientation, dtype=float)
-    direction = np.column_stack([np.cross(o[:3], o[3:]), o[3:], o[:3]])
-    return np.stack(out), direction
+    return np.column_stack([np.cross(o[:3], o[3:]), o[3:], o[:3]])
 
 
 def _enhancement(stack: SeriesStack) -> Enhancement | None:
+    """The stack's pixel evidence: from the phase cache when its files are unchanged, else
+    from :data:`PIXEL_SAMPLE_SLICES` slices (then cached). A stack that cannot give evidence
+    (not CT, not axial, no geometry) never has its pixels read."""
     if stack.role != "image" or stack.modality != "CT" or stack.slice_count < 3:
         return None
+    if stack.geometry_problem or stack.orientation is None or stack.spacing_mm is None:
+        return None
+    not_axial = non_axial_enhancement(_direction(stack))
+    if not_axial is not None:
+        return not_axial
+    key = phase_cache.stack_key(
+        stack.series_instance_uid,
+        stack.files,
+        (stack.stack_index, stack.spacing_mm, stack.orientation, PIXEL_SAMPLE_SLICES),
+    )
+    cached = phase_cache.load(key)
+    if cached is not None:
+        return cached
     sample = _sample_slices(stack)
     if sample is None:
         return None
     slices, direction = sample
-    assert stack.spacing_mm is not None
-    return estimate_enhancement(slices, stack.spacing_mm[1:], direction)
+    result = estimate_enhancement(slices, stack.spacing_mm[1:], direction)
+    phase_cache.store(key, result)
+    return result
 
 
 def _header_phase(stack: SeriesStack) -> tuple[PhaseCall, bool | None]:

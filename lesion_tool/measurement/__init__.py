@@ -2,35 +2,82 @@
 
 from __future__ import annotations
 
-from lesion_tool.measurement.diameter import (
-    Geometry,
-    boundary_points,
-    contour_points,
-    fill_holes_per_slice,
-    longest_axial_diameter,
-    measure_fraction,
-    measure_labels,
-    measure_line,
-    measure_viable_and_whole,
-    perpendicular_diameter,
-)
-from lesion_tool.measurement.enhancement import measure_viable
-from lesion_tool.measurement.masks import (
-    MaskSegment,
-    MaskVolume,
-    load_mask,
-    mask_from_array,
-    measure_mask,
-)
-from lesion_tool.measurement.models import (
-    Diameter,
-    LabelMeasurement,
-    LineMeasurement,
-    ViableEvidence,
-    ViableMeasurement,
-    ViableSettings,
-    ViableWholeMeasurement,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lesion_tool.measurement.diameter import (
+        Geometry,
+        boundary_points,
+        contour_points,
+        fill_holes_per_slice,
+        longest_axial_diameter,
+        measure_fraction,
+        measure_labels,
+        measure_line,
+        measure_viable_and_whole,
+        perpendicular_diameter,
+    )
+    from lesion_tool.measurement.enhancement import measure_viable
+    from lesion_tool.measurement.masks import (
+        MaskSegment,
+        MaskVolume,
+        load_mask,
+        mask_from_array,
+        measure_mask,
+    )
+    from lesion_tool.measurement.models import (
+        Diameter,
+        LabelMeasurement,
+        LineMeasurement,
+        ViableEvidence,
+        ViableMeasurement,
+        ViableSettings,
+        ViableWholeMeasurement,
+    )
+
+_LAZY: dict[str, str] = {
+    "Diameter": "lesion_tool.measurement.models",
+    "Geometry": "lesion_tool.measurement.diameter",
+    "LabelMeasurement": "lesion_tool.measurement.models",
+    "LineMeasurement": "lesion_tool.measurement.models",
+    "MaskSegment": "lesion_tool.measurement.masks",
+    "MaskVolume": "lesion_tool.measurement.masks",
+    "ViableEvidence": "lesion_tool.measurement.models",
+    "ViableMeasurement": "lesion_tool.measurement.models",
+    "ViableSettings": "lesion_tool.measurement.models",
+    "ViableWholeMeasurement": "lesion_tool.measurement.models",
+    "boundary_points": "lesion_tool.measurement.diameter",
+    "contour_points": "lesion_tool.measurement.diameter",
+    "fill_holes_per_slice": "lesion_tool.measurement.diameter",
+    "load_mask": "lesion_tool.measurement.masks",
+    "longest_axial_diameter": "lesion_tool.measurement.diameter",
+    "mask_from_array": "lesion_tool.measurement.masks",
+    "measure_fraction": "lesion_tool.measurement.diameter",
+    "measure_labels": "lesion_tool.measurement.diameter",
+    "measure_line": "lesion_tool.measurement.diameter",
+    "measure_mask": "lesion_tool.measurement.masks",
+    "measure_viable": "lesion_tool.measurement.enhancement",
+    "measure_viable_and_whole": "lesion_tool.measurement.diameter",
+    "perpendicular_diameter": "lesion_tool.measurement.diameter",
+}
+"""Public name -> defining module, imported on first access (PEP 562) so that importing this
+package costs nothing until a name is used."""
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` on first use and cache the attribute."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Diameter",

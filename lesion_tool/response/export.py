@@ -12,7 +12,14 @@ from typing import IO
 
 from lesion_tool.response.models import PatientResult
 
-__all__ = ["PATIENT_COLUMNS", "TIMEPOINT_COLUMNS", "write_patients_csv", "write_timepoints_csv"]
+__all__ = [
+    "PATIENT_COLUMNS",
+    "TIMEPOINT_COLUMNS",
+    "patient_row",
+    "timepoint_rows",
+    "write_patients_csv",
+    "write_timepoints_csv",
+]
 
 TIMEPOINT_COLUMNS = (
     "patient_id",
@@ -93,26 +100,31 @@ def write_timepoints_csv(
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(TIMEPOINT_COLUMNS)
         for result in results:
-            for row in result.timepoints:
-                writer.writerow(
-                    (
-                        _free_text(result.patient_id),
-                        _free_text(result.reader),
-                        result.criteria,
-                        _free_text(row.label),
-                        row.date.isoformat(),
-                        row.days_from_start,
-                        _one_decimal(row.target_sum_mm),
-                        _one_decimal(row.baseline_sum_mm),
-                        _one_decimal(row.nadir_sum_mm),
-                        _one_decimal(row.change_from_baseline_pct),
-                        _one_decimal(row.change_from_nadir_pct),
-                        _text(row.target_response),
-                        _text(row.non_target_response),
-                        _text(row.new_lesions),
-                        _text(row.overall_response),
-                    )
-                )
+            writer.writerows(timepoint_rows(result))
+
+
+def timepoint_rows(result: PatientResult) -> list[tuple[object, ...]]:
+    """The rows one result adds to the timepoints CSV (cells before CSV quoting)."""
+    return [
+        (
+            _free_text(result.patient_id),
+            _free_text(result.reader),
+            result.criteria,
+            _free_text(row.label),
+            row.date.isoformat(),
+            row.days_from_start,
+            _one_decimal(row.target_sum_mm),
+            _one_decimal(row.baseline_sum_mm),
+            _one_decimal(row.nadir_sum_mm),
+            _one_decimal(row.change_from_baseline_pct),
+            _one_decimal(row.change_from_nadir_pct),
+            _text(row.target_response),
+            _text(row.non_target_response),
+            _text(row.new_lesions),
+            _text(row.overall_response),
+        )
+        for row in result.timepoints
+    ]
 
 
 def write_patients_csv(
@@ -123,18 +135,21 @@ def write_patients_csv(
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(PATIENT_COLUMNS)
         for r in results:
-            writer.writerow(
-                (
-                    _free_text(r.patient_id),
-                    _free_text(r.reader),
-                    r.criteria,
-                    _text(r.best_overall_response),
-                    _text(r.best_overall_response_unconfirmed),
-                    _text(r.first_response_date),
-                    _text(r.progression_date),
-                    r.pfs_days,
-                    _text(r.pfs_event),
-                    _text(r.dor_days),
-                    _text(r.disease_control),
-                )
-            )
+            writer.writerow(patient_row(r))
+
+
+def patient_row(r: PatientResult) -> tuple[object, ...]:
+    """The row one result adds to the patients CSV (cells before CSV quoting)."""
+    return (
+        _free_text(r.patient_id),
+        _free_text(r.reader),
+        r.criteria,
+        _text(r.best_overall_response),
+        _text(r.best_overall_response_unconfirmed),
+        _text(r.first_response_date),
+        _text(r.progression_date),
+        r.pfs_days,
+        _text(r.pfs_event),
+        _text(r.dor_days),
+        _text(r.disease_control),
+    )

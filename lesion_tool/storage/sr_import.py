@@ -37,13 +37,11 @@ from pydicom.multival import MultiValue
 
 from lesion_tool.errors import ExportError, HeaderWarning, LesionToolError
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.model import Assessment, Kind, Lesion, Line, Timepoint
+from lesion_tool.model import UNCATEGORISED_KEY, Assessment, Kind, Lesion, Line, Timepoint
 from lesion_tool.storage import codes
 
 logger = logging.getLogger(__name__)
 
-UNCATEGORISED_KEY = "uncategorised_lesions"
-"""Key in ``Assessment.extra`` of the measurements imported from other tools' reports."""
 UNKNOWN_PATIENT = "unknown"
 """Patient id of an assessment imported from SRs without a PatientID (with a warning)."""
 

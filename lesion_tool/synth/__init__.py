@@ -8,16 +8,48 @@ lesion's exact viable and whole-lesion longest axial diameters, centre, seed vox
 
 from __future__ import annotations
 
-from lesion_tool.synth.anatomy import HU, PHASES, SEGMENTS
-from lesion_tool.synth.generator import (
-    BROKEN_CASES,
-    assessment_from_truth,
-    generate_cohort,
-    generate_patient,
-)
-from lesion_tool.synth.lesions import TRAJECTORIES, LesionSpec
-from lesion_tool.synth.sample import SAMPLE_ID, generate_sample
-from lesion_tool.synth.writer import TRANSFER_SYNTAXES
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lesion_tool.synth.anatomy import HU, SEGMENTS
+    from lesion_tool.synth.generator import assessment_from_truth, generate_cohort, generate_patient
+    from lesion_tool.synth.lesions import LesionSpec
+    from lesion_tool.synth.names import BROKEN_CASES, PHASES, SAMPLE_ID, TRAJECTORIES
+    from lesion_tool.synth.sample import generate_sample
+    from lesion_tool.synth.writer import TRANSFER_SYNTAXES
+
+_LAZY: dict[str, str] = {
+    "BROKEN_CASES": "lesion_tool.synth.names",
+    "HU": "lesion_tool.synth.anatomy",
+    "LesionSpec": "lesion_tool.synth.lesions",
+    "PHASES": "lesion_tool.synth.names",
+    "SAMPLE_ID": "lesion_tool.synth.names",
+    "SEGMENTS": "lesion_tool.synth.anatomy",
+    "TRAJECTORIES": "lesion_tool.synth.names",
+    "TRANSFER_SYNTAXES": "lesion_tool.synth.writer",
+    "assessment_from_truth": "lesion_tool.synth.generator",
+    "generate_cohort": "lesion_tool.synth.generator",
+    "generate_patient": "lesion_tool.synth.generator",
+    "generate_sample": "lesion_tool.synth.sample",
+}
+"""Public name -> defining module, imported on first access (PEP 562) so that importing this
+package costs nothing until a name is used."""
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` on first use and cache the attribute."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "BROKEN_CASES",

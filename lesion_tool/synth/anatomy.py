@@ -18,10 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lesion_tool.synth.names import PHASES
 from lesion_tool.synth.shapes import Ellipsoid, SliceGrid, approx_fraction
-
-PHASES: tuple[str, ...] = ("non_contrast", "arterial", "portal_venous", "delayed")
-"""Phase folder names, in acquisition order."""
 
 ENHANCEMENTS: tuple[str, ...] = (*PHASES, "early_arterial")
 """Columns of :data:`HU`: the phases (``arterial`` is late arterial, ~35 s) and the early

@@ -32,7 +32,6 @@ from scipy import ndimage
 from lesion_tool.storage import assessment_from_dict, save_assessment
 from lesion_tool.synth.anatomy import ENHANCEMENTS, PHASES, build_anatomy, hu
 from lesion_tool.synth.lesions import (
-    TRAJECTORIES,
     LesionSpec,
     baseline_ellipsoid,
     course_growth,
@@ -40,6 +39,7 @@ from lesion_tool.synth.lesions import (
     place,
     random_lesions,
 )
+from lesion_tool.synth.names import BROKEN_CASES, TRAJECTORIES
 from lesion_tool.synth.shapes import (
     Diameter,
     Ellipsoid,
@@ -63,16 +63,6 @@ from lesion_tool.synth.writer import (
     to_stored,
     uid,
 )
-
-BROKEN_CASES: tuple[str, ...] = (
-    "missing_slice",
-    "duplicate_position",
-    "gantry_tilt",
-    "non_dicom_file",
-    "truncated_file",
-    "coronal_reformat",
-)
-"""Defects :func:`generate_patient` can plant in one series so each reader check has a file."""
 
 SERIES_NUMBERS = {"non_contrast": 2, "arterial": 3, "portal_venous": 4, "delayed": 5}
 NAMED_DESCRIPTIONS = {

@@ -18,15 +18,6 @@ import numpy as np
 from lesion_tool.synth.anatomy import SEGMENTS, clear_of_organs, in_liver
 from lesion_tool.synth.shapes import Ellipsoid, LesionShape, rotation_matrix
 
-TRAJECTORIES: tuple[str, ...] = (
-    "complete_response",
-    "partial_response",
-    "stable",
-    "progression",
-    "new_lesion",
-)
-"""Per-patient courses under treatment (what happens to every baseline lesion)."""
-
 # (whole-lesion scale, viable longest diameter as a fraction of the baseline viable diameter on
 # the central section) at follow-up 1, 2, 3, ... (the last entry is held for later follow-ups).
 # Ratio 1 keeps the baseline viable scale (the viable part grows with the lesion); 0 leaves none.

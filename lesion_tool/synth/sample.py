@@ -16,8 +16,8 @@ from typing import Any
 
 from lesion_tool.synth.generator import generate_patient
 from lesion_tool.synth.lesions import LesionSpec
+from lesion_tool.synth.names import SAMPLE_ID
 
-SAMPLE_ID = "SYN-001"
 SAMPLE_SEED = 20260105
 
 SAMPLE_OPTIONS: dict[str, Any] = {

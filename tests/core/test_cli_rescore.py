@@ -244,3 +244,36 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys) -> None:
     assert "\rrescore [" in terminal.getvalue()
     assert terminal.getvalue().rstrip().endswith("8/8")
     assert "rescore [" not in capsys.readouterr().out
+
+
+def _cohort(folder: Path) -> Path:
+    """The examples under several patient ids (out of name order), plus one broken file."""
+    folder.mkdir()
+    for copy_index in range(4):
+        for source in sorted(EXAMPLES.glob("*.json")):
+            data = json.loads(source.read_text())
+            data["patient_id"] = f"P{(7 - copy_index) % 4}-{data['patient_id']}"
+            write(folder / f"{copy_index}-{source.name}", data)
+    broken = example("hcc-ex07-no-targets.json")
+    broken["timepoints"][1]["date"] = "2026-01-01"
+    write(folder / "2-broken.json", broken)
+    return folder
+
+
+@pytest.mark.parametrize("extra", [["--timepoints-csv", "TP", "--patients-csv", "PT"], []])
+def test_rescore_over_processes_is_byte_identical(tmp_path: Path, capsys, monkeypatch, extra):
+    from lesion_tool.commands import rescore
+
+    cohort = _cohort(tmp_path / "cohort")
+    monkeypatch.setattr(rescore, "CHUNK_FILES", 5)  # several chunks, interleaved patient ids
+    outputs = []
+    for workers in ("1", "2"):
+        args = [str(tmp_path / f"{a}{workers}.csv") if a in ("TP", "PT") else a for a in extra]
+        code = main(["rescore", str(cohort), "--workers", workers, *args])
+        out, err = capsys.readouterr()
+        files = [Path(a).read_bytes() for a in args if a.endswith(".csv")]
+        outputs.append((code, out, err, files))
+    assert outputs[0][0] == 1  # the broken file
+    assert "2-broken.json: $.timepoints[1].date" in outputs[0][2]
+    assert outputs[0][1] or outputs[0][3]
+    assert outputs[0] == outputs[1]

@@ -1,0 +1,448 @@
+"""Benchmark core-lab scale as whole commands (issue 17), side by side in one run.
+
+Every figure is a whole command in a fresh process, the way a core lab runs it, best of
+``--repeat`` (default 3) with the compared commands interleaved, so that a noisy shared machine
+slows both sides of a ratio alike. Wall seconds, and CPU seconds (user + system of the process
+and its workers, from ``wait4``) which load on the machine disturbs much less. Rows:
+
+1. **Start-up**: ``lesion-tool --help`` against bare ``python -c pass``.
+2. **Re-scoring** 10,000 patients x 8 timepoints stored as format-v1 files (3 targets,
+   2 non-targets, occasional new lesions, ``bench_response.generate_cohort``): ``lesion-tool
+   rescore`` under the three presets to both CSVs, with 1 process and with ``--workers 2``;
+   against the floor of reading the same files with ``json.loads`` in a loop, and against pyrecist
+   0.1.0 (``Reader`` + ``Evaluator.evaluate_recist`` on the same cohort in its CSV format,
+   RECIST 1.1 targets only) compared with ``rescore --criteria recist-1.1``. Peak memory (RSS).
+3. **Folder scan** of a synthetic tree (``lesion-tool synth --patients 4``: 1,544 files, 48
+   series): default ``scan`` with an empty phase cache, the re-scan with the cache filled,
+   ``scan --no-pixels``, against SimpleITK's GDCM series discovery (``GetGDCMSeriesIDs`` +
+   ``GetGDCMSeriesFileNames`` per folder).
+4. **One click**: ``lesion-tool measure --image SERIES --seed Z,Y,X`` on a 512 x 512 x 300
+   synthetic arterial series with one lesion (its truth seed) against the same
+   ``load_series`` + ``measure_viable`` timed inside one process.
+
+With ``--baseline DIR`` (another checkout, e.g. the main branch before issue 17) the same
+commands run from DIR too, interleaved with this checkout's, and each gets a "before" row.
+
+Run: ``.venv/bin/python benchmarks/bench_scale.py [--patients 10000] [--repeat 3] [--keep DIR]
+[--baseline DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+PY = sys.executable
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")]
+    ),
+}
+LESION_TOOL = [PY, "-m", "lesion_tool"]
+BASELINE: dict[str, str] | None = None
+"""The environment running the ``--baseline`` checkout, when given."""
+
+
+def with_baseline(
+    commands: dict[str, tuple[list[str], dict[str, str] | None]], names: tuple[str, ...]
+) -> dict[str, tuple[list[str], dict[str, str] | None]]:
+    """``commands`` plus a ``before-NAME`` twin of each of ``names`` run from the baseline."""
+    if BASELINE is None:
+        return commands
+    out = dict(commands)
+    for name in names:
+        cmd, env = commands[name]
+        out[f"before-{name}"] = (cmd, {**(env or ENV), "PYTHONPATH": BASELINE["PYTHONPATH"]})
+    return out
+
+
+def before(label: str, t: dict[str, Timing], name: str) -> list[str]:
+    """The "before" row of ``name`` (and after / before), when a baseline ran."""
+    if f"before-{name}" not in t:
+        return []
+    now, then = t[name], t[f"before-{name}"]
+    ratio = (
+        f"  {'':<46} after / before: {now.best / then.best:.2f}x wall, "
+        f"{now.best_cpu / then.best_cpu:.2f}x cpu"
+    )
+    return [row(f"  before: {label}", then), ratio]
+
+
+class Timing:
+    """Best wall and CPU seconds and the largest peak RSS over the repeats of one command."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+        self.rss_mib = 0.0
+
+    @property
+    def best(self) -> float:
+        return min(self.wall)
+
+    @property
+    def best_cpu(self) -> float:
+        return min(self.cpu)
+
+
+def run_once(
+    cmd: list[str], env: dict[str, str] | None = None, timing: Timing | None = None
+) -> Timing:
+    """Run ``cmd`` (output discarded) and record its wall time, CPU time and peak RSS."""
+    timing = timing or Timing()
+    env = env or ENV
+    # ``python -m`` imports from the working folder first: run in the checkout being measured.
+    cwd = env["PYTHONPATH"].split(os.pathsep)[0]
+    # stderr to a file, not a pipe: rescore's findings fill a pipe and the child would block.
+    with tempfile.TemporaryFile("w+") as err_file:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=err_file, env=env, text=True, cwd=cwd
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in (0, 1):
+            err_file.seek(0)
+            err = err_file.read()[-2000:]
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err}")
+    timing.wall.append(wall)
+    timing.cpu.append(usage.ru_utime + usage.ru_stime)
+    timing.rss_mib = max(timing.rss_mib, usage.ru_maxrss / 1024)
+    return timing
+
+
+def side_by_side(
+    commands: dict[str, tuple[list[str], dict[str, str] | None]],
+    repeat: int,
+    before_each: Callable[[str], None] | None = None,
+) -> dict[str, Timing]:
+    """Each command ``repeat`` times, interleaved (a, b, c, a, b, c, ...)."""
+    timings = {name: Timing() for name in commands}
+    for _ in range(repeat):
+        for name, (cmd, env) in commands.items():
+            if before_each is not None:
+                before_each(name)
+            run_once(cmd, env, timings[name])
+    return timings
+
+
+def row(
+    label: str, t: Timing, ref: Timing | None = None, ref_name: str = "", extra: str = ""
+) -> str:
+    ratio = (
+        f"{t.best / ref.best:5.2f}x ({t.best_cpu / ref.best_cpu:5.2f}x cpu) {ref_name}"
+        if ref is not None
+        else ""
+    )
+    return (
+        f"  {label:<46} {t.best:7.2f} s  cpu {t.best_cpu:6.2f} s  {t.rss_mib:6.0f} MiB  "
+        f"{ratio}{extra}"
+    )
+
+
+# --- data -----------------------------------------------------------------------------------------
+
+
+def write_cohort(folder: Path, n_patients: int) -> int:
+    """The benchmark cohort as format-v1 files (no fsync: this is set-up, not the measurement)."""
+    from bench_response import generate_cohort
+
+    from lesion_tool.storage import assessment_to_dict
+
+    folder.mkdir(parents=True, exist_ok=True)
+    timepoints = 0
+    for a in generate_cohort(n_patients):
+        (folder / f"{a.patient_id}.json").write_text(json.dumps(assessment_to_dict(a), indent=2))
+        timepoints += len(a.timepoints)
+    return timepoints
+
+
+def write_pyrecist_csv(folder: Path, n_patients: int) -> Path:
+    from bench_response import export_pyrecist_csv, generate_cohort
+
+    path = folder / "pyrecist.csv"
+    export_pyrecist_csv(generate_cohort(n_patients), path)
+    return path
+
+
+def warm(folder: Path) -> None:
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            with open(os.path.join(dirpath, name), "rb") as handle:
+                while handle.read(1 << 20):
+                    pass
+
+
+JSON_FLOOR = """
+import json, os, sys
+for d, _, fs in os.walk(sys.argv[1]):
+    for f in fs:
+        if f.endswith('.json'):
+            with open(os.path.join(d, f), 'rb') as h:
+                json.loads(h.read())
+"""
+
+PYRECIST = """
+import sys
+sys.path.insert(0, sys.argv[2])
+from bench_response import run_pyrecist
+run_pyrecist(sys.argv[1])
+"""
+
+SITK_DISCOVERY = """
+import os, sys
+import SimpleITK as sitk
+sitk.ProcessObject_SetGlobalWarningDisplay(False)
+n = 0
+for d, _, _ in os.walk(sys.argv[1]):
+    for sid in sitk.ImageSeriesReader.GetGDCMSeriesIDs(d):
+        n += len(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(d, sid))
+"""
+
+IN_PROCESS_CLICK = """
+import json, sys, time
+from lesion_tool.io import load_series
+from lesion_tool.measurement import measure_viable
+seed = tuple(float(v) for v in sys.argv[2].split(','))
+best = 1e9
+for _ in range(int(sys.argv[3])):
+    t = time.perf_counter()
+    volume = load_series(sys.argv[1])
+    t_load = time.perf_counter() - t
+    t = time.perf_counter()
+    measure_viable(volume, seed)
+    best_measure = time.perf_counter() - t
+    best = min(best, t_load + best_measure)
+print(json.dumps({"load_and_measure": best, "measure": best_measure}))
+"""
+
+
+# --- sections -------------------------------------------------------------------------------------
+
+
+def bench_startup(repeat: int) -> list[str]:
+    t = side_by_side(
+        with_baseline(
+            {
+                "python": ([PY, "-c", "pass"], None),
+                "help": ([*LESION_TOOL, "--help"], None),
+                "import": ([PY, "-c", "import lesion_tool"], None),
+            },
+            ("help",),
+        ),
+        repeat,
+    )
+    return [
+        "Start-up (whole command)",
+        row("python -c pass", t["python"]),
+        row("python -c 'import lesion_tool'", t["import"], t["python"], "python"),
+        row("lesion-tool --help", t["help"], t["python"], "python", "   target < 0.5 s"),
+        *before("lesion-tool --help", t, "help"),
+    ]
+
+
+def bench_rescore(work: Path, n_patients: int, repeat: int) -> list[str]:
+    cohort = work / "cohort"
+    if not cohort.is_dir():
+        print(f"writing {n_patients} assessment files ...", file=sys.stderr)
+        write_cohort(cohort, n_patients)
+    n_timepoints = sum(1 for _ in cohort.glob("*.json")) * 8
+    csv_path = work / "pyrecist.csv"
+    if not csv_path.exists():
+        write_pyrecist_csv(work, n_patients)
+    warm(cohort)
+    out = work / "out"
+    out.mkdir(exist_ok=True)
+
+    def rescore(criteria: str, workers: int) -> list[str]:
+        return [
+            *LESION_TOOL, "rescore", str(cohort), "--criteria", criteria,
+            "--workers", str(workers),
+            "--timepoints-csv", str(out / "tp.csv"), "--patients-csv", str(out / "pt.csv"),
+        ]  # fmt: skip
+
+    three = "mrecist,mrecist-1.1,recist-1.1"
+    plain = [a for a in rescore(three, 1) if a not in ("--workers", "1")]  # baseline has none
+    t = side_by_side(
+        with_baseline({
+            "json": ([PY, "-c", JSON_FLOOR, str(cohort)], None),
+            "plain": (plain, None),
+            "three-1": (rescore(three, 1), None),
+            "three-2": (rescore(three, 2), None),
+            "recist-1": (rescore("recist-1.1", 1), None),
+            "recist-2": (rescore("recist-1.1", 2), None),
+            "pyrecist": ([PY, "-c", PYRECIST, str(csv_path), str(HERE)], None),
+        }, ("plain",)),
+        repeat,
+    )  # fmt: skip
+    speed = n_timepoints / t["three-1"].best
+    speed2 = n_timepoints / t["three-2"].best
+    return [
+        f"Re-scoring {n_timepoints // 8:,} patients x 8 timepoints, stored files (whole command)",
+        row("json.loads of every file (floor)", t["json"]),
+        row("rescore, 3 presets, 1 process", t["three-1"], t["json"], "floor",
+            f"   {speed:,.0f} patient-timepoints/s"),
+        row("rescore, 3 presets, --workers 2", t["three-2"], t["json"], "floor",
+            f"   {speed2:,.0f} patient-timepoints/s"),
+        *before("rescore, 3 presets (default workers)", t, "plain"),
+        row("pyrecist 0.1.0 (RECIST 1.1 targets only)", t["pyrecist"]),
+        row("rescore --criteria recist-1.1, 1 process", t["recist-1"], t["pyrecist"], "pyrecist"),
+        row("rescore --criteria recist-1.1, --workers 2", t["recist-2"], t["pyrecist"],
+            "pyrecist"),
+    ]  # fmt: skip
+
+
+def bench_scan(work: Path, repeat: int) -> list[str]:
+    tree = work / "synth"
+    if not tree.is_dir():
+        print("writing the synthetic scan tree ...", file=sys.stderr)
+        subprocess.run(
+            [*LESION_TOOL, "synth", str(tree), "--patients", "4"],
+            env=ENV, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    n_files = sum(len(files) for _, _, files in os.walk(tree))
+    warm(tree)
+    cold_cache = work / "cache-cold"
+    warm_cache = work / "cache-warm"
+    shutil.rmtree(warm_cache, ignore_errors=True)
+    cold_env = {**ENV, "LESION_TOOL_CACHE_DIR": str(cold_cache)}
+    warm_env = {**ENV, "LESION_TOOL_CACHE_DIR": str(warm_cache)}
+    subprocess.run([*LESION_TOOL, "scan", str(tree)], env=warm_env, stdout=subprocess.DEVNULL)
+
+    def empty_cold_cache(name: str) -> None:
+        if name == "cold":
+            shutil.rmtree(cold_cache, ignore_errors=True)
+
+    t = side_by_side(
+        with_baseline(
+            {
+                "sitk": ([PY, "-c", SITK_DISCOVERY, str(tree)], None),
+                "cold": ([*LESION_TOOL, "scan", str(tree)], cold_env),
+                "warm": ([*LESION_TOOL, "scan", str(tree)], warm_env),
+                "headers": ([*LESION_TOOL, "scan", str(tree), "--no-pixels"], cold_env),
+            },
+            ("cold", "headers"),
+        ),
+        repeat,
+        before_each=empty_cold_cache,
+    )
+    return [
+        f"Folder scan, {n_files:,} files in 48 series (whole command)",
+        row("SimpleITK GDCM series discovery", t["sitk"]),
+        row("scan (pixel phase check, empty cache)", t["cold"], t["sitk"], "SimpleITK",
+            "   target <= 1.5x"),
+        row("scan (pixel phase check, cache filled)", t["warm"], t["sitk"], "SimpleITK"),
+        row("scan --no-pixels", t["headers"], t["sitk"], "SimpleITK", "   target <= 0.5x"),
+        *before("scan (pixel phase check)", t, "cold"),
+        *before("scan --no-pixels", t, "headers"),
+    ]  # fmt: skip
+
+
+def bench_click(work: Path, repeat: int) -> list[str]:
+    big = work / "big"
+    if not big.is_dir():
+        print("writing the 512 x 512 x 300 series ...", file=sys.stderr)
+        subprocess.run(
+            [
+                *LESION_TOOL, "synth", str(big), "--size", "512x512x300", "--spacing",
+                "0.8x0.8x1", "--timepoints", "1", "--phases", "arterial", "--lesions", "1",
+            ],
+            env=ENV, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    truth = json.loads(next(big.rglob("truth.json")).read_text())
+    series = next(p.parent for p in big.rglob("*.dcm"))
+    seed = _truth_seed(truth)
+    warm(big)
+    seed_text = ",".join(str(v) for v in seed)
+    click = [*LESION_TOOL, "measure", "--image", str(series), "--seed", seed_text]
+    t = side_by_side(with_baseline({"click": (click, None)}, ("click",)), repeat)
+    done = subprocess.run(
+        [PY, "-c", IN_PROCESS_CLICK, str(series), seed_text, str(repeat)],
+        env=ENV, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    inside = json.loads(done.stdout.strip().splitlines()[-1])
+    return [
+        "One click on a 512 x 512 x 300 series",
+        row("lesion-tool measure --image --seed", t["click"], extra="   target < 1.0 s"),
+        (
+            f"  {'in process: load_series + measure_viable':<46} "
+            f"{inside['load_and_measure']:7.2f} s  (measure_viable alone {inside['measure']:.2f} s;"
+            f" whole command {t['click'].best / inside['load_and_measure']:.2f}x in process)"
+        ),
+        *before("lesion-tool measure --image --seed", t, "click"),
+    ]
+
+
+def _truth_seed(truth: dict) -> tuple[int, int, int]:
+    """The first lesion's seed voxel in the truth file (the generator's click)."""
+    stack = [truth]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if "seed" in key and isinstance(value, list) and len(value) == 3:
+                    return tuple(round(v) for v in value)  # type: ignore[return-value]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    raise SystemExit("no seed voxel in truth.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the generated data here")
+    parser.add_argument(
+        "--baseline", type=Path, help="also run every command from this checkout ('before' rows)"
+    )
+    parser.add_argument(
+        "--only", choices=("startup", "rescore", "scan", "click"), action="append",
+        help="run only these sections (repeatable)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    global BASELINE
+    if args.baseline is not None:
+        base = args.baseline.resolve()
+        BASELINE = {"PYTHONPATH": os.pathsep.join([str(base), str(base / "plugins")])}
+    sections = args.only or ["startup", "rescore", "scan", "click"]
+    work = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        print(
+            f"bench_scale: best of {args.repeat}, whole commands, "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        )
+        print(f"  {'':<46} {'wall':>9}  {'cpu':>12}  {'peak RSS':>10}  ratio")
+        for name in sections:
+            if name == "startup":
+                lines = bench_startup(args.repeat)
+            elif name == "rescore":
+                lines = bench_rescore(work, args.patients, args.repeat)
+            elif name == "scan":
+                lines = bench_scan(work, args.repeat)
+            else:
+                lines = bench_click(work, args.repeat)
+            print("\n".join(lines), flush=True)
+        print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
