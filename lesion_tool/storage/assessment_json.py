@@ -313,12 +313,102 @@ def validate_assessment_dict(data: object) -> list[tuple[str, str]]:
 
     Schema errors come first, then the semantic rules. An empty list means the document is valid.
     """
-    return _schema_problems(data) + _semantic_problems(data)
+    return _with_semantic_problems(_schema_problems(data), data)
 
 
 def _validate_parsed(data: object) -> list[tuple[str, str]]:
     """:func:`validate_assessment_dict` for the output of :func:`json.loads` (the fast path)."""
-    return _parsed_schema_problems(data) + _semantic_problems(data)
+    return _with_semantic_problems(_parsed_schema_problems(data), data)
+
+
+def _with_semantic_problems(
+    schema_problems: list[tuple[str, str]], data: object
+) -> list[tuple[str, str]]:
+    """Schema problems, then the semantic rules' ones.
+
+    The semantic rules are written for documents of the schema's shape; on one the schema has
+    already rejected (a list where a name belongs, a date with a newline) a rule may fail, and
+    then the schema's problems alone are the answer rather than a traceback.
+    """
+    try:
+        semantic = _semantic_problems(data)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError):
+        if schema_problems:
+            return schema_problems
+        raise
+    return schema_problems + semantic
+
+
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+"""An assessment is kilobytes; anything this large is not one (and would exhaust memory)."""
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _v in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise _DuplicateKeyError(f"the key {twice!r} appears twice in one object")
+    return out
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _lone_surrogate(data: object, path: str = "$") -> str | None:
+    """The JSON path of the first text holding a lone UTF-16 surrogate (not valid Unicode)."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found = _lone_surrogate(key, path) or _lone_surrogate(value, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found = _lone_surrogate(value, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def parse_json_document(text: str, source: str) -> Any:
+    """Parse one stored document strictly, every hazard an :class:`AssessmentError` naming it.
+
+    Beyond :func:`json.loads`: NaN and Infinity (not JSON), duplicate keys (the second would
+    silently win), numbers past Python's 4,300-digit limit, nesting too deep for the parser,
+    documents over :data:`MAX_DOCUMENT_BYTES`, and escaped lone surrogates (``"\\ud800"``:
+    not text, and fatal to every CSV, SR and report writer later).
+    """
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise AssessmentError(f"{source}: {len(text)} characters: too large to be an assessment")
+    try:
+        data = json.loads(
+            text, object_pairs_hook=_object_without_duplicates, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as err:
+        raise AssessmentError(
+            f"{source}: line {err.lineno} column {err.colno}: not valid JSON: {err.msg}"
+        ) from None
+    except RecursionError:
+        raise AssessmentError(f"{source}: not valid JSON: nested too deeply") from None
+    except ValueError as err:  # duplicate key, NaN/Infinity, a number of over 4,300 digits
+        why = "a number with more than 4,300 digits" if "digits" in str(err) else str(err)
+        raise AssessmentError(f"{source}: not valid JSON: {why}") from None
+    if "\\u" in text or "\\U" in text:  # lone surrogates can only come from escapes
+        where = _lone_surrogate(data)
+        if where is not None:
+            raise AssessmentError(f"{source}: {where}: text holds an unpaired surrogate escape")
+    return data
 
 
 def _raise_problems(source: str, problems: list[tuple[str, str]]) -> None:
@@ -506,17 +596,14 @@ def load_assessment(path: str | os.PathLike[str]) -> Assessment:
         raise AssessmentError(f"{source}: a folder, not an assessment file")
     try:
         with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size > MAX_DOCUMENT_BYTES:
+                raise AssessmentError(f"{source}: too large to be an assessment")
             text = handle.read().decode("utf-8")
     except FileNotFoundError:
         raise AssessmentError(f"{source}: no such file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise AssessmentError(f"{source}: cannot read: {err}") from err
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise AssessmentError(
-            f"{source}: line {err.lineno} column {err.colno}: not valid JSON: {err.msg}"
-        ) from None
+    data = parse_json_document(text, source)
     problems = _validate_parsed(data)
     if problems:
         _raise_problems(source, problems)
