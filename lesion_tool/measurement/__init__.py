@@ -19,6 +19,7 @@ from lesion_tool.measurement.masks import (
     MaskSegment,
     MaskVolume,
     load_mask,
+    load_mask_series,
     mask_from_array,
     measure_mask,
 )
@@ -31,11 +32,20 @@ from lesion_tool.measurement.models import (
     ViableSettings,
     ViableWholeMeasurement,
 )
+from lesion_tool.measurement.segment import (
+    LesionEvidence,
+    LesionMeasurement,
+    LesionPrompt,
+    measure_lesion,
+)
 
 __all__ = [
     "Diameter",
     "Geometry",
     "LabelMeasurement",
+    "LesionEvidence",
+    "LesionMeasurement",
+    "LesionPrompt",
     "LineMeasurement",
     "MaskSegment",
     "MaskVolume",
@@ -47,10 +57,12 @@ __all__ = [
     "contour_points",
     "fill_holes_per_slice",
     "load_mask",
+    "load_mask_series",
     "longest_axial_diameter",
     "mask_from_array",
     "measure_fraction",
     "measure_labels",
+    "measure_lesion",
     "measure_line",
     "measure_mask",
     "measure_viable",
