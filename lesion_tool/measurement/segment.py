@@ -85,6 +85,8 @@ ANGULAR_WINDOW = 9
 ANGULAR_CLIP = (0.75, 1.25)
 """... and clipped to these multiples of it: a ray that slipped through a gap into a vessel or
 a neighbour, or stopped at a vessel inside the lesion, follows its neighbours."""
+LEAK_RAY_FACTOR = 1.2
+"""Rays that end outside the liver are held to this multiple of the slice's median ray."""
 MAX_ELONGATION = 1.6
 """No ray longer than this multiple of the slice's median ray (lesions are roughly round; the
 80 x 49 mm lesions of the field are 1.6:1): a sector that flowed out is cut back."""
@@ -111,9 +113,15 @@ checked."""
 SURFACE_LIVER_SHARE = 0.5
 """Flag a lesion less than this share surrounded by parenchyma."""
 REFUSE_LIVER_SHARE = 0.15
+SLICE_LIVER_SHARE = 0.3
+"""A slice (other than the click's) whose outline is less surrounded by liver than this is past
+the lesion's end (partial volume with the lung base, a fissure or a neighbour)."""
 """Refuse a region this little surrounded by parenchyma (it is not in the liver)."""
 LIMIT_RAYS_SHARE = 0.15
 """Flag when more than this share of the rays of a slice ran to the search limit."""
+MAX_Z_RATIO = 1.0
+"""The region is followed through the slices up to this multiple of its widest in-plane
+diameter from the click's slice (lesions are roughly as deep as they are wide)."""
 SLICE_GROWTH_MM = 3.0
 """From one slice to the next the lesion's median radius may grow by max(this, 2 slice
 spacings); more is a leak through the slices (stop there, flag)."""
@@ -121,7 +129,12 @@ MIN_SLICE_RADIUS_MM = 0.8
 """A slice whose median radius is below this ends the lesion."""
 MIN_SOLIDITY = 0.75
 """Flag an outline whose area is below this share of its convex hull's (a leak or two lesions)."""
+SLICE_JUMP = 0.75
+"""Flag a diameter whose slice's longest chord is not reached to this share on a slice next to
+it."""
 LINE_RATIO = (0.6, 1.5)
+MIN_DIAMETER_MM = 4.0
+"""A region smaller than this is refused (a speck; the smallest measurable lesion is 10 mm)."""
 """Flag a diameter outside these multiples of the line drawn."""
 VIABLE_MIN_ENHANCEMENT_HU = 20.0
 """Arterial phase: viable tissue enhances at least this (or 3 noise SD) above the liver."""
@@ -512,6 +525,15 @@ def _cast(win: _Window, z: int, cy: float, cx: float, lv: _Levels, rmax_mm: floa
     med = ndimage.median_filter(edge_r, size=ANGULAR_WINDOW, mode="wrap")
     radii = np.clip(edge_r, ANGULAR_CLIP[0] * med, ANGULAR_CLIP[1] * med)
     radii = np.minimum(radii, MAX_ELONGATION * float(np.median(radii)))
+    # A ray longer than most that did not end in liver slipped out of the liver (into a
+    # neighbour, a fissure or the lung base): it is held to the typical length.
+    after = (r[None, :] > radii[:, None] + SHELL_MM[0]) & (
+        r[None, :] <= radii[:, None] + SHELL_MM[1]
+    )
+    liver_like = (np.abs(prof - lv.liver) <= lv.band) & after & inside_win
+    ray_share = liver_like.sum(axis=1) / np.maximum(after.sum(axis=1), 1)
+    typical = LEAK_RAY_FACTOR * float(np.median(radii))
+    radii = np.where((ray_share < 0.5) & (radii > typical), typical, radii)
     outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
     shell_sel = (
         (r[None, :] >= radii[:, None] + SHELL_MM[0])
@@ -533,6 +555,12 @@ def _outline(
         [cy + np.sin(angles) * radii / spacing_yx[0], cx + np.cos(angles) * radii / spacing_yx[1]]
     )
     return outline, polygon2mask(tuple(shape), outline)
+
+
+def _max_chord(radii: np.ndarray) -> float:
+    """Longest chord through the rays' origin (opposite rays), in mm."""
+    half = len(radii) // 2
+    return float((radii[:half] + radii[half : 2 * half]).max())
 
 
 def _disk(plane: np.ndarray, cy: float, cx: float, radius_px: float) -> np.ndarray:
@@ -691,10 +719,18 @@ def measure_lesion(
     flags: list[str] = []
     cuts = {z0: cut}
     growth = max(SLICE_GROWTH_MM, 2.0 * spacing[0])
+    widest = cut.radius_mm(spacing)
     for step in (1, -1):
         prev = cut
         z = z0 + step
         while 0 <= z < shape[0]:
+            if abs(z - z0) * spacing[0] > MAX_Z_RATIO * 2.0 * widest:
+                flags.append(
+                    f"the region runs on through the slices beyond slice {z - step} (more than "
+                    f"{MAX_Z_RATIO:g} times its width from the click): a vessel or an organ? it "
+                    "was stopped there; check the slices above and below"
+                )
+                break
             ncy, ncx = prev.centre()
             p = win.plane(z)
             r_prev = prev.radius_mm(spacing)
@@ -702,9 +738,18 @@ def measure_lesion(
             if not lv.lesion_side(np.asarray(at), lv.threshold):
                 break
             nxt = _cast(win, z, ncy, ncx, lv, rmax)
+            # Away from the click a ray may not outgrow the same ray on the slice before by much
+            # (at a lesion's ends partial volume opens gaps the rays would slip through).
+            cap = ANGULAR_CLIP[1] * prev.radii + growth / 2.0
+            if np.any(nxt.radii > cap):
+                nxt.radii = np.minimum(nxt.radii, cap)
+                nxt.outline_yx, nxt.mask = _outline(ncy, ncx, nxt.radii, spacing[1:], win.shape)
             r_next = nxt.radius_mm(spacing)
             if r_next < MIN_SLICE_RADIUS_MM:
                 break
+            like = np.abs(nxt.shell - lv.liver) <= lv.band
+            if nxt.shell.size and like.mean() < SLICE_LIVER_SHARE:
+                break  # the lesion's end: this slice's outline lies outside the liver
             if r_next > r_prev + growth:
                 flags.append(
                     f"the region widens abruptly on slice {z} ({r_prev:.0f} to {r_next:.0f} mm "
@@ -713,6 +758,7 @@ def measure_lesion(
                 )
                 break
             cuts[z] = nxt
+            widest = max(widest, r_next)
             prev = nxt
             z += step
 
@@ -812,6 +858,12 @@ def _finish(
             ]
         )
     whole, whole_p = longest_axial_diameter(pts, volume)
+    if whole.length_mm < MIN_DIAMETER_MM:
+        raise MeasurementError(
+            f"The region found at voxel {click} is only {whole.length_mm:.1f} mm across: the "
+            "click is on a speck (a vessel or a bright or dark spot inside a lesion?). Click in "
+            "the lesion's bulk, or drag a line across the lesion."
+        )
     voxel_ml = Geometry.of(volume).voxel_volume_ml
     volume_ml = float(mask.sum()) * voxel_ml
 
@@ -822,6 +874,21 @@ def _finish(
                 f"irregular outline (area {100 * solidity:.0f}% of its convex hull on the "
                 "diameter's slice): a leak into a vessel or a neighbour, or two lesions; check "
                 "the contour, or drag a line across the lesion"
+            )
+    if whole.slice_index is not None and whole.slice_index in cuts:
+        # A diameter the slices next to it do not come near is a one-slice leak or a vessel.
+        z = whole.slice_index
+        chords = {k: _max_chord(cuts[k].radii) for k in (z - 1, z + 1) if k in cuts}
+        if chords and max(chords.values()) < SLICE_JUMP * _max_chord(cuts[z].radii):
+            flags.append(
+                f"the diameter's slice ({z}) reaches {whole.length_mm:.0f} mm but the slices next "
+                f"to it only {max(chords.values()):.0f} mm: a leak on that slice? check it"
+            )
+        r_eq = 2.0 * cuts[z].radius_mm(volume.spacing_mm)
+        if r_eq > 0 and whole.length_mm > MAX_ELONGATION * r_eq:
+            flags.append(
+                f"elongated outline ({whole.length_mm:.0f} mm long for the area of a "
+                f"{r_eq:.0f} mm disk): a leak into a vessel or a neighbour? check the contour"
             )
     if line_len_mm is not None and line_len_mm > 0:
         ratio = whole.length_mm / line_len_mm
