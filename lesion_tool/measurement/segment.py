@@ -101,10 +101,17 @@ MIN_CONTRAST_HU = 6.0
 LOW_CONTRAST_HU = 15.0
 """Below this difference (or below LOW_CNR times the smoothed noise) the result is flagged."""
 LOW_CNR = 3.0
-HYPER_HEADROOM_MIN_HU = 20.0
-"""A lesion's tissue lies within max(contrast, this) of its value on the far side from the
-liver: contrast-filled vessels (above a hyper-attenuating lesion) and fat-rich rims (below a
-hypo-attenuating one) stay out."""
+RIM_MM = 1.5
+"""Partial-volume rim (about 1.5 Gaussian sigmas of smoothing and scanner blur) around vessels
+and fat, never lesion ..."""
+MIN_RIM_AREA_MM2 = 10.0
+"""... of structures at least this large in a slice (an enhancing speck inside a lesion is not a
+vessel)."""
+HEADROOM_FRACTION = 0.5
+HEADROOM_MIN_HU = 20.0
+"""A hyper-attenuating lesion's tissue lies below its value + max(HEADROOM_FRACTION * contrast,
+HEADROOM_MIN_HU): contrast-filled vessels stay out. A hypo-attenuating one's lies above its value
+- max(contrast, HEADROOM_MIN_HU) (necrosis is lesion; partial volume with lung or fat is not)."""
 LIVER_BAND_MIN_HU = 18.0
 """Parenchyma: within max(this, |contrast| / 2) of the liver value."""
 SHELL_MM = (2.0, 7.0)
@@ -442,12 +449,16 @@ class _Levels:
         return self.liver + self.sign * margin + self.sign * self.offset
 
     @property
+    def headroom(self) -> float:
+        return max(HEADROOM_FRACTION * abs(self.lesion - self.liver), HEADROOM_MIN_HU)
+
+    @property
     def ceiling(self) -> float:
-        return self.lesion + max(abs(self.lesion - self.liver), HYPER_HEADROOM_MIN_HU)
+        return self.lesion + self.headroom
 
     @property
     def floor(self) -> float:
-        return max(FAT_HU, self.lesion - max(abs(self.lesion - self.liver), HYPER_HEADROOM_MIN_HU))
+        return max(FAT_HU, self.lesion - max(abs(self.lesion - self.liver), HEADROOM_MIN_HU))
 
     @property
     def band(self) -> float:
@@ -500,6 +511,12 @@ def _cast(win: _Window, z: int, cy: float, cx: float, lv: _Levels, rmax_mm: floa
     inside_win = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
     prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
     lesion = lv.lesion_side(prof, lv.threshold) & inside_win & (r <= rmax_mm)[None, :]
+    # The partial-volume rim of a vessel (beyond a hyper-attenuating lesion's values) or of fat
+    # (below a hypo-attenuating one's) passes through the lesion's values: it is not lesion.
+    beyond_values = plane > lv.ceiling if lv.sign > 0 else plane < FAT_HU
+    rim = _rim(beyond_values, (sy, sx))
+    if rim is not None:
+        lesion &= ndimage.map_coordinates(rim.view(np.uint8), [ys, xs], order=0) == 0
     if z in win.exclude:
         hit = ndimage.map_coordinates(win.exclude[z].view(np.uint8), [ys, xs], order=0)
         lesion &= hit == 0
@@ -541,6 +558,21 @@ def _cast(win: _Window, z: int, cy: float, cx: float, lv: _Levels, rmax_mm: floa
         & inside_win
     )
     return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[shell_sel])
+
+
+def _rim(mask: np.ndarray, spacing_yx: Sequence[float]) -> np.ndarray | None:
+    """Pixels within RIM_MM of a structure of ``mask`` larger than a speck (MIN_RIM_AREA_MM2),
+    or None when there is none."""
+    if not mask.any():
+        return None
+    lab, _ = ndimage.label(mask)
+    area = np.bincount(lab.ravel()) * spacing_yx[0] * spacing_yx[1]
+    keep = area >= MIN_RIM_AREA_MM2
+    keep[0] = False
+    big = keep[lab]
+    if not big.any():
+        return None
+    return ndimage.distance_transform_edt(~big, sampling=spacing_yx) <= RIM_MM
 
 
 def _outline(
