@@ -167,14 +167,16 @@ def _prompts(
 ) -> list[tuple[str, LesionPrompt]]:
     """The deepest point, ``clicks`` random interior points and optionally a jittered line."""
     prompts = [("deepest", LesionPrompt(seed=t.deepest))]
-    depth = ndimage.distance_transform_edt(
-        np.pad(t.mask, ((0, 0), (1, 1), (1, 1))), sampling=(1e6, spacing[1], spacing[2])
-    )[:, 1:-1, 1:-1]
-    need = min(RANDOM_MIN_DEPTH_MM, 0.5 * float(depth.max()))
-    pts = np.argwhere(depth >= need)
-    for _ in range(clicks):
-        p = pts[rng.integers(len(pts))]
-        prompts.append(("random", LesionPrompt(seed=tuple(int(v) for v in p))))
+    if clicks > 0:
+        box = ndimage.find_objects(t.mask.view(np.uint8))[0]
+        depth = ndimage.distance_transform_edt(
+            np.pad(t.mask[box], ((0, 0), (1, 1), (1, 1))), sampling=(1e6, spacing[1], spacing[2])
+        )[:, 1:-1, 1:-1]
+        need = min(RANDOM_MIN_DEPTH_MM, 0.5 * float(depth.max()))
+        pts = np.argwhere(depth >= need) + [b.start for b in box]
+        for _ in range(clicks):
+            p = pts[rng.integers(len(pts))]
+            prompts.append(("random", LesionPrompt(seed=tuple(int(v) for v in p))))
     if line:
         a, b = (np.asarray(p, dtype=float) for p in t.long_axis)
         mid = (a + b) / 2.0

@@ -87,6 +87,8 @@ ANGULAR_CLIP = (0.75, 1.25)
 a neighbour, or stopped at a vessel inside the lesion, follows its neighbours."""
 LEAK_RAY_FACTOR = 1.2
 """Rays that end outside the liver are held to this multiple of the slice's median ray."""
+MIN_ASPECT = 0.5
+"""Flag an outline whose perpendicular diameter is under this share of its longest (a vessel)."""
 MAX_ELONGATION = 1.6
 """No ray longer than this multiple of the slice's median ray (lesions are roughly round; the
 80 x 49 mm lesions of the field are 1.6:1): a sector that flowed out is cut back."""
@@ -433,6 +435,9 @@ class _Levels:
     lesion: float
     noise: float
     offset: float
+    mixed: bool = False
+    """Arterial phase: tissue on the other side of the liver (necrosis beside an enhancing
+    part, or an enhancing rim around a necrotic core) is lesion too."""
 
     @property
     def sign(self) -> float:
@@ -468,8 +473,17 @@ class _Levels:
         """Voxels on the lesion's side of ``level`` (and neither fat nor brighter than
         contrast-filled vessels for a hyper-attenuating lesion)."""
         if self.sign < 0:
-            return (values < level) & (values > self.floor)
-        return (values > level) & (values < self.ceiling)
+            side = (values < level) & (values > self.floor)
+        else:
+            side = (values > level) & (values < self.ceiling)
+        if self.mixed:
+            mirror = 2.0 * self.liver - level
+            if self.sign < 0:
+                top = 2.0 * self.liver - self.lesion + self.headroom
+                side |= (values > mirror) & (values < top)
+            else:
+                side |= (values < mirror) & (values > FAT_HU)
+        return side
 
 
 @dataclass
@@ -612,7 +626,7 @@ def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[
     inner = ndimage.binary_erosion(cut.mask, iterations=2)
     vals = plane[inner] if inner.sum() >= 10 else plane[cut.mask]
     lesion = float(np.median(vals)) if vals.size else lv.lesion
-    return _Levels(liver, lesion, noise, lv.offset), share
+    return _Levels(liver, lesion, noise, lv.offset, lv.mixed), share
 
 
 # ---------------------------------------------------------------------------------------------
@@ -720,7 +734,9 @@ def measure_lesion(
             f"within {rmax:.0f} mm (the liver?). Click inside a lesion, or drag a line across it."
         )
     noise0 = _robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
-    lv = _Levels(liver_hu, lesion_hu, noise0, prompt.threshold_offset_hu)
+    lv = _Levels(
+        liver_hu, lesion_hu, noise0, prompt.threshold_offset_hu, mixed=ph is Phase.ARTERIAL
+    )
     if abs(lv.lesion - lv.liver) < MIN_CONTRAST_HU:
         raise MeasurementError(
             f"No lesion at voxel {seed}: it ({lesion_hu:.0f} HU) does not differ from the liver "
@@ -916,6 +932,11 @@ def _finish(
                 f"the diameter's slice ({z}) reaches {whole.length_mm:.0f} mm but the slices next "
                 f"to it only {max(chords.values()):.0f} mm: a leak on that slice? check it"
             )
+        if whole_p.length_mm < MIN_ASPECT * whole.length_mm:
+            flags.append(
+                f"tube-like outline ({whole.length_mm:.0f} x {whole_p.length_mm:.0f} mm): a vessel "
+                "or a leak along one? check the contour"
+            )
         r_eq = 2.0 * cuts[z].radius_mm(volume.spacing_mm)
         if r_eq > 0 and whole.length_mm > MAX_ELONGATION * r_eq:
             flags.append(
@@ -930,6 +951,12 @@ def _finish(
                 f"({line_len_mm:.0f} mm): check the contour, or redraw the line"
             )
 
+    if lv.sign > 0 and phase is not Phase.ARTERIAL:
+        flags.append(
+            "hyper-attenuating on a "
+            + ("non-arterial" if phase is not Phase.UNKNOWN else "phase-unknown")
+            + " image, like contrast-filled vessels: check that it is not a vessel"
+        )
     viable = viable_p = None
     viable_mask = None
     viable_thr = None

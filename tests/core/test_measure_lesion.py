@@ -53,7 +53,10 @@ def test_sphere_diameter_hypo_and_hyper(hu: float, diameter: float) -> None:
     # The edge is put at the outer quarter of a blurred border (the margin a reader draws):
     # on a sharp phantom that is up to 1 mm out on each side.
     assert r.whole.length_mm == pytest.approx(diameter + 1.5, abs=max(1.5, 0.05 * diameter))
-    assert not r.flags, r.flags
+    if hu < LIVER_HU:
+        assert not r.flags, r.flags
+    else:  # on a portal-venous image a bright region may be a vessel: always said
+        assert [f for f in r.flags if "not a vessel" not in f] == []
     assert (r.evidence.contrast_hu < 0) == (hu < LIVER_HU)
     assert r.viable is None
     assert "portal-venous" in r.viable_reason
