@@ -512,10 +512,21 @@ class _SliceCut:
         return (float(yy.mean()), float(xx.mean())) if yy.size else (self.cy, self.cx)
 
 
-def _cast(win: _Window, z: int, cy: float, cx: float, lv: _Levels, rmax_mm: float) -> _SliceCut:
+def _cast(
+    win: _Window,
+    z: int,
+    cy: float,
+    cx: float,
+    lv: _Levels,
+    rmax_mm: float,
+    *,
+    centred: bool = True,
+) -> _SliceCut:
     """Rays from ``(cy, cx)`` (window pixels) on slice ``z``: each leaves the lesion where it
     meets EXIT_RUN_MM of other tissue, its edge moves out to the margin value (EDGE_MM at most),
-    and rays are clipped to their neighbours' circular median."""
+    and rays are clipped to their neighbours' circular median. Only from a centred origin
+    (``centred``) are rays also held to the slice's typical length (from an off-centre click
+    long and short rays are both right)."""
     plane = win.plane(z)
     sy, sx = win.volume.spacing_mm[1:]
     angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
@@ -555,6 +566,9 @@ def _cast(win: _Window, z: int, cy: float, cx: float, lv: _Levels, rmax_mm: floa
     limit = core_r >= rmax_mm - RAY_STEP_MM
     med = ndimage.median_filter(edge_r, size=ANGULAR_WINDOW, mode="wrap")
     radii = np.clip(edge_r, ANGULAR_CLIP[0] * med, ANGULAR_CLIP[1] * med)
+    if not centred:
+        outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
+        return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[:0, 0])
     radii = np.minimum(radii, MAX_ELONGATION * float(np.median(radii)))
     # A ray longer than most that did not end in liver slipped out of the liver (into a
     # neighbour, a fissure or the lung base): it is held to the typical length.
@@ -743,6 +757,13 @@ def measure_lesion(
             f"around it ({liver_hu:.0f} HU). Click inside the lesion, or drag a line across it."
         )
 
+    # Where the lesion's centre is on the click's slice: the centre of the outline seen from the
+    # click (a click near the edge sees the far side through long rays).
+    first = _cast(win, z0, cy, cx, lv, rmax, centred=False)
+    ncy, ncx = first.centre()
+    at = float(np.median(plane[_disk(plane, ncy, ncx, SEED_DISK_MM / px)]))
+    if lv.lesion_side(np.asarray(at), lv.threshold):
+        cy, cx = ncy, ncx
     # Two passes on the click's slice: the second with the liver measured around the outline.
     cut = _cast(win, z0, cy, cx, lv, rmax)
     lv2, share = _levels_from_shell(cut, plane, lv)
