@@ -73,6 +73,9 @@ LINE_SEARCH_MARGIN_MM = 3.0
 EXIT_RUN_MM = 1.0
 """A ray leaves the lesion where it meets this much non-lesion tissue in a row (a vessel or a
 noisy pixel inside the lesion is crossed, the liver is not)."""
+MIXED_EXIT_RUN_MM = 2.5
+"""On arterial images a ray crosses the seam between enhancing and necrotic tissue, whose
+blurred values look like liver for about 1.6 smoothing sigmas plus the scanner's blur."""
 EDGE_FRACTION = 0.25
 """Past the half-way value the edge moves out to where tissue is within this share of the
 contrast from the liver ..."""
@@ -149,8 +152,9 @@ VIABLE_MIN_ENHANCEMENT_HU = 20.0
 """Arterial phase: viable tissue enhances at least this (or 3 noise SD) above the liver."""
 VIABLE_MAX_HU = 400.0
 MIN_VIABLE_ML = 0.01
-SEED_DISK_MM = 2.0
-"""The lesion's value at a click: median of the smoothed disk of this radius."""
+SEED_DISK_MM = 1.0
+"""The lesion's value at a click: median of the smoothed disk of this radius (small: a rim
+may be a few millimetres thick; the smoothing already averages the noise)."""
 
 _FACES = ndimage.generate_binary_structure(3, 1)
 
@@ -546,7 +550,7 @@ def _cast(
         hit = ndimage.map_coordinates(win.exclude[z].view(np.uint8), [ys, xs], order=0)
         lesion &= hit == 0
     lesion[:, 0] = True
-    run = max(1, math.ceil(EXIT_RUN_MM / RAY_STEP_MM))
+    run = max(1, math.ceil((MIXED_EXIT_RUN_MM if lv.mixed else EXIT_RUN_MM) / RAY_STEP_MM))
     out = np.concatenate([~lesion, np.ones((N_RAYS, run), dtype=bool)], axis=1).astype(np.int32)
     cs = np.concatenate([np.zeros((N_RAYS, 1), np.int32), np.cumsum(out, axis=1)], axis=1)
     full = (cs[:, run:] - cs[:, :-run])[:, : len(r)] == run
@@ -640,6 +644,8 @@ def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[
     inner = ndimage.binary_erosion(cut.mask, iterations=2)
     vals = plane[inner] if inner.sum() >= 10 else plane[cut.mask]
     lesion = float(np.median(vals)) if vals.size else lv.lesion
+    if lv.mixed:
+        lesion = lv.lesion  # the median of enhancing and necrotic parts is neither
     return _Levels(liver, lesion, noise, lv.offset, lv.mixed), share
 
 

@@ -20,6 +20,7 @@ def _phantom(
     vessel: tuple[float, float, float] | None = None,
     noise: float = 12.0,
     seed: int = 0,
+    liver_hu: float = LIVER_HU,
 ) -> CTVolume:
     """A liver (an in-plane disk of 110 HU in fat) holding ellipsoids ``(centre_mm, semi-axes_mm
     (z, y, x), HU)`` and optionally a bright vertical vessel ``(y_mm, x_mm, radius_mm)``."""
@@ -27,7 +28,7 @@ def _phantom(
         *(np.arange(n) * s for n, s in zip(SHAPE, SPACING, strict=True)), indexing="ij"
     )
     c = SHAPE[1] * SPACING[1] / 2.0
-    img = np.where((y - c) ** 2 + (x - c) ** 2 <= 58.0**2, LIVER_HU, -100.0)
+    img = np.where((y - c) ** 2 + (x - c) ** 2 <= 58.0**2, liver_hu, -100.0)
     for centre, semi, hu in lesions:
         inside = sum(((a - m) / s) ** 2 for a, m, s in zip((z, y, x), centre, semi, strict=True))
         img = np.where(inside <= 1.0, hu, img)
@@ -141,3 +142,18 @@ def test_prompt_validation() -> None:
         LesionPrompt(seed=(1, 2))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="phase"):
         measure_lesion(_phantom([]), LesionPrompt(seed=(1, 1, 1)), phase="late")
+
+
+def test_rim_enhancing_lesion_on_arterial_image_is_found_whole() -> None:
+    # Arterial phase: liver 80 HU, an enhancing rim (150 HU, 30 mm) around a necrotic core
+    # (25 HU, 20 mm). From a click in the rim or in the core the whole lesion is found, and
+    # the viable diameter is the rim's outer one (mRECIST).
+    vol = _phantom(
+        [(CENTRE, (15.0, 15.0, 15.0), 150.0), (CENTRE, (10.0, 10.0, 10.0), 25.0)],
+        liver_hu=80.0,
+    )
+    for click in ((40.0, 63.0, 75.5), CENTRE):
+        r = measure_lesion(vol, LesionPrompt(seed=_voxel(click)), phase="arterial")
+        assert r.whole.length_mm == pytest.approx(31.5, abs=2.0), click
+        assert r.viable is not None
+        assert r.viable.length_mm == pytest.approx(r.whole.length_mm, abs=2.0), click
