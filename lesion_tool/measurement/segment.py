@@ -872,6 +872,14 @@ def measure_lesion(
             f"only {100 * share:.0f}% of the lesion's surroundings look like liver: at the liver "
             "surface or next to another structure; check the contour there"
         )
+    areas = [int(cuts[z].mask.sum()) for z in zs]
+    widest_z = zs[int(np.argmax(areas))]
+    open_end = (widest_z == zs[0] and zs[0] > 0) or (widest_z == zs[-1] and zs[-1] < shape[0] - 1)
+    if len(zs) > 1 and open_end:
+        flags.append(
+            f"the region is widest on its last slice ({widest_z}): the lesion probably goes on "
+            "beyond it; click nearer its middle, or drag a line across it on its largest slice"
+        )
     limit = max(cuts[z].at_limit for z in zs)
     if limit > LIMIT_RAYS_SHARE:
         flags.append(
