@@ -189,7 +189,7 @@ def bench_lesion(volume: CTVolume, clicks: list[tuple], old_median_s: float) -> 
                 if kind == "click":
                     prompt = LesionPrompt(seed=seed)
                 else:
-                    a, b = np.asarray(whole_t.start_voxel), np.asarray(whole_t.end_voxel)
+                    a, b = np.asarray(whole_t.start_zyx), np.asarray(whole_t.end_zyx)
                     inward = (b - a) / np.linalg.norm((b - a) * SPACING) * 2.0
                     prompt = LesionPrompt(line=(tuple(a + inward), tuple(b - inward)))
                 t0, c0 = time.perf_counter(), time.process_time()
