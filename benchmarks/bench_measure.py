@@ -16,7 +16,11 @@
    arterial-phase volume (liver 75 HU, viable 145 HU, necrosis 22 HU, noise 10 HU): time per
    click. Target < 0.5 s.
 
-Run: ``.venv/bin/python benchmarks/bench_measure.py`` (about a minute; needs ~1.5 GB).
+3. The same clicks, and a rough line per lesion, with :func:`measure_lesion` (issue 11, the
+   method for real CT, phase arterial): time per click against the old method, and the errors.
+
+Run: ``.venv/bin/python benchmarks/bench_measure.py`` (about a minute; needs ~1.5 GB);
+``... bench_measure.py click`` runs only parts 2 and 3.
 """
 
 from __future__ import annotations
@@ -28,7 +32,13 @@ import numpy as np
 from skimage.measure import regionprops
 
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.measurement import Geometry, measure_labels, measure_viable
+from lesion_tool.measurement import (
+    Geometry,
+    LesionPrompt,
+    measure_labels,
+    measure_lesion,
+    measure_viable,
+)
 from lesion_tool.synth.shapes import Ellipsoid, LesionShape, axial_grid, lesion_diameters
 
 SHAPE = (300, 512, 512)
@@ -138,7 +148,8 @@ def arterial_volume(rng: np.random.Generator) -> tuple[CTVolume, list[tuple]]:
         image[box] = 75 * (1 - whole) + 22 * (whole - viable) + 145 * viable
         inside = np.argwhere(viable >= 0.9 * viable.max())
         seed = inside[len(inside) // 2] + [s.start for s in box]
-        clicks.append((tuple(int(v) for v in seed), lesion_diameters(grid, lesion)[0]))
+        viable_d, whole_d = lesion_diameters(grid, lesion)
+        clicks.append((tuple(int(v) for v in seed), viable_d, whole_d))
     image += rng.normal(0.0, 10.0, SHAPE).astype(np.float32)
     return CTVolume(image, grid.spacing_mm, grid.origin_mm, grid.direction), clicks
 
@@ -151,7 +162,7 @@ def bench_click() -> None:
     cpu = []
     errors = []
     for _ in range(3):
-        for seed, truth in clicks:
+        for seed, truth, _whole in clicks:
             t0, c0 = time.perf_counter(), time.process_time()
             result = measure_viable(volume, seed)
             times.append(time.perf_counter() - t0)
@@ -164,8 +175,46 @@ def bench_click() -> None:
         f"{statistics.median(cpu) * 1000:.0f} ms (the machine may be shared)"
     )
     print(f"  viable diameter vs exact truth: max |error| {max(abs(e) for e in errors):.2f} mm")
+    bench_lesion(volume, clicks, statistics.median(times))
+
+
+def bench_lesion(volume: CTVolume, clicks: list[tuple], old_median_s: float) -> None:
+    """measure_lesion on the same volume: the same clicks, then a line along each true diameter
+    (ends moved 2 mm inwards); time per prompt against the old method."""
+    measure_lesion(volume, LesionPrompt(seed=clicks[0][0]), phase="arterial")  # warm-up
+    for kind in ("click", "line"):
+        times, cpu, err_whole, err_viable, flagged = [], [], [], [], 0
+        for _ in range(3):
+            for seed, viable_t, whole_t in clicks:
+                if kind == "click":
+                    prompt = LesionPrompt(seed=seed)
+                else:
+                    a, b = np.asarray(whole_t.start_zyx), np.asarray(whole_t.end_zyx)
+                    inward = (b - a) / np.linalg.norm((b - a) * SPACING) * 2.0
+                    prompt = LesionPrompt(line=(tuple(a + inward), tuple(b - inward)))
+                t0, c0 = time.perf_counter(), time.process_time()
+                r = measure_lesion(volume, prompt, phase="arterial")
+                times.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
+                err_whole.append(r.whole.length_mm - whole_t.length_mm)
+                err_viable.append((r.viable_diameter_mm or 0.0) - viable_t.length_mm)
+                flagged += bool(r.flags)
+        print(f"measure_lesion ({kind}), same volume, 5 lesions x 3, phase arterial:")
+        print(
+            f"  per {kind}: median {statistics.median(times) * 1000:.0f} ms, max "
+            f"{max(times) * 1000:.0f} ms (old method median {old_median_s * 1000:.0f} ms; "
+            f"target < 500 ms); CPU time median {statistics.median(cpu) * 1000:.0f} ms"
+        )
+        print(
+            f"  whole diameter vs exact truth: max |error| {max(abs(e) for e in err_whole):.2f} mm"
+            f"; viable: max |error| {max(abs(e) for e in err_viable):.2f} mm; flagged "
+            f"{flagged} of {len(times)}"
+        )
 
 
 if __name__ == "__main__":
-    bench_diameters()
+    import sys
+
+    if "click" not in sys.argv[1:]:
+        bench_diameters()
     bench_click()

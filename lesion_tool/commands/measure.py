@@ -6,8 +6,13 @@
   perpendicular, slice, end points (voxel and patient), volume and centroid. Masks
   may be DICOM SEG, NIfTI (or NRRD/MHA) or ``.npy`` (which needs ``--image`` for its geometry).
   One bad file is reported and the rest are measured; the exit code is 1 when any failed.
-- ``lesion-tool measure --image SERIES --seed Z,Y,X [--json]``: :func:`measure_viable` at that
-  voxel, with its evidence.
+- ``lesion-tool measure --image SERIES (--seed Z,Y,X | --line Z,Y,X:Z,Y,X) [--phase PHASE]
+  [--offset-hu HU] [--json]``: :func:`measure_lesion` (the method for real CT) from a click
+  and/or a rough line across the lesion; the viable part only with ``--phase arterial``; the
+  output lists the flags (reasons to check the result).
+- ``lesion-tool measure --image SERIES --seed Z,Y,X [--threshold-hu HU] [--json]`` without
+  ``--line`` / ``--phase`` / ``--method lesion``: the earlier one-click :func:`measure_viable`,
+  with its evidence (kept for existing scripts).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from lesion_tool.errors import LesionToolError
 
 if TYPE_CHECKING:
-    from lesion_tool.measurement import LabelMeasurement, ViableMeasurement
+    from lesion_tool.measurement import LabelMeasurement, LesionMeasurement, ViableMeasurement
 
 __all__ = ["register", "run"]
 
@@ -63,6 +68,33 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--seed", metavar="Z,Y,X", help="voxel inside the lesion (0-based)")
+    parser.add_argument(
+        "--line",
+        metavar="Z,Y,X:Z,Y,X",
+        help="rough line across the lesion (voxel end points): bounds and scales the search",
+    )
+    parser.add_argument(
+        "--phase",
+        choices=("arterial", "portal-venous", "unknown"),
+        default=None,
+        help="the image's contrast phase; the viable part is measured on arterial only",
+    )
+    parser.add_argument(
+        "--method",
+        choices=("lesion", "legacy"),
+        default=None,
+        help=(
+            "--seed: lesion = the method for real CT (default with --line/--phase), legacy = "
+            "the earlier one-click measurement (default for a bare --seed)"
+        ),
+    )
+    parser.add_argument(
+        "--offset-hu",
+        type=float,
+        default=0.0,
+        metavar="HU",
+        help="lesion method: move the lesion/liver threshold (positive tighter, negative looser)",
+    )
     grouping = parser.add_mutually_exclusive_group()
     grouping.add_argument(
         "--components",
@@ -205,12 +237,50 @@ def _viable_rows(result: ViableMeasurement) -> list[str]:
     return lines
 
 
-def _parse_seed(text: str) -> tuple[float, float, float]:
+def _parse_seed(text: str, option: str = "--seed") -> tuple[float, float, float]:
     try:
         z, y, x = (float(v) for v in text.replace(" ", "").split(","))
     except ValueError as err:
-        raise LesionToolError(f'--seed "{text}" is not three numbers Z,Y,X.') from err
+        raise LesionToolError(f'{option} "{text}" is not three numbers Z,Y,X.') from err
     return z, y, x
+
+
+def _parse_line(text: str) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise LesionToolError(f'--line "{text}" is not two points Z,Y,X:Z,Y,X.')
+    return _parse_seed(parts[0], "--line"), _parse_seed(parts[1], "--line")
+
+
+def _lesion_rows(result: LesionMeasurement) -> list[str]:
+    e = result.evidence
+    w, p = result.whole, result.whole_perpendicular
+    lines = [
+        f"click voxel {result.seed_voxel}, phase {result.phase.value}",
+        (
+            f"  whole lesion {w.length_mm:.1f} mm (perpendicular {p.length_mm:.1f} mm, slice "
+            f"{w.slice_index}), volume {result.volume_ml:.2f} mL"
+        ),
+        (
+            f"    ends voxel {_fmt_point(w.start_voxel)} - {_fmt_point(w.end_voxel)}; patient "
+            f"{_fmt_point(w.start_patient)} - {_fmt_point(w.end_patient)} mm"
+        ),
+    ]
+    if result.viable is None:
+        lines.append(f"  viable: not measured ({result.viable_reason})")
+    else:
+        lines.append(
+            f"  viable {result.viable.length_mm:.1f} mm (slice {result.viable.slice_index})"
+        )
+    lines.append(
+        f"  evidence: liver {e.liver_hu:.0f} HU, lesion {e.lesion_hu:.0f} HU ({e.attenuation}), "
+        f"threshold {e.threshold_hu:.0f} HU, noise SD {e.noise_sd_hu:.1f} HU, liver around "
+        f"{100 * e.liver_share:.0f}%, {result.time_s:.2f} s"
+    )
+    lines += [f"  FLAG: {f}" for f in result.flags]
+    if not result.flags:
+        lines.append("  no flags")
+    return lines
 
 
 def _load_image(path: str, stack: int | None) -> Any:
@@ -223,6 +293,28 @@ def run(args: argparse.Namespace) -> int:
     """Run ``lesion-tool measure``; 0 when everything was measured, 1 when anything failed."""
     from lesion_tool.measurement import ViableSettings, load_mask, measure_mask, measure_viable
 
+    new_method = args.line is not None or args.phase is not None or args.method == "lesion"
+    if (args.seed is not None or args.line is not None) and new_method:
+        if args.mask:
+            args.parser.error("--seed/--line measure an image; do not combine them with --mask")
+        if not args.image:
+            args.parser.error("--seed/--line need --image SERIES")
+        if args.method == "legacy":
+            args.parser.error("--line and --phase use the lesion method, not --method legacy")
+        from lesion_tool.measurement import LesionPrompt, measure_lesion
+
+        prompt = LesionPrompt(
+            seed=None if args.seed is None else _parse_seed(args.seed),
+            line=None if args.line is None else _parse_line(args.line),
+            threshold_offset_hu=args.offset_hu,
+        )
+        volume = _load_image(args.image, args.stack)
+        lesion = measure_lesion(volume, prompt, phase=args.phase or "unknown")
+        if args.json:
+            print(json.dumps({"image": args.image, **lesion.to_dict()}, indent=2))
+        else:
+            print("\n".join(_lesion_rows(lesion)))
+        return 0
     if args.seed is not None:
         if args.mask:
             args.parser.error("--seed measures an image; do not combine it with --mask")

@@ -45,6 +45,7 @@ __all__ = [
     "MaskSegment",
     "MaskVolume",
     "load_mask",
+    "load_mask_series",
     "mask_from_array",
     "measure_mask",
 ]
@@ -265,12 +266,13 @@ def _is_itk(path: Path) -> bool:
 
 
 def load_mask(path: str | os.PathLike[str], image: HasGeometry | None = None) -> MaskVolume:
-    """Read a mask file: DICOM SEG, NIfTI (or NRRD/MHA via SimpleITK) or a ``.npy`` label array.
+    """Read a mask file: DICOM SEG, NIfTI (or NRRD/MHA via SimpleITK) or a ``.npy`` label array;
+    or a folder holding a mask series (one DICOM image per slice, :func:`load_mask_series`).
 
     Parameters
     ----------
     path
-        The file.
+        The file, or the folder of a mask series.
     image
         The image the mask belongs to. Files without geometry (``.npy``) take its grid; a DICOM
         SEG is placed on its grid by the frames' plane positions (see :func:`_place_on_image`);
@@ -286,6 +288,8 @@ def load_mask(path: str | os.PathLike[str], image: HasGeometry | None = None) ->
         The file cannot be read as a mask; the message names the file and says why.
     """
     p = Path(path)
+    if p.is_dir():
+        return load_mask_series(p, image)
     if not p.is_file():
         raise SeriesError(f"{p}: no such file.")
     try:
@@ -302,6 +306,69 @@ def load_mask(path: str | os.PathLike[str], image: HasGeometry | None = None) ->
         if str(p) in str(err):
             raise
         raise SeriesError(f"{p}: {err}") from err
+
+
+def load_mask_series(
+    folder: str | os.PathLike[str], image: HasGeometry | None = None
+) -> MaskVolume:
+    """Read a folder of per-slice DICOM mask images (e.g. IRCADb's ``MASKS_DICOM/<organ>/``) as
+    one binary segment (label 1 where the pixel is > 0).
+
+    Such masks are stored as ordinary images (CT Image Storage, 0/255) with their own UIDs and
+    often no FrameOfReferenceUID, so they are paired with ``image`` by position: every mask
+    slice must lie on an image slice (ImagePositionPatient within 0.01 mm, same in-plane grid);
+    image slices without a mask slice are background.
+
+    Parameters
+    ----------
+    folder
+        The folder (searched like an image series).
+    image
+        The image the mask was drawn on; without it the mask keeps its own grid.
+
+    Returns
+    -------
+    MaskVolume
+        On the image's grid (``(z, y, x)``) when ``image`` is given, else on the mask's own.
+
+    Raises
+    ------
+    SeriesError
+        The folder is not one readable image series, or its slices do not lie on the image's.
+    """
+    from lesion_tool.io.series import load_series
+
+    p = Path(folder)
+    series = load_series(p)
+    fg = np.asarray(series.array) > 0
+    if image is None:
+        return mask_from_array(fg, series, names={1: p.name}, source=str(p))
+    g = Geometry.of(image)
+    shape = tuple(np.asarray(image.array).shape) if hasattr(image, "array") else None
+    # Each mask slice's first voxel, and the ends of its first row and column, in image indices.
+    n = fg.shape
+    probes = np.array(
+        [[z, 0, 0] for z in range(n[0])] + [[0, n[1] - 1, 0], [0, 0, n[2] - 1]], dtype=float
+    )
+    idx = g.patient_to_index(Geometry.of(series).index_to_patient(probes))
+    z_idx = np.round(idx[: n[0], 0])
+    expected_yx = np.vstack([np.zeros((n[0], 2)), [[n[1] - 1, 0], [0, n[2] - 1]]])
+    ok = bool(
+        np.allclose(idx[:, 0], np.round(idx[:, 0]), atol=0.01 / g.spacing_mm[0])
+        and np.allclose(idx[:, 1:], expected_yx, atol=0.01)
+        and z_idx.min() >= 0
+    )
+    if shape is not None:
+        ok = ok and n[1:] == shape[1:] and z_idx.max() < shape[0]
+    if not ok:
+        raise SeriesError(
+            f"{p}: the mask slices do not lie on the image's slices (ImagePositionPatient, "
+            "pixel spacing or size differ); give the image the mask was drawn on."
+        )
+    n_z = shape[0] if shape is not None else int(z_idx.max()) + 1
+    labels = np.zeros((n_z, n[1], n[2]), dtype=np.uint8)
+    labels[z_idx.astype(int)] = fg
+    return mask_from_array(labels, g, names={1: p.name}, source=str(p))
 
 
 def _load_itk(path: Path) -> MaskVolume:

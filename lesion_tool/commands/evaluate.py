@@ -1,0 +1,144 @@
+"""``lesion-tool evaluate``: accuracy of the semi-automatic measurement against expert masks.
+
+``lesion-tool evaluate --image SERIES --mask MASK [--mask MASK ...] [--liver MASK] [--clicks N]
+[--line] [--phase arterial|portal-venous|unknown] [--method lesion|legacy] [--seed S] [--json]``
+
+Every connected component of every mask (a NIfTI/SEG label, or a folder of per-slice DICOM
+masks such as IRCADb's) is a tumour; clicks are placed in it (see
+:mod:`lesion_tool.measurement.evaluation`) and the results are printed per tumour and overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the engine (numpy, scipy) is imported in run(): --help stays light
+    from lesion_tool.measurement.evaluation import ClickResult, Summary
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``evaluate`` subcommand."""
+    p = subparsers.add_parser(
+        "evaluate",
+        help="accuracy of the click/line measurement against expert masks",
+        description=(
+            "Place clicks (the deepest point of each expert-masked tumour's largest slice and "
+            "N seeded random interior points, optionally a rough line) and compare the measured "
+            "longest axial diameter with the expert mask's: within max(3 mm, 10 %), more than "
+            "30 % off (flagged or not), refusals, median |error|, Dice, time per click."
+        ),
+    )
+    p.add_argument("--image", required=True, metavar="SERIES", help="image series")
+    p.add_argument(
+        "--mask",
+        action="append",
+        required=True,
+        metavar="MASK",
+        help="expert mask: file or per-slice mask folder (repeatable)",
+    )
+    p.add_argument("--liver", metavar="MASK", help="liver mask: report the share inside it")
+    p.add_argument("--clicks", type=int, default=3, help="random clicks per tumour (default 3)")
+    p.add_argument("--line", action="store_true", help="also a rough line per tumour")
+    p.add_argument(
+        "--phase",
+        choices=("arterial", "portal-venous", "unknown"),
+        default="unknown",
+        help="the image's contrast phase (viable tissue is measured on arterial only)",
+    )
+    p.add_argument(
+        "--method",
+        choices=("lesion", "legacy"),
+        default="lesion",
+        help="lesion: measure_lesion (default); legacy: the old one-click measure_viable",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random clicks (default 0)")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.set_defaults(func=run)
+
+
+def _fmt(v: float | None, spec: str = ".1f") -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def _table(rows: list[Summary]) -> list[str]:
+    head = (
+        f"{'tumour':<16}{'expert':>8}{'measured':>9}{'clicks':>7}{'within':>7}{'>30%':>6}"
+        f"{'unflag':>7}{'refused':>8}{'flagged':>8}{'|err|':>7}{'Dice':>6}{'s/click':>8}"
+    )
+    lines = [head]
+    for s in rows:
+        lines.append(
+            f"{s.name[:15]:<16}{_fmt(s.expert_mm):>8}{_fmt(s.median_measured_mm):>9}"
+            f"{s.clicks:>7}{s.within:>7}{s.dangerous:>6}{s.dangerous_unflagged:>7}"
+            f"{s.refused:>8}{s.flagged:>8}{_fmt(s.median_abs_error_mm):>7}"
+            f"{_fmt(s.median_dice, '.2f'):>6}{s.mean_time_s:>8.2f}"
+        )
+    return lines
+
+
+def _click_line(r: ClickResult) -> str:
+    from lesion_tool.measurement.evaluation import tolerance_mm
+
+    where = f"line {r.line}" if r.kind == "line" else f"seed {r.seed}"
+    if r.refused:
+        return f"  {r.tumour} {r.kind} {where}: refused: {r.refused}"
+    ok = "ok" if r.within else ("DANGEROUS" if r.dangerous else "off")
+    return (
+        f"  {r.tumour} {r.kind} {where}: {r.measured_mm:.1f} mm vs {r.expert_mm:.1f} "
+        f"(tolerance {tolerance_mm(r.expert_mm):.1f}) {ok}, Dice {_fmt(r.dice, '.2f')}"
+        + (f"; flags: {' | '.join(r.flags)}" if r.flags else "")
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``lesion-tool evaluate``; 0 when it ran (the figures are the result)."""
+    from lesion_tool.io import load_series
+    from lesion_tool.measurement import load_mask
+    from lesion_tool.measurement.evaluation import evaluate_clicks, expert_tumours, summarise
+
+    image = load_series(args.image)
+    masks = [load_mask(m, image) for m in args.mask]
+    liver = None
+    if args.liver:
+        [seg] = load_mask(args.liver, image).segments[:1]
+        liver = seg.array.astype(bool)
+    tumours = expert_tumours(masks, image)
+    results = evaluate_clicks(
+        image,
+        tumours,
+        clicks=args.clicks,
+        line=args.line,
+        phase=args.phase,
+        method=args.method,
+        seed=args.seed,
+        liver=liver,
+    )
+    per = [summarise([r for r in results if r.tumour == t.name], t.name) for t in tumours]
+    overall = summarise(results)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "image": args.image,
+                    "method": args.method,
+                    "phase": args.phase,
+                    "tumours": [s.to_dict() for s in per],
+                    "overall": overall.to_dict(),
+                    "clicks": [r.to_dict() for r in results],
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print("\n".join(_table([*per, overall])))
+    inside = [r.liver_inside for r in results if r.liver_inside is not None]
+    if inside:
+        share = sorted(inside)[len(inside) // 2]
+        print(f"share of measured voxels inside the liver mask: median {share:.2f}")
+    print("clicks:")
+    print("\n".join(_click_line(r) for r in results))
+    return 0

@@ -1,0 +1,343 @@
+"""Accuracy of the semi-automatic measurement against expert masks, the way a reader uses it.
+
+For every expert-masked tumour (each connected component of each mask segment) clicks are placed
+inside it: the deepest point of its largest axial slice, ``n`` seeded random interior points,
+and optionally a rough line (the expert's longest axial diameter with its ends moved by up to
+3 mm and its length changed by 10-20 %). Each prompt is measured and compared with the expert's
+longest axial diameter: within ``max(3 mm, 10 %)``, more than 30 % off (dangerous) and whether
+it was flagged, refused, |error|, Dice against the mask and time. Voxel indices are ``(z, y, x)``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from scipy import ndimage
+
+from lesion_tool.errors import LesionToolError
+from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement.diameter import Geometry
+from lesion_tool.measurement.masks import MaskVolume, mask_from_array, measure_mask
+from lesion_tool.measurement.segment import LesionPrompt, measure_lesion
+
+__all__ = [
+    "ClickResult",
+    "ExpertTumour",
+    "Summary",
+    "evaluate_clicks",
+    "expert_tumours",
+    "summarise",
+    "tolerance_mm",
+]
+
+TOLERANCE_MM = 3.0
+TOLERANCE_FRACTION = 0.10
+DANGEROUS_FRACTION = 0.30
+LINE_JITTER_MM = 3.0
+LINE_SCALE = (0.10, 0.20)
+RANDOM_MIN_DEPTH_MM = 2.0
+"""Random clicks lie at least this deep inside the tumour (or half its depth when thinner)."""
+
+Method = Literal["lesion", "legacy"]
+
+
+def tolerance_mm(expert_mm: float) -> float:
+    """Allowed |error| for a diameter: max(3 mm, 10 % of the expert's)."""
+    return max(TOLERANCE_MM, TOLERANCE_FRACTION * expert_mm)
+
+
+@dataclass(frozen=True, eq=False)
+class ExpertTumour:
+    """One expert-masked tumour: its mask (volume grid), diameter and long-axis end points."""
+
+    name: str
+    mask: np.ndarray
+    diameter_mm: float
+    long_axis: tuple[tuple[float, float, float], tuple[float, float, float]]
+    deepest: tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class ClickResult:
+    """One prompt on one tumour and what the method made of it."""
+
+    tumour: str
+    kind: str
+    seed: tuple[int, int, int] | None
+    line: tuple[tuple[float, float, float], tuple[float, float, float]] | None
+    expert_mm: float
+    measured_mm: float | None
+    refused: str
+    flags: tuple[str, ...]
+    dice: float | None
+    liver_inside: float | None
+    time_s: float
+    viable_mm: float | None = None
+
+    @property
+    def error_mm(self) -> float | None:
+        """Measured minus expert diameter (None when refused)."""
+        return None if self.measured_mm is None else self.measured_mm - self.expert_mm
+
+    @property
+    def within(self) -> bool:
+        """Within max(3 mm, 10 %) of the expert's diameter."""
+        err = self.error_mm
+        return err is not None and abs(err) <= tolerance_mm(self.expert_mm)
+
+    @property
+    def dangerous(self) -> bool:
+        """More than 30 % off the expert's diameter."""
+        err = self.error_mm
+        return err is not None and abs(err) > DANGEROUS_FRACTION * self.expert_mm
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {
+            "tumour": self.tumour,
+            "kind": self.kind,
+            "seed": None if self.seed is None else list(self.seed),
+            "line": None if self.line is None else [list(p) for p in self.line],
+            "expert_mm": self.expert_mm,
+            "measured_mm": self.measured_mm,
+            "error_mm": self.error_mm,
+            "within_tolerance": self.within,
+            "dangerous": self.dangerous,
+            "refused": self.refused,
+            "flags": list(self.flags),
+            "dice": self.dice,
+            "liver_inside": self.liver_inside,
+            "viable_mm": self.viable_mm,
+            "time_s": self.time_s,
+        }
+
+
+def expert_tumours(masks: Sequence[MaskVolume], image: CTVolume) -> list[ExpertTumour]:
+    """Every connected component (3-D, 26-connected) of every segment of the masks, on the
+    image's grid, with its longest axial diameter (edge convention of
+    :func:`~lesion_tool.measurement.measure_mask`) and the deepest point of its largest slice.
+
+    Raises
+    ------
+    LesionToolError
+        A mask is not on the image's grid.
+    """
+    out: list[ExpertTumour] = []
+    spacing = image.spacing_mm
+    for mv in masks:
+        if tuple(mv.shape) != tuple(image.shape):
+            raise LesionToolError(
+                f"{mv.source}: mask shape {mv.shape} differs from the image's {image.shape}; "
+                "give the image the mask was drawn on."
+            )
+        for seg in mv.segments:
+            fg = np.asarray(seg.array) > 0.5 if seg.fractional else np.asarray(seg.array)
+            lab, n = ndimage.label(fg, np.ones((3, 3, 3), dtype=bool))
+            boxes = ndimage.find_objects(lab)
+            base = seg.name or f"label {seg.label}"
+            for i in range(1, n + 1):
+                comp = lab == i
+                name = base if n == 1 else f"{base} #{i}"
+                box = boxes[i - 1]
+                [m] = measure_mask(mask_from_array(comp[box], Geometry.of(image)))
+                off = np.array([b.start for b in box], dtype=float)
+                ends = (
+                    tuple(np.asarray(m.longest.start_voxel) + off),
+                    tuple(np.asarray(m.longest.end_voxel) + off),
+                )
+                areas = comp[box].sum(axis=(1, 2))
+                z = int(np.argmax(areas))
+                depth = ndimage.distance_transform_edt(
+                    np.pad(comp[box][z], 1), sampling=spacing[1:]
+                )[1:-1, 1:-1]
+                y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+                deepest = (int(z + off[0]), int(y + off[1]), int(x + off[2]))
+                out.append(ExpertTumour(name, comp, m.longest_diameter_mm, ends, deepest))  # type: ignore[arg-type]
+    return out
+
+
+def _prompts(
+    t: ExpertTumour, clicks: int, line: bool, rng: np.random.Generator, spacing: Sequence[float]
+) -> list[tuple[str, LesionPrompt]]:
+    """The deepest point, ``clicks`` random interior points and optionally a jittered line."""
+    prompts = [("deepest", LesionPrompt(seed=t.deepest))]
+    if clicks > 0:
+        box = ndimage.find_objects(t.mask.view(np.uint8))[0]
+        depth = ndimage.distance_transform_edt(
+            np.pad(t.mask[box], ((0, 0), (1, 1), (1, 1))), sampling=(1e6, spacing[1], spacing[2])
+        )[:, 1:-1, 1:-1]
+        need = min(RANDOM_MIN_DEPTH_MM, 0.5 * float(depth.max()))
+        pts = np.argwhere(depth >= need) + [b.start for b in box]
+        for _ in range(clicks):
+            p = pts[rng.integers(len(pts))]
+            prompts.append(("random", LesionPrompt(seed=tuple(int(v) for v in p))))
+    if line:
+        a, b = (np.asarray(p, dtype=float) for p in t.long_axis)
+        mid = (a + b) / 2.0
+        scale = 1.0 + rng.choice([-1.0, 1.0]) * rng.uniform(*LINE_SCALE)
+        ends = []
+        for p in (a, b):
+            q = mid + (p - mid) * scale
+            ang = rng.uniform(0, 2 * math.pi)
+            r = rng.uniform(0, LINE_JITTER_MM)
+            q[1] += r * math.sin(ang) / spacing[1]
+            q[2] += r * math.cos(ang) / spacing[2]
+            ends.append(tuple(float(v) for v in q))
+        prompts.append(("line", LesionPrompt(line=(ends[0], ends[1]))))
+    return prompts
+
+
+def _dice(pred: np.ndarray, offset: Sequence[int], truth: np.ndarray) -> float:
+    """Dice of a boxed prediction (``pred`` at ``offset``) against a full-grid mask."""
+    tz = ndimage.find_objects(truth.view(np.uint8))[0]
+    lo = [min(o, b.start) for o, b in zip(offset, tz, strict=True)]
+    hi = [max(o + n, b.stop) for o, n, b in zip(offset, pred.shape, tz, strict=True)]
+    box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    p = np.zeros([b - a for a, b in zip(lo, hi, strict=True)], dtype=bool)
+    p[tuple(slice(o - a, o - a + n) for o, a, n in zip(offset, lo, pred.shape, strict=True))] = pred
+    t = truth[box]
+    denom = p.sum() + t.sum()
+    return float(2.0 * (p & t).sum() / denom) if denom else 0.0
+
+
+def _inside(pred: np.ndarray, offset: Sequence[int], liver: np.ndarray) -> float:
+    sl = tuple(slice(o, o + n) for o, n in zip(offset, pred.shape, strict=True))
+    return float((pred & liver[sl]).sum() / max(pred.sum(), 1))
+
+
+def evaluate_clicks(
+    volume: CTVolume,
+    tumours: Sequence[ExpertTumour],
+    *,
+    clicks: int = 3,
+    line: bool = False,
+    phase: str = "unknown",
+    method: Method = "lesion",
+    seed: int = 0,
+    liver: np.ndarray | None = None,
+) -> list[ClickResult]:
+    """Measure every prompt of every tumour with ``method`` and compare with the expert.
+
+    Parameters
+    ----------
+    volume
+        The image the masks were drawn on, ``(z, y, x)``.
+    tumours
+        From :func:`expert_tumours`.
+    clicks
+        Random interior clicks per tumour (besides the deepest point).
+    line
+        Also a rough line per tumour.
+    phase
+        The image's phase, passed to :func:`~lesion_tool.measurement.measure_lesion`.
+    method
+        ``"lesion"`` (:func:`measure_lesion`) or ``"legacy"`` (the one-click
+        :func:`~lesion_tool.measurement.measure_viable` this replaces; clicks only).
+    seed
+        Seed of the random clicks and line jitter (the same seed gives the same prompts).
+    liver
+        Optional liver mask ``(z, y, x)``: the share of each result inside it is reported.
+    """
+    from lesion_tool.measurement.enhancement import measure_viable
+
+    rng = np.random.default_rng(seed)
+    out: list[ClickResult] = []
+    for t in tumours:
+        for kind, prompt in _prompts(t, clicks, line, rng, volume.spacing_mm):
+            t0 = time.perf_counter()
+            measured = viable = None
+            refused, flags = "", ()
+            pred = offset = None
+            if method == "legacy" and prompt.seed is None:
+                continue
+            try:
+                if method == "legacy":
+                    assert prompt.seed is not None
+                    r = measure_viable(volume, prompt.seed)
+                    measured, viable = r.whole.length_mm, r.viable.length_mm
+                    pred, offset = r.whole_mask, r.offset
+                    flags = tuple(r.evidence.notes)
+                else:
+                    res = measure_lesion(volume, prompt, phase=phase)
+                    measured, viable = res.whole.length_mm, res.viable_diameter_mm
+                    pred, offset, flags = res.mask, res.offset, res.flags
+            except LesionToolError as err:
+                refused = str(err)
+            elapsed = time.perf_counter() - t0
+            dice = inside = None
+            if pred is not None and offset is not None:
+                dice = _dice(pred, offset, t.mask)
+                inside = _inside(pred, offset, liver) if liver is not None else None
+            seed_voxel = None if prompt.seed is None else tuple(round(v) for v in prompt.seed)
+            out.append(
+                ClickResult(
+                    t.name,
+                    kind,
+                    seed_voxel,  # type: ignore[arg-type]
+                    prompt.line,
+                    t.diameter_mm,
+                    measured,
+                    refused,
+                    tuple(flags),
+                    dice,
+                    inside,
+                    elapsed,
+                    viable,
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts and medians over a set of clicks."""
+
+    name: str
+    expert_mm: float | None
+    clicks: int
+    within: int
+    dangerous: int
+    dangerous_unflagged: int
+    refused: int
+    flagged: int
+    median_abs_error_mm: float | None
+    median_dice: float | None
+    median_measured_mm: float | None
+    mean_time_s: float
+    viable_reported: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return dict(self.__dict__)
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def summarise(results: Sequence[ClickResult], name: str = "all") -> Summary:
+    """Counts (within tolerance, dangerous, dangerous without a flag, refused, flagged) and
+    medians (|error|, Dice, measured) of ``results``."""
+    measured = [r for r in results if r.measured_mm is not None]
+    experts = {r.expert_mm for r in results}
+    return Summary(
+        name=name,
+        expert_mm=experts.pop() if len(experts) == 1 else None,
+        clicks=len(results),
+        within=sum(r.within for r in results),
+        dangerous=sum(r.dangerous for r in results),
+        dangerous_unflagged=sum(r.dangerous and not r.flags for r in results),
+        refused=sum(bool(r.refused) for r in results),
+        flagged=sum(bool(r.flags) for r in measured),
+        median_abs_error_mm=_median([abs(r.error_mm) for r in measured]),  # type: ignore[arg-type]
+        median_dice=_median([r.dice for r in measured if r.dice is not None]),
+        median_measured_mm=_median([r.measured_mm for r in measured]),  # type: ignore[misc]
+        mean_time_s=statistics.fmean([r.time_s for r in results]) if results else 0.0,
+        viable_reported=sum(bool(r.viable_mm) for r in measured),
+    )

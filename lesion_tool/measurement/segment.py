@@ -1,0 +1,1052 @@
+"""Semi-automatic delineation of a liver lesion on real CT from a click or a rough line.
+
+:func:`measure_lesion` finds the whole lesion around a prompt (a clicked voxel and/or a line
+dragged across the lesion), measures its longest axial diameter (RECIST 1.1) and, on an arterial
+image only, its viable (enhancing) part (mRECIST). It is designed from what real contrast CT
+looks like rather than from a generator:
+
+- Tumours are hypo- or hyper-attenuating against the parenchyma by as little as 10-15 HU, with
+  noise of 10-25 HU per voxel: the image is smoothed in-plane (and across thin slices) before
+  any decision, and the lesion/liver boundary is put half-way between their values.
+- Vessels run next to and through tumours, bright on both phases; neighbouring organs
+  (diaphragm, muscle, bowel, kidney, gallbladder) touch the liver with values that can equal a
+  hypo-attenuating tumour's. So (1) hyper-attenuating candidates have an upper bound well below
+  contrast-filled vessels; (2) the liver around the click is estimated from the image (the
+  dominant soft-tissue value of the region, its connected tissue, closed and hole-filled per
+  slice) and the region may not leave it; (3) narrow necks are cut by a morphological opening
+  scaled to the lesion, then the region is rebuilt within its own candidate tissue.
+- Tumours are 9-80 mm: a click searches growing regions (a lesion reaching the region's border is
+  searched again in a larger one), a line sets the search region from its length.
+- Rim enhancement, necrotic cores and vessels inside tumours leave holes, filled per slice.
+
+Anything that makes the result doubtful is reported in ``flags`` (reason strings); cases that
+cannot give a sound answer raise :class:`~lesion_tool.errors.MeasurementError` with what to do.
+Work is done in a box around the prompt, never on the whole volume.
+
+Voxel coordinates are ``(z, y, x)`` indices of the volume; lengths are millimetres; values HU.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from lesion_tool.errors import MeasurementError
+from lesion_tool.io.phase import Phase
+from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement.diameter import (
+    Geometry,
+    boundary_points,
+    longest_axial_diameter,
+)
+from lesion_tool.measurement.models import Diameter
+
+__all__ = [
+    "LesionEvidence",
+    "LesionMeasurement",
+    "LesionPrompt",
+    "measure_lesion",
+]
+
+Voxel = tuple[float, float, float]
+
+# ---------------------------------------------------------------------------------------------
+# The rules, in one place (physical units, not tuned to any one data set).
+
+SMOOTH_SIGMA_MM = 1.0
+"""In-plane Gaussian sigma (mm) before any decision (noise of 10-25 HU per voxel)."""
+N_RAYS = 72
+"""Rays cast from the click in every slice (5 degrees apart)."""
+RAY_STEP_MM = 0.25
+"""Sampling step along a ray."""
+CLICK_SEARCH_MM = 60.0
+"""Longest ray from a click (a click may be near the edge of an 80 mm lesion)."""
+LINE_SEARCH_FACTOR = 0.75
+"""With a line of length L rays run to LINE_SEARCH_FACTOR * L + LINE_SEARCH_MARGIN_MM."""
+LINE_SEARCH_MARGIN_MM = 3.0
+EXIT_RUN_MM = 1.0
+"""A ray leaves the lesion where it meets this much non-lesion tissue in a row (a vessel or a
+noisy pixel inside the lesion is crossed, the liver is not)."""
+MIXED_EXIT_RUN_MM = 2.5
+"""On arterial images a ray crosses the seam between enhancing and necrotic tissue, whose
+blurred values look like liver for about 1.6 smoothing sigmas plus the scanner's blur."""
+EDGE_FRACTION = 0.25
+"""Past the half-way value the edge moves out to where tissue is within this share of the
+contrast from the liver ..."""
+EDGE_NOISE_K = 2.0
+"""... or this many noise SDs of the smoothed liver, whichever is farther (not past half-way)"""
+EDGE_MM = 2.0
+"""... and no farther than this: the margin a reader outlines, not the middle of a soft border."""
+ANGULAR_WINDOW = 9
+"""Rays compared with their neighbours (circular median over this many) ..."""
+ANGULAR_CLIP = (0.75, 1.25)
+"""... and clipped to these multiples of it: a ray that slipped through a gap into a vessel or
+a neighbour, or stopped at a vessel inside the lesion, follows its neighbours."""
+LEAK_RAY_FACTOR = 1.2
+"""Rays that end outside the liver are held to this multiple of the slice's median ray."""
+MIN_ASPECT = 0.5
+"""Flag an outline whose perpendicular diameter is under this share of its longest (a vessel)."""
+MAX_ELONGATION = 1.6
+"""No ray longer than this multiple of the slice's median ray (lesions are roughly round; the
+80 x 49 mm lesions of the field are 1.6:1): a sector that flowed out is cut back."""
+FAT_HU = -30.0
+"""Below this: fat or air, never lesion (a ray stops there)."""
+SOFT_TISSUE_HU = (-20.0, 260.0)
+"""Range of the histogram in which the parenchyma is looked for."""
+SEED_EXCLUSION_HU = 7.0
+"""Histogram bins this close to the lesion's value are not candidates for the parenchyma."""
+MIN_CONTRAST_HU = 6.0
+"""Below this lesion-liver difference the click is refused (it looks like the liver)."""
+LOW_CONTRAST_HU = 15.0
+"""Below this difference (or below LOW_CNR times the smoothed noise) the result is flagged."""
+LOW_CNR = 3.0
+RIM_MM = 1.5
+"""Partial-volume rim (about 1.5 Gaussian sigmas of smoothing and scanner blur) around vessels
+and fat, never lesion ..."""
+MIN_RIM_AREA_MM2 = 10.0
+"""... of structures at least this large in a slice (an enhancing speck inside a lesion is not a
+vessel)."""
+HEADROOM_FRACTION = 0.5
+HEADROOM_MIN_HU = 20.0
+"""A hyper-attenuating lesion's tissue lies below its value + max(HEADROOM_FRACTION * contrast,
+HEADROOM_MIN_HU): contrast-filled vessels stay out. A hypo-attenuating one's lies above its value
+- max(contrast, HEADROOM_MIN_HU) (necrosis is lesion; partial volume with lung or fat is not)."""
+LIVER_BAND_MIN_HU = 18.0
+"""Parenchyma: within max(this, |contrast| / 2) of the liver value."""
+SHELL_MM = (2.0, 7.0)
+"""Part of each ray past the edge where the parenchyma is re-measured and the liver share
+checked."""
+SURFACE_LIVER_SHARE = 0.5
+"""Flag a lesion less than this share surrounded by parenchyma."""
+REFUSE_LIVER_SHARE = 0.15
+SLICE_LIVER_SHARE = 0.3
+"""A slice (other than the click's) whose outline is less surrounded by liver than this is past
+the lesion's end (partial volume with the lung base, a fissure or a neighbour)."""
+"""Refuse a region this little surrounded by parenchyma (it is not in the liver)."""
+LIMIT_RAYS_SHARE = 0.15
+"""Flag when more than this share of the rays of a slice ran to the search limit."""
+MAX_Z_RATIO = 1.0
+"""The region is followed through the slices up to this multiple of its widest in-plane
+diameter from the click's slice (lesions are roughly as deep as they are wide)."""
+SLICE_GROWTH_MM = 3.0
+"""From one slice to the next the lesion's median radius may grow by max(this, 2 slice
+spacings); more is a leak through the slices (stop there, flag)."""
+MIN_SLICE_RADIUS_MM = 0.8
+"""A slice whose median radius is below this ends the lesion."""
+MIN_SOLIDITY = 0.75
+"""Flag an outline whose area is below this share of its convex hull's (a leak or two lesions)."""
+SLICE_JUMP = 0.75
+"""Flag a diameter whose slice's longest chord is not reached to this share on a slice next to
+it."""
+LINE_RATIO = (0.6, 1.5)
+MIN_DIAMETER_MM = 4.0
+"""A region smaller than this is refused (a speck; the smallest measurable lesion is 10 mm)."""
+"""Flag a diameter outside these multiples of the line drawn."""
+VIABLE_MIN_ENHANCEMENT_HU = 20.0
+"""Arterial phase: viable tissue enhances at least this (or 3 noise SD) above the liver."""
+VIABLE_MAX_HU = 400.0
+MIN_VIABLE_ML = 0.01
+SEED_DISK_MM = 1.0
+"""The lesion's value at a click: median of the smoothed disk of this radius (small: a rim
+may be a few millimetres thick; the smoothing already averages the noise)."""
+
+_FACES = ndimage.generate_binary_structure(3, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class LesionPrompt:
+    """What the reader gave: a click and/or a rough line across the lesion, and corrections.
+
+    Attributes
+    ----------
+    seed
+        Clicked voxel ``(z, y, x)`` (fractional indices are rounded), inside the lesion.
+    line
+        End points ``((z, y, x), (z, y, x))`` of a line dragged across the lesion (its rough
+        longest extent). It sets the size of the search region and is checked against the
+        result; without ``seed`` its middle is the click.
+    include, exclude
+        Voxels ``(z, y, x)`` of strokes that add tissue to, or cut tissue from, the lesion (each
+        is widened by one pixel in-plane). Exclude strokes also cut connections (a leak).
+    threshold_offset_hu
+        Moves the lesion/liver threshold: positive is tighter (a smaller region), negative
+        looser, in HU.
+    """
+
+    seed: Voxel | None = None
+    line: tuple[Voxel, Voxel] | None = None
+    include: tuple[tuple[int, int, int], ...] = ()
+    exclude: tuple[tuple[int, int, int], ...] = ()
+    threshold_offset_hu: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.seed is None and self.line is None:
+            raise ValueError('A prompt needs a "seed" voxel or a "line" (or both).')
+        if self.seed is not None:
+            object.__setattr__(self, "seed", _voxel(self.seed, "seed"))
+        if self.line is not None:
+            a, b = self.line
+            object.__setattr__(self, "line", (_voxel(a, "line start"), _voxel(b, "line end")))
+        for name in ("include", "exclude"):
+            pts = tuple(tuple(round(v) for v in _voxel(p, name)) for p in getattr(self, name))
+            object.__setattr__(self, name, pts)
+        if not math.isfinite(self.threshold_offset_hu):
+            raise ValueError('Argument "threshold_offset_hu" must be finite.')
+
+
+def _voxel(value: Any, name: str) -> Voxel:
+    try:
+        z, y, x = (float(v) for v in value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f'"{name}" must be three numbers (z, y, x), got {value!r}.') from err
+    if not all(math.isfinite(v) for v in (z, y, x)):
+        raise ValueError(f'"{name}" must be finite, got {value!r}.')
+    return (z, y, x)
+
+
+@dataclass(frozen=True, slots=True)
+class LesionEvidence:
+    """The values the delineation rests on, for the reader to judge (HU unless stated)."""
+
+    liver_hu: float
+    """Parenchyma: median of liver-like voxels in a 2-7 mm shell around the lesion."""
+    lesion_hu: float
+    """Median of the lesion away from its edge."""
+    threshold_hu: float
+    """Lesion/liver boundary value (half-way, plus the reader's offset)."""
+    contrast_hu: float
+    """``lesion_hu - liver_hu`` (negative: hypo-attenuating)."""
+    noise_sd_hu: float
+    """Noise SD of the smoothed image in the parenchyma shell."""
+    liver_share: float
+    """Share (0-1) of the shell around the lesion that looks like parenchyma."""
+    box_mm: tuple[float, float, float]
+    """``(z, y, x)`` size of the search region used, in mm."""
+    viable_threshold_hu: float | None = None
+    """Arterial phase: smoothed voxels above this are viable (None on other phases)."""
+
+    @property
+    def attenuation(self) -> str:
+        """``"hypo"`` or ``"hyper"`` against the parenchyma."""
+        return "hypo" if self.contrast_hu < 0 else "hyper"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {
+            "liver_hu": self.liver_hu,
+            "lesion_hu": self.lesion_hu,
+            "threshold_hu": self.threshold_hu,
+            "contrast_hu": self.contrast_hu,
+            "attenuation": self.attenuation,
+            "noise_sd_hu": self.noise_sd_hu,
+            "liver_share": self.liver_share,
+            "box_mm": list(self.box_mm),
+            "viable_threshold_hu": self.viable_threshold_hu,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LesionMeasurement:
+    """Result of :func:`measure_lesion`.
+
+    Attributes
+    ----------
+    whole, whole_perpendicular
+        Longest axial diameter of the whole lesion (RECIST 1.1) and its perpendicular.
+    viable, viable_perpendicular
+        Longest axial diameter of the viable (arterially enhancing) part and its perpendicular
+        (0 mm when nothing enhances: mRECIST complete response of this lesion), or None when the
+        viable part was not measured (``viable_reason`` says why).
+    viable_reason
+        Why the viable part was not measured ("" when it was).
+    mask, viable_mask
+        Boolean ``(z, y, x)`` masks of a box of the volume: voxel ``(i, j, k)`` is voxel
+        ``offset + (i, j, k)`` of the volume (``viable_mask`` None when not measured).
+    offset
+        ``(z, y, x)`` index in the volume of the masks' first voxel.
+    volume_ml
+        Whole-lesion volume in millilitres.
+    seed_voxel
+        The voxel the region was grown from ``(z, y, x)``.
+    phase
+        The phase the caller stated.
+    flags
+        Reasons the result may be wrong (empty when none was found); a flagged result must be
+        checked by the reader.
+    evidence
+        The values the delineation rests on.
+    time_s
+        Wall time of the measurement in seconds.
+    """
+
+    whole: Diameter
+    whole_perpendicular: Diameter
+    viable: Diameter | None
+    viable_perpendicular: Diameter | None
+    viable_reason: str
+    mask: np.ndarray
+    viable_mask: np.ndarray | None
+    offset: tuple[int, int, int]
+    volume_ml: float
+    seed_voxel: tuple[int, int, int]
+    phase: Phase
+    flags: tuple[str, ...]
+    evidence: LesionEvidence
+    time_s: float = field(default=0.0, compare=False)
+
+    @property
+    def longest_diameter_mm(self) -> float:
+        """Whole-lesion longest axial diameter in millimetres."""
+        return self.whole.length_mm
+
+    @property
+    def viable_diameter_mm(self) -> float | None:
+        """Viable longest axial diameter in millimetres (None when not measured)."""
+        return None if self.viable is None else self.viable.length_mm
+
+    @property
+    def flagged(self) -> bool:
+        """True when the result has a reason to be checked."""
+        return bool(self.flags)
+
+    def full_mask(self, shape: Sequence[int]) -> np.ndarray:
+        """The lesion mask placed in a boolean array of the volume's ``(z, y, x)`` shape."""
+        out = np.zeros(tuple(shape), dtype=bool)
+        sl = tuple(slice(o, o + n) for o, n in zip(self.offset, self.mask.shape, strict=True))
+        out[sl] = self.mask
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (without the masks)."""
+        return {
+            "seed_voxel": list(self.seed_voxel),
+            "phase": str(self.phase),
+            "longest_diameter_mm": self.whole.length_mm,
+            "whole": self.whole.to_dict(),
+            "whole_perpendicular": self.whole_perpendicular.to_dict(),
+            "viable_diameter_mm": self.viable_diameter_mm,
+            "viable": None if self.viable is None else self.viable.to_dict(),
+            "viable_perpendicular": (
+                None if self.viable_perpendicular is None else self.viable_perpendicular.to_dict()
+            ),
+            "viable_reason": self.viable_reason,
+            "volume_ml": self.volume_ml,
+            "offset": list(self.offset),
+            "mask_shape": list(self.mask.shape),
+            "flags": list(self.flags),
+            "evidence": self.evidence.to_dict(),
+            "time_s": self.time_s,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _phase(value: Phase | str | None) -> Phase:
+    if value is None:
+        return Phase.UNKNOWN
+    if isinstance(value, Phase):
+        return value
+    text = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    aliases = {"pv": Phase.PORTAL_VENOUS, "portal": Phase.PORTAL_VENOUS}
+    if text in aliases:
+        return aliases[text]
+    try:
+        return Phase(text)
+    except ValueError as err:
+        raise ValueError(
+            f'Argument "phase" must be one of {[p.value for p in Phase]}, got {value!r}.'
+        ) from err
+
+
+def _robust_sd(values: np.ndarray) -> float:
+    if values.size == 0:
+        return float("nan")
+    med = np.median(values)
+    return float(1.4826 * np.median(np.abs(values - med)))
+
+
+def _mode(values: np.ndarray, exclude_near: float | None) -> float | None:
+    """Most frequent soft-tissue value (2 HU bins, smoothed), skipping bins within
+    SEED_EXCLUSION_HU of ``exclude_near``; None when there is too little soft tissue."""
+    lo, hi = SOFT_TISSUE_HU
+    v = values[(values > lo) & (values < hi)]
+    if v.size < 50:
+        return None
+    hist, edges = np.histogram(v, bins=np.arange(lo, hi + 2.0, 2.0))
+    hist = ndimage.gaussian_filter1d(hist.astype(float), 1.5)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    if exclude_near is not None:
+        hist[np.abs(centres - exclude_near) < SEED_EXCLUSION_HU] = 0.0
+    if hist.max() <= 0:
+        return None
+    return float(centres[int(np.argmax(hist))])
+
+
+def _solidity(mask2d: np.ndarray) -> float:
+    """Area of a slice's region over the area of its convex hull (1 for a convex region)."""
+    from skimage.morphology import convex_hull_image
+
+    area = int(mask2d.sum())
+    if area < 10:
+        return 1.0
+    return area / max(int(convex_hull_image(mask2d).sum()), 1)
+
+
+class _Window:
+    """Smoothed axial planes of a square window of the volume around the search centre.
+
+    Planes are read and smoothed on demand (only the slices the lesion reaches), so the work
+    never depends on the volume's size.
+    """
+
+    def __init__(self, volume: CTVolume, cy: int, cx: int, radius_mm: float) -> None:
+        self.volume = volume
+        sy, sx = volume.spacing_mm[1:]
+        ry, rx = math.ceil(radius_mm / sy), math.ceil(radius_mm / sx)
+        ny, nx = volume.shape[1:]
+        self.y0, self.x0 = max(cy - ry, 0), max(cx - rx, 0)
+        self.y1, self.x1 = min(cy + ry + 1, ny), min(cx + rx + 1, nx)
+        self.sigma = (SMOOTH_SIGMA_MM / sy, SMOOTH_SIGMA_MM / sx)
+        self._planes: dict[int, np.ndarray] = {}
+        self.exclude: dict[int, np.ndarray] = {}
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.y1 - self.y0, self.x1 - self.x0)
+
+    def plane(self, z: int) -> np.ndarray:
+        if z not in self._planes:
+            raw = np.asarray(
+                self.volume.array[z, self.y0 : self.y1, self.x0 : self.x1], dtype=np.float32
+            )
+            self._planes[z] = ndimage.gaussian_filter(raw, self.sigma, mode="nearest")
+        return self._planes[z]
+
+
+@dataclass
+class _Levels:
+    """The values one delineation uses (HU)."""
+
+    liver: float
+    lesion: float
+    noise: float
+    offset: float
+    mixed: bool = False
+    """Arterial phase: tissue on the other side of the liver (necrosis beside an enhancing
+    part, or an enhancing rim around a necrotic core) is lesion too."""
+
+    @property
+    def sign(self) -> float:
+        return -1.0 if self.lesion < self.liver else 1.0
+
+    @property
+    def threshold(self) -> float:
+        return self.liver + (self.lesion - self.liver) / 2.0 + self.sign * self.offset
+
+    @property
+    def edge(self) -> float:
+        c = abs(self.lesion - self.liver)
+        margin = min(max(EDGE_FRACTION * c, EDGE_NOISE_K * self.noise), c / 2.0)
+        return self.liver + self.sign * margin + self.sign * self.offset
+
+    @property
+    def headroom(self) -> float:
+        return max(HEADROOM_FRACTION * abs(self.lesion - self.liver), HEADROOM_MIN_HU)
+
+    @property
+    def ceiling(self) -> float:
+        return self.lesion + self.headroom
+
+    @property
+    def floor(self) -> float:
+        return max(FAT_HU, self.lesion - max(abs(self.lesion - self.liver), HEADROOM_MIN_HU))
+
+    @property
+    def band(self) -> float:
+        return max(LIVER_BAND_MIN_HU, abs(self.lesion - self.liver) / 2.0)
+
+    def lesion_side(self, values: np.ndarray, level: float) -> np.ndarray:
+        """Voxels on the lesion's side of ``level`` (and neither fat nor brighter than
+        contrast-filled vessels for a hyper-attenuating lesion)."""
+        if self.sign < 0:
+            side = (values < level) & (values > self.floor)
+        else:
+            side = (values > level) & (values < self.ceiling)
+        if self.mixed:
+            mirror = 2.0 * self.liver - level
+            if self.sign < 0:
+                top = 2.0 * self.liver - self.lesion + self.headroom
+                side |= (values > mirror) & (values < top)
+            else:
+                side |= (values < mirror) & (values > FAT_HU)
+        return side
+
+
+@dataclass
+class _SliceCut:
+    """The lesion on one slice: edge radius per ray (mm), outline, mask and shell samples."""
+
+    z: int
+    cy: float
+    cx: float
+    radii: np.ndarray
+    at_limit: float
+    outline_yx: np.ndarray
+    mask: np.ndarray
+    shell: np.ndarray
+
+    @property
+    def median_radius(self) -> float:
+        return float(np.median(self.radii))
+
+    def radius_mm(self, spacing: Sequence[float]) -> float:
+        """Radius of the disk of the outline's area (independent of where the rays start)."""
+        return math.sqrt(float(self.mask.sum()) * spacing[1] * spacing[2] / math.pi)
+
+    def centre(self) -> tuple[float, float]:
+        yy, xx = np.nonzero(self.mask)
+        return (float(yy.mean()), float(xx.mean())) if yy.size else (self.cy, self.cx)
+
+
+def _cast(
+    win: _Window,
+    z: int,
+    cy: float,
+    cx: float,
+    lv: _Levels,
+    rmax_mm: float,
+    *,
+    centred: bool = True,
+) -> _SliceCut:
+    """Rays from ``(cy, cx)`` (window pixels) on slice ``z``: each leaves the lesion where it
+    meets EXIT_RUN_MM of other tissue, its edge moves out to the margin value (EDGE_MM at most),
+    and rays are clipped to their neighbours' circular median. Only from a centred origin
+    (``centred``) are rays also held to the slice's typical length (from an off-centre click
+    long and short rays are both right)."""
+    plane = win.plane(z)
+    sy, sx = win.volume.spacing_mm[1:]
+    angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
+    r = np.arange(0.0, rmax_mm + SHELL_MM[1] + RAY_STEP_MM, RAY_STEP_MM)
+    ys = cy + np.outer(np.sin(angles), r) / sy
+    xs = cx + np.outer(np.cos(angles), r) / sx
+    inside_win = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
+    prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
+    lesion = lv.lesion_side(prof, lv.threshold) & inside_win & (r <= rmax_mm)[None, :]
+    # The partial-volume rim of a vessel (beyond a hyper-attenuating lesion's values) or of fat
+    # (below a hypo-attenuating one's) passes through the lesion's values: it is not lesion.
+    beyond_values = plane > lv.ceiling if lv.sign > 0 else plane < FAT_HU
+    rim = _rim(beyond_values, (sy, sx))
+    if rim is not None:
+        lesion &= ndimage.map_coordinates(rim.view(np.uint8), [ys, xs], order=0) == 0
+    if z in win.exclude:
+        hit = ndimage.map_coordinates(win.exclude[z].view(np.uint8), [ys, xs], order=0)
+        lesion &= hit == 0
+    lesion[:, 0] = True
+    run = max(1, math.ceil((MIXED_EXIT_RUN_MM if lv.mixed else EXIT_RUN_MM) / RAY_STEP_MM))
+    out = np.concatenate([~lesion, np.ones((N_RAYS, run), dtype=bool)], axis=1).astype(np.int32)
+    cs = np.concatenate([np.zeros((N_RAYS, 1), np.int32), np.cumsum(out, axis=1)], axis=1)
+    full = (cs[:, run:] - cs[:, :-run])[:, : len(r)] == run
+    full[:, 0] = False
+    exit_j = np.argmax(full, axis=1)
+    exit_j[~full.any(axis=1)] = len(r) - 1
+    # Sub-sample crossing of the half-way value, then out to the margin value.
+    rows = np.arange(N_RAYS)
+    p0, p1 = prof[rows, exit_j - 1], prof[rows, exit_j]
+    frac = np.clip((p0 - lv.threshold) / np.where(p0 == p1, 1.0, p0 - p1), 0.0, 1.0)
+    core_r = r[exit_j - 1] + frac * RAY_STEP_MM
+    beyond = (r[None, :] >= core_r[:, None]) & (
+        ~lv.lesion_side(prof, lv.edge) | (r[None, :] > core_r[:, None] + EDGE_MM) | ~inside_win
+    )
+    edge_r = r[np.argmax(beyond, axis=1)]
+    edge_r = np.where(beyond.any(axis=1), edge_r, core_r)
+    limit = core_r >= rmax_mm - RAY_STEP_MM
+    med = ndimage.median_filter(edge_r, size=ANGULAR_WINDOW, mode="wrap")
+    radii = np.clip(edge_r, ANGULAR_CLIP[0] * med, ANGULAR_CLIP[1] * med)
+    if not centred:
+        outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
+        return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[:0, 0])
+    radii = np.minimum(radii, MAX_ELONGATION * float(np.median(radii)))
+    # A ray longer than most that did not end in liver slipped out of the liver (into a
+    # neighbour, a fissure or the lung base): it is held to the typical length.
+    after = (r[None, :] > radii[:, None] + SHELL_MM[0]) & (
+        r[None, :] <= radii[:, None] + SHELL_MM[1]
+    )
+    liver_like = (np.abs(prof - lv.liver) <= lv.band) & after & inside_win
+    ray_share = liver_like.sum(axis=1) / np.maximum(after.sum(axis=1), 1)
+    typical = LEAK_RAY_FACTOR * float(np.median(radii))
+    radii = np.where((ray_share < 0.5) & (radii > typical), typical, radii)
+    outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
+    shell_sel = (
+        (r[None, :] >= radii[:, None] + SHELL_MM[0])
+        & (r[None, :] <= radii[:, None] + SHELL_MM[1])
+        & inside_win
+    )
+    return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[shell_sel])
+
+
+def _rim(mask: np.ndarray, spacing_yx: Sequence[float]) -> np.ndarray | None:
+    """Pixels within RIM_MM of a structure of ``mask`` larger than a speck (MIN_RIM_AREA_MM2),
+    or None when there is none."""
+    if not mask.any():
+        return None
+    lab, _ = ndimage.label(mask)
+    area = np.bincount(lab.ravel()) * spacing_yx[0] * spacing_yx[1]
+    keep = area >= MIN_RIM_AREA_MM2
+    keep[0] = False
+    big = keep[lab]
+    if not big.any():
+        return None
+    return ndimage.distance_transform_edt(~big, sampling=spacing_yx) <= RIM_MM
+
+
+def _outline(
+    cy: float, cx: float, radii: np.ndarray, spacing_yx: Sequence[float], shape: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outline ``(n, 2)`` (window pixels ``y, x``) of rays of ``radii`` mm from ``(cy, cx)`` and
+    the mask of the pixel centres inside it."""
+    from skimage.draw import polygon2mask
+
+    angles = np.arange(len(radii)) * (2.0 * math.pi / len(radii))
+    outline = np.column_stack(
+        [cy + np.sin(angles) * radii / spacing_yx[0], cx + np.cos(angles) * radii / spacing_yx[1]]
+    )
+    return outline, polygon2mask(tuple(shape), outline)
+
+
+def _max_chord(radii: np.ndarray) -> float:
+    """Longest chord through the rays' origin (opposite rays), in mm."""
+    half = len(radii) // 2
+    return float((radii[:half] + radii[half : 2 * half]).max())
+
+
+def _disk(plane: np.ndarray, cy: float, cx: float, radius_px: float) -> np.ndarray:
+    yy, xx = np.ogrid[: plane.shape[0], : plane.shape[1]]
+    return (yy - cy) ** 2 + (xx - cx) ** 2 <= max(radius_px, 1.0) ** 2
+
+
+def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[_Levels, float]:
+    """Liver value and noise from the shell samples that look like parenchyma, lesion value from
+    the inner part of the outline; and the share of the shell that looks like parenchyma."""
+    like = np.abs(cut.shell - lv.liver) <= lv.band
+    share = float(like.mean()) if cut.shell.size else 0.0
+    liver, noise = lv.liver, lv.noise
+    if like.sum() >= 30:
+        liver = float(np.median(cut.shell[like]))
+        noise = _robust_sd(cut.shell[like])
+    inner = ndimage.binary_erosion(cut.mask, iterations=2)
+    vals = plane[inner] if inner.sum() >= 10 else plane[cut.mask]
+    lesion = float(np.median(vals)) if vals.size else lv.lesion
+    if lv.mixed:
+        lesion = lv.lesion  # the median of enhancing and necrotic parts is neither
+    return _Levels(liver, lesion, noise, lv.offset, lv.mixed), share
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry point
+
+
+def measure_lesion(
+    volume: CTVolume,
+    prompt: LesionPrompt,
+    *,
+    phase: Phase | str | None = Phase.UNKNOWN,
+) -> LesionMeasurement:
+    """Delineate and measure the liver lesion a reader pointed at.
+
+    In every slice the lesion reaches, rays are cast from the click (then from the outline's
+    centre on the slices above and below); each ray leaves the lesion where it meets liver,
+    a vessel, fat or a neighbour, and is kept in line with its neighbours, so a gap in the
+    lesion's border cannot let the region flow out. The liver value is measured just outside
+    the outline, the lesion's inside it.
+
+    Parameters
+    ----------
+    volume
+        CT volume in HU, ``(z, y, x)``, with its geometry (any contrast phase).
+    prompt
+        A click inside the lesion and/or a rough line across it, with optional corrections
+        (:class:`LesionPrompt`, voxel indices ``(z, y, x)``).
+    phase
+        The contrast phase of ``volume`` as the caller knows it (:class:`Phase` or its value;
+        ``"portal-venous"`` is accepted). The viable part (mRECIST) is measured only on an
+        arterial image; otherwise ``viable`` is None and ``viable_reason`` says why.
+
+    Returns
+    -------
+    LesionMeasurement
+        Whole-lesion diameter and perpendicular (mm), the viable ones (or None), the lesion mask
+        (a box of the volume and its offset), flags, evidence and time.
+
+    Raises
+    ------
+    MeasurementError
+        The prompt is outside the volume; the click is on tissue like the liver around it or on
+        fat/air; the region is not surrounded by liver. The message says what to do (click
+        inside the lesion, drag a line across it).
+    """
+    t0 = time.perf_counter()
+    ph = _phase(phase)
+    spacing = tuple(float(s) for s in volume.spacing_mm)
+    shape = volume.shape
+
+    line_len_mm: float | None = None
+    if prompt.line is not None:
+        a, b = (np.asarray(p) for p in prompt.line)
+        for p in (a, b):
+            if not all(-0.5 <= v < n - 0.5 for v, n in zip(p, shape, strict=True)):
+                raise MeasurementError(f"Line end {tuple(p)} is outside the volume {shape}.")
+        line_len_mm = float(np.linalg.norm((b - a)[1:] * np.asarray(spacing[1:])))
+        if line_len_mm < 2.0 * max(spacing[1:]):
+            line_len_mm = None  # a click, not a line
+    seed_f = prompt.seed
+    if seed_f is None:
+        assert prompt.line is not None
+        seed_f = tuple((np.asarray(prompt.line[0]) + np.asarray(prompt.line[1])) / 2.0)
+    seed = tuple(round(v) for v in seed_f)
+    if any(not 0 <= s < n for s, n in zip(seed, shape, strict=True)):
+        raise MeasurementError(f"Click voxel {seed} is outside the volume of shape {shape}.")
+    z0 = seed[0]
+
+    if line_len_mm is not None:
+        rmax = LINE_SEARCH_FACTOR * line_len_mm + LINE_SEARCH_MARGIN_MM
+    else:
+        rmax = CLICK_SEARCH_MM
+    win = _Window(volume, seed[1], seed[2], rmax + SHELL_MM[1] + 3.0 * SMOOTH_SIGMA_MM)
+    for pt in prompt.exclude:
+        z, y, x = pt
+        if 0 <= z < shape[0] and win.y0 <= y < win.y1 and win.x0 <= x < win.x1:
+            m = win.exclude.setdefault(z, np.zeros(win.shape, dtype=bool))
+            m[max(y - win.y0 - 1, 0) : y - win.y0 + 2, max(x - win.x0 - 1, 0) : x - win.x0 + 2] = 1
+    cy, cx = float(seed[1] - win.y0), float(seed[2] - win.x0)
+    plane = win.plane(z0)
+    px = min(spacing[1:])
+
+    # The lesion's value: at the click, or along the middle of the line.
+    if line_len_mm is not None:
+        assert prompt.line is not None
+        ends = np.asarray(prompt.line, dtype=float)[:, 1:] - [win.y0, win.x0]
+        t = np.linspace(0.3, 0.7, 25)[:, None]
+        pts = ends[0] + t * (ends[1] - ends[0])
+        lesion_hu = float(np.median(ndimage.map_coordinates(plane, pts.T, order=1)))
+    else:
+        lesion_hu = float(np.median(plane[_disk(plane, cy, cx, SEED_DISK_MM / px)]))
+    # The liver's value: the commonest soft-tissue value around, other than the lesion's.
+    nearby = np.stack([win.plane(z) for z in range(max(z0 - 2, 0), min(z0 + 3, shape[0]))])
+    sample = nearby[:, ::2, ::2]
+    liver_hu = _mode(sample, exclude_near=lesion_hu)
+    if liver_hu is None or lesion_hu <= FAT_HU:
+        raise MeasurementError(
+            f"No lesion at voxel {seed}: the click is on fat or air ({lesion_hu:.0f} HU) or "
+            "there is no soft tissue around it. Click inside a liver lesion."
+        )
+    common = _mode(sample, exclude_near=None)
+    if common is not None and abs(common - lesion_hu) < SEED_EXCLUSION_HU and line_len_mm is None:
+        raise MeasurementError(
+            f"No lesion at voxel {seed}: its value ({lesion_hu:.0f} HU) is the commonest one "
+            f"within {rmax:.0f} mm (the liver?). Click inside a lesion, or drag a line across it."
+        )
+    noise0 = _robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
+    lv = _Levels(
+        liver_hu, lesion_hu, noise0, prompt.threshold_offset_hu, mixed=ph is Phase.ARTERIAL
+    )
+    if abs(lv.lesion - lv.liver) < MIN_CONTRAST_HU:
+        raise MeasurementError(
+            f"No lesion at voxel {seed}: it ({lesion_hu:.0f} HU) does not differ from the liver "
+            f"around it ({liver_hu:.0f} HU). Click inside the lesion, or drag a line across it."
+        )
+
+    # Where the lesion's centre is on the click's slice: the centre of the outline seen from the
+    # click (a click near the edge sees the far side through long rays).
+    first = _cast(win, z0, cy, cx, lv, rmax, centred=False)
+    ncy, ncx = first.centre()
+    at = float(np.median(plane[_disk(plane, ncy, ncx, SEED_DISK_MM / px)]))
+    if lv.lesion_side(np.asarray(at), lv.threshold):
+        cy, cx = ncy, ncx
+    # Two passes on the click's slice: the second with the liver measured around the outline.
+    cut = _cast(win, z0, cy, cx, lv, rmax)
+    lv2, share = _levels_from_shell(cut, plane, lv)
+    if abs(lv2.lesion - lv2.liver) >= MIN_CONTRAST_HU and lv2.sign == lv.sign:
+        lv = lv2
+        cut = _cast(win, z0, cy, cx, lv, rmax)
+        _, share = _levels_from_shell(cut, plane, lv)
+    # Once more from the outline's centre (rays from an off-centre click see the far side
+    # obliquely), when that centre is lesion tissue.
+    ncy, ncx = cut.centre()
+    at = float(np.median(plane[_disk(plane, ncy, ncx, SEED_DISK_MM / px)]))
+    if lv.lesion_side(np.asarray(at), lv.threshold):
+        cut = _cast(win, z0, ncy, ncx, lv, rmax)
+    if abs(lv.lesion - lv.liver) < MIN_CONTRAST_HU:
+        raise MeasurementError(
+            f"No lesion at voxel {seed}: the region around it ({lv.lesion:.0f} HU) does not "
+            f"differ from the liver around it ({lv.liver:.0f} HU). Click inside the lesion, or "
+            "drag a line across it."
+        )
+
+    # Follow the lesion through the slices from the outline's centre.
+    flags: list[str] = []
+    cuts = {z0: cut}
+    growth = max(SLICE_GROWTH_MM, 2.0 * spacing[0])
+    widest = cut.radius_mm(spacing)
+    for step in (1, -1):
+        prev = cut
+        z = z0 + step
+        while 0 <= z < shape[0]:
+            if abs(z - z0) * spacing[0] > MAX_Z_RATIO * 2.0 * widest:
+                flags.append(
+                    f"the region runs on through the slices beyond slice {z - step} (more than "
+                    f"{MAX_Z_RATIO:g} times its width from the click): a vessel or an organ? it "
+                    "was stopped there; check the slices above and below"
+                )
+                break
+            ncy, ncx = prev.centre()
+            p = win.plane(z)
+            r_prev = prev.radius_mm(spacing)
+            at = float(np.median(p[_disk(p, ncy, ncx, min(SEED_DISK_MM, r_prev) / px)]))
+            if not lv.lesion_side(np.asarray(at), lv.threshold):
+                break
+            nxt = _cast(win, z, ncy, ncx, lv, rmax)
+            # Away from the click a ray may not outgrow the same ray on the slice before by much
+            # (at a lesion's ends partial volume opens gaps the rays would slip through).
+            cap = ANGULAR_CLIP[1] * prev.radii + growth / 2.0
+            if np.any(nxt.radii > cap):
+                nxt.radii = np.minimum(nxt.radii, cap)
+                nxt.outline_yx, nxt.mask = _outline(ncy, ncx, nxt.radii, spacing[1:], win.shape)
+            r_next = nxt.radius_mm(spacing)
+            if r_next < MIN_SLICE_RADIUS_MM:
+                break
+            like = np.abs(nxt.shell - lv.liver) <= lv.band
+            if nxt.shell.size and like.mean() < SLICE_LIVER_SHARE:
+                break  # the lesion's end: this slice's outline lies outside the liver
+            if r_next > r_prev + growth:
+                flags.append(
+                    f"the region widens abruptly on slice {z} ({r_prev:.0f} to {r_next:.0f} mm "
+                    "radius): a neighbouring structure? it was stopped there; check the slices "
+                    "above and below"
+                )
+                break
+            cuts[z] = nxt
+            widest = max(widest, r_next)
+            prev = nxt
+            z += step
+
+    zs = sorted(cuts)
+    # Through the slices too, a ray may not reach far beyond the same ray on the slices next to it
+    # (a one-slice leak into a vessel or a neighbour).
+    if len(zs) >= 3:
+        radii = np.stack([cuts[z].radii for z in zs])
+        padded = np.concatenate([radii[:1], radii, radii[-1:]])
+        nb = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
+        capped = np.minimum(radii, ANGULAR_CLIP[1] * nb + growth / 2.0)
+        for k, z in enumerate(zs):
+            if np.any(capped[k] < radii[k]):
+                c = cuts[z]
+                c.radii = capped[k]
+                c.outline_yx, c.mask = _outline(c.cy, c.cx, c.radii, spacing[1:], win.shape)
+    shell = np.concatenate([cuts[z].shell for z in zs])
+    like = np.abs(shell - lv.liver) <= lv.band
+    share = float(like.mean()) if shell.size else 0.0
+    if share < REFUSE_LIVER_SHARE:
+        raise MeasurementError(
+            f"The region grown from voxel {seed} is not surrounded by liver (only "
+            f"{100 * share:.0f}% of its surroundings look like the parenchyma at "
+            f"{lv.liver:.0f} HU): it is not a liver lesion, or it leaked. Click inside the "
+            "lesion, or drag a line across it."
+        )
+    contrast = lv.lesion - lv.liver
+    if abs(contrast) < LOW_CONTRAST_HU or abs(contrast) < LOW_CNR * lv.noise:
+        flags.append(
+            f"low contrast: lesion {lv.lesion:.0f} HU against liver {lv.liver:.0f} HU "
+            f"(difference {abs(contrast):.0f} HU, noise {lv.noise:.1f} HU); check the contour, "
+            "tighten or loosen the threshold"
+        )
+    if share < SURFACE_LIVER_SHARE:
+        flags.append(
+            f"only {100 * share:.0f}% of the lesion's surroundings look like liver: at the liver "
+            "surface or next to another structure; check the contour there"
+        )
+    areas = [int(cuts[z].mask.sum()) for z in zs]
+    widest_z = zs[int(np.argmax(areas))]
+    open_end = (widest_z == zs[0] and zs[0] > 0) or (widest_z == zs[-1] and zs[-1] < shape[0] - 1)
+    if len(zs) > 1 and open_end:
+        flags.append(
+            f"the region is widest on its last slice ({widest_z}): the lesion probably goes on "
+            "beyond it; click nearer its middle, or drag a line across it on its largest slice"
+        )
+    limit = max(cuts[z].at_limit for z in zs)
+    if limit > LIMIT_RAYS_SHARE:
+        flags.append(
+            f"the region reaches the {rmax:.0f} mm search limit on {100 * limit:.0f}% of its "
+            "rays: it may have leaked, or the lesion is larger; drag a line across the lesion"
+        )
+    return _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
+
+
+def _finish(
+    volume: CTVolume,
+    win: _Window,
+    cuts: dict[int, _SliceCut],
+    prompt: LesionPrompt,
+    lv: _Levels,
+    share: float,
+    flags: list[str],
+    phase: Phase,
+    click: tuple[int, int, int],
+    line_len_mm: float | None,
+    t0: float,
+) -> LesionMeasurement:
+    """Assemble the mask, measure the outlines (and the viable part on arterial images) and
+    check the result's plausibility."""
+    zs = sorted(cuts)
+    full = np.zeros((zs[-1] - zs[0] + 1, *win.shape), dtype=bool)
+    for z in zs:
+        full[z - zs[0]] = cuts[z].mask
+    for pt in prompt.include:
+        z, y, x = pt
+        if zs[0] <= z <= zs[-1] and win.y0 <= y < win.y1 and win.x0 <= x < win.x1:
+            full[
+                z - zs[0],
+                max(y - win.y0 - 1, 0) : y - win.y0 + 2,
+                max(x - win.x0 - 1, 0) : x - win.x0 + 2,
+            ] = True
+    for z in zs:
+        if z in win.exclude:
+            full[z - zs[0]] &= ~win.exclude[z]
+    if not full.any():
+        raise MeasurementError(f"No lesion left at voxel {click} after the exclude strokes.")
+    sub = ndimage.find_objects(full.view(np.uint8))[0]
+    mask = full[sub]
+    offset = (zs[0] + sub[0].start, win.y0 + sub[1].start, win.x0 + sub[2].start)
+
+    # Diameters from the outlines (sub-pixel) where no stroke changed the mask, else its edges.
+    if prompt.include or prompt.exclude:
+        pts = boundary_points(mask, offset)
+    else:
+        pts = np.concatenate(
+            [
+                np.column_stack(
+                    [
+                        np.full(len(cuts[z].outline_yx), float(z)),
+                        cuts[z].outline_yx + np.array([win.y0, win.x0]),
+                    ]
+                )
+                for z in zs
+            ]
+        )
+    whole, whole_p = longest_axial_diameter(pts, volume)
+    if whole.length_mm < MIN_DIAMETER_MM:
+        raise MeasurementError(
+            f"The region found at voxel {click} is only {whole.length_mm:.1f} mm across: the "
+            "click is on a speck (a vessel or a bright or dark spot inside a lesion?). Click in "
+            "the lesion's bulk, or drag a line across the lesion."
+        )
+    voxel_ml = Geometry.of(volume).voxel_volume_ml
+    volume_ml = float(mask.sum()) * voxel_ml
+
+    if whole.slice_index is not None:
+        solidity = _solidity(mask[whole.slice_index - offset[0]])
+        if solidity < MIN_SOLIDITY:
+            flags.append(
+                f"irregular outline (area {100 * solidity:.0f}% of its convex hull on the "
+                "diameter's slice): a leak into a vessel or a neighbour, or two lesions; check "
+                "the contour, or drag a line across the lesion"
+            )
+    if whole.slice_index is not None and whole.slice_index in cuts:
+        # A diameter the slices next to it do not come near is a one-slice leak or a vessel.
+        z = whole.slice_index
+        chords = {k: _max_chord(cuts[k].radii) for k in (z - 1, z + 1) if k in cuts}
+        if chords and max(chords.values()) < SLICE_JUMP * _max_chord(cuts[z].radii):
+            flags.append(
+                f"the diameter's slice ({z}) reaches {whole.length_mm:.0f} mm but the slices next "
+                f"to it only {max(chords.values()):.0f} mm: a leak on that slice? check it"
+            )
+        if whole_p.length_mm < MIN_ASPECT * whole.length_mm:
+            flags.append(
+                f"tube-like outline ({whole.length_mm:.0f} x {whole_p.length_mm:.0f} mm): a vessel "
+                "or a leak along one? check the contour"
+            )
+        r_eq = 2.0 * cuts[z].radius_mm(volume.spacing_mm)
+        if r_eq > 0 and whole.length_mm > MAX_ELONGATION * r_eq:
+            flags.append(
+                f"elongated outline ({whole.length_mm:.0f} mm long for the area of a "
+                f"{r_eq:.0f} mm disk): a leak into a vessel or a neighbour? check the contour"
+            )
+    if line_len_mm is not None and line_len_mm > 0:
+        ratio = whole.length_mm / line_len_mm
+        if not LINE_RATIO[0] <= ratio <= LINE_RATIO[1]:
+            flags.append(
+                f"the diameter ({whole.length_mm:.0f} mm) is {ratio:.1f} times the line drawn "
+                f"({line_len_mm:.0f} mm): check the contour, or redraw the line"
+            )
+
+    if lv.sign > 0 and phase is not Phase.ARTERIAL:
+        flags.append(
+            "hyper-attenuating on a "
+            + ("non-arterial" if phase is not Phase.UNKNOWN else "phase-unknown")
+            + " image, like contrast-filled vessels: check that it is not a vessel"
+        )
+    viable = viable_p = None
+    viable_mask = None
+    viable_thr = None
+    reason = ""
+    if phase is Phase.ARTERIAL:
+        viable_thr = lv.liver + max(VIABLE_MIN_ENHANCEMENT_HU, 3.0 * lv.noise)
+        sm = np.stack([win.plane(z) for z in range(zs[0], zs[-1] + 1)])[sub]
+        vm = mask & (sm > viable_thr) & (sm < VIABLE_MAX_HU)
+        if vm.any():
+            lab, _ = ndimage.label(vm, _FACES)
+            sizes = np.bincount(lab.ravel())[1:] * voxel_ml
+            vm = np.concatenate([[False], sizes >= MIN_VIABLE_ML])[lab]
+        if vm.any():
+            viable, viable_p = longest_axial_diameter(boundary_points(vm, offset), volume)
+        else:
+            viable, viable_p = Diameter.empty(), Diameter.empty()
+        viable_mask = vm
+    elif phase is Phase.UNKNOWN:
+        reason = (
+            "viable (arterially enhancing) tissue is measured only on an arterial-phase image; "
+            "the phase was not given: state it (phase='arterial') to measure it"
+        )
+    else:
+        reason = (
+            "viable (arterially enhancing) tissue is measured only on an arterial-phase image; "
+            f"this image is {phase.value.replace('_', '-')}"
+        )
+    spacing = volume.spacing_mm
+    evidence = LesionEvidence(
+        liver_hu=lv.liver,
+        lesion_hu=lv.lesion,
+        threshold_hu=lv.threshold,
+        contrast_hu=lv.lesion - lv.liver,
+        noise_sd_hu=lv.noise,
+        liver_share=share,
+        box_mm=(
+            len(cuts) * spacing[0],
+            win.shape[0] * spacing[1],
+            win.shape[1] * spacing[2],
+        ),
+        viable_threshold_hu=viable_thr,
+    )
+    return LesionMeasurement(
+        whole=whole,
+        whole_perpendicular=whole_p,
+        viable=viable,
+        viable_perpendicular=viable_p,
+        viable_reason=reason,
+        mask=mask,
+        viable_mask=viable_mask,
+        offset=tuple(int(v) for v in offset),  # type: ignore[arg-type]
+        volume_ml=volume_ml,
+        seed_voxel=click,
+        phase=phase,
+        flags=tuple(flags),
+        evidence=evidence,
+        time_s=time.perf_counter() - t0,
+    )

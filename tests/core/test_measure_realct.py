@@ -1,0 +1,165 @@
+"""measure_lesion on real CT against expert masks (3D-IRCADb-01 patient 1, ../shared/data).
+
+Seven tumours of 10-80 mm (six hypo-attenuating, one hyper) on a portal-venous-looking image.
+The figures asserted here are the ones measured when the method was written, minus a margin, so
+that a change that makes real-CT accuracy worse fails; the issue's target (6 of 7 from the
+deepest point) is kept as a strict xfail until it is reached.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lesion_tool.cli import main
+from lesion_tool.errors import MeasurementError, SeriesError
+from lesion_tool.io import load_series
+from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement import LesionPrompt, load_mask, measure_lesion
+from lesion_tool.measurement.evaluation import (
+    ExpertTumour,
+    evaluate_clicks,
+    expert_tumours,
+    summarise,
+    tolerance_mm,
+)
+
+CASE = "ircadb/3Dircadb1.1"
+TUMOURS = [f"livertumor0{i}" for i in range(1, 8)]
+# Measured at commit time: 4 of 7 deepest-point clicks within tolerance, median Dice 0.70 of the
+# measured ones, 4 of 7 lines within tolerance.
+MIN_DEEPEST_WITHIN = 4
+MIN_MEDIAN_DICE = 0.62
+MIN_LINES_WITHIN = 4
+
+
+@pytest.fixture(scope="module")
+def case(shared_data: Path) -> Path:
+    return shared_data / CASE
+
+
+@pytest.fixture(scope="module")
+def image(case: Path) -> CTVolume:
+    return load_series(case / "PATIENT_DICOM")
+
+
+@pytest.fixture(scope="module")
+def tumours(case: Path, image: CTVolume) -> list[ExpertTumour]:
+    masks = [load_mask(case / "MASKS_DICOM" / name, image) for name in TUMOURS]
+    return expert_tumours(masks, image)
+
+
+@pytest.fixture(scope="module")
+def liver(case: Path, image: CTVolume) -> np.ndarray:
+    return load_mask(case / "MASKS_DICOM" / "liver", image).segments[0].array
+
+
+@pytest.fixture(scope="module")
+def deepest(image: CTVolume, tumours: list[ExpertTumour]):
+    return evaluate_clicks(image, tumours, clicks=0, phase="portal-venous")
+
+
+def test_mask_series_are_read_on_the_image_grid(case: Path, tumours, liver) -> None:
+    truth = json.loads((case / "truth.json").read_text())["tumours"]
+    assert [t.name for t in tumours] == TUMOURS
+    for t in tumours:
+        assert int(t.mask.sum()) == truth[t.name]["voxels"]
+        assert tuple(t.deepest) == tuple(truth[t.name]["deepest_point_zyx"])
+        # Edge-midpoint convention here, pixel corners in truth.json: within one pixel.
+        assert t.diameter_mm == pytest.approx(truth[t.name]["long_axis_mm"], abs=0.6)
+        assert (t.mask & ~liver).sum() == 0
+
+
+def test_mask_series_off_the_image_grid_is_refused(case: Path, image: CTVolume) -> None:
+    shifted = CTVolume(image.array[:, :-1], image.spacing_mm, image.origin_mm, image.direction)
+    with pytest.raises(SeriesError, match="do not lie on the image"):
+        load_mask(case / "MASKS_DICOM" / "livertumor06", shifted)
+
+
+def test_deepest_point_clicks_hold_their_accuracy(deepest) -> None:
+    s = summarise(deepest)
+    report = [(r.tumour, r.measured_mm, round(r.expert_mm, 1), r.refused[:40]) for r in deepest]
+    assert s.within >= MIN_DEEPEST_WITHIN, report
+    # Never a dangerous (> 30 % off) result without a flag.
+    assert s.dangerous_unflagged == 0, report
+    dice = [r.dice for r in deepest if r.dice is not None]
+    assert statistics.median(dice) >= MIN_MEDIAN_DICE, dice
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11 target (6 of 7 from the deepest point) not met")
+def test_deepest_point_target_of_issue_11(deepest) -> None:
+    assert summarise(deepest).within >= 6
+
+
+def test_rough_lines_hold_their_accuracy(image: CTVolume, tumours) -> None:
+    results = [
+        r
+        for r in evaluate_clicks(image, tumours, clicks=0, line=True, phase="portal-venous")
+        if r.kind == "line"
+    ]
+    s = summarise(results)
+    assert s.within >= MIN_LINES_WITHIN, [(r.tumour, r.measured_mm, r.refused) for r in results]
+    assert s.dangerous_unflagged == 0
+
+
+def test_no_viable_tissue_on_a_portal_venous_image(image: CTVolume, tumours, deepest) -> None:
+    assert all(r.viable_mm is None for r in deepest)
+    hypo = next(t for t in tumours if t.name == "livertumor03")
+    r = measure_lesion(image, LesionPrompt(seed=hypo.deepest), phase="portal-venous")
+    assert r.viable is None
+    assert "portal-venous" in r.viable_reason
+    assert r.evidence.contrast_hu < 0
+
+
+def test_results_stay_in_the_liver(deepest) -> None:
+    for r in deepest:
+        if r.dice is not None:
+            assert r.dice > 0.3 or r.flags, (r.tumour, r.dice)
+
+
+def test_click_in_normal_liver_is_refused(image: CTVolume, liver, tumours) -> None:
+    # The deepest point of the liver away from every tumour (by at least 20 mm).
+    from scipy import ndimage
+
+    z = 90
+    away = liver[z] & ~ndimage.binary_dilation(
+        np.any([t.mask[z] for t in tumours], axis=0), iterations=35
+    )
+    depth = ndimage.distance_transform_edt(away)
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    with pytest.raises(MeasurementError, match="Click inside"):
+        measure_lesion(image, LesionPrompt(seed=(z, int(y), int(x))), phase="portal-venous")
+
+
+def test_click_in_a_vessel_is_refused_or_flagged(case: Path, image: CTVolume, liver) -> None:
+    from scipy import ndimage
+
+    vein = load_mask(case / "MASKS_DICOM" / "portalvein", image).segments[0].array & liver
+    z = int(np.argmax(vein.sum(axis=(1, 2))))
+    depth = ndimage.distance_transform_edt(vein[z])
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    try:
+        r = measure_lesion(image, LesionPrompt(seed=(z, int(y), int(x))), phase="portal-venous")
+    except MeasurementError:
+        return
+    assert r.flags, r.whole.length_mm
+
+
+def test_cli_measure_and_evaluate_on_real_ct(case: Path, capsys) -> None:
+    series = str(case / "PATIENT_DICOM")
+    args = ["measure", "--image", series, "--seed", "94,140,269", "--phase", "portal-venous"]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    expert = 23.2
+    assert abs(out["longest_diameter_mm"] - expert) <= tolerance_mm(expert)
+    assert out["viable_diameter_mm"] is None
+    assert isinstance(out["flags"], list)
+    mask = str(case / "MASKS_DICOM" / "livertumor03")
+    assert main(["evaluate", "--image", series, "--mask", mask, "--clicks", "1", "--line"]) == 0
+    text = capsys.readouterr().out
+    assert "livertumor03" in text
+    assert "within" in text
