@@ -438,6 +438,7 @@ class ReadingSession:
             )
         opened = self._assessment.timepoints
         self.set_file(resume.path, owns_file=True)
+        self._saved = loaded  # what the file holds: resuming alone rewrites nothing
         self._commit(dataclasses.replace(loaded, reader=self.reader), undoable=False)
         for tp in opened:
             self.ensure_timepoint(

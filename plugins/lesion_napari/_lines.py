@@ -101,12 +101,11 @@ class LinesMixin:
             self.render(view)
 
     def _on_lines_event(self: Controller, view: TimepointView, event: Any) -> None:
-        if self._quiet or str(getattr(event, "action", "changed")) not in (
-            "added",
-            "changed",
-            "removed",
-        ):
+        action = str(getattr(event, "action", "changed"))
+        if self._quiet or action not in ("added", "changed", "removed"):
             return
+        if action != "added" and getattr(view.lines, "_is_creating", False):
+            return  # napari is still drawing a line: it says "added" on release
         try:
             self._reconcile(view)
         except LesionToolError as err:

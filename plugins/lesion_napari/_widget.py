@@ -76,7 +76,10 @@ class LesionWidget(QWidget):
         scroll.setWidget(body)
         layout = QVBoxLayout(body)
         layout.setSpacing(4)
+        layout.setContentsMargins(4, 2, 4, 2)
         for panel in (self.study, self.lesions, self.response, self.measurement, self.saving):
+            panel.layout().setContentsMargins(6, 2, 6, 4)  # compact: all fits a 1080p screen
+            panel.layout().setSpacing(2)
             layout.addWidget(panel)
         layout.addStretch(1)
         self.setMinimumWidth(520)

@@ -187,6 +187,7 @@ def test_reopening_finds_the_saved_reading_intact_and_never_overwrites_it(tmp_pa
     first = _reading(tmp_path, "R1")
     first.set_lesion("baseline", _target("T1", 30.3, 35.0))
     saved_text = first.path.read_text()
+    saved_stat = first.path.stat().st_mtime_ns, first.path.stat().st_ino
     # the same reader opens the same patient again: a new, empty session
     again = ReadingSession(Assessment("HCC_006", treatment_start=BL, reader="R1"))
     again.ensure_timepoint("baseline", BL, study_instance_uid="1.1")
@@ -203,7 +204,7 @@ def test_reopening_finds_the_saved_reading_intact_and_never_overwrites_it(tmp_pa
     again.attach(tmp_path, resume=found[0])
     assert again.path == first.path
     assert again.timepoint("baseline").lesion("T1").viable_diameter_mm == 30.3
-    assert first.path.read_text() == saved_text
+    assert (first.path.stat().st_mtime_ns, first.path.stat().st_ino) == saved_stat
     again.set_lesion("baseline", _target("T2", 20.0, 22.0))
     assert {les.id for les in load_assessment(first.path).timepoints[0].lesions} == {"T1", "T2"}
     # a new version keeps the old file

@@ -125,20 +125,22 @@ def synthetic_patient(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _no_modal_dialogs(monkeypatch):
     """The resume-or-new-version question answers "resume" without a modal dialog; tests that
-    check the choice set ``answers`` (a list of what to answer next: "resume" or "new")."""
+    check the choice read ``asked`` (the readings offered) and set ``answers`` ("resume" or
+    "new", in order)."""
+    from types import SimpleNamespace
+
+    out = SimpleNamespace(asked=[], answers=[])
     try:
         import lesion_napari._panels.study as study
     except ImportError:  # no Qt: GUI-free tests only
-        return []
-    answers: list[str] = []
-    asked: list[list] = []
+        return out
 
     def ask(parent, found):
-        asked.append(found)
-        return None if answers and answers.pop(0) == "new" else found[-1]
+        out.asked.append(found)
+        return None if out.answers and out.answers.pop(0) == "new" else found[-1]
 
     monkeypatch.setattr(study, "ask_resume", ask)
-    return asked
+    return out
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QLabel,
     QLineEdit,
@@ -38,8 +38,8 @@ class MeasurementPanel(QGroupBox):
         super().__init__("Selected lesion")
         self.c = controller
         self._syncing = 0
-        form = QFormLayout(self)
-        form.setVerticalSpacing(2)
+        grid = QGridLayout(self)
+        grid.setVerticalSpacing(2)
         self.lesion_label = QLabel("no lesion selected")
         self.lesion_label.setWordWrap(True)
         self.id_edit = QLineEdit()
@@ -60,8 +60,8 @@ class MeasurementPanel(QGroupBox):
         self.type_combo = QComboBox()
         self.type_combo.setEditable(True)
         self.type_combo.addItems(list(TYPES))
-        self.cytology_box = QCheckBox("cytology confirmed malignant")
-        self.typical_box = QCheckBox("typical HCC pattern (APHE + washout)")
+        self.cytology_box = QCheckBox("cytology malignant")
+        self.typical_box = QCheckBox("typical HCC (APHE + washout)")
         self.porta_box = QCheckBox("porta hepatis node")
         self.fully_viable_box = QCheckBox("fully viable: one line fills mRECIST and RECIST 1.1")
         self.fully_viable_box.setToolTip(
@@ -81,19 +81,27 @@ class MeasurementPanel(QGroupBox):
             "(non-targets, absent / too small / not evaluated targets)."
         )
         self.record_button.clicked.connect(lambda: self._on_form(record=True))
-        form.addRow("Lesion", self.lesion_label)
-        form.addRow("Id", self.id_edit)
-        form.addRow("Organ", self.organ_combo)
-        form.addRow("Location", self.location_edit)
-        form.addRow("Kind", self.kind_combo)
-        form.addRow("State", self.state_combo)
-        form.addRow("Type", self.type_combo)
+        grid.addWidget(self.lesion_label, 0, 0, 1, 4)
+        for i, (title, field) in enumerate(
+            (
+                ("Id", self.id_edit),
+                ("Organ", self.organ_combo),
+                ("Location", self.location_edit),
+                ("Kind", self.kind_combo),
+                ("State", self.state_combo),
+                ("Type", self.type_combo),
+            )
+        ):
+            grid.addWidget(QLabel(title), 1 + i // 2, 2 * (i % 2))
+            grid.addWidget(field, 1 + i // 2, 2 * (i % 2) + 1)
+        grid.addWidget(self.cytology_box, 4, 0, 1, 2)
+        grid.addWidget(self.typical_box, 4, 2, 1, 2)
+        grid.addWidget(self.porta_box, 5, 0, 1, 2)
+        grid.addWidget(self.record_button, 5, 2, 1, 2)
+        grid.addWidget(self.fully_viable_box, 6, 0, 1, 4)
+        grid.addWidget(self.whole_box, 7, 0, 1, 4)
         for box in (self.cytology_box, self.typical_box, self.porta_box):
-            form.addRow("", box)
             box.toggled.connect(self._on_form)
-        form.addRow("", self.fully_viable_box)
-        form.addRow("", self.whole_box)
-        form.addRow("", self.record_button)
         self.organ_combo.currentTextChanged.connect(self._on_form)
         self.location_edit.editingFinished.connect(self._on_form)
         self.kind_combo.currentTextChanged.connect(self._on_form)

@@ -33,7 +33,7 @@ RESPONSE_ROWS = (
     ("Overall", "overall_response"),
     ("Best so far", "best"),
 )
-ROW_HEIGHT = 19
+ROW_HEIGHT = 17
 
 
 class ResponsePanel(QGroupBox):

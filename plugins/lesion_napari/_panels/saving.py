@@ -35,8 +35,8 @@ class SavingPanel(QGroupBox):
             row.addWidget(b)
         layout.addLayout(row)
         if keys_hint:
-            hint = QLabel(keys_hint)
-            hint.setWordWrap(True)
+            hint = QLabel("Keys on the image: ⇧T ⇧N ⇧M ⇧A ⇧R ⌃Z Esc (hover for what they do)")
+            hint.setToolTip(keys_hint)
             layout.addWidget(hint)
         follow(self, controller, ("file", "study", "assessment"), self.refresh)
         self.refresh()
@@ -53,10 +53,11 @@ class SavingPanel(QGroupBox):
         elif s.path is not None and s.path.exists():
             when = s.assessment.saved_at
             stamp = f" by {s.assessment.saved_by} at {when:%H:%M:%S} UTC" if when else ""
-            text = f"saved to {s.path}{stamp}"
+            text = f"saved to {s.path.name}{stamp}"
         else:
-            text = f"will save to {s.path}"
+            text = f"will save to {s.path.name if s.path else '?'}"
         self.save_label.setText(text)
+        self.save_label.setToolTip(str(s.path) if s is not None and s.path else "")
         why = None if s is not None and s.reader else "enter your reader id first"
         for b in (self.save_button, self.save_as_button):
             allow(b, why)
