@@ -270,6 +270,24 @@ class ReadingSession:
         self._commit(dataclasses.replace(self._assessment, timepoints=tuple(tps)), undoable=False)
         return label
 
+    def set_series(self, label: str, series_instance_uid: str) -> None:
+        """Measure a timepoint on another series of its study (e.g. portal venous for RECIST
+        1.1). Refused once a line is recorded there: line positions belong to one series."""
+        tp = self.timepoint(label)
+        if tp.series_instance_uid == series_instance_uid:
+            return
+        drawn = [les.id for les in tp.lesions if les.line or les.longest_line]
+        if drawn:
+            raise ReadingError(
+                f"{label}: {', '.join(drawn)} were measured on this series; remove their lines "
+                "(or undo) before measuring on another series."
+            )
+        tps = tuple(
+            dataclasses.replace(t, series_instance_uid=series_instance_uid) if t is tp else t
+            for t in self._assessment.timepoints
+        )
+        self._commit(dataclasses.replace(self._assessment, timepoints=tps), undoable=False)
+
     def set_lesion(self, label: str, lesion: Lesion) -> None:
         """Add or replace (same id) a lesion at a timepoint. Checked, undoable; autosaves.
 

@@ -189,6 +189,42 @@ class StudyMixin:
         view.image.contrast_limits = window_limits(self.window)
         self.emit("study")
 
+    def measure_on(self: Controller, label: str, layer_name: str) -> bool:
+        """Measure a timepoint on another series of its study (one of its hidden layers).
+
+        Refused, with a notification, once lines are recorded there. The phase note says what
+        the choice means for mRECIST.
+        """
+        view = self.views.get(label)
+        other = next((lay for lay in view.others if lay.name == layer_name), None) if view else None
+        if view is None or other is None or self.session is None:
+            return False
+        volume = volume_from_layer(other)
+        try:
+            self.session.set_series(label, volume.series_instance_uid)
+        except LesionToolError as err:
+            show_warning(str(err))
+            self.emit("study")
+            return False
+        self.drop_proposal()
+        old = view.image
+        with self.quiet():
+            for layer in (view.lines, view.proposal):
+                if layer is not None:
+                    self.viewer.layers.remove(layer)
+        view.lines = view.proposal = None
+        view.others = [lay for lay in view.others if not same(lay, other)] + [old]
+        view.image, view.volume = other, volume
+        view.geometry = DisplayGeometry.from_volume(volume)
+        old.visible = False
+        header = dict(other.metadata.get(META_KEY) or {})
+        self.phase_notes.pop(label, None)
+        self.image_shown(view, header)
+        self._complete_view(label)
+        self.apply_visibility()
+        self.emit("study", "timepoint")
+        return True
+
     def _complete_view(self: Controller, label: str) -> None:
         view = self.views.get(label)
         if view is None or view.lines is not None:

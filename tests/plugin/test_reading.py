@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 from _gui import click, drag, key_on_canvas, open_two_timepoints, world_of
-from lesion_napari._widget import MAX_HEIGHT
+from lesion_napari._widget import MAX_HEIGHT, LesionWidget
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QScrollArea
 
@@ -217,3 +217,47 @@ def test_starting_a_new_version_keeps_the_old_reading(
     )
     assert old.read_text() == saved
     assert load_assessment(again.controller.session.path).timepoints[0].lesion("T1") is not None
+
+
+def test_the_phase_warning_of_hcc_006_is_shown_in_the_widget(viewer, shared_data, qtbot, notices):
+    """HCC_006's "LIVER 3 PHASE (AP)" looks portal venous: the widget says so, once."""
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    widget.controller.open_study(shared_data / "hcc-tace-seg" / "HCC_006")
+    qtbot.waitUntil(lambda: not widget.controller.loading, timeout=120_000)
+    assert list(widget.controller.views) == ["baseline"]
+    note = widget.study.phase_label.text()
+    assert "look portal venous" in note and "not mRECIST" in note
+    assert not widget.study.phase_label.isHidden()
+    shown = [w for w in notices.warnings if "look portal venous" in w]
+    assert len(shown) == 1  # each warning once
+    assert "PRE LIVER" in " ".join(
+        widget.study.series_combo.itemText(i) for i in range(widget.study.series_combo.count())
+    )
+
+
+def test_a_timepoint_can_be_measured_on_another_series(viewer, synthetic_patient, qtbot, notices):
+    """RECIST 1.1 on the portal-venous phase: the series is chosen in the study panel."""
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    widget.controller.set_reader("R1")
+    widget.controller.open_study(synthetic_patient)
+    qtbot.waitUntil(lambda: not widget.controller.loading, timeout=60_000)
+    combo = widget.study.series_combo
+    names = [combo.itemText(i) for i in range(combo.count())]
+    venous = next(name for name in names if "portal_venous" in name)
+    combo.setCurrentText(venous)
+    view = widget.controller.views["baseline"]
+    assert view.image.name == venous and view.image.visible and view.lines is not None
+    assert "not mRECIST" in widget.study.phase_label.text()
+    tp = widget.controller.session.timepoint("baseline")
+    assert tp.series_instance_uid == view.volume.series_instance_uid
+    qtbot.mouseClick(widget.lesions.new_target_button, Qt.LeftButton)
+    drag(viewer, qtbot, world_of(view, (10, 60, 50)), world_of(view, (10, 60, 70)))
+    assert widget.controller.session.timepoint("baseline").lesion("T1") is not None
+    # with a line recorded on it, the series cannot change under the reader's feet
+    arterial = next(name for name in names if "arterial" in name)
+    combo.setCurrentText(arterial)
+    assert view.image.name == venous and any(
+        "measured on this series" in w for w in notices.warnings
+    )

@@ -75,6 +75,12 @@ class StudyPanel(QGroupBox):
         self.start_edit.setCalendarPopup(True)
         self.start_edit.setDisplayFormat("yyyy-MM-dd")
         self.start_edit.dateChanged.connect(self._on_start)
+        self.series_combo = QComboBox()
+        self.series_combo.setToolTip(
+            "The series this timepoint is measured on. mRECIST needs an arterial phase; "
+            "RECIST 1.1 can be read on any (e.g. portal venous)."
+        )
+        self.series_combo.currentTextChanged.connect(self._on_series)
         self.phase_label = QLabel("")
         self.phase_label.setWordWrap(True)
         self.phase_label.setStyleSheet("color: #ffb74d;")
@@ -89,8 +95,10 @@ class StudyPanel(QGroupBox):
         grid.addWidget(self.timepoint_combo, 3, 1)
         grid.addWidget(QLabel("Window"), 3, 2)
         grid.addWidget(self.window_combo, 3, 3)
-        grid.addWidget(self.side_by_side_box, 4, 0, 1, 4)
-        grid.addWidget(self.phase_label, 5, 0, 1, 4)
+        grid.addWidget(QLabel("Series"), 4, 0)
+        grid.addWidget(self.series_combo, 4, 1, 1, 3)
+        grid.addWidget(self.side_by_side_box, 5, 0, 1, 4)
+        grid.addWidget(self.phase_label, 6, 0, 1, 4)
         controller.ask_resume = lambda found: ask_resume(self, found)
         follow(self, controller, ("study", "timepoint", "file"), self.refresh)
         follow(self, controller, ("assessment",), self._sync_start)
@@ -109,6 +117,11 @@ class StudyPanel(QGroupBox):
     def _on_timepoint(self, label: str) -> None:
         if label and label != self.c.current_label:
             self.c.set_timepoint(label)
+
+    def _on_series(self, name: str) -> None:
+        view = self.c.current_view
+        if view is not None and name and name != view.image.name:
+            self.c.measure_on(view.label, name)
 
     def _on_reader(self) -> None:
         text = self.reader_edit.text().strip()
@@ -150,6 +163,13 @@ class StudyPanel(QGroupBox):
             else:
                 widget.setCurrentText(value)
             widget.blockSignals(False)
+        view = c.current_view
+        self.series_combo.blockSignals(True)
+        self.series_combo.clear()
+        if view is not None:
+            self.series_combo.addItems([view.image.name, *(lay.name for lay in view.others)])
+            self.series_combo.setCurrentText(view.image.name)
+        self.series_combo.blockSignals(False)
         reader = c.session.reader if c.session and c.session.reader else c.reader
         if not self.reader_edit.hasFocus():
             self.reader_edit.setText(reader)
