@@ -72,12 +72,16 @@ def lines_of(lesion: Lesion) -> list[tuple[str, Line]]:
 
 
 def line_text(lesion: Lesion, role: str = PRIMARY) -> str:
-    """The canvas label of a lesion's line: id and the diameter the line stands for."""
-    if role == WHOLE:
-        return f"{lesion.id} whole {fmt(lesion.longest_diameter_mm)} mm"
+    """The canvas label of a lesion's line: one label per lesion, on its primary line (id, the
+    diameter it sums and, for a viable target, the whole-lesion one), so texts never overlap."""
+    if role == WHOLE and lesion.line is not None:
+        return ""
     text = f"{lesion.id} {fmt(summed_value(lesion))} mm"
     if lesion.kind is Kind.VIABLE:
-        text += " viable = whole" if is_fully_viable(lesion) else " viable"
+        if is_fully_viable(lesion):
+            text += " viable = whole"
+        else:
+            text += f" viable · whole {fmt(lesion.longest_diameter_mm)}"
     return text
 
 

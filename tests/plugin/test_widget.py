@@ -72,8 +72,7 @@ def test_lines_measure_score_save_undo_and_reopen(viewer, make_volume, tmp_path)
     assert bl.lesion("T2").organ == "lung"
     # text next to each line on the canvas
     labels = list(widget.controller.views["baseline"].lines.features["label"])
-    # (viable and whole-lesion lines each say what they measure)
-    assert {"T1 20.0 mm viable", "T1 whole 24.0 mm", "T2 12.0 mm"} <= set(labels)
+    assert {"T1 20.0 mm viable · whole 24.0", "T2 12.0 mm"} <= set(labels)
 
     # follow-up: earlier lesions are listed with their values and slices
     widget.controller.set_timepoint("FU1")

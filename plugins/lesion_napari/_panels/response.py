@@ -50,11 +50,16 @@ class ResponsePanel(QGroupBox):
         self.table.setVerticalHeaderLabels([title for title, _ in RESPONSE_ROWS])
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        rows = self.table.verticalHeader()
+        rows.setMinimumSectionSize(ROW_HEIGHT)
+        rows.setSectionResizeMode(QHeaderView.Fixed)
+        rows.setDefaultSectionSize(ROW_HEIGHT)
         font = self.table.font()
         font.setPointSizeF(font.pointSizeF() * 0.9)  # "non-CR/non-PD" fits a column
         self.table.setFont(font)
-        self.table.setFixedHeight(ROW_HEIGHT * len(RESPONSE_ROWS) + 26)
+        self.table.setFixedHeight(
+            ROW_HEIGHT * len(RESPONSE_ROWS) + self.table.horizontalHeader().sizeHint().height() + 4
+        )
         best = self.table.verticalHeaderItem(len(RESPONSE_ROWS) - 1)
         best.setToolTip(
             "Best overall response so far; PR and CR need confirmation by a later scan."
