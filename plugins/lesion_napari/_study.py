@@ -163,11 +163,12 @@ class StudyMixin:
         self.image_shown(view, header)
         if self.session.reader and self.session.path is None:
             self._bind_file()  # the reader's earlier reading of this patient, if any
+        # (resuming a reading may rename the timepoint to the file's label: follow the view)
         if self.loading:
             # let the canvas draw the image first; the lines follow a moment later
-            QTimer.singleShot(OVERLAY_DELAY_MS, lambda: self._complete_view(label))
+            QTimer.singleShot(OVERLAY_DELAY_MS, lambda: self._complete_view(view.label))
         else:
-            self._complete_view(label)
+            self._complete_view(view.label)
 
     def image_shown(self: Controller, view: TimepointView, header: dict[str, Any]) -> None:
         """THE place a timepoint's measured image layer is taken in (display hook).
