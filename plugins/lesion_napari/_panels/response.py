@@ -58,7 +58,7 @@ class ResponsePanel(QGroupBox):
         font.setPointSizeF(font.pointSizeF() * 0.9)  # "non-CR/non-PD" fits a column
         self.table.setFont(font)
         self.table.setFixedHeight(
-            ROW_HEIGHT * len(RESPONSE_ROWS) + self.table.horizontalHeader().sizeHint().height() + 4
+            ROW_HEIGHT * len(RESPONSE_ROWS) + self.table.horizontalHeader().sizeHint().height() + 8
         )
         best = self.table.verticalHeaderItem(len(RESPONSE_ROWS) - 1)
         best.setToolTip(
