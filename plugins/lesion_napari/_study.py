@@ -237,6 +237,9 @@ class StudyMixin:
         self.emit("study")
         if self.current_label is None:
             self.set_timepoint(label)
+            ids = self.session.lesion_ids(label) if self.session else []
+            if ids:  # a resumed reading opens at its first lesion
+                self.go_to_lesion(ids[0])
         else:
             self.apply_visibility()
 

@@ -169,7 +169,7 @@ def test_reopening_a_patient_finds_the_saved_reading_intact(
     first = open_two_timepoints(make_napari_viewer(), make_volume)
     view = first.controller.views["baseline"]
     qtbot.mouseClick(first.lesions.new_target_button, Qt.LeftButton)
-    view.lines.add(np.array([[3, 30, 20], [3, 30, 45]], float), shape_type="line")
+    view.lines.add(np.array([[1, 30, 20], [1, 30, 45]], float), shape_type="line")  # far from mid
     path = first.controller.session.path
     assert path.name == "PAT-1__R1.json"
     saved = path.read_text()
@@ -180,6 +180,9 @@ def test_reopening_a_patient_finds_the_saved_reading_intact(
     assert len(asked) == 1 and asked[0][0].path == path  # offered to resume
     assert again.controller.session.path == path
     assert _t1(again).viable_diameter_mm == 20.0
+    t1_z = world_of(again.controller.views["baseline"], _t1(again).line.start)[0]
+    assert again.viewer.dims.point[0] == pytest.approx(t1_z)  # it opens at the first target
+    assert t1_z != pytest.approx(world_of(view, (3.5, 30, 30))[0])
     assert path.read_text() == saved  # nothing rewritten before an edit
     assert "T1" in [
         again.lesions.table.item(r, 0).text() for r in range(again.lesions.table.rowCount())
