@@ -236,6 +236,9 @@ class DisplayTools:
 
     def _window_drag(self, viewer: Any, event: Any) -> Any:
         """Right-button drag on the canvas: horizontal = width, vertical = level."""
+        # Any press on the canvas means the reader is at work here: the liver search, if still
+        # running, must not move the slice under a line being drawn (napari fails mid-drag).
+        self._user_moved_slice = True
         shown = self.current()
         if event.button != RIGHT_BUTTON or shown is None or viewer.dims.ndisplay != 2:
             return
@@ -367,7 +370,8 @@ class DisplayTools:
 
     # ------------------------------------------------------------------------ open at the liver
     def _open_at_liver(self, shown: ShownImage) -> None:
-        """Find the liver slice in a worker; go there unless the reader moved the slice."""
+        """Find the liver slice in a worker; go there unless the reader moved the slice or
+        pressed a mouse button on the canvas meanwhile."""
         self._user_moved_slice = False
         worker = create_worker(_liver_slice, shown.volume)
 

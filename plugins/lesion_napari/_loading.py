@@ -71,6 +71,8 @@ class LoadedSeries:
     """1-based count of series loaded so far."""
     source: str
     phase_reason: str = ""
+    phase_warnings: tuple[str, ...] = ()
+    """What the core's phase check says about this series (e.g. pixels not arterial)."""
 
     def layer_data(self, *, visible: bool | None = None) -> tuple[Any, dict[str, Any], str]:
         """A napari layer-data tuple for this series (hidden unless it is measured on)."""
@@ -83,6 +85,7 @@ class LoadedSeries:
                 "measure_on": self.measure_on,
                 "source": self.source,
                 "phase_reason": self.phase_reason,
+                "phase_warnings": list(self.phase_warnings),
             },
         )
 
@@ -265,11 +268,15 @@ def iter_loaded_series(
     rest: list[tuple[Any, Any, str, bool]] = []
     for study, label in zip(studies, labels, strict=True):
         chosen = study.arterial_series
-        if chosen is None:
+        if chosen is None and study.image_stacks:
+            # no arterial phase (e.g. a portal-venous-only study): measure on its largest
+            # series, readable for RECIST 1.1; the panel states what it means for mRECIST
+            chosen = max(study.image_stacks, key=lambda s: len(s.files))
             why = study.arterial_reason or "no series was called arterial"
             yield LoadProblem(
-                f"Study {study.study_date} ({study.study_instance_uid}): no arterial series to "
-                f"measure on ({why}); its series are available as hidden layers."
+                f"Study {study.study_date} ({study.study_instance_uid}): no arterial series "
+                f'({why}); measuring on "{chosen.description}" instead (valid for RECIST '
+                "1.1, not for mRECIST's viable diameter)."
             )
         for series in study.image_stacks:
             if series.stray:
@@ -283,7 +290,7 @@ def iter_loaded_series(
         raise SeriesError(f"{where}: no DICOM image series found.")
     queue = first + (rest if other_phases else [])
     yield ScanDone(total=len(queue), n_studies=len(studies))
-    for count, (_study, series, label, is_chosen) in enumerate(queue, start=1):
+    for count, (study, series, label, is_chosen) in enumerate(queue, start=1):
         try:
             volume = None
             if lazy_others and not is_chosen and series.headers:
@@ -304,4 +311,9 @@ def iter_loaded_series(
             index=count,
             source=str(Path(series.files[0]).parent) if series.files else "",
             phase_reason="; ".join(call.evidence) if call is not None else "",
+            phase_warnings=tuple(
+                dict.fromkeys([*(call.warnings if call is not None else ()), *study.warnings])
+            )
+            if is_chosen
+            else (),
         )

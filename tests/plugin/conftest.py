@@ -120,3 +120,41 @@ def synthetic_patient(tmp_path_factory):
         phases=("arterial", "portal_venous"),
         lesions=specs,
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_modal_dialogs(monkeypatch):
+    """The resume-or-new-version question answers "resume" without a modal dialog; tests that
+    check the choice read ``asked`` (the readings offered) and set ``answers`` ("resume" or
+    "new", in order)."""
+    from types import SimpleNamespace
+
+    out = SimpleNamespace(asked=[], answers=[])
+    try:
+        import lesion_napari._panels.study as study
+    except ImportError:  # no Qt: GUI-free tests only
+        return out
+
+    def ask(parent, found):
+        out.asked.append(found)
+        return None if out.answers and out.answers.pop(0) == "new" else found[-1]
+
+    monkeypatch.setattr(study, "ask_resume", ask)
+    return out
+
+
+@pytest.fixture
+def notices(monkeypatch):
+    """Every notification of the plugin's modules, collected instead of shown."""
+    import importlib
+    from types import SimpleNamespace
+
+    out = SimpleNamespace(errors=[], warnings=[], infos=[])
+    for name in ("_controller", "_study", "_lines", "_click", "_panels.saving", "_reader"):
+        module = importlib.import_module(f"lesion_napari.{name}")
+        for func, sink in (("show_error", out.errors), ("show_warning", out.warnings)):
+            if hasattr(module, func):
+                monkeypatch.setattr(module, func, sink.append)
+        if hasattr(module, "show_info"):
+            monkeypatch.setattr(module, "show_info", out.infos.append)
+    return out

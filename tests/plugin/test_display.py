@@ -256,8 +256,8 @@ def test_widget_opens_real_hcc_006_at_the_liver_probe_and_roi(
     widget = LesionWidget(viewer)
     viewer.window.add_dock_widget(widget, area="right")
     viewer.open(str(shared_data / HCC_006), plugin="lesion-tool")
-    qtbot.waitUntil(lambda: len(widget.views) == 1, timeout=30_000)
-    view = next(iter(widget.views.values()))
+    qtbot.waitUntil(lambda: len(widget.controller.views) == 1, timeout=30_000)
+    view = next(iter(widget.controller.views.values()))
     tools = install_display(viewer, view.image, view.volume)  # already installed: same tools
     shown = tools.current()
     assert shown.layer is view.image and len(tools.images) == 1

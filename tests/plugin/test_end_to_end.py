@@ -33,19 +33,19 @@ def _truth(patient: Path) -> dict:
 
 def _draw_truth_line(widget, label, line, *, whole=False):
     """Draw a line where the generator says the diameter lies, as the line tool would."""
-    view = widget.views[label]
+    view = widget.controller.views[label]
     voxels = np.array([line["start"], line["end"]], dtype=float)
-    widget.line_role_combo.setCurrentIndex(1 if whole else 0)
+    widget.measurement.whole_box.setChecked(whole)
     view.lines.add(view.geometry.voxel_to_display(voxels), shape_type="line")
-    widget.line_role_combo.setCurrentIndex(0)
+    widget.measurement.whole_box.setChecked(False)
 
 
 def _cell(widget, row_title, preset):
     titles = [
-        widget.response_table.verticalHeaderItem(r).text()
-        for r in range(widget.response_table.rowCount())
+        widget.response.table.verticalHeaderItem(r).text()
+        for r in range(widget.response.table.rowCount())
     ]
-    return widget.response_table.item(titles.index(row_title), PRESETS.index(preset)).text()
+    return widget.response.table.item(titles.index(row_title), PRESETS.index(preset)).text()
 
 
 def _screenshot(viewer, qtbot, path: Path) -> None:
@@ -60,77 +60,78 @@ def test_reading_the_synthetic_patient(
     viewer = make_napari_viewer(show=True)
     viewer.window._qt_window.resize(1800, 1000)
     widget = LesionWidget(viewer)
+    widget.controller.set_reader("R1")
     viewer.window.add_dock_widget(widget, area="right", name="Lesion assessment")
     truth = _truth(synthetic_patient)
 
     # 1. open: the arterial phase of each study, others hidden, in a background thread
-    widget.open_study(synthetic_patient)
-    assert widget.loading
-    qtbot.waitUntil(lambda: not widget.loading, timeout=60_000)
-    assert list(widget.views) == ["baseline", "fu1"]
-    baseline = widget.views["baseline"]
+    widget.controller.open_study(synthetic_patient)
+    assert widget.controller.loading
+    qtbot.waitUntil(lambda: not widget.controller.loading, timeout=60_000)
+    assert list(widget.controller.views) == ["baseline", "fu1"]
+    baseline = widget.controller.views["baseline"]
     assert "arterial" in baseline.image.name and str(baseline.date) in baseline.image.name
-    assert baseline.image.visible and not widget.views["fu1"].image.visible
+    assert baseline.image.visible and not widget.controller.views["fu1"].image.visible
     assert [layer.visible for layer in baseline.others] == [False]
     assert "portal_venous" in baseline.others[0].name
     assert tuple(baseline.image.scale) == baseline.volume.spacing_mm
     out = tmp_path / "SYN-E2E_R1.json"
-    widget.reader_edit.setText("R1")
-    widget._on_reader_changed()
-    widget.save(out)
+    widget.study.reader_edit.setText("R1")
+    widget.study._on_reader()
+    widget.controller.save(out)
 
     # 2. baseline: two targets by lines, one by the click measurement, one non-target
     bl = truth["baseline"]
-    widget.new_target()
-    widget.location_edit.setText("S8")
-    widget.location_edit.editingFinished.emit()  # as when the reader presses Enter
+    widget.lesions.new_target_button.click()
+    widget.measurement.location_edit.setText("S8")
+    widget.measurement.location_edit.editingFinished.emit()  # as when the reader presses Enter
     _draw_truth_line(widget, "baseline", bl["T1"]["viable_line"])
     _draw_truth_line(widget, "baseline", bl["T1"]["longest_line"], whole=True)
-    widget.new_target()
-    widget.location_edit.setText("S6")
-    widget.location_edit.editingFinished.emit()  # as when the reader presses Enter
+    widget.lesions.new_target_button.click()
+    widget.measurement.location_edit.setText("S6")
+    widget.measurement.location_edit.editingFinished.emit()  # as when the reader presses Enter
     _draw_truth_line(widget, "baseline", bl["T2"]["viable_line"])
     _draw_truth_line(widget, "baseline", bl["T2"]["longest_line"], whole=True)
-    widget.new_target()
-    widget.location_edit.setText("S3")
-    widget.location_edit.editingFinished.emit()  # as when the reader presses Enter
+    widget.lesions.new_target_button.click()
+    widget.measurement.location_edit.setText("S3")
+    widget.measurement.location_edit.editingFinished.emit()  # as when the reader presses Enter
     seed_world = baseline.geometry.voxel_to_world(np.asarray(bl["T3"]["seed_voxel"], float))
-    widget.measure_at(seed_world)
-    qtbot.waitUntil(lambda: widget.proposal is not None, timeout=30_000)
-    assert widget.proposal.lesion_id == "T3"
-    assert widget.views["baseline"].proposal.data.max() >= 1  # the contour is drawn
+    widget.controller.measure_at(seed_world)
+    qtbot.waitUntil(lambda: widget.controller.proposal is not None, timeout=30_000)
+    assert widget.controller.proposal.lesion_id == "T3"
+    assert widget.controller.views["baseline"].proposal.data.max() >= 1  # the contour is drawn
     _screenshot(viewer, qtbot, test_output / "plugin_baseline_proposal.png")
-    widget.accept_proposal()
-    widget.type_combo.setCurrentText("infiltrative")
-    widget.new_non_target()
-    widget.go_to_lesion("T1")
+    widget.controller.accept_proposal()
+    widget.lesions.new_non_target_button.click()
+    widget.measurement.type_combo.setCurrentText("infiltrative")  # the new lesion's form
+    widget.controller.go_to_lesion("T1")
     _screenshot(viewer, qtbot, test_output / "plugin_baseline.png")
 
     # eligibility: a third target in the liver is reported
-    findings = widget.findings_label.text()
-    for finding in check_baseline(widget.session.assessment, settings_for("mrecist")):
+    findings = widget.response.findings_label.text()
+    for finding in check_baseline(widget.controller.session.assessment, settings_for("mrecist")):
         assert finding.message in findings
 
     # 3. follow-up: earlier lesions listed with their values; re-measure them
-    widget.set_timepoint("fu1")
-    ids = [widget.table.item(r, 0).text() for r in range(widget.table.rowCount())]
+    widget.controller.set_timepoint("fu1")
+    ids = [widget.lesions.table.item(r, 0).text() for r in range(widget.lesions.table.rowCount())]
     assert ids == ["T1", "T2", "T3", "NT1"]
-    assert widget.table.item(0, 4).text().endswith("@ baseline")
+    assert widget.lesions.table.item(0, 4).text().endswith("@ baseline")
     fu = truth["fu1"]
     for lesion_id in ("T1", "T2", "T3"):
-        widget.select_lesion(lesion_id)
+        widget.controller.select_lesion(lesion_id)
         _draw_truth_line(widget, "fu1", fu[lesion_id]["viable_line"])
         _draw_truth_line(widget, "fu1", fu[lesion_id]["longest_line"], whole=True)
-    widget.select_lesion("NT1")
-    widget.state_combo.setCurrentText("present")
-    widget.record_current()
-    widget.set_side_by_side(True)
-    widget.go_to_lesion("T1")
+    widget.controller.select_lesion("NT1")
+    widget.measurement.state_combo.setCurrentText("present")
+    widget.measurement.record_button.click()
+    widget.controller.set_side_by_side(True)
+    widget.controller.go_to_lesion("T1")
     _screenshot(viewer, qtbot, test_output / "plugin_follow_up_side_by_side.png")
 
     # 4. the saved file holds the expected lesions and diameters
     saved = load_assessment(out)
-    assert saved == widget.session.assessment
+    assert saved == widget.controller.session.assessment
     assert saved.reader == "R1"
     assert [tp.label for tp in saved.timepoints] == ["baseline", "fu1"]
     for tp in saved.timepoints:
@@ -161,7 +162,7 @@ def test_reading_the_synthetic_patient(
         assert _cell(widget, "Best so far", preset) == str(result.best_overall_response)
 
     # 6. CSV export through the core's writer
-    csv_path = widget.export_csv(tmp_path / "timepoints.csv")
+    csv_path = widget.saving.export_csv(tmp_path / "timepoints.csv")
     rows = csv_path.read_text().splitlines()
     assert rows[0].startswith("patient_id,reader,criteria,timepoint")
     assert len(rows) == 1 + len(PRESETS) * 2
@@ -180,13 +181,14 @@ def test_reopening_a_stored_reading_puts_every_line_back(
     stored = tmp_path / "truth_reading.json"
     shutil.copyfile(synthetic_patient / "assessment_truth.json", stored)
     widget = LesionWidget(viewer)
-    widget.open_study(synthetic_patient)
-    qtbot.waitUntil(lambda: not widget.loading, timeout=60_000)
-    widget.open_assessment(stored)
+    widget.controller.set_reader("R1")
+    widget.controller.open_study(synthetic_patient)
+    qtbot.waitUntil(lambda: not widget.controller.loading, timeout=60_000)
+    widget.controller.open_assessment(stored)
     reading = load_assessment(stored)
-    assert widget.session.assessment == reading
+    assert widget.controller.session.assessment == reading
     for tp in reading.timepoints:
-        view = widget.views[tp.label]
+        view = widget.controller.views[tp.label]
         expected = {
             (les.id, role): line
             for les in tp.lesions
@@ -207,6 +209,6 @@ def test_reopening_a_stored_reading_puts_every_line_back(
             voxels = view.geometry.display_to_voxel(shown[key])
             np.testing.assert_allclose(voxels, [line.start, line.end], atol=1e-6)
     # and the panel scores it as the core does
-    widget.set_timepoint(reading.timepoints[-1].label)
+    widget.controller.set_timepoint(reading.timepoints[-1].label)
     result = score_assessment(reading, settings_for("mrecist"))
     assert _cell(widget, "Overall", "mrecist") == str(result.timepoints[-1].overall_response)

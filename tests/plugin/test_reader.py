@@ -263,41 +263,45 @@ def test_measuring_on_layers_opened_by_the_reader(viewer, synthetic_patient, qtb
 
     frames = _counting_frames(monkeypatch)
     widget = LesionWidget(viewer)
+    widget.controller.set_reader("R1")
     viewer.open(str(synthetic_patient), plugin="lesion-tool")
-    qtbot.waitUntil(lambda: "baseline" in widget.views and "fu1" in widget.views, timeout=10_000)
-    widget.set_timepoint("baseline")
-    view = widget.views["baseline"]
+    qtbot.waitUntil(
+        lambda: "baseline" in widget.controller.views and "fu1" in widget.controller.views,
+        timeout=10_000,
+    )
+    widget.controller.set_timepoint("baseline")
+    view = widget.controller.views["baseline"]
     qtbot.waitUntil(lambda: view.lines is not None, timeout=10_000)
     assert is_lazy(view.volume)
 
     # a line: measured from the geometry, no pixel needed
     t1 = _truth_line(synthetic_patient, "baseline", "T1")
-    widget.new_target()
+    widget.lesions.new_target_button.click()
     read_before = len(frames)
     voxels = np.array([t1["viable_line"]["start"], t1["viable_line"]["end"]], dtype=float)
     view.lines.add(view.geometry.voxel_to_display(voxels), shape_type="line")
-    lesion = widget.session.timepoint("baseline").lesion("T1")
+    lesion = widget.controller.session.timepoint("baseline").lesion("T1")
     assert lesion.viable_diameter_mm == pytest.approx(t1["viable_diameter_mm"], abs=0.5)
     assert is_lazy(view.volume)
 
     # a click: the worker reads the series once and the view keeps it in memory
     t2 = _truth_line(synthetic_patient, "baseline", "T2")
-    widget.new_target()
+    widget.lesions.new_target_button.click()
     seed = view.geometry.voxel_to_world(np.asarray(t2["seed_voxel"], float))
-    widget.measure_at(seed)
-    qtbot.waitUntil(lambda: widget.proposal is not None, timeout=30_000)
-    assert widget.proposal.viable_mm == pytest.approx(t2["viable_diameter_mm"], abs=0.5)
+    widget.controller.measure_at(seed)
+    qtbot.waitUntil(lambda: widget.controller.proposal is not None, timeout=30_000)
+    assert widget.controller.proposal.viable_mm == pytest.approx(t2["viable_diameter_mm"], abs=0.5)
     assert not is_lazy(view.volume)
     n_slices = view.volume.shape[0]
     assert len(frames) - read_before <= n_slices + 1  # one whole read (plus a redraw at most)
-    widget.accept_proposal()
-    t2_saved = widget.session.timepoint("baseline").lesion("T2")
+    widget.controller.accept_proposal()
+    t2_saved = widget.controller.session.timepoint("baseline").lesion("T2")
     assert t2_saved.viable_diameter_mm == pytest.approx(t2["viable_diameter_mm"], abs=0.5)
     # a second click reads nothing more
     read_after = len(frames)
-    widget.new_target()
-    widget.measure_at(seed, background=False)
-    assert widget.proposal is not None and len(frames) == read_after
+    widget.lesions.new_target_button.click()
+    widget.controller.measure_at(seed, background=False)
+    assert widget.controller.proposal is not None and len(frames) == read_after
 
 
 @pytest.mark.parametrize("lazy", [True, False])

@@ -21,6 +21,7 @@ FOLLOW_UP = dt.date(2026, 3, 2)
 
 def _open(viewer, make_volume):
     widget = LesionWidget(viewer)
+    widget.controller.set_reader("R1")
     viewer.window.add_dock_widget(widget, area="right")
     for date, label, uid in ((BASELINE, "baseline", "1.2.3.1"), (FOLLOW_UP, "FU1", "1.2.3.2")):
         volume = make_volume(study_date=date, study_uid=uid)
@@ -33,33 +34,33 @@ def _open(viewer, make_volume):
 
 def _draw(widget, label, start, end):
     """Add a line to a timepoint's lines layer as the line tool does (display indices)."""
-    widget.views[label].lines.add(np.array([start, end], dtype=float), shape_type="line")
+    widget.controller.views[label].lines.add(np.array([start, end], dtype=float), shape_type="line")
 
 
 def _cell(widget, row_title, preset):
-    rows = [widget.response_table.verticalHeaderItem(r).text() for r in range(10)]
-    return widget.response_table.item(rows.index(row_title), PRESETS.index(preset)).text()
+    rows = [widget.response.table.verticalHeaderItem(r).text() for r in range(10)]
+    return widget.response.table.item(rows.index(row_title), PRESETS.index(preset)).text()
 
 
 def test_lines_measure_score_save_undo_and_reopen(viewer, make_volume, tmp_path):
     widget = _open(viewer, make_volume)
-    assert list(widget.views) == ["baseline", "FU1"]
-    assert widget.current_label == "baseline"
+    assert list(widget.controller.views) == ["baseline", "FU1"]
+    assert widget.controller.current_label == "baseline"
     out = tmp_path / "PAT-1.json"
-    widget.save(out)
+    widget.controller.save(out)
 
-    widget.new_target()
+    widget.lesions.new_target_button.click()
     _draw(widget, "baseline", (3, 20, 10), (3, 20, 35))  # 25 px x 0.8 mm = 20 mm
-    widget.line_role_combo.setCurrentIndex(1)  # whole-lesion diameter, for RECIST 1.1
+    widget.measurement.whole_box.setChecked(True)  # whole-lesion diameter, for RECIST 1.1
     _draw(widget, "baseline", (3, 15, 10), (3, 15, 40))  # 24 mm
-    widget.line_role_combo.setCurrentIndex(0)
-    widget.new_target()
-    widget.kind_combo.setCurrentText("longest")
-    widget.organ_combo.setCurrentText("lung")
-    widget.location_edit.setText("RLL")
+    widget.measurement.whole_box.setChecked(False)
+    widget.lesions.new_target_button.click()
+    widget.measurement.kind_combo.setCurrentText("longest")
+    widget.measurement.organ_combo.setCurrentText("lung")
+    widget.measurement.location_edit.setText("RLL")
     _draw(widget, "baseline", (4, 40, 10), (4, 55, 10))  # 12 mm
-    widget.new_non_target()
-    bl = widget.session.timepoint("baseline")
+    widget.lesions.new_non_target_button.click()
+    bl = widget.controller.session.timepoint("baseline")
     assert [(les.id, les.category.value) for les in bl.lesions] == [
         ("T1", "target"),
         ("T2", "target"),
@@ -70,32 +71,32 @@ def test_lines_measure_score_save_undo_and_reopen(viewer, make_volume, tmp_path)
     assert bl.lesion("T2").longest_diameter_mm == pytest.approx(12.0)
     assert bl.lesion("T2").organ == "lung"
     # text next to each line on the canvas
-    labels = list(widget.views["baseline"].lines.features["label"])
-    assert {"T1 20.0 mm · whole 24.0", "T2 12.0 mm"} <= set(labels)
+    labels = list(widget.controller.views["baseline"].lines.features["label"])
+    assert {"T1 20.0 mm viable · whole 24.0", "T2 12.0 mm"} <= set(labels)
 
     # follow-up: earlier lesions are listed with their values and slices
-    widget.set_timepoint("FU1")
-    table = [widget.table.item(r, 0).text() for r in range(widget.table.rowCount())]
+    widget.controller.set_timepoint("FU1")
+    table = [widget.lesions.table.item(r, 0).text() for r in range(widget.lesions.table.rowCount())]
     assert table == ["T1", "T2", "NT1"]
-    assert widget.table.item(0, 4).text() == "20.0 @ baseline"
-    assert widget.table.item(0, 5).text() == "4 @ baseline"
-    widget.select_lesion("T1")
+    assert widget.lesions.table.item(0, 4).text() == "20.0 @ baseline"
+    assert widget.lesions.table.item(0, 5).text() == "4 @ baseline"
+    widget.controller.select_lesion("T1")
     _draw(widget, "FU1", (3, 20, 10), (3, 20, 20))  # 8 mm
-    widget.line_role_combo.setCurrentIndex(1)
+    widget.measurement.whole_box.setChecked(True)
     _draw(widget, "FU1", (3, 15, 10), (3, 15, 30))  # 16 mm
-    widget.line_role_combo.setCurrentIndex(0)
-    widget.select_lesion("T2")
+    widget.measurement.whole_box.setChecked(False)
+    widget.controller.select_lesion("T2")
     _draw(widget, "FU1", (4, 40, 10), (4, 50, 10))  # 8 mm
-    widget.select_lesion("NT1")
-    widget.state_combo.setCurrentText("present")
-    widget.record_current()
-    fu = widget.session.timepoint("FU1")
+    widget.controller.select_lesion("NT1")
+    widget.measurement.state_combo.setCurrentText("present")
+    widget.measurement.record_button.click()
+    fu = widget.controller.session.timepoint("FU1")
     assert fu.lesion("T1").viable_diameter_mm == pytest.approx(8.0)
     assert fu.lesion("NT1") is not None
 
     # the panel shows what the core computes for the saved file
     saved = load_assessment(out)
-    assert saved == widget.session.assessment
+    assert saved == widget.controller.session.assessment
     for preset in PRESETS:
         tp = score_assessment(saved, settings_for(preset)).timepoints[-1]
         assert _cell(widget, "Sum (mm)", preset) == f"{tp.target_sum_mm:.1f}"
@@ -103,7 +104,7 @@ def test_lines_measure_score_save_undo_and_reopen(viewer, make_volume, tmp_path)
     assert _cell(widget, "Target", "mrecist") == "PR"
 
     # moving a line end re-measures and re-scores; undo goes back
-    lines = widget.views["FU1"].lines
+    lines = widget.controller.views["FU1"].lines
     index = list(lines.features["lesion_id"]).index("T1")
     data = [np.array(d) for d in lines.data]
     data[index][1] = (3, 20, 28.75)  # 15 mm
@@ -111,63 +112,71 @@ def test_lines_measure_score_save_undo_and_reopen(viewer, make_volume, tmp_path)
     lines.events.data(
         value=lines.data, action="changed", data_indices=(index,), vertex_indices=((1,),)
     )
-    assert widget.session.timepoint("FU1").lesion("T1").viable_diameter_mm == pytest.approx(15.0)
+    assert widget.controller.session.timepoint("FU1").lesion(
+        "T1"
+    ).viable_diameter_mm == pytest.approx(15.0)
     assert json.loads(out.read_text())["timepoints"][1]["lesions"][0]["viable_diameter_mm"] == 15.0
     assert _cell(widget, "Sum (mm)", "mrecist") == "23.0"
-    widget.undo()
-    assert widget.session.timepoint("FU1").lesion("T1").viable_diameter_mm == pytest.approx(8.0)
-    assert load_assessment(out) == widget.session.assessment
+    widget.controller.undo()
+    assert widget.controller.session.timepoint("FU1").lesion(
+        "T1"
+    ).viable_diameter_mm == pytest.approx(8.0)
+    assert load_assessment(out) == widget.controller.session.assessment
 
     # reopen in a fresh widget: every line is back on its image
     widget2 = LesionWidget(viewer)
-    widget2.open_assessment(out)
-    assert widget2.session.assessment == widget.session.assessment
+    widget2.controller.set_reader("R1")
+    widget2.controller.open_assessment(out)
+    assert widget2.controller.session.assessment == widget.controller.session.assessment
     shapes = {
         (lid, role): np.asarray(d)
         for lid, role, d in zip(
-            widget2.views["FU1"].lines.features["lesion_id"],
-            widget2.views["FU1"].lines.features["role"],
-            widget2.views["FU1"].lines.data,
+            widget2.controller.views["FU1"].lines.features["lesion_id"],
+            widget2.controller.views["FU1"].lines.features["role"],
+            widget2.controller.views["FU1"].lines.data,
             strict=True,
         )
     }
     np.testing.assert_allclose(shapes[("T1", "primary")], [[3, 20, 10], [3, 20, 20]])
 
 
-def test_line_outside_the_image_is_a_notification_not_a_traceback(viewer, make_volume, monkeypatch):
-    import lesion_napari._widget as module
-
-    errors = []
-    monkeypatch.setattr(module, "show_error", errors.append)
+def test_line_outside_the_image_is_a_notification_not_a_traceback(viewer, make_volume, notices):
+    errors = notices.errors
     widget = _open(viewer, make_volume)
-    widget.new_target()
+    widget.lesions.new_target_button.click()
     _draw(widget, "baseline", (3, 20, 10), (3, 20, 500))
     assert errors and "outside the image" in errors[0]
-    assert widget.session.timepoint("baseline").lesions == ()
-    assert len(widget.views["baseline"].lines.data) == 0
+    assert widget.controller.session.timepoint("baseline").lesions == ()
+    assert len(widget.controller.views["baseline"].lines.data) == 0
 
 
 def test_window_presets_and_side_by_side(viewer, make_volume):
     widget = _open(viewer, make_volume)
-    widget.set_window("lung")
-    assert tuple(widget.views["FU1"].image.contrast_limits) == (-1350.0, 150.0)
-    widget.set_timepoint("FU1")
-    widget.set_side_by_side(True)
+    widget.controller.set_window("lung")
+    assert tuple(widget.controller.views["FU1"].image.contrast_limits) == (-1350.0, 150.0)
+    widget.controller.set_timepoint("FU1")
+    widget.controller.set_side_by_side(True)
     assert viewer.canvas.grid.enabled
-    assert widget.views["baseline"].image.visible and widget.views["FU1"].image.visible
+    assert (
+        widget.controller.views["baseline"].image.visible
+        and widget.controller.views["FU1"].image.visible
+    )
     order = list(viewer.layers)
-    assert order.index(widget.views["baseline"].lines) < order.index(widget.views["FU1"].image)
-    widget.set_side_by_side(False)
+    assert order.index(widget.controller.views["baseline"].lines) < order.index(
+        widget.controller.views["FU1"].image
+    )
+    widget.controller.set_side_by_side(False)
     assert not viewer.canvas.grid.enabled
-    assert not widget.views["baseline"].image.visible
+    assert not widget.controller.views["baseline"].image.visible
 
 
 def test_closing_a_timepoint_image_keeps_the_rest_working(viewer, make_volume):
     widget = _open(viewer, make_volume)
-    assert widget.current_label == "baseline"
-    viewer.layers.remove(widget.views["baseline"].image)
-    assert list(widget.views) == ["FU1"]
-    assert widget.current_label == "FU1"
-    assert [widget.timepoint_combo.itemText(i) for i in range(widget.timepoint_combo.count())] == [
-        "FU1"
-    ]
+    assert widget.controller.current_label == "baseline"
+    viewer.layers.remove(widget.controller.views["baseline"].image)
+    assert list(widget.controller.views) == ["FU1"]
+    assert widget.controller.current_label == "FU1"
+    assert [
+        widget.study.timepoint_combo.itemText(i)
+        for i in range(widget.study.timepoint_combo.count())
+    ] == ["FU1"]
