@@ -68,6 +68,26 @@ STATES_BY_CATEGORY: dict[Category, frozenset[LesionState]] = {
     Category.NEW: frozenset({LesionState.EQUIVOCAL, LesionState.UNEQUIVOCAL}),
 }
 
+SUMMED_DIAMETER = {
+    Kind.VIABLE: "viable_diameter_mm",
+    Kind.LONGEST: "longest_diameter_mm",
+    Kind.SHORT_AXIS: "short_axis_mm",
+}
+"""Spec section 1: the diameter field a target of each kind contributes to the mRECIST sum."""
+
+
+def summed_diameter_field(kind: Kind | None, *, use_viable_diameter: bool = True) -> str:
+    """The one rule for which diameter a lesion sums: the field name for a kind.
+
+    ``viable`` targets sum their viable diameter under the mRECIST presets and their whole-lesion
+    longest diameter under RECIST 1.1 (``use_viable_diameter=False``); ``short_axis`` targets sum
+    the short axis; everything else (``longest``, non-targets, new lesions) the longest diameter.
+    """
+    if kind is Kind.VIABLE and not use_viable_diameter:
+        return "longest_diameter_mm"
+    return SUMMED_DIAMETER.get(kind, "longest_diameter_mm")  # type: ignore[arg-type]
+
+
 LIVER = "liver"
 """The organ name that mRECIST's liver-specific rules (new-lesion HCC criteria) look for."""
 
@@ -174,6 +194,15 @@ class Assessment:
     last_known_alive: dt.date | None = None
     extra: dict[str, object] = field(default_factory=dict, compare=False)
     """Optional top-level fields the format allows and lesion-tool keeps but does not interpret."""
+    saved_by: str | None = field(default=None, compare=False)
+    """Optional (format v1 addition): the reader id that wrote this version of the file.
+
+    Set by each save of a reading session; absent in older files. With :attr:`saved_at` it is the
+    minimal "who saved it and when" that a fuller audit trail can build on. Not compared: two
+    assessments with the same readings are equal whoever saved them.
+    """
+    saved_at: dt.datetime | None = field(default=None, compare=False)
+    """Optional (format v1 addition): when this version was saved (timezone-aware, UTC)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "timepoints", tuple(self.timepoints))

@@ -33,6 +33,7 @@ from typing import Any
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.model import Assessment, Category, Kind, Lesion, LesionState, Line, Timepoint
+from lesion_tool.storage.assessment_json import round_diameter_mm
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,8 @@ def _line(diameter: Any) -> Line | None:
 
 
 def _round(value_mm: float) -> float:
-    return round(float(value_mm), 1)
+    """Half-up to 0.1 mm: the core's one rounding (the response engine and saving use it too)."""
+    return round_diameter_mm(float(value_mm))
 
 
 def _measured_lesion(lesion: Lesion, m: Any) -> Lesion:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from lesion_tool.model import LIVER, Kind, Lesion, LesionState
+from lesion_tool.model import LIVER, Kind, Lesion, LesionState, summed_diameter_field
 from lesion_tool.response.arithmetic import to_tenths
 from lesion_tool.response.models import Finding, Response
 from lesion_tool.response.settings import ResponseSettings
@@ -55,17 +55,8 @@ def target_value_tenths(lesion: Lesion, settings: ResponseSettings) -> int | Non
     """
     state = lesion.state
     if state is LesionState.MEASURED:
-        kind = lesion.kind
-        if kind is Kind.VIABLE:
-            value = (
-                lesion.viable_diameter_mm
-                if settings.use_viable_diameter
-                else (lesion.longest_diameter_mm)
-            )
-        elif kind is Kind.SHORT_AXIS:
-            value = lesion.short_axis_mm
-        else:
-            value = lesion.longest_diameter_mm
+        name = summed_diameter_field(lesion.kind, use_viable_diameter=settings.use_viable_diameter)
+        value = getattr(lesion, name)
         return None if value is None else to_tenths(value)
     if state is LesionState.ABSENT:
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from lesion_tool.errors import CriteriaError
-from lesion_tool.model import Assessment, Category, Kind, Lesion, LesionState
+from lesion_tool.model import Assessment, Category, Lesion, LesionState, summed_diameter_field
 from lesion_tool.response.arithmetic import pct_change
 from lesion_tool.response.models import (
     Finding,
@@ -32,16 +32,10 @@ from lesion_tool.response.settings import ResponseSettings
 __all__ = ["score_assessment"]
 
 _MEASURED = LesionState.MEASURED
-_DIAMETER_NAME = {
-    Kind.SHORT_AXIS: "short_axis_mm",
-    Kind.LONGEST: "longest_diameter_mm",
-}
 
 
 def _needed_diameter(lesion: Lesion, settings: ResponseSettings) -> str:
-    if lesion.kind is Kind.VIABLE:
-        return "viable_diameter_mm" if settings.use_viable_diameter else "longest_diameter_mm"
-    return _DIAMETER_NAME.get(lesion.kind, "longest_diameter_mm")  # type: ignore[arg-type]
+    return summed_diameter_field(lesion.kind, use_viable_diameter=settings.use_viable_diameter)
 
 
 def _missing(lesion_id: str) -> Lesion:

@@ -33,6 +33,7 @@ from lesion_tool.model import (
     LesionState,
     Line,
     Timepoint,
+    summed_diameter_field,
 )
 from lesion_tool.response.arithmetic import to_tenths
 from lesion_tool.storage.atomic import atomic_write
@@ -56,15 +57,13 @@ TOP_LEVEL_FIELDS = frozenset(
         "treatment_start",
         "death_date",
         "last_known_alive",
+        "saved_by",
+        "saved_at",
         "timepoints",
     }
 )
 DIAMETER_FIELDS = ("viable_diameter_mm", "longest_diameter_mm", "short_axis_mm")
-REQUIRED_DIAMETER = {
-    Kind.VIABLE.value: "viable_diameter_mm",
-    Kind.LONGEST.value: "longest_diameter_mm",
-    Kind.SHORT_AXIS.value: "short_axis_mm",
-}
+REQUIRED_DIAMETER = {kind.value: summed_diameter_field(kind) for kind in Kind}
 _STATE_ORDER = {
     Category.TARGET: ("measured", "absent", "too_small", "not_evaluated"),
     Category.NON_TARGET: ("present", "absent", "unequivocal_progression", "not_evaluated"),
@@ -353,7 +352,16 @@ def assessment_from_dict(data: object, source: str = "<memory>") -> Assessment:
         death_date=_parse_date(data.get("death_date")),
         last_known_alive=_parse_date(data.get("last_known_alive")),
         extra=dict(extra),
+        saved_by=data.get("saved_by"),
+        saved_at=_parse_datetime(data.get("saved_at")),
     )
+
+
+def _parse_datetime(value: object) -> dt.datetime | None:
+    """An ISO 8601 date-time (the schema checked its shape); ``Z`` is read as UTC."""
+    if not isinstance(value, str):
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def round_diameter_mm(value_mm: float) -> float:
@@ -414,6 +422,10 @@ def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
             assessment.last_known_alive.isoformat() if assessment.last_known_alive else None
         ),
     }
+    if assessment.saved_by is not None:
+        out["saved_by"] = assessment.saved_by
+    if assessment.saved_at is not None:
+        out["saved_at"] = assessment.saved_at.isoformat()
     for key, value in assessment.extra.items():
         if key not in TOP_LEVEL_FIELDS:
             out[key] = value

@@ -1,0 +1,163 @@
+"""The rules of entering a reading, once: which diameter a lesion sums, how a measured line or a
+semi-automatic measurement becomes a lesion, what a follow-up starts from, and rounding.
+
+Everything here is a pure function on the frozen model (:mod:`lesion_tool.model`), so the
+reading session, the napari plugin and the demo pipeline share one definition of each rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from lesion_tool.model import Category, Kind, Lesion, LesionState, Line, summed_diameter_field
+from lesion_tool.storage.assessment_json import round_diameter_mm
+
+__all__ = [
+    "PRIMARY",
+    "WHOLE",
+    "clear_diameters",
+    "follow_up_template",
+    "from_viable_measurement",
+    "is_fully_viable",
+    "round_mm",
+    "summed_value",
+    "with_kind",
+    "with_line",
+    "with_state",
+]
+
+PRIMARY = "primary"
+"""A line's role: the diameter the lesion's kind sums (viable, longest or short axis)."""
+WHOLE = "whole"
+"""A line's role: the whole-lesion longest diameter of a viable target (RECIST 1.1)."""
+
+round_mm = round_diameter_mm
+"""Half-up rounding to 0.1 mm, the one rounding of stored and scored diameters."""
+
+
+def _sums_viable(lesion: Lesion) -> bool:
+    return lesion.category is Category.TARGET and lesion.kind is Kind.VIABLE
+
+
+def summed_value(lesion: Lesion) -> float | None:
+    """The diameter the lesion's kind sums under mRECIST (viable / longest / short axis), mm."""
+    kind = lesion.kind if lesion.category is Category.TARGET else None
+    return getattr(lesion, summed_diameter_field(kind))
+
+
+def is_fully_viable(lesion: Lesion) -> bool:
+    """A viable target whose one line stands for both criteria (whole lesion = viable part)."""
+    return (
+        _sums_viable(lesion)
+        and lesion.longest_line is None
+        and lesion.viable_diameter_mm is not None
+        and lesion.longest_diameter_mm == lesion.viable_diameter_mm
+    )
+
+
+def with_line(
+    lesion: Lesion, role: str, value_mm: float, line: Line | None, *, fully_viable: bool = False
+) -> Lesion:
+    """The lesion with a measured diameter (rounded half up to 0.1 mm) set from a line.
+
+    ``role`` is :data:`PRIMARY` (the diameter its kind sums) or :data:`WHOLE` (the whole-lesion
+    longest diameter of a viable target). With ``fully_viable`` the reader states that a viable
+    target has no necrosis, so one line fills both criteria: mRECIST's viable diameter and
+    RECIST 1.1's whole-lesion diameter. A measured target is in state ``measured``.
+    """
+    value = round_mm(float(value_mm))
+    if role == WHOLE:
+        new = dataclasses.replace(lesion, longest_diameter_mm=value, longest_line=line)
+    else:
+        kind = lesion.kind if lesion.category is Category.TARGET else None
+        new = dataclasses.replace(lesion, line=line, **{summed_diameter_field(kind): value})
+        if fully_viable and _sums_viable(lesion):
+            new = dataclasses.replace(new, longest_diameter_mm=value, longest_line=None)
+    if new.category is Category.TARGET:
+        new = dataclasses.replace(new, state=LesionState.MEASURED)
+    return new
+
+
+def clear_diameters(lesion: Lesion) -> Lesion:
+    """The lesion without any diameter or line (an absent / too small / not evaluated target)."""
+    return dataclasses.replace(
+        lesion,
+        viable_diameter_mm=None,
+        longest_diameter_mm=None,
+        short_axis_mm=None,
+        line=None,
+        longest_line=None,
+    )
+
+
+def with_state(lesion: Lesion, state: LesionState) -> Lesion:
+    """The lesion in another state; a target that is not measured carries no diameter."""
+    new = dataclasses.replace(lesion, state=LesionState(state))
+    if new.category is Category.TARGET and new.state is not LesionState.MEASURED:
+        new = clear_diameters(new)
+    return new
+
+
+def with_kind(lesion: Lesion, kind: Kind) -> Lesion:
+    """The target measured as another kind: its measured line now stands for the new kind's
+    diameter (a viable target's whole-lesion diameter is kept while it stays viable)."""
+    kind = Kind(kind)
+    if kind is lesion.kind:
+        return lesion
+    value = summed_value(lesion)
+    new = dataclasses.replace(lesion, kind=kind)
+    if value is None:
+        return new
+    whole = lesion.longest_diameter_mm if lesion.longest_line is not None else None
+    cleared = dataclasses.replace(
+        new, viable_diameter_mm=None, short_axis_mm=None, longest_diameter_mm=whole
+    )
+    new = with_line(cleared, PRIMARY, value, lesion.line)
+    if kind is not Kind.VIABLE:
+        new = dataclasses.replace(new, longest_line=None)
+    return new
+
+
+def follow_up_template(lesion: Lesion) -> Lesion:
+    """A lesion's identity (id, category, organ, location, kind, type, flags) without readings:
+    what a follow-up reading of it starts from."""
+    state = {
+        Category.TARGET: LesionState.MEASURED,
+        Category.NON_TARGET: LesionState.PRESENT,
+        Category.NEW: lesion.state,
+    }[lesion.category]
+    return dataclasses.replace(clear_diameters(lesion), state=state, seed=None)
+
+
+def from_viable_measurement(
+    identity: Lesion,
+    *,
+    viable_mm: float,
+    viable_line: Line | None,
+    whole_mm: float | None,
+    whole_line: Line | None,
+    seed: tuple[float, float, float] | None,
+) -> Lesion:
+    """A semi-automatic measurement (viable and whole-lesion diameters) as the lesion's reading.
+
+    A target records both (kind ``viable``, state ``measured``); any other lesion records the
+    whole-lesion diameter as its longest diameter.
+    """
+    base = follow_up_template(identity) if identity.category is Category.TARGET else identity
+    if base.category is Category.TARGET:
+        new = dataclasses.replace(
+            base,
+            kind=Kind.VIABLE,
+            state=LesionState.MEASURED,
+            viable_diameter_mm=round_mm(viable_mm),
+            longest_diameter_mm=round_mm(whole_mm) if whole_mm is not None else None,
+            line=viable_line,
+            longest_line=whole_line,
+        )
+    else:
+        new = dataclasses.replace(
+            base,
+            longest_diameter_mm=round_mm(whole_mm) if whole_mm is not None else None,
+            line=whole_line,
+        )
+    return dataclasses.replace(new, seed=seed)
