@@ -21,6 +21,7 @@ from lesion_tool.response import (
     cohort_endpoints,
     score_assessment,
     settings_for,
+    write_findings_csv,
     write_patients_csv,
     write_timepoints_csv,
 )
@@ -119,6 +120,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--timepoints-csv", metavar="FILE", help="per-timepoint CSV ('-' for stdout)"
     )
     parser.add_argument("--patients-csv", metavar="FILE", help="per-patient CSV ('-' for stdout)")
+    parser.add_argument(
+        "--findings-csv",
+        metavar="FILE",
+        help="CSV of every finding per patient and preset ('-' for stdout)",
+    )
     parser.add_argument(
         "--summary", action="store_true", help="print ORR, DCR and median PFS per preset"
     )
@@ -324,7 +330,11 @@ def run(args: argparse.Namespace) -> int:
     """Run ``rescore``; returns 0, or 1 when any file failed."""
     settings_list = settings_from_args(args)
     refuse_inputs_as_outputs(
-        [("--timepoints-csv", args.timepoints_csv), ("--patients-csv", args.patients_csv)],
+        [
+            ("--timepoints-csv", args.timepoints_csv),
+            ("--patients-csv", args.patients_csv),
+            ("--findings-csv", args.findings_csv),
+        ],
         find_assessment_files(args.paths),
     )
     results, failures = score_files(
@@ -338,6 +348,7 @@ def run(args: argparse.Namespace) -> int:
     for option, writer in (
         (args.timepoints_csv, write_timepoints_csv),
         (args.patients_csv, write_patients_csv),
+        (args.findings_csv, write_findings_csv),
     ):
         if option == "-":
             writer(results, sys.stdout)
@@ -347,7 +358,7 @@ def run(args: argparse.Namespace) -> int:
                     writer(results, handle)
             except OSError as err:
                 raise LesionToolError(f"{option}: cannot write: {err}") from err
-    if not args.timepoints_csv and not args.patients_csv:
+    if not (args.timepoints_csv or args.patients_csv or args.findings_csv):
         print_table(results, sys.stdout)
     if args.summary:
         print_summary(results, args.criteria, sys.stdout)
