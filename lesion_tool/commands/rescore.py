@@ -25,10 +25,11 @@ from lesion_tool.response import (
     write_patients_csv,
     write_timepoints_csv,
 )
-from lesion_tool.storage import find_assessment_files, load_assessment
+from lesion_tool.storage import find_assessment_files
 from lesion_tool.storage.atomic import atomic_write, refuse_inputs_as_outputs
 
 if TYPE_CHECKING:
+    from lesion_tool.corelab.readings import Cohort
     from lesion_tool.deid import Deidentifier
 
 __all__ = ["parse_criteria", "register", "run"]
@@ -129,6 +130,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--summary", action="store_true", help="print ORR, DCR and median PFS per preset"
     )
     add_deid_arguments(parser)
+    from lesion_tool.commands._corelab import add_adjudication_arguments
+
+    add_adjudication_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -274,30 +278,34 @@ def score_files(
     *,
     eligibility: str,
     deidentifier: Deidentifier | None = None,
-) -> tuple[list[PatientResult], int]:
-    """Load and score every file; report problems on stderr. Returns results and failures.
+) -> tuple[list[PatientResult], int, Cohort, dict]:
+    """Load, group by patient and reader, and score every reading; problems go to stderr.
 
-    ``eligibility`` is the severity word baseline-eligibility findings are reported with; a
-    ``deidentifier`` pseudonymises each assessment before it is scored.
+    Returns (results of every reading, failures, the cohort, scored by (patient, reader, role)
+    and preset). ``eligibility`` is the severity word baseline-eligibility findings are
+    reported with; a ``deidentifier`` pseudonymises each assessment before it is scored.
     """
-    files = find_assessment_files(paths)
-    if not files:
-        raise LesionToolError(f"no assessment files (*.json) found in {', '.join(paths)}")
-    progress = Progress(len(files))
+    from lesion_tool.commands._corelab import load_cohort_files
+
+    cohort, problems = load_cohort_files(paths, deidentifier)
+    failures = len(problems)
+    for where, why in problems:
+        print(
+            f"lesion-tool: skipped: {why if where in why else f'{where}: {why}'}",
+            file=sys.stderr,
+        )
+    readings = [
+        r
+        for p in cohort.patients
+        for r in (*p.readings, *([p.adjudicator] if p.adjudicator else []))
+    ]
+    progress = Progress(len(readings))
     results: list[PatientResult] = []
-    failures = 0
-    for done, path in enumerate(files, start=1):
-        try:
-            assessment = load_assessment(path)
-            if deidentifier is not None:
-                assessment = deidentifier.assessment(assessment)
-        except LesionToolError as err:
-            progress.clear()
-            print(f"lesion-tool: skipped: {err}", file=sys.stderr)
-            failures += 1
-            progress.update(done)
-            continue
+    scored: dict[tuple[str, str, str], dict[str, PatientResult]] = {}
+    for done, reading in enumerate(readings, start=1):
+        path, assessment = reading.where, reading.assessment
         messages: dict[str, list[str]] = {}
+        by_preset: dict[str, PatientResult] = {}
         for settings in settings_list:
             for finding in check_baseline(assessment, settings):
                 key = f"{eligibility}: {_finding_text(finding)}"
@@ -310,15 +318,18 @@ def score_files(
                 failures += 1
                 continue
             results.append(result)
+            by_preset[settings.criteria] = result
             for finding in result.findings:
                 key = f"{finding.severity}: {_finding_text(finding)}"
                 messages.setdefault(key, []).append(settings.criteria)
+        if len(by_preset) == len(settings_list):
+            scored[(reading.patient_id, reading.reader, reading.role)] = by_preset
         if messages:
             progress.clear()
         for message, presets in messages.items():
             print(f"lesion-tool: {path} [{','.join(presets)}]: {message}", file=sys.stderr)
         progress.update(done)
-    return results, failures
+    return results, failures, cohort, scored
 
 
 def _finding_text(finding: object) -> str:
@@ -337,7 +348,7 @@ def run(args: argparse.Namespace) -> int:
         ],
         find_assessment_files(args.paths),
     )
-    results, failures = score_files(
+    results, failures, cohort, scored = score_files(
         args.paths,
         settings_list,
         eligibility="warning",
@@ -361,5 +372,34 @@ def run(args: argparse.Namespace) -> int:
     if not (args.timepoints_csv or args.patients_csv or args.findings_csv):
         print_table(results, sys.stdout)
     if args.summary:
-        print_summary(results, args.criteria, sys.stdout)
+        failures += _print_cohort_summary(args, cohort, scored)
     return 1 if failures else 0
+
+
+def _print_cohort_summary(args: argparse.Namespace, cohort: Cohort, scored: dict) -> int:
+    """Endpoints per preset with each patient counted once (single, concordant or adjudicated
+    reading), then per reader when patients were read more than once; returns problems."""
+    from lesion_tool.commands._corelab import adjudication_settings_from_args, print_result_sets
+    from lesion_tool.corelab.adjudication import load_decisions, result_sets, select_readings
+
+    adjudication = adjudication_settings_from_args(args)
+    decisions, problems = load_decisions(args.adjudications)
+    if adjudication.preset not in args.criteria:
+        # the readers are compared under the adjudication preset: score it too
+        from lesion_tool.corelab.adjudication import score_cohort_readings
+
+        extra, _ = score_cohort_readings(cohort, [settings_for(adjudication.preset)])
+        scored = {k: {**v, **extra.get(k, {})} for k, v in scored.items() if k in extra}
+    selections, select_problems = select_readings(cohort, scored, decisions, adjudication)
+    for where, why in [*problems, *select_problems]:
+        print(f"lesion-tool: {where}: {why}", file=sys.stderr)
+    if cohort.multi_reader:
+        print(f"Adjudication {adjudication.describe()}", file=sys.stdout)
+    for preset in args.criteria:
+        sets = result_sets(cohort, scored, selections, preset)
+        if not sets[0].results:
+            sys.stdout.write(f"[{preset}] no patients scored\n")
+            continue
+        print_summary(list(sets[0].results), [preset], sys.stdout)
+        print_result_sets(sets, sys.stdout)
+    return len(problems) + len(select_problems)
