@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lesion_tool.report import html as H
@@ -18,12 +19,29 @@ from lesion_tool.report.style import PRESET_LABELS, response_colour
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
 
-    from lesion_tool.corelab.adjudication import Decision
+    from lesion_tool.corelab.adjudication import AdjudicationSettings, Decision, Selection
     from lesion_tool.corelab.agreement import ReaderAgreement
-    from lesion_tool.corelab.readings import PatientReadings
+    from lesion_tool.corelab.readings import Cohort, PatientReadings
     from lesion_tool.response import PatientResult
 
-__all__ = ["adjudication_page", "agreement_section", "bland_altman_figure"]
+__all__ = [
+    "ReaderStudy",
+    "adjudication_page",
+    "agreement_section",
+    "bland_altman_figure",
+    "reader_study_section",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderStudy:
+    """What the report needs to show a multi-reader cohort: the grouped readings, every
+    reading's results, the reading chosen per patient and the adjudication settings."""
+
+    cohort: Cohort
+    scored: Mapping[tuple[str, str, str], Mapping[str, PatientResult]]
+    selections: Sequence[Selection]
+    adjudication: AdjudicationSettings
 
 
 def _num(x: float | None, digits: int = 1) -> str:
@@ -213,3 +231,82 @@ def agreement_section(
     for png, caption in figures:
         sec.blocks.append(H.Figure(png, caption, caption))
     return sec
+
+
+def reader_study_section(
+    study: ReaderStudy,
+    presets: Sequence[str],
+    save_png: Callable[[MplFigure, str], bytes],
+) -> H.Section:
+    """The report's section on the readers: what the endpoints are computed on, endpoints per
+    reader, and the agreement table with a Bland-Altman plot per preset (saved by
+    ``save_png(figure, relative_path)``)."""
+    from lesion_tool.corelab.adjudication import result_sets
+    from lesion_tool.corelab.agreement import reader_agreement
+    from lesion_tool.response import cohort_endpoints
+
+    rows = []
+    note = ""
+    for preset in presets:
+        sets = result_sets(study.cohort, study.scored, study.selections, preset)
+        note = sets[0].note
+        for result_set in sets:
+            if not result_set.results:
+                continue
+            e = cohort_endpoints(list(result_set.results))
+            label = "one reading per patient" if result_set.label == "final" else result_set.label
+            rows.append(
+                [
+                    PRESET_LABELS.get(preset, preset),
+                    H.Cell(label, left=True, data={"preset": preset, "set": result_set.label}),
+                    str(e.n),
+                    "n/a"
+                    if e.orr is None
+                    else f"{100 * e.orr:.1f}% ({e.n_responders}/{e.n_evaluable})",
+                    "n/a"
+                    if e.dcr is None
+                    else f"{100 * e.dcr:.1f}% ({e.n_disease_control}/{e.n_evaluable})",
+                    "NR" if e.median_pfs_days is None else f"{e.median_pfs_days:.0f}",
+                ]
+            )
+    pending = [s.patient_id for s in study.selections if s.status == "pending"]
+    agreements = []
+    figures = []
+    for preset in presets:
+        ag = reader_agreement(study.cohort, study.scored, preset, study.adjudication)
+        agreements.append(ag)
+        if ag.bland_altman:
+            png = save_png(bland_altman_figure(ag), f"plots/bland_altman_{preset}.png")
+            figures.append(
+                (
+                    png,
+                    (
+                        f"Bland-Altman plot of target sums between readers "
+                        f"({PRESET_LABELS.get(preset, preset)}): difference against mean, with the "
+                        "bias and 95% limits of agreement."
+                    ),
+                )
+            )
+    notes = [
+        (
+            f"The cohort endpoints above use one reading per patient: {note}. Adjudication is "
+            f"triggered {study.adjudication.describe()}."
+        )
+    ]
+    if pending:
+        notes.append(
+            f"{len(pending)} patient(s) await adjudication ({', '.join(pending[:20])}"
+            f"{', ...' if len(pending) > 20 else ''}): their first reader's reading is used."
+        )
+    section = agreement_section(agreements, figures, notes)
+    section.blocks.insert(
+        0,
+        H.Table(
+            ["Criteria", "Readings", "Patients", "ORR", "DCR", "Median PFS (days)"],
+            rows,
+            table_id="reader-endpoints",
+            caption="Endpoints on one reading per patient, and on each reader's readings alone.",
+            left_columns=2,
+        ),
+    )
+    return section

@@ -166,3 +166,17 @@ def test_adjudication_round_trip(cohort: Path, tmp_path: Path, capsys) -> None:
     captured = capsys.readouterr()
     assert f"{stored}: $.chosen_reader: 'R7' is not one of the readers" in captured.err
     assert "ORR 2/4" in captured.out
+
+
+def test_report_counts_patients_once_and_shows_the_readers(
+    cohort: Path, tmp_path: Path, capsys
+) -> None:
+    out_dir = tmp_path / "report"
+    assert main(["report", str(cohort), "--out", str(out_dir), "--criteria", "mrecist"]) == 0
+    assert "Report (4 patients" in capsys.readouterr().out
+    page = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert 'id="reader-endpoints"' in page and 'id="reader-agreement"' in page
+    assert "endpoints on: awaiting adjudication: R1&#x27;s reading used for now" in page
+    assert (out_dir / "plots" / "bland_altman_mrecist.png").stat().st_size > 0
+    # the endpoints table counts 4 patients, ORR 2/4 (R1's PR stands until adjudicated)
+    assert 'data-preset="mrecist" data-key="n" data-value="4"' in page
