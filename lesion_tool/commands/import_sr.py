@@ -17,7 +17,6 @@ import pydicom
 
 from lesion_tool.errors import ExportError, HeaderWarning, LesionToolError
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.storage import save_assessment
 from lesion_tool.storage.atomic import refuse_inputs_as_outputs
 from lesion_tool.storage.sr_import import UNCATEGORISED_KEY, import_sr
 
@@ -92,7 +91,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"lesion-tool: warning: {message}", file=sys.stderr)
     if result.assessment is None:
         raise ExportError("No SR file could be imported; nothing written.")
-    save_assessment(result.assessment, args.out)
+    import getpass
+
+    from lesion_tool.storage.audit import save_audited
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        user = "unknown"
+    save_audited(
+        result.assessment,
+        args.out,
+        by=user,
+        action="import",
+        note=f"imported from {len(result.files)} DICOM SR file(s)",
+    )
     n_lesions = sum(len(tp.lesions) for tp in result.assessment.timepoints)
     n_uncategorised = len(result.assessment.extra.get(UNCATEGORISED_KEY, []))  # type: ignore[arg-type]
     print(
