@@ -153,11 +153,8 @@ def run(args: argparse.Namespace) -> int:
             assert patient is not None
             reasons = [r for i in needing if i.patient_id == patient_id for r in i.reasons]
             page = adjudication_page(patient, scored, presets, reasons, decisions.get(patient_id))
-            with atomic_write(
-                out
-                / "patients"
-                / f"{Path(decision_file_name(patient_id)).stem.removesuffix('.adjudication')}.html"
-            ) as handle:
+            name = decision_file_name(patient_id).removesuffix(".adjudication.json") + ".html"
+            with atomic_write(out / "patients" / name) as handle:
                 handle.write(page)
     except OSError as err:
         raise LesionToolError(f"{out}: cannot write: {err}") from err
