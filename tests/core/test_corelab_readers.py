@@ -180,3 +180,11 @@ def test_report_counts_patients_once_and_shows_the_readers(
     assert (out_dir / "plots" / "bland_altman_mrecist.png").stat().st_size > 0
     # the endpoints table counts 4 patients, ORR 2/4 (R1's PR stands until adjudicated)
     assert 'data-preset="mrecist" data-key="n" data-value="4"' in page
+
+
+def test_validate_names_both_files_of_a_double_reading(cohort: Path, capsys) -> None:
+    again = _second_read(cohort, name="ex01-R2-again.json")
+    assert main(["validate", str(cohort)]) == 1
+    out = capsys.readouterr().out
+    assert "error: patient HCC-EX01: reader 'R2' (reader) has 2 readings" in out
+    assert str(again) in out and str(cohort / "ex01-R2.json") in out
