@@ -322,7 +322,7 @@ def score_files(
             for finding in result.findings:
                 key = f"{finding.severity}: {_finding_text(finding)}"
                 messages.setdefault(key, []).append(settings.criteria)
-        if len(by_preset) == len(settings_list):
+        if by_preset:  # a preset that cannot score this reading leaves the others
             scored[(reading.patient_id, reading.reader, reading.role)] = by_preset
         if messages:
             progress.clear()
@@ -389,7 +389,7 @@ def _print_cohort_summary(args: argparse.Namespace, cohort: Cohort, scored: dict
         from lesion_tool.corelab.adjudication import score_cohort_readings
 
         extra, _ = score_cohort_readings(cohort, [settings_for(adjudication.preset)])
-        scored = {k: {**v, **extra.get(k, {})} for k, v in scored.items() if k in extra}
+        scored = {k: {**v, **extra.get(k, {})} for k, v in scored.items()}
     selections, select_problems = select_readings(cohort, scored, decisions, adjudication)
     for where, why in [*problems, *select_problems]:
         print(f"lesion-tool: {where}: {why}", file=sys.stderr)

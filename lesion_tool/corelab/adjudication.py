@@ -146,8 +146,10 @@ class WorklistItem:
     reasons: tuple[str, ...]
 
 
-def _pairs(patient: PatientReadings, scored: Scored) -> list[tuple[Reading, Reading]]:
-    usable = [r for r in patient.readings if (r.patient_id, r.reader, r.role) in scored]
+def _pairs(patient: PatientReadings, scored: Scored, preset: str) -> list[tuple[Reading, Reading]]:
+    usable = [
+        r for r in patient.readings if preset in scored.get((r.patient_id, r.reader, r.role), {})
+    ]
     return list(itertools.combinations(usable, 2))
 
 
@@ -155,7 +157,7 @@ def worklist(cohort: Cohort, scored: Scored, settings: AdjudicationSettings) -> 
     """Every reader pair of every patient read more than once, with its adjudication reasons."""
     items = []
     for patient in cohort.patients:
-        for x, y in _pairs(patient, scored):
+        for x, y in _pairs(patient, scored, settings.preset):
             rx = scored[(x.patient_id, x.reader, x.role)][settings.preset]
             ry = scored[(y.patient_id, y.reader, y.role)][settings.preset]
             items.append(
@@ -442,8 +444,14 @@ def result_sets(
     cohort: Cohort, scored: Scored, selections: Sequence[Selection], preset: str
 ) -> list[ResultSet]:
     """The final result set, then one per reader when the cohort has several readings."""
+
+    def result(key: tuple[str, str, str]) -> PatientResult | None:
+        return scored.get(key, {}).get(preset)
+
     final = tuple(
-        scored[(s.reading.patient_id, s.reading.reader, s.reading.role)][preset] for s in selections
+        r
+        for s in selections
+        if (r := result((s.reading.patient_id, s.reading.reader, s.reading.role))) is not None
     )
     counts: dict[str, int] = {}
     for s in selections:
@@ -460,10 +468,9 @@ def result_sets(
     if cohort.multi_reader:
         for reader in cohort.readers:
             results = tuple(
-                scored[key][preset]
+                r
                 for p in cohort.patients
-                for key in [(p.patient_id, reader, "reader")]
-                if key in scored
+                if (r := result((p.patient_id, reader, "reader"))) is not None
             )
             sets.append(
                 ResultSet(f"reader {reader or '(unnamed)'}", "that reader's readings", results)

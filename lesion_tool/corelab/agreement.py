@@ -186,7 +186,7 @@ def reader_agreement(
     full = []
     for patient in cohort.patients:
         keys = [(patient.patient_id, r, "reader") for r in readers]
-        if all(k in scored for k in keys):
+        if all(preset in scored.get(k, {}) for k in keys):
             full.append([scored[k][preset] for k in keys])
     bor = kappa([[str(r.best_overall_response) for r in results] for results in full])
     tp_ratings: list[list[str]] = []
@@ -206,7 +206,7 @@ def reader_agreement(
         values = []
         for patient in cohort.patients:
             ka, kb = (patient.patient_id, a, "reader"), (patient.patient_id, b, "reader")
-            if ka not in scored or kb not in scored:
+            if preset not in scored.get(ka, {}) or preset not in scored.get(kb, {}):
                 continue
             ta, tb = scored[ka][preset].timepoints, scored[kb][preset].timepoints
             for x, y in zip(ta, tb, strict=False):

@@ -64,7 +64,11 @@ def adjudication_page(
     under each preset, the adjudication reasons, each reader's lesions, and any decision."""
     from lesion_tool.report.build import _lesion_table
 
-    readings = [r for r in patient.readings if (r.patient_id, r.reader, r.role) in scored]
+    readings = [
+        r
+        for r in patient.readings
+        if all(p in scored.get((r.patient_id, r.reader, r.role), {}) for p in presets)
+    ]
     sections = []
     why = H.Section("Why adjudication", level=2)
     why.blocks.append(
