@@ -188,3 +188,14 @@ def test_validate_names_both_files_of_a_double_reading(cohort: Path, capsys) -> 
     out = capsys.readouterr().out
     assert "error: patient HCC-EX01: reader 'R2' (reader) has 2 readings" in out
     assert str(again) in out and str(cohort / "ex01-R2.json") in out
+
+
+def test_an_adjudicators_own_reading_stands_for_the_patient(cohort: Path, capsys) -> None:
+    path = _second_read(cohort, reader="ADJ1", name="ex01-adjudicator.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["reader_role"] = "adjudicator"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["rescore", str(cohort), "--summary", "--criteria", "mrecist"]) == 0
+    out = capsys.readouterr().out
+    assert "[mrecist] 4 patients" in out and "ORR 1/4 = 25.0%" in out
+    assert "3 single reader, 1 adjudicator's own reading" in out
