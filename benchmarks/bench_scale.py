@@ -8,7 +8,7 @@ and its workers, from ``wait4``) which load on the machine disturbs much less. R
 1. **Start-up**: ``lesion-tool --help`` against bare ``python -c pass``.
 2. **Re-scoring** 10,000 patients x 8 timepoints stored as format-v1 files (3 targets,
    2 non-targets, occasional new lesions, ``bench_response.generate_cohort``): ``lesion-tool
-   rescore`` under the three presets to both CSVs, with 1 process and with ``--workers 2``;
+   rescore`` under the three presets to both CSVs;
    against the floor of reading the same files with ``json.loads`` in a loop, and against pyrecist
    0.1.0 (``Reader`` + ``Evaluator.evaluate_recist`` on the same cohort in its CSV format,
    RECIST 1.1 targets only) compared with ``rescore --criteria recist-1.1``. Peak memory (RSS).
@@ -267,41 +267,31 @@ def bench_rescore(work: Path, n_patients: int, repeat: int) -> list[str]:
     out = work / "out"
     out.mkdir(exist_ok=True)
 
-    def rescore(criteria: str, workers: int) -> list[str]:
+    def rescore(criteria: str) -> list[str]:
         return [
             *LESION_TOOL, "rescore", str(cohort), "--criteria", criteria,
-            "--workers", str(workers),
             "--timepoints-csv", str(out / "tp.csv"), "--patients-csv", str(out / "pt.csv"),
         ]  # fmt: skip
 
     three = "mrecist,mrecist-1.1,recist-1.1"
-    plain = [a for a in rescore(three, 1) if a not in ("--workers", "1")]  # baseline has none
     t = side_by_side(
         with_baseline({
             "json": ([PY, "-c", JSON_FLOOR, str(cohort)], None),
-            "plain": (plain, None),
-            "three-1": (rescore(three, 1), None),
-            "three-2": (rescore(three, 2), None),
-            "recist-1": (rescore("recist-1.1", 1), None),
-            "recist-2": (rescore("recist-1.1", 2), None),
+            "plain": (rescore(three), None),
+            "recist-1": (rescore("recist-1.1"), None),
             "pyrecist": ([PY, "-c", PYRECIST, str(csv_path), str(HERE)], None),
         }, ("plain",)),
         repeat,
     )  # fmt: skip
-    speed = n_timepoints / t["three-1"].best
-    speed2 = n_timepoints / t["three-2"].best
+    speed = n_timepoints / t["plain"].best
     return [
         f"Re-scoring {n_timepoints // 8:,} patients x 8 timepoints, stored files (whole command)",
         row("json.loads of every file (floor)", t["json"]),
-        row("rescore, 3 presets, 1 process", t["three-1"], t["json"], "floor",
+        row("rescore, 3 presets", t["plain"], t["json"], "floor",
             f"   {speed:,.0f} patient-timepoints/s"),
-        row("rescore, 3 presets, --workers 2", t["three-2"], t["json"], "floor",
-            f"   {speed2:,.0f} patient-timepoints/s"),
-        *before("rescore, 3 presets (default workers)", t, "plain"),
+        *before("rescore, 3 presets", t, "plain"),
         row("pyrecist 0.1.0 (RECIST 1.1 targets only)", t["pyrecist"]),
-        row("rescore --criteria recist-1.1, 1 process", t["recist-1"], t["pyrecist"], "pyrecist"),
-        row("rescore --criteria recist-1.1, --workers 2", t["recist-2"], t["pyrecist"],
-            "pyrecist"),
+        row("rescore --criteria recist-1.1", t["recist-1"], t["pyrecist"], "pyrecist"),
     ]  # fmt: skip
 
 

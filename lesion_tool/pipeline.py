@@ -277,7 +277,8 @@ def process_patient(
     """
     from lesion_tool.io import load_series, scan_folders
     from lesion_tool.measurement import measure_viable
-    from lesion_tool.storage import load_assessment, save_assessment
+    from lesion_tool.storage import load_assessment
+    from lesion_tool.storage.audit import save_audited
     from lesion_tool.storage.sr import export_sr
     from lesion_tool.synth import generate_patient
 
@@ -414,7 +415,7 @@ def process_patient(
         lap("measure")
 
         path = assessments_dir / f"{plan.patient_id}.json"
-        save_assessment(assessment, path)
+        save_audited(assessment, path, by=READER, action="demo measurement")
         out.assessment = assessment
         out.assessment_path = path
         lap("save")

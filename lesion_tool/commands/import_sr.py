@@ -83,7 +83,6 @@ def _volumes(files: list[Path], images: Path) -> dict[str, CTVolume]:
 def run(args: argparse.Namespace) -> int:
     """Import ``args.files`` into ``args.out``; report problems and warnings on stderr."""
     refuse_inputs_as_outputs([("--out", args.out)], args.files)
-    from lesion_tool.storage import save_assessment
     from lesion_tool.storage.sr_import import import_sr
 
     volumes = _volumes(args.files, args.images) if args.images else None
@@ -97,7 +96,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"lesion-tool: warning: {message}", file=sys.stderr)
     if result.assessment is None:
         raise ExportError("No SR file could be imported; nothing written.")
-    save_assessment(result.assessment, args.out)
+    import getpass
+
+    from lesion_tool.storage.audit import save_audited
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        user = "unknown"
+    save_audited(
+        result.assessment,
+        args.out,
+        by=user,
+        action="import",
+        note=f"imported from {len(result.files)} DICOM SR file(s)",
+    )
     n_lesions = sum(len(tp.lesions) for tp in result.assessment.timepoints)
     n_uncategorised = len(result.assessment.extra.get(UNCATEGORISED_KEY, []))  # type: ignore[arg-type]
     print(

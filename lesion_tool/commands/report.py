@@ -55,11 +55,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--title", default="Tumour response report", help="report title")
     add_deid_arguments(parser)
+    from lesion_tool.commands._corelab import add_adjudication_arguments
+
+    add_adjudication_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Build the report; 0 when every file was used, 1 when some were skipped."""
+    from lesion_tool.commands._corelab import adjudication_settings_from_args
     from lesion_tool.report import build_report
     from lesion_tool.response import PRESETS
 
@@ -77,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         overrides,
         title=args.title,
         deidentifier=deidentifier_from_args(args),
+        adjudications=args.adjudications,
+        adjudication=adjudication_settings_from_args(args),
     )
     for where, why in result.problems:
         print(f"lesion-tool: skipped {where}: {why}", file=sys.stderr)
@@ -85,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
             f"No assessment could be used from {', '.join(map(str, args.paths))}; "
             f"nothing to report ({len(result.problems)} file(s) skipped)."
         )
-    print(f"Report ({len(result.patients)} patients): {result.html}")
+    readers = {pt.assessment.reader for pt in result.patients if pt.basis}
+    study = ", multi-reader: see 'Agreement between readers'" if readers else ""
+    print(f"Report ({len(result.patients)} patients{study}): {result.html}")
     print(f"PDF: {result.pdf}")
     print(
         f"Plots ({len(result.pngs)} PNG): {result.out_dir / 'plots'}, {result.out_dir / 'patients'}"

@@ -7,13 +7,8 @@ A bad file is reported on stderr with its reason and skipped; the rest are score
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import os
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING
 
 from lesion_tool.commands._deid import add_deid_arguments, deidentifier_from_args
@@ -26,19 +21,15 @@ from lesion_tool.response import (
     cohort_endpoints,
     score_assessment,
     settings_for,
+    write_findings_csv,
     write_patients_csv,
     write_timepoints_csv,
 )
-from lesion_tool.response.export import (
-    PATIENT_COLUMNS,
-    TIMEPOINT_COLUMNS,
-    patient_row,
-    timepoint_rows,
-)
-from lesion_tool.storage import find_assessment_files, load_assessment
+from lesion_tool.storage import find_assessment_files
 from lesion_tool.storage.atomic import atomic_write, refuse_inputs_as_outputs
 
 if TYPE_CHECKING:
+    from lesion_tool.corelab.readings import Cohort
     from lesion_tool.deid import Deidentifier
 
 __all__ = ["parse_criteria", "register", "run"]
@@ -131,47 +122,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--patients-csv", metavar="FILE", help="per-patient CSV ('-' for stdout)")
     parser.add_argument(
+        "--findings-csv",
+        metavar="FILE",
+        help="CSV of every finding per patient and preset ('-' for stdout)",
+    )
+    parser.add_argument(
         "--summary", action="store_true", help="print ORR, DCR and median PFS per preset"
     )
     add_deid_arguments(parser)
-    parser.add_argument(
-        "--workers",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help=(
-            "processes that load and score files (default: 1 for fewer than "
-            f"{PARALLEL_MIN_FILES} files, else the CPUs available); output is identical"
-        ),
-    )
+    from lesion_tool.commands._corelab import add_adjudication_arguments
+
+    add_adjudication_arguments(parser)
     parser.set_defaults(func=run)
-
-
-PARALLEL_MIN_FILES = 2000
-"""Below this many files starting worker processes costs more than it saves."""
-CHUNK_FILES = 200
-"""Files per task sent to a worker: large enough to amortise pickling, small for the progress."""
-
-
-def positive_int(text: str) -> int:
-    """A whole number >= 1 (argparse type)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not >= 1")
-    return value
-
-
-def default_workers(n_files: int) -> int:
-    """Worker processes for ``n_files`` when ``--workers`` is not given."""
-    if n_files < PARALLEL_MIN_FILES:
-        return 1
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 class Progress:
@@ -310,165 +272,64 @@ def print_summary(results: Sequence[PatientResult], criteria: Sequence[str], out
         )
 
 
-@dataclass(frozen=True, slots=True)
-class RenderedResult:
-    """One patient x preset as the text of each requested output.
-
-    Worker processes send these instead of :class:`PatientResult` objects: pickling strings is
-    ~20x cheaper than pickling the nested frozen dataclasses, which made two processes slower
-    than one.
-    """
-
-    patient_id: str
-    reader: str
-    criteria: str
-    timepoints_csv: str = ""
-    patients_csv: str = ""
-    table: str = ""
-
-
-OUTPUTS = ("timepoints", "patients", "table")
-
-
-def _csv_text(rows: Sequence[Sequence[object]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
-
-
-def render_result(result: PatientResult, outputs: Sequence[str]) -> RenderedResult:
-    """The text ``result`` adds to each of ``outputs``, byte for byte what the writers write."""
-    table = ""
-    if "table" in outputs:
-        buffer = io.StringIO()
-        print_table([result], buffer)
-        table = buffer.getvalue()
-    return RenderedResult(
-        result.patient_id,
-        result.reader,
-        result.criteria,
-        _csv_text(timepoint_rows(result)) if "timepoints" in outputs else "",
-        _csv_text([patient_row(result)]) if "patients" in outputs else "",
-        table,
-    )
-
-
-FileOutcome = tuple[list[PatientResult] | list[RenderedResult], list[str], int]
-"""One file's results (as objects or rendered), its stderr lines in order, its failure count."""
-
-
-def score_file(
-    path: Path,
-    settings_list: Sequence[ResponseSettings],
-    eligibility: str,
-    deidentifier: Deidentifier | None = None,
-) -> FileOutcome:
-    """Load and score one file under every preset, without printing (so it runs anywhere)."""
-    try:
-        assessment = load_assessment(path)
-        if deidentifier is not None:
-            assessment = deidentifier.assessment(assessment)
-    except LesionToolError as err:
-        return [], [f"lesion-tool: skipped: {err}"], 1
-    results: list[PatientResult] = []
-    lines: list[str] = []
-    failures = 0
-    messages: dict[str, list[str]] = {}
-    for settings in settings_list:
-        for finding in check_baseline(assessment, settings):
-            key = f"{eligibility}: {_finding_text(finding)}"
-            messages.setdefault(key, []).append(settings.criteria)
-        try:
-            result = score_assessment(assessment, settings)
-        except CriteriaError as err:
-            lines.append(f"lesion-tool: skipped: {path} [{settings.criteria}]: {err}")
-            failures += 1
-            continue
-        results.append(result)
-        for finding in result.findings:
-            key = f"{finding.severity}: {_finding_text(finding)}"
-            messages.setdefault(key, []).append(settings.criteria)
-    for message, presets in messages.items():
-        lines.append(f"lesion-tool: {path} [{','.join(presets)}]: {message}")
-    return results, lines, failures
-
-
-def _score_chunk(
-    job: tuple[
-        list[Path], Sequence[ResponseSettings], str, Sequence[str] | None, Deidentifier | None
-    ],
-) -> list[FileOutcome]:
-    files, settings_list, eligibility, render, deidentifier = job
-    outcomes: list[FileOutcome] = []
-    for path in files:
-        results, lines, failures = score_file(path, settings_list, eligibility, deidentifier)
-        if render is not None:
-            results = [render_result(r, render) for r in results]  # type: ignore[arg-type]
-        outcomes.append((results, lines, failures))
-    return outcomes
-
-
-def _outcomes(
-    files: list[Path],
-    settings_list: Sequence[ResponseSettings],
-    eligibility: str,
-    workers: int,
-    render: Sequence[str] | None,
-    deidentifier: Deidentifier | None = None,
-) -> Iterator[FileOutcome]:
-    """Every file's outcome in file order, computed here or by ``workers`` processes."""
-    if workers <= 1 or len(files) <= CHUNK_FILES:
-        for path in files:
-            yield score_file(path, settings_list, eligibility, deidentifier)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-
-    jobs = [
-        (files[i : i + CHUNK_FILES], settings_list, eligibility, render, deidentifier)
-        for i in range(0, len(files), CHUNK_FILES)
-    ]
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        for chunk in pool.map(_score_chunk, jobs):
-            yield from chunk
-
-
 def score_files(
     paths: Sequence[str],
     settings_list: Sequence[ResponseSettings],
     *,
     eligibility: str,
-    workers: int | None = None,
-    render: Sequence[str] | None = None,
     deidentifier: Deidentifier | None = None,
-) -> tuple[list[PatientResult] | list[RenderedResult], int]:
-    """Load and score every file; report problems on stderr. Returns results and failures.
+) -> tuple[list[PatientResult], int, Cohort, dict]:
+    """Load, group by patient and reader, and score every reading; problems go to stderr.
 
-    ``eligibility`` is the severity word baseline-eligibility findings are reported with.
-    ``workers`` processes share the files (default :func:`default_workers`); the results and
-    the messages come back in file order, so the output does not depend on it. With ``render``
-    (names from :data:`OUTPUTS`) the workers return :class:`RenderedResult` text instead of
-    objects; a single process always returns objects. A ``deidentifier`` pseudonymises each
-    assessment before it is scored.
+    Returns (results of every reading, failures, the cohort, scored by (patient, reader, role)
+    and preset). ``eligibility`` is the severity word baseline-eligibility findings are
+    reported with; a ``deidentifier`` pseudonymises each assessment before it is scored.
     """
-    files = find_assessment_files(paths)
-    if not files:
-        raise LesionToolError(f"no assessment files (*.json) found in {', '.join(paths)}")
-    if workers is None:
-        workers = default_workers(len(files))
-    progress = Progress(len(files))
-    results: list = []
-    failures = 0
-    for done, (file_results, lines, file_failures) in enumerate(
-        _outcomes(files, settings_list, eligibility, workers, render, deidentifier), start=1
-    ):
-        results.extend(file_results)
-        failures += file_failures
-        if lines:
+    from lesion_tool.commands._corelab import load_cohort_files
+
+    cohort, problems = load_cohort_files(paths, deidentifier)
+    failures = len(problems)
+    for where, why in problems:
+        print(
+            f"lesion-tool: skipped: {why if where in why else f'{where}: {why}'}",
+            file=sys.stderr,
+        )
+    readings = [
+        r
+        for p in cohort.patients
+        for r in (*p.readings, *([p.adjudicator] if p.adjudicator else []))
+    ]
+    progress = Progress(len(readings))
+    results: list[PatientResult] = []
+    scored: dict[tuple[str, str, str], dict[str, PatientResult]] = {}
+    for done, reading in enumerate(readings, start=1):
+        path, assessment = reading.where, reading.assessment
+        messages: dict[str, list[str]] = {}
+        by_preset: dict[str, PatientResult] = {}
+        for settings in settings_list:
+            for finding in check_baseline(assessment, settings):
+                key = f"{eligibility}: {_finding_text(finding)}"
+                messages.setdefault(key, []).append(settings.criteria)
+            try:
+                result = score_assessment(assessment, settings)
+            except CriteriaError as err:
+                progress.clear()
+                print(f"lesion-tool: skipped: {path} [{settings.criteria}]: {err}", file=sys.stderr)
+                failures += 1
+                continue
+            results.append(result)
+            by_preset[settings.criteria] = result
+            for finding in result.findings:
+                key = f"{finding.severity}: {_finding_text(finding)}"
+                messages.setdefault(key, []).append(settings.criteria)
+        if by_preset:  # a preset that cannot score this reading leaves the others
+            scored[(reading.patient_id, reading.reader, reading.role)] = by_preset
+        if messages:
             progress.clear()
-        for line in lines:
-            print(line, file=sys.stderr)
+        for message, presets in messages.items():
+            print(f"lesion-tool: {path} [{','.join(presets)}]: {message}", file=sys.stderr)
         progress.update(done)
-    return results, failures
+    return results, failures, cohort, scored
 
 
 def _finding_text(finding: object) -> str:
@@ -480,66 +341,65 @@ def run(args: argparse.Namespace) -> int:
     """Run ``rescore``; returns 0, or 1 when any file failed."""
     settings_list = settings_from_args(args)
     refuse_inputs_as_outputs(
-        [("--timepoints-csv", args.timepoints_csv), ("--patients-csv", args.patients_csv)],
+        [
+            ("--timepoints-csv", args.timepoints_csv),
+            ("--patients-csv", args.patients_csv),
+            ("--findings-csv", args.findings_csv),
+        ],
         find_assessment_files(args.paths),
     )
-    outputs = [
-        name
-        for name, wanted in zip(
-            OUTPUTS,
-            (
-                args.timepoints_csv,
-                args.patients_csv,
-                not args.timepoints_csv and not args.patients_csv,
-            ),
-            strict=True,
-        )
-        if wanted
-    ]
-    # --summary needs the objects; otherwise workers send back text (see RenderedResult).
-    results, failures = score_files(
+    results, failures, cohort, scored = score_files(
         args.paths,
         settings_list,
         eligibility="warning",
-        workers=args.workers,
-        render=None if args.summary else outputs,
         deidentifier=deidentifier_from_args(args),
     )
     order = {preset: i for i, preset in enumerate(args.criteria)}
     results.sort(key=lambda r: (r.patient_id, r.reader, order[r.criteria]))
-    rendered = bool(results) and isinstance(results[0], RenderedResult)
-    for option, writer, columns, attribute in (
-        (args.timepoints_csv, write_timepoints_csv, TIMEPOINT_COLUMNS, "timepoints_csv"),
-        (args.patients_csv, write_patients_csv, PATIENT_COLUMNS, "patients_csv"),
+    for option, writer in (
+        (args.timepoints_csv, write_timepoints_csv),
+        (args.patients_csv, write_patients_csv),
+        (args.findings_csv, write_findings_csv),
     ):
-        if not option:
-            continue
-
-        def emit(
-            handle: IO[str],
-            columns: tuple[str, ...] = columns,
-            attribute: str = attribute,
-            writer=writer,
-        ) -> None:
-            if rendered:
-                handle.write(_csv_text([columns]))
-                handle.write("".join(getattr(r, attribute) for r in results))
-            else:
-                writer(results, handle)
-
         if option == "-":
-            emit(sys.stdout)
-            continue
-        try:
-            with atomic_write(option) as handle:
-                emit(handle)
-        except OSError as err:
-            raise LesionToolError(f"{option}: cannot write: {err}") from err
-    if not args.timepoints_csv and not args.patients_csv:
-        if rendered:
-            sys.stdout.write("".join(r.table for r in results))
-        else:
-            print_table(results, sys.stdout)
+            writer(results, sys.stdout)
+        elif option:
+            try:
+                with atomic_write(option) as handle:
+                    writer(results, handle)
+            except OSError as err:
+                raise LesionToolError(f"{option}: cannot write: {err}") from err
+    if not (args.timepoints_csv or args.patients_csv or args.findings_csv):
+        print_table(results, sys.stdout)
     if args.summary:
-        print_summary(results, args.criteria, sys.stdout)
+        failures += _print_cohort_summary(args, cohort, scored)
     return 1 if failures else 0
+
+
+def _print_cohort_summary(args: argparse.Namespace, cohort: Cohort, scored: dict) -> int:
+    """Endpoints per preset with each patient counted once (single, concordant or adjudicated
+    reading), then per reader when patients were read more than once; returns problems."""
+    from lesion_tool.commands._corelab import adjudication_settings_from_args, print_result_sets
+    from lesion_tool.corelab.adjudication import load_decisions, result_sets, select_readings
+
+    adjudication = adjudication_settings_from_args(args)
+    decisions, problems = load_decisions(args.adjudications)
+    if adjudication.preset not in args.criteria:
+        # the readers are compared under the adjudication preset: score it too
+        from lesion_tool.corelab.adjudication import score_cohort_readings
+
+        extra, _ = score_cohort_readings(cohort, [settings_for(adjudication.preset)])
+        scored = {k: {**v, **extra.get(k, {})} for k, v in scored.items()}
+    selections, select_problems = select_readings(cohort, scored, decisions, adjudication)
+    for where, why in [*problems, *select_problems]:
+        print(f"lesion-tool: {where}: {why}", file=sys.stderr)
+    if cohort.multi_reader:
+        print(f"Adjudication {adjudication.describe()}", file=sys.stdout)
+    for preset in args.criteria:
+        sets = result_sets(cohort, scored, selections, preset)
+        if not sets[0].results:
+            sys.stdout.write(f"[{preset}] no patients scored\n")
+            continue
+        print_summary(list(sets[0].results), [preset], sys.stdout)
+        print_result_sets(sets, sys.stdout)
+    return len(problems) + len(select_problems)

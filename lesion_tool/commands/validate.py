@@ -37,7 +37,10 @@ def run(args: argparse.Namespace) -> int:
     files = find_assessment_files(args.paths)
     if not files:
         raise LesionToolError(f"no assessment files (*.json) found in {', '.join(args.paths)}")
+    from lesion_tool.corelab.readings import Reading, group_readings
+
     bad_files = 0
+    readings = []
     for path in files:
         try:
             assessment = load_assessment(path)
@@ -45,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {err}".replace("\n", "\nerror: "))
             bad_files += 1
             continue
+        readings.append(Reading(assessment, path))
         messages: dict[tuple[str, str], list[str]] = {}
         for settings in settings_list:
             for finding in check_baseline(assessment, settings):
@@ -66,5 +70,8 @@ def run(args: argparse.Namespace) -> int:
             bad_files += 1
         else:
             print(f"ok: {path}")
+    for _files, why in group_readings(readings).problems:  # one patient read twice by one reader
+        print(f"error: {why}")
+        bad_files += 1
     print(f"{len(files)} file(s) checked, {bad_files} with errors", file=sys.stderr)
     return 1 if bad_files else 0

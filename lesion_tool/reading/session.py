@@ -24,7 +24,7 @@ from pathlib import Path
 from lesion_tool.errors import AssessmentError
 from lesion_tool.model import Assessment, Category, Lesion, Timepoint
 from lesion_tool.reading.files import ReadingFile, new_reading_path
-from lesion_tool.storage import save_assessment
+from lesion_tool.storage.audit import save_audited
 
 __all__ = [
     "ID_PREFIX",
@@ -498,7 +498,8 @@ class ReadingSession:
             saved_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         )
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        save_assessment(stamped, self.path)
+        # each save appends an audit event (who, when, what changed; hash-chained)
+        save_audited(stamped, self.path, by=self.reader, action="save")
         self._assessment = stamped  # same readings (stamps are not compared)
         self._saved = stamped
         self._owns_file = True

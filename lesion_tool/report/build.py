@@ -59,6 +59,8 @@ class PatientReport:
     results: dict[str, Any]
     """preset -> ``lesion_tool.response.PatientResult``."""
     source: Path | None = None
+    basis: str | None = None
+    """Why this reading stands for the patient when several readers read it."""
 
 
 @dataclass(slots=True)
@@ -139,17 +141,28 @@ def build_report(
     title: str = "Tumour response report",
     progress: Callable[[str], None] | None = None,
     deidentifier: Deidentifier | None = None,
+    adjudications: Sequence[str | Path] = (),
+    adjudication: Any = None,
 ) -> ReportResult:
     """Load, score and report a cohort of assessment files (see :func:`write_report`).
 
     Nothing is written when no file could be used; the result then lists the problems. With a
     ``deidentifier`` the report shows pseudonyms and shifted dates only, and names no input file
     (file names often carry the patient's id): skipped files are counted, not listed.
+
+    Patients read by several readers count once: their endpoints use the reading chosen by
+    :func:`lesion_tool.corelab.adjudication.select_readings` (with the decisions found under
+    ``adjudications`` and the triggers of ``adjudication``, an ``AdjudicationSettings``), and the
+    report adds a section with per-reader endpoints and reader agreement.
     """
+    from lesion_tool.corelab.adjudication import AdjudicationSettings
+
     loaded, problems = load_cohort(paths)
     if deidentifier is not None:
         loaded = [(None, deidentifier.assessment(a)) for _path, a in loaded]
-    patients, score_problems = score_cohort(loaded, presets, settings_overrides)
+    patients, score_problems, study = _score_readers(
+        loaded, presets, settings_overrides, adjudications, adjudication or AdjudicationSettings()
+    )
     problems = [*problems, *score_problems]
     if deidentifier is not None and problems:
         problems = [
@@ -166,6 +179,47 @@ def build_report(
         title=title,
         progress=progress,
         settings_overrides=settings_overrides,
+        reader_study=study,
+    )
+
+
+def _score_readers(
+    loaded: Sequence[tuple[Path | None, Assessment]],
+    presets: Sequence[str],
+    settings_overrides: Mapping[str, Any] | None,
+    adjudications: Sequence[str | Path],
+    adjudication: Any,
+) -> tuple[list[PatientReport], list[tuple[str, str]], Any]:
+    """Group readings by patient and reader, score them all, keep one reading per patient
+    (single, concordant or adjudicated; lesion_tool.corelab) and the reader study, if any."""
+    from lesion_tool.corelab.adjudication import load_decisions, select_readings
+    from lesion_tool.corelab.readings import Reading, group_readings, reader_role
+    from lesion_tool.report.readers import ReaderStudy
+
+    cohort = group_readings(Reading(a, p) for p, a in loaded)
+    kept = [r for pt in cohort.patients for r in (*pt.readings, pt.adjudicator) if r is not None]
+    scored_all, problems = score_cohort(
+        [(r.source, r.assessment) for r in kept],
+        [*presets, adjudication.preset],
+        settings_overrides,
+    )
+    by_key = {
+        (pt.assessment.patient_id, pt.assessment.reader, reader_role(pt.assessment)): pt
+        for pt in scored_all
+    }
+    scored = {key: pt.results for key, pt in by_key.items()}
+    decisions, decision_problems = load_decisions(adjudications)
+    selections, select_problems = select_readings(cohort, scored, decisions, adjudication)
+    patients = []
+    for s in selections:
+        pt = by_key[(s.reading.patient_id, s.reading.reader, s.reading.role)]
+        pt.basis = s.basis if cohort.multi_reader else None
+        patients.append(pt)
+    study = ReaderStudy(cohort, scored, selections, adjudication) if cohort.multi_reader else None
+    return (
+        patients,
+        [*cohort.problems, *problems, *decision_problems, *select_problems],
+        study,
     )
 
 
@@ -413,6 +467,8 @@ def _patient_section(
         meta.append(f"last known alive {a.last_known_alive.isoformat()}")
     if patient.source:
         meta.append(f"file {patient.source.name}")
+    if patient.basis:
+        meta.append(f"endpoints on: {patient.basis}")
     section.blocks.append(H.Note("; ".join(meta)))
     summary_rows = []
     for p in presets:
@@ -780,6 +836,7 @@ def write_report(
     problems_heading: str = "Skipped inputs",
     problems_note: str = "input(s) could not be used and are not in this report",
     run_summary: str | None = None,
+    reader_study: Any = None,
 ) -> ReportResult:
     """Write the cohort report into ``out_dir``.
 
@@ -983,6 +1040,10 @@ def write_report(
             )
         )
         sections.append(sec)
+        if reader_study is not None:  # several readers: endpoints per reader, their agreement
+            from lesion_tool.report.readers import reader_study_section
+
+            sections.append(reader_study_section(reader_study, presets, renderer.save))
         page_tables: list[tuple[str, Sequence[str], Sequence[Sequence[str]]]] = [
             ("Cohort endpoints", header, [[c.text for c in row] for row in rows]),
             (

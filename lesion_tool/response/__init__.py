@@ -10,8 +10,10 @@ from __future__ import annotations
 from lesion_tool.response.baseline import check_baseline
 from lesion_tool.response.endpoints import clopper_pearson, cohort_endpoints
 from lesion_tool.response.export import (
+    FINDING_COLUMNS,
     PATIENT_COLUMNS,
     TIMEPOINT_COLUMNS,
+    write_findings_csv,
     write_patients_csv,
     write_timepoints_csv,
 )
@@ -27,6 +29,7 @@ from lesion_tool.response.scoring import score_assessment
 from lesion_tool.response.settings import PRESETS, ResponseSettings, settings_for
 
 __all__ = [
+    "FINDING_COLUMNS",
     "PATIENT_COLUMNS",
     "PRESETS",
     "TIMEPOINT_COLUMNS",
@@ -42,6 +45,7 @@ __all__ = [
     "cohort_endpoints",
     "score_assessment",
     "settings_for",
+    "write_findings_csv",
     "write_patients_csv",
     "write_timepoints_csv",
 ]

@@ -13,10 +13,12 @@ from typing import IO
 from lesion_tool.response.models import PatientResult
 
 __all__ = [
+    "FINDING_COLUMNS",
     "PATIENT_COLUMNS",
     "TIMEPOINT_COLUMNS",
     "patient_row",
     "timepoint_rows",
+    "write_findings_csv",
     "write_patients_csv",
     "write_timepoints_csv",
 ]
@@ -51,6 +53,16 @@ PATIENT_COLUMNS = (
     "dor_days",
     "disease_control",
 )
+FINDING_COLUMNS = (
+    "patient_id",
+    "reader",
+    "criteria",
+    "timepoint",
+    "lesion_id",
+    "severity",
+    "message",
+)
+"""The findings export (beside the spec's two tables, whose columns stay exact)."""
 
 
 def _one_decimal(value: float | None) -> str:
@@ -153,3 +165,29 @@ def patient_row(r: PatientResult) -> tuple[object, ...]:
         _text(r.dor_days),
         _text(r.disease_control),
     )
+
+
+def write_findings_csv(
+    results: Iterable[PatientResult], file: str | os.PathLike[str] | IO[str]
+) -> None:
+    """One row per finding of each patient x preset (e.g. a viable diameter above the whole).
+
+    The spec fixes the columns of the timepoint and patient tables, so findings travel in their
+    own table; an empty table (header only) means nothing was noticed.
+    """
+    with _open(file) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(FINDING_COLUMNS)
+        for r in results:
+            for f in r.findings:
+                writer.writerow(
+                    (
+                        _free_text(r.patient_id),
+                        _free_text(r.reader),
+                        r.criteria,
+                        _free_text(f.timepoint or ""),
+                        _free_text(f.lesion_id or ""),
+                        f.severity,
+                        f.message,
+                    )
+                )

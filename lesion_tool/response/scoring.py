@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from lesion_tool.errors import CriteriaError
-from lesion_tool.model import Assessment, Category, Lesion, LesionState, summed_diameter_field
+from lesion_tool.model import (
+    Assessment,
+    Category,
+    Kind,
+    Lesion,
+    LesionState,
+    summed_diameter_field,
+)
 from lesion_tool.response.arithmetic import pct_change
 from lesion_tool.response.models import (
     Finding,
@@ -29,7 +36,7 @@ from lesion_tool.response.rules import (
 )
 from lesion_tool.response.settings import ResponseSettings
 
-__all__ = ["score_assessment"]
+__all__ = ["inconsistent_diameter_findings", "score_assessment"]
 
 _MEASURED = LesionState.MEASURED
 
@@ -40,6 +47,36 @@ def _needed_diameter(lesion: Lesion, settings: ResponseSettings) -> str:
 
 def _missing(lesion_id: str) -> Lesion:
     return Lesion(id=lesion_id, category=Category.NON_TARGET, state=LesionState.NOT_EVALUATED)
+
+
+def inconsistent_diameter_findings(assessment: Assessment) -> list[Finding]:
+    """Warnings for ``viable`` targets whose viable diameter exceeds the whole-lesion one.
+
+    Readers do record this (another lesion chosen at one reading, inconsistent calipers), so the
+    reading is kept and scored under every preset, each summing its own diameter; the
+    inconsistency is shown to the reader as a finding instead of refusing the file.
+    """
+    findings = []
+    for timepoint in assessment.timepoints:
+        for lesion in timepoint.lesions:
+            viable, whole = lesion.viable_diameter_mm, lesion.longest_diameter_mm
+            if (
+                lesion.category is Category.TARGET
+                and lesion.kind is Kind.VIABLE
+                and viable is not None
+                and whole is not None
+                and viable > whole
+            ):
+                findings.append(
+                    Finding(
+                        "warning",
+                        f"viable diameter {viable:g} mm exceeds the whole-lesion longest diameter "
+                        f"{whole:g} mm (both kept: mRECIST sums the viable, RECIST 1.1 the whole)",
+                        lesion.id,
+                        timepoint.label,
+                    )
+                )
+    return findings
 
 
 def score_assessment(assessment: Assessment, settings: ResponseSettings) -> PatientResult:
@@ -289,7 +326,10 @@ def _patient_result(
     dor_days, dor_event = duration_of_response(
         first_response_date, progression_date, assessment.death_date, last_evaluable
     )
-    findings = tuple(f for row in follow_ups for f in row.findings)
+    findings = (
+        *inconsistent_diameter_findings(assessment),
+        *(f for row in follow_ups for f in row.findings),
+    )
     os_days, os_event = overall_survival(
         start, assessment.death_date, assessment.last_known_alive, rows[-1].date
     )

@@ -278,25 +278,9 @@ def _lesion_problems(lesion: Mapping[str, Any], path: str, t_index: int) -> list
         problems.append(
             (f"{path}", f"measured {kind} target lacks {required!r} (the diameter its kind sums)")
         )
-    viable = lesion.get("viable_diameter_mm")
-    longest = lesion.get("longest_diameter_mm")
-    if (
-        kind == "viable"
-        and isinstance(viable, int | float)
-        and isinstance(longest, int | float)
-        and not isinstance(viable, bool)
-        and not isinstance(longest, bool)
-        and viable > longest
-    ):
-        problems.append(
-            (
-                f"{path}.viable_diameter_mm",
-                (
-                    f"viable diameter {viable} mm exceeds the whole-lesion longest diameter "
-                    f"{longest} mm"
-                ),
-            )
-        )
+    # A viable diameter larger than the whole-lesion one is kept: real readers record it
+    # (another lesion chosen, inconsistent calipers). The response engine reports it as a
+    # finding (lesion_tool.response.scoring.inconsistent_diameter_findings).
     if state == "absent":
         for key in DIAMETER_FIELDS:
             value = lesion.get(key)

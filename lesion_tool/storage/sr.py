@@ -47,6 +47,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import logging
 import re
 import uuid
@@ -126,13 +127,20 @@ class SignOff:
             )
 
 
-def tracking_uid(patient_id: str, lesion_id: str) -> str:
-    """Tracking Unique Identifier of a lesion: the same for the same patient and lesion id.
+def tracking_uid(patient_id: str, lesion_id: str, *, reader: str = "", scope: str = "") -> str:
+    """Tracking Unique Identifier of a lesion: one per (trial or cohort, patient, reader, lesion).
 
-    A ``2.25`` UID (PS3.5 B.2) from a name-based (SHA-1) UUID of ``patient_id`` and
-    ``lesion_id``, so SRs written at different times for different timepoints agree.
+    A ``2.25`` UID (PS3.5 B.2) from a name-based (SHA-1) UUID, so SRs written at different times
+    for different timepoints, and re-exports, agree. ``reader`` keeps two readers' "T1" apart;
+    ``scope`` (the trial's protocol id, or a cohort name) keeps patient "001" of two trials
+    apart. Without either, the name is the one of earlier versions (patient and lesion only),
+    so single-reader SRs exported before keep their UIDs.
     """
-    return f"2.25.{uuid.uuid5(_UID_NAMESPACE, f'{patient_id}/{lesion_id}').int}"
+    if reader or scope:
+        name = json.dumps(["lesion", scope, patient_id, reader, lesion_id])
+    else:
+        name = f"{patient_id}/{lesion_id}"
+    return f"2.25.{uuid.uuid5(_UID_NAMESPACE, name).int}"
 
 
 def _device_uid() -> str:
@@ -308,6 +316,8 @@ def _lesion_group(
     time_point: hd.sr.TimePointContext,
     method: hd.sr.CodedConcept,
     last_seen: np.ndarray | None = None,
+    reader: str = "",
+    scope: str = "",
 ) -> hd.sr.MeasurementsAndQualitativeEvaluations:
     measurements = []
     first_on_image = False
@@ -381,7 +391,8 @@ def _lesion_group(
     )
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(
-            uid=tracking_uid(patient_id, lesion.id), identifier=text
+            uid=tracking_uid(patient_id, lesion.id, reader=reader, scope=scope),
+            identifier=text,
         ),
         time_point_context=time_point,
         finding_type=codes.FINDING_LESION,
@@ -422,6 +433,8 @@ def _response_group(
     patient_id: str,
     time_point: hd.sr.TimePointContext,
     best_overall: str | None = None,
+    reader: str = "",
+    scope: str = "",
 ) -> hd.sr.MeasurementsAndQualitativeEvaluations | None:
     """The group of one preset's timepoint response (a ``TimepointResult``, read by attribute)
     with the best overall response up to this timepoint (``best_overall``, a response string)."""
@@ -461,7 +474,7 @@ def _response_group(
         return None
     return hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(
-            uid=tracking_uid(patient_id, f"response/{preset}"),
+            uid=tracking_uid(patient_id, f"response/{preset}", reader=reader, scope=scope),
             identifier=f"{RESPONSE_TRACKING_PREFIX}{preset}",
         ),
         time_point_context=time_point,
@@ -606,6 +619,8 @@ def build_timepoint_sr(
                 time_point=time_point,
                 method=codes.CRITERIA_BY_PRESET[criteria],
                 last_seen=(last_seen or {}).get(lesion.id),
+                reader=assessment.reader,
+                scope=trial.protocol_id if trial is not None else "",
             )
             for lesion in timepoint.lesions
         ]
@@ -616,6 +631,8 @@ def build_timepoint_sr(
                 patient_id=assessment.patient_id,
                 time_point=full_time_point,
                 best_overall=(best_overall or {}).get(preset),
+                reader=assessment.reader,
+                scope=trial.protocol_id if trial is not None else "",
             )
             if group is not None:
                 groups.append(group)

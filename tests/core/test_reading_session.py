@@ -21,7 +21,7 @@ from lesion_tool.storage import load_assessment
 BL, FU = dt.date(2026, 1, 2), dt.date(2026, 3, 2)
 
 
-def _target(lesion_id: str, viable: float, longest: float) -> Lesion:
+def _target(lesion_id: str, viable: float | None, longest: float) -> Lesion:
     return Lesion(
         lesion_id,
         Category.TARGET,
@@ -77,8 +77,9 @@ def test_ids_earlier_values_and_truncation(session):
 
 
 def test_a_refused_autosave_is_remembered_not_raised(session):
-    # the core's writer refuses a viable diameter above the whole-lesion one
-    session.set_lesion("baseline", _target("T1", 40.0, 35.0))
+    # the core's writer refuses a measured viable target without its viable diameter (a viable
+    # diameter above the whole-lesion one is kept since issue 13: real readers record it)
+    session.set_lesion("baseline", _target("T1", None, 35.0))
     assert session.last_save_error is not None
     assert "T1" in str(session.last_save_error) or "viable" in str(session.last_save_error)
     with pytest.raises(ValueError):
@@ -149,7 +150,7 @@ def test_events_announce_edits_saves_and_failed_saves(session):
     session.set_lesion("baseline", _target("T1", 30.0, 35.0))
     assert seen == ["assessment", "saved"]
     seen.clear()
-    session.set_lesion("baseline", _target("T1", 40.0, 35.0))  # the writer refuses viable > whole
+    session.set_lesion("baseline", _target("T1", None, 35.0))  # the writer refuses: no viable mm
     assert seen == ["assessment", "save_failed"]
     session.undo()
     assert seen[-2:] == ["assessment", "saved"]

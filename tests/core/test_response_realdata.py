@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import _tcia
 import pytest
 
 from lesion_tool.model import Assessment, Category, Kind, Lesion, LesionState, Timepoint
@@ -118,3 +119,82 @@ def test_all_readers_with_complete_sums(shared_data: Path, test_output: Path) ->
     assert len(m_agree) + len(m_amb) + len(m_dis) > 250
     assert len(r_agree) + len(r_amb) + len(r_dis) > 250
     assert m_dis == [] and r_dis == [], f"see {report}"
+
+
+def test_tcia_readings_stored_with_both_diameters_reproduce_every_category(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """Issue 13: one stored reading per patient and reader (viable + whole-lesion diameters).
+
+    The 9 readings whose viable sum exceeds the whole-lesion sum are stored, scored under every
+    preset and carry a finding. Each reading's released category is reproduced under every
+    preset (mRECIST and mRECIST-1.1 against the reader's mRECIST category, RECIST 1.1 against
+    the RECIST one): 287 x 3 = 861 categories, identical or the documented ambiguous cases of
+    the module docstring (in fact all 861 are identical).
+    """
+    from lesion_tool.response import PRESETS
+    from lesion_tool.storage import load_assessment, save_assessment
+
+    readings = _tcia.readings(shared_data)
+    assert len(readings) == 287
+    inconsistent = []
+    outcome = {"same": 0, "ambiguous": 0, "different": []}
+    for reading in readings:
+        path = tmp_path / f"{reading.patient_id}_{reading.reader}.json"
+        save_assessment(reading.assessment, path)
+        stored = load_assessment(path)
+        results = {p: score_assessment(stored, settings_for(p)) for p in PRESETS}
+        warned = [f for f in results["mrecist"].findings if "exceeds the whole-lesion" in f.message]
+        if warned:
+            inconsistent.append((reading.patient_id, reading.reader, warned[0].timepoint))
+            assert all(
+                any("exceeds the whole-lesion" in f.message for f in r.findings)
+                for r in results.values()
+            )
+        for preset, theirs in (
+            ("mrecist", reading.mrecist),
+            ("mrecist-1.1", reading.mrecist),
+            ("recist-1.1", reading.recist),
+        ):
+            ours = results[preset].timepoints[1].target_response
+            if ours is theirs:
+                outcome["same"] += 1
+            elif theirs is Response.PD or (ours is Response.CR and theirs is Response.PR):
+                outcome["ambiguous"] += 1
+            else:
+                outcome["different"].append((reading.patient_id, reading.reader, preset))
+    assert outcome["different"] == []
+    # every one is identical: no reading needs the ambiguity allowance
+    assert (outcome["same"], outcome["ambiguous"]) == (3 * 287, 0) == (861, 0)
+    assert sorted(inconsistent) == [
+        ("HCC_004", "reader1", "FU"),
+        ("HCC_027", "reader2", "BL"),
+        ("HCC_031", "reader3", "BL"),
+        ("HCC_041", "reader2", "BL"),
+        ("HCC_051", "reader1", "FU"),
+        ("HCC_057", "reader1", "BL"),
+        ("HCC_059", "reader1", "FU"),
+        ("HCC_089", "reader1", "BL"),
+        ("HCC_094", "reader3", "FU"),
+    ]
+
+
+def test_validate_and_rescore_report_viable_above_whole_as_finding(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lesion_tool.cli import main
+    from lesion_tool.storage import save_assessment
+
+    [reading] = [
+        r for r in _tcia.readings(shared_data) if (r.patient_id, r.reader) == ("HCC_041", "reader2")
+    ]
+    path = tmp_path / "HCC_041_reader2.json"
+    save_assessment(reading.assessment, path)
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "warning:" in out and "viable diameter 286 mm exceeds" in out and "250 mm" in out
+    findings = tmp_path / "findings.csv"
+    assert main(["rescore", str(path), "--findings-csv", str(findings)]) == 0
+    rows = list(csv.DictReader(findings.open(encoding="utf-8")))
+    assert {r["criteria"] for r in rows} == {"mrecist", "mrecist-1.1", "recist-1.1"}
+    assert all(r["timepoint"] == "BL" and r["lesion_id"] == "T1" for r in rows)

@@ -218,9 +218,34 @@ def test_tracking_uid_is_stable_per_lesion_across_timepoints(exported: list[Path
             }
         )
     for lesion_id in ("T1", "T2", "NT1", "NT2"):
-        assert uids[0][lesion_id] == uids[1][lesion_id] == tracking_uid(PATIENT, lesion_id)
+        assert (
+            uids[0][lesion_id]
+            == uids[1][lesion_id]
+            == tracking_uid(PATIENT, lesion_id, reader="Reader^One")
+        )
     assert len(set(uids[1].values())) == len(uids[1])  # distinct lesions, distinct UIDs
     assert tracking_uid(PATIENT, "T1") != tracking_uid("OTHER", "T1")
+
+
+def test_tracking_uid_unique_per_trial_patient_reader_lesion() -> None:
+    """Issue 13: T1 of reader 1 and of reader 2, or of patient 001 in two trials, differ."""
+    keys = [
+        ("001", "T1", "R1", ""),
+        ("001", "T1", "R2", ""),
+        ("001", "T1", "R1", "TRIAL-A"),
+        ("001", "T1", "R1", "TRIAL-B"),
+        ("001", "T2", "R1", "TRIAL-A"),
+        ("002", "T1", "R1", "TRIAL-A"),
+        ("001", "T1", "", ""),
+        # no separator collision: ("a/b", "c") is not ("a", "b/c")
+        ("a/b", "c", "R1", ""),
+        ("a", "b/c", "R1", ""),
+    ]
+    uids = [tracking_uid(p, lesion, reader=r, scope=t) for p, lesion, r, t in keys]
+    assert len(set(uids)) == len(uids)
+    assert all(u.startswith("2.25.") and len(u) <= 64 for u in uids)
+    # stable: the same key gives the same UID on every call (re-exports, other timepoints)
+    assert tracking_uid("001", "T1", reader="R1", scope="TRIAL-A") == uids[2]
 
 
 def test_ohif_tracking_identifier_only_where_the_first_length_is_on_an_image(
@@ -600,7 +625,7 @@ def test_highdicom_reads_our_sr_back(exported: list[Path]) -> None:
     document = hd.sr.srread(exported[1])
     assert isinstance(document, hd.sr.Comprehensive3DSR)
     [group] = document.content.get_image_measurement_groups(
-        tracking_uid=tracking_uid(PATIENT, "T1")
+        tracking_uid=tracking_uid(PATIENT, "T1", reader="Reader^One")
     )
     assert group.tracking_identifier == TRACKING_IDENTIFIER_LENGTH
     assert [(m.name.meaning, m.value, m.unit.value) for m in group.get_measurements()] == [
