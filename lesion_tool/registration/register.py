@@ -120,7 +120,7 @@ def _downsampled(volume: CTVolume, spacing_mm: float) -> sitk.Image:
     """The volume block-averaged (BinShrink: no aliasing, fast) to about ``spacing_mm``,
     clamped to -300..400 HU so air and bone do not dominate the histogram, float32."""
     image = to_sitk(volume)
-    factors = [max(1, int(round(spacing_mm / s))) for s in image.GetSpacing()]
+    factors = [max(1, round(spacing_mm / s)) for s in image.GetSpacing()]
     image = sitk.Cast(image, sitk.sitkFloat32)
     if any(f > 1 for f in factors):
         image = sitk.BinShrink(image, factors)
@@ -272,7 +272,7 @@ def register_series(
 
     # 3. B-spline on top of the affine (the liver slides along the body wall with breathing).
     extent = [sz * sp for sz, sp in zip(fixed.GetSize(), fixed.GetSpacing(), strict=True)]
-    mesh = [max(1, int(round(e / settings.bspline_spacing_mm))) for e in extent]
+    mesh = [max(1, round(e / settings.bspline_spacing_mm)) for e in extent]
     bspline = sitk.BSplineTransformInitializer(fixed, mesh, order=3)
     reg = _method(settings, mask, settings.bspline_sampling)
     reg.SetMovingInitialTransform(affine)
