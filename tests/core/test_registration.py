@@ -65,7 +65,9 @@ def case(shared_data: Path) -> dict:
     lab = CTVolume(labels, base.spacing_mm, base.origin_mm, base.direction)
     fu_labels = warp_volume(lab, transform, nearest=True, default=0).array
     reg = register_series(base, fu, focus_lps=centres, settings=SETTINGS)
-    targets = [Target(f"T{i}", tuple(base.patient_to_index(c))) for i, c in zip(ids, centres)]
+    targets = [
+        Target(f"T{i}", tuple(base.patient_to_index(c))) for i, c in zip(ids, centres, strict=True)
+    ]
     return {
         "base": base,
         "fu": fu,
@@ -85,11 +87,14 @@ def test_known_deformation_is_recovered(case: dict) -> None:
     assert moved.min() > 5.0  # the task is not trivial
     props = propagate_targets(case["reg"], case["base"], case["fu"], case["targets"], measure=False)
     errors = np.array(
-        [np.linalg.norm(np.asarray(p.seed_lps) - t) for p, t in zip(props, case["truth"])]
+        [
+            np.linalg.norm(np.asarray(p.seed_lps) - t)
+            for p, t in zip(props, case["truth"], strict=True)
+        ]
     )
     assert np.median(errors) < 3.5, errors
     assert errors.max() < 6.0, errors
-    for i, p in zip(case["ids"], props):
+    for i, p in zip(case["ids"], props, strict=True):
         idx = tuple(np.round(p.seed_zyx).astype(int))
         assert case["fu_labels"][idx] == i, (p.lesion_id, errors)
         assert p.status == "proposed", p.reasons
@@ -125,7 +130,7 @@ def test_wrong_anatomy_around_a_target_is_flagged(case: dict) -> None:
     z, y, x = np.round(ok.seed_zyx).astype(int)
     half = [int(np.ceil(35.0 / s)) for s in fu.spacing_mm]
     arr = fu.array.copy()
-    box = tuple(slice(max(c - h, 0), c + h + 1) for c, h in zip((z, y, x), half))
+    box = tuple(slice(max(c - h, 0), c + h + 1) for c, h in zip((z, y, x), half, strict=True))
     block = arr[box]
     arr[box] = np.random.default_rng(0).permutation(block.ravel()).reshape(block.shape)
     bad = CTVolume(arr, fu.spacing_mm, fu.origin_mm, fu.direction)
@@ -202,3 +207,43 @@ def test_propagate_command_bad_input_is_a_clear_message(tmp_path: Path, capsys) 
     code = main(["propagate", str(tmp_path / "missing.json"), "--images", str(tmp_path / "imgs")])
     err = capsys.readouterr().err
     assert code == 1 and "no DICOM series" in err and "Traceback" not in err
+
+
+def test_propagate_command_writes_proposals_and_reuses_the_registration(
+    tmp_path: Path, capsys
+) -> None:
+    """End to end on a small synthetic patient moved between visits: every target proposed
+    inside its follow-up lesion; the second run takes the registration from the sidecar."""
+    from lesion_tool.synth import generate_patient
+
+    pdir = generate_patient(
+        tmp_path,
+        patient_id="C",
+        seed=21,
+        shape=(32, 112, 112),
+        spacing_mm=(2.5, 2.0, 2.0),
+        n_timepoints=2,
+        phases=("arterial",),
+        visit_motion=True,
+        write_masks=True,
+        n_lesions=2,
+    )
+    assessment = pdir / "assessment_truth.json"
+    out = tmp_path / "proposals.json"
+    assert main(["propagate", str(assessment), "--images", str(pdir), "--out", str(out)]) == 0
+    assert "proposals" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    [fu] = result["follow_ups"]
+    assert fu["label"] == "fu1" and fu["registration"]["cached"] is False
+    truth = json.loads((pdir / "truth.json").read_text())["timepoints"][1]
+    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(pdir / truth["masks"]["lesions"])))
+    labels = {les["id"]: les["mask_label"] for les in truth["lesions"]}
+    targets = list(fu["proposals"])
+    assert targets and all(p["id"].startswith("T") for p in targets)
+    for p in targets:
+        assert mask[tuple(np.round(p["seed_voxel"]).astype(int))] == labels[p["id"]], p
+    assert (pdir / "assessment_truth.registration.json").is_file()
+    assert main(["propagate", str(assessment), "--images", str(pdir), "--out", str(out)]) == 0
+    again = json.loads(out.read_text())["follow_ups"][0]
+    assert again["registration"]["cached"] is True
+    assert [p["seed_lps"] for p in again["proposals"]] == [p["seed_lps"] for p in targets]
