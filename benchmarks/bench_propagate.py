@@ -14,7 +14,11 @@
    measured. Goal < 10 s on two cores (the figure printed includes whatever else runs on the
    machine: the load average is printed beside it).
 
-Goal: >= 95 % inside and median error < 3 mm. Prints tables; asserts nothing.
+Goal: >= 95 % inside and median error < 3 mm. "flagged" counts targets flagged for review; "by
+the mapping checks" those flagged by field of view, Jacobian or similarity (the rest: the viable
+measurement found no lesion at a correctly mapped point, e.g. IRCADb's hypo-attenuating
+portal-venous tumours, where mRECIST's arterial measurement does not apply).
+Prints tables; asserts nothing.
 Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_propagate.py [--patients N] [--motions K]``
 """
 
@@ -31,19 +35,28 @@ import SimpleITK as sitk
 
 from lesion_tool.io import CTVolume, from_sitk, load_series, to_sitk
 from lesion_tool.registration import register_series
-from lesion_tool.registration.propagate import Target, propagate_targets
+from lesion_tool.registration.propagate import Proposal, Target, propagate_targets
 from lesion_tool.synth import generate_patient
 from lesion_tool.synth.motion import motion_transform, random_motion, to_follow_up, warp_volume
 
 IRCADB = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ircadb" / "3Dircadb1.1"
 
 
-def _stats(errors: list[float], inside: list[bool], flagged: list[bool], secs: list[float]) -> str:
+def _flags(p: Proposal) -> tuple[bool, bool]:
+    """(flagged at all, flagged by a check of the mapping rather than by the measurement)."""
+    mapping = [r for r in p.reasons if "lesion measured" not in r and "nearest lesion" not in r]
+    return p.status == "flagged", bool(mapping)
+
+
+def _stats(
+    errors: list[float], inside: list[bool], flagged: list[tuple[bool, bool]], secs: list[float]
+) -> str:
     e = np.asarray(errors)
     return (
         f"n={len(e):3d}  median {np.median(e):5.2f} mm  p95 {np.percentile(e, 95):5.2f} mm  "
         f"max {e.max():5.2f} mm  inside {100 * np.mean(inside):5.1f} %  "
-        f"flagged {100 * np.mean(flagged):5.1f} %  time/follow-up {np.mean(secs):5.1f} s"
+        f"flagged {100 * np.mean([f[0] for f in flagged]):5.1f} % (by the mapping checks "
+        f"{100 * np.mean([f[1] for f in flagged]):5.1f} %)  time/follow-up {np.mean(secs):5.1f} s"
     )
 
 
@@ -87,7 +100,7 @@ def synthetic(n_patients: int) -> None:
                 hit = ok and mask[tuple(idx)] == f_les[k]["mask_label"]
                 errors.append(err)
                 inside.append(bool(hit))
-                flagged.append(p.status == "flagged")
+                flagged.append(_flags(p))
                 print(
                     f"  {pdir.name} {k:4s} err {err:5.2f} mm inside {hit!s:5s} {p.status:8s} "
                     f"{'; '.join(p.reasons)[:90]}"
@@ -141,7 +154,7 @@ def ircadb(n_motions: int) -> tuple[CTVolume, CTVolume, list[Target]] | None:
             hit = bool(ok and fu_labels[tuple(idx)] == i + 1)
             errors.append(err)
             inside.append(hit)
-            flagged.append(p.status == "flagged")
+            flagged.append(_flags(p))
             if p.reasons:
                 print(f"    {p.lesion_id} err {err:.1f} mm flagged: {'; '.join(p.reasons)[:150]}")
         print(
