@@ -217,7 +217,15 @@ def propagate_assessment(
         registration = cache.read_cached(sidecar, key) if use_cache else None
         cached = registration is not None
         if registration is None:
-            registration = register_series(baseline, follow_up, focus_lps=focus, settings=settings)
+            try:
+                registration = register_series(
+                    baseline, follow_up, focus_lps=focus, settings=settings
+                )
+            except RuntimeError as err:  # SimpleITK: e.g. no overlap between the series
+                first = str(err).strip().splitlines()[-1][:200]
+                entry["error"] = f"timepoint {tp.label!r}: the registration failed ({first})."
+                result["follow_ups"].append(entry)
+                continue
             cache.store(sidecar, key, registration)
         proposals = propagate_targets(registration, baseline, follow_up, targets)
         entry.update(
