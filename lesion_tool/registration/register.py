@@ -75,7 +75,8 @@ class Registration:
     fixed_series_uid: str
     moving_series_uid: str
     metric: dict[str, float] = field(default_factory=dict)
-    """Final metric value of each stage (Mattes MI, lower is better)."""
+    """Final metric value of each stage (Mattes MI, lower is better) and the cumulative seconds
+    at the end of each (``t_prep``, ``t_rigid``, ...)."""
     seconds: float = 0.0
     settings: RegistrationSettings = field(default_factory=RegistrationSettings)
 
