@@ -123,6 +123,7 @@ def generate_patient(
     broken: Sequence[str] = (),
     broken_series: tuple[int, str] = (0, "arterial"),
     supersample: tuple[int, int, int] = (3, 3, 3),
+    visit_motion: bool = False,
 ) -> Path:
     """Write one synthetic patient's multiphase CT studies and their ground truth.
 
@@ -188,6 +189,14 @@ def generate_patient(
         ``(timepoint index, phase)`` of the series that receives the defects.
     supersample
         Samples per voxel ``(z, y, x)`` for the lesions' partial-volume rendering.
+    visit_motion
+        Move the patient between visits (:mod:`lesion_tool.synth.motion`): every follow-up is
+        the scene warped by a known transform (patient shift and roll, liver breathing 10-20 mm
+        cranio-caudal, smooth deformation, liver volume change; the same for all phases of a
+        visit). Lesion centres, seeds, lines and masks in truth.json follow the motion; the
+        diameters are those of the unwarped lesion (the warp changes them by its local scale,
+        a few %). Each follow-up's truth holds its ``motion``. False (default) leaves the output
+        byte-identical to earlier versions.
 
     Returns
     -------
@@ -291,11 +300,12 @@ def generate_patient(
             if phase in tp_phases
         }
         plans.append((t, label, study, shapes, rendered, series))
+    motions = _visit_motions(seed, n_timepoints, grid, slab_centre) if visit_motion else {}
 
     # Work through the slab a few slices at a time so memory stays bounded for large series
     # (anatomy rasterised once per chunk and painted once per phase for every timepoint).
     writers: dict[tuple[int, str], SeriesWriter] = {}
-    chunk = max(1, CHUNK_VOXELS // (ny * nx))
+    chunk = max(1, CHUNK_VOXELS // (ny * nx)) if not motions else nz  # a warp needs it all
     for z0 in range(0, nz, chunk):
         z1 = min(z0 + chunk, nz)
         part = SliceGrid(
@@ -316,6 +326,8 @@ def generate_patient(
             for t, label, study, _, rendered, series in wanted:
                 image = base.copy()
                 paint_lesions(image, enhancements[phase], rendered, z_offset=z0)
+                if t in motions:
+                    image = _warp(image, grid, motions[t][1], fill=hu("air", phase))
                 _add_noise(image, noise_hu, seed, t, phase, z0)
                 _write_slices(
                     writers,
@@ -358,9 +370,14 @@ def generate_patient(
             for i, (spec, shape_) in enumerate(zip(specs, shapes, strict=True))
             if shape_ is not None
         ]
+        if t in motions:
+            for entry in lesion_truth:
+                _move_truth(entry, grid, motions[t][1])
         masks = None
         if write_masks:
-            masks = _write_masks(patient_dir, label, grid, rendered)
+            masks = _write_masks(
+                patient_dir, label, grid, rendered, motions[t][1] if t in motions else None
+            )
             for entry, i in zip(
                 lesion_truth, [i + 1 for i, s_ in enumerate(shapes) if s_ is not None], strict=True
             ):
@@ -380,6 +397,7 @@ def generate_patient(
                 },
                 "lesions": lesion_truth,
                 **({"masks": masks} if masks is not None else {}),
+                **({"motion": motions[t][0].to_dict()} if t in motions else {}),
             }
         )
 
@@ -499,8 +517,10 @@ def _write_masks(
     label: str,
     grid: SliceGrid,
     rendered: Sequence[tuple[tuple[slice, slice, slice], np.ndarray, np.ndarray] | None],
+    motion: Any = None,
 ) -> dict[str, str]:
-    """Write the whole-lesion and viable label masks of one timepoint (NIfTI, series grid)."""
+    """Write the whole-lesion and viable label masks of one timepoint (NIfTI, series grid),
+    warped by ``motion`` (a SimpleITK transform, follow-up -> scene) when given."""
     import SimpleITK as sitk
 
     from lesion_tool.io import CTVolume, to_sitk
@@ -514,11 +534,72 @@ def _write_masks(
             box, frac = item[0], item[index]
             labels[box][frac >= 0.5] = value
         volume = CTVolume(labels, grid.spacing_mm, grid.origin_mm, grid.direction)
+        if motion is not None:
+            from lesion_tool.synth.motion import warp_volume
+
+            volume = warp_volume(volume, motion, nearest=True, default=0)
         rel = f"masks/{label}_{kind}.nii.gz"
         (patient_dir / "masks").mkdir(exist_ok=True)
         sitk.WriteImage(to_sitk(volume), str(patient_dir / rel), useCompression=True)
         paths[kind] = rel
     return paths
+
+
+def _grid_volume(grid: SliceGrid, array: np.ndarray) -> Any:
+    from lesion_tool.io import CTVolume
+
+    return CTVolume(array, grid.spacing_mm, grid.origin_mm, grid.direction)
+
+
+def _visit_motions(
+    seed: int, n_timepoints: int, grid: SliceGrid, slab_centre: np.ndarray
+) -> dict[int, tuple[Any, Any]]:
+    """Per follow-up ``t``: (VisitMotion, transform follow-up -> scene), from its own seed
+    stream (the default output's random draws are untouched)."""
+    from lesion_tool.synth.anatomy import in_liver
+    from lesion_tool.synth.motion import motion_transform, random_motion
+
+    ref = _grid_volume(grid, np.zeros(grid.shape, dtype=np.uint8))
+    idx = np.stack(np.indices(grid.shape), axis=-1).reshape(-1, 3)
+    liver = in_liver(ref.index_to_patient(idx) - slab_centre).reshape(grid.shape)
+    out = {}
+    for t in range(1, n_timepoints):
+        motion = random_motion(np.random.default_rng([seed, 3, t]))
+        out[t] = (motion, motion_transform(motion, ref, liver))
+    return out
+
+
+def _warp(image: np.ndarray, grid: SliceGrid, transform: Any, fill: float) -> np.ndarray:
+    """``image`` (the whole series, noise-free) warped by ``transform`` (follow-up -> scene)."""
+    from lesion_tool.synth.motion import warp_volume
+
+    moved = warp_volume(_grid_volume(grid, image), transform, default=fill)
+    return np.ascontiguousarray(moved.array, dtype=np.float32)
+
+
+def _move_truth(entry: dict[str, Any], grid: SliceGrid, transform: Any) -> None:
+    """Carry one lesion's truth positions (centre, seed, line ends) to the moved follow-up."""
+    from lesion_tool.synth.motion import to_follow_up
+
+    ref = _grid_volume(grid, np.zeros((1, 1, 1), dtype=np.uint8))
+
+    def move_idx(v: Sequence[float]) -> np.ndarray:
+        return ref.patient_to_index(to_follow_up(transform, ref.index_to_patient(v))[0])
+
+    centre = to_follow_up(transform, np.asarray(entry["centre_lps"], dtype=float))[0]
+    entry["centre_lps"] = [round(float(v), 4) for v in centre]
+    entry["centre_voxel"] = [round(float(v), 4) for v in ref.patient_to_index(centre)]
+    if entry["seed_voxel"] is not None:
+        entry["seed_voxel"] = [round(float(v)) for v in move_idx(entry["seed_voxel"])]
+    for name in ("viable_line", "longest_line"):
+        line = entry.get(name)
+        if line is None:
+            continue
+        start = move_idx(line["start"])
+        end = move_idx(line["end"])
+        line["start"] = [round(float(v), 4) for v in start]
+        line["end"] = [round(float(v), 4) for v in end]
+        line["slice"] = round(float(start[0] + end[0]) / 2.0)
 
 
 def _voxel_line(line: Mapping[str, object]) -> dict[str, object]:

@@ -1,0 +1,285 @@
+"""``lesion-tool propagate``: carry each baseline target to the follow-ups as proposals for review.
+
+``lesion-tool propagate ASSESSMENT [ASSESSMENT ...] --images FOLDER [--timepoint LABEL]
+[--out FILE]`` registers each follow-up series (found in FOLDER by the SeriesInstanceUID the
+assessment names, else the study's arterial series) to the baseline series, maps every baseline
+target's seed and lines, runs the semi-automatic measurement there and writes the proposals as
+JSON (``<assessment>.proposals.json`` beside each assessment unless ``--out`` is given). A target
+that cannot be found with confidence is ``"flagged"`` with the reasons.
+
+Registrations are cached in ``<assessment>.registration.json`` beside the assessment (the
+assessment file itself is not changed), keyed by both series and their files' modification
+times: a second run does not register again. Heavy modules are imported inside functions so the
+command line starts quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from lesion_tool.errors import LesionToolError
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``propagate`` subcommand."""
+    parser = subparsers.add_parser(
+        "propagate",
+        help="carry baseline targets to follow-ups by registration (proposals for review)",
+        description=(
+            "Register each follow-up to the baseline series, map every baseline target there "
+            "with a confidence check and measure it as a proposal; writes JSON for review."
+        ),
+    )
+    parser.add_argument("assessments", nargs="+", metavar="ASSESSMENT", help="assessment JSON")
+    parser.add_argument(
+        "--images", required=True, metavar="FOLDER", help="folder holding the patients' series"
+    )
+    parser.add_argument(
+        "--timepoint", metavar="LABEL", help="only this follow-up (default: every follow-up)"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help=(
+            "proposals file (one assessment) or folder (several); default "
+            "<assessment>.proposals.json beside each assessment"
+        ),
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="register again even when the sidecar holds a result for the pair",
+    )
+    parser.set_defaults(func=run)
+
+
+class _Progress:
+    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+
+    def __init__(self, total: int, stream: IO[str] | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.total = total
+        self.enabled = total > 1 and bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def update(self, done: int, what: str = "") -> None:
+        if not self.enabled:
+            return
+        filled = done * 30 // self.total
+        bar = "#" * filled + "-" * (30 - filled)
+        self.stream.write(f"\r\x1b[Kpropagate [{bar}] {done}/{self.total} {what}"[:100])
+        if done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _out_path(assessment: Path, out: str | None, several: bool) -> Path:
+    stem = assessment.name[:-5] if assessment.name.endswith(".json") else assessment.name
+    if out is None:
+        return assessment.with_name(f"{stem}.proposals.json")
+    target = Path(out)
+    if several:
+        if not target.is_dir():
+            raise LesionToolError(
+                f"--out {out}: with several assessments, --out must be an existing folder."
+            )
+        return target / f"{assessment.parent.name}_{stem}.proposals.json"
+    return target / f"{stem}.proposals.json" if target.is_dir() else target
+
+
+def _targets(timepoint: Any, volume: Any) -> list[Any]:
+    """Baseline targets with a seed (or a line, whose midpoint then serves as seed)."""
+    import numpy as np
+
+    from lesion_tool.registration.propagate import Target
+
+    out = []
+    for lesion in timepoint.lesions:
+        if str(lesion.category) != "target":
+            continue
+        lines = {}
+        for name in ("line", "longest_line"):
+            line = getattr(lesion, name)
+            if line is None:
+                continue
+            ends = [np.asarray(line.start, float), np.asarray(line.end, float)]
+            if line.space == "patient":
+                ends = [volume.patient_to_index(e) for e in ends]
+            lines[name] = (tuple(ends[0]), tuple(ends[1]))
+        if lesion.seed is not None:
+            seed = tuple(float(v) for v in lesion.seed)
+        elif lines:
+            start, end = next(iter(lines.values()))
+            seed = tuple((np.asarray(start) + np.asarray(end)) / 2.0)
+        else:
+            continue
+        out.append(Target(lesion.id, seed, lines))  # type: ignore[arg-type]
+    return out
+
+
+def _find_stack(scan: Any, timepoint: Any) -> Any:
+    """The series of ``timepoint`` in the scanned folder: by SeriesInstanceUID, else the
+    arterial series its study was given (or its largest image stack)."""
+    uid = timepoint.series_instance_uid
+    if uid:
+        stacks = [s for s in scan.stacks if s.series_instance_uid == uid and s.role == "image"]
+        if stacks:
+            return max(stacks, key=lambda s: s.slice_count)
+    for study in scan.studies:
+        if (
+            timepoint.study_instance_uid
+            and study.study_instance_uid == timepoint.study_instance_uid
+        ):
+            if study.arterial_series is not None:
+                return study.arterial_series
+            if study.image_stacks:
+                return max(study.image_stacks, key=lambda s: s.slice_count)
+    what = f"series {uid}" if uid else f"study {timepoint.study_instance_uid}"
+    raise LesionToolError(f"timepoint {timepoint.label!r}: {what} is not in the --images folder.")
+
+
+def propagate_assessment(
+    assessment_path: Path,
+    scan: Any,
+    *,
+    timepoint: str | None = None,
+    use_cache: bool = True,
+) -> dict[str, Any]:
+    """Proposals (JSON-able) for every follow-up of one assessment.
+
+    Raises
+    ------
+    LesionToolError
+        The assessment cannot be read, has no baseline target, or its baseline series is absent.
+    """
+    import numpy as np
+
+    from lesion_tool.io import load_series
+    from lesion_tool.registration import cache
+    from lesion_tool.registration.propagate import propagate_targets
+    from lesion_tool.registration.register import RegistrationSettings, register_series
+    from lesion_tool.storage import load_assessment
+
+    assessment = load_assessment(assessment_path)
+    if len(assessment.timepoints) < 2:
+        raise LesionToolError(f"{assessment_path}: no follow-up timepoint to propagate to.")
+    base_tp = assessment.timepoints[0]
+    follow_ups = [tp for tp in assessment.timepoints[1:] if timepoint in (None, tp.label)]
+    if not follow_ups:
+        labels = ", ".join(tp.label for tp in assessment.timepoints[1:])
+        raise LesionToolError(
+            f"{assessment_path}: no follow-up labelled {timepoint!r} (follow-ups: {labels})."
+        )
+    base_stack = _find_stack(scan, base_tp)
+    baseline = load_series(list(base_stack.files))
+    targets = _targets(base_tp, baseline)
+    if not targets:
+        raise LesionToolError(
+            f"{assessment_path}: the baseline {base_tp.label!r} has no target with a seed or line."
+        )
+    focus = baseline.index_to_patient(np.array([t.seed_zyx for t in targets]))
+    settings = RegistrationSettings()
+    sidecar = cache.sidecar_path(assessment_path)
+    base_sig = cache.series_signature(base_stack.files)
+    result: dict[str, Any] = {
+        "format": "lesion-tool.proposals",
+        "version": 1,
+        "assessment": str(assessment_path),
+        "patient_id": assessment.patient_id,
+        "registration_sidecar": str(sidecar),
+        "baseline": {"label": base_tp.label, "series_instance_uid": base_stack.series_instance_uid},
+        "follow_ups": [],
+    }
+    for tp in follow_ups:
+        entry: dict[str, Any] = {"label": tp.label}
+        try:
+            stack = _find_stack(scan, tp)
+            follow_up = load_series(list(stack.files))
+        except LesionToolError as err:
+            entry["error"] = str(err)
+            result["follow_ups"].append(entry)
+            continue
+        key = cache.pair_key(
+            base_stack.series_instance_uid,
+            stack.series_instance_uid,
+            base_sig,
+            cache.series_signature(stack.files),
+            settings,
+            focus,
+        )
+        t0 = time.perf_counter()
+        registration = cache.read_cached(sidecar, key) if use_cache else None
+        cached = registration is not None
+        if registration is None:
+            try:
+                registration = register_series(
+                    baseline, follow_up, focus_lps=focus, settings=settings
+                )
+            except RuntimeError as err:  # SimpleITK: e.g. no overlap between the series
+                first = str(err).strip().splitlines()[-1][:200]
+                entry["error"] = f"timepoint {tp.label!r}: the registration failed ({first})."
+                result["follow_ups"].append(entry)
+                continue
+            cache.store(sidecar, key, registration)
+        proposals = propagate_targets(registration, baseline, follow_up, targets)
+        entry.update(
+            series_instance_uid=stack.series_instance_uid,
+            registration={
+                "key": key,
+                "cached": cached,
+                "register_seconds": round(registration.seconds, 2),
+                "seconds": round(time.perf_counter() - t0, 2),
+            },
+            proposals=[p.to_dict() for p in proposals],
+        )
+        result["follow_ups"].append(entry)
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the proposals of every assessment; 1 when any assessment or follow-up failed."""
+    from lesion_tool.io import scan_folders
+    from lesion_tool.storage.atomic import atomic_write
+
+    images = Path(args.images)
+    if not images.is_dir():
+        raise LesionToolError(f"--images {args.images}: no such folder.")
+    paths = [Path(a) for a in args.assessments]
+    several = len(paths) > 1
+    outs = [_out_path(p, args.out, several) for p in paths]  # refuse a bad --out before work
+    scan = scan_folders(images, use_pixels=True)
+    if not scan.stacks:
+        raise LesionToolError(f"--images {args.images}: no DICOM series found.")
+    progress = _Progress(len(paths))
+    failed = 0
+    for i, (path, out) in enumerate(zip(paths, outs, strict=True)):
+        progress.update(i, path.name)
+        try:
+            result = propagate_assessment(
+                path, scan, timepoint=args.timepoint, use_cache=not args.no_cache
+            )
+        except LesionToolError as err:
+            print(f"lesion-tool: error: {err}", file=sys.stderr)
+            failed += 1
+            continue
+        with atomic_write(out) as fh:
+            json.dump(result, fh, indent=1)
+            fh.write("\n")
+        n = sum(len(f.get("proposals", [])) for f in result["follow_ups"])
+        flagged = sum(
+            p["status"] == "flagged" for f in result["follow_ups"] for p in f.get("proposals", [])
+        )
+        bad = [f["label"] for f in result["follow_ups"] if "error" in f]
+        for f in result["follow_ups"]:
+            if "error" in f:
+                print(f"lesion-tool: error: {f['error']}", file=sys.stderr)
+        failed += bool(bad)
+        print(f"{out}: {n} proposals ({flagged} flagged for review)")
+    progress.update(len(paths))
+    return 1 if failed else 0

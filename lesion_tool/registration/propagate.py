@@ -1,0 +1,299 @@
+"""Carry baseline targets to a follow-up through a registration, with how sure the mapping is.
+
+Each target's seed and line end points are mapped baseline -> follow-up; the semi-automatic
+measurement is run at the mapped seed as a *proposal* the reader accepts or corrects. Checks of
+the mapping at the target (all reported):
+
+- ``in_field_of_view``: the mapped seed lies inside the follow-up volume;
+- ``jacobian``: determinant of the transform's Jacobian at the seed (local volume ratio):
+  folding (<= 0) or an implausible change (outside :data:`JACOBIAN_RANGE`) means the deformation
+  is not to be trusted there;
+- ``similarity``: normalised cross-correlation of a :data:`PATCH_MM` cube of the baseline around
+  the seed, the lesion itself left out, and the follow-up mapped back onto it (both block-averaged
+  to 2 mm against noise): a correct mapping aligns the lesion's surroundings (vessels, liver
+  edge), a wrong one does not;
+- ``measured``: the measurement found a lesion at (or within :data:`MAX_SNAP_MM` of) the point.
+
+A target failing any check is ``"flagged"`` with the reasons, never silently guessed; the
+mapped point is still given so the reader can start looking there. Voxel indices ``(z, y, x)``;
+points LPS mm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import SimpleITK as sitk
+
+from lesion_tool.errors import MeasurementError
+from lesion_tool.io.volume import CTVolume
+from lesion_tool.registration.register import Registration, _downsampled
+
+__all__ = [
+    "JACOBIAN_RANGE",
+    "MAX_SNAP_MM",
+    "MIN_SIMILARITY",
+    "PATCH_MM",
+    "Proposal",
+    "Target",
+    "measure_proposal",
+    "propagate_targets",
+]
+
+PATCH_MM = 60.0
+"""Edge of the cube compared around each target (mm); the lesion itself is left out (it may
+change under treatment), its surroundings are compared."""
+MIN_STRUCTURE_HU = 12.0
+"""Below this standard deviation (HU) the baseline surroundings are featureless (homogeneous
+parenchyma): similarity then says nothing and is not used to flag."""
+MIN_SIMILARITY = 0.5
+"""Smallest local normalised cross-correlation accepted (calibrated on the benchmark)."""
+JACOBIAN_RANGE = (0.5, 2.0)
+"""Accepted local volume ratio follow-up / baseline (a liver rarely halves or doubles)."""
+MAX_SNAP_MM = 10.0
+"""Largest distance from the mapped seed to the voxel the measurement grew the lesion from."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A baseline target: its id, seed voxel and measured lines (voxel ``(z, y, x)``, baseline)."""
+
+    lesion_id: str
+    seed_zyx: tuple[float, float, float]
+    lines: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = field(
+        default_factory=dict
+    )
+    """``{"line": (start, end), "longest_line": (start, end)}`` as present."""
+
+
+@dataclass
+class Proposal:
+    """Where a target is expected on the follow-up, how sure that is, and the measurement there."""
+
+    lesion_id: str
+    status: str
+    """``"proposed"`` (every check passed) or ``"flagged"`` (see ``reasons``)."""
+    reasons: list[str]
+    confidence: float
+    """0..1: the local similarity when every check passed, else 0."""
+    checks: dict[str, Any]
+    baseline_seed_zyx: list[float]
+    baseline_seed_lps: list[float]
+    seed_lps: list[float]
+    seed_zyx: list[float]
+    """The mapped seed on the follow-up (fractional voxel and LPS mm)."""
+    lines: dict[str, dict[str, list[float]]]
+    """Mapped line end points on the follow-up: ``{"line": {"start": [z, y, x], "end": ...}}``."""
+    measurement: dict[str, Any] | None
+    """The proposal measured at the mapped seed (None when nothing was found)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {
+            "id": self.lesion_id,
+            "status": self.status,
+            "reasons": self.reasons,
+            "confidence": round(self.confidence, 3),
+            "checks": self.checks,
+            "baseline_seed_voxel": self.baseline_seed_zyx,
+            "baseline_seed_lps": self.baseline_seed_lps,
+            "seed_voxel": self.seed_zyx,
+            "seed_lps": self.seed_lps,
+            "lines": self.lines,
+            "measurement": self.measurement,
+        }
+
+
+def measure_proposal(volume: CTVolume, seed_zyx: Sequence[float]) -> dict[str, Any]:
+    """Measure the lesion at ``seed_zyx`` of ``volume`` for a proposal (JSON-able result).
+
+    The one place the semi-automatic measurement is called, so it can be swapped for
+    ``lesion_tool.measurement.segment.measure_lesion`` when that lands.
+
+    Raises
+    ------
+    MeasurementError
+        Nothing measurable at the point.
+    """
+    from lesion_tool.measurement import measure_viable
+
+    m = measure_viable(volume, seed_zyx)
+
+    def line(d: Any) -> dict[str, Any] | None:
+        if d.length_mm <= 0 or d.start_voxel is None:
+            return None
+        return {
+            "start": [round(float(v), 2) for v in d.start_voxel],
+            "end": [round(float(v), 2) for v in d.end_voxel],
+            "space": "voxel",
+            "slice": d.slice_index,
+        }
+
+    return {
+        "method": "measure_viable",
+        "seed_voxel": [int(v) for v in m.seed_voxel],
+        "viable_diameter_mm": round(m.viable_diameter_mm, 1),
+        "longest_diameter_mm": round(m.longest_diameter_mm, 1),
+        "line": line(m.viable),
+        "longest_line": line(m.whole),
+        "viable_volume_ml": round(m.viable_volume_ml, 2),
+        "volume_ml": round(m.whole_volume_ml, 2),
+    }
+
+
+def _jacobian(transform: sitk.Transform, p: np.ndarray, h: float = 4.0) -> float:
+    """Determinant of the transform's Jacobian at ``p`` (central differences, ``h`` mm)."""
+    cols = []
+    for k in range(3):
+        e = np.zeros(3)
+        e[k] = h
+        a = np.asarray(transform.TransformPoint(tuple(p + e)))
+        b = np.asarray(transform.TransformPoint(tuple(p - e)))
+        cols.append((a - b) / (2 * h))
+    return float(np.linalg.det(np.stack(cols, axis=1)))
+
+
+def _patch(centre_lps: np.ndarray, direction: np.ndarray, step_mm: float = 2.0) -> sitk.Image:
+    """A small reference grid (:data:`PATCH_MM` cube, ``step_mm`` voxels) centred on a point,
+    axes along the baseline's (SimpleITK direction, row-major)."""
+    n = int(PATCH_MM / step_mm) + 1
+    ref = sitk.Image([n, n, n], sitk.sitkFloat32)
+    ref.SetSpacing([step_mm] * 3)
+    ref.SetDirection(tuple(float(v) for v in direction))
+    half = (n - 1) / 2.0 * step_mm
+    d = np.asarray(direction, dtype=float).reshape(3, 3)
+    ref.SetOrigin(tuple(centre_lps - d @ np.full(3, half)))
+    return ref
+
+
+def _ncc(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / den) if den > 0 else 0.0
+
+
+def _radius_mm(volume: CTVolume, target: Target) -> float:
+    """Half the target's longest line (mm), 10 mm when it has none."""
+    lengths = [
+        float(np.linalg.norm(volume.index_to_patient(s) - volume.index_to_patient(e)))
+        for s, e in target.lines.values()
+    ]
+    return max(lengths) / 2.0 if lengths else 10.0
+
+
+def propagate_targets(
+    registration: Registration,
+    baseline: CTVolume,
+    follow_up: CTVolume,
+    targets: Sequence[Target],
+    *,
+    measure: bool = True,
+) -> list[Proposal]:
+    """Map each target to ``follow_up``, check the mapping there and measure a proposal.
+
+    Parameters
+    ----------
+    registration
+        Baseline -> follow-up mapping (:func:`~lesion_tool.registration.register_series`).
+    baseline, follow_up
+        The registered series (the targets' voxels are on ``baseline``).
+    targets
+        Baseline targets.
+    measure
+        Run :func:`measure_proposal` at each mapped seed (False: mapping and checks only).
+
+    Returns
+    -------
+    list of Proposal
+        One per target, in order.
+    """
+    base_img = _downsampled(baseline, 2.0)
+    fu_img = _downsampled(follow_up, 2.0)
+    transform = registration.transform
+    out = []
+    for target in targets:
+        p = baseline.index_to_patient(np.asarray(target.seed_zyx, dtype=float))
+        q = np.asarray(transform.TransformPoint(tuple(float(v) for v in p)))
+        q_idx = follow_up.patient_to_index(q)
+        reasons: list[str] = []
+        checks: dict[str, Any] = {}
+
+        inside = bool(all(-0.5 <= q_idx[i] <= follow_up.shape[i] - 0.5 for i in range(3)))
+        checks["in_field_of_view"] = inside
+        if not inside:
+            reasons.append("the mapped point lies outside the follow-up scan")
+
+        det = _jacobian(transform, p)
+        checks["jacobian"] = round(det, 3)
+        if not JACOBIAN_RANGE[0] <= det <= JACOBIAN_RANGE[1]:
+            reasons.append(
+                f"the deformation is implausible at the target (local volume ratio {det:.2f})"
+            )
+
+        ref = _patch(p, np.asarray(base_img.GetDirection()))
+        a = sitk.GetArrayFromImage(
+            sitk.Resample(base_img, ref, sitk.Transform(), sitk.sitkLinear, -300.0)
+        )
+        b = sitk.GetArrayFromImage(sitk.Resample(fu_img, ref, transform, sitk.sitkLinear, -300.0))
+        radius = _radius_mm(baseline, target) + 4.0
+        n = a.shape[0]
+        r = (np.arange(n) - (n - 1) / 2.0) * 2.0
+        zz, yy, xx = np.meshgrid(r, r, r, indexing="ij")
+        keep = zz**2 + yy**2 + xx**2 > radius**2
+        ncc = _ncc(a[keep], b[keep])
+        structure = float(a[keep].std())
+        checks["similarity"] = round(ncc, 3)
+        checks["structure_hu"] = round(structure, 1)
+        if ncc < MIN_SIMILARITY and structure >= MIN_STRUCTURE_HU:
+            reasons.append(
+                f"the follow-up does not look like the baseline around the target "
+                f"(local correlation {ncc:.2f} < {MIN_SIMILARITY})"
+            )
+
+        measurement = None
+        if measure and inside:
+            try:
+                measurement = measure_proposal(follow_up, q_idx)
+            except MeasurementError as err:
+                checks["measured"] = False
+                reasons.append(f"no lesion measured at the mapped point: {err}")
+            else:
+                grown = follow_up.index_to_patient(np.asarray(measurement["seed_voxel"], float))
+                snap = float(np.linalg.norm(grown - q))
+                checks["measured"] = snap <= MAX_SNAP_MM
+                checks["snap_mm"] = round(snap, 1)
+                if snap > MAX_SNAP_MM:
+                    reasons.append(
+                        f"the nearest lesion found is {snap:.0f} mm from the mapped point"
+                    )
+
+        lines = {}
+        for name, (start, end) in target.lines.items():
+            ends = []
+            for v in (start, end):
+                pl = baseline.index_to_patient(np.asarray(v, dtype=float))
+                ql = np.asarray(transform.TransformPoint(tuple(float(x) for x in pl)))
+                ends.append([round(float(x), 2) for x in follow_up.patient_to_index(ql)])
+            lines[name] = {"start": ends[0], "end": ends[1]}
+
+        ok = not reasons
+        out.append(
+            Proposal(
+                lesion_id=target.lesion_id,
+                status="proposed" if ok else "flagged",
+                reasons=reasons,
+                confidence=max(0.0, min(1.0, ncc)) if ok else 0.0,
+                checks=checks,
+                baseline_seed_zyx=[round(float(v), 2) for v in target.seed_zyx],
+                baseline_seed_lps=[round(float(v), 2) for v in p],
+                seed_lps=[round(float(v), 2) for v in q],
+                seed_zyx=[round(float(v), 2) for v in q_idx],
+                lines=lines,
+                measurement=measurement,
+            )
+        )
+    return out
