@@ -30,9 +30,10 @@ from lesion_tool.measurement.evaluation import (
 
 CASE = "ircadb/3Dircadb1.1"
 TUMOURS = [f"livertumor0{i}" for i in range(1, 8)]
-# Measured at commit time: 4 of 7 deepest-point clicks within tolerance, median Dice 0.70 of the
-# measured ones, 4 of 7 lines within tolerance.
-MIN_DEEPEST_WITHIN = 4
+# Measured when the method was written: 4 of 7 deepest-point clicks within tolerance, median Dice
+# 0.70 of the measured ones, 5 of 7 lines within tolerance. Since rays cross 1.5 mm of non-lesion
+# tissue (septa inside tumour 01): 5 of 7 deepest-point clicks, Dice 0.71, lines 5 of 7.
+MIN_DEEPEST_WITHIN = 5
 MIN_MEDIAN_DICE = 0.62
 MIN_LINES_WITHIN = 4
 
