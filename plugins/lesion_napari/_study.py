@@ -20,7 +20,14 @@ from lesion_tool.errors import LesionToolError
 
 from ._click import Failed
 from ._display import install_display
-from ._layers import META_KEY, DisplayGeometry, line_to_shape, volume_from_layer, window_limits
+from ._layers import (
+    DEFAULT_WINDOW,
+    META_KEY,
+    DisplayGeometry,
+    line_to_shape,
+    volume_from_layer,
+    window_limits,
+)
 from ._loading import LoadedSeries, LoadProblem, ScanDone, iter_loaded_series
 from ._views import TimepointView, add_overlay_layers, same
 
@@ -45,7 +52,7 @@ class StudyMixin:
         self.progress = (0, 0, "no study")
         """(value, maximum, text) of the loading progress; maximum 0 while scanning."""
         self.side_by_side = False
-        self.window = "liver"
+        self.window = DEFAULT_WINDOW  # the core default (abdomen W400 L40), as the display dock
         self.phase_notes: dict[str, str] = {}
         """Per timepoint: what the reader must know about the series measured on (phase)."""
         self._worker: Any = None
