@@ -116,6 +116,8 @@ class InvalidHeaderError(NotDicomError):
 MAX_ABS_POSITION_MM = 1.0e6
 """Largest |coordinate| accepted for ImagePositionPatient (1 km: anything larger is corrupt and
 overflows distance arithmetic)."""
+MAX_FRAMES = 100_000
+"""Most frames accepted in one object (a whole-body multi-frame CT has a few thousand)."""
 MAX_PIXEL_SPACING_MM = 1.0e4
 """Largest PixelSpacing accepted (10 m per pixel)."""
 
@@ -310,6 +312,9 @@ def _item(ds: _Header | None, keyword: str) -> Dataset | None:
 def _frame_geometry(ds: _Header) -> tuple[tuple[FrameGeometry, ...], bool, bool | None]:
     """Per-frame geometry; (frames, enhanced, contrast_administered)."""
     n_frames = _int(ds, "NumberOfFrames") or 1
+    if n_frames > MAX_FRAMES:
+        # Checked before one record per frame is built: 99,999,999 frames took minutes and GBs.
+        raise InvalidHeaderError(f"NumberOfFrames (0028,0008) {n_frames} exceeds {MAX_FRAMES}")
     shared = _item(ds, "SharedFunctionalGroupsSequence")
     per_frame = ds.get("PerFrameFunctionalGroupsSequence")
     if shared is None and not per_frame:
