@@ -8,8 +8,8 @@ in process. The property: each returns a result or raises a
 is a traceback a user would see, and an example running longer than :data:`HANG_SECONDS` is a
 hang. Both fail the test.
 
-The budget is fixed for CI (derandomised, ``LESION_TOOL_FUZZ_EXAMPLES`` examples per test, 40 by
-default, about 20 s in all). A long run::
+The budget is fixed for CI (derandomised, ``LESION_TOOL_FUZZ_EXAMPLES`` examples per test, 100 by
+default, about 25 s in all). A long run::
 
     LESION_TOOL_FUZZ_EXAMPLES=100000 LESION_TOOL_FUZZ_SEED=1 \\
     LESION_TOOL_FUZZ_LOG=/tmp/fuzz.jsonl timeout -s INT 600 \\
@@ -62,7 +62,7 @@ from lesion_tool.io import load_series, scan_folders
 N_SLICES, ROWS, COLS = 4, 8, 6
 HANG_SECONDS = int(os.environ.get("LESION_TOOL_FUZZ_HANG_SECONDS", "20"))
 """An example (all four drivers on one broken series) taking longer than this is a hang."""
-EXAMPLES = int(os.environ.get("LESION_TOOL_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("LESION_TOOL_FUZZ_EXAMPLES", "100"))
 SEED = os.environ.get("LESION_TOOL_FUZZ_SEED")
 LOG = os.environ.get("LESION_TOOL_FUZZ_LOG")
 
