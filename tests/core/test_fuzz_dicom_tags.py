@@ -3,10 +3,10 @@
 Each example takes a small valid CT series, sets, deletes or corrupts header attributes of some
 of its slices (geometry, pixel format, rescale, transfer syntax, Pixel Data length, UIDs, dates)
 and drives :func:`scan_folders`, :func:`load_series` and the CLI ``scan --json`` / ``measure``
-in process. The property: each returns a result or raises a
-:class:`~lesion_tool.errors.LesionToolError` subclass (warnings allowed); any other exception
-is a traceback a user would see, and an example running longer than :data:`HANG_SECONDS` is a
-hang. Both fail the test.
+in process. The property: each returns a sound result (finite, positive spacing, finite origin
+and HU; strict JSON without NaN) or raises a :class:`~lesion_tool.errors.LesionToolError`
+subclass (warnings allowed); any other exception is a traceback a user would see, and an
+example running longer than :data:`HANG_SECONDS` is a hang. All fail the test.
 
 The budget is fixed for CI (derandomised, ``LESION_TOOL_FUZZ_EXAMPLES`` examples per test, 100 by
 default, about 25 s in all). A long run::
@@ -16,8 +16,8 @@ default, about 25 s in all). A long run::
     python -m pytest tests/core/test_fuzz_dicom_tags.py -k load
 
 ``LESION_TOOL_FUZZ_SEED`` makes the run random (from that seed) instead of derandomised;
-``LESION_TOOL_FUZZ_LOG`` appends one JSON line per example (``outcome``: ok, error, traceback
-or hang) for the report.
+``LESION_TOOL_FUZZ_LOG`` appends one JSON line per example (``outcome``: ok, error, unsound,
+traceback or hang) for the report.
 """
 
 from __future__ import annotations
@@ -77,15 +77,17 @@ FUZZ = settings(
 
 # --- strategies -------------------------------------------------------------------------------
 
+_SPECIAL_DS = ["0", "-0", "-1", "NaN", "inf", "-inf", "1e308", "-1e308", "1e-300", ""]
 _ds_text = st.one_of(
+    st.sampled_from(_SPECIAL_DS),  # the values that broke readers, drawn most often
     st.floats(allow_nan=True, allow_infinity=True, width=32).map(lambda v: f"{v:.6g}"[:16]),
-    st.sampled_from(["0", "-0", "-1", "NaN", "inf", "-inf", "1e308", "-1e308", "1e-300", ""]),
     st.text(alphabet="0123456789.-+eE \\", max_size=16),
 )
 
 
 def _ds_multi(n: int) -> st.SearchStrategy[Any]:
     return st.one_of(
+        st.sampled_from(_SPECIAL_DS).map(lambda v: [v] * n),
         st.lists(_ds_text, min_size=n, max_size=n),
         st.lists(_ds_text, min_size=0, max_size=n + 2),  # wrong multiplicity
     )
@@ -154,7 +156,7 @@ _action = st.one_of(
 )
 # (which slices: None = all, else indices), action
 _mutation = st.tuples(
-    st.one_of(st.none(), st.sets(st.integers(0, N_SLICES - 1), min_size=1)), _action
+    st.one_of(st.none(), st.none(), st.sets(st.integers(0, N_SLICES - 1), min_size=1)), _action
 )
 mutations = st.lists(_mutation, min_size=1, max_size=4)
 
@@ -243,6 +245,30 @@ def _write(datasets: list[pydicom.Dataset], folder: Path, cut: dict[int, int]) -
         (folder / f"IM{k + 1:04d}").write_bytes(data)
 
 
+def _not_json(token: str) -> None:
+    raise AssertionError(f"the JSON output holds {token}")
+
+
+def _finite_positive(values: Any, what: str) -> None:
+    arr = np.asarray(values, dtype=float)
+    assert np.all(np.isfinite(arr)) and np.all(arr > 0), f"{what} {values} accepted"
+
+
+def _sound_volume(volume: Any) -> None:
+    """A loaded volume is never silently wrong: finite geometry, the header's pixel grid."""
+    _finite_positive(volume.spacing_mm, "spacing")
+    assert np.all(np.isfinite(volume.origin_mm)), f"origin {volume.origin_mm} accepted"
+    assert np.all(np.isfinite(volume.direction)), "non-finite direction accepted"
+    assert np.all(np.isfinite(np.asarray(volume.array, dtype=np.float64))), "non-finite HU"
+
+
+def _sound_scan(result: Any) -> None:
+    """Every stack scan offers to measure on has finite, positive spacing."""
+    for stack in result.stacks:
+        if stack.not_measurable is None and stack.spacing_mm is not None:
+            _finite_positive(stack.spacing_mm, f"stack {stack.stack_id} spacing")
+
+
 class Hang(Exception):
     """An example ran longer than HANG_SECONDS."""
 
@@ -289,6 +315,9 @@ def _check(test: str, muts: list[Any], drivers: list[tuple[str, Any]]) -> None:
     except Hang as err:
         _log(test, muts, "hang", str(err), time.monotonic() - start)
         raise AssertionError(f"hang: {err}") from None
+    except AssertionError as err:  # a result, but an impossible one (NaN spacing, NaN JSON)
+        _log(test, muts, "unsound", str(err), time.monotonic() - start)
+        raise
     except BaseException as err:
         _log(test, muts, "traceback", f"{type(err).__name__}: {err}", time.monotonic() - start)
         raise
@@ -311,8 +340,8 @@ def test_fuzzed_headers_scan_and_load_give_a_result_or_a_lesion_tool_error(
             "scan+load",
             muts,
             [
-                ("scan_folders", lambda: scan_folders(folder, use_pixels=True)),
-                ("load_series", lambda: load_series(folder)),
+                ("scan_folders", lambda: _sound_scan(scan_folders(folder, use_pixels=True))),
+                ("load_series", lambda: _sound_volume(load_series(folder))),
             ],
         )
 
@@ -341,7 +370,11 @@ def test_fuzzed_headers_cli_scan_and_measure_never_show_a_traceback(
         np.save(root / "mask.npy", labels)
 
         def cli(*argv: str) -> None:
-            code = main(list(argv))
+            stdout = io.StringIO()
+            with contextlib.redirect_stdout(stdout):
+                code = main(list(argv))
+            if code == 0 and "--json" in argv:  # strict JSON: NaN / Infinity are not JSON
+                json.loads(stdout.getvalue(), parse_constant=_not_json)
             assert code in (0, 1)
             if code == 1:  # the command reported a LesionToolError (or OSError) and stopped
                 raise LesionToolError(f"exit {code}")
