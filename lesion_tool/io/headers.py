@@ -116,6 +116,8 @@ class InvalidHeaderError(NotDicomError):
 MAX_ABS_POSITION_MM = 1.0e6
 """Largest |coordinate| accepted for ImagePositionPatient (1 km: anything larger is corrupt and
 overflows distance arithmetic)."""
+MAX_ABS_SLOPE = 1.0e6
+"""Largest |RescaleSlope|: 65535 stored values times this still fit float32 HU."""
 MAX_FRAMES = 100_000
 """Most frames accepted in one object (a whole-body multi-frame CT has a few thousand)."""
 MAX_PIXEL_SPACING_MM = 1.0e4
@@ -554,8 +556,12 @@ def image_header_problem(h: FileHeader) -> str:
                 f"ImageOrientationPatient (0020,0037) {list(o)}{where} is not two finite unit "
                 "vectors"
             )
-        if not (math.isfinite(g.rescale_slope) and g.rescale_slope != 0):
-            return f"RescaleSlope (0028,1053) {g.rescale_slope}{where} is not finite and non-zero"
+        if not (math.isfinite(g.rescale_slope) and 0 < abs(g.rescale_slope) <= MAX_ABS_SLOPE):
+            # -1e308 is finite but overflows float32 HU to -inf (found by the tag fuzzer)
+            return (
+                f"RescaleSlope (0028,1053) {g.rescale_slope}{where} is not finite, non-zero and "
+                f"within +-{MAX_ABS_SLOPE:g}"
+            )
         if not math.isfinite(g.rescale_intercept) or abs(g.rescale_intercept) > 1e9:
             return f"RescaleIntercept (0028,1052) {g.rescale_intercept}{where} is not finite"
     if not (0 < (h.rows or 0) <= 65535 and 0 < (h.columns or 0) <= 65535):

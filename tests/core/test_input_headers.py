@@ -34,6 +34,7 @@ BAD_HEADERS = {
     ),
     "slope NaN": ({"RescaleSlope": "NaN"}, "RescaleSlope"),
     "slope zero": ({"RescaleSlope": "0"}, "RescaleSlope"),
+    "slope -1e308 (found by the fuzzer)": ({"RescaleSlope": "-1e308"}, "RescaleSlope"),
     "intercept inf": ({"RescaleIntercept": "-inf"}, "RescaleIntercept"),
     "bits stored > allocated": ({"BitsStored": 17}, "BitsStored"),
 }
