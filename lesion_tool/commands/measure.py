@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,13 +114,26 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--threshold-hu",
-        type=float,
+        type=_threshold_hu,
         default=None,
         metavar="HU",
         help="--seed: smallest enhancement above parenchyma counted as viable (default 20)",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.set_defaults(func=run, parser=parser, whole_label=False)
+
+
+def _threshold_hu(text: str) -> float:
+    """``--threshold-hu``: a finite enhancement in HU, >= 0 (argparse reports anything else)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of HU") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be a finite enhancement of 0 HU or more (default 20)"
+        )
+    return value
 
 
 def _mask_files(paths: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -103,13 +104,25 @@ def format_table(result: ScanResult) -> str:
     return "\n".join(lines)
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN / infinite float replaced by None: JSON has no NaN, and a reader
+    (``jq``, JavaScript) given one fails on the whole document."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     """Scan the folders and print the table (or JSON); exit 0, or 1 when no DICOM was found."""
     from lesion_tool.io.scan import scan_folders
 
     result = scan_folders(args.folders, use_pixels=not args.no_pixels)
     if args.json:
-        json.dump(result.to_dict(), sys.stdout, indent=2)
+        json.dump(_finite(result.to_dict()), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
         print(format_table(result))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = [
     "DICOMDIR_SOP_CLASS",
     "FileHeader",
     "FrameGeometry",
+    "InvalidHeaderError",
     "NotDicomError",
     "parse_dicom_time",
     "read_header",
@@ -97,6 +99,29 @@ _Header = Dataset | RawDataset
 
 class NotDicomError(Exception):
     """A file is not a readable DICOM object; ``str(err)`` is the reason (no path)."""
+
+
+class InvalidHeaderError(NotDicomError):
+    """A DICOM image whose header values are impossible (NaN, zero or negative spacing...).
+
+    ``series_instance_uid`` names the series it claims to belong to, so that loading that series
+    can refuse it (a skipped slice would otherwise surface as a puzzling "missing slice").
+    """
+
+    def __init__(self, reason: str, series_instance_uid: str = "") -> None:
+        super().__init__(reason)
+        self.series_instance_uid = series_instance_uid
+
+
+MAX_ABS_POSITION_MM = 1.0e6
+"""Largest |coordinate| accepted for ImagePositionPatient (1 km: anything larger is corrupt and
+overflows distance arithmetic)."""
+MAX_ABS_SLOPE = 1.0e6
+"""Largest |RescaleSlope|: 65535 stored values times this still fit float32 HU."""
+MAX_FRAMES = 100_000
+"""Most frames accepted in one object (a whole-body multi-frame CT has a few thousand)."""
+MAX_PIXEL_SPACING_MM = 1.0e4
+"""Largest PixelSpacing accepted (10 m per pixel)."""
 
 
 # Plain (not frozen) slotted records: a frozen dataclass's __init__ costs about 5 us more per
@@ -201,6 +226,26 @@ def _float(ds: _Header | None, keyword: str) -> float | None:
         return None
 
 
+def _positive(ds: _Header | None, keyword: str) -> float | None:
+    """A thickness or spacing in mm, None unless finite and positive (only ever a fallback)."""
+    value = _float(ds, keyword)
+    return value if value is not None and math.isfinite(value) and 0 < value < 1e4 else None
+
+
+def _rescale(ds: _Header | None, keyword: str, default: float) -> float:
+    """A rescale value; ``default`` when absent. An unparseable value is refused, not replaced
+    (a slope silently taken as 1 would give wrong HU)."""
+    if ds is None:
+        return default
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidHeaderError(f"{keyword} {value!r} is not a number") from None
+
+
 def _floats(ds: _Header | None, keyword: str, n: int) -> tuple[float, ...] | None:
     if ds is None:
         return None
@@ -269,6 +314,9 @@ def _item(ds: _Header | None, keyword: str) -> Dataset | None:
 def _frame_geometry(ds: _Header) -> tuple[tuple[FrameGeometry, ...], bool, bool | None]:
     """Per-frame geometry; (frames, enhanced, contrast_administered)."""
     n_frames = _int(ds, "NumberOfFrames") or 1
+    if n_frames > MAX_FRAMES:
+        # Checked before one record per frame is built: 99,999,999 frames took minutes and GBs.
+        raise InvalidHeaderError(f"NumberOfFrames (0028,0008) {n_frames} exceeds {MAX_FRAMES}")
     shared = _item(ds, "SharedFunctionalGroupsSequence")
     per_frame = ds.get("PerFrameFunctionalGroupsSequence")
     if shared is None and not per_frame:
@@ -276,9 +324,9 @@ def _frame_geometry(ds: _Header) -> tuple[tuple[FrameGeometry, ...], bool, bool 
             position_mm=_floats(ds, "ImagePositionPatient", 3),  # type: ignore[arg-type]
             orientation=_floats(ds, "ImageOrientationPatient", 6),  # type: ignore[arg-type]
             pixel_spacing_mm=_floats(ds, "PixelSpacing", 2),  # type: ignore[arg-type]
-            slice_thickness_mm=_float(ds, "SliceThickness"),
-            rescale_slope=_float(ds, "RescaleSlope") or 1.0,
-            rescale_intercept=_float(ds, "RescaleIntercept") or 0.0,
+            slice_thickness_mm=_positive(ds, "SliceThickness"),
+            rescale_slope=_rescale(ds, "RescaleSlope", 1.0),
+            rescale_intercept=_rescale(ds, "RescaleIntercept", 0.0),
             frame_type=_multi(ds, "ImageType"),
         )
         if n_frames > 1:
@@ -312,12 +360,12 @@ def _frame_geometry(ds: _Header) -> tuple[tuple[FrameGeometry, ...], bool, bool 
                 position_mm=_floats(position, "ImagePositionPatient", 3),  # type: ignore[arg-type]
                 orientation=_floats(orientation, "ImageOrientationPatient", 6),  # type: ignore[arg-type]
                 pixel_spacing_mm=_floats(measures, "PixelSpacing", 2),  # type: ignore[arg-type]
-                slice_thickness_mm=_float(measures, "SliceThickness"),
-                rescale_slope=(
-                    _float(transform, "RescaleSlope") or _float(ds, "RescaleSlope") or 1.0
+                slice_thickness_mm=_positive(measures, "SliceThickness"),
+                rescale_slope=_rescale(
+                    transform, "RescaleSlope", _rescale(ds, "RescaleSlope", 1.0)
                 ),
-                rescale_intercept=(
-                    _float(transform, "RescaleIntercept") or _float(ds, "RescaleIntercept") or 0.0
+                rescale_intercept=_rescale(
+                    transform, "RescaleIntercept", _rescale(ds, "RescaleIntercept", 0.0)
                 ),
                 frame_type=_multi(frame_type, "FrameType") or _multi(ds, "ImageType"),
             )
@@ -413,7 +461,7 @@ def header_from_dataset(ds: _Header, path: Path) -> FileHeader:
         rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
         if not (rows and columns):
             frames = ()
-        return FileHeader(
+        header = FileHeader(
             path=path,
             sop_class_uid=sop_class,
             sop_instance_uid=sop_instance,
@@ -444,7 +492,7 @@ def header_from_dataset(ds: _Header, path: Path) -> FileHeader:
             contrast_volume_ml=_float(ds, "ContrastBolusVolume"),
             contrast_administered=administered,
             gantry_tilt_deg=_float(ds, "GantryDetectorTilt"),
-            spacing_between_slices_mm=_float(ds, "SpacingBetweenSlices"),
+            spacing_between_slices_mm=_positive(ds, "SpacingBetweenSlices"),
             bits_allocated=_int(ds, "BitsAllocated"),
             bits_stored=_int(ds, "BitsStored"),
             pixel_representation=_int(ds, "PixelRepresentation"),
@@ -455,7 +503,78 @@ def header_from_dataset(ds: _Header, path: Path) -> FileHeader:
             frames=frames,
             enhanced=enhanced,
         )
+    except InvalidHeaderError as err:
+        try:
+            series = _str(ds, "SeriesInstanceUID")
+        except Exception:  # noqa: BLE001 - the UID itself may be the corrupt value
+            series = ""
+        raise InvalidHeaderError(str(err), series) from None
     except NotDicomError:
         raise
     except Exception as err:  # noqa: BLE001 - a truncated value surfaces here, lazily parsed
         raise NotDicomError(f"corrupt DICOM header ({type(err).__name__}: {err})") from None
+    if header.is_image:
+        problem = image_header_problem(header)
+        if problem:
+            raise InvalidHeaderError(problem, header.series_instance_uid)
+    return header
+
+
+def _bad(values: tuple[float, ...] | None, *, positive: bool, limit: float) -> bool:
+    if values is None:
+        return False
+    return not all(math.isfinite(v) and abs(v) <= limit and (v > 0 or not positive) for v in values)
+
+
+def image_header_problem(h: FileHeader) -> str:
+    """Why an image header cannot describe real pixels ('' when its values are plausible).
+
+    The single check of geometry and pixel-format values for every reader (scan, load, plugin):
+    spacing finite and positive, positions and orientation finite, rescale finite with a non-zero
+    slope, Rows / Columns / bit depths in the ranges DICOM allows. Missing values are left to the
+    loaders, whose messages say what to do.
+    """
+    for k, g in enumerate(h.frames):
+        where = f" (frame {k + 1})" if len(h.frames) > 1 else ""
+        if _bad(g.pixel_spacing_mm, positive=True, limit=MAX_PIXEL_SPACING_MM):
+            return (
+                f"PixelSpacing (0028,0030) {list(g.pixel_spacing_mm or ())}{where} is not finite "
+                f"and positive (0 < spacing <= {MAX_PIXEL_SPACING_MM:g} mm)"
+            )
+        if _bad(g.position_mm, positive=False, limit=MAX_ABS_POSITION_MM):
+            return (
+                f"ImagePositionPatient (0020,0032) {list(g.position_mm or ())}{where} is not "
+                f"finite (or beyond {MAX_ABS_POSITION_MM:g} mm)"
+            )
+        o = g.orientation
+        if o is not None and (
+            _bad(o, positive=False, limit=1.5)
+            or math.hypot(*o[:3]) < 0.5
+            or math.hypot(*o[3:]) < 0.5
+        ):
+            return (
+                f"ImageOrientationPatient (0020,0037) {list(o)}{where} is not two finite unit "
+                "vectors"
+            )
+        if not (math.isfinite(g.rescale_slope) and 0 < abs(g.rescale_slope) <= MAX_ABS_SLOPE):
+            # -1e308 is finite but overflows float32 HU to -inf (found by the tag fuzzer)
+            return (
+                f"RescaleSlope (0028,1053) {g.rescale_slope}{where} is not finite, non-zero and "
+                f"within +-{MAX_ABS_SLOPE:g}"
+            )
+        if not math.isfinite(g.rescale_intercept) or abs(g.rescale_intercept) > 1e9:
+            return f"RescaleIntercept (0028,1052) {g.rescale_intercept}{where} is not finite"
+    if not (0 < (h.rows or 0) <= 65535 and 0 < (h.columns or 0) <= 65535):
+        return f"Rows x Columns {h.rows} x {h.columns} is out of range (1-65535)"
+    if h.number_of_frames < 1:
+        return f"NumberOfFrames {h.number_of_frames} is not positive"
+    bits, stored = h.bits_allocated, h.bits_stored
+    if bits is not None and bits not in (1, 8, 16, 32, 64):
+        return f"BitsAllocated (0028,0100) {bits} is not 1, 8, 16, 32 or 64"
+    if stored is not None and (stored < 1 or (bits is not None and stored > bits)):
+        return f"BitsStored (0028,0101) {stored} is not between 1 and BitsAllocated ({bits})"
+    if h.pixel_representation not in (None, 0, 1):
+        return f"PixelRepresentation (0028,0103) {h.pixel_representation} is not 0 or 1"
+    if (h.samples_per_pixel or 1) not in (1, 3, 4):
+        return f"SamplesPerPixel (0028,0002) {h.samples_per_pixel} is not 1, 3 or 4"
+    return ""

@@ -48,6 +48,7 @@ from lesion_tool.io.phase import (
 )
 from lesion_tool.io.series import (
     _read_native,
+    check_pixel_data_size,
     frames_of,
     list_files,
     load_series,
@@ -396,14 +397,16 @@ def _iter_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], li
             problems.append(Problem(path, "no such file or folder"))
             continue
         roots.append(path)
+    special: list[tuple[Path, str]] = []
     if len(roots) == 1:
-        return list_files(roots[0]), problems
+        found = list_files(roots[0], special)
+        return found, problems + [Problem(p, reason) for p, reason in special]
     files: dict[str, Path] = {}
     for root in roots:
-        for f in list_files(root):
+        for f in list_files(root, special):
             # Overlapping arguments (a folder and its subfolder) list a file once.
             files.setdefault(os.path.normpath(f), f)
-    return list(files.values()), problems
+    return list(files.values()), problems + [Problem(p, reason) for p, reason in special]
 
 
 def scan_folders(
@@ -448,6 +451,12 @@ def scan_folders(
         if not h.series_instance_uid or not h.study_instance_uid:
             problems.append(Problem(f, "no Study / Series Instance UID"))
             continue
+        if h.is_image:
+            try:
+                check_pixel_data_size(h, "")  # a stat: a file too short for its header
+            except SeriesError as err:
+                problems.append(Problem(f, str(err).removeprefix(": ")))
+                continue
         headers.append(h)
 
     # patient -> study -> series -> stack key

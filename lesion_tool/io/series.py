@@ -46,7 +46,13 @@ import pydicom
 import pydicom.pixels
 
 from lesion_tool.errors import GeometryError, HeaderWarning, SeriesError, StrayImagesWarning
-from lesion_tool.io.headers import FileHeader, FrameGeometry, NotDicomError, read_header
+from lesion_tool.io.headers import (
+    FileHeader,
+    FrameGeometry,
+    InvalidHeaderError,
+    NotDicomError,
+    read_header,
+)
 from lesion_tool.io.stacks import StackGroup, choose_stack, split_stacks
 from lesion_tool.io.volume import CTVolume
 
@@ -106,17 +112,68 @@ class StackGeometry:
     warnings: tuple[str, ...]
 
 
-def list_files(path: str | os.PathLike[str]) -> list[Path]:
-    """All regular files under ``path`` (recursive, sorted, hidden files skipped)."""
+def list_files(
+    path: str | os.PathLike[str], skipped: list[tuple[Path, str]] | None = None
+) -> list[Path]:
+    """All regular files under ``path`` (recursive, sorted, hidden files skipped).
+
+    FIFOs, sockets, devices and broken links are left out (opening a FIFO blocks forever) and,
+    when ``skipped`` is given, appended to it as ``"path: reason"``. Symbolic links to folders
+    are not followed (as :func:`os.walk`).
+    """
     root = Path(path)
     if root.is_file():
         return [root]
-    files = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        base = Path(dirpath)
-        files.extend(base.joinpath(f) for f in sorted(filenames) if not f.startswith("."))
+    files: list[Path] = []
+
+    def walk(folder: Path) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return
+        subdirs = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        subdirs.append(Path(entry.path))
+                elif entry.is_file():
+                    files.append(Path(entry.path))
+                elif skipped is not None:
+                    skipped.append((Path(entry.path), f"{_special_kind(entry)}, not read"))
+            except OSError:
+                if skipped is not None:
+                    skipped.append((Path(entry.path), "cannot be examined, not read"))
+        for sub in subdirs:
+            walk(sub)
+
+    if root.is_dir():
+        walk(root)
+    elif root.exists() and skipped is not None:
+        skipped.append((root, "not a regular file or folder, not read"))
     return files
+
+
+def _special_kind(entry: os.DirEntry[str]) -> str:
+    """What a non-regular directory entry is (for the note saying it was not read)."""
+    import stat
+
+    try:
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError:
+        return "not a regular file"
+    if entry.is_symlink():
+        return "a broken symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
 
 
 def _series_name(header: FileHeader) -> str:
@@ -354,6 +411,10 @@ def output_dtype(frames: Sequence[FrameRef]) -> np.dtype:
     return np.dtype(np.int16)
 
 
+_INVALID_FIX = (
+    "Its slices cannot be placed or converted to HU; re-export the series from the scanner or "
+    "PACS, or remove that file and load the rest."
+)
 _NATIVE_LE = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2")  # explicit / implicit VR little endian
 
 
@@ -398,6 +459,77 @@ def _read_native(h: FileHeader) -> np.ndarray | None:
     return arr.reshape(h.rows, h.columns)
 
 
+_UNCOMPRESSED = (
+    "1.2.840.10008.1.2",
+    "1.2.840.10008.1.2.1",
+    "1.2.840.10008.1.2.2",
+    "1.2.840.10008.1.2.1.99",
+)
+"""Transfer syntaxes whose Pixel Data length is fixed by Rows x Columns x frames x bits."""
+
+
+def expected_pixel_bytes(h: FileHeader) -> int | None:
+    """Bytes of uncompressed pixel data the header promises (None when it cannot say)."""
+    if not (h.rows and h.columns and h.bits_allocated):
+        return None
+    bits = h.rows * h.columns * max(h.number_of_frames, 1) * (h.samples_per_pixel or 1)
+    return (bits * h.bits_allocated + 7) // 8
+
+
+def check_pixel_data_size(h: FileHeader, name: str, *, exact: bool = False) -> None:
+    """Refuse an uncompressed file whose Pixel Data cannot hold what its header promises.
+
+    Without ``exact`` only the file size is compared (a ``stat``, before any array is allocated:
+    Rows = Columns = 65535 in a small file must not try to allocate gigabytes). With ``exact``
+    the Pixel Data element's length is read (deferred, not decoded) and must match too: a
+    BitsAllocated of 8 on 16-bit data leaves twice the expected bytes, which pydicom would read
+    silently as wrong values.
+
+    Raises
+    ------
+    SeriesError
+        Pixel Data shorter or longer than Rows x Columns x frames x samples x BitsAllocated.
+    """
+    if h.transfer_syntax_uid not in _UNCOMPRESSED:
+        return
+    expected = expected_pixel_bytes(h)
+    if expected is None:
+        return
+    what = (
+        f"Rows x Columns x frames x samples x BitsAllocated = {h.rows} x {h.columns} x "
+        f"{h.number_of_frames} x {h.samples_per_pixel or 1} x {h.bits_allocated} bits "
+        f"= {expected} bytes"
+    )
+    try:
+        size = os.stat(h.path).st_size
+        if size < expected and h.transfer_syntax_uid != "1.2.840.10008.1.2.1.99":
+            raise SeriesError(
+                f"{name}: {h.path} is {size} bytes long but its header promises {what} of pixel "
+                "data; the header is corrupt or the file truncated. Re-export it or remove it."
+            )
+        if not exact:
+            return
+        ds = pydicom.dcmread(h.path, defer_size=1024, force=True)
+        elem = ds.get_item(0x7FE00010, keep_deferred=True)
+    except SeriesError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a corrupt file: the decoder will say more
+        raise SeriesError(
+            f"{name}: {h.path} cannot be read ({type(err).__name__}: {err})."
+        ) from None
+    if elem is None:
+        raise SeriesError(f"{name}: {h.path} has no Pixel Data.")
+    length = getattr(elem, "length", None)
+    if length is None or length == 0xFFFFFFFF:
+        length = len(elem.value or b"")
+    if not expected <= length <= expected + 1:
+        raise SeriesError(
+            f"{name}: Pixel Data of {h.path} holds {length} bytes but {what}; the header does not "
+            "describe the pixels (e.g. BitsAllocated 8 on 16-bit data), so every value would be "
+            "wrong. Re-export the file."
+        )
+
+
 def _read_pixels(ref: FrameRef, name: str) -> np.ndarray:
     path = ref.header.path
     if ref.frame_index is None:
@@ -407,10 +539,15 @@ def _read_pixels(ref: FrameRef, name: str) -> np.ndarray:
             fast = None
         if fast is not None:
             return fast
+    check_pixel_data_size(ref.header, name, exact=True)
     with _decoding(ref, name):
         if ref.frame_index is None:
             return pydicom.pixels.pixel_array(path)
         return pydicom.pixels.pixel_array(path, index=ref.frame_index)
+
+
+class _PixelWarning(Exception):
+    """A warning of pydicom's pixel decoding, raised as an error inside :func:`_decoding`."""
 
 
 @contextlib.contextmanager
@@ -418,7 +555,19 @@ def _decoding(ref: FrameRef, name: str) -> Iterator[None]:
     """Turn pydicom's decoding failures into a SeriesError naming the file and the fix."""
     path = ref.header.path
     try:
-        yield
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for w in caught:
+            if "pydicom" in (w.filename or "") and "pixels" in (w.filename or ""):
+                # A decoder's or pixel handler's warning means the values may be wrong.
+                raise _PixelWarning(str(w.message))
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    except _PixelWarning as err:
+        raise SeriesError(
+            f"{name}: pixel data of {path} does not match its header ({err}); its values cannot "
+            "be trusted. Re-export the file."
+        ) from None
     except NotImplementedError as err:
         raise SeriesError(
             f"{name}: cannot decode {path} (transfer syntax {ref.header.transfer_syntax_uid}): "
@@ -499,20 +648,25 @@ def load_series(
         Tilt, missing or duplicate slices, irregular spacing, two full stacks in the series
         (choose ``stack``).
     """
+    special: list[tuple[Path, str]] = []
     if isinstance(source, (str, os.PathLike)):
         root = Path(source)
         if not root.exists():
             raise SeriesError(f"{root}: no such file or folder.")
-        paths = list_files(root)
+        paths = list_files(root, special)
         where = str(root)
     else:
         paths = [Path(p) for p in source]
         where = f"{len(paths)} files" if paths else "an empty file list"
     headers: list[FileHeader] = []
-    skipped: list[str] = []
+    skipped: list[str] = [f"{p}: {reason}" for p, reason in special]
+    invalid: list[tuple[Path, InvalidHeaderError]] = []
     for p in paths:
         try:
             h = read_header(p)
+        except InvalidHeaderError as err:
+            invalid.append((p, err))
+            continue
         except NotDicomError as err:
             skipped.append(f"{p}: {err}")
             continue
@@ -523,6 +677,9 @@ def load_series(
             headers.append(h)
         else:
             skipped.append(f"{p}: not an image ({h.modality or h.sop_class_uid})")
+    if not headers and invalid:
+        p, err = invalid[0]
+        raise SeriesError(f"{where}: {p} has an impossible header: {err}. {_INVALID_FIX}")
     if not headers:
         detail = f" ({skipped[0]})" if skipped else ""
         raise SeriesError(f"{where}: no DICOM image found{detail}.")
@@ -543,6 +700,12 @@ def load_series(
             f"{where}: holds {len(uids)} series ({listing}); pass series_uid or one series' files."
         )
     name = _series_name(headers[0])
+    for p, err in invalid:
+        # A slice of this series (or of unknown series) with impossible values: refuse, naming
+        # it, rather than load around it (its absence would read as a missing slice).
+        if err.series_instance_uid in (headers[0].series_instance_uid, ""):
+            raise SeriesError(f"{name}: {p} has an impossible header: {err}. {_INVALID_FIX}")
+        skipped.append(f"{p}: {err}")
     sops = {}
     for h in headers:
         if h.sop_instance_uid in sops:
@@ -566,6 +729,8 @@ def load_series(
     for text in skipped:
         # Other files beside a series (licences, notes) change nothing: logged, not warned.
         log.info("%s: skipped %s", name, text)
+    for h in {f.header.path: f.header for f in geometry.frames}.values():
+        check_pixel_data_size(h, name)  # before the volume is allocated
     array = _fill(geometry.frames, name)
     if left_out is not None:
         warnings.warn(left_out, StrayImagesWarning, stacklevel=2)

@@ -52,6 +52,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+MAX_LABEL = 65535
+"""Largest label value of a mask (DICOM segment numbers are 16-bit). Labels index per-label
+tables, so a label of 2**31 - 1 would need gigabytes for one tumour."""
+
 ITK_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
 """File name endings read with SimpleITK."""
 
@@ -163,6 +167,11 @@ def mask_from_array(
             )
     if arr.size and arr.min() < 0:
         raise MeasurementError(f"{source}: the mask holds negative labels.")
+    if arr.size and arr.max() > MAX_LABEL:
+        raise MeasurementError(
+            f"{source}: the mask holds label {int(arr.max())}, above {MAX_LABEL} (the largest "
+            "DICOM segment number); renumber its labels 1, 2, ... and measure it again."
+        )
     present = np.unique(arr)
     segments = tuple(
         MaskSegment(int(v), names.get(int(v), ""), arr == v) for v in present if v != 0
@@ -300,7 +309,7 @@ def load_mask(path: str | os.PathLike[str], image: HasGeometry | None = None) ->
                 raise SeriesError(
                     f"{p}: a .npy mask has no geometry; give the image it was drawn on (--image)."
                 )
-            return mask_from_array(np.load(p, allow_pickle=False), image, source=str(p))
+            return mask_from_array(_load_npy(p, image), image, source=str(p))
         return _load_seg(p, image)
     except LesionToolError as err:
         if str(p) in str(err):
@@ -371,8 +380,90 @@ def load_mask_series(
     return mask_from_array(labels, g, names={1: p.name}, source=str(p))
 
 
+def _image_shape(image: HasGeometry) -> tuple[int, ...] | None:
+    """The ``(z, y, x)`` shape of the image a mask belongs to, when it has pixels."""
+    shape = getattr(image, "shape", None)
+    if shape is None:
+        shape = getattr(getattr(image, "array", None), "shape", None)
+    return None if shape is None else tuple(int(n) for n in shape)
+
+
+def _load_npy(path: Path, image: HasGeometry) -> np.ndarray:
+    """A ``.npy`` label array, refused unless it is readable and has the image's shape.
+
+    A ``.npy`` file has no geometry, so its voxels are the image's only when the shapes agree:
+    a transposed array or one with fewer slices would be measured on the wrong voxels.
+    """
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise SeriesError(f"{path}: not a readable .npy array ({err}).") from None
+    if not isinstance(arr, np.ndarray):
+        raise SeriesError(f"{path}: holds several arrays, not one label array.")
+    shape = _image_shape(image)
+    squeezed = arr.shape[:3] if arr.ndim == 4 and arr.shape[-1] == 1 else arr.shape
+    if shape is not None and tuple(squeezed) != shape:
+        raise SeriesError(
+            f"{path}: the mask's shape {tuple(arr.shape)} is not the image's (z, y, x) shape "
+            f"{shape}; a .npy mask has no geometry of its own, so it must match voxel for voxel "
+            "(a transposed array or missing slices would be measured in the wrong place)."
+        )
+    return arr
+
+
+def _check_nifti_length(path: Path) -> None:
+    """Refuse a NIfTI-1/2 file (``.nii`` or ``.nii.gz``) whose voxel data is cut short.
+
+    SimpleITK reads a truncated ``.nii.gz`` without an error and fills the missing voxels with
+    zeros (half a file gave 9.55 mL instead of 16.60 mL), so the whole stream is read here and
+    its length compared with ``vox_offset + voxels x bitpix / 8`` from the header.
+    """
+    import gzip
+    import struct
+
+    name = path.name.lower()
+    opener = gzip.open if name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(540)
+            total = len(head)
+            while chunk := fh.read(1 << 20):
+                total += len(chunk)
+    except (OSError, EOFError, zlib.error) as err:
+        raise SeriesError(
+            f"{path}: the file is damaged or cut short ({err}); its voxels would be read as "
+            "zeros. Copy or export it again."
+        ) from None
+    for endian in ("<", ">"):
+        if len(head) >= 348 and struct.unpack_from(endian + "i", head)[0] == 348:
+            dims = struct.unpack_from(endian + "8h", head, 40)
+            bitpix = struct.unpack_from(endian + "h", head, 72)[0]
+            offset = int(struct.unpack_from(endian + "f", head, 108)[0])
+            break
+        if len(head) >= 540 and struct.unpack_from(endian + "i", head)[0] == 540:
+            dims = struct.unpack_from(endian + "8q", head, 16)
+            bitpix = struct.unpack_from(endian + "h", head, 14)[0]
+            offset = int(struct.unpack_from(endian + "q", head, 168)[0])
+            break
+    else:
+        return  # not NIfTI-1/2 (e.g. an NRRD named .nii): SimpleITK decides
+    ndim = dims[0]
+    if not 1 <= ndim <= 7 or any(d < 1 for d in dims[1 : ndim + 1]) or bitpix < 1:
+        raise SeriesError(f"{path}: the NIfTI header's dimensions {dims} are impossible.")
+    expected = offset + (int(np.prod(dims[1 : ndim + 1], dtype=object)) * bitpix + 7) // 8
+    if total < expected:
+        raise SeriesError(
+            f"{path}: holds {total} bytes of header and voxels but its header promises "
+            f"{expected}; the file is cut short and its missing voxels would read as zeros. "
+            "Copy or export it again."
+        )
+
+
 def _load_itk(path: Path) -> MaskVolume:
     import SimpleITK as sitk
+
+    if path.name.lower().endswith((".nii", ".nii.gz")):
+        _check_nifti_length(path)
 
     from lesion_tool.io.sitk import from_sitk
 

@@ -171,6 +171,10 @@ _REFERENCED_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "Se
 """What an SR must quote of every image it references (image library, SCOORD references)."""
 
 
+def _zyx(point: np.ndarray) -> str:
+    return "(" + ", ".join(f"{float(v):g}" for v in point) + ")"
+
+
 class _Geometry:
     """Where lines go: the measured series' images in volume order and the volume geometry."""
 
@@ -199,11 +203,16 @@ class _Geometry:
         self.used: dict[str, Dataset] = {}
 
     def coordinates(
-        self, line: Line, lesion_id: str
+        self, line: Line, lesion_id: str, *, placed: bool = False
     ) -> hd.sr.CoordinatesForMeasurement | hd.sr.CoordinatesForMeasurement3D:
-        """SCOORD on the slice image when the line lies in one slice, else SCOORD3D (LPS mm)."""
+        """SCOORD on the slice image when the line lies in one slice, else SCOORD3D (LPS mm).
+
+        ``placed``: the voxel line was computed from a patient position on these very images
+        (no check that they are the complete series)."""
         if line.space == "voxel":
             zyx = np.array([line.start, line.end], dtype=float)
+            if not placed:
+                self._check_voxel_line(zyx, lesion_id)
             z = zyx[:, 0]
             k = round(float(z[0]))
             if (
@@ -246,6 +255,52 @@ class _Geometry:
             frame_of_reference_uid=frame_of_reference,
         )
 
+    def _check_voxel_line(self, zyx: np.ndarray, lesion_id: str) -> None:
+        """Refuse a voxel-space line the loaded images cannot hold exactly.
+
+        Voxel indices are the timepoint's complete series; an image folder holding an incomplete
+        copy shifts every slice index (a line was drawn 30 mm off, or 27.5 mm outside a one-slice
+        copy). A line outside the loaded images, or images whose InstanceNumbers show that the
+        slices below the first one are missing, are refused: never drawn in the wrong place.
+        """
+        n = len(self.slices)
+        rows = int(getattr(self.slices[0], "Rows", 0) or 0) if self.slices else 0
+        cols = int(getattr(self.slices[0], "Columns", 0) or 0) if self.slices else 0
+        if self.volume is not None:
+            n, rows, cols = self.volume.shape
+        tol = SLICE_TOLERANCE
+        z, y, x = zyx[:, 0], zyx[:, 1], zyx[:, 2]
+        inside = (
+            np.all(np.isfinite(zyx))
+            and z.min() >= -tol
+            and z.max() <= n - 1 + tol
+            and y.min() >= -0.5 - tol
+            and y.max() <= rows - 0.5 + tol
+            and x.min() >= -0.5 - tol
+            and x.max() <= cols - 0.5 + tol
+        )
+        if not inside:
+            raise ExportError(
+                f"Lesion {lesion_id}: its line (voxel z, y, x {_zyx(zyx[0])} - {_zyx(zyx[1])}) "
+                f"lies outside the {n} x {rows} x {cols} images found for its series; the image "
+                "folder holds an incomplete copy of the series: export with the complete series"
+            )
+        numbers = [getattr(ds, "InstanceNumber", None) for ds in self.slices]
+        if not numbers or any(v in (None, "") for v in numbers):
+            return
+        try:
+            numbers = [int(v) for v in numbers]
+        except (TypeError, ValueError):
+            return
+        ascending = len(numbers) > 1 and numbers[0] < numbers[-1]
+        if (ascending or len(numbers) == 1) and numbers[0] > 1:
+            raise ExportError(
+                f"Lesion {lesion_id}: the images found for its series start at InstanceNumber "
+                f"{numbers[0]} (instances 1-{numbers[0] - 1}, the slices below, are missing), so "
+                "the line's slice index would point at the wrong slice: export with the complete "
+                "series"
+            )
+
     def point_line(self, lps: np.ndarray, lesion_id: str) -> hd.sr.CoordinatesForMeasurement | None:
         """A zero-length line on the slice nearest to the LPS point ``lps``, or None.
 
@@ -259,7 +314,8 @@ class _Geometry:
         _, rows, columns = self.volume.shape
         y = float(np.clip(zyx[1], 0, rows - 1))
         x = float(np.clip(zyx[2], 0, columns - 1))
-        return self.coordinates(Line((z, y, x), (z, y, x)), lesion_id)  # type: ignore[return-value]
+        point = Line((z, y, x), (z, y, x))
+        return self.coordinates(point, lesion_id, placed=True)  # type: ignore[return-value]
 
     def library_images(self) -> list[Dataset]:
         """The Image Library's images: those a line is drawn on, else the series' first slice.

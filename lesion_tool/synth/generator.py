@@ -540,7 +540,14 @@ def _write_masks(
             volume = warp_volume(volume, motion, nearest=True, default=0)
         rel = f"masks/{label}_{kind}.nii.gz"
         (patient_dir / "masks").mkdir(exist_ok=True)
-        sitk.WriteImage(to_sitk(volume), str(patient_dir / rel), useCompression=True)
+        target = patient_dir / rel
+        tmp = target.with_name(f".{os.getpid()}.{target.name}")  # keeps the .nii.gz ending
+        try:  # complete or absent, never truncated (a full disk)
+            sitk.WriteImage(to_sitk(volume), str(tmp), useCompression=True)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         paths[kind] = rel
     return paths
 
@@ -920,6 +927,6 @@ def _hu_table() -> dict[str, tuple[float, ...]]:
 
 
 def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    from lesion_tool.synth.writer import write_whole
+
+    write_whole(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))

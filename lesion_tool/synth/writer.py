@@ -6,8 +6,11 @@ Every identifier is derived from the generator's seed with
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import itertools
+import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -284,7 +287,7 @@ class SeriesWriter:
             out.append(chunk)
             out.append(piece)
         out.append(self.chunks[-1])
-        path.write_bytes(b"".join(out))
+        write_whole(path, b"".join(out))
 
 
 def _short(group: int, element: int, vr: bytes, value: bytes, pad: bytes) -> bytes:
@@ -330,10 +333,30 @@ def to_stored(pixels_hu: np.ndarray) -> np.ndarray:
     return (np.clip(np.rint(pixels_hu), -HU_OFFSET, 4095 - HU_OFFSET) + HU_OFFSET).astype(np.uint16)
 
 
+def write_whole(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file renamed over it when complete.
+
+    A full disk (or any write error) leaves no truncated file behind: the partial temporary
+    file is removed and ``path`` is never created half-written. Not fsynced (a synthetic study
+    is cheap to regenerate, and an fsync per slice would make ``synth`` several times slower).
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 def save_dataset(ds: Dataset, path: Path) -> None:
-    """Write ``ds`` as a DICOM Part 10 file (preamble, meta header)."""
+    """Write ``ds`` as a DICOM Part 10 file (preamble, meta header), never half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    write_whole(path, buf.getvalue())
 
 
 def _ds(value: float, digits: int = 6) -> str:
