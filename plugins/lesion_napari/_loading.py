@@ -262,7 +262,15 @@ def iter_loaded_series(
         yield LoadProblem(f"{problem.path}: {problem.reason}")
     if len(problems) > MAX_PROBLEMS_SHOWN:
         yield LoadProblem(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more files skipped.")
-    studies = [study for patient in scan.patients for study in patient.studies]
+    patients = [patient for patient in scan.patients if patient.studies]
+    if len(patients) > 1:
+        # one reading is one patient's: a second patient's baseline would become "fu3"
+        ids = ", ".join(repr(p.patient_id) for p in patients[:5])
+        raise SeriesError(
+            f"{', '.join(str(p) for p in paths)}: holds the studies of {len(patients)} patients "
+            f"({ids}); open one patient's folder."
+        )
+    studies = [study for patient in patients for study in patient.studies]
     labels = timepoint_labels([study.study_date for study in studies])
     first: list[tuple[Any, Any, str, bool]] = []
     rest: list[tuple[Any, Any, str, bool]] = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,11 @@ def read_dicom(path: PathOrPaths) -> list[Any]:
             bar.close()
     # only the latest timepoint's arterial series is shown; the widget switches between them
     measured = [item for item in loaded if item.measure_on]
-    latest = max(measured, key=lambda item: item.volume.study_date or 0, default=None)
+    latest = max(  # a study without StudyDate sorts first (it used to raise TypeError)
+        measured,
+        key=lambda item: (item.volume.study_date is not None, item.volume.study_date or date.min),
+        default=None,
+    )
     for item in loaded:
         layers.append(item.layer_data(visible=item is latest))
     return layers

@@ -340,3 +340,53 @@ def test_a_stray_reformat_in_the_arterial_series_is_named_not_shown(
     assert shapes[0] == (len(arterial), *shapes[0][1:])
     [message] = [text for text in shown if "coronal.dcm" in text]
     assert "stray coronal stack of 1 image(s)" in message
+
+
+def test_two_patients_in_one_folder_are_refused_not_merged(synthetic_patient, tmp_path):
+    """Issue 12: one patient's baseline used to become the other's "fu3" in a merged timeline."""
+    import shutil
+
+    import pydicom
+    from lesion_napari._loading import LoadedSeries, iter_loaded_series
+    from pydicom.uid import generate_uid
+
+    from lesion_tool.errors import SeriesError
+
+    shutil.copytree(synthetic_patient / "baseline", tmp_path / "a" / "baseline")
+    other = tmp_path / "b" / "baseline"
+    shutil.copytree(synthetic_patient / "baseline", other)
+    for path in other.rglob("*"):
+        if path.is_file() and path.suffix not in (".json", ".md"):
+            try:
+                ds = pydicom.dcmread(path)
+            except pydicom.errors.InvalidDicomError:
+                continue
+            ds.PatientID = "OTHER-PATIENT"
+            for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+                setattr(ds, keyword, generate_uid(entropy_srcs=[str(getattr(ds, keyword))]))
+            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+            ds.save_as(path)
+    with pytest.raises(SeriesError, match=r"2 patients .*open one patient's folder"):
+        list(iter_loaded_series([tmp_path]))
+    one = [i for i in iter_loaded_series([tmp_path / "a"]) if isinstance(i, LoadedSeries)]
+    assert [i.label for i in one if i.measure_on] == ["baseline"]
+
+
+def test_a_study_without_a_date_opens(synthetic_patient, tmp_path):
+    """Issue 12: the reader compared a date with 0 and raised TypeError."""
+    import shutil
+
+    import pydicom
+
+    copy = tmp_path / "patient"
+    shutil.copytree(synthetic_patient, copy)
+    for path in (copy / "baseline").rglob("*"):
+        if path.is_file() and path.suffix not in (".json", ".md"):
+            try:
+                ds = pydicom.dcmread(path)
+            except pydicom.errors.InvalidDicomError:
+                continue
+            del ds.StudyDate
+            ds.save_as(path)
+    layers = read_dicom(str(copy))
+    assert sum(1 for _data, kwargs, _kind in layers if kwargs.get("visible", True)) == 1
