@@ -15,7 +15,7 @@ given to :func:`install_display`. The numbers come from the GUI-free core
 - a "ROI" Shapes layer: ellipse / rectangle, mean / SD / min / max HU and area on its slice;
 - scale bar in mm, orientation letters at the canvas edges, a patient / date / series / slice
   overlay updated on slice change;
-- the first image opens at the liver's largest slice (found in a worker thread).
+- the first image opens at the liver's largest slice (found when it is installed).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 from napari.components.overlays import TextOverlay
-from napari.qt.threading import create_worker
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.io.slices import SeriesDisplayInfo, series_display_info
@@ -100,10 +99,7 @@ class DisplayTools:
         self.images: list[ShownImage] = []
         self.window = PRESETS[DEFAULT_WINDOW]
         self.roi = RoiTool(self)
-        self.liver_worker: Any = None
         self._setting_status = False
-        self._user_moved_slice = False
-        self._moving_slice = False
         self.panel: Any = None
         overlays = viewer.canvas.overlays
         overlays[INFO_OVERLAY] = TextOverlay(
@@ -236,9 +232,6 @@ class DisplayTools:
 
     def _window_drag(self, viewer: Any, event: Any) -> Any:
         """Right-button drag on the canvas: horizontal = width, vertical = level."""
-        # Any press on the canvas means the reader is at work here: the liver search, if still
-        # running, must not move the slice under a line being drawn (napari fails mid-drag).
-        self._user_moved_slice = True
         shown = self.current()
         if event.button != RIGHT_BUTTON or shown is None or viewer.dims.ndisplay != 2:
             return
@@ -356,8 +349,6 @@ class DisplayTools:
             self.panel.show_state()
 
     def _on_slice_change(self, event: Any = None) -> None:
-        if not self._moving_slice:
-            self._user_moved_slice = True
         self.refresh()
 
     def _on_inserted(self, event: Any) -> None:
@@ -370,31 +361,23 @@ class DisplayTools:
 
     # ------------------------------------------------------------------------ open at the liver
     def _open_at_liver(self, shown: ShownImage) -> None:
-        """Find the liver slice in a worker; go there unless the reader moved the slice or
-        pressed a mouse button on the canvas meanwhile."""
-        self._user_moved_slice = False
-        worker = create_worker(_liver_slice, shown.volume)
+        """Find the liver slice and go there.
 
-        def done(result: LiverSlice | None) -> None:
-            shown.liver = result
-            if result is None or self._user_moved_slice or self.current() is not shown:
-                return
+        Done on the main thread when the first image is installed (it reads at most about 48
+        slices): run in a worker thread beside the click measurement's worker, the two hung
+        the plugin in a test (both threads parked in scipy.ndimage, the main thread in Qt).
+        """
+        result = _liver_slice(shown.volume)
+        shown.liver = result
+        if result is not None and self.current() is shown:
             self.go_to_slice(shown, result.index)
-
-        worker.returned.connect(done)
-        self.liver_worker = worker
-        worker.start()
 
     def go_to_slice(self, shown: ShownImage, index: int) -> None:
         """Show slice ``index`` (array order) of ``shown``."""
         centre = (np.asarray(shown.volume.shape, dtype=float) - 1) / 2.0
         centre[0] = index
         world = shown.geometry.voxel_to_world(centre)
-        self._moving_slice = True
-        try:
-            self.viewer.dims.set_point(self.viewer.dims.ndim - 3, float(world[0]))
-        finally:
-            self._moving_slice = False
+        self.viewer.dims.set_point(self.viewer.dims.ndim - 3, float(world[0]))
 
     # ------------------------------------------------------------------------ ROI
     def start_roi(self, kind: str) -> None:
