@@ -70,8 +70,8 @@ def reading(tmp_path_factory: pytest.TempPathFactory) -> tuple[Assessment, list[
         write_ct_series(root / f"tp{i}", patient_id="DCMJS-1", study_date=date)
         volumes[label] = load_series(root / f"tp{i}")
     values = {
-        "baseline": (30.0, 20.0, 25.0),
-        "week 8": (14.5, 12.0, 10.0),
+        "baseline": (30.0, 20.0, 11.0),
+        "week 8": (14.5, 12.0, 8.0),
         "week 16": (None, 11.0, 0.0),
     }
     timepoints = []
@@ -100,9 +100,11 @@ def reading(tmp_path_factory: pytest.TempPathFactory) -> tuple[Assessment, list[
                         state="measured",
                         kind="viable",
                         viable_diameter_mm=t3,
-                        longest_diameter_mm=28.0,
+                        longest_diameter_mm=12.5,
                         line=Line((3.0, 2.0, 2.0), (3.0, 2.0, 2.0 + t3 / 0.7)) if t3 else None,
-                        longest_line=Line((3.0, 2.0, 1.0), (3.0, 2.0, 1.0 + 28.0 / 0.7)),
+                        longest_line=Line(
+                            (3.0, 2.0, 1.0), (3.0, 2.0, 1.0 + 12.5 / 0.7)
+                        ),  # within 20 columns
                     ),
                     Lesion(id="NT1", category="non_target", state="present", organ="portal_vein"),
                 ),
@@ -138,8 +140,8 @@ def test_dcmjs_sees_every_target_with_its_label_at_every_timepoint_cr_included(
     print(json.dumps(seen, indent=1))  # what dcmjs sees, for the record (pytest -s)
     assert seen["dcmjs"] == "0.52.2"
     expected = {
-        "baseline": {"T1": 30.0, "T2": 20.0, "T3": 25.0},
-        "week 8": {"T1": 14.5, "T2": 12.0, "T3": 10.0},
+        "baseline": {"T1": 30.0, "T2": 20.0, "T3": 11.0},
+        "week 8": {"T1": 14.5, "T2": 12.0, "T3": 8.0},
         "week 16": {"T1": 0.0, "T2": 11.0, "T3": 0.0},  # T1 absent (CR), T3 no viable part
     }
     for timepoint, path, result in zip(assessment.timepoints, files, seen["files"], strict=True):
@@ -192,7 +194,7 @@ def test_the_cr_drawing_does_not_come_back_as_a_measurement(
     # the CR drawing (T1) and the 0 mm point (T3) are not read back as lines or values
     t1, _, t3, _ = result.assessment.timepoints[2].lesions
     assert t1 == assessment.timepoints[2].lesions[0]
-    assert (t3.viable_diameter_mm, t3.line, t3.longest_diameter_mm) == (0.0, None, 28.0)
+    assert (t3.viable_diameter_mm, t3.line, t3.longest_diameter_mm) == (0.0, None, 12.5)
     assert t3.longest_line is not None
     # our own responses agree with the recomputed ones: no response warning
     assert not any("records" in w for w in result.warnings), result.warnings
