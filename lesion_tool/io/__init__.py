@@ -13,8 +13,9 @@ Public API
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lesion_tool._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from lesion_tool.io.phase import (
@@ -54,18 +55,7 @@ _LAZY: dict[str, str] = {
 package costs nothing until a name is used."""
 
 
-def __getattr__(name: str) -> Any:
-    """Import the module that defines ``name`` on first use and cache the attribute."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 __all__ = [
