@@ -32,6 +32,15 @@ from lesion_tool.pacs import (
 from lesion_tool.pacs.cache import patient_folder
 from lesion_tool.pacs.models import check_uid, dicom_date_range
 
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """A test server whose clients hang up on purpose (timeouts, cut transfers): the handler
+    thread's traceback would otherwise print to stderr late, into another test's capture."""
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -275,7 +284,7 @@ class _FakeDicomWeb(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fake_pacs() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeDicomWeb)
+    server = _QuietServer(("127.0.0.1", 0), _FakeDicomWeb)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

@@ -34,6 +34,15 @@ from lesion_tool.pacs.cache import is_complete
 from lesion_tool.storage import load_assessment, save_assessment
 from lesion_tool.synth import generate_patient
 
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """A test server whose clients hang up on purpose (timeouts, cut transfers): the handler
+    thread's traceback would otherwise print to stderr late, into another test's capture."""
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
 pytestmark = pytest.mark.skipif(orthanc_missing() is not None, reason=orthanc_missing() or "")
 
 PATIENT = "PACS-001"
@@ -427,7 +436,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def web_server() -> Iterator[http.server.ThreadingHTTPServer]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = _QuietServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -640,7 +649,7 @@ def test_https_needs_the_ca_bundle_or_insecure(
     # an environment bundle must not override --ca-bundle / --insecure (psf/requests#3829)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
     cert, both = tls_files
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _QidoHandler)
+    server = _QuietServer(("127.0.0.1", 0), _QidoHandler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(both)
     server.socket = context.wrap_socket(server.socket, server_side=True)
