@@ -21,6 +21,7 @@ from lesion_tool.model import Category
 from ._controller import Controller
 from ._panels.lesions import LesionsPanel
 from ._panels.measurement import MeasurementPanel
+from ._panels.pacs import PacsPanel
 from ._panels.response import ResponsePanel
 from ._panels.saving import SavingPanel
 from ._panels.study import StudyPanel
@@ -66,6 +67,7 @@ class LesionWidget(QWidget):
         self.lesions = LesionsPanel(c)
         self.measurement = MeasurementPanel(c)
         self.saving = SavingPanel(c, hint)
+        self.pacs = PacsPanel(c)  # Open from PACS, sign-off, send SR (issue 14)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
@@ -77,7 +79,8 @@ class LesionWidget(QWidget):
         layout = QVBoxLayout(body)
         layout.setSpacing(4)
         layout.setContentsMargins(4, 2, 4, 2)
-        for panel in (self.study, self.lesions, self.response, self.measurement, self.saving):
+        panels = (self.study, self.lesions, self.response, self.measurement, self.saving)
+        for panel in (*panels, self.pacs):
             panel.layout().setContentsMargins(6, 2, 6, 4)  # compact: all fits a 1080p screen
             panel.layout().setSpacing(2)
             layout.addWidget(panel)
