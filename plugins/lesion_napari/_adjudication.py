@@ -54,8 +54,13 @@ from ._pacs_dialog import ERROR_STYLE, start_job
 
 DIFFERS = QColor(255, 183, 77)
 """Background of a value the readers differ on."""
-FIELDS = ("date", "sum (mm)", "Δ base (%)", "overall")
+FIELDS = ("date", "sum mm", "Δ base %", "overall")
 """Columns per reader of a preset's table."""
+
+
+def column_title(reader: str, field: str) -> str:
+    """Header of a reader's column (two short lines keep both readers in view)."""
+    return f"{reader}\n{field}"
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,7 @@ class AdjudicationWidget(QWidget):
         for preset in self.presets:
             table = QTableWidget(0, 0)
             table.setEditTriggers(QAbstractItemView.NoEditTriggers)  # read-only
+            table.setMinimumHeight(230)  # baseline, three follow-ups and the summary rows
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
             self.tables[preset] = table
             self.tabs.addTab(table, preset)
@@ -151,7 +157,7 @@ class AdjudicationWidget(QWidget):
         self.reader_combo = QComboBox()
         self.reason_edit = QPlainTextEdit()
         self.reason_edit.setPlaceholderText("why this reading stands (free text)")
-        self.reason_edit.setMaximumHeight(70)
+        self.reason_edit.setMaximumHeight(54)
         self.adjudicator_edit = QLineEdit()
         self.adjudicator_edit.setPlaceholderText("your adjudicator id, e.g. ADJ1")
         self.replace_box = QCheckBox("Replace the earlier decision")
@@ -181,7 +187,7 @@ class AdjudicationWidget(QWidget):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(box)
         layout.addWidget(self.message)
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(760)  # two readers side by side without scrolling
         self._sync()
 
     # ------------------------------------------------------------------------------ helpers
@@ -331,7 +337,9 @@ class AdjudicationWidget(QWidget):
         n_rows = max(len(res.timepoints) for res in results)
         table.setColumnCount(len(FIELDS) * len(results))
         table.setRowCount(n_rows + 3)
-        table.setHorizontalHeaderLabels([f"{r.reader} {f}" for r in readings for f in FIELDS])
+        table.setHorizontalHeaderLabels(
+            [column_title(r.reader, f) for r in readings for f in FIELDS]
+        )
         longest = max(results, key=lambda res: len(res.timepoints))
         labels = [t.label for t in longest.timepoints]
         table.setVerticalHeaderLabels([*labels, "best overall", "progression", "PFS (days)"])

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from lesion_napari._adjudication import FIELDS, AdjudicationWidget
+from lesion_napari._adjudication import FIELDS, AdjudicationWidget, column_title
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QAbstractItemView
 
@@ -92,7 +92,7 @@ def test_two_differing_readings_side_by_side_and_the_decision(
         table = view.tables[preset]
         assert table.editTriggers() == QAbstractItemView.NoEditTriggers
         heads = [table.horizontalHeaderItem(j).text() for j in range(table.columnCount())]
-        assert heads == [f"{r} {f}" for r in ("R1", "R2") for f in FIELDS]
+        assert heads == [column_title(r, f) for r in ("R1", "R2") for f in FIELDS]
         for k, reading in enumerate((r1, r2)):
             result = score_assessment(reading, settings_for(preset))
             for i, t in enumerate(result.timepoints):
@@ -105,12 +105,10 @@ def test_two_differing_readings_side_by_side_and_the_decision(
     # differences highlighted: the follow-up sums and responses and the BOR; baseline agrees
     differing = view.differing_cells("mrecist")
     rows = {row for row, _column in differing}
-    assert ("best overall", "R1 overall") in differing and (
-        "best overall",
-        "R2 overall",
-    ) in differing
+    assert ("best overall", column_title("R1", "overall")) in differing
+    assert ("best overall", column_title("R2", "overall")) in differing
     assert "baseline" not in rows
-    assert any(column == "R2 sum (mm)" for _row, column in differing)
+    assert any(column == column_title("R2", "sum mm") for _row, column in differing)
     view.grab().save(str(test_output / "plugin_adjudication.png"))
 
     # the decision: into the worklist folder's decisions/, schema-checked, used by rescore
@@ -184,12 +182,15 @@ def test_unreadable_and_lonely_readings_are_messages(qtbot, tmp_path: Path) -> N
 
 
 @pytest.mark.gui
-def test_menu_commands_open_the_dialog_and_the_view(viewer, qtbot) -> None:
+def test_menu_commands_open_the_dialog_and_the_view(
+    viewer, qtbot, readings: Path, test_output
+) -> None:
     """File > IO Utilities: Open from PACS... docks the assessment widget and shows its dialog;
     Adjudicate readings... docks the adjudication view (through the plugin's manifest)."""
     from lesion_napari._menus import adjudication_view, open_from_pacs
     from lesion_napari._widget import LesionWidget
 
+    viewer.window._qt_window.resize(1700, 1000)
     open_from_pacs(viewer)
     widgets = list(viewer.window.dock_widgets.values())
     [assessment] = [w for w in widgets if isinstance(w, LesionWidget)]
@@ -201,4 +202,8 @@ def test_menu_commands_open_the_dialog_and_the_view(viewer, qtbot) -> None:
     ]
     dialog.reject()
     adjudication_view(viewer)
-    assert any(isinstance(w, AdjudicationWidget) for w in viewer.window.dock_widgets.values())
+    [view] = [w for w in viewer.window.dock_widgets.values() if isinstance(w, AdjudicationWidget)]
+    view.load([readings])
+    qtbot.waitUntil(lambda: view.loaded is not None and view.worker is None, timeout=30_000)
+    assert view.patient_combo.currentData() == "HCC-EX01"
+    view.grab().save(str(test_output / "plugin_adjudication_docked.png"))
