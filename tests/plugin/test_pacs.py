@@ -148,7 +148,7 @@ def test_open_from_pacs_measure_sign_off_and_send(
         assert ds.VerifyingObserverSequence[0].VerifyingObserverName == "Doe^Jane"
         assert ds.VerifyingObserverSequence[0].VerifyingOrganization == "Test Hospital"
         assert ds.PatientID == PATIENT
-    widget.grab().save(str(test_output / "plugin_pacs_panel.png"))
+    panel.grab().save(str(test_output / "plugin_pacs_panel.png"))
 
     # 5. send by STOW-RS; a QIDO search finds each SR in its study
     qtbot.mouseClick(panel.send_button, 1)

@@ -214,10 +214,12 @@ class PacsPanel(QGroupBox):
 
     def _signed(self, written: WrittenSR) -> None:
         self.written = written
+        folder = written.paths[0].parent if written.paths else self.sr_folder()
         self.show_status(
             f"Signed off by {written.signed_by}: {len(written.paths)} SR(s) COMPLETE / VERIFIED "
-            f"in {written.paths[0].parent if written.paths else self.sr_folder()}."
+            f"in {folder.name}/ (hover for the folder)."
         )
+        self.status.setToolTip(str(folder))
 
     def send(self) -> None:
         """Store the reading's SRs on the PACS dialog's server (writing them first if needed)."""
