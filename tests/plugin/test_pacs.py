@@ -10,18 +10,20 @@ are each a message in the dialog, never a traceback.
 from __future__ import annotations
 
 import importlib.util
-import shutil
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
 from lesion_napari._pacs_dialog import PacsDialog
 from lesion_napari._widget import LesionWidget
 
+from lesion_tool.model import Category
 from lesion_tool.pacs import PacsConnection, connect
-from lesion_tool.storage import load_assessment
+from lesion_tool.storage.sr_import import import_sr
 
 
 def _orthanc_helper():
@@ -126,11 +128,27 @@ def test_open_from_pacs_measure_sign_off_and_send(
     assert list(c.views) == ["baseline", "fu1"]
     assert c.views["baseline"].image.visible and "arterial" in c.views["baseline"].image.name
 
-    # 3. the measured reading (the generator's truth) on the retrieved images
-    reading = tmp_path / "SYN-E2E_R1.json"
-    shutil.copyfile(synthetic_patient / "assessment_truth.json", reading)
-    c.open_assessment(reading)
-    assert c.session.assessment == load_assessment(reading)
+    # 3. measure T1 at both timepoints where the generator says its diameters lie
+    truth = {
+        tp["label"]: {les["id"]: les for les in tp["lesions"]}
+        for tp in json.loads((synthetic_patient / "truth.json").read_text())["timepoints"]
+    }
+    for label in ("baseline", "fu1"):
+        c.set_timepoint(label)
+        if label == "baseline":
+            c.new_lesion(Category.TARGET)
+        else:
+            c.select_lesion("T1")
+        view = c.views[label]
+        for key, whole in (("viable_line", False), ("longest_line", True)):
+            c.set_whole_line(whole)
+            ends = np.array([truth[label]["T1"][key]["start"], truth[label]["T1"][key]["end"]])
+            view.lines.add(view.geometry.voxel_to_display(ends.astype(float)), shape_type="line")
+    measured = {tp.label: tp.lesion("T1") for tp in c.session.assessment.timepoints}
+    for label, lesion in measured.items():
+        want = truth[label]["T1"]
+        assert lesion.viable_diameter_mm == pytest.approx(want["viable_diameter_mm"], abs=0.5)
+        assert lesion.longest_diameter_mm == pytest.approx(want["longest_diameter_mm"], abs=0.5)
 
     # 4. sign off: SRs FINAL, COMPLETE, VERIFIED with the reader as verifying observer
     panel = widget.pacs
@@ -142,12 +160,18 @@ def test_open_from_pacs_measure_sign_off_and_send(
     assert panel.status.styleSheet() == "", panel.status.text()
     assert len(panel.written.paths) == 2
     for path in panel.written.paths:
-        assert path.parent == tmp_path / "sr"
+        assert path.parent == c.session.path.parent / "sr"
         ds = pydicom.dcmread(path)
         assert ds.CompletionFlag == "COMPLETE" and ds.VerificationFlag == "VERIFIED"
         assert ds.VerifyingObserverSequence[0].VerifyingObserverName == "Doe^Jane"
         assert ds.VerifyingObserverSequence[0].VerifyingOrganization == "Test Hospital"
         assert ds.PatientID == PATIENT
+    imported = import_sr(list(panel.written.paths))
+    assert imported.problems == [] and imported.assessment is not None
+    for tp in imported.assessment.timepoints:  # the SRs carry the diameters measured
+        assert tp.lesion("T1").viable_diameter_mm == pytest.approx(
+            measured[tp.label].viable_diameter_mm, abs=0.05
+        )
     panel.grab().save(str(test_output / "plugin_pacs_panel.png"))
 
     # 5. send by STOW-RS; a QIDO search finds each SR in its study
