@@ -205,3 +205,88 @@ def test_open_from_pacs_measure_sign_off_and_send(
         [study] = ds.PredecessorDocumentsSequence
         [series] = study.ReferencedSeriesSequence
         assert series.ReferencedSOPSequence[0].ReferencedSOPInstanceUID == old.SOPInstanceUID
+
+
+@pytest.mark.gui
+def test_errors_are_messages_in_the_dialog(qtbot, orthanc, tmp_path, monkeypatch):
+    monkeypatch.setenv("LESION_TOOL_CACHE_DIR", str(tmp_path / "cache"))
+    opened: list[Path] = []
+    dialog = PacsDialog(open_folder=opened.append)
+    qtbot.addWidget(dialog)
+
+    def message() -> str:
+        assert dialog.message.styleSheet(), "an error is shown in red"
+        return dialog.message.text()
+
+    # no URL, then a URL that is no URL
+    _search(qtbot, dialog)
+    assert "Enter the server's DICOMweb URL" in message()
+    _fill_server(qtbot, dialog, "pacs.example")
+    _search(qtbot, dialog)
+    assert "is not a DICOMweb URL" in message()
+    # a server that is down
+    _fill_server(qtbot, dialog, f"http://127.0.0.1:{_orthanc.free_port()}/dicom-web")
+    _search(qtbot, dialog)
+    assert "connection refused" in message()
+    # the wrong path on a live server
+    _fill_server(qtbot, dialog, f"{orthanc.base}/no-such-root")
+    _search(qtbot, dialog)
+    assert "DICOMweb root" in message()
+    # a wrong password: 401
+    _fill_server(qtbot, dialog, orthanc.url, password="wrong")
+    _search(qtbot, dialog)
+    assert "401" in message() and "refused the credentials" in message()
+    # a bad date range is named
+    _fill_server(qtbot, dialog, orthanc.url)
+    qtbot.keyClicks(dialog.date_edit, "2024-13-45")
+    _search(qtbot, dialog)
+    assert "is not a date or date range" in message()
+    dialog.date_edit.clear()
+    # retrieving with nothing selected
+    dialog.patient_id_edit.setText(PATIENT)
+    _search(qtbot, dialog)
+    assert len(dialog.studies) == 2 and not dialog.message.styleSheet()
+    dialog.table.clearSelection()
+    dialog.retrieve()
+    assert "Select a study" in message()
+
+    # Cancel stops the retrieval (the progress bar stops); retrieving again completes it
+    dialog.table.selectRow(0)
+    qtbot.mouseClick(dialog.retrieve_button, 1)
+    assert dialog.cancel_button.isEnabled()
+    qtbot.mouseClick(dialog.cancel_button, 1)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
+    assert "retrieval cancelled" in message() and "pulling again resumes" in message()
+    assert opened == [] and dialog.progress.maximum() > 0
+    qtbot.mouseClick(dialog.retrieve_button, 1)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
+    assert opened == [dialog.retrieved_folder], dialog.message.text()
+    study = dialog.studies[0]
+    assert dialog.retrieved_folder == tmp_path / "cache" / PATIENT / study.study_instance_uid
+    assert len(list(dialog.retrieved_folder.rglob("*.dcm"))) == study.instance_count
+
+
+@pytest.mark.gui
+def test_a_study_gone_from_the_server_is_a_message(qtbot, synthetic_patient, tmp_path):
+    """The study is listed, then deleted on the server before the reader retrieves it."""
+    server = _orthanc.OrthancServer(tmp_path / "orthanc")
+    server.start()
+    try:
+        server.upload(_dicom_files(synthetic_patient / "baseline"))
+        opened: list[Path] = []
+        dialog = PacsDialog(open_folder=opened.append, cache_dir=tmp_path / "cache")
+        qtbot.addWidget(dialog)
+        dialog.connection_form.url_edit.setText(server.url)
+        _search(qtbot, dialog)
+        assert len(dialog.studies) == 1
+        server.clear()
+        dialog.table.selectRow(0)
+        dialog.retrieve()
+        qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
+        assert dialog.message.styleSheet()
+        assert "no study" in dialog.message.text() and server.url in dialog.message.text()
+        assert opened == [] and dialog.retrieved_folder is None
+        assert _dicom_files(tmp_path / "cache") == [] if (tmp_path / "cache").exists() else True
+    finally:
+        server.stop(wait=False)
+        _orthanc.reap()
