@@ -270,12 +270,12 @@ class PacsClient:
                 if conn.username or conn.token:
                     why = (
                         "the server refused the credentials (401 Unauthorized): check the user "
-                        "name and the password or token in the environment variable"
+                        "name and the password, or the token"
                     )
                 else:
                     why = (
-                        "the server asks for credentials (401 Unauthorized): give --user with "
-                        "--password-env VAR, or --token-env VAR"
+                        "the server asks for credentials (401 Unauthorized): give a user and "
+                        "password (--user with --password-env VAR) or a token (--token-env VAR)"
                     )
             elif status == 403:
                 why = "access denied (403 Forbidden): this user may not do this on the server"

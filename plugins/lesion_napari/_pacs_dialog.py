@@ -56,12 +56,16 @@ URL_ENV = "LESION_TOOL_PACS_URL"
 """Environment variable giving the DICOMweb URL the dialog starts with."""
 AUTH_CHOICES = ("No login", "User and password", "Bearer token")
 MODALITIES = ("", "CT", "MR", "PT", "SR")
-TABLE_SHOWS = ("patient_id", "patient_name", "study_date", "description", "modalities")
-TABLE_COLUMNS = tuple(
-    (key, title)
-    for key, title in STUDY_COLUMNS
-    if key in {*TABLE_SHOWS, "series_count", "instance_count"}
+TABLE_SHOWS = (
+    "patient_id",
+    "patient_name",
+    "study_date",
+    "description",
+    "modalities",
+    "series_count",
+    "instance_count",
 )
+TABLE_COLUMNS = tuple((key, title) for key, title in STUDY_COLUMNS if key in TABLE_SHOWS)
 """The core's study columns the table shows (the UIDs go in tooltips)."""
 SEARCH_LIMIT = 500
 """At most this many studies are listed per search (narrow the search for more)."""

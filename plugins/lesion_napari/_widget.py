@@ -67,7 +67,8 @@ class LesionWidget(QWidget):
         self.lesions = LesionsPanel(c)
         self.measurement = MeasurementPanel(c)
         self.saving = SavingPanel(c, hint)
-        self.pacs = PacsPanel(c)  # Open from PACS, sign-off, send SR (issue 14)
+        self.pacs = PacsPanel(c, self)  # a dialog: open from PACS, sign off, send SR (issue 14)
+        self.saving.button_row.addWidget(self.pacs.launcher)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
@@ -79,8 +80,7 @@ class LesionWidget(QWidget):
         layout = QVBoxLayout(body)
         layout.setSpacing(4)
         layout.setContentsMargins(4, 2, 4, 2)
-        panels = (self.study, self.lesions, self.response, self.measurement, self.saving)
-        for panel in (*panels, self.pacs):
+        for panel in (self.study, self.lesions, self.response, self.measurement, self.saving):
             panel.layout().setContentsMargins(6, 2, 6, 4)  # compact: all fits a 1080p screen
             panel.layout().setSpacing(2)
             layout.addWidget(panel)

@@ -152,6 +152,9 @@ def test_open_from_pacs_measure_sign_off_and_send(
 
     # 4. sign off: SRs FINAL, COMPLETE, VERIFIED with the reader as verifying observer
     panel = widget.pacs
+    assert widget.saving.button_row.indexOf(panel.launcher) >= 0  # in the saving panel's row
+    qtbot.mouseClick(panel.launcher, 1)
+    assert panel.isVisible()
     panel.observer_edit.setText("Doe^Jane")
     panel.organisation_edit.setText("Test Hospital")
     panel.role_combo.setCurrentText("reader")
@@ -173,6 +176,7 @@ def test_open_from_pacs_measure_sign_off_and_send(
             measured[tp.label].viable_diameter_mm, abs=0.05
         )
     panel.grab().save(str(test_output / "plugin_pacs_panel.png"))
+    widget.saving.grab().save(str(test_output / "plugin_saving_row.png"))
 
     # 5. send by STOW-RS; a QIDO search finds each SR in its study
     qtbot.mouseClick(panel.send_button, 1)
@@ -236,6 +240,9 @@ def test_errors_are_messages_in_the_dialog(qtbot, orthanc, tmp_path, monkeypatch
     _fill_server(qtbot, dialog, orthanc.url, password="wrong")
     _search(qtbot, dialog)
     assert "401" in message() and "refused the credentials" in message()
+    dialog.connection_form.auth_combo.setCurrentIndex(0)  # "No login"
+    _search(qtbot, dialog)
+    assert "asks for credentials (401 Unauthorized): give a user and password" in message()
     # a bad date range is named
     _fill_server(qtbot, dialog, orthanc.url)
     qtbot.keyClicks(dialog.date_edit, "2024-13-45")

@@ -1,4 +1,7 @@
-"""PACS panel: open a study from a PACS, sign the reading off, send its SRs to the PACS.
+"""PACS and sign-off: open a study from a PACS, sign the reading off, send its SRs to the PACS.
+
+A small dialog rather than one more panel of the dock (which must fit a 1080p screen): its
+button, *PACS / sign-off...*, sits in the saving panel's row of buttons.
 
 Sign-off writes the reading's SRs (one per timepoint, the core's ``export_sr``) as FINAL,
 COMPLETE and VERIFIED, with the reader as verifying observer; *Send SR to PACS* stores the SRs
@@ -15,11 +18,12 @@ from typing import Any
 
 from qtpy.QtWidgets import (
     QComboBox,
+    QDialog,
     QGridLayout,
-    QGroupBox,
     QLabel,
     QLineEdit,
     QPushButton,
+    QWidget,
 )
 
 from lesion_napari._controller import default_save_dir
@@ -51,12 +55,23 @@ SEND_TIP = (
 )
 
 
-class PacsPanel(QGroupBox):
-    """Open from PACS; sign-off (verifying observer, organisation, role); send SRs."""
+class PacsPanel(QDialog):
+    """Open from PACS; sign-off (verifying observer, organisation, role); send SRs.
 
-    def __init__(self, controller: Controller) -> None:
-        super().__init__("PACS and sign-off")
+    ``launcher`` is the button that shows it (placed by the widget).
+    """
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("PACS and sign-off")
+        self.setMinimumWidth(520)
         self.c = controller
+        self.launcher = QPushButton("PACS / sign-off…")
+        self.launcher.setToolTip(
+            "Open a study from a PACS, sign the reading off (SR COMPLETE / VERIFIED), send the "
+            "SRs to the PACS."
+        )
+        self.launcher.clicked.connect(self.show_panel)
         self._dialog: PacsDialog | None = None
         self.sr_dir: Path | None = None
         """Where SRs are written (default: ``sr/`` beside the reading's file)."""
@@ -102,6 +117,11 @@ class PacsPanel(QGroupBox):
             self._dialog = PacsDialog(self, open_folder=self.c.open_study)
         return self._dialog
 
+    def show_panel(self) -> None:
+        """Show this dialog (not modal: the viewer stays usable)."""
+        self.show()
+        self.raise_()
+
     def show_dialog(self) -> PacsDialog:
         """Show the PACS dialog (not modal: the viewer stays usable while it retrieves)."""
         dialog = self.dialog()
@@ -113,6 +133,7 @@ class PacsPanel(QGroupBox):
         """What the last sign-off or send did, or why it could not."""
         self.status.setText(text)
         self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.adjustSize()  # a longer text wraps onto more lines: the dialog grows with it
 
     def refresh(self) -> None:
         """Follow the reading: default observer and role, buttons allowed or why not."""
