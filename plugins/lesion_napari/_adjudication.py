@@ -252,7 +252,17 @@ class AdjudicationWidget(QWidget):
             return
         settings = self.settings
         self.show_message("")
-
+        worklists = [Path(p) for p in paths if (Path(p) / "worklist.csv").is_file()]
+        if worklists:  # lesion-tool adjudicate --out DIR: decisions live there, readings do not
+            self.set_decisions_dir(worklists[0])
+            paths = [p for p in paths if Path(p) not in worklists]
+            if not paths:
+                self.show_message(
+                    f"{worklists[0]} is the worklist folder of lesion-tool adjudicate: decisions "
+                    f"will be stored in {self.decisions_dir}. Now open the readings it was made "
+                    "from."
+                )
+                return
         self.source_label.setText(f"Loading {', '.join(str(p) for p in paths)}…")
         self.worker = start_job(
             lambda: load_readings(list(paths), settings),

@@ -112,8 +112,10 @@ def test_two_differing_readings_side_by_side_and_the_decision(
     view.grab().save(str(test_output / "plugin_adjudication.png"))
 
     # the decision: into the worklist folder's decisions/, schema-checked, used by rescore
-    view.set_decisions_dir(worklist_dir)
+    view.load([worklist_dir])  # the adjudicate worklist folder: where decisions go
     assert view.decisions_dir == worklist_dir / "decisions"
+    assert "Now open the readings it was made from" in view.message.text()
+    assert view.patient_combo.currentData() == "HCC-EX01"  # the readings stay open
     assert "No decision yet" in view.decision_label.text()
     view.reader_combo.setCurrentText("R2")
     qtbot.mouseClick(view.decide_button, Qt.LeftButton)
