@@ -104,6 +104,23 @@ def load_readings(paths: list[Path], settings: AdjudicationSettings) -> Loaded:
     return Loaded(tuple(paths), cohort, scored, tuple(items), tuple(problems + score_problems))
 
 
+def lesion_table(reading: Reading) -> QTableWidget:
+    """A reader's lesions at every timepoint (read-only): the adjudication page's table."""
+    from lesion_tool.report.build import _lesion_table
+
+    content = _lesion_table(reading.assessment)
+    table = QTableWidget(len(content.rows), len(content.header))
+    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    table.setHorizontalHeaderLabels(list(content.header))
+    table.verticalHeader().setVisible(False)
+    for i, row in enumerate(content.rows):
+        for j, cell in enumerate(row):
+            table.setItem(i, j, QTableWidgetItem(cell if isinstance(cell, str) else cell.text))
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+    table.setToolTip(content.caption or "")
+    return table
+
+
 class AdjudicationWidget(QWidget):
     """Side-by-side readings of one patient (read-only) and the adjudicator's decision.
 
@@ -308,6 +325,12 @@ class AdjudicationWidget(QWidget):
         self.reader_combo.addItems([r.reader for r in readings])
         for preset, table in self.tables.items():
             self._fill(table, preset, readings)
+        while self.tabs.count() > len(self.presets):  # the previous patient's lesion tabs
+            widget = self.tabs.widget(self.tabs.count() - 1)
+            self.tabs.removeTab(self.tabs.count() - 1)
+            widget.deleteLater()
+        for reading in readings:
+            self.tabs.addTab(lesion_table(reading), f"{reading.reader} lesions")
         if patient is None:
             self.reasons_label.setText("")
             self.decision_label.setText("")

@@ -102,6 +102,16 @@ def test_two_differing_readings_side_by_side_and_the_decision(
                 assert _text(table, i, 4 * k + 3) == str(t.overall_response or "")
             bor_row = len(result.timepoints)
             assert _text(table, bor_row, 4 * k + 3) == str(result.best_overall_response)
+    # each reader's lesions, as on the adjudication page
+    titles = [view.tabs.tabText(i) for i in range(view.tabs.count())]
+    assert titles == [*view.presets, "R1 lesions", "R2 lesions"]
+    lesions = view.tabs.widget(titles.index("R2 lesions"))
+    ids = {lesions.item(i, 0).text() for i in range(lesions.rowCount())}
+    assert ids == {les.id for tp in r2.timepoints for les in tp.lesions}
+    assert lesions.editTriggers() == QAbstractItemView.NoEditTriggers
+    view.tabs.setCurrentIndex(titles.index("R2 lesions"))
+    view.grab().save(str(test_output / "plugin_adjudication_lesions.png"))
+    view.tabs.setCurrentIndex(0)
     # differences highlighted: the follow-up sums and responses and the BOR; baseline agrees
     differing = view.differing_cells("mrecist")
     rows = {row for row, _column in differing}
