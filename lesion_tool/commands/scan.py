@@ -1,4 +1,9 @@
-"""``lesion-tool scan FOLDER... [--json]``: studies, series, contrast phases, what to measure."""
+"""``lesion-tool scan FOLDER... [--json]``: studies, series, contrast phases, what to measure.
+
+``lesion-tool scan --url URL (--patient ID | --study UID)`` scans a PACS study instead: it is
+retrieved into the local cache first (as ``lesion-tool pull`` does: resumable, progress on
+standard error), and the cache folder is scanned, so the output is the local scan's.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,12 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any
 
-from lesion_tool.errors import SeriesError
+from lesion_tool.commands._pacs import (
+    add_connection_arguments,
+    connection_from_args,
+    refuse_connection_options,
+)
+from lesion_tool.errors import LesionToolError, PacsError, SeriesError
 
 if TYPE_CHECKING:
     from lesion_tool.io.scan import ScanResult, SeriesStack
@@ -27,13 +37,26 @@ def register(subparsers: Any) -> None:
             "and reason, and name the series each study would be measured on."
         ),
     )
-    parser.add_argument("folders", nargs="+", metavar="FOLDER", help="folders or files to scan")
+    parser.add_argument(
+        "folders", nargs="*", metavar="FOLDER", help="folders or files to scan (or --url)"
+    )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.add_argument(
         "--no-pixels",
         action="store_true",
         help="read headers only (no enhancement evidence from the images)",
     )
+    pacs = parser.add_argument_group("scan a PACS study (retrieved into the cache first)")
+    pacs.add_argument("--url", metavar="URL", help="DICOMweb root URL (instead of FOLDERs)")
+    what = pacs.add_mutually_exclusive_group()
+    what.add_argument("--patient", metavar="ID", help="every study of this PatientID")
+    what.add_argument("--study", metavar="UID", help="one study (StudyInstanceUID)")
+    pacs.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="cache folder (default $LESION_TOOL_CACHE_DIR or ~/.cache/lesion-tool/pacs)",
+    )
+    add_connection_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -116,11 +139,48 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _folders(args: argparse.Namespace) -> list[str]:
+    """The folders to scan: as given, or the cache folder of the PACS study pulled."""
+    given = {"--patient": args.patient, "--study": args.study, "--cache": args.cache}
+    pacs_only = [option for option, value in given.items() if value]
+    if not args.url:
+        if pacs_only:
+            raise PacsError(f"{', '.join(pacs_only)}: used only with --url.")
+        refuse_connection_options(args, "--url")
+        if not args.folders:
+            raise LesionToolError(
+                "give the FOLDER(s) to scan, or --url URL with --patient ID or --study UID."
+            )
+        return list(args.folders)
+    if args.folders:
+        raise LesionToolError("give FOLDER(s) or --url, not both.")
+    if not (args.patient or args.study):
+        raise PacsError("--url needs --patient ID or --study UID (what to scan on the PACS).")
+    from lesion_tool.commands.pull import _ProgressPrinter
+    from lesion_tool.pacs import connect, default_cache_dir
+
+    with connect(connection_from_args(args, args.url)) as client:
+        result = client.pull(
+            args.cache or default_cache_dir(),
+            patient_id=args.patient,
+            study_uid=args.study,
+            progress=_ProgressPrinter(),
+        )
+    print(
+        f"pull: {len(result.studies)} study(ies), {result.retrieved} instance(s) retrieved, "
+        f"{result.skipped} already in the cache; scanning {result.folder}",
+        file=sys.stderr,
+    )
+    return [str(result.folder)]
+
+
 def run(args: argparse.Namespace) -> int:
-    """Scan the folders and print the table (or JSON); exit 0, or 1 when no DICOM was found."""
+    """Scan the folders (or the PACS study pulled into the cache) and print the table (or
+    JSON); exit 0, or 1 when no DICOM was found."""
     from lesion_tool.io.scan import scan_folders
 
-    result = scan_folders(args.folders, use_pixels=not args.no_pixels)
+    folders = _folders(args)
+    result = scan_folders(folders, use_pixels=not args.no_pixels)
     if args.json:
         json.dump(_finite(result.to_dict()), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
@@ -128,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         print(format_table(result))
     if not result.patients:
         raise SeriesError(
-            f"no DICOM series found in {', '.join(args.folders)} "
+            f"no DICOM series found in {', '.join(folders)} "
             f"({len(result.problems)} file(s) not DICOM or unreadable)."
         )
     return 0

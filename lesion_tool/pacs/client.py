@@ -270,12 +270,12 @@ class PacsClient:
                 if conn.username or conn.token:
                     why = (
                         "the server refused the credentials (401 Unauthorized): check the user "
-                        "name and the password or token in the environment variable"
+                        "name and the password, or the token"
                     )
                 else:
                     why = (
-                        "the server asks for credentials (401 Unauthorized): give --user with "
-                        "--password-env VAR, or --token-env VAR"
+                        "the server asks for credentials (401 Unauthorized): give a user and "
+                        "password (--user with --password-env VAR) or a token (--token-env VAR)"
                     )
             elif status == 403:
                 why = "access denied (403 Forbidden): this user may not do this on the server"
@@ -328,12 +328,14 @@ class PacsClient:
         study_uid: str | None = None,
         accession_number: str | None = None,
         date_range: tuple[Any, Any] | None = None,
+        modality: str | None = None,
         limit: int | None = None,
     ) -> list[StudySummary]:
         """Studies matching every filter given (QIDO-RS); ``*`` and ``?`` are wildcards.
 
-        ``date_range`` is ``(first, last)`` dates, either None for an open end. Results are
-        sorted by patient ID, then date (newest first).
+        ``date_range`` is ``(first, last)`` dates, either None for an open end. ``modality``
+        (``CT``) keeps studies holding a series of that modality (ModalitiesInStudy). Results
+        are sorted by patient ID, then date (newest first).
         """
         filters: dict[str, str] = {}
         if patient_id:
@@ -346,6 +348,8 @@ class PacsClient:
             filters["AccessionNumber"] = accession_number
         if date_range and (date_range[0] or date_range[1]):
             filters["StudyDate"] = dicom_date_range(*date_range)
+        if modality:
+            filters["ModalitiesInStudy"] = modality.strip().upper()
         action = "searching for studies"
         with self._errors(action):
             items = self._client.search_for_studies(

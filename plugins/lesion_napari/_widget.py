@@ -21,6 +21,7 @@ from lesion_tool.model import Category
 from ._controller import Controller
 from ._panels.lesions import LesionsPanel
 from ._panels.measurement import MeasurementPanel
+from ._panels.pacs import PacsPanel
 from ._panels.response import ResponsePanel
 from ._panels.saving import SavingPanel
 from ._panels.study import StudyPanel
@@ -66,6 +67,8 @@ class LesionWidget(QWidget):
         self.lesions = LesionsPanel(c)
         self.measurement = MeasurementPanel(c)
         self.saving = SavingPanel(c, hint)
+        self.pacs = PacsPanel(c, self)  # a dialog: open from PACS, sign off, send SR (issue 14)
+        self.saving.button_row.addWidget(self.pacs.launcher)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()

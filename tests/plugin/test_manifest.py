@@ -32,7 +32,7 @@ def test_manifest_validates_with_imports():
 def test_every_python_name_imports():
     manifest = npe2.PluginManifest.from_file(MANIFEST)
     names = [command.python_name for command in manifest.contributions.commands]
-    assert len(names) == 3
+    assert len(names) == 6
     for name in names:
         module, _, attr = name.partition(":")
         assert callable(getattr(importlib.import_module(module), attr)), name
@@ -43,5 +43,13 @@ def test_contributions_are_what_the_plugin_offers():
     [reader] = manifest.contributions.readers
     assert reader.accepts_directories
     assert "*" in reader.filename_patterns
-    assert [w.display_name for w in manifest.contributions.widgets] == ["Lesion assessment"]
+    assert [w.display_name for w in manifest.contributions.widgets] == [
+        "Lesion assessment",
+        "Adjudication (core lab)",
+    ]
+    menu = manifest.contributions.menus["napari/file/io_utilities"]
+    assert [item.command for item in menu] == [
+        "lesion-tool.open_from_pacs",
+        "lesion-tool.adjudication_menu",
+    ]
     assert [s.key for s in manifest.contributions.sample_data] == ["synthetic"]

@@ -24,7 +24,7 @@ class SavingPanel(QGroupBox):
         self.save_label = QLabel("")
         self.save_label.setWordWrap(True)
         layout.addWidget(self.save_label)
-        row = QHBoxLayout()
+        self.button_row = row = QHBoxLayout()  # the PACS / sign-off button joins it (_widget)
         self.save_button = QPushButton("Save")
         self.save_button.clicked.connect(lambda: self.c.save())
         self.save_as_button = QPushButton("Save as…")
