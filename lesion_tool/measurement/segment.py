@@ -159,6 +159,19 @@ SEED_DISK_MM = 1.0
 """The lesion's value at a click: median of the smoothed disk of this radius (small: a rim
 may be a few millimetres thick; the smoothing already averages the noise)."""
 
+TEXTURE_SIGMA_MM = 2.0
+"""Texture: local standard deviation of the raw values in a Gaussian window of this sigma. A
+lesion whose mean equals the liver's (a thin enhancing ring around a darker core, specks of
+enhancement and necrosis) is heterogeneous where the parenchyma is smooth; 2 mm averages
+enough voxels (about 150 at 0.6-0.8 mm pixels) for a stable estimate and blurs the edge less
+than the lesions are wide (10 mm and up)."""
+VESSEL_MARGIN_HU = 40.0
+"""Texture: smoothed tissue this much brighter than the liver (and larger than a speck) is a
+vessel, left out of the texture with its rim."""
+TEXTURE_MIN_RATIO = 1.3
+"""Delineate by texture only when the click's local SD is at least this multiple of the liver's
+(the parenchyma's SD varies by well under 10 % at this window; vessels and edges excluded)."""
+
 _FACES = ndimage.generate_binary_structure(3, 1)
 
 
@@ -233,6 +246,12 @@ class LesionEvidence:
     """``(z, y, x)`` size of the search region used, in mm."""
     viable_threshold_hu: float | None = None
     """Arterial phase: smoothed voxels above this are viable (None on other phases)."""
+    texture_sd_hu: tuple[float, float] | None = None
+    """When the lesion was delineated by texture (its mean value equals the liver's): the local
+    standard deviation of the lesion and of the liver (HU); None when delineated by value."""
+    texture_noise_sd_hu: float = 0.0
+    """Texture: the variation (SD, HU) of the liver's local SD, against which the lesion's is
+    compared (0 when delineated by value)."""
 
     @property
     def attenuation(self) -> str:
@@ -251,6 +270,8 @@ class LesionEvidence:
             "liver_share": self.liver_share,
             "box_mm": list(self.box_mm),
             "viable_threshold_hu": self.viable_threshold_hu,
+            "texture_sd_hu": None if self.texture_sd_hu is None else list(self.texture_sd_hu),
+            "texture_noise_sd_hu": self.texture_noise_sd_hu,
         }
 
 
@@ -418,7 +439,14 @@ class _Window:
         self.y0, self.x0 = max(cy - ry, 0), max(cx - rx, 0)
         self.y1, self.x1 = min(cy + ry + 1, ny), min(cx + rx + 1, nx)
         self.sigma = (SMOOTH_SIGMA_MM / sy, SMOOTH_SIGMA_MM / sx)
+        self.texture = False
+        self.hu_liver: float | None = None
+        """The liver's value (HU) found by the delineation by value: vessels are left out of
+        the texture by it."""
+        """When True, :meth:`plane` gives the local standard deviation (TEXTURE_SIGMA_MM) of
+        the raw values instead of the smoothed values: the delineation then follows texture."""
         self._planes: dict[int, np.ndarray] = {}
+        self._textures: dict[int, np.ndarray] = {}
         self.exclude: dict[int, np.ndarray] = {}
 
     @property
@@ -426,6 +454,37 @@ class _Window:
         return (self.y1 - self.y0, self.x1 - self.x0)
 
     def plane(self, z: int) -> np.ndarray:
+        """Slice ``z`` of the window as the delineation sees it (smoothed HU, or texture)."""
+        return self.texture_plane(z) if self.texture else self.hu_plane(z)
+
+    def texture_plane(self, z: int) -> np.ndarray:
+        """Local standard deviation (HU) of the raw values of soft tissue in a Gaussian window
+        of TEXTURE_SIGMA_MM: heterogeneous tissue (specks, septa, a ring) against smooth liver.
+
+        Vessels (brighter than the liver by VESSEL_MARGIN_HU, larger than a speck) and fat, with
+        their partial-volume rim, are left out of every window (normalised convolution) and are
+        0 here: their edges would otherwise look like texture for a few millimetres around."""
+        if z not in self._textures:
+            raw = np.asarray(
+                self.volume.array[z, self.y0 : self.y1, self.x0 : self.x1], dtype=np.float32
+            )
+            sy, sx = self.volume.spacing_mm[1:]
+            smooth = self.hu_plane(z)
+            other = smooth < FAT_HU
+            if self.hu_liver is not None:
+                other |= smooth > self.hu_liver + VESSEL_MARGIN_HU
+            rim = _rim(other, (sy, sx))
+            w = np.ones_like(raw) if rim is None else (~rim).astype(np.float32)
+            sig = (TEXTURE_SIGMA_MM / sy, TEXTURE_SIGMA_MM / sx)
+            norm = np.maximum(ndimage.gaussian_filter(w, sig, mode="nearest"), 1e-3)
+            mean = ndimage.gaussian_filter(w * raw, sig, mode="nearest") / norm
+            sq = ndimage.gaussian_filter(w * raw * raw, sig, mode="nearest") / norm
+            sd = np.sqrt(np.maximum(sq - mean * mean, 0.0))
+            self._textures[z] = np.where((w > 0) & (norm > 0.5), sd, 0.0).astype(np.float32)
+        return self._textures[z]
+
+    def hu_plane(self, z: int) -> np.ndarray:
+        """Slice ``z`` of the window, smoothed (SMOOTH_SIGMA_MM), in HU."""
         if z not in self._planes:
             raw = np.asarray(
                 self.volume.array[z, self.y0 : self.y1, self.x0 : self.x1], dtype=np.float32
@@ -454,8 +513,14 @@ class _Levels:
     def threshold(self) -> float:
         return self.liver + (self.lesion - self.liver) / 2.0 + self.sign * self.offset
 
+    texture: bool = False
+    """Levels of local SD (texture), not of HU: the half-way value of the blurred texture is
+    the edge (there is no partial-volume margin to move out through)."""
+
     @property
     def edge(self) -> float:
+        if self.texture:
+            return self.threshold
         c = abs(self.lesion - self.liver)
         margin = min(max(EDGE_FRACTION * c, EDGE_NOISE_K * self.noise), c / 2.0)
         return self.liver + self.sign * margin + self.sign * self.offset
@@ -635,6 +700,23 @@ def _disk(plane: np.ndarray, cy: float, cx: float, radius_px: float) -> np.ndarr
     return (yy - cy) ** 2 + (xx - cx) ** 2 <= max(radius_px, 1.0) ** 2
 
 
+def _hu_levels(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> _Levels:
+    """Values in HU of a lesion delineated by texture: its smoothed median, and the median and
+    noise of a SHELL_MM ring around it (for the evidence and the viable threshold)."""
+    sy, sx = win.volume.spacing_mm[1:]
+    inside: list[np.ndarray] = []
+    ring: list[np.ndarray] = []
+    for z, c in cuts.items():
+        plane = win.hu_plane(z)
+        dist = ndimage.distance_transform_edt(~c.mask, sampling=(sy, sx))
+        inside.append(plane[c.mask])
+        ring.append(plane[(dist >= SHELL_MM[0]) & (dist <= SHELL_MM[1])])
+    vin, vring = np.concatenate(inside), np.concatenate(ring)
+    liver = float(np.median(vring)) if vring.size else float("nan")
+    lesion = float(np.median(vin)) if vin.size else float("nan")
+    return _Levels(liver, lesion, _robust_sd(vring), 0.0)
+
+
 def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[_Levels, float]:
     """Liver value and noise from the shell samples that look like parenchyma, lesion value from
     the inner part of the outline; and the share of the shell that looks like parenchyma."""
@@ -649,7 +731,7 @@ def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[
     lesion = float(np.median(vals)) if vals.size else lv.lesion
     if lv.mixed:
         lesion = lv.lesion  # the median of enhancing and necrotic parts is neither
-    return _Levels(liver, lesion, noise, lv.offset, lv.mixed), share
+    return _Levels(liver, lesion, noise, lv.offset, lv.mixed, lv.texture), share
 
 
 # ---------------------------------------------------------------------------------------------
@@ -716,7 +798,6 @@ def measure_lesion(
     seed = tuple(round(v) for v in seed_f)
     if any(not 0 <= s < n for s, n in zip(seed, shape, strict=True)):
         raise MeasurementError(f"Click voxel {seed} is outside the volume of shape {shape}.")
-    z0 = seed[0]
 
     if line_len_mm is not None:
         rmax = LINE_SEARCH_FACTOR * line_len_mm + LINE_SEARCH_MARGIN_MM
@@ -728,6 +809,56 @@ def measure_lesion(
         if 0 <= z < shape[0] and win.y0 <= y < win.y1 and win.x0 <= x < win.x1:
             m = win.exclude.setdefault(z, np.zeros(win.shape, dtype=bool))
             m[max(y - win.y0 - 1, 0) : y - win.y0 + 2, max(x - win.x0 - 1, 0) : x - win.x0 + 2] = 1
+    try:
+        by_value = _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
+    except _NoContrast as err:
+        # The click's value is the liver's (a ring-enhancing or speckled lesion whose mean
+        # equals the parenchyma's): delineate by texture instead, or refuse as before.
+        win.texture = True
+        try:
+            return _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
+        except MeasurementError:
+            raise MeasurementError(str(err)) from None
+    e = by_value.evidence
+    cnr = abs(e.contrast_hu) / max(e.noise_sd_hu, 1e-6)
+    if abs(e.contrast_hu) >= LOW_CONTRAST_HU:
+        return by_value
+    # Barely any contrast by value: texture may be the better evidence (a faint ring around a
+    # heterogeneous core); the one with the higher contrast-to-noise ratio is kept.
+    win.texture = True
+    try:
+        by_texture = _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
+    except MeasurementError:
+        return by_value
+    finally:
+        win.texture = False
+    tex = by_texture.evidence.texture_sd_hu
+    assert tex is not None
+    tex_noise = by_texture.evidence.texture_noise_sd_hu
+    if (tex[0] - tex[1]) / max(tex_noise, 1e-6) > cnr:
+        return by_texture
+    return by_value
+
+
+class _NoContrast(MeasurementError):
+    """The prompt's value does not differ from the liver's (texture may still)."""
+
+
+def _delineate(
+    volume: CTVolume,
+    win: _Window,
+    prompt: LesionPrompt,
+    ph: Phase,
+    seed: tuple[int, ...],
+    line_len_mm: float | None,
+    rmax: float,
+    t0: float,
+) -> LesionMeasurement:
+    """Delineate the lesion around ``seed`` in ``win`` (by value, or by texture when
+    ``win.texture``) and measure it."""
+    spacing = tuple(float(s) for s in volume.spacing_mm)
+    shape = volume.shape
+    z0 = seed[0]
     cy, cx = float(seed[1] - win.y0), float(seed[2] - win.x0)
     plane = win.plane(z0)
     px = min(spacing[1:])
@@ -744,24 +875,44 @@ def measure_lesion(
     # The liver's value: the commonest soft-tissue value around, other than the lesion's.
     nearby = np.stack([win.plane(z) for z in range(max(z0 - 2, 0), min(z0 + 3, shape[0]))])
     sample = nearby[:, ::2, ::2]
+    if win.texture:
+        sample = sample[sample > 0]  # vessels and fat are left out of the texture
     liver_hu = _mode(sample, exclude_near=lesion_hu)
-    if liver_hu is None or lesion_hu <= FAT_HU:
+    if not win.texture:
+        win.hu_liver = liver_hu
+    if liver_hu is None or (lesion_hu <= FAT_HU and not win.texture):
         raise MeasurementError(
             f"No lesion at voxel {seed}: the click is on fat or air ({lesion_hu:.0f} HU) or "
             "there is no soft tissue around it. Click inside a liver lesion."
         )
     common = _mode(sample, exclude_near=None)
-    if common is not None and abs(common - lesion_hu) < SEED_EXCLUSION_HU and line_len_mm is None:
-        raise MeasurementError(
+    if (
+        common is not None
+        and abs(common - lesion_hu) < SEED_EXCLUSION_HU
+        and line_len_mm is None
+        and not win.texture
+    ):
+        raise _NoContrast(
             f"No lesion at voxel {seed}: its value ({lesion_hu:.0f} HU) is the commonest one "
             f"within {rmax:.0f} mm (the liver?). Click inside a lesion, or drag a line across it."
         )
     noise0 = _robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
     lv = _Levels(
-        liver_hu, lesion_hu, noise0, prompt.threshold_offset_hu, mixed=ph is Phase.ARTERIAL
+        liver_hu,
+        lesion_hu,
+        noise0,
+        prompt.threshold_offset_hu,
+        mixed=ph is Phase.ARTERIAL and not win.texture,
+        texture=win.texture,
     )
+    if win.texture and not (
+        lv.liver > 0
+        and common is not None
+        and lv.lesion >= TEXTURE_MIN_RATIO * max(lv.liver, common)
+    ):
+        raise MeasurementError(f"No texture contrast at voxel {seed}.")
     if abs(lv.lesion - lv.liver) < MIN_CONTRAST_HU:
-        raise MeasurementError(
+        raise _NoContrast(
             f"No lesion at voxel {seed}: it ({lesion_hu:.0f} HU) does not differ from the liver "
             f"around it ({liver_hu:.0f} HU). Click inside the lesion, or drag a line across it."
         )
@@ -787,7 +938,7 @@ def measure_lesion(
     if lv.lesion_side(np.asarray(at), lv.threshold):
         cut = _cast(win, z0, ncy, ncx, lv, rmax)
     if abs(lv.lesion - lv.liver) < MIN_CONTRAST_HU:
-        raise MeasurementError(
+        raise _NoContrast(
             f"No lesion at voxel {seed}: the region around it ({lv.lesion:.0f} HU) does not "
             f"differ from the liver around it ({lv.liver:.0f} HU). Click inside the lesion, or "
             "drag a line across it."
@@ -864,7 +1015,7 @@ def measure_lesion(
             "lesion, or drag a line across it."
         )
     contrast = lv.lesion - lv.liver
-    if abs(contrast) < LOW_CONTRAST_HU or abs(contrast) < LOW_CNR * lv.noise:
+    if not win.texture and (abs(contrast) < LOW_CONTRAST_HU or abs(contrast) < LOW_CNR * lv.noise):
         flags.append(
             f"low contrast: lesion {lv.lesion:.0f} HU against liver {lv.liver:.0f} HU "
             f"(difference {abs(contrast):.0f} HU, noise {lv.noise:.1f} HU); check the contour, "
@@ -989,7 +1140,15 @@ def _finish(
                 f"({line_len_mm:.0f} mm): check the contour, or redraw the line"
             )
 
-    if lv.sign > 0 and phase is not Phase.ARTERIAL:
+    hu = lv
+    if win.texture:
+        hu = _hu_levels(win, cuts, lv)
+        flags.append(
+            f"delineated by texture: its mean value ({hu.lesion:.0f} HU) equals the liver's "
+            f"({hu.liver:.0f} HU) but it is heterogeneous (local SD {lv.lesion:.0f} against "
+            f"{lv.liver:.0f} HU in the liver); check the contour, or drag a line across it"
+        )
+    if hu.sign > 0 and phase is not Phase.ARTERIAL:
         flags.append(
             "hyper-attenuating on a "
             + ("non-arterial" if phase is not Phase.UNKNOWN else "phase-unknown")
@@ -1000,8 +1159,8 @@ def _finish(
     viable_thr = None
     reason = ""
     if phase is Phase.ARTERIAL:
-        viable_thr = lv.liver + max(VIABLE_MIN_ENHANCEMENT_HU, 3.0 * lv.noise)
-        sm = np.stack([win.plane(z) for z in range(zs[0], zs[-1] + 1)])[sub]
+        viable_thr = hu.liver + max(VIABLE_MIN_ENHANCEMENT_HU, 3.0 * hu.noise)
+        sm = np.stack([win.hu_plane(z) for z in range(zs[0], zs[-1] + 1)])[sub]
         vm = mask & (sm > viable_thr) & (sm < VIABLE_MAX_HU)
         if vm.any():
             lab, _ = ndimage.label(vm, _FACES)
@@ -1024,11 +1183,11 @@ def _finish(
         )
     spacing = volume.spacing_mm
     evidence = LesionEvidence(
-        liver_hu=lv.liver,
-        lesion_hu=lv.lesion,
-        threshold_hu=lv.threshold,
-        contrast_hu=lv.lesion - lv.liver,
-        noise_sd_hu=lv.noise,
+        liver_hu=hu.liver,
+        lesion_hu=hu.lesion,
+        threshold_hu=hu.threshold,
+        contrast_hu=hu.lesion - hu.liver,
+        noise_sd_hu=hu.noise,
         liver_share=share,
         box_mm=(
             len(cuts) * spacing[0],
@@ -1036,6 +1195,8 @@ def _finish(
             win.shape[1] * spacing[2],
         ),
         viable_threshold_hu=viable_thr,
+        texture_sd_hu=(lv.lesion, lv.liver) if win.texture else None,
+        texture_noise_sd_hu=lv.noise if win.texture else 0.0,
     )
     return LesionMeasurement(
         whole=whole,
