@@ -85,6 +85,19 @@ contrast from the liver ..."""
 EDGE_NOISE_K = 2.0
 """... or this many noise SDs of the smoothed liver, whichever is farther (not past half-way)"""
 EDGE_MM = 2.0
+HALO_MAX_MM = 4.0
+"""A hypo-attenuating lesion's graded border (a halo of oedema or compressed parenchyma, 3-5 mm,
+that readers include) is followed up to this far past the edge ..."""
+HALO_FOOT_FRACTION = 0.05
+"""... to its foot: where the median profile across all rays comes within this share of the
+contrast (or its own standard error) of the value it reaches HALO_MAX_MM out, which must be the
+liver's. A halo runs around the lesion and shows in that median; a vessel or a neighbour met by a
+few rays does not. (Measured on IRCADb tumour 05: the median profile rises for 3-4 mm past the
+half-way edge, against 1-1.5 mm for the six others; results were the same for 0.05-0.08.)"""
+BLUR_FOOT_MM = 1.5
+"""The foot of a sharp edge blurred by the scanner (~0.7 mm) and the smoothing (1 mm) lies about
+this far past the edge as placed (one combined blur sigma beyond the outer-quarter value): only
+a border wider than that is a halo."""
 """... and no farther than this: the margin a reader outlines, not the middle of a soft border."""
 ANGULAR_WINDOW = 9
 """Rays compared with their neighbours (circular median over this many) ..."""
@@ -649,6 +662,8 @@ def _cast(
     )
     edge_r = r[np.argmax(beyond, axis=1)]
     edge_r = np.where(beyond.any(axis=1), edge_r, core_r)
+    if centred and not lv.texture and lv.sign < 0:
+        edge_r = edge_r + _halo_mm(prof, edge_r, inside_win, lv)
     limit = core_r >= rmax_mm - RAY_STEP_MM
     med = ndimage.median_filter(edge_r, size=ANGULAR_WINDOW, mode="wrap")
     radii = np.clip(edge_r, ANGULAR_CLIP[0] * med, ANGULAR_CLIP[1] * med)
@@ -672,6 +687,30 @@ def _cast(
         & inside_win
     )
     return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[shell_sel])
+
+
+def _halo_mm(prof: np.ndarray, edge_r: np.ndarray, inside: np.ndarray, lv: _Levels) -> float:
+    """Width (mm) of a graded border (a halo) beyond the edge as placed, the same for every
+    ray of the slice: how far past each ray's edge the median profile across all rays keeps
+    moving towards the liver's value (HALO_FOOT_FRACTION), less BLUR_FOOT_MM; 0 when the
+    profile does not end at the liver's value or no halo is wider than the blur."""
+    d = np.arange(0.0, HALO_MAX_MM + 1.0 + RAY_STEP_MM, RAY_STEP_MM)
+    idx = np.rint((edge_r[:, None] + d[None, :]) / RAY_STEP_MM).astype(int)
+    idx = np.minimum(idx, prof.shape[1] - 1)
+    ok = np.take_along_axis(inside, idx, axis=1)
+    vals = np.where(ok, np.take_along_axis(prof, idx, axis=1), np.nan)
+    if not ok.all(axis=0).any():
+        return 0.0
+    with np.errstate(all="ignore"):
+        g = np.nanmedian(vals, axis=0)
+    far = float(np.nanmedian(g[d >= HALO_MAX_MM]))
+    if not math.isfinite(far) or lv.sign * (far - lv.liver) > 0:
+        return 0.0
+    se = 1.2533 * lv.noise / math.sqrt(N_RAYS / 4.0)
+    gap = -lv.sign * (far - g)  # how far the median profile still is from the far value
+    foot = gap <= max(HALO_FOOT_FRACTION * abs(lv.lesion - lv.liver), se)
+    j = int(np.argmax(foot)) if foot.any() else len(d) - 1
+    return float(min(max(0.0, d[j] - BLUR_FOOT_MM), HALO_MAX_MM))
 
 
 def _rim(mask: np.ndarray, spacing_yx: Sequence[float]) -> np.ndarray | None:

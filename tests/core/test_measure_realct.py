@@ -3,7 +3,7 @@
 Seven tumours of 10-80 mm (six hypo-attenuating, one hyper) on a portal-venous-looking image.
 The figures asserted here are the ones measured when the method was written, minus a margin, so
 that a change that makes real-CT accuracy worse fails; the issue's target (6 of 7 from the
-deepest point) is reached and tested as such.
+deepest point) is reached (7 of 7 now) and tested as such.
 """
 
 from __future__ import annotations
@@ -36,10 +36,11 @@ TUMOURS = [f"livertumor0{i}" for i in range(1, 8)]
 # Measured when the method was written: 4 of 7 deepest-point clicks within tolerance, median Dice
 # 0.70 of the measured ones, 5 of 7 lines within tolerance. Since rays cross 1.5 mm of non-lesion
 # tissue (septa inside tumour 01): 5 of 7 deepest-point clicks, Dice 0.71, lines 5 of 7. Since a
-# click whose value is the liver's is delineated by texture (ring tumour 04): 6 of 7, Dice 0.70,
-# lines 5 of 7 (the 01 line, 61 mm for 80 before, is now refused as leaving the liver).
-MIN_DEEPEST_WITHIN = 6
-MIN_MEDIAN_DICE = 0.65
+# click whose value is the liver's is delineated by texture (ring tumour 04) and a graded border
+# (halo, tumour 05) is followed to its foot: 7 of 7, Dice 0.73, lines 5 of 7 (the 01 line, 61 mm
+# for 80 before, is now refused as leaving the liver).
+MIN_DEEPEST_WITHIN = 7
+MIN_MEDIAN_DICE = 0.68
 MIN_LINES_WITHIN = 5
 
 
@@ -99,6 +100,15 @@ def test_deepest_point_clicks_hold_their_accuracy(deepest) -> None:
 def test_deepest_point_target_of_issue_11(deepest) -> None:
     # The issue's target: 6 of the 7 tumours within max(3 mm, 10 %) from the deepest point.
     assert summarise(deepest).within >= 6
+
+
+def test_hypo_attenuating_halo_is_included(image: CTVolume, tumours) -> None:
+    # Tumour 05: a dark core with a 3-4 mm graded halo the expert includes; the half-way value
+    # alone gave 27.0 mm for 32.5.
+    t = next(t for t in tumours if t.name == "livertumor05")
+    r = measure_lesion(image, LesionPrompt(seed=t.deepest), phase="portal-venous")
+    assert abs(r.whole.length_mm - t.diameter_mm) <= tolerance_mm(t.diameter_mm)
+    assert r.evidence.contrast_hu < 0
 
 
 def test_ring_lesion_is_delineated_by_texture_and_flagged(image: CTVolume, tumours) -> None:
