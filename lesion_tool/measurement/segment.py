@@ -6,18 +6,24 @@ image only, its viable (enhancing) part (mRECIST). It is designed from what real
 looks like rather than from a generator:
 
 - Tumours are hypo- or hyper-attenuating against the parenchyma by as little as 10-15 HU, with
-  noise of 10-25 HU per voxel: the image is smoothed in-plane (and across thin slices) before
-  any decision, and the lesion/liver boundary is put half-way between their values.
+  noise of 10-25 HU per voxel: the image is smoothed in-plane before any decision. On every
+  slice the lesion reaches, 72 rays are cast from its centre; each leaves the lesion where it
+  meets 1.5 mm of tissue on the liver's side of the half-way value (a septum or a small vessel
+  inside the lesion is crossed), and its edge moves out to the margin a reader outlines.
+- A hypo-attenuating lesion's border may be graded (a halo of 3-5 mm that readers include): the
+  median profile across all rays past the edge shows it, and the edge follows it to its foot.
+- A lesion whose mean value equals the liver's (a faint enhancing ring around a core as dense
+  as the parenchyma, specks of enhancement and necrosis) is delineated by texture, the local
+  standard deviation of the soft tissue (vessels and fat left out), and flagged as such.
 - Vessels run next to and through tumours, bright on both phases; neighbouring organs
   (diaphragm, muscle, bowel, kidney, gallbladder) touch the liver with values that can equal a
-  hypo-attenuating tumour's. So (1) hyper-attenuating candidates have an upper bound well below
-  contrast-filled vessels; (2) the liver around the click is estimated from the image (the
-  dominant soft-tissue value of the region, its connected tissue, closed and hole-filled per
-  slice) and the region may not leave it; (3) narrow necks are cut by a morphological opening
-  scaled to the lesion, then the region is rebuilt within its own candidate tissue.
-- Tumours are 9-80 mm: a click searches growing regions (a lesion reaching the region's border is
-  searched again in a larger one), a line sets the search region from its length.
-- Rim enhancement, necrotic cores and vessels inside tumours leave holes, filled per slice.
+  tumour's. So (1) hyper-attenuating candidates have an upper bound well below contrast-filled
+  vessels and the partial-volume rim of vessels and fat is never lesion; (2) rays are clipped to
+  their neighbours' median, rays that end outside the liver to the slice's typical length, and
+  slices to the slices next to them; (3) the liver around the click is estimated from the image
+  (its largest parenchyma-like region, closed and hole-filled): a region that lies outside it
+  and is little surrounded by parenchyma is refused as not in the liver (a kidney).
+- Tumours are 9-80 mm: rays from a click run up to 60 mm; a line sets their length from its own.
 
 Anything that makes the result doubtful is reported in ``flags`` (reason strings); cases that
 cannot give a sound answer raise :class:`~lesion_tool.errors.MeasurementError` with what to do.
