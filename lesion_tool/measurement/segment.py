@@ -900,7 +900,10 @@ def measure_lesion(
             raise MeasurementError(str(err)) from None
     e = by_value.evidence
     cnr = abs(e.contrast_hu) / max(e.noise_sd_hu, 1e-6)
-    if abs(e.contrast_hu) >= LOW_CONTRAST_HU:
+    off_line = line_len_mm is not None and not (
+        LINE_RATIO[0] <= by_value.whole.length_mm / line_len_mm <= LINE_RATIO[1]
+    )
+    if abs(e.contrast_hu) >= LOW_CONTRAST_HU and not off_line:
         return by_value
     # Barely any contrast by value: texture may be the better evidence (a faint ring around a
     # heterogeneous core); the one with the higher contrast-to-noise ratio is kept.
@@ -911,6 +914,12 @@ def measure_lesion(
         return by_value
     finally:
         win.texture = False
+    if off_line:
+        # The reader's line says how large the lesion is: texture is kept when it agrees with
+        # the line and the value does not (a ring whose core the value found alone).
+        assert line_len_mm is not None
+        ratio = by_texture.whole.length_mm / line_len_mm
+        return by_texture if LINE_RATIO[0] <= ratio <= LINE_RATIO[1] else by_value
     tex = by_texture.evidence.texture_sd_hu
     assert tex is not None
     tex_noise = by_texture.evidence.texture_noise_sd_hu

@@ -37,11 +37,12 @@ TUMOURS = [f"livertumor0{i}" for i in range(1, 8)]
 # 0.70 of the measured ones, 5 of 7 lines within tolerance. Since rays cross 1.5 mm of non-lesion
 # tissue (septa inside tumour 01): 5 of 7 deepest-point clicks, Dice 0.71, lines 5 of 7. Since a
 # click whose value is the liver's is delineated by texture (ring tumour 04) and a graded border
-# (halo, tumour 05) is followed to its foot: 7 of 7, Dice 0.73, lines 5 of 7 (the 01 line, 61 mm
-# for 80 before, is now refused as leaving the liver).
+# (halo, tumour 05) is followed to its foot: 7 of 7, Dice 0.73; lines 6 of 7 since a line the
+# value-based result disagrees with is tried by texture (04's line, 8 mm before); the 01 line,
+# 61 mm for 80 before, is now refused as leaving the liver.
 MIN_DEEPEST_WITHIN = 7
 MIN_MEDIAN_DICE = 0.68
-MIN_LINES_WITHIN = 5
+MIN_LINES_WITHIN = 6
 
 
 @pytest.fixture(scope="module")
