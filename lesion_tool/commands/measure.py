@@ -8,11 +8,12 @@
   One bad file is reported and the rest are measured; the exit code is 1 when any failed.
 - ``lesion-tool measure --image SERIES (--seed Z,Y,X | --line Z,Y,X:Z,Y,X) [--phase PHASE]
   [--offset-hu HU] [--json]``: :func:`measure_lesion` (the method for real CT) from a click
-  and/or a rough line across the lesion; the viable part only with ``--phase arterial``; the
-  output lists the flags (reasons to check the result).
-- ``lesion-tool measure --image SERIES --seed Z,Y,X [--threshold-hu HU] [--json]`` without
-  ``--line`` / ``--phase`` / ``--method lesion``: the earlier one-click :func:`measure_viable`,
-  with its evidence (kept for existing scripts).
+  and/or a rough line across the lesion: the whole lesion, the viable part (only with
+  ``--phase arterial``; otherwise the output says why not) and the flags (reasons to check the
+  result).
+- ``lesion-tool measure --image SERIES --seed Z,Y,X --method legacy [--threshold-hu HU]
+  [--json]``: the earlier one-click :func:`measure_viable` (exact on the synthetic studies,
+  unreliable on real CT), with its evidence, for scripts that still need it.
 """
 
 from __future__ import annotations
@@ -36,11 +37,13 @@ def register(subparsers: Any) -> None:
     """Add the ``measure`` subcommand."""
     parser = subparsers.add_parser(
         "measure",
-        help="longest axial diameters from masks, or the one-click viable measurement",
+        help="longest axial diameters from masks, or the click / line lesion measurement",
         description=(
             "With --mask: measure every label of NIfTI / DICOM SEG / .npy masks (longest axial "
             "diameter, perpendicular, slice, end points, volume, centroid). With --image and "
-            "--seed: delineate and measure the viable and the whole lesion around a voxel."
+            "--seed and/or --line: delineate and measure the whole lesion (and on an arterial "
+            "image its viable part) around a click or along a rough line, with the reasons to "
+            "check the result."
         ),
     )
     parser.add_argument(
@@ -85,8 +88,8 @@ def register(subparsers: Any) -> None:
         choices=("lesion", "legacy"),
         default=None,
         help=(
-            "--seed: lesion = the method for real CT (default with --line/--phase), legacy = "
-            "the earlier one-click measurement (default for a bare --seed)"
+            "--seed: lesion = the method for real CT (default), legacy = the earlier one-click "
+            "viable measurement (synthetic studies; takes --threshold-hu)"
         ),
     )
     parser.add_argument(
@@ -117,7 +120,10 @@ def register(subparsers: Any) -> None:
         type=_threshold_hu,
         default=None,
         metavar="HU",
-        help="--seed: smallest enhancement above parenchyma counted as viable (default 20)",
+        help=(
+            "--method legacy: smallest enhancement above parenchyma counted as viable "
+            "(default 20); the default method moves its threshold with --offset-hu"
+        ),
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.set_defaults(func=run, parser=parser, whole_label=False)
@@ -307,14 +313,17 @@ def run(args: argparse.Namespace) -> int:
     """Run ``lesion-tool measure``; 0 when everything was measured, 1 when anything failed."""
     from lesion_tool.measurement import ViableSettings, load_mask, measure_mask, measure_viable
 
-    new_method = args.line is not None or args.phase is not None or args.method == "lesion"
-    if (args.seed is not None or args.line is not None) and new_method:
+    legacy = args.method == "legacy"
+    if (args.seed is not None or args.line is not None) and not legacy:
         if args.mask:
             args.parser.error("--seed/--line measure an image; do not combine them with --mask")
         if not args.image:
             args.parser.error("--seed/--line need --image SERIES")
-        if args.method == "legacy":
-            args.parser.error("--line and --phase use the lesion method, not --method legacy")
+        if args.threshold_hu is not None:
+            args.parser.error(
+                "--threshold-hu belongs to --method legacy; the default method moves its "
+                "lesion/liver threshold with --offset-hu HU"
+            )
         from lesion_tool.measurement import LesionPrompt, measure_lesion
 
         prompt = LesionPrompt(
@@ -329,7 +338,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("\n".join(_lesion_rows(lesion)))
         return 0
-    if args.seed is not None:
+    if args.seed is not None or args.line is not None:
+        if args.line is not None or args.phase is not None:
+            args.parser.error("--line and --phase use the default method, not --method legacy")
         if args.mask:
             args.parser.error("--seed measures an image; do not combine it with --mask")
         if not args.image:

@@ -3,7 +3,7 @@
 Seven tumours of 10-80 mm (six hypo-attenuating, one hyper) on a portal-venous-looking image.
 The figures asserted here are the ones measured when the method was written, minus a margin, so
 that a change that makes real-CT accuracy worse fails; the issue's target (6 of 7 from the
-deepest point) is kept as a strict xfail until it is reached.
+deepest point) is reached (7 of 7 now) and tested as such.
 """
 
 from __future__ import annotations
@@ -29,13 +29,20 @@ from lesion_tool.measurement.evaluation import (
 )
 
 CASE = "ircadb/3Dircadb1.1"
+HCC_006_AP = (
+    "hcc-tace-seg/HCC_006/08-06-1999-NA-ABDPEL LIVER-65146/103.000000-LIVER 3 PHASE AP-45033"
+)
 TUMOURS = [f"livertumor0{i}" for i in range(1, 8)]
 # Measured when the method was written: 4 of 7 deepest-point clicks within tolerance, median Dice
 # 0.70 of the measured ones, 5 of 7 lines within tolerance. Since rays cross 1.5 mm of non-lesion
-# tissue (septa inside tumour 01): 5 of 7 deepest-point clicks, Dice 0.71, lines 5 of 7.
-MIN_DEEPEST_WITHIN = 5
-MIN_MEDIAN_DICE = 0.62
-MIN_LINES_WITHIN = 4
+# tissue (septa inside tumour 01): 5 of 7 deepest-point clicks, Dice 0.71, lines 5 of 7. Since a
+# click whose value is the liver's is delineated by texture (ring tumour 04) and a graded border
+# (halo, tumour 05) is followed to its foot: 7 of 7, Dice 0.73; lines 6 of 7 since a line the
+# value-based result disagrees with is tried by texture (04's line, 8 mm before); the 01 line,
+# 61 mm for 80 before, is now refused as leaving the liver.
+MIN_DEEPEST_WITHIN = 7
+MIN_MEDIAN_DICE = 0.68
+MIN_LINES_WITHIN = 6
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +98,30 @@ def test_deepest_point_clicks_hold_their_accuracy(deepest) -> None:
     assert statistics.median(dice) >= MIN_MEDIAN_DICE, dice
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 target (6 of 7 from the deepest point) not met")
 def test_deepest_point_target_of_issue_11(deepest) -> None:
+    # The issue's target: 6 of the 7 tumours within max(3 mm, 10 %) from the deepest point.
     assert summarise(deepest).within >= 6
+
+
+def test_hypo_attenuating_halo_is_included(image: CTVolume, tumours) -> None:
+    # Tumour 05: a dark core with a 3-4 mm graded halo the expert includes; the half-way value
+    # alone gave 27.0 mm for 32.5.
+    t = next(t for t in tumours if t.name == "livertumor05")
+    r = measure_lesion(image, LesionPrompt(seed=t.deepest), phase="portal-venous")
+    assert abs(r.whole.length_mm - t.diameter_mm) <= tolerance_mm(t.diameter_mm)
+    assert r.evidence.contrast_hu < 0
+
+
+def test_ring_lesion_is_delineated_by_texture_and_flagged(image: CTVolume, tumours) -> None:
+    # Tumour 04: a faint enhancing ring (about +12 HU) around a core as dense as the liver; the
+    # click's value is the liver's, its texture is not.
+    t = next(t for t in tumours if t.name == "livertumor04")
+    r = measure_lesion(image, LesionPrompt(seed=t.deepest), phase="portal-venous")
+    assert abs(r.whole.length_mm - t.diameter_mm) <= tolerance_mm(t.diameter_mm)
+    assert r.evidence.texture_sd_hu is not None
+    lesion_sd, liver_sd = r.evidence.texture_sd_hu
+    assert lesion_sd > 1.3 * liver_sd
+    assert any("texture" in f for f in r.flags)
 
 
 def test_rough_lines_hold_their_accuracy(image: CTVolume, tumours) -> None:
@@ -164,3 +192,21 @@ def test_cli_measure_and_evaluate_on_real_ct(case: Path, capsys) -> None:
     text = capsys.readouterr().out
     assert "livertumor03" in text
     assert "within" in text
+
+
+def test_click_in_the_kidney_is_refused_as_not_in_the_liver(shared_data: Path) -> None:
+    # HCC_006 (arterial): the upper pole of the right kidney, bright like an enhancing HCC and
+    # touching the liver's visceral surface; it was measured as a 38 mm "lesion" (flagged only).
+    image = load_series(shared_data / HCC_006_AP)
+    with pytest.raises(MeasurementError, match="not in the liver") as err:
+        measure_lesion(image, LesionPrompt(seed=(62, 305, 150)), phase="arterial")
+    assert "Click inside a liver tumour" in str(err.value)
+
+
+def test_tumours_at_the_liver_surface_are_not_refused(image: CTVolume, tumours) -> None:
+    # Tumour 01 bulges from the liver's surface (80 mm), 06 lies beside a fat-filled fissure:
+    # both are in the liver and must be measured, not refused as outside it.
+    for name in ("livertumor01", "livertumor06"):
+        t = next(t for t in tumours if t.name == name)
+        r = measure_lesion(image, LesionPrompt(seed=t.deepest), phase="portal-venous")
+        assert abs(r.whole.length_mm - t.diameter_mm) <= tolerance_mm(t.diameter_mm), name

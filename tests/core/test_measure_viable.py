@@ -14,6 +14,7 @@ from lesion_tool.errors import MeasurementError
 from lesion_tool.io import load_series
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import ViableSettings, measure_viable
+from lesion_tool.measurement.evaluation import tolerance_mm
 from lesion_tool.synth import generate_patient
 from lesion_tool.synth.shapes import Ellipsoid, LesionShape, axial_grid, lesion_diameters
 
@@ -167,11 +168,40 @@ def test_cli_seed_prints_measurement_and_evidence(studies, capsys) -> None:
     lesion = tp["lesions"][0]
     seed = ",".join(str(v) for v in lesion["seed_voxel"])
     series = str(patient / tp["series"]["arterial"]["dir"])
-    assert main(["measure", "--image", series, "--seed", seed, "--json"]) == 0
+    legacy = ["--method", "legacy"]
+    assert main(["measure", "--image", series, "--seed", seed, *legacy, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert abs(out["viable_diameter_mm"] - lesion["viable_diameter_mm"]) <= TOLERANCE_MM
     assert set(out["evidence"]) >= {"parenchyma_hu", "threshold_hu", "lesion_hu", "viable_hu"}
-    assert main(["measure", "--image", series, "--seed", seed]) == 0
+    assert main(["measure", "--image", series, "--seed", seed, *legacy]) == 0
     assert "evidence: parenchyma" in capsys.readouterr().out
     assert main(["measure", "--image", series, "--seed", "1,2"]) == 1
     assert "not three numbers" in capsys.readouterr().err
+
+
+def test_cli_bare_seed_runs_the_lesion_method(studies, capsys) -> None:
+    # A bare --seed runs measure_lesion (the method for real CT): whole lesion, the viable part
+    # only with --phase arterial (otherwise why not), and the flags.
+    patient = studies[0]
+    truth = json.loads((patient / "truth.json").read_text())
+    tp = truth["timepoints"][0]
+    lesion = tp["lesions"][0]
+    seed = ",".join(str(v) for v in lesion["seed_voxel"])
+    series = str(patient / tp["series"]["arterial"]["dir"])
+    assert main(["measure", "--image", series, "--seed", seed]) == 0
+    text = capsys.readouterr().out
+    assert "whole lesion" in text
+    assert "viable: not measured" in text
+    assert "phase was not given" in text
+    assert "no flags" in text or "FLAG:" in text
+    assert (
+        main(["measure", "--image", series, "--seed", seed, "--phase", "arterial", "--json"]) == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    whole, viable = lesion["longest_diameter_mm"], lesion["viable_diameter_mm"]
+    assert abs(out["longest_diameter_mm"] - whole) <= tolerance_mm(whole)
+    assert abs(out["viable_diameter_mm"] - viable) <= tolerance_mm(viable)
+    assert isinstance(out["flags"], list)
+    with pytest.raises(SystemExit):
+        main(["measure", "--image", series, "--seed", seed, "--threshold-hu", "20"])
+    assert "--method legacy" in capsys.readouterr().err
