@@ -16,11 +16,13 @@ import pkgutil
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from lesion_tool import commands
-from lesion_tool.deid import LogScrubber, ScrubbedStream
 from lesion_tool.errors import LesionToolError
+
+if TYPE_CHECKING:
+    from lesion_tool.deid import LogScrubber
 
 __all__ = ["build_parser", "main", "show_warning"]
 
@@ -80,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # Every line on stderr (errors, warnings, logs) passes the scrubber: identifying URL query
     # values always, paths and patient ids too with --deidentify (lesion_tool.deid).
+    from lesion_tool.deid import LogScrubber, ScrubbedStream
+
     scrubber = LogScrubber()
     stderr = sys.stderr
     sys.stderr = ScrubbedStream(stderr, scrubber)  # type: ignore[assignment]

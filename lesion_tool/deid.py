@@ -38,11 +38,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import hmac
 import os
 import re
-import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -104,6 +101,8 @@ def load_or_create_key(path: str | os.PathLike[str] | None = None) -> tuple[byte
     if not file.exists():
         if named:
             raise LesionToolError(f"{file}: no such de-identification key file.")
+        import secrets
+
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -149,6 +148,9 @@ class Deidentifier:
     in messages."""
 
     def _digest(self, purpose: str, patient_id: str) -> bytes:
+        import hashlib  # here, not at the top: every command imports this module for its log
+        import hmac
+
         message = f"{purpose}\0{patient_id}".encode("utf-8", "surrogatepass")
         return hmac.new(self.key, message, hashlib.sha256).digest()
 
