@@ -375,6 +375,7 @@ class LogScrubber:
     ) -> None:
         self.deidentifier = deidentifier
         self._roots: list[str] = []
+        self._listings: dict[str, tuple[str, ...]] = {}
         for path in paths:
             self.add_path(path)
 
@@ -435,16 +436,38 @@ class LogScrubber:
                 return start, end
         return -1, -1
 
-    @staticmethod
-    def _extend(text: str, start: int, end: int) -> int:
+    def _extend(self, text: str, start: int, end: int) -> int:
         """Extend a path over spaces while the longer text still names (the beginning of) an
-        existing file or folder: "/data/Jane Doe/a.json", "/data/Jane Doe.json"."""
-        while end < len(text) and text[end] == " ":
+        existing file or folder: "/data/Jane Doe/a.json", "/data/Jane Doe.json". A path that
+        ends in ``:`` / ``,`` / ``;`` ends there ("FILE: problem")."""
+        while end < len(text) and text[end] == " " and text[end - 1] not in ":,;":
             nxt = _TOKEN.match(text, end + 1)
-            if nxt is None or not _names_something(text[start : nxt.end()].rstrip(_TRAILING)):
+            if nxt is None or not self._names_something(text[start : nxt.end()].rstrip(_TRAILING)):
                 break
             end = nxt.end()
         return end
+
+    def _names_something(self, candidate: str) -> bool:
+        """Whether ``candidate`` is an existing path, or the start of a name in an existing
+        folder (folder listings are cached: a batch prints many lines about one folder)."""
+        if os.path.lexists(candidate):
+            return True
+        head = candidate
+        while True:
+            parent, name = os.path.split(head)
+            if not parent or parent == head:
+                return False
+            if os.path.isdir(parent):
+                break
+            head = parent
+        entries = self._listings.get(parent)
+        if entries is None:
+            try:
+                entries = tuple(os.listdir(parent))
+            except OSError:
+                entries = ()
+            self._listings[parent] = entries
+        return any(entry.startswith(name) for entry in entries)
 
     def _patient_ids(self, text: str) -> str:
         deid = self.deidentifier
@@ -456,24 +479,6 @@ class LogScrubber:
         return text
 
 
-def _names_something(candidate: str) -> bool:
-    """Whether ``candidate`` is an existing path, or the start of a name in an existing folder."""
-    if os.path.lexists(candidate):
-        return True
-    head = candidate
-    while True:
-        parent, name = os.path.split(head)
-        if not parent or parent == head:
-            return False
-        if os.path.isdir(parent):
-            break
-        head = parent
-    try:
-        return any(entry.startswith(name) for entry in os.listdir(parent))
-    except OSError:
-        return False
-
-
 class ScrubbedStream:
     """A text stream that passes every write through :meth:`LogScrubber.scrub` (for stderr)."""
 
@@ -483,7 +488,11 @@ class ScrubbedStream:
 
     def write(self, text: str) -> int:
         """Write the scrubbed ``text``; returns the length of ``text`` (what callers expect)."""
-        self.stream.write(self.scrubber.scrub(text))
+        try:
+            clean = self.scrubber.scrub(text)
+        except Exception:  # noqa: BLE001 - a scrubber bug must neither leak nor hide a message
+            clean = "lesion-tool: (a message that could not be checked for identifiers)\n"
+        self.stream.write(clean)
         return len(text)
 
     def __getattr__(self, name: str) -> Any:
