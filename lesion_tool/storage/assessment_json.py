@@ -488,14 +488,16 @@ def assessment_from_dict(data: object, source: str = "<memory>") -> Assessment:
 def _build_assessment(data: Any) -> Assessment:
     """The model of a document that passed validation."""
     timepoints = tuple(
-        Timepoint(
-            label=t["label"],
-            date=dt.date.fromisoformat(t["date"]),
-            lesions=tuple(_lesion_from(lesion) for lesion in t["lesions"]),
-            study_instance_uid=t.get("study_instance_uid"),
-            series_instance_uid=t.get("series_instance_uid"),
-        )
-        for t in data["timepoints"]
+        [
+            Timepoint(
+                label=t["label"],
+                date=dt.date.fromisoformat(t["date"]),
+                lesions=tuple([_lesion_from(lesion) for lesion in t["lesions"]]),
+                study_instance_uid=t.get("study_instance_uid"),
+                series_instance_uid=t.get("series_instance_uid"),
+            )
+            for t in data["timepoints"]
+        ]
     )
     extra = {key: value for key, value in data.items() if key not in TOP_LEVEL_FIELDS}
     return Assessment(
