@@ -171,9 +171,10 @@ def _semantic_problems(data: object) -> list[tuple[str, str]]:
         problems.append((path, message))
 
     def check_date(path: str, value: object) -> dt.date | None:
-        if isinstance(value, str) and len(value) == 10 and _parse_date(value) is None:
+        parsed = _parse_date(value)
+        if parsed is None and isinstance(value, str) and len(value) == 10:
             add(path, f"{value!r} is not a valid calendar date (YYYY-MM-DD)")
-        return _parse_date(value)
+        return parsed
 
     start = check_date("$.treatment_start", data.get("treatment_start"))
     for key in ("death_date", "last_known_alive"):
