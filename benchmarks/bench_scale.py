@@ -290,6 +290,11 @@ def bench_rescore(work: Path, n_patients: int, repeat: int) -> list[str]:
         row("rescore, 3 presets", t["plain"], t["json"], "floor",
             f"   {speed:,.0f} patient-timepoints/s"),
         *before("rescore, 3 presets", t, "plain"),
+        *(
+            [f"  {'':<46} before: {n_timepoints / t['before-plain'].best:,.0f} pt-timepoints/s"]
+            if "before-plain" in t
+            else []
+        ),
         row("pyrecist 0.1.0 (RECIST 1.1 targets only)", t["pyrecist"]),
         row("rescore --criteria recist-1.1", t["recist-1"], t["pyrecist"], "pyrecist"),
     ]  # fmt: skip

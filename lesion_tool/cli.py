@@ -16,10 +16,13 @@ import pkgutil
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from lesion_tool import commands
 from lesion_tool.errors import LesionToolError
+
+if TYPE_CHECKING:
+    from lesion_tool.deid import LogScrubber
 
 __all__ = ["build_parser", "main", "show_warning"]
 
@@ -30,7 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lesion-tool",
         description="Measure HCC on CT/MR and score tumour response by mRECIST and RECIST 1.1.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log debugging detail (values of identifying URL query parameters, such as "
+        "PatientID and PatientName in PACS searches, are redacted)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
@@ -68,22 +77,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 a file or check failed, 2 usage)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = logging.StreamHandler()
-    handler.setFormatter(_LineFormatter())
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        handlers=[handler],
-    )
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    with warnings.catch_warnings():
-        warnings.showwarning = show_warning
-        return _run(args)
+    # Every line on stderr (errors, warnings, logs) passes the scrubber: identifying URL query
+    # values always, paths and patient ids too with --deidentify (lesion_tool.deid).
+    from lesion_tool.deid import LogScrubber, ScrubbedStream
 
-
-def _run(args: argparse.Namespace) -> int:
+    scrubber = LogScrubber()
+    stderr = sys.stderr
+    sys.stderr = ScrubbedStream(stderr, scrubber)  # type: ignore[assignment]
     try:
+        handler = logging.StreamHandler()  # bound to the scrubbed stream
+        handler.setFormatter(_LineFormatter())
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.WARNING,
+            handlers=[handler],
+        )
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            return _run(args, scrubber)
+    finally:
+        sys.stderr = stderr
+
+
+def _path_arguments(args: argparse.Namespace) -> list[str]:
+    """The command line's values that name files or folders (for the scrubber)."""
+    found: list[str] = []
+    for name, value in vars(args).items():
+        if name.startswith("_") or name in ("func", "parser"):
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, os.PathLike):
+                found.append(os.fspath(item))
+            elif isinstance(item, str) and (os.sep in item or os.path.lexists(item)):
+                found.append(item)
+    return found
+
+
+def _run(args: argparse.Namespace, scrubber: LogScrubber) -> int:
+    try:
+        if getattr(args, "deidentify", False):
+            from lesion_tool.commands._deid import deidentifier_from_args
+
+            scrubber.deidentifier = deidentifier_from_args(args)
+            for path in _path_arguments(args):
+                scrubber.add_path(path)
         return int(args.func(args))
     except LesionToolError as err:
         print(f"lesion-tool: error: {err}", file=sys.stderr)

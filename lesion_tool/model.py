@@ -85,9 +85,15 @@ def summed_diameter_field(kind: Kind | None, *, use_viable_diameter: bool = True
     longest diameter under RECIST 1.1 (``use_viable_diameter=False``); ``short_axis`` targets sum
     the short axis; everything else (``longest``, non-targets, new lesions) the longest diameter.
     """
-    if kind is Kind.VIABLE and not use_viable_diameter:
+    if kind is _VIABLE and not use_viable_diameter:
         return "longest_diameter_mm"
     return SUMMED_DIAMETER.get(kind, "longest_diameter_mm")  # type: ignore[arg-type]
+
+
+# Module constants for the hot paths: ``Kind.VIABLE`` costs ~0.25 us on Python 3.11 (EnumType's
+# __getattr__ hook), and re-scoring a trial asks millions of times.
+_VIABLE = Kind.VIABLE
+_SHORT_AXIS = Kind.SHORT_AXIS
 
 
 LIVER = "liver"
@@ -164,7 +170,7 @@ class Lesion:
     @property
     def is_nodal(self) -> bool:
         """A lymph node (measured by its short axis)."""
-        return self.kind is Kind.SHORT_AXIS or self.type == "lymph_node"
+        return self.kind is _SHORT_AXIS or self.type == "lymph_node"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ from typing import IO, TYPE_CHECKING
 from lesion_tool.errors import LesionToolError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lesion_tool.corelab.adjudication import AdjudicationSettings, ResultSet
     from lesion_tool.corelab.readings import Cohort
     from lesion_tool.deid import Deidentifier
@@ -75,17 +77,22 @@ def adjudication_settings_from_args(args: argparse.Namespace) -> AdjudicationSet
 
 
 def load_cohort_files(
-    paths: Sequence[str], deidentifier: Deidentifier | None = None
+    paths: Sequence[str],
+    deidentifier: Deidentifier | None = None,
+    *,
+    files: Sequence[Path] | None = None,
 ) -> tuple[Cohort, list[tuple[str, str]]]:
     """Load every assessment file and group the readings by patient and reader.
 
     Returns (cohort, problems): a file that cannot be read, and two readings of one patient by
-    the same reader, are problems (file, reason), never fatal.
+    the same reader, are problems (file, reason), never fatal. ``files``: what
+    :func:`~lesion_tool.storage.find_assessment_files` already found in ``paths``.
     """
     from lesion_tool.corelab.readings import Reading, group_readings
     from lesion_tool.storage import find_assessment_files, load_assessment
 
-    files = find_assessment_files(paths)
+    if files is None:
+        files = find_assessment_files(paths)
     if not files:
         raise LesionToolError(f"no assessment files (*.json) found in {', '.join(paths)}")
     readings = []

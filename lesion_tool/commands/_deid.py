@@ -17,7 +17,8 @@ def add_deid_arguments(parser: argparse.ArgumentParser) -> None:
         "--deidentify",
         action="store_true",
         help="pseudonymous patient ids and shifted dates in every output (DICOM PS3.15 basic "
-        "profile for SR); the same key gives the same pseudonyms in every export",
+        "profile for SR); the same key gives the same pseudonyms in every export. Messages on "
+        "stderr name files by keyed aliases (path-XXXXXXXXXX.json) and patients by pseudonym",
     )
     parser.add_argument(
         "--deid-key",
@@ -29,7 +30,14 @@ def add_deid_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def deidentifier_from_args(args: argparse.Namespace) -> Deidentifier | None:
-    """The :class:`~lesion_tool.deid.Deidentifier` the options ask for, or None."""
+    """The :class:`~lesion_tool.deid.Deidentifier` the options ask for, or None.
+
+    One per command run (kept on ``args``): the log scrubber of :func:`lesion_tool.cli.main`
+    replaces the patient ids this same object pseudonymised.
+    """
+    cached = getattr(args, "_deidentifier", None)
+    if cached is not None:
+        return cached
     if not args.deidentify:
         if args.deid_key is not None:
             print(
@@ -46,4 +54,5 @@ def deidentifier_from_args(args: argparse.Namespace) -> Deidentifier | None:
             "whoever exports this trial): another key gives other pseudonyms",
             file=sys.stderr,
         )
-    return Deidentifier(key)
+    args._deidentifier = Deidentifier(key)
+    return args._deidentifier

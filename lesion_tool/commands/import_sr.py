@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from lesion_tool.errors import ExportError, HeaderWarning, LesionToolError
 from lesion_tool.model import UNCATEGORISED_KEY
-from lesion_tool.storage.atomic import refuse_inputs_as_outputs
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -82,6 +81,8 @@ def _volumes(files: list[Path], images: Path) -> dict[str, CTVolume]:
 
 def run(args: argparse.Namespace) -> int:
     """Import ``args.files`` into ``args.out``; report problems and warnings on stderr."""
+    from lesion_tool.storage.atomic import refuse_inputs_as_outputs
+
     refuse_inputs_as_outputs([("--out", args.out)], args.files)
     from lesion_tool.storage.sr_import import import_sr
 

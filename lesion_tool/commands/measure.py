@@ -5,7 +5,8 @@
   2"; ``--whole-label`` measures a label as one object) the longest axial diameter, its
   perpendicular, slice, end points (voxel and patient), volume and centroid. Masks
   may be DICOM SEG, NIfTI (or NRRD/MHA) or ``.npy`` (which needs ``--image`` for its geometry).
-  One bad file is reported and the rest are measured; the exit code is 1 when any failed.
+  One bad file (whatever goes wrong with it, memory included) is reported and the rest are
+  measured; the exit code is 1 when any failed.
 - ``lesion-tool measure --image SERIES (--seed Z,Y,X | --line Z,Y,X:Z,Y,X) [--phase PHASE]
   [--offset-hu HU] [--json]``: :func:`measure_lesion` (the method for real CT) from a click
   and/or a rough line across the lesion: the whole lesion, the viable part (only with
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import sys
 from pathlib import Path
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from lesion_tool.measurement import LabelMeasurement, LesionMeasurement, ViableMeasurement
 
 __all__ = ["register", "run"]
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -362,11 +366,21 @@ def run(args: argparse.Namespace) -> int:
     image = _load_image(args.image, args.stack) if args.image else None
     measured: list[dict[str, Any]] = []
     for f in files:
+        # One bad file never stops a batch: whatever fails on it (our errors, and also memory,
+        # I/O or a SimpleITK RuntimeError) is reported with the file, and the rest are measured.
         try:
             mask = load_mask(f, image)
             results = measure_mask(mask, separate_components=not args.whole_label, image=image)
         except LesionToolError as err:
             problems.append((str(f), str(err)))
+            continue
+        except MemoryError:
+            problems.append((str(f), "not enough memory to load or measure this mask"))
+            continue
+        except Exception as err:  # reported per file, the batch goes on
+            log.debug("%s: measuring failed", f, exc_info=True)
+            reason = " ".join(str(err).split()) or "no message"
+            problems.append((str(f), f"cannot be measured ({type(err).__name__}: {reason})"))
             continue
         measured.append({"file": str(f), "results": results})
     if args.json:

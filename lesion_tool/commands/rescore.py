@@ -9,28 +9,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from lesion_tool.commands._deid import add_deid_arguments, deidentifier_from_args
 from lesion_tool.errors import CriteriaError, LesionToolError
-from lesion_tool.response import (
-    PRESETS,
-    PatientResult,
-    ResponseSettings,
-    check_baseline,
-    cohort_endpoints,
-    score_assessment,
-    settings_for,
-    write_findings_csv,
-    write_patients_csv,
-    write_timepoints_csv,
-)
-from lesion_tool.storage import find_assessment_files
-from lesion_tool.storage.atomic import atomic_write, refuse_inputs_as_outputs
+from lesion_tool.response.settings import PRESETS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine is imported when a command runs, not for ``--help``
     from lesion_tool.corelab.readings import Cohort
     from lesion_tool.deid import Deidentifier
+    from lesion_tool.response import PatientResult, ResponseSettings
 
 __all__ = ["parse_criteria", "register", "run"]
 
@@ -92,6 +81,8 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> list[ResponseSettings]:
     """One settings object per requested preset, with the command line's overrides."""
+    from lesion_tool.response import settings_for
+
     overrides: dict[str, object] = {}
     if getattr(args, "no_confirm", False):
         overrides["confirm"] = False
@@ -244,6 +235,8 @@ def _days(value: float | None) -> str:
 
 def print_summary(results: Sequence[PatientResult], criteria: Sequence[str], out: IO[str]) -> None:
     """Cohort endpoints (ORR, DCR with exact 95% CI; KM median PFS with 95% CI) per preset."""
+    from lesion_tool.response import cohort_endpoints
+
     for preset in criteria:
         subset = [r for r in results if r.criteria == preset]
         if not subset:
@@ -278,6 +271,7 @@ def score_files(
     *,
     eligibility: str,
     deidentifier: Deidentifier | None = None,
+    files: Sequence[Path] | None = None,
 ) -> tuple[list[PatientResult], int, Cohort, dict]:
     """Load, group by patient and reader, and score every reading; problems go to stderr.
 
@@ -286,8 +280,9 @@ def score_files(
     reported with; a ``deidentifier`` pseudonymises each assessment before it is scored.
     """
     from lesion_tool.commands._corelab import load_cohort_files
+    from lesion_tool.response import check_baseline, score_assessment
 
-    cohort, problems = load_cohort_files(paths, deidentifier)
+    cohort, problems = load_cohort_files(paths, deidentifier, files=files)
     failures = len(problems)
     for where, why in problems:
         print(
@@ -339,20 +334,26 @@ def _finding_text(finding: object) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``rescore``; returns 0, or 1 when any file failed."""
+    from lesion_tool.response import write_findings_csv, write_patients_csv, write_timepoints_csv
+    from lesion_tool.storage import find_assessment_files
+    from lesion_tool.storage.atomic import atomic_write, refuse_inputs_as_outputs
+
     settings_list = settings_from_args(args)
+    files = find_assessment_files(args.paths)
     refuse_inputs_as_outputs(
         [
             ("--timepoints-csv", args.timepoints_csv),
             ("--patients-csv", args.patients_csv),
             ("--findings-csv", args.findings_csv),
         ],
-        find_assessment_files(args.paths),
+        files,
     )
     results, failures, cohort, scored = score_files(
         args.paths,
         settings_list,
         eligibility="warning",
         deidentifier=deidentifier_from_args(args),
+        files=files,
     )
     order = {preset: i for i, preset in enumerate(args.criteria)}
     results.sort(key=lambda r: (r.patient_id, r.reader, order[r.criteria]))
@@ -381,6 +382,7 @@ def _print_cohort_summary(args: argparse.Namespace, cohort: Cohort, scored: dict
     reading), then per reader when patients were read more than once; returns problems."""
     from lesion_tool.commands._corelab import adjudication_settings_from_args, print_result_sets
     from lesion_tool.corelab.adjudication import load_decisions, result_sets, select_readings
+    from lesion_tool.response import settings_for
 
     adjudication = adjudication_settings_from_args(args)
     decisions, problems = load_decisions(args.adjudications)

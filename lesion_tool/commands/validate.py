@@ -11,8 +11,6 @@ import sys
 
 from lesion_tool.commands.rescore import add_settings_arguments, settings_from_args
 from lesion_tool.errors import CriteriaError, LesionToolError
-from lesion_tool.response import check_baseline, score_assessment
-from lesion_tool.storage import find_assessment_files, load_assessment
 
 __all__ = ["register", "run"]
 
@@ -33,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``validate``; prints one line per problem and a summary, returns 0 or 1."""
+    from lesion_tool.response import check_baseline, score_assessment
+    from lesion_tool.storage import find_assessment_files, load_assessment
+
     settings_list = settings_from_args(args)
     files = find_assessment_files(args.paths)
     if not files:

@@ -117,26 +117,43 @@ def write_timepoints_csv(
 
 def timepoint_rows(result: PatientResult) -> list[tuple[object, ...]]:
     """The rows one result adds to the timepoints CSV (cells before CSV quoting)."""
-    return [
-        (
-            _free_text(result.patient_id),
-            _free_text(result.reader),
-            result.criteria,
-            _free_text(row.label),
-            row.date.isoformat(),
-            row.days_from_start,
-            _one_decimal(row.target_sum_mm),
-            _one_decimal(row.baseline_sum_mm),
-            _one_decimal(row.nadir_sum_mm),
-            _one_decimal(row.change_from_baseline_pct),
-            _one_decimal(row.change_from_nadir_pct),
-            _text(row.target_response),
-            _text(row.non_target_response),
-            _text(row.new_lesions),
-            _text(row.overall_response),
+    # The hot loop of a trial export (one row per patient x preset x timepoint): the per-result
+    # cells once, the one-decimal numbers and the responses (str enums) inline.
+    patient, reader, criteria = (
+        _free_text(result.patient_id),
+        _free_text(result.reader),
+        result.criteria,
+    )
+    rows = []
+    for row in result.timepoints:
+        target_sum, baseline_sum, nadir_sum = (
+            row.target_sum_mm,
+            row.baseline_sum_mm,
+            row.nadir_sum_mm,
         )
-        for row in result.timepoints
-    ]
+        vs_baseline, vs_nadir = row.change_from_baseline_pct, row.change_from_nadir_pct
+        target, non_target = row.target_response, row.non_target_response
+        new, overall = row.new_lesions, row.overall_response
+        rows.append(
+            (
+                patient,
+                reader,
+                criteria,
+                _free_text(row.label),
+                row.date.isoformat(),
+                row.days_from_start,
+                "" if target_sum is None else f"{target_sum:.1f}",
+                "" if baseline_sum is None else f"{baseline_sum:.1f}",
+                "" if nadir_sum is None else f"{nadir_sum:.1f}",
+                "" if vs_baseline is None else f"{vs_baseline:.1f}",
+                "" if vs_nadir is None else f"{vs_nadir:.1f}",
+                "" if target is None else str(target),
+                "" if non_target is None else str(non_target),
+                "" if new is None else str(new),
+                "" if overall is None else str(overall),
+            )
+        )
+    return rows
 
 
 def write_patients_csv(

@@ -36,11 +36,30 @@ __all__ = [
     "target_value_tenths",
 ]
 
+# Enum members as module constants: ``Response.PD`` costs ~0.25 us on Python 3.11 (EnumType's
+# __getattr__ hook makes every class attribute look-up slow), and re-scoring a trial looks
+# members up millions of times.
+_SHORT_AXIS = Kind.SHORT_AXIS
+_ABSENT = LesionState.ABSENT
+_MEASURED = LesionState.MEASURED
+_NOT_EVALUATED = LesionState.NOT_EVALUATED
+_PRESENT = LesionState.PRESENT
+_TOO_SMALL = LesionState.TOO_SMALL
+_UNEQUIVOCAL = LesionState.UNEQUIVOCAL
+_UNEQUIVOCAL_PROGRESSION = LesionState.UNEQUIVOCAL_PROGRESSION
+_CR = Response.CR
+_NA = Response.NA
+_NE = Response.NE
+_NON_CR_NON_PD = Response.NON_CR_NON_PD
+_PD = Response.PD
+_PR = Response.PR
+_SD = Response.SD
+
 EFFUSION_TYPES = frozenset({"ascites", "pleural_effusion"})
 """Lesion types that count for progression only with cytology confirmation (spec 4 and 5)."""
 
-_RESPONDED = frozenset({Response.CR, Response.PR})
-_NOT_PROGRESSED = frozenset({Response.CR, Response.PR, Response.SD, Response.NON_CR_NON_PD})
+_RESPONDED = frozenset({_CR, _PR})
+_NOT_PROGRESSED = frozenset({_CR, _PR, _SD, _NON_CR_NON_PD})
 
 
 # --- section 2/3: target lesions ---------------------------------------------------------------
@@ -54,13 +73,13 @@ def target_value_tenths(lesion: Lesion, settings: ResponseSettings) -> int | Non
     short axis). None when the lesion is ``not_evaluated`` or the needed diameter is missing.
     """
     state = lesion.state
-    if state is LesionState.MEASURED:
+    if state is _MEASURED:
         name = summed_diameter_field(lesion.kind, use_viable_diameter=settings.use_viable_diameter)
         value = getattr(lesion, name)
         return None if value is None else to_tenths(value)
-    if state is LesionState.ABSENT:
+    if state is _ABSENT:
         return 0
-    if state is LesionState.TOO_SMALL:
+    if state is _TOO_SMALL:
         return to_tenths(settings.too_small_mm)
     return None
 
@@ -73,13 +92,13 @@ def target_is_gone(lesion: Lesion, value_tenths: int, settings: ResponseSettings
     of 0 (under the mRECIST presets, a ``viable`` target whose viable diameter is 0: no
     enhancement left, even with a scar). ``too_small`` is present, so not gone.
     """
-    if lesion.kind is Kind.SHORT_AXIS:
+    if lesion.kind is _SHORT_AXIS:
         return value_tenths < to_tenths(settings.node_normal_mm)
-    if lesion.state is LesionState.ABSENT:
+    if lesion.state is _ABSENT:
         return True
     # Spec silent on a non-viable target measured as 0 mm: RECIST 1.1 records a disappeared
     # lesion as 0 mm, so a measured 0 counts as gone in every preset.
-    return lesion.state is LesionState.MEASURED and value_tenths == 0
+    return lesion.state is _MEASURED and value_tenths == 0
 
 
 def is_progression(sum_tenths: int, nadir_tenths: int, settings: ResponseSettings) -> bool:
@@ -127,14 +146,14 @@ def target_response(
         Every target counts as gone (:func:`target_is_gone`); ignored when a target is NE.
     """
     if is_progression(evaluated_sum_tenths, nadir_sum_tenths, settings):
-        return Response.PD
+        return _PD
     if any_not_evaluated:
-        return Response.NE
+        return _NE
     if all_gone:
-        return Response.CR
+        return _CR
     if is_partial_response(evaluated_sum_tenths, baseline_sum_tenths, settings):
-        return Response.PR
-    return Response.SD
+        return _PR
+    return _SD
 
 
 # --- section 4: non-target lesions -------------------------------------------------------------
@@ -142,10 +161,10 @@ def target_response(
 
 def non_target_is_gone(lesion: Lesion, settings: ResponseSettings) -> bool:
     """A non-target counts as gone for CR: ``absent``, or a node now below the normal short axis."""
-    if lesion.state is LesionState.ABSENT:
+    if lesion.state is _ABSENT:
         return True
     return (
-        lesion.state is LesionState.PRESENT
+        lesion.state is _PRESENT
         and lesion.is_nodal
         and lesion.short_axis_mm is not None
         and to_tenths(lesion.short_axis_mm) < to_tenths(settings.node_normal_mm)
@@ -162,14 +181,14 @@ def non_target_response(
     ``unequivocal_progression`` is ignored with a warning. Returns the response and findings.
     """
     if not lesions:
-        return Response.NA, []
+        return _NA, []
     findings: list[Finding] = []
     progression = False
     not_evaluated = False
     all_gone = True
     for lesion in lesions:
         state = lesion.state
-        if state is LesionState.UNEQUIVOCAL_PROGRESSION:
+        if state is _UNEQUIVOCAL_PROGRESSION:
             if lesion.type in EFFUSION_TYPES and not lesion.cytology_confirmed:
                 findings.append(
                     Finding(
@@ -182,7 +201,7 @@ def non_target_response(
             else:
                 progression = True
             all_gone = False
-        elif state is LesionState.NOT_EVALUATED:
+        elif state is _NOT_EVALUATED:
             not_evaluated = True
             all_gone = False
         elif not non_target_is_gone(lesion, settings):
@@ -190,12 +209,12 @@ def non_target_response(
             # every non-target to disappear for CR, so it still blocks CR (it only cannot cause PD).
             all_gone = False
     if progression:
-        return Response.PD, findings
+        return _PD, findings
     if not_evaluated:
-        return Response.NE, findings
+        return _NE, findings
     if all_gone:
-        return Response.CR, findings
-    return Response.NON_CR_NON_PD, findings
+        return _CR, findings
+    return _NON_CR_NON_PD, findings
 
 
 # --- section 5: new lesions --------------------------------------------------------------------
@@ -220,7 +239,7 @@ def new_lesion_counts(
         ``reason`` explains an ``unequivocal`` lesion that does not count (to be reported);
         None for an equivocal one (equivocal lesions never count) or one that counts.
     """
-    if lesion.state is not LesionState.UNEQUIVOCAL:
+    if lesion.state is not _UNEQUIVOCAL:
         return False, None
     if lesion.type in EFFUSION_TYPES and not lesion.cytology_confirmed:
         return False, f"new {lesion.type} without cytology confirmation is not counted"
@@ -259,17 +278,17 @@ def overall_response(target: Response, non_target: Response, new_lesions: bool) 
     ``new_lesions`` is True when a new lesion counts as progression (equivocal ones do not).
     A patient with neither targets nor non-targets (nor a counting new lesion) gets NA.
     """
-    if target is Response.PD or non_target is Response.PD or new_lesions:
-        return Response.PD
-    if target is Response.NA:
+    if target is _PD or non_target is _PD or new_lesions:
+        return _PD
+    if target is _NA:
         # Spec silent on a patient with no target and no non-target lesion: RECIST 1.1 calls
         # that "no disease" (not an evaluable response); we report NA.
-        if non_target in (Response.CR, Response.NON_CR_NON_PD, Response.NE, Response.NA):
+        if non_target in (_CR, _NON_CR_NON_PD, _NE, _NA):
             return non_target
         raise ValueError(f"Invalid non-target response {non_target!r}.")
-    if target is Response.CR:
-        return Response.CR if non_target in (Response.CR, Response.NA) else Response.PR
-    if target in (Response.PR, Response.SD, Response.NE):
+    if target is _CR:
+        return _CR if non_target in (_CR, _NA) else _PR
+    if target in (_PR, _SD, _NE):
         return target
     raise ValueError(f"Invalid target response {target!r}.")
 
@@ -304,7 +323,7 @@ def best_overall_response(
         ``first_response_index`` is the index in ``responses`` of the first CR / PR that counts
         for the result (confirmed when ``confirm``), or None.
     """
-    items = [(day, r) for day, r in responses if r is not Response.PD]
+    items = [(day, r) for day, r in responses if r is not _PD]
     progressed = len(items) < len(responses)
     sd_min = settings.sd_min_days
     best_cr: int | None = None
@@ -313,12 +332,12 @@ def best_overall_response(
         if response not in _RESPONDED:
             continue
         if not confirm:
-            if response is Response.CR and best_cr is None:
+            if response is _CR and best_cr is None:
                 best_cr = index
             if best_pr is None:
                 best_pr = index
             continue
-        if response is Response.CR and best_cr is None and _confirmed(items, index, True, settings):
+        if response is _CR and best_cr is None and _confirmed(items, index, True, settings):
             best_cr = index
         # Spec silent on a CR followed by PR (non-target disease back): RECIST 1.1 table 3
         # keeps PR as the best response when PR criteria are met, so a CR also counts as a PR
@@ -326,21 +345,21 @@ def best_overall_response(
         if best_pr is None and _confirmed(items, index, False, settings):
             best_pr = index
     if best_cr is not None:
-        return Response.CR, best_pr if best_pr is not None and best_pr < best_cr else best_cr
+        return _CR, best_pr if best_pr is not None and best_pr < best_cr else best_cr
     if best_pr is not None and measurable:
-        return Response.PR, best_pr
+        return _PR, best_pr
     # SD (or its no-target counterpart) needs the minimum duration from treatment start; an
     # unconfirmed CR / PR falls back to it.
-    stable = {Response.SD, Response.CR, Response.PR} if confirm else {Response.SD}
+    stable = {_SD, _CR, _PR} if confirm else {_SD}
     if any(day >= sd_min and r in stable for day, r in items):
-        return (Response.SD if measurable else Response.NON_CR_NON_PD), None
+        return (_SD if measurable else _NON_CR_NON_PD), None
     # Spec silent on patients without targets: RECIST 1.1 treats non-CR/non-PD like SD, with
     # the same minimum duration.
-    if any(day >= sd_min and r is Response.NON_CR_NON_PD for day, r in items):
-        return Response.NON_CR_NON_PD, None
+    if any(day >= sd_min and r is _NON_CR_NON_PD for day, r in items):
+        return _NON_CR_NON_PD, None
     if progressed:
-        return Response.PD, None
-    return Response.NE, None
+        return _PD, None
+    return _NE, None
 
 
 def _confirmed(
@@ -349,9 +368,9 @@ def _confirmed(
     """Whether the response at ``index`` is confirmed by a later one (spec 7)."""
     day0 = items[index][0]
     if complete:
-        target, between = {Response.CR}, {Response.CR, Response.NE}
+        target, between = {_CR}, {_CR, _NE}
     else:
-        target, between = _RESPONDED, {Response.CR, Response.PR, Response.NE}
+        target, between = _RESPONDED, {_CR, _PR, _NE}
     for day, response in items[index + 1 :]:
         if day - day0 >= settings.confirm_min_days and response in target:
             return True

@@ -38,6 +38,18 @@ from lesion_tool.response.settings import ResponseSettings
 
 __all__ = ["inconsistent_diameter_findings", "score_assessment"]
 
+# Enum members as module constants: ``Response.PD`` costs ~0.25 us on Python 3.11 (EnumType's
+# __getattr__ hook makes every class attribute look-up slow), and re-scoring a trial looks
+# members up millions of times.
+_NEW = Category.NEW
+_NON_TARGET = Category.NON_TARGET
+_TARGET = Category.TARGET
+_VIABLE = Kind.VIABLE
+_NOT_EVALUATED = LesionState.NOT_EVALUATED
+_NA = Response.NA
+_NE = Response.NE
+_PD = Response.PD
+
 _MEASURED = LesionState.MEASURED
 
 
@@ -46,7 +58,7 @@ def _needed_diameter(lesion: Lesion, settings: ResponseSettings) -> str:
 
 
 def _missing(lesion_id: str) -> Lesion:
-    return Lesion(id=lesion_id, category=Category.NON_TARGET, state=LesionState.NOT_EVALUATED)
+    return Lesion(id=lesion_id, category=_NON_TARGET, state=_NOT_EVALUATED)
 
 
 def inconsistent_diameter_findings(assessment: Assessment) -> list[Finding]:
@@ -61,8 +73,8 @@ def inconsistent_diameter_findings(assessment: Assessment) -> list[Finding]:
         for lesion in timepoint.lesions:
             viable, whole = lesion.viable_diameter_mm, lesion.longest_diameter_mm
             if (
-                lesion.category is Category.TARGET
-                and lesion.kind is Kind.VIABLE
+                lesion.category is _TARGET
+                and lesion.kind is _VIABLE
                 and viable is not None
                 and whole is not None
                 and viable > whole
@@ -93,10 +105,8 @@ def score_assessment(assessment: Assessment, settings: ResponseSettings) -> Pati
         raise CriteriaError(f"Patient {pid}: the assessment has no timepoints; nothing to score.")
     start = assessment.treatment_start
     baseline = assessment.timepoints[0]
-    targets = [lesion for lesion in baseline.lesions if lesion.category is Category.TARGET]
-    non_target_ids = [
-        lesion.id for lesion in baseline.lesions if lesion.category is Category.NON_TARGET
-    ]
+    targets = [lesion for lesion in baseline.lesions if lesion.category is _TARGET]
+    non_target_ids = [lesion.id for lesion in baseline.lesions if lesion.category is _NON_TARGET]
     target_ids = [lesion.id for lesion in targets]
 
     baseline_sum = 0
@@ -105,7 +115,7 @@ def score_assessment(assessment: Assessment, settings: ResponseSettings) -> Pati
         if value is None:
             why = (
                 "is not_evaluated"
-                if lesion.state is LesionState.NOT_EVALUATED
+                if lesion.state is _NOT_EVALUATED
                 else f"has no {_needed_diameter(lesion, settings)}"
             )
             raise CriteriaError(
@@ -185,7 +195,7 @@ def score_assessment(assessment: Assessment, settings: ResponseSettings) -> Pati
                 all_gone=all_gone,
                 settings=settings,
             )
-            if any_ne and t_response is Response.PD:
+            if any_ne and t_response is _PD:
                 findings.append(
                     Finding(
                         "warning",
@@ -196,7 +206,7 @@ def score_assessment(assessment: Assessment, settings: ResponseSettings) -> Pati
                     )
                 )
         else:
-            t_response = Response.NA
+            t_response = _NA
 
         # non-targets
         observed: list[Lesion] = []
@@ -221,7 +231,7 @@ def score_assessment(assessment: Assessment, settings: ResponseSettings) -> Pati
         seen_new = False
         earliest_counting = timepoint.date
         for lesion in timepoint.lesions:
-            if lesion.category is not Category.NEW:
+            if lesion.category is not _NEW:
                 continue
             seen_new = True
             first_index, first_lesion = first_seen.setdefault(lesion.id, (index, lesion))
@@ -237,7 +247,7 @@ def score_assessment(assessment: Assessment, settings: ResponseSettings) -> Pati
         new_status: NewLesions = "yes" if counting else ("equivocal" if seen_new else "none")
 
         overall = overall_response(t_response, nt_response, counting)
-        if overall is Response.PD and progression_date is None:
+        if overall is _PD and progression_date is None:
             # Spec 5: progression is dated to the scan where a new lesion that now counts was
             # first seen; the earlier row keeps the response it had as read.
             progression_date = earliest_counting if counting else timepoint.date
@@ -301,7 +311,7 @@ def _patient_result(
             break
         sequence.append((row.days_from_start, row.overall_response))  # type: ignore[arg-type]
     if progression_date is not None:
-        sequence.append(((progression_date - start).days, Response.PD))
+        sequence.append(((progression_date - start).days, _PD))
 
     bor_unconfirmed, first_unconfirmed = best_overall_response(
         sequence, settings, confirm=False, measurable=has_targets
@@ -318,7 +328,7 @@ def _patient_result(
 
     last_evaluable: dt.date | None = None
     for row in follow_ups:
-        if row.overall_response is not Response.NE:
+        if row.overall_response is not _NE:
             last_evaluable = row.date
     pfs_days, pfs_event = progression_free_survival(
         start, progression_date, assessment.death_date, last_evaluable

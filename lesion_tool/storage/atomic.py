@@ -131,16 +131,35 @@ def refuse_inputs_as_outputs(
     """Raise before anything is written when an output would replace one of the inputs.
 
     ``outputs`` pairs each option's name (for the message) with its path (None or ``-`` for
-    none / standard output). Paths are compared as files on disk (links and ``..`` resolved), so
-    ``rescore a.json --timepoints-csv ./a.json`` is caught as well as the literal repeat.
+    none / standard output). An existing output is compared with the inputs as a file on disk
+    (device and inode: symbolic and hard links, ``..``), so ``rescore a.json --timepoints-csv
+    ./a.json`` is caught as well as the literal repeat; one not there yet by its absolute path.
+    One ``stat`` per input, not a ``realpath`` (a look-up per folder level): a trial has 10^4.
     """
-    resolved = {os.path.realpath(p): Path(p) for p in inputs}
+    existing: dict[tuple[int, int], tuple[str, str | os.PathLike[str]]] = {}
+    missing: dict[str, tuple[str, str | os.PathLike[str]]] = {}
     for option, out in outputs:
         if out is None or str(out) == "-":
             continue
-        hit = resolved.get(os.path.realpath(out))
+        try:
+            info = os.stat(out)
+        except OSError:
+            missing[os.path.abspath(out)] = (option, out)
+        else:
+            existing[(info.st_dev, info.st_ino)] = (option, out)
+    if not existing and not missing:
+        return
+    for path in inputs:
+        hit = missing.get(os.path.abspath(path)) if missing else None
+        if hit is None and existing:
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            hit = existing.get((info.st_dev, info.st_ino))
         if hit is not None:
+            option, out = hit
             raise LesionToolError(
-                f"{option} {out} is the input file {hit}; writing it would destroy the input. "
-                "Choose another output file."
+                f"{option} {out} is the input file {Path(path)}; writing it would destroy the "
+                "input. Choose another output file."
             )

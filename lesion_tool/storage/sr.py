@@ -565,6 +565,7 @@ def build_timepoint_sr(
     reader_role: str = "reader",
     sign_off: SignOff | None = None,
     predecessors: Sequence[Dataset] = (),
+    tracking_patient_id: str | None = None,
 ) -> hd.sr.Comprehensive3DSR:
     """The Comprehensive 3D SR (TID 1500) of one timepoint of an assessment.
 
@@ -602,6 +603,9 @@ def build_timepoint_sr(
         PRELIMINARY, UNVERIFIED.
     predecessors
         Earlier SRs of the same timepoint this one replaces (Predecessor Documents Sequence).
+    tracking_patient_id
+        The patient id the Tracking UIDs are derived from (default: the assessment's). A
+        de-identified SR passes the pseudonym, so that no UID is a function of the real id.
 
     Returns
     -------
@@ -666,11 +670,12 @@ def build_timepoint_sr(
             value=offset, unit=codes.DAY, event_type=codes.TREATMENT_START_EVENT
         ),
     )
+    tracking_id = tracking_patient_id or assessment.patient_id
     try:
         groups: list[hd.sr.MeasurementsAndQualitativeEvaluations] = [
             _lesion_group(
                 lesion,
-                patient_id=assessment.patient_id,
+                patient_id=tracking_id,
                 geometry=geometry,
                 time_point=time_point,
                 method=codes.CRITERIA_BY_PRESET[criteria],
@@ -684,7 +689,7 @@ def build_timepoint_sr(
             group = _response_group(
                 preset,
                 result,
-                patient_id=assessment.patient_id,
+                patient_id=tracking_id,
                 time_point=full_time_point,
                 best_overall=(best_overall or {}).get(preset),
                 reader=assessment.reader,
@@ -986,6 +991,9 @@ def export_sr(
                                 f"{where}: {file} has no {keyword}, so the SR cannot reference it"
                             )
                     seen[str(file)] = header
+                    if deidentifier is not None and header.get("PatientID"):
+                        # known to the de-identifier, so a message naming it is scrubbed
+                        deidentifier.patient_id(str(header.PatientID))
             path = out / sr_file_name(file_patient_id, assessment.reader, timepoint)
             previous = list(earlier.get(uid, []))
             if overwrite and path.is_file():
@@ -1007,6 +1015,7 @@ def export_sr(
                 reader_role=reader_role,
                 sign_off=sign_off,
                 predecessors=previous,
+                tracking_patient_id=file_patient_id,
             )
             if deidentifier is not None:
                 deidentifier.clean_sr(document, assessment.patient_id)

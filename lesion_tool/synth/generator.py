@@ -29,6 +29,7 @@ import numpy as np
 from pydicom.uid import UID, ExplicitVRLittleEndian
 from scipy import ndimage
 
+from lesion_tool.errors import LesionToolError
 from lesion_tool.storage import assessment_from_dict, save_assessment
 from lesion_tool.synth.anatomy import ENHANCEMENTS, PHASES, build_anatomy, hu
 from lesion_tool.synth.lesions import (
@@ -521,8 +522,6 @@ def _write_masks(
 ) -> dict[str, str]:
     """Write the whole-lesion and viable label masks of one timepoint (NIfTI, series grid),
     warped by ``motion`` (a SimpleITK transform, follow-up -> scene) when given."""
-    import SimpleITK as sitk
-
     from lesion_tool.io import CTVolume, to_sitk
 
     paths = {}
@@ -541,15 +540,50 @@ def _write_masks(
         rel = f"masks/{label}_{kind}.nii.gz"
         (patient_dir / "masks").mkdir(exist_ok=True)
         target = patient_dir / rel
-        tmp = target.with_name(f".{os.getpid()}.{target.name}")  # keeps the .nii.gz ending
-        try:  # complete or absent, never truncated (a full disk)
-            sitk.WriteImage(to_sitk(volume), str(tmp), useCompression=True)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        _write_mask_file(to_sitk(volume), volume.array, target)
         paths[kind] = rel
     return paths
+
+
+def _write_mask_file(image: Any, labels: np.ndarray, target: Path) -> None:
+    """Write a label image as NIfTI to ``target``: complete, or not at all and a clear error.
+
+    SimpleITK reports a failed write as a RuntimeError holding C++ source paths, and its NIfTI
+    writer says nothing when the disk fills up mid-file (the file is silently cut short). So the
+    file goes to a temporary name, is read back and compared with ``labels`` before it is renamed
+    into place; any failure removes it and raises :class:`LesionToolError` naming ``target``.
+    """
+    import SimpleITK as sitk
+
+    tmp = target.with_name(f".{os.getpid()}.{target.name}")  # keeps the .nii.gz ending
+    try:
+        try:
+            sitk.WriteImage(image, str(tmp), useCompression=True)
+        except RuntimeError as err:
+            raise LesionToolError(
+                f"{target}: cannot write the truth mask ({_sitk_reason(err)}); is the disk full "
+                "or the folder read-only?"
+            ) from None
+        try:
+            written = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp)))
+            complete = written.shape == labels.shape and bool(np.array_equal(written, labels))
+        except RuntimeError:  # not even readable: cut short
+            complete = False
+        if not complete:
+            raise LesionToolError(
+                f"{target}: the truth mask was not written completely; is the disk full?"
+            )
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _sitk_reason(err: RuntimeError) -> str:
+    """The useful part of a SimpleITK exception: its last non-empty line, without C++ paths."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    last = lines[-1] if lines else "SimpleITK failed"
+    return last.split("): ", 1)[-1] if last.startswith("ITK ERROR") else last
 
 
 def _grid_volume(grid: SliceGrid, array: np.ndarray) -> Any:

@@ -18,7 +18,7 @@ from lesion_tool.io import load_series
 from lesion_tool.model import Assessment, Lesion, Line, Timepoint
 from lesion_tool.response import score_assessment, settings_for
 from lesion_tool.storage import save_assessment
-from lesion_tool.storage.sr import ClinicalTrial, export_sr
+from lesion_tool.storage.sr import ClinicalTrial, export_sr, tracking_uid
 
 MRN = "MRN-98765"
 IDENTIFYING = {
@@ -130,6 +130,38 @@ def test_deidentified_sr_holds_no_source_identifier_and_is_valid(study, tmp_path
     }
     assert evidence & images  # Retain UIDs: the SR still points at the measured images
     assert first.StudyDate == KEY.date(MRN, dt.date(2026, 1, 2)).strftime("%Y%m%d")
+
+
+def _tracking_uids(ds: pydicom.Dataset) -> set[str]:
+    """Every UIDREF value of the SR content (the Tracking Unique Identifiers)."""
+    found: set[str] = set()
+
+    def visit(items) -> None:  # type: ignore[no-untyped-def]
+        for item in items:
+            if item.get("ValueType") == "UIDREF":
+                found.add(str(item.UID))
+            visit(item.get("ContentSequence", []))
+
+    visit(ds.ContentSequence)
+    return found
+
+
+def test_deidentified_tracking_uids_come_from_the_pseudonym(study, tmp_path: Path) -> None:
+    # Tracking UIDs are name-based UUIDs of (patient, reader, lesion): from the real id, anyone
+    # holding a candidate MRN could recompute them and recognise the patient.
+    root, assessment = study
+    pseudonym = KEY.patient_id(MRN)
+    from_real = {
+        tracking_uid(MRN, name, reader="R1")
+        for name in ("T1", *(f"response/{p}" for p in ("mrecist", "mrecist-1.1", "recist-1.1")))
+    }
+    for path in export_sr(assessment, root, tmp_path / "deid", deidentifier=KEY):
+        uids = _tracking_uids(pydicom.dcmread(path))
+        assert tracking_uid(pseudonym, "T1", reader="R1") in uids
+        assert not uids & from_real
+    # identified SRs keep their UIDs (derived from the real id, as before)
+    for path in export_sr(assessment, root, tmp_path / "plain"):
+        assert tracking_uid(MRN, "T1", reader="R1") in _tracking_uids(pydicom.dcmread(path))
 
 
 def test_trial_subject_defaults_to_the_pseudonym(study, tmp_path: Path) -> None:

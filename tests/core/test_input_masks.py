@@ -106,6 +106,51 @@ def test_huge_label_is_one_clear_failure_and_the_folder_continues(
 
 
 @pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        (MemoryError(), "not enough memory to load or measure this mask"),
+        (
+            RuntimeError("Exception thrown in SimpleITK ImageFileReader_Execute:\nITK ERROR: x"),
+            "cannot be measured (RuntimeError: Exception thrown in SimpleITK",
+        ),
+        (OSError(5, "Input/output error"), "cannot be measured (OSError: [Errno 5] Input/output"),
+    ],
+    ids=["memory", "simpleitk", "io"],
+)
+def test_an_unexpected_failure_on_one_mask_never_stops_the_folder(
+    tmp_path: Path,
+    image: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    failure: BaseException,
+    reason: str,
+) -> None:
+    import lesion_tool.measurement as measurement
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for name in ("a.npy", "b_bad.npy", "c.npy"):
+        np.save(masks / name, _labels())
+    real = measurement.load_mask
+
+    def load_mask(path, image=None):  # type: ignore[no-untyped-def]
+        if Path(path).name == "b_bad.npy":
+            raise failure
+        return real(path, image)
+
+    monkeypatch.setattr(measurement, "load_mask", load_mask)
+    code = main(["measure", "--json", "--mask", str(masks), "--image", str(image)])
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert code == 1
+    assert [Path(m["file"]).name for m in out["measured"]] == ["a.npy", "c.npy"]
+    [problem] = out["problems"]
+    assert Path(problem["file"]).name == "b_bad.npy"
+    assert problem["reason"].startswith(reason), problem["reason"]
+    assert captured.err.startswith(f"lesion-tool: error: {masks / 'b_bad.npy'}: ")
+
+
+@pytest.mark.parametrize(
     "content", [b"", b"\x93NUMPY\x01\x00garbage", b"not numpy at all", b"\x93NUMPY\x01\x00"]
 )
 def test_malformed_npy_is_a_lesion_tool_error(tmp_path: Path, content: bytes) -> None:

@@ -47,3 +47,53 @@ def test_synth_on_a_full_disk_leaves_only_complete_files(tmp_path: Path) -> None
             continue
         ds = pydicom.dcmread(path)  # every DICOM file left is whole: its pixels decode
         assert ds.pixel_array.shape == (48, 52), path
+
+
+SMALL = ["--size", "64x56x8", "--timepoints", "1", "--phases", "arterial", "--lesions", "1"]
+
+
+def _fail_like_simpleitk(image: object, path: str, *args: object, **kwargs: object) -> None:
+    raise RuntimeError(
+        "Exception thrown in SimpleITK ImageFileWriter_Execute: /tmp/SimpleITK/Code/IO/src/"
+        "sitkImageFileWriter.cxx:191:\nITK ERROR: NiftiImageIO(0x55d0): Could not write "
+        f"{path}: No space left on device"
+    )
+
+
+def test_synth_masks_on_a_full_disk_is_a_clear_error_naming_the_mask(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import SimpleITK as sitk
+
+    from lesion_tool.cli import main
+
+    monkeypatch.setattr(sitk, "WriteImage", _fail_like_simpleitk)
+    assert main(["synth", str(tmp_path), *SMALL, "--masks"]) == 1
+    err = capsys.readouterr().err
+    mask = tmp_path / "SYN-001" / "masks" / "baseline_lesions.nii.gz"
+    assert err.startswith(f"lesion-tool: error: {mask}: cannot write the truth mask (")
+    assert "No space left on device" in err and "sitkImageFileWriter" not in err
+    assert not list((tmp_path / "SYN-001" / "masks").iterdir())  # no temporary file left
+
+
+def test_synth_masks_cut_short_silently_by_the_writer_are_caught(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SimpleITK's NIfTI writer returns without an error when the disk fills up mid-file (seen
+    # with RLIMIT_FSIZE): the file it leaves is cut short.
+    import SimpleITK as sitk
+
+    from lesion_tool.cli import main
+
+    real = sitk.WriteImage
+
+    def cut_short(image: object, path: str, *args: object, **kwargs: object) -> None:
+        real(image, path, *args, **kwargs)
+        data = Path(path).read_bytes()
+        Path(path).write_bytes(data[: len(data) // 2])
+
+    monkeypatch.setattr(sitk, "WriteImage", cut_short)
+    assert main(["synth", str(tmp_path), *SMALL, "--masks"]) == 1
+    err = capsys.readouterr().err
+    assert "baseline_lesions.nii.gz: the truth mask was not written completely" in err
+    assert not list((tmp_path / "SYN-001" / "masks").iterdir())
