@@ -264,3 +264,35 @@ def test_a_timepoint_can_be_measured_on_another_series(viewer, synthetic_patient
     assert view.image.name == venous and any(
         "measured on this series" in w for w in notices.warnings
     )
+
+
+def test_the_lesion_table_names_the_image_as_pacs_does(viewer, synthetic_patient, qtbot):
+    """Finding 5: the table said "Slice 73" where PACS says Se / Im: a monitor must find the
+    measured image. The synthetic study's files carry SeriesNumber and InstanceNumber."""
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    widget.controller.set_reader("R1")
+    widget.controller.open_study(synthetic_patient)
+    qtbot.waitUntil(lambda: not widget.controller.loading, timeout=60_000)
+    view = widget.controller.views["baseline"]
+    qtbot.mouseClick(widget.lesions.new_target_button, Qt.LeftButton)
+    drag(viewer, qtbot, world_of(view, (10, 60, 50)), world_of(view, (10, 60, 70)))
+    assert widget.controller.session.timepoint("baseline").lesion("T1") is not None
+    image = widget.lesions.table.item(0, 5).text()
+    assert image == view.info.label(10) and image.startswith("Se ") and " · Im " in image
+    assert viewer.dims.axis_labels[0] == image  # the slider names the same image
+    assert viewer.dims.nsteps[0] == view.volume.shape[0]  # hidden phases do not stretch it
+
+
+def test_the_widget_fits_1080p_with_the_real_phase_warning(viewer, shared_data, qtbot):
+    """HCC_006 (a phase warning, a one-slice series beside): the panels fit a 1080p screen
+    and none is clipped on the right."""
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    widget.controller.open_study(shared_data / "hcc-tace-seg" / "HCC_006")
+    qtbot.waitUntil(lambda: not widget.controller.loading, timeout=120_000)
+    assert widget.study.phase_label.text()
+    scroll = widget.findChild(QScrollArea)
+    body = scroll.widget()
+    assert body.sizeHint().height() <= 1080 - 150  # menu, title, status bars, a taskbar
+    assert body.minimumSizeHint().width() <= scroll.viewport().width()
