@@ -34,7 +34,9 @@ from pathlib import Path
 
 import napari  # noqa: TID251 - a script driving the napari plugin, like benchmarks/
 import numpy as np
+from lesion_napari._display import display_tools
 from lesion_napari._widget import LesionWidget
+from napari._qt.dialogs.qt_notification import NapariQtNotification  # noqa: TID251
 from qtpy.QtCore import QEvent, QPointF, Qt, QTimer  # noqa: TID251
 from qtpy.QtGui import QMouseEvent  # noqa: TID251
 from qtpy.QtTest import QTest  # noqa: TID251
@@ -49,6 +51,8 @@ T1_VOXELS = ((66.0, 220.0, 100.0), (66.0, 220.0, 145.0))
 across the right lobe on Im 43, below the liver slice the viewer first opens at (Im 35). The
 placement is illustrative (the data do not say where the readers' nodule is): what is checked
 is the workflow, the numbers shown and that nothing is lost."""
+ROI_VOXELS = ((66.0, 255.0, 105.0), (66.0, 280.0, 130.0))
+"""An ellipse ROI in the right lobe's parenchyma beside T1 (HCC_006 liver about 105 HU)."""
 
 
 def wait_until(app: object, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -109,9 +113,9 @@ class Session:
         pause(self.app, 0.5)
         return time.monotonic() - start
 
-    def drag_line(self, start_voxel: tuple, end_voxel: tuple) -> None:
-        """Press, move and release the left button on the canvas between two voxels."""
-
+    def drag(self, start_voxel: tuple, end_voxel: tuple) -> None:
+        """Press, move and release the left button on the canvas between two voxels (on the
+        slice of the first), as a hand does: to draw a line or a ROI."""
         c = self.widget.controller
         view = c.current_view
         p0w, p1w = (view.geometry.voxel_to_world(np.asarray(v)) for v in (start_voxel, end_voxel))
@@ -124,9 +128,8 @@ class Session:
         press = MouseEvent(pos=tuple(p0), modifiers=(), button=1, type="mouse_press")
         scene.events.mouse_press(pos=tuple(p0), modifiers=(), button=1)
         for t in np.linspace(0, 1, 8)[1:]:
-            scene.events.mouse_move(
-                pos=tuple(p0 + t * (p1 - p0)), modifiers=(), button=1, press_event=press
-            )
+            pos = tuple(p0 + t * (p1 - p0))
+            scene.events.mouse_move(pos=pos, modifiers=(), button=1, press_event=press)
             pause(self.app, 0.02)
         scene.events.mouse_release(pos=tuple(p1), modifiers=(), button=1)
         pause(self.app, 0.2)
@@ -183,9 +186,13 @@ class Session:
             f"{body.minimumSizeHint().width()}, viewport width {scroll.viewport().width()}"
         )
 
-    def screenshot(self, name: str) -> Path:
-        """The whole window (canvas, docks, status bar) as a PNG."""
-        pause(self.app, 0.5)
+    def screenshot(self, name: str, wait_s: float = 0.5) -> Path:
+        """The whole window (canvas, docks, status bar) as a PNG, the notifications (read and
+        printed by then) closed so they do not hide the canvas."""
+        pause(self.app, wait_s)
+        for toast in self.viewer.window._qt_window.findChildren(NapariQtNotification):
+            toast.close()
+        pause(self.app, 0.3)
         path = self.out / name
         self.viewer.screenshot(str(path), canvas_only=False, flash=False)
         print(f"      screenshot {path} ({path.stat().st_size // 1024} KB)")
@@ -213,7 +220,7 @@ def first_reading(out: Path, failures: list[str]) -> tuple[Path, str]:
     s.screenshot("1_opened.png")
 
     s.widget.lesions.new_target_button.click()
-    s.drag_line(*T1_VOXELS)
+    s.drag(*T1_VOXELS)
     t1 = c.session.timepoint("baseline").lesion("T1")
     s.check(t1 is not None, "T1 recorded from one drag")
     if t1 is not None:
@@ -226,9 +233,18 @@ def first_reading(out: Path, failures: list[str]) -> tuple[Path, str]:
     s.check(bool(row) and row[-1] == "Se 103 · Im 43", f"lesion table row {row}")
     status = s.hover((66, 220, 120))
     s.check(" HU · Se 103 · Im " in status, f"status bar: {status}")
+    tools = display_tools(s.viewer)
+    tools.panel.ellipse_button.click()
+    s.drag(*ROI_VOXELS)
+    roi = tools.roi.last
+    s.check(
+        roi is not None and 80 <= roi.mean <= 130,
+        f"ellipse ROI in the liver: {tools.roi.text}",
+    )
     s.widget.saving.save_button.click()
     path = c.session.path
     s.check(path is not None and path.exists(), f"saved to {path}")
+    s.hover((66, 215, 125))
     s.screenshot("2_t1_drawn.png")
     text = path.read_text()
     saved = json.loads(text)

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from napari.components.overlays import TextOverlay
+from napari.layers import Image
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.io.slices import SeriesDisplayInfo, series_display_info
@@ -371,22 +372,24 @@ class DisplayTools:
 
     # ------------------------------------------------------------------------ slider
     def slider_range(self) -> tuple[float, float, float] | None:
-        """World ``(start, stop, step)`` mm of the slice axis over the shown images.
+        """World ``(start, stop, step)`` mm of the slice axis over the *visible* images.
 
-        The visible installed images only: napari spans every layer, hidden series too, so a
-        one-slice series elsewhere on the table (HCC_006's PRE LIVER) stretched the slider.
+        napari spans every layer, hidden series too, so a one-slice series elsewhere on the
+        table (HCC_006's PRE LIVER) stretched the slider; shown, it counts again. Lines, ROI and
+        proposal layers lie on their image. None when no image is visible (napari's range).
         """
-        shown = [s for s in self.images if s.layer.visible and s.layer in self.viewer.layers]
-        if not shown:
+        dims = self.viewer.dims
+        axis = dims.ndim - 3
+        extents = [
+            layer.extent
+            for layer in self.viewer.layers
+            if isinstance(layer, Image) and layer.visible and layer.ndim == dims.ndim
+        ]
+        if axis < 0 or not extents:
             return None
-        lows, highs, steps = [], [], []
-        for s in shown:
-            n = s.geometry.display_shape[0]
-            ends = s.geometry.display_to_world(np.array([[0.0, 0, 0], [n - 1.0, 0, 0]]))[:, 0]
-            lows.append(float(ends.min()))
-            highs.append(float(ends.max()))
-            steps.append(float(s.geometry.scale[0]))
-        return min(lows), max(highs), min(steps)
+        low = min(float(e.world[0][axis]) for e in extents)
+        high = max(float(e.world[1][axis]) for e in extents)
+        return low, high, min(float(e.step[axis]) for e in extents)
 
     def _fit_slider(self, event: Any = None) -> None:
         """Keep the slice slider on the shown images (napari resets it on layer changes)."""

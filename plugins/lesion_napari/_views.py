@@ -32,6 +32,9 @@ LINE_WIDTHS = {PRIMARY: 1.5, WHOLE: 1.0, PROPOSED_VIABLE: 1.5, PROPOSED_WHOLE: 1
 """Line widths in display voxels: the whole-lesion lines are thinner."""
 EDGE_WIDTH = LINE_WIDTHS[PRIMARY]
 FEATURES = ("lesion_id", "role", "label")
+LABEL_OFFSET = (0.0, -10.0, 0.0)
+"""A line's label sits this far (display voxels, towards the top of the screen) from the
+line's top-left corner: drawn on it, the text hid the line it names (seen on HCC_006)."""
 
 
 @dataclass
@@ -124,7 +127,13 @@ def add_overlay_layers(viewer: Any, view: TimepointView) -> None:
         face_color="transparent",
         features={key: np.array([], dtype=object) for key in FEATURES},
         feature_defaults=dict.fromkeys(FEATURES, ""),
-        text={"string": "{label}", "color": "yellow", "size": 11, "anchor": "upper_left"},
+        text={
+            "string": "{label}",
+            "color": "yellow",
+            "size": 11,
+            "anchor": "upper_left",
+            "translation": LABEL_OFFSET,
+        },
         metadata={META_KEY: {"role": "lines", "timepoint": view.label}},
         **kwargs,
     )

@@ -4,6 +4,7 @@ invalid actions that cannot be entered, and readings that are never lost."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -104,6 +105,8 @@ def test_invalid_states_cannot_be_entered(viewer, make_volume, qtbot, notices):
     click(viewer, qtbot, world_of(fu, (3.5, 31.5, 31.5)))
     qtbot.waitUntil(lambda: c.proposal is not None, timeout=30_000)
     assert c.proposal.lesion_id == "N1"
+    # the proposal names its image (a test volume without files: "slice k / n")
+    assert re.search(r"On slice \d / 8\.", lesions.proposal_label.text())
     qtbot.mouseClick(lesions.accept_button, Qt.LeftButton)
     recorded = c.session.timepoint("fu1")
     assert [les.id for les in recorded.lesions] == ["N1"]
@@ -296,3 +299,32 @@ def test_the_widget_fits_1080p_with_the_real_phase_warning(viewer, shared_data, 
     body = scroll.widget()
     assert body.sizeHint().height() <= 1080 - 150  # menu, title, status bars, a taskbar
     assert body.minimumSizeHint().width() <= scroll.viewport().width()
+
+
+def test_file_open_folder_shows_each_warning_once(viewer, shared_data, qtbot, notices):
+    """Minor finding: "each warning shown twice via File > Open Folder" (the reader's and the
+    widget's). HCC_006 through napari's reader with the widget docked: the phase warning once."""
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    viewer.open(str(shared_data / "hcc-tace-seg" / "HCC_006"), plugin="lesion-tool")
+    qtbot.waitUntil(lambda: len(widget.controller.views) == 1, timeout=60_000)
+    qtbot.wait(300)
+    phase = [w for w in notices.warnings if "portal venous" in w]
+    assert len(phase) == 1, notices.warnings
+    assert len(notices.warnings) == len(set(notices.warnings)), notices.warnings
+    assert "look portal venous" in widget.study.phase_label.text()
+
+
+def test_a_failed_autosave_is_said_in_the_panel(viewer, make_volume, qtbot, notices, tmp_path):
+    """Finding 3: autosave failed quietly while the panel said all was well."""
+    widget = open_two_timepoints(viewer, make_volume)
+    c = widget.controller
+    blocked = tmp_path / "a-folder-not-a-file.json"
+    blocked.mkdir()
+    c.session.set_file(blocked, owns_file=True)  # the reading's file cannot be written
+    qtbot.mouseClick(widget.lesions.new_target_button, Qt.LeftButton)
+    view = c.views["baseline"]
+    drag(viewer, qtbot, world_of(view, (3, 30, 20)), world_of(view, (3, 30, 45)))
+    assert _t1(widget) is not None  # the reading keeps the line
+    assert widget.saving.save_label.text().startswith("autosave failed")
+    assert any("Autosave failed" in e for e in notices.errors)
