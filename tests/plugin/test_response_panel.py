@@ -67,3 +67,22 @@ def test_stable_disease_has_no_note(qtbot):
     panel = _panel(qtbot, (56, 38.0))
     assert _cell(panel, "best", "mrecist") == "SD"
     assert "not confirmed" not in panel.findings_label.text()
+
+
+def test_a_viable_line_alone_says_what_recist_needs(qtbot):
+    """Finding 6: one viable line left RECIST 1.1 blank with a field name; the panel says what
+    to draw (or tick) in the reader's words."""
+    controller = Controller(SimpleNamespace())
+    only_viable = Lesion(
+        "T1", Category.TARGET, LesionState.MEASURED, kind=Kind.VIABLE, viable_diameter_mm=30.0
+    )
+    baseline = Timepoint("baseline", START, (only_viable,))
+    controller.session = ReadingSession(Assessment("P1", START, (baseline,), reader="R1"))
+    controller.current_label = "baseline"
+    panel = ResponsePanel(controller)
+    qtbot.addWidget(panel)
+    assert _cell(panel, "target_sum_mm", "mrecist") == "30.0"
+    assert _cell(panel, "target_sum_mm", "recist-1.1") == ""
+    text = panel.findings_label.text()
+    assert "RECIST 1.1:" in text and "Draw the whole-lesion line of T1" in text
+    assert "'fully viable'" in text
