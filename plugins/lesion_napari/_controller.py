@@ -172,6 +172,7 @@ class Controller(StudyMixin, LinesMixin, ClickMixin):
         if choice is not None:
             self._match_views()
             self.redraw()
+            self.go_to_first_lesion()  # the views may be complete already (see StudyMixin)
             show_info(f"Resumed {choice.describe()}")
         self.emit("study", "assessment", "file")
 

@@ -15,7 +15,10 @@ given to :func:`install_display`. The numbers come from the GUI-free core
 - a "ROI" Shapes layer: ellipse / rectangle, mean / SD / min / max HU and area on its slice;
 - scale bar in mm, orientation letters at the canvas edges, a patient / date / series / slice
   overlay updated on slice change;
-- the first image opens at the liver's largest slice (found when it is installed).
+- the first image opens at the liver's largest slice (found when it is installed);
+- the slider spans the shown series only (napari would stretch it over every layer, hidden ones
+  too: a one-slice PRE series beside the arterial one added three steps) and its label names
+  the slice as PACS does (``Se 103 · Im 35``), not only by napari's 0-based step.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from napari.components.overlays import TextOverlay
+from napari.layers import Image
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.io.slices import SeriesDisplayInfo, series_display_info
@@ -77,11 +81,17 @@ def install_display(
     ``info`` (patient, date, series, per-slice InstanceNumbers, the series' window) is read from
     the volume's files when not given. Safe to call again for the same layer (no-op).
     """
+    tools = ensure_display_tools(viewer)
+    tools.add_image(image_layer, volume, info)
+    return tools
+
+
+def ensure_display_tools(viewer: Any) -> DisplayTools:
+    """The viewer's display tools (and their "Display" dock), made on first use."""
     tools = _TOOLS.get(viewer)
     if tools is None:
         tools = DisplayTools(viewer)
         _TOOLS[viewer] = tools
-    tools.add_image(image_layer, volume, info)
     return tools
 
 
@@ -100,7 +110,9 @@ class DisplayTools:
         self.window = PRESETS[DEFAULT_WINDOW]
         self.roi = RoiTool(self)
         self._setting_status = False
+        self._fitting = False
         self.panel: Any = None
+        """The "Display" dock's panel (presets, typed window / level, ROI)."""
         overlays = viewer.canvas.overlays
         overlays[INFO_OVERLAY] = TextOverlay(
             text="", position="top_left", font_size=10, color="white", visible=False
@@ -110,12 +122,14 @@ class DisplayTools:
                 text="", position=position, font_size=14, color="yellow", visible=False
             )
         overlays.scale_bar.visible = True
+        overlays.scale_bar.position = "bottom_left"  # clear of napari's notifications
         overlays.scale_bar.ticks = True
         viewer.events.status.connect(self._on_status, position="last")
         viewer.dims.events.current_step.connect(self._on_slice_change)
+        viewer.dims.events.range.connect(self._fit_slider)
         viewer.dims.events.order.connect(self._update_letters)
         viewer.dims.events.ndisplay.connect(self._update_letters)
-        viewer.camera.events.orientation.connect(self._update_letters)
+        _camera(viewer).events.orientation.connect(self._update_letters)
         viewer.layers.events.inserted.connect(self._on_inserted)
         viewer.layers.events.removed.connect(self._on_removed)
         viewer.mouse_drag_callbacks.append(self._window_drag)
@@ -125,8 +139,10 @@ class DisplayTools:
         if window is not None and hasattr(window, "add_dock_widget"):
             from ._display_panel import DisplayPanel
 
+            # the viewer's one window / level control; on the left, under the layer list, so
+            # the lesion widget keeps the right column's height (Save visible at 1080p)
             self.panel = DisplayPanel(self)
-            window.add_dock_widget(self.panel, name="Display", area="right")
+            window.add_dock_widget(self.panel, name="Display", area="left")
 
     @property
     def viewer(self) -> Any:
@@ -162,6 +178,10 @@ class DisplayTools:
             self._open_at_liver(shown)
         self.refresh()
         return shown
+
+    def info_of(self, layer: Any) -> SeriesDisplayInfo | None:
+        """The PACS numbers and identity of an installed image layer's series."""
+        return next((s.info for s in self.images if s.layer is layer), None)
 
     def current(self, among: set[int] | None = None) -> ShownImage | None:
         """The topmost visible installed image (what the overlay and ROI act on), optionally
@@ -325,7 +345,7 @@ class DisplayTools:
             return None
         top, bottom = _AXIS_LETTERS[vertical]
         left, right = _AXIS_LETTERS[horizontal]
-        v_orient, h_orient = (str(o) for o in self.viewer.camera.orientation2d)
+        v_orient, h_orient = (str(o) for o in _camera(self.viewer).orientation2d)
         if v_orient.endswith("up"):
             top, bottom = bottom, top
         if h_orient.endswith("left"):
@@ -340,13 +360,71 @@ class DisplayTools:
             overlays[key].visible = letters is not None
 
     def refresh(self, event: Any = None) -> None:
-        """Redraw the overlay text, the letters and the panel from the current state."""
+        """Redraw the overlay text, the letters, the slider and the panel from the state."""
         overlay = self.viewer.canvas.overlays[INFO_OVERLAY]
         overlay.text = self.info_text()
         overlay.visible = bool(overlay.text)
         self._update_letters()
+        self._fit_slider()
+        self._label_slider()
         if self.panel is not None:
             self.panel.show_state()
+
+    # ------------------------------------------------------------------------ slider
+    def slider_range(self) -> tuple[float, float, float] | None:
+        """World ``(start, stop, step)`` mm of the slice axis over the *visible* images.
+
+        napari spans every layer, hidden series too, so a one-slice series elsewhere on the
+        table (HCC_006's PRE LIVER) stretched the slider; shown, it counts again. Lines, ROI and
+        proposal layers lie on their image. None when no image is visible (napari's range).
+        """
+        dims = self.viewer.dims
+        axis = dims.ndim - 3
+        extents = [
+            layer.extent
+            for layer in self.viewer.layers
+            if isinstance(layer, Image) and layer.visible and layer.ndim == dims.ndim
+        ]
+        if axis < 0 or not extents:
+            return None
+        low = min(float(e.world[0][axis]) for e in extents)
+        high = max(float(e.world[1][axis]) for e in extents)
+        return low, high, min(float(e.step[axis]) for e in extents)
+
+    def _fit_slider(self, event: Any = None) -> None:
+        """Keep the slice slider on the shown images (napari resets it on layer changes)."""
+        wanted = self.slider_range()
+        dims = self.viewer.dims
+        if wanted is None or self._fitting or dims.ndim < 3:
+            return
+        axis = dims.ndim - 3
+        current = tuple(float(v) for v in dims.range[axis])
+        if np.allclose(current, wanted):
+            return
+        point = float(dims.point[axis])
+        ranges = list(dims.range)
+        ranges[axis] = wanted
+        self._fitting = True
+        try:
+            dims.range = tuple(ranges)
+            if wanted[0] <= point <= wanted[1]:
+                dims.set_point(axis, point)  # the same slice, not the same step index
+        finally:
+            self._fitting = False
+
+    def _label_slider(self) -> None:
+        """Name the slider's slice as PACS does (``Se 103 · Im 35``) in its axis label."""
+        dims = self.viewer.dims
+        shown = self.current()
+        if dims.ndim < 3 or shown is None:
+            return
+        axis = dims.ndim - 3
+        z = self.slice_index(shown)
+        label = shown.info.label(z) if z is not None else "–"
+        if dims.axis_labels[axis] != label:
+            labels = list(dims.axis_labels)
+            labels[axis] = label
+            dims.axis_labels = tuple(labels)
 
     def _on_slice_change(self, event: Any = None) -> None:
         self.refresh()
@@ -383,6 +461,12 @@ class DisplayTools:
     def start_roi(self, kind: str) -> None:
         """Arm the "ROI" layer to draw one ``"ellipse"`` or ``"rectangle"``."""
         self.roi.start(kind)
+
+
+def _camera(viewer: Any) -> Any:
+    """The viewer's camera (``viewer.scene.camera`` from napari 0.9, ``viewer.camera`` before)."""
+    scene = getattr(viewer, "scene", None)
+    return scene.camera if scene is not None else viewer.camera
 
 
 def _liver_slice(volume: CTVolume) -> LiverSlice | None:

@@ -1,7 +1,9 @@
-"""The small "Display" dock of :mod:`._display`: window presets, typed window / level, ROI.
+"""The display panel of :mod:`._display`: window presets, typed window / level, ROI.
 
-It only calls :class:`~lesion_napari._display.DisplayTools` and shows its state; the tools call
-:meth:`DisplayPanel.show_state` after every change (drag, preset, slice, ROI).
+The one window / level control of a viewer (the lesion widget has none of its own), docked on
+the left under the layer list. It only calls :class:`~lesion_napari._display.DisplayTools` and shows
+its state; the tools call :meth:`DisplayPanel.show_state` after every change (drag, preset,
+slice, ROI).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class DisplayPanel(QWidget):
         super().__init__()
         self.tools = tools
         grid = QGridLayout(self)
-        grid.setContentsMargins(4, 4, 4, 4)
+        grid.setContentsMargins(4, 2, 4, 2)
         self.preset_combo = QComboBox()
         self.preset_combo.setToolTip(
             "Window presets; 'series' is the series' own WindowCenter / WindowWidth. "
@@ -63,7 +65,8 @@ class DisplayPanel(QWidget):
         grid.addWidget(self.ellipse_button, 2, 1)
         grid.addWidget(self.rectangle_button, 2, 2)
         grid.addWidget(self.roi_label, 3, 0, 1, 3)
-        # room for a three-line ROI result even when a tall dock shares the column
+        grid.setVerticalSpacing(2)
+        # room for a three-line ROI result in the narrow left column
         self.roi_label.setMinimumHeight(3 * self.roi_label.fontMetrics().lineSpacing())
         self.setMinimumHeight(self.sizeHint().height())
         self._updating = False
@@ -104,6 +107,10 @@ class DisplayPanel(QWidget):
             self.level_spin.setValue(self.tools.window.level)
             if self.tools.roi.text:
                 self.roi_label.setText(self.tools.roi.text)
+            no_image = self.tools.current() is None
+            for button in (self.ellipse_button, self.rectangle_button):
+                button.setEnabled(not no_image)
+                button.setToolTip("Not now: open a study first" if no_image else "")
         finally:
             self._updating = False
 

@@ -17,16 +17,15 @@ from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import QTimer
 
 from lesion_tool.errors import LesionToolError
+from lesion_tool.model import Line
 
 from ._click import Failed
 from ._display import install_display
 from ._layers import (
-    DEFAULT_WINDOW,
     META_KEY,
     DisplayGeometry,
     line_to_shape,
     volume_from_layer,
-    window_limits,
 )
 from ._loading import LoadedSeries, LoadProblem, ScanDone, iter_loaded_series
 from ._views import TimepointView, add_overlay_layers, same
@@ -37,9 +36,8 @@ if TYPE_CHECKING:
 OVERLAY_DELAY_MS = 100
 """While a study loads, a timepoint's lines and proposal layers follow its image by this."""
 NOT_ARTERIAL = (
-    "mRECIST measures the viable (arterially enhancing) part on an arterial phase: a "
-    "measurement on this series is valid for RECIST 1.1 (whole lesion) but its viable "
-    "diameters are not mRECIST."
+    "Measured here, whole-lesion diameters count for RECIST 1.1; viable ones are not mRECIST "
+    "(it needs an arterial phase)."
 )
 
 
@@ -52,9 +50,10 @@ class StudyMixin:
         self.progress = (0, 0, "no study")
         """(value, maximum, text) of the loading progress; maximum 0 while scanning."""
         self.side_by_side = False
-        self.window = DEFAULT_WINDOW  # the core default (abdomen W400 L40), as the display dock
         self.phase_notes: dict[str, str] = {}
         """Per timepoint: what the reader must know about the series measured on (phase)."""
+        self.phase_details: dict[str, str] = {}
+        """Per timepoint: the same with the core's evidence (HU of the vessels and liver)."""
         self._worker: Any = None
 
     # ------------------------------------------------------------------------------ loading
@@ -187,16 +186,23 @@ class StudyMixin:
         """
         phase = str(header.get("phase") or "")
         warnings = list(header.get("phase_warnings") or ())
-        note = ""
+        note = full = ""
         if phase != "arterial":
-            note = f"{view.label}: measuring on a {phase or 'unknown'} series. {NOT_ARTERIAL}"
+            note = full = (
+                f"{view.label}: measuring on a {phase or 'unknown'} series. {NOT_ARTERIAL}"
+            )
         elif warnings:
-            note = f"{view.label}: {'; '.join(warnings)} {NOT_ARTERIAL}"
+            # the panel keeps the finding short (it must leave Save on a 1080p screen); the
+            # notification says it all
+            short = "; ".join(_headline(w) for w in warnings)
+            note = f"{view.label}: {short}. {NOT_ARTERIAL}"
+            full = f"{view.label}: {'; '.join(warnings)} {NOT_ARTERIAL}"
         if note:
             self.phase_notes[view.label] = note
-            self.warn_once(note)
-        view.image.contrast_limits = window_limits(self.window)
-        install_display(self.viewer, view.image, view.volume)
+            self.phase_details[view.label] = full
+            self.warn_once(full)
+        tools = install_display(self.viewer, view.image, view.volume)  # sets the common window
+        view.info = tools.info_of(view.image)
         self.emit("study")
 
     def measure_on(self: Controller, label: str, layer_name: str) -> bool:
@@ -229,6 +235,7 @@ class StudyMixin:
         old.visible = False
         header = dict(other.metadata.get(META_KEY) or {})
         self.phase_notes.pop(label, None)
+        self.phase_details.pop(label, None)
         self.image_shown(view, header)
         self._complete_view(label)
         self.apply_visibility()
@@ -246,11 +253,22 @@ class StudyMixin:
         self.emit("study")
         if self.current_label is None:
             self.set_timepoint(label)
-            ids = self.session.lesion_ids(label) if self.session else []
-            if ids:  # a resumed reading opens at its first lesion
-                self.go_to_lesion(ids[0])
+            self.go_to_first_lesion()
         else:
             self.apply_visibility()
+
+    def go_to_first_lesion(self: Controller) -> None:
+        """A resumed reading opens at its first lesion (selected) of the current timepoint, not
+        at the liver slice the display chose. Called when the view is complete and when the reading
+        is resumed: the resume dialog runs its own event loop, in which the load may finish
+        and complete the views first."""
+        label = self.current_label
+        if self.session is None or label is None or label not in self.session.labels:
+            return
+        ids = self.session.lesion_ids(label)
+        if ids:
+            self.select_lesion(ids[0])
+            self.go_to_lesion(ids[0])
 
     def _match_views(self: Controller) -> None:
         """Rename open timepoints to the reading's labels (matched by study) and add missing
@@ -307,15 +325,6 @@ class StudyMixin:
         return self.views.get(self.current_label) if self.current_label else None
 
     # ------------------------------------------------------------------------------ display
-    def set_window(self: Controller, name: str) -> None:
-        """Apply a window preset (liver, abdomen, lung) to every lesion-tool image."""
-        limits = window_limits(name)
-        self.window = name
-        for layer in self.viewer.layers:
-            if (getattr(layer, "metadata", {}).get(META_KEY) or {}).get("role") == "image":
-                layer.contrast_limits = limits
-        self.emit("study")
-
     def shown_labels(self: Controller) -> list[str]:
         """The timepoints on screen (two side by side: baseline and the current one)."""
         if self.current_label is None:
@@ -381,6 +390,17 @@ class StudyMixin:
             camera = scene.camera if scene is not None else self.viewer.camera
             camera.center = (float(world[0]), float(world[1]), float(world[2]))
 
+    def slice_name(self: Controller, label: str, line: Line | None) -> str:
+        """What PACS calls the slice a line of timepoint ``label`` lies on (``Se 103 · Im 75``),
+        the name every panel uses for a slice; ``""`` when unknown (the timepoint's images are
+        not open)."""
+        view = self.views.get(label)
+        if line is None or view is None:
+            return ""
+        start = np.asarray(line.start, dtype=float)
+        z = start[0] if line.space == "voxel" else view.volume.patient_to_index(start)[0]
+        return view.slice_name(float(z))
+
     def _lesion_world_position(self: Controller, lesion_id: str) -> np.ndarray | None:
         assert self.session is not None and self.current_label is not None
         p = self.proposal
@@ -401,3 +421,9 @@ class StudyMixin:
             if les.seed is not None:
                 return view.geometry.voxel_to_world(np.asarray(les.seed))
         return None
+
+
+def _headline(text: str) -> str:
+    """The headline of a core message: its first sentence up to any ": " (the evidence after
+    it goes to the tooltip and the notification)."""
+    return text.split(". ", 1)[0].split(": ", 1)[0].rstrip(".")

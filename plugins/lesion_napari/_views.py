@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from lesion_tool.io.slices import SeriesDisplayInfo
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.model import Kind, Lesion, Line
 from lesion_tool.reading.rules import PRIMARY, WHOLE, is_fully_viable, summed_value
@@ -31,6 +32,9 @@ LINE_WIDTHS = {PRIMARY: 1.5, WHOLE: 1.0, PROPOSED_VIABLE: 1.5, PROPOSED_WHOLE: 1
 """Line widths in display voxels: the whole-lesion lines are thinner."""
 EDGE_WIDTH = LINE_WIDTHS[PRIMARY]
 FEATURES = ("lesion_id", "role", "label")
+LABEL_OFFSET = (0.0, -10.0, 0.0)
+"""A line's label sits this far (display voxels, towards the top of the screen) from the
+line's top-left corner: drawn on it, the text hid the line it names (seen on HCC_006)."""
 
 
 @dataclass
@@ -46,6 +50,18 @@ class TimepointView:
     proposal: Any = None
     others: list[Any] = field(default_factory=list)
     """The study's other series (hidden layers), any of which can be measured on instead."""
+    info: SeriesDisplayInfo | None = None
+    """PACS numbers of the measured series' slices (set when its image is shown)."""
+
+    def slice_name(self, z: float) -> str:
+        """What PACS calls slice ``z`` (array index) of the measured series: ``Se 103 · Im 75``
+        (``slice k / n`` when the headers have no numbers); ``""`` off the series."""
+        index = int(np.round(z))
+        if not 0 <= index < self.volume.shape[0]:
+            return ""
+        if self.info is None or self.info.n_slices != self.volume.shape[0]:
+            return f"slice {index + 1} / {self.volume.shape[0]}"
+        return self.info.label(index)
 
     def layers(self) -> list[Any]:
         """The timepoint's group of layers, bottom to top (one grid cell)."""
@@ -111,7 +127,13 @@ def add_overlay_layers(viewer: Any, view: TimepointView) -> None:
         face_color="transparent",
         features={key: np.array([], dtype=object) for key in FEATURES},
         feature_defaults=dict.fromkeys(FEATURES, ""),
-        text={"string": "{label}", "color": "yellow", "size": 11, "anchor": "upper_left"},
+        text={
+            "string": "{label}",
+            "color": "yellow",
+            "size": 11,
+            "anchor": "upper_left",
+            "translation": LABEL_OFFSET,
+        },
         metadata={META_KEY: {"role": "lines", "timepoint": view.label}},
         **kwargs,
     )

@@ -2,7 +2,9 @@
 
 Everything the reader does goes through :class:`~lesion_napari._controller.Controller` (state
 and operations, the core's reading session inside); the panels (study, lesions, selected
-lesion, response, saving) subscribe to it. This module only assembles them and binds keys.
+lesion, response, saving) subscribe to it. The window / level and ROI are the viewer's display
+tools (:mod:`._display`, one "Display" dock: the one window control of the viewer). This module
+only assembles them and binds keys.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from qtpy.QtWidgets import QScrollArea, QShortcut, QVBoxLayout, QWidget
 from lesion_tool.model import Category
 
 from ._controller import Controller
+from ._display import ensure_display_tools
 from ._panels.lesions import LesionsPanel
 from ._panels.measurement import MeasurementPanel
 from ._panels.pacs import PacsPanel
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 
 MAX_HEIGHT = 1000
 """The dock fits a 1080p screen under napari's title and menu bars (it scrolls beyond)."""
+MIN_WIDTH = 520
+"""Narrowest dock (wider when the panels need it: they are never clipped)."""
 
 
 def shortcuts(c: Controller) -> dict[str, tuple[str, Callable[[], Any]]]:
@@ -69,6 +74,9 @@ class LesionWidget(QWidget):
         self.saving = SavingPanel(c, hint)
         self.pacs = PacsPanel(c, self)  # a dialog: open from PACS, sign off, send SR (issue 14)
         self.saving.button_row.addWidget(self.pacs.launcher)
+        # the one window / level control: the display tools' "Display" dock (on the left, under
+        # the layer list, so this column keeps its height for the reading)
+        self.display = ensure_display_tools(napari_viewer)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
@@ -81,11 +89,12 @@ class LesionWidget(QWidget):
         layout.setSpacing(4)
         layout.setContentsMargins(4, 2, 4, 2)
         for panel in (self.study, self.lesions, self.response, self.measurement, self.saving):
-            panel.layout().setContentsMargins(6, 2, 6, 4)  # compact: all fits a 1080p screen
+            panel.layout().setContentsMargins(6, 0, 6, 2)  # compact: all fits a 1080p screen
             panel.layout().setSpacing(2)
             layout.addWidget(panel)
         layout.addStretch(1)
-        self.setMinimumWidth(520)
+        self._scroll = scroll
+        self.fit_width()
         self.setMaximumHeight(MAX_HEIGHT)
         for key, (what, action) in keys.items():
             self.viewer.bind_key(key, _handler(what, action), overwrite=True)
@@ -99,6 +108,21 @@ class LesionWidget(QWidget):
         for layer in list(self.viewer.layers):
             c.register_layer(layer)
         QTimer.singleShot(0, _warm_up_layers)
+
+    def fit_width(self) -> None:
+        """As wide as the panels need (there is no horizontal scroll bar: never clip them).
+
+        Called again when shown: napari's style sheet, applied on docking, widens them.
+        """
+        scroll = self._scroll
+        needed = scroll.widget().minimumSizeHint().width() + 2 * scroll.frameWidth()
+        needed += scroll.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(max(MIN_WIDTH, needed))
+
+    def showEvent(self, event: Any) -> None:
+        """Fit the width once styled (see :meth:`fit_width`)."""
+        super().showEvent(event)
+        self.fit_width()
 
 
 def _handler(what: str, action: Callable[[], Any]) -> Callable[[Any], None]:

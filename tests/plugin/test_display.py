@@ -4,6 +4,7 @@ orientation letters, patient / series overlay, opening at the liver (real HCC_00
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -301,3 +302,30 @@ def test_widget_opens_real_hcc_006_at_the_liver_probe_and_roi(
     path = test_output / "display_hcc_006_widget.png"
     viewer.screenshot(str(path), canvas_only=False, flash=False)
     assert path.stat().st_size > 10_000
+
+
+def test_the_slider_spans_the_shown_series_and_names_its_slice(make_napari_viewer, make_volume):
+    """Finding 5: "slider 72 of 111, stretched by a one-slice series", a 0-based index and no
+    PACS number. A hidden one-slice series 40 mm below stretches napari's slider no more, and
+    the slider's label is the slice's ``Se / Im``."""
+    viewer = make_napari_viewer()
+    volume = make_volume()  # 8 slices of 2.5 mm
+    _layer, tools = _show(viewer, volume, _info(volume))
+    lone = dataclasses.replace(
+        make_volume(shape=(1, 64, 64)), origin_mm=(-25.0, -25.0, 60.0), series_instance_uid="9"
+    )
+    data, kwargs, _ = image_layer_data(lone, phase="unenhanced", label="baseline", visible=False)
+    viewer.add_image(data, **kwargs)
+    assert (
+        max(layer.extent.world[1][0] for layer in viewer.layers)
+        - min(layer.extent.world[0][0] for layer in viewer.layers)
+        > 40.0
+    )  # napari alone would span both series
+    assert viewer.dims.nsteps[0] == 8
+    viewer.add_shapes(ndim=3, name="more")  # any layer change: napari resets the range
+    assert viewer.dims.nsteps[0] == 8
+    for z in (0, 5):
+        tools.go_to_slice(tools.current(), z)
+        assert viewer.dims.axis_labels[0] == f"Se 5 · Im {8 - z}"  # _info numbers 8, 7, ... 1
+    shown = tools.current()
+    assert tools.slice_index(shown) == 5  # the same slice kept when the range was refitted

@@ -159,7 +159,10 @@ def test_reading_the_synthetic_patient(
         assert _cell(widget, "Target", preset) == str(tp.target_response)
         assert _cell(widget, "Non-target", preset) == str(tp.non_target_response)
         assert _cell(widget, "Overall", preset) == str(tp.overall_response)
-        assert _cell(widget, "Best so far", preset) == str(result.best_overall_response)
+        best = str(result.best_overall_response)
+        if result.best_overall_response_unconfirmed != result.best_overall_response:
+            best += f" ({result.best_overall_response_unconfirmed}?)"  # awaits confirmation
+        assert _cell(widget, "Best so far", preset) == best
 
     # 6. CSV export through the core's writer
     csv_path = widget.saving.export_csv(tmp_path / "timepoints.csv")

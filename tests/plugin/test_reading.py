@@ -4,6 +4,7 @@ invalid actions that cannot be entered, and readings that are never lost."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -104,6 +105,8 @@ def test_invalid_states_cannot_be_entered(viewer, make_volume, qtbot, notices):
     click(viewer, qtbot, world_of(fu, (3.5, 31.5, 31.5)))
     qtbot.waitUntil(lambda: c.proposal is not None, timeout=30_000)
     assert c.proposal.lesion_id == "N1"
+    # the proposal names its image (a test volume without files: "slice k / n")
+    assert re.search(r"On slice \d / 8\.", lesions.proposal_label.text())
     qtbot.mouseClick(lesions.accept_button, Qt.LeftButton)
     recorded = c.session.timepoint("fu1")
     assert [les.id for les in recorded.lesions] == ["N1"]
@@ -264,3 +267,64 @@ def test_a_timepoint_can_be_measured_on_another_series(viewer, synthetic_patient
     assert view.image.name == venous and any(
         "measured on this series" in w for w in notices.warnings
     )
+
+
+def test_the_lesion_table_names_the_image_as_pacs_does(viewer, synthetic_patient, qtbot):
+    """Finding 5: the table said "Slice 73" where PACS says Se / Im: a monitor must find the
+    measured image. The synthetic study's files carry SeriesNumber and InstanceNumber."""
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    widget.controller.set_reader("R1")
+    widget.controller.open_study(synthetic_patient)
+    qtbot.waitUntil(lambda: not widget.controller.loading, timeout=60_000)
+    view = widget.controller.views["baseline"]
+    qtbot.mouseClick(widget.lesions.new_target_button, Qt.LeftButton)
+    drag(viewer, qtbot, world_of(view, (10, 60, 50)), world_of(view, (10, 60, 70)))
+    assert widget.controller.session.timepoint("baseline").lesion("T1") is not None
+    image = widget.lesions.table.item(0, 5).text()
+    assert image == view.info.label(10) and image.startswith("Se ") and " · Im " in image
+    assert viewer.dims.axis_labels[0] == image  # the slider names the same image
+    assert viewer.dims.nsteps[0] == view.volume.shape[0]  # hidden phases do not stretch it
+
+
+def test_the_widget_fits_1080p_with_the_real_phase_warning(viewer, shared_data, qtbot):
+    """HCC_006 (a phase warning, a one-slice series beside): the panels fit a 1080p screen
+    and none is clipped on the right."""
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    widget.controller.open_study(shared_data / "hcc-tace-seg" / "HCC_006")
+    qtbot.waitUntil(lambda: not widget.controller.loading, timeout=120_000)
+    assert widget.study.phase_label.text()
+    scroll = widget.findChild(QScrollArea)
+    body = scroll.widget()
+    assert body.sizeHint().height() <= 1080 - 150  # menu, title, status bars, a taskbar
+    assert body.minimumSizeHint().width() <= scroll.viewport().width()
+
+
+def test_file_open_folder_shows_each_warning_once(viewer, shared_data, qtbot, notices):
+    """Minor finding: "each warning shown twice via File > Open Folder" (the reader's and the
+    widget's). HCC_006 through napari's reader with the widget docked: the phase warning once."""
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    viewer.open(str(shared_data / "hcc-tace-seg" / "HCC_006"), plugin="lesion-tool")
+    qtbot.waitUntil(lambda: len(widget.controller.views) == 1, timeout=60_000)
+    qtbot.wait(300)
+    phase = [w for w in notices.warnings if "portal venous" in w]
+    assert len(phase) == 1, notices.warnings
+    assert len(notices.warnings) == len(set(notices.warnings)), notices.warnings
+    assert "look portal venous" in widget.study.phase_label.text()
+
+
+def test_a_failed_autosave_is_said_in_the_panel(viewer, make_volume, qtbot, notices, tmp_path):
+    """Finding 3: autosave failed quietly while the panel said all was well."""
+    widget = open_two_timepoints(viewer, make_volume)
+    c = widget.controller
+    blocked = tmp_path / "a-folder-not-a-file.json"
+    blocked.mkdir()
+    c.session.set_file(blocked, owns_file=True)  # the reading's file cannot be written
+    qtbot.mouseClick(widget.lesions.new_target_button, Qt.LeftButton)
+    view = c.views["baseline"]
+    drag(viewer, qtbot, world_of(view, (3, 30, 20)), world_of(view, (3, 30, 45)))
+    assert _t1(widget) is not None  # the reading keeps the line
+    assert widget.saving.save_label.text().startswith("autosave failed")
+    assert any("Autosave failed" in e for e in notices.errors)

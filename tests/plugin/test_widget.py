@@ -7,8 +7,11 @@ import json
 
 import numpy as np
 import pytest
+from lesion_napari._display import display_tools
+from lesion_napari._display_panel import DisplayPanel
 from lesion_napari._layers import image_layer_data
 from lesion_napari._widget import LesionWidget
+from qtpy.QtWidgets import QComboBox
 
 from lesion_tool.response import PRESETS, score_assessment, settings_for
 from lesion_tool.storage import load_assessment
@@ -79,7 +82,8 @@ def test_lines_measure_score_save_undo_and_reopen(viewer, make_volume, tmp_path)
     table = [widget.lesions.table.item(r, 0).text() for r in range(widget.lesions.table.rowCount())]
     assert table == ["T1", "T2", "NT1"]
     assert widget.lesions.table.item(0, 4).text() == "20.0 @ baseline"
-    assert widget.lesions.table.item(0, 5).text() == "4 @ baseline"
+    # the image measured on, named as PACS does; a test volume without files has no numbers
+    assert widget.lesions.table.item(0, 5).text() == "slice 4 / 8 @ baseline"
     widget.controller.select_lesion("T1")
     _draw(widget, "FU1", (3, 20, 10), (3, 20, 20))  # 8 mm
     widget.measurement.whole_box.setChecked(True)
@@ -150,10 +154,19 @@ def test_line_outside_the_image_is_a_notification_not_a_traceback(viewer, make_v
     assert len(widget.controller.views["baseline"].lines.data) == 0
 
 
-def test_window_presets_and_side_by_side(viewer, make_volume):
+def test_one_window_control_for_every_timepoint_and_side_by_side(viewer, make_volume):
     widget = _open(viewer, make_volume)
-    widget.controller.set_window("lung")
-    assert tuple(widget.controller.views["FU1"].image.contrast_limits) == (-1350.0, 150.0)
+    # one window / level control in the whole window: the Display dock (no combo in the widget)
+    panels = viewer.window._qt_window.findChildren(DisplayPanel)
+    assert len(panels) == 1 and panels[0] is display_tools(viewer).panel
+    combos = widget.findChildren(QComboBox)
+    assert not any(c.findText("abdomen") >= 0 for c in combos)  # no window preset here
+    panels[0].preset_combo.setCurrentText("lung")
+    for view in widget.controller.views.values():
+        assert tuple(view.image.contrast_limits) == (-1350.0, 150.0)
+    panels[0].width_spin.setValue(300.0)  # typed: applied to every timepoint too
+    assert tuple(widget.controller.views["baseline"].image.contrast_limits) == (-750.0, -450.0)
+    assert panels[0].preset_combo.currentText() == "custom"
     widget.controller.set_timepoint("FU1")
     widget.controller.set_side_by_side(True)
     assert viewer.canvas.grid.enabled

@@ -18,15 +18,16 @@ from qtpy.QtWidgets import (
 
 from lesion_napari._controller import CLICK
 from lesion_napari._views import fmt
-from lesion_tool.model import Category
+from lesion_tool.model import Category, Lesion, Line
 from lesion_tool.reading import Action
 from lesion_tool.reading.rules import summed_value
 
 from . import Controller, allow, follow
 
-TABLE_COLUMNS = ("ID", "Kind / type", "State", "Here", "Earlier", "Slice")
+TABLE_COLUMNS = ("ID", "Kind / type", "State", "Here", "Earlier", "Image")
 """Lesion table: id (T = target, NT = non-target, N = new), this timepoint's state and
-diameter (mm), the latest earlier diameter with its timepoint, and the measured slice (1-based)."""
+diameter (mm), the latest earlier diameter with its timepoint, and the image measured on as
+PACS names it (``Se 103 · Im 75``; an earlier timepoint's with ``@ label``)."""
 
 
 class LesionsPanel(QGroupBox):
@@ -91,9 +92,12 @@ class LesionsPanel(QGroupBox):
         header.setSectionResizeMode(TABLE_COLUMNS.index("Earlier"), QHeaderView.Stretch)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.table.setWordWrap(False)
-        self.table.setMinimumHeight(100)
-        self.table.setMaximumHeight(130)
-        self.table.setToolTip("Here: this timepoint's diameter (mm). Earlier: the last reading.")
+        # four rows, then it scrolls: the dock must leave Save visible on a 1080p screen
+        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height() + 4 * 21 + 4)
+        self.table.setToolTip(
+            "Here: this timepoint's diameter (mm). Earlier: the last reading. Image: the slice "
+            "measured on, as PACS names it (series and instance number)."
+        )
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.table.cellDoubleClicked.connect(lambda *_: self.c.go_to_lesion())
         layout.addWidget(self.table)
@@ -139,11 +143,13 @@ class LesionsPanel(QGroupBox):
         allow(self.undo_button, None if can_undo else "nothing to undo", "Undo the last change")
         no_lesion = None if c.current_lesion() is not None else "select a lesion in the table"
         allow(self.delete_button, no_lesion, "Remove the lesion's reading here (undoable)")
+        self.proposal_label.setVisible(c.measuring or c.proposal is not None)  # no empty row
         if c.measuring:
             self.proposal_label.setText("measuring…")
         elif c.proposal is not None:
+            where = _proposal_slice(c)
             self.proposal_label.setText(
-                f"{c.proposal.describe()} Accept (⇧A), adjust a line end, or reject (⇧R)."
+                f"{c.proposal.describe()}{where} Accept (⇧A), adjust a line end, or reject (⇧R)."
             )
         else:
             self.proposal_label.setText("")
@@ -169,13 +175,11 @@ class LesionsPanel(QGroupBox):
                 earlier_text = slice_text = ""
                 if earlier is not None:
                     earlier_text = f"{fmt(summed_value(earlier.lesion))} @ {earlier.label}"
-                    line = earlier.lesion.line or earlier.lesion.longest_line
-                    if line is not None and line.space == "voxel":
-                        slice_text = f"{round(line.start[0]) + 1} @ {earlier.label}"
-                if here is not None and (here.line or here.longest_line):
-                    line = here.line or here.longest_line
-                    if line.space == "voxel":
-                        slice_text = str(round(line.start[0]) + 1)
+                    name = self.c.slice_name(earlier.label, _line_of(earlier.lesion))
+                    if name:
+                        slice_text = f"{name} @ {earlier.label}"
+                if here is not None and _line_of(here) is not None:
+                    slice_text = self.c.slice_name(label, _line_of(here))
                 cells = (
                     lesion_id,
                     lesion.kind.value if lesion.kind else (lesion.type or ""),
@@ -196,3 +200,18 @@ class LesionsPanel(QGroupBox):
                 self.table.clearSelection()
         finally:
             self.table.blockSignals(False)
+
+
+def _line_of(lesion: Lesion) -> Line | None:
+    """The line that places a lesion: its summed (primary) line, else its whole-lesion one."""
+    return lesion.line or lesion.longest_line
+
+
+def _proposal_slice(c: Controller) -> str:
+    """`` On Se 103 · Im 75.`` for the click proposal (its viable line, else whole, else seed)."""
+    p = c.proposal
+    ends = p.viable if p.viable is not None else p.whole
+    z = float(ends[0][0]) if ends is not None else float(p.seed_zyx[0])
+    view = c.views.get(p.label)
+    name = view.slice_name(z) if view is not None else ""
+    return f" On {name}." if name else ""

@@ -1,5 +1,10 @@
 """Response panel: the live response at the current timepoint under every preset, and the
-validation findings in words."""
+validation findings in words.
+
+"Best so far" is the core's best overall response (confirmed where the preset requires it);
+when the core's unconfirmed best differs (a PR or CR not yet confirmed by a later scan), the
+cell says so and a line below says it in words, so an SD beside an overall PR is explained.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,10 @@ from qtpy.QtWidgets import (
 
 from lesion_napari._views import fmt
 from lesion_tool.errors import LesionToolError
+from lesion_tool.model import Kind, LesionState
 from lesion_tool.response import PRESETS, check_baseline, score_assessment, settings_for
+from lesion_tool.response.models import PatientResult
+from lesion_tool.response.rules import target_value_tenths
 
 from . import Controller, follow
 
@@ -33,7 +41,7 @@ RESPONSE_ROWS = (
     ("Overall", "overall_response"),
     ("Best so far", "best"),
 )
-ROW_HEIGHT = 17
+ROW_HEIGHT = 16
 
 
 class ResponsePanel(QGroupBox):
@@ -91,13 +99,16 @@ class ResponsePanel(QGroupBox):
                 result = score_assessment(truncated, settings)
                 findings = list(check_baseline(truncated, settings))
             except LesionToolError as err:
-                messages.append(f"{title}: {err}")
+                messages.append(f"{title}: {err}{_missing_line_hint(truncated, preset)}")
                 continue
             self.results[preset] = result
             tp = result.timepoints[-1] if result.timepoints else None
             for r, (_, attr) in enumerate(RESPONSE_ROWS):
                 if attr == "best":
                     value = result.best_overall_response
+                    pending = unconfirmed(result)
+                    if pending is not None:
+                        value = f"{value.value} ({pending.value}?)"
                 else:
                     value = None if tp is None else getattr(tp, attr)
                 text = fmt(value.value if hasattr(value, "value") else value)
@@ -105,9 +116,56 @@ class ResponsePanel(QGroupBox):
                 item.setTextAlignment(Qt.AlignCenter)
                 item.setToolTip(text)
                 table.setItem(r, col, item)
+            note = confirmation_note(result, settings.confirm_min_days)
+            if note:
+                messages.append(f"{title}: {note}")
             for finding in [*findings, *(tp.findings if tp else ()), *result.findings]:
                 where = f" ({finding.lesion_id})" if getattr(finding, "lesion_id", None) else ""
                 text = f"{finding.severity}{where}: {finding.message}"
                 if not any(m.startswith(text) for m in messages):
                     messages.append(f"{text} [{title}]")
         self.findings_label.setText("\n".join(f"• {m}" for m in messages) or "No findings.")
+
+
+def unconfirmed(result: PatientResult) -> object | None:
+    """The best response not yet confirmed (PR or CR), or None when the best is final.
+
+    The confirmation rule is the core's (:func:`lesion_tool.response.rules.best_overall_response`
+    with and without ``confirm``): the panel only compares its two answers.
+    """
+    confirmed, pending = result.best_overall_response, result.best_overall_response_unconfirmed
+    return None if pending == confirmed else pending
+
+
+def confirmation_note(result: PatientResult, min_days: int) -> str:
+    """In words, why "Best so far" is not the PR / CR the reader sees (or ``""``)."""
+    pending = unconfirmed(result)
+    if pending is None:
+        return ""
+    return (
+        f"{pending.value} is not confirmed yet: it needs the same or a better response on a "
+        f"scan at least {min_days} days later. Best so far stays "
+        f"{result.best_overall_response.value} until then."
+    )
+
+
+def _missing_line_hint(assessment: object, preset: str) -> str:
+    """What to draw when a viable baseline target lacks the diameter ``preset`` sums."""
+    try:
+        settings = settings_for(preset)
+        baseline = assessment.timepoints[0]  # type: ignore[attr-defined]
+    except (LesionToolError, AttributeError, IndexError):
+        return ""
+    missing = [
+        lesion.id
+        for lesion in baseline.lesions
+        if lesion.kind is Kind.VIABLE
+        and lesion.state is LesionState.MEASURED
+        and target_value_tenths(lesion, settings) is None
+    ]
+    if not missing or settings.use_viable_diameter:
+        return ""
+    return (
+        f" Draw the whole-lesion line of {', '.join(missing)} (Selected lesion: 'next line is "
+        "the whole lesion'), or tick 'fully viable' if it has no necrosis."
+    )

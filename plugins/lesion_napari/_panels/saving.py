@@ -33,11 +33,11 @@ class SavingPanel(QGroupBox):
         self.export_button.clicked.connect(self._choose_csv)
         for b in (self.save_button, self.save_as_button, self.export_button):
             row.addWidget(b)
-        layout.addLayout(row)
         if keys_hint:
-            hint = QLabel("Keys on the image: ⇧T ⇧N ⇧M ⇧A ⇧R ⌃Z Esc (hover for what they do)")
+            hint = QLabel("Keys (hover)")
             hint.setToolTip(keys_hint)
-            layout.addWidget(hint)
+            row.addWidget(hint)
+        layout.addLayout(row)
         follow(self, controller, ("file", "study", "assessment"), self.refresh)
         self.refresh()
 

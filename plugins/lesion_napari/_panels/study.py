@@ -1,5 +1,6 @@
-"""Study panel: open a study or a reading, reader id, timepoint, window, treatment date, and
-what the reader must know about the series measured on (its phase)."""
+"""Study panel: open a study or a reading, reader id, timepoint, treatment date, and what the
+reader must know about the series measured on (its phase). The window / level is the display
+panel's (one control, :mod:`lesion_napari._display_panel`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from lesion_napari._layers import DEFAULT_WINDOW, WINDOWS
 from lesion_tool.reading import ReadingFile
 
 from . import Controller, follow
@@ -46,7 +46,7 @@ def ask_resume(parent: QWidget, found: list[ReadingFile]) -> ReadingFile | None:
 
 
 class StudyPanel(QGroupBox):
-    """Open, reader, timepoint, window, treatment start and phase notes."""
+    """Open, reader, timepoint, treatment start, series and phase notes."""
 
     def __init__(self, controller: Controller) -> None:
         super().__init__("Study")
@@ -54,18 +54,17 @@ class StudyPanel(QGroupBox):
         grid = QGridLayout(self)
         grid.setVerticalSpacing(2)
         self.open_button = QPushButton("Open study…")
+        self.open_button.setToolTip("Open a patient's DICOM folder (every study in it)")
         self.open_button.clicked.connect(self._choose_study)
-        self.open_assessment_button = QPushButton("Open assessment…")
+        self.open_assessment_button = QPushButton("Open reading…")
+        self.open_assessment_button.setToolTip("Open a saved reading (assessment JSON)")
         self.open_assessment_button.clicked.connect(self._choose_assessment)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.timepoint_combo = QComboBox()
         self.timepoint_combo.currentTextChanged.connect(self._on_timepoint)
-        self.window_combo = QComboBox()
-        self.window_combo.addItems(list(WINDOWS))
-        self.window_combo.setCurrentText(DEFAULT_WINDOW)
-        self.window_combo.currentTextChanged.connect(controller.set_window)
-        self.side_by_side_box = QCheckBox("Baseline | follow-up side by side")
+        self.side_by_side_box = QCheckBox("Baseline | follow-up")
+        self.side_by_side_box.setToolTip("Baseline and the current follow-up side by side")
         self.side_by_side_box.toggled.connect(controller.set_side_by_side)
         self.reader_edit = QLineEdit()
         self.reader_edit.setPlaceholderText("required, e.g. R1")
@@ -75,6 +74,8 @@ class StudyPanel(QGroupBox):
         self.start_edit.setCalendarPopup(True)
         self.start_edit.setDisplayFormat("yyyy-MM-dd")
         self.start_edit.dateChanged.connect(self._on_start)
+        digits = self.start_edit.fontMetrics().horizontalAdvance("2000-00-00")
+        self.start_edit.setMinimumWidth(digits + 48)  # the whole date and the calendar arrow
         self.series_combo = QComboBox()
         self.series_combo.setToolTip(
             "The series this timepoint is measured on. mRECIST needs an arterial phase; "
@@ -84,21 +85,19 @@ class StudyPanel(QGroupBox):
         self.phase_label = QLabel("")
         self.phase_label.setWordWrap(True)
         self.phase_label.setStyleSheet("color: #ffb74d;")
-        grid.addWidget(self.open_button, 0, 0, 1, 2)
-        grid.addWidget(self.open_assessment_button, 0, 2, 1, 2)
-        grid.addWidget(self.progress, 1, 0, 1, 4)
+        grid.addWidget(self.open_button, 0, 0, 1, 1)
+        grid.addWidget(self.open_assessment_button, 0, 1, 1, 1)
+        grid.addWidget(self.progress, 0, 2, 1, 2)
         grid.addWidget(QLabel("Reader"), 2, 0)
         grid.addWidget(self.reader_edit, 2, 1)
         grid.addWidget(QLabel("Treatment"), 2, 2)
         grid.addWidget(self.start_edit, 2, 3)
         grid.addWidget(QLabel("Timepoint"), 3, 0)
         grid.addWidget(self.timepoint_combo, 3, 1)
-        grid.addWidget(QLabel("Window"), 3, 2)
-        grid.addWidget(self.window_combo, 3, 3)
+        grid.addWidget(self.side_by_side_box, 3, 2, 1, 2)
         grid.addWidget(QLabel("Series"), 4, 0)
         grid.addWidget(self.series_combo, 4, 1, 1, 3)
-        grid.addWidget(self.side_by_side_box, 5, 0, 1, 4)
-        grid.addWidget(self.phase_label, 6, 0, 1, 4)
+        grid.addWidget(self.phase_label, 5, 0, 1, 4)
         controller.ask_resume = lambda found: ask_resume(self, found)
         follow(self, controller, ("study", "timepoint", "file"), self.refresh)
         follow(self, controller, ("assessment",), self._sync_start)
@@ -156,13 +155,9 @@ class StudyPanel(QGroupBox):
         if c.current_label:
             self.timepoint_combo.setCurrentText(c.current_label)
         self.timepoint_combo.blockSignals(False)
-        for widget, value in ((self.window_combo, c.window), (self.side_by_side_box, None)):
-            widget.blockSignals(True)
-            if value is None:
-                widget.setChecked(c.side_by_side)
-            else:
-                widget.setCurrentText(value)
-            widget.blockSignals(False)
+        self.side_by_side_box.blockSignals(True)
+        self.side_by_side_box.setChecked(c.side_by_side)
+        self.side_by_side_box.blockSignals(False)
         view = c.current_view
         self.series_combo.blockSignals(True)
         self.series_combo.clear()
@@ -175,5 +170,6 @@ class StudyPanel(QGroupBox):
             self.reader_edit.setText(reader)
         self.reader_edit.setStyleSheet("" if reader else "border: 1px solid #ffb74d;")
         self.phase_label.setText("\n".join(f"⚠ {n}" for n in c.phase_notes.values()))
+        self.phase_label.setToolTip("\n\n".join(c.phase_details.values()))
         self.phase_label.setVisible(bool(c.phase_notes))
         self._sync_start()
