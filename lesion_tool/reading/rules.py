@@ -147,7 +147,7 @@ def follow_up_template(lesion: Lesion) -> Lesion:
 def from_lesion_measurement(
     identity: Lesion,
     *,
-    whole_mm: float,
+    whole_mm: float | None,
     whole_line: Line | None,
     viable_mm: float | None,
     viable_line: Line | None,
@@ -171,7 +171,7 @@ def from_lesion_measurement(
         to do instead.
     """
     base = follow_up_template(identity) if identity.category is Category.TARGET else identity
-    whole = round_mm(whole_mm)
+    whole = round_mm(whole_mm) if whole_mm is not None else None
     if base.category is Category.TARGET and base.kind is Kind.SHORT_AXIS:
         raise AssessmentError(
             f"{identity.id} is measured by its short axis (a lymph node): draw the short axis "
