@@ -18,6 +18,7 @@ import numpy as np
 from napari.qt.threading import thread_worker
 from napari.utils.colormaps import DirectLabelColormap
 from napari.utils.notifications import show_error, show_info, show_warning
+from qtpy.QtCore import QTimer
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.io.phase import Phase
@@ -122,6 +123,13 @@ class ClickMixin:
             return
         a, b = (tuple(float(v) for v in p) for p in voxels)
         self._launch(view, LesionPrompt(line=(a, b)))
+        # the image, not the lines layer, takes the keys next (napari's Shapes layer has its
+        # own Shift+A), once napari has finished this gesture
+        QTimer.singleShot(0, lambda: self._activate(view.image))
+
+    def _activate(self: Controller, layer: Any) -> None:
+        if layer is not None and layer in self.viewer.layers:
+            self.viewer.layers.selection.active = layer
 
     def measure_at(self: Controller, world_position: Any, *, background: bool = True) -> None:
         """Run the semi-automatic measurement seeded at a world point ``(S, P, L)`` mm."""
@@ -293,7 +301,11 @@ class ClickMixin:
                 layer.colormap = DirectLabelColormap(
                     color_dict={None: "transparent", 0: "transparent", **PROPOSAL_COLOURS}
                 )
-                layer.events.paint.connect(lambda _event, v=view: self.contour_edited(v))
+                # napari emits "paint" before it writes a single edit (data_setitem): measure
+                # once the event loop has the data written
+                layer.events.paint.connect(
+                    lambda _event, v=view: QTimer.singleShot(0, lambda: self.contour_edited(v))
+                )
             layer.selected_label = NON_VIABLE_LABEL
             layer.refresh()
 

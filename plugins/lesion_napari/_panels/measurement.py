@@ -120,7 +120,7 @@ class MeasurementPanel(QGroupBox):
 
     def _build_proposal(self, grid: QGridLayout, row: int) -> None:
         c = self.c
-        self.line_button = QPushButton("By line ⇧L")
+        self.line_button = QPushButton("By line ⇧D")
         self.line_button.setCheckable(True)
         self.line_button.clicked.connect(lambda on: c.start_line_measure() if on else c.disarm())
         self.tighter_button = QPushButton("Tighter")
