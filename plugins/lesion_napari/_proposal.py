@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -125,7 +124,7 @@ class Proposal:
         r = self.result
         head = (
             f"<b>Proposal for {self.lesion_id}</b>: whole lesion {fmt(self.whole_mm)} × "
-            f"{r.whole_perpendicular.length_mm:.1f} mm (slice {_slice(r.whole)}), "
+            f"{r.whole_perpendicular.length_mm:.1f} mm, "
             f"{self.viable_text()}, {r.volume_ml:.1f} mL."
         )
         lines = [head]
@@ -154,10 +153,6 @@ class Proposal:
         else:
             lines.append("No warning from the automatic checks; check the contour on the image.")
         return "<br>".join(lines)
-
-
-def _slice(diameter: Any) -> str:
-    return "–" if diameter.slice_index is None else str(int(diameter.slice_index) + 1)
 
 
 def _offset_text(offset_hu: float) -> str:
