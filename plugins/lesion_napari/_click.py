@@ -303,11 +303,29 @@ class ClickMixin:
                 )
                 # napari emits "paint" before it writes a single edit (data_setitem): measure
                 # once the event loop has the data written
-                layer.events.paint.connect(
-                    lambda _event, v=view: QTimer.singleShot(0, lambda: self.contour_edited(v))
-                )
+                layer.events.paint.connect(lambda _event, v=view: self._after_edit(v))
+                self._bind_edit_keys(view, layer)
             layer.selected_label = NON_VIABLE_LABEL
             layer.refresh()
+
+    def _after_edit(self: Controller, view: TimepointView) -> None:
+        QTimer.singleShot(0, lambda: self.contour_edited(view))
+
+    def _bind_edit_keys(self: Controller, view: TimepointView, layer: Any) -> None:
+        """On the proposal layer (active while painting): its own undo / redo of an edit also
+        re-measure the contour, and Esc ends painting as everywhere."""
+
+        def undo(layer: Any) -> None:
+            layer.undo()
+            self._after_edit(view)
+
+        def redo(layer: Any) -> None:
+            layer.redo()
+            self._after_edit(view)
+
+        layer.bind_key("Control-Z", undo, overwrite=True)
+        layer.bind_key("Control-Shift-Z", redo, overwrite=True)
+        layer.bind_key("Escape", lambda _layer: self.escape(), overwrite=True)
 
     def _painted_labels(self: Controller, view: TimepointView) -> np.ndarray | None:
         """The proposal layer's labels box back in ``(z, y, x)`` order (as painted)."""
@@ -353,6 +371,12 @@ class ClickMixin:
             return
         labels = self._painted_labels(view)
         if labels is None:
+            return
+        auto, _ = proposal_labels(p.auto, view.volume.shape)
+        if labels.shape == auto.shape and np.array_equal(labels, auto):
+            p.take(p.auto, edited=False)  # every edit undone: the core's own result again
+            self.render(view)
+            self.emit("proposal")
             return
         viable = labels == VIABLE_LABEL if p.auto.viable is not None else None
         try:

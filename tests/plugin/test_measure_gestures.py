@@ -143,6 +143,17 @@ def test_an_edited_contour_drives_the_diameter(viewer, make_volume, qtbot):
     assert p.whole_mm == pytest.approx(whole / 2 * np.sqrt(2), abs=1.0)
     assert p.viable_mm is not None and p.viable_mm <= p.whole_mm + 1.0
     assert "edited by you" in widget.measurement.proposal_text.text()
+    # Ctrl+Z while erasing undoes the edit, and the numbers follow it back
+    qtbot.mouseClick(widget.measurement.erase_button, Qt.LeftButton)
+    assert view.proposal.mode == "erase" and widget.controller.editing()
+    key_on_canvas(viewer, qtbot, Qt.Key_Z, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: not p.edited, timeout=5_000)
+    assert p.whole_mm == pytest.approx(whole) and p.result is p.auto
+    key_on_canvas(viewer, qtbot, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)  # redo
+    qtbot.waitUntil(lambda: p.edited, timeout=5_000)
+    assert p.whole_mm == pytest.approx(whole / 2 * np.sqrt(2), abs=1.0)
+    key_on_canvas(viewer, qtbot, Qt.Key_Escape)
+    assert view.proposal.mode == "pan_zoom" and not widget.controller.editing()
     # Tighter after an edit keeps it: the erased voxels become exclude strokes
     prompt = p.with_strokes(volume_order(view.geometry, np.asarray(view.proposal.data)), 10.0)
     assert len(prompt.exclude) == int(erase.sum()) and prompt.include == ()
