@@ -8,8 +8,7 @@ reading session, the napari plugin and the demo pipeline share one definition of
 from __future__ import annotations
 
 import dataclasses
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from lesion_tool.errors import AssessmentError
 from lesion_tool.model import (
@@ -23,6 +22,9 @@ from lesion_tool.model import (
     summed_diameter_field,
 )
 from lesion_tool.storage.assessment_json import round_diameter_mm
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "PRIMARY",
