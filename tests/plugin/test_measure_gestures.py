@@ -231,3 +231,30 @@ def test_the_phase_checks_doubt_about_an_arterial_series_is_a_flag(viewer, make_
     p = widget.controller.proposal
     assert any("pixels look portal venous" in f for f in p.flags)
     assert "Check this result" in widget.measurement.proposal_text.text()
+
+
+def test_a_click_on_a_real_ircadb_tumour_in_the_plugin(viewer, shared_data, qtbot, test_output):
+    """The real 3D-IRCADb-01 patient 1 CT (portal venous), a click at the deepest point of
+    tumour 01: the proposal is the core's, within max(3 mm, 10 %) of the expert's 80.1 mm, with
+    its contour and no viable part (not an arterial image)."""
+    case = shared_data / "ircadb" / "3Dircadb1.1"
+    truth = json.loads((case / "truth.json").read_text())["tumours"]["livertumor01"]
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    widget.controller.set_reader("R1")
+    viewer.open(str(case / "PATIENT_DICOM"), plugin="lesion-tool")
+    c = widget.controller
+    qtbot.waitUntil(lambda: "baseline" in c.views and c.views["baseline"].lines is not None)
+    qtbot.waitUntil(lambda: not c.loading, timeout=60_000)
+    view = c.views["baseline"]
+    c.measure_at(world_of(view, truth["deepest_point_zyx"]))
+    p = _wait(qtbot, widget)
+    expert = truth["long_axis_mm"]
+    assert p.whole_mm == pytest.approx(expert, abs=max(3.0, 0.1 * expert))
+    assert p.viable_mm is None and "portal-venous" in widget.measurement.proposal_text.text()
+    assert (np.asarray(view.proposal.data) > 0).sum() == p.result.mask.sum()
+    viewer.screenshot(str(test_output / "plugin_measure_ircadb.png"), canvas_only=False)
+    widget.measurement.kind_combo.setCurrentText("longest")  # RECIST 1.1 on this series
+    c.accept_proposal()
+    t1 = c.session.timepoint("baseline").lesion("T1")
+    assert t1.segmentation is not None and t1.segmentation.z == p.result.whole.slice_index
