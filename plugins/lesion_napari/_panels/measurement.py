@@ -114,7 +114,12 @@ class MeasurementPanel(QGroupBox):
         self.state_combo.currentTextChanged.connect(self._on_form)
         self.type_combo.currentTextChanged.connect(self._on_form)
         follow(self, controller, ("assessment", "selection", "timepoint", "tools"), self.refresh)
-        follow(self, controller, ("proposal", "tools", "study", "timepoint"), self.refresh_proposal)
+        follow(
+            self,
+            controller,
+            ("proposal", "tools", "study", "timepoint", "selection"),
+            self.refresh_proposal,
+        )
         self.refresh()
         self.refresh_proposal()
 
@@ -169,7 +174,15 @@ class MeasurementPanel(QGroupBox):
         if c.measuring:
             self.proposal_text.setText("Measuring…")
         elif p is not None:
-            self.proposal_text.setText(p.details())
+            text = p.details()
+            lesion = c.current_lesion()
+            target = lesion is not None and lesion.category is Category.TARGET
+            if p.viable_mm is None and target and lesion.kind is Kind.VIABLE:
+                text += (
+                    "<br>To accept it, set Kind to <i>longest</i> (whole lesion, RECIST 1.1), or "
+                    "measure this viable target on an arterial series."
+                )
+            self.proposal_text.setText(text)
         else:
             self.proposal_text.setText("")
         self.proposal_text.setVisible(bool(self.proposal_text.text()))
