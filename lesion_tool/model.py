@@ -120,6 +120,52 @@ class Line:
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentationPrompt:
+    """What a semi-automatic measurement was given: a click and/or a rough line (voxel indices
+    ``(z, y, x)`` of the timepoint's series) and the reader's threshold offset (HU, positive is
+    tighter)."""
+
+    seed: tuple[float, float, float] | None = None
+    line: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+    threshold_offset_hu: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.seed is not None:
+            object.__setattr__(self, "seed", tuple(float(v) for v in self.seed))
+        if self.line is not None:
+            a, b = self.line
+            object.__setattr__(
+                self, "line", (tuple(float(v) for v in a), tuple(float(v) for v in b))
+            )
+        object.__setattr__(self, "threshold_offset_hu", float(self.threshold_offset_hu))
+
+
+@dataclass(frozen=True, slots=True)
+class Segmentation:
+    """Optional (format v1 addition): the lesion's contour from a semi-automatic measurement.
+
+    ``contour`` is the outline polygon ``(y, x)`` (fractional voxel indices of the timepoint's
+    series) on slice ``z``, the slice of the measured diameter; ``edited`` says the reader
+    corrected the automatic contour (then it, not the algorithm, gave the diameters);
+    ``flags`` are the automatic checks' reasons to doubt the result, kept with it.
+    """
+
+    z: int
+    contour: tuple[tuple[float, float], ...]
+    space: Literal["voxel"] = "voxel"
+    prompt: SegmentationPrompt | None = None
+    edited: bool = False
+    flags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.space != "voxel":
+            raise ValueError(f'Argument "space" must be "voxel", got {self.space!r}.')
+        object.__setattr__(self, "z", int(self.z))
+        object.__setattr__(self, "contour", tuple((float(y), float(x)) for y, x in self.contour))
+        object.__setattr__(self, "flags", tuple(str(f) for f in self.flags))
+
+
+@dataclass(frozen=True, slots=True)
 class Lesion:
     """One lesion at one timepoint.
 
@@ -154,6 +200,8 @@ class Lesion:
     seed: tuple[float, float, float] | None = None
     """Optional: the voxel ``(z, y, x)`` clicked for a semi-automatic measurement."""
     note: str | None = None
+    segmentation: Segmentation | None = None
+    """Optional: the contour of a semi-automatic measurement (see :class:`Segmentation`)."""
 
     def __post_init__(self) -> None:
         # The type checks skip enum look-ups for values that already are members (the loader

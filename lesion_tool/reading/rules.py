@@ -8,18 +8,33 @@ reading session, the napari plugin and the demo pipeline share one definition of
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-from lesion_tool.model import Category, Kind, Lesion, LesionState, Line, summed_diameter_field
+from lesion_tool.errors import AssessmentError
+from lesion_tool.model import (
+    Category,
+    Kind,
+    Lesion,
+    LesionState,
+    Line,
+    Segmentation,
+    SegmentationPrompt,
+    summed_diameter_field,
+)
 from lesion_tool.storage.assessment_json import round_diameter_mm
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "PRIMARY",
     "WHOLE",
     "clear_diameters",
     "follow_up_template",
-    "from_viable_measurement",
+    "from_lesion_measurement",
     "is_fully_viable",
     "round_mm",
+    "segmentation_of",
     "summed_value",
     "with_kind",
     "with_line",
@@ -79,7 +94,8 @@ def with_line(
 
 
 def clear_diameters(lesion: Lesion) -> Lesion:
-    """The lesion without any diameter or line (an absent / too small / not evaluated target)."""
+    """The lesion without any diameter, line or contour (an absent / too small / not evaluated
+    target)."""
     return dataclasses.replace(
         lesion,
         viable_diameter_mm=None,
@@ -87,6 +103,7 @@ def clear_diameters(lesion: Lesion) -> Lesion:
         short_axis_mm=None,
         line=None,
         longest_line=None,
+        segmentation=None,
     )
 
 
@@ -129,35 +146,84 @@ def follow_up_template(lesion: Lesion) -> Lesion:
     return dataclasses.replace(clear_diameters(lesion), state=state, seed=None)
 
 
-def from_viable_measurement(
+def from_lesion_measurement(
     identity: Lesion,
     *,
-    viable_mm: float,
-    viable_line: Line | None,
     whole_mm: float | None,
     whole_line: Line | None,
+    viable_mm: float | None,
+    viable_line: Line | None,
     seed: tuple[float, float, float] | None,
+    segmentation: Segmentation | None = None,
+    viable_reason: str = "",
 ) -> Lesion:
-    """A semi-automatic measurement (viable and whole-lesion diameters) as the lesion's reading.
+    """A semi-automatic measurement (whole lesion, viable part) as the lesion's reading.
 
-    A target records both (kind ``viable``, state ``measured``); any other lesion records the
-    whole-lesion diameter as its longest diameter.
+    A ``viable`` target records both diameters (state ``measured``); a ``longest`` target, a new
+    lesion and a non-target the whole-lesion diameter as their longest; a ``short_axis`` target
+    is refused (a node's short axis is drawn, not grown from a liver click). ``viable_mm`` None
+    means the viable part was not measured (``viable_reason`` says why, e.g. not an arterial
+    image): a ``viable`` target then cannot be recorded from it, since mRECIST sums that
+    diameter. The contour (``segmentation``) and the click (``seed``) are kept with the lesion.
+
+    Raises
+    ------
+    AssessmentError
+        For a ``viable`` target without a viable diameter and a ``short_axis`` target, with what
+        to do instead.
     """
     base = follow_up_template(identity) if identity.category is Category.TARGET else identity
-    if base.category is Category.TARGET:
+    whole = round_mm(whole_mm) if whole_mm is not None else None
+    if base.category is Category.TARGET and base.kind is Kind.SHORT_AXIS:
+        raise AssessmentError(
+            f"{identity.id} is measured by its short axis (a lymph node): draw the short axis "
+            "with the line tool, or change its kind before accepting."
+        )
+    if base.category is Category.TARGET and base.kind is Kind.LONGEST:
+        new = dataclasses.replace(
+            base, state=LesionState.MEASURED, longest_diameter_mm=whole, line=whole_line
+        )
+    elif base.category is Category.TARGET:
+        if viable_mm is None:
+            why = f" ({viable_reason})" if viable_reason else ""
+            raise AssessmentError(
+                f"{identity.id} is a viable target, but the viable part was not measured{why}. "
+                "mRECIST sums its viable diameter: measure it on the arterial series, draw its "
+                "viable diameter with the line tool, or set its kind to 'longest' to record the "
+                "whole-lesion diameter only."
+            )
         new = dataclasses.replace(
             base,
             kind=Kind.VIABLE,
             state=LesionState.MEASURED,
             viable_diameter_mm=round_mm(viable_mm),
-            longest_diameter_mm=round_mm(whole_mm) if whole_mm is not None else None,
+            longest_diameter_mm=whole,
             line=viable_line,
             longest_line=whole_line,
         )
     else:
-        new = dataclasses.replace(
-            base,
-            longest_diameter_mm=round_mm(whole_mm) if whole_mm is not None else None,
-            line=whole_line,
-        )
-    return dataclasses.replace(new, seed=seed)
+        new = dataclasses.replace(base, longest_diameter_mm=whole, line=whole_line)
+    return dataclasses.replace(new, seed=seed, segmentation=segmentation)
+
+
+def segmentation_of(
+    mask: np.ndarray,
+    offset: tuple[int, int, int],
+    z: int,
+    *,
+    prompt: SegmentationPrompt | None,
+    edited: bool,
+    flags: tuple[str, ...] = (),
+) -> Segmentation:
+    """The contour stored with a lesion: the outline of ``mask`` (a ``(z, y, x)`` box of the
+    series at ``offset``) on slice ``z`` (the measured diameter's), with how it was made."""
+    from lesion_tool.measurement.edit import outline_polygon
+
+    poly = outline_polygon(mask, offset, z)
+    return Segmentation(
+        z=int(z),
+        contour=tuple((float(y), float(x)) for y, x in poly),
+        prompt=prompt,
+        edited=edited,
+        flags=tuple(flags),
+    )

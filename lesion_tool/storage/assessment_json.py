@@ -36,6 +36,8 @@ from lesion_tool.model import (
     Lesion,
     LesionState,
     Line,
+    Segmentation,
+    SegmentationPrompt,
     Timepoint,
     summed_diameter_field,
 )
@@ -462,7 +464,46 @@ def _lesion_from(data: Mapping[str, Any]) -> Lesion:
         longest_line=None if longest_line is None else _line_from(longest_line),
         seed=None if seed is None else tuple(seed),
         note=get("note"),
+        segmentation=None if (seg := get("segmentation")) is None else _segmentation_from(seg),
     )
+
+
+def _segmentation_from(data: Mapping[str, Any] | None) -> Segmentation | None:
+    if data is None:
+        return None
+    prompt = data.get("prompt")
+    return Segmentation(
+        z=data["z"],
+        contour=tuple(tuple(p) for p in data["contour"]),
+        space=data.get("space", "voxel"),
+        prompt=None
+        if prompt is None
+        else SegmentationPrompt(
+            seed=prompt.get("seed"),
+            line=tuple(prompt["line"]) if prompt.get("line") is not None else None,
+            threshold_offset_hu=prompt.get("threshold_offset_hu", 0.0),
+        ),
+        edited=bool(data.get("edited", False)),
+        flags=tuple(data.get("flags", ())),
+    )
+
+
+def _segmentation_to(seg: Segmentation) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "space": seg.space,
+        "z": seg.z,
+        "contour": [[round(y, 2), round(x, 2)] for y, x in seg.contour],
+    }
+    if seg.prompt is not None:
+        prompt: dict[str, Any] = {"threshold_offset_hu": seg.prompt.threshold_offset_hu}
+        if seg.prompt.seed is not None:
+            prompt["seed"] = list(seg.prompt.seed)
+        if seg.prompt.line is not None:
+            prompt["line"] = [list(p) for p in seg.prompt.line]
+        out["prompt"] = prompt
+    out["edited"] = seg.edited
+    out["flags"] = list(seg.flags)
+    return out
 
 
 def assessment_from_dict(data: object, source: str = "<memory>") -> Assessment:
@@ -560,6 +601,8 @@ def _lesion_to(lesion: Lesion) -> dict[str, Any]:
         out["seed"] = list(lesion.seed)
     if lesion.note is not None:
         out["note"] = lesion.note
+    if lesion.segmentation is not None:
+        out["segmentation"] = _segmentation_to(lesion.segmentation)
     return out
 
 

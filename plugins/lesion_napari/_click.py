@@ -1,8 +1,12 @@
-"""The controller's click measurement: a click in a lesion proposes its viable and whole-lesion
-diameters (the core's semi-automatic measurement) to accept, adjust or reject.
+"""The controller's semi-automatic measurement: a click in a lesion, or a rough line dragged
+across it, proposes its contour and its whole and viable diameters (the core's
+:func:`~lesion_tool.measurement.measure_lesion`) to accept, correct or reject.
 
 A mixin of :class:`~lesion_napari._controller.Controller`. :func:`run_measurement` is the one
-place the plugin calls the core's semi-automatic measurement, so it can be swapped for another.
+place the plugin calls the core's semi-automatic measurement. Corrections: Tighter / Looser
+(the core's threshold offset), and the contour painted or erased in the proposal's labels layer
+(:mod:`._contour`), which the core measures again. One measurement runs at a time, in one
+worker thread.
 """
 
 from __future__ import annotations
@@ -12,28 +16,37 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from napari.qt.threading import thread_worker
-from napari.utils.notifications import show_error, show_info
+from napari.utils.notifications import show_error, show_info, show_warning
+from qtpy.QtCore import QTimer
 
 from lesion_tool.errors import LesionToolError
+from lesion_tool.io.phase import Phase
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.measurement import measure_viable
+from lesion_tool.measurement.segment import LesionMeasurement, LesionPrompt, measure_lesion
 from lesion_tool.model import Category, Kind, Lesion, LesionState, Line
-from lesion_tool.reading.rules import from_viable_measurement
+from lesion_tool.reading.rules import from_lesion_measurement, segmentation_of
 
-from ._layers import is_lazy, materialised, proposal_parts
+from ._contour import ContourMixin
+from ._layers import (
+    META_KEY,
+    is_lazy,
+    materialised,
+    proposal_labels,
+    shape_to_voxels,
+    voxels_inside,
+)
+from ._proposal import THRESHOLD_STEP_HU, Proposal
 from ._views import PROPOSED_VIABLE, PROPOSED_WHOLE, TimepointView, fmt
 
 if TYPE_CHECKING:
     from ._controller import Controller
 
+_PHASES = {p.value for p in Phase}
 
-def run_measurement(volume: CTVolume, seed_zyx: tuple[int, int, int]) -> Any:
-    """THE call of the core's semi-automatic measurement (seeded at a voxel ``(z, y, x)``).
 
-    Runs in a worker thread; returns what :func:`._layers.proposal_parts` reads (viable and
-    whole-lesion diameters and masks).
-    """
-    return measure_viable(volume, seed_zyx)
+def run_measurement(volume: CTVolume, prompt: LesionPrompt, phase: str) -> LesionMeasurement:
+    """THE call of the core's semi-automatic measurement (runs in the worker thread)."""
+    return measure_lesion(volume, prompt, phase=phase)
 
 
 @dataclass(frozen=True)
@@ -44,44 +57,42 @@ class Failed:
     error: LesionToolError
 
 
-@dataclass
-class Proposal:
-    """A semi-automatic measurement waiting to be accepted, adjusted or rejected."""
-
-    label: str
-    lesion_id: str
-    seed_zyx: tuple[float, float, float]
-    viable: tuple[np.ndarray, np.ndarray] | None
-    """Voxel end points of the proposed viable diameter, or None when nothing enhances."""
-    viable_mm: float
-    whole: tuple[np.ndarray, np.ndarray] | None
-    whole_mm: float | None
-
-    def describe(self) -> str:
-        """The proposal in words, for the panel and the canvas."""
-        whole = f", whole lesion {fmt(self.whole_mm)} mm" if self.whole_mm is not None else ""
-        return f"Proposal for {self.lesion_id}: viable {self.viable_mm:.1f} mm{whole}."
-
-
-class ClickMixin:
-    """Click measurement of the controller."""
+class ClickMixin(ContourMixin):
+    """Semi-automatic measurement of the controller."""
 
     def __init__(self: Controller) -> None:
         self.proposal: Proposal | None = None
         self.click_armed = False
+        self.line_prompt = False
+        """The line tool is armed for a rough line that prompts a measurement (one line)."""
         self.measuring = False
         self._measure_worker: Any = None
 
+    # ------------------------------------------------------------------------------ gestures
     def start_click_measure(self: Controller) -> None:
         """Arm the next click on the image as the seed of a semi-automatic measurement."""
         if self._refused("click"):
             return
+        self.stop_editing()
+        self.line_prompt = False
         view = self.current_view
         if view is not None and view.lines is not None:
             view.lines.mode = "pan_zoom"  # the click must not also start a line
         self.click_armed = True
-        show_info("Click inside the lesion (in its enhancing part) to measure it; Esc cancels.")
+        show_info("Click inside the lesion to measure it; Esc cancels.")
         self.emit("tools")
+
+    def start_line_measure(self: Controller) -> None:
+        """Arm one rough line across a lesion (its approximate longest extent) as the prompt
+        of a semi-automatic measurement; line mode ends after it, Esc cancels."""
+        if self._refused("click"):
+            return
+        self.stop_editing()
+        self.arm_line()
+        if self.line_armed():
+            self.line_prompt = True
+            show_info("Drag a line across the lesion (edge to edge, roughly); Esc cancels.")
+            self.emit("tools")
 
     def on_mouse_press(self: Controller, viewer: Any, event: Any) -> None:
         """A press on the canvas: the seed of an armed click measurement."""
@@ -91,9 +102,58 @@ class ClickMixin:
         self.emit("tools")
         self.measure_at(np.asarray(event.position, dtype=float))
 
+    def measure_by_line(
+        self: Controller, view: TimepointView, vertices: np.ndarray, shape_type: str = "line"
+    ) -> None:
+        """A rough line drawn while :attr:`line_prompt` was armed: measure the lesion it
+        crosses (display-index vertices ``(2, 3)``)."""
+        self.line_prompt = False
+        if shape_type != "line" or len(vertices) != 2:
+            show_warning("Drag a straight line across the lesion.")
+            return
+        voxels = shape_to_voxels(vertices, view.geometry)
+        if not voxels_inside(voxels, view.volume.shape):
+            show_error("The line ends outside the image; drag it across the lesion.")
+            return
+        a, b = (tuple(float(v) for v in p) for p in voxels)
+        self._launch(view, LesionPrompt(line=(a, b)))
+        # the image, not the lines layer, takes the keys next (napari's Shapes layer has its
+        # own Shift+A), once napari has finished this gesture
+        QTimer.singleShot(0, lambda: self._activate(view.image))
+
+    def _activate(self: Controller, layer: Any) -> None:
+        if layer is not None and layer in self.viewer.layers:
+            self.viewer.layers.selection.active = layer
+
+    def measure_at(self: Controller, world_position: Any, *, background: bool = True) -> None:
+        """Run the semi-automatic measurement seeded at a world point ``(S, P, L)`` mm."""
+        if self._refused("click"):
+            return
+        view = self.current_view
+        assert view is not None
+        world = np.asarray(world_position, dtype=float)[-3:]
+        seed = np.round(view.geometry.world_to_voxel(world)).astype(int)
+        if np.any(seed < 0) or np.any(seed >= np.asarray(view.volume.shape)):
+            show_error("The click is outside the image; click inside the lesion.")
+            return
+        self._launch(view, LesionPrompt(seed=tuple(int(v) for v in seed)), background=background)
+
+    def adjust_threshold(self: Controller, tighter: bool, *, background: bool = True) -> None:
+        """Tighter (a smaller region) or Looser: measure the proposal again with the core's
+        threshold moved by :data:`THRESHOLD_STEP_HU`, keeping the reader's edits as strokes."""
+        p = self.proposal
+        if p is None or p.label not in self.views:
+            show_info("There is no proposal to correct; click in a lesion first (⇧M).")
+            return
+        view = self.views[p.label]
+        delta = THRESHOLD_STEP_HU if tighter else -THRESHOLD_STEP_HU
+        prompt = p.with_strokes(self._painted_labels(view), delta)
+        self._launch(view, prompt, lesion_id=p.lesion_id, background=background)
+
+    # ------------------------------------------------------------------------------ worker
     def _click_lesion(self: Controller) -> None:
-        """The lesion a click measures: the selected target, else a new one here (a target at
-        baseline, a new lesion at a follow-up: targets are chosen at baseline)."""
+        """The lesion a measurement is for: the selected target, else a new one here (a target
+        at baseline, a new lesion at a follow-up: targets are chosen at baseline)."""
         assert self.session is not None and self.current_label is not None
         lesion = self.current_lesion()
         follow_up = self.session.index_of(self.current_label) > 0
@@ -110,27 +170,46 @@ class ClickMixin:
         self.current_lesion_id = lesion_id
         self.emit("selection")
 
-    def measure_at(self: Controller, world_position: Any, *, background: bool = True) -> None:
-        """Run the semi-automatic measurement seeded at a world point ``(S, P, L)`` mm."""
-        if self._refused("click"):
+    def _phase(self: Controller, view: TimepointView) -> tuple[str, str]:
+        """The series' phase as the loader assessed it, and the phase check's doubt about an
+        'arterial' series (in words, "" when none)."""
+        header = dict(getattr(view.image, "metadata", {}).get(META_KEY) or {})
+        phase = str(header.get("phase") or "")
+        phase = phase if phase in _PHASES else Phase.UNKNOWN.value
+        warnings = [str(w) for w in header.get("phase_warnings") or ()]
+        doubt = ""
+        if phase == Phase.ARTERIAL.value and warnings:
+            doubt = (
+                f"the phase check doubts this series is arterial ({'; '.join(warnings)}): its "
+                "viable diameter may not be mRECIST's"
+            )
+        return phase, doubt
+
+    def _launch(
+        self: Controller,
+        view: TimepointView,
+        prompt: LesionPrompt,
+        *,
+        lesion_id: str | None = None,
+        background: bool = True,
+    ) -> None:
+        """Measure ``prompt`` on a timepoint in the worker (one at a time) and show the
+        proposal; ``lesion_id`` keeps the proposal's lesion (a correction)."""
+        if self.measuring:
+            show_info("A measurement is running: wait for it, then measure again.")
             return
-        view = self.current_view
-        assert view is not None
-        world = np.asarray(world_position, dtype=float)[-3:]
-        seed = np.round(view.geometry.world_to_voxel(world)).astype(int)
-        if np.any(seed < 0) or np.any(seed >= np.asarray(view.volume.shape)):
-            show_error("The click is outside the image; click inside the lesion.")
-            return
-        self._click_lesion()
-        seed_zyx = tuple(int(v) for v in seed)
+        if lesion_id is None:
+            self._click_lesion()
+            lesion_id = self.current_lesion_id or ""
+        phase, doubt = self._phase(view)
         self.measuring = True
         self.emit("proposal")
-        label, lesion_id, lazy = view.label, self.current_lesion_id or "", view.volume
+        label, lazy = view.label, view.volume
 
         def run() -> Any:
             # a lazily read layer is read whole once, here in the worker, and kept
             volume = materialised(lazy)
-            return volume, run_measurement(volume, seed_zyx)
+            return volume, run_measurement(volume, prompt, phase)
 
         def done(returned: Any) -> None:
             if isinstance(returned, Failed):
@@ -139,7 +218,7 @@ class ClickMixin:
             volume, result = returned
             if view.volume is lazy and is_lazy(lazy):
                 view.volume = volume
-            self._show_proposal(label, lesion_id, seed_zyx, result)
+            self._show_proposal(label, lesion_id, prompt, result, doubt)
 
         if not background:
             try:
@@ -170,43 +249,28 @@ class ClickMixin:
             show_error(f"The measurement failed: {type(err).__name__}: {err}")
 
     def _show_proposal(
-        self: Controller, label: str, lesion_id: str, seed: tuple, result: Any
+        self: Controller,
+        label: str,
+        lesion_id: str,
+        prompt: LesionPrompt,
+        result: LesionMeasurement,
+        doubt: str,
     ) -> None:
         self.measuring = False
         view = self.views.get(label)
         if view is None:
             return
-        parts = proposal_parts(result)
-        self.proposal = Proposal(
-            label,
-            lesion_id,
-            tuple(float(v) for v in seed),
-            parts.viable_line,
-            parts.viable_mm,
-            parts.whole_line,
-            parts.whole_mm,
-        )
-        self._show_mask(view, parts.masks)
+        labels, box = proposal_labels(result, view.volume.shape)
+        self.proposal = Proposal(label, lesion_id, prompt, result, result, box, doubt)
+        self._show_mask(view, labels, box)
         self.render(view)
         self.emit("proposal")
+        if result.flags:
+            show_warning(f"{lesion_id}: check the proposal: {'; '.join(result.flags)}.")
         if label == self.current_label:
             self.go_to_lesion(lesion_id)
 
-    def _show_mask(self: Controller, view: TimepointView, masks: Any) -> None:
-        layer = view.proposal
-        if layer is None:
-            return
-        if masks is None:
-            data, translate = np.zeros((1, 1, 1), dtype=np.uint8), view.geometry.translate
-        else:
-            labels_zyx, offset = masks
-            data = view.geometry.display_array(labels_zyx)
-            start = view.geometry.mask_display_offset(offset, labels_zyx.shape)
-            translate = tuple(view.geometry.display_to_world(np.asarray(start, dtype=float)))
-        layer.data = np.ascontiguousarray(data)
-        layer.translate = translate
-        layer.refresh()
-
+    # ------------------------------------------------------------------------------ lines
     def proposal_lines(self: Controller, view: TimepointView) -> list[tuple]:
         """The proposal's lines on a timepoint: ``(voxel ends, lesion id, role, text)``."""
         p = self.proposal
@@ -224,7 +288,9 @@ class ClickMixin:
         p = self.proposal
         if p is None:
             return {}
-        text = f"{p.lesion_id}? viable {p.viable_mm:.1f} · whole {fmt(p.whole_mm)} mm"
+        warn = " ⚠" if p.flags else ""
+        viable = "–" if p.viable_mm is None else f"{p.viable_mm:.1f}"
+        text = f"{p.lesion_id}? whole {fmt(p.whole_mm)} · viable {viable} mm{warn}"
         return {PROPOSED_VIABLE: text, PROPOSED_WHOLE: "" if p.viable is not None else text}
 
     def reconcile_proposal(self: Controller, view: TimepointView, present: dict) -> bool:
@@ -256,25 +322,40 @@ class ClickMixin:
             self.emit("proposal")
         return changed
 
+    # ------------------------------------------------------------------------------ decide
     def accept_proposal(self: Controller) -> None:
-        """Record the proposal (as adjusted) with the core's rules; the session checks it."""
+        """Record the proposal (as corrected) with its contour, by the core's rules."""
         p = self.proposal
         if p is None or self.session is None:
             show_info("There is no measurement to accept; click in a lesion first (⇧M).")
+            return
+        if self.measuring:
+            show_info("A measurement is running: wait for it before accepting.")
             return
         identity = self.session.identity(p.label, p.lesion_id)
         if identity is None and self.pending is not None and self.pending.id == p.lesion_id:
             identity = self.pending
         if identity is None:
             identity = Lesion(p.lesion_id, Category.TARGET, LesionState.MEASURED, kind=Kind.VIABLE)
-        lesion = from_viable_measurement(
-            identity,
-            viable_mm=p.viable_mm,
-            viable_line=_line(p.viable),
-            whole_mm=p.whole_mm,
-            whole_line=_line(p.whole),
-            seed=p.seed_zyx,
+        r = p.result
+        z = r.whole.slice_index if r.whole.slice_index is not None else r.seed_voxel[0]
+        segmentation = segmentation_of(
+            r.mask, r.offset, z, prompt=p.stored_prompt(), edited=p.edited, flags=p.flags
         )
+        try:
+            lesion = from_lesion_measurement(
+                identity,
+                whole_mm=p.whole_mm,
+                whole_line=_line(p.whole),
+                viable_mm=p.viable_mm,
+                viable_line=_line(p.viable),
+                seed=p.seed_zyx,
+                segmentation=segmentation,
+                viable_reason=r.viable_reason,
+            )
+        except LesionToolError as err:
+            show_warning(str(err))
+            return
         if not self._record(p.label, lesion):
             return
         self.pending = None
@@ -289,6 +370,7 @@ class ClickMixin:
     def drop_proposal(self: Controller) -> None:
         """Forget the open proposal and clear its layers."""
         p, self.proposal = self.proposal, None
+        self.stop_editing()
         if p is not None and p.label in self.views:
             self._show_mask(self.views[p.label], None)
             self.render(self.views[p.label])

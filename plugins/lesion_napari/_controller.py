@@ -401,8 +401,8 @@ class Controller(StudyMixin, LinesMixin, ClickMixin):
         self.emit("selection")
 
     def escape(self) -> None:
-        """Esc: cancel an armed click or line, else a waiting proposal."""
-        if self.click_armed or self.line_armed():
+        """Esc: cancel an armed click or line or contour editing, else a waiting proposal."""
+        if self.click_armed or self.line_armed() or self.editing():
             self.disarm()
         elif self.proposal is not None:
             self.reject_proposal()

@@ -303,45 +303,44 @@ def voxels_inside(points_zyx: np.ndarray, shape: tuple[int, int, int]) -> bool:
 VIABLE_LABEL = 1
 """Label value of the viable (enhancing) part in a proposal labels layer."""
 NON_VIABLE_LABEL = 2
-"""Label value of the rest of the lesion (necrosis) in a proposal labels layer."""
+"""Label value of the rest of the lesion (necrosis, or all of it off the arterial phase)."""
+PROPOSAL_COLOURS = {VIABLE_LABEL: "#ff6d00", NON_VIABLE_LABEL: "#00e676"}
+"""Contour colours of a proposal (viable part orange, the rest green): outlines, unlike the
+cyan / magenta / yellow lines."""
+PROPOSAL_PAD = (1, 12, 12)
+"""Voxels ``(z, y, x)`` of room around a proposal's mask in its labels layer, for painting."""
 
 
-@dataclass(frozen=True)
-class ProposalParts:
-    """What a semi-automatic viable measurement contributes to the display.
-
-    ``viable_line`` / ``whole_line`` are voxel end points ``(z, y, x)`` (None when the diameter
-    is 0); ``masks`` is ``(labels (z, y, x) uint8, offset (z, y, x))`` or None.
-    """
-
-    viable_line: tuple[np.ndarray, np.ndarray] | None
-    viable_mm: float
-    whole_line: tuple[np.ndarray, np.ndarray] | None
-    whole_mm: float | None
-    masks: tuple[np.ndarray, tuple[int, int, int]] | None
-
-
-def _diameter_ends(diameter: Any) -> tuple[np.ndarray, np.ndarray] | None:
+def diameter_ends(diameter: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Voxel end points ``(z, y, x)`` of a core ``Diameter``, or None when it is 0 mm."""
     if diameter is None or diameter.length_mm <= 0 or diameter.start_voxel is None:
         return None
     return (np.asarray(diameter.start_voxel, float), np.asarray(diameter.end_voxel, float))
 
 
-def proposal_parts(result: Any) -> ProposalParts:
-    """Lines, values and a labels array from a core ``ViableMeasurement``.
+def proposal_labels(
+    result: Any, volume_shape: tuple[int, int, int], pad: tuple[int, int, int] = PROPOSAL_PAD
+) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """A labels box ``(z, y, x)`` uint8 and its offset for a core ``LesionMeasurement``.
 
-    The labels array marks the viable part :data:`VIABLE_LABEL` and the rest of the lesion
-    :data:`NON_VIABLE_LABEL`, in the volume's ``(z, y, x)`` order at ``result.offset``.
+    The lesion is :data:`NON_VIABLE_LABEL`, its viable part (arterial images)
+    :data:`VIABLE_LABEL`; the box is the mask's grown by ``pad`` (within the volume) so that the
+    reader can paint beyond the automatic contour.
     """
-    whole_mask = np.asarray(result.whole_mask, dtype=bool)
-    labels = np.zeros(whole_mask.shape, dtype=np.uint8)
-    labels[whole_mask] = NON_VIABLE_LABEL
-    labels[np.asarray(result.viable_mask, dtype=bool)] = VIABLE_LABEL
-    offset = tuple(int(v) for v in result.offset)
-    return ProposalParts(
-        viable_line=_diameter_ends(result.viable),
-        viable_mm=float(result.viable.length_mm),
-        whole_line=_diameter_ends(result.whole),
-        whole_mm=float(result.whole.length_mm),
-        masks=(labels, offset),  # type: ignore[arg-type]
-    )
+    offset = np.asarray(result.offset, dtype=int)
+    shape = np.asarray(result.mask.shape, dtype=int)
+    lo = np.maximum(offset - np.asarray(pad), 0)
+    hi = np.minimum(offset + shape + np.asarray(pad), np.asarray(volume_shape))
+    labels = np.zeros(tuple(hi - lo), dtype=np.uint8)
+    inner = tuple(slice(o - a, o - a + n) for o, a, n in zip(offset, lo, shape, strict=True))
+    labels[inner][np.asarray(result.mask, dtype=bool)] = NON_VIABLE_LABEL
+    if result.viable_mask is not None:
+        labels[inner][np.asarray(result.viable_mask, dtype=bool)] = VIABLE_LABEL
+    return labels, tuple(int(v) for v in lo)  # type: ignore[return-value]
+
+
+def volume_order(geometry: DisplayGeometry, display: np.ndarray) -> np.ndarray:
+    """The ``(z, y, x)`` array of an array in display orientation (inverse of
+    :meth:`DisplayGeometry.display_array`; a painted labels layer read back)."""
+    slices = tuple(slice(None, None, -1) if f else slice(None) for f in geometry.flip)
+    return np.transpose(np.asarray(display)[slices], np.argsort(geometry.perm))

@@ -51,8 +51,10 @@ class LinesMixin:
         return bool(view and view.lines is not None and view.lines.mode == "add_line")
 
     def disarm(self: Controller) -> None:
-        """Leave line mode and the armed click (Esc)."""
+        """Leave line mode, the armed click or rough line, and contour editing (Esc)."""
         self.click_armed = False
+        self.line_prompt = False
+        self.stop_editing()
         for view in self.views.values():
             if view.lines is not None and view.lines.mode != "pan_zoom":
                 view.lines.mode = "pan_zoom"
@@ -169,7 +171,10 @@ class LinesMixin:
                     )
                     changed = True
         for vertices, shape_type in new_shapes:
-            self._new_line(view, vertices, shape_type)
+            if self.line_prompt:  # a rough line across a lesion: the prompt of a measurement
+                self.measure_by_line(view, vertices, shape_type)
+            else:
+                self._new_line(view, vertices, shape_type)
         if structural:
             self.render(view)
         elif changed:

@@ -21,14 +21,17 @@ from ._layers import META_KEY, DisplayGeometry, line_to_shape
 
 PROPOSED_VIABLE = "proposed_viable"
 PROPOSED_WHOLE = "proposed_whole"
+CONTOUR = "contour"
+"""A recorded lesion's saved contour (a polygon on its measured slice), drawn with its lines."""
 LINE_COLOURS = {
     PRIMARY: "#00e5ff",
     WHOLE: "#ff4fd8",
     PROPOSED_VIABLE: "#ffa000",
     PROPOSED_WHOLE: "#ffee58",
+    CONTOUR: "#00e676",
 }
 """Viable (cyan) and whole-lesion (magenta) lines are told apart by colour and text."""
-LINE_WIDTHS = {PRIMARY: 1.5, WHOLE: 1.0, PROPOSED_VIABLE: 1.5, PROPOSED_WHOLE: 1.0}
+LINE_WIDTHS = {PRIMARY: 1.5, WHOLE: 1.0, PROPOSED_VIABLE: 1.5, PROPOSED_WHOLE: 1.0, CONTOUR: 0.5}
 """Line widths in display voxels: the whole-lesion lines are thinner."""
 EDGE_WIDTH = LINE_WIDTHS[PRIMARY]
 FEATURES = ("lesion_id", "role", "label")
@@ -90,7 +93,7 @@ def lines_of(lesion: Lesion) -> list[tuple[str, Line]]:
 def line_text(lesion: Lesion, role: str = PRIMARY) -> str:
     """The canvas label of a lesion's line: one label per lesion, on its primary line (id, the
     diameter it sums and, for a viable target, the whole-lesion one), so texts never overlap."""
-    if role == WHOLE and lesion.line is not None:
+    if role == CONTOUR or (role == WHOLE and lesion.line is not None):
         return ""
     text = f"{lesion.id} {fmt(summed_value(lesion))} mm"
     if lesion.kind is Kind.VIABLE:
@@ -153,12 +156,14 @@ def draw_lines(view: TimepointView, lesions: tuple[Lesion, ...], proposal: list[
     if layer is None:
         return
     shapes: list[np.ndarray] = []
+    types: list[str] = []
     colours: list[str] = []
     widths: list[float] = []
     rows: dict[str, list[str]] = {key: [] for key in FEATURES}
 
     def add(vertices: np.ndarray, lesion_id: str, role: str, text: str) -> None:
         shapes.append(np.asarray(vertices, dtype=float))
+        types.append("polygon" if role == CONTOUR else "line")
         colours.append(LINE_COLOURS[role])
         widths.append(LINE_WIDTHS[role])
         rows["lesion_id"].append(lesion_id)
@@ -173,11 +178,21 @@ def draw_lines(view: TimepointView, lesions: tuple[Lesion, ...], proposal: list[
                 role,
                 line_text(lesion, role),
             )
+        seg = lesion.segmentation
+        if seg is not None and len(seg.contour) >= 3:
+            pts = np.column_stack([np.full(len(seg.contour), float(seg.z)), seg.contour])
+            add(view.geometry.voxel_to_display(pts), lesion.id, CONTOUR, "")
     for ends, lesion_id, role, text in proposal:
         add(view.geometry.voxel_to_display(np.asarray(ends)), lesion_id, role, text)
     layer.data = []
     if shapes:
-        layer.add(shapes, shape_type="line", edge_color=colours, edge_width=widths)
+        layer.add(
+            shapes,
+            shape_type=types,
+            edge_color=colours,
+            edge_width=widths,
+            face_color=["transparent"] * len(shapes),
+        )
     layer.features = {key: np.array(values, dtype=object) for key, values in rows.items()}
     layer.feature_defaults = dict.fromkeys(FEATURES, "")
     layer.current_edge_color = LINE_COLOURS[PRIMARY]

@@ -44,6 +44,7 @@ def shortcuts(c: Controller) -> dict[str, tuple[str, Callable[[], Any]]]:
         "Shift-T": ("new target", lambda: c.new_lesion(Category.TARGET)),
         "Shift-N": ("next lesion", c.next_lesion),
         "Shift-M": ("click in lesion", c.start_click_measure),
+        "Shift-D": ("measure by a dragged line", c.start_line_measure),
         "Shift-A": ("accept", c.accept_proposal),
         "Shift-R": ("reject", c.reject_proposal),
         "Control-Z": ("undo", c.undo),

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
-from lesion_tool.model import Assessment, Category, Kind, Lesion, LesionState, Line, Timepoint
+import numpy as np
+import pytest
+
+from lesion_tool.errors import AssessmentError
+from lesion_tool.model import (
+    Assessment,
+    Category,
+    Kind,
+    Lesion,
+    LesionState,
+    Line,
+    SegmentationPrompt,
+    Timepoint,
+)
 from lesion_tool.reading.rules import (
     PRIMARY,
     WHOLE,
     follow_up_template,
-    from_viable_measurement,
+    from_lesion_measurement,
     is_fully_viable,
+    segmentation_of,
     summed_value,
     with_kind,
     with_line,
@@ -52,7 +67,7 @@ def test_state_kind_and_follow_up_rules():
     assert longest.longest_diameter_mm == 30.0 and longest.viable_diameter_mm is None
     template = follow_up_template(measured)
     assert template.line is None and template.state is LesionState.MEASURED
-    proposal = from_viable_measurement(
+    proposal = from_lesion_measurement(
         _target(),
         viable_mm=20.04,
         viable_line=LINE,
@@ -63,6 +78,41 @@ def test_state_kind_and_follow_up_rules():
     assert (proposal.viable_diameter_mm, proposal.longest_diameter_mm) == (20.0, 25.1)
 
 
+def test_a_lesion_measurement_becomes_a_lesion_by_its_kind_with_its_contour():
+    square = np.zeros((3, 20, 20), dtype=bool)
+    square[1, 5:15, 4:12] = True  # 10 rows x 8 columns on slice 1 (slice 6 of the series)
+    seg = segmentation_of(
+        square,
+        (5, 100, 200),
+        6,
+        prompt=SegmentationPrompt(seed=(6, 110, 208)),
+        edited=False,
+        flags=("low contrast",),
+    )
+    ys, xs = np.array(seg.contour).T
+    # the pixel-edge outline of the square, in the series' voxel indices
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (104.5, 114.5, 203.5, 211.5)
+    kwargs = {"whole_mm": 30.04, "whole_line": LINE, "viable_line": LINE, "seed": (6, 110, 208)}
+    viable = from_lesion_measurement(_target(), viable_mm=12.0, segmentation=seg, **kwargs)
+    assert (viable.viable_diameter_mm, viable.longest_diameter_mm) == (12.0, 30.0)
+    assert viable.segmentation == seg and viable.state is LesionState.MEASURED
+    # a viable target needs the viable part (not measured on a portal-venous image)
+    with pytest.raises(AssessmentError, match="portal-venous"):
+        from_lesion_measurement(
+            _target(), viable_mm=None, viable_reason="this image is portal-venous", **kwargs
+        )
+    longest = from_lesion_measurement(_target(Kind.LONGEST), viable_mm=None, **kwargs)
+    assert longest.longest_diameter_mm == 30.0 and longest.viable_diameter_mm is None
+    assert longest.line == LINE and longest.longest_line is None
+    with pytest.raises(AssessmentError, match="short axis"):
+        from_lesion_measurement(_target(Kind.SHORT_AXIS), viable_mm=None, **kwargs)
+    new = Lesion("N1", Category.NEW, LesionState.UNEQUIVOCAL)
+    assert from_lesion_measurement(new, viable_mm=5.0, **kwargs).longest_diameter_mm == 30.0
+    # the contour goes with the diameters it belongs to
+    assert with_state(viable, LesionState.ABSENT).segmentation is None
+    assert follow_up_template(viable).segmentation is None
+
+
 def test_save_stamps_are_optional_and_round_trip():
     a = Assessment("P", dt.date(2026, 1, 1), (Timepoint("bl", dt.date(2026, 1, 1)),), "R1")
     data = assessment_to_dict(a)
@@ -71,3 +121,25 @@ def test_save_stamps_are_optional_and_round_trip():
     back = assessment_from_dict(data)
     assert back.saved_by == "R1" and back.saved_at.utcoffset() == dt.timedelta(0)
     assert assessment_to_dict(back)["saved_at"] == "2026-01-01T10:00:00+00:00"
+
+
+def test_a_contour_is_optional_and_round_trips_through_the_format():
+    seg_prompt = SegmentationPrompt(line=((4, 10, 10), (4, 10, 40)), threshold_offset_hu=10)
+    lesion = with_line(_target(), PRIMARY, 20.0, LINE)
+    square = np.zeros((1, 8, 8), dtype=bool)
+    square[0, 2:6, 2:6] = True
+    lesion = dataclasses.replace(
+        lesion,
+        segmentation=segmentation_of(square, (4, 0, 0), 4, prompt=seg_prompt, edited=True),
+    )
+    a = Assessment("P", dt.date(2026, 1, 1), (Timepoint("bl", dt.date(2026, 1, 1), (lesion,)),))
+    data = assessment_to_dict(a)
+    stored = data["timepoints"][0]["lesions"][0]["segmentation"]
+    assert stored["z"] == 4 and stored["edited"] is True and len(stored["contour"]) >= 4
+    assert stored["prompt"]["line"] == [[4, 10, 10], [4, 10, 40]]
+    assert assessment_from_dict(data) == a
+    del data["timepoints"][0]["lesions"][0]["segmentation"]  # an older file still loads
+    assert assessment_from_dict(data).timepoints[0].lesions[0].segmentation is None
+    data["timepoints"][0]["lesions"][0]["segmentation"] = {"z": 1, "contour": [[1, 2, 3]]}
+    with pytest.raises(AssessmentError, match="segmentation"):
+        assessment_from_dict(data)

@@ -13,7 +13,7 @@ from lesion_napari._layers import image_layer_data
 from lesion_napari._views import PROPOSED_VIABLE
 from lesion_napari._widget import LesionWidget
 
-from lesion_tool.measurement import measure_line
+from lesion_tool.measurement import LesionPrompt, measure_lesion, measure_line
 
 pytestmark = pytest.mark.gui
 
@@ -80,7 +80,11 @@ def test_adjusting_a_proposal_end_changes_the_accepted_value(viewer, make_volume
     widget.lesions.new_target_button.click()
     widget.controller.measure_at(view.geometry.voxel_to_world(centre), background=False)
     proposal = widget.controller.proposal
-    assert proposal is not None and proposal.viable_mm == pytest.approx(24.0, abs=1.7)
+    # the core's number on this image, within 10 % of the sphere's 24 mm (its edge is sharp:
+    # the core puts it a little outside the half-way value, as on a blurred real edge)
+    core = measure_lesion(view.volume, LesionPrompt(seed=tuple(centre)), phase="arterial")
+    assert proposal is not None and proposal.viable_mm == pytest.approx(core.viable_diameter_mm)
+    assert proposal.viable_mm == pytest.approx(24.0, rel=0.1)
     lines = view.lines
     row = list(lines.features["role"]).index(PROPOSED_VIABLE)
     data = [np.array(d) for d in lines.data]

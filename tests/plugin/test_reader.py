@@ -290,13 +290,15 @@ def test_measuring_on_layers_opened_by_the_reader(viewer, synthetic_patient, qtb
     seed = view.geometry.voxel_to_world(np.asarray(t2["seed_voxel"], float))
     widget.controller.measure_at(seed)
     qtbot.waitUntil(lambda: widget.controller.proposal is not None, timeout=30_000)
-    assert widget.controller.proposal.viable_mm == pytest.approx(t2["viable_diameter_mm"], abs=0.5)
+    # the core's real-CT method: within the accuracy target max(3 mm, 10 %) of the truth
+    assert widget.controller.proposal.viable_mm == pytest.approx(t2["viable_diameter_mm"], abs=3.0)
     assert not is_lazy(view.volume)
     n_slices = view.volume.shape[0]
     assert len(frames) - read_before <= n_slices + 1  # one whole read (plus a redraw at most)
     widget.controller.accept_proposal()
     t2_saved = widget.controller.session.timepoint("baseline").lesion("T2")
-    assert t2_saved.viable_diameter_mm == pytest.approx(t2["viable_diameter_mm"], abs=0.5)
+    assert t2_saved.viable_diameter_mm == pytest.approx(t2["viable_diameter_mm"], abs=3.0)
+    assert t2_saved.segmentation is not None and len(t2_saved.segmentation.contour) >= 4
     # a second click reads nothing more
     read_after = len(frames)
     widget.lesions.new_target_button.click()

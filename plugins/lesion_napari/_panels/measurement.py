@@ -1,20 +1,25 @@
-"""Measurement panel: the selected lesion's identity and state, and how the next line counts
-(the whole-lesion diameter, or one line for both criteria when the target is fully viable)."""
+"""Measurement panel: the selected lesion's identity and state, how the next line counts
+(the whole-lesion diameter, or one line for both criteria when the target is fully viable), and
+the semi-automatic proposal: measure by a rough line, its numbers and warnings in words, and
+its corrections (tighter / looser threshold, paint / erase the contour)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
 )
 
+from lesion_napari._controller import CLICK
 from lesion_tool.model import STATES_BY_CATEGORY, Category, Kind, Lesion
 
 from . import Controller, allow, follow
@@ -63,13 +68,13 @@ class MeasurementPanel(QGroupBox):
         self.cytology_box = QCheckBox("cytology malignant")
         self.typical_box = QCheckBox("typical HCC (APHE + washout)")
         self.porta_box = QCheckBox("porta hepatis node")
-        self.fully_viable_box = QCheckBox("fully viable: one line fills mRECIST and RECIST 1.1")
+        self.fully_viable_box = QCheckBox("fully viable (one line: both criteria)")
         self.fully_viable_box.setToolTip(
             "No necrosis: the viable diameter is the whole-lesion diameter, so one line counts "
             "for both criteria (the line is labelled 'viable = whole')."
         )
         self.fully_viable_box.toggled.connect(controller.set_fully_viable)
-        self.whole_box = QCheckBox("next line is the whole lesion (RECIST 1.1)")
+        self.whole_box = QCheckBox("next line: whole lesion")
         self.whole_box.setToolTip(
             "For a partly necrotic viable target: the next line drawn is its whole-lesion "
             "longest diameter (magenta), not the viable one (cyan)."
@@ -98,8 +103,9 @@ class MeasurementPanel(QGroupBox):
         grid.addWidget(self.typical_box, 4, 2, 1, 2)
         grid.addWidget(self.porta_box, 5, 0, 1, 2)
         grid.addWidget(self.record_button, 5, 2, 1, 2)
-        grid.addWidget(self.fully_viable_box, 6, 0, 1, 4)
-        grid.addWidget(self.whole_box, 7, 0, 1, 4)
+        grid.addWidget(self.fully_viable_box, 6, 0, 1, 2)
+        grid.addWidget(self.whole_box, 6, 2, 1, 2)
+        self._build_proposal(grid, 7)
         for box in (self.cytology_box, self.typical_box, self.porta_box):
             box.toggled.connect(self._on_form)
         self.organ_combo.currentTextChanged.connect(self._on_form)
@@ -108,7 +114,78 @@ class MeasurementPanel(QGroupBox):
         self.state_combo.currentTextChanged.connect(self._on_form)
         self.type_combo.currentTextChanged.connect(self._on_form)
         follow(self, controller, ("assessment", "selection", "timepoint", "tools"), self.refresh)
+        follow(
+            self,
+            controller,
+            ("proposal", "tools", "study", "timepoint", "selection"),
+            self.refresh_proposal,
+        )
         self.refresh()
+        self.refresh_proposal()
+
+    def _build_proposal(self, grid: QGridLayout, row: int) -> None:
+        c = self.c
+        self.line_button = QPushButton("By line ⇧D")
+        self.line_button.setCheckable(True)
+        self.line_button.clicked.connect(lambda on: c.start_line_measure() if on else c.disarm())
+        self.tighter_button = QPushButton("Tighter")
+        self.tighter_button.clicked.connect(lambda: c.adjust_threshold(True))
+        self.looser_button = QPushButton("Looser")
+        self.looser_button.clicked.connect(lambda: c.adjust_threshold(False))
+        self.paint_button = QPushButton("Paint")
+        self.paint_button.clicked.connect(lambda: c.edit_contour("paint"))
+        self.erase_button = QPushButton("Erase")
+        self.erase_button.clicked.connect(lambda: c.edit_contour("erase"))
+        self.proposal_text = QLabel("")
+        self.proposal_text.setWordWrap(True)
+        self.proposal_text.setTextFormat(Qt.RichText)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(2)
+        for button in (
+            self.line_button,
+            self.tighter_button,
+            self.looser_button,
+            self.paint_button,
+            self.erase_button,
+        ):
+            buttons.addWidget(button)
+        grid.addLayout(buttons, row, 0, 1, 4)
+        grid.addWidget(self.proposal_text, row + 1, 0, 1, 4)
+        self.proposal_text.setVisible(False)
+
+    def refresh_proposal(self) -> None:
+        """The open proposal in words (numbers, why no viable part, every warning) and the
+        corrections possible now."""
+        c = self.c
+        p = c.proposal
+        allow(
+            self.line_button,
+            c.why_not(CLICK),
+            "Drag a rough line across a lesion (edge to edge) to measure it semi-automatically",
+        )
+        self.line_button.blockSignals(True)
+        self.line_button.setChecked(c.line_prompt)
+        self.line_button.blockSignals(False)
+        why = "measuring…" if c.measuring else None if p is not None else "there is no proposal"
+        allow(self.tighter_button, why, "Measure again with a higher threshold: a smaller region")
+        allow(self.looser_button, why, "Measure again with a lower threshold: a larger region")
+        allow(self.paint_button, why, "Paint lesion tissue onto the contour (Esc ends)")
+        allow(self.erase_button, why, "Erase tissue from the contour (Esc ends)")
+        if c.measuring:
+            self.proposal_text.setText("Measuring…")
+        elif p is not None:
+            text = p.details()
+            lesion = c.current_lesion()
+            target = lesion is not None and lesion.category is Category.TARGET
+            if p.viable_mm is None and target and lesion.kind is Kind.VIABLE:
+                text += (
+                    "<br>To accept it, set Kind to <i>longest</i> (whole lesion, RECIST 1.1), or "
+                    "measure this viable target on an arterial series."
+                )
+            self.proposal_text.setText(text)
+        else:
+            self.proposal_text.setText("")
+        self.proposal_text.setVisible(bool(self.proposal_text.text()))
 
     def _on_id(self) -> None:
         lesion = self.c.current_lesion()
