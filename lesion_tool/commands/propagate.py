@@ -156,7 +156,7 @@ def propagate_assessment(
     focus = baseline.index_to_patient(np.array([t.seed_zyx for t in targets]))
     settings = RegistrationSettings()
     sidecar = cache.sidecar_path(assessment_path)
-    base_sig = cache.series_signature(base_stack.files)
+    base_sig = cache.volume_signature(baseline)
     result: dict[str, Any] = {
         "format": "lesion-tool.proposals",
         "version": 1,
@@ -179,7 +179,7 @@ def propagate_assessment(
             base_stack.series_instance_uid,
             stack.series_instance_uid,
             base_sig,
-            cache.series_signature(stack.files),
+            cache.volume_signature(follow_up),
             settings,
             focus,
         )
