@@ -17,12 +17,14 @@ from typing import Any
 
 import numpy as np
 from napari.components import ViewerModel
-from qtpy.QtCore import QEvent, QObject, Qt
+from qtpy.QtCore import QEvent, QObject, Qt, QTimer
 from qtpy.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
 WorldMap = Callable[[np.ndarray], np.ndarray]
 """World ``(S, P, L)`` mm ``(3,)`` of one canvas -> world mm of the other."""
 
+WIDTH_SHARE = 0.3
+"""Share of the window's width the linked canvas asks for (the main canvas keeps as much)."""
 CURSOR_NAME = "Linked cursor"
 CURSOR_STYLE = {"symbol": "cross", "size": 9, "face_color": "#ffd400", "border_width": 0}
 """The mark showing, on one canvas, where the mouse is on the other (through the mapping)."""
@@ -195,12 +197,19 @@ class LinkedCanvas:
         window = self.dock.parentWidget()
         # beside the layer list (full height), not stacked under it
         window.addDockWidget(Qt.LeftDockWidgetArea, self.dock, Qt.Horizontal)
-        width = max(window.width() // 3, 360)
-        window.resizeDocks([self.dock], [width], Qt.Horizontal)
         self._on_close = on_close
         self._watcher = _OnClose(self.close)
         window.installEventFilter(self._watcher)
         self._window = window
+        self.fit()
+        QTimer.singleShot(0, self.fit)  # again once the window has laid the dock out
+
+    def fit(self) -> None:
+        """Give the canvas about as much width as the main canvas keeps (once laid out)."""
+        if self.qt_viewer is None:
+            return  # closed meanwhile
+        width = max(int(self._window.width() * WIDTH_SHARE), 360)
+        self._window.resizeDocks([self.dock], [width], Qt.Horizontal)
 
     def close(self) -> None:
         """Release the canvas (its GL canvas, its layers) and tell the owner."""
@@ -216,8 +225,11 @@ class LinkedCanvas:
             self._on_close()
 
     def show(self) -> None:
-        """Show the dock again if the reader closed it."""
+        """Show the dock again if the reader closed it, at its width."""
+        hidden = self.dock.isHidden()
         self.dock.show()
+        if hidden:
+            QTimer.singleShot(0, self.fit)
 
     def set_texts(self, header: str, status: str) -> None:
         """The dock's header (what is shown) and status (progress, flags, in words)."""
