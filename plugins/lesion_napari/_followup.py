@@ -23,6 +23,7 @@ working while it runs. Rules live in the core; this module only wires them to th
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -300,26 +301,26 @@ class FollowUpReading:
         self.wanted = None
         self._link(carried.registration, base, fu)
         prop = carried.proposals.get(lesion_id)
-        if prop is None:
-            self._say(f"{lesion_id} is not a baseline target: the views follow each other.")
-            assert self.link is not None
-            self.link.carry_view(c.viewer)
+        recorded = c.session.timepoint(label).lesion(lesion_id)
+        where = f"{lesion_id} carried from {base_label} to {label}"
+        if prop is None or recorded is not None:
+            # the main canvas is where Go to put it (a recorded line, a non-target): follow it
+            if self.link is not None:
+                self.link.carry_view(c.viewer)
+            self._say(
+                f"{where}: already recorded here (its line is shown)."
+                if prop is not None
+                else f"{lesion_id} is not a baseline target: the views follow each other."
+            )
             return
         base_world = base.geometry.voxel_to_world(target_centre(self._target(prop)))
         fu_world = fu.geometry.voxel_to_world(np.asarray(prop.seed_zyx, dtype=float))
-        assert self.link is not None and self.canvas is not None
-        self.link._busy = True  # place both exactly; neither is carried from the other
-        try:
-            zoom = c.viewer.camera.zoom
+        zoom = c.viewer.camera.zoom
+        with self._placing():  # both placed exactly; neither is carried from the other
             move_to(c.viewer, fu_world, zoom)
-            move_to(self.canvas.model, base_world, zoom)
-        finally:
-            self.link._busy = False
-        recorded = c.session.timepoint(label).lesion(lesion_id)
-        where = f"{lesion_id} carried from {base_label} to {label}"
-        if recorded is not None:
-            self._say(f"{where}: already recorded here (its line is shown).")
-        elif prop.status != "proposed":
+            if self.canvas is not None:
+                move_to(self.canvas.model, base_world, zoom)
+        if prop.status != "proposed":
             text = f"{lesion_id} was not found with confidence at {label}: " + "; ".join(
                 prop.reasons
             )
@@ -328,6 +329,10 @@ class FollowUpReading:
         else:
             self._say(f"{where} (confidence {prop.confidence:.2f}): accept, correct or reject.")
             self._propose(fu, prop)
+
+    def _placing(self) -> Any:
+        """A block in which moving a canvas is not carried to the other."""
+        return self.link.holding() if self.link is not None else contextlib.nullcontext()
 
     def _propose(self, fu: TimepointView, prop: Proposal) -> None:
         """THE call into the controller's proposal flow: measure at the carried seed."""

@@ -12,7 +12,8 @@ module holds no rule of the reading.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -115,6 +116,15 @@ class ViewLink:
             self.carry_cursor(src)
 
         return on_move
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Moves made inside this block are not carried to the other viewer."""
+        busy, self._busy = self._busy, True
+        try:
+            yield
+        finally:
+            self._busy = busy
 
     def carry_view(self, src: Any) -> None:
         """Move the other viewer to the anatomy ``src`` shows (slice, centre, zoom)."""

@@ -133,10 +133,16 @@ def test_next_target_at_follow_up_carries_it_with_linked_views(viewer, qtbot, mo
     expected = fu_to_base(world_position(viewer))
     assert np.allclose(world_position(canvas.model)[1:], expected[1:], atol=1e-3)
 
-    # the baseline canvas moved by the reader: the follow-up follows the forward mapping
-    canvas.model.dims.set_point(0, float(base_at[0]))
-    expected = base_to_fu(world_position(canvas.model))
+    # a slice step on the baseline canvas (a real key on it): the follow-up follows the forward
+    # mapping
+    before = world_position(canvas.model)
+    qtbot.keyClick(canvas.qt_viewer.canvas.native, Qt.Key_Left)
+    qtbot.wait(20)
+    moved_to = world_position(canvas.model)
+    assert abs(_slice_of(base, before) - _slice_of(base, moved_to)) == 1  # one slice
+    expected = base_to_fu(moved_to)
     assert abs(world_position(viewer)[0] - expected[0]) <= spacing_z / 2 + 1e-6
+    assert np.allclose(world_position(viewer)[1:], expected[1:], atol=1e-3)
 
     # the mouse over the main canvas (a real vispy move event): its mark on the baseline canvas
     here = world_position(viewer)
