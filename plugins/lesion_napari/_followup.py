@@ -54,7 +54,7 @@ STAGE_TEXT = {
     "rigid": "rigid alignment",
     "affine": "affine alignment",
     "bspline": "deformable alignment",
-    "cached": "taken from the reading's registration file",
+    "cached": "registration already known (this reading or its registration file)",
     "propagate": "carrying the targets over",
 }
 
@@ -183,8 +183,9 @@ class FollowUpReading:
     # ------------------------------------------------------------------------------ worker
     def _start(self, base: TimepointView, fu: TimepointView) -> None:
         """Register ``fu`` to ``base`` in a worker (one at a time; a later request waits)."""
-        if self._worker is not None:
-            self._say(f"Registering {self._running_label()}… (then {fu.label})")
+        if self._worker is not None:  # one worker at a time: this one starts when it ends
+            then = "" if self._running == pair_of(base, fu) else f" (then {fu.label})"
+            self._say(f"Registering {self._running_label()}…{then}")
             return
         # SimpleITK (~0.4 s to import) only once a follow-up is read
         from lesion_tool.registration import cache
@@ -215,6 +216,7 @@ class FollowUpReading:
             focus,
         )
         settings = self.settings or RegistrationSettings()
+        known = self.carried.pop(pair, None)  # targets changed: map again, do not register
         base_lazy, fu_lazy = base.volume, fu.volume
         what = f"{fu.label} to {base.label}"
 
@@ -223,7 +225,9 @@ class FollowUpReading:
             try:
                 base_vol = materialised(base_lazy)  # a lazy layer is read once, here
                 fu_vol = materialised(fu_lazy)
-                registration = cache.read_cached(sidecar, key) if sidecar else None
+                registration = known.registration if known is not None else None
+                if registration is None and sidecar is not None:
+                    registration = cache.read_cached(sidecar, key)
                 cached = registration is not None
                 if registration is None:
                     registration = yield from iter_register_series(
@@ -301,6 +305,10 @@ class FollowUpReading:
         self.wanted = None
         self._link(carried.registration, base, fu)
         prop = carried.proposals.get(lesion_id)
+        if prop is None and any(t.lesion_id == lesion_id for t in self._targets()):
+            self.wanted = (label, lesion_id)  # a target added since: map the targets again
+            self._start(base, fu)
+            return
         recorded = c.session.timepoint(label).lesion(lesion_id)
         where = f"{lesion_id} carried from {base_label} to {label}"
         if prop is None or recorded is not None:
@@ -335,17 +343,27 @@ class FollowUpReading:
         return self.link.holding() if self.link is not None else contextlib.nullcontext()
 
     def _propose(self, fu: TimepointView, prop: Proposal) -> None:
-        """THE call into the controller's proposal flow: measure at the carried seed."""
+        """THE call into the controller's proposal flow: measure at the carried seed.
+
+        When the controller's click measurement takes a line prompt too, pass the carried
+        baseline line here as the core does (``prompt_line(prop.lines, prop.seed_zyx,
+        fu.volume.shape)`` from :mod:`lesion_tool.registration.propagate`).
+        """
         self.c.measure_at(fu.geometry.voxel_to_world(np.asarray(prop.seed_zyx, dtype=float)))
 
-    def _target(self, prop: Proposal) -> Target:
-        from lesion_tool.registration.propagate import Target, targets_of
+    def _targets(self) -> list[Target]:
+        """The baseline targets as the core carries them (seed and lines)."""
+        from lesion_tool.registration.propagate import targets_of
 
         c = self.c
         assert c.session is not None
         base_label = c.session.labels[0]
-        base = c.views[base_label]
-        for target in targets_of(c.session.timepoint(base_label), base.volume):
+        return targets_of(c.session.timepoint(base_label), c.views[base_label].volume)
+
+    def _target(self, prop: Proposal) -> Target:
+        from lesion_tool.registration.propagate import Target
+
+        for target in self._targets():
             if target.lesion_id == prop.lesion_id:
                 return target
         return Target(prop.lesion_id, tuple(prop.baseline_seed_zyx))  # type: ignore[arg-type]
