@@ -34,9 +34,10 @@ from napari.utils.notifications import show_error, show_warning
 from lesion_tool.errors import LesionToolError
 
 from ._click import Failed
-from ._layers import is_lazy, line_to_shape, materialised
+from ._layers import is_lazy, materialised
 from ._linked import LinkedCanvas, ViewLink, cursor_layer, move_to
-from ._views import LINE_COLOURS, LINE_WIDTHS, TimepointView, line_text, lines_of
+from ._phases import PhaseLinking
+from ._views import TimepointView
 
 if TYPE_CHECKING:
     from lesion_tool.registration.propagate import Proposal, Target
@@ -141,8 +142,8 @@ class FollowUpReading:
         self._worker: Any = None
         self._running: Pair | None = None
         self._cursor: Any = None
-        self._canvas_cursor: Any = None
-        self._canvas_series = ""
+        self.phases = PhaseLinking(self)
+        """Another phase of the current visit, linked (washout): ``phases.link_phases()``."""
         controller.subscribe("timepoint", self._on_timepoint)
 
     # ------------------------------------------------------------------------------ entry
@@ -376,69 +377,51 @@ class FollowUpReading:
 
     def _show_baseline(self, base: TimepointView) -> None:
         """The linked canvas shows the baseline image and its lines (read-only copies)."""
+        assert self.c.session is not None
+        lesions = self.c.session.timepoint(base.label).lesions
+        self.show_in_canvas(base, f"Baseline · {base.label} · {base.image.name}", lesions)
+
+    def show_in_canvas(self, view: TimepointView, header: str, lesions: Any = ()) -> None:
+        """Show a timepoint's (or another series') image on the linked canvas, made on first use
+        (none without a napari window), with ``lesions``' lines (read-only copies)."""
         c = self.c
         if getattr(c.viewer, "window", None) is None:
             return
         if self.canvas is None:
-            self.canvas = LinkedCanvas(
-                c.viewer, f"Baseline · {base.label} (linked)", on_close=self._canvas_closed
-            )
+            self.canvas = LinkedCanvas(c.viewer, "Linked view", on_close=self._canvas_closed)
         self.canvas.show()
-        model = self.canvas.model
-        series = base.volume.series_instance_uid
-        if self._canvas_series != series:
-            model.layers.clear()
-            model.add_image(
-                base.geometry.display_array(base.volume.array),
-                name=base.image.name,
-                colormap="gray",
-                contrast_limits=base.image.contrast_limits,
-                **base.geometry.layer_kwargs(),
-            )
-            model.add_shapes(name=f"Lines {base.label}", ndim=3, **base.geometry.layer_kwargs())
-            self._canvas_cursor = cursor_layer(model, base.geometry.layer_kwargs())
-            self._canvas_series = series
-        else:
-            model.layers[0].contrast_limits = base.image.contrast_limits
-        self._draw_baseline_lines(base)
-        self.canvas.header.setText(f"Baseline · {base.label} · {base.image.name}")
+        self.canvas.show_view(view, lesions)
+        self.canvas.header.setText(header)
         if self.status:
             self.canvas.status.setText(self.status)
 
-    def _draw_baseline_lines(self, base: TimepointView) -> None:
-        assert self.canvas is not None and self.c.session is not None
-        layer = self.canvas.model.layers[f"Lines {base.label}"]
-        shapes, colours, widths, texts = [], [], [], []
-        for lesion in self.c.session.timepoint(base.label).lesions:
-            for role, line in lines_of(lesion):
-                shapes.append(line_to_shape(line, base.volume, base.geometry))
-                colours.append(LINE_COLOURS[role])
-                widths.append(LINE_WIDTHS[role])
-                texts.append(line_text(lesion, role))
-        layer.data = []
-        if shapes:
-            layer.add(shapes, shape_type="line", edge_color=colours, edge_width=widths)
-        layer.features = {"label": np.array(texts, dtype=object)}
-        layer.text = {"string": "{label}", "color": "yellow", "size": 11, "anchor": "upper_left"}
-        layer.editable = False
+    def _link(
+        self,
+        registration: Registration,
+        base: TimepointView,
+        fu: TimepointView,
+        *,
+        main_shows_fixed: bool = False,
+    ) -> None:
+        """Link the main canvas and the linked one through ``registration`` (``base`` -> ``fu``).
 
-    def _link(self, registration: Registration, base: TimepointView, fu: TimepointView) -> None:
-        """Link the main canvas (follow-up) and the baseline canvas through ``registration``."""
+        The main canvas shows ``fu`` (a follow-up; the canvas the baseline), or ``base`` with
+        ``main_shows_fixed`` (a measured series; the canvas another phase of its visit)."""
         c = self.c
         if self.canvas is None:
             return
         if self.link is not None:
             self.link.close()
-        base_to_fu, fu_to_base = world_maps(registration, base, fu)
+        forward, back = world_maps(registration, base, fu)
+        main, maps = (base, (forward, back)) if main_shows_fixed else (fu, (back, forward))
         self.link = ViewLink(
             c.viewer,
             self.canvas.model,
-            fu_to_base,
-            base_to_fu,
-            cursor_a=self._main_cursor(fu),
-            cursor_b=self._canvas_cursor,
+            *maps,
+            cursor_a=self._main_cursor(main),
+            cursor_b=self.canvas.cursor,
         )
-        self.linked_label = fu.label
+        self.linked_label = c.current_label
 
     def _main_cursor(self, fu: TimepointView) -> Any:
         """The linked-cursor mark in the main viewer, over the follow-up's image (made once per
@@ -462,9 +445,8 @@ class FollowUpReading:
         """The window closed: forget the canvas and the link."""
         if self.link is not None:
             self.link.close()
-        self.link = self.canvas = self._canvas_cursor = None
+        self.link = self.canvas = None
         self.linked_label = None
-        self._canvas_series = ""
 
     def _on_timepoint(self) -> None:
         """Another timepoint: the link holds for one follow-up only."""
@@ -472,7 +454,7 @@ class FollowUpReading:
             self.link.close()
             self.link = None
             self.linked_label = None
-            for mark in (self._cursor, self._canvas_cursor):
+            for mark in (self._cursor, self.canvas.cursor if self.canvas else None):
                 if mark is not None:
                     mark.visible = False
             self._say("Not linked: Next target (⇧N) at a follow-up links the views again.")

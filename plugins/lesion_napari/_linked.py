@@ -191,6 +191,11 @@ class LinkedCanvas:
 
         self.model = ViewerModel(title=title)
         self.qt_viewer: Any = QtViewer(self.model)
+        self.series = ""
+        """SeriesInstanceUID of the image shown."""
+        self.lines: Any = None
+        self.cursor: Any = None
+        """The linked-cursor mark on this canvas (:func:`cursor_layer`)."""
         self.widget = QWidget()
         layout = QVBoxLayout(self.widget)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -231,8 +236,46 @@ class LinkedCanvas:
         self.qt_viewer.deleteLater()
         self.qt_viewer = None
         self.model.layers.clear()
+        self.lines = self.cursor = None
         if self._on_close is not None:
             self._on_close()
+
+    def show_view(self, view: Any, lesions: Any = ()) -> None:
+        """Show a timepoint view's image (its pixels shared, not copied) with ``lesions``' lines
+        (read-only), and the linked-cursor mark; the layers are remade for another series."""
+        from ._layers import line_to_shape
+        from ._views import LINE_COLOURS, LINE_WIDTHS, line_text, lines_of
+
+        model = self.model
+        kwargs = view.geometry.layer_kwargs()
+        series = view.volume.series_instance_uid
+        if self.series != series:
+            model.layers.clear()
+            model.add_image(
+                view.geometry.display_array(view.volume.array),
+                name=view.image.name,
+                colormap="gray",
+                contrast_limits=view.image.contrast_limits,
+                **kwargs,
+            )
+            self.lines = model.add_shapes(name="Lines", ndim=3, **kwargs)
+            self.cursor = cursor_layer(model, kwargs)
+            self.series = series
+        model.layers[0].contrast_limits = view.image.contrast_limits
+        shapes, colours, widths, texts = [], [], [], []
+        for lesion in lesions:
+            for role, line in lines_of(lesion):
+                shapes.append(line_to_shape(line, view.volume, view.geometry))
+                colours.append(LINE_COLOURS[role])
+                widths.append(LINE_WIDTHS[role])
+                texts.append(line_text(lesion, role))
+        layer = self.lines
+        layer.data = []
+        if shapes:
+            layer.add(shapes, shape_type="line", edge_color=colours, edge_width=widths)
+        layer.features = {"label": np.array(texts, dtype=object)}
+        layer.text = {"string": "{label}", "color": "yellow", "size": 11, "anchor": "upper_left"}
+        layer.editable = False
 
     def show(self) -> None:
         """Show the dock again if the reader closed it, at its width."""

@@ -40,6 +40,7 @@ def shortcuts(c: Controller) -> dict[str, tuple[str, Callable[[], Any]]]:
         "Shift-M": ("click in lesion", c.start_click_measure),
         "Shift-A": ("accept", c.accept_proposal),
         "Shift-R": ("reject", c.reject_proposal),
+        "Shift-W": ("other phase linked (washout)", c.follow.phases.link_phases),
         "Control-Z": ("undo", c.undo),
         "Shift-U": ("undo", c.undo),
         "Escape": ("cancel", c.escape),

@@ -192,3 +192,56 @@ def test_a_target_not_found_with_confidence_shows_why_and_no_proposal(
     assert c.follow.canvas.status.text() == c.follow.status
     c.edit_current(record=True, state="absent")
     assert str(c.session.timepoint("fu1").lesion("T2").state) == "absent"
+
+
+def test_other_phase_of_the_visit_is_linked_through_its_registration(
+    viewer, qtbot, synthetic_patient
+):
+    """Shift+W: the portal-venous series of the current visit beside the arterial one measured
+    on, registered to it in the background; a slice step on the main canvas moves the linked one
+    through the mapping, and the mouse shows its mark there (washout judged side by side)."""
+    from lesion_napari._followup import world_maps
+    from lesion_napari._linked import world_position
+    from lesion_napari._widget import LesionWidget
+
+    widget = LesionWidget(viewer)
+    viewer.window.add_dock_widget(widget, area="right")
+    c = widget.controller
+    c.open_study(synthetic_patient)
+    qtbot.waitUntil(lambda: not c.loading, timeout=120_000)
+    view = c.current_view
+    key_on_canvas(viewer, qtbot, Qt.Key_W, Qt.ShiftModifier)
+    phases = c.follow.phases
+    qtbot.waitUntil(lambda: bool(phases.registrations), timeout=180_000)
+    qtbot.waitUntil(lambda: c.follow.link is not None, timeout=10_000)
+    canvas = c.follow.canvas
+    other = next(
+        lay for lay in view.others if lay.metadata["lesion_tool"]["phase"] == "portal_venous"
+    )
+    assert canvas.series == other.metadata["lesion_tool"]["series_instance_uid"]
+    assert "linked with" in c.follow.status
+    [registration] = phases.registrations.values()
+    from lesion_napari._phases import other_phase
+
+    pv = other_phase(view)
+    art_to_pv, _ = world_maps(registration, view, pv)
+    key_on_canvas(viewer, qtbot, Qt.Key_Left)
+    qtbot.wait(20)
+    here = world_position(viewer)
+    expected = art_to_pv(here)
+    linked = world_position(canvas.model)
+    assert abs(linked[0] - expected[0]) <= pv.geometry.scale[0] / 2 + 1e-6
+    assert np.allclose(linked[1:], expected[1:], atol=1e-3)
+    scene = _canvas(viewer)._scene_canvas
+    for dx in (0.0, 3.0):  # napari throttles mouse moves: two, apart
+        pos = canvas_pos(viewer, here + np.array([0.0, 0.0, dx]))
+        scene.events.mouse_move(pos=pos, modifiers=(), button=None)
+        qtbot.wait(30)
+    mark = canvas.cursor
+    qtbot.waitUntil(lambda: mark.visible, timeout=2_000)
+    cursor = np.asarray(viewer.cursor.position, dtype=float)
+    assert np.allclose(mark.data_to_world(mark.data[0]), art_to_pv(cursor), atol=1e-3)
+    # another timepoint unlinks (the registration holds for one pair of series)
+    other_label = next(lb for lb in c.views if lb != c.current_label)
+    c.set_timepoint(other_label)
+    assert c.follow.link is None
