@@ -27,7 +27,7 @@ WorldMap = Callable[[np.ndarray], np.ndarray]
 WIDTH_SHARE = 0.3
 """Share of the window's width the linked canvas asks for (the main canvas keeps as much)."""
 CURSOR_NAME = "Linked cursor"
-CURSOR_STYLE = {"symbol": "cross", "size": 9, "face_color": "#ffd400", "border_width": 0}
+CURSOR_STYLE = {"symbol": "cross", "size": 15, "face_color": "#ffd400", "border_width": 0}
 """The mark showing, on one canvas, where the mouse is on the other (through the mapping)."""
 
 
