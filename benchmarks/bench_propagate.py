@@ -15,9 +15,10 @@
    machine: the load average is printed beside it).
 
 Goal: >= 95 % inside and median error < 3 mm. "flagged" counts targets flagged for review; "by
-the mapping checks" those flagged by field of view, Jacobian or similarity (the rest: the viable
-measurement found no lesion at a correctly mapped point, e.g. IRCADb's hypo-attenuating
-portal-venous tumours, where mRECIST's arterial measurement does not apply).
+the mapping checks" those flagged by field of view, Jacobian or similarity (the rest: the
+measurement, ``measure_lesion`` prompted with the mapped seed and line, found no lesion at a
+correctly mapped point: e.g. an IRCADb target, given here without a line, whose seed lies on
+tissue as common as the liver around it).
 Prints tables; asserts nothing.
 Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_propagate.py [--patients N] [--motions K]``
 """

@@ -93,36 +93,6 @@ def _out_path(assessment: Path, out: str | None, several: bool) -> Path:
     return target / f"{stem}.proposals.json" if target.is_dir() else target
 
 
-def _targets(timepoint: Any, volume: Any) -> list[Any]:
-    """Baseline targets with a seed (or a line, whose midpoint then serves as seed)."""
-    import numpy as np
-
-    from lesion_tool.registration.propagate import Target
-
-    out = []
-    for lesion in timepoint.lesions:
-        if str(lesion.category) != "target":
-            continue
-        lines = {}
-        for name in ("line", "longest_line"):
-            line = getattr(lesion, name)
-            if line is None:
-                continue
-            ends = [np.asarray(line.start, float), np.asarray(line.end, float)]
-            if line.space == "patient":
-                ends = [volume.patient_to_index(e) for e in ends]
-            lines[name] = (tuple(ends[0]), tuple(ends[1]))
-        if lesion.seed is not None:
-            seed = tuple(float(v) for v in lesion.seed)
-        elif lines:
-            start, end = next(iter(lines.values()))
-            seed = tuple((np.asarray(start) + np.asarray(end)) / 2.0)
-        else:
-            continue
-        out.append(Target(lesion.id, seed, lines))  # type: ignore[arg-type]
-    return out
-
-
 def _find_stack(scan: Any, timepoint: Any) -> Any:
     """The series of ``timepoint`` in the scanned folder: by SeriesInstanceUID, else the
     arterial series its study was given (or its largest image stack)."""
@@ -162,7 +132,7 @@ def propagate_assessment(
 
     from lesion_tool.io import load_series
     from lesion_tool.registration import cache
-    from lesion_tool.registration.propagate import propagate_targets
+    from lesion_tool.registration.propagate import propagate_targets, targets_of
     from lesion_tool.registration.register import RegistrationSettings, register_series
     from lesion_tool.storage import load_assessment
 
@@ -178,7 +148,7 @@ def propagate_assessment(
         )
     base_stack = _find_stack(scan, base_tp)
     baseline = load_series(list(base_stack.files))
-    targets = _targets(base_tp, baseline)
+    targets = targets_of(base_tp, baseline)
     if not targets:
         raise LesionToolError(
             f"{assessment_path}: the baseline {base_tp.label!r} has no target with a seed or line."
@@ -186,7 +156,7 @@ def propagate_assessment(
     focus = baseline.index_to_patient(np.array([t.seed_zyx for t in targets]))
     settings = RegistrationSettings()
     sidecar = cache.sidecar_path(assessment_path)
-    base_sig = cache.series_signature(base_stack.files)
+    base_sig = cache.volume_signature(baseline)
     result: dict[str, Any] = {
         "format": "lesion-tool.proposals",
         "version": 1,
@@ -209,7 +179,7 @@ def propagate_assessment(
             base_stack.series_instance_uid,
             stack.series_instance_uid,
             base_sig,
-            cache.series_signature(stack.files),
+            cache.volume_signature(follow_up),
             settings,
             focus,
         )
@@ -227,7 +197,10 @@ def propagate_assessment(
                 result["follow_ups"].append(entry)
                 continue
             cache.store(sidecar, key, registration)
-        proposals = propagate_targets(registration, baseline, follow_up, targets)
+        # the phase the scan called (unknown: the assessment's series, read as arterial)
+        phase = None if stack.phase is None else str(stack.phase.phase)
+        phase = None if phase == "unknown" else phase
+        proposals = propagate_targets(registration, baseline, follow_up, targets, phase=phase)
         entry.update(
             series_instance_uid=stack.series_instance_uid,
             registration={

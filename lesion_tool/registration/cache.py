@@ -18,13 +18,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lesion_tool.io.volume import CTVolume
 from lesion_tool.registration.register import (
     METHOD_VERSION,
     Registration,
     RegistrationSettings,
 )
 
-__all__ = ["FORMAT", "pair_key", "read_cached", "series_signature", "sidecar_path", "store"]
+__all__ = [
+    "FORMAT",
+    "pair_key",
+    "read_cached",
+    "series_signature",
+    "sidecar_path",
+    "store",
+    "volume_signature",
+]
 
 FORMAT = "lesion-tool.registrations"
 
@@ -44,6 +53,16 @@ def series_signature(files: Sequence[str | os.PathLike[str]]) -> dict[str, int]:
         "bytes": sum(s.st_size for s in stats),
         "mtime_ns": max((s.st_mtime_ns for s in stats), default=0),
     }
+
+
+def volume_signature(volume: CTVolume) -> dict[str, int]:
+    """:func:`series_signature` of the files a loaded volume came from (``metadata["files"]``),
+    so the plugin and the ``propagate`` command key a pair alike; a volume without files on
+    disk (built in memory) is identified by its slice count and pixel bytes."""
+    files = volume.metadata.get("files") or ()
+    if files and all(os.path.exists(f) for f in files):
+        return series_signature(files)
+    return {"files": int(volume.shape[0]), "bytes": int(volume.array.nbytes), "mtime_ns": 0}
 
 
 def pair_key(

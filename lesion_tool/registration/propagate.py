@@ -12,7 +12,11 @@ the mapping at the target (all reported):
   the seed, the lesion itself left out, and the follow-up mapped back onto it (both block-averaged
   to 2 mm against noise): a correct mapping aligns the lesion's surroundings (vessels, liver
   edge), a wrong one does not;
-- ``measured``: the measurement found a lesion at (or within :data:`MAX_SNAP_MM` of) the point.
+- ``measured``: the measurement (:func:`measure_proposal`: the real-CT delineation
+  ``measure_lesion`` prompted with the mapped seed and the mapped baseline line) found a lesion
+  at (or within :data:`MAX_SNAP_MM` of) the point. Its own doubts (a contour to check, a
+  diameter far from the baseline line's) travel in ``measurement["flags"]``: they ask the reader
+  to check the contour, not whether the lesion was found, so they do not flag the target.
 
 A target failing any check is ``"flagged"`` with the reasons, never silently guessed; the
 mapped point is still given so the reader can start looking there. Voxel indices ``(z, y, x)``;
@@ -29,6 +33,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from lesion_tool.errors import MeasurementError
+from lesion_tool.io.phase import Phase
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.registration.register import Registration, _downsampled
 
@@ -37,10 +42,13 @@ __all__ = [
     "MAX_SNAP_MM",
     "MIN_SIMILARITY",
     "PATCH_MM",
+    "PROMPT_LINES",
     "Proposal",
     "Target",
     "measure_proposal",
+    "prompt_line",
     "propagate_targets",
+    "targets_of",
 ]
 
 PATCH_MM = 60.0
@@ -107,41 +115,125 @@ class Proposal:
         }
 
 
-def measure_proposal(volume: CTVolume, seed_zyx: Sequence[float]) -> dict[str, Any]:
+PROMPT_LINES = ("longest_line", "line")
+"""Which mapped baseline line prompts the measurement, first found first: the whole lesion's
+(its rough extent sets the search region), else the primary (viable) one."""
+
+
+def _line_dict(d: Any) -> dict[str, Any] | None:
+    if d is None or d.length_mm <= 0 or d.start_voxel is None:
+        return None
+    return {
+        "start": [round(float(v), 2) for v in d.start_voxel],
+        "end": [round(float(v), 2) for v in d.end_voxel],
+        "space": "voxel",
+        "slice": d.slice_index,
+    }
+
+
+def prompt_line(
+    lines: dict[str, Any], seed_zyx: Sequence[float], shape: Sequence[int]
+) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
+    """The mapped baseline line that prompts the measurement, laid on the seed's slice.
+
+    ``lines`` are :attr:`Proposal.lines` (``{"longest_line": {"start": [z, y, x], "end": ...}}``).
+    The deformation may tilt a mapped line across slices; the measurement reads a line in the
+    seed's axial slice, so its ends are put on that slice. None when no line was mapped or an
+    end falls outside the volume's ``(z, y, x)`` ``shape`` (the seed alone is used then).
+    """
+    z = float(round(float(seed_zyx[0])))
+    for name in PROMPT_LINES:
+        line = lines.get(name)
+        if not line:
+            continue
+        ends = [(z, float(p[1]), float(p[2])) for p in (line["start"], line["end"])]
+        if all(-0.5 <= v < n - 0.5 for p in ends for v, n in zip(p, shape, strict=True)):
+            return ends[0], ends[1]
+        return None
+    return None
+
+
+def measure_proposal(
+    volume: CTVolume,
+    seed_zyx: Sequence[float],
+    line_zyx: Sequence[Sequence[float]] | None = None,
+    *,
+    phase: Phase | str | None = Phase.ARTERIAL,
+) -> dict[str, Any]:
     """Measure the lesion at ``seed_zyx`` of ``volume`` for a proposal (JSON-able result).
 
-    The one place the semi-automatic measurement is called, so it can be swapped for
-    ``lesion_tool.measurement.segment.measure_lesion`` when that lands.
+    The one place the semi-automatic measurement is called: the real-CT delineation
+    :func:`lesion_tool.measurement.segment.measure_lesion`, prompted with the mapped seed and,
+    when given, the mapped baseline line (its length sets the search region and is checked
+    against the result: a lesion that shrank or grew a lot is flagged for the reader).
+
+    Parameters
+    ----------
+    volume
+        The follow-up, ``(z, y, x)`` HU.
+    seed_zyx
+        Mapped seed, voxel ``(z, y, x)`` (fractional is rounded).
+    line_zyx
+        Mapped baseline line ``(start, end)``, voxel ``(z, y, x)`` (see :func:`prompt_line`).
+    phase
+        The follow-up's contrast phase; the viable (mRECIST) diameter is measured on an arterial
+        image only (else ``viable_diameter_mm`` is None and ``viable_reason`` says why).
+
+    Returns
+    -------
+    dict
+        ``method``, ``seed_voxel``, ``viable_diameter_mm``, ``longest_diameter_mm``, ``line``
+        (viable), ``longest_line`` (whole lesion), ``viable_volume_ml``, ``volume_ml``, ``flags``
+        (the measurement's doubts, in words), ``viable_reason``, ``mask_bbox`` (first and last
+        voxel of the lesion mask, ``(z, y, x)``) and ``distance_to_seed_mm`` (0 when the seed
+        lies in the lesion found).
 
     Raises
     ------
     MeasurementError
         Nothing measurable at the point.
     """
-    from lesion_tool.measurement import measure_viable
+    from lesion_tool.measurement.diameter import Geometry
+    from lesion_tool.measurement.segment import LesionPrompt, measure_lesion
 
-    m = measure_viable(volume, seed_zyx)
-
-    def line(d: Any) -> dict[str, Any] | None:
-        if d.length_mm <= 0 or d.start_voxel is None:
-            return None
-        return {
-            "start": [round(float(v), 2) for v in d.start_voxel],
-            "end": [round(float(v), 2) for v in d.end_voxel],
-            "space": "voxel",
-            "slice": d.slice_index,
-        }
-
+    seed = tuple(float(v) for v in seed_zyx)
+    line = None if line_zyx is None else (tuple(line_zyx[0]), tuple(line_zyx[1]))
+    m = measure_lesion(volume, LesionPrompt(seed=seed, line=line), phase=phase)  # type: ignore[arg-type]
+    voxel_ml = Geometry.of(volume).voxel_volume_ml
+    viable_ml = None if m.viable_mask is None else float(m.viable_mask.sum()) * voxel_ml
+    inside = np.argwhere(m.mask) + np.asarray(m.offset)
+    # distance (mm) from the seed to the nearest voxel of the lesion found
+    gap = (inside - np.round(seed)) * np.asarray(volume.spacing_mm)
+    distance = float(np.sqrt((gap**2).sum(axis=1)).min()) if len(inside) else float("inf")
     return {
-        "method": "measure_viable",
+        "method": "measure_lesion",
         "seed_voxel": [int(v) for v in m.seed_voxel],
-        "viable_diameter_mm": round(m.viable_diameter_mm, 1),
+        "viable_diameter_mm": (
+            None if m.viable_diameter_mm is None else round(m.viable_diameter_mm, 1)
+        ),
         "longest_diameter_mm": round(m.longest_diameter_mm, 1),
-        "line": line(m.viable),
-        "longest_line": line(m.whole),
-        "viable_volume_ml": round(m.viable_volume_ml, 2),
-        "volume_ml": round(m.whole_volume_ml, 2),
+        "line": _line_dict(m.viable),
+        "longest_line": _line_dict(m.whole),
+        "viable_volume_ml": None if viable_ml is None else round(viable_ml, 2),
+        "volume_ml": round(m.volume_ml, 2),
+        "flags": list(m.flags),
+        "viable_reason": m.viable_reason,
+        "mask_bbox": [inside.min(axis=0).tolist(), inside.max(axis=0).tolist()]
+        if len(inside)
+        else None,
+        "distance_to_seed_mm": round(distance, 1),
     }
+
+
+def _phase_of(volume: CTVolume) -> Phase:
+    """The phase the scan called for ``volume`` (``metadata["phase"]``), else arterial."""
+    call = volume.metadata.get("phase")
+    value = call.get("phase") if isinstance(call, dict) else None
+    try:
+        phase = Phase(value) if value else Phase.ARTERIAL
+    except ValueError:
+        return Phase.ARTERIAL
+    return Phase.ARTERIAL if phase is Phase.UNKNOWN else phase
 
 
 def _jacobian(transform: sitk.Transform, p: np.ndarray, h: float = 4.0) -> float:
@@ -192,6 +284,7 @@ def propagate_targets(
     targets: Sequence[Target],
     *,
     measure: bool = True,
+    phase: Phase | str | None = None,
 ) -> list[Proposal]:
     """Map each target to ``follow_up``, check the mapping there and measure a proposal.
 
@@ -205,12 +298,18 @@ def propagate_targets(
         Baseline targets.
     measure
         Run :func:`measure_proposal` at each mapped seed (False: mapping and checks only).
+    phase
+        The follow-up's contrast phase for the measurement; None: the phase call in
+        ``follow_up.metadata["phase"]`` when the scan made one, else arterial (the series
+        mRECIST is read on, which the ``propagate`` command picks).
 
     Returns
     -------
     list of Proposal
         One per target, in order.
     """
+    if phase is None:
+        phase = _phase_of(follow_up)
     base_img = _downsampled(baseline, 2.0)
     fu_img = _downsampled(follow_up, 2.0)
     transform = registration.transform
@@ -254,23 +353,6 @@ def propagate_targets(
                 f"(local correlation {ncc:.2f} < {MIN_SIMILARITY})"
             )
 
-        measurement = None
-        if measure and inside:
-            try:
-                measurement = measure_proposal(follow_up, q_idx)
-            except MeasurementError as err:
-                checks["measured"] = False
-                reasons.append(f"no lesion measured at the mapped point: {err}")
-            else:
-                grown = follow_up.index_to_patient(np.asarray(measurement["seed_voxel"], float))
-                snap = float(np.linalg.norm(grown - q))
-                checks["measured"] = snap <= MAX_SNAP_MM
-                checks["snap_mm"] = round(snap, 1)
-                if snap > MAX_SNAP_MM:
-                    reasons.append(
-                        f"the nearest lesion found is {snap:.0f} mm from the mapped point"
-                    )
-
         lines = {}
         for name, (start, end) in target.lines.items():
             ends = []
@@ -279,6 +361,27 @@ def propagate_targets(
                 ql = np.asarray(transform.TransformPoint(tuple(float(x) for x in pl)))
                 ends.append([round(float(x), 2) for x in follow_up.patient_to_index(ql)])
             lines[name] = {"start": ends[0], "end": ends[1]}
+
+        measurement = None
+        if measure and inside:
+            try:
+                measurement = measure_proposal(
+                    follow_up,
+                    q_idx,
+                    prompt_line(lines, q_idx, follow_up.shape),
+                    phase=phase,
+                )
+            except MeasurementError as err:
+                checks["measured"] = False
+                reasons.append(f"no lesion measured at the mapped point: {err}")
+            else:
+                snap = float(measurement["distance_to_seed_mm"])
+                checks["measured"] = snap <= MAX_SNAP_MM
+                checks["snap_mm"] = round(snap, 1)
+                if snap > MAX_SNAP_MM:
+                    reasons.append(
+                        f"the nearest lesion found is {snap:.0f} mm from the mapped point"
+                    )
 
         ok = not reasons
         out.append(
@@ -296,4 +399,39 @@ def propagate_targets(
                 measurement=measurement,
             )
         )
+    return out
+
+
+def targets_of(timepoint: Any, volume: CTVolume) -> list[Target]:
+    """The targets of an assessment timepoint (usually the baseline) as :class:`Target`.
+
+    Each target with a seed, or a line whose midpoint then serves as seed; lines stored in
+    patient space are turned into voxels of ``volume`` (the series they were measured on). The
+    ``propagate`` command and the plugin build targets here, so both focus the registration on
+    the same points and share its cached result.
+    """
+    out = []
+    for lesion in timepoint.lesions:
+        if str(lesion.category) != "target":
+            continue
+        lines = {}
+        for name in ("line", "longest_line"):
+            line = getattr(lesion, name)
+            if line is None:
+                continue
+            ends = [np.asarray(line.start, float), np.asarray(line.end, float)]
+            if line.space == "patient":
+                ends = [volume.patient_to_index(e) for e in ends]
+            lines[name] = (
+                tuple(float(v) for v in ends[0]),
+                tuple(float(v) for v in ends[1]),
+            )
+        if lesion.seed is not None:
+            seed = tuple(float(v) for v in lesion.seed)
+        elif lines:
+            start, end = next(iter(lines.values()))
+            seed = tuple((np.asarray(start) + np.asarray(end)) / 2.0)
+        else:
+            continue
+        out.append(Target(lesion.id, seed, lines))  # type: ignore[arg-type]
     return out

@@ -15,7 +15,7 @@ with ``p`` in LPS millimetres. Conventions: arrays ``(z, y, x)``; points LPS mm 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +27,10 @@ from lesion_tool.io.volume import CTVolume
 
 __all__ = [
     "DEFAULT_SPACING_MM",
+    "STAGES",
     "Registration",
     "RegistrationSettings",
+    "iter_register_series",
     "register_series",
     "soft_tissue_mask",
     "transform_from_dict",
@@ -86,6 +88,29 @@ class Registration:
             [self.transform.TransformPoint(tuple(float(v) for v in p)) for p in lps_mm],
             dtype=float,
         ).reshape(-1, 3)
+
+    def map_points_back(
+        self, lps_mm: Sequence[Sequence[float]], *, tol_mm: float = 0.01, max_iter: int = 30
+    ) -> np.ndarray:
+        """Baseline LPS mm ``(n, 3)`` of follow-up LPS mm points ``(n, 3)`` (the inverse map).
+
+        The B-spline part has no closed-form inverse: each point is found by fixed-point
+        iteration ``p <- p + (q - T(p))`` from ``q``, which converges for the smooth, small
+        deformations registration gives (its step is the residual). Iteration stops at
+        ``tol_mm`` residual or ``max_iter`` steps (the residual is then left, a fraction of a
+        millimetre for any deformation the checks accept).
+        """
+        targets = np.asarray(lps_mm, dtype=float).reshape(-1, 3)
+        out = targets.copy()
+        for i, q in enumerate(targets):
+            p = q.copy()
+            for _ in range(max_iter):
+                residual = q - np.asarray(self.transform.TransformPoint(tuple(p)))
+                p = p + residual
+                if float(np.abs(residual).max()) < tol_mm:
+                    break
+            out[i] = p
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (transform parameters included) for the sidecar cache."""
@@ -188,6 +213,10 @@ def _method(settings: RegistrationSettings, mask: sitk.Image, sampling: float | 
     return reg
 
 
+STAGES = ("prepare", "rigid", "affine", "bspline")
+"""The stages :func:`iter_register_series` reports, in order."""
+
+
 def register_series(
     baseline: CTVolume,
     follow_up: CTVolume,
@@ -196,6 +225,29 @@ def register_series(
     settings: RegistrationSettings | None = None,
 ) -> Registration:
     """Register ``follow_up`` to ``baseline``: rigid, affine, then B-spline (SimpleITK).
+
+    See :func:`iter_register_series` (the same, reporting each stage as it starts).
+    """
+    stages = iter_register_series(baseline, follow_up, focus_lps=focus_lps, settings=settings)
+    while True:
+        try:
+            next(stages)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+
+def iter_register_series(
+    baseline: CTVolume,
+    follow_up: CTVolume,
+    *,
+    focus_lps: Sequence[Sequence[float]] | None = None,
+    settings: RegistrationSettings | None = None,
+) -> Generator[str, None, Registration]:
+    """Register ``follow_up`` to ``baseline``: rigid, affine, then B-spline (SimpleITK).
+
+    A generator: it yields the name of each stage (:data:`STAGES`) as it starts, so a caller can
+    show progress (the plugin's worker thread does), and returns the :class:`Registration`
+    (``result = yield from iter_register_series(...)``).
 
     Parameters
     ----------
@@ -216,6 +268,7 @@ def register_series(
     """
     settings = settings or RegistrationSettings()
     t0 = time.perf_counter()
+    yield STAGES[0]
     fixed = _downsampled(baseline, settings.spacing_mm)
     moving = _downsampled(follow_up, settings.spacing_mm)
     points = None if focus_lps is None else np.asarray(focus_lps, dtype=float).reshape(-1, 3)
@@ -232,6 +285,7 @@ def register_series(
         if stats.HasLabel(1)
         else fixed.TransformContinuousIndexToPhysicalPoint([s / 2.0 for s in fixed.GetSize()])
     )
+    yield STAGES[1]
     rigid = sitk.Euler3DTransform()
     rigid.SetCenter(centre)
     reg = _method(settings, mask)
@@ -251,6 +305,7 @@ def register_series(
     metric["t_rigid"] = time.perf_counter() - t0
 
     # 2. affine from the rigid result (liver volume change, anisotropic breathing compression).
+    yield STAGES[2]
     affine = sitk.AffineTransform(3)
     affine.SetCenter(rigid.GetCenter())
     affine.SetMatrix(rigid.GetMatrix())
@@ -272,6 +327,7 @@ def register_series(
     metric["t_affine"] = time.perf_counter() - t0
 
     # 3. B-spline on top of the affine (the liver slides along the body wall with breathing).
+    yield STAGES[3]
     extent = [sz * sp for sz, sp in zip(fixed.GetSize(), fixed.GetSpacing(), strict=True)]
     mesh = [max(1, round(e / settings.bspline_spacing_mm)) for e in extent]
     bspline = sitk.BSplineTransformInitializer(fixed, mesh, order=3)

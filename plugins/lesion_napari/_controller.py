@@ -39,6 +39,7 @@ from lesion_tool.reading.rules import (
 from lesion_tool.storage import load_assessment
 
 from ._click import ClickMixin
+from ._followup import FollowUpReading
 from ._lines import LinesMixin
 from ._study import StudyMixin
 
@@ -91,6 +92,8 @@ class Controller(StudyMixin, LinesMixin, ClickMixin):
         self._warned: set[str] = set()
         StudyMixin.__init__(self)
         ClickMixin.__init__(self)
+        self.follow = FollowUpReading(self)
+        """Next target at a follow-up: registration, carried proposal, linked baseline view."""
 
     # ------------------------------------------------------------------------------ events
     def subscribe(self, topic: str, callback: Callable[[], None]) -> None:
@@ -314,6 +317,7 @@ class Controller(StudyMixin, LinesMixin, ClickMixin):
             i = ids.index(self.current_lesion_id) + 1 if self.current_lesion_id in ids else 0
             self.select_lesion(ids[i % len(ids)])
             self.go_to_lesion()
+            self.follow.lesion_reached()
 
     def remove_current_lesion(self) -> None:
         """Remove the current lesion's reading at this timepoint (undoable)."""

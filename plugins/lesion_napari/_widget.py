@@ -47,6 +47,7 @@ def shortcuts(c: Controller) -> dict[str, tuple[str, Callable[[], Any]]]:
         "Shift-D": ("measure by a dragged line", c.start_line_measure),
         "Shift-A": ("accept", c.accept_proposal),
         "Shift-R": ("reject", c.reject_proposal),
+        "Shift-W": ("other phase linked (washout)", c.follow.phases.link_phases),
         "Control-Z": ("undo", c.undo),
         "Shift-U": ("undo", c.undo),
         "Escape": ("cancel", c.escape),
