@@ -33,7 +33,7 @@ def test_the_controller_imports_no_panel_and_panels_import_no_panel():
         imported = _imports(PLUGIN / f"{name}.py")
         assert not any("_panels" in m or "_widget" in m for m in imported), (name, imported)
     panels = sorted((PLUGIN / "_panels").glob("*.py"))
-    assert len(panels) == 6  # __init__ + study, lesions, measurement, response, saving
+    assert len(panels) == 7  # __init__ + study, lesions, measurement, response, saving, pacs
     for panel in panels:
         if panel.name == "__init__.py":
             continue
