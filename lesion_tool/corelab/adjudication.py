@@ -33,6 +33,7 @@ from lesion_tool.storage.audit import (
     AUDIT_KEY,
     DECISION_FORMAT,
     append_event,
+    is_recorded_state,
     read_document,
     verify_document,
 )
@@ -309,14 +310,15 @@ def load_decision(path: str | os.PathLike[str]) -> Decision:
     problems = decision_problems(data)
     if problems:
         raise AssessmentError("\n".join(f"{path}: {p}" for p in problems))
-    if AUDIT_KEY in data:  # a decision written before auditing has none, and is accepted
-        report = verify_document(data, path)
-        if not report.intact:
-            raise AssessmentError(
-                "\n".join(report.problems)
-                + f"\n{path}: this decision is not used; see lesion-tool audit {path}, and "
-                "record the decision again (adjudicate --decide ... --replace)"
-            )
+    # A decision edited outside lesion-tool since it was recorded is not used. (One written before
+    # auditing has no audit list and is accepted; an old break in the history followed by a new
+    # recording is reported by lesion-tool audit but does not block the decision now recorded.)
+    if AUDIT_KEY in data and not is_recorded_state(data):
+        raise AssessmentError(
+            "\n".join(verify_document(data, path).problems)
+            + f"\n{path}: this decision is not used; see lesion-tool audit {path}, and "
+            "record the decision again (adjudicate --decide ... --replace)"
+        )
     return Decision(
         patient_id=data["patient_id"],
         preset=data["preset"],

@@ -34,6 +34,7 @@ __all__ = [
     "AuditReport",
     "append_event",
     "changes_between",
+    "is_recorded_state",
     "read_document",
     "save_audited",
     "verify_audit",
@@ -194,6 +195,22 @@ def save_audited(
     audited = dataclasses.replace(assessment, extra={**extra, AUDIT_KEY: history})
     save_assessment(audited, path)
     return event
+
+
+def is_recorded_state(data: Mapping[str, Any]) -> bool:
+    """Whether a document is the state its last audit event recorded, that event unaltered.
+
+    True means lesion-tool wrote the content as it is now (an earlier break in the history, which
+    :func:`verify_document` still reports, was followed by a recording); False that the content
+    or the last event was edited outside lesion-tool, or that there is no audit trail.
+    """
+    events = data.get(AUDIT_KEY)
+    if not isinstance(events, list) or not events or not isinstance(events[-1], dict):
+        return False
+    last = events[-1]
+    return last.get("event_sha256") == _event_hash(last) and last.get("state_sha256") == _sha256(
+        _state(data)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -283,6 +283,8 @@ def test_a_hand_edited_decision_is_detected_named_and_not_used(
     stored.write_text(json.dumps(data, indent=2), encoding="utf-8")
     assert main(["audit", "--quiet", str(stored)]) == 1
     assert f"error: {stored}: audit event 1 was altered" in capsys.readouterr().out
+    assert main([*argv, "--adjudications", str(adj / "decisions")]) == 1  # still not used
+    assert "this decision is not used" in capsys.readouterr().err
 
     # recording the decision again (--replace) appends to the history, which keeps the
     # altered event: audit still names it
@@ -293,6 +295,10 @@ def test_a_hand_edited_decision_is_detected_named_and_not_used(
     report = verify_audit(stored)
     assert report.problems == (f"{stored}: audit event 1 was altered (its hash does not match)",)
     assert report.events[-1]["decision"]["reason"] == "re-recorded after the edit"
+    # ... and the decision now recorded by lesion-tool is used again
+    assert main([*argv, "--adjudications", str(adj / "decisions")]) == 0
+    out = capsys.readouterr().out
+    assert "ORR 1/4 = 25.0%" in out and "3 single reader, 1 adjudicated" in out
 
 
 def test_make_decision_takes_readers_and_triggers_from_the_worklist() -> None:
