@@ -228,7 +228,8 @@ def make_decision(
     The one place a :class:`Decision` is assembled (``lesion-tool adjudicate --decide`` and the
     plugin's adjudication view both call it): the readers are every reader paired for the
     patient on the worklist, in worklist order, and the triggers every reason listed for those
-    pairs. ``decided_at`` defaults to now (UTC, whole seconds).
+    pairs, once each (with three readers "progression recorded by R2 only" comes from two
+    pairs). ``decided_at`` defaults to now (UTC, whole seconds).
 
     Raises
     ------
@@ -259,7 +260,7 @@ def make_decision(
         reason=reason.strip(),
         adjudicator=adjudicator.strip(),
         decided_at=decided_at or dt.datetime.now(dt.UTC).replace(microsecond=0),
-        triggers=tuple(r for item in pairs for r in item.reasons),
+        triggers=tuple(dict.fromkeys(r for item in pairs for r in item.reasons)),
     )
 
 

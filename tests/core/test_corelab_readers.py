@@ -310,6 +310,7 @@ def test_make_decision_takes_readers_and_triggers_from_the_worklist() -> None:
     items = [
         WorklistItem("P1", ("R1", "R2"), ("best overall response differs: R1 PR, R2 SD",)),
         WorklistItem("P1", ("R1", "R3"), ()),
+        WorklistItem("P1", ("R2", "R3"), ("best overall response differs: R1 PR, R2 SD",)),
         WorklistItem("P2", ("R1", "R2"), ("other patient",)),
     ]
     when = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
