@@ -423,7 +423,8 @@ def load_decisions(
         try:
             decision = load_decision(path)
         except LesionToolError as err:
-            problems.append((str(path), str(err)))
+            # the error already names the file: say it once
+            problems.append((str(path), str(err).removeprefix(f"{path}: ")))
             continue
         earlier = decisions.get(decision.patient_id)
         if earlier is not None or decision.patient_id in doubled:

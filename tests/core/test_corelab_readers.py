@@ -274,6 +274,7 @@ def test_a_hand_edited_decision_is_detected_named_and_not_used(
     assert main([*argv, "--adjudications", str(adj / "decisions")]) == 1
     captured = capsys.readouterr()
     assert f"{stored}: hand-edited" in captured.err and "this decision is not used" in captured.err
+    assert f"{stored}: {stored}" not in captured.err  # the file named once, not "X: X: ..."
     assert "ORR 2/4 = 50.0%" in captured.out and "1 awaiting adjudication" in captured.out
 
     # an altered history is named as well
