@@ -236,9 +236,9 @@ def _on_grid(mask: Any, image: Any) -> bool:
 def _label_rows(
     source: str,
     results: list[LabelMeasurement],
-    name: Callable[[int | None], str] | None = None,
+    slice_of: Callable[[int | None], str] | None = None,
 ) -> list[str]:
-    name = name or _slice_namer(None)
+    slice_of = slice_of or _slice_namer(None)
     lines = [source]
     if not results:
         lines.append("  (no labelled voxels)")
@@ -247,7 +247,7 @@ def _label_rows(
         comp = _grouping(m)
         lines.append(
             f"  label {m.label}{name}{comp}: longest {m.longest_diameter_mm:.1f} mm, "
-            f"perpendicular {m.perpendicular_diameter_mm:.1f} mm, {name(m.slice_index)}, "
+            f"perpendicular {m.perpendicular_diameter_mm:.1f} mm, {slice_of(m.slice_index)}, "
             f"volume {m.volume_ml:.2f} mL"
         )
         lines.append(
