@@ -9,6 +9,7 @@ where no DICOM numbering exists (an array built in memory, a NIfTI volume).
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -19,6 +20,7 @@ __all__ = ["slice_name"]
 
 _CACHE_SIZE = 8
 _cache: OrderedDict[tuple[Any, ...], SeriesDisplayInfo] = OrderedDict()
+_lock = threading.Lock()  # the plugin measures in worker threads
 
 
 def _display_info(volume: CTVolume) -> SeriesDisplayInfo | None:
@@ -28,14 +30,16 @@ def _display_info(volume: CTVolume) -> SeriesDisplayInfo | None:
     if len(files) != volume.shape[0]:
         return None
     key = (files, volume.metadata.get("series_number"), volume.shape[0])
-    info = _cache.get(key)
-    if info is None:
-        info = series_display_info(volume)
+    with _lock:
+        info = _cache.get(key)
+        if info is not None:
+            _cache.move_to_end(key)
+            return info
+    info = series_display_info(volume)
+    with _lock:
         _cache[key] = info
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
-    else:
-        _cache.move_to_end(key)
     return info
 
 

@@ -1180,7 +1180,12 @@ def _finish(
         if z in win.exclude:
             full[z - zs[0]] &= ~win.exclude[z]
     if not full.any():
-        raise MeasurementError(f"No lesion left at voxel {click} after the exclude strokes.")
+        if prompt.exclude:
+            raise MeasurementError(f"No lesion left at voxel {click} after the exclude strokes.")
+        raise MeasurementError(
+            f"No region found at voxel {click}: every ray left the lesion at once (a speck or "
+            "the edge of a lesion?). Click in the lesion's bulk, or drag a line across it."
+        )
     sub = ndimage.find_objects(full.view(np.uint8))[0]
     mask = full[sub]
     offset = (zs[0] + sub[0].start, win.y0 + sub[1].start, win.x0 + sub[2].start)
