@@ -3,7 +3,8 @@
 HCC_006 "LIVER 3 PHASE (AP)" (portal-venous-looking): the three readers measured one viable
 nodule at baseline, 32.8 / 34.0 / 28.9 mm; its place is not given with the data. It was found on
 the images (liver window and a narrow one, axial slices and reformats): a round subcapsular
-nodule of the posterior right lobe (segment 6/7), against the liver's posterior surface, on array slices 70-75 (Se 103 · Im 39-34), widest on slice 72 = **Se 103 · Im 37**,
+nodule of the posterior right lobe (segment 6/7), against the liver's posterior surface, on
+array slices 70-75 (Se 103 · Im 39-34), widest on slice 72 = **Se 103 · Im 37**,
 centre voxel (z, y, x) = (72, 330, 172), LPS (-90.7, 57.8, -122.0) mm. It has a hypo-attenuating
 rim (capsule; 83-88 HU) around a centre about as dense as the liver (92-97 HU against 97-104):
 the ring spans about 26 x 26 mm on that slice, 30-33 mm along its oblique long axis, as the
