@@ -106,15 +106,21 @@ class Line:
 
     ``space == "voxel"``: fractional voxel indices ``(z, y, x)`` of the timepoint's series.
     ``space == "patient"``: LPS millimetres ``(L, P, S)``.
+    ``sop_instance_uid`` (optional, format v1 addition): the image the line was measured on, so
+    that an export places it on that image even where a copy of the series lacks slices (a slice
+    index alone would then point at another slice).
     """
 
     start: tuple[float, float, float]
     end: tuple[float, float, float]
     space: Literal["voxel", "patient"] = "voxel"
+    sop_instance_uid: str | None = None
 
     def __post_init__(self) -> None:
         if self.space not in ("voxel", "patient"):
             raise ValueError(f'Argument "space" must be "voxel" or "patient", got {self.space!r}.')
+        if self.sop_instance_uid is not None and not isinstance(self.sop_instance_uid, str):
+            raise TypeError('Argument "sop_instance_uid" must have type str or None.')
         object.__setattr__(self, "start", tuple(float(v) for v in self.start))
         object.__setattr__(self, "end", tuple(float(v) for v in self.end))
 

@@ -239,7 +239,8 @@ class _ImageGeometry:
         k = self.index.get((sop_uid, frame), self.index.get((sop_uid, None)))
         if k is not None:
             z = float(k)
-            return Line((z, y[0], x[0]), (z, y[1], x[1]), "voxel"), None
+            # with its image's UID: an export places it there, whatever copy of the series
+            return Line((z, y[0], x[0]), (z, y[1], x[1]), "voxel", sop_uid), None
         d = self.descriptors.get(sop_uid)
         keys = [
             "image position (patient) x",
