@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -98,6 +99,17 @@ _SHORT_AXIS = Kind.SHORT_AXIS
 
 LIVER = "liver"
 """The organ name that mRECIST's liver-specific rules (new-lesion HCC criteria) look for."""
+
+
+_DICOM_UID = re.compile(r"[0-9]+(\.[0-9]+)*")
+
+
+def image_uid(value: object) -> str | None:
+    """``value`` as a line's ``sop_instance_uid`` when it is a conformant DICOM UID (digits and
+    dots, at most 64 characters, as the stored format requires), else None: a non-conformant
+    UID in an image is not recorded rather than making the assessment unsavable."""
+    text = str(value) if value is not None else ""
+    return text if len(text) <= 64 and _DICOM_UID.fullmatch(text) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from lesion_tool.model import (
     Line,
     Segmentation,
     SegmentationPrompt,
+    image_uid,
     summed_diameter_field,
 )
 from lesion_tool.storage.assessment_json import round_diameter_mm
@@ -64,7 +65,7 @@ def line_on_image(
     ``sop_instance_uids`` are the measured volume's, one per slice in array order. The UID lets
     an export place the line on that very image when a copy of the series lacks slices (its
     slice index alone would point at another slice). A line across slices, or a volume without
-    UIDs, gets none.
+    conformant UIDs, gets none.
     """
     z0, z1 = float(start[0]), float(end[0])
     k = round(z0)
@@ -73,9 +74,8 @@ def line_on_image(
         abs(z0 - k) <= SAME_SLICE_TOL
         and abs(z1 - k) <= SAME_SLICE_TOL
         and 0 <= k < len(sop_instance_uids)
-        and sop_instance_uids[k]
     ):
-        uid = str(sop_instance_uids[k])
+        uid = image_uid(sop_instance_uids[k])
     return Line(tuple(start), tuple(end), "voxel", uid)  # type: ignore[arg-type]
 
 

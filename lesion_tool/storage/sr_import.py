@@ -37,7 +37,15 @@ from pydicom.multival import MultiValue
 
 from lesion_tool.errors import ExportError, HeaderWarning, LesionToolError
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.model import UNCATEGORISED_KEY, Assessment, Kind, Lesion, Line, Timepoint
+from lesion_tool.model import (
+    UNCATEGORISED_KEY,
+    Assessment,
+    Kind,
+    Lesion,
+    Line,
+    Timepoint,
+    image_uid,
+)
 from lesion_tool.storage import codes
 
 logger = logging.getLogger(__name__)
@@ -240,7 +248,7 @@ class _ImageGeometry:
         if k is not None:
             z = float(k)
             # with its image's UID: an export places it there, whatever copy of the series
-            return Line((z, y[0], x[0]), (z, y[1], x[1]), "voxel", sop_uid), None
+            return Line((z, y[0], x[0]), (z, y[1], x[1]), "voxel", image_uid(sop_uid)), None
         d = self.descriptors.get(sop_uid)
         keys = [
             "image position (patient) x",

@@ -83,6 +83,9 @@ def test_line_on_image_names_the_slice_it_lies_on() -> None:
     assert line_on_image((1.0, 2, 3), (1.0, 4, 5), ()).sop_instance_uid is None
     line = line_on_image((1.0, 2, 3), (1.0, 4, 5), uids)
     assert (line.start, line.end, line.space) == ((1.0, 2.0, 3.0), (1.0, 4.0, 5.0), "voxel")
+    # a non-conformant UID in an image is not recorded (the file must stay savable)
+    for odd in ("1.2.abc", "1." + "2" * 70, ""):
+        assert line_on_image((0.0, 2, 3), (0.0, 4, 5), (odd,)).sop_instance_uid is None
 
 
 def test_relocate_line_moves_z_to_its_image_or_refuses() -> None:
