@@ -50,5 +50,11 @@ class StrayImagesWarning(HeaderWarning):
     slice of another geometry beside the series' main stack); the message names them."""
 
 
+class PixelDataWarning(UserWarning):
+    """Decoded pixel values may be wrong: a decoder complained about a file it still decoded, or
+    a slice disagrees grossly with both neighbouring slices (a corrupted compressed image); the
+    message names the files."""
+
+
 class AssessmentWarning(UserWarning):
     """Something in an assessment worth the reader's attention that does not stop scoring."""

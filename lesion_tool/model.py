@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -100,21 +101,38 @@ LIVER = "liver"
 """The organ name that mRECIST's liver-specific rules (new-lesion HCC criteria) look for."""
 
 
+_DICOM_UID = re.compile(r"[0-9]+(\.[0-9]+)*")
+
+
+def image_uid(value: object) -> str | None:
+    """``value`` as a line's ``sop_instance_uid`` when it is a conformant DICOM UID (digits and
+    dots, at most 64 characters, as the stored format requires), else None: a non-conformant
+    UID in an image is not recorded rather than making the assessment unsavable."""
+    text = str(value) if value is not None else ""
+    return text if len(text) <= 64 and _DICOM_UID.fullmatch(text) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     """Where a diameter was measured: two end points.
 
     ``space == "voxel"``: fractional voxel indices ``(z, y, x)`` of the timepoint's series.
     ``space == "patient"``: LPS millimetres ``(L, P, S)``.
+    ``sop_instance_uid`` (optional, format v1 addition): the image the line was measured on, so
+    that an export places it on that image even where a copy of the series lacks slices (a slice
+    index alone would then point at another slice).
     """
 
     start: tuple[float, float, float]
     end: tuple[float, float, float]
     space: Literal["voxel", "patient"] = "voxel"
+    sop_instance_uid: str | None = None
 
     def __post_init__(self) -> None:
         if self.space not in ("voxel", "patient"):
             raise ValueError(f'Argument "space" must be "voxel" or "patient", got {self.space!r}.')
+        if self.sop_instance_uid is not None and not isinstance(self.sop_instance_uid, str):
+            raise TypeError('Argument "sop_instance_uid" must have type str or None.')
         object.__setattr__(self, "start", tuple(float(v) for v in self.start))
         object.__setattr__(self, "end", tuple(float(v) for v in self.end))
 

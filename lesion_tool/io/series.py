@@ -17,7 +17,12 @@ Warnings (``CTVolume.warnings`` and a :class:`~lesion_tool.errors.HeaderWarning`
 no millimetre: slice thickness different from the slice spacing, a one-slice series, a gantry tilt
 that the orientation already describes, and (:class:`~lesion_tool.errors.StrayImagesWarning`)
 the files of a stray reformat, scout or lone slice left out of the series' main stack (see
-:mod:`lesion_tool.io.stacks`; listed in ``CTVolume.metadata["left_out_files"]``). Files beside
+:mod:`lesion_tool.io.stacks`; listed in ``CTVolume.metadata["left_out_files"]``).
+
+Pixel warnings (:class:`~lesion_tool.errors.PixelDataWarning`, also in ``CTVolume.warnings``): a
+decoder that complained about a file another decoder then read, and slices that disagree grossly
+with both neighbours, as a corrupted compressed slice does (:mod:`lesion_tool.io.plausibility`;
+listed in ``CTVolume.metadata["suspect_slices"]``). Files beside
 the series that are not DICOM images are skipped and listed in
 ``CTVolume.metadata["skipped_files"]``.
 
@@ -35,6 +40,7 @@ import contextlib
 import logging
 import math
 import os
+import threading
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -45,7 +51,13 @@ import numpy as np
 import pydicom
 import pydicom.pixels
 
-from lesion_tool.errors import GeometryError, HeaderWarning, SeriesError, StrayImagesWarning
+from lesion_tool.errors import (
+    GeometryError,
+    HeaderWarning,
+    PixelDataWarning,
+    SeriesError,
+    StrayImagesWarning,
+)
 from lesion_tool.io.headers import (
     FileHeader,
     FrameGeometry,
@@ -53,6 +65,7 @@ from lesion_tool.io.headers import (
     NotDicomError,
     read_header,
 )
+from lesion_tool.io.plausibility import describe_suspects, find_inconsistent_slices
 from lesion_tool.io.stacks import StackGroup, choose_stack, split_stacks
 from lesion_tool.io.volume import CTVolume
 
@@ -550,10 +563,61 @@ class _PixelWarning(Exception):
     """A warning of pydicom's pixel decoding, raised as an error inside :func:`_decoding`."""
 
 
+DECODER_LOGGERS = (
+    "pydicom",
+    "pydicom.pixels.decoders.base",
+    "pydicom.pixels.decoders.rle",
+    "pydicom.pixels.utils",
+    "pydicom.pixels.processing",
+    "openjpeg",
+    "openjpeg.utils",
+    "openjpeg.decode",
+    "libjpeg",
+    "libjpeg.utils",
+    "rle",
+    "rle.utils",
+    "pylibjpeg",
+    "pylibjpeg.utils",
+    "jpeg_ls",
+    "gdcm",
+)
+"""Loggers on which pydicom's pixel handlers and the decoder plugins complain."""
+
+
+class _DecoderComplaints(logging.Filter):
+    """Collects (and keeps off the console) the decoders' log records of one thread's decode.
+
+    pydicom tries its decoding plugins in turn and only *logs* the failure of one when another
+    succeeds; those records are the only sign that a damaged codestream was read leniently.
+    Records of other threads pass untouched.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self.thread or record.levelno < logging.WARNING:
+            return True
+        text = " ".join(record.getMessage().split())
+        if text and text not in self.messages:
+            self.messages.append(text)
+        return False
+
+
 @contextlib.contextmanager
 def _decoding(ref: FrameRef, name: str) -> Iterator[None]:
-    """Turn pydicom's decoding failures into a SeriesError naming the file and the fix."""
+    """Turn pydicom's decoding failures into a SeriesError naming the file and the fix.
+
+    A decoder's warning is an error (the values may be wrong); a decoder's logged complaint
+    about a file that another decoder then read is a :class:`PixelDataWarning` naming the file.
+    """
     path = ref.header.path
+    complaints = _DecoderComplaints()
+    loggers = [logging.getLogger(n) for n in DECODER_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(complaints)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -573,11 +637,28 @@ def _decoding(ref: FrameRef, name: str) -> Iterator[None]:
             f"{name}: cannot decode {path} (transfer syntax {ref.header.transfer_syntax_uid}): "
             f"{err}. Install the pylibjpeg / pyjpegls decoders or decompress the file."
         ) from None
-    except Exception as err:  # noqa: BLE001 - pydicom raises many types on broken pixel data
+    except BaseException as err:
+        # pydicom raises many types on broken pixel data; a Rust decoder (pylibjpeg-rle)
+        # panics with pyo3's PanicException, which is not an Exception.
+        if not isinstance(err, Exception) and type(err).__name__ != "PanicException":
+            raise
         raise SeriesError(
-            f"{name}: pixel data of {path} cannot be read ({type(err).__name__}: {err}); the file "
-            "may be truncated. Re-export it or remove it and load the rest."
+            f"{name}: pixel data of {path} cannot be read ({type(err).__name__}: "
+            f"{' '.join(str(err).split())}); the file may be truncated or damaged. Re-export it "
+            "or remove it and load the rest."
         ) from None
+    finally:
+        for logger in loggers:
+            logger.removeFilter(complaints)
+    if complaints.messages:
+        said = "; ".join(complaints.messages[:3])
+        warnings.warn(
+            f"{name}: a decoder failed on the pixel data of {path} ({said}) and another decoder "
+            "read it; its values may be wrong. Look at that slice, and re-export the file if it "
+            "looks damaged.",
+            PixelDataWarning,
+            stacklevel=3,
+        )
 
 
 def read_frame(ref: FrameRef, dtype: np.dtype | str, name: str = "") -> np.ndarray:
@@ -636,8 +717,9 @@ def load_series(
         (LPS mm of voxel ``(0, 0, 0)``), direction (columns = LPS unit vectors of z, y, x), UIDs,
         study date, SOPInstanceUID per slice, and the warnings found. ``metadata`` holds
         ``files`` (path per slice), ``frame_indices``, ``series_number``, ``image_type``,
-        ``transfer_syntax_uid``, ``study_description``, ``contrast_agent``, ``skipped_files`` and
-        ``left_out_files`` (the stray stacks' files).
+        ``transfer_syntax_uid``, ``study_description``, ``contrast_agent``, ``skipped_files``,
+        ``left_out_files`` (the stray stacks' files) and ``suspect_slices`` (labels of slices
+        that disagree grossly with their neighbours, named in a ``PixelDataWarning``).
 
     Raises
     ------
@@ -732,6 +814,11 @@ def load_series(
     for h in {f.header.path: f.header for f in geometry.frames}.values():
         check_pixel_data_size(h, name)  # before the volume is allocated
     array = _fill(geometry.frames, name)
+    suspects = find_inconsistent_slices(array)
+    implausible = describe_suspects(suspects, [f.label for f in geometry.frames], name)
+    if implausible is not None:
+        warnings.warn(implausible, PixelDataWarning, stacklevel=2)
+        geometry = replace(geometry, warnings=(*geometry.warnings, implausible))
     if left_out is not None:
         warnings.warn(left_out, StrayImagesWarning, stacklevel=2)
         geometry = replace(geometry, warnings=(left_out, *geometry.warnings))
@@ -742,6 +829,7 @@ def load_series(
     volume.metadata["left_out_files"] = [
         str(h.path) for group in choice.left_out for h in group.headers
     ]
+    volume.metadata["suspect_slices"] = [geometry.frames[x.index].label for x in suspects]
     return volume
 
 

@@ -8,6 +8,7 @@ reading session, the napari plugin and the demo pipeline share one definition of
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from lesion_tool.errors import AssessmentError
@@ -19,6 +20,7 @@ from lesion_tool.model import (
     Line,
     Segmentation,
     SegmentationPrompt,
+    image_uid,
     summed_diameter_field,
 )
 from lesion_tool.storage.assessment_json import round_diameter_mm
@@ -33,6 +35,7 @@ __all__ = [
     "follow_up_template",
     "from_lesion_measurement",
     "is_fully_viable",
+    "line_on_image",
     "round_mm",
     "segmentation_of",
     "summed_value",
@@ -48,6 +51,32 @@ WHOLE = "whole"
 
 round_mm = round_diameter_mm
 """Half-up rounding to 0.1 mm, the one rounding of stored and scored diameters."""
+
+
+SAME_SLICE_TOL = 0.01
+"""Largest difference of two end points' z (voxels) for a line to lie on one image."""
+
+
+def line_on_image(
+    start: Sequence[float], end: Sequence[float], sop_instance_uids: Sequence[str]
+) -> Line:
+    """A voxel line ``(z, y, x)`` recorded with the SOPInstanceUID of the image it lies on.
+
+    ``sop_instance_uids`` are the measured volume's, one per slice in array order. The UID lets
+    an export place the line on that very image when a copy of the series lacks slices (its
+    slice index alone would point at another slice). A line across slices, or a volume without
+    conformant UIDs, gets none.
+    """
+    z0, z1 = float(start[0]), float(end[0])
+    k = round(z0)
+    uid = None
+    if (
+        abs(z0 - k) <= SAME_SLICE_TOL
+        and abs(z1 - k) <= SAME_SLICE_TOL
+        and 0 <= k < len(sop_instance_uids)
+    ):
+        uid = image_uid(sop_instance_uids[k])
+    return Line(tuple(start), tuple(end), "voxel", uid)  # type: ignore[arg-type]
 
 
 def _sums_viable(lesion: Lesion) -> bool:

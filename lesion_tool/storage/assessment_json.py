@@ -429,7 +429,12 @@ def _raise_problems(source: str, problems: list[tuple[str, str]]) -> None:
 def _line_from(data: Mapping[str, Any] | None) -> Line | None:
     if data is None:
         return None
-    return Line(tuple(data["start"]), tuple(data["end"]), data.get("space", "voxel"))
+    return Line(
+        tuple(data["start"]),
+        tuple(data["end"]),
+        data.get("space", "voxel"),
+        data.get("sop_instance_uid"),
+    )
 
 
 _CATEGORIES: Mapping[str, Category] = {c.value: c for c in Category}
@@ -570,7 +575,10 @@ def round_diameter_mm(value_mm: float) -> float:
 def _line_to(line: Line | None) -> dict[str, Any] | None:
     if line is None:
         return None
-    return {"start": list(line.start), "end": list(line.end), "space": line.space}
+    out: dict[str, Any] = {"start": list(line.start), "end": list(line.end), "space": line.space}
+    if line.sop_instance_uid is not None:
+        out["sop_instance_uid"] = line.sop_instance_uid
+    return out
 
 
 def _lesion_to(lesion: Lesion) -> dict[str, Any]:

@@ -210,6 +210,12 @@ class _Geometry:
         ``placed``: the voxel line was computed from a patient position on these very images
         (no check that they are the complete series)."""
         if line.space == "voxel":
+            if line.sop_instance_uid:
+                line = self.on_its_image(line, lesion_id)
+                placed = True
+                self._check_voxel_line(
+                    np.array([line.start, line.end], dtype=float), lesion_id, numbering=False
+                )
             zyx = np.array([line.start, line.end], dtype=float)
             if not placed:
                 self._check_voxel_line(zyx, lesion_id)
@@ -255,13 +261,28 @@ class _Geometry:
             frame_of_reference_uid=frame_of_reference,
         )
 
-    def _check_voxel_line(self, zyx: np.ndarray, lesion_id: str) -> None:
+    def on_its_image(self, line: Line, lesion_id: str) -> Line:
+        """A voxel line moved onto the slice of the image it was measured on (its
+        ``sop_instance_uid``) among these images: the only placement an incomplete copy of the
+        series cannot shift.
+
+        Raises
+        ------
+        ExportError
+            That image is not among the images found for the series.
+        """
+        uids = [str(getattr(ds, "SOPInstanceUID", "")) for ds in self.slices]
+        return relocate_line(line, uids, lesion_id)
+
+    def _check_voxel_line(self, zyx: np.ndarray, lesion_id: str, *, numbering: bool = True) -> None:
         """Refuse a voxel-space line the loaded images cannot hold exactly.
 
         Voxel indices are the timepoint's complete series; an image folder holding an incomplete
         copy shifts every slice index (a line was drawn 30 mm off, or 27.5 mm outside a one-slice
         copy). A line outside the loaded images, or images whose InstanceNumbers show that the
         slices below the first one are missing, are refused: never drawn in the wrong place.
+        ``numbering=False``: the line was placed by its image's SOPInstanceUID, so only its
+        bounds are checked (InstanceNumbers say nothing more).
         """
         n = len(self.slices)
         rows = int(getattr(self.slices[0], "Rows", 0) or 0) if self.slices else 0
@@ -285,6 +306,8 @@ class _Geometry:
                 f"lies outside the {n} x {rows} x {cols} images found for its series; the image "
                 "folder holds an incomplete copy of the series: export with the complete series"
             )
+        if not numbering:
+            return
         numbers = [getattr(ds, "InstanceNumber", None) for ds in self.slices]
         if not numbers or any(v in (None, "") for v in numbers):
             return
@@ -818,8 +841,51 @@ def best_overall_by_timepoint(
     return out
 
 
+def relocate_line(line: Line, sop_instance_uids: Sequence[str], lesion_id: str) -> Line:
+    """``line`` (voxel ``(z, y, x)``) with z moved to the slice whose SOPInstanceUID is the
+    line's own, among ``sop_instance_uids`` (one per slice, array order); unchanged without one.
+
+    Raises
+    ------
+    ExportError
+        The line's image is not among them (an incomplete copy of the series), or it is a
+        multi-frame image whose frame cannot be told.
+    """
+    uid = line.sop_instance_uid
+    if line.space != "voxel" or not uid:
+        return line
+    matches = [k for k, u in enumerate(sop_instance_uids) if u == uid]
+    k0 = round(float(line.start[0]))
+    if not matches:
+        raise ExportError(
+            f"Lesion {lesion_id}: it was measured on image SOPInstanceUID {uid}, which is not "
+            f"among the {len(sop_instance_uids)} images found for its series; the image folder "
+            "holds an incomplete copy of the series: export with the complete series"
+        )
+    if k0 in matches:
+        return line
+    if len(matches) > 1:
+        raise ExportError(
+            f"Lesion {lesion_id}: image SOPInstanceUID {uid} holds {len(matches)} frames here and "
+            f"its slice index {k0} is not one of them; export with the complete series"
+        )
+    dz = float(matches[0] - k0)
+    return Line(
+        (line.start[0] + dz, line.start[1], line.start[2]),
+        (line.end[0] + dz, line.end[1], line.end[2]),
+        "voxel",
+        uid,
+    )
+
+
 def _line_centre_lps(line: Line, volume: CTVolume | None) -> np.ndarray | None:
-    """The centre of a line in patient LPS mm (voxel lines need the volume), or None."""
+    """The centre of a line in patient LPS mm (voxel lines need the volume), or None (also when
+    the image it was measured on is not in the volume)."""
+    if line.space == "voxel" and line.sop_instance_uid and volume is not None:
+        try:
+            line = relocate_line(line, volume.sop_instance_uids, "")
+        except ExportError:
+            return None
     centre = (np.asarray(line.start, dtype=float) + np.asarray(line.end, dtype=float)) / 2
     if line.space != "voxel":
         return centre

@@ -37,7 +37,15 @@ from pydicom.multival import MultiValue
 
 from lesion_tool.errors import ExportError, HeaderWarning, LesionToolError
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.model import UNCATEGORISED_KEY, Assessment, Kind, Lesion, Line, Timepoint
+from lesion_tool.model import (
+    UNCATEGORISED_KEY,
+    Assessment,
+    Kind,
+    Lesion,
+    Line,
+    Timepoint,
+    image_uid,
+)
 from lesion_tool.storage import codes
 
 logger = logging.getLogger(__name__)
@@ -239,7 +247,8 @@ class _ImageGeometry:
         k = self.index.get((sop_uid, frame), self.index.get((sop_uid, None)))
         if k is not None:
             z = float(k)
-            return Line((z, y[0], x[0]), (z, y[1], x[1]), "voxel"), None
+            # with its image's UID: an export places it there, whatever copy of the series
+            return Line((z, y[0], x[0]), (z, y[1], x[1]), "voxel", image_uid(sop_uid)), None
         d = self.descriptors.get(sop_uid)
         keys = [
             "image position (patient) x",

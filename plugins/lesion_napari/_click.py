@@ -24,7 +24,7 @@ from lesion_tool.io.phase import Phase
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement.segment import LesionMeasurement, LesionPrompt, measure_lesion
 from lesion_tool.model import Category, Kind, Lesion, LesionState, Line
-from lesion_tool.reading.rules import from_lesion_measurement, segmentation_of
+from lesion_tool.reading.rules import from_lesion_measurement, line_on_image, segmentation_of
 
 from ._contour import ContourMixin
 from ._layers import (
@@ -342,13 +342,15 @@ class ClickMixin(ContourMixin):
         segmentation = segmentation_of(
             r.mask, r.offset, z, prompt=p.stored_prompt(), edited=p.edited, flags=p.flags
         )
+        view = self.views.get(p.label)
+        uids = view.volume.sop_instance_uids if view is not None else ()
         try:
             lesion = from_lesion_measurement(
                 identity,
                 whole_mm=p.whole_mm,
-                whole_line=_line(p.whole),
+                whole_line=_line(p.whole, uids),
                 viable_mm=p.viable_mm,
-                viable_line=_line(p.viable),
+                viable_line=_line(p.viable, uids),
                 seed=p.seed_zyx,
                 segmentation=segmentation,
                 viable_reason=r.viable_reason,
@@ -382,5 +384,6 @@ class ClickMixin(ContourMixin):
             self.proposal.lesion_id = new_id
 
 
-def _line(ends: tuple[np.ndarray, np.ndarray] | None) -> Line | None:
-    return None if ends is None else Line(tuple(ends[0]), tuple(ends[1]))
+def _line(ends: tuple[np.ndarray, np.ndarray] | None, uids: tuple[str, ...]) -> Line | None:
+    """The proposal's voxel line, with the SOPInstanceUID of its image (the core's rule)."""
+    return None if ends is None else line_on_image(ends[0], ends[1], uids)

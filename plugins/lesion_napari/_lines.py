@@ -19,7 +19,14 @@ from lesion_tool.errors import LesionToolError, MeasurementError
 from lesion_tool.measurement import measure_line
 from lesion_tool.model import Category, Kind, Lesion, LesionState, Line
 from lesion_tool.reading import Action
-from lesion_tool.reading.rules import PRIMARY, WHOLE, is_fully_viable, with_line, with_state
+from lesion_tool.reading.rules import (
+    PRIMARY,
+    WHOLE,
+    is_fully_viable,
+    line_on_image,
+    with_line,
+    with_state,
+)
 
 from ._layers import line_to_shape, shape_to_voxels, voxels_inside
 from ._views import TimepointView, draw_lines, lines_of, relabel
@@ -122,7 +129,8 @@ class LinesMixin:
                 f"The line at timepoint {view.label} ends outside the image; draw it on the image."
             )
         result = measure_line(view.volume, voxels[0], voxels[1], space="voxel")
-        return float(result.length_mm), Line(tuple(voxels[0]), tuple(voxels[1]), "voxel")
+        line = line_on_image(voxels[0], voxels[1], view.volume.sop_instance_uids)
+        return float(result.length_mm), line
 
     def _record(self: Controller, label: str | None, lesion: Lesion) -> bool:
         """Record a lesion through the core session; a refusal is a notification."""

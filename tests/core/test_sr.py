@@ -504,7 +504,8 @@ def test_enhanced_multiframe_ct_lines_reference_their_frame(
         assert int(image.ReferencedSOPSequence[0].ReferencedFrameNumber) == frames[z] + 1
     back = read_sr(out, volume=volume)
     for z, lesion in enumerate(back.lesions):
-        assert lesion.line == Line((z, 3.0, 4.0), (z, 10.0, 12.0))
+        # with the image it lies on (one multi-frame image: its frame is the slice index)
+        assert lesion.line == Line((z, 3.0, 4.0), (z, 10.0, 12.0), "voxel", header.SOPInstanceUID)
     # the Image Library OHIF dereferences: the multi-frame image, with what its top level says
     library = next(
         item

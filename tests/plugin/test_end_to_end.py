@@ -146,6 +146,9 @@ def test_reading_the_synthetic_patient(
                 tol = max(3.0, 0.1 * want[key]) if clicked else TOL_MM
                 assert getattr(les, key) == pytest.approx(want[key], abs=tol)
             assert les.line is not None and les.line.space == "voxel"
+            # drawn or clicked, the line names the image it lies on (export-sr places it there)
+            uids = widget.controller.views[tp.label].volume.sop_instance_uids
+            assert les.line.sop_instance_uid == uids[round(les.line.start[0])]
         nt = tp.lesion("NT1")
         assert nt.category.value == "non_target" and nt.state.value == "present"
     assert saved.timepoints[0].lesion("T3").seed is not None  # made by the click
