@@ -125,8 +125,19 @@ class ClickMixin(ContourMixin):
         if layer is not None and layer in self.viewer.layers:
             self.viewer.layers.selection.active = layer
 
-    def measure_at(self: Controller, world_position: Any, *, background: bool = True) -> None:
-        """Run the semi-automatic measurement seeded at a world point ``(S, P, L)`` mm."""
+    def measure_at(
+        self: Controller,
+        world_position: Any,
+        *,
+        background: bool = True,
+        line_zyx: Any = None,
+    ) -> None:
+        """Run the semi-automatic measurement seeded at a world point ``(S, P, L)`` mm.
+
+        ``line_zyx``: a rough line ``(start, end)`` across the lesion, voxels ``(z, y, x)`` of
+        the current view, prompting with the seed (a carried baseline line: the core's
+        ``prompt_line``), or None for the seed alone.
+        """
         if self._refused("click"):
             return
         view = self.current_view
@@ -136,7 +147,12 @@ class ClickMixin(ContourMixin):
         if np.any(seed < 0) or np.any(seed >= np.asarray(view.volume.shape)):
             show_error("The click is outside the image; click inside the lesion.")
             return
-        self._launch(view, LesionPrompt(seed=tuple(int(v) for v in seed)), background=background)
+        line = None
+        if line_zyx is not None:
+            start, end = (tuple(float(v) for v in p) for p in line_zyx)
+            line = (start, end)
+        prompt = LesionPrompt(seed=tuple(int(v) for v in seed), line=line)
+        self._launch(view, prompt, background=background)
 
     def adjust_threshold(self: Controller, tighter: bool, *, background: bool = True) -> None:
         """Tighter (a smaller region) or Looser: measure the proposal again with the core's

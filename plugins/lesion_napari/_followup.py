@@ -344,13 +344,14 @@ class FollowUpReading:
         return self.link.holding() if self.link is not None else contextlib.nullcontext()
 
     def _propose(self, fu: TimepointView, prop: Proposal) -> None:
-        """THE call into the controller's proposal flow: measure at the carried seed.
+        """THE call into the controller's proposal flow: measure at the carried seed with the
+        carried baseline line, the core's prompt (``prompt_line``, as ``measure_proposal`` and
+        the ``propagate`` command use it)."""
+        from lesion_tool.registration.propagate import prompt_line
 
-        When the controller's click measurement takes a line prompt too, pass the carried
-        baseline line here as the core does (``prompt_line(prop.lines, prop.seed_zyx,
-        fu.volume.shape)`` from :mod:`lesion_tool.registration.propagate`).
-        """
-        self.c.measure_at(fu.geometry.voxel_to_world(np.asarray(prop.seed_zyx, dtype=float)))
+        line = prompt_line(prop.lines, prop.seed_zyx, fu.volume.shape)
+        world = fu.geometry.voxel_to_world(np.asarray(prop.seed_zyx, dtype=float))
+        self.c.measure_at(world, line_zyx=line)
 
     def _targets(self) -> list[Target]:
         """The baseline targets as the core carries them (seed and lines)."""
