@@ -912,14 +912,14 @@ def measure_lesion(
     off_line = line_len_mm is not None and not (
         LINE_RATIO[0] <= by_value.whole.length_mm / line_len_mm <= LINE_RATIO[1]
     )
-    if abs(e.contrast_hu) >= LOW_CONTRAST_HU and not off_line:
-        return by_value
-    if line_len_mm is None:
+    if line_len_mm is None and (abs(e.contrast_hu) < LOW_CONTRAST_HU or cnr < LOW_CNR):
         # Barely any contrast by value: a closed darker rim around the click, confirmed on the
         # slices next to it, is the stronger evidence (a capsule around an iso-dense nodule).
         by_ring = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0)
         if by_ring is not None:
             return by_ring
+    if abs(e.contrast_hu) >= LOW_CONTRAST_HU and not off_line:
+        return by_value
     # Barely any contrast by value: texture may be the better evidence (a faint ring around a
     # heterogeneous core); the one with the higher contrast-to-noise ratio is kept.
     win.texture = True
