@@ -53,6 +53,7 @@ from lesion_tool.measurement.diameter import (
 )
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.ring import CHECK_GAP_MM, find_ring, smooth_plane
 
 __all__ = [
     "LesionEvidence",
@@ -898,12 +899,25 @@ def measure_lesion(
         try:
             return _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
         except MeasurementError:
+            pass
+        finally:
+            win.texture = False
+        # Or an encapsulated nodule as dense as the liver: its darker rim closes around it.
+        by_ring = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0)
+        if by_ring is None:
             raise MeasurementError(str(err)) from None
+        return by_ring
     e = by_value.evidence
     cnr = abs(e.contrast_hu) / max(e.noise_sd_hu, 1e-6)
     off_line = line_len_mm is not None and not (
         LINE_RATIO[0] <= by_value.whole.length_mm / line_len_mm <= LINE_RATIO[1]
     )
+    if line_len_mm is None and (abs(e.contrast_hu) < LOW_CONTRAST_HU or cnr < LOW_CNR):
+        # Barely any contrast by value: a closed darker rim around the click, confirmed on the
+        # slices next to it, is the stronger evidence (a capsule around an iso-dense nodule).
+        by_ring = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0)
+        if by_ring is not None:
+            return by_ring
     if abs(e.contrast_hu) >= LOW_CONTRAST_HU and not off_line:
         return by_value
     # Barely any contrast by value: texture may be the better evidence (a faint ring around a
@@ -927,6 +941,58 @@ def measure_lesion(
     if (tex[0] - tex[1]) / max(tex_noise, 1e-6) > cnr:
         return by_texture
     return by_value
+
+
+def _delineate_ring(
+    volume: CTVolume,
+    win: _Window,
+    prompt: LesionPrompt,
+    ph: Phase,
+    seed: tuple[int, ...],
+    rmax: float,
+    t0: float,
+) -> LesionMeasurement | None:
+    """The nodule around a click whose value is the liver's, delimited by a closed darker rim
+    (a capsule) on the click's slice (see :mod:`.ring`); None when no such ring is there."""
+    z0 = seed[0]
+    nearby = np.stack(
+        [win.hu_plane(z) for z in range(max(z0 - 2, 0), min(z0 + 3, volume.shape[0]))]
+    )
+    liver_hu = _mode(nearby[:, ::2, ::2], exclude_near=None)
+    if liver_hu is None:
+        return None
+    spacing_yx = tuple(float(s) for s in volume.spacing_mm[1:])
+    raw = np.asarray(volume.array[z0, win.y0 : win.y1, win.x0 : win.x1], dtype=np.float32)
+    plane = smooth_plane(raw, spacing_yx)
+    cy, cx = float(seed[1] - win.y0), float(seed[2] - win.x0)
+    # The ring is tested on the nearest slices above and below with independent noise.
+    gap = max(1, math.ceil(CHECK_GAP_MM / float(volume.spacing_mm[0])))
+    checks = [
+        smooth_plane(
+            np.asarray(volume.array[z, win.y0 : win.y1, win.x0 : win.x1], dtype=np.float32),
+            spacing_yx,
+        )
+        for z in (z0 - gap, z0 + gap)
+        if 0 <= z < volume.shape[0]
+    ]
+    ring = find_ring(plane, cy, cx, liver_hu, spacing_yx, rmax, checks)
+    if ring is None:
+        return None
+    outline, mask = _outline(cy, cx, ring.radii, spacing_yx, win.shape)
+    cut = _SliceCut(z0, cy, cx, ring.radii, 0.0, outline, mask, np.zeros(0))
+    sample = nearby[:, ::2, ::2]
+    noise = _robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
+    lv = _Levels(liver_hu, ring.inside_hu, noise, prompt.threshold_offset_hu)
+    flags = [
+        (
+            f"delineated by its darker rim: its inside ({ring.inside_hu:.0f} HU) is as dense as "
+            f"the liver ({ring.outside_hu:.0f} HU beyond the rim), the rim is "
+            f"{ring.rim_hu:.0f} HU ({ring.z_score:.1f} standard errors darker than both sides on "
+            "the slices next to it); outlined on the click's slice only: check the contour, or "
+            "drag a line across it"
+        )
+    ]
+    return _finish(volume, win, {z0: cut}, prompt, lv, 1.0, flags, ph, seed, None, t0)
 
 
 class _NoContrast(MeasurementError):
