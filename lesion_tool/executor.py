@@ -190,7 +190,7 @@ class Executor:
                 "(pip install 'dask[distributed]')"
             ) from err
         try:
-            client = Client(self.scheduler, timeout="10s", set_as_default=False)
+            client = Client(self.scheduler, timeout="5s")
         except (OSError, TimeoutError) as err:
             raise LesionToolError(
                 f"--scheduler {self.scheduler}: cannot reach the Dask scheduler ({err}); start "

@@ -1,0 +1,130 @@
+"""Issue 17: one executor for cohort work; a cohort re-scored in process, on two local processes
+and on a Dask LocalCluster gives byte-identical CSVs and the same problem reports."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from lesion_tool.cli import main
+from lesion_tool.errors import LesionToolError
+from lesion_tool.executor import Executor
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "assessments"
+
+
+def _half_or_refuse(limit: int, value: int) -> int:
+    """Work for the unit test: a user-fixable error above ``limit``."""
+    if value > limit:
+        raise LesionToolError(f"item {value}: above {limit}")
+    return value // 2
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_map_keeps_input_order_and_reports_errors_per_item(workers: int) -> None:
+    outcomes = Executor(workers=workers).map(partial(_half_or_refuse, 40), range(50))
+    assert [o.value for o in outcomes[:41]] == [v // 2 for v in range(41)]
+    assert [o.error for o in outcomes[41:]] == [f"item {v}: above 40" for v in range(41, 50)]
+    assert all(o.ok for o in outcomes[:41]) and not any(o.ok for o in outcomes[41:])
+
+
+def _write(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.fixture()
+def cohort(tmp_path: Path) -> Path:
+    """The examples under several patient ids (out of name order), a second reader of one
+    patient, the same reader twice on another, and one broken file."""
+    folder = tmp_path / "cohort"
+    folder.mkdir()
+    for copy_index in range(3):
+        for source in sorted(EXAMPLES.glob("*.json")):
+            data = json.loads(source.read_text(encoding="utf-8"))
+            data["patient_id"] = f"P{(7 - copy_index) % 3}-{data['patient_id']}"
+            _write(folder / f"{copy_index}-{source.name}", data)
+    first = sorted(EXAMPLES.glob("*.json"))[0]
+    second = json.loads(first.read_text(encoding="utf-8"))
+    second["patient_id"] = f"P1-{second['patient_id']}"
+    second["reader"] = "R2"
+    _write(folder / "z-second-reader.json", second)
+    twice = json.loads(sorted(EXAMPLES.glob("*.json"))[1].read_text(encoding="utf-8"))
+    twice["patient_id"] = f"P0-{twice['patient_id']}"
+    _write(folder / "a-same-reader-again.json", twice)
+    (folder / "m-broken.json").write_text('{"schema_version": ', encoding="utf-8")
+    return folder
+
+
+def _rescore(cohort: Path, out: Path, extra: list[str], capsys) -> tuple[int, bytes, bytes, str]:
+    out.mkdir()
+    code = main(
+        [
+            "rescore",
+            str(cohort),
+            "--timepoints-csv",
+            str(out / "timepoints.csv"),
+            "--patients-csv",
+            str(out / "patients.csv"),
+            *extra,
+        ]
+    )
+    err = capsys.readouterr().err
+    return (
+        code,
+        (out / "timepoints.csv").read_bytes(),
+        (out / "patients.csv").read_bytes(),
+        err,
+    )
+
+
+def test_cohort_identical_in_process_local_processes_and_dask_cluster(
+    cohort: Path, tmp_path: Path, capsys
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    serial = _rescore(cohort, tmp_path / "serial", [], capsys)
+    local = _rescore(cohort, tmp_path / "local", ["--workers", "2"], capsys)
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        address = cluster.scheduler_address
+        dask = _rescore(cohort, tmp_path / "dask", ["--scheduler", address], capsys)
+    assert cluster.status.name == "closed"
+
+    code, timepoints, patients, err = serial
+    assert code == 1  # the broken file and the double reading
+    assert local == serial
+    assert dask == serial
+    # the cohort grouping survived: the broken file and the same reader twice are reported once,
+    # the patient read by two readers has both readings scored
+    assert err.count("m-broken.json") == 1
+    assert err.count("has 2 readings") == 1
+    assert "a-same-reader-again.json" in err
+    rows = patients.decode().splitlines()
+    header = rows[0].split(",")
+    reader = header.index("reader")
+    second = [r for r in rows[1:] if r.split(",")[reader] == "R2"]
+    assert len(second) == 3  # one per preset
+    assert timepoints.count(b"\n") > 50
+
+
+def test_unreachable_scheduler_is_a_clear_error(cohort: Path, capsys) -> None:
+    pytest.importorskip("distributed")
+    code = main(["rescore", str(cohort), "--scheduler", "tcp://127.0.0.1:9", "--summary"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "cannot reach the Dask scheduler" in err
+    assert "Traceback" not in err
+
+
+def test_workers_and_scheduler_are_exclusive(cohort: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["rescore", str(cohort), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"])
+    assert exit_info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
