@@ -128,3 +128,13 @@ def test_workers_and_scheduler_are_exclusive(cohort: Path, capsys) -> None:
         main(["rescore", str(cohort), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"])
     assert exit_info.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_report_loads_the_cohort_the_same_on_two_processes(cohort: Path) -> None:
+    from lesion_tool.report.build import load_cohort
+
+    serial = load_cohort([cohort])
+    local = load_cohort([cohort], Executor(workers=2))
+    assert local == serial
+    assert [Path(where).name for where, _ in serial[1]] == ["m-broken.json"]
+    assert len(serial[0]) == len(list(cohort.glob("*.json"))) - 1
