@@ -138,3 +138,17 @@ def test_report_loads_the_cohort_the_same_on_two_processes(cohort: Path) -> None
     assert local == serial
     assert [Path(where).name for where, _ in serial[1]] == ["m-broken.json"]
     assert len(serial[0]) == len(list(cohort.glob("*.json"))) - 1
+
+
+def test_adjudicate_worklist_identical_on_two_processes(
+    cohort: Path, tmp_path: Path, capsys
+) -> None:
+    outputs = []
+    for name, extra in (("serial", []), ("local", ["--workers", "2"])):
+        out = tmp_path / f"adj-{name}"
+        code = main(["adjudicate", str(cohort), "--out", str(out), *extra])
+        outputs.append((code, (out / "worklist.csv").read_bytes(), capsys.readouterr().err))
+    assert outputs[0] == outputs[1]
+    code, worklist, err = outputs[0]
+    assert b"P1-" in worklist  # the patient read by R1 and R2 is on the worklist
+    assert err.count("m-broken.json") == 1 and err.count("has 2 readings") == 1
