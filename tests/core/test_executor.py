@@ -152,3 +152,38 @@ def test_adjudicate_worklist_identical_on_two_processes(
     code, worklist, err = outputs[0]
     assert b"P1-" in worklist  # the patient read by R1 and R2 is on the worklist
     assert err.count("m-broken.json") == 1 and err.count("has 2 readings") == 1
+
+
+def _ball_mask(path: Path, radius_vox: float, spacing_zyx: tuple[float, float, float]) -> None:
+    import numpy as np
+    import SimpleITK as sitk
+
+    z, y, x = np.ogrid[:24, :40, :40]
+    ball = ((z - 12) ** 2 + (y - 20) ** 2 + (x - 20) ** 2) <= radius_vox**2
+    image = sitk.GetImageFromArray(ball.astype(np.uint8))
+    image.SetSpacing(spacing_zyx[::-1])
+    image.SetOrigin((0.0, 0.0, 0.0))
+    image.SetDirection((1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0))
+    sitk.WriteImage(image, str(path))
+
+
+def test_measure_masks_identical_on_two_processes(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    radii = (4, 6, 8, 10)
+    for radius in radii:
+        _ball_mask(folder / f"ball-{radius:02d}.nii.gz", radius, (1.0, 1.0, 1.0))
+    (folder / "ball-05.nii.gz").write_bytes(b"not a NIfTI file")
+    runs = []
+    for extra in ([], ["--workers", "2"]):
+        code = main(["measure", "--json", "--mask", str(folder), *extra])
+        captured = capsys.readouterr()
+        runs.append((code, captured.out, captured.err))
+    assert runs[0] == runs[1]
+    code, out, err = runs[0]
+    assert code == 1 and "ball-05.nii.gz" in err and "Traceback" not in err
+    measured = json.loads(out)["measured"]
+    assert [Path(m["file"]).name for m in measured] == [f"ball-{r:02d}.nii.gz" for r in radii]
+    for radius, m in zip(radii, measured, strict=True):
+        # a digital ball of radius r voxels at 1 mm: longest axial diameter 2r mm within a voxel
+        assert abs(m["labels"][0]["longest_diameter_mm"] - 2 * radius) <= 1.0
