@@ -187,3 +187,24 @@ def test_measure_masks_identical_on_two_processes(tmp_path: Path, capsys) -> Non
     for radius, m in zip(radii, measured, strict=True):
         # a digital ball of radius r voxels at 1 mm: longest axial diameter 2r mm within a voxel
         assert abs(m["labels"][0]["longest_diameter_mm"] - 2 * radius) <= 1.0
+
+
+def test_scan_identical_on_two_processes(tmp_path: Path, monkeypatch, capsys) -> None:
+    from _dicom_factory import write_series
+
+    monkeypatch.setenv("LESION_TOOL_CACHE_DIR", "")  # no phase cache: both runs compute it
+    root = tmp_path / "export"
+    write_series(root / "s3", n=8, description="LIVER LATE ARTERIAL", series_number=3)
+    write_series(root / "s4", n=8, description="PORTAL VENOUS", series_number=4)
+    (root / "README.txt").write_text("exported from PACS\n")
+    runs = []
+    for extra in ([], ["--workers", "2"]):
+        code = main(["scan", "--json", str(root), *extra])
+        captured = capsys.readouterr()
+        runs.append((code, captured.out, captured.err))
+    assert runs[0] == runs[1]
+    found = json.loads(runs[0][1])
+    assert found["files_scanned"] == 17
+    assert [Path(p["path"]).name for p in found["problems"]] == ["README.txt"]
+    series = found["patients"][0]["studies"][0]["series"]
+    assert sorted(s["series_number"] for s in series) == [3, 4]
