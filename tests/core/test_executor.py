@@ -208,3 +208,19 @@ def test_scan_identical_on_two_processes(tmp_path: Path, monkeypatch, capsys) ->
     assert [Path(p["path"]).name for p in found["problems"]] == ["README.txt"]
     series = found["patients"][0]["studies"][0]["series"]
     assert sorted(s["series_number"] for s in series) == [3, 4]
+
+
+def test_deidentified_rescore_identical_on_two_processes(
+    cohort: Path, tmp_path: Path, capsys
+) -> None:
+    key = tmp_path / "deid.key"
+    key.write_bytes(bytes(range(32)))
+    runs = [
+        _rescore(cohort, tmp_path / name, ["--deidentify", "--deid-key", str(key), *extra], capsys)
+        for name, extra in (("serial", []), ("local", ["--workers", "2"]))
+    ]
+    assert runs[0] == runs[1]
+    code, timepoints, patients, err = runs[1]
+    assert code == 1  # the broken file
+    assert b"HCC-EX" not in timepoints + patients  # pseudonyms only
+    assert "HCC-EX" not in err and str(cohort) not in err  # ids and paths scrubbed
