@@ -16,6 +16,8 @@ and its workers, from ``wait4``) which load on the machine disturbs much less. R
    series): default ``scan`` with an empty phase cache, the re-scan with the cache filled,
    ``scan --no-pixels``, against SimpleITK's GDCM series discovery (``GetGDCMSeriesIDs`` +
    ``GetGDCMSeriesFileNames`` per folder).
+5. **Executor**: ``rescore`` in process, with ``--workers 2`` and on a 2-worker Dask
+   ``LocalCluster`` (``--scheduler``); checks the CSVs are byte-identical.
 4. **One click**: ``lesion-tool measure --image SERIES --seed Z,Y,X`` on a 512 x 512 x 300
    synthetic arterial series with one lesion (its truth seed) against the same
    ``load_series`` + ``measure_viable`` timed inside one process.
@@ -396,6 +398,54 @@ def _truth_seed(truth: dict) -> tuple[int, int, int]:
     raise SystemExit("no seed voxel in truth.json")
 
 
+def bench_cluster(work: Path, n_patients: int, repeat: int) -> list[str]:
+    """``rescore`` (3 presets) in process, on ``--workers 2`` and on a 2-worker Dask LocalCluster
+    on loopback; the CSVs must be byte-identical. The cluster's CPU is not the command's (its
+    workers are not children of the command), so compare wall times here."""
+    from distributed import LocalCluster
+
+    cohort = work / "cohort"
+    if not cohort.is_dir():
+        print(f"writing {n_patients} assessment files ...", file=sys.stderr)
+        write_cohort(cohort, n_patients)
+    n_timepoints = sum(1 for _ in cohort.glob("*.json")) * 8
+    warm(cohort)
+
+    def rescore(name: str, *extra: str) -> list[str]:
+        out = work / f"out-{name}"
+        out.mkdir(exist_ok=True)
+        return [
+            *LESION_TOOL, "rescore", str(cohort), *extra,
+            "--timepoints-csv", str(out / "tp.csv"), "--patients-csv", str(out / "pt.csv"),
+        ]  # fmt: skip
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        t = side_by_side(
+            {
+                "serial": (rescore("serial"), None),
+                "workers": (rescore("workers", "--workers", "2"), None),
+                "dask": (rescore("dask", "--scheduler", cluster.scheduler_address), None),
+            },
+            repeat,
+        )
+    same = all(
+        (work / f"out-{name}" / csv).read_bytes() == (work / "out-serial" / csv).read_bytes()
+        for name in ("workers", "dask")
+        for csv in ("tp.csv", "pt.csv")
+    )
+    return [
+        (
+            f"Executor: rescore of {n_timepoints // 8:,} patients x 8 timepoints, 3 presets "
+            f"(CSVs identical: {'yes' if same else 'NO'})"
+        ),
+        row("in process", t["serial"], extra=f"   {n_timepoints / t['serial'].best:,.0f} pt-tp/s"),
+        row("--workers 2", t["workers"], t["serial"], "in process"),
+        row("--scheduler (LocalCluster, 2 workers)", t["dask"], t["serial"], "in process"),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=10_000)
@@ -405,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline", type=Path, help="also run every command from this checkout ('before' rows)"
     )
     parser.add_argument(
-        "--only", choices=("startup", "rescore", "scan", "click"), action="append",
+        "--only", choices=("startup", "rescore", "scan", "click", "cluster"), action="append",
         help="run only these sections (repeatable)",
     )  # fmt: skip
     args = parser.parse_args(argv)
@@ -413,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline is not None:
         base = args.baseline.resolve()
         BASELINE = {"PYTHONPATH": os.pathsep.join([str(base), str(base / "plugins")])}
-    sections = args.only or ["startup", "rescore", "scan", "click"]
+    sections = args.only or ["startup", "rescore", "scan", "click", "cluster"]
     work = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -429,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
                 lines = bench_rescore(work, args.patients, args.repeat)
             elif name == "scan":
                 lines = bench_scan(work, args.repeat)
+            elif name == "cluster":
+                lines = bench_cluster(work, args.patients, args.repeat)
             else:
                 lines = bench_click(work, args.repeat)
             print("\n".join(lines), flush=True)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from lesion_tool.corelab.adjudication import AdjudicationSettings, ResultSet
     from lesion_tool.corelab.readings import Cohort
     from lesion_tool.deid import Deidentifier
+    from lesion_tool.executor import Executor
 
 __all__ = [
     "add_adjudication_arguments",
@@ -81,14 +82,18 @@ def load_cohort_files(
     deidentifier: Deidentifier | None = None,
     *,
     files: Sequence[Path] | None = None,
+    executor: Executor | None = None,
 ) -> tuple[Cohort, list[tuple[str, str]]]:
     """Load every assessment file and group the readings by patient and reader.
 
     Returns (cohort, problems): a file that cannot be read, and two readings of one patient by
     the same reader, are problems (file, reason), never fatal. ``files``: what
-    :func:`~lesion_tool.storage.find_assessment_files` already found in ``paths``.
+    :func:`~lesion_tool.storage.find_assessment_files` already found in ``paths``. The files
+    are read on ``executor`` (default: in process); de-identifying and grouping happen here, in
+    file order, so the cohort does not depend on where the files were read.
     """
     from lesion_tool.corelab.readings import Reading, group_readings
+    from lesion_tool.executor import Executor
     from lesion_tool.storage import find_assessment_files, load_assessment
 
     if files is None:
@@ -97,9 +102,12 @@ def load_cohort_files(
         raise LesionToolError(f"no assessment files (*.json) found in {', '.join(paths)}")
     readings = []
     problems: list[tuple[str, str]] = []
-    for path in files:
+    outcomes = (executor or Executor()).map(load_assessment, files, label="load")
+    for path, outcome in zip(files, outcomes, strict=True):
         try:
-            assessment = load_assessment(path)
+            if outcome.error is not None or outcome.value is None:
+                raise LesionToolError(str(outcome.error))
+            assessment = outcome.value
             if deidentifier is not None:
                 assessment = deidentifier.assessment(assessment)
         except LesionToolError as err:

@@ -38,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("paths", nargs="+", metavar="READINGS", help="assessment files or folders")
     parser.add_argument("--out", required=True, metavar="DIR", help="adjudication folder")
     add_adjudication_arguments(parser, decisions=False)
+    from lesion_tool.executor import add_executor_arguments
+
+    add_executor_arguments(parser)
     parser.add_argument("--decide", metavar="PATIENT", help="record a decision for this patient")
     parser.add_argument("--choose", metavar="READER", help="the reader whose reading stands")
     parser.add_argument("--reason", metavar="TEXT", help="the adjudicator's reason (free text)")
@@ -67,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
 
     settings = adjudication_settings_from_args(args)
     out = Path(args.out)
-    cohort, problems = load_cohort_files(args.paths)
+    from lesion_tool.executor import executor_from_args
+
+    cohort, problems = load_cohort_files(args.paths, executor=executor_from_args(args))
     presets = [settings.preset, *(p for p in PRESETS if p != settings.preset)]
     scored, score_problems = score_cohort_readings(cohort, [settings_for(p) for p in presets])
     problems += score_problems

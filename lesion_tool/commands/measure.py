@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import math
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lesion_tool.errors import LesionToolError
+from lesion_tool.executor import add_executor_arguments, executor_from_args
 
 if TYPE_CHECKING:
     from lesion_tool.measurement import LabelMeasurement, LesionMeasurement, ViableMeasurement
@@ -131,6 +133,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    add_executor_arguments(parser)
     parser.set_defaults(func=run, parser=parser, whole_label=False)
 
 
@@ -352,9 +355,41 @@ def _load_image(path: str, stack: int | None) -> Any:
     return load_series(path, stack=stack)
 
 
+@functools.lru_cache(maxsize=1)
+def _batch_image(path: str | None, stack: int | None) -> Any:
+    """The ``--image`` of a mask batch, read once per process (in the parent and each worker)."""
+    return None if path is None else _load_image(path, stack)
+
+
+def measure_mask_file(
+    path: Path, *, image_path: str | None, stack: int | None, separate_components: bool
+) -> tuple[list[LabelMeasurement], bool]:
+    """Measure every label of one mask file: (measurements, whether it lies on the image's grid).
+
+    Runs where the executor puts it. Whatever fails on the file (our errors, and also memory,
+    I/O or a SimpleITK RuntimeError) is raised as a ``LesionToolError`` naming the cause, so
+    that one bad file never stops a batch.
+    """
+    from lesion_tool.measurement import load_mask, measure_mask
+
+    image = _batch_image(image_path, stack)
+    try:
+        mask = load_mask(path, image)
+        results = measure_mask(mask, separate_components=separate_components, image=image)
+    except LesionToolError:
+        raise
+    except MemoryError:
+        raise LesionToolError("not enough memory to load or measure this mask") from None
+    except Exception as err:  # reported per file, the batch goes on
+        log.debug("%s: measuring failed", path, exc_info=True)
+        reason = " ".join(str(err).split()) or "no message"
+        raise LesionToolError(f"cannot be measured ({type(err).__name__}: {reason})") from err
+    return results, _on_grid(mask, image)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``lesion-tool measure``; 0 when everything was measured, 1 when anything failed."""
-    from lesion_tool.measurement import ViableSettings, load_mask, measure_mask, measure_viable
+    from lesion_tool.measurement import ViableSettings, measure_viable
 
     legacy = args.method == "legacy"
     if (args.seed is not None or args.line is not None) and not legacy:
@@ -402,26 +437,23 @@ def run(args: argparse.Namespace) -> int:
     if not args.mask:
         args.parser.error("give --mask FILE (repeatable) or --image SERIES --seed Z,Y,X")
     files, problems = _mask_files(args.mask)
-    image = _load_image(args.image, args.stack) if args.image else None
+    try:
+        image = _batch_image(args.image, args.stack)
+        work = functools.partial(
+            measure_mask_file,
+            image_path=args.image,
+            stack=args.stack,
+            separate_components=not args.whole_label,
+        )
+        outcomes = executor_from_args(args).map(work, files, label="measure")
+    finally:
+        _batch_image.cache_clear()
     measured: list[dict[str, Any]] = []
-    for f in files:
-        # One bad file never stops a batch: whatever fails on it (our errors, and also memory,
-        # I/O or a SimpleITK RuntimeError) is reported with the file, and the rest are measured.
-        try:
-            mask = load_mask(f, image)
-            results = measure_mask(mask, separate_components=not args.whole_label, image=image)
-        except LesionToolError as err:
-            problems.append((str(f), str(err)))
+    for f, outcome in zip(files, outcomes, strict=True):
+        if outcome.error is not None or outcome.value is None:
+            problems.append((str(f), str(outcome.error)))
             continue
-        except MemoryError:
-            problems.append((str(f), "not enough memory to load or measure this mask"))
-            continue
-        except Exception as err:  # reported per file, the batch goes on
-            log.debug("%s: measuring failed", f, exc_info=True)
-            reason = " ".join(str(err).split()) or "no message"
-            problems.append((str(f), f"cannot be measured ({type(err).__name__}: {reason})"))
-            continue
-        on_grid = _on_grid(mask, image)
+        results, on_grid = outcome.value
         measured.append({"file": str(f), "results": results, "image": image if on_grid else None})
     if args.json:
         out = {

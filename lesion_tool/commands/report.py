@@ -58,12 +58,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from lesion_tool.commands._corelab import add_adjudication_arguments
 
     add_adjudication_arguments(parser)
+    from lesion_tool.executor import add_executor_arguments
+
+    add_executor_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Build the report; 0 when every file was used, 1 when some were skipped."""
     from lesion_tool.commands._corelab import adjudication_settings_from_args
+    from lesion_tool.executor import executor_from_args
     from lesion_tool.report import build_report
     from lesion_tool.response import PRESETS
 
@@ -83,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         deidentifier=deidentifier_from_args(args),
         adjudications=args.adjudications,
         adjudication=adjudication_settings_from_args(args),
+        executor=executor_from_args(args),
     )
     for where, why in result.problems:
         print(f"lesion-tool: skipped {where}: {why}", file=sys.stderr)

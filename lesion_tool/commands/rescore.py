@@ -9,19 +9,24 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from lesion_tool.commands._deid import add_deid_arguments, deidentifier_from_args
 from lesion_tool.errors import CriteriaError, LesionToolError
+from lesion_tool.executor import Progress, add_executor_arguments, executor_from_args
 from lesion_tool.response.settings import PRESETS
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not for ``--help``
     from lesion_tool.corelab.readings import Cohort
     from lesion_tool.deid import Deidentifier
+    from lesion_tool.executor import Executor
+    from lesion_tool.model import Assessment
     from lesion_tool.response import PatientResult, ResponseSettings
 
-__all__ = ["parse_criteria", "register", "run"]
+__all__ = ["Progress", "parse_criteria", "register", "run", "score_file", "score_files"]
 
 
 def parse_criteria(text: str) -> tuple[str, ...]:
@@ -124,38 +129,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from lesion_tool.commands._corelab import add_adjudication_arguments
 
     add_adjudication_arguments(parser)
+    add_executor_arguments(parser)
     parser.set_defaults(func=run)
-
-
-class Progress:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
-
-    def __init__(self, total: int, stream: IO[str] | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.total = total
-        self.enabled = total > 1 and bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last = -1
-
-    def clear(self) -> None:
-        """Blank the bar's line so that a message printed next starts on a clean line."""
-        if self.enabled and self._last >= 0:
-            self.stream.write("\r\x1b[K")
-            self._last = -1
-
-    def update(self, done: int) -> None:
-        """Redraw for ``done`` of ``total`` items (at most once per percent)."""
-        if not self.enabled:
-            return
-        percent = done * 100 // self.total
-        if percent == self._last and done != self.total:
-            return
-        self._last = percent
-        filled = done * 30 // self.total
-        bar = "#" * filled + "-" * (30 - filled)
-        self.stream.write(f"\rrescore [{bar}] {done}/{self.total}")
-        if done == self.total:
-            self.stream.write("\n")
-        self.stream.flush()
 
 
 TABLE_COLUMNS = (
@@ -265,6 +240,58 @@ def print_summary(results: Sequence[PatientResult], criteria: Sequence[str], out
         )
 
 
+@dataclass(frozen=True, slots=True)
+class FileScore:
+    """One file loaded and scored under every preset (what a worker sends back)."""
+
+    assessment: Assessment
+    results: tuple[tuple[str, PatientResult | None, str | None], ...]
+    """(preset, result, or the reason it cannot be scored under that preset)."""
+    messages: dict[str, list[str]] = field(default_factory=dict)
+    """Finding text -> presets that raised it, in the order found."""
+    pseudonyms: dict[str, str] = field(default_factory=dict)
+    """Real patient id -> pseudonym made while loading (the parent's log scrubber needs them)."""
+
+
+def score_file(
+    path: Path,
+    *,
+    settings_list: Sequence[ResponseSettings],
+    eligibility: str,
+    deidentifier: Deidentifier | None = None,
+) -> FileScore:
+    """Load one assessment file (de-identify it if asked) and score it under every preset.
+
+    Runs in a worker: it depends on this file only. Raises ``LesionToolError`` when the file
+    cannot be read; a preset that cannot score it is recorded in the result, not raised.
+    """
+    from lesion_tool.response import check_baseline, score_assessment
+    from lesion_tool.storage import load_assessment
+
+    assessment = load_assessment(path)
+    pseudonyms: dict[str, str] = {}
+    if deidentifier is not None:
+        real = assessment.patient_id
+        assessment = deidentifier.assessment(assessment)
+        pseudonyms[real] = assessment.patient_id
+    messages: dict[str, list[str]] = {}
+    results: list[tuple[str, PatientResult | None, str | None]] = []
+    for settings in settings_list:
+        for finding in check_baseline(assessment, settings):
+            key = f"{eligibility}: {_finding_text(finding)}"
+            messages.setdefault(key, []).append(settings.criteria)
+        try:
+            result = score_assessment(assessment, settings)
+        except CriteriaError as err:
+            results.append((settings.criteria, None, str(err)))
+            continue
+        results.append((settings.criteria, result, None))
+        for finding in result.findings:
+            key = f"{finding.severity}: {_finding_text(finding)}"
+            messages.setdefault(key, []).append(settings.criteria)
+    return FileScore(assessment, tuple(results), messages, pseudonyms)
+
+
 def score_files(
     paths: Sequence[str],
     settings_list: Sequence[ResponseSettings],
@@ -272,58 +299,70 @@ def score_files(
     eligibility: str,
     deidentifier: Deidentifier | None = None,
     files: Sequence[Path] | None = None,
+    executor: Executor | None = None,
 ) -> tuple[list[PatientResult], int, Cohort, dict]:
     """Load, group by patient and reader, and score every reading; problems go to stderr.
 
     Returns (results of every reading, failures, the cohort, scored by (patient, reader, role)
     and preset). ``eligibility`` is the severity word baseline-eligibility findings are
     reported with; a ``deidentifier`` pseudonymises each assessment before it is scored.
+    The per-file work (load, check, score) runs on ``executor`` (default: in process); the
+    grouping, the messages and their order are decided here, in input order, so the outcome
+    does not depend on where the work ran.
     """
-    from lesion_tool.commands._corelab import load_cohort_files
-    from lesion_tool.response import check_baseline, score_assessment
+    from lesion_tool.corelab.readings import Reading, group_readings
+    from lesion_tool.executor import Executor
+    from lesion_tool.storage import find_assessment_files
 
-    cohort, problems = load_cohort_files(paths, deidentifier, files=files)
+    if files is None:
+        files = find_assessment_files(paths)
+    if not files:
+        raise LesionToolError(f"no assessment files (*.json) found in {', '.join(paths)}")
+    executor = executor or Executor()
+    work = partial(
+        score_file,
+        settings_list=tuple(settings_list),
+        eligibility=eligibility,
+        deidentifier=deidentifier,
+    )
+    outcomes = executor.map(work, files, label="rescore")
+    problems: list[tuple[str, str]] = []
+    by_path: dict[str, FileScore] = {}
+    readings = []
+    for path, outcome in zip(files, outcomes, strict=True):
+        if outcome.error is not None or outcome.value is None:
+            problems.append((str(path), str(outcome.error)))
+            continue
+        if deidentifier is not None:  # so that the log scrubber knows the ids a worker saw
+            deidentifier.pseudonymised.update(outcome.value.pseudonyms)
+        by_path[str(path)] = outcome.value
+        readings.append(Reading(outcome.value.assessment, path))
+    cohort = group_readings(readings)
+    problems.extend(cohort.problems)
     failures = len(problems)
     for where, why in problems:
         print(
             f"lesion-tool: skipped: {why if where in why else f'{where}: {why}'}",
             file=sys.stderr,
         )
-    readings = [
-        r
-        for p in cohort.patients
-        for r in (*p.readings, *([p.adjudicator] if p.adjudicator else []))
-    ]
-    progress = Progress(len(readings))
     results: list[PatientResult] = []
     scored: dict[tuple[str, str, str], dict[str, PatientResult]] = {}
-    for done, reading in enumerate(readings, start=1):
-        path, assessment = reading.where, reading.assessment
-        messages: dict[str, list[str]] = {}
-        by_preset: dict[str, PatientResult] = {}
-        for settings in settings_list:
-            for finding in check_baseline(assessment, settings):
-                key = f"{eligibility}: {_finding_text(finding)}"
-                messages.setdefault(key, []).append(settings.criteria)
-            try:
-                result = score_assessment(assessment, settings)
-            except CriteriaError as err:
-                progress.clear()
-                print(f"lesion-tool: skipped: {path} [{settings.criteria}]: {err}", file=sys.stderr)
-                failures += 1
-                continue
-            results.append(result)
-            by_preset[settings.criteria] = result
-            for finding in result.findings:
-                key = f"{finding.severity}: {_finding_text(finding)}"
-                messages.setdefault(key, []).append(settings.criteria)
-        if by_preset:  # a preset that cannot score this reading leaves the others
-            scored[(reading.patient_id, reading.reader, reading.role)] = by_preset
-        if messages:
-            progress.clear()
-        for message, presets in messages.items():
-            print(f"lesion-tool: {path} [{','.join(presets)}]: {message}", file=sys.stderr)
-        progress.update(done)
+    for patient in cohort.patients:
+        for reading in (*patient.readings, *([patient.adjudicator] if patient.adjudicator else [])):
+            path = reading.where
+            file_score = by_path[path]
+            by_preset: dict[str, PatientResult] = {}
+            for criteria, result, error in file_score.results:
+                if result is None:
+                    print(f"lesion-tool: skipped: {path} [{criteria}]: {error}", file=sys.stderr)
+                    failures += 1
+                    continue
+                results.append(result)
+                by_preset[criteria] = result
+            if by_preset:  # a preset that cannot score this reading leaves the others
+                scored[(reading.patient_id, reading.reader, reading.role)] = by_preset
+            for message, presets in file_score.messages.items():
+                print(f"lesion-tool: {path} [{','.join(presets)}]: {message}", file=sys.stderr)
     return results, failures, cohort, scored
 
 
@@ -354,6 +393,7 @@ def run(args: argparse.Namespace) -> int:
         eligibility="warning",
         deidentifier=deidentifier_from_args(args),
         files=files,
+        executor=executor_from_args(args),
     )
     order = {preset: i for i, preset in enumerate(args.criteria)}
     results.sort(key=lambda r: (r.patient_id, r.reader, order[r.criteria]))

@@ -57,6 +57,9 @@ def register(subparsers: Any) -> None:
         help="cache folder (default $LESION_TOOL_CACHE_DIR or ~/.cache/lesion-tool/pacs)",
     )
     add_connection_arguments(parser)
+    from lesion_tool.executor import add_executor_arguments
+
+    add_executor_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -180,7 +183,9 @@ def run(args: argparse.Namespace) -> int:
     from lesion_tool.io.scan import scan_folders
 
     folders = _folders(args)
-    result = scan_folders(folders, use_pixels=not args.no_pixels)
+    from lesion_tool.executor import executor_from_args
+
+    result = scan_folders(folders, use_pixels=not args.no_pixels, executor=executor_from_args(args))
     if args.json:
         json.dump(_finite(result.to_dict()), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")

@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pydicom.pixels
@@ -62,6 +62,9 @@ from lesion_tool.io.stacks import (
     orientation_label,
 )
 from lesion_tool.io.volume import CTVolume
+
+if TYPE_CHECKING:
+    from lesion_tool.executor import Executor
 
 __all__ = [
     "MIN_SLICES_TO_MEASURE",
@@ -409,10 +412,33 @@ def _iter_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], li
     return list(files.values()), problems + [Problem(p, reason) for p, reason in special]
 
 
+def _read_file(f: Path) -> tuple[str, Any]:
+    """One file's header: ("header", FileHeader), or ("problem" | "ignored", reason).
+
+    Depends on this file only, so an executor may run it in another process."""
+    try:
+        h = read_header(f)
+    except NotDicomError as err:
+        return "problem", str(err)
+    except OSError as err:
+        return "problem", f"unreadable ({err})"
+    if h.sop_class_uid == DICOMDIR_SOP_CLASS:
+        return "ignored", "DICOMDIR media index (its files are scanned directly)"
+    if not h.series_instance_uid or not h.study_instance_uid:
+        return "problem", "no Study / Series Instance UID"
+    if h.is_image:
+        try:
+            check_pixel_data_size(h, "")  # a stat: a file too short for its header
+        except SeriesError as err:
+            return "problem", str(err).removeprefix(": ")
+    return "header", h
+
+
 def scan_folders(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
     use_pixels: bool = True,
+    executor: Executor | None = None,
 ) -> ScanResult:
     """Find every DICOM series under ``paths`` and the contrast phase of each image stack.
 
@@ -424,6 +450,10 @@ def scan_folders(
         Estimate aorta / portal vein / liver enhancement from at most
         :data:`PIXEL_SAMPLE_SLICES` slices per CT stack to check and complete the header evidence.
         ``False`` reads headers only.
+    executor
+        Where the file headers are read (:class:`lesion_tool.executor.Executor`; default: in
+        process). Grouping and the phase check run here, in file order, so the result is the
+        same wherever the headers were read.
 
     Returns
     -------
@@ -436,28 +466,18 @@ def scan_folders(
     files, problems = _iter_files(paths)
     ignored: list[Problem] = []
     headers: list[FileHeader] = []
-    for f in files:
-        try:
-            h = read_header(f)
-        except NotDicomError as err:
-            problems.append(Problem(f, str(err)))
-            continue
-        except OSError as err:
-            problems.append(Problem(f, f"unreadable ({err})"))
-            continue
-        if h.sop_class_uid == DICOMDIR_SOP_CLASS:
-            ignored.append(Problem(f, "DICOMDIR media index (its files are scanned directly)"))
-            continue
-        if not h.series_instance_uid or not h.study_instance_uid:
-            problems.append(Problem(f, "no Study / Series Instance UID"))
-            continue
-        if h.is_image:
-            try:
-                check_pixel_data_size(h, "")  # a stat: a file too short for its header
-            except SeriesError as err:
-                problems.append(Problem(f, str(err).removeprefix(": ")))
-                continue
-        headers.append(h)
+    if executor is None:
+        read = [_read_file(f) for f in files]
+    else:
+        outcomes = executor.map(_read_file, files, label="scan")
+        read = [o.value if o.value is not None else ("problem", o.error) for o in outcomes]
+    for f, (kind, found) in zip(files, read, strict=True):
+        if kind == "header":
+            headers.append(found)
+        elif kind == "ignored":
+            ignored.append(Problem(f, found))
+        else:
+            problems.append(Problem(f, found))
 
     # patient -> study -> series -> stack key
     tree: dict[str, dict[str, dict[str, list[FileHeader]]]] = {}

@@ -81,21 +81,26 @@ class ReportResult:
 
 def load_cohort(
     paths: Iterable[str | Path],
+    executor: Any = None,
 ) -> tuple[list[tuple[Path, Assessment]], list[tuple[str, str]]]:
     """Load every assessment file under ``paths``; a bad file is reported, never fatal.
 
     Returns ``(loaded, problems)`` with ``loaded`` a list of (path, Assessment) and
-    ``problems`` a list of (path, reason).
+    ``problems`` a list of (path, reason), both in file order. The files are read on
+    ``executor`` (a :class:`lesion_tool.executor.Executor`; default: in process).
     """
+    from lesion_tool.executor import Executor
     from lesion_tool.storage import find_assessment_files, load_assessment
 
+    files = find_assessment_files([Path(p) for p in paths])
+    outcomes = (executor or Executor()).map(load_assessment, files, label="report")
     loaded: list[tuple[Path, Assessment]] = []
     problems: list[tuple[str, str]] = []
-    for path in find_assessment_files([Path(p) for p in paths]):
-        try:
-            loaded.append((path, load_assessment(path)))
-        except LesionToolError as err:
-            problems.append((str(path), str(err)))
+    for path, outcome in zip(files, outcomes, strict=True):
+        if outcome.error is not None or outcome.value is None:
+            problems.append((str(path), str(outcome.error)))
+        else:
+            loaded.append((path, outcome.value))
     return loaded, problems
 
 
@@ -143,8 +148,12 @@ def build_report(
     deidentifier: Deidentifier | None = None,
     adjudications: Sequence[str | Path] = (),
     adjudication: Any = None,
+    executor: Any = None,
 ) -> ReportResult:
     """Load, score and report a cohort of assessment files (see :func:`write_report`).
+
+    The files are read on ``executor`` (a :class:`lesion_tool.executor.Executor`; default: in
+    process); scoring and everything after it run here, so the report does not depend on it.
 
     Nothing is written when no file could be used; the result then lists the problems. With a
     ``deidentifier`` the report shows pseudonyms and shifted dates only, and names no input file
@@ -157,7 +166,7 @@ def build_report(
     """
     from lesion_tool.corelab.adjudication import AdjudicationSettings
 
-    loaded, problems = load_cohort(paths)
+    loaded, problems = load_cohort(paths, executor)
     if deidentifier is not None:
         loaded = [(None, deidentifier.assessment(a)) for _path, a in loaded]
     patients, score_problems, study = _score_readers(

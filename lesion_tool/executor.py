@@ -1,0 +1,267 @@
+"""One executor for cohort work: in process, local processes, or a Dask distributed cluster.
+
+``rescore``, ``report``, ``adjudicate`` and ``measure --mask`` hand their per-file work (load,
+check, score, measure) to :meth:`Executor.map`, which returns one :class:`Outcome` per item **in
+input order**, whatever order the workers finished in. Anything that depends on several files
+(grouping readings per patient and reader, cohort endpoints, output order) stays in the parent,
+so the output is the same with one process, ``--workers N`` or ``--scheduler tcp://HOST:PORT``.
+
+A :class:`~lesion_tool.errors.LesionToolError` raised by the work on one item is caught where it
+runs and comes back as that item's :attr:`Outcome.error` text: one bad file never stops the batch
+and never shows a traceback. Anything else is a bug and propagates.
+
+The work function and its arguments must be picklable (a module-level function, or a
+:func:`functools.partial` of one): that is what crosses to another process or machine. Workers
+of a cluster must have the same ``lesion-tool`` installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, Generic, TypeVar
+
+from lesion_tool.errors import LesionToolError
+
+__all__ = [
+    "Executor",
+    "Outcome",
+    "Progress",
+    "add_executor_arguments",
+    "executor_from_args",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+CHUNKS_PER_WORKER = 8
+"""Items are sent in chunks, about this many per worker: few round trips, a smooth progress bar."""
+MAX_CHUNK = 256
+
+
+class Progress:
+    """A one-line progress bar on stderr: drawn when stderr is a terminal, or when forced."""
+
+    def __init__(
+        self,
+        total: int,
+        stream: IO[str] | None = None,
+        *,
+        label: str = "rescore",
+        force: bool = False,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.total = total
+        self.label = label
+        tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.enabled = total > 1 and (force or tty)
+        self._last = -1
+
+    def clear(self) -> None:
+        """Blank the bar's line so that a message printed next starts on a clean line."""
+        if self.enabled and self._last >= 0:
+            self.stream.write("\r\x1b[K")
+            self._last = -1
+
+    def update(self, done: int) -> None:
+        """Redraw for ``done`` of ``total`` items (at most once per percent)."""
+        if not self.enabled:
+            return
+        percent = done * 100 // self.total
+        if percent == self._last and done != self.total:
+            return
+        self._last = percent
+        filled = done * 30 // self.total
+        bar = "#" * filled + "-" * (30 - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total}")
+        if done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[R]):
+    """What the work on one item gave: its value, or the text of the user-fixable error."""
+
+    value: R | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the work succeeded."""
+        return self.error is None
+
+
+def _run_chunk(fn: Callable[[Any], Any], chunk: Sequence[Any]) -> list[Outcome]:
+    """Run ``fn`` on each item of a chunk where the chunk landed; errors become outcomes."""
+    outcomes: list[Outcome] = []
+    for item in chunk:
+        try:
+            outcomes.append(Outcome(value=fn(item)))
+        except LesionToolError as err:
+            outcomes.append(Outcome(error=str(err)))
+    return outcomes
+
+
+def _chunks(items: Sequence[T], workers: int) -> list[Sequence[T]]:
+    size = max(1, min(MAX_CHUNK, -(-len(items) // (workers * CHUNKS_PER_WORKER))))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@dataclass(frozen=True, slots=True)
+class Executor:
+    """Where per-item work runs.
+
+    ``workers`` 1 and no ``scheduler``: in this process (the default). ``workers`` > 1: that
+    many local processes. ``scheduler`` (``tcp://HOST:PORT``): the workers of a running Dask
+    distributed cluster (``workers`` is then ignored). ``progress``: draw the bar even when
+    stderr is not a terminal.
+    """
+
+    workers: int = 1
+    scheduler: str | None = None
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f'Argument "workers" must be >= 1, got {self.workers}.')
+
+    def describe(self) -> str:
+        """Where the work runs, in words."""
+        if self.scheduler:
+            return f"Dask scheduler {self.scheduler}"
+        return "this process" if self.workers == 1 else f"{self.workers} local processes"
+
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        *,
+        label: str = "work",
+    ) -> list[Outcome[R]]:
+        """``fn`` on every item, one :class:`Outcome` per item in input order.
+
+        Raises
+        ------
+        LesionToolError
+            The scheduler cannot be reached.
+        """
+        items = list(items)
+        progress = Progress(len(items), label=label, force=self.progress)
+        if not items:
+            return []
+        if self.scheduler:
+            return self._map_dask(fn, items, progress)
+        if self.workers == 1 or len(items) == 1:
+            outcomes: list[Outcome[R]] = []
+            for done, item in enumerate(items, start=1):
+                outcomes.extend(_run_chunk(fn, [item]))
+                progress.update(done)
+            return outcomes
+        return self._map_processes(fn, items, progress)
+
+    def _map_processes(
+        self, fn: Callable[[T], R], items: list[T], progress: Progress
+    ) -> list[Outcome[R]]:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        chunks = _chunks(items, self.workers)
+        results: list[list[Outcome] | None] = [None] * len(chunks)
+        done = 0
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(chunks))) as pool:
+            futures = {pool.submit(_run_chunk, fn, chunk): i for i, chunk in enumerate(chunks)}
+            for future in as_completed(futures):
+                index = futures[future]
+                results[index] = future.result()
+                done += len(chunks[index])
+                progress.update(done)
+        return [outcome for chunk in results for outcome in chunk or ()]
+
+    def _map_dask(
+        self, fn: Callable[[T], R], items: list[T], progress: Progress
+    ) -> list[Outcome[R]]:
+        try:
+            from distributed import Client, as_completed
+        except ImportError as err:  # pragma: no cover - a dependency of the package
+            raise LesionToolError(
+                f"--scheduler {self.scheduler}: Dask distributed is not installed "
+                "(pip install 'dask[distributed]')"
+            ) from err
+        try:
+            client = Client(self.scheduler, timeout="5s")
+        except (OSError, TimeoutError) as err:
+            raise LesionToolError(
+                f"--scheduler {self.scheduler}: cannot reach the Dask scheduler ({err}); start "
+                "one with 'dask scheduler' and check the address"
+            ) from err
+        try:
+            n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+            chunks = _chunks(items, n_workers)
+            futures = [
+                client.submit(_run_chunk, fn, chunk, pure=False, key=f"lesion-tool-{label_key(i)}")
+                for i, chunk in enumerate(chunks)
+            ]
+            index = {f.key: i for i, f in enumerate(futures)}
+            results: list[list[Outcome] | None] = [None] * len(chunks)
+            done = 0
+            for future in as_completed(futures):
+                i = index[future.key]
+                results[i] = future.result()
+                done += len(chunks[i])
+                progress.update(done)
+            return [outcome for chunk in results for outcome in chunk or ()]
+        finally:
+            client.close()
+
+
+def label_key(index: int) -> str:
+    """A key unique to this run for chunk ``index`` (Dask keys must not repeat across runs)."""
+    import uuid
+
+    return f"{uuid.uuid4().hex}-{index}"
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not >= 1")
+    return value
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--workers N``, ``--scheduler tcp://HOST:PORT`` and ``--progress``."""
+    group = parser.add_argument_group("where the work runs")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="spread the per-file work over N local processes (default: 1, in process)",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        default=None,
+        help="run the per-file work on the workers of a Dask distributed cluster",
+    )
+    group.add_argument(
+        "--progress",
+        action="store_true",
+        help="draw the progress bar on stderr even when it is not a terminal",
+    )
+
+
+def executor_from_args(args: argparse.Namespace) -> Executor:
+    """The :class:`Executor` the command line asks for (in process when it asks nothing)."""
+    return Executor(
+        workers=getattr(args, "workers", 1) or 1,
+        scheduler=getattr(args, "scheduler", None),
+        progress=bool(getattr(args, "progress", False)),
+    )
