@@ -10,7 +10,12 @@ events, no private shortcuts into the core):
 4. saves, takes screenshots, closes the viewer;
 5. opens napari again, reader ``R1``, the same study: the "resume or new version" dialog
    appears (it is grabbed and answered "resume"), and checks that T1 is back, intact, and the
-   file unchanged.
+   file unchanged;
+6. a click measurement where the truth is known (HCC_006's nodule has no published position):
+   the real 3D-IRCADb-01 patient 1 CT, Shift+M and a click at tumour 01's deepest point (its
+   ``truth.json``), the proposal against the expert's diameter, Kind ``longest`` (a
+   portal-venous image), Shift+A pressed with the lines layer active; saved, closed, opened
+   again: the contour is drawn again.
 
 It prints what it checked and writes screenshots to ``--out`` (default ``/tmp/workstation``).
 Run by hand, under Xvfb when there is no screen::
@@ -51,8 +56,18 @@ T1_VOXELS = ((66.0, 220.0, 100.0), (66.0, 220.0, 145.0))
 across the right lobe on Im 43, below the liver slice the viewer first opens at (Im 35). The
 placement is illustrative (the data do not say where the readers' nodule is): what is checked
 is the workflow, the numbers shown and that nothing is lost."""
+IRCADB = ROOT.parent / "shared" / "data" / "ircadb" / "3Dircadb1.1"
 ROI_VOXELS = ((66.0, 255.0, 105.0), (66.0, 280.0, 130.0))
 """An ellipse ROI in the right lobe's parenchyma beside T1 (HCC_006 liver about 105 HU)."""
+
+
+def small(path: Path) -> None:
+    """Store a screenshot with a 256-colour palette (the docs keep each under 300 KB)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        quantized = image.convert("RGB").quantize(colors=256)
+    quantized.save(path, optimize=True)
 
 
 def wait_until(app: object, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -134,6 +149,30 @@ class Session:
         scene.events.mouse_release(pos=tuple(p1), modifiers=(), button=1)
         pause(self.app, 0.2)
 
+    def key(self, key: int, shift: bool = False) -> None:
+        """A key typed on the canvas as a hand does (Shift held down first when asked)."""
+        native = self.viewer.window._qt_viewer.canvas.native
+        if shift:
+            QTest.keyPress(native, Qt.Key_Shift)
+        QTest.keyClick(native, key, Qt.ShiftModifier if shift else Qt.NoModifier)
+        if shift:
+            QTest.keyRelease(native, Qt.Key_Shift, Qt.ShiftModifier)
+        pause(self.app, 0.1)
+
+    def click(self, voxel: tuple) -> None:
+        """Press and release the left button on the canvas at a voxel (on its slice)."""
+        view = self.widget.controller.current_view
+        world = view.geometry.voxel_to_world(np.asarray(voxel, dtype=float))
+        self.viewer.dims.set_point(0, float(world[0]))
+        pause(self.app, 0.2)
+        canvas = self.viewer.window._qt_viewer.canvas
+        transform = canvas.view.transform * canvas.view.scene.transform
+        pos = tuple(float(v) for v in transform.map([world[2], world[1]])[:2])
+        scene = canvas._scene_canvas
+        scene.events.mouse_press(pos=pos, modifiers=(), button=1)
+        scene.events.mouse_release(pos=pos, modifiers=(), button=1)
+        pause(self.app, 0.1)
+
     def hover(self, voxel: tuple) -> str:
         """Move the mouse over a voxel of the current image; the status bar text after it."""
 
@@ -195,6 +234,7 @@ class Session:
         pause(self.app, 0.3)
         path = self.out / name
         self.viewer.screenshot(str(path), canvas_only=False, flash=False)
+        small(path)
         print(f"      screenshot {path} ({path.stat().st_size // 1024} KB)")
         return path
 
@@ -286,6 +326,66 @@ def resumed_reading(out: Path, failures: list[str], path: Path, text: str) -> No
     s.close()
 
 
+def click_reading(out: Path, failures: list[str]) -> None:
+    """IRCADb tumour 01: a click proposal, accepted by its key, saved; reopened: its contour."""
+    from lesion_napari._views import CONTOUR
+
+    truth = json.loads((IRCADB / "truth.json").read_text())["tumours"]["livertumor01"]
+    expert = float(truth["long_axis_mm"])
+    s = Session(out, failures)
+    c = s.widget.controller
+    s.type_reader("R1")
+    s.viewer.open(str(IRCADB / "PATIENT_DICOM"), plugin="lesion-tool")
+    wait_until(s.app, lambda: "baseline" in c.views and not c.loading, 180, "IRCADb")
+    pause(s.app, 0.5)
+    s.key(Qt.Key_M, shift=True)
+    s.check(c.click_armed, "Shift+M arms the click")
+    s.click(tuple(float(v) for v in truth["deepest_point_zyx"]))
+    wait_until(s.app, lambda: c.proposal is not None and not c.measuring, 120, "the proposal")
+    p = c.proposal
+    s.check(
+        abs(p.whole_mm - expert) <= max(3.0, 0.1 * expert),
+        f"click proposal {p.whole_mm:.1f} mm, expert {expert:.1f} mm (within max(3 mm, 10 %))",
+    )
+    text = s.widget.measurement.proposal_text.text()
+    s.check("portal-venous" in text, "the panel says why there is no viable part")
+    s.screenshot("5_click_proposal.png")
+    s.widget.measurement.kind_combo.setCurrentText("longest")  # RECIST 1.1 on this series
+    view = c.current_view
+    s.viewer.layers.selection.active = view.lines  # as after drawing a line by hand
+    s.key(Qt.Key_A, shift=True)
+    t1 = c.session.timepoint("baseline").lesion("T1")
+    s.check(
+        t1 is not None and t1.segmentation is not None,
+        "Shift+A with the lines layer active accepted T1 with its contour",
+    )
+    s.widget.saving.save_button.click()
+    path = c.session.path
+    s.check(path is not None and path.exists(), f"saved to {path}")
+    s.close()
+
+    s = Session(out, failures)
+    c = s.widget.controller
+    s.type_reader("R1")
+
+    def answer_dialog() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QDialog):
+            QTimer.singleShot(100, answer_dialog)
+            return
+        dialog.accept()  # "Resume ..."
+
+    QTimer.singleShot(100, answer_dialog)
+    s.viewer.open(str(IRCADB / "PATIENT_DICOM"), plugin="lesion-tool")
+    wait_until(s.app, lambda: "baseline" in c.views and not c.loading, 180, "IRCADb again")
+    pause(s.app, 0.5)
+    view = c.views["baseline"]
+    roles = [str(r) for r in view.lines.features["role"]]
+    s.check(CONTOUR in roles, f"reopened: T1's contour drawn again (lines: {roles})")
+    s.screenshot("6_click_reopened.png")
+    s.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the session; 0 when every check passed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -302,6 +402,11 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     path, text = first_reading(out, failures)
     resumed_reading(out, failures, path, text)
+    if (IRCADB / "truth.json").is_file():
+        click_reading(out, failures)
+    else:
+        print(f"{IRCADB}: not found, the click measurement was not played", file=sys.stderr)
+        failures.append("IRCADb case missing")
     print(f"{len(failures)} check(s) failed" if failures else "every check passed")
     return 1 if failures else 0
 

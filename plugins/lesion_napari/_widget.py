@@ -109,8 +109,12 @@ class LesionWidget(QWidget):
         for panel in (self.study, self.lesions, self.response, self.measurement, self.saving):
             panel.layout().setContentsMargins(6, 0, 6, 2)  # compact: all fits a 1080p screen
             panel.layout().setSpacing(2)
+        for panel in (self.study, self.lesions, self.response, self.measurement):
             layout.addWidget(panel)
         layout.addStretch(1)
+        # the reading file and Save stay on screen below the panels, which scroll (a proposal's
+        # words and flags make them taller than a 1080p screen; 768 px never holds them)
+        outer.addWidget(self.saving)
         self._scroll = scroll
         self._window: weakref.ref[QWidget] | None = None  # napari's window, once docked
         body.installEventFilter(self)  # a panel grew (a long proposal text): fit again
@@ -156,6 +160,7 @@ class LesionWidget(QWidget):
         scroll = self._scroll
         needed = scroll.widget().minimumSizeHint().width() + 2 * scroll.frameWidth()
         needed += scroll.verticalScrollBar().sizeHint().width()
+        needed = max(needed, self.saving.minimumSizeHint().width())
         window = self.window()
         if window is not self:
             needed = min(needed, int(WINDOW_SHARE * window.width()))

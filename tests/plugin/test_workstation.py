@@ -103,7 +103,7 @@ def _clipped(widget) -> list[str]:
 def test_the_dock_fits_the_window_and_is_never_clipped(viewer, make_volume, qtbot, size):
     """After a proposal's long text and flags (which widen the measurement panel): at 1920 x
     1080 every panel shows in full (no sideways scrolling), at 1366 x 768 the dock leaves the
-    canvas its room and scrolls; Save is reachable either way."""
+    canvas its room and scrolls; Save is on screen either way."""
     window = viewer.window._qt_window
     window.resize(*size)
     window.show()  # laid out as on a screen (the test viewer is hidden otherwise)
@@ -121,7 +121,8 @@ def test_the_dock_fits_the_window_and_is_never_clipped(viewer, make_volume, qtbo
     else:
         assert widget.minimumWidth() <= WINDOW_SHARE * size[0] + 1
     assert canvas.width() >= 0.35 * size[0]
+    # Save stays on screen without scrolling (below the panels, which scroll)
     save = widget.saving.save_button
-    scroll.ensureWidgetVisible(save)
-    qtbot.wait(20)
     assert save.visibleRegion().boundingRect().height() == save.height()
+    bottom = save.mapTo(window, save.rect().bottomRight())
+    assert bottom.y() < window.height() and bottom.x() < window.width()
