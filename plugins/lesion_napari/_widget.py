@@ -116,6 +116,9 @@ class LesionWidget(QWidget):
         # words and flags make them taller than a 1080p screen; 768 px never holds them)
         outer.addWidget(self.saving)
         self._scroll = scroll
+        self._reveal = False
+        c.subscribe("proposal", self._show_proposal)
+        self.destroyed.connect(lambda *_: c.unsubscribe("proposal", self._show_proposal))
         self._window: weakref.ref[QWidget] | None = None  # napari's window, once docked
         body.installEventFilter(self)  # a panel grew (a long proposal text): fit again
         self.fit_width()
@@ -150,6 +153,19 @@ class LesionWidget(QWidget):
             chained = own if key in CHAINED_KEYS else None
             layer.bind_key(key, _layer_handler(what, action, chained), overwrite=True)
 
+    def _show_proposal(self) -> None:
+        """Scroll the panels (as little as needed) so a proposal's words are on screen, again
+        whenever they are laid out anew while it is open (its words grow as it is measured)."""
+        self._reveal = self.controller.proposal is not None
+        if self._reveal:
+            QTimer.singleShot(0, self._reveal_proposal)
+
+    def _reveal_proposal(self) -> None:
+        text = self.measurement.proposal_text
+        if not self._reveal or not text.isVisible():
+            return
+        self._scroll.ensureWidgetVisible(text, 0, 4)
+
     def fit_width(self) -> None:
         """As wide as the panels need, up to :data:`WINDOW_SHARE` of napari's window; narrower
         than they need, they scroll sideways instead of being clipped.
@@ -183,6 +199,8 @@ class LesionWidget(QWidget):
             obj is self._scroll.widget() or obj is self.window()
         ):
             self.fit_width()
+            if self._reveal:
+                QTimer.singleShot(0, self._reveal_proposal)
         return False
 
 

@@ -121,6 +121,12 @@ def test_the_dock_fits_the_window_and_is_never_clipped(viewer, make_volume, qtbo
     else:
         assert widget.minimumWidth() <= WINDOW_SHARE * size[0] + 1
     assert canvas.width() >= 0.35 * size[0]
+    # the proposal's words are scrolled into view, Accept stays on screen (1080p)
+    text = widget.measurement.proposal_text
+    assert text.visibleRegion().boundingRect().height() == text.height()
+    if size[0] == 1920:
+        accept = widget.lesions.accept_button
+        assert accept.visibleRegion().boundingRect().height() == accept.height()
     # Save stays on screen without scrolling (below the panels, which scroll)
     save = widget.saving.save_button
     assert save.visibleRegion().boundingRect().height() == save.height()
