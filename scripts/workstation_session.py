@@ -15,7 +15,9 @@ events, no private shortcuts into the core):
    the real 3D-IRCADb-01 patient 1 CT, Shift+M and a click at tumour 01's deepest point (its
    ``truth.json``), the proposal against the expert's diameter, Kind ``longest`` (a
    portal-venous image), Shift+A pressed with the lines layer active; saved, closed, opened
-   again: the contour is drawn again.
+   again: the contour is drawn again;
+7. the README's picture: the synthetic patient SYN-001, T1 from one click at its seed, accepted,
+   baseline and follow-up side by side.
 
 It prints what it checked and writes screenshots to ``--out`` (default ``/tmp/workstation``).
 Run by hand, under Xvfb when there is no screen::
@@ -56,6 +58,7 @@ T1_VOXELS = ((66.0, 220.0, 100.0), (66.0, 220.0, 145.0))
 across the right lobe on Im 43, below the liver slice the viewer first opens at (Im 35). The
 placement is illustrative (the data do not say where the readers' nodule is): what is checked
 is the workflow, the numbers shown and that nothing is lost."""
+SYNTHETIC = ROOT / "test_images" / "synthetic" / "SYN-001"
 IRCADB = ROOT.parent / "shared" / "data" / "ircadb" / "3Dircadb1.1"
 ROI_VOXELS = ((66.0, 255.0, 105.0), (66.0, 280.0, 130.0))
 """An ellipse ROI in the right lobe's parenchyma beside T1 (HCC_006 liver about 105 HU)."""
@@ -386,6 +389,33 @@ def click_reading(out: Path, failures: list[str]) -> None:
     s.close()
 
 
+def overview(out: Path, failures: list[str]) -> None:
+    """The README's picture: the synthetic patient SYN-001 (three timepoints), T1 measured at
+    baseline from one click at its seed (``truth.json``), baseline | follow-up side by side."""
+    truth = json.loads((SYNTHETIC / "truth.json").read_text())["timepoints"][0]["lesions"][0]
+    s = Session(out, failures)
+    c = s.widget.controller
+    s.type_reader("R1")
+    s.open_study(SYNTHETIC)
+    s.check(len(c.views) == 3, f"SYN-001: {len(c.views)} timepoints")
+    s.key(Qt.Key_T, shift=True)
+    s.key(Qt.Key_M, shift=True)
+    s.click(tuple(float(v) for v in truth["seed_voxel"]))
+    wait_until(s.app, lambda: c.proposal is not None and not c.measuring, 120, "the proposal")
+    s.key(Qt.Key_A, shift=True)
+    t1 = c.session.timepoint("baseline").lesion("T1")
+    viable, whole = truth["viable_diameter_mm"], truth["longest_diameter_mm"]
+    s.check(
+        t1 is not None and abs((t1.viable_diameter_mm or 0) - viable) <= max(3.0, 0.1 * viable),
+        f"SYN-001 T1 viable {t1.viable_diameter_mm if t1 else None} mm (truth {viable:.1f}), "
+        f"whole {t1.longest_diameter_mm if t1 else None} mm (truth {whole:.1f})",
+    )
+    s.widget.study.side_by_side_box.setChecked(True)
+    pause(s.app, 1.0)
+    s.screenshot("7_overview.png")
+    s.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the session; 0 when every check passed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -407,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{IRCADB}: not found, the click measurement was not played", file=sys.stderr)
         failures.append("IRCADb case missing")
+    overview(out, failures)
     print(f"{len(failures)} check(s) failed" if failures else "every check passed")
     return 1 if failures else 0
 
