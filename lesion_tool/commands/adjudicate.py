@@ -5,7 +5,8 @@ preset and writes ``DIR/worklist.csv`` (every pair, whether it needs adjudicatio
 any decision taken) and ``DIR/patients/<patient>.html`` (the readers side by side) for each
 patient to adjudicate. With ``--decide PATIENT --choose READER --reason TEXT --adjudicator ID``
 it records the decision in ``DIR/decisions/<patient>.adjudication.json`` (schema-checked),
-which ``rescore`` and ``report`` then use (``--adjudications DIR/decisions``).
+which ``rescore`` and ``report`` then use (``--adjudications DIR/decisions``). Every decision
+recorded or replaced appends a hash-chained audit event to its file (``lesion-tool audit``).
 """
 
 from __future__ import annotations
@@ -50,13 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the worklist and pages, or record one decision; 1 when an input was skipped."""
     import csv
-    import datetime as dt
     from pathlib import Path
 
     from lesion_tool.corelab.adjudication import (
-        Decision,
+        DecisionExistsError,
         decision_file_name,
         load_decisions,
+        make_decision,
         save_decision,
         score_cohort_readings,
         worklist,
@@ -86,33 +87,19 @@ def run(args: argparse.Namespace) -> int:
             raise LesionToolError(
                 "--decide needs " + ", ".join(f"--{m}" for m in missing) + " as well"
             )
-        patient = cohort.patient(args.decide)
-        pairs = [i for i in items if i.patient_id == args.decide]
-        if patient is None or not pairs:
-            raise LesionToolError(
-                f"patient {args.decide!r} has no two usable readings in "
-                f"{', '.join(args.paths)}: nothing to adjudicate"
-            )
-        readers = tuple(dict.fromkeys(r for i in pairs for r in i.readers))
-        if args.choose not in readers:
-            raise LesionToolError(
-                f"patient {args.decide}: reader {args.choose!r} did not read this patient "
-                f"(readers: {', '.join(readers)})"
-            )
-        path = decisions_dir / decision_file_name(args.decide)
-        if path.exists() and not args.replace:
-            raise LesionToolError(f"{path}: a decision exists for {args.decide}; use --replace")
-        decision = Decision(
-            patient_id=args.decide,
+        decision = make_decision(
+            items,
+            args.decide,
             preset=settings.preset,
-            readers=readers,
             chosen_reader=args.choose,
             reason=args.reason,
             adjudicator=args.adjudicator,
-            decided_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-            triggers=tuple(r for i in pairs for r in i.reasons),
         )
-        save_decision(decision, path)
+        path = decisions_dir / decision_file_name(args.decide)
+        try:
+            save_decision(decision, path, replace=args.replace)
+        except DecisionExistsError as err:
+            raise LesionToolError(f"{err}; use --replace to replace it") from None
         print(f"Decision for {args.decide}: {args.choose}'s reading stands; saved {path}")
         return 1 if problems else 0
 

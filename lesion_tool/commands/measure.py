@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -199,7 +200,45 @@ def _grouping(m: LabelMeasurement) -> str:
     return f" (whole label: {', '.join(parts)})" if parts else ""
 
 
-def _label_rows(source: str, results: list[LabelMeasurement]) -> list[str]:
+def _slice_namer(volume: Any) -> Callable[[int | None], str]:
+    """How the output names a slice of ``volume``: ``"Se 103 · Im 37 (z 72)"`` (the PACS name,
+    then the array index that ``--seed Z,Y,X`` takes) where the volume came from DICOM, else
+    ``"slice 72"`` (the array index alone)."""
+    from lesion_tool.measurement.naming import slice_name
+
+    def name(index: int | None) -> str:
+        if index is None:
+            return "no slice"
+        if volume is None:
+            return f"slice {index}"
+        text = slice_name(volume, index)
+        return text if text.startswith("slice ") else f"{text} (z {index})"
+
+    return name
+
+
+def _on_grid(mask: Any, image: Any) -> bool:
+    """Whether a mask's slices are the image's slices (same grid), so they share its names."""
+    import numpy as np
+
+    from lesion_tool.measurement.diameter import Geometry
+
+    if image is None or tuple(mask.shape) != tuple(image.shape):
+        return False
+    g, h = mask.geometry, Geometry.of(image)
+    return bool(
+        np.allclose(g.spacing_mm, h.spacing_mm, atol=1e-3)
+        and np.allclose(g.origin_mm, h.origin_mm, atol=1e-2)
+        and np.allclose(g.direction, h.direction, atol=1e-4)
+    )
+
+
+def _label_rows(
+    source: str,
+    results: list[LabelMeasurement],
+    slice_of: Callable[[int | None], str] | None = None,
+) -> list[str]:
+    slice_of = slice_of or _slice_namer(None)
     lines = [source]
     if not results:
         lines.append("  (no labelled voxels)")
@@ -208,7 +247,7 @@ def _label_rows(source: str, results: list[LabelMeasurement]) -> list[str]:
         comp = _grouping(m)
         lines.append(
             f"  label {m.label}{name}{comp}: longest {m.longest_diameter_mm:.1f} mm, "
-            f"perpendicular {m.perpendicular_diameter_mm:.1f} mm, slice {m.slice_index}, "
+            f"perpendicular {m.perpendicular_diameter_mm:.1f} mm, {slice_of(m.slice_index)}, "
             f"volume {m.volume_ml:.2f} mL"
         )
         lines.append(
@@ -223,13 +262,13 @@ def _label_rows(source: str, results: list[LabelMeasurement]) -> list[str]:
     return lines
 
 
-def _viable_rows(result: ViableMeasurement) -> list[str]:
+def _viable_rows(result: ViableMeasurement, name: Callable[[int | None], str]) -> list[str]:
     e = result.evidence
     lines = [
         f"seed voxel {result.seed_voxel}",
         (
             f"  viable diameter {result.viable_diameter_mm:.1f} mm (perpendicular "
-            f"{result.viable_perpendicular.length_mm:.1f} mm, slice {result.viable.slice_index}), "
+            f"{result.viable_perpendicular.length_mm:.1f} mm, {name(result.viable.slice_index)}), "
             f"viable volume {result.viable_volume_ml:.2f} mL"
         ),
         (
@@ -240,7 +279,7 @@ def _viable_rows(result: ViableMeasurement) -> list[str]:
         ),
         (
             f"  whole lesion {result.longest_diameter_mm:.1f} mm (perpendicular "
-            f"{result.whole_perpendicular.length_mm:.1f} mm, slice {result.whole.slice_index}), "
+            f"{result.whole_perpendicular.length_mm:.1f} mm, {name(result.whole.slice_index)}), "
             f"volume {result.whole_volume_ml:.2f} mL"
         ),
         (
@@ -276,14 +315,14 @@ def _parse_line(text: str) -> tuple[tuple[float, float, float], tuple[float, flo
     return _parse_seed(parts[0], "--line"), _parse_seed(parts[1], "--line")
 
 
-def _lesion_rows(result: LesionMeasurement) -> list[str]:
+def _lesion_rows(result: LesionMeasurement, name: Callable[[int | None], str]) -> list[str]:
     e = result.evidence
     w, p = result.whole, result.whole_perpendicular
     lines = [
         f"click voxel {result.seed_voxel}, phase {result.phase.value}",
         (
-            f"  whole lesion {w.length_mm:.1f} mm (perpendicular {p.length_mm:.1f} mm, slice "
-            f"{w.slice_index}), volume {result.volume_ml:.2f} mL"
+            f"  whole lesion {w.length_mm:.1f} mm (perpendicular {p.length_mm:.1f} mm, "
+            f"{name(w.slice_index)}), volume {result.volume_ml:.2f} mL"
         ),
         (
             f"    ends voxel {_fmt_point(w.start_voxel)} - {_fmt_point(w.end_voxel)}; patient "
@@ -294,7 +333,7 @@ def _lesion_rows(result: LesionMeasurement) -> list[str]:
         lines.append(f"  viable: not measured ({result.viable_reason})")
     else:
         lines.append(
-            f"  viable {result.viable.length_mm:.1f} mm (slice {result.viable.slice_index})"
+            f"  viable {result.viable.length_mm:.1f} mm ({name(result.viable.slice_index)})"
         )
     lines.append(
         f"  evidence: liver {e.liver_hu:.0f} HU, lesion {e.lesion_hu:.0f} HU ({e.attenuation}), "
@@ -340,7 +379,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"image": args.image, **lesion.to_dict()}, indent=2))
         else:
-            print("\n".join(_lesion_rows(lesion)))
+            print("\n".join(_lesion_rows(lesion, _slice_namer(volume))))
         return 0
     if args.seed is not None or args.line is not None:
         if args.line is not None or args.phase is not None:
@@ -358,7 +397,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"image": args.image, **result.to_dict()}, indent=2))
         else:
-            print("\n".join(_viable_rows(result)))
+            print("\n".join(_viable_rows(result, _slice_namer(volume))))
         return 0
     if not args.mask:
         args.parser.error("give --mask FILE (repeatable) or --image SERIES --seed Z,Y,X")
@@ -382,7 +421,8 @@ def run(args: argparse.Namespace) -> int:
             reason = " ".join(str(err).split()) or "no message"
             problems.append((str(f), f"cannot be measured ({type(err).__name__}: {reason})"))
             continue
-        measured.append({"file": str(f), "results": results})
+        on_grid = _on_grid(mask, image)
+        measured.append({"file": str(f), "results": results, "image": image if on_grid else None})
     if args.json:
         out = {
             "measured": [
@@ -393,7 +433,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
     else:
         for m in measured:
-            print("\n".join(_label_rows(m["file"], m["results"])))
+            print("\n".join(_label_rows(m["file"], m["results"], _slice_namer(m["image"]))))
     for f, reason in problems:
         message = reason if f in reason else f"{f}: {reason}"
         print(f"lesion-tool: error: {message}", file=sys.stderr)

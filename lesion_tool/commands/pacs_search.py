@@ -1,4 +1,5 @@
-"""``lesion-tool pacs-search --url URL [--patient ID] [--date FROM-TO]``: studies on a PACS."""
+"""``lesion-tool pacs-search --url URL [--patient ID] [--date FROM-TO] [--modality CT]``: studies
+on a PACS."""
 
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ def register(subparsers: Any) -> None:
         "or YYYY-MM-DD..YYYY-MM-DD",
     )
     parser.add_argument(
+        "--modality",
+        metavar="MODALITY",
+        help="only studies holding a series of this modality (ModalitiesInStudy), e.g. CT or SR",
+    )
+    parser.add_argument(
         "--limit", type=int, default=200, metavar="N", help="at most N studies (default 200)"
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -79,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
             study_uid=args.study,
             accession_number=args.accession,
             date_range=args.date,
+            modality=args.modality,
             limit=args.limit,
         )
     if args.json:

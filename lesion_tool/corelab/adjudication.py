@@ -6,7 +6,10 @@ patients on whom the readers disagree, and the trial's endpoints come from the a
 result. :class:`AdjudicationSettings` holds the usual triggers (best overall response differs;
 one reader records progression and the other not; progression dates more than N days apart)
 under one named response preset. A decision (which reader's reading stands, why, who, when) is a
-small JSON document of its own, checked against ``schema/adjudication-v1.schema.json``.
+small JSON document of its own, checked against ``schema/adjudication-v1.schema.json``, and
+carries a hash-chained audit trail (:mod:`lesion_tool.storage.audit`): recording or replacing a
+decision appends an event (who, when, which reading stands, why, the decision replaced), and
+``lesion-tool audit`` detects a decision edited by hand.
 """
 
 from __future__ import annotations
@@ -26,11 +29,20 @@ from lesion_tool.corelab.readings import Cohort, PatientReadings, Reading
 from lesion_tool.errors import AssessmentError, LesionToolError
 from lesion_tool.response import PRESETS, PatientResult, ResponseSettings, score_assessment
 from lesion_tool.storage.atomic import atomic_write
+from lesion_tool.storage.audit import (
+    AUDIT_KEY,
+    DECISION_FORMAT,
+    append_event,
+    is_recorded_state,
+    read_document,
+    verify_document,
+)
 
 __all__ = [
     "DECISION_FORMAT",
     "AdjudicationSettings",
     "Decision",
+    "DecisionExistsError",
     "ResultSet",
     "Scored",
     "Selection",
@@ -40,6 +52,7 @@ __all__ = [
     "decision_problems",
     "load_decision",
     "load_decisions",
+    "make_decision",
     "result_sets",
     "save_decision",
     "score_cohort_readings",
@@ -47,7 +60,6 @@ __all__ = [
     "worklist",
 ]
 
-DECISION_FORMAT = "lesion-tool.adjudication"
 _SCHEMA = "adjudication-v1.schema.json"
 
 Scored = Mapping[tuple[str, str, str], Mapping[str, PatientResult]]
@@ -201,6 +213,61 @@ class Decision:
         }
 
 
+def make_decision(
+    items: Iterable[WorklistItem],
+    patient_id: str,
+    *,
+    preset: str,
+    chosen_reader: str,
+    reason: str,
+    adjudicator: str,
+    decided_at: dt.datetime | None = None,
+) -> Decision:
+    """The adjudicator's decision for one patient, its readers and triggers from the worklist.
+
+    The one place a :class:`Decision` is assembled (``lesion-tool adjudicate --decide`` and the
+    plugin's adjudication view both call it): the readers are every reader paired for the
+    patient on the worklist, in worklist order, and the triggers every reason listed for those
+    pairs, once each (with three readers "progression recorded by R2 only" comes from two
+    pairs). ``decided_at`` defaults to now (UTC, whole seconds).
+
+    Raises
+    ------
+    LesionToolError
+        The patient has no pair of usable readings, the chosen reader did not read the
+        patient, or the reason or the adjudicator is blank.
+    """
+    pairs = [item for item in items if item.patient_id == patient_id]
+    if not pairs:
+        raise LesionToolError(
+            f"patient {patient_id!r} has no two usable readings: nothing to adjudicate"
+        )
+    readers = tuple(dict.fromkeys(r for item in pairs for r in item.readers))
+    if chosen_reader not in readers:
+        raise LesionToolError(
+            f"patient {patient_id}: reader {chosen_reader!r} did not read this patient "
+            f"(readers: {', '.join(readers)})"
+        )
+    missing = [name for name, text in (("a reason", reason), ("the adjudicator", adjudicator))
+               if not text.strip()]  # fmt: skip
+    if missing:
+        raise LesionToolError(f"patient {patient_id}: the decision needs {' and '.join(missing)}")
+    return Decision(
+        patient_id=patient_id,
+        preset=preset,
+        readers=readers,
+        chosen_reader=chosen_reader,
+        reason=reason.strip(),
+        adjudicator=adjudicator.strip(),
+        decided_at=decided_at or dt.datetime.now(dt.UTC).replace(microsecond=0),
+        triggers=tuple(dict.fromkeys(r for item in pairs for r in item.reasons)),
+    )
+
+
+class DecisionExistsError(AssessmentError):
+    """A decision is stored for the patient and replacing it was not asked for."""
+
+
 @lru_cache(maxsize=1)
 def _validator() -> Any:
     import jsonschema
@@ -244,6 +311,15 @@ def load_decision(path: str | os.PathLike[str]) -> Decision:
     problems = decision_problems(data)
     if problems:
         raise AssessmentError("\n".join(f"{path}: {p}" for p in problems))
+    # A decision edited outside lesion-tool since it was recorded is not used. (One written before
+    # auditing has no audit list and is accepted; an old break in the history followed by a new
+    # recording is reported by lesion-tool audit but does not block the decision now recorded.)
+    if AUDIT_KEY in data and not is_recorded_state(data):
+        raise AssessmentError(
+            "\n".join(verify_document(data, path).problems)
+            + f"\n{path}: this decision is not used; see lesion-tool audit {path}, and "
+            "record the decision again (adjudicate --decide ... --replace)"
+        )
     return Decision(
         patient_id=data["patient_id"],
         preset=data["preset"],
@@ -263,11 +339,26 @@ def decision_file_name(patient_id: str) -> str:
     return f"{safe}.adjudication.json"
 
 
-def save_decision(decision: Decision, path: str | os.PathLike[str]) -> Path:
-    """Check and write a decision atomically; returns the path.
+def _summary(document: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not document:
+        return None
+    keys = ("chosen_reader", "reason", "adjudicator", "decided_at")
+    return {k: document.get(k) for k in keys}
+
+
+def save_decision(
+    decision: Decision, path: str | os.PathLike[str], *, replace: bool = False
+) -> Path:
+    """Check and write a decision atomically, appending an audit event; returns the path.
+
+    The event records who (the adjudicator), when, which reading stands and why, and the
+    decision it replaces (None for the first); the history of a replaced decision is kept, so
+    ``lesion-tool audit`` shows every decision taken for the patient.
 
     Raises
     ------
+    DecisionExistsError
+        ``path`` holds a decision and ``replace`` is false (nothing is written).
     AssessmentError
         The decision is not valid (nothing is written) or cannot be written.
     """
@@ -276,6 +367,33 @@ def save_decision(decision: Decision, path: str | os.PathLike[str]) -> Path:
     problems = decision_problems(data)
     if problems:
         raise AssessmentError("\n".join(f"{path} (not saved): {p}" for p in problems))
+    previous = read_document(path)
+    if path.exists() and not replace:
+        old = _summary(previous) or {}
+        raise DecisionExistsError(
+            f"{path}: a decision exists for {decision.patient_id} "
+            f"({old.get('chosen_reader')}'s reading stands, by {old.get('adjudicator')} at "
+            f"{old.get('decided_at')})"
+        )
+    details = {
+        "decision": {
+            "patient_id": decision.patient_id,
+            "chosen_reader": decision.chosen_reader,
+            "reason": decision.reason,
+            "replaces": _summary(previous),
+        }
+    }
+    appended = append_event(
+        previous,
+        data,
+        by=decision.adjudicator,
+        action="adjudication replaced" if path.exists() else "adjudication",
+        details=details,
+        note=None if previous is not None or not path.exists() else "replaces an unreadable file",
+    )
+    if appended is None:  # the very same decision is stored already
+        return path
+    data[AUDIT_KEY] = appended[0]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path) as handle:
@@ -305,7 +423,8 @@ def load_decisions(
         try:
             decision = load_decision(path)
         except LesionToolError as err:
-            problems.append((str(path), str(err)))
+            # the error already names the file: say it once
+            problems.append((str(path), str(err).removeprefix(f"{path}: ")))
             continue
         earlier = decisions.get(decision.patient_id)
         if earlier is not None or decision.patient_id in doubled:

@@ -52,6 +52,7 @@ from lesion_tool.measurement.diameter import (
     longest_axial_diameter,
 )
 from lesion_tool.measurement.models import Diameter
+from lesion_tool.measurement.naming import slice_name
 
 __all__ = [
     "LesionEvidence",
@@ -1043,7 +1044,8 @@ def _delineate(
         while 0 <= z < shape[0]:
             if abs(z - z0) * spacing[0] > MAX_Z_RATIO * 2.0 * widest:
                 flags.append(
-                    f"the region runs on through the slices beyond slice {z - step} (more than "
+                    "the region runs on through the slices beyond "
+                    f"{slice_name(win.volume, z - step)} (more than "
                     f"{MAX_Z_RATIO:g} times its width from the click): a vessel or an organ? it "
                     "was stopped there; check the slices above and below"
                 )
@@ -1069,7 +1071,8 @@ def _delineate(
                 break  # the lesion's end: this slice's outline lies outside the liver
             if r_next > r_prev + growth:
                 flags.append(
-                    f"the region widens abruptly on slice {z} ({r_prev:.0f} to {r_next:.0f} mm "
+                    f"the region widens abruptly on {slice_name(win.volume, z)} ({r_prev:.0f} to "
+                    f"{r_next:.0f} mm "
                     "radius): a neighbouring structure? it was stopped there; check the slices "
                     "above and below"
                 )
@@ -1133,7 +1136,8 @@ def _delineate(
     open_end = (widest_z == zs[0] and zs[0] > 0) or (widest_z == zs[-1] and zs[-1] < shape[0] - 1)
     if len(zs) > 1 and open_end:
         flags.append(
-            f"the region is widest on its last slice ({widest_z}): the lesion probably goes on "
+            f"the region is widest on its last slice ({slice_name(volume, widest_z)}): the "
+            "lesion probably goes on "
             "beyond it; click nearer its middle, or drag a line across it on its largest slice"
         )
     limit = max(cuts[z].at_limit for z in zs)
@@ -1176,7 +1180,12 @@ def _finish(
         if z in win.exclude:
             full[z - zs[0]] &= ~win.exclude[z]
     if not full.any():
-        raise MeasurementError(f"No lesion left at voxel {click} after the exclude strokes.")
+        if prompt.exclude:
+            raise MeasurementError(f"No lesion left at voxel {click} after the exclude strokes.")
+        raise MeasurementError(
+            f"No region found at voxel {click}: every ray left the lesion at once (a speck or "
+            "the edge of a lesion?). Click in the lesion's bulk, or drag a line across it."
+        )
     sub = ndimage.find_objects(full.view(np.uint8))[0]
     mask = full[sub]
     offset = (zs[0] + sub[0].start, win.y0 + sub[1].start, win.x0 + sub[2].start)
@@ -1220,7 +1229,8 @@ def _finish(
         chords = {k: _max_chord(cuts[k].radii) for k in (z - 1, z + 1) if k in cuts}
         if chords and max(chords.values()) < SLICE_JUMP * _max_chord(cuts[z].radii):
             flags.append(
-                f"the diameter's slice ({z}) reaches {whole.length_mm:.0f} mm but the slices next "
+                f"the diameter's slice ({slice_name(volume, z)}) reaches {whole.length_mm:.0f} mm "
+                "but the slices next "
                 f"to it only {max(chords.values()):.0f} mm: a leak on that slice? check it"
             )
         if whole_p.length_mm < MIN_ASPECT * whole.length_mm:

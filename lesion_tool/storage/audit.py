@@ -1,4 +1,5 @@
-"""Audit trail of an assessment file: every change appends an event, hash-chained.
+"""Audit trail of an assessment or adjudication decision: every change appends an event,
+hash-chained.
 
 The events live in the assessment itself, in the optional top-level ``audit`` list (format v1
 keeps unknown top-level fields; the schema describes this one). Each event records who, when,
@@ -7,7 +8,9 @@ field, old -> new), the SHA-256 of the document before and after the change (the
 without its ``audit`` list, canonical JSON), and the SHA-256 of the previous event, so that
 editing the readings or the history outside lesion-tool breaks the chain and is detected by
 :func:`verify_audit`. Saving goes through :func:`~lesion_tool.storage.save_assessment`, so it
-stays atomic.
+stays atomic. An adjudication decision (:func:`lesion_tool.corelab.adjudication.save_decision`)
+carries the same ``audit`` list, built by :func:`append_event`; its events also say which
+reading stands, why, and the decision it replaced.
 """
 
 from __future__ import annotations
@@ -26,9 +29,21 @@ from lesion_tool.errors import AssessmentError
 from lesion_tool.model import Assessment
 from lesion_tool.storage.assessment_json import assessment_to_dict, save_assessment
 
-__all__ = ["AUDIT_KEY", "AuditReport", "changes_between", "save_audited", "verify_audit"]
+__all__ = [
+    "AUDIT_KEY",
+    "AuditReport",
+    "append_event",
+    "changes_between",
+    "is_recorded_state",
+    "read_document",
+    "save_audited",
+    "verify_audit",
+    "verify_document",
+]
 
 AUDIT_KEY = "audit"
+DECISION_FORMAT = "lesion-tool.adjudication"
+"""The ``format`` of an adjudication decision (:mod:`lesion_tool.corelab.adjudication`)."""
 
 
 def _canonical(data: object) -> bytes:
@@ -96,6 +111,63 @@ def _read_raw(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def append_event(
+    previous: Mapping[str, Any] | None,
+    state: Mapping[str, Any],
+    *,
+    by: str,
+    action: str,
+    note: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """The audit list a document gets when it changes from ``previous`` to ``state``.
+
+    ``previous`` is the document on disk (with its ``audit`` list) or None for a new file;
+    ``state`` the new document without one. Returns (history with the new event appended, the
+    event), or None when nothing changed and the file on disk is its last recorded state (only
+    changes are events). ``details`` are extra fields of the event (e.g. an adjudication
+    decision's summary); they are covered by the event's hash. Any JSON document can be audited
+    so: assessments (:func:`save_audited`) and adjudication decisions.
+    """
+    from lesion_tool import __version__
+
+    history = list(previous.get(AUDIT_KEY, [])) if previous else []
+    if not all(isinstance(e, dict) for e in history):
+        history = []
+    event: dict[str, Any] = {
+        "n": len(history) + 1,
+        "at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "by": by,
+        "action": action,
+        "tool_version": __version__,
+        "changes": changes_between(_state(previous) if previous else None, state),
+        "previous_state_sha256": _sha256(_state(previous)) if previous else None,
+        "state_sha256": _sha256(state),
+        "previous_event_sha256": history[-1].get("event_sha256") if history else None,
+    }
+    if details:
+        event.update({k: v for k, v in details.items() if k not in event})
+    intact = history and event["previous_state_sha256"] == history[-1].get("state_sha256")
+    if intact and not event["changes"]:
+        return None
+    if history and not intact:
+        event["note"] = "the file had been changed outside lesion-tool since event " + str(
+            history[-1].get("n")
+        )
+    elif previous and not history:
+        event["note"] = "the file had no audit trail before this event"
+    if note:
+        event["note"] = f"{event.get('note', '')}; {note}".lstrip("; ")
+    event["event_sha256"] = _event_hash(event)
+    return [*history, event], event
+
+
+def read_document(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The JSON object stored at ``path``; None when absent, unreadable or not an object."""
+    path = Path(path)
+    return _read_raw(path) if path.exists() else None
+
+
 def save_audited(
     assessment: Assessment,
     path: str | os.PathLike[str],
@@ -112,40 +184,33 @@ def save_audited(
     in-memory copy can never drop or rewrite earlier events. If the file on disk differs from
     its last recorded state (edited outside lesion-tool), the event says so.
     """
-    from lesion_tool import __version__
-
     path = Path(path)
-    previous = _read_raw(path) if path.exists() else None
-    history = list(previous.get(AUDIT_KEY, [])) if previous else []
-    if not all(isinstance(e, dict) for e in history):
-        history = []
+    previous = read_document(path)
     extra = {k: v for k, v in assessment.extra.items() if k != AUDIT_KEY}
     clean = dataclasses.replace(assessment, extra=extra)
-    state = assessment_to_dict(clean)
-    event: dict[str, Any] = {
-        "n": len(history) + 1,
-        "at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "by": by,
-        "action": action,
-        "tool_version": __version__,
-        "changes": changes_between(_state(previous) if previous else None, state),
-        "previous_state_sha256": _sha256(_state(previous)) if previous else None,
-        "state_sha256": _sha256(state),
-        "previous_event_sha256": history[-1].get("event_sha256") if history else None,
-    }
-    intact = history and event["previous_state_sha256"] == history[-1].get("state_sha256")
-    if intact and not event["changes"]:
+    appended = append_event(previous, assessment_to_dict(clean), by=by, action=action, note=note)
+    if appended is None:
         return None
-    if history and not intact:
-        event["note"] = "the file had been changed outside lesion-tool since event " + str(
-            history[-1].get("n")
-        )
-    if note:
-        event["note"] = f"{event.get('note', '')}; {note}".lstrip("; ")
-    event["event_sha256"] = _event_hash(event)
-    audited = dataclasses.replace(assessment, extra={**extra, AUDIT_KEY: [*history, event]})
+    history, event = appended
+    audited = dataclasses.replace(assessment, extra={**extra, AUDIT_KEY: history})
     save_assessment(audited, path)
     return event
+
+
+def is_recorded_state(data: Mapping[str, Any]) -> bool:
+    """Whether a document is the state its last audit event recorded, that event unaltered.
+
+    True means lesion-tool wrote the content as it is now (an earlier break in the history, which
+    :func:`verify_document` still reports, was followed by a recording); False that the content
+    or the last event was edited outside lesion-tool, or that there is no audit trail.
+    """
+    events = data.get(AUDIT_KEY)
+    if not isinstance(events, list) or not events or not isinstance(events[-1], dict):
+        return False
+    last = events[-1]
+    return last.get("event_sha256") == _event_hash(last) and last.get("state_sha256") == _sha256(
+        _state(data)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +229,10 @@ class AuditReport:
 
 def verify_audit(path: str | os.PathLike[str]) -> AuditReport:
     """Check a file's audit chain: every event's hash, the links between events and states,
-    and that the file's readings are the last recorded state. Problems name the file.
+    and that the file's content is the last recorded state. Problems name the file.
+
+    Works on any audited document: an assessment (its readings) or an adjudication decision
+    (format ``lesion-tool.adjudication``: which reading stands, why, who).
 
     Raises
     ------
@@ -174,7 +242,16 @@ def verify_audit(path: str | os.PathLike[str]) -> AuditReport:
     path = Path(path)
     data = _read_raw(path)
     if data is None:
-        raise AssessmentError(f"{path}: cannot be read as a JSON assessment")
+        raise AssessmentError(f"{path}: cannot be read as a JSON assessment or decision")
+    return verify_document(data, path)
+
+
+def verify_document(data: Mapping[str, Any], path: str | os.PathLike[str]) -> AuditReport:
+    """:func:`verify_audit` of a document already read from ``path`` (named in problems)."""
+    path = Path(path)
+    what = (
+        "the decision differs" if data.get("format") == DECISION_FORMAT else "the readings differ"
+    )
     events = data.get(AUDIT_KEY)
     if not isinstance(events, list) or not events:
         return AuditReport(path, (), (f"{path}: no audit trail (written before auditing?)",))
@@ -199,7 +276,7 @@ def verify_audit(path: str | os.PathLike[str]) -> AuditReport:
         previous = event
     if previous is not None and _sha256(_state(data)) != previous.get("state_sha256"):
         problems.append(
-            f"{path}: hand-edited: the readings differ from the last recorded state "
+            f"{path}: hand-edited: {what} from the last recorded state "
             f"(event {previous.get('n')}, {previous.get('action')} by {previous.get('by')} at "
             f"{previous.get('at')})"
         )

@@ -18,7 +18,7 @@ the context groups as pydicom ships them (``pydicom.sr.codedict``), never typed 
   the overall and best overall response values: C4870 Complete Response, C18058 Partial
   Response, C18213 Stable Disease, C35571 Progressive Disease, C48660 Not Applicable. NCIt has
   no mRECIST for HCC (its C126031 is the mRECIST of mesothelioma), so that criteria code stays
-  local.
+  local. Not evaluable (NE) is local too: see :data:`NOT_EVALUABLE`.
 
 Local codes. mRECIST has no code in CID 6147 (nor in SNOMED CT or NCIt as shipped by pydicom),
 and the project needs a few concepts DICOM lacks (the viable-tumour diameter, lesion category
@@ -172,8 +172,17 @@ def _ncit(value: str, meaning: str) -> CodedConcept:
     return CodedConcept(value=value, scheme_designator=NCIT, meaning=meaning)
 
 
-NOT_EVALUABLE = _std(codes.SCT.NotEvaluated)
-"""Not evaluable: SNOMED CT "Not evaluated" (an NCIt code for it is not in pydicom's tables)."""
+NOT_EVALUABLE = _local("NE", "Not evaluable")
+"""Not evaluable (NE) as a target, non-target, overall or best overall response: local.
+
+SRs written before used (373121007, SCT, "Not Evaluated"). Checked against PS3.16 (pydicom's
+CID tables and the DICOM terminology published as FHIR value sets): DICOM lists that code only
+in CID 3703 *Wall Motion* (an echocardiography segment not scored), and SNOMED CT's own name
+for 373121007 is "Test not done": neither means that a response could not be assessed. No
+response context group (CID 6144, 6147) has a not-evaluable value, and no NCIt code for it
+could be verified here, so the concept is local, like non-CR/non-PD, until one is. The old
+code is still read as NE (:data:`LEGACY_OVERALL_RESPONSE_CODES`).
+"""
 NOT_APPLICABLE = _ncit("C48660", "Not Applicable")
 
 # Target response values: CID 6144 where it has them.
@@ -209,8 +218,10 @@ LEGACY_OVERALL_RESPONSE_CODES: dict[str, CodedConcept] = {
     "SD": _local("SD", "Stable disease"),
     "PD": _local("PD", "Progressive disease"),
     "NA": _local("NA", "Not applicable"),
+    "NE": _std(codes.SCT.NotEvaluated),
 }
-"""Read only: the local codes SRs written before lesion-tool used NCIt carry."""
+"""Read only: the codes SRs written by earlier lesion-tool versions carry (local response codes
+before NCIt; SCT 373121007 for NE before the local NE code)."""
 NEW_LESION_CODES: dict[str, CodedConcept] = {
     "yes": YES,
     "none": NO,

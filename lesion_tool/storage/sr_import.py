@@ -654,7 +654,9 @@ def _response(group: list[Dataset]) -> tuple[str, dict[str, Any]] | None:
             )
     value = _evaluation(group, codes.BEST_OVERALL_RESPONSE)
     if value is not None:
-        out["best_overall_response"] = codes.lookup(value, codes.OVERALL_RESPONSE_CODES)
+        out["best_overall_response"] = codes.lookup(
+            value, codes.OVERALL_RESPONSE_CODES
+        ) or codes.lookup(value, codes.LEGACY_OVERALL_RESPONSE_CODES)
     return preset, out
 
 

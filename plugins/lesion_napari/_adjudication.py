@@ -2,15 +2,16 @@
 
 Thin over :mod:`lesion_tool.corelab`: readings are grouped by patient and reader, scored under
 every preset and compared under the adjudication settings by the core (the same functions as
-``lesion-tool adjudicate``); the decision is checked against the ``adjudication-v1`` schema and
-written atomically by the core's :func:`~lesion_tool.corelab.adjudication.save_decision`, in the
-decisions folder that ``rescore`` / ``report --adjudications`` read. The readings themselves are
+``lesion-tool adjudicate``); the decision is assembled by the core's
+:func:`~lesion_tool.corelab.adjudication.make_decision` (readers and triggers from the
+worklist), checked against the ``adjudication-v1`` schema and written atomically, with an audit
+event, by :func:`~lesion_tool.corelab.adjudication.save_decision`, in the decisions folder
+that ``rescore`` / ``report --adjudications`` read. The readings themselves are
 never written. Loading and scoring run in a napari ``thread_worker``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,11 @@ from qtpy.QtWidgets import (
 
 from lesion_tool.corelab.adjudication import (
     AdjudicationSettings,
-    Decision,
+    DecisionExistsError,
     WorklistItem,
     decision_file_name,
     load_decisions,
+    make_decision,
     save_decision,
     score_cohort_readings,
     worklist,
@@ -427,7 +429,7 @@ class AdjudicationWidget(QWidget):
 
     # ------------------------------------------------------------------------------ decision
     def record_decision(self) -> Path | None:
-        """Store the decision (schema-checked, atomic); refuses to replace one unasked."""
+        """Store the decision (schema-checked, atomic, audited); refuses to replace one unasked."""
         patient = self.patient()
         if patient is None or self.decisions_dir is None:
             self.show_message("Open readings and choose a patient first.", error=True)
@@ -441,27 +443,22 @@ class AdjudicationWidget(QWidget):
         if missing:
             self.show_message(f"Enter {' and '.join(missing)} to record the decision.", error=True)
             return None
-        pairs = self._pairs(patient.patient_id)
         path = self.decisions_dir / decision_file_name(patient.patient_id)
-        if path.exists() and not self.replace_box.isChecked():
+        try:
+            decision = make_decision(
+                self.loaded.items if self.loaded else (),
+                patient.patient_id,
+                preset=self.settings.preset,
+                chosen_reader=chosen,
+                reason=reason,
+                adjudicator=adjudicator,
+            )
+            save_decision(decision, path, replace=self.replace_box.isChecked())
+        except DecisionExistsError as err:
             self.show_message(
-                f"{path}: a decision exists for {patient.patient_id}; tick 'Replace the earlier "
-                "decision' to replace it.",
-                error=True,
+                f"{err}; tick 'Replace the earlier decision' to replace it.", error=True
             )
             return None
-        decision = Decision(
-            patient_id=patient.patient_id,
-            preset=self.settings.preset,
-            readers=tuple(dict.fromkeys(r for i in pairs for r in i.readers)),
-            chosen_reader=chosen,
-            reason=reason,
-            adjudicator=adjudicator,
-            decided_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-            triggers=tuple(r for i in pairs for r in i.reasons),
-        )
-        try:
-            save_decision(decision, path)
         except LesionToolError as err:
             self.show_message(str(err), error=True)
             return None

@@ -88,3 +88,17 @@ def test_reading_session_saves_append_events(tmp_path: Path) -> None:
     changes = [c for e in report.events for c in e["changes"]]
     assert {"timepoint": "baseline", "lesion": "T1", "field": "viable_diameter_mm",
             "old": 30.0, "new": 31.0} in changes  # fmt: skip
+
+
+def test_a_file_written_before_auditing_gets_a_first_event_that_says_so(tmp_path: Path) -> None:
+    from lesion_tool.storage import save_assessment
+
+    path = tmp_path / "p1.json"
+    save_assessment(_reading(20.0), path)  # as files written before the audit trail existed
+    assert not verify_audit(path).intact  # "no audit trail"
+    event = save_audited(_reading(23.0), path, by="R1", action="save")
+    assert event is not None and event["note"] == "the file had no audit trail before this event"
+    assert event["previous_state_sha256"] is not None and event["previous_event_sha256"] is None
+    changes = [(c["lesion"], c["field"], c["old"], c["new"]) for c in event["changes"]]
+    assert ("T1", "viable_diameter_mm", 20.0, 23.0) in changes
+    assert verify_audit(path).intact

@@ -199,3 +199,135 @@ def test_an_adjudicators_own_reading_stands_for_the_patient(cohort: Path, capsys
     out = capsys.readouterr().out
     assert "[mrecist] 4 patients" in out and "ORR 1/4 = 25.0%" in out
     assert "3 single reader, 1 adjudicator's own reading" in out
+
+
+# ----------------------------------------------------------------------- decisions, audited
+def _decide(cohort: Path, adj: Path, reader: str, reason: str, *extra: str) -> int:
+    argv = ["adjudicate", str(cohort), "--out", str(adj), "--decide", "HCC-EX01"]
+    return main([*argv, "--choose", reader, "--reason", reason, "--adjudicator", "ADJ1", *extra])
+
+
+def test_recorded_and_replaced_decisions_form_a_verified_chain(
+    cohort: Path, tmp_path: Path, capsys
+) -> None:
+    from lesion_tool.corelab.adjudication import load_decision
+    from lesion_tool.storage.audit import verify_audit
+
+    adj = tmp_path / "adjudication"
+    assert _decide(cohort, adj, "R2", "R1 measured the wrong segment at fu1") == 0
+    stored = adj / "decisions" / "HCC-EX01.adjudication.json"
+    assert _decide(cohort, adj, "R1", "on review R1 is right", "--replace") == 0
+    capsys.readouterr()
+
+    first, second = verify_audit(stored).events
+    assert (first["action"], first["by"], first["previous_state_sha256"]) == (
+        "adjudication",
+        "ADJ1",
+        None,
+    )
+    assert first["decision"] == {
+        "patient_id": "HCC-EX01",
+        "chosen_reader": "R2",
+        "reason": "R1 measured the wrong segment at fu1",
+        "replaces": None,
+    }
+    assert second["action"] == "adjudication replaced"
+    assert second["previous_event_sha256"] == first["event_sha256"]
+    assert second["previous_state_sha256"] == first["state_sha256"]
+    assert second["decision"]["chosen_reader"] == "R1"
+    replaced = second["decision"]["replaces"]
+    assert (replaced["chosen_reader"], replaced["adjudicator"]) == ("R2", "ADJ1")
+    assert replaced["reason"] == "R1 measured the wrong segment at fu1"
+    assert {"field": "chosen_reader", "old": "R2", "new": "R1", "timepoint": None,
+            "lesion": None} in second["changes"]  # fmt: skip
+    assert load_decision(stored).chosen_reader == "R1"  # the chain verifies on loading too
+
+    # lesion-tool audit prints both decisions and verifies the chain (a folder works too)
+    assert main(["audit", str(adj / "decisions")]) == 0
+    out = capsys.readouterr().out
+    assert f"ok: {stored}: audit chain of 2 event(s) verified" in out
+    assert "adjudication by ADJ1" in out and "adjudication replaced by ADJ1" in out
+    assert "decision: R1's reading stands: on review R1 is right" in out
+    assert "replaces: R2's reading (by ADJ1 at " in out
+
+
+def test_a_hand_edited_decision_is_detected_named_and_not_used(
+    cohort: Path, tmp_path: Path, capsys
+) -> None:
+    adj = tmp_path / "adjudication"
+    assert _decide(cohort, adj, "R2", "R1 measured the wrong segment at fu1") == 0
+    stored = adj / "decisions" / "HCC-EX01.adjudication.json"
+    capsys.readouterr()
+    data = json.loads(stored.read_text(encoding="utf-8"))
+    data["chosen_reader"] = "R1"  # still a valid decision for the schema: only the chain knows
+    stored.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+    assert main(["audit", str(stored)]) == 1
+    out = capsys.readouterr().out
+    assert f"error: {stored}: hand-edited: the decision differs from the last recorded state" in (
+        out
+    )
+    assert "(event 1, adjudication by ADJ1 at " in out
+
+    # rescore names the file and does not use the edited decision: the patient is pending
+    argv = ["rescore", str(cohort), "--summary", "--criteria", "mrecist"]
+    assert main([*argv, "--adjudications", str(adj / "decisions")]) == 1
+    captured = capsys.readouterr()
+    assert f"{stored}: hand-edited" in captured.err and "this decision is not used" in captured.err
+    assert f"{stored}: {stored}" not in captured.err  # the file named once, not "X: X: ..."
+    assert "ORR 2/4 = 50.0%" in captured.out and "1 awaiting adjudication" in captured.out
+
+    # an altered history is named as well
+    data["chosen_reader"] = "R2"
+    data["audit"][0]["reason"] = "R2 was right"
+    data["audit"][0]["decision"]["reason"] = "something else"
+    stored.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    assert main(["audit", "--quiet", str(stored)]) == 1
+    assert f"error: {stored}: audit event 1 was altered" in capsys.readouterr().out
+    assert main([*argv, "--adjudications", str(adj / "decisions")]) == 1  # still not used
+    assert "this decision is not used" in capsys.readouterr().err
+
+    # recording the decision again (--replace) appends to the history, which keeps the
+    # altered event: audit still names it
+    assert _decide(cohort, adj, "R2", "re-recorded after the edit", "--replace") == 0
+    capsys.readouterr()
+    from lesion_tool.storage.audit import verify_audit
+
+    report = verify_audit(stored)
+    assert report.problems == (f"{stored}: audit event 1 was altered (its hash does not match)",)
+    assert report.events[-1]["decision"]["reason"] == "re-recorded after the edit"
+    # ... and the decision now recorded by lesion-tool is used again
+    assert main([*argv, "--adjudications", str(adj / "decisions")]) == 0
+    out = capsys.readouterr().out
+    assert "ORR 1/4 = 25.0%" in out and "3 single reader, 1 adjudicated" in out
+
+
+def test_make_decision_takes_readers_and_triggers_from_the_worklist() -> None:
+    import datetime as dt
+
+    from lesion_tool.corelab.adjudication import WorklistItem, make_decision
+    from lesion_tool.errors import LesionToolError
+
+    items = [
+        WorklistItem("P1", ("R1", "R2"), ("best overall response differs: R1 PR, R2 SD",)),
+        WorklistItem("P1", ("R1", "R3"), ()),
+        WorklistItem("P1", ("R2", "R3"), ("best overall response differs: R1 PR, R2 SD",)),
+        WorklistItem("P2", ("R1", "R2"), ("other patient",)),
+    ]
+    when = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    decision = make_decision(
+        items, "P1", preset="mrecist", chosen_reader="R3", reason=" why ", adjudicator="A",
+        decided_at=when,
+    )  # fmt: skip
+    assert decision.readers == ("R1", "R2", "R3")
+    assert decision.triggers == ("best overall response differs: R1 PR, R2 SD",)
+    assert (decision.reason, decision.decided_at, decision.preset) == ("why", when, "mrecist")
+    with pytest.raises(LesionToolError, match="reader 'R9' did not read this patient"):
+        make_decision(items, "P1", preset="mrecist", chosen_reader="R9", reason="x",
+                      adjudicator="A")  # fmt: skip
+    with pytest.raises(LesionToolError, match="has no two usable readings"):
+        make_decision(items, "P9", preset="mrecist", chosen_reader="R1", reason="x",
+                      adjudicator="A")  # fmt: skip
+    with pytest.raises(LesionToolError, match="needs a reason"):
+        make_decision(items, "P1", preset="mrecist", chosen_reader="R1", reason=" ",
+                      adjudicator="A")  # fmt: skip

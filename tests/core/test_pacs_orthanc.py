@@ -185,6 +185,13 @@ def test_pacs_search_cli_prints_a_table_and_json(
     assert main(["pacs-search", "--url", orthanc.url, "--date", f"{compact}-", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
     assert [s["study_date"] for s in found] == [day]
+    # --modality keeps the studies holding a series of that modality (ModalitiesInStudy)
+    search = ["pacs-search", "--url", orthanc.url, "--patient", PATIENT, "--json"]
+    assert main([*search, "--modality", "ct"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert len(found) == len(truth["timepoints"]) and all("CT" in s["modalities"] for s in found)
+    assert main([*search, "--modality", "MR"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
 
 
 # ---------------------------------------------------------------------------- pull

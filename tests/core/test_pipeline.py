@@ -77,8 +77,13 @@ def test_assessments_are_measured_on_the_arterial_series(demo) -> None:
     assert [f.stem for f in files] == [
         p.patient_id for p in cohort_plan(N_PATIENTS, include_sample=False)
     ]
+    from lesion_tool.storage.audit import verify_audit
+
     for f in files:
         assessment = load_assessment(f)
+        report = verify_audit(f)  # the demo writes through the audit trail
+        assert report.intact, report.problems
+        assert [e["action"] for e in report.events] == ["demo measurement"]
         truth = _truth(out, assessment.patient_id)
         assert len(assessment.timepoints) == len(truth["timepoints"])
         for tp, ttp in zip(assessment.timepoints, truth["timepoints"], strict=True):

@@ -797,6 +797,46 @@ def test_edited_response_is_a_warning_naming_both(exported: list[Path], tmp_path
     assert not any("records" in w for w in import_sr(exported).warnings)
 
 
+def test_not_evaluable_is_the_local_ne_code_and_the_old_sct_code_still_reads(
+    exported: list[Path], tmp_path: Path
+) -> None:
+    # NE was (373121007, SCT): PS3.16 has it only in CID 3703 Wall Motion, SNOMED CT calls it
+    # "Test not done"; no standard NE response code could be verified, so NE is local
+    for table in (
+        codes.TARGET_RESPONSE_CODES,
+        codes.NON_TARGET_RESPONSE_CODES,
+        codes.OVERALL_RESPONSE_CODES,
+    ):
+        ne = table["NE"]
+        assert (ne.value, ne.scheme_designator, ne.meaning) == (
+            "NE",
+            codes.LOCAL_SCHEME,
+            "Not evaluable",
+        )
+    for value, scheme, meaning in (
+        ("NE", codes.LOCAL_SCHEME, "Not evaluable"),
+        ("373121007", "SCT", "Not Evaluated"),  # SRs written before
+    ):
+        ds = pydicom.dcmread(exported[1])
+        for item in iter_content(ds.ContentSequence):
+            if item.get("ValueType") == "CODE" and item.ConceptNameCodeSequence[0].CodeMeaning == (
+                "Current Response"
+            ):
+                code = item.ConceptCodeSequence[0]
+                code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = (
+                    value,
+                    scheme,
+                    meaning,
+                )
+        edited = tmp_path / f"ne-{scheme}.dcm"
+        ds.save_as(edited)
+        result = import_sr([exported[0], edited])
+        assert any("records overall response NE" in w for w in result.warnings), (
+            scheme,
+            result.warnings,
+        )
+
+
 def test_an_sr_without_patient_id_imports_with_a_plain_warning(
     exported: list[Path], tmp_path: Path, capsys
 ) -> None:
@@ -809,6 +849,13 @@ def test_an_sr_without_patient_id_imports_with_a_plain_warning(
     err = capsys.readouterr().err
     assert "has no PatientID" in err and "schema" not in err.lower()
     assert load_assessment(out).patient_id == "unknown"
+    # import-sr writes through the audit trail: one verified "import" event
+    from lesion_tool.storage.audit import verify_audit
+
+    report = verify_audit(out)
+    assert report.intact, report.problems
+    assert [e["action"] for e in report.events] == ["import"]
+    assert "imported from 1 DICOM SR file(s)" in report.events[0]["note"]
 
 
 def test_pixel_lengths_on_a_known_image_become_mm(study, tmp_path: Path) -> None:

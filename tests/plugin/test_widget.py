@@ -101,6 +101,13 @@ def test_lines_measure_score_save_undo_and_reopen(viewer, make_volume, tmp_path)
     # the panel shows what the core computes for the saved file
     saved = load_assessment(out)
     assert saved == widget.controller.session.assessment
+    # every plugin save went through the audit trail: a verified chain, by the reader
+    from lesion_tool.storage.audit import verify_audit
+
+    report = verify_audit(out)
+    assert report.intact, report.problems
+    assert {e["action"] for e in report.events} == {"save"} and len(report.events) >= 2
+    assert {e["by"] for e in report.events} == {saved.reader}
     for preset in PRESETS:
         tp = score_assessment(saved, settings_for(preset)).timepoints[-1]
         assert _cell(widget, "Sum (mm)", preset) == f"{tp.target_sum_mm:.1f}"

@@ -1,0 +1,202 @@
+"""measure_lesion on the real HCC-TACE-Seg series (TCIA, ../shared/data/hcc-tace-seg).
+
+HCC_006 "LIVER 3 PHASE (AP)" (portal-venous-looking): the three readers measured one viable
+nodule at baseline, 32.8 / 34.0 / 28.9 mm; its place is not given with the data. It was found on
+the images (liver window and a narrow one, axial slices and reformats): a round subcapsular
+nodule of the posterior right lobe (segment 6/7), against the liver's posterior surface, on
+array slices 70-75 (Se 103 · Im 39-34), widest on slice 72 = **Se 103 · Im 37**,
+centre voxel (z, y, x) = (72, 330, 172), LPS (-90.7, 57.8, -122.0) mm. It has a hypo-attenuating
+rim (capsule; 83-88 HU) around a centre about as dense as the liver (92-97 HU against 97-104):
+the ring spans about 26 x 26 mm on that slice, 30-33 mm along its oblique long axis, as the
+readers measured. This is a hard lesion for a value-based method (contrast 10-15 HU against a
+voxel noise of 25-30 HU); the figures asserted are those measured, minus a margin, so that
+accuracy cannot get worse unnoticed, and the gaps are written down (see the README's real-CT
+section).
+
+HCC_048_PV (portal venous): its tumours (multinodular, readers' sums 48-114 mm) could not be
+located on the image without a mask; what is asserted is the phase rule on this real image.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lesion_tool.cli import main
+from lesion_tool.errors import MeasurementError
+from lesion_tool.io import load_series
+from lesion_tool.io.slices import series_display_info
+from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement import LesionPrompt, measure_lesion
+from lesion_tool.measurement.evaluation import tolerance_mm
+from lesion_tool.measurement.naming import slice_name
+
+HCC_006_AP = (
+    "hcc-tace-seg/HCC_006/08-06-1999-NA-ABDPEL LIVER-65146/103.000000-LIVER 3 PHASE AP-45033"
+)
+HCC_048_PV = "hcc-tace-seg/HCC_048_PV"
+READERS_MM = (28.9, 34.0)
+"""The three readers' baseline diameters of the HCC_006 nodule span this range (mm)."""
+NODULE_CENTRE = (72, 330, 172)
+"""Se 103 · Im 37: the centre of the ring on its widest slice."""
+INTERIOR_CLICKS = [
+    (72, 340, 165),
+    (72, 340, 178),
+    (73, 328, 168),
+    (72, 318, 165),
+    (72, 338, 160),
+    (72, 320, 170),
+    (71, 330, 170),
+    (73, 332, 170),
+]
+"""Clicks in the nodule's rim and body on Im 36-38 (the centre is tried apart)."""
+LINES = [
+    ((72, 342, 156), (72, 315, 188)),
+    ((72, 313, 170), (72, 346, 172)),
+    ((73, 342, 156), (73, 315, 188)),
+    ((71, 330, 150), (71, 330, 190)),
+]
+"""Rough lines across the nodule (its oblique long axis, its height, on Im 36-38)."""
+# Measured when this test was written: interior clicks 31.6, 29.8, 28.7, 26.1 within the readers'
+# range +- max(3 mm, 10 %); 20.5 (unflagged: the darker half of the rim only), 25.7, 22.2, 25.3
+# (flagged) outside it. Lines: 35.1 and 34.4 within, 56.5 and 44.1 (flagged) outside.
+MIN_CLICKS_WITHIN = 4
+
+
+def _within_readers(mm: float) -> bool:
+    lo, hi = READERS_MM
+    return lo - tolerance_mm(lo) <= mm <= hi + tolerance_mm(hi)
+
+
+def _far_off(mm: float) -> bool:
+    """More than 30 % outside the readers' range (the evaluation's 'dangerous')."""
+    lo, hi = READERS_MM
+    return mm < 0.7 * lo or mm > 1.3 * hi
+
+
+@pytest.fixture(scope="module")
+def hcc006(shared_data: Path) -> CTVolume:
+    return load_series(shared_data / HCC_006_AP)
+
+
+def _measure(volume: CTVolume, prompt: LesionPrompt):
+    try:
+        return measure_lesion(volume, prompt, phase="arterial")
+    except MeasurementError as err:
+        return err
+
+
+def test_nodule_slice_is_named_as_pacs_does(hcc006: CTVolume) -> None:
+    # Instance numbers run from the top: array slice 72 of 109 is image 37 of series 103.
+    assert series_display_info(hcc006).label(NODULE_CENTRE[0]) == "Se 103 · Im 37"
+    assert slice_name(hcc006, NODULE_CENTRE[0]) == "Se 103 · Im 37"
+    # The nodule is there: its rim is darker than the liver around it on that slice.
+    z, y, x = NODULE_CENTRE
+    yy, xx = np.mgrid[:512, :512]
+    r = np.hypot((yy - y) * 0.78125, (xx - x) * 0.78125)
+    plane = hcc006.array[z].astype(float)
+    rim = float(np.median(plane[(r > 8) & (r < 12) & (yy < y + 14)]))
+    liver = float(np.median(plane[(r > 22) & (r < 30) & (yy < y) & (plane > 40)]))
+    assert liver - rim >= 8.0, (rim, liver)
+
+
+def test_nodule_is_never_refused_as_outside_the_liver(hcc006: CTVolume) -> None:
+    # The liver estimated from the image must not refuse a subcapsular nodule: every prompt is
+    # measured or refused with what to do, never as "not in the liver".
+    prompts = [LesionPrompt(seed=NODULE_CENTRE)]
+    prompts += [LesionPrompt(seed=p) for p in INTERIOR_CLICKS]
+    prompts += [LesionPrompt(line=line) for line in LINES]
+    for prompt in prompts:
+        out = _measure(hcc006, prompt)
+        if isinstance(out, MeasurementError):
+            assert "not in the liver" not in str(out), (prompt, out)
+            assert "drag a line across it" in str(out), (prompt, out)
+
+
+def test_nodule_interior_clicks_hold_their_accuracy(hcc006: CTVolume) -> None:
+    results = [(p, _measure(hcc006, LesionPrompt(seed=p))) for p in INTERIOR_CLICKS]
+    measured = [(p, r) for p, r in results if not isinstance(r, MeasurementError)]
+    report = [(p, round(r.whole.length_mm, 1), len(r.flags)) for p, r in measured]
+    within = [p for p, r in measured if _within_readers(r.whole.length_mm)]
+    assert len(within) >= MIN_CLICKS_WITHIN, report
+    # None more than 30 % off the readers without a flag.
+    assert not [p for p, r in measured if _far_off(r.whole.length_mm) and not r.flags], report
+
+
+def test_nodule_lines_are_flagged_when_wrong(hcc006: CTVolume) -> None:
+    # A rough line bounds the search; on this low-contrast nodule the region still flows out
+    # through the rim on its widest slice (44-57 mm, flagged as reaching the search limit and
+    # as larger than the line). Asserted: one line within the readers' range, every line result
+    # outside it flagged.
+    results = [_measure(hcc006, LesionPrompt(line=line)) for line in LINES]
+    measured = [r for r in results if not isinstance(r, MeasurementError)]
+    report = [(round(r.whole.length_mm, 1), r.flags) for r in measured]
+    assert sum(_within_readers(r.whole.length_mm) for r in measured) >= 1, report
+    assert all(r.flags for r in measured if not _within_readers(r.whole.length_mm)), report
+
+
+def test_nodule_on_a_portal_venous_reading_is_undersized_but_flagged(hcc006: CTVolume) -> None:
+    # Stated portal venous (what its pixels say), the rays leave the darker rim at the centre as
+    # dense as the liver: 11-22 mm for the readers' 29-34, every result flagged (low contrast).
+    clicks = [(72, 340, 165), (72, 320, 170), (71, 330, 170), (73, 332, 170), (72, 318, 165)]
+    for p in clicks:
+        try:
+            r = measure_lesion(hcc006, LesionPrompt(seed=p), phase="portal-venous")
+        except MeasurementError as err:
+            # Refused with what to do (and never blaming strokes the reader did not draw).
+            assert "exclude strokes" not in str(err) and "drag a line" in str(err), (p, err)
+            continue
+        assert r.viable is None
+        assert _within_readers(r.whole.length_mm) or r.flags, (p, r.whole.length_mm)
+
+
+@pytest.mark.xfail(
+    reason=(
+        "known gap: the nodule's centre is as dense as the liver (92-97 HU) inside a faint "
+        "rim; by value it is refused as liver, and its texture does not pass the texture "
+        "delineation's test (local SD 1.2 times the liver's on Im 39, 1.3 needed)"
+    ),
+    raises=MeasurementError,
+    strict=True,
+)
+def test_nodule_centre_click_measures_the_readers_nodule(hcc006: CTVolume) -> None:
+    r = measure_lesion(hcc006, LesionPrompt(seed=NODULE_CENTRE), phase="arterial")
+    assert _within_readers(r.whole.length_mm)
+
+
+def test_cli_names_slices_by_series_and_image(shared_data: Path, capsys) -> None:
+    series = str(shared_data / HCC_006_AP)
+    assert main(["measure", "--image", series, "--seed", "73,328,168", "--phase", "arterial"]) == 0
+    out = capsys.readouterr().out
+    # The PACS name of the diameter's slice, then the array index --seed takes.
+    assert "Se 103 · Im" in out
+    assert "(z 7" in out
+    assert ", slice 7" not in out
+    # A flag that names a slice names it the same way.
+    args = ["measure", "--image", series, "--seed", "72,325,175", "--phase", "arterial"]
+    assert main([*args, "--json"]) == 0
+    flags = json.loads(capsys.readouterr().out)["flags"]
+    assert any("widest on its last slice (Se 103 · Im 38)" in f for f in flags), flags
+
+
+def test_portal_venous_image_reports_no_viable_part(shared_data: Path) -> None:
+    # HCC_048_PV, "Recon 3: LIVER 2 PHASE (C/A/P)": a click on a contrast-filled portal-vein
+    # branch (206 HU) is measured as hyper-attenuating and flagged as a possible vessel; no
+    # viable (arterially enhancing) part is ever claimed on a portal-venous image.
+    image = load_series(shared_data / HCC_048_PV)
+    r = measure_lesion(image, LesionPrompt(seed=(52, 200, 200)), phase="portal-venous")
+    assert r.viable is None and r.viable_mask is None
+    assert "only on an arterial-phase image" in r.viable_reason
+    assert "portal-venous" in r.viable_reason
+    assert any("like contrast-filled vessels" in f for f in r.flags), r.flags
+    # Flags that name a slice use the series' PACS numbers (series 6).
+    named = [f for f in r.flags if "beyond" in f or "slice (" in f]
+    assert named and all("Se 6 · Im " in f for f in named), r.flags
+
+
+def test_slices_without_dicom_numbers_keep_the_array_index() -> None:
+    volume = CTVolume(np.zeros((4, 8, 8), dtype=np.int16), (2.5, 0.7, 0.7), (0.0, 0.0, 0.0))
+    assert slice_name(volume, 3) == "slice 3"
