@@ -24,6 +24,7 @@ from lesion_tool.model import Category
 
 from ._controller import Controller
 from ._display import ensure_display_tools
+from ._panels import follow
 from ._panels.lesions import LesionsPanel
 from ._panels.measurement import MeasurementPanel
 from ._panels.pacs import PacsPanel
@@ -117,8 +118,7 @@ class LesionWidget(QWidget):
         outer.addWidget(self.saving)
         self._scroll = scroll
         self._reveal = False
-        c.subscribe("proposal", self._show_proposal)
-        self.destroyed.connect(lambda *_: c.unsubscribe("proposal", self._show_proposal))
+        follow(self, c, ("proposal",), self._show_proposal)
         self._window: weakref.ref[QWidget] | None = None  # napari's window, once docked
         body.installEventFilter(self)  # a panel grew (a long proposal text): fit again
         self.fit_width()
