@@ -6,11 +6,18 @@ events, no private shortcuts into the core):
 1. opens napari (1920 x 1080), docks *Lesion assessment*, types reader ``R1``;
 2. *Open study* on ``../shared/data/hcc-tace-seg/HCC_006`` (arterial series and the one-slice
    PRE LIVER series beside it), waits for it to load;
-3. *New target*, then drags T1's line on the canvas across the viable nodule;
+3. *New target*, then drags T1's line on the canvas across the readers' nodule (Im 37);
 4. saves, takes screenshots, closes the viewer;
 5. opens napari again, reader ``R1``, the same study: the "resume or new version" dialog
    appears (it is grabbed and answered "resume"), and checks that T1 is back, intact, and the
-   file unchanged.
+   file unchanged;
+6. a click measurement where the truth is known (HCC_006's nodule has no published position):
+   the real 3D-IRCADb-01 patient 1 CT, Shift+M and a click at tumour 01's deepest point (its
+   ``truth.json``), the proposal against the expert's diameter, Kind ``longest`` (a
+   portal-venous image), Shift+A pressed with the lines layer active; saved, closed, opened
+   again: the contour is drawn again;
+7. the README's picture: the synthetic patient SYN-001, T1 from one click at its seed, accepted,
+   baseline and follow-up side by side.
 
 It prints what it checked and writes screenshots to ``--out`` (default ``/tmp/workstation``).
 Run by hand, under Xvfb when there is no screen::
@@ -46,13 +53,25 @@ from vispy.app.canvas import MouseEvent
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT.parent / "shared" / "data" / "hcc-tace-seg" / "HCC_006"
 SCREEN = (1920, 1080)
-T1_VOXELS = ((66.0, 220.0, 100.0), (66.0, 220.0, 145.0))
-"""T1's line on HCC_006's arterial series, (z, y, x) array voxels: 45 voxels of 0.78 mm (35.2 mm)
-across the right lobe on Im 43, below the liver slice the viewer first opens at (Im 35). The
-placement is illustrative (the data do not say where the readers' nodule is): what is checked
-is the workflow, the numbers shown and that nothing is lost."""
-ROI_VOXELS = ((66.0, 255.0, 105.0), (66.0, 280.0, 130.0))
+T1_VOXELS = ((72.0, 342.0, 156.0), (72.0, 315.0, 188.0))
+"""T1's line on HCC_006's arterial series, (z, y, x) array voxels: across the readers' viable
+nodule along its oblique long axis on Se 103 · Im 37 (the nodule's position and this line from
+``tests/core/test_measure_tcia.py``): 41.9 voxels of 0.78 mm, 32.7 mm; the three readers
+measured 32.8, 34.0 and 28.9 mm."""
+READERS_MM = (28.9, 34.0)
+SYNTHETIC = ROOT / "test_images" / "synthetic" / "SYN-001"
+IRCADB = ROOT.parent / "shared" / "data" / "ircadb" / "3Dircadb1.1"
+ROI_VOXELS = ((72.0, 255.0, 105.0), (72.0, 280.0, 130.0))
 """An ellipse ROI in the right lobe's parenchyma beside T1 (HCC_006 liver about 105 HU)."""
+
+
+def small(path: Path) -> None:
+    """Store a screenshot with a 256-colour palette (the docs keep each under 300 KB)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        quantized = image.convert("RGB").quantize(colors=256)
+    quantized.save(path, optimize=True)
 
 
 def wait_until(app: object, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -134,6 +153,30 @@ class Session:
         scene.events.mouse_release(pos=tuple(p1), modifiers=(), button=1)
         pause(self.app, 0.2)
 
+    def key(self, key: int, shift: bool = False) -> None:
+        """A key typed on the canvas as a hand does (Shift held down first when asked)."""
+        native = self.viewer.window._qt_viewer.canvas.native
+        if shift:
+            QTest.keyPress(native, Qt.Key_Shift)
+        QTest.keyClick(native, key, Qt.ShiftModifier if shift else Qt.NoModifier)
+        if shift:
+            QTest.keyRelease(native, Qt.Key_Shift, Qt.ShiftModifier)
+        pause(self.app, 0.1)
+
+    def click(self, voxel: tuple) -> None:
+        """Press and release the left button on the canvas at a voxel (on its slice)."""
+        view = self.widget.controller.current_view
+        world = view.geometry.voxel_to_world(np.asarray(voxel, dtype=float))
+        self.viewer.dims.set_point(0, float(world[0]))
+        pause(self.app, 0.2)
+        canvas = self.viewer.window._qt_viewer.canvas
+        transform = canvas.view.transform * canvas.view.scene.transform
+        pos = tuple(float(v) for v in transform.map([world[2], world[1]])[:2])
+        scene = canvas._scene_canvas
+        scene.events.mouse_press(pos=pos, modifiers=(), button=1)
+        scene.events.mouse_release(pos=pos, modifiers=(), button=1)
+        pause(self.app, 0.1)
+
     def hover(self, voxel: tuple) -> str:
         """Move the mouse over a voxel of the current image; the status bar text after it."""
 
@@ -195,6 +238,7 @@ class Session:
         pause(self.app, 0.3)
         path = self.out / name
         self.viewer.screenshot(str(path), canvas_only=False, flash=False)
+        small(path)
         print(f"      screenshot {path} ({path.stat().st_size // 1024} KB)")
         return path
 
@@ -224,14 +268,16 @@ def first_reading(out: Path, failures: list[str]) -> tuple[Path, str]:
     t1 = c.session.timepoint("baseline").lesion("T1")
     s.check(t1 is not None, "T1 recorded from one drag")
     if t1 is not None:
+        lo, hi = READERS_MM
+        mm = t1.viable_diameter_mm
         s.check(
-            t1.viable_diameter_mm is not None and 25 < t1.viable_diameter_mm < 45,
-            f"T1 viable diameter {t1.viable_diameter_mm} mm",
+            mm is not None and lo - max(3.0, 0.1 * lo) <= mm <= hi + max(3.0, 0.1 * hi),
+            f"T1 viable diameter {mm} mm (readers {lo}-{hi} mm)",
         )
     table = s.widget.lesions.table
     row = [table.item(0, k).text() for k in range(table.columnCount())] if table.rowCount() else []
-    s.check(bool(row) and row[-1] == "Se 103 · Im 43", f"lesion table row {row}")
-    status = s.hover((66, 220, 120))
+    s.check(bool(row) and row[-1] == "Se 103 · Im 37", f"lesion table row {row}")
+    status = s.hover((72, 300, 150))
     s.check(" HU · Se 103 · Im " in status, f"status bar: {status}")
     tools = display_tools(s.viewer)
     tools.panel.ellipse_button.click()
@@ -244,7 +290,7 @@ def first_reading(out: Path, failures: list[str]) -> tuple[Path, str]:
     s.widget.saving.save_button.click()
     path = c.session.path
     s.check(path is not None and path.exists(), f"saved to {path}")
-    s.hover((66, 215, 125))
+    s.hover((72, 300, 150))
     s.screenshot("2_t1_drawn.png")
     text = path.read_text()
     saved = json.loads(text)
@@ -286,6 +332,93 @@ def resumed_reading(out: Path, failures: list[str], path: Path, text: str) -> No
     s.close()
 
 
+def click_reading(out: Path, failures: list[str]) -> None:
+    """IRCADb tumour 01: a click proposal, accepted by its key, saved; reopened: its contour."""
+    from lesion_napari._views import CONTOUR
+
+    truth = json.loads((IRCADB / "truth.json").read_text())["tumours"]["livertumor01"]
+    expert = float(truth["long_axis_mm"])
+    s = Session(out, failures)
+    c = s.widget.controller
+    s.type_reader("R1")
+    s.viewer.open(str(IRCADB / "PATIENT_DICOM"), plugin="lesion-tool")
+    wait_until(s.app, lambda: "baseline" in c.views and not c.loading, 180, "IRCADb")
+    pause(s.app, 0.5)
+    s.key(Qt.Key_M, shift=True)
+    s.check(c.click_armed, "Shift+M arms the click")
+    s.click(tuple(float(v) for v in truth["deepest_point_zyx"]))
+    wait_until(s.app, lambda: c.proposal is not None and not c.measuring, 120, "the proposal")
+    p = c.proposal
+    s.check(
+        abs(p.whole_mm - expert) <= max(3.0, 0.1 * expert),
+        f"click proposal {p.whole_mm:.1f} mm, expert {expert:.1f} mm (within max(3 mm, 10 %))",
+    )
+    text = s.widget.measurement.proposal_text.text()
+    s.check("portal-venous" in text, "the panel says why there is no viable part")
+    s.screenshot("5_click_proposal.png")
+    s.widget.measurement.kind_combo.setCurrentText("longest")  # RECIST 1.1 on this series
+    view = c.current_view
+    s.viewer.layers.selection.active = view.lines  # as after drawing a line by hand
+    s.key(Qt.Key_A, shift=True)
+    t1 = c.session.timepoint("baseline").lesion("T1")
+    s.check(
+        t1 is not None and t1.segmentation is not None,
+        "Shift+A with the lines layer active accepted T1 with its contour",
+    )
+    s.widget.saving.save_button.click()
+    path = c.session.path
+    s.check(path is not None and path.exists(), f"saved to {path}")
+    s.close()
+
+    s = Session(out, failures)
+    c = s.widget.controller
+    s.type_reader("R1")
+
+    def answer_dialog() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QDialog):
+            QTimer.singleShot(100, answer_dialog)
+            return
+        dialog.accept()  # "Resume ..."
+
+    QTimer.singleShot(100, answer_dialog)
+    s.viewer.open(str(IRCADB / "PATIENT_DICOM"), plugin="lesion-tool")
+    wait_until(s.app, lambda: "baseline" in c.views and not c.loading, 180, "IRCADb again")
+    pause(s.app, 0.5)
+    view = c.views["baseline"]
+    roles = [str(r) for r in view.lines.features["role"]]
+    s.check(CONTOUR in roles, f"reopened: T1's contour drawn again (lines: {roles})")
+    s.screenshot("6_click_reopened.png")
+    s.close()
+
+
+def overview(out: Path, failures: list[str]) -> None:
+    """The README's picture: the synthetic patient SYN-001 (three timepoints), T1 measured at
+    baseline from one click at its seed (``truth.json``), baseline | follow-up side by side."""
+    truth = json.loads((SYNTHETIC / "truth.json").read_text())["timepoints"][0]["lesions"][0]
+    s = Session(out, failures)
+    c = s.widget.controller
+    s.type_reader("R1")
+    s.open_study(SYNTHETIC)
+    s.check(len(c.views) == 3, f"SYN-001: {len(c.views)} timepoints")
+    s.key(Qt.Key_T, shift=True)
+    s.key(Qt.Key_M, shift=True)
+    s.click(tuple(float(v) for v in truth["seed_voxel"]))
+    wait_until(s.app, lambda: c.proposal is not None and not c.measuring, 120, "the proposal")
+    s.key(Qt.Key_A, shift=True)
+    t1 = c.session.timepoint("baseline").lesion("T1")
+    viable, whole = truth["viable_diameter_mm"], truth["longest_diameter_mm"]
+    s.check(
+        t1 is not None and abs((t1.viable_diameter_mm or 0) - viable) <= max(3.0, 0.1 * viable),
+        f"SYN-001 T1 viable {t1.viable_diameter_mm if t1 else None} mm (truth {viable:.1f}), "
+        f"whole {t1.longest_diameter_mm if t1 else None} mm (truth {whole:.1f})",
+    )
+    s.widget.study.side_by_side_box.setChecked(True)
+    pause(s.app, 1.0)
+    s.screenshot("7_overview.png")
+    s.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the session; 0 when every check passed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -302,6 +435,12 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     path, text = first_reading(out, failures)
     resumed_reading(out, failures, path, text)
+    if (IRCADB / "truth.json").is_file():
+        click_reading(out, failures)
+    else:
+        print(f"{IRCADB}: not found, the click measurement was not played", file=sys.stderr)
+        failures.append("IRCADb case missing")
+    overview(out, failures)
     print(f"{len(failures)} check(s) failed" if failures else "every check passed")
     return 1 if failures else 0
 

@@ -129,6 +129,7 @@ class DisplayTools:
         viewer.dims.events.range.connect(self._fit_slider)
         viewer.dims.events.order.connect(self._update_letters)
         viewer.dims.events.ndisplay.connect(self._update_letters)
+        viewer.canvas.grid.events.enabled.connect(self.refresh)  # side by side: the first cell
         _camera(viewer).events.orientation.connect(self._update_letters)
         viewer.layers.events.inserted.connect(self._on_inserted)
         viewer.layers.events.removed.connect(self._on_removed)
@@ -197,15 +198,19 @@ class DisplayTools:
         return max(candidates, key=lambda s: order[id(s.layer)])
 
     def under_cursor(self) -> ShownImage | None:
-        """The image the mouse is over: in grid mode (baseline | follow-up side by side) the
-        topmost installed image of the grid cell under the cursor, else :meth:`current`."""
-        grid = self.viewer.canvas.grid
+        """The image the mouse is over: in grid mode (baseline | follow-up side by side) that
+        of the grid cell under the cursor, else :meth:`current`."""
         viewbox = self.viewer.cursor.viewbox
-        if not grid.enabled or viewbox is None:
+        return self.current() if viewbox is None else self.cell_image(tuple(viewbox))
+
+    def cell_image(self, viewbox: tuple[int, int]) -> ShownImage | None:
+        """The topmost installed image of a grid cell ``(row, column)`` in grid mode, else
+        :meth:`current` (the overlay, top left, names the first cell's image)."""
+        grid = self.viewer.canvas.grid
+        if not grid.enabled:
             return self.current()
         layers = list(self.viewer.layers)
-        cell = {id(layers[i]) for i in grid.contents_at(tuple(viewbox), layers)}
-        return self.current(among=cell)
+        return self.current(among={id(layers[i]) for i in grid.contents_at(viewbox, layers)})
 
     def slice_index(self, shown: ShownImage) -> int | None:
         """Array (z) index of ``shown``'s slice at the viewer's current point, or None."""
@@ -316,7 +321,7 @@ class DisplayTools:
     def info_text(self) -> str:
         """The canvas overlay: patient · date, series, the slice's PACS numbers and location
         (kept in short lines so the top orientation letter stays clear), and the window."""
-        shown = self.current()
+        shown = self.cell_image((0, 0))
         if shown is None:
             return ""
         info = shown.info

@@ -9,12 +9,14 @@ only assembles them and binds keys.
 
 from __future__ import annotations
 
+import inspect
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas  # noqa: F401 - napari's feature tables import it lazily (~0.7 s): do it now
-from qtpy.QtCore import Qt, QTimer
+from qtpy.QtCore import QEvent, Qt, QTimer
 from qtpy.QtGui import QKeySequence
 from qtpy.QtWidgets import QScrollArea, QShortcut, QVBoxLayout, QWidget
 
@@ -22,6 +24,7 @@ from lesion_tool.model import Category
 
 from ._controller import Controller
 from ._display import ensure_display_tools
+from ._panels import follow
 from ._panels.lesions import LesionsPanel
 from ._panels.measurement import MeasurementPanel
 from ._panels.pacs import PacsPanel
@@ -34,8 +37,12 @@ if TYPE_CHECKING:
 
 MAX_HEIGHT = 1000
 """The dock fits a 1080p screen under napari's title and menu bars (it scrolls beyond)."""
-MIN_WIDTH = 520
-"""Narrowest dock (wider when the panels need it: they are never clipped)."""
+MIN_WIDTH = 400
+"""Narrowest dock; below the width its panels need it scrolls sideways (never clips them)."""
+WINDOW_SHARE = 0.36
+"""The dock takes at most this share of napari's window (1920 px: 691, room for every panel;
+1366 px: 491, the canvas keeps over a third beside napari's left column and the panels scroll
+sideways)."""
 
 
 def shortcuts(c: Controller) -> dict[str, tuple[str, Callable[[], Any]]]:
@@ -52,6 +59,16 @@ def shortcuts(c: Controller) -> dict[str, tuple[str, Callable[[], Any]]]:
         "Shift-U": ("undo", c.undo),
         "Escape": ("cancel", c.escape),
     }
+
+
+LAYER_OWN_KEYS = frozenset({"Control-Z"})
+"""Keys a layer keeps when it binds them itself (a Labels layer's Ctrl+Z undoes its painting).
+Every other reader key is bound on each layer too: napari asks the active layer's keymap
+before the viewer's, so a layer's own binding would swallow it (a Points layer's Shift+A,
+Shapes' and Labels' Escape, or any shortcut the user assigns in napari's preferences)."""
+CHAINED_KEYS = frozenset({"Escape"})
+"""Keys that do the layer's own thing first, then the reader's (Esc ends napari's drawing of a
+shape and also cancels an armed tool)."""
 
 
 class LesionWidget(QWidget):
@@ -83,7 +100,7 @@ class LesionWidget(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         outer.addWidget(scroll)
         body = QWidget()
         scroll.setWidget(body)
@@ -93,13 +110,25 @@ class LesionWidget(QWidget):
         for panel in (self.study, self.lesions, self.response, self.measurement, self.saving):
             panel.layout().setContentsMargins(6, 0, 6, 2)  # compact: all fits a 1080p screen
             panel.layout().setSpacing(2)
+        for panel in (self.study, self.lesions, self.response, self.measurement):
             layout.addWidget(panel)
         layout.addStretch(1)
+        # the reading file and Save stay on screen below the panels, which scroll (a proposal's
+        # words and flags make them taller than a 1080p screen; 768 px never holds them)
+        outer.addWidget(self.saving)
         self._scroll = scroll
+        self._reveal = False
+        follow(self, c, ("proposal",), self._show_proposal)
+        self._window: weakref.ref[QWidget] | None = None  # napari's window, once docked
+        body.installEventFilter(self)  # a panel grew (a long proposal text): fit again
         self.fit_width()
         self.setMaximumHeight(MAX_HEIGHT)
+        self._keys = keys
         for key, (what, action) in keys.items():
             self.viewer.bind_key(key, _handler(what, action), overwrite=True)
+        self.viewer.layers.events.inserted.connect(lambda event: self.bind_layer_keys(event.value))
+        for layer in list(self.viewer.layers):
+            self.bind_layer_keys(layer)
         # Ctrl+Z in the dock too (a text field keeps its own Ctrl+Z: Qt gives it priority)
         undo = QShortcut(QKeySequence.Undo, self)
         undo.setContext(Qt.WidgetWithChildrenShortcut)
@@ -111,24 +140,98 @@ class LesionWidget(QWidget):
             c.register_layer(layer)
         QTimer.singleShot(0, _warm_up_layers)
 
-    def fit_width(self) -> None:
-        """As wide as the panels need (there is no horizontal scroll bar: never clip them).
+    def bind_layer_keys(self, layer: Any) -> None:
+        """Bind the reader's keys on a layer too, so they work whatever layer is active."""
+        from napari.utils.key_bindings import KeyBinding
 
-        Called again when shown: napari's style sheet, applied on docking, widens them.
+        for key, (what, action) in self._keys.items():
+            if KeyBinding.from_str(key) in layer.keymap:
+                continue  # bound on this very layer on purpose (the plugin's Esc, Ctrl+Z)
+            own = _class_binding(layer, key)
+            if key in LAYER_OWN_KEYS and own is not None:
+                continue
+            chained = own if key in CHAINED_KEYS else None
+            layer.bind_key(key, _layer_handler(what, action, chained), overwrite=True)
+
+    def _show_proposal(self) -> None:
+        """Scroll the panels (as little as needed) so a proposal's words are on screen, again
+        whenever they are laid out anew while it is open (its words grow as it is measured)."""
+        self._reveal = self.controller.proposal is not None
+        if self._reveal:
+            QTimer.singleShot(0, self._reveal_proposal)
+
+    def _reveal_proposal(self) -> None:
+        text = self.measurement.proposal_text
+        if not self._reveal or not text.isVisible():
+            return
+        self._scroll.ensureWidgetVisible(text, 0, 4)
+
+    def fit_width(self) -> None:
+        """As wide as the panels need, up to :data:`WINDOW_SHARE` of napari's window; narrower
+        than they need, they scroll sideways instead of being clipped.
+
+        Called when shown (napari's style sheet, applied on docking, widens the panels), when
+        a panel's content changes its size, and when napari's window is resized.
         """
         scroll = self._scroll
         needed = scroll.widget().minimumSizeHint().width() + 2 * scroll.frameWidth()
         needed += scroll.verticalScrollBar().sizeHint().width()
-        self.setMinimumWidth(max(MIN_WIDTH, needed))
+        needed = max(needed, self.saving.minimumSizeHint().width())
+        window = self.window()
+        if window is not self:
+            needed = min(needed, int(WINDOW_SHARE * window.width()))
+        width = max(MIN_WIDTH, needed)
+        if width != self.minimumWidth():
+            self.setMinimumWidth(width)
 
     def showEvent(self, event: Any) -> None:
-        """Fit the width once styled (see :meth:`fit_width`)."""
+        """Fit the width once styled and docked (see :meth:`fit_width`)."""
         super().showEvent(event)
+        window = self.window()
+        if window is not self and (self._window is None or self._window() is not window):
+            window.installEventFilter(self)
+            self._window = weakref.ref(window)
         self.fit_width()
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:
+        """Fit the width again when the panels' layout or napari's window changes size."""
+        if event.type() in (QEvent.LayoutRequest, QEvent.Resize) and (
+            obj is self._scroll.widget() or obj is self.window()
+        ):
+            self.fit_width()
+            if self._reveal:
+                QTimer.singleShot(0, self._reveal_proposal)
+        return False
 
 
 def _handler(what: str, action: Callable[[], Any]) -> Callable[[Any], None]:
     def handler(viewer: Any) -> None:
+        action()
+
+    handler.__name__ = what.replace(" ", "_")
+    return handler
+
+
+def _class_binding(layer: Any, key: str) -> Callable[..., Any] | None:
+    """The function napari binds to ``key`` for a layer's class (and its bases), if any."""
+    from napari.utils.key_bindings import KeyBinding
+
+    binding = KeyBinding.from_str(key)
+    for cls in type(layer).__mro__:
+        func = getattr(cls, "class_keymap", {}).get(binding)
+        if func is not None and func is not Ellipsis:
+            return func
+    return None
+
+
+def _layer_handler(
+    what: str, action: Callable[[], Any], chained: Callable[..., Any] | None
+) -> Callable[[Any], None]:
+    def handler(layer: Any) -> None:
+        if chained is not None:
+            result = chained(layer)
+            if inspect.isgenerator(result):  # a hold-key binding: its press part only
+                next(result, None)
         action()
 
     handler.__name__ = what.replace(" ", "_")

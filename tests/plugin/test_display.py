@@ -5,6 +5,7 @@ orientation letters, patient / series overlay, opening at the liver (real HCC_00
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import warnings
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def test_status_shows_hu_and_pacs_numbers_while_lines_layer_is_active(
 def test_side_by_side_grid_probes_the_image_under_the_mouse(make_napari_viewer, make_volume, qtbot):
     viewer = make_napari_viewer(show=True)
     baseline = make_volume(radius_mm=12.0)
-    follow_up = make_volume(radius_mm=12.0, study_uid="1.2.3.2")
+    follow_up = make_volume(radius_mm=12.0, study_uid="1.2.3.2", study_date=dt.date(2026, 3, 2))
     follow_up.array[:] += 50  # sphere 250 HU: the two cells differ
     _show(viewer, baseline, _info(baseline))
     _show(viewer, follow_up, _info(follow_up), label="fu1")
@@ -107,13 +108,17 @@ def test_side_by_side_grid_probes_the_image_under_the_mouse(make_napari_viewer, 
     qtbot.wait(100)
     for widget in (viewer.window._qt_window, canvas):
         QApplication.sendEvent(widget, QEvent(QEvent.Enter))
-    seen = set()
+    seen = []
     for fraction in (0.25, 0.75):  # the centre of the left and of the right cell
         _mouse(canvas, QEvent.MouseMove, (canvas.width() * fraction, canvas.height() / 2))
         qtbot.wait(50)
         viewer.window._qt_window.status_thread.calculate_status()
-        seen.add(viewer.status["coordinates"].split(" HU")[0])
-    assert seen == {"200", "250"}
+        seen.append(viewer.status["coordinates"].split(" HU")[0])
+    assert set(seen) == {"200", "250"}
+    # the overlay (top left, over the left cell) names the left cell's image, not another
+    left_date = {"200": baseline.study_date, "250": follow_up.study_date}[seen[0]]
+    first_line = viewer.canvas.overlays[INFO_OVERLAY].text.splitlines()[0]
+    assert first_line == f"PAT-1 · {left_date.isoformat()}"
 
 
 def test_right_drag_changes_window_not_zoom_nor_lines(make_napari_viewer, make_volume, qtbot):
