@@ -71,21 +71,28 @@ class _ProgressPrinter:
             print(text, file=sys.stderr, flush=True)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Pull and print the local folder; exit 0, or 1 with a one-line error."""
-    from lesion_tool.errors import PacsError
+def pull_from_args(args: argparse.Namespace, series_uids: Any = ()) -> Any:
+    """Pull ``--patient`` / ``--study`` from ``--url`` into ``--cache`` (or the default cache)
+    with progress on stderr: the one pull of ``pull`` and ``scan --url``."""
     from lesion_tool.pacs import connect, default_cache_dir
 
-    if args.series and not args.study:
-        raise PacsError("--series needs --study.")
     with connect(connection_from_args(args, args.url)) as client:
-        result = client.pull(
+        return client.pull(
             args.cache or default_cache_dir(),
             patient_id=args.patient,
             study_uid=args.study,
-            series_uids=args.series,
+            series_uids=series_uids,
             progress=_ProgressPrinter(),
         )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Pull and print the local folder; exit 0, or 1 with a one-line error."""
+    from lesion_tool.errors import PacsError
+
+    if args.series and not args.study:
+        raise PacsError("--series needs --study.")
+    result = pull_from_args(args, args.series)
     print(
         f"pull: {len(result.studies)} study(ies), {result.retrieved} instance(s) retrieved "
         f"({result.retrieved_bytes / 1e6:.1f} MB), {result.skipped} already in the cache",

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from lesion_tool.commands._pacs import (
     add_connection_arguments,
-    connection_from_args,
     refuse_connection_options,
 )
 from lesion_tool.errors import LesionToolError, PacsError, SeriesError
@@ -159,16 +158,9 @@ def _folders(args: argparse.Namespace) -> list[str]:
         raise LesionToolError("give FOLDER(s) or --url, not both.")
     if not (args.patient or args.study):
         raise PacsError("--url needs --patient ID or --study UID (what to scan on the PACS).")
-    from lesion_tool.commands.pull import _ProgressPrinter
-    from lesion_tool.pacs import connect, default_cache_dir
+    from lesion_tool.commands.pull import pull_from_args
 
-    with connect(connection_from_args(args, args.url)) as client:
-        result = client.pull(
-            args.cache or default_cache_dir(),
-            patient_id=args.patient,
-            study_uid=args.study,
-            progress=_ProgressPrinter(),
-        )
+    result = pull_from_args(args)
     print(
         f"pull: {len(result.studies)} study(ies), {result.retrieved} instance(s) retrieved, "
         f"{result.skipped} already in the cache; scanning {result.folder}",
