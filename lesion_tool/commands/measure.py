@@ -349,10 +349,12 @@ def _lesion_rows(result: LesionMeasurement, name: Callable[[int | None], str]) -
     return lines
 
 
-def _load_image(path: str, stack: int | None) -> Any:
+def _load_image(path: str, stack: int | None, *, lazy: bool = False) -> Any:
+    """The ``--image`` series; ``lazy`` decodes only the slices a measurement reads (a click's
+    measurement works in a box around the lesion), with every header check of the full load."""
     from lesion_tool.io import load_series
 
-    return load_series(path, stack=stack)
+    return load_series(path, stack=stack, lazy=lazy)
 
 
 @functools.lru_cache(maxsize=1)
@@ -409,7 +411,7 @@ def run(args: argparse.Namespace) -> int:
             line=None if args.line is None else _parse_line(args.line),
             threshold_offset_hu=args.offset_hu,
         )
-        volume = _load_image(args.image, args.stack)
+        volume = _load_image(args.image, args.stack, lazy=True)
         lesion = measure_lesion(volume, prompt, phase=args.phase or "unknown")
         if args.json:
             print(json.dumps({"image": args.image, **lesion.to_dict()}, indent=2))

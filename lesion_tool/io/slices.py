@@ -117,7 +117,10 @@ def series_display_info(volume: CTVolume) -> SeriesDisplayInfo:
     Uses ``volume.metadata["files"]`` (one path per slice) and ``["frame_indices"]``, which
     :func:`lesion_tool.io.load_series` and the plugin's lazy loaders record. A volume built
     without files (a test array), or a file gone since, gets no instance number (its label says
-    ``slice k / n``). Only header elements are read (about 1 ms per file).
+    ``slice k / n``). Only header elements are read (about 1 ms per file); where
+    ``metadata["instance_numbers"]`` (from the headers :func:`lesion_tool.io.load_series` already
+    read) gives the numbers and the series number is known, files are read only until one gives
+    the window.
     """
     files = list(volume.metadata.get("files") or [])
     frames = list(volume.metadata.get("frame_indices") or [None] * len(files))
@@ -125,7 +128,12 @@ def series_display_info(volume: CTVolume) -> SeriesDisplayInfo:
     instances: list[int | None] = []
     window: tuple[float, float] | None = None
     cache: dict[str, Any] = {}
+    known = volume.metadata.get("instance_numbers")
+    if known is not None and series_number is not None and len(known) == len(files):
+        instances = [None if n is None else int(n) for n in known]
     for path in files:
+        if known is not None and len(instances) == len(files) and window is not None:
+            break
         ds = cache.get(path)
         if ds is None:
             try:
@@ -133,8 +141,9 @@ def series_display_info(volume: CTVolume) -> SeriesDisplayInfo:
             except (OSError, InvalidDicomError):
                 ds = pydicom.Dataset()  # moved or unreadable since loading: no number
             cache[path] = ds
-        number = ds.get("InstanceNumber")
-        instances.append(int(number) if number not in (None, "") else None)
+        if len(instances) < len(files):
+            number = ds.get("InstanceNumber")
+            instances.append(int(number) if number not in (None, "") else None)
         if series_number is None and ds.get("SeriesNumber") not in (None, ""):
             series_number = int(ds.SeriesNumber)
         if window is None:
