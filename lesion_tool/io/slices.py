@@ -10,6 +10,7 @@ show the PACS numbers.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -119,8 +120,8 @@ def series_display_info(volume: CTVolume) -> SeriesDisplayInfo:
     without files (a test array), or a file gone since, gets no instance number (its label says
     ``slice k / n``). Only header elements are read (about 1 ms per file); where
     ``metadata["instance_numbers"]`` (from the headers :func:`lesion_tool.io.load_series` already
-    read) gives the numbers and the series number is known, files are read only until one gives
-    the window.
+    read) gives the numbers and the series number is known, files are only checked to exist and
+    read until one gives the window.
     """
     files = list(volume.metadata.get("files") or [])
     frames = list(volume.metadata.get("frame_indices") or [None] * len(files))
@@ -130,7 +131,11 @@ def series_display_info(volume: CTVolume) -> SeriesDisplayInfo:
     cache: dict[str, Any] = {}
     known = volume.metadata.get("instance_numbers")
     if known is not None and series_number is not None and len(known) == len(files):
-        instances = [None if n is None else int(n) for n in known]
+        # (a file gone since loading leaves its slice unnumbered, as when read here)
+        instances = [
+            None if n is None or not os.path.isfile(f) else int(n)
+            for n, f in zip(known, files, strict=True)
+        ]
     for path in files:
         if known is not None and len(instances) == len(files) and window is not None:
             break
