@@ -391,8 +391,6 @@ def measure_mask_file(
 
 def run(args: argparse.Namespace) -> int:
     """Run ``lesion-tool measure``; 0 when everything was measured, 1 when anything failed."""
-    from lesion_tool.measurement import ViableSettings, measure_viable
-
     legacy = args.method == "legacy"
     if (args.seed is not None or args.line is not None) and not legacy:
         if args.mask:
@@ -425,6 +423,8 @@ def run(args: argparse.Namespace) -> int:
             args.parser.error("--seed measures an image; do not combine it with --mask")
         if not args.image:
             args.parser.error("--seed needs --image SERIES")
+        from lesion_tool.measurement import ViableSettings, measure_viable
+
         seed = _parse_seed(args.seed)
         volume = _load_image(args.image, args.stack)
         settings = ViableSettings()

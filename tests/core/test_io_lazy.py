@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -193,3 +195,20 @@ def test_cli_click_prints_what_the_eager_volume_measures(shared_data: Path, caps
     )
     assert _untimed(printed) == _untimed(rows)
     assert any(" s" in r for r in printed) and _untimed(printed) != printed
+
+
+def test_one_command_imports_only_its_own_module() -> None:
+    """``lesion-tool measure ...`` registers the measure command alone; ``--help`` lists all."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from lesion_tool.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['-v', 'measure', '--help'])\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('lesion_tool.commands.'))\n"
+        "assert loaded == ['lesion_tool.commands.measure'], loaded\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        "    main(['--help', 'measure'])\n"
+        "assert 'rescore' in out.getvalue() and 'export-sr' in out.getvalue()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
