@@ -212,3 +212,12 @@ def test_one_command_imports_only_its_own_module() -> None:
         "assert 'rescore' in out.getvalue() and 'export-sr' in out.getvalue()\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_a_multiframe_object_is_read_frame_by_frame(shared_data: Path) -> None:
+    enhanced = shared_data / "sr-seg" / "pydicom-data" / "eCT_Supplemental.dcm"
+    eager, lazy = _load_both(enhanced)
+    assert eager.shape[0] == 2 and lazy.shape == eager.shape
+    assert np.array_equal(lazy.array[1], eager.array[1])
+    assert np.array_equal(np.asarray(lazy.array), eager.array)
+    assert lazy.metadata == eager.metadata
