@@ -150,10 +150,12 @@ def find_ring(
     n = RING_RAYS
     acc = cost[0].copy()
     back = np.zeros((2 * n, len(r)), dtype=np.int8)
+    prev = np.full((3, len(r)), big)
     for k in range(1, 2 * n):
-        prev = np.stack([np.roll(acc, 1), acc, np.roll(acc, -1)])
-        prev[0, 0] = big
-        prev[2, -1] = big
+        # From one step in, the same radius, or one step out on the ray before.
+        prev[0, 1:] = acc[:-1]
+        prev[1] = acc
+        prev[2, :-1] = acc[1:]
         move = np.argmin(prev, axis=0)
         back[k] = move - 1
         acc = prev[move, np.arange(len(r))] + cost[k % n]

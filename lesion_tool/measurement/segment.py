@@ -943,13 +943,14 @@ def measure_lesion(
             or LINE_RATIO[0] <= by_ring.whole.length_mm / line_len_mm <= LINE_RATIO[1]
         ):
             return by_ring
+    if line_len_mm is None and -RING_CLIP_HU < e.contrast_hu < 0:
+        # A hypo-attenuating region as faint as a capsule may be the darker part of a rim around
+        # a nodule as dense as the liver (a click on the rim): a confirmed ring enclosing it is
+        # kept.
+        enclosing = _enclosing_ring(volume, win, prompt, ph, seed, rmax, t0, by_value)
+        if enclosing is not None:
+            return enclosing
     if abs(e.contrast_hu) >= LOW_CONTRAST_HU and not off_line:
-        if -RING_CLIP_HU < e.contrast_hu < 0:
-            # A hypo-attenuating region as faint as a capsule may be the darker part of a rim
-            # around a nodule as dense as the liver: a confirmed ring enclosing it is kept.
-            enclosing = _enclosing_ring(volume, win, prompt, ph, seed, rmax, t0, by_value)
-            if enclosing is not None:
-                return enclosing
         return by_value
     # Barely any contrast by value: texture may be the better evidence (a faint ring around a
     # heterogeneous core); the one with the higher contrast-to-noise ratio is kept.
@@ -983,11 +984,13 @@ def _delineate_ring(
     rmax: float,
     t0: float,
     line_len_mm: float | None = None,
+    smoothed: dict[int, np.ndarray] | None = None,
 ) -> LesionMeasurement | None:
     """The nodule around a click whose value is the liver's, delimited by a closed darker rim
     (a capsule) found on the click's slice and carried through the slices above and below while
     it is confirmed there (see :mod:`.ring`); None when no such ring is there. With a line
-    (``line_len_mm``) the ring passes near the line's ends and is checked against its length."""
+    (``line_len_mm``) the ring passes near the line's ends and is checked against its length.
+    ``smoothed`` caches the window's planes smoothed for the ring between calls."""
     z0 = seed[0]
     nearby = np.stack(
         [win.hu_plane(z) for z in range(max(z0 - 2, 0), min(z0 + 3, volume.shape[0]))]
@@ -997,7 +1000,8 @@ def _delineate_ring(
         return None
     spacing = tuple(float(s) for s in volume.spacing_mm)
     spacing_yx = spacing[1:]
-    smoothed: dict[int, np.ndarray] = {}
+    if smoothed is None:
+        smoothed = {}
 
     def plane_at(z: int) -> np.ndarray | None:
         if not 0 <= z < volume.shape[0]:
@@ -1079,11 +1083,12 @@ def _enclosing_ring(
     step = ENCLOSING_OFFSET * math.sqrt(area / math.pi)
     angles = np.arange(ENCLOSING_CENTRES) * (2.0 * math.pi / ENCLOSING_CENTRES)
     offsets = [(0.0, 0.0)] + [(step * math.sin(a), step * math.cos(a)) for a in angles]
+    smoothed: dict[int, np.ndarray] = {}
     for dy, dx in offsets:
         centre = (z0, round(cy + dy), round(cx + dx))
         if not (0 <= centre[1] < shape[1] and 0 <= centre[2] < shape[2]):
             continue
-        by_ring = _delineate_ring(volume, win, prompt, ph, centre, rmax, t0)
+        by_ring = _delineate_ring(volume, win, prompt, ph, centre, rmax, t0, None, smoothed)
         if by_ring is None:
             continue
         ring = _slice_mask(by_ring, win, z0)

@@ -197,9 +197,12 @@ def test_no_click_or_line_is_far_off_without_a_flag(hcc006: CTVolume) -> None:
 
 def test_nodule_on_a_portal_venous_reading_is_within_or_flagged(hcc006: CTVolume) -> None:
     # Stated portal venous (what its pixels say), the rays by value leave the darker rim at the
-    # centre as dense as the liver (11-22 mm before, flagged low contrast); the closed rim now
-    # gives 25.0-28.9 mm on three of these five clicks (flagged as delineated by the rim).
+    # centre as dense as the liver (11-22 mm, flagged low contrast); the closed rim, carried
+    # through the slices and sought around a region by value that is only its darker side,
+    # gives 27.8-28.9 mm on four of these five clicks (the fifth, on the rim's bright top, is
+    # refused with what to do).
     clicks = [(72, 340, 165), (72, 320, 170), (71, 330, 170), (73, 332, 170), (72, 318, 165)]
+    within = 0
     for p in clicks:
         try:
             r = measure_lesion(hcc006, LesionPrompt(seed=p), phase="portal-venous")
@@ -209,6 +212,8 @@ def test_nodule_on_a_portal_venous_reading_is_within_or_flagged(hcc006: CTVolume
             continue
         assert r.viable is None
         assert _within_readers(r.whole.length_mm) or r.flags, (p, r.whole.length_mm)
+        within += _within_readers(r.whole.length_mm)
+    assert within >= 4, within
 
 
 def test_nodule_centre_click_measures_the_readers_nodule(hcc006: CTVolume) -> None:
