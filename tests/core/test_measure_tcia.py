@@ -153,6 +153,25 @@ def test_nodule_lines_use_the_rim_near_their_ends(hcc006: CTVolume) -> None:
         assert r.whole.length_mm <= 1.5 * length or r.flags, (line, r.whole.length_mm)
 
 
+def test_nodule_rough_lines_are_within_or_flagged(hcc006: CTVolume) -> None:
+    # Rougher lines: each end of the four lines moved by a seeded normal 3 mm SD per axis (lines
+    # of 21-40 mm). Measured when written: 13 of 16 within (all by the rim but one, by value),
+    # the three others (24.8, 38.8, 52.2 mm) flagged.
+    rng = np.random.default_rng(3)
+    within = 0
+    for k in range(16):
+        a, b = LINES[k % 4]
+        j = rng.normal(0.0, 3.0 / 0.78125, (2, 2))
+        line = ((a[0], a[1] + j[0, 0], a[2] + j[0, 1]), (b[0], b[1] + j[1, 0], b[2] + j[1, 1]))
+        r = _measure(hcc006, LesionPrompt(line=line))
+        if isinstance(r, MeasurementError):
+            continue
+        ok = _within_readers(r.whole.length_mm)
+        within += ok
+        assert ok or r.flags, (line, r.whole.length_mm)
+    assert within >= 11, within
+
+
 def test_nodule_rim_is_carried_through_the_slices(hcc006: CTVolume) -> None:
     # From a click on Im 36 (slice 73), off the widest slice, the rim is followed through the
     # slices where it stays confirmed: the mask is 3-D, and the longest diameter is taken on all
