@@ -211,8 +211,8 @@ same lesion outlined a little wider."""
 ENCLOSING_CENTRES = 6
 ENCLOSING_OFFSET = 0.6
 """The ring around a region by value is sought from its centroid and from this many points
-around it at this multiple of its equivalent radius (inside the region): a crescent of rim's
-centroid lies near its inner edge, where rays see the rim too close to tell inside from it."""
+around it at this multiple of its equivalent radius: the centroid of a crescent of rim lies near
+its inner edge, where the rays meet the rim too close to the origin to sample inside it."""
 
 TEXTURE_SIGMA_MM = 2.0
 """Texture: local standard deviation of the raw values in a Gaussian window of this sigma. A
