@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import pydicom.pixels
 
 from lesion_tool.errors import SeriesError
 from lesion_tool.io import phase_cache
@@ -542,6 +541,8 @@ def _sample_slices(stack: SeriesStack) -> tuple[np.ndarray, np.ndarray] | None:
         idx = None
     else:
         idx = np.unique(np.linspace(0, len(headers) - 1, PIXEL_SAMPLE_SLICES).round().astype(int))
+    import pydicom.pixels  # here: a headers-only scan (--no-pixels) never imports pydicom
+
     out = []
     try:
         if idx is None:
