@@ -11,6 +11,13 @@ Registrations are cached in ``<assessment>.registration.json`` beside the assess
 assessment file itself is not changed), keyed by both series and their files' modification
 times: a second run does not register again. Heavy modules are imported inside functions so the
 command line starts quickly.
+
+Each assessment is one item of work for :mod:`lesion_tool.executor`: in this process by default,
+on ``--workers N`` local processes or on a Dask cluster (``--scheduler tcp://HOST:PORT``). The
+item carries only the part of the scanned folder that assessment names; the proposals files are
+written and reported here, in the order given, so the output is the same wherever the work ran.
+Each registration stays single-threaded per stage (reproducible), so a cohort gains from workers,
+not threads.
 """
 
 from __future__ import annotations
@@ -19,8 +26,11 @@ import argparse
 import json
 import sys
 import time
+import warnings
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from lesion_tool.errors import LesionToolError
 
@@ -57,26 +67,10 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="register again even when the sidecar holds a result for the pair",
     )
+    from lesion_tool.executor import add_executor_arguments
+
+    add_executor_arguments(parser)
     parser.set_defaults(func=run)
-
-
-class _Progress:
-    """A one-line progress bar on stderr (only when stderr is a terminal)."""
-
-    def __init__(self, total: int, stream: IO[str] | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.total = total
-        self.enabled = total > 1 and bool(getattr(self.stream, "isatty", lambda: False)())
-
-    def update(self, done: int, what: str = "") -> None:
-        if not self.enabled:
-            return
-        filled = done * 30 // self.total
-        bar = "#" * filled + "-" * (30 - filled)
-        self.stream.write(f"\r\x1b[Kpropagate [{bar}] {done}/{self.total} {what}"[:100])
-        if done == self.total:
-            self.stream.write("\n")
-        self.stream.flush()
 
 
 def _out_path(assessment: Path, out: str | None, several: bool) -> Path:
@@ -215,8 +209,48 @@ def propagate_assessment(
     return result
 
 
+def _scan_for(assessment_path: Path, scan: Any) -> Any:
+    """The part of ``scan`` that ``assessment_path`` can use: the studies holding a series or
+    study its timepoints name (what :func:`_find_stack` searches), so that an item of work sent
+    to another process carries a few studies, not the whole folder's headers. An assessment
+    that cannot be read gets no studies: the worker then reports the same error as here."""
+    from lesion_tool.storage import load_assessment
+
+    try:
+        assessment = load_assessment(assessment_path)
+    except LesionToolError:
+        return replace(scan, patients=())
+    series = {tp.series_instance_uid for tp in assessment.timepoints if tp.series_instance_uid}
+    studies = {tp.study_instance_uid for tp in assessment.timepoints if tp.study_instance_uid}
+    patients = []
+    for patient in scan.patients:
+        kept = tuple(
+            study
+            for study in patient.studies
+            if study.study_instance_uid in studies
+            or any(s.series_instance_uid in series for s in study.series)
+        )
+        if kept:
+            patients.append(replace(patient, studies=kept))
+    return replace(scan, patients=tuple(patients))
+
+
+def _propagate_item(
+    item: tuple[Path, Any], *, timepoint: str | None, use_cache: bool
+) -> tuple[dict[str, Any], list[tuple[type[Warning], str]]]:
+    """One assessment's proposals where the executor runs it (module level: picklable), and
+    the warnings raised meanwhile (a worker's own stderr is not the command's: the command
+    shows them, in the order of the assessments)."""
+    path, scan = item
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = propagate_assessment(path, scan, timepoint=timepoint, use_cache=use_cache)
+    return result, [(w.category, str(w.message)) for w in caught]
+
+
 def run(args: argparse.Namespace) -> int:
     """Write the proposals of every assessment; 1 when any assessment or follow-up failed."""
+    from lesion_tool.executor import executor_from_args
     from lesion_tool.io import scan_folders
     from lesion_tool.storage.atomic import atomic_write
 
@@ -226,21 +260,22 @@ def run(args: argparse.Namespace) -> int:
     paths = [Path(a) for a in args.assessments]
     several = len(paths) > 1
     outs = [_out_path(p, args.out, several) for p in paths]  # refuse a bad --out before work
-    scan = scan_folders(images, use_pixels=True)
+    executor = executor_from_args(args)
+    scan = scan_folders(images, use_pixels=True, executor=executor)
     if not scan.stacks:
         raise LesionToolError(f"--images {args.images}: no DICOM series found.")
-    progress = _Progress(len(paths))
+    work = partial(_propagate_item, timepoint=args.timepoint, use_cache=not args.no_cache)
+    outcomes = executor.map(work, [(p, _scan_for(p, scan)) for p in paths], label="propagate")
     failed = 0
-    for i, (path, out) in enumerate(zip(paths, outs, strict=True)):
-        progress.update(i, path.name)
-        try:
-            result = propagate_assessment(
-                path, scan, timepoint=args.timepoint, use_cache=not args.no_cache
-            )
-        except LesionToolError as err:
-            print(f"lesion-tool: error: {err}", file=sys.stderr)
+    for outcome, out in zip(outcomes, outs, strict=True):
+        if outcome.error is not None:
+            print(f"lesion-tool: error: {outcome.error}", file=sys.stderr)
             failed += 1
             continue
+        assert outcome.value is not None
+        result, raised = outcome.value
+        for category, message in raised:
+            warnings.warn(message, category, stacklevel=1)
         with atomic_write(out) as fh:
             json.dump(result, fh, indent=1)
             fh.write("\n")
@@ -254,5 +289,4 @@ def run(args: argparse.Namespace) -> int:
                 print(f"lesion-tool: error: {f['error']}", file=sys.stderr)
         failed += bool(bad)
         print(f"{out}: {n} proposals ({flagged} flagged for review)")
-    progress.update(len(paths))
     return 1 if failed else 0

@@ -21,13 +21,12 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import pydicom
-from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
-from pydicom.tag import Tag
+from typing import TYPE_CHECKING, Any
 
 from lesion_tool.io._rawheader import RawDataset, read_raw
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 __all__ = [
     "DICOMDIR_SOP_CLASS",
@@ -91,10 +90,26 @@ _KEYWORDS = (
     "SharedFunctionalGroupsSequence",
     "PerFrameFunctionalGroupsSequence",
 )
-SPECIFIC_TAGS = [Tag(k) for k in _KEYWORDS]
 
 
-_Header = Dataset | RawDataset
+@functools.cache
+def _specific_tags() -> list[Any]:
+    """The tags of :data:`_KEYWORDS` for ``dcmread(specific_tags=...)`` (imports pydicom: only
+    the fallback reader and the tests need it)."""
+    from pydicom.tag import Tag
+
+    return [Tag(k) for k in _KEYWORDS]
+
+
+def __getattr__(name: str) -> Any:
+    # SPECIFIC_TAGS stays importable without making every importer of this module pay for pydicom
+    if name == "SPECIFIC_TAGS":
+        return _specific_tags()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    _Header = Dataset | RawDataset
 
 
 class NotDicomError(Exception):
@@ -417,14 +432,18 @@ def read_header(path: str | os.PathLike[str], *, all_tags: bool = False) -> File
     try:
         if not _looks_like_dicom(path):
             raise NotDicomError("not a DICOM file (no 'DICM' prefix at byte 128)")
+    except OSError as err:
+        raise NotDicomError(f"unreadable ({type(err).__name__}: {err})") from None
+    import pydicom  # here: the raw reader above reads most files without it
+    from pydicom.errors import InvalidDicomError
+
+    try:
         ds = pydicom.dcmread(
             path,
             stop_before_pixels=True,
-            specific_tags=None if all_tags else SPECIFIC_TAGS,
+            specific_tags=None if all_tags else _specific_tags(),
             force=True,
         )
-    except NotDicomError:
-        raise
     except InvalidDicomError as err:
         raise NotDicomError(f"not a DICOM file ({err})") from None
     except (OSError, EOFError) as err:

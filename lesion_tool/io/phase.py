@@ -407,6 +407,24 @@ def _slice_enhancement(
 
     ``hu`` is ``(y, x)`` with y increasing posteriorly and x increasing to the patient's left.
     Returns ``(aorta, vessels, liver, liver_area_mm2)``.
+    """
+    area, vessels, liver, aorta_args = _slice_evidence(hu, pixel_mm)
+    return (None if aorta_args is None else _aorta_hu(*aorta_args)), vessels, liver, area
+
+
+_AortaArgs = tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float, float, float, float
+]
+
+
+def _slice_evidence(
+    hu: np.ndarray, pixel_mm: tuple[float, float]
+) -> tuple[float, float | None, float | None, _AortaArgs | None]:
+    """Liver area (mm^2), vessel and liver HU on one axial slice, and what :func:`_aorta_hu`
+    needs to find its aorta (None when no spinal canal was found: no aorta).
+
+    Split from the aorta so that :func:`estimate_enhancement` measures the aorta on the slices
+    it keeps only (the four with the largest liver): the same numbers, a third of the work.
 
     The disk filters and erosions run only where their result is read (the aortic window plus a
     disk radius, the bounding box of an eroded region): the same numbers as on the whole slice,
@@ -424,11 +442,11 @@ def _slice_enhancement(
     body = smooth > -400
     labels, n = ndimage.label(body)
     if n == 0:
-        return None, None, None, 0.0
+        return 0.0, None, None, None
     sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]  # pixels per component
     body = _fill_holes(labels == (int(np.argmax(sizes)) + 1))
     if body.sum() * mm2 < 20000:  # < 200 cm^2: not an abdomen slice
-        return None, None, None, 0.0
+        return 0.0, None, None, None
     ys, xs = np.nonzero(body)
     cx = float(xs.mean())
     y_top, y_bot = float(ys.min()), float(ys.max())
@@ -441,7 +459,7 @@ def _slice_enhancement(
     xx = np.arange(img.shape[1])[None, :]
     posterior = yy > y_top + 0.4 * (y_bot - y_top)
     bone = (smooth > 180) & body & posterior & (np.abs(xx - cx) * px < 45)
-    aorta = None
+    aorta_args: _AortaArgs | None = None
     canal_front = None
     sx = cx
     if bone.sum() * mm2 > 150:
@@ -466,37 +484,7 @@ def _slice_enhancement(
         vertebra = np.isin(labels_v, ids) if ids.size else vb
         if vertebra.any():
             spine_front = float(np.nonzero(vertebra)[0].min())
-        # Aortic window: up to 45 mm in front of the vertebral body, 10 mm right to 35 mm left of
-        # the spine's midline (the abdominal aorta lies just left of it), a disk away from bone.
-        y0 = max(0, int(spine_front - 45 / py))
-        y1 = max(0, int(canal_front - 15 / py))
-        x0 = max(0, int(sx - 10 / px))
-        x1 = min(img.shape[1], int(sx + 35 / px))
-        # Everything below is read only inside the window [y0:y1, x0:x1]: filter a crop of it
-        # grown by the disk radius (or to the image edge, where "nearest" and the False border
-        # then behave as on the whole slice), which gives the same values in the window.
-        ry, rx = disk.shape[0] // 2, disk.shape[1] // 2
-        crop = (
-            slice(max(0, y0 - ry), min(img.shape[0], max(y0, y1) + ry)),
-            slice(max(0, x0 - rx), min(img.shape[1], max(x0, x1) + rx)),
-        )
-        clipped = np.clip(img[crop], -150, 700)
-        kernel = disk / disk.sum()
-        mean = ndimage.convolve(clipped, kernel, mode="nearest")
-        # The aortic lumen is uniform; bowel contrast, calcified plaque and organ edges are not.
-        sd = np.sqrt(np.maximum(ndimage.convolve(clipped**2, kernel, mode="nearest") - mean**2, 0))
-        window = np.zeros(clipped.shape, dtype=bool)
-        if y1 > y0 and x1 > x0:  # else empty, as the whole-slice slice [y0:y1] was
-            window[
-                y0 - crop[0].start : y1 - crop[0].start, x0 - crop[1].start : x1 - crop[1].start
-            ] = True
-        window &= ndimage.binary_erosion(body[crop], structure=disk)
-        window &= ~ndimage.binary_dilation(vertebra[crop], structure=disk)
-        uniform = window & (sd < 30)
-        if uniform.any():
-            window = uniform
-        if window.any():
-            aorta = float(mean[window].max())
+        aorta_args = (img, body, vertebra, disk, spine_front, canal_front, sx, py, px)
     # Liver: the largest soft-tissue region in the patient's right half, anterior to the spine.
     soft = (smooth > 20) & (smooth < 400) & body
     right = xx < cx - 10 / px
@@ -505,14 +493,61 @@ def _slice_enhancement(
     region = _eroded_in_place(region, iterations=max(1, round(6 / px)))
     labels_l, nl = _labelled_in_place(region)
     if nl == 0:
-        return aorta, None, None, 0.0
+        return 0.0, None, None, aorta_args
     sizes = np.bincount(labels_l.ravel(), minlength=nl + 1)[1:]
     liver = labels_l == (int(np.argmax(sizes)) + 1)
     area = float(liver.sum() * mm2)
     if area < 2000:  # < 20 cm^2 of right upper soft tissue: probably not at liver level
-        return aorta, None, None, area
+        return area, None, None, aorta_args
     values = img[liver]
-    return aorta, float(np.percentile(values, 97)), float(np.median(values)), area
+    return area, float(np.percentile(values, 97)), float(np.median(values)), aorta_args
+
+
+def _aorta_hu(
+    img: np.ndarray,
+    body: np.ndarray,
+    vertebra: np.ndarray,
+    disk: np.ndarray,
+    spine_front: float,
+    canal_front: float,
+    sx: float,
+    py: float,
+    px: float,
+) -> float | None:
+    """The brightest uniform disk mean in the aortic window of one slice (see
+    :func:`_slice_evidence`, which finds the spine it is placed from), or None."""
+    from scipy import ndimage  # imported here: headers-only scans never pay for scipy
+
+    # Aortic window: up to 45 mm in front of the vertebral body, 10 mm right to 35 mm left of
+    # the spine's midline (the abdominal aorta lies just left of it), a disk away from bone.
+    y0 = max(0, int(spine_front - 45 / py))
+    y1 = max(0, int(canal_front - 15 / py))
+    x0 = max(0, int(sx - 10 / px))
+    x1 = min(img.shape[1], int(sx + 35 / px))
+    # Everything below is read only inside the window [y0:y1, x0:x1]: filter a crop of it
+    # grown by the disk radius (or to the image edge, where "nearest" and the False border
+    # then behave as on the whole slice), which gives the same values in the window.
+    ry, rx = disk.shape[0] // 2, disk.shape[1] // 2
+    crop = (
+        slice(max(0, y0 - ry), min(img.shape[0], max(y0, y1) + ry)),
+        slice(max(0, x0 - rx), min(img.shape[1], max(x0, x1) + rx)),
+    )
+    clipped = np.clip(img[crop], -150, 700)
+    kernel = disk / disk.sum()
+    mean = ndimage.convolve(clipped, kernel, mode="nearest")
+    # The aortic lumen is uniform; bowel contrast, calcified plaque and organ edges are not.
+    sd = np.sqrt(np.maximum(ndimage.convolve(clipped**2, kernel, mode="nearest") - mean**2, 0))
+    window = np.zeros(clipped.shape, dtype=bool)
+    if y1 > y0 and x1 > x0:  # else empty, as the whole-slice slice [y0:y1] was
+        window[y0 - crop[0].start : y1 - crop[0].start, x0 - crop[1].start : x1 - crop[1].start] = (
+            True
+        )
+    window &= ndimage.binary_erosion(body[crop], structure=disk)
+    window &= ~ndimage.binary_dilation(vertebra[crop], structure=disk)
+    uniform = window & (sd < 30)
+    if uniform.any():
+        window = uniform
+    return float(mean[window].max()) if window.any() else None
 
 
 def non_axial_enhancement(direction: np.ndarray) -> Enhancement | None:
@@ -567,13 +602,17 @@ def estimate_enhancement(
     col_dir, row_dir = direction[:, 1], direction[:, 2]
     flip_y = col_dir[1] < 0  # rows must run anterior -> posterior (+P)
     flip_x = row_dir[0] < 0  # columns must run patient right -> left (+L)
-    per_slice = []
+    evidence = []
     for hu in slices_hu:
         img = hu[::-1] if flip_y else hu
         img = img[:, ::-1] if flip_x else img
-        a, v, liver, area = _slice_enhancement(img, pixel_spacing_mm)
-        per_slice.append((area, a, v, liver))
-    per_slice.sort(key=lambda t: t[0], reverse=True)
+        evidence.append(_slice_evidence(img, pixel_spacing_mm))
+    evidence.sort(key=lambda t: t[0], reverse=True)
+    # Only the four largest livers are read below: the aorta is measured on those alone.
+    per_slice = [
+        (area, None if args is None or k >= 4 else _aorta_hu(*args), v, liver)
+        for k, (area, v, liver, args) in enumerate(evidence)
+    ]
     best = [t for t in per_slice[:4] if t[0] > 0 and t[3] is not None]
     aortas = [t[1] for t in (best or per_slice[:4]) if t[1] is not None]
     notes = []

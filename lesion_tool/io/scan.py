@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import pydicom.pixels
 
 from lesion_tool.errors import SeriesError
 from lesion_tool.io import phase_cache
@@ -452,8 +451,9 @@ def scan_folders(
         ``False`` reads headers only.
     executor
         Where the file headers are read (:class:`lesion_tool.executor.Executor`; default: in
-        process). Grouping and the phase check run here, in file order, so the result is the
-        same wherever the headers were read.
+        process), and, with several workers or a scheduler, the pixel evidence of the stacks
+        not in the phase cache (each stack depends on its own files only). Grouping and the
+        phase calls run here, in file order, so the result is the same wherever the work ran.
 
     Returns
     -------
@@ -485,9 +485,10 @@ def scan_folders(
         tree.setdefault(h.patient_id, {}).setdefault(h.study_instance_uid, {}).setdefault(
             h.series_instance_uid, []
         ).append(h)
-    patients = []
+    grouped: list[tuple[str, list[tuple[str, list[SeriesStack]]]]] = []
     for pid in sorted(tree):
-        studies = []
+        patient_studies: list[tuple[str, list[SeriesStack]]] = []
+        grouped.append((pid, patient_studies))
         for study_uid, series in tree[pid].items():
             stacks: list[SeriesStack] = []
             for uid, hs in series.items():
@@ -517,7 +518,18 @@ def scan_folders(
                         )
                     )
             stacks.sort(key=lambda s: (s.series_number or 0, s.series_instance_uid, s.stack_index))
-            studies.append(_classify_study(study_uid, stacks, use_pixels=use_pixels))
+            patient_studies.append((study_uid, stacks))
+    evidence: dict[int, Enhancement | None] | None = None
+    if use_pixels and executor is not None and (executor.workers > 1 or executor.scheduler):
+        evidence = _measure_elsewhere(
+            [s for _, studies in grouped for _, stacks in studies for s in stacks], executor
+        )
+    patients = []
+    for pid, patient_studies in grouped:
+        studies = [
+            _classify_study(study_uid, stacks, use_pixels=use_pixels, evidence=evidence)
+            for study_uid, stacks in patient_studies
+        ]
         studies.sort(key=lambda s: (s.study_date or dt.date.min, s.study_instance_uid))
         first_series = next(iter(next(iter(tree[pid].values())).values()))
         name = first_series[0].patient_name
@@ -542,6 +554,8 @@ def _sample_slices(stack: SeriesStack) -> tuple[np.ndarray, np.ndarray] | None:
         idx = None
     else:
         idx = np.unique(np.linspace(0, len(headers) - 1, PIXEL_SAMPLE_SLICES).round().astype(int))
+    import pydicom.pixels  # here: a headers-only scan (--no-pixels) never imports pydicom
+
     out = []
     try:
         if idx is None:
@@ -575,21 +589,54 @@ def _enhancement(stack: SeriesStack) -> Enhancement | None:
     """The stack's pixel evidence: from the phase cache when its files are unchanged, else
     from :data:`PIXEL_SAMPLE_SLICES` slices (then cached). A stack that cannot give evidence
     (not CT, not axial, no geometry) never has its pixels read."""
+    known, key = _known_enhancement(stack)
+    return known if key is None else _measured_enhancement((stack, key))
+
+
+def _known_enhancement(stack: SeriesStack) -> tuple[Enhancement | None, str | None]:
+    """``(evidence, None)`` when known without reading pixels (none possible, not axial, in
+    the phase cache), else ``(None, cache key)``: the pixels must be read."""
     if stack.role != "image" or stack.modality != "CT" or stack.slice_count < 3:
-        return None
+        return None, None
     if stack.geometry_problem or stack.orientation is None or stack.spacing_mm is None:
-        return None
+        return None, None
     not_axial = non_axial_enhancement(_direction(stack))
     if not_axial is not None:
-        return not_axial
+        return not_axial, None
     key = phase_cache.stack_key(
         stack.series_instance_uid,
         stack.files,
         (stack.stack_index, stack.spacing_mm, stack.orientation, PIXEL_SAMPLE_SLICES),
     )
     cached = phase_cache.load(key)
-    if cached is not None:
-        return cached
+    return (cached, None) if cached is not None else (None, key)
+
+
+def _measure_elsewhere(
+    stacks: Sequence[SeriesStack], executor: Executor
+) -> dict[int, Enhancement | None]:
+    """Every image stack's evidence by ``id(stack)``; the ones not cached are measured on the
+    executor's workers (each stack depends on its own files only, so the result is the one
+    measured here)."""
+    known: dict[int, Enhancement | None] = {}
+    todo: list[tuple[SeriesStack, str]] = []
+    for s in stacks:
+        if s.role != "image":
+            continue
+        value, key = _known_enhancement(s)
+        if key is None:
+            known[id(s)] = value
+        else:
+            todo.append((s, key))
+    outcomes = executor.map(_measured_enhancement, todo, label="scan pixels")
+    for (s, _), outcome in zip(todo, outcomes, strict=True):
+        known[id(s)] = outcome.value if outcome.ok else None
+    return known
+
+
+def _measured_enhancement(item: tuple[SeriesStack, str]) -> Enhancement | None:
+    """Measure one stack's evidence on its sampled slices and cache it under the key."""
+    stack, key = item
     sample = _sample_slices(stack)
     if sample is None:
         return None
@@ -659,12 +706,20 @@ def _header_phase(stack: SeriesStack) -> tuple[PhaseCall, bool | None]:
     return PhaseCall(Phase.UNKNOWN, None, 0.0, tuple(evidence)), contrast
 
 
-def _classify_study(study_uid: str, stacks: list[SeriesStack], *, use_pixels: bool) -> Study:
+def _classify_study(
+    study_uid: str,
+    stacks: list[SeriesStack],
+    *,
+    use_pixels: bool,
+    evidence: dict[int, Enhancement | None] | None = None,
+) -> Study:
+    """One study's phases and the series to measure on; ``evidence`` is each image stack's
+    pixel evidence by ``id(stack)`` when already measured elsewhere (else measured here)."""
     image = [s for s in stacks if s.role == "image"]
     enh: dict[int, Enhancement | None] = {}
     if use_pixels:
         for s in image:
-            enh[id(s)] = _enhancement(s)
+            enh[id(s)] = evidence[id(s)] if evidence is not None else _enhancement(s)
     # Study-level comparison: highest aorta - portal contrast, lowest aorta.
     measured = {
         k: e

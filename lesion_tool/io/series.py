@@ -48,8 +48,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pydicom
-import pydicom.pixels
 
 from lesion_tool.errors import (
     GeometryError,
@@ -522,6 +520,8 @@ def check_pixel_data_size(h: FileHeader, name: str, *, exact: bool = False) -> N
             )
         if not exact:
             return
+        import pydicom  # here: a headers-only scan never needs it
+
         ds = pydicom.dcmread(h.path, defer_size=1024, force=True)
         elem = ds.get_item(0x7FE00010, keep_deferred=True)
     except SeriesError:
@@ -553,6 +553,8 @@ def _read_pixels(ref: FrameRef, name: str) -> np.ndarray:
         if fast is not None:
             return fast
     check_pixel_data_size(ref.header, name, exact=True)
+    import pydicom.pixels  # here: a headers-only scan never needs it
+
     with _decoding(ref, name):
         if ref.frame_index is None:
             return pydicom.pixels.pixel_array(path)
@@ -942,5 +944,7 @@ def _store(out: np.ndarray, k: int, raw: np.ndarray, ref: FrameRef, name: str) -
 
 def _iter_frames(ref: FrameRef, name: str) -> Iterator[tuple[int, np.ndarray]]:
     """``(frame index, stored values)`` of every frame of a multi-frame file, in file order."""
+    import pydicom.pixels  # here: a headers-only scan never needs it
+
     with _decoding(ref, name):
         yield from enumerate(pydicom.pixels.iter_pixels(ref.header.path))

@@ -14,7 +14,7 @@ by RING_Z_SCORE standard errors, on most rays. Plain liver is then not taken for
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +54,19 @@ SURFACE_BLUR_MM = 2.0 * RING_SMOOTH_MM + 1.0
 path keeps this far inside the soft tissue, where it runs along the surface."""
 SOFT_TISSUE_MIN_HU = -30.0
 """Below this the ray has left soft tissue (fat, air): the liver's surface."""
+LINE_END_TOL = 0.25
+LINE_END_TOL_MM = 3.0
+"""A rough line's ends lie on the rim within max(LINE_END_TOL_MM, LINE_END_TOL * half the line):
+the path passes within that of each end on the rays pointing at it. Dragged by eye at reading
+zoom (one screen pixel is 0.3-0.8 mm), a line's ends miss a 2-4 mm capsule by a few millimetres;
+a quarter of its half-length allows a line 1.5 times the nodule (LINE_RATIO) no more."""
+LINE_END_RAYS = 2
+"""Rays either side of the ray nearest a line end that are held near it (10 degrees: about the
+arc over which a capsule's radius changes by less than a millimetre)."""
+CARRY_BAND_MIN_MM = 2.0
+"""From one slice to the next the rim moves by at most max(this, one slice spacing) in-plane:
+a sphere's radius changes by the slice spacing at 45 degrees of latitude, less near its equator,
+and the caps beyond are where the rim fades (there the ring is no longer confirmed)."""
 
 
 @dataclass
@@ -67,6 +80,9 @@ class RingCut:
     inside_hu: float
     outside_hu: float
     z_score: float
+    path_mm: np.ndarray
+    """The rim's darkest point per ray (mm from the centre): the path the next slice's ring is
+    sought near."""
 
 
 def smooth_plane(raw: np.ndarray, spacing_yx: Sequence[float]) -> np.ndarray:
@@ -83,6 +99,10 @@ def find_ring(
     spacing_yx: Sequence[float],
     rmax_mm: float,
     check_planes: Sequence[np.ndarray] = (),
+    *,
+    prior_mm: np.ndarray | None = None,
+    band_mm: float = 0.0,
+    through: Sequence[tuple[float, float]] = (),
 ) -> RingCut | None:
     """The closed dark ring around ``(cy, cx)`` (pixels) on a smoothed ``plane``, or None.
 
@@ -93,7 +113,12 @@ def find_ring(
     than the tissue inside it and outside it by RING_Z_SCORE standard errors on
     ``check_planes``: smoothed neighbouring slices whose noise is independent of ``plane``'s
     (the darkest path through any noise is dark; only a real rim stays dark on other slices).
-    Without them there is no unbiased test and no ring is accepted."""
+    Without them there is no unbiased test and no ring is accepted.
+
+    ``prior_mm`` (radius per ray, mm, from the same centre) keeps the path within ``band_mm`` of
+    the ring found on the slice before; ``through`` holds it near given points ``(angle in
+    radians, radius in mm)``: the ends of a line the reader dragged across the nodule (within
+    max(LINE_END_TOL_MM, LINE_END_TOL * radius), on LINE_END_RAYS rays either side)."""
     sy, sx = spacing_yx
     angles = np.arange(RING_RAYS) * (2.0 * math.pi / RING_RAYS)
     r = np.arange(0.0, rmax_mm + RIM_MAX_MM + RING_STEP_MM, RING_STEP_MM)
@@ -112,16 +137,25 @@ def find_ring(
     # Not in the blurred border of the soft tissue (SURFACE_BLUR_MM), which is darker than any rim.
     blur = round(SURFACE_BLUR_MM / RING_STEP_MM)
     allowed = (jj >= j0) & (jj < np.minimum(end[:, None] - blur, jmax))
+    if prior_mm is not None:
+        allowed &= np.abs(r[None, :] - np.asarray(prior_mm)[:, None]) <= band_mm
+    for angle, radius in through:
+        k0 = round(angle / (2.0 * math.pi) * RING_RAYS)
+        rows = np.arange(k0 - LINE_END_RAYS, k0 + LINE_END_RAYS + 1) % RING_RAYS
+        tol = max(LINE_END_TOL_MM, LINE_END_TOL * radius)
+        allowed[rows] &= np.abs(r - radius)[None, :] <= tol
     big = 1e6
     cost = np.where(allowed, cost, big)
     # Dynamic programming twice round the circle; the second lap's path closes on itself.
     n = RING_RAYS
     acc = cost[0].copy()
     back = np.zeros((2 * n, len(r)), dtype=np.int8)
+    prev = np.full((3, len(r)), big)
     for k in range(1, 2 * n):
-        prev = np.stack([np.roll(acc, 1), acc, np.roll(acc, -1)])
-        prev[0, 0] = big
-        prev[2, -1] = big
+        # From one step in, the same radius, or one step out on the ray before.
+        prev[0, 1:] = acc[:-1]
+        prev[1] = acc
+        prev[2, :-1] = acc[1:]
         move = np.argmin(prev, axis=0)
         back[k] = move - 1
         acc = prev[move, np.arange(len(r))] + cost[k % n]
@@ -195,5 +229,61 @@ def find_ring(
     ):
         return None
     return RingCut(
-        cy, cx, radii, float(np.median(rim_a)), float(np.median(in_a)), float(np.median(out_a)), z
+        cy,
+        cx,
+        radii,
+        float(np.median(rim_a)),
+        float(np.median(in_a)),
+        float(np.median(out_a)),
+        z,
+        r[jr],
     )
+
+
+def carry_ring(
+    plane_at: Callable[[int], np.ndarray | None],
+    z0: int,
+    ring: RingCut,
+    spacing_zyx: Sequence[float],
+    liver_hu: float,
+    rmax_mm: float,
+    max_depth_mm: float,
+) -> dict[int, RingCut]:
+    """The ring found on slice ``z0`` carried through the slices above and below.
+
+    On each next slice the ring is sought from the same centre near the previous slice's path
+    (within max(CARRY_BAND_MIN_MM, the slice spacing)), and kept only when it is confirmed as on
+    the first slice: darker than both sides on the slices next to it (CHECK_GAP_MM away), whose
+    noise is independent. The first slice where it is not confirmed (the nodule's cap, where the
+    rim fades into partial volume) ends it, as does ``max_depth_mm`` from ``z0``.
+    ``plane_at(z)`` gives the smoothed plane ``z`` (:func:`smooth_plane`) or None outside the
+    volume. Returns the rings by slice, ``z0``'s included."""
+    dz = float(spacing_zyx[0])
+    gap = max(1, math.ceil(CHECK_GAP_MM / dz))
+    band = max(CARRY_BAND_MIN_MM, dz)
+    rings = {z0: ring}
+    for step in (1, -1):
+        prev = ring
+        z = z0 + step
+        while abs(z - z0) * dz <= max_depth_mm:
+            plane = plane_at(z)
+            if plane is None:
+                break
+            checks = [c for c in (plane_at(z - gap), plane_at(z + gap)) if c is not None]
+            nxt = find_ring(
+                plane,
+                ring.cy,
+                ring.cx,
+                liver_hu,
+                spacing_zyx[1:],
+                rmax_mm,
+                checks,
+                prior_mm=prev.path_mm,
+                band_mm=band,
+            )
+            if nxt is None:
+                break
+            rings[z] = nxt
+            prev = nxt
+            z += step
+    return rings

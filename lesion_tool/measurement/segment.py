@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,13 @@ from lesion_tool.measurement.diameter import (
 )
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.ring import CHECK_GAP_MM, find_ring, smooth_plane
+from lesion_tool.measurement.ring import (
+    CHECK_GAP_MM,
+    RING_CLIP_HU,
+    carry_ring,
+    find_ring,
+    smooth_plane,
+)
 
 __all__ = [
     "LesionEvidence",
@@ -193,6 +199,20 @@ MIN_VIABLE_ML = 0.01
 SEED_DISK_MM = 1.0
 """The lesion's value at a click: median of the smoothed disk of this radius (small: a rim
 may be a few millimetres thick; the smoothing already averages the noise)."""
+
+ENCLOSED_SHARE = 0.8
+"""A region by value lies inside a confirmed darker rim when this share of it (on the click's
+slice) is inside the ring's outline widened by EDGE_MM (how far out of its half-way value the
+edge by value is placed) ..."""
+ENCLOSING_AREA_RATIO = 1.5
+"""... and the ring encloses at least this multiple of its area: diameters 1.22 times apart,
+twice the RECIST tolerance (10 %), so that the ring is a different, larger object and not the
+same lesion outlined a little wider."""
+ENCLOSING_CENTRES = 6
+ENCLOSING_OFFSET = 0.6
+"""The ring around a region by value is sought from its centroid and from this many points
+around it at this multiple of its equivalent radius: the centroid of a crescent of rim lies near
+its inner edge, where the rays meet the rim too close to the origin to sample inside it."""
 
 TEXTURE_SIGMA_MM = 2.0
 """Texture: local standard deviation of the raw values in a Gaussian window of this sigma. A
@@ -912,12 +932,24 @@ def measure_lesion(
     off_line = line_len_mm is not None and not (
         LINE_RATIO[0] <= by_value.whole.length_mm / line_len_mm <= LINE_RATIO[1]
     )
-    if line_len_mm is None and (abs(e.contrast_hu) < LOW_CONTRAST_HU or cnr < LOW_CNR):
-        # Barely any contrast by value: a closed darker rim around the click, confirmed on the
-        # slices next to it, is the stronger evidence (a capsule around an iso-dense nodule).
-        by_ring = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0)
-        if by_ring is not None:
+    if abs(e.contrast_hu) < LOW_CONTRAST_HU or cnr < LOW_CNR or off_line:
+        # Barely any contrast by value (or a result the line disagrees with): a closed darker
+        # rim around the click, confirmed on the slices next to it, is the stronger evidence (a
+        # capsule around an iso-dense nodule). A line's ends hold the rim's path, and a ring
+        # the line disagrees with is not taken.
+        by_ring = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0, line_len_mm)
+        if by_ring is not None and (
+            line_len_mm is None
+            or LINE_RATIO[0] <= by_ring.whole.length_mm / line_len_mm <= LINE_RATIO[1]
+        ):
             return by_ring
+    if line_len_mm is None and -RING_CLIP_HU < e.contrast_hu < 0:
+        # A hypo-attenuating region as faint as a capsule may be the darker part of a rim around
+        # a nodule as dense as the liver (a click on the rim): a confirmed ring enclosing it is
+        # kept.
+        enclosing = _enclosing_ring(volume, win, prompt, ph, seed, rmax, t0, by_value)
+        if enclosing is not None:
+            return enclosing
     if abs(e.contrast_hu) >= LOW_CONTRAST_HU and not off_line:
         return by_value
     # Barely any contrast by value: texture may be the better evidence (a faint ring around a
@@ -951,9 +983,14 @@ def _delineate_ring(
     seed: tuple[int, ...],
     rmax: float,
     t0: float,
+    line_len_mm: float | None = None,
+    smoothed: dict[int, np.ndarray] | None = None,
 ) -> LesionMeasurement | None:
     """The nodule around a click whose value is the liver's, delimited by a closed darker rim
-    (a capsule) on the click's slice (see :mod:`.ring`); None when no such ring is there."""
+    (a capsule) found on the click's slice and carried through the slices above and below while
+    it is confirmed there (see :mod:`.ring`); None when no such ring is there. With a line
+    (``line_len_mm``) the ring passes near the line's ends and is checked against its length.
+    ``smoothed`` caches the window's planes smoothed for the ring between calls."""
     z0 = seed[0]
     nearby = np.stack(
         [win.hu_plane(z) for z in range(max(z0 - 2, 0), min(z0 + 3, volume.shape[0]))]
@@ -961,38 +998,130 @@ def _delineate_ring(
     liver_hu = _mode(nearby[:, ::2, ::2], exclude_near=None)
     if liver_hu is None:
         return None
-    spacing_yx = tuple(float(s) for s in volume.spacing_mm[1:])
-    raw = np.asarray(volume.array[z0, win.y0 : win.y1, win.x0 : win.x1], dtype=np.float32)
-    plane = smooth_plane(raw, spacing_yx)
+    spacing = tuple(float(s) for s in volume.spacing_mm)
+    spacing_yx = spacing[1:]
+    if smoothed is None:
+        smoothed = {}
+
+    def plane_at(z: int) -> np.ndarray | None:
+        if not 0 <= z < volume.shape[0]:
+            return None
+        if z not in smoothed:
+            raw = np.asarray(volume.array[z, win.y0 : win.y1, win.x0 : win.x1], dtype=np.float32)
+            smoothed[z] = smooth_plane(raw, spacing_yx)
+        return smoothed[z]
+
     cy, cx = float(seed[1] - win.y0), float(seed[2] - win.x0)
+    through: list[tuple[float, float]] = []
+    if line_len_mm is not None and prompt.line is not None:
+        # The line's ends lie on the rim (roughly): the path is held near them.
+        for end in prompt.line:
+            dy, dx = (end[1] - win.y0 - cy) * spacing_yx[0], (end[2] - win.x0 - cx) * spacing_yx[1]
+            through.append((math.atan2(dy, dx) % (2.0 * math.pi), math.hypot(dy, dx)))
     # The ring is tested on the nearest slices above and below with independent noise.
-    gap = max(1, math.ceil(CHECK_GAP_MM / float(volume.spacing_mm[0])))
-    checks = [
-        smooth_plane(
-            np.asarray(volume.array[z, win.y0 : win.y1, win.x0 : win.x1], dtype=np.float32),
-            spacing_yx,
-        )
-        for z in (z0 - gap, z0 + gap)
-        if 0 <= z < volume.shape[0]
-    ]
-    ring = find_ring(plane, cy, cx, liver_hu, spacing_yx, rmax, checks)
+    gap = max(1, math.ceil(CHECK_GAP_MM / spacing[0]))
+    checks = [c for c in (plane_at(z0 - gap), plane_at(z0 + gap)) if c is not None]
+    plane = plane_at(z0)
+    assert plane is not None
+    ring = find_ring(plane, cy, cx, liver_hu, spacing_yx, rmax, checks, through=through)
     if ring is None:
         return None
-    outline, mask = _outline(cy, cx, ring.radii, spacing_yx, win.shape)
-    cut = _SliceCut(z0, cy, cx, ring.radii, 0.0, outline, mask, np.zeros(0))
+    # Lesions are about as deep as they are wide (MAX_Z_RATIO).
+    depth = MAX_Z_RATIO * 2.0 * float(np.max(ring.radii))
+    rings = carry_ring(plane_at, z0, ring, spacing, liver_hu, rmax, depth)
+    cuts = {}
+    for z, rc in rings.items():
+        outline, mask = _outline(cy, cx, rc.radii, spacing_yx, win.shape)
+        cuts[z] = _SliceCut(z, cy, cx, rc.radii, 0.0, outline, mask, np.zeros(0))
     sample = nearby[:, ::2, ::2]
     noise = _robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
     lv = _Levels(liver_hu, ring.inside_hu, noise, prompt.threshold_offset_hu)
+    zs = sorted(rings)
+    where = (
+        f"outlined on {len(zs)} slices ({slice_name(volume, zs[0])} to "
+        f"{slice_name(volume, zs[-1])}), where the rim is confirmed"
+        if len(zs) > 1
+        else "outlined on the click's slice only (not confirmed on the slices next to it)"
+    )
     flags = [
         (
             f"delineated by its darker rim: its inside ({ring.inside_hu:.0f} HU) is as dense as "
             f"the liver ({ring.outside_hu:.0f} HU beyond the rim), the rim is "
             f"{ring.rim_hu:.0f} HU ({ring.z_score:.1f} standard errors darker than both sides on "
-            "the slices next to it); outlined on the click's slice only: check the contour, or "
-            "drag a line across it"
+            f"the slices next to it); {where}: check the contour, or drag a line across it"
         )
     ]
-    return _finish(volume, win, {z0: cut}, prompt, lv, 1.0, flags, ph, seed, None, t0)
+    return _finish(volume, win, cuts, prompt, lv, 1.0, flags, ph, seed, line_len_mm, t0)
+
+
+def _enclosing_ring(
+    volume: CTVolume,
+    win: _Window,
+    prompt: LesionPrompt,
+    ph: Phase,
+    seed: tuple[int, ...],
+    rmax: float,
+    t0: float,
+    by_value: LesionMeasurement,
+) -> LesionMeasurement | None:
+    """The nodule delimited by a darker rim (see :func:`_delineate_ring`, sought from the centre
+    of the region found by value) when that region lies inside it and is much smaller on the
+    click's slice: the value then found only the rim's darker part or a dark spot inside the
+    nodule (ENCLOSED_SHARE, ENCLOSING_AREA_RATIO). None otherwise."""
+    z0 = seed[0]
+    k = z0 - by_value.offset[0]
+    if not 0 <= k < by_value.mask.shape[0] or not by_value.mask[k].any():
+        return None
+    yy, xx = np.nonzero(by_value.mask[k])
+    cy, cx = yy.mean() + by_value.offset[1], xx.mean() + by_value.offset[2]
+    shape = volume.shape
+    region = _slice_mask(by_value, win, z0)
+    area = int(region.sum())
+    # The nodule's centre lies off a crescent's centroid (on its concave side, unknown): the
+    # ring is sought from the centroid, then from ENCLOSING_CENTRES points around it at
+    # ENCLOSING_OFFSET times the region's equivalent radius, the first one enclosing it kept.
+    step = ENCLOSING_OFFSET * math.sqrt(area / math.pi)
+    angles = np.arange(ENCLOSING_CENTRES) * (2.0 * math.pi / ENCLOSING_CENTRES)
+    offsets = [(0.0, 0.0)] + [(step * math.sin(a), step * math.cos(a)) for a in angles]
+    smoothed: dict[int, np.ndarray] = {}
+    for dy, dx in offsets:
+        centre = (z0, round(cy + dy), round(cx + dx))
+        if not (0 <= centre[1] < shape[1] and 0 <= centre[2] < shape[2]):
+            continue
+        by_ring = _delineate_ring(volume, win, prompt, ph, centre, rmax, t0, None, smoothed)
+        if by_ring is None:
+            continue
+        ring = _slice_mask(by_ring, win, z0)
+        # The edge by value is placed up to EDGE_MM past its half-way value: so far out of
+        # the ring's outline the region still lies inside it.
+        near = ndimage.distance_transform_edt(~ring, sampling=volume.spacing_mm[1:]) <= EDGE_MM
+        inside = int((region & near).sum()) / max(area, 1)
+        if inside >= ENCLOSED_SHARE and ring.sum() >= ENCLOSING_AREA_RATIO * area:
+            break
+    else:
+        return None
+    note = (
+        f"the region by value ({by_value.whole.length_mm:.0f} mm, "
+        f"{by_value.evidence.contrast_hu:+.0f} HU against the liver) lies inside a darker rim "
+        f"that closes around {by_ring.whole.length_mm:.0f} mm: the part by value was only the "
+        "rim's darker side or a spot inside the nodule; the rim is measured"
+    )
+    return replace(by_ring, flags=(*by_ring.flags, note))
+
+
+def _slice_mask(m: LesionMeasurement, win: _Window, z: int) -> np.ndarray:
+    """Slice ``z`` of a result's mask on the window's grid (empty where the mask is not)."""
+    out = np.zeros(win.shape, dtype=bool)
+    k = z - m.offset[0]
+    if not 0 <= k < m.mask.shape[0]:
+        return out
+    y0, x0 = m.offset[1] - win.y0, m.offset[2] - win.x0
+    src = m.mask[k]
+    ys, xs = max(y0, 0), max(x0, 0)
+    ye, xe = min(y0 + src.shape[0], win.shape[0]), min(x0 + src.shape[1], win.shape[1])
+    if ye > ys and xe > xs:
+        out[ys:ye, xs:xe] = src[ys - y0 : ye - y0, xs - x0 : xe - x0]
+    return out
 
 
 class _NoContrast(MeasurementError):

@@ -60,3 +60,52 @@ def test_plain_liver_with_the_same_noise_shows_no_rim(seed: int) -> None:
         # A noise speck the value delineation keeps is small and flagged, never a rim.
         assert not any("darker rim" in f for f in r.flags), (click, r.flags)
         assert r.flags and r.whole.length_mm < 15.0, (click, r.whole.length_mm)
+
+
+def test_rim_is_carried_through_the_nodules_slices() -> None:
+    # The sphere's rim crosses slices 5-15 (2.5 mm apart, centre on slice 10). From a click on
+    # the centre slice or 5 mm off it, the ring is followed through the slices where it stays
+    # confirmed: the whole wall (|dz| <= 7.5 mm, slices 7-13) at least, never past the sphere;
+    # the diameter is taken on the widest slice (10), and the mask holds the sphere's volume
+    # less its caps (the caps beyond slices 7-13 hold 9 % of it).
+    expected = 2.0 * (12.75 + 1.1774 * np.hypot(1.5, 2.5 / np.sqrt(12.0)))
+    sphere_ml = 4.0 / 3.0 * np.pi * 14.0**3 / 1000.0
+    vol = _capsule_phantom(noise=25.0, rim_hu=15.0, seed=0)
+    for click in [(10, 80, 80), (12, 80, 80), (8, 84, 77)]:
+        r = measure_lesion(vol, LesionPrompt(seed=click), phase="portal-venous")
+        slices = [r.offset[0] + k for k in range(r.mask.shape[0]) if r.mask[k].any()]
+        assert slices[0] <= 7 and slices[-1] >= 13, (click, slices)
+        assert slices[0] >= 5 and slices[-1] <= 15, (click, slices)
+        assert r.whole.slice_index in (9, 10, 11), (click, r.whole.slice_index)
+        assert r.whole.length_mm == pytest.approx(expected, abs=3.0), click
+        assert 0.75 * sphere_ml <= r.volume_ml <= 1.15 * sphere_ml, (click, r.volume_ml)
+        assert any("outlined on" in f and "slices" in f for f in r.flags), r.flags
+
+
+LINES = [((10, 62, 80), (10, 99, 80)), ((10, 68, 66), (10, 93, 95)), ((11, 80, 60), (11, 82, 98))]
+"""Rough lines across the phantom's nodule: its height, an oblique one, one 3 mm low on the
+slice next to the centre (29-31 mm long; the nodule's outer edge is 28 mm across)."""
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_line_across_the_nodule_is_measured_by_its_rim(seed: int) -> None:
+    # By value the line's middle is the liver's (10 HU contrast at most): the rim is sought with
+    # its path held near the line's ends and measured as from a click.
+    expected = 2.0 * (12.75 + 1.1774 * np.hypot(1.5, 2.5 / np.sqrt(12.0)))
+    vol = _capsule_phantom(noise=25.0, rim_hu=15.0, seed=seed)
+    for line in LINES:
+        r = measure_lesion(vol, LesionPrompt(line=line), phase="portal-venous")
+        assert r.whole.length_mm == pytest.approx(expected, abs=3.0), line
+        assert any("darker rim" in f for f in r.flags), (line, r.flags)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_line_across_plain_liver_claims_no_rim(seed: int) -> None:
+    vol = _capsule_phantom(noise=25.0, rim_hu=0.0, seed=seed)
+    for line in LINES[:2]:
+        try:
+            r = measure_lesion(vol, LesionPrompt(line=line), phase="portal-venous")
+        except MeasurementError:
+            continue
+        assert not any("darker rim" in f for f in r.flags), (line, r.flags)
+        assert r.flags, (line, r.whole.length_mm)

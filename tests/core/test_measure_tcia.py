@@ -12,7 +12,7 @@ readers measured. This is a hard lesion for a value-based method (contrast 10-15
 voxel noise of 25-30 HU); the figures asserted are those measured, minus a margin, so that
 accuracy cannot get worse unnoticed, and the gaps are written down (see the README's real-CT
 section). Its centre click is measured by the closed darker rim (lesion_tool.measurement.ring),
-confirmed on the slices next to it.
+confirmed on the slices next to it and carried through the slices where it stays confirmed.
 
 HCC_048_PV (portal venous): its tumours (multinodular, readers' sums 48-114 mm) could not be
 located on the image without a mask; what is asserted is the phase rule on this real image.
@@ -61,12 +61,19 @@ LINES = [
     ((71, 330, 150), (71, 330, 190)),
 ]
 """Rough lines across the nodule (its oblique long axis, its height, on Im 36-38)."""
-# Measured when this test was written: interior clicks 31.6, 29.8 (by value), 26.1 (texture)
-# and 27.8, 28.9, 26.1 (by the darker rim: 72/320/170, 71/330/170, 73/332/170) within the
-# readers' range +- max(3 mm, 10 %); outside it 25.0 (by the rim on Im 38, 73/328/168, flagged)
-# and 20.5 (unflagged: the darker half of the rim only, by value). Before the rim delineation: 4
-# within. Lines: 35.1 and 34.4 within, 56.5 and 44.1 (flagged) outside.
-MIN_CLICKS_WITHIN = 6
+# Measured when this test was written (the ring carried through the slices, lines holding the
+# ring near their ends, the region by value checked against an enclosing ring): interior clicks
+# 31.6, 29.8 (by value, flagged low contrast), 28.0, 28.5, 27.8, 28.9, 28.8 (by the darker rim)
+# and 26.1 (texture): 8/8 within. Before: 6/8, with 25.0 (the rim on Im 38 only, flagged) and
+# 20.5 (72/338/160: the darker lower side of the rim by value, 19 HU under the liver, unflagged)
+# outside. The floor leaves one click of margin.
+MIN_CLICKS_WITHIN = 7
+# Lines: 31.0, 28.6, 28.6, 30.0 (by the darker rim); before 35.1, 34.4 within and 56.5, 44.1
+# (flowing out through the faint rim, flagged) outside.
+MIN_LINES_WITHIN = 3
+NODULE_SLICES = (68, 75)
+"""The array slices the nodule's rim can be followed on (Im 40-33; seen on 70-75 by eye, fading
+into 68-69 above)."""
 
 
 def _within_readers(mm: float) -> bool:
@@ -129,23 +136,92 @@ def test_nodule_interior_clicks_hold_their_accuracy(hcc006: CTVolume) -> None:
     assert not [p for p, r in measured if _far_off(r.whole.length_mm) and not r.flags], report
 
 
-def test_nodule_lines_are_flagged_when_wrong(hcc006: CTVolume) -> None:
-    # A rough line bounds the search; on this low-contrast nodule the region still flows out
-    # through the rim on its widest slice (44-57 mm, flagged as reaching the search limit and
-    # as larger than the line). Asserted: one line within the readers' range, every line result
-    # outside it flagged.
+def test_nodule_lines_use_the_rim_near_their_ends(hcc006: CTVolume) -> None:
+    # A rough line across this low-contrast nodule (contrast by value 7-12 HU) no longer lets the
+    # region flow out through the faint rim (44-57 mm before): the darker rim, held near the
+    # line's ends, is measured; any result outside the readers' range is flagged.
     results = [_measure(hcc006, LesionPrompt(line=line)) for line in LINES]
     measured = [r for r in results if not isinstance(r, MeasurementError)]
     report = [(round(r.whole.length_mm, 1), r.flags) for r in measured]
-    assert sum(_within_readers(r.whole.length_mm) for r in measured) >= 1, report
+    assert sum(_within_readers(r.whole.length_mm) for r in measured) >= MIN_LINES_WITHIN, report
     assert all(r.flags for r in measured if not _within_readers(r.whole.length_mm)), report
+    for line, r in zip(LINES, results, strict=True):
+        if isinstance(r, MeasurementError):
+            continue
+        # Never near twice the line: the line's ends bound the extent.
+        length = float(np.hypot(*(np.subtract(line[1], line[0])[1:] * 0.78125)))
+        assert r.whole.length_mm <= 1.5 * length or r.flags, (line, r.whole.length_mm)
+
+
+def test_nodule_rough_lines_are_within_or_flagged(hcc006: CTVolume) -> None:
+    # Rougher lines: each end of the four lines moved by a seeded normal 3 mm SD per axis (lines
+    # of 21-40 mm). Measured when written: 13 of 16 within (all by the rim but one, by value),
+    # the three others (24.8, 38.8, 52.2 mm) flagged.
+    rng = np.random.default_rng(3)
+    within = 0
+    for k in range(16):
+        a, b = LINES[k % 4]
+        j = rng.normal(0.0, 3.0 / 0.78125, (2, 2))
+        line = ((a[0], a[1] + j[0, 0], a[2] + j[0, 1]), (b[0], b[1] + j[1, 0], b[2] + j[1, 1]))
+        r = _measure(hcc006, LesionPrompt(line=line))
+        if isinstance(r, MeasurementError):
+            continue
+        ok = _within_readers(r.whole.length_mm)
+        within += ok
+        assert ok or r.flags, (line, r.whole.length_mm)
+    assert within >= 11, within
+
+
+def test_nodule_rim_is_carried_through_the_slices(hcc006: CTVolume) -> None:
+    # From a click on Im 36 (slice 73), off the widest slice, the rim is followed through the
+    # slices where it stays confirmed: the mask is 3-D, and the longest diameter is taken on all
+    # of them (25.0 mm on slice 73 alone before).
+    r = measure_lesion(hcc006, LesionPrompt(seed=(73, 328, 168)), phase="arterial")
+    slices = [r.offset[0] + k for k in range(r.mask.shape[0]) if r.mask[k].any()]
+    assert len(slices) >= 4, slices
+    assert NODULE_SLICES[0] <= slices[0] and slices[-1] <= NODULE_SLICES[1], slices
+    assert 72 in slices and r.whole.slice_index in slices
+    assert _within_readers(r.whole.length_mm), r.whole.length_mm
+    flag = next(f for f in r.flags if "delineated by its darker rim" in f)
+    assert f"outlined on {len(slices)} slices" in flag, flag
+    # The mask fills its slices like a solid nodule: its volume is that of the ellipsoid of
+    # its two axial diameters and its depth (slices x 2.5 mm) within 40 % (a mask of rings
+    # or a flow into the liver on some slice would not be).
+    depth_mm = len(slices) * float(hcc006.spacing_mm[0])
+    ellipsoid_ml = np.pi / 6.0 * r.whole.length_mm * r.whole_perpendicular.length_mm * depth_mm
+    assert 0.6 * ellipsoid_ml / 1000.0 <= r.volume_ml <= 1.4 * ellipsoid_ml / 1000.0, (
+        r.volume_ml,
+        ellipsoid_ml / 1000.0,
+    )
+
+
+def test_nodule_click_on_the_rims_darker_side_is_not_silently_short(hcc006: CTVolume) -> None:
+    # By value this click finds only the darker lower side of the rim (20.5 mm, 19 HU under the
+    # liver, with no flag: 29 % under the readers). The region lies inside a confirmed darker
+    # rim that encloses three times its area: the rim is measured, and says why.
+    r = measure_lesion(hcc006, LesionPrompt(seed=(72, 338, 160)), phase="arterial")
+    assert _within_readers(r.whole.length_mm), (r.whole.length_mm, r.flags)
+    assert any("lies inside a darker rim" in f for f in r.flags), r.flags
+
+
+def test_no_click_or_line_is_far_off_without_a_flag(hcc006: CTVolume) -> None:
+    prompts = [LesionPrompt(seed=NODULE_CENTRE)]
+    prompts += [LesionPrompt(seed=p) for p in INTERIOR_CLICKS]
+    prompts += [LesionPrompt(line=line) for line in LINES]
+    for prompt in prompts:
+        r = _measure(hcc006, prompt)
+        if not isinstance(r, MeasurementError):
+            assert r.flags or not _far_off(r.whole.length_mm), (prompt, r.whole.length_mm)
 
 
 def test_nodule_on_a_portal_venous_reading_is_within_or_flagged(hcc006: CTVolume) -> None:
     # Stated portal venous (what its pixels say), the rays by value leave the darker rim at the
-    # centre as dense as the liver (11-22 mm before, flagged low contrast); the closed rim now
-    # gives 25.0-28.9 mm on three of these five clicks (flagged as delineated by the rim).
+    # centre as dense as the liver (11-22 mm, flagged low contrast); the closed rim, carried
+    # through the slices and sought around a region by value that is only its darker side,
+    # gives 27.8-28.9 mm on four of these five clicks (the fifth, on the rim's bright top, is
+    # refused with what to do).
     clicks = [(72, 340, 165), (72, 320, 170), (71, 330, 170), (73, 332, 170), (72, 318, 165)]
+    within = 0
     for p in clicks:
         try:
             r = measure_lesion(hcc006, LesionPrompt(seed=p), phase="portal-venous")
@@ -155,6 +231,8 @@ def test_nodule_on_a_portal_venous_reading_is_within_or_flagged(hcc006: CTVolume
             continue
         assert r.viable is None
         assert _within_readers(r.whole.length_mm) or r.flags, (p, r.whole.length_mm)
+        within += _within_readers(r.whole.length_mm)
+    assert within >= 4, within
 
 
 def test_nodule_centre_click_measures_the_readers_nodule(hcc006: CTVolume) -> None:
