@@ -27,8 +27,13 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "main", "show_warning"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand of :mod:`lesion_tool.commands`."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand of :mod:`lesion_tool.commands`.
+
+    With ``command`` (a subcommand's name, e.g. ``"export-sr"``) only that subcommand's module
+    is imported and registered, when it is one (else every one is), so that one click does not
+    pay for the other commands' imports.
+    """
     parser = argparse.ArgumentParser(
         prog="lesion-tool",
         description="Measure HCC on CT/MR and score tumour response by mRECIST and RECIST 1.1.",
@@ -41,12 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
         "PatientID and PatientName in PACS searches, are redacted)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        module.register(subparsers)
+    names = sorted(
+        info.name
+        for info in pkgutil.iter_modules(commands.__path__)
+        if not info.name.startswith("_")
+    )
+    wanted = None if command is None else command.replace("-", "_")
+    chosen = [wanted] if wanted in names else names
+    for name in chosen:
+        importlib.import_module(f"{commands.__name__}.{name}").register(subparsers)
+    if chosen is not names and command not in subparsers.choices:
+        return build_parser()  # the module registers another name: every command, as usual
     return parser
+
+
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names, or None when it asks for the top-level help (which lists
+    every command) or names none before its first positional argument."""
+    for arg in argv:
+        if arg in ("-h", "--help"):
+            return None
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 class _LineFormatter(logging.Formatter):
@@ -75,7 +97,8 @@ def show_warning(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 a file or check failed, 2 usage)."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_named(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

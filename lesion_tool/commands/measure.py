@@ -349,10 +349,12 @@ def _lesion_rows(result: LesionMeasurement, name: Callable[[int | None], str]) -
     return lines
 
 
-def _load_image(path: str, stack: int | None) -> Any:
+def _load_image(path: str, stack: int | None, *, lazy: bool = False) -> Any:
+    """The ``--image`` series; ``lazy`` decodes only the slices a measurement reads (a click's
+    measurement works in a box around the lesion), with every header check of the full load."""
     from lesion_tool.io import load_series
 
-    return load_series(path, stack=stack)
+    return load_series(path, stack=stack, lazy=lazy)
 
 
 @functools.lru_cache(maxsize=1)
@@ -389,8 +391,6 @@ def measure_mask_file(
 
 def run(args: argparse.Namespace) -> int:
     """Run ``lesion-tool measure``; 0 when everything was measured, 1 when anything failed."""
-    from lesion_tool.measurement import ViableSettings, measure_viable
-
     legacy = args.method == "legacy"
     if (args.seed is not None or args.line is not None) and not legacy:
         if args.mask:
@@ -409,7 +409,7 @@ def run(args: argparse.Namespace) -> int:
             line=None if args.line is None else _parse_line(args.line),
             threshold_offset_hu=args.offset_hu,
         )
-        volume = _load_image(args.image, args.stack)
+        volume = _load_image(args.image, args.stack, lazy=True)
         lesion = measure_lesion(volume, prompt, phase=args.phase or "unknown")
         if args.json:
             print(json.dumps({"image": args.image, **lesion.to_dict()}, indent=2))
@@ -423,6 +423,8 @@ def run(args: argparse.Namespace) -> int:
             args.parser.error("--seed measures an image; do not combine it with --mask")
         if not args.image:
             args.parser.error("--seed needs --image SERIES")
+        from lesion_tool.measurement import ViableSettings, measure_viable
+
         seed = _parse_seed(args.seed)
         volume = _load_image(args.image, args.stack)
         settings = ViableSettings()

@@ -691,6 +691,7 @@ def load_series(
     position_atol_mm: float = POSITION_ATOL_MM,
     orientation_atol: float = ORIENTATION_ATOL,
     shear_atol_mm: float = SHEAR_ATOL_MM,
+    lazy: bool = False,
 ) -> CTVolume:
     """Load one image series (or one stack of it) as a volume in HU with exact geometry.
 
@@ -710,6 +711,13 @@ def load_series(
         comparable size are refused.
     spacing_rtol, position_atol_mm, orientation_atol, shear_atol_mm
         Tolerances of the geometry checks (see :func:`stack_geometry`).
+    lazy
+        Decode pixels only when they are read: every header and geometry check (and its
+        warnings) runs on the whole series as in the eager load, but ``array`` is a
+        :class:`~lesion_tool.io.lazy.LazySlices` that decodes, and screens for corruption, only
+        the slices indexed (with their neighbours), with the eager load's exact values. For work
+        that reads a few slices (one click's measurement); a suspect slice is warned about when
+        it is first read, and ``volume.warnings`` then lacks that warning.
 
     Returns
     -------
@@ -720,8 +728,9 @@ def load_series(
         study date, SOPInstanceUID per slice, and the warnings found. ``metadata`` holds
         ``files`` (path per slice), ``frame_indices``, ``series_number``, ``image_type``,
         ``transfer_syntax_uid``, ``study_description``, ``contrast_agent``, ``skipped_files``,
-        ``left_out_files`` (the stray stacks' files) and ``suspect_slices`` (labels of slices
-        that disagree grossly with their neighbours, named in a ``PixelDataWarning``).
+        ``left_out_files`` (the stray stacks' files), ``suspect_slices`` (labels of slices
+        that disagree grossly with their neighbours, named in a ``PixelDataWarning``) and
+        ``instance_numbers`` (InstanceNumber of each slice's file, None where it has none).
 
     Raises
     ------
@@ -815,12 +824,20 @@ def load_series(
         log.info("%s: skipped %s", name, text)
     for h in {f.header.path: f.header for f in geometry.frames}.values():
         check_pixel_data_size(h, name)  # before the volume is allocated
-    array = _fill(geometry.frames, name)
-    suspects = find_inconsistent_slices(array)
-    implausible = describe_suspects(suspects, [f.label for f in geometry.frames], name)
-    if implausible is not None:
-        warnings.warn(implausible, PixelDataWarning, stacklevel=2)
-        geometry = replace(geometry, warnings=(*geometry.warnings, implausible))
+    suspect_labels: list[str] = []
+    array: Any
+    if lazy:
+        from lesion_tool.io.lazy import LazySlices
+
+        array = LazySlices(geometry.frames, output_dtype(geometry.frames), name, suspect_labels)
+    else:
+        array = _fill(geometry.frames, name)
+        suspects = find_inconsistent_slices(array)
+        suspect_labels = [geometry.frames[x.index].label for x in suspects]
+        implausible = describe_suspects(suspects, [f.label for f in geometry.frames], name)
+        if implausible is not None:
+            warnings.warn(implausible, PixelDataWarning, stacklevel=2)
+            geometry = replace(geometry, warnings=(*geometry.warnings, implausible))
     if left_out is not None:
         warnings.warn(left_out, StrayImagesWarning, stacklevel=2)
         geometry = replace(geometry, warnings=(left_out, *geometry.warnings))
@@ -831,7 +848,8 @@ def load_series(
     volume.metadata["left_out_files"] = [
         str(h.path) for group in choice.left_out for h in group.headers
     ]
-    volume.metadata["suspect_slices"] = [geometry.frames[x.index].label for x in suspects]
+    volume.metadata["suspect_slices"] = suspect_labels
+    volume.metadata["instance_numbers"] = [f.header.instance_number for f in geometry.frames]
     return volume
 
 

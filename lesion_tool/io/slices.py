@@ -10,12 +10,10 @@ show the PACS numbers.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import pydicom
-from pydicom.errors import InvalidDicomError
 
 from lesion_tool.io.volume import CTVolume
 
@@ -111,21 +109,37 @@ def _window_of(ds: Any) -> tuple[float, float] | None:
     return None
 
 
-def series_display_info(volume: CTVolume) -> SeriesDisplayInfo:
+def series_display_info(volume: CTVolume, *, window: bool = True) -> SeriesDisplayInfo:
     """The PACS numbers and identity of ``volume``'s slices, read from its files' headers.
 
     Uses ``volume.metadata["files"]`` (one path per slice) and ``["frame_indices"]``, which
     :func:`lesion_tool.io.load_series` and the plugin's lazy loaders record. A volume built
     without files (a test array), or a file gone since, gets no instance number (its label says
-    ``slice k / n``). Only header elements are read (about 1 ms per file).
+    ``slice k / n``). Only header elements are read (about 1 ms per file); where
+    ``metadata["instance_numbers"]`` (from the headers :func:`lesion_tool.io.load_series` already
+    read) gives the numbers and the series number is known, files are only checked to exist and
+    read until one gives the window; with ``window=False`` (slice names need no window) they are
+    not read at all.
     """
     files = list(volume.metadata.get("files") or [])
     frames = list(volume.metadata.get("frame_indices") or [None] * len(files))
     series_number = volume.metadata.get("series_number")
     instances: list[int | None] = []
-    window: tuple[float, float] | None = None
+    shown: tuple[float, float] | None = None
     cache: dict[str, Any] = {}
+    known = volume.metadata.get("instance_numbers")
+    if known is not None and series_number is not None and len(known) == len(files):
+        # (a file gone since loading leaves its slice unnumbered, as when read here)
+        instances = [
+            None if n is None or not os.path.isfile(f) else int(n)
+            for n, f in zip(known, files, strict=True)
+        ]
     for path in files:
+        if len(instances) == len(files) and (shown is not None or not window):
+            break
+        import pydicom  # here: slice names from recorded numbers never need it
+        from pydicom.errors import InvalidDicomError
+
         ds = cache.get(path)
         if ds is None:
             try:
@@ -133,12 +147,13 @@ def series_display_info(volume: CTVolume) -> SeriesDisplayInfo:
             except (OSError, InvalidDicomError):
                 ds = pydicom.Dataset()  # moved or unreadable since loading: no number
             cache[path] = ds
-        number = ds.get("InstanceNumber")
-        instances.append(int(number) if number not in (None, "") else None)
+        if len(instances) < len(files):
+            number = ds.get("InstanceNumber")
+            instances.append(int(number) if number not in (None, "") else None)
         if series_number is None and ds.get("SeriesNumber") not in (None, ""):
             series_number = int(ds.SeriesNumber)
-        if window is None:
-            window = _window_of(ds)
+        if shown is None:
+            shown = _window_of(ds)
     if len(instances) != volume.shape[0]:
         instances = [None] * volume.shape[0]
         frames = [None] * volume.shape[0]
@@ -149,5 +164,5 @@ def series_display_info(volume: CTVolume) -> SeriesDisplayInfo:
         series_description=volume.series_description,
         instance_numbers=tuple(instances),
         frame_numbers=tuple(None if f is None else int(f) + 1 for f in frames),
-        window=window,
+        window=shown,
     )

@@ -35,7 +35,7 @@ def _display_info(volume: CTVolume) -> SeriesDisplayInfo | None:
         if info is not None:
             _cache.move_to_end(key)
             return info
-    info = series_display_info(volume)
+    info = series_display_info(volume, window=False)  # a name needs no window
     with _lock:
         _cache[key] = info
         while len(_cache) > _CACHE_SIZE:
