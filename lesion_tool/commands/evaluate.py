@@ -40,6 +40,15 @@ def register(subparsers: Any) -> None:
         metavar="MASK",
         help="expert mask: file or per-slice mask folder (repeatable)",
     )
+    p.add_argument(
+        "--segment",
+        action="append",
+        metavar="LABEL",
+        help=(
+            "the tumour segment(s) to evaluate, by label or number (repeatable); default: the "
+            "segments named as tumours (Mass, Tumor, Neoplasm...), never Liver or vessels"
+        ),
+    )
     p.add_argument("--liver", metavar="MASK", help="liver mask: report the share inside it")
     p.add_argument("--clicks", type=int, default=3, help="random clicks per tumour (default 3)")
     p.add_argument("--line", action="store_true", help="also a rough line per tumour")
@@ -96,9 +105,15 @@ def _click_line(r: ClickResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``lesion-tool evaluate``; 0 when it ran (the figures are the result)."""
+    from lesion_tool.errors import LesionToolError
     from lesion_tool.io import load_series
     from lesion_tool.measurement import load_mask
-    from lesion_tool.measurement.evaluation import evaluate_clicks, expert_tumours, summarise
+    from lesion_tool.measurement.evaluation import (
+        evaluate_clicks,
+        expert_tumours,
+        summarise,
+        tumour_segments,
+    )
 
     image = load_series(args.image)
     masks = [load_mask(m, image) for m in args.mask]
@@ -106,7 +121,23 @@ def run(args: argparse.Namespace) -> int:
     if args.liver:
         [seg] = load_mask(args.liver, image).segments[:1]
         liver = seg.array.astype(bool)
-    tumours = expert_tumours(masks, image)
+    used: list[str] = []
+    for path, m in zip(args.mask, masks, strict=True):
+        if args.segment:
+            wanted = {w.strip().lower() for w in args.segment}
+            keep = [s for s in m.segments if s.name.lower() in wanted or str(s.label) in wanted]
+            left = [s for s in m.segments if s not in keep]
+        else:
+            keep, left = tumour_segments(m)
+        names = ", ".join(f"{s.label} {s.name!r}" for s in keep) or "none"
+        out = ", ".join(f"{s.label} {s.name!r}" for s in left)
+        used.append(f"{path}: tumour segments {names}" + (f"; left out {out}" if out else ""))
+    tumours = expert_tumours(masks, image, segments=args.segment)
+    if not tumours:
+        raise LesionToolError(
+            "No tumour to evaluate: " + "; ".join(used) + ". Name the tumour segment(s) with "
+            "--segment LABEL."
+        )
     results = evaluate_clicks(
         image,
         tumours,
@@ -126,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
                     "image": args.image,
                     "method": args.method,
                     "phase": args.phase,
+                    "segments": used,
                     "tumours": [s.to_dict() for s in per],
                     "overall": overall.to_dict(),
                     "clicks": [r.to_dict() for r in results],
@@ -134,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    print("\n".join(used))
     print("\n".join(_table([*per, overall])))
     inside = [r.liver_inside for r in results if r.liver_inside is not None]
     if inside:

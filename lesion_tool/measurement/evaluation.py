@@ -15,6 +15,7 @@ import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -23,7 +24,7 @@ from scipy import ndimage
 from lesion_tool.errors import LesionToolError
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement.diameter import Geometry
-from lesion_tool.measurement.masks import MaskVolume, mask_from_array, measure_mask
+from lesion_tool.measurement.masks import MaskSegment, MaskVolume, mask_from_array, measure_mask
 from lesion_tool.measurement.segment import LesionPrompt, measure_lesion
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "expert_tumours",
     "summarise",
     "tolerance_mm",
+    "tumour_segments",
 ]
 
 TOLERANCE_MM = 3.0
@@ -45,6 +47,92 @@ RANDOM_MIN_DEPTH_MM = 2.0
 """Random clicks lie at least this deep inside the tumour (or half its depth when thinner)."""
 
 Method = Literal["lesion", "legacy"]
+
+TUMOUR_WORDS = (
+    "tumor",
+    "tumour",
+    "mass",
+    "lesion",
+    "neoplasm",
+    "carcinoma",
+    "hcc",
+    "nodule",
+    "metasta",
+    "cancer",
+    "malignan",
+    "cyst",
+)
+"""A segment whose label or segmented property names one of these is a tumour ..."""
+OTHER_WORDS = (
+    "liver",
+    "vein",
+    "venous",
+    "aorta",
+    "arter",
+    "vessel",
+    "spleen",
+    "kidney",
+    "portal",
+    "cava",
+    "bone",
+    "organ",
+    "tissue",
+    "edema",
+    "oedema",
+    "capillary",
+    "spine",
+    "body",
+    "lung",
+)
+"""... and one naming only one of these (and no tumour word) is anatomy, never measured."""
+
+
+def _segment_words(mask: MaskVolume, label: int, name: str) -> str:
+    """Label and segmented property (type and category meanings of a DICOM SEG) in lower case."""
+    words = [name]
+    src = Path(mask.source)
+    if src.is_file() and src.suffix.lower() not in (".gz", ".nii", ".nrrd", ".mha", ".npy"):
+        try:
+            import pydicom
+
+            ds = pydicom.dcmread(src, stop_before_pixels=True)
+            for item in ds.get("SegmentSequence", []):
+                if int(item.get("SegmentNumber", -1)) == label:
+                    for key in ("SegmentedPropertyTypeCodeSequence", "SegmentDescription"):
+                        v = item.get(key)
+                        words.append(
+                            str(v[0].CodeMeaning)
+                            if key.endswith("Sequence") and v
+                            else str(v or "")
+                        )
+        except Exception:  # noqa: BLE001 - the name alone decides when the header cannot be read
+            pass
+    return " ".join(words).lower()
+
+
+def tumour_segments(mask: MaskVolume) -> tuple[list[MaskSegment], list[MaskSegment]]:
+    """The segments of ``mask`` that are tumours, and those left out (anatomy).
+
+    A segment is a tumour when its label or segmented property names a tumour (TUMOUR_WORDS:
+    "Mass", "Tumor", "Neoplasm", "livertumor01" ...) and anatomy when it names only anatomy
+    (OTHER_WORDS: "Liver", "Portal vein", "Abdominal aorta" ...). Segments naming neither are
+    tumours when no segment names one (an unnamed label of a tumour mask), else left out.
+    """
+    kinds = []
+    for seg in mask.segments:
+        text = _segment_words(mask, seg.label, seg.name)
+        if any(w in text for w in TUMOUR_WORDS):
+            kinds.append("tumour")
+        elif any(w in text for w in OTHER_WORDS):
+            kinds.append("anatomy")
+        else:
+            kinds.append("unknown")
+    named = "tumour" in kinds
+    keep = [k == "tumour" or (k == "unknown" and not named) for k in kinds]
+    return (
+        [s for s, k in zip(mask.segments, keep, strict=True) if k],
+        [s for s, k in zip(mask.segments, keep, strict=True) if not k],
+    )
 
 
 def tolerance_mm(expert_mm: float) -> float:
@@ -118,10 +206,15 @@ class ClickResult:
         }
 
 
-def expert_tumours(masks: Sequence[MaskVolume], image: CTVolume) -> list[ExpertTumour]:
-    """Every connected component (3-D, 26-connected) of every segment of the masks, on the
-    image's grid, with its longest axial diameter (edge convention of
+def expert_tumours(
+    masks: Sequence[MaskVolume], image: CTVolume, *, segments: Sequence[str] | None = None
+) -> list[ExpertTumour]:
+    """Every connected component (3-D, 26-connected) of every tumour segment of the masks, on
+    the image's grid, with its longest axial diameter (edge convention of
     :func:`~lesion_tool.measurement.measure_mask`) and the deepest point of its largest slice.
+
+    The tumour segments are those :func:`tumour_segments` picks (a SEG's "Liver" or "Portal
+    vein" is not a tumour), or, with ``segments``, those whose label (or number) is listed.
 
     Raises
     ------
@@ -136,7 +229,12 @@ def expert_tumours(masks: Sequence[MaskVolume], image: CTVolume) -> list[ExpertT
                 f"{mv.source}: mask shape {mv.shape} differs from the image's {image.shape}; "
                 "give the image the mask was drawn on."
             )
-        for seg in mv.segments:
+        if segments is not None:
+            wanted = {w.strip().lower() for w in segments}
+            chosen = [s for s in mv.segments if s.name.lower() in wanted or str(s.label) in wanted]
+        else:
+            chosen = tumour_segments(mv)[0]
+        for seg in chosen:
             fg = np.asarray(seg.array) > 0.5 if seg.fractional else np.asarray(seg.array)
             lab, n = ndimage.label(fg, np.ones((3, 3, 3), dtype=bool))
             boxes = ndimage.find_objects(lab)

@@ -182,6 +182,11 @@ SLICE_GROWTH_MM = 3.0
 """From one slice to the next the lesion's median radius may grow by max(this, 2 slice
 spacings); more is a leak through the slices (stop there, flag)."""
 MIN_SLICE_RADIUS_MM = 0.8
+MIN_SLICES = 3
+"""Flag a region seen on fewer slices than this: each of its slices is a slab averaged with
+what lies above and below (partial volume), so its edge, and the slice of its longest diameter,
+are uncertain (a 10 mm lesion on 5 mm slices; measured on IRCADb in 5 mm slabs with 25 HU noise,
+its 10 mm tumour came out at 14-15 mm from every prompt, with no other reason to doubt it)."""
 """A slice whose median radius is below this ends the lesion."""
 MIN_SOLIDITY = 0.75
 """Flag an outline whose area is below this share of its convex hull's (a leak or two lesions)."""
@@ -1329,6 +1334,12 @@ def _delineate(
     areas = [int(cuts[z].mask.sum()) for z in zs]
     widest_z = zs[int(np.argmax(areas))]
     open_end = (widest_z == zs[0] and zs[0] > 0) or (widest_z == zs[-1] and zs[-1] < shape[0] - 1)
+    if len(zs) < MIN_SLICES and shape[0] >= MIN_SLICES:
+        flags.append(
+            f"seen on {len(zs)} slice(s) of {spacing[0]:.1f} mm only: partial volume with the "
+            "tissue above and below blurs its edge; check the contour (thinner slices measure "
+            "it better)"
+        )
     if len(zs) > 1 and open_end:
         flags.append(
             f"the region is widest on its last slice ({slice_name(volume, widest_z)}): the "

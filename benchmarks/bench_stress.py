@@ -1,0 +1,150 @@
+"""Stress evaluation on real anatomy: IRCADb degraded as arterial HCC studies differ (issue 11).
+
+IRCADb patient 1 (``../shared/data/ircadb/3Dircadb1.1``: 1.6 mm slices, portal venous, seven
+hypo-attenuating tumours, expert masks) is turned into variants with
+:func:`lesion_tool.measurement.stress.degrade` (the expert masks transformed the same way, truth
+diameters recomputed from them): 2.5 and 5 mm slabs; parenchyma noise of 15, 25 and 30 HU voxel
+SD; hyper-enhancing tumours (each reflected around its local liver value, real texture and
+shape); a necrotic core inside an enhancing rim; and the combinations an arterial HCC study
+shows (5 mm + 25 HU + hyper-enhancing, and with a necrotic core). On each, every tumour gets the
+deepest point of its largest slice, ``--clicks`` seeded random interior points and a rough line
+(:func:`lesion_tool.measurement.evaluation.evaluate_clicks`).
+
+Prints one Markdown table (the README's). Run:
+``.venv/bin/python benchmarks/bench_stress.py [--clicks 2] [--only NAME ...]`` (a few minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lesion_tool.io import load_series
+from lesion_tool.measurement import load_mask
+from lesion_tool.measurement.evaluation import evaluate_clicks, expert_tumours, summarise
+from lesion_tool.measurement.masks import mask_from_array
+from lesion_tool.measurement.stress import degrade, liver_noise_sd, parenchyma
+
+ROOT = Path(__file__).resolve().parents[1]
+IRCADB = ROOT.parent / "shared" / "data" / "ircadb" / "3Dircadb1.1"
+
+VARIANTS: dict[str, dict] = {
+    "original": {},
+    "2.5 mm": {"thickness_mm": 2.5},
+    "5 mm": {"thickness_mm": 5.0},
+    "noise 15 HU": {"noise_sd_hu": 15.0},
+    "noise 25 HU": {"noise_sd_hu": 25.0},
+    "noise 30 HU": {"noise_sd_hu": 30.0},
+    "hyper": {"enhance": "hyper"},
+    "necrotic core": {"enhance": "necrotic"},
+    "hyper 5 mm 25 HU": {"enhance": "hyper", "thickness_mm": 5.0, "noise_sd_hu": 25.0},
+    "necrotic 5 mm 25 HU": {"enhance": "necrotic", "thickness_mm": 5.0, "noise_sd_hu": 25.0},
+    "hyper 2.5 mm 30 HU": {"enhance": "hyper", "thickness_mm": 2.5, "noise_sd_hu": 30.0},
+}
+
+
+def load_case():
+    """The IRCADb image, its seven tumour masks, liver and vessel masks (volume grid)."""
+    image = load_series(IRCADB / "PATIENT_DICOM")
+
+    def arr(name: str) -> np.ndarray:
+        return np.asarray(load_mask(IRCADB / "MASKS_DICOM" / name, image).segments[0].array) > 0
+
+    tumours = [arr(f"livertumor0{i}") for i in range(1, 8)]
+    return image, tumours, arr("liver"), [arr("portalvein"), arr("venoussystem")]
+
+
+def run_variant(name: str, case, clicks: int, seed: int = 0) -> dict:
+    """Evaluate one variant; the row of the table as a dict."""
+    image, tumours, liver, vessels = case
+    kw = VARIANTS[name]
+    vol, masks, liv = degrade(image, tumours, liver, vessels, seed=seed, **kw)
+    names = [f"livertumor0{i}" for i in range(1, 8)]
+    mvs = [
+        mask_from_array(m.astype(np.uint8), vol, names={1: n})
+        for m, n in zip(masks, names, strict=True)
+        if m.any()
+    ]
+    experts = expert_tumours(mvs, vol)
+    # Components of a few voxels (slab partial volume at a tumour's tip) are not tumours.
+    experts = [t for t in experts if t.diameter_mm >= 5.0]
+    phase = "arterial" if kw.get("enhance") else "portal-venous"
+    t0 = time.perf_counter()
+    res = evaluate_clicks(vol, experts, clicks=clicks, line=True, phase=phase, seed=seed, liver=liv)
+    wall = time.perf_counter() - t0
+    par = parenchyma(vol, liv, masks)
+    s = summarise(res, name)
+    deep = [r for r in res if r.kind == "deepest"]
+    lines = [r for r in res if r.kind == "line"]
+    return {
+        "name": name,
+        "noise": liver_noise_sd(vol, par),
+        "summary": s,
+        "deepest": (sum(r.within for r in deep), len(deep)),
+        "lines": (sum(r.within for r in lines), len(lines)),
+        "max_time": max(r.time_s for r in res),
+        "mean_time": wall / max(len(res), 1),
+        "results": res,
+        "viable": sum(1 for r in res if r.viable_mm),
+    }
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown table of variant rows."""
+    out = [
+        (
+            "| variant | liver SD HU | prompts | within max(3 mm, 10 %) | deepest within | lines "
+            "within | > 30 % off (unflagged) | refused | median abs err mm | median Dice | "
+            "s/prompt (max) |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        s = r["summary"]
+        err = "-" if s.median_abs_error_mm is None else f"{s.median_abs_error_mm:.1f}"
+        dice = "-" if s.median_dice is None else f"{s.median_dice:.2f}"
+        out.append(
+            f"| {r['name']} | {r['noise']:.0f} | {s.clicks} | {s.within} "
+            f"({100 * s.within / max(s.clicks, 1):.0f} %) | {r['deepest'][0]}/{r['deepest'][1]} | "
+            f"{r['lines'][0]}/{r['lines'][1]} | {s.dangerous} ({s.dangerous_unflagged}) | "
+            f"{s.refused} | {err} | {dice} | {r['mean_time']:.2f} ({r['max_time']:.2f}) |"
+        )
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clicks", type=int, default=2)
+    ap.add_argument("--only", nargs="*", choices=list(VARIANTS), default=None)
+    ap.add_argument("--verbose", action="store_true", help="every prompt that was not within")
+    args = ap.parse_args()
+    if not IRCADB.is_dir():
+        print(f"{IRCADB} is absent: nothing to do")
+        return
+    case = load_case()
+    rows = []
+    for name in args.only or VARIANTS:
+        row = run_variant(name, case, args.clicks)
+        rows.append(row)
+        print(table([row]).splitlines()[-1], flush=True)
+        if args.verbose:
+            for r in row["results"]:
+                if not r.within:
+                    got = "refused" if r.refused else f"{r.measured_mm:.1f}"
+                    why = r.refused[:90] if r.refused else "; ".join(f[:50] for f in r.flags)
+                    print(f"    {r.tumour} {r.kind} {r.seed}: {got} vs {r.expert_mm:.1f}  {why}")
+    print()
+    print(table(rows))
+    all_res = [x for r in rows for x in r["results"]]
+    times = [x.time_s for x in all_res]
+    print(
+        f"\n{len(all_res)} prompts, median {statistics.median(times):.2f} s, max {max(times):.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
