@@ -138,3 +138,27 @@ def test_a_pipe_closed_before_the_first_line_is_quiet_for_every_printing_command
         os.close(write_end)
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
     assert "Exception ignored" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("command", ["report", "export-sr", "synth", "rescore"])
+def test_an_output_that_cannot_be_created_is_one_message_naming_it(
+    tmp_path: Path, command: str, capsys
+) -> None:
+    """A read-only or otherwise unwritable output used to end ``report``, ``export-sr`` and
+    ``synth`` in a traceback (issue 12). As root (CI) a permission cannot be denied, so the
+    output is asked for inside a regular file: the same OSError path, on every platform."""
+    reading = shutil.copy(EXAMPLE, tmp_path / "a.json")
+    blocker = tmp_path / "file"
+    blocker.write_text("a user's file")
+    target = blocker / "out"
+    args = {
+        "report": ["report", reading, "--out", str(target)],
+        "export-sr": ["export-sr", reading, "--images", str(tmp_path), "--out", str(target)],
+        "synth": ["synth", str(target), *SMALL],
+        "rescore": ["rescore", reading, "--timepoints-csv", str(target)],
+    }[command]
+    assert main([str(a) for a in args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lesion-tool: error:") and str(target) in err, err
+    assert "Traceback" not in err
+    assert blocker.read_text() == "a user's file"
