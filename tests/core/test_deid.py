@@ -365,3 +365,32 @@ def test_every_deidentified_export_holds_none_of_the_sources_identifying_attribu
             assert secret.encode("utf-16-le") not in raw, (path.name, secret)
         if path.suffix in (".dcm", ".csv", ".html"):
             assert pseudonym.encode() in raw, path.name
+
+
+def test_scan_with_deidentify_prints_no_patient_id_name_date_or_path(
+    tmp_path: Path, capsys
+) -> None:
+    """``scan`` printed PatientID and ``scan --json`` PatientName (issue 12). With --deidentify
+    both print the pseudonym every other export uses, shifted dates and keyed path aliases."""
+    folder = tmp_path / "DOE_JANE_MRN-43210"
+    write_ct_series(folder / "ct", patient_id="MRN-43210", study_date="20260102")
+    for path in (folder / "ct").iterdir():
+        ds = pydicom.dcmread(path)
+        ds.PatientName = "DOE^JANE"
+        ds.save_as(path)
+    (folder / "ct" / "notes.txt").write_text("not DICOM")
+    key = tmp_path / "trial.key"
+    key.write_bytes(b"k" * 32)
+    pseudonym = KEY.patient_id("MRN-43210")
+    secrets = ["MRN-43210", "43210", "DOE", "JANE", "2026-01-02", "20260102", str(tmp_path)]
+    assert main(["scan", str(folder)]) == 0
+    plain = capsys.readouterr().out
+    assert "MRN-43210" in plain and str(folder) in plain  # what must go
+    for extra in ([], ["--json"]):
+        args = ["scan", *extra, str(folder), "--deidentify", "--deid-key", str(key)]
+        assert main(args) == 0
+        said = capsys.readouterr()
+        for secret in secrets:
+            assert secret not in said.out + said.err, (extra, secret)
+        assert pseudonym in said.out
+        assert KEY.date("MRN-43210", dt.date(2026, 1, 2)).isoformat() in said.out
