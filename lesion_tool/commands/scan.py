@@ -13,6 +13,7 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any
 
+from lesion_tool.commands._deid import add_deid_arguments, deidentifier_from_args
 from lesion_tool.commands._pacs import (
     add_connection_arguments,
     refuse_connection_options,
@@ -20,6 +21,7 @@ from lesion_tool.commands._pacs import (
 from lesion_tool.errors import LesionToolError, PacsError, SeriesError
 
 if TYPE_CHECKING:
+    from lesion_tool.deid import Deidentifier
     from lesion_tool.io.scan import ScanResult, SeriesStack
 
 __all__ = ["format_table", "register", "run"]
@@ -40,6 +42,7 @@ def register(subparsers: Any) -> None:
         "folders", nargs="*", metavar="FOLDER", help="folders or files to scan (or --url)"
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    add_deid_arguments(parser)
     parser.add_argument(
         "--no-pixels",
         action="store_true",
@@ -80,14 +83,21 @@ def _spacing_text(stack: SeriesStack) -> str:
     return f"{z:.3g} x {y:.3g} x {x:.3g}"
 
 
-def format_table(result: ScanResult) -> str:
-    """The human-readable report: one block per study, one row per stack, then the problems."""
+def format_table(result: ScanResult, deidentifier: Deidentifier | None = None) -> str:
+    """The human-readable report: one block per study, one row per stack, then the problems;
+    with a ``deidentifier``, pseudonymous patient ids, shifted dates and path aliases."""
     lines: list[str] = []
     for patient in result.patients:
+        shown_id = patient.patient_id or "(no ID)"
+        if deidentifier is not None:
+            shown_id = deidentifier.patient_id(patient.patient_id or "")
         for study in patient.studies:
-            date = study.study_date.isoformat() if study.study_date else "no date"
+            when = study.study_date
+            if when is not None and deidentifier is not None:
+                when = deidentifier.date(patient.patient_id or "", when)
+            date = when.isoformat() if when else "no date"
             lines.append(
-                f"Patient {patient.patient_id or '(no ID)'}  study {date}  "
+                f"Patient {shown_id}  study {date}  "
                 f"{study.description or ''}  [{study.study_instance_uid}]"
             )
             header = (
@@ -117,11 +127,15 @@ def format_table(result: ScanResult) -> str:
             lines.append(f"  measure on: {study.arterial_reason}")
             lines.extend(f"  WARNING: {w}" for w in study.warnings)
             lines.append("")
+
+    def path(value: object) -> str:
+        return str(value) if deidentifier is None else deidentifier.path_alias(str(value))
+
     if result.problems:
         lines.append(f"{len(result.problems)} file(s) not used:")
-        lines.extend(f"  {p.path}: {p.reason}" for p in result.problems)
+        lines.extend(f"  {path(p.path)}: {p.reason}" for p in result.problems)
     if result.ignored:
-        lines.extend(f"  ignored {p.path}: {p.reason}" for p in result.ignored)
+        lines.extend(f"  ignored {path(p.path)}: {p.reason}" for p in result.ignored)
     lines.append(
         f"{result.files_scanned} file(s) scanned, {len(result.studies)} study(ies), "
         f"{len(result.stacks)} series stack(s)."
@@ -139,6 +153,29 @@ def _finite(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_finite(v) for v in value]
     return value
+
+
+def _deidentified(doc: dict[str, Any], deidentifier: Deidentifier) -> dict[str, Any]:
+    """``scan --json``'s document with pseudonymous patient ids (also for the name), dates
+    shifted as in every other export, and keyed aliases for file paths (PS3.15 Annex E)."""
+    import datetime as dt
+
+    alias = deidentifier.path_alias
+    for patient in doc["patients"]:
+        real = patient["patient_id"] or ""
+        pseudonym = deidentifier.patient_id(real)
+        patient["patient_id"] = patient["patient_name"] = pseudonym
+        for study in patient["studies"]:
+            study["patient_id"] = pseudonym
+            if study["study_date"]:
+                shifted = deidentifier.date(real, dt.date.fromisoformat(study["study_date"]))
+                study["study_date"] = shifted.isoformat()
+            for series in study["series"]:
+                series["files"] = [alias(f) for f in series["files"]]
+    for key in ("problems", "ignored"):
+        for item in doc[key]:
+            item["path"] = alias(item["path"])
+    return doc
 
 
 def _folders(args: argparse.Namespace) -> list[str]:
@@ -178,11 +215,15 @@ def run(args: argparse.Namespace) -> int:
     from lesion_tool.executor import executor_from_args
 
     result = scan_folders(folders, use_pixels=not args.no_pixels, executor=executor_from_args(args))
+    deidentifier = deidentifier_from_args(args)
     if args.json:
-        json.dump(_finite(result.to_dict()), sys.stdout, indent=2, allow_nan=False)
+        doc = result.to_dict()
+        if deidentifier is not None:
+            doc = _deidentified(doc, deidentifier)
+        json.dump(_finite(doc), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(format_table(result))
+        print(format_table(result, deidentifier))
     if not result.patients:
         raise SeriesError(
             f"no DICOM series found in {', '.join(folders)} "

@@ -10,8 +10,8 @@ the mapping at the target (all reported):
   is not to be trusted there;
 - ``similarity``: normalised cross-correlation of a :data:`PATCH_MM` cube of the baseline around
   the seed, the lesion itself left out, and the follow-up mapped back onto it (both block-averaged
-  to 2 mm against noise): a correct mapping aligns the lesion's surroundings (vessels, liver
-  edge), a wrong one does not;
+  to 2 mm against noise; points outside either scan left out): a correct mapping aligns the
+  lesion's surroundings (vessels, liver edge), a wrong one does not;
 - ``measured``: the measurement (:func:`measure_proposal`: the real-CT delineation
   ``measure_lesion`` prompted with the mapped seed and the mapped baseline line) found a lesion
   at (or within :data:`MAX_SNAP_MM` of) the point. Its own doubts (a contour to check, a
@@ -261,6 +261,10 @@ def _patch(centre_lps: np.ndarray, direction: np.ndarray, step_mm: float = 2.0) 
     return ref
 
 
+OUTSIDE = -1.0e6
+"""Value given to patch points outside a scan (then left out of the similarity)."""
+
+
 def _ncc(a: np.ndarray, b: np.ndarray) -> float:
     a = a - a.mean()
     b = b - b.mean()
@@ -335,16 +339,18 @@ def propagate_targets(
 
         ref = _patch(p, np.asarray(base_img.GetDirection()))
         a = sitk.GetArrayFromImage(
-            sitk.Resample(base_img, ref, sitk.Transform(), sitk.sitkLinear, -300.0)
+            sitk.Resample(base_img, ref, sitk.Transform(), sitk.sitkLinear, OUTSIDE)
         )
-        b = sitk.GetArrayFromImage(sitk.Resample(fu_img, ref, transform, sitk.sitkLinear, -300.0))
+        b = sitk.GetArrayFromImage(sitk.Resample(fu_img, ref, transform, sitk.sitkLinear, OUTSIDE))
         radius = _radius_mm(baseline, target) + 4.0
         n = a.shape[0]
         r = (np.arange(n) - (n - 1) / 2.0) * 2.0
         zz, yy, xx = np.meshgrid(r, r, r, indexing="ij")
-        keep = zz**2 + yy**2 + xx**2 > radius**2
-        ncc = _ncc(a[keep], b[keep])
-        structure = float(a[keep].std())
+        # compared only where both scans have voxels: near a slab's end the patch reaches
+        # beyond it, and a fill value there would be compared with real anatomy
+        keep = (zz**2 + yy**2 + xx**2 > radius**2) & (a > OUTSIDE / 2) & (b > OUTSIDE / 2)
+        ncc = _ncc(a[keep], b[keep]) if keep.any() else 0.0
+        structure = float(a[keep].std()) if keep.any() else 0.0
         checks["similarity"] = round(ncc, 3)
         checks["structure_hu"] = round(structure, 1)
         if ncc < MIN_SIMILARITY and structure >= MIN_STRUCTURE_HU:

@@ -187,6 +187,7 @@ def _semantic_problems(data: object) -> list[tuple[str, str]]:
     timepoints = data.get("timepoints")
     if not isinstance(timepoints, list):
         return problems
+    death = _parse_date(data.get("death_date"))
     baseline_categories: dict[str, str] = {}
     previous_date: dt.date | None = None
     previous_path = ""
@@ -212,6 +213,14 @@ def _semantic_problems(data: object) -> list[tuple[str, str]]:
             )
         if date is not None:
             previous_date, previous_path = date, t_path
+        if date is not None and death is not None and date > death:
+            # a scan after the patient's death: one of the two dates is wrong (issue 12)
+            add(
+                "$.death_date",
+                f"{death.isoformat()} is before the scan of {t_path} on {date.isoformat()}: "
+                "no scan can follow death",
+            )
+            death = None  # said once
         lesions = timepoint.get("lesions")
         if not isinstance(lesions, list):
             continue

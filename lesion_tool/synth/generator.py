@@ -302,6 +302,9 @@ def generate_patient(
         }
         plans.append((t, label, study, shapes, rendered, series))
     motions = _visit_motions(seed, n_timepoints, grid, slab_centre) if visit_motion else {}
+    # A moved follow-up images scene points beyond the slab: render the scene on a grid grown by
+    # the largest displacement so no follow-up voxel falls outside it (no padding in the body).
+    scene = _Scene(grid, motions, plans, slab_centre, supersample) if motions else None
 
     # Work through the slab a few slices at a time so memory stays bounded for large series
     # (anatomy rasterised once per chunk and painted once per phase for every timepoint).
@@ -325,10 +328,11 @@ def generate_patient(
                 continue
             base = anatomy.paint(enhancements[phase])
             for t, label, study, _, rendered, series in wanted:
-                image = base.copy()
-                paint_lesions(image, enhancements[phase], rendered, z_offset=z0)
-                if t in motions:
-                    image = _warp(image, grid, motions[t][1], fill=hu("air", phase))
+                if scene is not None and t in motions:
+                    image = scene.follow_up(t, enhancements[phase], motions[t][1])
+                else:
+                    image = base.copy()
+                    paint_lesions(image, enhancements[phase], rendered, z_offset=z0)
                 _add_noise(image, noise_hu, seed, t, phase, z0)
                 _write_slices(
                     writers,
@@ -376,9 +380,12 @@ def generate_patient(
                 _move_truth(entry, grid, motions[t][1])
         masks = None
         if write_masks:
-            masks = _write_masks(
-                patient_dir, label, grid, rendered, motions[t][1] if t in motions else None
-            )
+            if scene is not None and t in motions:
+                masks = _write_masks(
+                    patient_dir, label, grid, scene.rendered[t], motions[t][1], scene.grid
+                )
+            else:
+                masks = _write_masks(patient_dir, label, grid, rendered)
             for entry, i in zip(
                 lesion_truth, [i + 1 for i, s_ in enumerate(shapes) if s_ is not None], strict=True
             ):
@@ -519,24 +526,28 @@ def _write_masks(
     grid: SliceGrid,
     rendered: Sequence[tuple[tuple[slice, slice, slice], np.ndarray, np.ndarray] | None],
     motion: Any = None,
+    scene_grid: SliceGrid | None = None,
 ) -> dict[str, str]:
     """Write the whole-lesion and viable label masks of one timepoint (NIfTI, series grid),
-    warped by ``motion`` (a SimpleITK transform, follow-up -> scene) when given."""
+    warped by ``motion`` (a SimpleITK transform, follow-up -> scene) when given; ``rendered``
+    then lies on ``scene_grid`` (the grown scene grid, ``grid`` when None)."""
     from lesion_tool.io import CTVolume, to_sitk
 
+    source = scene_grid if scene_grid is not None else grid
     paths = {}
     for kind, index in (("lesions", 1), ("viable", 2)):
-        labels = np.zeros(grid.shape, dtype=np.uint8)
+        labels = np.zeros(source.shape, dtype=np.uint8)
         for value, item in enumerate(rendered, start=1):
             if item is None:
                 continue
             box, frac = item[0], item[index]
             labels[box][frac >= 0.5] = value
-        volume = CTVolume(labels, grid.spacing_mm, grid.origin_mm, grid.direction)
+        volume = CTVolume(labels, source.spacing_mm, source.origin_mm, source.direction)
         if motion is not None:
             from lesion_tool.synth.motion import warp_volume
 
-            volume = warp_volume(volume, motion, nearest=True, default=0)
+            onto = _grid_volume(grid, np.zeros(grid.shape, np.uint8)) if scene_grid else None
+            volume = warp_volume(volume, motion, nearest=True, default=0, reference=onto)
         rel = f"masks/{label}_{kind}.nii.gz"
         (patient_dir / "masks").mkdir(exist_ok=True)
         target = patient_dir / rel
@@ -610,12 +621,80 @@ def _visit_motions(
     return out
 
 
-def _warp(image: np.ndarray, grid: SliceGrid, transform: Any, fill: float) -> np.ndarray:
-    """``image`` (the whole series, noise-free) warped by ``transform`` (follow-up -> scene)."""
-    from lesion_tool.synth.motion import warp_volume
+class _Scene:
+    """The noise-free scene of moved follow-ups, rendered on the series grid grown on every
+    side by the largest displacement of any visit's motion.
 
-    moved = warp_volume(_grid_volume(grid, image), transform, default=fill)
-    return np.ascontiguousarray(moved.array, dtype=np.float32)
+    A follow-up voxel ``x`` shows the scene at ``M(x)``, which for a rolled, shifted or breathing
+    patient lies up to a few centimetres outside the series' own slab and field of view. Warping
+    a scene rendered only on the series grid filled those voxels with air: edge slices partly
+    empty where the body continues, which no scanner produces. Anatomy and lesions here are the
+    same analytic shapes rasterised on the larger grid, so the truth stays exact: the lesion
+    masks are warped from this same rendering.
+    """
+
+    def __init__(
+        self,
+        grid: SliceGrid,
+        motions: Mapping[int, tuple[Any, Any]],
+        plans: Sequence[tuple[Any, ...]],
+        slab_centre: np.ndarray,
+        supersample: tuple[int, int, int],
+    ) -> None:
+        reach = max(_max_displacement_mm(transform) for _, transform in motions.values())
+        margin = tuple(math.ceil(reach / s) + 2 for s in grid.spacing_mm)
+        self.grid = _grown_grid(grid, margin)
+        self.series = grid
+        self.anatomy = build_anatomy(self.grid, slab_centre)
+        self.rendered = {
+            plan[0]: [s.render(self.grid, supersample) if s is not None else None for s in plan[3]]
+            for plan in plans
+            if plan[0] in motions
+        }
+        self._painted: dict[str, np.ndarray] = {}
+
+    def follow_up(self, t: int, enhancement: str, transform: Any) -> np.ndarray:
+        """Follow-up ``t``'s noise-free image in ``enhancement`` on the series grid."""
+        from lesion_tool.synth.motion import warp_volume
+
+        if enhancement not in self._painted:
+            self._painted[enhancement] = self.anatomy.paint(enhancement)
+        image = self._painted[enhancement].copy()
+        paint_lesions(image, enhancement, self.rendered[t])
+        onto = _grid_volume(self.series, np.zeros(self.series.shape, dtype=np.uint8))
+        moved = warp_volume(
+            _grid_volume(self.grid, image),
+            transform,
+            default=hu("air", enhancement),
+            reference=onto,
+        )
+        return np.ascontiguousarray(moved.array, dtype=np.float32)
+
+
+def _max_displacement_mm(transform: Any) -> float:
+    """Largest displacement (mm) of a SimpleITK displacement-field transform."""
+    import SimpleITK as sitk
+
+    field = sitk.GetArrayFromImage(transform.GetDisplacementField())
+    return float(np.sqrt((field**2).sum(axis=-1)).max()) if field.size else 0.0
+
+
+def _grown_grid(grid: SliceGrid, margin: tuple[int, int, int]) -> SliceGrid:
+    """``grid`` with ``margin`` ``(z, y, x)`` more voxels on each side (same axes, spacing)."""
+    mz, my, mx = margin
+    sz, sy, sx = grid.spacing_mm
+    first = grid.positions[0] - mz * sz * grid.normal - my * sy * grid.col_dir
+    first = first - mx * sx * grid.row_dir
+    nz = grid.n_slices + 2 * mz
+    return SliceGrid(
+        grid.rows + 2 * my,
+        grid.cols + 2 * mx,
+        grid.pixel_spacing_mm,
+        grid.row_dir,
+        grid.col_dir,
+        first + np.arange(nz)[:, None] * sz * grid.normal,
+        grid.slice_thickness_mm,
+    )
 
 
 def _move_truth(entry: dict[str, Any], grid: SliceGrid, transform: Any) -> None:

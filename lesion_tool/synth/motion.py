@@ -145,12 +145,22 @@ def motion_transform(
 
 
 def warp_volume(
-    volume: CTVolume, transform: sitk.Transform, *, nearest: bool = False, default: float = -1000.0
+    volume: CTVolume,
+    transform: sitk.Transform,
+    *,
+    nearest: bool = False,
+    default: float = -1000.0,
+    reference: CTVolume | None = None,
 ) -> CTVolume:
-    """The follow-up ``I(M(x))`` of ``volume`` on its own grid (linear, or nearest for labels)."""
+    """The follow-up ``I(M(x))`` of ``volume`` (linear, or nearest for labels) on the grid of
+    ``reference`` (its shape, spacing, origin, direction; ``volume``'s own grid when None).
+
+    Points ``M(x)`` outside ``volume`` get ``default``: give a ``volume`` larger than the
+    follow-up's grid for a follow-up without such voxels."""
     image = to_sitk(volume)
+    target = image if reference is None else to_sitk(reference)
     interp = sitk.sitkNearestNeighbor if nearest else sitk.sitkLinear
-    out = sitk.Resample(image, image, transform, interp, default, image.GetPixelID())
+    out = sitk.Resample(image, target, transform, interp, default, image.GetPixelID())
     return from_sitk(out, series_instance_uid=volume.series_instance_uid)
 
 

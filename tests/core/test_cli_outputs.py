@@ -86,8 +86,79 @@ def test_an_unreadable_subfolder_is_reported_and_fails_the_batch(
 
     monkeypatch.setattr(os, "scandir", lambda p=".": deny(p) or real_scandir(p))
     monkeypatch.setattr(os, "listdir", lambda p=".": deny(p) or real_listdir(p))
-    for command in ("rescore", "validate"):
-        assert main([command, str(tmp_path)]) == 1, command
+    for command in ("rescore", "validate", "report"):
+        extra = ["--out", str(tmp_path / "report")] if command == "report" else []
+        assert main([command, str(tmp_path), *extra]) == 1, command
         said = capsys.readouterr()
         text = said.out + said.err
         assert f"{locked}: folder cannot be searched for assessments: Permission denied" in text
+    # the readable patient is still in the report
+    assert "HCC-EX01" in (tmp_path / "report" / "report.html").read_text("utf-8")
+
+
+SMALL = ["--size", "40x40x8", "--timepoints", "1", "--phases", "arterial"]
+
+
+@pytest.fixture(scope="module")
+def small_series(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pipe") / "img"
+    assert main(["synth", str(out), *SMALL]) == 0
+    return out
+
+
+@pytest.mark.parametrize("command", ["scan", "scan --json", "rescore", "validate", "synth --json"])
+def test_a_pipe_closed_before_the_first_line_is_quiet_for_every_printing_command(
+    small_series: Path, tmp_path: Path, command: str
+) -> None:
+    """``lesion-tool COMMAND ... | head -0``: the reader has gone before the command prints.
+
+    Each of these commands used to end in a BrokenPipeError traceback (issue 12). The pipe's
+    read end is closed before the command starts, so every write meets it, however little the
+    command prints.
+    """
+    shutil.copy(EXAMPLE, tmp_path / "a.json")
+    args = {
+        "scan": ["scan", str(small_series)],
+        "scan --json": ["scan", "--json", str(small_series)],
+        "rescore": ["rescore", str(tmp_path / "a.json")],
+        "validate": ["validate", str(tmp_path / "a.json")],
+        "synth --json": ["synth", "--json", str(tmp_path / "s"), *SMALL],
+    }[command]
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lesion_tool", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
+    assert "Exception ignored" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("command", ["report", "export-sr", "synth", "rescore"])
+def test_an_output_that_cannot_be_created_is_one_message_naming_it(
+    tmp_path: Path, command: str, capsys
+) -> None:
+    """A read-only or otherwise unwritable output used to end ``report``, ``export-sr`` and
+    ``synth`` in a traceback (issue 12). As root (CI) a permission cannot be denied, so the
+    output is asked for inside a regular file: the same OSError path, on every platform."""
+    reading = shutil.copy(EXAMPLE, tmp_path / "a.json")
+    blocker = tmp_path / "file"
+    blocker.write_text("a user's file")
+    target = blocker / "out"
+    args = {
+        "report": ["report", reading, "--out", str(target)],
+        "export-sr": ["export-sr", reading, "--images", str(tmp_path), "--out", str(target)],
+        "synth": ["synth", str(target), *SMALL],
+        "rescore": ["rescore", reading, "--timepoints-csv", str(target)],
+    }[command]
+    assert main([str(a) for a in args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lesion-tool: error:") and str(target) in err, err
+    assert "Traceback" not in err
+    assert blocker.read_text() == "a user's file"

@@ -245,3 +245,152 @@ def test_deidentified_assessment_drops_free_text(study) -> None:
     pseudo = KEY.assessment(noted)
     assert pseudo.extra == {}
     assert all(lesion.note is None for tp in pseudo.timepoints for lesion in tp.lesions)
+
+
+# Attributes of the source images that PS3.15 Annex E (Basic Application Level Confidentiality
+# Profile, table E.1-1) removes or replaces, set to distinctive values. Every one that identifies
+# the patient, the visit, the people or the place is listed here; UIDs are retained on purpose
+# (Retain UIDs option: an SR must reference its images) and dates are shifted (Retain
+# Longitudinal Temporal Information with Modified Dates option).
+ANNEX_E_SOURCE = {
+    "PatientName": "DOE^JANE^MARIE",
+    "PatientID": "MRN-43210",
+    "PatientBirthDate": "19580214",
+    "OtherPatientIDs": "OLD-55123",
+    "OtherPatientNames": "ROE^JANET",
+    "PatientAddress": "12 ELM STREET SPRINGFIELD",
+    "PatientTelephoneNumbers": "5550199",
+    "PatientAge": "067Y",
+    "AccessionNumber": "ACC77441",
+    "StudyID": "STUDY9931",
+    "ReferringPhysicianName": "WHO^DOCTOR",
+    "PerformingPhysicianName": "JEKYLL^HENRY",
+    "OperatorsName": "TECH^TINA",
+    "RequestingPhysician": "HOUSE^GREGORY",
+    "InstitutionName": "SAINT ELSEWHERE",
+    "InstitutionAddress": "1 HOSPITAL ROAD GOTHAM",
+    "StationName": "CTSCAN04",
+    "DeviceSerialNumber": "SN8842117",
+    "StudyDate": None,  # the study's own date (per timepoint), below
+}
+
+
+def _identifying_strings(datasets: list[pydicom.Dataset]) -> set[str]:
+    """Every identifying value of the source, and its parts and other spellings a writer could
+    use (name components, a date as YYYY-MM-DD), longer than 3 characters."""
+    found: set[str] = set()
+    for ds in datasets:
+        for keyword in ANNEX_E_SOURCE:
+            value = str(ds.get(keyword, "") or "")
+            if not value:
+                continue
+            parts = {value, *value.replace("^", " ").split()}
+            if keyword.endswith("Date") and len(value) == 8:
+                parts.add(f"{value[:4]}-{value[4:6]}-{value[6:]}")
+            found |= {p for p in parts if len(p) > 3}
+    return found
+
+
+def test_every_deidentified_export_holds_none_of_the_sources_identifying_attributes(
+    tmp_path: Path,
+) -> None:
+    """SR, CSV and report made with --deidentify, checked byte by byte (and their file names)
+    against the values of the source images' PS3.15 Annex E attributes."""
+    root = tmp_path / "images"
+    sources = []
+    for name, date in (("bl", "20260102"), ("fu", "20260302")):
+        write_ct_series(root / name, patient_id=ANNEX_E_SOURCE["PatientID"], study_date=date)
+        for path in (root / name).iterdir():
+            ds = pydicom.dcmread(path)
+            for keyword, value in ANNEX_E_SOURCE.items():
+                if value is not None:
+                    setattr(ds, keyword, value)
+            ds.save_as(path)
+            sources.append(ds)
+    secrets = _identifying_strings(sources)
+    assert {"JANE", "MARIE", "MRN-43210", "19580214", "2026-01-02", "CTSCAN04"} <= secrets
+    bl, fu = (load_series(root / name) for name in ("bl", "fu"))
+    lesion = Lesion(
+        id="T1",
+        category="target",
+        state="measured",
+        kind="viable",
+        viable_diameter_mm=30.0,
+        longest_diameter_mm=35.0,
+        line=Line((2.0, 3.5, 4.25), (2.0, 15.0, 12.0)),
+    )
+    assessment = Assessment(
+        patient_id=ANNEX_E_SOURCE["PatientID"],
+        treatment_start=dt.date(2026, 1, 5),
+        reader="R1",
+        timepoints=tuple(
+            Timepoint(
+                label=label,
+                date=date,
+                study_instance_uid=volume.study_instance_uid,
+                series_instance_uid=volume.series_instance_uid,
+                lesions=(dataclasses.replace(lesion, viable_diameter_mm=mm),),
+            )
+            for label, date, volume, mm in (
+                ("baseline", dt.date(2026, 1, 2), bl, 30.0),
+                ("week 8", dt.date(2026, 3, 2), fu, 15.0),
+            )
+        ),
+    )
+    reading = tmp_path / "in" / "reading.json"
+    reading.parent.mkdir()
+    save_assessment(assessment, reading)
+    key = tmp_path / "trial.key"
+    key.write_bytes(b"k" * 32)
+    deid = ["--deidentify", "--deid-key", str(key)]
+    out = tmp_path / "out"
+    csvs = ["--timepoints-csv", str(out / "t.csv"), "--patients-csv", str(out / "p.csv")]
+    out.mkdir()
+    sr_dir, report_dir = out / "sr", out / "report"
+    assert (
+        main(["export-sr", str(reading), "--images", str(root), "--out", str(sr_dir), *deid]) == 0
+    )
+    assert main(["rescore", str(reading), *csvs, *deid]) == 0
+    assert main(["report", str(reading), "--out", str(report_dir), *deid]) == 0
+    written = [p for p in out.rglob("*") if p.is_file()]
+    kinds = {p.suffix for p in written}
+    assert {".dcm", ".csv", ".html"} <= kinds, kinds
+    assert len(list(sr_dir.glob("*.dcm"))) == 2
+    pseudonym = KEY.patient_id(ANNEX_E_SOURCE["PatientID"])
+    for path in written:
+        raw = path.read_bytes()
+        for secret in secrets:
+            assert secret not in str(path.relative_to(out)), (path.name, secret)
+            assert secret.encode() not in raw, (path.name, secret)
+            assert secret.encode("utf-16-le") not in raw, (path.name, secret)
+        if path.suffix in (".dcm", ".csv", ".html"):
+            assert pseudonym.encode() in raw, path.name
+
+
+def test_scan_with_deidentify_prints_no_patient_id_name_date_or_path(
+    tmp_path: Path, capsys
+) -> None:
+    """``scan`` printed PatientID and ``scan --json`` PatientName (issue 12). With --deidentify
+    both print the pseudonym every other export uses, shifted dates and keyed path aliases."""
+    folder = tmp_path / "DOE_JANE_MRN-43210"
+    write_ct_series(folder / "ct", patient_id="MRN-43210", study_date="20260102")
+    for path in (folder / "ct").iterdir():
+        ds = pydicom.dcmread(path)
+        ds.PatientName = "DOE^JANE"
+        ds.save_as(path)
+    (folder / "ct" / "notes.txt").write_text("not DICOM")
+    key = tmp_path / "trial.key"
+    key.write_bytes(b"k" * 32)
+    pseudonym = KEY.patient_id("MRN-43210")
+    secrets = ["MRN-43210", "43210", "DOE", "JANE", "2026-01-02", "20260102", str(tmp_path)]
+    assert main(["scan", str(folder)]) == 0
+    plain = capsys.readouterr().out
+    assert "MRN-43210" in plain and str(folder) in plain  # what must go
+    for extra in ([], ["--json"]):
+        args = ["scan", *extra, str(folder), "--deidentify", "--deid-key", str(key)]
+        assert main(args) == 0
+        said = capsys.readouterr()
+        for secret in secrets:
+            assert secret not in said.out + said.err, (extra, secret)
+        assert pseudonym in said.out
+        assert KEY.date("MRN-43210", dt.date(2026, 1, 2)).isoformat() in said.out

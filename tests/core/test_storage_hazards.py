@@ -33,6 +33,12 @@ def _first_date(value: str) -> str:
     return json.dumps(data)
 
 
+def _death_before_last_scan() -> str:
+    data = json.loads(BASE)
+    data["death_date"] = data["timepoints"][1]["date"]  # later timepoints were scanned after it
+    return json.dumps(data)
+
+
 HAZARDS = {
     "date with a newline": (_first_date("2026-01-02\n"), r"\$\.timepoints\[0\]\.date"),
     "impossible date": (_first_date("2026-02-30"), "not a valid calendar date"),
@@ -41,6 +47,7 @@ HAZARDS = {
     "nested 5000 deep": ("[" * 5000 + "]" * 5000, "nested too deeply"),
     "4,301-digit number": (BASE[:-2] + ', "x": ' + "9" * 4301 + "}", "4,300 digits"),
     "lone surrogate": (BASE.replace('"reader": "', '"reader": "\\ud800', 1), r"\$\.reader"),
+    "scan after death": (_death_before_last_scan(), r"\$\.death_date: .*no scan can follow death"),
     "duplicate key": (BASE.rstrip()[:-1] + ', "patient_id": "OTHER"}', "appears twice"),
     "NaN": (_set_lesion_field("longest_diameter_mm", 1.0).replace("1.0", "NaN", 1), "NaN"),
     "coordinate 1e300": (
