@@ -362,6 +362,14 @@ def score_files(
     if not files:
         raise LesionToolError(f"no assessment files (*.json) found in {', '.join(paths)}")
     executor = executor or Executor()
+    if not executor.scheduler:
+        # Compiled and imported here, once: local workers are forked from this process.
+        import lesion_tool.response.baseline
+        import lesion_tool.response.export
+        import lesion_tool.response.scoring  # noqa: F401
+        from lesion_tool.storage.assessment_json import prepare_loading
+
+        prepare_loading()
     work = partial(
         score_file,
         settings_list=tuple(settings_list),
