@@ -241,11 +241,28 @@ def print_summary(results: Sequence[PatientResult], criteria: Sequence[str], out
 
 
 @dataclass(frozen=True, slots=True)
+class CsvText:
+    """One reading scored under one preset, as the finished text of each CSV table asked for.
+
+    What a worker sends back when the command only writes CSVs: strings, not model objects, so
+    that little crosses between processes; ``patient_id``, ``reader`` and ``criteria`` order the
+    rows as :class:`PatientResult` objects are ordered.
+    """
+
+    patient_id: str
+    reader: str
+    criteria: str
+    tables: dict[str, str]
+    """Table name (``timepoints``, ``patients``, ``findings``) -> its rows' CSV text."""
+
+
+@dataclass(frozen=True, slots=True)
 class FileScore:
     """One file loaded and scored under every preset (what a worker sends back)."""
 
     assessment: Assessment
-    results: tuple[tuple[str, PatientResult | None, str | None], ...]
+    """The assessment; with ``csv_tables``, its header only (patient, reader, role)."""
+    results: tuple[tuple[str, PatientResult | CsvText | None, str | None], ...]
     """(preset, result, or the reason it cannot be scored under that preset)."""
     messages: dict[str, list[str]] = field(default_factory=dict)
     """Finding text -> presets that raised it, in the order found."""
@@ -259,13 +276,17 @@ def score_file(
     settings_list: Sequence[ResponseSettings],
     eligibility: str,
     deidentifier: Deidentifier | None = None,
+    csv_tables: Sequence[str] = (),
 ) -> FileScore:
     """Load one assessment file (de-identify it if asked) and score it under every preset.
 
     Runs in a worker: it depends on this file only. Raises ``LesionToolError`` when the file
-    cannot be read; a preset that cannot score it is recorded in the result, not raised.
+    cannot be read; a preset that cannot score it is recorded in the result, not raised. With
+    ``csv_tables`` (names of :data:`~lesion_tool.response.export.CSV_TABLES`) each result comes
+    back as :class:`CsvText` and the assessment as its header only (what grouping needs).
     """
     from lesion_tool.response import check_baseline, score_assessment
+    from lesion_tool.response.export import csv_rows_text
     from lesion_tool.storage import load_assessment
 
     assessment = load_assessment(path)
@@ -275,7 +296,7 @@ def score_file(
         assessment = deidentifier.assessment(assessment)
         pseudonyms[real] = assessment.patient_id
     messages: dict[str, list[str]] = {}
-    results: list[tuple[str, PatientResult | None, str | None]] = []
+    results: list[tuple[str, PatientResult | CsvText | None, str | None]] = []
     for settings in settings_list:
         for finding in check_baseline(assessment, settings):
             key = f"{eligibility}: {_finding_text(finding)}"
@@ -285,11 +306,31 @@ def score_file(
         except CriteriaError as err:
             results.append((settings.criteria, None, str(err)))
             continue
-        results.append((settings.criteria, result, None))
         for finding in result.findings:
             key = f"{finding.severity}: {_finding_text(finding)}"
             messages.setdefault(key, []).append(settings.criteria)
+        if csv_tables:
+            text = CsvText(
+                result.patient_id,
+                result.reader,
+                result.criteria,
+                {table: csv_rows_text(result, table) for table in csv_tables},
+            )
+            results.append((settings.criteria, text, None))
+        else:
+            results.append((settings.criteria, result, None))
+    if csv_tables:
+        assessment = _header_only(assessment)
     return FileScore(assessment, tuple(results), messages, pseudonyms)
+
+
+def _header_only(assessment: Assessment) -> Assessment:
+    """The assessment without its timepoints or extra fields, but its reader role (for
+    :func:`~lesion_tool.corelab.readings.group_readings`)."""
+    from dataclasses import replace
+
+    role = assessment.extra.get("reader_role")
+    return replace(assessment, timepoints=(), extra={} if role is None else {"reader_role": role})
 
 
 def score_files(
@@ -300,7 +341,8 @@ def score_files(
     deidentifier: Deidentifier | None = None,
     files: Sequence[Path] | None = None,
     executor: Executor | None = None,
-) -> tuple[list[PatientResult], int, Cohort, dict]:
+    csv_tables: Sequence[str] = (),
+) -> tuple[list, int, Cohort, dict]:
     """Load, group by patient and reader, and score every reading; problems go to stderr.
 
     Returns (results of every reading, failures, the cohort, scored by (patient, reader, role)
@@ -308,7 +350,8 @@ def score_files(
     reported with; a ``deidentifier`` pseudonymises each assessment before it is scored.
     The per-file work (load, check, score) runs on ``executor`` (default: in process); the
     grouping, the messages and their order are decided here, in input order, so the outcome
-    does not depend on where the work ran.
+    does not depend on where the work ran. With ``csv_tables`` the results are
+    :class:`CsvText` (see :func:`score_file`) and the scored mapping is empty.
     """
     from lesion_tool.corelab.readings import Reading, group_readings
     from lesion_tool.executor import Executor
@@ -319,11 +362,20 @@ def score_files(
     if not files:
         raise LesionToolError(f"no assessment files (*.json) found in {', '.join(paths)}")
     executor = executor or Executor()
+    if not executor.scheduler:
+        # Compiled and imported here, once: local workers are forked from this process.
+        import lesion_tool.response.baseline
+        import lesion_tool.response.export
+        import lesion_tool.response.scoring  # noqa: F401
+        from lesion_tool.storage.assessment_json import prepare_loading
+
+        prepare_loading()
     work = partial(
         score_file,
         settings_list=tuple(settings_list),
         eligibility=eligibility,
         deidentifier=deidentifier,
+        csv_tables=tuple(csv_tables),
     )
     outcomes = executor.map(work, files, label="rescore")
     problems: list[tuple[str, str]] = []
@@ -345,13 +397,13 @@ def score_files(
             f"lesion-tool: skipped: {why if where in why else f'{where}: {why}'}",
             file=sys.stderr,
         )
-    results: list[PatientResult] = []
+    results: list[PatientResult | CsvText] = []
     scored: dict[tuple[str, str, str], dict[str, PatientResult]] = {}
     for patient in cohort.patients:
         for reading in (*patient.readings, *([patient.adjudicator] if patient.adjudicator else [])):
             path = reading.where
             file_score = by_path[path]
-            by_preset: dict[str, PatientResult] = {}
+            by_preset: dict[str, PatientResult | CsvText] = {}
             for criteria, result, error in file_score.results:
                 if result is None:
                     print(f"lesion-tool: skipped: {path} [{criteria}]: {error}", file=sys.stderr)
@@ -359,7 +411,7 @@ def score_files(
                     continue
                 results.append(result)
                 by_preset[criteria] = result
-            if by_preset:  # a preset that cannot score this reading leaves the others
+            if by_preset and not csv_tables:  # a preset that cannot score it leaves the others
                 scored[(reading.patient_id, reading.reader, reading.role)] = by_preset
             for message, presets in file_score.messages.items():
                 print(f"lesion-tool: {path} [{','.join(presets)}]: {message}", file=sys.stderr)
@@ -379,13 +431,20 @@ def run(args: argparse.Namespace) -> int:
 
     settings_list = settings_from_args(args)
     files = find_assessment_files(args.paths)
+    outputs = {
+        "timepoints": args.timepoints_csv,
+        "patients": args.patients_csv,
+        "findings": args.findings_csv,
+    }
     refuse_inputs_as_outputs(
-        [
-            ("--timepoints-csv", args.timepoints_csv),
-            ("--patients-csv", args.patients_csv),
-            ("--findings-csv", args.findings_csv),
-        ],
-        files,
+        [(f"--{table}-csv", option) for table, option in outputs.items()], files
+    )
+    # Only CSVs asked for: each file's rows are made as text where it is scored, and no
+    # model object is kept (nor, with workers, pickled); the table and --summary need results.
+    csv_tables = (
+        tuple(table for table, option in outputs.items() if option)
+        if any(outputs.values()) and not args.summary
+        else ()
     )
     results, failures, cohort, scored = score_files(
         args.paths,
@@ -394,20 +453,28 @@ def run(args: argparse.Namespace) -> int:
         deidentifier=deidentifier_from_args(args),
         files=files,
         executor=executor_from_args(args),
+        csv_tables=csv_tables,
     )
     order = {preset: i for i, preset in enumerate(args.criteria)}
     results.sort(key=lambda r: (r.patient_id, r.reader, order[r.criteria]))
-    for option, writer in (
-        (args.timepoints_csv, write_timepoints_csv),
-        (args.patients_csv, write_patients_csv),
-        (args.findings_csv, write_findings_csv),
-    ):
+    writers = {
+        "timepoints": write_timepoints_csv,
+        "patients": write_patients_csv,
+        "findings": write_findings_csv,
+    }
+    for table, option in outputs.items():
+        if not option:
+            continue
+        if csv_tables:
+            write = partial(_write_csv_text, table, results)
+        else:
+            write = partial(writers[table], results)
         if option == "-":
-            writer(results, sys.stdout)
-        elif option:
+            write(sys.stdout)
+        else:
             try:
                 with atomic_write(option) as handle:
-                    writer(results, handle)
+                    write(handle)
             except OSError as err:
                 raise LesionToolError(f"{option}: cannot write: {err}") from err
     if not (args.timepoints_csv or args.patients_csv or args.findings_csv):
@@ -415,6 +482,14 @@ def run(args: argparse.Namespace) -> int:
     if args.summary:
         failures += _print_cohort_summary(args, cohort, scored)
     return 1 if failures else 0
+
+
+def _write_csv_text(table: str, results: Sequence[CsvText], out: IO[str]) -> None:
+    """``table`` from the rows' finished text (the same bytes as its writer)."""
+    from lesion_tool.response.export import csv_header
+
+    out.write(csv_header(table))
+    out.writelines([r.tables[table] for r in results])
 
 
 def _print_cohort_summary(args: argparse.Namespace, cohort: Cohort, scored: dict) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -13,9 +14,13 @@ from typing import IO
 from lesion_tool.response.models import PatientResult
 
 __all__ = [
+    "CSV_TABLES",
     "FINDING_COLUMNS",
     "PATIENT_COLUMNS",
     "TIMEPOINT_COLUMNS",
+    "csv_header",
+    "csv_rows_text",
+    "finding_rows",
     "patient_row",
     "timepoint_rows",
     "write_findings_csv",
@@ -196,15 +201,51 @@ def write_findings_csv(
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(FINDING_COLUMNS)
         for r in results:
-            for f in r.findings:
-                writer.writerow(
-                    (
-                        _free_text(r.patient_id),
-                        _free_text(r.reader),
-                        r.criteria,
-                        _free_text(f.timepoint or ""),
-                        _free_text(f.lesion_id or ""),
-                        f.severity,
-                        f.message,
-                    )
-                )
+            writer.writerows(finding_rows(r))
+
+
+def finding_rows(r: PatientResult) -> list[tuple[object, ...]]:
+    """The rows one result adds to the findings CSV (cells before CSV quoting)."""
+    patient, reader = _free_text(r.patient_id), _free_text(r.reader)
+    return [
+        (
+            patient,
+            reader,
+            r.criteria,
+            _free_text(f.timepoint or ""),
+            _free_text(f.lesion_id or ""),
+            f.severity,
+            f.message,
+        )
+        for f in r.findings
+    ]
+
+
+def _patient_rows(r: PatientResult) -> list[tuple[object, ...]]:
+    return [patient_row(r)]
+
+
+CSV_TABLES = {
+    "timepoints": (TIMEPOINT_COLUMNS, timepoint_rows),
+    "patients": (PATIENT_COLUMNS, _patient_rows),
+    "findings": (FINDING_COLUMNS, finding_rows),
+}
+"""Each CSV table's columns and the function giving one result's rows, by table name."""
+
+
+def csv_rows_text(result: PatientResult, table: str) -> str:
+    """The finished CSV text (quoted, ``\\n``-terminated lines) ``result`` adds to ``table``.
+
+    Exactly what the table's writer writes for this result, so that the text of each result can
+    be made where it was scored (a worker process) and the files joined from it in order.
+    """
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(CSV_TABLES[table][1](result))
+    return buffer.getvalue()
+
+
+def csv_header(table: str) -> str:
+    """The header line of ``table`` as its writer writes it."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(CSV_TABLES[table][0])
+    return buffer.getvalue()

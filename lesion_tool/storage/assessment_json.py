@@ -15,12 +15,13 @@ are what the user sees. jsonschema is imported only then.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -45,8 +46,6 @@ from lesion_tool.response.arithmetic import to_tenths
 from lesion_tool.storage.atomic import atomic_write
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import jsonschema
 
 __all__ = [
@@ -54,6 +53,7 @@ __all__ = [
     "assessment_to_dict",
     "find_assessment_files",
     "load_assessment",
+    "prepare_loading",
     "save_assessment",
     "validate_assessment_dict",
 ]
@@ -397,6 +397,12 @@ def _lone_surrogate(data: object, path: str = "$") -> str | None:
     return None
 
 
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates, parse_constant=_reject_constant
+)
+"""Made once: ``json.loads`` with arguments builds a decoder (and its scanner) per call."""
+
+
 def parse_json_document(text: str, source: str) -> Any:
     """Parse one stored document strictly, every hazard an :class:`AssessmentError` naming it.
 
@@ -408,9 +414,7 @@ def parse_json_document(text: str, source: str) -> Any:
     if len(text) > MAX_DOCUMENT_BYTES:
         raise AssessmentError(f"{source}: {len(text)} characters: too large to be an assessment")
     try:
-        data = json.loads(
-            text, object_pairs_hook=_object_without_duplicates, parse_constant=_reject_constant
-        )
+        data = _DECODER.decode(text)
     except json.JSONDecodeError as err:
         raise AssessmentError(
             f"{source}: line {err.lineno} column {err.colno}: not valid JSON: {err.msg}"
@@ -451,8 +455,34 @@ _STATES: Mapping[str, LesionState] = {s.value: s for s in LesionState}
 _KINDS: Mapping[str | None, Kind | None] = {None: None, **{k.value: k for k in Kind}}
 
 
+def _slot_constructor(cls: type) -> Callable[..., Any]:
+    """A constructor of the frozen, slotted dataclass ``cls`` taking every field positionally
+    (in field order) and setting its slots directly, without ``__init__`` or ``__post_init__``.
+
+    For the loader's hot path only (one lesion per call, ~10^5 per trial): the frozen
+    ``__init__`` sets each of the 18 fields through ``object.__setattr__`` by name, a third of
+    building a lesion. The caller passes values already of the field types (what
+    ``__post_init__`` would make of them); ``tests/core/test_assessment_loading.py`` checks the
+    objects equal those the dataclass builds.
+    """
+    names = [f.name for f in dataclasses.fields(cls)]
+    source = (
+        f"def make({', '.join(names)}):\n    self = new(cls)\n"
+        + "".join(f"    set_{name}(self, {name})\n" for name in names)
+        + "    return self\n"
+    )
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
+    exec(compile(source, f"<{cls.__name__} slot constructor>", "exec"), namespace)
+    return namespace["make"]
+
+
+_new_lesion = _slot_constructor(Lesion)
+
+
 def _lesion_from(data: Mapping[str, Any]) -> Lesion:
-    # The hot path of re-scoring (one call per lesion per file): one bound ``get``, no helpers.
+    # The hot path of re-scoring (one call per lesion per file): one bound ``get``, no helpers,
+    # the slots set directly (values as Lesion.__post_init__ would leave them).
     get = data.get
     viable, longest, short = (
         get("viable_diameter_mm"),
@@ -460,25 +490,26 @@ def _lesion_from(data: Mapping[str, Any]) -> Lesion:
         get("short_axis_mm"),
     )
     line, longest_line, seed = get("line"), get("longest_line"), get("seed")
-    return Lesion(
-        id=data["id"],
-        category=_CATEGORIES[data["category"]],
-        state=_STATES[data["state"]],
-        organ=data["organ"],
-        location=get("location"),
-        kind=_KINDS[get("kind")],
-        type=get("type"),
-        viable_diameter_mm=None if viable is None else float(viable),
-        longest_diameter_mm=None if longest is None else float(longest),
-        short_axis_mm=None if short is None else float(short),
-        typical_hcc_pattern=get("typical_hcc_pattern"),
-        porta_hepatis=bool(get("porta_hepatis", False)),
-        cytology_confirmed=bool(get("cytology_confirmed", False)),
-        line=None if line is None else _line_from(line),
-        longest_line=None if longest_line is None else _line_from(longest_line),
-        seed=None if seed is None else tuple(seed),
-        note=get("note"),
-        segmentation=None if (seg := get("segmentation")) is None else _segmentation_from(seg),
+    segmentation = get("segmentation")
+    return _new_lesion(
+        data["id"],
+        _CATEGORIES[data["category"]],
+        _STATES[data["state"]],
+        data["organ"],
+        get("location"),
+        _KINDS[get("kind")],
+        get("type"),
+        None if viable is None else float(viable),
+        None if longest is None else float(longest),
+        None if short is None else float(short),
+        get("typical_hcc_pattern"),
+        bool(get("porta_hepatis", False)),
+        bool(get("cytology_confirmed", False)),
+        None if line is None else _line_from(line),
+        None if longest_line is None else _line_from(longest_line),
+        None if seed is None else tuple([float(v) for v in seed]),
+        get("note"),
+        None if segmentation is None else _segmentation_from(segmentation),
     )
 
 
@@ -657,6 +688,15 @@ def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
         for t in assessment.timepoints
     ]
     return out
+
+
+def prepare_loading() -> None:
+    """Compile the schema validator now (about 0.2 s of CPU, once per process).
+
+    A batch calls this in its own process before handing files to local worker processes:
+    forked workers then inherit the compiled code instead of each compiling it again.
+    """
+    _fast_validator()
 
 
 def load_assessment(path: str | os.PathLike[str]) -> Assessment:
