@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from lesion_tool.errors import SeriesError
-from lesion_tool.io import phase_cache
 from lesion_tool.io.headers import (
     DICOMDIR_SOP_CLASS,
     FileHeader,
@@ -609,6 +608,8 @@ def _known_enhancement(stack: SeriesStack) -> tuple[Enhancement | None, str | No
     not_axial = non_axial_enhancement(_direction(stack))
     if not_axial is not None:
         return not_axial, None
+    from lesion_tool.io import phase_cache  # here: a headers-only scan never pays for hashlib
+
     key = phase_cache.stack_key(
         stack.series_instance_uid,
         stack.files,
@@ -648,6 +649,8 @@ def _measured_enhancement(item: tuple[SeriesStack, str]) -> Enhancement | None:
         return None
     slices, direction = sample
     result = estimate_enhancement(slices, stack.spacing_mm[1:], direction)
+    from lesion_tool.io import phase_cache
+
     phase_cache.store(key, result)
     return result
 
