@@ -400,6 +400,35 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     return mask | ~outside[labels]
 
 
+FULL_EVIDENCE_SLICES = 5
+"""Slices of those given to :func:`estimate_enhancement` on which the full evidence is computed
+(the ones with the largest liver proxy); the four with the largest liver region are kept."""
+
+
+def _liver_proxy_mm2(hu: np.ndarray, pixel_mm: tuple[float, float]) -> float:
+    """A glance at one oriented axial slice: soft-tissue area (mm^2) in the patient's right,
+    anterior body, on a grid of about 4 mm (numpy only, no filtering or labelling).
+
+    Used only to rank slices: the ones most likely to show the most liver get the full evidence
+    (:func:`_slice_evidence`), the others none.
+    """
+    py, px = pixel_mm
+    step = max(1, round(4.0 / min(py, px)))
+    img = hu[::step, ::step]
+    body = img > -400
+    rows = np.flatnonzero(body.any(axis=1))
+    if rows.size == 0:
+        return 0.0
+    cols = np.flatnonzero(body.any(axis=0))
+    y_top, y_bot = int(rows[0]), int(rows[-1])
+    cx = 0.5 * (cols[0] + cols[-1])
+    right = int(max(0, cx - 10 / (px * step)))
+    front = int(y_top + 0.75 * (y_bot - y_top)) + 1
+    box = img[:front, :right]
+    soft = (box > 20) & (box < 400)
+    return float(np.count_nonzero(soft)) * py * px * step * step
+
+
 def _slice_enhancement(
     hu: np.ndarray, pixel_mm: tuple[float, float]
 ) -> tuple[float | None, float | None, float | None, float]:
@@ -579,7 +608,10 @@ def estimate_enhancement(
        right half in front of the spine; its median is the parenchyma, its 97th percentile the
        brightest intrahepatic vessels (portal and hepatic veins).
 
-    The four slices with the largest liver region are kept and the medians reported.
+    Steps 1-4 run only on the :data:`FULL_EVIDENCE_SLICES` slices with the most soft tissue in
+    the patient's right, anterior body (a numpy-only glance at about 4 mm per pixel,
+    :func:`_liver_proxy_mm2`); of those, the four with the largest liver region are kept and the
+    medians reported.
 
     Parameters
     ----------
@@ -602,11 +634,17 @@ def estimate_enhancement(
     col_dir, row_dir = direction[:, 1], direction[:, 2]
     flip_y = col_dir[1] < 0  # rows must run anterior -> posterior (+P)
     flip_x = row_dir[0] < 0  # columns must run patient right -> left (+L)
-    evidence = []
+    oriented = []
     for hu in slices_hu:
         img = hu[::-1] if flip_y else hu
-        img = img[:, ::-1] if flip_x else img
-        evidence.append(_slice_evidence(img, pixel_spacing_mm))
+        oriented.append(img[:, ::-1] if flip_x else img)
+    if len(oriented) > FULL_EVIDENCE_SLICES:
+        # A glance first: rank the slices by a cheap, numpy-only liver proxy and run the full
+        # evidence only on the few that most likely show the most liver.
+        proxy = [_liver_proxy_mm2(img, pixel_spacing_mm) for img in oriented]
+        order = sorted(range(len(oriented)), key=lambda i: -proxy[i])
+        oriented = [oriented[i] for i in sorted(order[:FULL_EVIDENCE_SLICES])]
+    evidence = [_slice_evidence(img, pixel_spacing_mm) for img in oriented]
     evidence.sort(key=lambda t: t[0], reverse=True)
     # Only the four largest livers are read below: the aorta is measured on those alone.
     per_slice = [

@@ -29,7 +29,7 @@ __all__ = ["CACHE_ENV", "cache_dir", "load", "stack_key", "store"]
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "LESION_TOOL_CACHE_DIR"
-METHOD_VERSION = "enhancement-1"
+METHOD_VERSION = "enhancement-2"
 """Part of every key: change it when :func:`~lesion_tool.io.phase.estimate_enhancement` or the
 slices it is given change, so entries of the old method are not used."""
 

@@ -9,7 +9,8 @@ reports) and localizers are listed but never chosen.
 Each image stack then gets a contrast phase (:mod:`lesion_tool.io.phase`) from its description,
 contrast tags, timing and order in the study, and, unless ``use_pixels=False``, from the
 enhancement measured on a few of its slices (the only pixel data ever read, at most
-``PIXEL_SAMPLE_SLICES`` files per stack). Each study then names the series it would measure on
+``PIXEL_SAMPLE_SLICES`` files per stack, and only for the stacks whose headers do not already
+decide: see :func:`headers_decide`). Each study then names the series it would measure on
 (:attr:`Study.arterial_series`) and why, and says plainly when that series' pixels disagree with
 its label.
 """
@@ -27,7 +28,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from lesion_tool.errors import SeriesError
-from lesion_tool.io import phase_cache
 from lesion_tool.io.headers import (
     DICOMDIR_SOP_CLASS,
     FileHeader,
@@ -73,6 +73,7 @@ __all__ = [
     "ScanResult",
     "SeriesStack",
     "Study",
+    "headers_decide",
     "scan_folders",
 ]
 
@@ -554,11 +555,11 @@ def _sample_slices(stack: SeriesStack) -> tuple[np.ndarray, np.ndarray] | None:
         idx = None
     else:
         idx = np.unique(np.linspace(0, len(headers) - 1, PIXEL_SAMPLE_SLICES).round().astype(int))
-    import pydicom.pixels  # here: a headers-only scan (--no-pixels) never imports pydicom
-
     out = []
     try:
         if idx is None:
+            import pydicom.pixels  # here only: native pixels and --no-pixels never import it
+
             h = headers[0]
             arr = pydicom.pixels.pixel_array(h.path)
             arr = arr if arr.ndim == 3 else arr[np.newaxis]
@@ -572,6 +573,8 @@ def _sample_slices(stack: SeriesStack) -> tuple[np.ndarray, np.ndarray] | None:
                 g = h.frames[0]
                 raw = _read_native(h)
                 if raw is None:
+                    import pydicom.pixels  # here only: compressed or unusual pixel data
+
                     raw = pydicom.pixels.pixel_array(h.path)
                 out.append(raw.astype(np.float32) * g.rescale_slope + g.rescale_intercept)
     except Exception as err:  # noqa: BLE001 - pixel evidence is optional; headers still decide
@@ -598,11 +601,15 @@ def _known_enhancement(stack: SeriesStack) -> tuple[Enhancement | None, str | No
     the phase cache), else ``(None, cache key)``: the pixels must be read."""
     if stack.role != "image" or stack.modality != "CT" or stack.slice_count < 3:
         return None, None
+    if headers_decide(stack) is not None:
+        return None, None
     if stack.geometry_problem or stack.orientation is None or stack.spacing_mm is None:
         return None, None
     not_axial = non_axial_enhancement(_direction(stack))
     if not_axial is not None:
         return not_axial, None
+    from lesion_tool.io import phase_cache  # here: a headers-only scan never pays for hashlib
+
     key = phase_cache.stack_key(
         stack.series_instance_uid,
         stack.files,
@@ -642,8 +649,27 @@ def _measured_enhancement(item: tuple[SeriesStack, str]) -> Enhancement | None:
         return None
     slices, direction = sample
     result = estimate_enhancement(slices, stack.spacing_mm[1:], direction)
+    from lesion_tool.io import phase_cache
+
     phase_cache.store(key, result)
     return result
+
+
+def headers_decide(stack: SeriesStack) -> Phase | None:
+    """The phase the headers alone decide, so that the stack's pixels are never read, or None.
+
+    Only when two independent header sources name the same phase: the description, and the
+    scanner's delay from ContrastBolusStartTime to acquisition, on portal venous or delayed.
+    An arterial label is always checked against the pixels (mRECIST needs a true arterial phase;
+    a late bolus is what they catch), and so is every stack whose headers say less or disagree.
+    """
+    first = stack.headers[0] if stack.headers else None
+    text = phase_from_text(stack.description, first.protocol_name if first else "")
+    if text is None or text.phase not in (Phase.PORTAL_VENOUS, Phase.DELAYED):
+        return None
+    acq = parse_dicom_time(stack.acquisition_time) or parse_dicom_time(stack.series_time)
+    timing = phase_from_timing(acq, parse_dicom_time(stack.contrast_start_time))
+    return text.phase if timing is not None and timing[0] is text.phase else None
 
 
 def _header_phase(stack: SeriesStack) -> tuple[PhaseCall, bool | None]:
@@ -765,6 +791,8 @@ def _classify_study(
         evidence = list(call.evidence)
         warns = list(call.warnings)
         img_call = phase_from_enhancement(e) if e is not None else None
+        if use_pixels and e is None and headers_decide(s) is not None:
+            evidence.append("pixels not read: the description and the contrast timing agree")
         if e is not None:
             evidence.append(
                 "pixels: " + e.describe() + (f"; {'; '.join(e.notes)}" if e.notes else "")

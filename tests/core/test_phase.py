@@ -229,3 +229,29 @@ def test_enhancement_does_not_depend_on_array_orientation(synthetic: Path) -> No
     flipped = estimate_enhancement(slices[:, ::-1, ::-1], vol.spacing_mm[1:], flipped_dir)
     assert flipped.aorta_hu == pytest.approx(ref.aorta_hu, abs=1)
     assert flipped.liver_hu == pytest.approx(ref.liver_hu, abs=1)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    "series",
+    [
+        "hcc-tace-seg/HCC_006/08-06-1999-NA-ABDPEL LIVER-65146/103.000000-LIVER 3 PHASE AP-45033",
+        "hcc-tace-seg/HCC_048_PV",
+        "ircadb/3Dircadb1.1/PATIENT_DICOM",
+    ],
+)
+def test_glance_keeps_the_slices_the_full_evidence_keeps(
+    shared_data: Path, series: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The numpy liver proxy ranks the 12 sampled slices of real series so that the full
+    evidence on its top slices gives the very numbers of the full evidence on all 12."""
+    import lesion_tool.io.phase as phase
+
+    vol = load_series(shared_data / series)
+    idx = np.linspace(0, vol.shape[0] - 1, 12).round().astype(int)
+    slices = vol.array[idx]
+    glance = estimate_enhancement(slices, vol.spacing_mm[1:], vol.direction)
+    monkeypatch.setattr(phase, "FULL_EVIDENCE_SLICES", 12)
+    full = estimate_enhancement(slices, vol.spacing_mm[1:], vol.direction)
+    assert glance == full
+    assert glance.slices_used == 4 and glance.aorta_hu is not None

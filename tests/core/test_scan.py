@@ -167,3 +167,32 @@ def test_real_hcc_048_c_a_p_is_not_arterial(shared_data: Path) -> None:
     assert "no arterial-phase series" in study.arterial_reason
     [problem] = scan_folders(shared_data / HCC_048, use_pixels=False).problems
     assert problem.path.name == "LICENSE"
+
+
+def test_pixels_read_only_where_the_headers_do_not_decide(tmp_path: Path) -> None:
+    """Portal venous / delayed series whose description and contrast timing agree are decided by
+    their headers (no pixel read, said in the evidence); the arterial and the non-contrast
+    series (description alone) are still checked against their pixels."""
+    import shutil
+
+    from lesion_tool.io.scan import headers_decide
+
+    sample = Path(__file__).resolve().parents[2] / "test_images" / "synthetic" / "SYN-001"
+    shutil.copytree(sample / "baseline", tmp_path / "baseline")
+    [study] = scan_folders(tmp_path).studies
+    stacks = {s.files[0].parent.name: s for s in study.image_stacks}
+    assert sorted(stacks) == ["arterial", "delayed", "non_contrast", "portal_venous"]
+    for name in ("portal_venous", "delayed"):
+        s = stacks[name]
+        assert headers_decide(s) is Phase(name)
+        assert s.enhancement is None
+        assert s.phase is not None and s.phase.phase is Phase(name)
+        assert "pixels not read: the description and the contrast timing agree" in (
+            s.phase.evidence
+        )
+    for name in ("arterial", "non_contrast"):
+        s = stacks[name]
+        assert headers_decide(s) is None
+        assert s.enhancement is not None and s.enhancement.aorta_hu is not None
+        assert s.phase is not None and any("pixels agree" in e for e in s.phase.evidence)
+    assert study.arterial_series is stacks["arterial"]
