@@ -844,7 +844,9 @@ def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[
     liver, noise = lv.liver, lv.noise
     if like.sum() >= 30:
         liver = float(np.median(cut.shell[like]))
-        noise = _robust_sd(cut.shell[like])
+        # Structure (the lesion's blurred edge, vessels) can only widen the shell's spread: the
+        # image's noise is the smaller of it and the window's parenchyma estimate.
+        noise = min(lv.noise, _robust_sd(cut.shell[like]))
     inner = ndimage.binary_erosion(cut.mask, iterations=2)
     vals = plane[inner] if inner.sum() >= 10 else plane[cut.mask]
     lesion, spread = lv.lesion, lv.spread
