@@ -144,14 +144,9 @@ MIN_RIM_AREA_MM2 = 10.0
 vessel)."""
 HEADROOM_FRACTION = 0.5
 HEADROOM_MIN_HU = 20.0
-SPREAD_K = 2.5
 """A hyper-attenuating lesion's tissue lies below its value + max(HEADROOM_FRACTION * contrast,
 HEADROOM_MIN_HU): contrast-filled vessels stay out. A hypo-attenuating one's lies above its value
-- max(contrast, HEADROOM_MIN_HU) (necrosis is lesion; partial volume with lung or fat is not).
-The headroom is at least SPREAD_K robust SDs of the lesion's own smoothed values (measured inside
-its first outline): a heterogeneous enhancing tumour (IRCADb tumour 01 made hyper-enhancing: 10th
-to 90th percentile 138-179 HU smoothed, click 152 HU) keeps its brighter parts; 2.5 SD holds 99 %
-of a normal spread."""
+- max(contrast, HEADROOM_MIN_HU) (necrosis is lesion; partial volume with lung or fat is not)."""
 LIVER_BAND_MIN_HU = 18.0
 """Parenchyma: within max(this, |contrast| / 2) of the liver value."""
 SHELL_MM = (2.0, 7.0)
@@ -590,17 +585,9 @@ class _Levels:
         margin = min(max(EDGE_FRACTION * c, EDGE_NOISE_K * self.noise), c / 2.0)
         return self.liver + self.sign * margin + self.sign * self.offset
 
-    spread: float = 0.0
-    """Robust SD (HU) of the smoothed values inside the lesion's outline (its own texture):
-    a heterogeneous enhancing tumour's brighter parts are lesion, not vessel."""
-
     @property
     def headroom(self) -> float:
-        return max(
-            HEADROOM_FRACTION * abs(self.lesion - self.liver),
-            HEADROOM_MIN_HU,
-            SPREAD_K * self.spread,
-        )
+        return max(HEADROOM_FRACTION * abs(self.lesion - self.liver), HEADROOM_MIN_HU)
 
     @property
     def ceiling(self) -> float:
@@ -844,24 +831,13 @@ def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[
     liver, noise = lv.liver, lv.noise
     if like.sum() >= 30:
         liver = float(np.median(cut.shell[like]))
-        # Structure (the lesion's blurred edge, vessels) can only widen the shell's spread: the
-        # image's noise is the smaller of it and the window's parenchyma estimate.
-        noise = min(lv.noise, _robust_sd(cut.shell[like]))
+        noise = _robust_sd(cut.shell[like])
     inner = ndimage.binary_erosion(cut.mask, iterations=2)
     vals = plane[inner] if inner.sum() >= 10 else plane[cut.mask]
-    lesion, spread = lv.lesion, lv.spread
-    if vals.size >= 10:
-        med = float(np.median(vals))
-        contrast = abs(lv.lesion - lv.liver)
-        clear = contrast >= LOW_CONTRAST_HU and contrast >= LOW_CNR * lv.noise
-        if not lv.mixed or (clear and lv.sign * (med - lv.threshold) > 0):
-            # On arterial images an enhancing part beside necrosis has a median that is neither,
-            # and an outline drawn at low contrast holds liver too: the click's value is kept
-            # then. Otherwise the inside's median is a steadier value than a 1 mm disk at the
-            # click (a heterogeneous tumour: IRCADb 01 made hyper-enhancing, click 152 HU, its
-            # inside 138-179 HU, 10th-90th percentile).
-            lesion, spread = med, _robust_sd(vals)
-    return _Levels(liver, lesion, noise, lv.offset, lv.mixed, lv.texture, spread), share
+    lesion = float(np.median(vals)) if vals.size else lv.lesion
+    if lv.mixed:
+        lesion = lv.lesion  # the median of enhancing and necrotic parts is neither
+    return _Levels(liver, lesion, noise, lv.offset, lv.mixed, lv.texture), share
 
 
 # ---------------------------------------------------------------------------------------------
