@@ -11,7 +11,8 @@ deepest point of its largest slice, ``--clicks`` seeded random interior points a
 (:func:`lesion_tool.measurement.evaluation.evaluate_clicks`).
 
 Prints one Markdown table (the README's). Run:
-``.venv/bin/python benchmarks/bench_stress.py [--clicks 2] [--only NAME ...]`` (a few minutes).
+``.venv/bin/python benchmarks/bench_stress.py [--clicks 2] [--only NAME ...] [--why]``
+(a few minutes; ``--why`` counts the prompts by cause of failure).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +95,24 @@ def run_variant(name: str, case, clicks: int, seed: int = 0) -> dict:
     }
 
 
+def cause(r) -> str:
+    """Why one prompt was not within tolerance (the README's per-cause table), or "within"."""
+    if r.within:
+        return "within"
+    if r.refused:
+        if "not in the liver" in r.refused:
+            return "refused: not in the liver"
+        if "not surrounded" in r.refused:
+            return "refused: not surrounded by liver"
+        if "commonest" in r.refused or "does not differ" in r.refused:
+            return "refused: value is the liver's"
+        if "across" in r.refused or "every ray" in r.refused:
+            return "refused: speck"
+        return "refused: other"
+    thin = " (< 3 slices)" if any("seen on" in f for f in r.flags) else ""
+    return ("over" if r.measured_mm > r.expert_mm else "under") + thin
+
+
 def table(rows: list[dict]) -> str:
     """Markdown table of variant rows."""
     out = [
@@ -121,6 +141,7 @@ def main() -> None:
     ap.add_argument("--clicks", type=int, default=2)
     ap.add_argument("--only", nargs="*", choices=list(VARIANTS), default=None)
     ap.add_argument("--verbose", action="store_true", help="every prompt that was not within")
+    ap.add_argument("--why", action="store_true", help="count the prompts by cause of failure")
     args = ap.parse_args()
     if not IRCADB.is_dir():
         print(f"{IRCADB} is absent: nothing to do")
@@ -131,6 +152,9 @@ def main() -> None:
         row = run_variant(name, case, args.clicks)
         rows.append(row)
         print(table([row]).splitlines()[-1], flush=True)
+        if args.why:
+            counts = Counter(cause(r) for r in row["results"])
+            print("    " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())), flush=True)
         if args.verbose:
             for r in row["results"]:
                 if not r.within:
