@@ -268,7 +268,7 @@ def _floats(ds: _Header | None, keyword: str, n: int) -> tuple[float, ...] | Non
     if value is None or value == "":
         return None
     try:
-        values = tuple(float(v) for v in value)
+        values = tuple(map(float, value))
     except (TypeError, ValueError):
         return None
     return values if len(values) == n else None
