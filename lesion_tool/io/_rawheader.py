@@ -192,13 +192,21 @@ _BINARY = {"US": ("H", 2), "SS": ("h", 2), "UL": ("I", 4), "SL": ("i", 4), "FL":
 _BINARY["FD"] = ("d", 8)
 
 
+_STRUCTS: dict[tuple[int, str], Any] = {}
+
+
 def _decode(raw: bytes, vr: str, encoding: str) -> Any:
     binary = _BINARY.get(vr)
     if binary is not None:
         count = len(raw) // binary[1]
         if count == 0:
             return None
-        values = struct.unpack_from(f"<{count}{binary[0]}", raw)
+        unpack = _STRUCTS.get((count, binary[0]))
+        if unpack is None:
+            unpack = struct.Struct(f"<{count}{binary[0]}").unpack_from
+            if len(_STRUCTS) < 256:
+                _STRUCTS[count, binary[0]] = unpack
+        values = unpack(raw)
         return values[0] if count == 1 else list(values)
     text = raw.decode(encoding, errors="replace").strip("\x00 ")
     if vr in ("LT", "ST", "UT"):
@@ -334,10 +342,15 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
     end = len(buf)
     # File meta information: always explicit VR little endian.
     while pos + 8 <= end:
-        group = _unpack_h(buf, pos)[0]
+        group, elem, vr, length = _unpack_explicit(buf, pos)
         if group != 0x0002:
             break
-        vpos, tag, _vr, length = _element_header(buf, pos, True)
+        # _element_header(buf, pos, True), inlined: the meta group is read for every file
+        tag = (group << 16) | elem
+        if vr in _LONG_VRS:
+            vpos, length = pos + 12, _unpack_i(buf, pos + 8)[0]
+        else:
+            vpos = pos + 8
         if length == 0xFFFFFFFF:
             return None
         key = _META_KEYS.get(tag)
