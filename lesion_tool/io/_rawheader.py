@@ -13,12 +13,14 @@ other than ASCII / Latin-1 / UTF-8, headers longer than the first read, or anyth
 
 from __future__ import annotations
 
+import os
 import struct
 from typing import Any
 
 __all__ = ["RawDataset", "read_raw"]
 
 _FIRST_BYTES = 4096
+_O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 _HEAD_BYTES = 65536
 _MORE = object()  # sentinel: the wanted elements run past the bytes read
 _LONG_VRS = {
@@ -190,13 +192,21 @@ _BINARY = {"US": ("H", 2), "SS": ("h", 2), "UL": ("I", 4), "SL": ("i", 4), "FL":
 _BINARY["FD"] = ("d", 8)
 
 
+_STRUCTS: dict[tuple[int, str], Any] = {}
+
+
 def _decode(raw: bytes, vr: str, encoding: str) -> Any:
     binary = _BINARY.get(vr)
     if binary is not None:
         count = len(raw) // binary[1]
         if count == 0:
             return None
-        values = struct.unpack_from(f"<{count}{binary[0]}", raw)
+        unpack = _STRUCTS.get((count, binary[0]))
+        if unpack is None:
+            unpack = struct.Struct(f"<{count}{binary[0]}").unpack_from
+            if len(_STRUCTS) < 256:
+                _STRUCTS[count, binary[0]] = unpack
+        values = unpack(raw)
         return values[0] if count == 1 else list(values)
     text = raw.decode(encoding, errors="replace").strip("\x00 ")
     if vr in ("LT", "ST", "UT"):
@@ -270,20 +280,59 @@ def read_raw(path: str, keywords: tuple[str, ...]) -> RawDataset | None:
     table = _TABLES.get(keywords)
     if table is None:
         table = _TABLES[keywords] = _wanted(keywords)
+    # One os.read of the head (no buffered file object: a tenth of the per-file cost); any
+    # error after the open is raised again by the buffered path below, so that every message
+    # (a folder, a read error) stays the one ``open``/``read`` gives.
+    fd = os.open(path, _O_RDONLY)
+    try:
+        buf = os.read(fd, _FIRST_BYTES)
+        if 0 < len(buf) < _FIRST_BYTES:
+            buf += _read_all(fd, _FIRST_BYTES - len(buf))  # a short read: as fh.read does
+        if len(buf) < 144 or buf[128:132] != b"DICM":
+            return None
+        result = _parse_guarded(buf, table)
+        if result is _MORE and len(buf) == _FIRST_BYTES:
+            buf += _read_all(fd, _HEAD_BYTES - len(buf))  # a long header: read more, once
+            result = _parse_guarded(buf, table)
+    except OSError:
+        return _read_raw_buffered(path, table)
+    finally:
+        os.close(fd)
+    return None if result is _MORE else result
+
+
+def _read_all(fd: int, n: int) -> bytes:
+    """Up to ``n`` more bytes (fewer only at the end of the file), as ``BufferedReader.read``."""
+    chunks = []
+    while n > 0:
+        chunk = os.read(fd, n)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _parse_guarded(buf: bytes, table: dict[int, tuple[str, str]]) -> Any:
+    """:func:`_parse`, with running past the bytes read as ``_MORE`` and malformed as None."""
+    try:
+        return _parse(buf, table)
+    except (IndexError, struct.error):
+        return _MORE  # ran past the bytes read (or truncated: pydicom will say)
+    except (ValueError, UnicodeDecodeError, LookupError):
+        return None
+
+
+def _read_raw_buffered(path: str, table: dict[int, tuple[str, str]]) -> RawDataset | None:
+    """The reader through a buffered file object (raises its ``OSError`` unchanged)."""
     with open(path, "rb") as fh:
         buf = fh.read(_FIRST_BYTES)
         if len(buf) < 144 or buf[128:132] != b"DICM":
             return None
-        for attempt in range(2):
-            try:
-                result = _parse(buf, table)
-            except (IndexError, struct.error):
-                result = _MORE  # ran past the bytes read (or truncated: pydicom will say)
-            except (ValueError, UnicodeDecodeError, LookupError):
-                result = None
-            if result is not _MORE or attempt == 1 or len(buf) < _FIRST_BYTES:
-                break
+        result = _parse_guarded(buf, table)
+        if result is _MORE and len(buf) == _FIRST_BYTES:
             buf += fh.read(_HEAD_BYTES - len(buf))  # a long header: read more, once
+            result = _parse_guarded(buf, table)
     return None if result is _MORE else result
 
 
@@ -293,10 +342,15 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
     end = len(buf)
     # File meta information: always explicit VR little endian.
     while pos + 8 <= end:
-        group = _unpack_h(buf, pos)[0]
+        group, elem, vr, length = _unpack_explicit(buf, pos)
         if group != 0x0002:
             break
-        vpos, tag, _vr, length = _element_header(buf, pos, True)
+        # _element_header(buf, pos, True), inlined: the meta group is read for every file
+        tag = (group << 16) | elem
+        if vr in _LONG_VRS:
+            vpos, length = pos + 12, _unpack_i(buf, pos + 8)[0]
+        else:
+            vpos = pos + 8
         if length == 0xFFFFFFFF:
             return None
         key = _META_KEYS.get(tag)
@@ -313,26 +367,35 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
     values: dict[str, Any] = {}
     encoding = "latin-1"
     stop = _stop_tag(table)
-    unpack_explicit = _unpack_explicit
-    unpack_implicit = _unpack_implicit
-    vr_kind = _VR_KIND
-    vr_name = ""
+    unpack_i = _unpack_i
+    plain = _PLAIN_STRING_VRS
+    wanted = table.get
+    # Latin-1 maps each byte to one character: the whole head decoded once, then sliced, is
+    # each value decoded alone (a UTF-8 character set decodes value by value).
+    latin = buf.decode("latin-1")
+    if explicit:
+        unpack = _unpack_explicit
+        vr_kind = _VR_KIND.get
+    else:
+        unpack = _unpack_implicit
+        implicit_kind = (False, "")
+    # One loop for both encodings, kept lean: it runs for every element of every file.
     while True:
         if pos + 12 > end:
             return _MORE  # type: ignore[return-value]
         if explicit:
-            group, elem, vr, length = unpack_explicit(buf, pos)
-            kind = vr_kind.get(vr)
+            group, elem, vr, length = unpack(buf, pos)
+            kind = vr_kind(vr)
             if kind is None:
                 return None  # not a valid VR (or an item at top level): let pydicom decide
-            is_long, vr_name = kind
-            if is_long:
-                length = _unpack_i(buf, pos + 8)[0]
+            if kind[0]:
+                length = unpack_i(buf, pos + 8)[0]
                 vpos = pos + 12
             else:
                 vpos = pos + 8
         else:
-            group, elem, length = unpack_implicit(buf, pos)
+            group, elem, length = unpack(buf, pos)
+            kind = implicit_kind
             vpos = pos + 8
         tag = (group << 16) | elem
         if tag >= stop:
@@ -343,19 +406,22 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
         pos = vpos + length
         if pos > end:
             return _MORE  # type: ignore[return-value]
-        if tag in table:
+        entry = wanted(tag)
+        if entry is not None:
             if tag == _NUMBER_OF_FRAMES:
                 return None  # multi-frame objects (functional groups) go to pydicom
-            keyword, dict_vr = table[tag]
-            use_vr = vr_name if explicit else dict_vr
-            if use_vr in _PLAIN_STRING_VRS:
+            use_vr = kind[1] if explicit else entry[1]
+            if use_vr in plain:
                 # the common case, inlined: a (possibly multi-valued) string
-                text = buf[vpos:pos].decode(encoding, errors="replace").strip("\x00 ")
-                values[keyword] = text.split("\\") if "\\" in text else text
+                if latin is None:
+                    text = buf[vpos:pos].decode(encoding, "replace").strip("\x00 ")
+                else:
+                    text = latin[vpos:pos].strip("\x00 ")
+                values[entry[0]] = text.split("\\") if "\\" in text else text
             elif use_vr == "SQ":
                 return None
             else:
-                values[keyword] = _decode(buf[vpos:pos], use_vr, encoding)
+                values[entry[0]] = _decode(buf[vpos:pos], use_vr, encoding)
         elif tag == _CHARSET_TAG:
             charset = buf[vpos:pos].decode("ascii").strip("\x00 ").upper()
             if charset in ("", "ISO_IR 6", "ISO_IR 100"):
@@ -364,4 +430,6 @@ def _parse(buf: bytes, table: dict[int, tuple[str, str]]) -> RawDataset | None:
                 encoding = "utf-8"
             else:
                 return None
+            if encoding != "latin-1":
+                latin = None
     return RawDataset(values, meta)

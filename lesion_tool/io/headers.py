@@ -268,7 +268,7 @@ def _floats(ds: _Header | None, keyword: str, n: int) -> tuple[float, ...] | Non
     if value is None or value == "":
         return None
     try:
-        values = tuple(float(v) for v in value)
+        values = tuple(map(float, value))
     except (TypeError, ValueError):
         return None
     return values if len(values) == n else None
@@ -542,7 +542,10 @@ def header_from_dataset(ds: _Header, path: Path) -> FileHeader:
 def _bad(values: tuple[float, ...] | None, *, positive: bool, limit: float) -> bool:
     if values is None:
         return False
-    return not all(math.isfinite(v) and abs(v) <= limit and (v > 0 or not positive) for v in values)
+    for v in values:  # a loop, not all(genexpr): three calls per file of a folder scan
+        if not (math.isfinite(v) and abs(v) <= limit and (v > 0 or not positive)):
+            return True
+    return False
 
 
 def image_header_problem(h: FileHeader) -> str:

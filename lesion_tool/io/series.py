@@ -322,7 +322,7 @@ def stack_geometry(
                 "The folder may hold two acquisitions or copies; remove the duplicates or "
                 "choose another series."
             )
-        spacing_z = float(np.median(gaps))
+        spacing_z = _median(gaps.tolist())
         tol = spacing_rtol * spacing_z + position_atol_mm
         bad = np.flatnonzero(np.abs(gaps - spacing_z) > tol)
         if bad.size:
@@ -374,6 +374,18 @@ def stack_geometry(
         direction=direction,
         warnings=tuple(notes),
     )
+
+
+def _median(values: list[float]) -> float:
+    """``np.median`` of a non-empty list, to the last bit (the middle value, or the mean of the
+    two middle ones as ``(a + b) / 2``), without the ``numpy.ma`` import ``np.median`` pays."""
+    if any(v != v for v in values):
+        return math.nan
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def frames_of(headers: Iterable[FileHeader]) -> list[FrameRef]:

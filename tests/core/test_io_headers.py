@@ -13,7 +13,13 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import ImplicitVRLittleEndian
 
 from lesion_tool.io._rawheader import read_raw
-from lesion_tool.io.headers import _KEYWORDS, SPECIFIC_TAGS, header_from_dataset, read_header
+from lesion_tool.io.headers import (
+    _KEYWORDS,
+    SPECIFIC_TAGS,
+    NotDicomError,
+    header_from_dataset,
+    read_header,
+)
 from lesion_tool.io.series import FrameRef, _read_native, _read_pixels
 
 
@@ -77,6 +83,29 @@ def test_other_charsets_and_multiframe_go_to_pydicom(tmp_path: Path) -> None:
     write_enhanced_ct(tmp_path / "mf.dcm")
     assert read_raw(str(tmp_path / "mf.dcm"), _KEYWORDS) is None
     assert len(read_header(tmp_path / "mf.dcm").frames) == 5
+
+
+def test_header_longer_than_the_first_read(tmp_path: Path) -> None:
+    # ImageComments (0020,4000) of 6,000 bytes pushes group 0028 past the first 4,096 bytes:
+    # the raw reader reads the rest of the head once and still reads every value.
+    [src] = write_series(tmp_path / "a", n=1)
+    long = resave(src, tmp_path / "long", ImageComments="x" * 6000)
+    raw = read_raw(str(long), _KEYWORDS)
+    assert raw is not None and raw.get("Rows") == 12 and raw.get("RescaleSlope") is not None
+    assert read_header(long) == via_pydicom(long)
+
+
+def test_unreadable_path_keeps_the_message_of_open(tmp_path: Path) -> None:
+    # The reader opens with os.open (a folder opens; only its read fails): the error is the
+    # one a buffered open gives, naming the file.
+    with pytest.raises(OSError) as expected:
+        open(tmp_path, "rb").read(1)  # noqa: SIM115 - the reference message
+    with pytest.raises(NotDicomError) as err:
+        read_header(tmp_path)
+    assert str(err.value) == f"unreadable ({type(expected.value).__name__}: {expected.value})"
+    assert str(tmp_path) in str(err.value)
+    with pytest.raises(NotDicomError, match=r"unreadable \(FileNotFoundError: .*missing"):
+        read_header(tmp_path / "missing")
 
 
 @pytest.mark.realdata

@@ -398,3 +398,17 @@ def test_read_frame_equals_the_loaded_slice(tmp_path: Path, slope, intercept, sy
         frame = read_frame(ref, dtype)
         assert frame.dtype == vol.array.dtype
         np.testing.assert_array_equal(frame, vol.array[k])
+
+
+def test_slice_gap_median_is_numpys_to_the_last_bit() -> None:
+    # stack_geometry takes the median slice gap without np.median (whose numpy.ma import a
+    # headers-only scan would pay); the spacing it reports must not move by one bit.
+    from lesion_tool.io.series import _median
+
+    rng = np.random.default_rng(17)
+    for n in (1, 2, 3, 4, 5, 50, 51, 300):
+        for scale in (1e-3, 1.0, 1e3):
+            gaps = rng.uniform(0.3, 7.0, n) * scale
+            assert _median(gaps.tolist()) == float(np.median(gaps))
+    assert _median([1.25, 2.5, 2.5, 5.0]) == 2.5
+    assert np.isnan(_median([1.0, float("nan"), 2.0]))
