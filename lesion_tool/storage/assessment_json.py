@@ -15,7 +15,6 @@ are what the user sees. jsonschema is imported only then.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import math
@@ -27,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lesion_tool._slots import slot_constructor
 from lesion_tool.errors import AssessmentError
 from lesion_tool.model import (
     FORMAT_NAME,
@@ -455,28 +455,10 @@ _STATES: Mapping[str, LesionState] = {s.value: s for s in LesionState}
 _KINDS: Mapping[str | None, Kind | None] = {None: None, **{k.value: k for k in Kind}}
 
 
-def _slot_constructor(cls: type) -> Callable[..., Any]:
-    """A constructor of the frozen, slotted dataclass ``cls`` taking every field positionally
-    (in field order) and setting its slots directly, without ``__init__`` or ``__post_init__``.
-
-    For the loader's hot path only (one lesion per call, ~10^5 per trial): the frozen
-    ``__init__`` sets each of the 18 fields through ``object.__setattr__`` by name, a third of
-    building a lesion. The caller passes values already of the field types (what
-    ``__post_init__`` would make of them); ``tests/core/test_assessment_loading.py`` checks the
-    objects equal those the dataclass builds.
-    """
-    names = [f.name for f in dataclasses.fields(cls)]
-    source = (
-        f"def make({', '.join(names)}):\n    self = new(cls)\n"
-        + "".join(f"    set_{name}(self, {name})\n" for name in names)
-        + "    return self\n"
-    )
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
-    exec(compile(source, f"<{cls.__name__} slot constructor>", "exec"), namespace)
-    return namespace["make"]
-
-
+# The frozen ``__init__`` sets each of the 18 fields through ``object.__setattr__`` by name, a
+# third of building a lesion; ``tests/core/test_assessment_loading.py`` checks the objects equal
+# those the dataclass builds.
+_slot_constructor = slot_constructor
 _new_lesion = _slot_constructor(Lesion)
 
 
