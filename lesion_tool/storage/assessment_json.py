@@ -460,6 +460,9 @@ _KINDS: Mapping[str | None, Kind | None] = {None: None, **{k.value: k for k in K
 # those the dataclass builds.
 _slot_constructor = slot_constructor
 _new_lesion = _slot_constructor(Lesion)
+# Their __post_init__ only makes tuples of what the loader already passes as tuples.
+_new_timepoint = slot_constructor(Timepoint, keywords=True)
+_new_assessment = slot_constructor(Assessment, keywords=True)
 
 
 def _lesion_from(data: Mapping[str, Any]) -> Lesion:
@@ -558,7 +561,7 @@ def _build_assessment(data: Any) -> Assessment:
     """The model of a document that passed validation."""
     timepoints = tuple(
         [
-            Timepoint(
+            _new_timepoint(
                 label=t["label"],
                 date=dt.date.fromisoformat(t["date"]),
                 lesions=tuple([_lesion_from(lesion) for lesion in t["lesions"]]),
@@ -569,7 +572,7 @@ def _build_assessment(data: Any) -> Assessment:
         ]
     )
     extra = {key: value for key, value in data.items() if key not in TOP_LEVEL_FIELDS}
-    return Assessment(
+    return _new_assessment(
         patient_id=data["patient_id"],
         treatment_start=dt.date.fromisoformat(data["treatment_start"]),
         timepoints=timepoints,

@@ -79,6 +79,17 @@ def test_loaded_lesions_equal_what_the_dataclass_builds(tmp_path: Path) -> None:
     assert loaded.segmentation.flags == ("low contrast",)
 
 
+def test_loaded_timepoints_and_assessments_equal_what_the_dataclass_builds() -> None:
+    for path in sorted(EXAMPLES.glob("*.json")):
+        assessment = load_assessment(path)
+        for record in (assessment, *assessment.timepoints):
+            rebuilt = dataclasses.replace(record)
+            assert rebuilt == record
+            for field in dataclasses.fields(record):  # compare=False fields too, all set
+                value, expected = getattr(record, field.name), getattr(rebuilt, field.name)
+                assert value == expected and type(value) is type(expected), field.name
+
+
 def test_scored_results_equal_what_the_dataclass_builds() -> None:
     """Scoring builds its result rows with slot constructors: every field set, same objects."""
     from lesion_tool.response import PRESETS, score_assessment, settings_for
