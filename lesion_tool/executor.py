@@ -45,6 +45,8 @@ MAX_CHUNK = 500
 AUTO_MIN_ITEMS = 2000
 """``--workers auto`` stays in process below this many items: starting workers and sending
 results back costs more than it saves on a small batch."""
+AUTO_MAX_LOAD_PER_CPU = 1.5
+"""``--workers auto`` stays in process above this 1-minute load average per usable core."""
 
 
 def _cpus() -> int:
@@ -57,11 +59,11 @@ def _cpus() -> int:
 def auto_workers(n_items: int, limit: int | None = None) -> int:
     """How many local processes ``--workers auto`` uses for ``n_items`` items.
 
-    One for a batch under :data:`AUTO_MIN_ITEMS`; otherwise the cores left idle by the rest of
-    the machine (usable cores minus the 1-minute load average, rounded), at least 1 and at most
-    ``limit``. On a busy machine workers only compete with each other and cost more CPU (on
-    two cores under a load of ~5, two workers took 1.2-1.3x the wall time of one process), so
-    ``auto`` spreads work only onto cores that are free.
+    One for a batch under :data:`AUTO_MIN_ITEMS`, or when the machine is oversubscribed (a
+    1-minute load average above :data:`AUTO_MAX_LOAD_PER_CPU` per usable core); otherwise one
+    per usable core, at most ``limit``. Measured on two shared cores, 10,000 files: two
+    workers took 0.62x the wall time of one process under a load average of 2-3 (1.13x the
+    CPU), but 1.0-1.45x under 4.5-5, where they only compete with each other.
     """
     if n_items < AUTO_MIN_ITEMS:
         return 1
@@ -70,8 +72,9 @@ def auto_workers(n_items: int, limit: int | None = None) -> int:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # pragma: no cover - no load average on this platform
         load = 0.0
-    idle = int(cpus - load + 0.5)
-    return max(1, min(cpus, idle, limit if limit is not None else cpus))
+    if load > AUTO_MAX_LOAD_PER_CPU * cpus:
+        return 1
+    return max(1, min(cpus, limit if limit is not None else cpus))
 
 
 class Progress:
@@ -169,7 +172,7 @@ class Executor:
         if self.scheduler:
             return f"Dask scheduler {self.scheduler}"
         if self.auto:
-            return f"up to {self.workers} local processes (as many as idle cores)"
+            return f"up to {self.workers} local processes (fewer on a busy machine)"
         return "this process" if self.workers == 1 else f"{self.workers} local processes"
 
     def map(
@@ -301,9 +304,10 @@ def add_executor_arguments(
         default=default_workers,
         metavar="N|auto",
         help=(
-            "spread the per-file work over N local processes; 'auto': in process below "
-            f"{AUTO_MIN_ITEMS:,} files, else one process per idle core (cores minus the load "
-            f"average), so a busy machine stays at one (default: {default_workers})"
+            "spread the per-file work over N local processes; 'auto': one per core for "
+            f"{AUTO_MIN_ITEMS:,} files or more, unless the load average is above "
+            f"{AUTO_MAX_LOAD_PER_CPU:g} per core (then, and for fewer files, in process) "
+            f"(default: {default_workers})"
         ),
     )
     where.add_argument(

@@ -226,7 +226,9 @@ def test_deidentified_rescore_identical_on_two_processes(
     assert "HCC-EX" not in err and str(cohort) not in err  # ids and paths scrubbed
 
 
-def test_auto_workers_uses_only_idle_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_workers_spreads_only_large_batches_on_a_machine_not_oversubscribed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import lesion_tool.executor as executor_module
 
     monkeypatch.setattr(executor_module, "_cpus", lambda: 2)
@@ -234,10 +236,10 @@ def test_auto_workers_uses_only_idle_cores(monkeypatch: pytest.MonkeyPatch) -> N
     assert executor_module.auto_workers(executor_module.AUTO_MIN_ITEMS - 1) == 1  # small batch
     assert executor_module.auto_workers(10_000) == 2  # quiet machine: both cores
     assert executor_module.auto_workers(10_000, limit=1) == 1
-    monkeypatch.setattr(executor_module.os, "getloadavg", lambda: (1.2, 1.0, 1.0))
-    assert executor_module.auto_workers(10_000) == 1  # one core taken by someone else
+    monkeypatch.setattr(executor_module.os, "getloadavg", lambda: (2.8, 2.5, 3.0))
+    assert executor_module.auto_workers(10_000) == 2  # shared but not saturated (0.62x wall)
     monkeypatch.setattr(executor_module.os, "getloadavg", lambda: (4.6, 4.5, 5.0))
-    assert executor_module.auto_workers(10_000) == 1  # busy machine: never below one
+    assert executor_module.auto_workers(10_000) == 1  # oversubscribed: workers only compete
 
 
 def test_workers_auto_on_the_command_line() -> None:
