@@ -306,8 +306,9 @@ def bench_rescore(work: Path, n_patients: int, repeat: int) -> list[str]:
     t = side_by_side(
         with_baseline({
             "json": ([PY, "-c", JSON_FLOOR, str(cohort)], env),
-            "plain": (rescore(three), env),
+            "plain": (rescore(three, "--workers", "1"), env),
             "workers": (rescore(three, "--workers", "2"), env),
+            "auto": (rescore(three), env),
             "recist-1": (rescore("recist-1.1"), env),
             "pyrecist": ([PY, "-c", PYRECIST, str(csv_path), str(HERE)], env),
         }, ("plain",)),
@@ -317,12 +318,15 @@ def bench_rescore(work: Path, n_patients: int, repeat: int) -> list[str]:
     return [
         f"Re-scoring {n_timepoints // 8:,} patients x 8 timepoints, stored files (whole command)",
         row("json.loads of every file (floor)", t["json"]),
-        row("rescore, 3 presets", t["plain"], t["json"], "floor",
+        row("rescore, 3 presets, --workers 1", t["plain"], t["json"], "floor",
             f"   {speed:,.0f} patient-timepoints/s "
             f"({n_timepoints / t['plain'].best_cpu:,.0f} per CPU second); target >= 8,000"),
         row("rescore, 3 presets, --workers 2", t["workers"], t["plain"], "1 process",
             f"   {n_timepoints / t['workers'].best:,.0f} patient-timepoints/s"),
-        *before("rescore, 3 presets", t, "plain"),
+        row("rescore, 3 presets (default --workers auto)", t["auto"], t["plain"], "1 process",
+            f"   {n_timepoints / t['auto'].best:,.0f} patient-timepoints/s; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"),
+        *before("rescore, 3 presets, --workers 1", t, "plain"),
         *(
             [f"  {'':<46} before: {n_timepoints / t['before-plain'].best:,.0f} pt-timepoints/s"]
             if "before-plain" in t

@@ -129,7 +129,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from lesion_tool.commands._corelab import add_adjudication_arguments
 
     add_adjudication_arguments(parser)
-    add_executor_arguments(parser)
+    # auto: a trial (>= 2,000 files) spreads over the idle cores; small batches stay in process
+    add_executor_arguments(parser, default_workers="auto")
     parser.set_defaults(func=run)
 
 

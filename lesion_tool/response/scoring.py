@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from lesion_tool._slots import slot_constructor
 from lesion_tool.errors import CriteriaError
 from lesion_tool.model import (
     Assessment,
@@ -51,6 +52,11 @@ _NE = Response.NE
 _PD = Response.PD
 
 _MEASURED = LesionState.MEASURED
+
+# Result rows are built by name without the frozen ``__init__`` (its ``object.__setattr__`` per
+# field was a fifth of scoring a trial); every field is passed, a missing one is a TypeError.
+_timepoint_result = slot_constructor(TimepointResult, keywords=True)
+_patient_result_record = slot_constructor(PatientResult, keywords=True)
 
 
 def _needed_diameter(lesion: Lesion, settings: ResponseSettings) -> str:
@@ -126,7 +132,7 @@ def score_assessment(assessment: Assessment, settings: ResponseSettings) -> Pati
     has_targets = bool(targets)
 
     rows: list[TimepointResult] = [
-        TimepointResult(
+        _timepoint_result(
             label=baseline.label,
             date=baseline.date,
             days_from_start=(baseline.date - start).days,
@@ -139,6 +145,7 @@ def score_assessment(assessment: Assessment, settings: ResponseSettings) -> Pati
             non_target_response=None,
             new_lesions=None,
             overall_response=None,
+            findings=(),
         )
     ]
     nadir = baseline_sum
@@ -264,7 +271,7 @@ def score_assessment(assessment: Assessment, settings: ResponseSettings) -> Pati
 
         complete = has_targets and not any_ne
         rows.append(
-            TimepointResult(
+            _timepoint_result(
                 label=label,
                 date=timepoint.date,
                 days_from_start=(timepoint.date - start).days,
@@ -343,7 +350,7 @@ def _patient_result(
     os_days, os_event = overall_survival(
         start, assessment.death_date, assessment.last_known_alive, rows[-1].date
     )
-    return PatientResult(
+    return _patient_result_record(
         patient_id=assessment.patient_id,
         reader=assessment.reader,
         criteria=settings.criteria,

@@ -15,7 +15,6 @@ are what the user sees. jsonschema is imported only then.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import math
@@ -27,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lesion_tool._slots import slot_constructor
 from lesion_tool.errors import AssessmentError
 from lesion_tool.model import (
     FORMAT_NAME,
@@ -455,29 +455,14 @@ _STATES: Mapping[str, LesionState] = {s.value: s for s in LesionState}
 _KINDS: Mapping[str | None, Kind | None] = {None: None, **{k.value: k for k in Kind}}
 
 
-def _slot_constructor(cls: type) -> Callable[..., Any]:
-    """A constructor of the frozen, slotted dataclass ``cls`` taking every field positionally
-    (in field order) and setting its slots directly, without ``__init__`` or ``__post_init__``.
-
-    For the loader's hot path only (one lesion per call, ~10^5 per trial): the frozen
-    ``__init__`` sets each of the 18 fields through ``object.__setattr__`` by name, a third of
-    building a lesion. The caller passes values already of the field types (what
-    ``__post_init__`` would make of them); ``tests/core/test_assessment_loading.py`` checks the
-    objects equal those the dataclass builds.
-    """
-    names = [f.name for f in dataclasses.fields(cls)]
-    source = (
-        f"def make({', '.join(names)}):\n    self = new(cls)\n"
-        + "".join(f"    set_{name}(self, {name})\n" for name in names)
-        + "    return self\n"
-    )
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
-    exec(compile(source, f"<{cls.__name__} slot constructor>", "exec"), namespace)
-    return namespace["make"]
-
-
+# The frozen ``__init__`` sets each of the 18 fields through ``object.__setattr__`` by name, a
+# third of building a lesion; ``tests/core/test_assessment_loading.py`` checks the objects equal
+# those the dataclass builds.
+_slot_constructor = slot_constructor
 _new_lesion = _slot_constructor(Lesion)
+# Their __post_init__ only makes tuples of what the loader already passes as tuples.
+_new_timepoint = slot_constructor(Timepoint, keywords=True)
+_new_assessment = slot_constructor(Assessment, keywords=True)
 
 
 def _lesion_from(data: Mapping[str, Any]) -> Lesion:
@@ -576,7 +561,7 @@ def _build_assessment(data: Any) -> Assessment:
     """The model of a document that passed validation."""
     timepoints = tuple(
         [
-            Timepoint(
+            _new_timepoint(
                 label=t["label"],
                 date=dt.date.fromisoformat(t["date"]),
                 lesions=tuple([_lesion_from(lesion) for lesion in t["lesions"]]),
@@ -587,7 +572,7 @@ def _build_assessment(data: Any) -> Assessment:
         ]
     )
     extra = {key: value for key, value in data.items() if key not in TOP_LEVEL_FIELDS}
-    return Assessment(
+    return _new_assessment(
         patient_id=data["patient_id"],
         treatment_start=dt.date.fromisoformat(data["treatment_start"]),
         timepoints=timepoints,

@@ -79,6 +79,34 @@ def test_loaded_lesions_equal_what_the_dataclass_builds(tmp_path: Path) -> None:
     assert loaded.segmentation.flags == ("low contrast",)
 
 
+def test_loaded_timepoints_and_assessments_equal_what_the_dataclass_builds() -> None:
+    for path in sorted(EXAMPLES.glob("*.json")):
+        assessment = load_assessment(path)
+        for record in (assessment, *assessment.timepoints):
+            rebuilt = dataclasses.replace(record)
+            assert rebuilt == record
+            for field in dataclasses.fields(record):  # compare=False fields too, all set
+                value, expected = getattr(record, field.name), getattr(rebuilt, field.name)
+                assert value == expected and type(value) is type(expected), field.name
+
+
+def test_scored_results_equal_what_the_dataclass_builds() -> None:
+    """Scoring builds its result rows with slot constructors: every field set, same objects."""
+    from lesion_tool.response import PRESETS, score_assessment, settings_for
+
+    checked = 0
+    for path in sorted(EXAMPLES.glob("*.json")):
+        assessment = load_assessment(path)
+        for preset in PRESETS:
+            result = score_assessment(assessment, settings_for(preset))
+            for record in (result, *result.timepoints):
+                rebuilt = dataclasses.replace(record)  # the dataclass __init__ on every field
+                assert rebuilt == record
+                assert hash(rebuilt) == hash(record)
+                checked += 1
+    assert checked > 50
+
+
 @pytest.mark.parametrize("criteria", ["mrecist,mrecist-1.1,recist-1.1", "recist-1.1,mrecist"])
 def test_csv_only_rescore_writes_the_bytes_of_the_model_path(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], criteria: str

@@ -224,3 +224,38 @@ def test_deidentified_rescore_identical_on_two_processes(
     assert code == 1  # the broken file
     assert b"HCC-EX" not in timepoints + patients  # pseudonyms only
     assert "HCC-EX" not in err and str(cohort) not in err  # ids and paths scrubbed
+
+
+def test_auto_workers_spreads_only_large_batches_on_a_machine_not_oversubscribed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import lesion_tool.executor as executor_module
+
+    monkeypatch.setattr(executor_module, "_cpus", lambda: 2)
+    monkeypatch.setattr(executor_module.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert executor_module.auto_workers(executor_module.AUTO_MIN_ITEMS - 1) == 1  # small batch
+    assert executor_module.auto_workers(10_000) == 2  # quiet machine: both cores
+    assert executor_module.auto_workers(10_000, limit=1) == 1
+    monkeypatch.setattr(executor_module.os, "getloadavg", lambda: (2.8, 2.5, 3.0))
+    assert executor_module.auto_workers(10_000) == 2  # shared but not saturated (0.62x wall)
+    monkeypatch.setattr(executor_module.os, "getloadavg", lambda: (4.6, 4.5, 5.0))
+    assert executor_module.auto_workers(10_000) == 1  # oversubscribed: workers only compete
+
+
+def test_workers_auto_on_the_command_line() -> None:
+    import argparse
+
+    from lesion_tool.executor import add_executor_arguments, executor_from_args
+
+    parser = argparse.ArgumentParser()
+    add_executor_arguments(parser, default_workers="auto")
+    auto = executor_from_args(parser.parse_args([]))
+    assert auto.auto and auto.workers >= 1
+    fixed = executor_from_args(parser.parse_args(["--workers", "3"]))
+    assert (fixed.workers, fixed.auto) == (3, False)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--workers", "0"])
+    # a small batch under auto runs in process, in order, errors per item
+    outcomes = auto.map(partial(_half_or_refuse, 40), range(50))
+    assert [o.value for o in outcomes[:41]] == [v // 2 for v in range(41)]
+    assert [o.error for o in outcomes[41:]] == [f"item {v}: above 40" for v in range(41, 50)]
