@@ -113,9 +113,11 @@ def test_enhancement_reflects_the_tumour_around_its_liver_and_keeps_a_necrotic_c
 # tumour's prompts.
 # hyper 5 mm 25 HU: 6/28 within, 2/7 deepest, median Dice 0.55, 0 dangerous unflagged since a
 # region seen on fewer than 3 slices is flagged (3 before: the 10 mm tumour at 14-15 mm).
-COMBO_MIN_WITHIN = 5
-COMBO_MIN_DEEPEST = 1
-COMBO_MIN_DICE = 0.50
+# Since the bright blobs of an enhancing tumour are lesion and its value is re-measured upwards
+# (issue 11, w6-arterial): 7/28, 3/7 deepest, Dice 0.56, 0 dangerous unflagged.
+COMBO_MIN_WITHIN = 6
+COMBO_MIN_DEEPEST = 2
+COMBO_MIN_DICE = 0.52
 
 
 @pytest.fixture(scope="module")
