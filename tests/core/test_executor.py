@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from _cluster import local_cluster
 
 from lesion_tool.cli import main
 from lesion_tool.errors import LesionToolError
@@ -86,13 +87,7 @@ def test_cohort_identical_in_process_local_processes_and_dask_cluster(
     distributed = pytest.importorskip("distributed")
     serial = _rescore(cohort, tmp_path / "serial", [], capsys)
     local = _rescore(cohort, tmp_path / "local", ["--workers", "2"], capsys)
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
+    with local_cluster(distributed) as cluster:
         address = cluster.scheduler_address
         dask = _rescore(cohort, tmp_path / "dask", ["--scheduler", address], capsys)
     assert cluster.status.name == "closed"

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from _cluster import local_cluster
 
 from lesion_tool.cli import main
 
@@ -80,13 +81,7 @@ def test_cohort_proposals_identical_in_process_two_processes_and_dask_cluster(
     distributed = pytest.importorskip("distributed")
     serial = _propagate(trial, "serial", [], capsys)
     local = _propagate(trial, "local", ["--workers", "2"], capsys)
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
+    with local_cluster(distributed) as cluster:
         dask = _propagate(trial, "dask", ["--scheduler", cluster.scheduler_address], capsys)
 
     code, results, out, err = serial

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from _cluster import local_cluster
 
 from lesion_tool.cli import main
 
@@ -34,13 +35,7 @@ def test_pixel_evidence_identical_in_process_two_processes_and_dask(
     distributed = pytest.importorskip("distributed")
     serial = _scan(multiphase, tmp_path / "c1", [], monkeypatch, capsys)
     local = _scan(multiphase, tmp_path / "c2", ["--workers", "2"], monkeypatch, capsys)
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
+    with local_cluster(distributed) as cluster:
         dask = _scan(
             multiphase,
             tmp_path / "c3",
