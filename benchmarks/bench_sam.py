@@ -50,28 +50,12 @@ from lesion_tool.measurement.segment import (
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 IRCADB = DATA / "ircadb" / "3Dircadb1.1"
-HCC_006_AP = DATA / (
-    "hcc-tace-seg/HCC_006/08-06-1999-NA-ABDPEL LIVER-65146/103.000000-LIVER 3 PHASE AP-45033"
-)
-# The HCC_006 prompts and readers' range of tests/core/test_measure_tcia.py (kept equal to it).
-READERS_MM = (28.9, 34.0)
-NODULE_CENTRE = (72, 330, 172)
-INTERIOR_CLICKS = [
-    (72, 340, 165),
-    (72, 340, 178),
-    (73, 328, 168),
-    (72, 318, 165),
-    (72, 338, 160),
-    (72, 320, 170),
-    (71, 330, 170),
-    (73, 332, 170),
-]
-LINES = [
-    ((72, 342, 156), (72, 315, 188)),
-    ((72, 313, 170), (72, 346, 172)),
-    ((73, 342, 156), (73, 315, 188)),
-    ((71, 330, 150), (71, 330, 190)),
-]
+# The HCC_006 nodule's location, prompts and readers' range, as the tests ask them.
+sys.path.insert(0, str(ROOT / "tests" / "core"))
+from _hcc006 import HCC_006_AP as _HCC_006_AP  # noqa: E402
+from _hcc006 import INTERIOR_CLICKS, LINES, NODULE_CENTRE, READERS_MM  # noqa: E402
+
+HCC_006_AP = DATA / _HCC_006_AP
 
 
 # ---------------------------------------------------------------------------------------------

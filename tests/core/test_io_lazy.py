@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _dicom_factory import write_series
+from _hcc006 import HCC_006_AP, INTERIOR_CLICKS, NODULE_CENTRE
 
 from lesion_tool.cli import main
 from lesion_tool.commands.measure import _lesion_rows, _slice_namer
@@ -29,10 +30,7 @@ from lesion_tool.measurement import LesionPrompt, measure_lesion
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNTH = ROOT / "test_images" / "synthetic" / "SYN-001"
-HCC_006_AP = (
-    "hcc-tace-seg/HCC_006/08-06-1999-NA-ABDPEL LIVER-65146/103.000000-LIVER 3 PHASE AP-45033"
-)
-HCC_006_CLICKS = [(72, 330, 172), (72, 340, 165), (73, 328, 168), (71, 330, 170), (73, 332, 170)]
+HCC_006_CLICKS = [NODULE_CENTRE, *(INTERIOR_CLICKS[i] for i in (0, 2, 6, 7))]
 """The nodule's centre and interior clicks of test_measure_tcia (by value, texture and rim)."""
 
 

@@ -19,6 +19,7 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
+from _hcc006 import HCC_006_AP, NODULE_CENTRE
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
@@ -42,10 +43,6 @@ from lesion_tool.measurement.stress import (
 )
 
 CASE = "ircadb/3Dircadb1.1"
-HCC_006_AP = (
-    "hcc-tace-seg/HCC_006/08-06-1999-NA-ABDPEL LIVER-65146/103.000000-LIVER 3 PHASE AP-45033"
-)
-NODULE_CENTRE = (72, 330, 172)
 
 
 # ---------------------------------------------------------------------------------------------

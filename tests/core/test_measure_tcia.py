@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _hcc006 import HCC_006_AP, INTERIOR_CLICKS, LINES, NODULE_CENTRE, READERS_MM
 
 from lesion_tool.cli import main
 from lesion_tool.errors import MeasurementError
@@ -35,32 +36,7 @@ from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement.evaluation import tolerance_mm
 from lesion_tool.measurement.naming import slice_name
 
-HCC_006_AP = (
-    "hcc-tace-seg/HCC_006/08-06-1999-NA-ABDPEL LIVER-65146/103.000000-LIVER 3 PHASE AP-45033"
-)
 HCC_048_PV = "hcc-tace-seg/HCC_048_PV"
-READERS_MM = (28.9, 34.0)
-"""The three readers' baseline diameters of the HCC_006 nodule span this range (mm)."""
-NODULE_CENTRE = (72, 330, 172)
-"""Se 103 · Im 37: the centre of the ring on its widest slice."""
-INTERIOR_CLICKS = [
-    (72, 340, 165),
-    (72, 340, 178),
-    (73, 328, 168),
-    (72, 318, 165),
-    (72, 338, 160),
-    (72, 320, 170),
-    (71, 330, 170),
-    (73, 332, 170),
-]
-"""Clicks in the nodule's rim and body on Im 36-38 (the centre is tried apart)."""
-LINES = [
-    ((72, 342, 156), (72, 315, 188)),
-    ((72, 313, 170), (72, 346, 172)),
-    ((73, 342, 156), (73, 315, 188)),
-    ((71, 330, 150), (71, 330, 190)),
-]
-"""Rough lines across the nodule (its oblique long axis, its height, on Im 36-38)."""
 # Measured when this test was written (the ring carried through the slices, lines holding the
 # ring near their ends, the region by value checked against an enclosing ring): interior clicks
 # 31.6, 29.8 (by value, flagged low contrast), 28.0, 28.5, 27.8, 28.9, 28.8 (by the darker rim)
