@@ -220,22 +220,6 @@ def _slice_namer(volume: Any) -> Callable[[int | None], str]:
     return name
 
 
-def _on_grid(mask: Any, image: Any) -> bool:
-    """Whether a mask's slices are the image's slices (same grid), so they share its names."""
-    import numpy as np
-
-    from lesion_tool.measurement.diameter import Geometry
-
-    if image is None or tuple(mask.shape) != tuple(image.shape):
-        return False
-    g, h = mask.geometry, Geometry.of(image)
-    return bool(
-        np.allclose(g.spacing_mm, h.spacing_mm, atol=1e-3)
-        and np.allclose(g.origin_mm, h.origin_mm, atol=1e-2)
-        and np.allclose(g.direction, h.direction, atol=1e-4)
-    )
-
-
 def _label_rows(
     source: str,
     results: list[LabelMeasurement],
@@ -373,6 +357,7 @@ def measure_mask_file(
     that one bad file never stops a batch.
     """
     from lesion_tool.measurement import load_mask, measure_mask
+    from lesion_tool.measurement.masks import on_image_grid
 
     image = _batch_image(image_path, stack)
     try:
@@ -386,7 +371,7 @@ def measure_mask_file(
         log.debug("%s: measuring failed", path, exc_info=True)
         reason = " ".join(str(err).split()) or "no message"
         raise LesionToolError(f"cannot be measured ({type(err).__name__}: {reason})") from err
-    return results, _on_grid(mask, image)
+    return results, on_image_grid(mask, image)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -248,21 +248,28 @@ def measure_mask(
     return results
 
 
-def _image_on_grid(mask: MaskVolume, image: HasGeometry | None) -> np.ndarray | None:
-    """The image's pixels when it lies on the mask's grid, else None."""
+def on_image_grid(mask: MaskVolume, image: HasGeometry | None) -> bool:
+    """Whether ``image`` lies on the mask's grid (same shape, spacing, origin and direction): the
+    rule by which a mask is measured with its image's pixels and named by its slices."""
     if image is None or not hasattr(image, "array"):
-        return None
-    pixels = np.asarray(image.array)
+        return False
     g = Geometry.of(image)
-    same = (
-        pixels.shape == mask.shape
+    return bool(
+        tuple(np.shape(image.array)) == tuple(mask.shape)
         and np.allclose(g.spacing_mm, mask.geometry.spacing_mm, atol=0.01)
         and np.allclose(g.origin_mm, mask.geometry.origin_mm, atol=0.01)
         and np.allclose(g.direction, mask.geometry.direction, atol=1e-4)
     )
-    if not same:
+
+
+def _image_on_grid(mask: MaskVolume, image: HasGeometry | None) -> np.ndarray | None:
+    """The image's pixels when it lies on the mask's grid, else None."""
+    if image is None or not hasattr(image, "array"):
+        return None
+    if not on_image_grid(mask, image):
         logger.info("%s: the image is not on the mask's grid; measured alone", mask.source)
-    return pixels if same else None
+        return None
+    return np.asarray(image.array)
 
 
 # --------------------------------------------------------------------------------------------
