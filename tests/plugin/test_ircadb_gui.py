@@ -27,21 +27,25 @@ pytestmark = pytest.mark.gui
 TUMOURS = [f"livertumor0{k}" for k in range(1, 8)]
 OUTSIDE_LIVER = [(63, 380, 256), (63, 300, 420)]
 """Clicks on IRCADb's slice 63 off the liver: behind the aorta (spine side) and in the patient's
-left upper abdomen (the core refuses both as "not in the liver")."""
+left upper abdomen (the core refuses them: "not in the liver", "not surrounded by liver")."""
 
 
 @pytest.fixture(scope="module")
 def ircadb(shared_data):
-    """``(layer data tuples from the plugin's reader, truth.json's tumours)``."""
-    from lesion_napari._reader import get_reader
+    """``(layer data tuples from the plugin's reader, truth.json's tumours, the warnings shown
+    on opening)``."""
+    import lesion_napari._reader as plugin_reader
 
     case = shared_data / "ircadb" / "3Dircadb1.1"
     folder = str(case / "PATIENT_DICOM")
-    reader = get_reader(folder)
+    reader = plugin_reader.get_reader(folder)
     assert reader is not None, "the plugin declines IRCADb's folder"
-    layers = reader(folder)
+    said: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plugin_reader, "show_warning", said.append)
+        layers = reader(folder)
     truth = json.loads((case / "truth.json").read_text())["tumours"]
-    return layers, truth
+    return layers, truth, said
 
 
 def _open(viewer, layers):
@@ -69,8 +73,13 @@ def _voxels(mask, offset) -> set[tuple[int, int, int]]:
 
 def test_the_series_opens_readable(viewer, ircadb):
     """Window 0 / 0 in the headers: shown with the abdomen window, not black; the phase the
-    pixels say (portal venous) and what that means for the reading, in words."""
-    layers, _truth = ircadb
+    pixels say (portal venous) and what that means for the reading, in words; the series,
+    which has neither description nor number, named by its UID (it was 'measuring on ""')."""
+    layers, _truth, said = ircadb
+    assert any(
+        "measuring on the series without a description (UID ...991212815128)" in m for m in said
+    )
+    assert not any('""' in m for m in said)
     widget, view = _open(viewer, layers)
     assert tuple(view.image.contrast_limits) == (-160.0, 240.0)  # W 400 L 40
     assert view.volume.shape == (129, 512, 512) and viewer.dims.nsteps[0] == 129
@@ -83,7 +92,7 @@ def test_a_click_at_a_tumours_deepest_point(viewer, ircadb, qtbot, name, notices
     """Shift+M, a click at the tumour's deepest point (``truth.json``): the core's result,
     within max(3 mm, 10 %) of the expert's long axis, its contour and diameter on the slice the
     viewer shows, at the clicked place, and its flags in words."""
-    layers, truth = ircadb
+    layers, truth, _said = ircadb
     t = truth[name]
     widget, view = _open(viewer, layers)
     key_on_canvas(viewer, qtbot, Qt.Key_M, Qt.ShiftModifier)
@@ -128,7 +137,7 @@ def test_corrections_then_accept_and_the_reading_is_saved(viewer, ircadb, qtbot,
     """Tumour 02: Tighter gives a smaller region, Looser the first one back, an erase stroke
     across the contour changes it and its diameters, Shift+A records it with its contour, and
     the saved reading carries the measurement."""
-    layers, truth = ircadb
+    layers, truth, _said = ircadb
     t = truth["livertumor02"]
     widget, view = _open(viewer, layers)
     c = widget.controller
@@ -194,7 +203,9 @@ def test_corrections_then_accept_and_the_reading_is_saved(viewer, ircadb, qtbot,
 def test_a_click_outside_the_liver_is_refused_and_nothing_recorded(
     viewer, ircadb, qtbot, notices, tmp_path, voxel
 ):
-    layers, _truth = ircadb
+    """A click off the liver: the core's refusal shown as an error with its reason, no proposal
+    drawn, nothing recorded, and a saved reading without lesions."""
+    layers, _truth, _said = ircadb
     widget, view = _open(viewer, layers)
     c = widget.controller
     key_on_canvas(viewer, qtbot, Qt.Key_M, Qt.ShiftModifier)
