@@ -1301,11 +1301,14 @@ def _delineate(
     growth = max(SLICE_GROWTH_MM, 2.0 * spacing[0])
     widest = cut.radius_mm(spacing)
     lv_click = lv
+    beyond_end: dict[int, float | None] = {}  # the centre's value on the slab past each end
+    relevelled: tuple[int, float, float] | None = None  # (slice, value before, after)
     for step in (1, -1):
         prev = cut
         lv = lv_click
         z = z0 + step
         while 0 <= z < shape[0]:
+            beyond_end[step] = None
             if abs(z - z0) * spacing[0] > MAX_Z_RATIO * 2.0 * widest:
                 flags.append(
                     "the region runs on through the slices beyond "
@@ -1318,7 +1321,10 @@ def _delineate(
             p = win.plane(z)
             r_prev = prev.radius_mm(spacing)
             at = float(np.median(p[_disk(p, ncy, ncx, min(SEED_DISK_MM, r_prev) / px)]))
-            lv = _slab_levels(lv, at, spacing[0])
+            beyond_end[step] = at
+            lv_slab = _slab_levels(lv, at, spacing[0])
+            pending = None if lv_slab is lv else (z, lv.lesion, at)
+            lv = lv_slab
             if not lv.lesion_side(np.asarray(at), lv.threshold):
                 break
             nxt = _cast(win, z, ncy, ncx, lv, rmax)
@@ -1343,6 +1349,8 @@ def _delineate(
                 )
                 break
             cuts[z] = nxt
+            beyond_end[step] = None
+            relevelled = relevelled or pending
             widest = max(widest, r_next)
             prev = nxt
             z += step
@@ -1362,8 +1370,9 @@ def _delineate(
                 c.radii = capped[k]
                 c.outline_yx, c.mask = _outline(c.cy, c.cx, c.radii, spacing[1:], win.shape)
     if spacing[0] >= SLAB_MM and len(zs) >= MIN_SLICES:
-        for end, inner in ((zs[0], zs[1]), (zs[-1], zs[-2])):
-            if end != z0:
+        for end, inner, step in ((zs[0], zs[1], -1), (zs[-1], zs[-2], 1)):
+            past = beyond_end.get(step)
+            if end != z0 and past is not None and abs(past - lv.liver) > lv.band:
                 _cap_within(cuts[end], cuts[inner], spacing[1:], win.shape)
     shell = np.concatenate([cuts[z].shell for z in zs])
     like = np.abs(shell - lv.liver) <= lv.band
@@ -1404,6 +1413,13 @@ def _delineate(
     areas = [int(cuts[z].mask.sum()) for z in zs]
     widest_z = zs[int(np.argmax(areas))]
     open_end = (widest_z == zs[0] and zs[0] > 0) or (widest_z == zs[-1] and zs[-1] < shape[0] - 1)
+    if relevelled is not None:
+        flags.append(
+            f"the lesion reads {relevelled[2]:.0f} HU on {slice_name(volume, relevelled[0])} "
+            f"against {relevelled[1]:.0f} HU at the click: the click's slab holds its end, "
+            "averaged with the tissue beyond (partial volume); its value was re-measured there. "
+            "Check the contour, or click on its largest slice"
+        )
     if len(zs) < MIN_SLICES and shape[0] >= MIN_SLICES:
         flags.append(
             f"seen on {len(zs)} slice(s) of {spacing[0]:.1f} mm only: partial volume with the "
@@ -1459,10 +1475,12 @@ def _cap_within(
     """Hold the outline of a lesion's end slab (``cap``) within the outline of the slab next to
     it inside the lesion (``inner``), ray by ray from the cap's centre.
 
-    A thick slab at a lesion's end holds its cap, whose cross-section is smaller than the slab's
-    inside it; what lies outside that slab's outline is partial volume with the tissue beyond
-    the lesion's end (a darker neighbour, the gallbladder under it, averaged into the slab to a
-    lesion-like value), not lesion. Rays starting outside ``inner`` are left alone."""
+    Used where the slab past the end is not liver: a thick slab at a lesion's end then averages
+    its cap with that neighbour (the gallbladder under it) to lesion-like values wider than the
+    lesion, while the cap's cross-section is smaller than the slab's inside it. (Where the
+    lesion ends in liver, its end slab is only diluted, and may be its widest when the region
+    was not followed to the lesion's real end.) Rays starting outside ``inner`` are left
+    alone."""
     sy, sx = spacing_yx
     iy, ix = round(cap.cy), round(cap.cx)
     if not (0 <= iy < shape[0] and 0 <= ix < shape[1] and inner.mask[iy, ix]):
