@@ -6,8 +6,8 @@ its truth the slab mask kept at >= 50 %): a click on a lesion's end slab, whose 
 by the liver, is followed to the lesion's middle; a darker neighbour under the lesion (the
 gallbladder) averaged into its end slab is not measured as lesion. And on real anatomy: IRCADb
 patient 1 in 2.5 and 5 mm slabs (benchmarks/bench_stress.py's variants) against its expert masks
-transformed the same way; the figures asserted are those measured (README, "Thick slabs"),
-minus a margin of about one tumour's prompts.
+transformed the same way; the figures asserted are those measured (README, "Kept
+(w7-thick)"), minus one prompt each, and above the figures before these rules.
 """
 
 from __future__ import annotations
@@ -81,9 +81,12 @@ def test_a_fluid_neighbour_under_the_lesion_is_not_measured_as_lesion() -> None:
 # ---------------------------------------------------------------------------------------------
 # IRCADb in slabs, against the expert masks transformed the same way
 
-# Measured (seed 0, deepest + 2 random + a line per tumour, 28 prompts; README "Thick slabs"):
-# 2.5 mm 14 -> 17 within, 5 mm 12 -> 13, no unflagged dangerous result before or after.
+# Measured (seed 0, deepest + 2 random + a line per tumour, 28 prompts; README "Kept
+# (w7-thick)"): 2.5 mm 14 -> 17 within (deepest 5 -> 6/7), 5 mm 12 -> 13 (5/7), no unflagged
+# dangerous result before or after. Asserted: each variant at most one prompt below what was
+# measured, and the two together above what they were before (26 of 56).
 MIN_WITHIN = {2.5: 16, 5.0: 12}
+MIN_WITHIN_BOTH = 27
 MIN_DEEPEST = {2.5: 5, 5.0: 5}
 MIN_DICE = {2.5: 0.70, 5.0: 0.65}
 
@@ -101,24 +104,28 @@ def ircadb(shared_data: Path):
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("thickness_mm", [2.5, 5.0])
-def test_thick_slab_variants_hold_their_accuracy(ircadb, thickness_mm: float) -> None:
+def test_thick_slab_variants_hold_their_accuracy(ircadb) -> None:
     image, tumours, liver, vessels = ircadb
-    vol, masks, liv = degrade(image, tumours, liver, vessels, thickness_mm=thickness_mm)
-    names = [f"livertumor0{i}" for i in range(1, 8)]
-    experts = expert_tumours(
-        [
-            mask_from_array(m.astype(np.uint8), vol, names={1: n})
-            for m, n in zip(masks, names, strict=True)
-        ],
-        vol,
-    )
-    experts = [t for t in experts if t.diameter_mm >= 5.0]
-    assert len(experts) == 7
-    res = evaluate_clicks(vol, experts, clicks=2, line=True, phase="portal-venous", liver=liv)
-    s = summarise(res)
-    deepest = [r for r in res if r.kind == "deepest"]
-    assert s.within >= MIN_WITHIN[thickness_mm], [(r.tumour, r.kind, r.measured_mm) for r in res]
-    assert sum(r.within for r in deepest) >= MIN_DEEPEST[thickness_mm]
-    assert s.dangerous_unflagged == 0, [r.to_dict() for r in res if r.dangerous and not r.flags]
-    assert s.median_dice is not None and s.median_dice >= MIN_DICE[thickness_mm]
+    total = 0
+    for thickness_mm in (2.5, 5.0):
+        vol, masks, liv = degrade(image, tumours, liver, vessels, thickness_mm=thickness_mm)
+        names = [f"livertumor0{i}" for i in range(1, 8)]
+        experts = expert_tumours(
+            [
+                mask_from_array(m.astype(np.uint8), vol, names={1: n})
+                for m, n in zip(masks, names, strict=True)
+            ],
+            vol,
+        )
+        experts = [t for t in experts if t.diameter_mm >= 5.0]
+        assert len(experts) == 7
+        res = evaluate_clicks(vol, experts, clicks=2, line=True, phase="portal-venous", liver=liv)
+        s = summarise(res)
+        report = [(r.tumour, r.kind, r.measured_mm) for r in res]
+        deepest = [r for r in res if r.kind == "deepest"]
+        assert s.within >= MIN_WITHIN[thickness_mm], (thickness_mm, report)
+        assert sum(r.within for r in deepest) >= MIN_DEEPEST[thickness_mm], thickness_mm
+        assert s.dangerous_unflagged == 0, [r.to_dict() for r in res if r.dangerous and not r.flags]
+        assert s.median_dice is not None and s.median_dice >= MIN_DICE[thickness_mm]
+        total += s.within
+    assert total >= MIN_WITHIN_BOTH, total
