@@ -204,13 +204,13 @@ SLAB_MM = 2.0
 changes a lesion's value from slice to slice (IRCADb's 1.6 mm slices are not; HCC studies'
 2.5-5 mm slices are): the lesion's value is re-measured as it is followed (see _slab_levels)."""
 SLAB_NOISE_K = 2.0
-FLUID_HU = 20.0
-"""... and short of water (bile, a cyst; 0-20 HU): a slab below this is a fluid-filled neighbour
-(the gallbladder under a lesion), not a lesion's stronger middle ..."""
 SLAB_DILUTION = 1.5
-"""... when the next slice's centre is this many noise SDs beyond the lesion's value and its
-contrast with the liver this multiple of the lesion's (the clicked slab held at most 2/3 lesion:
-a lesion clicked on its largest slab does not read much stronger on the next)."""
+"""... when the next slice's centre is SLAB_NOISE_K noise SDs beyond the lesion's value and its
+contrast with the liver SLAB_DILUTION times the lesion's (the clicked slab held at most 2/3
+lesion: a lesion clicked on its largest slab does not read much stronger on the next) ..."""
+FLUID_HU = 20.0
+"""... and above water (bile, a cyst; 0-20 HU): a slab below this is a fluid-filled neighbour
+(the gallbladder under a lesion), not a lesion's stronger middle."""
 MIN_SOLIDITY = 0.75
 """Flag an outline whose area is below this share of its convex hull's (a leak or two lesions)."""
 SLICE_JUMP = 0.75
@@ -1451,9 +1451,8 @@ def _slab_levels(lv: _Levels, at_hu: float, slice_mm: float) -> _Levels:
     derived from the diluted value, which would end the lesion there. When the centre of the
     next slice lies on the lesion's side of its value by more than the noise, with a clearly
     stronger contrast (and short of fluid, or of the brightest value a hyper-enhancing part may
-    have), the lesion's value is taken
-    from that slice onwards. On slices thinner than SLAB_MM (partial volume with the next slice
-    is small) the levels are kept.
+    have), the lesion's value is taken from that slice onwards. On slices thinner than SLAB_MM
+    (partial volume with the next slice is small) the levels are kept.
     """
     if lv.texture or slice_mm < SLAB_MM:
         return lv
