@@ -178,6 +178,18 @@ estimated liver (the tumours at the surface and beside a fissure included; the 8
 bulging from the liver's surface has a share of 0.63 and lies 2-13 % inside); a click in the
 upper pole of the kidney on HCC-TACE-Seg HCC_006 (arterial) gave a share of 0.49 and 3 %
 inside."""
+CAP_LIVER_INSIDE = 0.7
+"""A region outside the liver estimated on the click's slice is still a liver lesion when it
+ends inside the liver in 3-D: on the first slice beyond one of its ends where the tissue under
+its end slice's outline is no longer the lesion's, at least this share of that outline lies in
+the liver estimated there and looks like parenchyma (a tumour bulging from the liver's surface
+is rooted in it and capped by it). A neighbouring organ pressed into the liver's visceral
+surface ends in its own fat: HCC-TACE-Seg HCC_006's kidney upper pole has 0 % of its outline in
+the liver beyond either end, IRCADb's 80 mm tumour bulging from the liver 100 % (original and
+hyper-enhanced, 1.6-5 mm slices). An organ resting on the liver's dome (the heart) is capped by
+it too: such a result is therefore always flagged, never refused only on this test."""
+CAP_SEARCH_MM = 30.0
+"""How far beyond a region's end slice the tissue under it is followed to where it ends."""
 LIVER_CLOSING_MM = 10.0
 """The liver estimated around a click: the largest connected parenchyma-like region of the
 slice, closed with a disk of this radius (bridging fissures, vessels and lesions up to 20 mm at
@@ -861,6 +873,33 @@ def _liver_estimate(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float])
     return ndimage.binary_fill_holes(closed[pad:-pad, pad:-pad] | liver)
 
 
+def _capped_by_liver(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> bool:
+    """Whether the region ends inside the liver in 3-D. From its first and from its last slice
+    the end slice's outline ``(y, x)`` is followed through the slices beyond while the tissue
+    under it is still mostly the lesion's (the region may have been stopped before the
+    lesion's end), up to CAP_SEARCH_MM; on the first slice where it is not, CAP_LIVER_INSIDE or
+    more of the outline must lie in the liver estimated on that slice and look like parenchyma
+    (the tumour is capped by liver, not by fat or another organ)."""
+    zs = sorted(cuts)
+    dz = float(win.volume.spacing_mm[0])
+    for z_end, step in ((zs[0], -1), (zs[-1], 1)):
+        foot = cuts[z_end].mask
+        if not foot.any():
+            continue
+        z = z_end + step
+        while 0 <= z < win.volume.shape[0] and abs(z - z_end) * dz <= CAP_SEARCH_MM:
+            plane = win.hu_plane(z)
+            if lv.lesion_side(plane[foot], lv.threshold).mean() >= 1.0 - CAP_LIVER_INSIDE:
+                z += step  # still the lesion (or whatever the region was)
+                continue
+            liver = _liver_estimate(plane, lv, win.volume.spacing_mm[1:])
+            liver &= np.abs(plane - lv.liver) <= lv.band
+            if float(liver[foot].mean()) >= CAP_LIVER_INSIDE:
+                return True
+            break
+    return False
+
+
 def _hu_levels(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> _Levels:
     """Values in HU of a lesion delineated by texture: its smoothed median, and the median and
     noise of a SHELL_MM ring around it (for the evidence and the viable threshold)."""
@@ -1392,7 +1431,8 @@ def _delineate(
         liver_est = _liver_estimate(win.plane(z0), lv, win.volume.spacing_mm[1:])
         m0 = cuts[z0].mask
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
-        if inside < OUTSIDE_LIVER_INSIDE:
+        capped = inside < OUTSIDE_LIVER_INSIDE and _capped_by_liver(win, cuts, lv)
+        if inside < OUTSIDE_LIVER_INSIDE and not capped:
             raise MeasurementError(
                 f"The click at voxel {seed} is not in the liver: the region found there lies "
                 f"outside the liver estimated from the image (only {100 * inside:.0f}% of it "
@@ -1401,6 +1441,12 @@ def _delineate(
                 "region that left the liver. Click inside a liver tumour, nearer its middle, "
                 "or drag a line across it."
             )
+    if inside is not None and inside < OUTSIDE_LIVER_INSIDE:
+        flags.append(
+            f"only {100 * inside:.0f}% of it lies in the liver outlined on "
+            f"{slice_name(win.volume, z0)}, though it ends inside the liver: a tumour bulging "
+            "from the liver's surface? check that it is not a neighbouring organ"
+        )
     contrast = lv.lesion - lv.liver
     if not win.texture and (abs(contrast) < LOW_CONTRAST_HU or abs(contrast) < LOW_CNR * lv.noise):
         flags.append(
