@@ -728,6 +728,7 @@ def _cast(
     cs = np.concatenate([np.zeros((N_RAYS, 1), np.int32), np.cumsum(out, axis=1)], axis=1)
     full = (cs[:, run:] - cs[:, :-run])[:, : len(r)] == run
     full[:, 0] = False
+    full |= _fat_stop(prof, lv)
     exit_j = np.argmax(full, axis=1)
     exit_j[~full.any(axis=1)] = len(r) - 1
     # Sub-sample crossing of the half-way value, then out to the margin value.
@@ -768,6 +769,22 @@ def _cast(
         & inside_win
     )
     return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[shell_sel])
+
+
+def _fat_stop(prof: np.ndarray, lv: _Levels) -> np.ndarray:
+    """Where each ray profile ``(ray, sample)`` of smoothed HU meets fat (below FAT_HU): the ray
+    has left the lesion there, however short the fat run. Rays may cross EXIT_RUN_MM of
+    non-lesion tissue (septa, small vessels), but never fat: on a noisy image a thin fat band (a
+    fissure, the ligamentum venosum) breaks into specks smaller than the rim rule's
+    MIN_RIM_AREA_MM2 and a ray would slip through a gap in it (IRCADb tumour 02 with 25 HU
+    noise: 38.3 mm for 29.4, unflagged). Smoothed lesion tissue lies far above FAT_HU (a 50 HU
+    lesion about ten smoothed noise SDs at 25 HU voxel noise), so noise alone does not stop a ray.
+    All False when delineating by texture (the profile is a local SD, not HU)."""
+    if lv.texture:
+        return np.zeros(prof.shape, dtype=bool)
+    fat = prof < FAT_HU
+    fat[:, 0] = False
+    return fat
 
 
 def _bright_blobs(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float]) -> np.ndarray | None:
