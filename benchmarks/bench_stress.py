@@ -11,7 +11,7 @@ deepest point of its largest slice, ``--clicks`` seeded random interior points a
 (:func:`lesion_tool.measurement.evaluation.evaluate_clicks`).
 
 Prints one Markdown table (the README's). Run:
-``.venv/bin/python benchmarks/bench_stress.py [--clicks 2] [--only NAME ...] [--why]``
+``.venv/bin/python benchmarks/bench_stress.py [--clicks 2] [--only NAME ...] [--why] [--seed S]``
 (a few minutes; ``--why`` counts the prompts by cause of failure).
 """
 
@@ -142,6 +142,12 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", choices=list(VARIANTS), default=None)
     ap.add_argument("--verbose", action="store_true", help="every prompt that was not within")
     ap.add_argument("--why", action="store_true", help="count the prompts by cause of failure")
+    ap.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="noise and random clicks (0 is the README's; another checks for over-fitting)",
+    )
     args = ap.parse_args()
     if not IRCADB.is_dir():
         print(f"{IRCADB} is absent: nothing to do")
@@ -149,7 +155,7 @@ def main() -> None:
     case = load_case()
     rows = []
     for name in args.only or VARIANTS:
-        row = run_variant(name, case, args.clicks)
+        row = run_variant(name, case, args.clicks, seed=args.seed)
         rows.append(row)
         print(table([row]).splitlines()[-1], flush=True)
         if args.why:
