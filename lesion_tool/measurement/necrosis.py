@@ -22,16 +22,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-RIM_SEARCH_MM = 6.0
+RIM_SEARCH_MM = 6.0  # RIM_BINS x RIM_BIN_MM
 """The rim is looked for in a band of this width just outside the dark region (an enhancing rim
 around necrosis is 2-10 mm thick; a sharp seam between them is blurred over about 2 mm)."""
 RIM_SECTORS = 36
 """Directions (10 degrees each) around the region's centre in which the band is judged."""
-RIM_SECTOR_PERCENTILE = 75.0
-"""A direction has rim when this percentile of its band (smoothed) is enhancing: a rim fills at
-least a quarter of the band (its inner part); judged over the band's pixels, not one pixel, so
-that the noise of the smoothed liver (10-15 HU) does not light a direction by itself."""
-RIM_ENCLOSE_SHARE = 0.7
+RIM_BIN_MM = 1.0
+RIM_BINS = 6
+RIM_WIDTH_BINS = 2
+"""A direction has rim when the median of its band over some RIM_WIDTH_BINS x RIM_BIN_MM of
+distance from the region is enhancing: a rim 2 mm thick or more, anywhere within the band, and
+judged over several pixels, so that the noise of the smoothed liver (7-15 HU) does not light a
+direction by itself."""
+RIM_ENCLOSE_SHARE = 0.5
 """The region is the core of a larger lesion when at least this share of the directions meet
 rim: an enhancing rim closes around its core (a vessel or an enhancing neighbour runs along one
 side)."""
@@ -94,14 +97,21 @@ def enhancing_rim(
     ang = np.arctan2((by - cy) * spacing_yx[0], (bx - cx) * spacing_yx[1])
     sector = ((ang + math.pi) / (2.0 * math.pi) * RIM_SECTORS).astype(int) % RIM_SECTORS
     vals = plane[by, bx]
+    ring = np.minimum((dist[by, bx] / RIM_BIN_MM).astype(int), RIM_BINS - 1)
     level = liver_hu + max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * noise_sd_hu)
     counted = rim = 0
     for k in range(RIM_SECTORS):
-        v = vals[sector == k]
-        if v.size == 0:
+        here = sector == k
+        if not here.any():
             continue
         counted += 1
-        rim += float(np.percentile(v, RIM_SECTOR_PERCENTILE)) >= level
+        # The rim is a bump of the sector's radial profile (medians over RIM_BIN_MM rings,
+        # RIM_WIDTH_BINS at a time): wherever it lies in the band, however thin it is.
+        for j in range(RIM_BINS - RIM_WIDTH_BINS + 1):
+            v = vals[here & (ring >= j) & (ring < j + RIM_WIDTH_BINS)]
+            if v.size and float(np.median(v)) >= level:
+                rim += 1
+                break
     bright = vals >= level
     if not bright.any():
         return None
@@ -125,9 +135,12 @@ def longest_chord_within(
         sl = mask[z]
         if not sl.any():
             continue
-        ok = ndimage.binary_closing(np.pad(sl, close + 1), iterations=close)[
-            close + 1 : -close - 1, close + 1 : -close - 1
-        ] | sl
+        ok = (
+            ndimage.binary_closing(np.pad(sl, close + 1), iterations=close)[
+                close + 1 : -close - 1, close + 1 : -close - 1
+            ]
+            | sl
+        )
         pts = np.concatenate(find_contours(np.pad(sl, 1).astype(float), 0.5)) - 1.0
         if len(pts) > MAX_CHORD_POINTS:
             pts = pts[:: math.ceil(len(pts) / MAX_CHORD_POINTS)]
@@ -151,6 +164,11 @@ def longest_chord_within(
             if inside.any():
                 k = int(np.argmax(inside))
                 length = float(d[i[s0 + k], j[s0 + k]])
-                best = (length, z, (float(a[k, 0]), float(a[k, 1])), (float(b[k, 0]), float(b[k, 1])))
+                best = (
+                    length,
+                    z,
+                    (float(a[k, 0]), float(a[k, 1])),
+                    (float(b[k, 0]), float(b[k, 1])),
+                )
                 break
     return best

@@ -996,7 +996,9 @@ def measure_lesion(
         return by_ring
     necrotic = _necrotic_whole(volume, win, prompt, ph, seed, line_len_mm, rmax, t0, by_value)
     if necrotic is not None:
-        return necrotic
+        if necrotic[1]:
+            return necrotic[0]
+        by_value = necrotic[0]  # flagged as possibly a core; texture or a ring may do better
     e = by_value.evidence
     cnr = abs(e.contrast_hu) / max(e.noise_sd_hu, 1e-6)
     off_line = line_len_mm is not None and not (
@@ -1189,12 +1191,13 @@ def _necrotic_whole(
     rmax: float,
     t0: float,
     by_value: LesionMeasurement,
-) -> LesionMeasurement | None:
+) -> tuple[LesionMeasurement, bool] | None:
     """A dark region by value that an enhancing rim closes around is the necrotic core of a
     larger lesion (see :mod:`.necrosis`): the whole lesion, core and rim, is delineated by the
     rim's value and returned, flagged with what was done. A rim seen in only part of the
     directions, or a whole that does not hold the core, leaves the core flagged as possibly
-    one. None when the region is not hypo-attenuating or no rim is around it."""
+    one. Returns the result and whether it is the whole; None when the region is not
+    hypo-attenuating or no rim is around it."""
     if win.texture or by_value.evidence.contrast_hu >= 0:
         return None
     z0 = seed[0]
@@ -1229,8 +1232,8 @@ def _necrotic_whole(
                 f"the liver's {e.liver_hu:.0f} HU, around {100 * rim.share:.0f}% of it): the "
                 "whole lesion, core and rim, is measured; check the contour"
             )
-            return replace(whole, flags=(*whole.flags, note))
-    return replace(by_value, flags=(*by_value.flags, maybe_core))
+            return replace(whole, flags=(*whole.flags, note)), True
+    return replace(by_value, flags=(*by_value.flags, maybe_core)), False
 
 
 def _slice_mask(m: LesionMeasurement, win: _Window, z: int) -> np.ndarray:
