@@ -54,9 +54,11 @@ from lesion_tool.measurement.diameter import (
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.necrosis import (
+    CHORD_TOLERANCE_MM,
     RIM_ENCLOSE_SHARE,
     RIM_PARTIAL_SHARE,
     enhancing_rim,
+    longest_chord_within,
 )
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
@@ -1203,12 +1205,14 @@ def _necrotic_whole(
     z0 = seed[0]
     core = _slice_mask(by_value, win, z0)
     e = by_value.evidence
-    rim = enhancing_rim(win.hu_plane(z0), core, e.liver_hu, e.noise_sd_hu, volume.spacing_mm[1:])
+    # The liver's value as the commonest one around (the shell just outside a core is the rim).
+    liver_hu = e.liver_hu if win.hu_liver is None else win.hu_liver
+    rim = enhancing_rim(win.hu_plane(z0), core, liver_hu, e.noise_sd_hu, volume.spacing_mm[1:])
     if rim is None or rim.share < RIM_PARTIAL_SHARE:
         return None
     maybe_core = (
         f"delineated a dark region ({by_value.whole.length_mm:.0f} mm, {e.lesion_hu:.0f} HU) "
-        f"with enhancing tissue ({rim.rim_hu:.0f} HU, liver {e.liver_hu:.0f} HU) around "
+        f"with enhancing tissue ({rim.rim_hu:.0f} HU, liver {liver_hu:.0f} HU) around "
         f"{100 * rim.share:.0f}% of it: it may be the necrotic core of a larger lesion; check "
         "the contour, or click in the enhancing rim or drag a line across the whole lesion"
     )
@@ -1229,11 +1233,50 @@ def _necrotic_whole(
             note = (
                 f"a dark (necrotic?) core ({by_value.whole.length_mm:.0f} mm, "
                 f"{e.lesion_hu:.0f} HU) inside an enhancing rim ({rim.rim_hu:.0f} HU against "
-                f"the liver's {e.liver_hu:.0f} HU, around {100 * rim.share:.0f}% of it): the "
+                f"the liver's {liver_hu:.0f} HU, around {100 * rim.share:.0f}% of it): the "
                 "whole lesion, core and rim, is measured; check the contour"
             )
-            return replace(whole, flags=(*whole.flags, note)), True
+            whole = replace(whole, flags=(*whole.flags, note))
+            return _viable_not_across_necrosis(volume, win, whole), True
     return replace(by_value, flags=(*by_value.flags, maybe_core)), False
+
+
+def _viable_not_across_necrosis(
+    volume: CTVolume, win: _Window, m: LesionMeasurement
+) -> LesionMeasurement:
+    """``m`` (a whole lesion around a necrotic core, arterial) with its viable diameter taken
+    as mRECIST measures it, "not across major areas of necrosis": when there is necrosis (tissue
+    darker than the liver by the viable margin), the longest axial chord that stays in the
+    viable tissue (gaps of CHORD_TOLERANCE_MM crossed), when shorter than the viable diameter
+    across it; a note gives both. Unchanged elsewhere."""
+    if m.viable is None or m.viable_mask is None or m.viable.length_mm <= 0:
+        return m
+    e = m.evidence
+    margin = max(VIABLE_MIN_ENHANCEMENT_HU, 3.0 * e.noise_sd_hu)
+    z0 = m.offset[0]
+    sm = np.stack([_slice_mask_values(win, z, m) for z in range(z0, z0 + m.mask.shape[0])])
+    necrosis = m.mask & (sm < e.liver_hu - margin)
+    if not necrosis.any():
+        return m
+    chord = longest_chord_within(m.viable_mask, volume.spacing_mm)
+    if chord is None or chord[0] >= m.viable.length_mm - CHORD_TOLERANCE_MM:
+        return m
+    _, k, a, b = chord
+    ends = np.array([[k, *a], [k, *b]]) + np.asarray(m.offset, dtype=float)
+    viable, _ = longest_axial_diameter(ends, volume)
+    note = (
+        f"the viable (enhancing) part surrounds the necrosis: its longest diameter not across "
+        f"the necrosis (mRECIST) is {viable.length_mm:.1f} mm, {m.viable.length_mm:.1f} mm "
+        "across it; check which the protocol wants"
+    )
+    return replace(m, viable=viable, flags=(*m.flags, note))
+
+
+def _slice_mask_values(win: _Window, z: int, m: LesionMeasurement) -> np.ndarray:
+    """The smoothed HU of slice ``z`` over the box of ``m``'s mask."""
+    y0, x0 = m.offset[1] - win.y0, m.offset[2] - win.x0
+    ny, nx = m.mask.shape[1:]
+    return win.hu_plane(z)[y0 : y0 + ny, x0 : x0 + nx]
 
 
 def _slice_mask(m: LesionMeasurement, win: _Window, z: int) -> np.ndarray:
