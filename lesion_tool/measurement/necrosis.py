@@ -65,7 +65,7 @@ class EnhancingRim:
     share
         Share (0-1) of the directions around the region in which its band meets the rim.
     rim_hu
-        Median (smoothed HU) of the rim tissue found in the band.
+        The rim's value: median over the directions with rim of their bump (smoothed HU).
     liver_hu
         The liver's value it was compared with.
     """
@@ -99,7 +99,8 @@ def enhancing_rim(
     vals = plane[by, bx]
     ring = np.minimum((dist[by, bx] / RIM_BIN_MM).astype(int), RIM_BINS - 1)
     level = liver_hu + max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * noise_sd_hu)
-    counted = rim = 0
+    counted = 0
+    bumps: list[float] = []
     for k in range(RIM_SECTORS):
         here = sector == k
         if not here.any():
@@ -107,16 +108,20 @@ def enhancing_rim(
         counted += 1
         # The rim is a bump of the sector's radial profile (medians over RIM_BIN_MM rings,
         # RIM_WIDTH_BINS at a time): wherever it lies in the band, however thin it is.
-        for j in range(RIM_BINS - RIM_WIDTH_BINS + 1):
-            v = vals[here & (ring >= j) & (ring < j + RIM_WIDTH_BINS)]
-            if v.size and float(np.median(v)) >= level:
-                rim += 1
-                break
-    bright = vals >= level
-    if not bright.any():
+        top = max(
+            (
+                float(np.median(v))
+                for j in range(RIM_BINS - RIM_WIDTH_BINS + 1)
+                if (v := vals[here & (ring >= j) & (ring < j + RIM_WIDTH_BINS)]).size
+            ),
+            default=-math.inf,
+        )
+        if top >= level:
+            bumps.append(top)
+    if not bumps:
         return None
-    share = rim / max(counted, 1)
-    return EnhancingRim(share, float(np.median(vals[bright])), float(liver_hu))
+    share = len(bumps) / max(counted, 1)
+    return EnhancingRim(share, float(np.median(bumps)), float(liver_hu))
 
 
 def longest_chord_within(

@@ -1205,8 +1205,9 @@ def _necrotic_whole(
     z0 = seed[0]
     core = _slice_mask(by_value, win, z0)
     e = by_value.evidence
-    # The liver's value as the commonest one around (the shell just outside a core is the rim).
-    liver_hu = e.liver_hu if win.hu_liver is None else win.hu_liver
+    # The liver's value: measured just outside the region, unless the commonest value around is
+    # lower (that shell may be the rim itself when the rim is thick).
+    liver_hu = e.liver_hu if win.hu_liver is None else min(e.liver_hu, win.hu_liver)
     rim = enhancing_rim(win.hu_plane(z0), core, liver_hu, e.noise_sd_hu, volume.spacing_mm[1:])
     if rim is None or rim.share < RIM_PARTIAL_SHARE:
         return None
