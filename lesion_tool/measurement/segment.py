@@ -1205,10 +1205,20 @@ def _necrotic_whole(
     z0 = seed[0]
     core = _slice_mask(by_value, win, z0)
     e = by_value.evidence
-    # The liver's value: measured just outside the region, unless the commonest value around is
-    # lower (that shell may be the rim itself when the rim is thick).
-    liver_hu = e.liver_hu if win.hu_liver is None else min(e.liver_hu, win.hu_liver)
-    rim = enhancing_rim(win.hu_plane(z0), core, liver_hu, e.noise_sd_hu, volume.spacing_mm[1:])
+    # The rim is judged against the liver measured just outside the region; and, for a flag
+    # only, against the commonest value around when lower (a thick rim fills that shell: the
+    # core would otherwise come out alone, unflagged; taking the whole from it made a plain
+    # hypo-attenuating IRCADb tumour beside vessels 48 mm for 32.5).
+    spacing_yx = volume.spacing_mm[1:]
+    plane = win.hu_plane(z0)
+    liver_hu = e.liver_hu
+    flag_only = False
+    rim = enhancing_rim(plane, core, liver_hu, e.noise_sd_hu, spacing_yx)
+    lower = win.hu_liver
+    if (rim is None or rim.share < RIM_ENCLOSE_SHARE) and lower is not None and lower < liver_hu:
+        low = enhancing_rim(plane, core, lower, e.noise_sd_hu, spacing_yx)
+        if low is not None and (rim is None or low.share > rim.share):
+            liver_hu, rim, flag_only = lower, low, True
     if rim is None or rim.share < RIM_PARTIAL_SHARE:
         return None
     maybe_core = (
@@ -1218,7 +1228,7 @@ def _necrotic_whole(
         "the contour, or click in the enhancing rim or drag a line across the whole lesion"
     )
     whole = None
-    if rim.share >= RIM_ENCLOSE_SHARE:
+    if rim.share >= RIM_ENCLOSE_SHARE and not flag_only:
         try:
             whole = _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0, rim.rim_hu)
         except MeasurementError:
