@@ -159,9 +159,9 @@ def test_arterial_hcc_like_variant_holds_its_accuracy(ircadb) -> None:
 
 # Necrotic core (issue 11, w7-necrotic; seed 0): 10/28 within, 1/7 deepest, 2 unflagged
 # dangerous (a click in the core delineated the core alone, 05: 21.8 mm for 32.5) before the
-# enhancing rim around a dark region was looked for; 13/28, 2/7 deepest, 0 after.
+# enhancing rim around a dark region was looked for; 15/28, 4/7 deepest, 0 after.
 NECROTIC_MIN_WITHIN = 12
-NECROTIC_MIN_DEEPEST = 2
+NECROTIC_MIN_DEEPEST = 3
 
 
 @pytest.mark.realdata
