@@ -11,7 +11,7 @@ deepest point of its largest slice, ``--clicks`` seeded random interior points a
 (:func:`lesion_tool.measurement.evaluation.evaluate_clicks`).
 
 Prints one Markdown table (the README's). Run:
-``.venv/bin/python benchmarks/bench_stress.py [--clicks 2] [--only NAME ...] [--why] [--seed S]``
+``.venv/bin/python benchmarks/bench_stress.py [--clicks 2] [--only NAME ...] [--why]``
 (a few minutes; ``--why`` counts the prompts by cause of failure).
 """
 
@@ -27,9 +27,16 @@ import numpy as np
 
 from lesion_tool.io import load_series
 from lesion_tool.measurement import load_mask
-from lesion_tool.measurement.evaluation import evaluate_clicks, expert_tumours, summarise
+from lesion_tool.measurement.evaluation import (
+    evaluate_clicks,
+    evaluate_negatives,
+    expert_tumours,
+    negative_points,
+    summarise,
+    summarise_negatives,
+)
 from lesion_tool.measurement.masks import mask_from_array
-from lesion_tool.measurement.stress import degrade, liver_noise_sd, parenchyma
+from lesion_tool.measurement.stress import degrade, liver_noise_sd, parenchyma, thick_slices
 
 ROOT = Path(__file__).resolve().parents[1]
 IRCADB = ROOT.parent / "shared" / "data" / "ircadb" / "3Dircadb1.1"
@@ -60,11 +67,23 @@ def load_case():
     return image, tumours, arr("liver"), [arr("portalvein"), arr("venoussystem")]
 
 
-def run_variant(name: str, case, clicks: int, seed: int = 0) -> dict:
-    """Evaluate one variant; the row of the table as a dict."""
+def run_variant(name: str, case, clicks: int, seed: int = 0, negatives: int = 0) -> dict:
+    """Evaluate one variant; the row of the table as a dict. With ``negatives``, also that many
+    seeded clicks in plain liver (>= 10 mm from every tumour and vessel) and a quarter as many
+    in the vessels (:func:`negative_points`): row["negatives"] counts their outcomes."""
     image, tumours, liver, vessels = case
     kw = VARIANTS[name]
     vol, masks, liv = degrade(image, tumours, liver, vessels, seed=seed, **kw)
+    neg = []
+    if negatives:
+        ves = list(vessels)
+        if kw.get("thickness_mm"):
+            ves = thick_slices(image, ves, kw["thickness_mm"])[1]
+        pts = negative_points(
+            liv, masks, ves, vol.spacing_mm, n_liver=negatives, n_vessel=negatives // 4, seed=seed
+        )
+        phase = "arterial" if kw.get("enhance") else "portal-venous"
+        neg = evaluate_negatives(vol, pts, phase=phase)
     names = [f"livertumor0{i}" for i in range(1, 8)]
     mvs = [
         mask_from_array(m.astype(np.uint8), vol, names={1: n})
@@ -92,7 +111,19 @@ def run_variant(name: str, case, clicks: int, seed: int = 0) -> dict:
         "mean_time": wall / max(len(res), 1),
         "results": res,
         "viable": sum(1 for r in res if r.viable_mm),
+        "negatives": neg,
     }
+
+
+def negatives_line(row: dict) -> str:
+    """One line: the negative clicks' outcomes per place (refused / flagged / unflagged)."""
+    parts = []
+    for where, c in summarise_negatives(row["negatives"]).items():
+        parts.append(
+            f"{where} {c['clicks']}: refused {c['refused']}, flagged {c['flagged']}, "
+            f"unflagged {c['unflagged']}"
+        )
+    return "    negatives: " + "; ".join(parts)
 
 
 def cause(r) -> str:
@@ -142,11 +173,13 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", choices=list(VARIANTS), default=None)
     ap.add_argument("--verbose", action="store_true", help="every prompt that was not within")
     ap.add_argument("--why", action="store_true", help="count the prompts by cause of failure")
+    ap.add_argument("--seed", type=int, default=0, help="noise, random clicks (held-out: not 0)")
     ap.add_argument(
-        "--seed",
+        "--negatives",
         type=int,
         default=0,
-        help="noise and random clicks (0 is the README's; another checks for over-fitting)",
+        metavar="N",
+        help="also N clicks in plain liver and N/4 in vessels, where there is no tumour",
     )
     args = ap.parse_args()
     if not IRCADB.is_dir():
@@ -155,9 +188,18 @@ def main() -> None:
     case = load_case()
     rows = []
     for name in args.only or VARIANTS:
-        row = run_variant(name, case, args.clicks, seed=args.seed)
+        row = run_variant(name, case, args.clicks, args.seed, args.negatives)
         rows.append(row)
         print(table([row]).splitlines()[-1], flush=True)
+        if args.negatives:
+            print(negatives_line(row), flush=True)
+            if args.verbose:
+                for r in row["negatives"]:
+                    if r.outcome != "refused":
+                        got = f"{r.measured_mm:.1f} mm {r.outcome}"
+                        print(
+                            f"      {r.where} {r.seed}: {got}  {'; '.join(f[:60] for f in r.flags)}"
+                        )
         if args.why:
             counts = Counter(cause(r) for r in row["results"])
             print("    " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())), flush=True)

@@ -30,10 +30,14 @@ from lesion_tool.measurement.segment import LesionPrompt, measure_lesion
 __all__ = [
     "ClickResult",
     "ExpertTumour",
+    "NegativeResult",
     "Summary",
     "evaluate_clicks",
+    "evaluate_negatives",
     "expert_tumours",
+    "negative_points",
     "summarise",
+    "summarise_negatives",
     "tolerance_mm",
     "tumour_segments",
 ]
@@ -439,3 +443,145 @@ def summarise(results: Sequence[ClickResult], name: str = "all") -> Summary:
         mean_time_s=statistics.fmean([r.time_s for r in results]) if results else 0.0,
         viable_reported=sum(bool(r.viable_mm) for r in measured),
     )
+
+
+NEGATIVE_MIN_MM = 10.0
+"""Negative clicks in the liver lie at least this far from every tumour and vessel mask."""
+VESSEL_MIN_DEPTH_MM = 1.0
+"""Negative clicks in a vessel lie at least this deep in its mask (in the lumen, not its wall)."""
+
+Outcome = Literal["refused", "flagged", "unflagged"]
+
+
+@dataclass(frozen=True)
+class NegativeResult:
+    """One click where there is no tumour (plain liver or a vessel) and what came of it.
+
+    The good outcome is a refusal; a flagged result is tolerable (the reader is told to check);
+    an unflagged result is a confident lesion that does not exist."""
+
+    where: str
+    seed: tuple[int, int, int]
+    measured_mm: float | None
+    refused: str
+    flags: tuple[str, ...]
+    time_s: float
+
+    @property
+    def outcome(self) -> Outcome:
+        """``"refused"``, ``"flagged"`` or ``"unflagged"``."""
+        if self.refused:
+            return "refused"
+        return "flagged" if self.flags else "unflagged"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {
+            "where": self.where,
+            "seed": list(self.seed),
+            "measured_mm": self.measured_mm,
+            "outcome": self.outcome,
+            "refused": self.refused,
+            "flags": list(self.flags),
+            "time_s": self.time_s,
+        }
+
+
+def _random_voxels(ok: np.ndarray, n: int, rng: np.random.Generator) -> list[tuple[int, ...]]:
+    pts = np.argwhere(ok)
+    if not len(pts) or n <= 0:
+        return []
+    pick = rng.choice(len(pts), size=min(n, len(pts)), replace=False)
+    return [tuple(int(v) for v in pts[i]) for i in sorted(pick)]
+
+
+def negative_points(
+    liver: np.ndarray,
+    tumours: Sequence[np.ndarray],
+    vessels: Sequence[np.ndarray],
+    spacing_mm: Sequence[float],
+    *,
+    n_liver: int = 40,
+    n_vessel: int = 10,
+    seed: int = 0,
+    min_mm: float = NEGATIVE_MIN_MM,
+) -> list[tuple[str, tuple[int, int, int]]]:
+    """Seeded clicks where there is no tumour, ``(where, (z, y, x))``.
+
+    ``"liver"``: random voxels of the expert ``liver`` mask at least ``min_mm`` from every
+    tumour and vessel mask (plain parenchyma; near the liver's surface too, a place readers
+    click). ``"vessel"``: random voxels inside a vessel mask (portal vein, hepatic veins) within
+    the liver, at least VESSEL_MIN_DEPTH_MM deep in it and ``min_mm`` from every tumour. All
+    masks are ``(z, y, x)`` on the image's grid; ``spacing_mm`` is its voxel spacing."""
+    liver = np.asarray(liver) > 0
+    box = ndimage.find_objects(liver.view(np.uint8))[0]
+    pad = [max(0, math.ceil(min_mm / s) + 1) for s in spacing_mm]
+    box = tuple(
+        slice(max(b.start - p, 0), min(b.stop + p, n))
+        for b, p, n in zip(box, pad, liver.shape, strict=True)
+    )
+    off = np.array([b.start for b in box])
+    liv = liver[box]
+    tum = np.zeros(liv.shape, dtype=bool)
+    for t in tumours:
+        tum |= np.asarray(t)[box] > 0
+    ves = np.zeros(liv.shape, dtype=bool)
+    for v in vessels:
+        ves |= np.asarray(v)[box] > 0
+    far_tumour = ndimage.distance_transform_edt(~tum, sampling=spacing_mm) >= min_mm
+    far_vessel = ndimage.distance_transform_edt(~ves, sampling=spacing_mm) >= min_mm
+    in_vessel = ndimage.distance_transform_edt(ves, sampling=spacing_mm) >= VESSEL_MIN_DEPTH_MM
+    rng = np.random.default_rng(seed)
+    out: list[tuple[str, tuple[int, int, int]]] = []
+    for where, ok, n in (
+        ("liver", liv & far_tumour & far_vessel, n_liver),
+        ("vessel", liv & in_vessel & far_tumour, n_vessel),
+    ):
+        for p in _random_voxels(ok, n, rng):
+            out.append((where, tuple(int(a + o) for a, o in zip(p, off, strict=True))))  # type: ignore[misc]
+    return out
+
+
+def evaluate_negatives(
+    volume: CTVolume,
+    points: Sequence[tuple[str, Sequence[int]]],
+    *,
+    phase: str = "unknown",
+) -> list[NegativeResult]:
+    """Click ``measure_lesion`` at each ``(where, (z, y, x))`` of ``points`` (from
+    :func:`negative_points`, or chosen by eye where there is no tumour) and record whether it
+    refused, returned a flagged result or an unflagged one."""
+    out: list[NegativeResult] = []
+    for where, p in points:
+        voxel = tuple(int(v) for v in p)
+        t0 = time.perf_counter()
+        measured, refused, flags = None, "", ()
+        try:
+            res = measure_lesion(volume, LesionPrompt(seed=voxel), phase=phase)
+            measured, flags = res.whole.length_mm, tuple(res.flags)
+        except LesionToolError as err:
+            refused = str(err)
+        out.append(
+            NegativeResult(
+                where,
+                voxel,
+                measured,
+                refused,
+                flags,
+                time.perf_counter() - t0,  # type: ignore[arg-type]
+            )
+        )
+    return out
+
+
+def summarise_negatives(results: Sequence[NegativeResult]) -> dict[str, dict[str, int]]:
+    """Per place (``"liver"``, ``"vessel"``, and ``"all"``): clicks, refused, flagged and
+    unflagged (a lesion reported where the expert has none, with no warning)."""
+    out: dict[str, dict[str, int]] = {}
+    for where in [*sorted({r.where for r in results}), "all"]:
+        sel = [r for r in results if where in ("all", r.where)]
+        counts = {"clicks": len(sel), "refused": 0, "flagged": 0, "unflagged": 0}
+        for r in sel:
+            counts[r.outcome] += 1
+        out[where] = counts
+    return out

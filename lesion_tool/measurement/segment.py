@@ -64,6 +64,7 @@ from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
     RING_CLIP_HU,
     carry_ring,
+    deep_enough,
     find_ring,
     smooth_plane,
 )
@@ -1103,6 +1104,8 @@ def _delineate_ring(
     # Lesions are about as deep as they are wide (MAX_Z_RATIO).
     depth = MAX_Z_RATIO * 2.0 * float(np.max(ring.radii))
     rings = carry_ring(plane_at, z0, ring, spacing, liver_hu, rmax, depth)
+    if not deep_enough(rings, spacing[0], _max_chord(ring.radii)):
+        return None  # a dark path crossing the plane (fissure, vein, surface), not a nodule
     cuts = {}
     for z, rc in rings.items():
         outline, mask = _outline(cy, cx, rc.radii, spacing_yx, win.shape)

@@ -232,6 +232,18 @@ def slice_lazy_volume(series: SeriesStack) -> CTVolume:
     return _volume_of(geometry, array)
 
 
+def series_name(series: SeriesStack) -> str:
+    """How a message names a series: its quoted description, else its number and the end of
+    its UID (IRCADb's CT has neither description nor number: the message read 'measuring on
+    ""')."""
+    if series.description:
+        return f'"{series.description}"'
+    numbered = (
+        f"series {series.series_number}" if series.series_number is not None else "the series"
+    )
+    return f"{numbered} without a description (UID ...{series.series_instance_uid[-12:]})"
+
+
 def iter_loaded_series(
     paths: Iterable[str | os.PathLike[str]],
     *,
@@ -283,7 +295,7 @@ def iter_loaded_series(
             why = study.arterial_reason or "no series was called arterial"
             yield LoadProblem(
                 f"Study {study.study_date} ({study.study_instance_uid}): no arterial series "
-                f'({why}); measuring on "{chosen.description}" instead (valid for RECIST '
+                f"({why}); measuring on {series_name(chosen)} instead (valid for RECIST "
                 "1.1, not for mRECIST's viable diameter)."
             )
         for series in study.image_stacks:

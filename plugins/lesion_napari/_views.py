@@ -34,6 +34,9 @@ LINE_COLOURS = {
 LINE_WIDTHS = {PRIMARY: 1.5, WHOLE: 1.0, PROPOSED_VIABLE: 1.5, PROPOSED_WHOLE: 1.0, CONTOUR: 0.5}
 """Line widths in display voxels: the whole-lesion lines are thinner."""
 EDGE_WIDTH = LINE_WIDTHS[PRIMARY]
+LINES_OPACITY = 1.0
+"""Lines and their texts are drawn opaque: at napari's default for shapes (0.7) the yellow
+texts came out olive and unreadable over enhanced liver (seen on IRCADb, window W 400 L 40)."""
 FEATURES = ("lesion_id", "role", "label")
 LABEL_OFFSET = (0.0, -10.0, 0.0)
 """A line's label sits this far (display voxels, towards the top of the screen) from the
@@ -128,6 +131,7 @@ def add_overlay_layers(viewer: Any, view: TimepointView) -> None:
         edge_width=EDGE_WIDTH,
         edge_color=LINE_COLOURS[PRIMARY],
         face_color="transparent",
+        opacity=LINES_OPACITY,
         features={key: np.array([], dtype=object) for key in FEATURES},
         feature_defaults=dict.fromkeys(FEATURES, ""),
         text={

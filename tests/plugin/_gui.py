@@ -76,3 +76,23 @@ def key_on_canvas(viewer, qtbot, key, modifier=Qt.NoModifier) -> None:
 def world_of(view, voxel_zyx) -> np.ndarray:
     """World coordinates of a voxel of a timepoint's image."""
     return view.geometry.voxel_to_world(np.asarray(voxel_zyx, dtype=float))
+
+
+def stroke(viewer, qtbot, start_world, end_world, *, steps: int = 12) -> None:
+    """A brush stroke (paint or erase) on the canvas from one world point to another: as
+    :func:`drag`, at whole canvas pixels as a real mouse gives them (napari's brush cursor
+    accepts only those)."""
+    viewer.dims.set_point(0, float(start_world[0]))
+    scene = _canvas(viewer)._scene_canvas
+    p0, p1 = np.array(canvas_pos(viewer, start_world)), np.array(canvas_pos(viewer, end_world))
+
+    def pixel(t: float) -> tuple[int, int]:
+        return tuple(round(float(v)) for v in p0 + t * (p1 - p0))
+
+    press = MouseEvent(pos=pixel(0.0), modifiers=(), button=1, type="mouse_press")
+    scene.events.mouse_press(pos=pixel(0.0), modifiers=(), button=1)
+    for t in np.linspace(0, 1, steps)[1:]:
+        scene.events.mouse_move(pos=pixel(t), modifiers=(), button=1, press_event=press)
+        qtbot.wait(10)
+    scene.events.mouse_release(pos=pixel(1.0), modifiers=(), button=1)
+    qtbot.wait(20)

@@ -1,0 +1,119 @@
+"""Clicks where there is no lesion (issue 11): plain liver, vessels. Refused, or at least flagged.
+
+A reader sometimes clicks where there is no tumour: plain parenchyma, a vessel, the liver's
+edge. The good answer is a refusal that says what to do; a flagged result is tolerable; an
+unflagged result is a confident lesion that does not exist and must never come out. IRCADb
+patient 1 has expert masks of the liver, the seven tumours, the portal vein and the venous
+system: the negative clicks are seeded random points of the liver mask >= 10 mm from every
+tumour and vessel, and points inside the vessels (:func:`negative_points`). HCC_006 has no mask:
+its liver is estimated from the image away from the known nodule (tests/core/_hcc006.py).
+The floors are the counts measured when this test was written minus a margin (README,
+"Clicks where there is no lesion").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _hcc006 import HCC_006_AP, NODULE_CENTRE, plain_liver_clicks
+from scipy import ndimage
+
+from lesion_tool.io import load_series
+from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement import load_mask
+from lesion_tool.measurement.evaluation import (
+    NEGATIVE_MIN_MM,
+    evaluate_negatives,
+    negative_points,
+    summarise_negatives,
+)
+
+CASE = "ircadb/3Dircadb1.1"
+TUMOURS = [f"livertumor0{i}" for i in range(1, 8)]
+# Measured when written (seed 0, 40 liver + 10 vessel clicks, portal venous): liver refused 25,
+# flagged 15, unflagged 0 (before the ring needed the parenchyma outside it: 24, 16 with one
+# rim, 0); vessels refused 1, flagged 9, unflagged 0.
+MIN_IRCADB_LIVER_REFUSED = 20
+# HCC_006 (seed 0, 40 clicks, arterial as labelled): refused 21 (18 before), flagged 19, of
+# which 0 by a rim (7 before: 23-54 mm "nodules" of a dark path through plain liver).
+MIN_HCC006_REFUSED = 17
+
+
+def _rim(flags) -> bool:
+    return any("darker rim" in f for f in flags)
+
+
+@pytest.fixture(scope="module")
+def ircadb(shared_data: Path):
+    case = shared_data / CASE
+    image = load_series(case / "PATIENT_DICOM")
+
+    def arr(name: str) -> np.ndarray:
+        return np.asarray(load_mask(case / "MASKS_DICOM" / name, image).segments[0].array) > 0
+
+    tumours = [arr(t) for t in TUMOURS]
+    vessels = [arr("portalvein"), arr("venoussystem")]
+    return image, arr("liver"), tumours, vessels
+
+
+@pytest.fixture(scope="module")
+def ircadb_points(ircadb):
+    image, liver, tumours, vessels = ircadb
+    return negative_points(liver, tumours, vessels, image.spacing_mm, n_liver=40, n_vessel=10)
+
+
+def test_negative_points_are_where_there_is_no_tumour(ircadb, ircadb_points) -> None:
+    image, liver, tumours, vessels = ircadb
+    sp = image.spacing_mm
+    tum = np.any(tumours, axis=0)
+    ves = np.any(vessels, axis=0)
+    d_tum = ndimage.distance_transform_edt(~tum, sampling=sp)
+    d_ves = ndimage.distance_transform_edt(~ves, sampling=sp)
+    where = [w for w, _ in ircadb_points]
+    assert where.count("liver") == 40 and where.count("vessel") == 10
+    for w, p in ircadb_points:
+        assert liver[p] and d_tum[p] >= NEGATIVE_MIN_MM, (w, p)
+        if w == "liver":
+            assert d_ves[p] >= NEGATIVE_MIN_MM, p
+        else:
+            assert ves[p], p
+    # Seeded: the same seed gives the same clicks, another seed others.
+    again = negative_points(liver, tumours, vessels, sp, n_liver=40, n_vessel=10)
+    other = negative_points(liver, tumours, vessels, sp, n_liver=40, n_vessel=10, seed=1)
+    assert again == ircadb_points and other != ircadb_points
+
+
+def test_ircadb_clicks_without_tumour_are_refused_or_flagged(ircadb, ircadb_points) -> None:
+    image = ircadb[0]
+    res = evaluate_negatives(image, ircadb_points, phase="portal-venous")
+    counts = summarise_negatives(res)
+    assert counts["all"]["unflagged"] == 0, [r.to_dict() for r in res if r.outcome == "unflagged"]
+    assert counts["liver"]["refused"] >= MIN_IRCADB_LIVER_REFUSED, counts
+    # No "nodule" outlined by a darker rim in plain liver or a vessel.
+    assert not [r.seed for r in res if _rim(r.flags)]
+    for r in res:
+        if r.refused:
+            # The refusal says what to do.
+            assert "Click" in r.refused or "click" in r.refused, r.refused
+
+
+@pytest.fixture(scope="module")
+def hcc006(shared_data: Path) -> CTVolume:
+    return load_series(shared_data / HCC_006_AP)
+
+
+def test_hcc006_plain_liver_clicks_are_refused_or_flagged_and_show_no_rim(hcc006) -> None:
+    clicks = plain_liver_clicks(hcc006, 40, seed=0)
+    sp = hcc006.spacing_mm
+    for p in clicks:
+        d = np.linalg.norm((np.subtract(p, NODULE_CENTRE)) * np.asarray(sp))
+        assert d >= 30.0, p
+        # Plain parenchyma by value (the liver's 92-108 HU, within the noise).
+        assert abs(float(hcc006.array[p]) - 100.0) < 40.0
+    res = evaluate_negatives(hcc006, [("liver", p) for p in clicks], phase="arterial")
+    counts = summarise_negatives(res)["liver"]
+    assert counts["unflagged"] == 0, [r.to_dict() for r in res if r.outcome == "unflagged"]
+    assert counts["refused"] >= MIN_HCC006_REFUSED, counts
+    assert not [(r.seed, r.measured_mm) for r in res if _rim(r.flags)]
