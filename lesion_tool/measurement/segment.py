@@ -185,6 +185,18 @@ estimated liver (the tumours at the surface and beside a fissure included; the 8
 bulging from the liver's surface has a share of 0.63 and lies 2-13 % inside); a click in the
 upper pole of the kidney on HCC-TACE-Seg HCC_006 (arterial) gave a share of 0.49 and 3 %
 inside."""
+CAP_LIVER_INSIDE = 0.7
+"""A region outside the liver estimated on the click's slice is still a liver lesion when it
+ends inside the liver in 3-D: on the first slice beyond one of its ends where the tissue under
+its end slice's outline is no longer the lesion's, at least this share of that outline lies in
+the liver estimated there and looks like parenchyma (a tumour bulging from the liver's surface
+is rooted in it and capped by it). A neighbouring organ pressed into the liver's visceral
+surface ends in its own fat: HCC-TACE-Seg HCC_006's kidney upper pole has 0 % of its outline in
+the liver beyond either end, IRCADb's 80 mm tumour bulging from the liver 100 % (original and
+hyper-enhanced, 1.6-5 mm slices). An organ resting on the liver's dome (the heart) is capped by
+it too: such a result is therefore always flagged, never refused only on this test."""
+CAP_SEARCH_MM = 30.0
+"""How far beyond a region's end slice the tissue under it is followed to where it ends."""
 LIVER_CLOSING_MM = 10.0
 """The liver estimated around a click: the largest connected parenchyma-like region of the
 slice, closed with a disk of this radius (bridging fissures, vessels and lesions up to 20 mm at
@@ -207,6 +219,18 @@ what lies above and below (partial volume), so its edge, and the slice of its lo
 are uncertain (a 10 mm lesion on 5 mm slices; measured on IRCADb in 5 mm slabs with 25 HU noise,
 its 10 mm tumour came out at 14-15 mm from every prompt, with no other reason to doubt it)."""
 """A slice whose median radius is below this ends the lesion."""
+SLAB_MM = 2.0
+"""Slices at least this thick are slabs whose partial volume with the tissue above and below
+changes a lesion's value from slice to slice (IRCADb's 1.6 mm slices are not; HCC studies'
+2.5-5 mm slices are): the lesion's value is re-measured as it is followed (see _slab_levels)."""
+SLAB_NOISE_K = 2.0
+SLAB_DILUTION = 1.5
+"""... when the next slice's centre is SLAB_NOISE_K noise SDs beyond the lesion's value and its
+contrast with the liver SLAB_DILUTION times the lesion's (the clicked slab held at most 2/3
+lesion: a lesion clicked on its largest slab does not read much stronger on the next) ..."""
+FLUID_HU = 20.0
+"""... and above water (bile, a cyst; 0-20 HU): a slab below this is a fluid-filled neighbour
+(the gallbladder under a lesion), not a lesion's stronger middle."""
 MIN_SOLIDITY = 0.75
 """Flag an outline whose area is below this share of its convex hull's (a leak or two lesions)."""
 SLICE_JUMP = 0.75
@@ -718,6 +742,7 @@ def _cast(
     cs = np.concatenate([np.zeros((N_RAYS, 1), np.int32), np.cumsum(out, axis=1)], axis=1)
     full = (cs[:, run:] - cs[:, :-run])[:, : len(r)] == run
     full[:, 0] = False
+    full |= _fat_stop(prof, lv)
     exit_j = np.argmax(full, axis=1)
     exit_j[~full.any(axis=1)] = len(r) - 1
     # Sub-sample crossing of the half-way value, then out to the margin value.
@@ -758,6 +783,22 @@ def _cast(
         & inside_win
     )
     return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[shell_sel])
+
+
+def _fat_stop(prof: np.ndarray, lv: _Levels) -> np.ndarray:
+    """Where each ray profile ``(ray, sample)`` of smoothed HU meets fat (below FAT_HU): the ray
+    has left the lesion there, however short the fat run. Rays may cross EXIT_RUN_MM of
+    non-lesion tissue (septa, small vessels), but never fat: on a noisy image a thin fat band (a
+    fissure, the ligamentum venosum) breaks into specks smaller than the rim rule's
+    MIN_RIM_AREA_MM2 and a ray would slip through a gap in it (IRCADb tumour 02 with 25 HU
+    noise: 38.3 mm for 29.4, unflagged). Smoothed lesion tissue lies far above FAT_HU (a 50 HU
+    lesion about ten smoothed noise SDs at 25 HU voxel noise), so noise alone does not stop a ray.
+    All False when delineating by texture (the profile is a local SD, not HU)."""
+    if lv.texture:
+        return np.zeros(prof.shape, dtype=bool)
+    fat = prof < FAT_HU
+    fat[:, 0] = False
+    return fat
 
 
 def _bright_blobs(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float]) -> np.ndarray | None:
@@ -861,6 +902,33 @@ def _liver_estimate(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float])
     grown = ndimage.distance_transform_edt(~big, sampling=spacing_yx) <= LIVER_CLOSING_MM
     closed = ndimage.distance_transform_edt(grown, sampling=spacing_yx) > LIVER_CLOSING_MM
     return ndimage.binary_fill_holes(closed[pad:-pad, pad:-pad] | liver)
+
+
+def _capped_by_liver(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> bool:
+    """Whether the region ends inside the liver in 3-D. From its first and from its last slice
+    the end slice's outline ``(y, x)`` is followed through the slices beyond while the tissue
+    under it is still mostly the lesion's (the region may have been stopped before the
+    lesion's end), up to CAP_SEARCH_MM; on the first slice where it is not, CAP_LIVER_INSIDE or
+    more of the outline must lie in the liver estimated on that slice and look like parenchyma
+    (the tumour is capped by liver, not by fat or another organ)."""
+    zs = sorted(cuts)
+    dz = float(win.volume.spacing_mm[0])
+    for z_end, step in ((zs[0], -1), (zs[-1], 1)):
+        foot = cuts[z_end].mask
+        if not foot.any():
+            continue
+        z = z_end + step
+        while 0 <= z < win.volume.shape[0] and abs(z - z_end) * dz <= CAP_SEARCH_MM:
+            plane = win.hu_plane(z)
+            if lv.lesion_side(plane[foot], lv.threshold).mean() >= 1.0 - CAP_LIVER_INSIDE:
+                z += step  # still the lesion (or whatever the region was)
+                continue
+            liver = _liver_estimate(plane, lv, win.volume.spacing_mm[1:])
+            liver &= np.abs(plane - lv.liver) <= lv.band
+            if float(liver[foot].mean()) >= CAP_LIVER_INSIDE:
+                return True
+            break
+    return False
 
 
 def _hu_levels(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> _Levels:
@@ -1421,10 +1489,15 @@ def _delineate(
     cuts = {z0: cut}
     growth = max(SLICE_GROWTH_MM, 2.0 * spacing[0])
     widest = cut.radius_mm(spacing)
+    lv_click = lv
+    beyond_end: dict[int, float | None] = {}  # the centre's value on the slab past each end
+    relevelled: tuple[int, float, float] | None = None  # (slice, value before, after)
     for step in (1, -1):
         prev = cut
+        lv = lv_click
         z = z0 + step
         while 0 <= z < shape[0]:
+            beyond_end[step] = None
             if abs(z - z0) * spacing[0] > MAX_Z_RATIO * 2.0 * widest:
                 flags.append(
                     "the region runs on through the slices beyond "
@@ -1437,6 +1510,10 @@ def _delineate(
             p = win.plane(z)
             r_prev = prev.radius_mm(spacing)
             at = float(np.median(p[_disk(p, ncy, ncx, min(SEED_DISK_MM, r_prev) / px)]))
+            beyond_end[step] = at
+            lv_slab = _slab_levels(lv, at, spacing[0])
+            pending = None if lv_slab is lv else (z, lv.lesion, at)
+            lv = lv_slab
             if not lv.lesion_side(np.asarray(at), lv.threshold):
                 break
             nxt = _cast(win, z, ncy, ncx, lv, rmax)
@@ -1461,10 +1538,13 @@ def _delineate(
                 )
                 break
             cuts[z] = nxt
+            beyond_end[step] = None
+            relevelled = relevelled or pending
             widest = max(widest, r_next)
             prev = nxt
             z += step
 
+    lv = lv_click
     zs = sorted(cuts)
     # Through the slices too, a ray may not reach far beyond the same ray on the slices next to it
     # (a one-slice leak into a vessel or a neighbour).
@@ -1478,6 +1558,11 @@ def _delineate(
                 c = cuts[z]
                 c.radii = capped[k]
                 c.outline_yx, c.mask = _outline(c.cy, c.cx, c.radii, spacing[1:], win.shape)
+    if spacing[0] >= SLAB_MM and len(zs) >= MIN_SLICES:
+        for end, inner, step in ((zs[0], zs[1], -1), (zs[-1], zs[-2], 1)):
+            past = beyond_end.get(step)
+            if end != z0 and past is not None and abs(past - lv.liver) > lv.band:
+                _cap_within(cuts[end], cuts[inner], spacing[1:], win.shape)
     shell = np.concatenate([cuts[z].shell for z in zs])
     like = np.abs(shell - lv.liver) <= lv.band
     share = float(like.mean()) if shell.size else 0.0
@@ -1493,7 +1578,8 @@ def _delineate(
         liver_est = _liver_estimate(win.plane(z0), lv, win.volume.spacing_mm[1:])
         m0 = cuts[z0].mask
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
-        if inside < OUTSIDE_LIVER_INSIDE:
+        capped = inside < OUTSIDE_LIVER_INSIDE and _capped_by_liver(win, cuts, lv)
+        if inside < OUTSIDE_LIVER_INSIDE and not capped:
             raise MeasurementError(
                 f"The click at voxel {seed} is not in the liver: the region found there lies "
                 f"outside the liver estimated from the image (only {100 * inside:.0f}% of it "
@@ -1502,6 +1588,12 @@ def _delineate(
                 "region that left the liver. Click inside a liver tumour, nearer its middle, "
                 "or drag a line across it."
             )
+    if inside is not None and inside < OUTSIDE_LIVER_INSIDE:
+        flags.append(
+            f"only {100 * inside:.0f}% of it lies in the liver outlined on "
+            f"{slice_name(win.volume, z0)}, though it ends inside the liver: a tumour bulging "
+            "from the liver's surface? check that it is not a neighbouring organ"
+        )
     contrast = lv.lesion - lv.liver
     if not win.texture and (abs(contrast) < LOW_CONTRAST_HU or abs(contrast) < LOW_CNR * lv.noise):
         flags.append(
@@ -1517,6 +1609,13 @@ def _delineate(
     areas = [int(cuts[z].mask.sum()) for z in zs]
     widest_z = zs[int(np.argmax(areas))]
     open_end = (widest_z == zs[0] and zs[0] > 0) or (widest_z == zs[-1] and zs[-1] < shape[0] - 1)
+    if relevelled is not None:
+        flags.append(
+            f"the lesion reads {relevelled[2]:.0f} HU on {slice_name(volume, relevelled[0])} "
+            f"against {relevelled[1]:.0f} HU at the click: the click's slab holds its end, "
+            "averaged with the tissue beyond (partial volume); its value was re-measured there. "
+            "Check the contour, or click on its largest slice"
+        )
     if len(zs) < MIN_SLICES and shape[0] >= MIN_SLICES:
         flags.append(
             f"seen on {len(zs)} slice(s) of {spacing[0]:.1f} mm only: partial volume with the "
@@ -1536,6 +1635,62 @@ def _delineate(
             "rays: it may have leaked, or the lesion is larger; drag a line across the lesion"
         )
     return _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
+
+
+def _slab_levels(lv: _Levels, at_hu: float, slice_mm: float) -> _Levels:
+    """The levels for the next slice of a lesion followed through thick slices, whose centre
+    reads ``at_hu`` (smoothed HU).
+
+    A slab is the mean of the tissue it spans: clicked on a lesion's end slab, the lesion's
+    value is diluted by the liver above or below it (a fraction f of the contrast), and the
+    slab nearer the lesion's middle reads a stronger contrast, beyond the floor (or ceiling)
+    derived from the diluted value, which would end the lesion there. When the centre of the
+    next slice lies on the lesion's side of its value by more than the noise, with a clearly
+    stronger contrast (and short of fluid, or of the brightest value a hyper-enhancing part may
+    have), the lesion's value is taken from that slice onwards. On slices thinner than SLAB_MM
+    (partial volume with the next slice is small) the levels are kept.
+    """
+    if lv.texture or slice_mm < SLAB_MM:
+        return lv
+    beyond = lv.sign * (at_hu - lv.lesion)
+    if beyond <= SLAB_NOISE_K * lv.noise or lv.lesion_side(np.asarray(at_hu), lv.threshold):
+        return lv
+    if abs(at_hu - lv.liver) < SLAB_DILUTION * abs(lv.lesion - lv.liver):
+        return lv
+    if lv.sign < 0 and at_hu <= FLUID_HU:
+        return lv
+    if lv.sign > 0 and at_hu >= lv.lesion + VESSEL_MAX_HEADROOMS * lv.headroom:
+        return lv
+    return replace(lv, lesion=at_hu)
+
+
+def _cap_within(
+    cap: _SliceCut, inner: _SliceCut, spacing_yx: Sequence[float], shape: Sequence[int]
+) -> None:
+    """Hold the outline of a lesion's end slab (``cap``) within the outline of the slab next to
+    it inside the lesion (``inner``), ray by ray from the cap's centre.
+
+    Used where the slab past the end is not liver: a thick slab at a lesion's end then averages
+    its cap with that neighbour (the gallbladder under it) to lesion-like values wider than the
+    lesion, while the cap's cross-section is smaller than the slab's inside it. (Where the
+    lesion ends in liver, its end slab is only diluted, and may be its widest when the region
+    was not followed to the lesion's real end.) Rays starting outside ``inner`` are left
+    alone."""
+    sy, sx = spacing_yx
+    iy, ix = round(cap.cy), round(cap.cx)
+    if not (0 <= iy < shape[0] and 0 <= ix < shape[1] and inner.mask[iy, ix]):
+        return
+    angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
+    r = np.arange(0.0, float(cap.radii.max()) + RAY_STEP_MM, RAY_STEP_MM)
+    ys = cap.cy + np.outer(np.sin(angles), r) / sy
+    xs = cap.cx + np.outer(np.cos(angles), r) / sx
+    hit = ndimage.map_coordinates(inner.mask.view(np.uint8), [ys, xs], order=0, cval=0) > 0
+    out = ~hit
+    inner_r = np.where(out.any(axis=1), r[np.argmax(out, axis=1)], r[-1])
+    if np.all(cap.radii <= inner_r):
+        return
+    cap.radii = np.minimum(cap.radii, inner_r)
+    cap.outline_yx, cap.mask = _outline(cap.cy, cap.cx, cap.radii, spacing_yx, shape)
 
 
 def _finish(
