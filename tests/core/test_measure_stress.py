@@ -157,6 +157,42 @@ def test_arterial_hcc_like_variant_holds_its_accuracy(ircadb) -> None:
     assert sum(bool(r.viable_mm) for r in measured) >= len(measured) - 1
 
 
+# Necrotic core (issue 11, w7-necrotic; seed 0): 10/28 within, 1/7 deepest, 2 unflagged
+# dangerous (a click in the core delineated the core alone, 05: 21.8 mm for 32.5) before the
+# enhancing rim around a dark region was looked for; 15/28, 4/7 deepest, 0 after.
+NECROTIC_MIN_WITHIN = 12
+NECROTIC_MIN_DEEPEST = 3
+
+
+@pytest.mark.realdata
+def test_a_click_in_a_necrotic_core_measures_the_whole_lesion(ircadb) -> None:
+    image, tumours, liver, vessels = ircadb
+    vol, masks, liv = degrade(image, tumours, liver, vessels, enhance="necrotic")
+    names = [f"livertumor0{i}" for i in range(1, 8)]
+    experts = expert_tumours(
+        [
+            mask_from_array(m.astype(np.uint8), vol, names={1: n})
+            for m, n in zip(masks, names, strict=True)
+        ],
+        vol,
+    )
+    experts = [t for t in experts if t.diameter_mm >= 5.0]
+    assert len(experts) == 7
+    res = evaluate_clicks(vol, experts, clicks=2, line=True, phase="arterial", liver=liv)
+    s = summarise(res)
+    deepest = {r.tumour: r for r in res if r.kind == "deepest"}
+    assert s.within >= NECROTIC_MIN_WITHIN, [(r.tumour, r.kind, r.measured_mm) for r in res]
+    assert sum(r.within for r in deepest.values()) >= NECROTIC_MIN_DEEPEST
+    assert s.dangerous_unflagged == 0, [r.to_dict() for r in res if r.dangerous and not r.flags]
+    # 05's deepest point lies in its necrotic core (the transformed mask's deep half keeps its
+    # hypo-attenuating values): the whole lesion, core and rim, against the expert's 32.5 mm,
+    # said so; its viable part is the rim, shorter than the whole.
+    r05 = deepest["livertumor05"]
+    assert r05.within, r05.to_dict()
+    assert any("core" in f and "enhancing rim" in f for f in r05.flags), r05.flags
+    assert r05.viable_mm is not None and 0.0 < r05.viable_mm < r05.measured_mm
+
+
 # ---------------------------------------------------------------------------------------------
 # lesion-tool evaluate on a real folder with a stray reformat and a multi-segment SEG
 

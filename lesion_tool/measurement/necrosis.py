@@ -1,0 +1,179 @@
+"""A necrotic core inside an enhancing rim, and the viable rim's diameter (mRECIST).
+
+After TACE an HCC often shows a hypo-attenuating (necrotic, non-enhancing) core inside a rim of
+enhancing tumour. A click in the core, delineated by value, finds the core alone: a dark region
+as large as the necrosis, not the lesion. Here the tissue just outside such a region is looked
+at all around it: when most directions meet tissue brighter than the liver within a rim's width,
+the region is the core of a larger lesion, and the rim's value is what the whole lesion is
+delineated by (core and rim together: the whole-lesion diameter). On an arterial image the rim
+is the viable part; mRECIST measures its longest diameter "not across major areas of necrosis"
+(``../shared/spec/response-rules.md``): :func:`longest_chord_within` gives the longest axial
+chord that stays in the viable tissue.
+
+Arrays are ``(y, x)`` planes or ``(z, y, x)`` boxes; lengths in millimetres, values in HU.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+RIM_SEARCH_MM = 6.0  # RIM_BINS x RIM_BIN_MM
+"""The rim is looked for in a band of this width just outside the dark region (an enhancing rim
+around necrosis is 2-10 mm thick; a sharp seam between them is blurred over about 2 mm)."""
+RIM_SECTORS = 36
+"""Directions (10 degrees each) around the region's centre in which the band is judged."""
+RIM_BIN_MM = 1.0
+RIM_BINS = 6
+RIM_WIDTH_BINS = 2
+"""A direction has rim when the median of its band over some RIM_WIDTH_BINS x RIM_BIN_MM of
+distance from the region is enhancing: a rim 2 mm thick or more, anywhere within the band, and
+judged over several pixels, so that the noise of the smoothed liver (7-15 HU) does not light a
+direction by itself."""
+RIM_ENCLOSE_SHARE = 0.5
+"""The region is the core of a larger lesion when at least this share of the directions meet
+rim: an enhancing rim closes around its core (a vessel or an enhancing neighbour runs along one
+side)."""
+RIM_PARTIAL_SHARE = 0.4
+"""With rim in this share of the directions or more, but less than RIM_ENCLOSE_SHARE, the region
+may still be a core (a rim broken by the liver's surface or a vessel): it is flagged."""
+RIM_MIN_ENHANCEMENT_HU = 15.0
+"""Rim tissue is at least this, or RIM_NOISE_K noise SDs of the smoothed liver, above the
+liver's value (the low-contrast limit of the delineation). The percentile of a direction's band
+averages several independent pixels, hence fewer noise SDs than for one pixel."""
+RIM_NOISE_K = 1.5
+CHORD_TOLERANCE_MM = 1.0
+"""A viable chord may cross gaps in the viable mask this short (a pixel's partial volume, a
+seam); a longer gap is necrosis or liver, which mRECIST's viable diameter does not cross."""
+MAX_CHORD_POINTS = 160
+"""Outline points per slice among which the longest viable chord is sought (every other one
+beyond: the chord's ends move by under a pixel)."""
+CHORD_BATCH = 512
+"""Candidate chords checked at once, longest first."""
+
+
+@dataclass(frozen=True)
+class EnhancingRim:
+    """Tissue brighter than the liver around a dark region on one slice.
+
+    Attributes
+    ----------
+    share
+        Share (0-1) of the directions around the region in which its band meets the rim.
+    rim_hu
+        The rim's value: median over the directions with rim of their bump (smoothed HU).
+    liver_hu
+        The liver's value it was compared with.
+    """
+
+    share: float
+    rim_hu: float
+    liver_hu: float
+
+
+def enhancing_rim(
+    plane: np.ndarray,
+    region: np.ndarray,
+    liver_hu: float,
+    noise_sd_hu: float,
+    spacing_yx: Sequence[float],
+) -> EnhancingRim | None:
+    """The enhancing rim around ``region`` (a boolean ``(y, x)`` mask of a dark region on the
+    smoothed ``plane``, HU), judged in RIM_SECTORS directions within RIM_SEARCH_MM of its edge;
+    None when no direction meets enhancing tissue."""
+    if not region.any():
+        return None
+    dist = ndimage.distance_transform_edt(~region, sampling=spacing_yx)
+    band = (dist > 0) & (dist <= RIM_SEARCH_MM)
+    if not band.any():
+        return None
+    yy, xx = np.nonzero(region)
+    cy, cx = float(yy.mean()), float(xx.mean())
+    by, bx = np.nonzero(band)
+    ang = np.arctan2((by - cy) * spacing_yx[0], (bx - cx) * spacing_yx[1])
+    sector = ((ang + math.pi) / (2.0 * math.pi) * RIM_SECTORS).astype(int) % RIM_SECTORS
+    vals = plane[by, bx]
+    ring = np.minimum((dist[by, bx] / RIM_BIN_MM).astype(int), RIM_BINS - 1)
+    level = liver_hu + max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * noise_sd_hu)
+    counted = 0
+    bumps: list[float] = []
+    for k in range(RIM_SECTORS):
+        here = sector == k
+        if not here.any():
+            continue
+        counted += 1
+        # The rim is a bump of the sector's radial profile (medians over RIM_BIN_MM rings,
+        # RIM_WIDTH_BINS at a time): wherever it lies in the band, however thin it is.
+        top = max(
+            (
+                float(np.median(v))
+                for j in range(RIM_BINS - RIM_WIDTH_BINS + 1)
+                if (v := vals[here & (ring >= j) & (ring < j + RIM_WIDTH_BINS)]).size
+            ),
+            default=-math.inf,
+        )
+        if top >= level:
+            bumps.append(top)
+    if not bumps:
+        return None
+    share = len(bumps) / max(counted, 1)
+    return EnhancingRim(share, float(np.median(bumps)), float(liver_hu))
+
+
+def longest_chord_within(
+    mask: np.ndarray, spacing: Sequence[float]
+) -> tuple[float, int, tuple[float, float], tuple[float, float]] | None:
+    """The longest axial chord of ``mask`` (boolean ``(z, y, x)``) whose segment stays inside it
+    (gaps up to CHORD_TOLERANCE_MM crossed): mRECIST's viable diameter "not across major areas
+    of necrosis". Returns ``(length_mm, z, (y0, x0), (y1, x1))`` with the ends in pixel
+    coordinates of the box (pixel centres of the outline), or None for an empty mask."""
+    from skimage.measure import find_contours
+
+    sy, sx = float(spacing[1]), float(spacing[2])
+    close = max(1, round(CHORD_TOLERANCE_MM / (2.0 * min(sy, sx))))
+    best: tuple[float, int, tuple[float, float], tuple[float, float]] | None = None
+    for z in range(mask.shape[0]):
+        sl = mask[z]
+        if not sl.any():
+            continue
+        ok = (
+            ndimage.binary_closing(np.pad(sl, close + 1), iterations=close)[
+                close + 1 : -close - 1, close + 1 : -close - 1
+            ]
+            | sl
+        )
+        pts = np.concatenate(find_contours(np.pad(sl, 1).astype(float), 0.5)) - 1.0
+        if len(pts) > MAX_CHORD_POINTS:
+            pts = pts[:: math.ceil(len(pts) / MAX_CHORD_POINTS)]
+        mm = pts * [sy, sx]
+        d = np.sqrt(((mm[:, None, :] - mm[None, :, :]) ** 2).sum(axis=2))
+        if best is not None and d.max() <= best[0]:
+            continue
+        i, j = np.triu_indices(len(pts), 1)
+        order = np.argsort(-d[i, j])
+        i, j = i[order], j[order]
+        if best is not None:
+            keep = d[i, j] > best[0]
+            i, j = i[keep], j[keep]
+        steps = max(2, math.ceil(float(d.max()) / (0.5 * min(sy, sx))))
+        t = np.linspace(0.0, 1.0, steps)[None, :, None]
+        for s0 in range(0, len(i), CHORD_BATCH):
+            a, b = pts[i[s0 : s0 + CHORD_BATCH]], pts[j[s0 : s0 + CHORD_BATCH]]
+            seg = np.rint(a[:, None, :] + t * (b - a)[:, None, :]).astype(int)
+            seg = np.clip(seg, 0, np.array(sl.shape) - 1)
+            inside = ok[seg[..., 0], seg[..., 1]].all(axis=1)
+            if inside.any():
+                k = int(np.argmax(inside))
+                length = float(d[i[s0 + k], j[s0 + k]])
+                best = (
+                    length,
+                    z,
+                    (float(a[k, 0]), float(a[k, 1])),
+                    (float(b[k, 0]), float(b[k, 1])),
+                )
+                break
+    return best
