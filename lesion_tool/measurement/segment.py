@@ -68,6 +68,7 @@ from lesion_tool.measurement.ring import (
     find_ring,
     smooth_plane,
 )
+from lesion_tool.measurement.vessel import vessel_flag
 
 __all__ = [
     "LesionEvidence",
@@ -1810,6 +1811,10 @@ def _finish(
             + ("non-arterial" if phase is not Phase.UNKNOWN else "phase-unknown")
             + " image, like contrast-filled vessels: check that it is not a vessel"
         )
+    if hu.sign > 0 and phase is Phase.ARTERIAL and not win.texture:
+        tube = vessel_flag(volume, mask, offset)  # a vessel crossing the slices (issue 11)
+        if tube:
+            flags.append(tube)
     viable = viable_p = None
     viable_mask = None
     viable_thr = None

@@ -1,0 +1,108 @@
+"""A click in a vessel comes back refused or flagged, not as a confident lesion (issue 11).
+
+On an arterial-looking image a contrast-filled vessel is as bright as a hyper-enhancing tumour;
+grown from a click in its lumen, a region stops after a few slices and looks like a nodule.
+:mod:`lesion_tool.measurement.vessel` tests the shape of the bright structure in 3-D at the
+region's own scale (Frangi's blob ratio): a tube is flagged "this looks like a vessel". Checked
+on analytic phantoms (a tube and a ball of the same width and brightness) and on IRCADb patient
+1 made arterial (stress variants "hyper" and "necrotic core"), whose portal-vein and venous
+expert masks give the vessel clicks. Before this test, on the held-out seed 1, 4 of 10 such
+clicks per variant came back as 10-22 mm lesions with no flag; one still does (see CASES).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lesion_tool.io import load_series
+from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement import LesionPrompt, load_mask, measure_lesion
+from lesion_tool.measurement.evaluation import (
+    evaluate_negatives,
+    negative_points,
+    summarise_negatives,
+)
+from lesion_tool.measurement.stress import degrade
+from lesion_tool.measurement.vessel import TUBE_BLOB_RATIO, blob_ratio, vessel_flag
+
+CASE = "ircadb/3Dircadb1.1"
+SPACING = (1.6, 0.8, 0.8)
+
+
+def _phantom(shape: str) -> tuple[CTVolume, tuple[int, int, int]]:
+    """Liver at 100 HU (noise 10) with one 180 HU structure 12 mm across: an oblique tube
+    through the slices, or a ball."""
+    rng = np.random.default_rng(0)
+    nz, ny, nx = 60, 120, 120
+    z, y, x = np.meshgrid(
+        np.arange(nz) * SPACING[0],
+        np.arange(ny) * SPACING[1],
+        np.arange(nx) * SPACING[2],
+        indexing="ij",
+    )
+    c = np.array([nz * SPACING[0], ny * SPACING[1], nx * SPACING[2]]) / 2.0
+    p = np.stack([z - c[0], y - c[1], x - c[2]], axis=-1)
+    if shape == "tube":
+        axis = np.array([1.0, 0.5, 0.3]) / np.linalg.norm([1.0, 0.5, 0.3])
+        d = np.linalg.norm(p - (p @ axis)[..., None] * axis, axis=-1)
+    else:
+        d = np.linalg.norm(p, axis=-1)
+    arr = 100.0 + 80.0 * (d <= 6.0) + rng.normal(0.0, 10.0, d.shape)
+    vol = CTVolume(arr.astype(np.float32), SPACING, (0.0, 0.0, 0.0))
+    return vol, (nz // 2, ny // 2, nx // 2)
+
+
+def test_a_tube_is_a_vessel_and_a_ball_is_not() -> None:
+    tube, seed = _phantom("tube")
+    ball, _ = _phantom("ball")
+    for vol, is_tube in ((tube, True), (ball, False)):
+        res = measure_lesion(vol, LesionPrompt(seed=seed), phase="arterial")
+        got = blob_ratio(vol, res.mask, res.offset)
+        assert got is not None
+        rb, rad = got
+        assert 3.0 < rad < 9.0, rad
+        assert (rb < TUBE_BLOB_RATIO) is is_tube, rb
+        assert (vessel_flag(vol, res.mask, res.offset) is not None) is is_tube
+        assert any("looks like a vessel" in f for f in res.flags) is is_tube, res.flags
+
+
+def test_a_region_wider_than_a_vessel_is_not_tested() -> None:
+    vol, _ = _phantom("ball")
+    big = np.ones((20, 40, 40), dtype=bool)  # 32 x 32 mm slices: beyond the liver's vessels
+    assert blob_ratio(vol, big, (10, 40, 40)) is None
+
+
+@pytest.fixture(scope="module")
+def ircadb(shared_data: Path):
+    case = shared_data / CASE
+    image = load_series(case / "PATIENT_DICOM")
+
+    def arr(name: str) -> np.ndarray:
+        return np.asarray(load_mask(case / "MASKS_DICOM" / name, image).segments[0].array) > 0
+
+    tumours = [arr(f"livertumor0{i}") for i in range(1, 8)]
+    return image, tumours, arr("liver"), [arr("portalvein"), arr("venoussystem")]
+
+
+# (variant, seed, most unflagged of 10). Seed 1 is the held-out seed on which 4 of 10 vessel
+# clicks were unflagged lesions before the vessel test; one is left (hyper and necrotic core:
+# (104, 285, 144), a 10 mm region by a branching, blob ratio 0.30-0.55; README, "Kept
+# (w7-vessel)"). On seed 0 none was unflagged before and none may be.
+CASES = [("hyper", 0, 0), ("hyper", 1, 1), ("necrotic", 1, 1)]
+
+
+@pytest.mark.parametrize(("enhance", "seed", "most"), CASES)
+def test_vessel_clicks_on_arterial_looking_ircadb_are_flagged(ircadb, enhance, seed, most) -> None:
+    image, tumours, liver, vessels = ircadb
+    vol, masks, liv = degrade(image, tumours, liver, vessels, seed=seed, enhance=enhance)
+    pts = negative_points(liv, masks, vessels, vol.spacing_mm, n_liver=40, n_vessel=10, seed=seed)
+    res = evaluate_negatives(vol, [p for p in pts if p[0] == "vessel"], phase="arterial")
+    counts = summarise_negatives(res)["vessel"]
+    assert counts["clicks"] == 10
+    assert counts["unflagged"] <= most, [r.to_dict() for r in res if r.outcome == "unflagged"]
+    # The vessel test itself says so on many of the results (the others carry other flags).
+    said = [r for r in res if any("looks like a vessel" in f for f in r.flags)]
+    assert len(said) >= 4, [(r.seed, r.measured_mm, r.flags) for r in res]
