@@ -10,18 +10,10 @@ unflagged.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
+from _ircadb import variant
 
-from lesion_tool.io import load_series
-from lesion_tool.measurement import load_mask
-from lesion_tool.measurement.evaluation import evaluate_clicks, expert_tumours, summarise
-from lesion_tool.measurement.masks import mask_from_array
-from lesion_tool.measurement.stress import degrade
-
-CASE = "ircadb/3Dircadb1.1"
+from lesion_tool.measurement.evaluation import evaluate_clicks, summarise
 
 # noise 25 HU, seed 0, deepest + 2 random + a line per tumour (28 prompts): 17 within, 5/7
 # deepest, 1 unflagged dangerous (02's deepest point, 38.3 mm for 29.4: its rays crossed a thin
@@ -31,32 +23,9 @@ NOISE_MIN_DEEPEST = 5
 NOISE_MIN_DICE = 0.68
 
 
-@pytest.fixture(scope="module")
-def ircadb(shared_data: Path):
-    case = shared_data / CASE
-    image = load_series(case / "PATIENT_DICOM")
-
-    def arr(name: str) -> np.ndarray:
-        return np.asarray(load_mask(case / "MASKS_DICOM" / name, image).segments[0].array) > 0
-
-    tumours = [arr(f"livertumor0{i}") for i in range(1, 8)]
-    return image, tumours, arr("liver"), [arr("portalvein"), arr("venoussystem")]
-
-
 @pytest.mark.realdata
 def test_noisy_image_holds_its_accuracy(ircadb) -> None:
-    image, tumours, liver, vessels = ircadb
-    vol, masks, liv = degrade(image, tumours, liver, vessels, noise_sd_hu=25.0, seed=0)
-    names = [f"livertumor0{i}" for i in range(1, 8)]
-    experts = expert_tumours(
-        [
-            mask_from_array(m.astype(np.uint8), vol, names={1: n})
-            for m, n in zip(masks, names, strict=True)
-        ],
-        vol,
-    )
-    experts = [t for t in experts if t.diameter_mm >= 5.0]
-    assert len(experts) == 7
+    vol, experts, liv, _ = variant(ircadb, noise_sd_hu=25.0, seed=0)
     res = evaluate_clicks(
         vol, experts, clicks=2, line=True, phase="portal-venous", seed=0, liver=liv
     )

@@ -20,6 +20,7 @@ import numpy as np
 import pydicom
 import pytest
 from _hcc006 import HCC_006_AP, NODULE_CENTRE
+from _ircadb import variant
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
@@ -29,21 +30,15 @@ from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import load_mask
 from lesion_tool.measurement.evaluation import (
     evaluate_clicks,
-    expert_tumours,
     summarise,
     tumour_segments,
 )
-from lesion_tool.measurement.masks import mask_from_array
 from lesion_tool.measurement.stress import (
     add_noise,
-    degrade,
     enhance_tumours,
     liver_noise_sd,
     thick_slices,
 )
-
-CASE = "ircadb/3Dircadb1.1"
-
 
 # ---------------------------------------------------------------------------------------------
 # The transforms, against analytic truths (no real data needed)
@@ -117,34 +112,9 @@ COMBO_MIN_DEEPEST = 2
 COMBO_MIN_DICE = 0.52
 
 
-@pytest.fixture(scope="module")
-def ircadb(shared_data: Path):
-    case = shared_data / CASE
-    image = load_series(case / "PATIENT_DICOM")
-
-    def arr(name: str) -> np.ndarray:
-        return np.asarray(load_mask(case / "MASKS_DICOM" / name, image).segments[0].array) > 0
-
-    tumours = [arr(f"livertumor0{i}") for i in range(1, 8)]
-    return image, tumours, arr("liver"), [arr("portalvein"), arr("venoussystem")]
-
-
 @pytest.mark.realdata
 def test_arterial_hcc_like_variant_holds_its_accuracy(ircadb) -> None:
-    image, tumours, liver, vessels = ircadb
-    vol, masks, liv = degrade(
-        image, tumours, liver, vessels, enhance="hyper", thickness_mm=5.0, noise_sd_hu=25.0
-    )
-    names = [f"livertumor0{i}" for i in range(1, 8)]
-    experts = expert_tumours(
-        [
-            mask_from_array(m.astype(np.uint8), vol, names={1: n})
-            for m, n in zip(masks, names, strict=True)
-        ],
-        vol,
-    )
-    experts = [t for t in experts if t.diameter_mm >= 5.0]
-    assert len(experts) == 7
+    vol, experts, liv, _ = variant(ircadb, enhance="hyper", thickness_mm=5.0, noise_sd_hu=25.0)
     res = evaluate_clicks(vol, experts, clicks=2, line=True, phase="arterial", liver=liv)
     s = summarise(res)
     deepest = [r for r in res if r.kind == "deepest"]
@@ -166,18 +136,7 @@ NECROTIC_MIN_DEEPEST = 3
 
 @pytest.mark.realdata
 def test_a_click_in_a_necrotic_core_measures_the_whole_lesion(ircadb) -> None:
-    image, tumours, liver, vessels = ircadb
-    vol, masks, liv = degrade(image, tumours, liver, vessels, enhance="necrotic")
-    names = [f"livertumor0{i}" for i in range(1, 8)]
-    experts = expert_tumours(
-        [
-            mask_from_array(m.astype(np.uint8), vol, names={1: n})
-            for m, n in zip(masks, names, strict=True)
-        ],
-        vol,
-    )
-    experts = [t for t in experts if t.diameter_mm >= 5.0]
-    assert len(experts) == 7
+    vol, experts, liv, _ = variant(ircadb, enhance="necrotic")
     res = evaluate_clicks(vol, experts, clicks=2, line=True, phase="arterial", liver=liv)
     s = summarise(res)
     deepest = {r.tumour: r for r in res if r.kind == "deepest"}

@@ -12,14 +12,12 @@ transformed the same way; the figures asserted are those measured (README, "Kept
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _ircadb import variant
 
-from lesion_tool.io import load_series
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.measurement import load_mask, measure_lesion
+from lesion_tool.measurement import measure_lesion
 from lesion_tool.measurement.evaluation import (
     evaluate_clicks,
     expert_tumours,
@@ -28,9 +26,8 @@ from lesion_tool.measurement.evaluation import (
 )
 from lesion_tool.measurement.masks import mask_from_array
 from lesion_tool.measurement.segment import LesionPrompt
-from lesion_tool.measurement.stress import degrade, thick_slices
+from lesion_tool.measurement.stress import thick_slices
 
-CASE = "ircadb/3Dircadb1.1"
 RADIUS_MM = 12.0
 
 
@@ -91,34 +88,11 @@ MIN_DEEPEST = {2.5: 5, 5.0: 5}
 MIN_DICE = {2.5: 0.70, 5.0: 0.65}
 
 
-@pytest.fixture(scope="module")
-def ircadb(shared_data: Path):
-    case = shared_data / CASE
-    image = load_series(case / "PATIENT_DICOM")
-
-    def arr(name: str) -> np.ndarray:
-        return np.asarray(load_mask(case / "MASKS_DICOM" / name, image).segments[0].array) > 0
-
-    tumours = [arr(f"livertumor0{i}") for i in range(1, 8)]
-    return image, tumours, arr("liver"), [arr("portalvein"), arr("venoussystem")]
-
-
 @pytest.mark.realdata
 def test_thick_slab_variants_hold_their_accuracy(ircadb) -> None:
-    image, tumours, liver, vessels = ircadb
     total = 0
     for thickness_mm in (2.5, 5.0):
-        vol, masks, liv = degrade(image, tumours, liver, vessels, thickness_mm=thickness_mm)
-        names = [f"livertumor0{i}" for i in range(1, 8)]
-        experts = expert_tumours(
-            [
-                mask_from_array(m.astype(np.uint8), vol, names={1: n})
-                for m, n in zip(masks, names, strict=True)
-            ],
-            vol,
-        )
-        experts = [t for t in experts if t.diameter_mm >= 5.0]
-        assert len(experts) == 7
+        vol, experts, liv, _ = variant(ircadb, thickness_mm=thickness_mm)
         res = evaluate_clicks(vol, experts, clicks=2, line=True, phase="portal-venous", liver=liv)
         s = summarise(res)
         report = [(r.tumour, r.kind, r.measured_mm) for r in res]

@@ -12,14 +12,11 @@ clicks per variant came back as 10-22 mm lesions with no flag; one still does (s
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from lesion_tool.io import load_series
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.measurement import LesionPrompt, load_mask, measure_lesion
+from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement.evaluation import (
     evaluate_negatives,
     negative_points,
@@ -28,7 +25,6 @@ from lesion_tool.measurement.evaluation import (
 from lesion_tool.measurement.stress import degrade
 from lesion_tool.measurement.vessel import TUBE_BLOB_RATIO, blob_ratio, vessel_flag
 
-CASE = "ircadb/3Dircadb1.1"
 SPACING = (1.6, 0.8, 0.8)
 
 
@@ -73,18 +69,6 @@ def test_a_region_wider_than_a_vessel_is_not_tested() -> None:
     vol, _ = _phantom("ball")
     big = np.ones((20, 40, 40), dtype=bool)  # 32 x 32 mm slices: beyond the liver's vessels
     assert blob_ratio(vol, big, (10, 40, 40)) is None
-
-
-@pytest.fixture(scope="module")
-def ircadb(shared_data: Path):
-    case = shared_data / CASE
-    image = load_series(case / "PATIENT_DICOM")
-
-    def arr(name: str) -> np.ndarray:
-        return np.asarray(load_mask(case / "MASKS_DICOM" / name, image).segments[0].array) > 0
-
-    tumours = [arr(f"livertumor0{i}") for i in range(1, 8)]
-    return image, tumours, arr("liver"), [arr("portalvein"), arr("venoussystem")]
 
 
 # (variant, seed, most unflagged of 10). Seed 1 is the held-out seed on which 4 of 10 vessel
