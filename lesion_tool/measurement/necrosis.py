@@ -130,7 +130,11 @@ def longest_chord_within(
     """The longest axial chord of ``mask`` (boolean ``(z, y, x)``) whose segment stays inside it
     (gaps up to CHORD_TOLERANCE_MM crossed): mRECIST's viable diameter "not across major areas
     of necrosis". Returns ``(length_mm, z, (y0, x0), (y1, x1))`` with the ends in pixel
-    coordinates of the box (pixel centres of the outline), or None for an empty mask."""
+    coordinates of the box (pixel centres of the outline), or None for an empty mask.
+
+    The spec is silent on a viable part in several pieces (a rim cut into arcs by necrosis): as
+    RECIST 1.1 measures a lesion by one longest diameter, the longest chord within any one piece
+    is taken; the caller gives the chord across the necrosis in a flag."""
     from skimage.measure import find_contours
 
     sy, sx = float(spacing[1]), float(spacing[2])
