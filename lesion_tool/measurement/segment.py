@@ -1579,8 +1579,7 @@ def _delineate(
         liver_est = _liver_estimate(win.plane(z0), lv, win.volume.spacing_mm[1:])
         m0 = cuts[z0].mask
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
-        capped = inside < OUTSIDE_LIVER_INSIDE and _capped_by_liver(win, cuts, lv)
-        if inside < OUTSIDE_LIVER_INSIDE and not capped:
+        if inside < OUTSIDE_LIVER_INSIDE and not _capped_by_liver(win, cuts, lv):
             raise MeasurementError(
                 f"The click at voxel {seed} is not in the liver: the region found there lies "
                 f"outside the liver estimated from the image (only {100 * inside:.0f}% of it "
