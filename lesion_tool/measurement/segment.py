@@ -66,6 +66,7 @@ from lesion_tool.measurement.necrosis import (
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
     RING_CLIP_HU,
+    RING_MIN_DEPTH_RATIO,
     carry_ring,
     deep_enough,
     find_ring,
@@ -1082,6 +1083,13 @@ def measure_lesion(
                 raise MeasurementError(str(err)) from None
             return by_rim
         return by_ring
+    except MeasurementError:
+        # A click in a necrotic core whose region by value failed (leaked through a fissure
+        # beside it, or a speck of the core) may still lie inside an enhancing rim.
+        by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0)
+        if by_rim is None:
+            raise
+        return by_rim
     necrotic = _necrotic_whole(volume, win, prompt, ph, seed, line_len_mm, rmax, t0, by_value)
     if necrotic is not None:
         if necrotic[1]:
@@ -1349,16 +1357,19 @@ def _rim_around_click(
     rmax: float,
     t0: float,
 ) -> LesionMeasurement | None:
-    """The whole lesion around a click whose value is the liver's, when an enhancing rim closes
-    around the click (arterial images, clicks only): on thick noisy slabs a necrotic core is
-    averaged with the rim above and below it, and the seam between core and rim reads as the
-    liver, so that neither the value nor the texture at the click finds the lesion.
+    """The whole lesion around a click whose value is the liver's, or whose region by value
+    was refused, when an enhancing rim closes around the click (arterial images, clicks only):
+    on thick noisy slabs a necrotic core is averaged with the rim above and below it, and the
+    seam between core and rim reads as the liver, so that neither the value nor the texture at
+    the click finds the lesion; and a dark core beside a fissure leaks into its fat.
 
     The rim is judged (:func:`.necrosis.enhancing_rim`) around a disk of CLICK_CORE_MM at the
     click against the commonest value around; when it closes around it (RIM_ENCLOSE_SHARE of the
     directions), the lesion is outlined by the rim's outer edge (:func:`_rim_cut`) on the
     click's slice and on the slices next to it while a rim or an enhancing body is found there,
-    and returned flagged. None otherwise (the click is refused as before)."""
+    and returned flagged when it is as deep as a confirmed ring must be
+    (RING_MIN_DEPTH_RATIO of its width) and surrounded by liver (OUTSIDE_LIVER_SHARE). None
+    otherwise (the click is refused as before)."""
     if ph is not Phase.ARTERIAL or prompt.line is not None:
         return None
     z0 = seed[0]
@@ -1419,6 +1430,8 @@ def _rim_around_click(
                 break
             cuts[z] = nxt
             prev, z = nxt, z + step
+    if len(cuts) * spacing[0] < RING_MIN_DEPTH_RATIO * _max_chord(cut.radii):
+        return None  # a lesion is about as deep as it is wide (as a ring must be confirmed)
     shell = np.concatenate([c.shell for c in cuts.values()])
     share = float((np.abs(shell - liver_hu) <= lv.band).mean()) if shell.size else 0.0
     if share < OUTSIDE_LIVER_SHARE:
