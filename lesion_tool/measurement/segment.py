@@ -275,8 +275,8 @@ RIM_SMOOTH_MM = 2.0
 """The rim's outer edge is sought on the plane smoothed this much more (a rim 2.5-5 mm thick
 stays; the smoothed noise falls from 8-10 to 4-5 HU at 25 HU voxel noise)."""
 RIM_REACH_FACTOR = 1.25
-"""From the outline's centre, and on the next slice, a ray enters the rim within this multiple
-of the longest ray before."""
+"""From the outline's centre a ray enters the rim within this multiple of the click's outline's
+longest ray, and on the next slice within this multiple of the slice before's median ray."""
 ENCLOSING_CENTRES = 6
 ENCLOSING_OFFSET = 0.6
 """The ring around a region by value is sought from its centroid and from this many points
@@ -1086,7 +1086,7 @@ def measure_lesion(
     except MeasurementError:
         # A click in a necrotic core whose region by value failed (leaked through a fissure
         # beside it, or a speck of the core) may still lie inside an enhancing rim.
-        by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0)
+        by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0, refused=True)
         if by_rim is None:
             raise
         return by_rim
@@ -1356,12 +1356,14 @@ def _rim_around_click(
     seed: tuple[int, ...],
     rmax: float,
     t0: float,
+    *,
+    refused: bool = False,
 ) -> LesionMeasurement | None:
     """The whole lesion around a click whose value is the liver's, or whose region by value
-    was refused, when an enhancing rim closes around the click (arterial images, clicks only):
-    on thick noisy slabs a necrotic core is averaged with the rim above and below it, and the
-    seam between core and rim reads as the liver, so that neither the value nor the texture at
-    the click finds the lesion; and a dark core beside a fissure leaks into its fat.
+    was refused (``refused``), when an enhancing rim closes around the click (arterial images,
+    clicks only): on thick noisy slabs a necrotic core is averaged with the rim above and below
+    it, and the seam between core and rim reads as the liver, so that neither the value nor the
+    texture at the click finds the lesion; and a dark core beside a fissure leaks into its fat.
 
     The rim is judged (:func:`.necrosis.enhancing_rim`) around a disk of CLICK_CORE_MM at the
     click against the commonest value around; when it closes around it (RIM_ENCLOSE_SHARE of the
@@ -1437,9 +1439,14 @@ def _rim_around_click(
     if share < OUTSIDE_LIVER_SHARE:
         return None  # not surrounded by liver: a neighbour's wall, not a rim in the liver
     zs = sorted(cuts)
+    why = (
+        "the region found by value at the click was refused"
+        if refused
+        else "the click's value is the liver's"
+    )
     flags = [
         (
-            f"the click's value is the liver's, but enhancing tissue ({rim.rim_hu:.0f} HU against "
+            f"{why}, but enhancing tissue ({rim.rim_hu:.0f} HU against "
             f"the liver's {liver_hu:.0f} HU) closes around it within {reach:.0f} mm, in "
             f"{100 * rim.share:.0f}% of the directions: a necrotic core or its seam with the rim "
             "(thick slices average them); the whole lesion, core and rim, is outlined by the rim's "
@@ -1461,9 +1468,10 @@ def _rim_cut(
 ) -> _SliceCut | None:
     """The outline on slice ``z`` of a lesion whose rim (or body) enhances, from ``(cy, cx)``
     (window pixels): each ray enters tissue at ``level`` (HU, smoothed RIM_SMOOTH_MM more)
-    within ``reach_mm`` and leaves it where it falls back below half-way between the ray's peak
-    and the liver; rays that meet no such tissue take their neighbours' length. None when fewer
-    than RIM_ENCLOSE_SHARE of the rays meet it."""
+    within ``reach_mm``, peaks within RIM_SEARCH_MM after, and leaves it where it falls below
+    half-way between that peak and the lowest value in RIM_SEARCH_MM past it (the liver on
+    that side); rays that meet no such tissue, or peak above the ceiling of ``lv`` (a vessel),
+    take their neighbours' length. None when fewer than RIM_ENCLOSE_SHARE of the rays end so."""
     sy, sx = win.volume.spacing_mm[1:]
     plane = ndimage.gaussian_filter(win.hu_plane(z), (RIM_SMOOTH_MM / sy, RIM_SMOOTH_MM / sx))
     angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
