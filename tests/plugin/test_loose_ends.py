@@ -11,7 +11,12 @@ import pytest
 from _gui import canvas_pos, click, key_on_canvas, world_of
 from lesion_napari._layers import image_layer_data
 from lesion_napari._widget import LesionWidget
-from lesion_napari._zoom import MIN_FIELD_OF_VIEW_MM, MIN_ON_SCREEN_PX, zoom_to_show
+from lesion_napari._zoom import (
+    MIN_FIELD_OF_VIEW_MM,
+    MIN_ON_SCREEN_PX,
+    TARGET_FRACTION,
+    zoom_to_show,
+)
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QLineEdit
 
@@ -136,16 +141,22 @@ def test_zoom_to_show_keeps_a_large_enough_view_and_frames_a_small_one():
     canvas = (1000, 1200)
     assert zoom_to_show(30.0, 5.0, canvas) is None  # 150 px on screen: the reader's zoom
     assert zoom_to_show(10.0, 2.8, canvas) == pytest.approx(1000 / MIN_FIELD_OF_VIEW_MM)
-    assert zoom_to_show(20.0, 2.8, canvas) == pytest.approx(0.2 * 1000 / 20.0)
+    assert zoom_to_show(20.0, 2.8, canvas) == pytest.approx(TARGET_FRACTION * 1000 / 20.0)
     assert zoom_to_show(10.0, 20.0, canvas) is None  # never zoomed out
+    # a small canvas: at least MIN_ON_SCREEN_PX, where the field of view allows it
+    assert 30.0 * zoom_to_show(30.0, 2.0, (600, 800)) == pytest.approx(MIN_ON_SCREEN_PX)
+    assert zoom_to_show(10.0, 2.0, (600, 800)) == pytest.approx(600 / MIN_FIELD_OF_VIEW_MM)
     assert zoom_to_show(0.0, 2.8, canvas) is None
 
 
-def test_a_small_proposal_is_zoomed_into_and_centred(viewer, make_volume, qtbot):
-    """A 12 mm lesion in a 320 mm field of view: a click's proposal spans at least
-    MIN_ON_SCREEN_PX screen pixels and sits in the middle of the canvas."""
+def test_a_small_proposal_is_zoomed_into_and_centred(make_napari_viewer, make_volume, qtbot):
+    """A 12 mm lesion in a 320 mm field of view, a 1920 x 1080 window: a click's proposal
+    spans at least MIN_ON_SCREEN_PX screen pixels and sits in the middle of the canvas."""
+    viewer = make_napari_viewer(show=True)
+    viewer.window.resize(1920, 1080)
     volume = make_volume(shape=(8, 400, 400), radius_mm=6.0)
     widget, view = _open(viewer, volume)
+    viewer.reset_view()
     zoom_before = viewer.camera.zoom
     assert 12.0 * zoom_before < MIN_ON_SCREEN_PX  # small on screen as opened
     key_on_canvas(viewer, qtbot, Qt.Key_M, Qt.ShiftModifier)
@@ -154,7 +165,8 @@ def test_a_small_proposal_is_zoomed_into_and_centred(viewer, make_volume, qtbot)
     qtbot.wait(20)
     ends = [world_of(view, e) for e in p.whole]
     a, b = (np.array(canvas_pos(viewer, w)) for w in ends)
-    assert np.linalg.norm(a - b) >= MIN_ON_SCREEN_PX - 1
+    assert np.linalg.norm(a - b) >= MIN_ON_SCREEN_PX - 1, viewer.canvas.size
+    assert zoom_to_show(p.whole_mm, viewer.camera.zoom, viewer.canvas.size) is None
     h, w = viewer.canvas.size
     middle = (a + b) / 2
     assert abs(middle[0] - w / 2) < 0.1 * w and abs(middle[1] - h / 2) < 0.1 * h
