@@ -7,8 +7,8 @@ rim of SLAB_RIM_FRACTION of the slab's thickness around fat and air out of the l
 (RIM_MM, 1.5 mm, on thinner slices). Checked on an analytic phantom (a 10 mm sphere 1-2 mm
 under an oblique lung surface) and on IRCADb patient 1 in 5 mm slabs (the stress benchmark's
 "5 mm" variant) against its expert masks transformed the same way; the figures asserted are
-those measured by ``benchmarks/bench_stress.py --only "5 mm" [--seed 1]`` minus one prompt, and
-above the figures before the rule.
+those measured by ``benchmarks/bench_stress.py --only "5 mm" [--seed 1]`` minus one prompt (on
+seed 0 still above the 12 of before the rule).
 """
 
 from __future__ import annotations
@@ -80,9 +80,10 @@ def test_an_oblique_lung_surface_does_not_widen_a_small_lesion(
 # IRCADb in 5 mm slabs, against the expert masks transformed the same way
 
 # Measured (deepest + 2 random + a line per tumour, 28 prompts; README "Kept (w8-slab)"): seed 0
-# 12 -> 14 within (06 from a random click and from its line), seed 1 16 -> 16; deepest 5/7 on
-# both; no unflagged result more than 30 % off before or after. Asserted: one prompt below.
-MIN_WITHIN = {0: 13, 1: 15}
+# 12 -> 14 within (06 from a random click and from its line), seed 1 16 -> 17 (06's line);
+# deepest 5/7 on both; median Dice 0.73-0.74; no unflagged result more than 30 % off before or
+# after. Asserted: one prompt below.
+MIN_WITHIN = {0: 13, 1: 16}
 MIN_DEEPEST = 5
 MIN_DICE = 0.70
 
