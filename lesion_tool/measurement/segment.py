@@ -55,6 +55,7 @@ from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.necrosis import (
     CHORD_TOLERANCE_MM,
+    RIM_BEYOND_MM,
     RIM_ENCLOSE_SHARE,
     RIM_PARTIAL_SHARE,
     enhancing_rim,
@@ -1288,7 +1289,9 @@ def _necrotic_whole(
     rim = enhancing_rim(plane, core, liver_hu, e.noise_sd_hu, spacing_yx)
     lower = win.hu_liver
     if (rim is None or rim.share < RIM_ENCLOSE_SHARE) and lower is not None and lower < liver_hu:
-        low = enhancing_rim(plane, core, lower, e.noise_sd_hu, spacing_yx)
+        # The commonest value may be a darker part of the liver: the rim must also be brighter
+        # than the tissue beyond it (issue 11: 05's halo read as a rim against it).
+        low = enhancing_rim(plane, core, lower, e.noise_sd_hu, spacing_yx, RIM_BEYOND_MM)
         if low is not None and (rim is None or low.share > rim.share):
             liver_hu, rim, flag_only = lower, low, True
     if rim is None or rim.share < RIM_PARTIAL_SHARE:
