@@ -1807,7 +1807,9 @@ def _finish(
             f"({hu.liver:.0f} HU) but it is heterogeneous (local SD {lv.lesion:.0f} against "
             f"{lv.liver:.0f} HU in the liver); check the contour, or drag a line across it"
         )
-    if hu.sign > 0 and phase is not Phase.ARTERIAL:
+    if hu.sign > 0 and phase is not Phase.ARTERIAL and not win.texture:
+        # (A region by texture is flagged so already; its mean a few HU over the liver's is no
+        # vessel's: issue 11, w8-flags.)
         flags.append(
             "hyper-attenuating on a "
             + ("non-arterial" if phase is not Phase.UNKNOWN else "phase-unknown")
