@@ -259,6 +259,55 @@ def recheck(before: Path, out: Path, reasons: list[str], case, shared: Path) -> 
         print(f"{path.stem}: rechecked", flush=True)
 
 
+def _counts(records: list[dict]) -> dict[str, list[int]]:
+    """Per reason: [within, outside, of them > 30 % off, no tumour, the only flag needed]."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for r in records:
+        if r["refused"]:
+            continue
+        names = sorted({reason(f) for f in r["flags"]})
+        negative = r["kind"].startswith("negative")
+        for name in names:
+            c = counts[name]
+            if negative:
+                c[3] += 1
+            elif r["within"]:
+                c[0] += 1
+            else:
+                c[1] += 1
+                c[2] += bool(r["dangerous"])
+            c[4] += len(names) == 1 and (r["dangerous"] or negative)
+    return counts
+
+
+def compare(before: list[dict], after: list[dict]) -> str:
+    """The table before -> after (the same prompts, measured by two versions of the code)."""
+    b, a = _counts(before), _counts(after)
+
+    def prec(c: list[int]) -> str:
+        n = c[0] + c[1] + c[3]
+        return f"{100 * (c[1] + c[3]) / n:.0f} %" if n else "-"
+
+    out = [
+        (
+            "| flag reason | on results within | outside tolerance (> 30 % off) | no tumour | "
+            "precision | only flag where needed |"
+        ),
+        "|---|---|---|---|---|---|",
+    ]
+    for name in sorted(b, key=lambda k: -(b[k][0] + b[k][1] + b[k][3])):
+        x, y = b[name], a.get(name, [0, 0, 0, 0, 0])
+
+        def ba(u: str, v: str) -> str:
+            return u if u == v else f"{u} -> **{v}**"
+
+        out.append(
+            f"| {name} | {ba(str(x[0]), str(y[0]))} | {ba(f'{x[1]} ({x[2]})', f'{y[1]} ({y[2]})')}"
+            f" | {ba(str(x[3]), str(y[3]))} | {ba(prec(x), prec(y))} | {ba(str(x[4]), str(y[4]))} |"
+        )
+    return "\n".join(out)
+
+
 def table(records: list[dict]) -> str:
     """Per reason: raised on results within tolerance, outside it (> 30 % off), on clicks where
     there is no tumour; and the share of its raisings that were on a wrong result or no tumour
@@ -322,11 +371,21 @@ def main() -> None:
     ap.add_argument("--skip-synthetic", action="store_true")
     ap.add_argument("--table-only", action="store_true")
     ap.add_argument("--source", nargs="*", default=None, help="tabulate only these files' stems")
+    ap.add_argument("--compare", type=Path, default=None, help="print DIR -> --out, per reason")
     ap.add_argument("--recheck-from", type=Path, default=None, help="a --out of the code before")
     ap.add_argument("--reasons", nargs="*", default=[], help="the reasons --recheck-from redoes")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     shared = ROOT.parent / "shared" / "data"
+    if args.compare is not None:
+        stems = sorted(p.name for p in args.out.glob("*.json"))
+        bef = [r for n in stems for r in json.loads((args.compare / n).read_text())]
+        aft = [r for n in stems for r in json.loads((args.out / n).read_text())]
+        print(compare(bef, aft))
+        print()
+        print(table(bef).splitlines()[-1])
+        print(table(aft).splitlines()[-1])
+        return
     if args.recheck_from is not None:
         recheck(args.recheck_from, args.out, args.reasons, load_case(), shared)
         args.table_only = True
