@@ -1816,7 +1816,8 @@ def _finish(
             + " image, like contrast-filled vessels: check that it is not a vessel"
         )
     if hu.sign > 0 and phase is Phase.ARTERIAL and not win.texture:
-        tube = vessel_flag(volume, mask, offset)  # a vessel crossing the slices (issue 11)
+        # a vessel crossing the slices, or one running on beyond the region (issue 11)
+        tube = vessel_flag(volume, mask, offset, (hu.liver, hu.lesion))
         if tube:
             flags.append(tube)
     viable = viable_p = None
