@@ -46,6 +46,17 @@ RIM_MIN_ENHANCEMENT_HU = 15.0
 liver's value (the low-contrast limit of the delineation). The percentile of a direction's band
 averages several independent pixels, hence fewer noise SDs than for one pixel."""
 RIM_NOISE_K = 1.5
+RIM_BEYOND_MM = (8.0, 16.0)
+"""Where the liver's value is in doubt (the rim judged against the commonest value around, lower
+than the tissue just outside the region: a thick rim fills that shell, or the lesion lies in a
+brighter part of the liver), a direction's rim must also stand out, by the same margin, from the
+soft tissue this far out of the region in that direction, which must itself read as the liver
+(the commonest value, within the margin): an enhancing rim is a band with liver beyond it, while
+a brighter part of the liver (a graded halo rising to it, IRCADb tumour 05) reads the same value
+out there, and at the liver's surface fat's partial volume lies beyond."""
+SOFT_TISSUE_HU = 0.0
+"""Beyond the rim only tissue at or above this value (smoothed HU) is compared: fat and air
+(the liver's surface) say nothing about the liver's value."""
 CHORD_TOLERANCE_MM = 1.0
 """A viable chord may cross gaps in the viable mask this short (a pixel's partial volume, a
 seam); a longer gap is necrosis or liver, which mRECIST's viable diameter does not cross."""
@@ -81,13 +92,17 @@ def enhancing_rim(
     liver_hu: float,
     noise_sd_hu: float,
     spacing_yx: Sequence[float],
+    beyond_mm: tuple[float, float] | None = None,
 ) -> EnhancingRim | None:
     """The enhancing rim around ``region`` (a boolean ``(y, x)`` mask of a dark region on the
     smoothed ``plane``, HU), judged in RIM_SECTORS directions within RIM_SEARCH_MM of its edge;
-    None when no direction meets enhancing tissue."""
+    None when no direction meets enhancing tissue. With ``beyond_mm`` (see RIM_BEYOND_MM), a
+    direction has rim only when the soft tissue that far out is liver at ``liver_hu`` and the
+    rim stands out from it (a direction with none there has no rim)."""
     if not region.any():
         return None
     dist = ndimage.distance_transform_edt(~region, sampling=spacing_yx)
+    far = (dist > beyond_mm[0]) & (dist <= beyond_mm[1]) if beyond_mm else None
     band = (dist > 0) & (dist <= RIM_SEARCH_MM)
     if not band.any():
         return None
@@ -98,7 +113,9 @@ def enhancing_rim(
     sector = ((ang + math.pi) / (2.0 * math.pi) * RIM_SECTORS).astype(int) % RIM_SECTORS
     vals = plane[by, bx]
     ring = np.minimum((dist[by, bx] / RIM_BIN_MM).astype(int), RIM_BINS - 1)
-    level = liver_hu + max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * noise_sd_hu)
+    margin = max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * noise_sd_hu)
+    level = liver_hu + margin
+    beyond = _beyond_by_sector(plane, far, cy, cx, spacing_yx) if far is not None else None
     counted = 0
     bumps: list[float] = []
     for k in range(RIM_SECTORS):
@@ -116,12 +133,37 @@ def enhancing_rim(
             ),
             default=-math.inf,
         )
-        if top >= level:
+        if top >= level and (beyond is None or _liver_beyond(top, beyond[k], liver_hu, margin)):
             bumps.append(top)
     if not bumps:
         return None
     share = len(bumps) / max(counted, 1)
     return EnhancingRim(share, float(np.median(bumps)), float(liver_hu))
+
+
+def _liver_beyond(top_hu: float, beyond_hu: float, liver_hu: float, margin_hu: float) -> bool:
+    """Whether the tissue beyond a direction's rim is liver at ``liver_hu`` (within the margin)
+    and the rim (``top_hu``) stands out from it by the margin: a band of enhancing tissue, not
+    the liver's own value nor its edge at the surface (fat's partial volume beyond)."""
+    return abs(beyond_hu - liver_hu) <= margin_hu and top_hu >= beyond_hu + margin_hu
+
+
+def _beyond_by_sector(
+    plane: np.ndarray, far: np.ndarray, cy: float, cx: float, spacing_yx: Sequence[float]
+) -> np.ndarray:
+    """Per direction around ``(cy, cx)`` (RIM_SECTORS), the median of the soft tissue (at or
+    above SOFT_TISSUE_HU) of ``plane`` under the mask ``far``; +inf where there is none."""
+    fy, fx = np.nonzero(far)
+    vals = plane[fy, fx]
+    ang = np.arctan2((fy - cy) * spacing_yx[0], (fx - cx) * spacing_yx[1])
+    sector = ((ang + math.pi) / (2.0 * math.pi) * RIM_SECTORS).astype(int) % RIM_SECTORS
+    out = np.full(RIM_SECTORS, np.inf)
+    soft = vals >= SOFT_TISSUE_HU
+    for k in range(RIM_SECTORS):
+        v = vals[soft & (sector == k)]
+        if v.size:
+            out[k] = float(np.median(v))
+    return out
 
 
 def longest_chord_within(

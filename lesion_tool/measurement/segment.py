@@ -55,6 +55,7 @@ from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.necrosis import (
     CHORD_TOLERANCE_MM,
+    RIM_BEYOND_MM,
     RIM_ENCLOSE_SHARE,
     RIM_MIN_ENHANCEMENT_HU,
     RIM_NOISE_K,
@@ -1332,7 +1333,9 @@ def _necrotic_whole(
     rim = enhancing_rim(plane, core, liver_hu, e.noise_sd_hu, spacing_yx)
     lower = win.hu_liver
     if (rim is None or rim.share < RIM_ENCLOSE_SHARE) and lower is not None and lower < liver_hu:
-        low = enhancing_rim(plane, core, lower, e.noise_sd_hu, spacing_yx)
+        # The commonest value may be a darker part of the liver: the rim must also be brighter
+        # than the tissue beyond it (issue 11: 05's halo read as a rim against it).
+        low = enhancing_rim(plane, core, lower, e.noise_sd_hu, spacing_yx, RIM_BEYOND_MM)
         if low is not None and (rim is None or low.share > rim.share):
             liver_hu, rim, flag_only = lower, low, True
     if rim is None or rim.share < RIM_PARTIAL_SHARE:
@@ -2025,7 +2028,9 @@ def _finish(
             f"({hu.liver:.0f} HU) but it is heterogeneous (local SD {lv.lesion:.0f} against "
             f"{lv.liver:.0f} HU in the liver); check the contour, or drag a line across it"
         )
-    if hu.sign > 0 and phase is not Phase.ARTERIAL:
+    if hu.sign > 0 and phase is not Phase.ARTERIAL and not win.texture:
+        # (A region by texture is flagged so already; its mean a few HU over the liver's is no
+        # vessel's: issue 11, w8-flags.)
         flags.append(
             "hyper-attenuating on a "
             + ("non-arterial" if phase is not Phase.UNKNOWN else "phase-unknown")
