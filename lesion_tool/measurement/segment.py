@@ -868,9 +868,10 @@ def _lesion_at(
 def _blob_fringe(blob: np.ndarray, bright: np.ndarray, spacing_yx: Sequence[float]) -> np.ndarray:
     """``blob`` ``(y, x)`` with the pixels of ``bright`` within BLOB_FRINGE_MM of it: the
     opening shaves an irregular bright blob's edge, and the shaved strips, thinner than a
-    vessel, were taken as vessels whose rim stops the rays (IRCADb tumour 05 made
-    hyper-enhancing, clicked near its edge: 11.5 mm for 32.5, unflagged). A vessel leaving
-    the blob keeps at most this much of its length, within its own rim anyway."""
+    vessel, were taken as vessels whose rim stops the rays (seen on IRCADb tumour 05 made
+    hyper-enhancing: such a strip lay between a click near its edge and its bright middle;
+    measured only together with _lesion_at). A vessel leaving the blob keeps at most this
+    much of its length, within its own rim anyway."""
     near = ndimage.distance_transform_edt(~blob, sampling=spacing_yx) <= BLOB_FRINGE_MM
     return blob | (bright & near)
 
