@@ -5,6 +5,7 @@ its own copy, which CI paid for once per module):
 
 - ``ircadb``: IRCADb patient 1, its CT and expert masks (:mod:`_ircadb`).
 - ``ircadb_negative_points``: the seeded clicks where IRCADb has no tumour, per seed.
+- ``ircadb_arterial``: IRCADb made arterial-looking (stress variants "hyper", "necrotic core").
 - ``hcc006_ap``: HCC-TACE-Seg HCC_006's arterial series (``_hcc006.HCC_006_AP``).
 - ``hcc006_measured``: ``measure_lesion`` on that series, each (prompt, phase) once.
 
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _hcc006 import HCC_006_AP
 from _ircadb import Ircadb, load_ircadb
@@ -26,6 +28,7 @@ from lesion_tool.io import load_series
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import LesionMeasurement, LesionPrompt, measure_lesion
 from lesion_tool.measurement.evaluation import negative_points
+from lesion_tool.measurement.stress import degrade
 
 NegativePoints = list[tuple[str, tuple[int, int, int]]]
 
@@ -51,6 +54,22 @@ def ircadb_negative_points(ircadb: Ircadb) -> Callable[[int], NegativePoints]:
         )
 
     return points
+
+
+@pytest.fixture(scope="session")
+def ircadb_arterial(ircadb: Ircadb) -> Callable[[str], tuple[CTVolume, list, np.ndarray]]:
+    """``image(enhance)``: IRCADb made arterial-looking (``"hyper"`` or ``"necrotic"``) by
+    :func:`degrade`, with no slabs and no noise, built once per session: without noise degrade
+    draws nothing at random (the same image whatever the seed), and the necrotic-core image is
+    measured by test_measure_stress and clicked by test_measure_vessel. Its masks and liver are
+    the expert ones (no slabs: the CT's grid): only the image is new (about 135 MB each)."""
+    image, tumours, liver, vessels = ircadb
+
+    @cache
+    def arterial(enhance: str) -> tuple[CTVolume, list, np.ndarray]:
+        return degrade(image, tumours, liver, vessels, enhance=enhance)
+
+    return arterial
 
 
 @pytest.fixture(scope="session")

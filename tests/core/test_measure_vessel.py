@@ -21,7 +21,6 @@ from lesion_tool.measurement.evaluation import (
     evaluate_negatives,
     summarise_negatives,
 )
-from lesion_tool.measurement.stress import degrade
 from lesion_tool.measurement.vessel import TUBE_BLOB_RATIO, blob_ratio, vessel_flag
 
 SPACING = (1.6, 0.8, 0.8)
@@ -77,28 +76,13 @@ def test_a_region_wider_than_a_vessel_is_not_tested() -> None:
 CASES = [("hyper", 0, 0), ("hyper", 1, 1), ("necrotic", 1, 1)]
 
 
-@pytest.fixture(scope="module")
-def arterial_ircadb(ircadb):
-    """``image(enhance)``: IRCADb made arterial-looking by :func:`degrade`, once per variant.
-    The seed picks the clicks only: without noise (none is asked here) :func:`degrade` draws
-    nothing at random, so seed 0 and 1 share the "hyper" image (it was built twice)."""
-    image, tumours, liver, vessels = ircadb
-    done = {}
-
-    def get(enhance: str):
-        if enhance not in done:
-            done.clear()  # one full-size variant in memory at a time (CASES are in order)
-            done[enhance] = degrade(image, tumours, liver, vessels, enhance=enhance)
-        return done[enhance]
-
-    return get
-
-
 @pytest.mark.parametrize(("enhance", "seed", "most"), CASES)
 def test_vessel_clicks_on_arterial_looking_ircadb_are_flagged(
-    ircadb, arterial_ircadb, ircadb_negative_points, enhance, seed, most
+    ircadb, ircadb_arterial, ircadb_negative_points, enhance, seed, most
 ) -> None:
-    vol, masks, liv = arterial_ircadb(enhance)
+    # The seed picks the clicks: without noise the image is the same whatever the seed (built
+    # once per session; test_measure_stress measures the necrotic one).
+    vol, masks, liv = ircadb_arterial(enhance)
     # Without slabs the masks stay on the CT's grid, unchanged: the clicks are the expert masks'
     # negative points of this seed (computed once per session; test_measure_specificity's too).
     assert vol.shape == ircadb.image.shape and liv is ircadb.liver
