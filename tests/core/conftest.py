@@ -6,6 +6,7 @@ its own copy, which CI paid for once per module):
 - ``ircadb``: IRCADb patient 1, its CT and expert masks (:mod:`_ircadb`).
 - ``ircadb_negative_points``: the seeded clicks where IRCADb has no tumour, per seed.
 - ``ircadb_arterial``: IRCADb made arterial-looking (stress variants "hyper", "necrotic core").
+- ``ircadb_slabbed``: IRCADb in slabs (stress variants "2.5 mm", "5 mm"), the last one asked.
 - ``hcc006_ap``: HCC-TACE-Seg HCC_006's arterial series (``_hcc006.HCC_006_AP``).
 - ``hcc006_measured``: ``measure_lesion`` on that series, each (prompt, phase) once.
 
@@ -15,13 +16,13 @@ Tests must not modify what these return (arrays, results): other modules read th
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 from _hcc006 import HCC_006_AP
-from _ircadb import Ircadb, load_ircadb
+from _ircadb import Ircadb, Variant, load_ircadb, variant
 
 from lesion_tool.errors import MeasurementError
 from lesion_tool.io import load_series
@@ -70,6 +71,19 @@ def ircadb_arterial(ircadb: Ircadb) -> Callable[[str], tuple[CTVolume, list, np.
         return degrade(image, tumours, liver, vessels, enhance=enhance)
 
     return arterial
+
+
+@pytest.fixture(scope="session")
+def ircadb_slabbed(ircadb: Ircadb) -> Callable[[float], Variant]:
+    """``variant(thickness_mm)``: IRCADb in slabs (no noise: the same whatever the seed) with its
+    expert tumours recomputed, the last one asked kept: the 5 mm one is measured by
+    test_measure_slab (seeds 0 and 1: the seed picks the clicks) and test_measure_thick."""
+
+    @lru_cache(maxsize=1)
+    def slabbed(thickness_mm: float) -> Variant:
+        return variant(ircadb, thickness_mm=thickness_mm)
+
+    return slabbed
 
 
 @pytest.fixture(scope="session")
