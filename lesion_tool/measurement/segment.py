@@ -56,13 +56,17 @@ from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.necrosis import (
     CHORD_TOLERANCE_MM,
     RIM_ENCLOSE_SHARE,
+    RIM_MIN_ENHANCEMENT_HU,
+    RIM_NOISE_K,
     RIM_PARTIAL_SHARE,
+    RIM_SEARCH_MM,
     enhancing_rim,
     longest_chord_within,
 )
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
     RING_CLIP_HU,
+    RING_MIN_DEPTH_RATIO,
     carry_ring,
     deep_enough,
     find_ring,
@@ -271,6 +275,15 @@ like the liver's (measured on IRCADb tumour 05 given a necrotic core: 0.76)."""
 NECROTIC_AREA_RATIO = 1.2
 """The whole lesion around a necrotic core is kept when it encloses at least this multiple of
 the core's area on the click's slice (a rim of 0.5 mm on a 10 mm core adds 20 %)."""
+CLICK_CORE_MM = 2.0
+"""A click whose value is the liver's is looked at as the core of a lesion: the disk of this
+radius around it is the region an enhancing rim is sought around (RIM_SEARCH_MM beyond it)."""
+RIM_SMOOTH_MM = 2.0
+"""The rim's outer edge is sought on the plane smoothed this much more (a rim 2.5-5 mm thick
+stays; the smoothed noise falls from 8-10 to 4-5 HU at 25 HU voxel noise)."""
+RIM_REACH_FACTOR = 1.25
+"""From the outline's centre a ray enters the rim within this multiple of the click's outline's
+longest ray, and on the next slice within this multiple of the slice before's median ray."""
 ENCLOSING_CENTRES = 6
 ENCLOSING_OFFSET = 0.6
 """The ring around a region by value is sought from its centroid and from this many points
@@ -1084,8 +1097,19 @@ def measure_lesion(
         # Or an encapsulated nodule as dense as the liver: its darker rim closes around it.
         by_ring = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0)
         if by_ring is None:
-            raise MeasurementError(str(err)) from None
+            # Or the click is in a necrotic core (or its seam) that an enhancing rim encloses.
+            by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0)
+            if by_rim is None:
+                raise MeasurementError(str(err)) from None
+            return by_rim
         return by_ring
+    except MeasurementError:
+        # A click in a necrotic core whose region by value failed (leaked through a fissure
+        # beside it, or a speck of the core) may still lie inside an enhancing rim.
+        by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0, refused=True)
+        if by_rim is None:
+            raise
+        return by_rim
     necrotic = _necrotic_whole(volume, win, prompt, ph, seed, line_len_mm, rmax, t0, by_value)
     if necrotic is not None:
         if necrotic[1]:
@@ -1342,6 +1366,183 @@ def _necrotic_whole(
             whole = replace(whole, flags=(*whole.flags, note))
             return _viable_not_across_necrosis(volume, win, whole), True
     return replace(by_value, flags=(*by_value.flags, maybe_core)), False
+
+
+def _rim_around_click(
+    volume: CTVolume,
+    win: _Window,
+    prompt: LesionPrompt,
+    ph: Phase,
+    seed: tuple[int, ...],
+    rmax: float,
+    t0: float,
+    *,
+    refused: bool = False,
+) -> LesionMeasurement | None:
+    """The whole lesion around a click whose value is the liver's, or whose region by value
+    was refused (``refused``), when an enhancing rim closes around the click (arterial images,
+    clicks only): on thick noisy slabs a necrotic core is averaged with the rim above and below
+    it, and the seam between core and rim reads as the liver, so that neither the value nor the
+    texture at the click finds the lesion; and a dark core beside a fissure leaks into its fat.
+
+    The rim is judged (:func:`.necrosis.enhancing_rim`) around a disk of CLICK_CORE_MM at the
+    click against the commonest value around; when it closes around it (RIM_ENCLOSE_SHARE of the
+    directions), the lesion is outlined by the rim's outer edge (:func:`_rim_cut`) on the
+    click's slice and on the slices next to it while a rim or an enhancing body is found there,
+    and returned flagged when it is as deep as a confirmed ring must be
+    (RING_MIN_DEPTH_RATIO of its width) and surrounded by liver (OUTSIDE_LIVER_SHARE). None
+    otherwise (the click is refused as before)."""
+    if ph is not Phase.ARTERIAL or prompt.line is not None:
+        return None
+    z0 = seed[0]
+    spacing = tuple(float(s) for s in volume.spacing_mm)
+    spacing_yx = spacing[1:]
+    cy, cx = seed[1] - win.y0, seed[2] - win.x0
+    nearby = np.stack(
+        [win.hu_plane(z) for z in range(max(z0 - 2, 0), min(z0 + 3, volume.shape[0]))]
+    )
+    sample = nearby[:, ::2, ::2]
+    liver_hu = _mode(sample, exclude_near=None)
+    if liver_hu is None:
+        return None
+    noise = _robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
+    plane = win.hu_plane(z0)
+    disk = _disk(plane, cy, cx, CLICK_CORE_MM / min(spacing_yx))
+    rim = enhancing_rim(plane, disk, liver_hu, noise, spacing_yx)
+    if rim is None or rim.share < RIM_ENCLOSE_SHARE:
+        return None
+    lv = _Levels(liver_hu, rim.rim_hu, noise, prompt.threshold_offset_hu, mixed=True)
+    level = liver_hu + max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * noise)
+    reach = CLICK_CORE_MM + RIM_SEARCH_MM
+    cut = _rim_cut(win, z0, float(cy), float(cx), lv, level, reach)
+    if cut is None:
+        return None
+    # The edge is half-way to the liver measured just outside this first outline (the
+    # commonest value of the window may be another lobe's).
+    if cut.shell.size:
+        lv = replace(lv, liver=float(np.median(cut.shell)))
+        cut = _rim_cut(win, z0, float(cy), float(cx), lv, level, reach)
+        if cut is None:
+            return None
+    # Once more from the outline's centre (a click off the core's centre sees the rim
+    # obliquely), reaching as far as the outline did.
+    ncy, ncx = cut.centre()
+    again = _rim_cut(win, z0, ncy, ncx, lv, level, RIM_REACH_FACTOR * float(cut.radii.max()))
+    if again is not None and again.mask[cy, cx]:
+        cut = again
+    if not cut.mask[cy, cx]:
+        return None
+    cuts = {z0: cut}
+    growth = max(SLICE_GROWTH_MM, 2.0 * spacing[0])
+    depth = MAX_Z_RATIO * 2.0 * cut.radius_mm(spacing)
+    for step in (1, -1):
+        prev, z = cut, z0 + step
+        while 0 <= z < volume.shape[0] and abs(z - z0) * spacing[0] <= depth:
+            pcy, pcx = prev.centre()
+            reach_z = RIM_REACH_FACTOR * float(np.median(prev.radii))
+            nxt = _rim_cut(win, z, pcy, pcx, lv, level, reach_z)
+            if nxt is None or nxt.radius_mm(spacing) > prev.radius_mm(spacing) + growth:
+                break
+            # Beyond the click's slice a lesion narrows: no ray outgrows the one before much.
+            cap = ANGULAR_CLIP[1] * prev.radii
+            if np.any(nxt.radii > cap):
+                nxt.radii = np.minimum(nxt.radii, cap)
+                nxt.outline_yx, nxt.mask = _outline(pcy, pcx, nxt.radii, spacing_yx, win.shape)
+            if nxt.radius_mm(spacing) < MIN_SLICE_RADIUS_MM:
+                break
+            cuts[z] = nxt
+            prev, z = nxt, z + step
+    if len(cuts) * spacing[0] < RING_MIN_DEPTH_RATIO * _max_chord(cut.radii):
+        return None  # a lesion is about as deep as it is wide (as a ring must be confirmed)
+    shell = np.concatenate([c.shell for c in cuts.values()])
+    share = float((np.abs(shell - liver_hu) <= lv.band).mean()) if shell.size else 0.0
+    if share < OUTSIDE_LIVER_SHARE:
+        return None  # not surrounded by liver: a neighbour's wall, not a rim in the liver
+    zs = sorted(cuts)
+    why = (
+        "the region found by value at the click was refused"
+        if refused
+        else "the click's value is the liver's"
+    )
+    flags = [
+        (
+            f"{why}, but enhancing tissue ({rim.rim_hu:.0f} HU against "
+            f"the liver's {liver_hu:.0f} HU) closes around it within {reach:.0f} mm, in "
+            f"{100 * rim.share:.0f}% of the directions: a necrotic core or its seam with the rim "
+            "(thick slices average them); the whole lesion, core and rim, is outlined by the rim's "
+            "outer edge; check the contour, or drag a line across the lesion"
+        )
+    ]
+    if len(zs) < MIN_SLICES and volume.shape[0] >= MIN_SLICES:
+        flags.append(
+            f"seen on {len(zs)} slice(s) of {spacing[0]:.1f} mm only: partial volume with the "
+            "tissue above and below blurs its edge; check the contour (thinner slices measure "
+            "it better)"
+        )
+    m = _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, None, t0)
+    return _viable_not_across_necrosis(volume, win, m)
+
+
+def _rim_cut(
+    win: _Window, z: int, cy: float, cx: float, lv: _Levels, level: float, reach_mm: float
+) -> _SliceCut | None:
+    """The outline on slice ``z`` of a lesion whose rim (or body) enhances, from ``(cy, cx)``
+    (window pixels): each ray enters tissue at ``level`` (HU, smoothed RIM_SMOOTH_MM more)
+    within ``reach_mm``, peaks within RIM_SEARCH_MM after, and leaves it where it falls below
+    half-way between that peak and the lowest value in RIM_SEARCH_MM past it (the liver on
+    that side); rays that meet no such tissue, or peak above the ceiling of ``lv`` (a vessel),
+    take their neighbours' length. None when fewer than RIM_ENCLOSE_SHARE of the rays end so."""
+    sy, sx = win.volume.spacing_mm[1:]
+    plane = ndimage.gaussian_filter(win.hu_plane(z), (RIM_SMOOTH_MM / sy, RIM_SMOOTH_MM / sx))
+    angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
+    r = np.arange(0.0, 2.0 * reach_mm + SHELL_MM[1] + RAY_STEP_MM, RAY_STEP_MM)
+    ys = cy + np.outer(np.sin(angles), r) / sy
+    xs = cx + np.outer(np.cos(angles), r) / sx
+    inside_win = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
+    prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
+    enter = (prof >= level) & inside_win & (r <= reach_mm)[None, :]
+    found = enter.any(axis=1)
+    if found.mean() < RIM_ENCLOSE_SHARE:
+        return None
+    j0 = np.argmax(enter, axis=1)
+    after = r[None, :] >= r[j0][:, None]
+    # The peak is the rim's top just past its entry (within a rim's width), not a vessel beyond.
+    near = after & (r[None, :] <= r[j0][:, None] + RIM_SEARCH_MM)
+    peak = np.where(near & inside_win, prof, -np.inf).max(axis=1)
+    # Half-way down from the peak to the lowest value just past it on the same ray (the liver
+    # there: a heterogeneous liver differs by 10-15 HU from one side of a lesion to the other,
+    # as much as a faint rim enhances).
+    j_peak = np.argmax(np.where(near & inside_win, prof, -np.inf), axis=1)
+    past = (r[None, :] >= r[j_peak][:, None]) & (r[None, :] <= r[j_peak][:, None] + RIM_SEARCH_MM)
+    low = np.where(past & inside_win, prof, np.inf).min(axis=1)
+    low = np.maximum(np.where(np.isfinite(low), low, lv.liver), lv.liver - lv.band)
+    half = low + 0.5 * (peak - low)
+    found &= peak <= lv.ceiling  # a vessel's lumen beyond the rim, not the rim
+    out = (r[None, :] >= r[j_peak][:, None]) & (
+        (prof < half[:, None]) | ~inside_win | (prof < FAT_HU)
+    )
+    ended = out.any(axis=1)
+    edge = r[np.argmax(out, axis=1)]
+    ok = found & ended
+    if ok.mean() < RIM_ENCLOSE_SHARE:
+        return None
+    radii = np.where(ok, edge, np.nan)
+    idx = np.arange(N_RAYS)
+    good = idx[ok]
+    radii = np.interp(
+        idx, np.concatenate([good - N_RAYS, good, good + N_RAYS]), np.tile(radii[ok], 3)
+    )
+    med = ndimage.median_filter(radii, size=ANGULAR_WINDOW, mode="wrap")
+    radii = np.clip(radii, ANGULAR_CLIP[0] * med, ANGULAR_CLIP[1] * med)
+    radii = np.minimum(radii, MAX_ELONGATION * float(np.median(radii)))
+    outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
+    shell_sel = (
+        (r[None, :] >= radii[:, None] + SHELL_MM[0])
+        & (r[None, :] <= radii[:, None] + SHELL_MM[1])
+        & inside_win
+    )
+    raw = ndimage.map_coordinates(win.hu_plane(z), [ys, xs], order=1, mode="nearest")
+    return _SliceCut(z, cy, cx, radii, 0.0, outline, mask, raw[shell_sel])
 
 
 def _viable_not_across_necrosis(

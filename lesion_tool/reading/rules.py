@@ -28,9 +28,12 @@ from lesion_tool.storage.assessment_json import round_diameter_mm
 if TYPE_CHECKING:
     import numpy as np
 
+    from lesion_tool.response.settings import ResponseSettings
+
 __all__ = [
     "PRIMARY",
     "WHOLE",
+    "check_baseline_target",
     "clear_diameters",
     "follow_up_template",
     "from_lesion_measurement",
@@ -185,6 +188,7 @@ def from_lesion_measurement(
     seed: tuple[float, float, float] | None,
     segmentation: Segmentation | None = None,
     viable_reason: str = "",
+    at_baseline: bool = False,
 ) -> Lesion:
     """A semi-automatic measurement (whole lesion, viable part) as the lesion's reading.
 
@@ -194,12 +198,14 @@ def from_lesion_measurement(
     means the viable part was not measured (``viable_reason`` says why, e.g. not an arterial
     image): a ``viable`` target then cannot be recorded from it, since mRECIST sums that
     diameter. The contour (``segmentation``) and the click (``seed``) are kept with the lesion.
+    With ``at_baseline``, a target must also be measurable at baseline
+    (:func:`check_baseline_target`): a viable part of 0 mm is refused, not recorded.
 
     Raises
     ------
     AssessmentError
-        For a ``viable`` target without a viable diameter and a ``short_axis`` target, with what
-        to do instead.
+        For a ``viable`` target without a viable diameter, a ``short_axis`` target and, with
+        ``at_baseline``, a target that is not measurable at baseline, with what to do instead.
     """
     base = follow_up_template(identity) if identity.category is Category.TARGET else identity
     whole = round_mm(whole_mm) if whole_mm is not None else None
@@ -232,7 +238,42 @@ def from_lesion_measurement(
         )
     else:
         new = dataclasses.replace(base, longest_diameter_mm=whole, line=whole_line)
+    if at_baseline:
+        check_baseline_target(new)
     return dataclasses.replace(new, seed=seed, segmentation=segmentation)
+
+
+def check_baseline_target(lesion: Lesion, settings: ResponseSettings | None = None) -> None:
+    """Refuse a target that is not measurable at baseline, saying what to do instead.
+
+    The rule is the baseline check's (:func:`lesion_tool.response.target_problems`, spec 1),
+    under ``settings`` (default: the ``mrecist`` preset, whose ``viable`` targets sum the viable
+    part): a ``viable`` target needs intratumoral arterial enhancement (viable diameter > 0),
+    and every target the minimum diameter. A lesion that is not a target passes.
+
+    Raises
+    ------
+    AssessmentError
+        Naming the lesion and each violated rule, with the ways out the criteria allow: record
+        it as a non-target, or, for a viable target without enhancement, measure the whole
+        lesion (kind ``longest``, as RECIST 1.1 does and mRECIST does for HCC without typical
+        enhancement).
+    """
+    from lesion_tool.response import settings_for, target_problems
+
+    problems = target_problems(lesion, settings or settings_for("mrecist"))
+    if not problems:
+        return
+    ways = "record it as a non-target instead (not measurable)"
+    if lesion.kind is Kind.VIABLE and not lesion.viable_diameter_mm:
+        ways += (
+            ", or, if it is an HCC without typical arterial enhancement, set its kind to "
+            "'longest' to measure the whole lesion (as RECIST 1.1 does)"
+        )
+    raise AssessmentError(
+        f"{lesion.id} cannot be a baseline target: {'; '.join(problems)}. A target must be "
+        f"measurable at baseline: {ways}."
+    )
 
 
 def segmentation_of(

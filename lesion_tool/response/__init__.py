@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from lesion_tool._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from lesion_tool.response.baseline import check_baseline
+    from lesion_tool.response.baseline import check_baseline, target_problems
     from lesion_tool.response.endpoints import clopper_pearson, cohort_endpoints
     from lesion_tool.response.export import (
         FINDING_COLUMNS,
@@ -50,6 +50,7 @@ _LAZY: dict[str, str] = {
     "cohort_endpoints": "lesion_tool.response.endpoints",
     "score_assessment": "lesion_tool.response.scoring",
     "settings_for": "lesion_tool.response.settings",
+    "target_problems": "lesion_tool.response.baseline",
     "write_findings_csv": "lesion_tool.response.export",
     "write_patients_csv": "lesion_tool.response.export",
     "write_timepoints_csv": "lesion_tool.response.export",
@@ -76,6 +77,7 @@ __all__ = [
     "cohort_endpoints",
     "score_assessment",
     "settings_for",
+    "target_problems",
     "write_findings_csv",
     "write_patients_csv",
     "write_timepoints_csv",

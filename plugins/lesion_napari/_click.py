@@ -37,6 +37,7 @@ from ._layers import (
 )
 from ._proposal import THRESHOLD_STEP_HU, Proposal
 from ._views import PROPOSED_VIABLE, PROPOSED_WHOLE, TimepointView, fmt
+from ._zoom import zoom_to_show
 
 if TYPE_CHECKING:
     from ._controller import Controller
@@ -285,6 +286,20 @@ class ClickMixin(ContourMixin):
             show_warning(f"{lesion_id}: check the proposal: {'; '.join(result.flags)}.")
         if label == self.current_label:
             self.go_to_lesion(lesion_id)
+            self._frame_proposal()
+
+    def _frame_proposal(self: Controller) -> None:
+        """Zoom in on a proposal that is small on screen (:func:`._zoom.zoom_to_show`; the
+        reader's zoom is kept when it shows the proposal large enough). go_to_lesion has
+        centred it; in a grid the camera frames every cell and is left alone."""
+        p = self.proposal
+        if p is None or p.whole_mm is None or self.grid().enabled:
+            return
+        scene = getattr(self.viewer, "scene", None)
+        camera = scene.camera if scene is not None else self.viewer.camera
+        zoom = zoom_to_show(p.whole_mm, float(camera.zoom), self.viewer.canvas.size)
+        if zoom is not None:
+            camera.zoom = zoom
 
     # ------------------------------------------------------------------------------ lines
     def proposal_lines(self: Controller, view: TimepointView) -> list[tuple]:
@@ -370,6 +385,7 @@ class ClickMixin(ContourMixin):
                 seed=p.seed_zyx,
                 segmentation=segmentation,
                 viable_reason=r.viable_reason,
+                at_baseline=self.session.index_of(p.label) == 0,
             )
         except LesionToolError as err:
             show_warning(str(err))

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from napari.components.overlays import TextOverlay
 from napari.layers import Image
+from qtpy.QtCore import QTimer
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.io.slices import SeriesDisplayInfo, series_display_info
@@ -46,6 +47,7 @@ from lesion_tool.viewing import (
 
 from ._display_roi import RoiTool
 from ._layers import DisplayGeometry
+from ._slider_label import fit_axis_labels
 
 INFO_OVERLAY = "lesion_tool_info"
 LETTER_OVERLAYS = {
@@ -430,6 +432,9 @@ class DisplayTools:
             labels = list(dims.axis_labels)
             labels[axis] = label
             dims.axis_labels = tuple(labels)
+            # once napari's slider shows the new name (it takes it after this handler)
+            viewer = self._viewer
+            QTimer.singleShot(0, lambda: fit_axis_labels(viewer()))
 
     def _on_slice_change(self, event: Any = None) -> None:
         self.refresh()

@@ -143,3 +143,55 @@ def test_a_contour_is_optional_and_round_trips_through_the_format():
     data["timepoints"][0]["lesions"][0]["segmentation"] = {"z": 1, "contour": [[1, 2, 3]]}
     with pytest.raises(AssessmentError, match="segmentation"):
         assessment_from_dict(data)
+
+
+def test_a_baseline_target_must_be_measurable_when_a_measurement_is_accepted():
+    """mRECIST (spec 1): a viable target needs intratumoral arterial enhancement at baseline.
+    A semi-automatic measurement with a viable part of 0 mm is refused at baseline with what to
+    do, and recorded at a follow-up (the lesion's viable part has gone)."""
+    kwargs = {"whole_mm": 22.0, "whole_line": LINE, "viable_line": None, "seed": (3, 10, 20)}
+    with pytest.raises(AssessmentError) as refused:
+        from_lesion_measurement(_target(), viable_mm=0.0, at_baseline=True, **kwargs)
+    said = str(refused.value)
+    assert said.startswith("T1 cannot be a baseline target: viable target without intratumoral")
+    assert "record it as a non-target" in said and "kind to 'longest'" in said
+    later = from_lesion_measurement(_target(), viable_mm=0.0, **kwargs)
+    assert later.viable_diameter_mm == 0.0 and later.state is LesionState.MEASURED
+    # too small a viable part: a non-target (no 'longest' way out: it does enhance)
+    with pytest.raises(AssessmentError, match="below the 10 mm minimum") as small:
+        from_lesion_measurement(_target(), viable_mm=7.0, at_baseline=True, **kwargs)
+    assert "'longest'" not in str(small.value)
+    # measurable: recorded; the whole lesion of a 'longest' target; a non-target is not judged
+    assert from_lesion_measurement(_target(), viable_mm=12.0, at_baseline=True, **kwargs)
+    longest = from_lesion_measurement(
+        _target(Kind.LONGEST), viable_mm=0.0, at_baseline=True, **kwargs
+    )
+    assert longest.longest_diameter_mm == 22.0
+    non_target = Lesion("NT1", Category.NON_TARGET, LesionState.PRESENT)
+    assert from_lesion_measurement(non_target, viable_mm=0.0, at_baseline=True, **kwargs)
+
+
+def test_the_accept_rule_is_the_baseline_checks_rule():
+    """One rule, two places: what refuses a target on accept is what check_baseline reports
+    afterwards, message for message, under every preset."""
+    from lesion_tool.response import check_baseline, target_problems
+
+    lesions = [
+        dataclasses.replace(_target(), viable_diameter_mm=v, longest_diameter_mm=w)
+        for v, w in ((0.0, 22.0), (7.0, 22.0), (12.0, None), (12.0, 8.0), (None, None))
+    ]
+    lesions += [
+        dataclasses.replace(_target(Kind.LONGEST), longest_diameter_mm=9.9),
+        dataclasses.replace(_target(Kind.SHORT_AXIS), short_axis_mm=12.0),
+        dataclasses.replace(_target(), state=LesionState.ABSENT),
+    ]
+    day = dt.date(2026, 1, 1)
+    for preset in ("mrecist", "mrecist-1.1", "recist-1.1"):
+        settings = settings_for(preset)
+        refused = 0
+        for lesion in lesions:
+            a = Assessment("P", day, (Timepoint("bl", day, (lesion,)),), "R1")
+            reported = [f.message for f in check_baseline(a, settings)]
+            assert target_problems(lesion, settings) == reported, (preset, lesion)
+            refused += bool(reported)
+        assert 0 < refused < len(lesions)  # the rule refuses some of them, not all

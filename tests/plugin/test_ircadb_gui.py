@@ -14,10 +14,11 @@ import json
 
 import numpy as np
 import pytest
-from _gui import click, key_on_canvas, stroke, world_of
+from _gui import canvas_pos, click, key_on_canvas, stroke, world_of
 from lesion_napari._layers import volume_order
 from lesion_napari._views import LINES_OPACITY, PROPOSED_WHOLE
 from lesion_napari._widget import LesionWidget
+from lesion_napari._zoom import MIN_FIELD_OF_VIEW_MM, MIN_ON_SCREEN_PX, zoom_to_show
 from qtpy.QtCore import Qt
 
 from lesion_tool.measurement import measure_lesion
@@ -91,10 +92,12 @@ def test_the_series_opens_readable(viewer, ircadb):
 def test_a_click_at_a_tumours_deepest_point(viewer, ircadb, qtbot, name, notices):
     """Shift+M, a click at the tumour's deepest point (``truth.json``): the core's result,
     within max(3 mm, 10 %) of the expert's long axis, its contour and diameter on the slice the
-    viewer shows, at the clicked place, and its flags in words."""
+    viewer shows, at the clicked place, framed large enough to judge, and its flags in
+    words."""
     layers, truth, _said = ircadb
     t = truth[name]
     widget, view = _open(viewer, layers)
+    zoom_before = viewer.camera.zoom
     key_on_canvas(viewer, qtbot, Qt.Key_M, Qt.ShiftModifier)
     click(viewer, qtbot, world_of(view, t["deepest_point_zyx"]))
     p = _wait(qtbot, widget)
@@ -124,6 +127,14 @@ def test_a_click_at_a_tumours_deepest_point(viewer, ircadb, qtbot, name, notices
     assert view.lines.opacity == LINES_OPACITY == 1.0
     label = str(view.lines.features["label"][roles.index(PROPOSED_WHOLE)])
     assert f"{p.whole_mm:.1f}" in label
+    # framed: a small proposal is zoomed into (tumour 06, 11.9 mm), a large one keeps the zoom
+    a, b = (np.array(canvas_pos(viewer, world_of(view, e))) for e in p.whole)
+    on_screen = float(np.linalg.norm(a - b))
+    assert zoom_to_show(p.whole_mm, viewer.camera.zoom, viewer.canvas.size) is None
+    if min(viewer.canvas.size) >= MIN_ON_SCREEN_PX * MIN_FIELD_OF_VIEW_MM / p.whole_mm:
+        assert on_screen >= MIN_ON_SCREEN_PX - 1
+    if p.whole_mm * zoom_before >= MIN_ON_SCREEN_PX:
+        assert viewer.camera.zoom == pytest.approx(zoom_before)
     # flags in words, never an unflagged result shown as sound when the core doubts it
     text = widget.measurement.proposal_text.text()
     if p.flags:

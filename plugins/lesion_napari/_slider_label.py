@@ -1,0 +1,49 @@
+"""The slider's slice name (``Se 103 · Im 100``), sized to be read in full.
+
+The name is the display tools' (:meth:`._display.DisplayTools._label_slider`); this module only
+gives napari's label widget the width the name needs.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+SLICE_NAME_SHARE = 0.6
+"""The slider's slice name may take up to this share of the slider row (napari caps its axis
+labels at a fifth, which cut ``Se 103 · Im 100`` beside a docked widget)."""
+
+
+def fit_axis_labels(viewer: Any) -> None:
+    """Widen the slider's label to the slice name just set (``Se 103 · Im 100`` in full).
+
+    napari sizes its axis labels when one is typed or a slider is resized, not when a label is
+    set from the model (``QtDimSliderWidget._pull_label`` blocks the signal), so the name was
+    cut to the width of an earlier, shorter one; and it caps them at a fifth of the slider
+    row, which beside the docked widget (a canvas of some 600 px) is too narrow for a PACS
+    slice name. napari's sizing is asked for again, then a label still too narrow for its
+    text is widened up to :data:`SLICE_NAME_SHARE` of its row, again after every resize of the
+    row. Private napari API, guarded: a napari without it keeps its own behaviour.
+    """
+    if viewer is None:
+        return
+    qt_viewer = getattr(getattr(viewer, "window", None), "_qt_viewer", None)
+    qt_dims = getattr(qt_viewer, "dims", None)
+    resize = getattr(qt_dims, "_resize_axis_labels", None)
+    if not callable(resize):
+        return
+    resize()
+    fm = qt_dims.fontMetrics()
+    margin = int(fm.averageCharWidth() * 4)  # napari's: a space and the ellipsis
+    ref = weakref.ref(viewer)
+    for slider in list(getattr(qt_dims, "slider_widgets", ())):
+        label = getattr(slider, "axis_label", None)
+        if label is None:
+            continue
+        if not getattr(slider, "_lesion_tool_fitted", False) and hasattr(slider, "size_changed"):
+            slider._lesion_tool_fitted = True
+            slider.size_changed.connect(lambda *_: fit_axis_labels(ref()))
+        need = fm.boundingRect(label.text()).width() + margin
+        now = label.minimumWidth()  # napari's fixed width
+        if now < need:
+            label.setFixedWidth(max(now, min(need, int(slider.width() * SLICE_NAME_SHARE))))
