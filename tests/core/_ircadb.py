@@ -50,10 +50,17 @@ def load_ircadb(shared_data: Path) -> Ircadb:
     return Ircadb(image, [arr(t) for t in TUMOURS], arr("liver"), vessels)
 
 
-def variant(case: Ircadb, **degrade_kw: Any) -> Variant:
+def variant(
+    case: Ircadb,
+    degraded: tuple[CTVolume, list[np.ndarray], np.ndarray] | None = None,
+    **degrade_kw: Any,
+) -> Variant:
     """The case degraded by :func:`lesion_tool.measurement.stress.degrade` (``degrade_kw``), with
-    the seven tumours' expert diameters recomputed from the masks transformed the same way."""
-    vol, masks, liver = degrade(case.image, case.tumours, case.liver, case.vessels, **degrade_kw)
+    the seven tumours' expert diameters recomputed from the masks transformed the same way.
+    ``degraded``: degrade's output when already built (the session's ``ircadb_arterial``)."""
+    if degraded is None:
+        degraded = degrade(case.image, case.tumours, case.liver, case.vessels, **degrade_kw)
+    vol, masks, liver = degraded
     experts = expert_tumours(
         [
             mask_from_array(m.astype(np.uint8), vol, names={1: n})

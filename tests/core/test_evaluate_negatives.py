@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from lesion_tool.cli import main
-from lesion_tool.measurement.evaluation import negative_points
 
 CASE = "ircadb/3Dircadb1.1"
 TUMOURS = [f"livertumor0{i}" for i in range(1, 8)]
@@ -30,14 +29,15 @@ def _args(case: Path) -> list[str]:
     return [*out, "--vessel", str(masks / "portalvein"), "--vessel", str(masks / "venoussystem")]
 
 
-def test_negative_clicks_are_counted_like_the_bench(shared_data: Path, ircadb, capsys) -> None:
+def test_negative_clicks_are_counted_like_the_bench(
+    shared_data: Path, ircadb_negative_points, capsys
+) -> None:
     case = shared_data / CASE
     assert main([*_args(case), "--negatives", "40", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     neg = out["negatives"]
     # The very clicks the bench places on the original image at seed 0.
-    image, tumours, liver, vessels = ircadb
-    bench = negative_points(liver, tumours, vessels, image.spacing_mm, n_liver=40, n_vessel=10)
+    bench = ircadb_negative_points(0)  # negative_points on the expert masks, once per session
     assert [(c["where"], tuple(c["seed"])) for c in neg["clicks"]] == bench
     liv, ves = neg["counts"]["liver"], neg["counts"]["vessel"]
     assert (liv["clicks"], ves["clicks"]) == (40, 10)

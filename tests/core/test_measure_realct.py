@@ -17,7 +17,6 @@ import pytest
 
 from lesion_tool.cli import main
 from lesion_tool.errors import MeasurementError, SeriesError
-from lesion_tool.io import load_series
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import LesionPrompt, load_mask, measure_lesion
 from lesion_tool.measurement.evaluation import (
@@ -27,11 +26,9 @@ from lesion_tool.measurement.evaluation import (
     summarise,
     tolerance_mm,
 )
+from lesion_tool.measurement.masks import mask_from_array
 
 CASE = "ircadb/3Dircadb1.1"
-HCC_006_AP = (
-    "hcc-tace-seg/HCC_006/08-06-1999-NA-ABDPEL LIVER-65146/103.000000-LIVER 3 PHASE AP-45033"
-)
 TUMOURS = [f"livertumor0{i}" for i in range(1, 8)]
 # Measured when the method was written: 4 of 7 deepest-point clicks within tolerance, median Dice
 # 0.70 of the measured ones, 5 of 7 lines within tolerance. Since rays cross 1.5 mm of non-lesion
@@ -51,24 +48,39 @@ def case(shared_data: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def image(case: Path) -> CTVolume:
-    return load_series(case / "PATIENT_DICOM")
+def image(ircadb) -> CTVolume:
+    """The CT, read once per session by load_series (tests/core/conftest.py)."""
+    return ircadb.image
 
 
 @pytest.fixture(scope="module")
-def tumours(case: Path, image: CTVolume) -> list[ExpertTumour]:
-    masks = [load_mask(case / "MASKS_DICOM" / name, image) for name in TUMOURS]
-    return expert_tumours(masks, image)
+def tumours(ircadb) -> list[ExpertTumour]:
+    """The seven expert tumours: their masks as the session read them with load_mask (each
+    MASKS_DICOM series once; tests/core/_ircadb.py), named by their series."""
+    masks = [
+        mask_from_array(m.astype(np.uint8), ircadb.image, names={1: name})
+        for m, name in zip(ircadb.tumours, TUMOURS, strict=True)
+    ]
+    return expert_tumours(masks, ircadb.image)
 
 
 @pytest.fixture(scope="module")
-def liver(case: Path, image: CTVolume) -> np.ndarray:
-    return load_mask(case / "MASKS_DICOM" / "liver", image).segments[0].array
+def liver(ircadb) -> np.ndarray:
+    return ircadb.liver
 
 
 @pytest.fixture(scope="module")
-def deepest(image: CTVolume, tumours: list[ExpertTumour]):
-    return evaluate_clicks(image, tumours, clicks=0, phase="portal-venous")
+def deepest_and_lines(image: CTVolume, tumours: list[ExpertTumour]):
+    """Each tumour's deepest-point click and rough line, measured once for the module (the
+    deepest points were measured twice before: once alone, once with the lines)."""
+    return evaluate_clicks(image, tumours, clicks=0, line=True, phase="portal-venous")
+
+
+@pytest.fixture(scope="module")
+def deepest(deepest_and_lines):
+    out = [r for r in deepest_and_lines if r.kind == "deepest"]
+    assert [r.tumour for r in out] == TUMOURS
+    return out
 
 
 def test_mask_series_are_read_on_the_image_grid(case: Path, tumours, liver) -> None:
@@ -124,12 +136,9 @@ def test_ring_lesion_is_delineated_by_texture_and_flagged(image: CTVolume, tumou
     assert any("texture" in f for f in r.flags)
 
 
-def test_rough_lines_hold_their_accuracy(image: CTVolume, tumours) -> None:
-    results = [
-        r
-        for r in evaluate_clicks(image, tumours, clicks=0, line=True, phase="portal-venous")
-        if r.kind == "line"
-    ]
+def test_rough_lines_hold_their_accuracy(deepest_and_lines) -> None:
+    results = [r for r in deepest_and_lines if r.kind == "line"]
+    assert [r.tumour for r in results] == TUMOURS
     s = summarise(results)
     assert s.within >= MIN_LINES_WITHIN, [(r.tumour, r.measured_mm, r.refused) for r in results]
     assert s.dangerous_unflagged == 0
@@ -164,10 +173,10 @@ def test_click_in_normal_liver_is_refused(image: CTVolume, liver, tumours) -> No
         measure_lesion(image, LesionPrompt(seed=(z, int(y), int(x))), phase="portal-venous")
 
 
-def test_click_in_a_vessel_is_refused_or_flagged(case: Path, image: CTVolume, liver) -> None:
+def test_click_in_a_vessel_is_refused_or_flagged(ircadb, image: CTVolume, liver) -> None:
     from scipy import ndimage
 
-    vein = load_mask(case / "MASKS_DICOM" / "portalvein", image).segments[0].array & liver
+    vein = ircadb.vessels[0] & liver  # the expert's portal vein (MASKS_DICOM/portalvein)
     z = int(np.argmax(vein.sum(axis=(1, 2))))
     depth = ndimage.distance_transform_edt(vein[z])
     y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
@@ -194,13 +203,14 @@ def test_cli_measure_and_evaluate_on_real_ct(case: Path, capsys) -> None:
     assert "within" in text
 
 
-def test_click_in_the_kidney_is_refused_as_not_in_the_liver(shared_data: Path) -> None:
+def test_click_in_the_kidney_is_refused_as_not_in_the_liver(hcc006_measured) -> None:
     # HCC_006 (arterial): the upper pole of the right kidney, bright like an enhancing HCC and
     # touching the liver's visceral surface; it was measured as a 38 mm "lesion" (flagged only).
-    image = load_series(shared_data / HCC_006_AP)
-    with pytest.raises(MeasurementError, match="not in the liver") as err:
-        measure_lesion(image, LesionPrompt(seed=(62, 305, 150)), phase="arterial")
-    assert "Click inside a liver tumour" in str(err.value)
+    # Measured once per session (test_measure_offliver clicks it too).
+    err = hcc006_measured(LesionPrompt(seed=(62, 305, 150)), "arterial")
+    assert isinstance(err, MeasurementError), err
+    assert "not in the liver" in str(err)
+    assert "Click inside a liver tumour" in str(err)
 
 
 def test_tumours_at_the_liver_surface_are_not_refused(image: CTVolume, tumours) -> None:

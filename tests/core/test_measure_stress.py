@@ -25,7 +25,6 @@ from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
 from lesion_tool.cli import main
-from lesion_tool.io import load_series
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import load_mask
 from lesion_tool.measurement.evaluation import (
@@ -135,8 +134,9 @@ NECROTIC_MIN_DEEPEST = 3
 
 
 @pytest.mark.realdata
-def test_a_click_in_a_necrotic_core_measures_the_whole_lesion(ircadb) -> None:
-    vol, experts, liv, _ = variant(ircadb, enhance="necrotic")
+def test_a_click_in_a_necrotic_core_measures_the_whole_lesion(ircadb, ircadb_arterial) -> None:
+    # The "necrotic core" variant (no noise: any seed), built once per session.
+    vol, experts, liv, _ = variant(ircadb, ircadb_arterial("necrotic"))
     res = evaluate_clicks(vol, experts, clicks=2, line=True, phase="arterial", liver=liv)
     s = summarise(res)
     deepest = {r.tumour: r for r in res if r.kind == "deepest"}
@@ -239,7 +239,7 @@ def _seg(ct: CTVolume, files: list[str], out: Path) -> dict[str, np.ndarray]:
 
 @pytest.mark.realdata
 def test_evaluate_picks_the_tumour_segment_on_a_folder_with_a_stray_reformat(
-    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    shared_data: Path, hcc006_ap: CTVolume, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     src = shared_data / HCC_006_AP
     folder = tmp_path / "103 LIVER 3 PHASE AP"
@@ -250,7 +250,7 @@ def test_evaluate_picks_the_tumour_segment_on_a_folder_with_a_stray_reformat(
     ds.ImageType = ["DERIVED", "SECONDARY", "REFORMATTED"]
     ds.ImageOrientationPatient = [1, 0, 0, 0, 0, -1]
     ds.save_as(folder / "1-110.dcm", enforce_file_format=True)
-    ct = load_series(src)
+    ct = hcc006_ap  # load_series(src), read once per session
     segs = _seg(ct, list(ct.metadata["files"]), tmp_path / "seg.dcm")
     mask = load_mask(tmp_path / "seg.dcm", ct)
     chosen, left = tumour_segments(mask)

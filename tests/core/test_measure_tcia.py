@@ -64,15 +64,16 @@ def _far_off(mm: float) -> bool:
 
 
 @pytest.fixture(scope="module")
-def hcc006(shared_data: Path) -> CTVolume:
-    return load_series(shared_data / HCC_006_AP)
+def hcc006(hcc006_ap: CTVolume) -> CTVolume:
+    return hcc006_ap
 
 
-def _measure(volume: CTVolume, prompt: LesionPrompt):
-    try:
-        return measure_lesion(volume, prompt, phase="arterial")
-    except MeasurementError as err:
-        return err
+@pytest.fixture(scope="module")
+def measure(hcc006_measured):
+    """``measure(prompt)``: the arterial result (or the refusal) of a prompt on the nodule,
+    measured once per session (tests/core/conftest.py): the centre, interior clicks and lines
+    are asserted on by several tests here."""
+    return lambda prompt: hcc006_measured(prompt, "arterial")
 
 
 def test_nodule_slice_is_named_as_pacs_does(hcc006: CTVolume) -> None:
@@ -89,21 +90,21 @@ def test_nodule_slice_is_named_as_pacs_does(hcc006: CTVolume) -> None:
     assert liver - rim >= 8.0, (rim, liver)
 
 
-def test_nodule_is_never_refused_as_outside_the_liver(hcc006: CTVolume) -> None:
+def test_nodule_is_never_refused_as_outside_the_liver(measure) -> None:
     # The liver estimated from the image must not refuse a subcapsular nodule: every prompt is
     # measured or refused with what to do, never as "not in the liver".
     prompts = [LesionPrompt(seed=NODULE_CENTRE)]
     prompts += [LesionPrompt(seed=p) for p in INTERIOR_CLICKS]
     prompts += [LesionPrompt(line=line) for line in LINES]
     for prompt in prompts:
-        out = _measure(hcc006, prompt)
+        out = measure(prompt)
         if isinstance(out, MeasurementError):
             assert "not in the liver" not in str(out), (prompt, out)
             assert "drag a line across it" in str(out), (prompt, out)
 
 
-def test_nodule_interior_clicks_hold_their_accuracy(hcc006: CTVolume) -> None:
-    results = [(p, _measure(hcc006, LesionPrompt(seed=p))) for p in INTERIOR_CLICKS]
+def test_nodule_interior_clicks_hold_their_accuracy(measure) -> None:
+    results = [(p, measure(LesionPrompt(seed=p))) for p in INTERIOR_CLICKS]
     measured = [(p, r) for p, r in results if not isinstance(r, MeasurementError)]
     report = [(p, round(r.whole.length_mm, 1), len(r.flags)) for p, r in measured]
     within = [p for p, r in measured if _within_readers(r.whole.length_mm)]
@@ -112,11 +113,11 @@ def test_nodule_interior_clicks_hold_their_accuracy(hcc006: CTVolume) -> None:
     assert not [p for p, r in measured if _far_off(r.whole.length_mm) and not r.flags], report
 
 
-def test_nodule_lines_use_the_rim_near_their_ends(hcc006: CTVolume) -> None:
+def test_nodule_lines_use_the_rim_near_their_ends(measure) -> None:
     # A rough line across this low-contrast nodule (contrast by value 7-12 HU) no longer lets the
     # region flow out through the faint rim (44-57 mm before): the darker rim, held near the
     # line's ends, is measured; any result outside the readers' range is flagged.
-    results = [_measure(hcc006, LesionPrompt(line=line)) for line in LINES]
+    results = [measure(LesionPrompt(line=line)) for line in LINES]
     measured = [r for r in results if not isinstance(r, MeasurementError)]
     report = [(round(r.whole.length_mm, 1), r.flags) for r in measured]
     assert sum(_within_readers(r.whole.length_mm) for r in measured) >= MIN_LINES_WITHIN, report
@@ -129,7 +130,7 @@ def test_nodule_lines_use_the_rim_near_their_ends(hcc006: CTVolume) -> None:
         assert r.whole.length_mm <= 1.5 * length or r.flags, (line, r.whole.length_mm)
 
 
-def test_nodule_rough_lines_are_within_or_flagged(hcc006: CTVolume) -> None:
+def test_nodule_rough_lines_are_within_or_flagged(measure) -> None:
     # Rougher lines: each end of the four lines moved by a seeded normal 3 mm SD per axis (lines
     # of 21-40 mm). Measured when written: 13 of 16 within (all by the rim but one, by value),
     # the three others (24.8, 38.8, 52.2 mm) flagged.
@@ -139,7 +140,7 @@ def test_nodule_rough_lines_are_within_or_flagged(hcc006: CTVolume) -> None:
         a, b = LINES[k % 4]
         j = rng.normal(0.0, 3.0 / 0.78125, (2, 2))
         line = ((a[0], a[1] + j[0, 0], a[2] + j[0, 1]), (b[0], b[1] + j[1, 0], b[2] + j[1, 1]))
-        r = _measure(hcc006, LesionPrompt(line=line))
+        r = measure(LesionPrompt(line=line))
         if isinstance(r, MeasurementError):
             continue
         ok = _within_readers(r.whole.length_mm)
@@ -148,11 +149,12 @@ def test_nodule_rough_lines_are_within_or_flagged(hcc006: CTVolume) -> None:
     assert within >= 11, within
 
 
-def test_nodule_rim_is_carried_through_the_slices(hcc006: CTVolume) -> None:
+def test_nodule_rim_is_carried_through_the_slices(hcc006: CTVolume, measure) -> None:
     # From a click on Im 36 (slice 73), off the widest slice, the rim is followed through the
     # slices where it stays confirmed: the mask is 3-D, and the longest diameter is taken on all
     # of them (25.0 mm on slice 73 alone before).
-    r = measure_lesion(hcc006, LesionPrompt(seed=(73, 328, 168)), phase="arterial")
+    r = measure(LesionPrompt(seed=(73, 328, 168)))
+    assert not isinstance(r, MeasurementError), r  # measured, not refused
     slices = [r.offset[0] + k for k in range(r.mask.shape[0]) if r.mask[k].any()]
     assert len(slices) >= 4, slices
     assert NODULE_SLICES[0] <= slices[0] and slices[-1] <= NODULE_SLICES[1], slices
@@ -171,21 +173,22 @@ def test_nodule_rim_is_carried_through_the_slices(hcc006: CTVolume) -> None:
     )
 
 
-def test_nodule_click_on_the_rims_darker_side_is_not_silently_short(hcc006: CTVolume) -> None:
+def test_nodule_click_on_the_rims_darker_side_is_not_silently_short(measure) -> None:
     # By value this click finds only the darker lower side of the rim (20.5 mm, 19 HU under the
     # liver, with no flag: 29 % under the readers). The region lies inside a confirmed darker
     # rim that encloses three times its area: the rim is measured, and says why.
-    r = measure_lesion(hcc006, LesionPrompt(seed=(72, 338, 160)), phase="arterial")
+    r = measure(LesionPrompt(seed=(72, 338, 160)))
+    assert not isinstance(r, MeasurementError), r  # measured, not refused
     assert _within_readers(r.whole.length_mm), (r.whole.length_mm, r.flags)
     assert any("lies inside a darker rim" in f for f in r.flags), r.flags
 
 
-def test_no_click_or_line_is_far_off_without_a_flag(hcc006: CTVolume) -> None:
+def test_no_click_or_line_is_far_off_without_a_flag(measure) -> None:
     prompts = [LesionPrompt(seed=NODULE_CENTRE)]
     prompts += [LesionPrompt(seed=p) for p in INTERIOR_CLICKS]
     prompts += [LesionPrompt(line=line) for line in LINES]
     for prompt in prompts:
-        r = _measure(hcc006, prompt)
+        r = measure(prompt)
         if not isinstance(r, MeasurementError):
             assert r.flags or not _far_off(r.whole.length_mm), (prompt, r.whole.length_mm)
 
@@ -211,10 +214,11 @@ def test_nodule_on_a_portal_venous_reading_is_within_or_flagged(hcc006: CTVolume
     assert within >= 4, within
 
 
-def test_nodule_centre_click_measures_the_readers_nodule(hcc006: CTVolume) -> None:
+def test_nodule_centre_click_measures_the_readers_nodule(measure) -> None:
     # The centre is as dense as the liver (by value it is the liver's); the closed darker rim
     # around it is found and taken as the boundary, and the result says so.
-    r = measure_lesion(hcc006, LesionPrompt(seed=NODULE_CENTRE), phase="arterial")
+    r = measure(LesionPrompt(seed=NODULE_CENTRE))
+    assert not isinstance(r, MeasurementError), r  # measured, not refused
     assert _within_readers(r.whole.length_mm), r.whole.length_mm
     assert any("delineated by its darker rim" in f for f in r.flags), r.flags
 

@@ -255,9 +255,16 @@ def test_exact_diameter_against_a_fine_rasterisation() -> None:
         )
         d = ellipsoid_diameter(grid, shape)
         assert d is not None
-        # the plane of the best slice, sampled every 0.02 mm
+        # the plane of the best slice, sampled every 0.02 mm; only the samples within the
+        # largest semi-axis of the centre (along each of the plane's axes) can be inside, so
+        # only those are tested: the same samples inside, a fifth of the work
         u = np.arange(-40, 40, 0.02)
-        uu, vv = np.meshgrid(u, u, indexing="ij")
+        rel = shape.centre - grid.positions[d.slice_index]
+        assert np.allclose(np.linalg.norm([grid.row_dir, grid.col_dir], axis=1), 1.0)
+        r = float(shape.semi_mm.max()) + 0.05
+        ur = u[np.abs(u - rel @ grid.row_dir) <= r]
+        vr = u[np.abs(u - rel @ grid.col_dir) <= r]
+        uu, vv = np.meshgrid(ur, vr, indexing="ij")
         pts = (
             grid.positions[d.slice_index]
             + uu[..., None] * grid.row_dir
