@@ -169,27 +169,14 @@ def run_hcc006(shared: Path) -> list[dict]:
 
 def run_synthetic(patients: int = 4) -> list[dict]:
     """The synthetic cohort of ``bench_realdata.py`` (arterial, truth masks)."""
-    from lesion_tool.io import load_series
-    from lesion_tool.measurement import load_mask
-    from lesion_tool.measurement.evaluation import evaluate_clicks, expert_tumours
-    from lesion_tool.synth.generator import generate_patient
+    from bench_realdata import synthetic_cohort
+
+    from lesion_tool.measurement.evaluation import evaluate_clicks
 
     out = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(patients):
-            p = generate_patient(
-                Path(tmp),
-                patient_id=f"EVAL-{i}",
-                seed=100 + i,
-                phases=("arterial",),
-                n_timepoints=1,
-                write_masks=True,
-            )
-            image = load_series(p / "baseline" / "arterial")
-            mask = load_mask(p / "masks" / "baseline_lesions.nii.gz", image)
-            res = evaluate_clicks(
-                image, expert_tumours([mask], image), clicks=2, line=True, phase="arterial", seed=i
-            )
+        for i, image, tumours in synthetic_cohort(Path(tmp), patients):
+            res = evaluate_clicks(image, tumours, clicks=2, line=True, phase="arterial", seed=i)
             out += [
                 _record(
                     "synthetic",

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from lesion_tool.io import load_series
+from lesion_tool.io import CTVolume, load_series
 from lesion_tool.measurement import load_mask
 from lesion_tool.measurement.evaluation import (
     ClickResult,
+    ExpertTumour,
     Summary,
     evaluate_clicks,
     expert_tumours,
@@ -91,23 +93,33 @@ def ircadb(clicks: int) -> None:
                 )
 
 
-def synthetic(patients: int, clicks: int) -> None:
+def synthetic_cohort(
+    tmp: Path, patients: int
+) -> Iterator[tuple[int, CTVolume, list[ExpertTumour]]]:
+    """The synthetic evaluation cohort (arterial, truth masks): patient index, image, tumours.
+
+    One definition, so that this benchmark and ``bench_flags.py`` score the same patients.
+    """
     from lesion_tool.synth.generator import generate_patient
 
+    for i in range(patients):
+        p = generate_patient(
+            tmp,
+            patient_id=f"EVAL-{i}",
+            seed=100 + i,
+            phases=("arterial",),
+            n_timepoints=1,
+            write_masks=True,
+        )
+        image = load_series(p / "baseline" / "arterial")
+        mask = load_mask(p / "masks" / "baseline_lesions.nii.gz", image)
+        yield i, image, expert_tumours([mask], image)
+
+
+def synthetic(patients: int, clicks: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         all_res: dict[str, list[ClickResult]] = {"legacy": [], "lesion": []}
-        for i in range(patients):
-            p = generate_patient(
-                Path(tmp),
-                patient_id=f"EVAL-{i}",
-                seed=100 + i,
-                phases=("arterial",),
-                n_timepoints=1,
-                write_masks=True,
-            )
-            image = load_series(p / "baseline" / "arterial")
-            mask = load_mask(p / "masks" / "baseline_lesions.nii.gz", image)
-            tumours = expert_tumours([mask], image)
+        for i, image, tumours in synthetic_cohort(Path(tmp), patients):
             for method in all_res:
                 all_res[method] += evaluate_clicks(
                     image,
