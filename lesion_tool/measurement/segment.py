@@ -787,8 +787,7 @@ def _cast(
     if centred and not lv.texture and lv.sign < 0:
         edge_r = edge_r + _halo_mm(prof, edge_r, inside_win, lv)
     limit = core_r >= rmax_mm - RAY_STEP_MM
-    med = ndimage.median_filter(edge_r, size=ANGULAR_WINDOW, mode="wrap")
-    radii = np.clip(edge_r, ANGULAR_CLIP[0] * med, ANGULAR_CLIP[1] * med)
+    radii = _angular_clip(edge_r)
     if not centred:
         outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
         return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[:0, 0])
@@ -803,12 +802,26 @@ def _cast(
     typical = LEAK_RAY_FACTOR * float(np.median(radii))
     radii = np.where((ray_share < 0.5) & (radii > typical), typical, radii)
     outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
-    shell_sel = (
+    shell_sel = _shell(r, radii, inside_win)
+    return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[shell_sel])
+
+
+def _angular_clip(radii: np.ndarray) -> np.ndarray:
+    """Ray lengths ``radii`` (mm, one per ray around the circle) held within ANGULAR_CLIP of
+    their neighbours' median (ANGULAR_WINDOW rays): one ray slipping through a gap or stopped
+    by a speck does not shape the outline."""
+    med = ndimage.median_filter(radii, size=ANGULAR_WINDOW, mode="wrap")
+    return np.clip(radii, ANGULAR_CLIP[0] * med, ANGULAR_CLIP[1] * med)
+
+
+def _shell(r: np.ndarray, radii: np.ndarray, inside_win: np.ndarray) -> np.ndarray:
+    """The ``(ray, sample)`` samples at distances ``r`` (mm) SHELL_MM beyond each ray's edge
+    ``radii`` and inside the window: the tissue just outside an outline."""
+    return (
         (r[None, :] >= radii[:, None] + SHELL_MM[0])
         & (r[None, :] <= radii[:, None] + SHELL_MM[1])
         & inside_win
     )
-    return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[shell_sel])
 
 
 def _ramp_to_fat(prof: np.ndarray, lv: _Levels) -> np.ndarray:
@@ -1590,15 +1603,10 @@ def _rim_cut(
     radii = np.interp(
         idx, np.concatenate([good - N_RAYS, good, good + N_RAYS]), np.tile(radii[ok], 3)
     )
-    med = ndimage.median_filter(radii, size=ANGULAR_WINDOW, mode="wrap")
-    radii = np.clip(radii, ANGULAR_CLIP[0] * med, ANGULAR_CLIP[1] * med)
+    radii = _angular_clip(radii)
     radii = np.minimum(radii, MAX_ELONGATION * float(np.median(radii)))
     outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
-    shell_sel = (
-        (r[None, :] >= radii[:, None] + SHELL_MM[0])
-        & (r[None, :] <= radii[:, None] + SHELL_MM[1])
-        & inside_win
-    )
+    shell_sel = _shell(r, radii, inside_win)
     raw = ndimage.map_coordinates(win.hu_plane(z), [ys, xs], order=1, mode="nearest")
     return _SliceCut(z, cy, cx, radii, 0.0, outline, mask, raw[shell_sel])
 
