@@ -2316,16 +2316,17 @@ def _measure_line(
         return abs(math.log(max(_line_ratio(c, line_len_mm), 1e-6)))
 
     # The first delineation in the order above that agrees with the line (the line checks the
-    # result, it is not a target); else the nearest to the line within LINE_RATIO, flagged.
+    # result, it is not a target); else the first one as before (flagged by _finish when outside
+    # LINE_RATIO); without one, the nearest to the line within LINE_RATIO, flagged.
     fits = [c for c in cands if _line_fits(c, line_len_mm)]
     if fits:
         return fits[0]
+    if first_err is None:
+        return cands[0]
     near = [c for c in cands if LINE_RATIO[0] <= _line_ratio(c, line_len_mm) <= LINE_RATIO[1]]
     if near:
         return _line_flagged(min(near, key=off), line_len_mm)
-    if first_err is not None:
-        raise first_err
-    return _line_flagged(cands[0], line_len_mm)
+    raise first_err
 
 
 def _line_fits(m: LesionMeasurement, line_len_mm: float) -> bool:
