@@ -12,7 +12,8 @@ deepest point of its largest slice, ``--clicks`` seeded random interior points a
 
 Prints one Markdown table (the README's). Run:
 ``.venv/bin/python benchmarks/bench_stress.py [--clicks 2] [--only NAME ...] [--why]``
-(a few minutes; ``--why`` counts the prompts by cause of failure).
+(a few minutes; ``--why`` counts the prompts by cause of failure; ``--lines-only`` measures only
+the rough lines).
 """
 
 from __future__ import annotations
