@@ -1889,8 +1889,8 @@ def _delineate(
         liver_est = _liver_estimate(win.plane(z0), lv, win.volume.spacing_mm[1:])
         m0 = cuts[z0].mask
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
-        on_line = _line_in_liver(liver_est, win)
-        if inside < OUTSIDE_LIVER_INSIDE and not _capped_by_liver(win, cuts, lv) and not on_line:
+        capped = inside >= OUTSIDE_LIVER_INSIDE or _capped_by_liver(win, cuts, lv)
+        if not capped and not _line_in_liver(liver_est, win):
             raise MeasurementError(
                 f"The click at voxel {seed} is not in the liver: the region found there lies "
                 f"outside the liver estimated from the image (only {100 * inside:.0f}% of it "
@@ -1902,8 +1902,14 @@ def _delineate(
     if inside is not None and inside < OUTSIDE_LIVER_INSIDE:
         flags.append(
             f"only {100 * inside:.0f}% of it lies in the liver outlined on "
-            f"{slice_name(win.volume, z0)}, though it ends inside the liver: a tumour bulging "
-            "from the liver's surface? check that it is not a neighbouring organ"
+            f"{slice_name(win.volume, z0)}, though "
+            + (
+                "it ends inside the liver"
+                if capped
+                else "the line drawn across it lies partly in the liver"
+            )
+            + ": a tumour bulging from the liver's surface? check that it is not a neighbouring "
+            "organ"
         )
     contrast = lv.lesion - lv.liver
     if not win.texture and (abs(contrast) < LOW_CONTRAST_HU or abs(contrast) < LOW_CNR * lv.noise):
