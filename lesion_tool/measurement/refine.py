@@ -22,6 +22,7 @@ inside the expert's graded one or spreads into the partial volume of the slabs.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -131,15 +132,19 @@ def refine_3d(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement | Non
     noise_d = noise / abs(contrast)
     g_noise2 = (noise_d / min(sp)) ** 2
     beta = REFINE_BETA / g_noise2 * 10.0 * float(d.std())
-    prob = random_walker(
-        d.astype(np.float64),
-        labels,
-        beta=beta,
-        mode="cg_j",
-        tol=1e-2,
-        spacing=sp,
-        return_full_prob=True,
-    )[0]
+    with warnings.catch_warnings():
+        # "probability range outside [0, 1] given the tolerance": the loose tolerance (1e-2)
+        # keeps the solve fast; the probabilities are only compared with one half.
+        warnings.simplefilter("ignore", UserWarning)
+        prob = random_walker(
+            d.astype(np.float64),
+            labels,
+            beta=beta,
+            mode="cg_j",
+            tol=1e-2,
+            spacing=sp,
+            return_full_prob=True,
+        )[0]
     # Back onto the box's grid (linear), then the component holding the lesion seeds.
     zoom = [n / k for n, k in zip(raw.shape, prob.shape, strict=True)]
     up = ndimage.zoom(prob, zoom, order=1, mode="nearest", grid_mode=True)
