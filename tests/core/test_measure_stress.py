@@ -157,7 +157,7 @@ def test_a_click_in_a_necrotic_core_measures_the_whole_lesion(ircadb, ircadb_art
 # a core inside an enhancing rim; 10/28, 3/7 deepest after (03's deepest point, 112 HU against
 # the liver's 117, inside a rim of 143 HU in 97 % of the directions: 25.4 mm for 23.2).
 # 11/28, 4/7 deepest before the core's seam was counted as lesion in the whole on slabs (w9-
-# necrotic); 12/28, 5/7 after (01's deepest point 63.1 -> 76.9 mm for 78.2).
+# necrotic); 12/28, 5/7 after (01's deepest point 63.1 -> 76.2 mm for 78.2).
 NECROTIC_COMBO_MIN_WITHIN = 10
 NECROTIC_COMBO_MIN_DEEPEST = 4
 
