@@ -5,9 +5,9 @@ On thin slices the fat between the liver and the bowel reads below -30 HU and en
 darker than a hypo-attenuating lesion, far above the fat threshold, and rays crossed it into the
 organ beyond (IRCADb tumour 02 under the liver's surface). :mod:`lesion_tool.measurement.septum`
 ends a ray before a narrow trough that follows a rise towards the liver (the liver wall).
-Checked on profiles, on an analytic phantom (a 24 mm hypo-attenuating sphere 1 mm under a
-liver surface tilted 60 degrees, a 2 mm fat plane, then 70 HU bowel; 5 mm slabs) and on IRCADb
-patient 1 in 2.5 mm slabs against its expert masks transformed the same way.
+Checked on profiles and on an analytic phantom (a 24 mm hypo-attenuating sphere 1-2 mm under a
+liver surface tilted 60 degrees, a 2 mm fat plane, then 70 HU bowel; 5 mm slabs); IRCADb's 02
+in 2.5 mm slabs, against its expert mask transformed the same way, in test_measure_thick.
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ from lesion_tool.errors import MeasurementError
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import measure_lesion
 from lesion_tool.measurement.evaluation import (
-    evaluate_clicks,
     expert_tumours,
-    summarise,
     tolerance_mm,
 )
 from lesion_tool.measurement.masks import mask_from_array
@@ -112,23 +110,3 @@ def test_a_diluted_fat_plane_keeps_the_lesion_out_of_the_bowel(gap_mm: float) ->
         assert d_near is not None and d_far is not None, (near, far)
         assert abs(d_near - truth_mm) <= tolerance_mm(truth_mm), (near, far, truth_mm)
         assert d_near <= d_far + 0.6, (near, far)
-
-
-# ---------------------------------------------------------------------------------------------
-# IRCADb in 2.5 mm slabs, against the expert masks transformed the same way
-
-TUMOUR_02 = "livertumor02"
-
-
-@pytest.mark.realdata
-def test_tumour_02_under_the_surface_is_not_grown_into_the_bowel(ircadb_slabbed) -> None:
-    # 02 (29 mm, hypo, under the liver's surface, bowel beyond a fat plane): from its deepest
-    # point and its rough line 32.5 mm for 28.8 on 2.5 mm slabs before the rule (the rays ran
-    # through the slab-diluted fat plane); within since. Random clicks: see test_measure_thick.
-    vol, experts, liv, _ = ircadb_slabbed(2.5)
-    t02 = [t for t in experts if t.name == TUMOUR_02]
-    res = evaluate_clicks(vol, t02, clicks=0, line=True, phase="portal-venous", seed=0, liver=liv)
-    s = summarise(res)
-    assert s.clicks == 2
-    assert s.within == 2, [(r.kind, r.measured_mm, r.expert_mm) for r in res]
-    assert s.median_dice is not None and s.median_dice >= 0.7
