@@ -874,8 +874,11 @@ def _slab_septum(prof: np.ndarray, lv: _Levels, slice_mm: float) -> np.ndarray:
     """On slabs (SLAB_MM or thicker), for a hypo-attenuating lesion delineated by value: where
     each ray ``(ray, sample)`` crossed a thin fat plane averaged by the slab above FAT_HU
     (:func:`septum.septum_stop`, with the edge's margin); all False elsewhere (on thinner
-    slices the plane reads as fat and _fat_stop ends the ray)."""
-    if slice_mm < SLAB_MM or lv.texture or lv.sign > 0:
+    slices the plane reads as fat and _fat_stop ends the ray). Not where the lesion's brighter
+    side counts as lesion too (``lv.mixed``: an enhancing rim around a dark core, on arterial
+    images): the rise before a trough may be the lesion's own rim (IRCADb 02 with a necrotic
+    core, 5 mm slabs and 25 HU noise: its core's rays stopped at the rim, 25.9 -> 20.0 mm)."""
+    if slice_mm < SLAB_MM or lv.texture or lv.sign > 0 or lv.mixed:
         return np.zeros(prof.shape, dtype=bool)
     c = abs(lv.lesion - lv.liver)
     margin = min(max(EDGE_FRACTION * c, EDGE_NOISE_K * lv.noise), c / 2.0)
