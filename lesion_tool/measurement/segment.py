@@ -253,7 +253,7 @@ SEPTUM_SLABS = 2.0
 rise towards the liver and at most this many slab thicknesses wide, is a fat plane between the
 liver and a neighbour, diluted by the slab above FAT_HU: the ray ends before it (see
 :mod:`septum`). A plane cut by a slab spreads over the slab's thickness times the tangent of its
-slant: two thicknesses hold planes up to 63 degrees from the slab's axis; a lesion's own darker
+slant: two thicknesses hold planes slanting up to 63 degrees (tan 2); a lesion's own darker
 part is wider (IRCADb tumour 01 on 2.5 mm slabs: with no limit, a click measured 57.7 mm for
 79.8, within with it)."""
 MIN_SOLIDITY = 0.75

@@ -38,13 +38,13 @@ def septum_stop(
     every ``step_mm``) meets a thin septum: True at the top of the wall before it, False
     elsewhere.
 
-    A septum is the first trough of a ray (a run of samples ``margin_hu`` or more beyond
-    ``lesion_hu`` on the side away from ``liver_hu``) when it is at most ``width_mm`` wide, the
-    profile leaves it again on its far side, and the profile rose ``margin_hu`` towards the
-    liver before it. ``margin_hu`` is the lesion's edge margin (a quarter of the contrast, at
-    least two noise SDs), so neither the rise nor the fall is noise. A wider trough (the
-    lesion's own darker part) or one the ray never leaves (fat, air: the fat stop ends the ray)
-    ends the search on that ray. The first sample (the click) is never a stop."""
+    A trough is a run of samples ``margin_hu`` or more beyond ``lesion_hu`` on the side away
+    from ``liver_hu``. The septum is the ray's first trough that is at most ``width_mm`` wide,
+    that the profile leaves again on its far side, and before which the profile rose
+    ``margin_hu`` towards the liver. ``margin_hu`` is the lesion's edge margin (a quarter of the
+    contrast, at least two noise SDs), so neither the rise nor the fall is noise. A wider trough
+    (the lesion's own darker part) or one the ray never leaves (fat, air: the fat stop ends the
+    ray) ends the search on that ray. The first sample (the click) is never a stop."""
     n = prof.shape[1]
     out = np.zeros(prof.shape, dtype=bool)
     if n < 3 or margin_hu <= 0:
