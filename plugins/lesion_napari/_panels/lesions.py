@@ -8,6 +8,7 @@ from qtpy.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -18,12 +19,14 @@ from qtpy.QtWidgets import (
 
 from lesion_napari._controller import CLICK
 from lesion_napari._views import fmt
-from lesion_tool.model import Category, Lesion, Line
+from lesion_tool.model import Category, Kind, Lesion, Line
 from lesion_tool.reading import Action
 from lesion_tool.reading.rules import summed_value
 
 from . import Controller, allow, follow
 
+REFUSAL_COLOUR = "#ff8a80"
+"""The text colour of Accept's refusal (light red: readable on napari's dark and light themes)."""
 TABLE_COLUMNS = ("ID", "Kind / type", "State", "Here", "Earlier", "Image")
 """Lesion table: id (T = target, NT = non-target, N = new), this timepoint's state and
 diameter (mm), the latest earlier diameter with its timepoint, and the image measured on as
@@ -77,6 +80,7 @@ class LesionsPanel(QGroupBox):
         ):
             buttons.addWidget(b, i // 4 if i < 8 else 2, i % 4 if i < 8 else i - 6)
         layout.addLayout(buttons)
+        self._build_refusal(layout)
         self.proposal_label = QLabel("")
         self.proposal_label.setWordWrap(True)
         layout.addWidget(self.proposal_label)
@@ -111,6 +115,46 @@ class LesionsPanel(QGroupBox):
         self.refresh_table()
         self.refresh_actions()
 
+    def _build_refusal(self, layout: QVBoxLayout) -> None:
+        """Beside Accept: why the core would not record the proposal as it stands (shown with
+        the proposal, before Accept is pressed), and the ways out the core accepts."""
+        self.accept_why = QLabel("")
+        self.accept_why.setWordWrap(True)
+        self.accept_why.setStyleSheet(f"color: {REFUSAL_COLOUR};")
+        self.accept_longest_button = QPushButton("Accept as whole lesion (Kind longest)")
+        self.accept_longest_button.setToolTip(
+            "Record the whole-lesion diameter: the target's kind becomes 'longest' (RECIST 1.1, "
+            "or an HCC without typical arterial enhancement)."
+        )
+        self.accept_longest_button.clicked.connect(lambda: self.c.accept_proposal(Kind.LONGEST))
+        self.accept_non_target_button = QPushButton("Accept as non-target")
+        self.accept_non_target_button.setToolTip(
+            "Record the lesion as a non-target (not measurable as a target) with its diameter."
+        )
+        self.accept_non_target_button.clicked.connect(
+            lambda: self.c.accept_proposal(category=Category.NON_TARGET)
+        )
+        ways = QHBoxLayout()
+        ways.setSpacing(2)
+        ways.addWidget(self.accept_longest_button)
+        ways.addWidget(self.accept_non_target_button)
+        layout.addWidget(self.accept_why)
+        layout.addLayout(ways)
+
+    def refresh_refusal(self) -> str | None:
+        """Accept disabled with the core's reason beside it when the proposal cannot be
+        recorded as it stands; the ways out shown only where the core would record them."""
+        c = self.c
+        refusal = c.proposal_refusal() if c.proposal is not None else None
+        self.accept_why.setText(f"⛔ Accept ⇧A is refused: {refusal}" if refusal else "")
+        self.accept_why.setVisible(refusal is not None)
+        for button, kwargs in (
+            (self.accept_longest_button, {"kind": Kind.LONGEST}),
+            (self.accept_non_target_button, {"category": Category.NON_TARGET}),
+        ):
+            button.setVisible(refusal is not None and c.proposal_refusal(**kwargs) is None)
+        return refusal
+
     def _on_click_button(self, checked: bool) -> None:
         if checked:
             self.c.start_click_measure()
@@ -137,7 +181,7 @@ class LesionsPanel(QGroupBox):
         self.click_button.setChecked(c.click_armed)
         self.click_button.blockSignals(False)
         no_proposal = None if c.proposal is not None else "there is no proposal"
-        allow(self.accept_button, no_proposal, "Record the proposal")
+        allow(self.accept_button, no_proposal or self.refresh_refusal(), "Record the proposal")
         allow(self.reject_button, no_proposal, "Drop the proposal")
         can_undo = c.session is not None and c.session.can_undo
         allow(self.undo_button, None if can_undo else "nothing to undo", "Undo the last change")
