@@ -41,7 +41,8 @@ from ._layers import (
     shape_to_voxels,
     voxels_inside,
 )
-from ._proposal import THRESHOLD_STEP_HU, Proposal
+from ._proposal import THRESHOLD_STEP_HU, Proposal, correction_text
+from ._proposal_overlay import show_proposal_overlay
 from ._views import PROPOSED_VIABLE, PROPOSED_WHOLE, TimepointView, fmt
 from ._zoom import zoom_to_show
 
@@ -76,6 +77,20 @@ class ClickMixin(ContourMixin):
         """The line tool is armed for a rough line that prompts a measurement (one line)."""
         self.measuring = False
         self._measure_worker: Any = None
+        self.subscribe("proposal", self._show_proposal_box)
+
+    def _show_proposal_box(self: Controller) -> None:
+        """The open proposal's numbers and doubts in a box at the canvas's top right
+        (:mod:`._proposal_overlay`); none while measuring or without a proposal."""
+        p = None if self.measuring else self.proposal
+        numbers = self.proposal_texts()[PROPOSED_VIABLE] if p is not None else ""
+        numbers = numbers.replace(f" {CHECK_TEXT}", "")
+        if p is not None and p.label in self.views:
+            # after an edit the diameter may lie on another slice than the one painted
+            ends = p.viable if p.viable is not None else p.whole
+            name = self.views[p.label].slice_name(float(ends[0][0])) if ends is not None else ""
+            numbers += f"\non {name}" if name else ""
+        show_proposal_overlay(self.viewer, numbers, p.flags if p is not None else ())
 
     # ------------------------------------------------------------------------------ gestures
     def start_click_measure(self: Controller) -> None:
@@ -286,7 +301,10 @@ class ClickMixin(ContourMixin):
         if view is None:
             return
         labels, box = proposal_labels(result, view.volume.shape)
+        before = self.proposal
         self.proposal = Proposal(label, lesion_id, prompt, result, result, box, doubt)
+        if before is not None:
+            self.proposal.change = correction_text(before, self.proposal)
         self._show_mask(view, labels, box)
         self.render(view)
         self.emit("proposal")

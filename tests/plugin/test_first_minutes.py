@@ -6,6 +6,7 @@ rests on napari private API that a test watches. Real key presses, clicks and sc
 from __future__ import annotations
 
 import dataclasses
+import html
 
 import numpy as np
 import pytest
@@ -18,6 +19,8 @@ from lesion_napari._layers import (
     VIABLE_LABEL,
     image_layer_data,
 )
+from lesion_napari._panels.lesions import REFUSED, first_sentence
+from lesion_napari._proposal_overlay import CHECK_HEAD, FLAGGED_COLOUR, PROPOSAL_OVERLAY
 from lesion_napari._slider_label import PRIVATE_API, missing_private_api
 from lesion_napari._widget import LesionWidget
 from qtpy.QtCore import Qt
@@ -74,10 +77,14 @@ def test_a_baseline_target_without_a_viable_part_is_said_beside_accept_before_it
     c, panel = widget.controller, widget.lesions
     p = _propose(viewer, widget, view, qtbot, _centre(volume))
     assert p.viable_mm == 0.0
-    assert not panel.accept_button.isEnabled() and panel.accept_why.isVisible()
+    assert not panel.accept_button.isEnabled()
     why = c.proposal_refusal()
     assert why.startswith(f"{p.lesion_id} cannot be a baseline target: viable target without ")
-    assert why in panel.accept_why.text() and why in panel.accept_button.toolTip()
+    said = panel.proposal_label.text()  # the reason; what to do in its tooltip, and buttons
+    assert f"{REFUSED} {first_sentence(why)}</span>" in html.unescape(said)
+    assert first_sentence(why).endswith("(viable diameter must be > 0).")
+    assert panel.proposal_label.toolTip() == why and why in panel.accept_button.toolTip()
+    assert "Accept (⇧A), adjust" not in said
     assert panel.accept_longest_button.isVisible() and panel.accept_non_target_button.isVisible()
     key_on_canvas(viewer, qtbot, Qt.Key_A, Qt.ShiftModifier)
     assert notices.warnings[-1] == why
@@ -87,7 +94,7 @@ def test_a_baseline_target_without_a_viable_part_is_said_beside_accept_before_it
     assert t1 is not None and t1.kind is Kind.LONGEST and c.proposal is None
     assert t1.longest_diameter_mm == pytest.approx(p.whole_mm, abs=0.05)
     assert t1.segmentation is not None and t1.segmentation.flags == p.flags
-    assert not panel.accept_why.isVisible() and not panel.accept_longest_button.isVisible()
+    assert not panel.accept_longest_button.isVisible()
 
 
 def test_accept_as_non_target_records_a_non_target_with_its_diameter(
@@ -118,7 +125,7 @@ def test_a_viable_part_under_10_mm_offers_only_the_non_target(
     p = _propose(viewer, widget, view, qtbot, _centre(volume))
     assert 0.0 < p.viable_mm < 10.0 and p.whole_mm < 10.0
     assert not panel.accept_button.isEnabled()
-    assert "10 mm" in panel.accept_why.text()
+    assert REFUSED in panel.proposal_label.text() and "10 mm" in panel.proposal_label.text()
     assert c.proposal_refusal(kind=Kind.LONGEST) is not None
     assert not panel.accept_longest_button.isVisible()
     assert panel.accept_non_target_button.isVisible()
@@ -132,7 +139,7 @@ def test_a_measurable_target_is_accepted_with_nothing_beside_accept(
     panel = widget.lesions
     p = _propose(viewer, widget, view, qtbot, _centre(volume))
     assert p.viable_mm > 10.0
-    assert panel.accept_button.isEnabled() and not panel.accept_why.isVisible()
+    assert panel.accept_button.isEnabled() and REFUSED not in panel.proposal_label.text()
     assert not panel.accept_longest_button.isVisible()
     assert not panel.accept_non_target_button.isVisible()
     key_on_canvas(viewer, qtbot, Qt.Key_A, Qt.ShiftModifier)
@@ -163,7 +170,13 @@ def test_a_flagged_proposal_looks_flagged_on_the_image(
     assert bool(p.flags) is flagged
     label_texts = [str(t) for t in view.lines.features["label"]]
     assert any(CHECK_TEXT in t for t in label_texts) is flagged
-    view.lines.visible = False
+    box = viewer.canvas.overlays[PROPOSAL_OVERLAY]
+    assert box.visible and box.text.startswith(f"{p.lesion_id}? whole ")
+    assert (CHECK_HEAD in box.text) is flagged
+    if flagged:  # each doubt in a few words, in red
+        assert "· the phase check doubts this series is arterial" in box.text
+        assert np.allclose(box.color[:3], _blend(FLAGGED_COLOUR, 1.0, 0.0) / 255, atol=1e-3)
+    view.lines.visible = box.visible = False
     qtbot.wait(50)
     shot = viewer.screenshot(canvas_only=True, flash=False)
     lo, hi = view.image.contrast_limits
