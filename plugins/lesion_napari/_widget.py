@@ -165,8 +165,10 @@ class LesionWidget(QWidget):
         if not self._reveal or not text.isVisible():
             return
         self._scroll.ensureWidgetVisible(text, 0, 4)
-        # then Accept and why it is refused, before the tail of long flags (HCC_006's two
-        # flags made the words taller than the room: Accept was scrolled out of view); the
+        if self.lesions.accept_button.isEnabled():
+            return
+        # Accept refused: the refusal and its ways out before the tail of long flags (HCC_006's
+        # two flags made the words taller than the room and scrolled them out of view); the
         # flags' heads are on the canvas too (_proposal_overlay)
         self._scroll.ensureWidgetVisible(self.lesions.proposal_label, 0, 4)
         self._scroll.ensureWidgetVisible(self.lesions.accept_button, 0, 4)
