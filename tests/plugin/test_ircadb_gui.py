@@ -10,6 +10,7 @@ Skipped only where ../shared/data is absent.
 
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -166,7 +167,7 @@ def test_corrections_then_accept_and_the_reading_is_saved(viewer, ircadb, qtbot,
         f"Tighter: region {first.result.volume_ml:.1f} -> {tighter.result.volume_ml:.1f} mL, "
         f"whole lesion {first.whole_mm:.1f} -> {tighter.whole_mm:.1f} mm."
     )
-    assert said in widget.measurement.proposal_text.text()
+    assert said in html.unescape(widget.measurement.proposal_text.text())
     labels = volume_order(view.geometry, np.asarray(view.proposal.data))
     assert (labels > 0).sum() == tighter.result.mask.sum()  # the layer shows the new contour
     qtbot.mouseClick(widget.measurement.looser_button, Qt.LeftButton)
