@@ -208,3 +208,20 @@ def test_napari_still_has_the_private_api_the_slice_name_is_sized_with(
         f"napari {napari.__version__} moved {missing} (of {PRIVATE_API}): "
         "lesion_napari._slider_label can no longer size the slider's slice name"
     )
+
+
+def test_a_napari_without_that_api_is_said_once_not_silently(monkeypatch):
+    """A napari whose window has no ``_qt_viewer``: the missing piece is named, and sizing the
+    name warns (once) instead of silently leaving it cut."""
+    import lesion_napari._slider_label as slider_label
+
+    class Window:  # a napari that moved its Qt viewer
+        pass
+
+    class Viewer:
+        window = Window()
+
+    assert missing_private_api(Viewer()) == [PRIVATE_API[0]]
+    monkeypatch.setattr(slider_label, "_warned", set())
+    with pytest.warns(RuntimeWarning, match=r"lacks window\._qt_viewer\.dims"):
+        slider_label.fit_axis_labels(Viewer())
