@@ -1097,6 +1097,22 @@ def measure_lesion(
     *,
     phase: Phase | str | None = Phase.UNKNOWN,
 ) -> LesionMeasurement:
+    """Delineate and measure the liver lesion a reader pointed at: :func:`_measure_lesion`
+    (rays per slice; its docstring gives the parameters, result and errors), its outline then
+    refined in 3-D by a random walker where the result is in doubt on arterial slabs
+    (:func:`lesion_tool.measurement.refine.refine_where_doubtful`; issue 11, w9-refine).
+    """
+    from lesion_tool.measurement.refine import refine_where_doubtful
+
+    return refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
+
+
+def _measure_lesion(
+    volume: CTVolume,
+    prompt: LesionPrompt,
+    *,
+    phase: Phase | str | None = Phase.UNKNOWN,
+) -> LesionMeasurement:
     """Delineate and measure the liver lesion a reader pointed at.
 
     In every slice the lesion reaches, rays are cast from the click (then from the outline's
