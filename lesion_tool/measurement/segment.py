@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage, special
 
 from lesion_tool.errors import MeasurementError
 from lesion_tool.io.phase import Phase
@@ -127,6 +127,29 @@ BLUR_FOOT_MM = 1.5
 """The foot of a sharp edge blurred by the scanner (~0.7 mm) and the smoothing (1 mm) lies about
 this far past the edge as placed (one combined blur sigma beyond the outer-quarter value): only
 a border wider than that is a halo."""
+HALO_FIT_MM = (-4.0, 5.0)
+"""An enhancing lesion's border is judged on the median radial profile from this far inside to
+this far outside the edge as placed (mm), fitted with a blurred step (an erfc of width sigma):
+the shape of the whole border, not one crossing of a noisy foot value ..."""
+HALO_MIN_SIGMA_MM = 2.25
+"""... and it is a graded border (a halo) only when that width is at least this: a sharp edge
+blurred by the scanner and the smoothing fits 1.25-1.75 mm on IRCADb's tumours made
+hyper-enhancing (02, 03, 07; 06 1.0), tumour 05's graded border 2.0-4.0 mm (2.5-3.0 on its
+middle slices). Its foot, two widths past the step's middle, is then where the outline goes,
+less BLUR_FOOT_MM as for a hypo-attenuating lesion."""
+HALO_OTHER_FRACTION = 0.5
+"""Only rays that meet no other tissue up to HALO_FIT_MM[1] past the edge count: nothing above
+the lesion's half-way value (a vessel, a bright neighbour) and nothing darker than the liver by
+this share of the contrast (fat, a fissure, a dark neighbour) ..."""
+HALO_MIN_RAYS = 0.5
+"""... and those rays must be at least this share of all: a halo runs around most of the lesion,
+a vessel or a neighbour beside it does not."""
+HALO_FAR_SE = 2.0
+"""The fitted step must end at the liver's value, within HALO_FOOT_FRACTION of the contrast or
+this many standard errors of the median profile, on either side, and the profile must not dip
+under that end on the way: a profile that runs on past the liver's value, or through a trough,
+is meeting something else (IRCADb tumour 06 made hyper-enhancing: a fissure 2-5 mm out pulls it
+10-40 HU under the liver)."""
 """... and no farther than this: the margin a reader outlines, not the middle of a soft border."""
 ANGULAR_WINDOW = 9
 """Rays compared with their neighbours (circular median over this many) ..."""
@@ -807,6 +830,8 @@ def _cast(
     edge_r = np.where(beyond.any(axis=1), edge_r, core_r)
     if centred and not lv.texture and lv.sign < 0:
         edge_r = edge_r + _halo_mm(prof, edge_r, inside_win, lv)
+    elif centred and not lv.texture:
+        edge_r = edge_r + _enhancing_halo_mm(prof, edge_r, inside_win, lv)
     limit = core_r >= rmax_mm - RAY_STEP_MM
     radii = _angular_clip(edge_r)
     if not centred:
@@ -968,6 +993,64 @@ def _halo_mm(prof: np.ndarray, edge_r: np.ndarray, inside: np.ndarray, lv: _Leve
     foot = gap <= max(HALO_FOOT_FRACTION * abs(lv.lesion - lv.liver), se)
     j = int(np.argmax(foot)) if foot.any() else len(d) - 1
     return float(min(max(0.0, d[j] - BLUR_FOOT_MM), HALO_MAX_MM))
+
+
+def _enhancing_halo_mm(
+    prof: np.ndarray, edge_r: np.ndarray, inside: np.ndarray, lv: _Levels
+) -> float:
+    """Width (mm) of the graded bright border of a hyper-attenuating lesion beyond the edge as
+    placed, the same for every ray of the slice (:func:`_halo_mm`'s counterpart), from ``prof``
+    ``(ray, sample)`` of smoothed HU every RAY_STEP_MM, each ray's edge ``edge_r`` (mm) and
+    ``inside`` (samples within the window). 0 when no border wider than the blur is seen.
+
+    Made symmetric, the hypo-attenuating rule overshot IRCADb tumours 06 and 07 made
+    hyper-enhancing (14.5 and 28.8 mm for 10.0 and 21.4 from their deepest points) and still
+    missed 05 (27.0 for 32.5). It follows the median profile to where it comes within 5 % of the
+    contrast of its value 4 mm out, and asks only that this value not lie on the lesion's side
+    of the liver's. Around 06 and 07 the profile runs on past the liver's value into a fissure
+    or a dark neighbour (10-60 HU under the liver 2-5 mm out) and the descent was taken for a
+    halo; around 05 the far value lay 1 HU above the liver's and the halo was refused, while on
+    slices where it was not, a drift of 3 HU around 07 and 03 moved the foot as much as 05's
+    halo did. Here the whole border is fitted (HALO_FIT_MM, HALO_MIN_SIGMA_MM) over the rays
+    that meet no other tissue (HALO_OTHER_FRACTION, HALO_MIN_RAYS), and the fitted step must
+    end at the liver's value on either side, with no trough on the way (HALO_FAR_SE)."""
+    if lv.sign < 0 or lv.texture:
+        return 0.0
+    contrast = abs(lv.lesion - lv.liver)
+    d = np.arange(HALO_FIT_MM[0], HALO_FIT_MM[1] + RAY_STEP_MM / 2, RAY_STEP_MM)
+    idx = np.rint((edge_r[:, None] + d[None, :]) / RAY_STEP_MM).astype(int)
+    idx = np.clip(idx, 0, prof.shape[1] - 1)
+    vals = np.take_along_axis(prof, idx, axis=1)
+    past = vals[:, d >= 1.0]
+    clean = (
+        np.take_along_axis(inside, idx, axis=1).all(axis=1)
+        & ~(past > lv.threshold).any(axis=1)
+        & ~(past < lv.liver - HALO_OTHER_FRACTION * contrast).any(axis=1)
+    )
+    if clean.mean() < HALO_MIN_RAYS:
+        return 0.0
+    g = np.median(vals[clean], axis=0)
+    # Least squares of g = a * step + b for every step middle d0 and width sigma at once.
+    sigma = np.arange(0.5, HALO_MAX_MM + RAY_STEP_MM / 2, RAY_STEP_MM)
+    d0 = np.arange(HALO_FIT_MM[0], 3.0 + RAY_STEP_MM / 2, RAY_STEP_MM)
+    z = (d[None, None, :] - d0[None, :, None]) / (sigma[:, None, None] * math.sqrt(2.0))
+    step = 0.5 * special.erfc(z)
+    sm = step.mean(axis=2, keepdims=True)
+    var = ((step - sm) ** 2).sum(axis=2)
+    cov = ((step - sm) * (g - g.mean())).sum(axis=2)
+    amp = np.where(var > 0, cov / np.where(var > 0, var, 1.0), 0.0)
+    resid = ((g - g.mean()) ** 2).sum() - amp * cov
+    resid = np.where(amp > 0, resid, np.inf)
+    i, k = np.unravel_index(int(np.argmin(resid)), resid.shape)
+    bottom = float(g.mean() - amp[i, k] * sm[i, k, 0])
+    se = 1.2533 * lv.noise / math.sqrt(clean.sum() / 4.0)
+    tol = max(HALO_FOOT_FRACTION * contrast, HALO_FAR_SE * se)
+    if abs(bottom - lv.liver) > tol or float(g[d >= 0.0].min()) < bottom - tol:
+        return 0.0
+    if sigma[i] < HALO_MIN_SIGMA_MM:
+        return 0.0
+    foot = d0[k] + 2.0 * sigma[i]
+    return float(min(max(0.0, foot - BLUR_FOOT_MM), HALO_MAX_MM))
 
 
 def _rim(
