@@ -94,6 +94,14 @@ def _share_kept(last: LesionMeasurement, new: LesionMeasurement, z_from: int, z_
     return float(hit.mean())
 
 
+def _attenuation(m: LesionMeasurement) -> str:
+    """ "hypo" or "hyper" for a region delineated by value, "texture" for one delineated by
+    texture (whose contrast is of local SD, not of value: either attenuation may follow)."""
+    if m.evidence.texture_sd_hu is not None:
+        return "texture"
+    return m.evidence.attenuation
+
+
 def follow_open_end(
     volume: CTVolume,
     prompt: LesionPrompt,
@@ -107,7 +115,8 @@ def follow_open_end(
     Only clicks are followed on (a line says on which slice the reader sees the lesion). The
     new click measures its own value (:func:`open_end_click`); its region is kept when it holds
     :data:`RESEED_KEEP_SHARE` of the last region's widest outline on the next slice, its longest
-    diameter is longer, it is attenuated the same way as ``first`` (hypo or hyper) and it does
+    diameter is longer, it is attenuated the same way as ``first`` (hypo or hyper; anything
+    after a ``first`` delineated by texture, whose contrast is not of value) and it does
     not run on through the slices (IRCADb's tumour 05 in 2.5 mm slabs, clicked at its end:
     22.8 mm, and from beyond, a bright structure, 82.8 mm running through 28 slices).
     A kept result is flagged with the slice clicked and the slice of its longest diameter.
@@ -131,7 +140,7 @@ def follow_open_end(
         if (
             new.whole.length_mm <= best.whole.length_mm
             or kept < RESEED_KEEP_SHARE
-            or new.evidence.attenuation != first.evidence.attenuation
+            or _attenuation(first) not in ("texture", _attenuation(new))
             or any(f.startswith(RUNS_ON_FLAG) for f in new.flags)
         ):
             break
