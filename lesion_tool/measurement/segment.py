@@ -64,6 +64,7 @@ from lesion_tool.measurement.necrosis import (
     enhancing_rim,
     longest_chord_within,
 )
+from lesion_tool.measurement.reseed import follow_open_end
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
     RING_CLIP_HU,
@@ -1254,6 +1255,15 @@ def _measure_lesion(
         fat/air; the region is not surrounded by liver. The message says what to do (click
         inside the lesion, drag a line across it).
     """
+    first = _measure_prompt(volume, prompt, phase)
+    # A click near one end of the lesion may stop short of its widest slice: click on beyond it.
+    return follow_open_end(volume, prompt, phase, first, _measure_prompt)
+
+
+def _measure_prompt(
+    volume: CTVolume, prompt: LesionPrompt, phase: Phase | str | None
+) -> LesionMeasurement:
+    """One delineation from the prompt as given (see :func:`measure_lesion`)."""
     t0 = time.perf_counter()
     ph = _phase(phase)
     spacing = tuple(float(s) for s in volume.spacing_mm)
