@@ -355,8 +355,16 @@ def click_reading(out: Path, failures: list[str]) -> None:
     )
     text = s.widget.measurement.proposal_text.text()
     s.check("portal-venous" in text, "the panel says why there is no viable part")
+    lesions = s.widget.lesions
+    s.check(
+        not lesions.accept_button.isEnabled()
+        and "viable part was not measured" in lesions.proposal_label.text()
+        and lesions.accept_longest_button.isVisible(),
+        "before Accept: disabled, the core's reason beside it, 'Accept as whole lesion' offered",
+    )
     s.screenshot("5_click_proposal.png")
     s.widget.measurement.kind_combo.setCurrentText("longest")  # RECIST 1.1 on this series
+    s.check(lesions.accept_button.isEnabled(), "Kind longest: Accept enabled")
     view = c.current_view
     s.viewer.layers.selection.active = view.lines  # as after drawing a line by hand
     s.key(Qt.Key_A, shift=True)

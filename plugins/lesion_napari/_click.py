@@ -19,12 +19,18 @@ from napari.qt.threading import thread_worker
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import QTimer
 
-from lesion_tool.errors import LesionToolError
+from lesion_tool.errors import AssessmentError, LesionToolError
 from lesion_tool.io.phase import Phase
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement.segment import LesionMeasurement, LesionPrompt, measure_lesion
 from lesion_tool.model import Category, Kind, Lesion, LesionState, Line
-from lesion_tool.reading.rules import from_lesion_measurement, line_on_image, segmentation_of
+from lesion_tool.reading import Action
+from lesion_tool.reading.rules import (
+    from_lesion_measurement,
+    line_on_image,
+    segmentation_of,
+    with_kind,
+)
 
 from ._contour import ContourMixin
 from ._layers import (
@@ -35,7 +41,8 @@ from ._layers import (
     shape_to_voxels,
     voxels_inside,
 )
-from ._proposal import THRESHOLD_STEP_HU, Proposal
+from ._proposal import THRESHOLD_STEP_HU, Proposal, correction_text
+from ._proposal_overlay import show_proposal_overlay
 from ._views import PROPOSED_VIABLE, PROPOSED_WHOLE, TimepointView, fmt
 from ._zoom import zoom_to_show
 
@@ -43,6 +50,8 @@ if TYPE_CHECKING:
     from ._controller import Controller
 
 _PHASES = {p.value for p in Phase}
+CHECK_TEXT = "⚠ CHECK:"
+"""Put on the canvas before a flagged proposal's numbers (its reasons are in the panel)."""
 
 
 def run_measurement(volume: CTVolume, prompt: LesionPrompt, phase: str) -> LesionMeasurement:
@@ -68,6 +77,20 @@ class ClickMixin(ContourMixin):
         """The line tool is armed for a rough line that prompts a measurement (one line)."""
         self.measuring = False
         self._measure_worker: Any = None
+        self.subscribe("proposal", self._show_proposal_box)
+
+    def _show_proposal_box(self: Controller) -> None:
+        """The open proposal's numbers and doubts in a box at the canvas's top right
+        (:mod:`._proposal_overlay`); none while measuring or without a proposal."""
+        p = None if self.measuring else self.proposal
+        numbers = self.proposal_texts()[PROPOSED_VIABLE] if p is not None else ""
+        numbers = numbers.replace(f" {CHECK_TEXT}", "")
+        if p is not None and p.label in self.views:
+            # after an edit the diameter may lie on another slice than the one painted
+            ends = p.viable if p.viable is not None else p.whole
+            name = self.views[p.label].slice_name(float(ends[0][0])) if ends is not None else ""
+            numbers += f"\non {name}" if name else ""
+        show_proposal_overlay(self.viewer, numbers, p.flags if p is not None else ())
 
     # ------------------------------------------------------------------------------ gestures
     def start_click_measure(self: Controller) -> None:
@@ -278,7 +301,10 @@ class ClickMixin(ContourMixin):
         if view is None:
             return
         labels, box = proposal_labels(result, view.volume.shape)
+        before = self.proposal
         self.proposal = Proposal(label, lesion_id, prompt, result, result, box, doubt)
+        if before is not None:
+            self.proposal.change = correction_text(before, self.proposal)
         self._show_mask(view, labels, box)
         self.render(view)
         self.emit("proposal")
@@ -319,9 +345,9 @@ class ClickMixin(ContourMixin):
         p = self.proposal
         if p is None:
             return {}
-        warn = " ⚠" if p.flags else ""
+        check = f" {CHECK_TEXT}" if p.flags else ""
         viable = "–" if p.viable_mm is None else f"{p.viable_mm:.1f}"
-        text = f"{p.lesion_id}? whole {fmt(p.whole_mm)} · viable {viable} mm{warn}"
+        text = f"{p.lesion_id}?{check} whole {fmt(p.whole_mm)} · viable {viable} mm"
         return {PROPOSED_VIABLE: text, PROPOSED_WHOLE: "" if p.viable is not None else text}
 
     def reconcile_proposal(self: Controller, view: TimepointView, present: dict) -> bool:
@@ -354,8 +380,12 @@ class ClickMixin(ContourMixin):
         return changed
 
     # ------------------------------------------------------------------------------ decide
-    def accept_proposal(self: Controller) -> None:
-        """Record the proposal (as corrected) with its contour, by the core's rules."""
+    def accept_proposal(
+        self: Controller, kind: Kind | None = None, category: Category | None = None
+    ) -> None:
+        """Record the proposal (as corrected) with its contour, by the core's rules; as another
+        ``kind`` of target (the whole lesion: ``longest``) or as a non-target when given (the
+        ways out the core names when it refuses a baseline target)."""
         p = self.proposal
         if p is None or self.session is None:
             show_info("There is no measurement to accept; click in a lesion first (⇧M).")
@@ -363,30 +393,8 @@ class ClickMixin(ContourMixin):
         if self.measuring:
             show_info("A measurement is running: wait for it before accepting.")
             return
-        identity = self.session.identity(p.label, p.lesion_id)
-        if identity is None and self.pending is not None and self.pending.id == p.lesion_id:
-            identity = self.pending
-        if identity is None:
-            identity = Lesion(p.lesion_id, Category.TARGET, LesionState.MEASURED, kind=Kind.VIABLE)
-        r = p.result
-        z = r.whole.slice_index if r.whole.slice_index is not None else r.seed_voxel[0]
-        segmentation = segmentation_of(
-            r.mask, r.offset, z, prompt=p.stored_prompt(), edited=p.edited, flags=p.flags
-        )
-        view = self.views.get(p.label)
-        uids = view.volume.sop_instance_uids if view is not None else ()
         try:
-            lesion = from_lesion_measurement(
-                identity,
-                whole_mm=p.whole_mm,
-                whole_line=_line(p.whole, uids),
-                viable_mm=p.viable_mm,
-                viable_line=_line(p.viable, uids),
-                seed=p.seed_zyx,
-                segmentation=segmentation,
-                viable_reason=r.viable_reason,
-                at_baseline=self.session.index_of(p.label) == 0,
-            )
+            lesion = self._proposal_reading(p, kind=kind, category=category, contour=True)
         except LesionToolError as err:
             show_warning(str(err))
             return
@@ -396,6 +404,75 @@ class ClickMixin(ContourMixin):
         self.current_lesion_id = lesion.id
         self.drop_proposal()
         self.emit("selection")
+
+    def proposal_refusal(
+        self: Controller, kind: Kind | None = None, category: Category | None = None
+    ) -> str | None:
+        """Why the core would refuse to record the open proposal as it stands (or as ``kind``
+        / ``category``), in the core's words; None when Accept would record it. Asked when
+        the proposal is shown, so that the reason stands beside Accept before it is pressed
+        (the rule is the core's, :func:`~lesion_tool.reading.rules.from_lesion_measurement`)."""
+        p = self.proposal
+        if p is None or self.session is None or self.measuring:
+            return None
+        try:
+            self._proposal_reading(p, kind=kind, category=category, contour=False)
+        except LesionToolError as err:
+            return str(err)
+        return None
+
+    def _proposal_reading(
+        self: Controller,
+        p: Proposal,
+        *,
+        kind: Kind | None,
+        category: Category | None,
+        contour: bool,
+    ) -> Lesion:
+        """The lesion Accept records from ``p`` (the core's
+        :func:`~lesion_tool.reading.rules.from_lesion_measurement`, baseline rules included);
+        ``contour`` False leaves the stored outline out (a check before Accept)."""
+        assert self.session is not None
+        identity = self.session.identity(p.label, p.lesion_id)
+        if identity is None and self.pending is not None and self.pending.id == p.lesion_id:
+            identity = self.pending
+        if identity is None:
+            identity = Lesion(p.lesion_id, Category.TARGET, LesionState.MEASURED, kind=Kind.VIABLE)
+        if category is Category.NON_TARGET and identity.category is not Category.NON_TARGET:
+            why = self.session.why_not(Action.NEW_NON_TARGET, p.label)
+            if self.session.identity(p.label, p.lesion_id) is not None:
+                why = f"{p.lesion_id} is already in the reading as a {identity.category.value}"
+            if why is not None:
+                raise AssessmentError(why)
+            identity = Lesion(
+                self.session.next_id(Category.NON_TARGET),
+                Category.NON_TARGET,
+                LesionState.PRESENT,
+                organ=identity.organ,
+                location=identity.location,
+            )
+        elif kind is not None and identity.category is Category.TARGET:
+            identity = with_kind(identity, kind)
+        r = p.result
+        segmentation = None
+        if contour:
+            z = r.whole.slice_index if r.whole.slice_index is not None else r.seed_voxel[0]
+            segmentation = segmentation_of(
+                r.mask, r.offset, z, prompt=p.stored_prompt(), edited=p.edited, flags=p.flags
+            )
+        view = self.views.get(p.label)
+        uids = view.volume.sop_instance_uids if view is not None else ()
+        return from_lesion_measurement(
+            identity,
+            whole_mm=p.whole_mm,
+            whole_line=_line(p.whole, uids),
+            viable_mm=p.viable_mm,
+            viable_line=_line(p.viable, uids),
+            seed=p.seed_zyx,
+            segmentation=segmentation,
+            viable_reason=r.viable_reason,
+            at_baseline=self.session.index_of(p.label) == 0,
+        )
 
     def reject_proposal(self: Controller) -> None:
         """Drop the proposal; nothing is recorded."""

@@ -21,8 +21,8 @@ from lesion_tool.measurement.edit import remeasure_edited
 
 from ._layers import (
     NON_VIABLE_LABEL,
-    PROPOSAL_COLOURS,
     VIABLE_LABEL,
+    proposal_colours,
     proposal_labels,
     volume_order,
 )
@@ -31,6 +31,8 @@ from ._views import TimepointView
 if TYPE_CHECKING:
     from ._controller import Controller
 
+FLAGGED = "lesion_tool_proposal_flagged"
+"""A proposal layer's ``metadata`` key: whether its contour has a flagged proposal's colours."""
 WIRED = "lesion_tool_proposal_wired"
 """A proposal layer's ``metadata`` key: its colours, paint event and keys are set up."""
 
@@ -57,17 +59,27 @@ class ContourMixin:
         with self.quiet():
             layer.data = np.ascontiguousarray(data)
             layer.translate = translate
+            self._colour_contour(layer)
             if not layer.metadata.get(WIRED):
                 layer.metadata[WIRED] = True
-                layer.colormap = DirectLabelColormap(
-                    color_dict={None: "transparent", 0: "transparent", **PROPOSAL_COLOURS}
-                )
                 # napari emits "paint" before it writes a single edit (data_setitem): measure
                 # once the event loop has the data written
                 layer.events.paint.connect(lambda _event, v=view: self._after_edit(v))
                 self._bind_edit_keys(view, layer)
             layer.selected_label = NON_VIABLE_LABEL
             layer.refresh()
+
+    def _colour_contour(self: Controller, layer: Any) -> None:
+        """The contour in the colours of a sound proposal, or of a flagged one (red / yellow:
+        the doubt shows on the image, not only in the panel's words)."""
+        flagged = self.proposal is not None and bool(self.proposal.flags)
+        colours = proposal_colours(flagged)
+        if layer.metadata.get(FLAGGED) == flagged and layer.metadata.get(WIRED):
+            return
+        layer.metadata[FLAGGED] = flagged
+        layer.colormap = DirectLabelColormap(
+            color_dict={None: "transparent", 0: "transparent", **colours}
+        )
 
     def _after_edit(self: Controller, view: TimepointView) -> None:
         QTimer.singleShot(0, lambda: self.contour_edited(view))
@@ -146,5 +158,6 @@ class ContourMixin:
             show_error(str(err))
             return
         p.take(edited, edited=True)
+        self._colour_contour(view.proposal)
         self.render(view)
         self.emit("proposal")

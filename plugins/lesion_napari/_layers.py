@@ -307,6 +307,16 @@ NON_VIABLE_LABEL = 2
 PROPOSAL_COLOURS = {VIABLE_LABEL: "#ff6d00", NON_VIABLE_LABEL: "#00e676"}
 """Contour colours of a proposal (viable part orange, the rest green): outlines, unlike the
 cyan / magenta / yellow lines."""
+PROPOSAL_COLOURS_FLAGGED = {VIABLE_LABEL: "#ffd600", NON_VIABLE_LABEL: "#ff1744"}
+"""Contour colours of a proposal the core (or the phase check) doubts: the lesion red, its
+viable part yellow, so that a flagged result does not look like a sound one on the image."""
+
+
+def proposal_colours(flagged: bool) -> dict[int, str]:
+    """The proposal contour's colours: :data:`PROPOSAL_COLOURS_FLAGGED` for a flagged one."""
+    return PROPOSAL_COLOURS_FLAGGED if flagged else PROPOSAL_COLOURS
+
+
 PROPOSAL_PAD = (1, 12, 12)
 """Voxels ``(z, y, x)`` of room around a proposal's mask in its labels layer, for painting."""
 

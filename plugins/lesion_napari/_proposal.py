@@ -46,6 +46,8 @@ class Proposal:
     """Viable diameter (mm); None when the viable part was not measured."""
     whole: tuple[np.ndarray, np.ndarray] | None = None
     whole_mm: float | None = None
+    change: str = ""
+    """What Tighter / Looser changed, from the proposal before it (:func:`correction_text`)."""
 
     def __post_init__(self) -> None:
         self.take(self.result)
@@ -143,6 +145,8 @@ class Proposal:
             )
             + "."
         )
+        if self.change:
+            lines.append(_escape(self.change))
         if self.edited:
             lines.append("Contour edited by you: the diameters are measured on your contour.")
         if self.flags:
@@ -153,6 +157,23 @@ class Proposal:
         else:
             lines.append("No warning from the automatic checks; check the contour on the image.")
         return "<br>".join(lines)
+
+
+def correction_text(before: Proposal, after: Proposal) -> str:
+    """What a threshold correction did, before -> after: the region's volume and the whole
+    lesion's diameter, which need not move together (a smaller region's longest diameter may
+    lie elsewhere, and be longer: IRCADb tumour 02, Tighter 32.2 -> 33.2 mm); "" when it is
+    not a threshold correction of the same lesion."""
+    delta = after.prompt.threshold_offset_hu - before.prompt.threshold_offset_hu
+    if delta == 0 or (before.label, before.lesion_id) != (after.label, after.lesion_id):
+        return ""
+    word = "Tighter" if delta > 0 else "Looser"
+    if after.result.volume_ml == before.result.volume_ml and after.whole_mm == before.whole_mm:
+        return f"{word}: the core's answer is unchanged ({after.result.volume_ml:.1f} mL)."
+    return (
+        f"{word}: region {before.result.volume_ml:.1f} -> {after.result.volume_ml:.1f} mL, "
+        f"whole lesion {fmt(before.whole_mm)} -> {fmt(after.whole_mm)} mm."
+    )
 
 
 def _offset_text(offset_hu: float) -> str:

@@ -165,6 +165,13 @@ class LesionWidget(QWidget):
         if not self._reveal or not text.isVisible():
             return
         self._scroll.ensureWidgetVisible(text, 0, 4)
+        if self.lesions.accept_button.isEnabled():
+            return
+        # Accept refused: the refusal and its ways out before the tail of long flags (HCC_006's
+        # two flags made the words taller than the room and scrolled them out of view); the
+        # flags' heads are on the canvas too (_proposal_overlay)
+        self._scroll.ensureWidgetVisible(self.lesions.proposal_label, 0, 4)
+        self._scroll.ensureWidgetVisible(self.lesions.accept_button, 0, 4)
 
     def fit_width(self) -> None:
         """As wide as the panels need, up to :data:`WINDOW_SHARE` of napari's window; narrower

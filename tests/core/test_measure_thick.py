@@ -80,10 +80,14 @@ def test_a_fluid_neighbour_under_the_lesion_is_not_measured_as_lesion() -> None:
 # Measured (seed 0, deepest + 2 random + a line per tumour, 28 prompts; README "Kept
 # (w7-thick)"): 2.5 mm 14 -> 17 within (deepest 5 -> 6/7), 5 mm 12 -> 13 (5/7), no unflagged
 # dangerous result before or after. Asserted: each variant at most one prompt below what was
-# measured, and the two together above what they were before (26 of 56).
-MIN_WITHIN = {2.5: 16, 5.0: 12}
-MIN_WITHIN_BOTH = 27
-MIN_DEEPEST = {2.5: 5, 5.0: 5}
+# measured, and the two together above what they were before (26 of 56). Since w9-over's
+# septum rule (README "Kept (w9-over)"): 2.5 mm 18 -> 21 (deepest 6 -> 7/7), 5 mm 14 -> 15;
+# tumour 02 from its deepest point and its line on 2.5 mm slabs 32.5 and 32.5 mm for 28.8 ->
+# within (test_measure_septum checks the rule on a phantom).
+MIN_WITHIN = {2.5: 20, 5.0: 14}
+MIN_WITHIN_BOTH = 35
+MIN_DEEPEST = {2.5: 6, 5.0: 5}
+SEPTUM_TUMOUR = {2.5: "livertumor02"}
 MIN_DICE = {2.5: 0.70, 5.0: 0.65}
 
 
@@ -101,5 +105,8 @@ def test_thick_slab_variants_hold_their_accuracy(ircadb_slabbed) -> None:
         assert sum(r.within for r in deepest) >= MIN_DEEPEST[thickness_mm], thickness_mm
         assert s.dangerous_unflagged == 0, [r.to_dict() for r in res if r.dangerous and not r.flags]
         assert s.median_dice is not None and s.median_dice >= MIN_DICE[thickness_mm]
+        if thickness_mm in SEPTUM_TUMOUR:  # not grown across the fat plane into the bowel
+            t02 = [r for r in res if r.tumour == SEPTUM_TUMOUR[thickness_mm]]
+            assert all(r.within for r in t02 if r.kind in ("deepest", "line")), report
         total += s.within
     assert total >= MIN_WITHIN_BOTH, total

@@ -10,6 +10,7 @@ Skipped only where ../shared/data is absent.
 
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -161,6 +162,12 @@ def test_corrections_then_accept_and_the_reading_is_saved(viewer, ircadb, qtbot,
     assert tighter.prompt.threshold_offset_hu == 10.0 and tighter.lesion_id == first.lesion_id
     assert 0 < tighter.result.mask.sum() < first_voxels
     assert "10 HU tighter" in widget.measurement.proposal_text.text()
+    # the region shrank while its longest diameter may have grown: both said, before -> after
+    said = (
+        f"Tighter: region {first.result.volume_ml:.1f} -> {tighter.result.volume_ml:.1f} mL, "
+        f"whole lesion {first.whole_mm:.1f} -> {tighter.whole_mm:.1f} mm."
+    )
+    assert said in html.unescape(widget.measurement.proposal_text.text())
     labels = volume_order(view.geometry, np.asarray(view.proposal.data))
     assert (labels > 0).sum() == tighter.result.mask.sum()  # the layer shows the new contour
     qtbot.mouseClick(widget.measurement.looser_button, Qt.LeftButton)

@@ -204,9 +204,13 @@ def test_portal_venous_says_why_no_viable_part_and_flags_are_in_words(
     widget.controller.accept_proposal()
     assert "kind to 'longest'" in notices.warnings[-1]
     assert widget.controller.session.timepoint("baseline").lesions == ()
-    assert "set Kind to <i>longest</i>" in widget.measurement.proposal_text.text()
+    # said beside Accept (disabled) before it was pressed, in the core's words
+    lesions = widget.lesions
+    assert not lesions.accept_button.isEnabled()
+    assert lesions.proposal_label.toolTip() == notices.warnings[-1]
+    assert "the viable part was not measured" in lesions.proposal_label.text()
     widget.measurement.kind_combo.setCurrentText("longest")
-    assert "set Kind" not in widget.measurement.proposal_text.text()
+    assert lesions.accept_button.isEnabled() and "refused" not in lesions.proposal_label.text()
     widget.controller.accept_proposal()
     t1 = widget.controller.session.timepoint("baseline").lesion("T1")
     assert t1.longest_diameter_mm == pytest.approx(p.whole_mm, abs=0.05)

@@ -3,6 +3,8 @@ measurement and its proposal, the lesion table of the current timepoint, undo.""
 
 from __future__ import annotations
 
+import re
+
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -18,12 +20,16 @@ from qtpy.QtWidgets import (
 
 from lesion_napari._controller import CLICK
 from lesion_napari._views import fmt
-from lesion_tool.model import Category, Lesion, Line
+from lesion_tool.model import Category, Kind, Lesion, Line
 from lesion_tool.reading import Action
 from lesion_tool.reading.rules import summed_value
 
 from . import Controller, allow, follow
 
+REFUSAL_COLOUR = "#ff8a80"
+"""The text colour of Accept's refusal (light red: readable on napari's dark and light themes)."""
+REFUSED = "⚠ Accept (⇧A) is refused:"
+"""Before the core's reason, beside the proposal, when Accept would not record it."""
 TABLE_COLUMNS = ("ID", "Kind / type", "State", "Here", "Earlier", "Image")
 """Lesion table: id (T = target, NT = non-target, N = new), this timepoint's state and
 diameter (mm), the latest earlier diameter with its timepoint, and the image measured on as
@@ -76,9 +82,11 @@ class LesionsPanel(QGroupBox):
             )
         ):
             buttons.addWidget(b, i // 4 if i < 8 else 2, i % 4 if i < 8 else i - 6)
+        self._build_refusal(buttons)
         layout.addLayout(buttons)
         self.proposal_label = QLabel("")
         self.proposal_label.setWordWrap(True)
+        self.proposal_label.setTextFormat(Qt.RichText)
         layout.addWidget(self.proposal_label)
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
@@ -111,6 +119,37 @@ class LesionsPanel(QGroupBox):
         self.refresh_table()
         self.refresh_actions()
 
+    def _build_refusal(self, buttons: QGridLayout) -> None:
+        """The ways out of a refused Accept the core would record, in the button grid's free
+        cells (shown only then; the dock has no height to spare on a 1080p screen)."""
+        self.accept_longest_button = QPushButton("Accept: longest")
+        self.accept_longest_button.setToolTip(
+            "Record the whole-lesion diameter: the target's kind becomes 'longest' (RECIST 1.1, "
+            "or an HCC without typical arterial enhancement)."
+        )
+        self.accept_longest_button.clicked.connect(lambda: self.c.accept_proposal(Kind.LONGEST))
+        self.accept_non_target_button = QPushButton("Accept: non-target")
+        self.accept_non_target_button.setToolTip(
+            "Record the lesion as a non-target (not measurable as a target) with its diameter."
+        )
+        self.accept_non_target_button.clicked.connect(
+            lambda: self.c.accept_proposal(category=Category.NON_TARGET)
+        )
+        buttons.addWidget(self.accept_longest_button, 2, 0)
+        buttons.addWidget(self.accept_non_target_button, 2, 1)
+
+    def refresh_refusal(self) -> str | None:
+        """Why the core would not record the proposal as it stands (None when it would); the
+        ways out shown only where the core would record them."""
+        c = self.c
+        refusal = c.proposal_refusal() if c.proposal is not None else None
+        for button, kwargs in (
+            (self.accept_longest_button, {"kind": Kind.LONGEST}),
+            (self.accept_non_target_button, {"category": Category.NON_TARGET}),
+        ):
+            button.setVisible(refusal is not None and c.proposal_refusal(**kwargs) is None)
+        return refusal
+
     def _on_click_button(self, checked: bool) -> None:
         if checked:
             self.c.start_click_measure()
@@ -137,20 +176,24 @@ class LesionsPanel(QGroupBox):
         self.click_button.setChecked(c.click_armed)
         self.click_button.blockSignals(False)
         no_proposal = None if c.proposal is not None else "there is no proposal"
-        allow(self.accept_button, no_proposal, "Record the proposal")
+        refusal = self.refresh_refusal()
+        allow(self.accept_button, no_proposal or refusal, "Record the proposal")
         allow(self.reject_button, no_proposal, "Drop the proposal")
         can_undo = c.session is not None and c.session.can_undo
         allow(self.undo_button, None if can_undo else "nothing to undo", "Undo the last change")
         no_lesion = None if c.current_lesion() is not None else "select a lesion in the table"
         allow(self.delete_button, no_lesion, "Remove the lesion's reading here (undoable)")
         self.proposal_label.setVisible(c.measuring or c.proposal is not None)  # no empty row
+        self.proposal_label.setToolTip(refusal or "")  # the core's whole answer, what to do
         if c.measuring:
             self.proposal_label.setText("measuring…")
         elif c.proposal is not None:
             where = _proposal_slice(c)
-            self.proposal_label.setText(
-                f"{c.proposal.describe()}{where} Accept (⇧A), adjust a line end, or reject (⇧R)."
-            )
+            then = " Accept (⇧A), adjust a line end, or reject (⇧R)."
+            if refusal is not None:  # said when shown, before Accept is pressed
+                red = f'<span style="color: {REFUSAL_COLOUR};">'
+                then = f" {red}{REFUSED} {_escape(first_sentence(refusal))}</span>"
+            self.proposal_label.setText(f"{_escape(c.proposal.describe() + where)}{then}")
         else:
             self.proposal_label.setText("")
 
@@ -215,3 +258,15 @@ def _proposal_slice(c: Controller) -> str:
     view = c.views.get(p.label)
     name = view.slice_name(z) if view is not None else ""
     return f" On {name}." if name else ""
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of the core's refusal (the reason; what to do follows it, in the
+    tooltip and as the buttons that do it): the dock has no room for all of it on a 1080p
+    screen, and a longer text scrolled Accept out of view."""
+    parts = re.split(r"(?<=\.)\s+", text, maxsplit=1)
+    return parts[0]

@@ -174,15 +174,8 @@ class MeasurementPanel(QGroupBox):
         if c.measuring:
             self.proposal_text.setText("Measuring…")
         elif p is not None:
-            text = p.details()
-            lesion = c.current_lesion()
-            target = lesion is not None and lesion.category is Category.TARGET
-            if p.viable_mm is None and target and lesion.kind is Kind.VIABLE:
-                text += (
-                    "<br>To accept it, set Kind to <i>longest</i> (whole lesion, RECIST 1.1), or "
-                    "measure this viable target on an arterial series."
-                )
-            self.proposal_text.setText(text)
+            # why Accept would refuse it is the core's, shown beside Accept (Lesions panel)
+            self.proposal_text.setText(p.details())
         else:
             self.proposal_text.setText("")
         self.proposal_text.setVisible(bool(self.proposal_text.text()))

@@ -1,0 +1,157 @@
+"""A click off the lesion's widest slice: follow the lesion on from where its region stopped.
+
+A reader does not always click on a lesion's widest slice. A click near one end of the lesion
+(its cap) reads a value diluted towards the liver's (partial volume with the parenchyma above or
+below, and the cap's own thinness), so the region grown from it follows the lesion through a few
+slices and stops where the lesion's body, with a value well beyond the click's, no longer
+matches the click's levels: its centre reads on the liver's side of the click's threshold, the
+body lies beyond the click's ceiling (hyper-attenuating) or its outline collapses. Measured on
+IRCADb made hyper-enhancing or in 2.5-5 mm slabs, none of those stops was the slice-to-slice
+growth limit: all were the click's value (see the README, "A click off the lesion's widest
+slice"). Such a region is widest on its last slice in one direction.
+
+Here the lesion is clicked again, as a reader would, one slice beyond that widest slice, at the
+deepest point of the region's widest outline (the new click measures its own value there), and
+the new region is kept when it is the same lesion (it holds most of the first region's outline on
+the clicked slice) and larger. At most :data:`MAX_RESEEDS` such steps; the result says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import ndimage
+
+from lesion_tool.errors import LesionToolError
+from lesion_tool.measurement.naming import slice_name
+
+if TYPE_CHECKING:
+    from lesion_tool.io.volume import CTVolume
+    from lesion_tool.measurement.segment import LesionMeasurement, LesionPrompt
+
+MAX_RESEEDS = 2
+"""Clicks added beyond a region's widest end slice, one after the other."""
+RESEED_KEEP_SHARE = 0.8
+"""The new region must hold at least this share of the first region's outline on the clicked
+slice: it is the same lesion, grown on, not a neighbour reached from beyond the end."""
+OPEN_END_FLAG = "the region is widest on its last slice"
+"""The start of the flag :func:`~lesion_tool.measurement.segment.measure_lesion` raises on a
+region widest on its last slice in one direction."""
+
+RUNS_ON_FLAG = "the region runs on through the slices"
+"""The start of the flag of a region that runs on through the slices beyond its width (a vessel
+or an organ): a new click's region that does is not the lesion's middle."""
+
+Measure = Callable[["CTVolume", "LesionPrompt", object], "LesionMeasurement"]
+
+
+def open_end_click(
+    m: LesionMeasurement, shape: tuple[int, ...]
+) -> tuple[tuple[int, int, int], int] | None:
+    """The click beyond the open end of ``m``'s region, or None when its region is not widest on
+    one of its end slices (or that end is the volume's).
+
+    The region's widest slice (by area) is one of its end slices; the click is the deepest
+    point of that slice's outline (farthest from its edge), one slice further on, ``(z, y, x)``,
+    and the direction (+1 or -1 slice) it lies in.
+    """
+    areas = m.mask.sum(axis=(1, 2))
+    zs = np.nonzero(areas)[0]
+    if zs.size < 2:
+        return None
+    widest = int(zs[np.argmax(areas[zs])])
+    if widest == zs[-1]:
+        step = 1
+    elif widest == zs[0]:
+        step = -1
+    else:
+        return None
+    z = m.offset[0] + widest + step
+    if not 0 <= z < shape[0]:
+        return None
+    depth = ndimage.distance_transform_edt(np.pad(m.mask[widest], 1))[1:-1, 1:-1]
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    return (z, int(y) + m.offset[1], int(x) + m.offset[2]), step
+
+
+def _share_kept(last: LesionMeasurement, new: LesionMeasurement, z_from: int, z_to: int) -> float:
+    """Share of ``last``'s outline on slice ``z_from`` that ``new``'s region holds on slice
+    ``z_to`` (volume indices): the outline of a slice nearer the lesion's middle holds the one
+    nearer its end (nested sections), so the new region is the same lesion grown on."""
+    a = last.mask[z_from - last.offset[0]]
+    ys, xs = np.nonzero(a)
+    zi = z_to - new.offset[0]
+    if ys.size == 0 or not 0 <= zi < new.mask.shape[0]:
+        return 0.0
+    yi = ys + last.offset[1] - new.offset[1]
+    xi = xs + last.offset[2] - new.offset[2]
+    ok = (yi >= 0) & (yi < new.mask.shape[1]) & (xi >= 0) & (xi < new.mask.shape[2])
+    hit = np.zeros(ys.size, dtype=bool)
+    hit[ok] = new.mask[zi, yi[ok], xi[ok]]
+    return float(hit.mean())
+
+
+def _attenuation(m: LesionMeasurement) -> str:
+    """ "hypo" or "hyper" for a region delineated by value, "texture" for one delineated by
+    texture (whose contrast is of local SD, not of value: either attenuation may follow)."""
+    if m.evidence.texture_sd_hu is not None:
+        return "texture"
+    return m.evidence.attenuation
+
+
+def follow_open_end(
+    volume: CTVolume,
+    prompt: LesionPrompt,
+    phase: object,
+    first: LesionMeasurement,
+    measure: Measure,
+) -> LesionMeasurement:
+    """``first`` (the region grown from the reader's click), or the lesion found by clicking
+    again beyond its widest end slice when that is the same lesion and larger.
+
+    Only clicks are followed on (a line says on which slice the reader sees the lesion). The
+    new click measures its own value (:func:`open_end_click`); its region is kept when it holds
+    :data:`RESEED_KEEP_SHARE` of the last region's widest outline on the next slice, its longest
+    diameter is longer, it is attenuated the same way as ``first`` (hypo or hyper; anything
+    after a ``first`` delineated by texture, whose contrast is not of value) and it does
+    not run on through the slices (IRCADb's tumour 05 in 2.5 mm slabs, clicked at its end:
+    22.8 mm, and from beyond, a bright structure, 82.8 mm running through 28 slices).
+    A kept result is flagged with the slice clicked and the slice of its longest diameter.
+    """
+    if prompt.seed is None or prompt.line is not None:
+        return first
+    z0 = first.seed_voxel[0]
+    best = first
+    spent = first.time_s
+    for _ in range(MAX_RESEEDS):
+        found = open_end_click(best, volume.shape)
+        if found is None:
+            break
+        click, step = found
+        try:
+            new = measure(volume, replace(prompt, seed=click), phase)
+        except LesionToolError:
+            break
+        spent += new.time_s
+        kept = _share_kept(best, new, click[0] - step, click[0])
+        if (
+            new.whole.length_mm <= best.whole.length_mm
+            or kept < RESEED_KEEP_SHARE
+            or _attenuation(first) not in ("texture", _attenuation(new))
+            or any(f.startswith(RUNS_ON_FLAG) for f in new.flags)
+        ):
+            break
+        best = new
+    if best is first:
+        return replace(first, time_s=spent)
+    zw = best.whole.slice_index
+    widest = "another slice" if zw is None else slice_name(volume, zw)
+    note = (
+        f"found from the click on {slice_name(volume, z0)} ({first.whole.length_mm:.1f} mm "
+        f"there, widest on its last slice) by clicking again beyond it: widest on {widest}; "
+        "check that this is the lesion clicked"
+    )
+    return replace(best, flags=(note, *best.flags), seed_voxel=first.seed_voxel, time_s=spent)
