@@ -1300,10 +1300,10 @@ def _measure_prompt(
             m[max(y - win.y0 - 1, 0) : y - win.y0 + 2, max(x - win.x0 - 1, 0) : x - win.x0 + 2] = 1
     if line_len_mm is not None:
         return _measure_line(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
-    return _measure_prompt(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
+    return _delineate_prompt(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
 
 
-def _measure_prompt(
+def _delineate_prompt(
     volume: CTVolume,
     win: _Window,
     prompt: LesionPrompt,
@@ -2446,7 +2446,7 @@ def _measure_line(
     t0: float,
 ) -> LesionMeasurement:
     """The lesion across a rough line. The line says where the lesion is, about how large, and on
-    which slice: the delineation a click would get (:func:`_measure_prompt`) is kept when it
+    which slice: the delineation a click would get (:func:`_delineate_prompt`) is kept when it
     agrees with the line (:func:`_line_fits`); otherwise the other delineations available are
     tried (by value with the levels read along the line, as a click at the line's middle, by
     the enhancing rim around the middle, by texture) and the one that agrees with the line best
@@ -2455,7 +2455,7 @@ def _measure_line(
     cands: list[LesionMeasurement] = []
     first_err: MeasurementError | None = None
     try:
-        cands.append(_measure_prompt(volume, win, prompt, ph, seed, line_len_mm, rmax, t0))
+        cands.append(_delineate_prompt(volume, win, prompt, ph, seed, line_len_mm, rmax, t0))
     except MeasurementError as err:
         first_err = err
     if cands and _line_fits(cands[0], line_len_mm):
@@ -2479,7 +2479,7 @@ def _measure_line(
         )
     # As a click at the line's middle (its value there, not the median along the line).
     at_mid = replace(prompt, seed=seed, line=None)
-    attempt(lambda: _measure_prompt(volume, win, at_mid, ph, seed, None, rmax, t0))
+    attempt(lambda: _delineate_prompt(volume, win, at_mid, ph, seed, None, rmax, t0))
     # The enhancing rim around the line's middle (a necrotic core averaged with its rim on thick
     # noisy slabs reads as the liver), judged as for a click there.
     n = len(cands)
