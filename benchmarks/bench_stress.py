@@ -12,7 +12,8 @@ deepest point of its largest slice, ``--clicks`` seeded random interior points a
 
 Prints one Markdown table (the README's). Run:
 ``.venv/bin/python benchmarks/bench_stress.py [--clicks 2] [--only NAME ...] [--why]``
-(a few minutes; ``--why`` counts the prompts by cause of failure).
+(a few minutes; ``--why`` counts the prompts by cause of failure; ``--lines-only`` measures only
+the rough lines).
 """
 
 from __future__ import annotations
@@ -67,10 +68,13 @@ def load_case():
     return image, tumours, arr("liver"), [arr("portalvein"), arr("venoussystem")]
 
 
-def run_variant(name: str, case, clicks: int, seed: int = 0, negatives: int = 0) -> dict:
+def run_variant(
+    name: str, case, clicks: int, seed: int = 0, negatives: int = 0, lines_only: bool = False
+) -> dict:
     """Evaluate one variant; the row of the table as a dict. With ``negatives``, also that many
     seeded clicks in plain liver (>= 10 mm from every tumour and vessel) and a quarter as many
-    in the vessels (:func:`negative_points`): row["negatives"] counts their outcomes."""
+    in the vessels (:func:`negative_points`): row["negatives"] counts their outcomes. With
+    ``lines_only``, only the rough lines are measured (the same lines as a full run)."""
     image, tumours, liver, vessels = case
     kw = VARIANTS[name]
     vol, masks, liv = degrade(image, tumours, liver, vessels, seed=seed, **kw)
@@ -95,7 +99,10 @@ def run_variant(name: str, case, clicks: int, seed: int = 0, negatives: int = 0)
     experts = [t for t in experts if t.diameter_mm >= 5.0]
     phase = "arterial" if kw.get("enhance") else "portal-venous"
     t0 = time.perf_counter()
-    res = evaluate_clicks(vol, experts, clicks=clicks, line=True, phase=phase, seed=seed, liver=liv)
+    kinds = ("line",) if lines_only else None
+    res = evaluate_clicks(
+        vol, experts, clicks=clicks, line=True, phase=phase, seed=seed, liver=liv, kinds=kinds
+    )
     wall = time.perf_counter() - t0
     par = parenchyma(vol, liv, masks)
     s = summarise(res, name)
@@ -181,6 +188,9 @@ def main() -> None:
         metavar="N",
         help="also N clicks in plain liver and N/4 in vessels, where there is no tumour",
     )
+    ap.add_argument(
+        "--lines-only", action="store_true", help="measure only the rough lines (same lines)"
+    )
     args = ap.parse_args()
     if not IRCADB.is_dir():
         print(f"{IRCADB} is absent: nothing to do")
@@ -188,7 +198,7 @@ def main() -> None:
     case = load_case()
     rows = []
     for name in args.only or VARIANTS:
-        row = run_variant(name, case, args.clicks, args.seed, args.negatives)
+        row = run_variant(name, case, args.clicks, args.seed, args.negatives, args.lines_only)
         rows.append(row)
         print(table([row]).splitlines()[-1], flush=True)
         if args.negatives:

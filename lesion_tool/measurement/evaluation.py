@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -323,6 +323,7 @@ def evaluate_clicks(
     method: Method = "lesion",
     seed: int = 0,
     liver: np.ndarray | None = None,
+    kinds: Collection[str] | None = None,
 ) -> list[ClickResult]:
     """Measure every prompt of every tumour with ``method`` and compare with the expert.
 
@@ -345,6 +346,9 @@ def evaluate_clicks(
         Seed of the random clicks and line jitter (the same seed gives the same prompts).
     liver
         Optional liver mask ``(z, y, x)``: the share of each result inside it is reported.
+    kinds
+        Measure only the prompts of these kinds (``"deepest"``, ``"random"``, ``"line"``); the
+        others are still drawn, so the prompts measured are those of a full run.
     """
     from lesion_tool.measurement.enhancement import measure_viable
 
@@ -352,6 +356,8 @@ def evaluate_clicks(
     out: list[ClickResult] = []
     for t in tumours:
         for kind, prompt in _prompts(t, clicks, line, rng, volume.spacing_mm):
+            if kinds is not None and kind not in kinds:
+                continue
             t0 = time.perf_counter()
             measured = viable = None
             refused, flags = "", ()

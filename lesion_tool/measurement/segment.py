@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -622,6 +622,8 @@ class _Window:
         self._planes: dict[int, np.ndarray] = {}
         self._textures: dict[int, np.ndarray] = {}
         self.exclude: dict[int, np.ndarray] = {}
+        self.line: tuple[Voxel, Voxel] | None = None
+        """The rough line the window was opened for, if any (see _line_in_liver)."""
         self.core: dict[int, np.ndarray] = {}
         """Per slice, a necrotic core found by value and its seam with the rim (window pixels):
         lesion whatever it reads while the whole is delineated (:func:`_necrotic_whole`)."""
@@ -1296,6 +1298,23 @@ def _measure_prompt(
         if 0 <= z < shape[0] and win.y0 <= y < win.y1 and win.x0 <= x < win.x1:
             m = win.exclude.setdefault(z, np.zeros(win.shape, dtype=bool))
             m[max(y - win.y0 - 1, 0) : y - win.y0 + 2, max(x - win.x0 - 1, 0) : x - win.x0 + 2] = 1
+    if line_len_mm is not None:
+        return _measure_line(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
+    return _delineate_prompt(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
+
+
+def _delineate_prompt(
+    volume: CTVolume,
+    win: _Window,
+    prompt: LesionPrompt,
+    ph: Phase,
+    seed: tuple[int, ...],
+    line_len_mm: float | None,
+    rmax: float,
+    t0: float,
+) -> LesionMeasurement:
+    """The lesion at a click, or around a line's middle (see :func:`measure_lesion`): by value,
+    else by texture, a darker ring or an enhancing rim, whichever the evidence supports."""
     try:
         by_value = _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
     except _NoContrast as err:
@@ -1856,10 +1875,12 @@ def _delineate(
     rmax: float,
     t0: float,
     value_hu: float | None = None,
+    line_levels: tuple[float, float] | None = None,
 ) -> LesionMeasurement:
     """Delineate the lesion around ``seed`` in ``win`` (by value, or by texture when
     ``win.texture``) and measure it. ``value_hu`` sets the lesion's value instead of the click's
-    (an enhancing rim's around a necrotic core, which is then lesion too on any phase)."""
+    (an enhancing rim's around a necrotic core, which is then lesion too on any phase);
+    ``line_levels`` the lesion's and the liver's values read along a line (:func:`_line_levels`)."""
     spacing = tuple(float(s) for s in volume.spacing_mm)
     shape = volume.shape
     z0 = seed[0]
@@ -1884,6 +1905,8 @@ def _delineate(
     if win.texture:
         sample = sample[sample > 0]  # vessels and fat are left out of the texture
     liver_hu = _mode(sample, exclude_near=lesion_hu)
+    if line_levels is not None:
+        lesion_hu, liver_hu = line_levels
     if not win.texture:
         win.hu_liver = liver_hu
     if liver_hu is None or (lesion_hu <= FAT_HU and not win.texture):
@@ -2044,7 +2067,8 @@ def _delineate(
         liver_est = _liver_estimate(win.plane(z0), lv, win.volume.spacing_mm[1:])
         m0 = cuts[z0].mask
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
-        if inside < OUTSIDE_LIVER_INSIDE and not _capped_by_liver(win, cuts, lv):
+        capped = inside >= OUTSIDE_LIVER_INSIDE or _capped_by_liver(win, cuts, lv)
+        if not capped and not _line_in_liver(liver_est, win):
             raise MeasurementError(
                 f"The click at voxel {seed} is not in the liver: the region found there lies "
                 f"outside the liver estimated from the image (only {100 * inside:.0f}% of it "
@@ -2056,8 +2080,14 @@ def _delineate(
     if inside is not None and inside < OUTSIDE_LIVER_INSIDE:
         flags.append(
             f"only {100 * inside:.0f}% of it lies in the liver outlined on "
-            f"{slice_name(win.volume, z0)}, though it ends inside the liver: a tumour bulging "
-            "from the liver's surface? check that it is not a neighbouring organ"
+            f"{slice_name(win.volume, z0)}, though "
+            + (
+                "it ends inside the liver"
+                if capped
+                else "the line drawn across it lies partly in the liver"
+            )
+            + ": a tumour bulging from the liver's surface? check that it is not a neighbouring "
+            "organ"
         )
     contrast = lv.lesion - lv.liver
     if not win.texture and (abs(contrast) < LOW_CONTRAST_HU or abs(contrast) < LOW_CNR * lv.noise):
@@ -2342,3 +2372,179 @@ def _finish(
         evidence=evidence,
         time_s=time.perf_counter() - t0,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# A rough line: the reader's strong prompt (issue 11, w9-line)
+
+LINE_INSIDE_T = (0.3, 0.7)
+"""The lesion's value along a line: the median of its middle part (as a fraction of its length)."""
+LINE_OUTSIDE_MM = (3.0, 9.0)
+"""The liver's value along a line: the median of the soft tissue this far (mm) beyond the point
+where the lesion's border may lie at most, LINE_BORDER_SLACK of the line past each end (a line
+drawn 20 % short leaves the border 12.5 % of its length past each end; its ends may also be
+off by 3 mm, which the first millimetres of this range cover)."""
+LINE_BORDER_SLACK = 0.15
+LINE_STRICT = (0.7, 1.4)
+"""A result agrees with a rough line when its diameter is within these multiples of the line's
+length (a reader's line is within 10-20 % of the lesion's longest diameter, its ends within a
+few millimetres of the border); outside them the other delineations are tried, and a result
+outside them is flagged."""
+
+
+def _line_levels(
+    win: _Window, prompt: LesionPrompt, line_len_mm: float
+) -> tuple[float, float] | None:
+    """The lesion's and the liver's values (smoothed HU) read along a rough line ``(z, y, x)``
+    on its middle slice: the lesion's in the middle of the line, the liver's beyond its ends
+    (soft tissue only; of the two sides, the one nearer the commonest value around when they
+    differ by more than the liver's band). None when the line leaves the window or the two do not
+    differ by MIN_CONTRAST_HU."""
+    assert prompt.line is not None
+    a, b = (np.asarray(p, dtype=float) for p in prompt.line)
+    z = round((a[0] + b[0]) / 2.0)
+    plane = win.hu_plane(z)
+    ends = np.stack([a[1:], b[1:]]) - [win.y0, win.x0]
+    d = ends[1] - ends[0]
+    t_in = np.linspace(*LINE_INSIDE_T, 25)
+    inside = ndimage.map_coordinates(plane, (ends[0] + t_in[:, None] * d).T, order=1)
+    lesion = float(np.median(inside))
+    sides = []
+    for sign, base in ((-1.0, 0.0), (1.0, 1.0)):
+        mm = np.linspace(*LINE_OUTSIDE_MM, 13)
+        t = base + sign * (LINE_BORDER_SLACK + mm / line_len_mm)
+        pts = ends[0] + t[:, None] * d
+        ok = (pts >= 0).all(axis=1) & (pts <= np.asarray(plane.shape) - 1).all(axis=1)
+        vals = ndimage.map_coordinates(plane, pts[ok].T, order=1) if ok.any() else np.zeros(0)
+        vals = vals[vals > FAT_HU]
+        if vals.size >= 4:
+            sides.append(float(np.median(vals)))
+    common = _mode(plane[::2, ::2].ravel(), exclude_near=lesion)
+    if common is not None:
+        # Beyond an end may lie fat, a vessel or another organ: only liver-like sides count.
+        sides = [v for v in sides if abs(v - common) <= LIVER_BAND_MIN_HU]
+    if not sides:
+        return None
+    liver = float(np.mean(sides))
+    if abs(lesion - liver) < MIN_CONTRAST_HU:
+        return None
+    return lesion, liver
+
+
+def _line_ratio(m: LesionMeasurement, line_len_mm: float) -> float:
+    return m.whole.length_mm / line_len_mm
+
+
+def _measure_line(
+    volume: CTVolume,
+    win: _Window,
+    prompt: LesionPrompt,
+    ph: Phase,
+    seed: tuple[int, ...],
+    line_len_mm: float,
+    rmax: float,
+    t0: float,
+) -> LesionMeasurement:
+    """The lesion across a rough line. The line says where the lesion is, about how large, and on
+    which slice: the delineation a click would get (:func:`_delineate_prompt`) is kept when it
+    agrees with the line (:func:`_line_fits`); otherwise the other delineations available are
+    tried (by value with the levels read along the line, as a click at the line's middle, by
+    the enhancing rim around the middle, by texture) and the one that agrees with the line best
+    is kept. A result whose diameter is not within LINE_STRICT of the line stays flagged."""
+    win.line = prompt.line
+    cands: list[LesionMeasurement] = []
+    first_err: MeasurementError | None = None
+    try:
+        cands.append(_delineate_prompt(volume, win, prompt, ph, seed, line_len_mm, rmax, t0))
+    except MeasurementError as err:
+        first_err = err
+    if cands and _line_fits(cands[0], line_len_mm):
+        return cands[0]
+    hu_liver = win.hu_liver
+
+    def attempt(delineate: Callable[[], LesionMeasurement | None]) -> None:
+        try:
+            m = delineate()
+        except MeasurementError:
+            m = None
+        finally:
+            win.hu_liver, win.texture = hu_liver, False
+        if m is not None:
+            cands.append(m)
+
+    levels = _line_levels(win, prompt, line_len_mm)
+    if levels is not None:
+        attempt(
+            lambda: _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0, None, levels)
+        )
+    # As a click at the line's middle (its value there, not the median along the line).
+    at_mid = replace(prompt, seed=seed, line=None)
+    attempt(lambda: _delineate_prompt(volume, win, at_mid, ph, seed, None, rmax, t0))
+    # The enhancing rim around the line's middle (a necrotic core averaged with its rim on thick
+    # noisy slabs reads as the liver), judged as for a click there.
+    n = len(cands)
+    attempt(lambda: _rim_around_click(volume, win, at_mid, ph, seed, rmax, t0))
+    if len(cands) == n:
+        attempt(lambda: _rim_around_click(volume, win, at_mid, ph, seed, rmax, t0, refused=True))
+
+    def by_texture() -> LesionMeasurement:
+        win.texture = True
+        return _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
+
+    attempt(by_texture)
+    if not cands:
+        assert first_err is not None
+        raise first_err
+
+    def off(c: LesionMeasurement) -> float:
+        return abs(math.log(max(_line_ratio(c, line_len_mm), 1e-6)))
+
+    # The first delineation in the order above that agrees with the line (the line checks the
+    # result, it is not a target); else the first one as before (flagged by _finish when outside
+    # LINE_RATIO); without one, the nearest to the line within LINE_RATIO, flagged.
+    fits = [c for c in cands if _line_fits(c, line_len_mm)]
+    if fits:
+        return fits[0]
+    if first_err is None:
+        return cands[0]
+    near = [c for c in cands if LINE_RATIO[0] <= _line_ratio(c, line_len_mm) <= LINE_RATIO[1]]
+    if near:
+        return _line_flagged(min(near, key=off), line_len_mm)
+    raise first_err
+
+
+def _line_fits(m: LesionMeasurement, line_len_mm: float) -> bool:
+    """Whether a result agrees with the line: its diameter within LINE_STRICT of the line's
+    length, and its rays not run out to the search limit the line set (a leak)."""
+    ratio = _line_ratio(m, line_len_mm)
+    leak = any("search limit" in f for f in m.flags)
+    return LINE_STRICT[0] <= ratio <= LINE_STRICT[1] and not leak
+
+
+def _line_flagged(m: LesionMeasurement, line_len_mm: float) -> LesionMeasurement:
+    """``m`` with the line's disagreement flag when its diameter is not within LINE_STRICT of
+    the line's length (and no such flag is there yet)."""
+    ratio = _line_ratio(m, line_len_mm)
+    if LINE_STRICT[0] <= ratio <= LINE_STRICT[1] or any("times the line" in f for f in m.flags):
+        return m
+    note = (
+        f"the diameter ({m.whole.length_mm:.0f} mm) is {ratio:.2f} times the line drawn "
+        f"({line_len_mm:.0f} mm): check the contour, or redraw the line"
+    )
+    return replace(m, flags=(*m.flags, note))
+
+
+def _line_in_liver(liver_est: np.ndarray, win: _Window) -> bool:
+    """Whether the rough line the window was opened for (``win.line``) has its middle or an end
+    in the liver estimated on its slice (``liver_est``, window pixels ``(y, x)``): the reader
+    drew it on a liver lesion, which is then never refused as "not in the liver" (it is flagged
+    when it lies mostly outside that estimate: a tumour bulging from the liver's surface)."""
+    if win.line is None:
+        return False
+    a, b = (np.asarray(p, dtype=float) for p in win.line)
+    pts = [((a[1:] + b[1:]) / 2.0), a[1:], b[1:]]
+    for p in pts:
+        y, x = (round(v) for v in p - [win.y0, win.x0])
+        if 0 <= y < liver_est.shape[0] and 0 <= x < liver_est.shape[1] and liver_est[y, x]:
+            return True
+    return False

@@ -133,7 +133,8 @@ def test_nodule_lines_use_the_rim_near_their_ends(measure) -> None:
 def test_nodule_rough_lines_are_within_or_flagged(measure) -> None:
     # Rougher lines: each end of the four lines moved by a seeded normal 3 mm SD per axis (lines
     # of 21-40 mm). Measured when written: 13 of 16 within (all by the rim but one, by value),
-    # the three others (24.8, 38.8, 52.2 mm) flagged.
+    # the three others (24.8, 38.8, 52.2 mm) flagged. Since a line's result is checked against
+    # the line (w9-line: 51.8 -> 28.5 and 44.7 -> 30.0 mm; 24.8 stays, flagged): 15 of 16.
     rng = np.random.default_rng(3)
     within = 0
     for k in range(16):
@@ -146,7 +147,7 @@ def test_nodule_rough_lines_are_within_or_flagged(measure) -> None:
         ok = _within_readers(r.whole.length_mm)
         within += ok
         assert ok or r.flags, (line, r.whole.length_mm)
-    assert within >= 11, within
+    assert within >= 14, within
 
 
 def test_nodule_rim_is_carried_through_the_slices(hcc006: CTVolume, measure) -> None:
