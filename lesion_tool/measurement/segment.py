@@ -831,9 +831,13 @@ def _cast(
     )
     edge_r = r[np.argmax(beyond, axis=1)]
     edge_r = np.where(beyond.any(axis=1), edge_r, core_r)
-    if centred and not lv.texture and lv.sign < 0:
+    # A graded border is followed to its foot unless the reader tightened the threshold: then
+    # the edge is where the reader put it (Tighter would otherwise change nothing). Looser keeps
+    # the foot, the outermost edge a graded border has.
+    follow_halo = centred and not lv.texture and lv.offset <= 0.0
+    if follow_halo and lv.sign < 0:
         edge_r = edge_r + _halo_mm(prof, edge_r, inside_win, lv)
-    elif centred and not lv.texture:
+    elif follow_halo:
         edge_r = edge_r + _enhancing_halo_mm(prof, edge_r, inside_win, lv)
     limit = core_r >= rmax_mm - RAY_STEP_MM
     radii = _angular_clip(edge_r)
