@@ -39,11 +39,12 @@ RESEED_KEEP_SHARE = 0.8
 slice: it is the same lesion, grown on, not a neighbour reached from beyond the end."""
 OPEN_END_FLAG = "the region is widest on its last slice"
 """The start of the flag :func:`~lesion_tool.measurement.segment.measure_lesion` raises on a
-region widest on its last slice in one direction."""
+region widest on its last slice in one direction (segment builds the flag from it)."""
 
 RUNS_ON_FLAG = "the region runs on through the slices"
 """The start of the flag of a region that runs on through the slices beyond its width (a vessel
-or an organ): a new click's region that does is not the lesion's middle."""
+or an organ; segment builds the flag from it): a new click's region that does is not the
+lesion's middle."""
 
 Measure = Callable[["CTVolume", "LesionPrompt", object], "LesionMeasurement"]
 

@@ -64,7 +64,7 @@ from lesion_tool.measurement.necrosis import (
     enhancing_rim,
     longest_chord_within,
 )
-from lesion_tool.measurement.reseed import follow_open_end
+from lesion_tool.measurement.reseed import OPEN_END_FLAG, RUNS_ON_FLAG, follow_open_end
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
     RING_CLIP_HU,
@@ -1993,7 +1993,7 @@ def _delineate(
             beyond_end[step] = None
             if abs(z - z0) * spacing[0] > MAX_Z_RATIO * 2.0 * widest:
                 flags.append(
-                    "the region runs on through the slices beyond "
+                    f"{RUNS_ON_FLAG} beyond "
                     f"{slice_name(win.volume, z - step)} (more than "
                     f"{MAX_Z_RATIO:g} times its width from the click): a vessel or an organ? it "
                     "was stopped there; check the slices above and below"
@@ -2123,7 +2123,7 @@ def _delineate(
         )
     if len(zs) > 1 and open_end:
         flags.append(
-            f"the region is widest on its last slice ({slice_name(volume, widest_z)}): the "
+            f"{OPEN_END_FLAG} ({slice_name(volume, widest_z)}): the "
             "lesion probably goes on "
             "beyond it; click nearer its middle, or drag a line across it on its largest slice"
         )
