@@ -36,7 +36,7 @@ from lesion_tool.measurement.diameter import (
     boundary_points,
     longest_axial_diameter,
 )
-from lesion_tool.measurement.models import Diameter
+from lesion_tool.measurement.segment import FAT_HU, SLAB_MM, viable_part
 
 if TYPE_CHECKING:
     from lesion_tool.measurement.segment import LesionMeasurement
@@ -59,12 +59,9 @@ REFINE_MIN_CNR = 2.0
 """Below this contrast-to-noise ratio the refinement does not apply."""
 REFINE_FLAG_CHANGE = 0.2
 """A refinement changing the diameter by more than this fraction is flagged."""
-FAT_HU = -30.0
-REFINE_EDGE_OUT = True
-"""Move the walker's border out to the rays' edge level (see the module's docstring)."""
 REFINE_EDGE_OUT_MM = 2.0
-REFINE_SLAB_MM = 2.0
-"""Refined only on slices at least this thick (as segment.SLAB_MM)."""
+"""The walker's border is moved out this far at most, to the rays' edge level (see the
+module's docstring)."""
 
 
 def refine_3d(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement | None:
@@ -149,14 +146,13 @@ def refine_3d(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement | Non
     zoom = [n / k for n, k in zip(raw.shape, prob.shape, strict=True)]
     up = ndimage.zoom(prob, zoom, order=1, mode="nearest", grid_mode=True)
     new = up > 0.5
-    if REFINE_EDGE_OUT:
-        # The walker's border is the steepest gradient, the half-way value; a blurred border's
-        # outer part is lesion too (as the rays place it): tissue within EDGE_MM outside it on
-        # the lesion's side of the edge level joins.
-        dfull = (sm - ev.liver_hu) / contrast
-        level = min(max(0.25, 2.0 * noise / abs(contrast)), 0.5)
-        near = ndimage.distance_transform_edt(~new, sampling=(sz, sy, sx)) <= REFINE_EDGE_OUT_MM
-        new |= near & (dfull > level) & (dfull < 1.5) & (sm > FAT_HU)
+    # The walker's border is the steepest gradient, the half-way value; a blurred border's
+    # outer part is lesion too (as the rays place it): tissue within REFINE_EDGE_OUT_MM outside
+    # it on the lesion's side of the edge level joins.
+    dfull = (sm - ev.liver_hu) / contrast
+    level = min(max(0.25, 2.0 * noise / abs(contrast)), 0.5)
+    near = ndimage.distance_transform_edt(~new, sampling=(sz, sy, sx)) <= REFINE_EDGE_OUT_MM
+    new |= near & (dfull > level) & (dfull < 1.5) & (sm > FAT_HU)
     lab, _ = ndimage.label(new)
     seeds_full = np.zeros(raw.shape, dtype=bool)
     seeds_full[::fz, ::fy, ::fx] = lesion
@@ -180,12 +176,9 @@ def refine_3d(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement | Non
         )
     viable, viable_p, viable_mask = m.viable, m.viable_perpendicular, m.viable_mask
     if m.viable_mask is not None and ev.viable_threshold_hu is not None:
-        vm = mask & (sm[sub] > ev.viable_threshold_hu) & (sm[sub] < 400.0)
-        viable_mask = vm
-        if vm.any():
-            viable, viable_p = longest_axial_diameter(boundary_points(vm, offset), volume)
-        else:
-            viable, viable_p = Diameter.empty(), Diameter.empty()
+        viable, viable_p, viable_mask = viable_part(
+            volume, mask, offset, sm[sub], ev.viable_threshold_hu
+        )
     voxel_ml = Geometry.of(volume).voxel_volume_ml
     return replace(
         m,
@@ -203,10 +196,10 @@ def refine_3d(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement | Non
 
 def refine_where_doubtful(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:
     """``m`` refined by :func:`refine_3d` when it is flagged, on an arterial image of slabs
-    (slices of REFINE_SLAB_MM or more), for a hyper-attenuating lesion; otherwise ``m``."""
+    (slices of segment.SLAB_MM or more), for a hyper-attenuating lesion; otherwise ``m``."""
     if not m.flags or str(m.phase) != "arterial" or m.evidence.contrast_hu <= 0:
         return m
-    if float(volume.spacing_mm[0]) < REFINE_SLAB_MM:
+    if float(volume.spacing_mm[0]) < SLAB_MM:
         return m
     r = refine_3d(volume, m)
     return m if r is None else r

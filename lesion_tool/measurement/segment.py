@@ -2192,6 +2192,29 @@ def _cap_within(
     cap.outline_yx, cap.mask = _outline(cap.cy, cap.cx, cap.radii, spacing_yx, shape)
 
 
+def viable_part(
+    volume: CTVolume,
+    mask: np.ndarray,
+    offset: Sequence[int],
+    smoothed: np.ndarray,
+    threshold_hu: float,
+) -> tuple[Diameter, Diameter, np.ndarray]:
+    """The viable (arterially enhancing) part of a lesion ``mask`` (a box of ``volume`` at
+    ``offset``): its voxels whose ``smoothed`` HU (the same box) lie above ``threshold_hu`` and
+    below VIABLE_MAX_HU, in pieces of at least MIN_VIABLE_ML (an enhancing speck is noise), with
+    its longest axial diameter and perpendicular (empty when there is none) and its mask. The
+    one rule for every delineation and its 3-D refinement (:mod:`.refine`)."""
+    vm = mask & (smoothed > threshold_hu) & (smoothed < VIABLE_MAX_HU)
+    if vm.any():
+        lab, _ = ndimage.label(vm, _FACES)
+        sizes = np.bincount(lab.ravel())[1:] * Geometry.of(volume).voxel_volume_ml
+        vm = np.concatenate([[False], sizes >= MIN_VIABLE_ML])[lab]
+    if not vm.any():
+        return Diameter.empty(), Diameter.empty(), vm
+    viable, viable_p = longest_axial_diameter(boundary_points(vm, offset), volume)
+    return viable, viable_p, vm
+
+
 def _finish(
     volume: CTVolume,
     win: _Window,
@@ -2323,16 +2346,7 @@ def _finish(
     if phase is Phase.ARTERIAL:
         viable_thr = hu.liver + max(VIABLE_MIN_ENHANCEMENT_HU, 3.0 * hu.noise)
         sm = np.stack([win.hu_plane(z) for z in range(zs[0], zs[-1] + 1)])[sub]
-        vm = mask & (sm > viable_thr) & (sm < VIABLE_MAX_HU)
-        if vm.any():
-            lab, _ = ndimage.label(vm, _FACES)
-            sizes = np.bincount(lab.ravel())[1:] * voxel_ml
-            vm = np.concatenate([[False], sizes >= MIN_VIABLE_ML])[lab]
-        if vm.any():
-            viable, viable_p = longest_axial_diameter(boundary_points(vm, offset), volume)
-        else:
-            viable, viable_p = Diameter.empty(), Diameter.empty()
-        viable_mask = vm
+        viable, viable_p, viable_mask = viable_part(volume, mask, offset, sm, viable_thr)
     elif phase is Phase.UNKNOWN:
         reason = (
             "viable (arterially enhancing) tissue is measured only on an arterial-phase image; "
