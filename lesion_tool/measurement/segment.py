@@ -995,11 +995,18 @@ def _halo_mm(prof: np.ndarray, edge_r: np.ndarray, inside: np.ndarray, lv: _Leve
     far = float(np.nanmedian(g[d >= HALO_MAX_MM]))
     if not math.isfinite(far) or lv.sign * (far - lv.liver) > 0:
         return 0.0
-    se = 1.2533 * lv.noise / math.sqrt(N_RAYS / 4.0)
+    se = _median_se(lv.noise, N_RAYS)
     gap = -lv.sign * (far - g)  # how far the median profile still is from the far value
     foot = gap <= max(HALO_FOOT_FRACTION * abs(lv.lesion - lv.liver), se)
     j = int(np.argmax(foot)) if foot.any() else len(d) - 1
     return float(min(max(0.0, d[j] - BLUR_FOOT_MM), HALO_MAX_MM))
+
+
+def _median_se(noise_hu: float, n_rays: int) -> float:
+    """Standard error of the median profile over ``n_rays`` rays of smoothed noise SD
+    ``noise_hu``: sqrt(pi / 2) (1.2533) times the mean's, neighbouring rays counted four to one
+    (they overlap within the smoothing)."""
+    return 1.2533 * noise_hu / math.sqrt(n_rays / 4.0)
 
 
 def _enhancing_halo_mm(
@@ -1050,7 +1057,7 @@ def _enhancing_halo_mm(
     resid = np.where(amp > 0, resid, np.inf)
     i, k = np.unravel_index(int(np.argmin(resid)), resid.shape)
     bottom = float(g.mean() - amp[i, k] * sm[i, k, 0])
-    se = 1.2533 * lv.noise / math.sqrt(clean.sum() / 4.0)
+    se = _median_se(lv.noise, int(clean.sum()))
     tol = max(HALO_FOOT_FRACTION * contrast, HALO_FAR_SE * se)
     if abs(bottom - lv.liver) > tol or float(g[d >= 0.0].min()) < bottom - tol:
         return 0.0
@@ -2130,7 +2137,7 @@ def _delineate(
     limit = max(cuts[z].at_limit for z in zs)
     if limit > LIMIT_RAYS_SHARE:
         flags.append(
-            f"the region reaches the {rmax:.0f} mm search limit on {100 * limit:.0f}% of its "
+            f"the region reaches the {rmax:.0f} mm {SEARCH_LIMIT} on {100 * limit:.0f}% of its "
             "rays: it may have leaked, or the lesion is larger; drag a line across the lesion"
         )
     return _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
@@ -2313,10 +2320,7 @@ def _finish(
     if line_len_mm is not None and line_len_mm > 0:
         ratio = whole.length_mm / line_len_mm
         if not LINE_RATIO[0] <= ratio <= LINE_RATIO[1]:
-            flags.append(
-                f"the diameter ({whole.length_mm:.0f} mm) is {ratio:.1f} times the line drawn "
-                f"({line_len_mm:.0f} mm): check the contour, or redraw the line"
-            )
+            flags.append(_line_disagreement(whole.length_mm, line_len_mm))
 
     hu = lv
     if win.texture:
@@ -2403,6 +2407,10 @@ where the lesion's border may lie at most, LINE_BORDER_SLACK of the line past ea
 drawn 20 % short leaves the border 12.5 % of its length past each end; its ends may also be
 off by 3 mm, which the first millimetres of this range cover)."""
 LINE_BORDER_SLACK = 0.15
+LINE_DISAGREES = "times the line drawn"
+"""In the flag of a diameter that disagrees with the line (:func:`_line_disagreement`)."""
+SEARCH_LIMIT = "search limit"
+"""In the flag of a region whose rays ran to the search limit (a leak, for a line's result)."""
 LINE_STRICT = (0.7, 1.4)
 """A result agrees with a rough line when its diameter is within these multiples of the line's
 length (a reader's line is within 10-20 % of the lesion's longest diameter, its ends within a
@@ -2535,7 +2543,7 @@ def _line_fits(m: LesionMeasurement, line_len_mm: float) -> bool:
     """Whether a result agrees with the line: its diameter within LINE_STRICT of the line's
     length, and its rays not run out to the search limit the line set (a leak)."""
     ratio = _line_ratio(m, line_len_mm)
-    leak = any("search limit" in f for f in m.flags)
+    leak = any(SEARCH_LIMIT in f for f in m.flags)
     return LINE_STRICT[0] <= ratio <= LINE_STRICT[1] and not leak
 
 
@@ -2543,13 +2551,17 @@ def _line_flagged(m: LesionMeasurement, line_len_mm: float) -> LesionMeasurement
     """``m`` with the line's disagreement flag when its diameter is not within LINE_STRICT of
     the line's length (and no such flag is there yet)."""
     ratio = _line_ratio(m, line_len_mm)
-    if LINE_STRICT[0] <= ratio <= LINE_STRICT[1] or any("times the line" in f for f in m.flags):
+    if LINE_STRICT[0] <= ratio <= LINE_STRICT[1] or any(LINE_DISAGREES in f for f in m.flags):
         return m
-    note = (
-        f"the diameter ({m.whole.length_mm:.0f} mm) is {ratio:.2f} times the line drawn "
+    return replace(m, flags=(*m.flags, _line_disagreement(m.whole.length_mm, line_len_mm)))
+
+
+def _line_disagreement(length_mm: float, line_len_mm: float) -> str:
+    """The flag of a diameter that disagrees with the rough line drawn."""
+    return (
+        f"the diameter ({length_mm:.0f} mm) is {length_mm / line_len_mm:.1f} {LINE_DISAGREES} "
         f"({line_len_mm:.0f} mm): check the contour, or redraw the line"
     )
-    return replace(m, flags=(*m.flags, note))
 
 
 def _line_in_liver(liver_est: np.ndarray, win: _Window) -> bool:
