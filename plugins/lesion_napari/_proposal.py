@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from html import escape
 
 import numpy as np
 
@@ -146,14 +147,14 @@ class Proposal:
             + "."
         )
         if self.change:
-            lines.append(_escape(self.change))
+            lines.append(escape(self.change))
         if self.edited:
             lines.append("Contour edited by you: the diameters are measured on your contour.")
         if self.flags:
             head = "⚠ <b>Check this result</b>" + (
                 " (the automatic checks, before your edit)" if self.edited else ""
             )
-            lines.append(head + ":<br>" + "<br>".join(f"• {_escape(f)}" for f in self.flags))
+            lines.append(head + ":<br>" + "<br>".join(f"• {escape(f)}" for f in self.flags))
         else:
             lines.append("No warning from the automatic checks; check the contour on the image.")
         return "<br>".join(lines)
@@ -181,7 +182,3 @@ def _offset_text(offset_hu: float) -> str:
         return ""
     word = "tighter" if offset_hu > 0 else "looser"
     return f" ({abs(offset_hu):.0f} HU {word})"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

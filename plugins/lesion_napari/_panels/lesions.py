@@ -4,6 +4,7 @@ measurement and its proposal, the lesion table of the current timepoint, undo.""
 from __future__ import annotations
 
 import re
+from html import escape
 
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
@@ -192,8 +193,8 @@ class LesionsPanel(QGroupBox):
             then = " Accept (⇧A), adjust a line end, or reject (⇧R)."
             if refusal is not None:  # said when shown, before Accept is pressed
                 red = f'<span style="color: {REFUSAL_COLOUR};">'
-                then = f" {red}{REFUSED} {_escape(first_sentence(refusal))}</span>"
-            self.proposal_label.setText(f"{_escape(c.proposal.describe() + where)}{then}")
+                then = f" {red}{REFUSED} {escape(first_sentence(refusal))}</span>"
+            self.proposal_label.setText(f"{escape(c.proposal.describe() + where)}{then}")
         else:
             self.proposal_label.setText("")
 
@@ -258,10 +259,6 @@ def _proposal_slice(c: Controller) -> str:
     view = c.views.get(p.label)
     name = view.slice_name(z) if view is not None else ""
     return f" On {name}." if name else ""
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def first_sentence(text: str) -> str:
