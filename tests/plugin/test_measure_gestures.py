@@ -168,9 +168,7 @@ def test_an_edited_contour_drives_the_diameter(viewer, make_volume, qtbot):
     assert t1.segmentation.edited
 
 
-def test_an_erase_stroke_across_the_lesion_keeps_the_piece_at_the_click(
-    viewer, make_volume, qtbot
-):
+def test_an_erase_stroke_across_the_lesion_keeps_the_piece_at_the_click(viewer, make_volume, qtbot):
     widget, view = _open(viewer, make_volume(radius_mm=12.0))
     widget.controller.measure_at(world_of(view, CENTRE), background=False)
     p = widget.controller.proposal
