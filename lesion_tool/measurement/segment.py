@@ -854,6 +854,12 @@ def _cast(
     ray_share = liver_like.sum(axis=1) / np.maximum(after.sum(axis=1), 1)
     typical = LEAK_RAY_FACTOR * float(np.median(radii))
     radii = np.where((ray_share < 0.5) & (radii > typical), typical, radii)
+    if lv.offset != 0.0:
+        # A correction moves each ray's edge one way from the default's: Looser's threshold
+        # alone can stop inside the foot of a graded border the default followed (a ramped
+        # sphere: 26.5 mm for the default's 28.0), Tighter's never passes the default's edge.
+        base = _cast(win, z, cy, cx, replace(lv, offset=0.0), rmax_mm).radii
+        radii = np.maximum(radii, base) if lv.offset < 0 else np.minimum(radii, base)
     outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
     shell_sel = _shell(r, radii, inside_win)
     return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[shell_sel])
