@@ -51,10 +51,12 @@ from lesion_tool.measurement.diameter import (
     boundary_points,
     longest_axial_diameter,
 )
+from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.necrosis import (
     CHORD_TOLERANCE_MM,
+    RIM_ALL_AROUND_SHARE,
     RIM_BEYOND_MM,
     RIM_ENCLOSE_SHARE,
     RIM_MIN_ENHANCEMENT_HU,
@@ -1268,7 +1270,9 @@ def _measure_lesion(
         fat/air; the region is not surrounded by liver. The message says what to do (click
         inside the lesion, drag a line across it).
     """
+    # A click on a graded lesion's pale margin stops against its core: click on the core.
     first = _measure_prompt(volume, prompt, phase)
+    first = follow_core(volume, prompt, phase, first, _measure_prompt)
     # A click near one end of the lesion may stop short of its widest slice: click on beyond it.
     return follow_open_end(volume, prompt, phase, first, _measure_prompt)
 
@@ -1590,7 +1594,10 @@ def _necrotic_whole(
         "the contour, or click in the enhancing rim or drag a line across the whole lesion"
     )
     whole = None
-    if rim.share >= RIM_ENCLOSE_SHARE and not flag_only:
+    # Off the arterial phase a core needs a rim all around (RIM_ALL_AROUND_SHARE).
+    arterial = ph in (Phase.ARTERIAL, Phase.UNKNOWN)
+    enclose = RIM_ENCLOSE_SHARE if arterial else RIM_ALL_AROUND_SHARE
+    if rim.share >= enclose and not flag_only:
         if volume.spacing_mm[0] >= SLAB_MM:
             win.core = _core_and_seam(by_value, win, spacing_yx, (liver_hu + rim.rim_hu) / 2.0)
         try:
