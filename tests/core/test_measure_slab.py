@@ -82,7 +82,10 @@ def test_an_oblique_lung_surface_does_not_widen_a_small_lesion(
 # 12 -> 14 within (06 from a random click and from its line), seed 1 16 -> 17 (06's line);
 # deepest 5/7 on both; median Dice 0.73-0.74; no unflagged result more than 30 % off before or
 # after. Asserted: one prompt below.
-MIN_WITHIN = {0: 14, 1: 17}  # w9-over's septum rule: 14 -> 15 and 17 -> 18 (02's line)
+# w9-over's septum rule: 14 -> 15 and 17 -> 18 (02's line).
+# w10-slab (a click on a pale margin followed to the core, a portal-venous core needing a rim all
+# around, a click's outline re-cast until its centre settles): 15 -> 18 and 18 -> 20.
+MIN_WITHIN = {0: 17, 1: 19}
 MIN_DEEPEST = 5
 MIN_DICE = 0.70
 
@@ -167,6 +170,12 @@ def test_ircadb_five_mm_margin_click_and_portal_venous_core(ircadb_slabbed) -> N
     d05 = truth["livertumor05"].diameter_mm
     assert abs(m05.whole.length_mm - d05) <= tolerance_mm(d05), (m05.whole, d05)
     assert any("may be the necrotic core" in f for f in m05.flags), m05.flags
+    # 03, clicked near its edge in mottled tissue: the rays stopped at its liver-like specks and
+    # one re-cast from the outline's centre left it at 16.6 mm for 23.2; re-cast until the centre
+    # settles, the outline creeps to the middle.
+    m03 = measure_lesion(vol, LesionPrompt(seed=(30, 130, 281)), phase="portal-venous")
+    d03 = truth["livertumor03"].diameter_mm
+    assert abs(m03.whole.length_mm - d03) <= tolerance_mm(d03), (m03.whole, d03)
     # Their outlines are the expert's on the clicked slab (Dice measured 0.8x, asserted 0.6).
     for m, name, z in ((m02, "livertumor02", 24), (m05, "livertumor05", 36)):
         got = np.zeros(vol.shape[1:], dtype=bool)
