@@ -56,9 +56,9 @@ from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.necrosis import (
     CHORD_TOLERANCE_MM,
-    RIM_ALL_AROUND_SHARE,
     RIM_BEYOND_MM,
     RIM_ENCLOSE_SHARE,
+    RIM_MAX_GROWTH,
     RIM_MIN_ENHANCEMENT_HU,
     RIM_NOISE_K,
     RIM_PARTIAL_SHARE,
@@ -1598,10 +1598,7 @@ def _necrotic_whole(
         "the contour, or click in the enhancing rim or drag a line across the whole lesion"
     )
     whole = None
-    # Off the arterial phase a core needs a rim all around (RIM_ALL_AROUND_SHARE).
-    arterial = ph in (Phase.ARTERIAL, Phase.UNKNOWN)
-    enclose = RIM_ENCLOSE_SHARE if arterial else RIM_ALL_AROUND_SHARE
-    if rim.share >= enclose and not flag_only:
+    if rim.share >= RIM_ENCLOSE_SHARE and not flag_only:
         if volume.spacing_mm[0] >= SLAB_MM:
             win.core = _core_and_seam(by_value, win, spacing_yx, (liver_hu + rim.rim_hu) / 2.0)
         try:
@@ -1617,7 +1614,11 @@ def _necrotic_whole(
         fits = line_len_mm is None or (
             LINE_RATIO[0] <= whole.whole.length_mm / line_len_mm <= LINE_RATIO[1]
         )
-        if kept >= NECROTIC_KEPT_SHARE and larger and fits:
+        # Off the arterial phase a rim is thin (RIM_MAX_GROWTH).
+        thin = ph in (Phase.ARTERIAL, Phase.UNKNOWN) or (
+            whole.whole.length_mm <= RIM_MAX_GROWTH * by_value.whole.length_mm
+        )
+        if kept >= NECROTIC_KEPT_SHARE and larger and fits and thin:
             note = (
                 f"a dark (necrotic?) core ({by_value.whole.length_mm:.0f} mm, "
                 f"{e.lesion_hu:.0f} HU) inside an enhancing rim ({rim.rim_hu:.0f} HU against "
