@@ -1556,9 +1556,10 @@ def _necrotic_whole(
 ) -> tuple[LesionMeasurement, bool] | None:
     """A dark region by value that an enhancing rim closes around is the necrotic core of a
     larger lesion (see :mod:`.necrosis`): the whole lesion, core and rim, is delineated by the
-    rim's value and returned, flagged with what was done. A rim seen in only part of the
-    directions, or a whole that does not hold the core, leaves the core flagged as possibly
-    one. Returns the result and whether it is the whole; None when the region is not
+    rim's value and returned, flagged with what was done; when that whole fails, by the rim's
+    outer edge (:func:`_rim_around_click` from the core, arterial images). A rim seen in only
+    part of the directions, or a whole that does not hold the core, leaves the core flagged as
+    possibly one. Returns the result and whether it is the whole; None when the region is not
     hypo-attenuating or no rim is around it."""
     if win.texture or by_value.evidence.contrast_hu >= 0:
         return None
