@@ -1570,9 +1570,10 @@ def _necrotic_whole(
 ) -> tuple[LesionMeasurement, bool] | None:
     """A dark region by value that an enhancing rim closes around is the necrotic core of a
     larger lesion (see :mod:`.necrosis`): the whole lesion, core and rim, is delineated by the
-    rim's value and returned, flagged with what was done. A rim seen in only part of the
-    directions, or a whole that does not hold the core, leaves the core flagged as possibly
-    one. Returns the result and whether it is the whole; None when the region is not
+    rim's value and returned, flagged with what was done; when that whole fails, by the rim's
+    outer edge (:func:`_rim_around_click` from the core, arterial images). A rim seen in only
+    part of the directions, or a whole that does not hold the core, leaves the core flagged as
+    possibly one. Returns the result and whether it is the whole; None when the region is not
     hypo-attenuating or no rim is around it."""
     if win.texture or by_value.evidence.contrast_hu >= 0:
         return None
@@ -1613,26 +1614,38 @@ def _necrotic_whole(
             whole = None
         finally:
             win.core = {}
-    if whole is not None:
-        held = _slice_mask(whole, win, z0)
+
+    def holds(m: LesionMeasurement) -> bool:
+        # The whole holds the core, is larger than it, and agrees with the line drawn.
+        held = _slice_mask(m, win, z0)
         kept = int((core & held).sum()) / max(int(core.sum()), 1)
         larger = held.sum() >= NECROTIC_AREA_RATIO * core.sum()
         fits = line_len_mm is None or (
-            LINE_RATIO[0] <= whole.whole.length_mm / line_len_mm <= LINE_RATIO[1]
+            LINE_RATIO[0] <= m.whole.length_mm / line_len_mm <= LINE_RATIO[1]
         )
         # Off the arterial phase a rim is thin (RIM_MAX_GROWTH).
         thin = ph in (Phase.ARTERIAL, Phase.UNKNOWN) or (
-            whole.whole.length_mm <= RIM_MAX_GROWTH * by_value.whole.length_mm
+            m.whole.length_mm <= RIM_MAX_GROWTH * by_value.whole.length_mm
         )
-        if kept >= NECROTIC_KEPT_SHARE and larger and fits and thin:
-            note = (
-                f"a dark (necrotic?) core ({by_value.whole.length_mm:.0f} mm, "
-                f"{e.lesion_hu:.0f} HU) inside an enhancing rim ({rim.rim_hu:.0f} HU against "
-                f"the liver's {liver_hu:.0f} HU, around {100 * rim.share:.0f}% of it): the "
-                "whole lesion, core and rim, is measured; check the contour"
-            )
-            whole = replace(whole, flags=(*whole.flags, note))
-            return _viable_not_across_necrosis(volume, win, whole), True
+        return kept >= NECROTIC_KEPT_SHARE and larger and fits and thin
+
+    if whole is not None and holds(whole):
+        note = (
+            f"a dark (necrotic?) core ({by_value.whole.length_mm:.0f} mm, "
+            f"{e.lesion_hu:.0f} HU) inside an enhancing rim ({rim.rim_hu:.0f} HU against "
+            f"the liver's {liver_hu:.0f} HU, around {100 * rim.share:.0f}% of it): the "
+            "whole lesion, core and rim, is measured; check the contour"
+        )
+        whole = replace(whole, flags=(*whole.flags, note))
+        return _viable_not_across_necrosis(volume, win, whole), True
+    if rim.share >= RIM_ENCLOSE_SHARE:
+        # The rim's value did not give the whole (on a thick noisy slab the rim, averaged with
+        # the core and the liver, crosses that value in the liver too and the whole leaks, or
+        # it stops in the seam): the lesion's outer border is the rim's outer edge, followed
+        # from the core outwards as for a click in the core.
+        by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0, core=core)
+        if by_rim is not None and holds(by_rim):
+            return by_rim, True
     return replace(by_value, flags=(*by_value.flags, maybe_core)), False
 
 
@@ -1675,21 +1688,25 @@ def _rim_around_click(
     t0: float,
     *,
     refused: bool = False,
+    core: np.ndarray | None = None,
 ) -> LesionMeasurement | None:
     """The whole lesion around a click whose value is the liver's, or whose region by value
-    was refused (``refused``), when an enhancing rim closes around the click (arterial images,
-    clicks only): on thick noisy slabs a necrotic core is averaged with the rim above and below
-    it, and the seam between core and rim reads as the liver, so that neither the value nor the
-    texture at the click finds the lesion; and a dark core beside a fissure leaks into its fat.
+    was refused (``refused``), or that lies in a dark ``core`` found by value (window pixels on
+    the click's slice; clicks and lines) whose whole the rim's value did not give, when an
+    enhancing rim closes around the click (arterial images; lines only with a ``core``): on thick
+    noisy slabs a necrotic core is averaged with the rim above and below it, and the seam
+    between core and rim reads as the liver, so that neither the value nor the texture at the
+    click finds the lesion; a dark core beside a fissure leaks into its fat; and the rim's value,
+    averaged with the liver on a slab, leaks the whole or stops it in the seam.
 
-    The rim is judged (:func:`.necrosis.enhancing_rim`) around a disk of CLICK_CORE_MM at the
-    click against the commonest value around; when it closes around it (RIM_ENCLOSE_SHARE of the
-    directions), the lesion is outlined by the rim's outer edge (:func:`_rim_cut`) on the
-    click's slice and on the slices next to it while a rim or an enhancing body is found there,
-    and returned flagged when it is as deep as a confirmed ring must be
-    (RING_MIN_DEPTH_RATIO of its width) and surrounded by liver (OUTSIDE_LIVER_SHARE). None
-    otherwise (the click is refused as before)."""
-    if ph is not Phase.ARTERIAL or prompt.line is not None:
+    The rim is judged (:func:`.necrosis.enhancing_rim`) around the ``core``, else a disk of
+    CLICK_CORE_MM at the click, against the commonest value around; when it closes around it
+    (RIM_ENCLOSE_SHARE of the directions), the lesion is outlined by the rim's outer edge
+    (:func:`_rim_cut`, rays from the core's centre) on the click's slice and on the slices next
+    to it while a rim or an enhancing body is found there, and returned flagged when it is as
+    deep as a confirmed ring must be (RING_MIN_DEPTH_RATIO of its width) and surrounded by liver
+    (OUTSIDE_LIVER_SHARE). None otherwise (the click is refused as before)."""
+    if ph is not Phase.ARTERIAL or (prompt.line is not None and core is None):
         return None
     z0 = seed[0]
     spacing = tuple(float(s) for s in volume.spacing_mm)
@@ -1704,21 +1721,27 @@ def _rim_around_click(
         return None
     noise = _robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
     plane = win.hu_plane(z0)
-    disk = _disk(plane, cy, cx, CLICK_CORE_MM / min(spacing_yx))
-    rim = enhancing_rim(plane, disk, liver_hu, noise, spacing_yx)
+    # The rays start from the core's centre and enter the rim within its farthest edge.
+    oy, ox, reach = float(cy), float(cx), CLICK_CORE_MM + RIM_SEARCH_MM
+    region = _disk(plane, cy, cx, CLICK_CORE_MM / min(spacing_yx)) if core is None else core
+    if core is not None:
+        yy, xx = np.nonzero(core)
+        oy, ox = float(yy.mean()), float(xx.mean())
+        far = np.hypot((yy - oy) * spacing_yx[0], (xx - ox) * spacing_yx[1]).max()
+        reach = float(far) + RIM_SEARCH_MM
+    rim = enhancing_rim(plane, region, liver_hu, noise, spacing_yx)
     if rim is None or rim.share < RIM_ENCLOSE_SHARE:
         return None
     lv = _Levels(liver_hu, rim.rim_hu, noise, prompt.threshold_offset_hu, mixed=True)
     level = liver_hu + max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * noise)
-    reach = CLICK_CORE_MM + RIM_SEARCH_MM
-    cut = _rim_cut(win, z0, float(cy), float(cx), lv, level, reach)
+    cut = _rim_cut(win, z0, oy, ox, lv, level, reach)
     if cut is None:
         return None
     # The edge is half-way to the liver measured just outside this first outline (the
     # commonest value of the window may be another lobe's).
     if cut.shell.size:
         lv = replace(lv, liver=float(np.median(cut.shell)))
-        cut = _rim_cut(win, z0, float(cy), float(cx), lv, level, reach)
+        cut = _rim_cut(win, z0, oy, ox, lv, level, reach)
         if cut is None:
             return None
     # Once more from the outline's centre (a click off the core's centre sees the rim
@@ -1760,6 +1783,8 @@ def _rim_around_click(
         "the region found by value at the click was refused"
         if refused
         else "the click's value is the liver's"
+        if core is None
+        else "the dark region found by value is a core whose whole the rim's value did not give"
     )
     flags = [
         (
