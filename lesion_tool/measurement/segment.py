@@ -1330,12 +1330,7 @@ def _delineate_prompt(
         by_value = _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
     except _NoContrast as err:
         # The click's value is the liver's (a ring-enhancing or speckled lesion whose mean
-        # equals the parenchyma's). A faint enhancing rim closing around the click, confirmed on
-        # the slices next to it (independent noise), is the most specific evidence; else
-        # delineate by texture, or refuse as before.
-        by_ring = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0, bright=True)
-        if by_ring is not None:
-            return by_ring
+        # equals the parenchyma's): delineate by texture instead, or refuse as before.
         win.texture = True
         try:
             return _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
@@ -1346,8 +1341,12 @@ def _delineate_prompt(
         # Or an encapsulated nodule as dense as the liver: its darker rim closes around it.
         by_ring = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0)
         if by_ring is None:
-            # Or the click is in a necrotic core (or its seam) that an enhancing rim encloses.
+            # Or the click is in a necrotic core (or its seam) that an enhancing rim encloses;
+            # or, failing that, a faint enhancing rim closes around a core as dense as the
+            # liver or darker (the enhancing rim's own rule, arterial images, judges it first).
             by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0)
+            if by_rim is None:
+                by_rim = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0, bright=True)
             if by_rim is None:
                 raise MeasurementError(str(err)) from None
             return by_rim
