@@ -1355,8 +1355,12 @@ def _delineate_prompt(
         # Or an encapsulated nodule as dense as the liver: its darker rim closes around it.
         by_ring = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0)
         if by_ring is None:
-            # Or the click is in a necrotic core (or its seam) that an enhancing rim encloses.
+            # Or the click is in a necrotic core (or its seam) that an enhancing rim encloses;
+            # or, failing that, a faint enhancing rim closes around a core as dense as the
+            # liver or darker (the enhancing rim's own rule, arterial images, judges it first).
             by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0)
+            if by_rim is None:
+                by_rim = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0, bright=True)
             if by_rim is None:
                 raise MeasurementError(str(err)) from None
             return by_rim
@@ -1384,6 +1388,11 @@ def _delineate_prompt(
         # capsule around an iso-dense nodule). A line's ends hold the rim's path, and a ring
         # the line disagrees with is not taken.
         by_ring = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0, line_len_mm)
+        if by_ring is None:
+            # Or a faint enhancing rim around a core as dense as the liver or darker.
+            by_ring = _delineate_ring(
+                volume, win, prompt, ph, seed, rmax, t0, line_len_mm, bright=True
+            )
         if by_ring is not None and (
             line_len_mm is None
             or LINE_RATIO[0] <= by_ring.whole.length_mm / line_len_mm <= LINE_RATIO[1]
@@ -1394,6 +1403,14 @@ def _delineate_prompt(
         # a nodule as dense as the liver (a click on the rim): a confirmed ring enclosing it is
         # kept.
         enclosing = _enclosing_ring(volume, win, prompt, ph, seed, rmax, t0, by_value)
+        if enclosing is None and necrotic is not None:
+            # Or the darker core of a nodule whose faint enhancing rim encloses it: enhancing
+            # tissue was seen around part of the region (it may be a core), and a bright ring
+            # confirmed on the slices next to it closes around it. Without that, the liver
+            # around a plain hypo-attenuating lesion could pass for the rim.
+            enclosing = _enclosing_ring(
+                volume, win, prompt, ph, seed, rmax, t0, by_value, bright=True
+            )
         if enclosing is not None:
             return enclosing
     if abs(e.contrast_hu) >= LOW_CONTRAST_HU and not off_line:
@@ -1431,12 +1448,14 @@ def _delineate_ring(
     t0: float,
     line_len_mm: float | None = None,
     smoothed: dict[int, np.ndarray] | None = None,
+    bright: bool = False,
 ) -> LesionMeasurement | None:
     """The nodule around a click whose value is the liver's, delimited by a closed darker rim
     (a capsule) found on the click's slice and carried through the slices above and below while
     it is confirmed there (see :mod:`.ring`); None when no such ring is there. With a line
     (``line_len_mm``) the ring passes near the line's ends and is checked against its length.
-    ``smoothed`` caches the window's planes smoothed for the ring between calls."""
+    ``smoothed`` caches the window's planes smoothed for the ring between calls. With ``bright``
+    the rim is a faint enhancing one instead (:func:`.ring.find_ring`)."""
     z0 = seed[0]
     nearby = np.stack(
         [win.hu_plane(z) for z in range(max(z0 - 2, 0), min(z0 + 3, volume.shape[0]))]
@@ -1469,12 +1488,29 @@ def _delineate_ring(
     checks = [c for c in (plane_at(z0 - gap), plane_at(z0 + gap)) if c is not None]
     plane = plane_at(z0)
     assert plane is not None
-    ring = find_ring(plane, cy, cx, liver_hu, spacing_yx, rmax, checks, through=through)
+
+    def raw_at(z: int) -> np.ndarray:
+        return np.asarray(volume.array[z, win.y0 : win.y1, win.x0 : win.x1], dtype=np.float32)
+
+    ring = find_ring(
+        plane,
+        cy,
+        cx,
+        liver_hu,
+        spacing_yx,
+        rmax,
+        checks,
+        through=through,
+        bright=bright,
+        raw=raw_at(z0),
+    )
     if ring is None:
         return None
     # Lesions are about as deep as they are wide (MAX_Z_RATIO).
     depth = MAX_Z_RATIO * 2.0 * float(np.max(ring.radii))
-    rings = carry_ring(plane_at, z0, ring, spacing, liver_hu, rmax, depth)
+    rings = carry_ring(
+        plane_at, z0, ring, spacing, liver_hu, rmax, depth, bright=bright, raw_at=raw_at
+    )
     if not deep_enough(rings, spacing[0], _max_chord(ring.radii)):
         return None  # a dark path crossing the plane (fissure, vein, surface), not a nodule
     cuts = {}
@@ -1491,11 +1527,12 @@ def _delineate_ring(
         if len(zs) > 1
         else "outlined on the click's slice only (not confirmed on the slices next to it)"
     )
+    kind, than = ("enhancing", "brighter") if bright else ("darker", "darker")
     flags = [
         (
-            f"delineated by its darker rim: its inside ({ring.inside_hu:.0f} HU) is as dense as "
+            f"delineated by its {kind} rim: its inside ({ring.inside_hu:.0f} HU) is as dense as "
             f"the liver ({ring.outside_hu:.0f} HU beyond the rim), the rim is "
-            f"{ring.rim_hu:.0f} HU ({ring.z_score:.1f} standard errors darker than both sides on "
+            f"{ring.rim_hu:.0f} HU ({ring.z_score:.1f} standard errors {than} than both sides on "
             f"the slices next to it); {where}: check the contour, or drag a line across it"
         )
     ]
@@ -1511,11 +1548,13 @@ def _enclosing_ring(
     rmax: float,
     t0: float,
     by_value: LesionMeasurement,
+    bright: bool = False,
 ) -> LesionMeasurement | None:
     """The nodule delimited by a darker rim (see :func:`_delineate_ring`, sought from the centre
     of the region found by value) when that region lies inside it and is much smaller on the
     click's slice: the value then found only the rim's darker part or a dark spot inside the
-    nodule (ENCLOSED_SHARE, ENCLOSING_AREA_RATIO). None otherwise."""
+    nodule (ENCLOSED_SHARE, ENCLOSING_AREA_RATIO). With ``bright`` the rim is a faint enhancing
+    one (the region is a darker core inside it). None otherwise."""
     z0 = seed[0]
     k = z0 - by_value.offset[0]
     if not 0 <= k < by_value.mask.shape[0] or not by_value.mask[k].any():
@@ -1536,7 +1575,9 @@ def _enclosing_ring(
         centre = (z0, round(cy + dy), round(cx + dx))
         if not (0 <= centre[1] < shape[1] and 0 <= centre[2] < shape[2]):
             continue
-        by_ring = _delineate_ring(volume, win, prompt, ph, centre, rmax, t0, None, smoothed)
+        by_ring = _delineate_ring(
+            volume, win, prompt, ph, centre, rmax, t0, None, smoothed, bright=bright
+        )
         if by_ring is None:
             continue
         ring = _slice_mask(by_ring, win, z0)
@@ -1548,11 +1589,13 @@ def _enclosing_ring(
             break
     else:
         return None
+    part = "core inside the rim" if bright else "rim's darker side"
     note = (
         f"the region by value ({by_value.whole.length_mm:.0f} mm, "
-        f"{by_value.evidence.contrast_hu:+.0f} HU against the liver) lies inside a darker rim "
-        f"that closes around {by_ring.whole.length_mm:.0f} mm: the part by value was only the "
-        "rim's darker side or a spot inside the nodule; the rim is measured"
+        f"{by_value.evidence.contrast_hu:+.0f} HU against the liver) lies inside a "
+        f"{'brighter' if bright else 'darker'} rim that closes around "
+        f"{by_ring.whole.length_mm:.0f} mm: the part by value was only the "
+        f"{part} or a spot inside the nodule; the rim is measured"
     )
     return replace(by_ring, flags=(*by_ring.flags, note))
 
@@ -2526,7 +2569,8 @@ def _measure_line(
     which slice: the delineation a click would get (:func:`_delineate_prompt`) is kept when it
     agrees with the line (:func:`_line_fits`); otherwise the other delineations available are
     tried (by value with the levels read along the line, as a click at the line's middle, by
-    the enhancing rim around the middle, by texture) and the one that agrees with the line best
+    the enhancing rim around the middle, by a faint enhancing ring through the line's ends, by
+    texture) and the one that agrees with the line best
     is kept. A result whose diameter is not within LINE_STRICT of the line stays flagged."""
     win.line = prompt.line
     cands: list[LesionMeasurement] = []
@@ -2563,6 +2607,12 @@ def _measure_line(
     attempt(lambda: _rim_around_click(volume, win, at_mid, ph, seed, rmax, t0))
     if len(cands) == n:
         attempt(lambda: _rim_around_click(volume, win, at_mid, ph, seed, rmax, t0, refused=True))
+
+    # A faint enhancing rim through the line's ends (a core as dense as the liver or darker
+    # inside it), confirmed on the slices next to it.
+    attempt(
+        lambda: _delineate_ring(volume, win, prompt, ph, seed, rmax, t0, line_len_mm, bright=True)
+    )
 
     def by_texture() -> LesionMeasurement:
         win.texture = True
