@@ -136,9 +136,18 @@ def test_a_click_reading_the_liver_inside_an_enhancing_rim_gives_the_whole_lesio
     m = measure_lesion(vol, LesionPrompt(seed=click), phase="arterial")
     assert m.whole.length_mm == pytest.approx(24.0, abs=3.0)
     assert any("closes around it" in f for f in m.flags), m.flags
-    # Not on a portal-venous image (the rim is not known to be enhancement there): refused.
-    with pytest.raises(MeasurementError, match="commonest"):
-        measure_lesion(vol, LesionPrompt(seed=click), phase="portal-venous")
+    # On a portal-venous image the ring is not known to be arterial enhancement: the click is
+    # refused, or (w10-faint's bright ring, as IRCADb 04 on its portal-venous image) the lesion
+    # is outlined by the ring when it is confirmed on the slices next to it: then within
+    # tolerance, flagged, and without a viable part.
+    try:
+        pv = measure_lesion(vol, LesionPrompt(seed=click), phase="portal-venous")
+    except MeasurementError as err:
+        assert "commonest" in str(err)
+        return
+    assert pv.whole.length_mm == pytest.approx(24.0, abs=3.0)
+    assert any("enhancing rim" in f for f in pv.flags), pv.flags
+    assert pv.viable is None
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
