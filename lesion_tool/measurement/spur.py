@@ -56,8 +56,10 @@ def spur_cut_radii(
     m = np.asarray(mask, dtype=bool)
     if not m.any():
         return None
-    opened = ndimage.binary_opening(np.pad(m, hy + hx + 1), structure=disk)
-    opened = opened[hy + hx + 1 : -(hy + hx + 1), hy + hx + 1 : -(hy + hx + 1)]
+    box = ndimage.find_objects(m.view(np.uint8))[0]  # the opening stays inside the mask
+    pad = hy + hx + 1
+    opened = np.zeros_like(m)
+    opened[box] = ndimage.binary_opening(np.pad(m[box], pad), structure=disk)[pad:-pad, pad:-pad]
     lab, _ = ndimage.label(opened)
     iy, ix = round(cy), round(cx)
     inside = 0 <= iy < m.shape[0] and 0 <= ix < m.shape[1]
@@ -92,12 +94,6 @@ liver into a separate bright structure."""
 BODY_MM = 1.0
 """Only rays longer than the slice's median ray by this are looked at: inside a heterogeneous
 lesion, near its border, its texture dips and rises as well."""
-BUMP_WINDOW = 19
-"""Rays (95 degrees) whose circular median ray length is the lesion's body around a ray (wider
-than the arc a vessel ending at the edge takes in with its partial-volume rim) ..."""
-BRIGHT_NOISE_K = 3.0
-"""... and a ray longer than it by BODY_MM whose tissue past it reads brighter than the lesion
-by this many noise SDs runs along a contrast-filled vessel leaving the lesion: it ends there."""
 
 
 def vessel_cut_rays(
@@ -113,9 +109,9 @@ def vessel_cut_rays(
     strip of liver cut off (None when none is), from the ray ``(ray, sample)`` profiles
     ``prof`` (smoothed HU at distances ``r``): a ray longer than most (:data:`BODY_MM`) whose
     last :data:`VESSEL_REACH_MM` dip below the lesion's value (:data:`DIP_CONTRAST`) and rise
-    again above ``threshold_hu`` by :data:`DIP_NOISE_K` noise SDs ends at the dip; a ray beyond
-    its neighbours' (:data:`BUMP_WINDOW`) that reads brighter than the lesion past them ends where
-    they do (a vessel leaving the lesion)."""
+    again above ``threshold_hu`` by :data:`DIP_NOISE_K` noise SDs ends at the dip. (A rule
+    ending a ray that reads brighter than the lesion past its neighbours', for a vessel leaving
+    it, cut IRCADb 01 made hyper-enhancing on 5 mm slabs from 79.6 to 36.8 mm: not kept.)"""
     edge_r = np.asarray(edge_r, dtype=float)
     out = edge_r.copy()
     dip_below = lesion_hu - DIP_CONTRAST * (lesion_hu - liver_hu)
@@ -130,9 +126,4 @@ def vessel_cut_rays(
         j = int(np.argmax(rise))
         if rise[j] > DIP_NOISE_K * noise_hu and seg[j] > threshold_hu:
             out[i] = r[lo + int(np.argmin(seg[: j + 1]))]
-    base = ndimage.median_filter(out, size=BUMP_WINDOW, mode="wrap")
-    for i in np.flatnonzero(out > base + BODY_MM):
-        past = prof[i, int(np.searchsorted(r, base[i])) : int(np.searchsorted(r, out[i]))]
-        if past.size and float(np.median(past)) > lesion_hu + BRIGHT_NOISE_K * noise_hu:
-            out[i] = base[i]
     return None if np.array_equal(out, edge_r) else out

@@ -1,15 +1,15 @@
 """An enhancing lesion does not take in a vessel that touches its edge (issue 11, w10-vessel).
 
 Arterial hepatocellular carcinoma lies next to enhancing hepatic-artery and portal branches.
-Smoothed for the delineation a 3 mm, 250 HU vessel reads no brighter than a 190 HU lesion, the
-1-2 mm of liver between them reads above the half-way value, and the outline ran into the
-vessel: a sharp 22 mm sphere measured 27-31 mm, unflagged (README, w9-halo, "Noticed, not
-changed"). :mod:`lesion_tool.measurement.spur` cuts the rays at the strip of liver they crossed
-and opens the outline's narrow spurs. Analytic phantoms: liver 100 HU, a sharp sphere of 190 HU and 22 mm, a
-straight 3 mm vessel of 250 HU through the slices or in the slice 1-2 mm past its edge, or
-running into it or ending at it; 0.8 mm pixels, 1 and 2.5 mm slices (partial volume), the
-scanner's blur (0.7 mm in-plane), 20 HU of noise. Each is compared with the same sphere, same
-noise, without the vessel (what the outline's partial-volume margin gives: 24.0-25.0 mm).
+Smoothed for the delineation a 3 mm, 250 HU vessel reads no brighter than a 190 HU lesion, the 1-2
+mm of liver between them reads above the half-way value, and the outline ran into the vessel: a
+sharp 22 mm sphere measured 27-31 mm, unflagged (README, w9-halo, "Noticed, not changed").
+:mod:`lesion_tool.measurement.spur` cuts the rays at the strip of liver they crossed and opens the
+outline's narrow spurs. Analytic phantoms: liver 100 HU, a sharp sphere of 190 HU and 22 mm, a
+straight 3 mm vessel of 250 HU through the slices or in the slice 1-2 mm past its edge, or running
+into it or ending at it; 0.8 mm pixels, 1 and 2.5 mm slices (partial volume), the scanner's blur
+(0.7 mm in-plane), 20 HU of noise. Each is compared with the same sphere, same noise, without the
+vessel (what the outline's partial-volume margin gives: 24.0-25.0 mm).
 """
 
 from __future__ import annotations
