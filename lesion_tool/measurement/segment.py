@@ -75,7 +75,7 @@ from lesion_tool.measurement.ring import (
     smooth_plane,
 )
 from lesion_tool.measurement.septum import septum_stop
-from lesion_tool.measurement.spur import spur_cut_radii, vessel_cut_rays
+from lesion_tool.measurement.spur import vessel_cut_rays
 from lesion_tool.measurement.vessel import vessel_flag
 
 __all__ = [
@@ -860,11 +860,6 @@ def _cast(
     typical = LEAK_RAY_FACTOR * float(np.median(radii))
     radii = np.where((ray_share < 0.5) & (radii > typical), typical, radii)
     outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
-    if lv.sign > 0 and not lv.texture:
-        cut = spur_cut_radii(radii, mask, cy, cx, (sy, sx))
-        if cut is not None:
-            radii = cut
-            outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
     shell_sel = _shell(r, radii, inside_win)
     return _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[shell_sel])
 
