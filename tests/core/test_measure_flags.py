@@ -2,7 +2,8 @@
 
 ``benchmarks/bench_flags.py`` tabulates every flag reason over IRCADb (original and stress
 variants, seeds 0 and 1), HCC_006 and the synthetic cohort: how often it is raised on a result
-within tolerance against a wrong result or a click with no tumour (README, "Flags: raised where
+within tolerance against a wrong result or a click with no tumour (docs/measurement-accuracy.md,
+"Flags: raised where
 they are right?"). These tests hold the precision that was gained without giving up the flags
 that are needed:
 

@@ -78,7 +78,8 @@ def test_an_oblique_lung_surface_does_not_widen_a_small_lesion(
 # ---------------------------------------------------------------------------------------------
 # IRCADb in 5 mm slabs, against the expert masks transformed the same way
 
-# Measured (deepest + 2 random + a line per tumour, 28 prompts; README "Kept (w8-slab)"): seed 0
+# Measured (deepest + 2 random + a line per tumour, 28 prompts; docs/measurement-accuracy.md "Kept
+# (w8-slab)"): seed 0
 # 12 -> 14 within (06 from a random click and from its line), seed 1 16 -> 17 (06's line);
 # deepest 5/7 on both; median Dice 0.73-0.74; no unflagged result more than 30 % off before or
 # after. Asserted: one prompt below.

@@ -7,7 +7,8 @@ patient 1 has expert masks of the liver, the seven tumours, the portal vein and 
 system: the negative clicks are seeded random points of the liver mask >= 10 mm from every
 tumour and vessel, and points inside the vessels (:func:`negative_points`). HCC_006 has no mask:
 its liver is estimated from the image away from the known nodule (tests/core/_hcc006.py).
-The floors are the counts measured when this test was written minus a margin (README,
+The floors are the counts measured when this test was written minus a margin
+(docs/measurement-accuracy.md,
 "Clicks where there is no lesion").
 """
 

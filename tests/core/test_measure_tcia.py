@@ -10,7 +10,8 @@ rim (capsule; 83-88 HU) around a centre about as dense as the liver (92-97 HU ag
 the ring spans about 26 x 26 mm on that slice, 30-33 mm along its oblique long axis, as the
 readers measured. This is a hard lesion for a value-based method (contrast 10-15 HU against a
 voxel noise of 25-30 HU); the figures asserted are those measured, minus a margin, so that
-accuracy cannot get worse unnoticed, and the gaps are written down (see the README's real-CT
+accuracy cannot get worse unnoticed, and the gaps are written down (see
+docs/measurement-accuracy.md, real-CT
 section). Its centre click is measured by the closed darker rim (lesion_tool.measurement.ring),
 confirmed on the slices next to it and carried through the slices where it stays confirmed.
 

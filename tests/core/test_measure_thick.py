@@ -6,7 +6,8 @@ its truth the slab mask kept at >= 50 %): a click on a lesion's end slab, whose 
 by the liver, is followed to the lesion's middle; a darker neighbour under the lesion (the
 gallbladder) averaged into its end slab is not measured as lesion. And on real anatomy: IRCADb
 patient 1 in 2.5 and 5 mm slabs (benchmarks/bench_stress.py's variants) against its expert masks
-transformed the same way; the figures asserted are those measured (README, "Kept
+transformed the same way; the figures asserted are those measured (docs/measurement-accuracy.md,
+"Kept
 (w7-thick)"), minus one prompt each, and above the figures before these rules.
 """
 
@@ -77,11 +78,13 @@ def test_a_fluid_neighbour_under_the_lesion_is_not_measured_as_lesion() -> None:
 # ---------------------------------------------------------------------------------------------
 # IRCADb in slabs, against the expert masks transformed the same way
 
-# Measured (seed 0, deepest + 2 random + a line per tumour, 28 prompts; README "Kept
+# Measured (seed 0, deepest + 2 random + a line per tumour, 28 prompts;
+# docs/measurement-accuracy.md "Kept
 # (w7-thick)"): 2.5 mm 14 -> 17 within (deepest 5 -> 6/7), 5 mm 12 -> 13 (5/7), no unflagged
 # dangerous result before or after. Asserted: each variant at most one prompt below what was
 # measured, and the two together above what they were before (26 of 56). Since w9-over's
-# septum rule (README "Kept (w9-over)"): 2.5 mm 18 -> 21 (deepest 6 -> 7/7), 5 mm 14 -> 15;
+# septum rule (docs/measurement-accuracy.md "Kept (w9-over)"): 2.5 mm 18 -> 21 (deepest 6 -> 7/7),
+# 5 mm 14 -> 15;
 # tumour 02 from its deepest point and its line on 2.5 mm slabs 32.5 and 32.5 mm for 28.8 ->
 # within (test_measure_septum checks the rule on a phantom).
 MIN_WITHIN = {2.5: 20, 5.0: 14}

@@ -108,7 +108,8 @@ def test_a_piece_of_a_tube_runs_on_and_a_whole_ball_does_not() -> None:
 
 # (variant, seed, most unflagged of 10). Seed 1 is the held-out seed on which 4 of 10 vessel
 # clicks were unflagged lesions before the vessel test; one was left by the tube test (hyper and
-# necrotic core: (104, 285, 144), a 10 mm region by a branching, blob ratio 0.30-0.55; README,
+# necrotic core: (104, 285, 144), a 10 mm region by a branching, blob ratio 0.30-0.55;
+# docs/measurement-accuracy.md,
 # "Kept (w7-vessel)"), flagged since by the runs-on test (ratio 3.4; "Kept (w8-vessel)"). On
 # seed 0 none was unflagged before and none may be.
 CASES = [("hyper", 0, 0), ("hyper", 1, 0), ("necrotic", 1, 0)]
