@@ -3,7 +3,8 @@
 Arterial hepatocellular carcinoma lies next to enhancing hepatic-artery and portal branches.
 Smoothed for the delineation a 3 mm, 250 HU vessel reads no brighter than a 190 HU lesion, the 1-2
 mm of liver between them reads above the half-way value, and the outline ran into the vessel: a
-sharp 22 mm sphere measured 27-31 mm, unflagged (README, w9-halo, "Noticed, not changed").
+sharp 22 mm sphere measured 27-31 mm, unflagged (docs/measurement-accuracy.md, w9-halo,
+"Noticed, not changed").
 :mod:`lesion_tool.measurement.spur` cuts the rays at the strip of liver they crossed. Analytic
 phantoms: liver 100 HU, a sharp sphere of 190 HU and 22 mm, a straight 3 mm vessel of 250 HU
 through the slices or in the slice 1-2 mm past its edge; 0.8 mm pixels, 1 and 2.5 mm slices
