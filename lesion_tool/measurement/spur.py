@@ -71,8 +71,12 @@ def vessel_cut_rays(
         run_min = np.minimum.accumulate(seg)
         rise = np.where(run_min < dip_below, seg - run_min, 0.0)
         j = int(np.argmax(rise))
-        if rise[j] > DIP_NOISE_K * noise_hu and seg[j] > threshold_hu:
-            out[i] = r[lo + int(np.argmin(seg[: j + 1]))]
+        k = int(np.argmin(seg[: j + 1]))
+        # The strip is liver lifted by the blur, never darker than the liver: a dip below it is
+        # the lesion's own necrotic core before its enhancing rim (IRCADb 05, necrotic core).
+        strip = seg[k] >= liver_hu - DIP_NOISE_K * noise_hu
+        if rise[j] > DIP_NOISE_K * noise_hu and seg[j] > threshold_hu and strip:
+            out[i] = r[lo + k]
     # The rays beside a cut one that reach as far cross the same vessel off its axis, where the
     # dip is shallower: they end at the same dip.
     n = len(out)
