@@ -37,6 +37,8 @@ REASONS: list[tuple[str, str]] = [
     ("delineated by texture", "delineated by texture"),
     ("delineated by its darker rim", "delineated by its darker rim"),
     ("lies inside a darker rim", "region inside a darker rim"),
+    ("delineated by its enhancing rim", "delineated by a faint enhancing rim"),
+    ("lies inside a brighter rim", "region inside a faint enhancing rim"),
     ("though it ends inside the liver", "partly outside the liver outline (kept by 3-D test)"),
     ("look like liver: at the liver", "surroundings < 80 % liver-like"),
     ("low contrast", "low contrast"),

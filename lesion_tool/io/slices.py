@@ -4,7 +4,8 @@ A volume's slice index (array order, sorted by position) is not what a radiologi
 monitor can look up: PACS names an image by its SeriesNumber and InstanceNumber ("Se 103 / Im
 37"). :func:`series_display_info` reads those (and the series' own WindowCenter / WindowWidth)
 from the headers of the files a volume was read from, so every place that names a slice can
-show the PACS numbers.
+show the PACS numbers (the InstanceNumber alone, "Im 37", where the files carry no
+SeriesNumber).
 """
 
 from __future__ import annotations
@@ -59,22 +60,29 @@ class SeriesDisplayInfo:
             raise IndexError(f"Slice {index} is not in a series of {self.n_slices} slices.")
         return self.series_number, self.instance_numbers[index]
 
+    @property
+    def series_name(self) -> str:
+        """``"Se 103"``, or "" when the headers carry no SeriesNumber (IRCADb's): a "Se ?"
+        names nothing a reader can look up."""
+        return f"Se {self.series_number}" if self.series_number is not None else ""
+
     def label(self, index: int) -> str:
-        """``"Se 103 · Im 37"`` (PACS names), with ``· Fr n`` for a frame of a multi-frame
-        object; ``"slice k / n"`` (1-based) when the headers give no instance number."""
-        series, instance = self.numbers(index)
+        """``"Se 103 · Im 37"`` (PACS names; ``"Im 37"`` without a SeriesNumber), with
+        ``· Fr n`` for a frame of a multi-frame object; ``"slice k / n"`` (1-based) when the
+        headers give no instance number."""
+        _series, instance = self.numbers(index)
         if instance is None:
             return f"slice {index + 1} / {self.n_slices}"
-        text = f"Se {series if series is not None else '?'} · Im {instance}"
+        text = " · ".join(t for t in (self.series_name, f"Im {instance}") if t)
         frame = self.frame_numbers[index] if index < len(self.frame_numbers) else None
         return text if frame is None else f"{text} · Fr {frame}"
 
     def title(self) -> str:
         """Patient, study date and series, e.g. ``"HCC_006 · 1999-08-06 · Se 103 LIVER..."``."""
         date = self.study_date.isoformat() if self.study_date else "no date"
-        series = f"Se {self.series_number}" if self.series_number is not None else "Se ?"
-        parts = [self.patient_id or "no patient id", date, f"{series} {self.series_description}"]
-        return " · ".join(p.strip() for p in parts)
+        series = f"{self.series_name} {self.series_description}".strip()
+        parts = [self.patient_id or "no patient id", date, series]
+        return " · ".join(p.strip() for p in parts if p.strip())
 
 
 def _first_number(value: Any) -> float | None:

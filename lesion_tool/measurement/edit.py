@@ -33,6 +33,11 @@ __all__ = ["outline_polygon", "remeasure_edited"]
 
 OUTLINE_TOLERANCE_PX = 0.25
 """A stored outline keeps its shape to this many pixels (fewer vertices, same contour)."""
+PROMPT_NEAR_MM = 5.0
+"""An edited contour's piece this close to the click (a voxel-centre distance) is the one at
+the click when none holds it: an erase brush a few millimetres wide drawn over the click leaves
+the lesion's piece about a brush radius away (more than one that close: the reader's intent is
+unclear and every piece is kept)."""
 _CONNECTED = ndimage.generate_binary_structure(3, 3)
 
 
@@ -70,7 +75,9 @@ def remeasure_edited(
     -------
     LesionMeasurement
         Whole (and viable) diameters, mask, offset and volume of the edited contour; the
-        automatic flags are kept, with one more when the contour now has separate pieces.
+        automatic flags are kept. An edit that cut the contour in pieces keeps the piece at
+        the click and drops those cut off from the automatic contour, with a flag saying so;
+        where the click's piece is unclear every piece is kept, flagged as separate pieces.
 
     Raises
     ------
@@ -86,8 +93,13 @@ def remeasure_edited(
             "measure again, or reject the proposal."
         )
     crop, start = _crop(m, offset)
-    whole, whole_p = longest_axial_diameter(boundary_points(crop, start), volume)
     flags = list(measurement.flags)
+    crop, start, cut_flag = _keep_prompt_piece(crop, start, measurement, volume)
+    if cut_flag:
+        flags.append(cut_flag)
+        m = np.zeros_like(m)
+        _paste(m, offset, crop, start)
+    whole, whole_p = longest_axial_diameter(boundary_points(crop, start), volume)
     _, pieces = ndimage.label(crop, _CONNECTED)
     if pieces > 1:
         flags.append(
@@ -125,6 +137,45 @@ def remeasure_edited(
         volume_ml=float(crop.sum()) * voxel_ml,
         flags=tuple(flags),
     )
+
+
+def _keep_prompt_piece(
+    crop: np.ndarray,
+    start: tuple[int, int, int],
+    measurement: LesionMeasurement,
+    volume: HasGeometry,
+) -> tuple[np.ndarray, tuple[int, int, int], str]:
+    """An edited contour in pieces reduced to the piece of the reader's prompt, with a flag
+    saying what was cut off; unchanged (and "") when nothing is to be dropped.
+
+    Erasing across a lesion cuts off what is not the lesion, so the piece that holds the click
+    (``measurement.seed_voxel``, a line's middle) is the lesion; failing that, the only piece
+    within PROMPT_NEAR_MM of it (a stroke drawn over the click). Only pieces wholly from the
+    automatic contour are dropped: tissue the reader painted is never discarded.
+    """
+    lab, pieces = ndimage.label(crop, _CONNECTED)
+    if pieces < 2:
+        return crop, start, ""
+    spacing = np.asarray(Geometry.of(volume).spacing_mm)
+    vox = np.argwhere(crop)
+    dist = np.sqrt(((vox + start - np.asarray(measurement.seed_voxel)) ** 2 * spacing**2).sum(1))
+    ids = np.arange(1, pieces + 1)
+    near = np.asarray(ndimage.minimum(dist, lab[crop], ids))
+    inside = near == 0.0
+    keep = ids[inside] if inside.any() else ids[near <= PROMPT_NEAR_MM]
+    if len(keep) != 1:
+        return crop, start, ""
+    auto = np.zeros_like(crop)
+    _paste(auto, start, measurement.mask, measurement.offset)
+    dropped = crop & (lab != keep[0])
+    if (dropped & ~auto).any():  # the reader painted some of it: keep everything
+        return crop, start, ""
+    ml = float(dropped.sum()) * Geometry.of(volume).voxel_volume_ml
+    where = "at the click" if inside.any() else "nearest the click"
+    kept, kept_start = _crop(lab == keep[0], start)
+    n = pieces - 1
+    flag = f"kept the piece {where}; the erase stroke cut off {n} piece{'s' if n > 1 else ''}"
+    return kept, kept_start, f"{flag} ({ml:.1f} mL)"
 
 
 def _paste(

@@ -46,7 +46,8 @@ def _display_info(volume: CTVolume) -> SeriesDisplayInfo | None:
 def slice_name(volume: CTVolume, index: int) -> str:
     """Name slice ``index`` (0-based, array order ``z``) of ``volume`` for a message.
 
-    Returns ``"Se 103 · Im 37"`` when the slice's file has an InstanceNumber, else
+    Returns ``"Se 103 · Im 37"`` when the slice's file has an InstanceNumber (``"Im 37"``
+    when the series has no SeriesNumber), else
     ``"slice 72"`` (the array index, as the CLI's ``--seed Z,Y,X`` takes it).
     """
     info = _display_info(volume)

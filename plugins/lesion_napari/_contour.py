@@ -18,6 +18,7 @@ from qtpy.QtCore import QTimer
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.edit import remeasure_edited
+from lesion_tool.measurement.segment import LesionMeasurement
 
 from ._layers import (
     NON_VIABLE_LABEL,
@@ -35,6 +36,9 @@ FLAGGED = "lesion_tool_proposal_flagged"
 """A proposal layer's ``metadata`` key: whether its contour has a flagged proposal's colours."""
 WIRED = "lesion_tool_proposal_wired"
 """A proposal layer's ``metadata`` key: its colours, paint event and keys are set up."""
+CUT_OFF = "lesion_tool_proposal_cut_off"
+"""A proposal layer's ``metadata`` key: its last undo step is the controller's removal of the
+pieces a reader's erase stroke cut off (undone together with that stroke)."""
 
 
 class ContourMixin:
@@ -69,6 +73,30 @@ class ContourMixin:
             layer.selected_label = NON_VIABLE_LABEL
             layer.refresh()
 
+    def _show_kept(
+        self: Controller,
+        view: TimepointView,
+        labels: np.ndarray,
+        edited: LesionMeasurement,
+        box: tuple[int, int, int],
+    ) -> None:
+        """Clear from the proposal layer the pieces the core dropped from an edited contour
+        (cut off by an erase stroke), as one undo step with the stroke: the contour shown is
+        the one measured."""
+        kept = np.zeros(labels.shape, dtype=bool)
+        sl = tuple(
+            slice(o - b, o - b + n)
+            for o, b, n in zip(edited.offset, box, edited.mask.shape, strict=True)
+        )
+        kept[sl] = edited.mask
+        dropped = (labels > 0) & ~kept
+        layer = view.proposal
+        if layer is None or not dropped.any():
+            return
+        with self.quiet():
+            layer.data_setitem(np.nonzero(view.geometry.display_array(dropped)), 0)
+        layer.metadata[CUT_OFF] = True
+
     def _colour_contour(self: Controller, layer: Any) -> None:
         """The contour in the colours of a sound proposal, or of a flagged one (red / yellow:
         the doubt shows on the image, not only in the panel's words)."""
@@ -82,6 +110,10 @@ class ContourMixin:
         )
 
     def _after_edit(self: Controller, view: TimepointView) -> None:
+        if self._quiet:  # the controller's own edit (pieces cut off), measured already
+            return
+        if view.proposal is not None:
+            view.proposal.metadata[CUT_OFF] = False
         QTimer.singleShot(0, lambda: self.contour_edited(view))
 
     def _bind_edit_keys(self: Controller, view: TimepointView, layer: Any) -> None:
@@ -90,6 +122,8 @@ class ContourMixin:
 
         def undo(layer: Any) -> None:
             layer.undo()
+            if layer.metadata.get(CUT_OFF):  # the pieces came back: the stroke goes too
+                layer.undo()
             self._after_edit(view)
 
         def redo(layer: Any) -> None:
@@ -158,6 +192,7 @@ class ContourMixin:
             show_error(str(err))
             return
         p.take(edited, edited=True)
+        self._show_kept(view, labels, edited, p.box)
         self._colour_contour(view.proposal)
         self.render(view)
         self.emit("proposal")

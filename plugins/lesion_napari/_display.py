@@ -328,9 +328,8 @@ class DisplayTools:
             return ""
         info = shown.info
         date = info.study_date.isoformat() if info.study_date else "no date"
-        series = f"Se {info.series_number}" if info.series_number is not None else "Se ?"
         lines = [f"{info.patient_id or 'no patient id'} · {date}"]
-        lines.append(f"{series} · {info.series_description}".strip(" ·"))
+        lines.append(f"{info.series_name} · {info.series_description}".strip(" ·"))
         z = self.slice_index(shown)
         if z is not None:
             location = shown.volume.index_to_patient(np.array([z, 0.0, 0.0]))[2]

@@ -70,10 +70,78 @@ def test_an_edit_cannot_measure_the_viable_part_off_the_arterial_phase():
 def test_two_pieces_are_flagged_and_the_outline_is_the_pixel_edge():
     volume = _sphere_volume()
     m = measure_lesion(volume, LesionPrompt(seed=(6, 40, 40)), phase="arterial")
+    # two squares, neither at the click (6, 40, 40) nor within PROMPT_NEAR_MM of it (the
+    # nearer is 12 px diagonally, 13.6 mm, away): which is the lesion is unclear, both are kept
     mask = np.zeros((1, 30, 30), dtype=bool)
     mask[0, 2:8, 2:8] = mask[0, 20:26, 20:26] = True
-    edited = remeasure_edited(volume, m, mask, (6, 30, 30))
+    edited = remeasure_edited(volume, m, mask, (6, 50, 50))
     assert any("2 separate pieces" in f for f in edited.flags)
-    poly = outline_polygon(mask, (6, 30, 30), 6)
-    assert poly.min(axis=0).tolist() == [31.5, 31.5] and poly.max(axis=0).tolist() == [37.5, 37.5]
-    assert outline_polygon(mask, (6, 30, 30), 7).shape == (0, 2)
+    assert edited.volume_ml == pytest.approx(72 * 2.5 * 0.64 / 1000)
+    poly = outline_polygon(mask, (6, 50, 50), 6)
+    assert poly.min(axis=0).tolist() == [51.5, 51.5] and poly.max(axis=0).tolist() == [57.5, 57.5]
+    assert outline_polygon(mask, (6, 50, 50), 7).shape == (0, 2)
+
+
+def _cut_by_a_plane(m, x_from: int, x_to: int) -> np.ndarray:
+    """The measurement's mask with the columns ``x_from <= x < x_to`` of the volume erased
+    on every slice (an erase stroke dragged from top to bottom, through every slice)."""
+    mask = m.mask.copy()
+    cols = np.arange(mask.shape[2]) + m.offset[2]
+    mask[:, :, (cols >= x_from) & (cols < x_to)] = False
+    return mask
+
+
+def test_an_erase_stroke_across_the_lesion_keeps_the_piece_at_the_click():
+    volume = _sphere_volume()
+    m = measure_lesion(volume, LesionPrompt(seed=(6, 40, 36)), phase="arterial")
+    # a 2-px stroke through x = 45-46 (voxel centres 4.4-5.2 mm right of the centre, 39.5):
+    # the cap right of it (x >= 47) is cut off, the click's side (x = 36) kept
+    edited = remeasure_edited(volume, m, _cut_by_a_plane(m, 45, 47), m.offset)
+    assert not any("separate pieces" in f for f in edited.flags)
+    cut = [f for f in edited.flags if f.startswith("kept the piece at the click")]
+    assert len(cut) == 1 and "cut off 1 piece " in cut[0]
+    cols = np.arange(edited.mask.shape[2]) + edited.offset[2]
+    assert edited.mask.any() and cols[edited.mask.any(axis=(0, 1))].max() == 44
+    # what was cut off is the automatic contour right of the stroke, all of it, and the kept
+    # piece is the rest less the stroke
+    cut_ml = float(cut[0].split("(")[1].split(" mL")[0])
+    assert cut_ml == pytest.approx(_band_ml(m, 47, 80), abs=0.05)
+    assert edited.volume_ml == pytest.approx(m.volume_ml - _band_ml(m, 45, 80))
+    # the kept piece is a disk less a cap 4.4 mm from the centre: its longest chord is still
+    # the diameter (the cut does not reach the centre); the viable part follows the whole
+    assert edited.whole.length_mm == pytest.approx(m.whole.length_mm, abs=1.0)
+    assert edited.viable is not None and edited.viable.length_mm <= edited.whole.length_mm + 0.1
+    assert edited.viable_mask is not None and not (edited.viable_mask & ~edited.mask).any()
+
+
+def _band_ml(m, x_from: int, x_to: int) -> float:
+    """Volume (mL) of the measurement's mask in columns ``x_from <= x < x_to``."""
+    cols = np.arange(m.mask.shape[2]) + m.offset[2]
+    return float(m.mask[:, :, (cols >= x_from) & (cols < x_to)].sum()) * 2.5 * 0.64 / 1000
+
+
+def test_a_stroke_over_the_click_keeps_the_one_piece_near_it_or_every_piece():
+    volume = _sphere_volume()
+    m = measure_lesion(volume, LesionPrompt(seed=(6, 40, 40)), phase="arterial")
+    # a 3-px stroke x = 39-41 over the click (x = 40): the pieces either side are both 1.6 mm
+    # from it, the reader's intent is unclear: both kept, flagged as separate pieces
+    both = remeasure_edited(volume, m, _cut_by_a_plane(m, 39, 42), m.offset)
+    assert any("2 separate pieces" in f for f in both.flags)
+    assert not any(f.startswith("kept the piece") for f in both.flags)
+    # a 9-px stroke x = 38-46: the left piece is 2.4 mm from the click, the right 5.6 mm (over
+    # PROMPT_NEAR_MM): the left one is kept
+    near = remeasure_edited(volume, m, _cut_by_a_plane(m, 38, 47), m.offset)
+    assert any(f.startswith("kept the piece nearest the click") for f in near.flags)
+    cols = np.arange(near.mask.shape[2]) + near.offset[2]
+    assert cols[near.mask.any(axis=(0, 1))].max() == 37
+
+
+def test_a_piece_the_reader_painted_is_never_dropped():
+    volume = _sphere_volume()
+    m = measure_lesion(volume, LesionPrompt(seed=(6, 40, 36)), phase="arterial")
+    mask = _cut_by_a_plane(m, 45, 47)
+    # the reader also painted a square outside the lesion, far from it, on the middle slice
+    mask[6 - m.offset[0], 0:3, 0:3] = True
+    edited = remeasure_edited(volume, m, mask, m.offset)
+    assert any("3 separate pieces" in f for f in edited.flags)
+    assert edited.mask.sum() == mask.sum()

@@ -121,10 +121,12 @@ def test_tighter_and_looser_move_the_threshold_and_change_the_result(viewer, mak
     widget.controller.adjust_threshold(False, background=False)
     widget.controller.adjust_threshold(False, background=False)
     looser = widget.controller.proposal
-    # The first result follows the ramp (a graded border) to its foot, 28 mm (w9-halo); the
-    # corrected ones are placed by the threshold alone, Looser outside Tighter. (Known, issue 11:
-    # Looser here gives 26.5 mm, inside the foot the first result reached.)
+    # The first result follows the ramp (a graded border) to its foot, 28 mm (w9-halo); a
+    # correction moves the outline one way from it: Looser never inside it (it gave 26.5 mm,
+    # placed by the threshold alone), Tighter never outside it
     assert looser.prompt.threshold_offset_hu == -10.0 and looser.whole_mm > tighter.whole_mm + 0.5
+    assert first.whole_mm == pytest.approx(28.0, abs=1.0)
+    assert looser.whole_mm >= first.whole_mm
 
 
 def test_an_edited_contour_drives_the_diameter(viewer, make_volume, qtbot):
@@ -164,6 +166,43 @@ def test_an_edited_contour_drives_the_diameter(viewer, make_volume, qtbot):
     t1 = widget.controller.session.timepoint("baseline").lesion("T1")
     assert t1.longest_diameter_mm == pytest.approx(p.whole_mm, abs=0.05)
     assert t1.segmentation.edited
+
+
+def test_an_erase_stroke_across_the_lesion_keeps_the_piece_at_the_click(viewer, make_volume, qtbot):
+    widget, view = _open(viewer, make_volume(radius_mm=12.0))
+    widget.controller.measure_at(world_of(view, CENTRE), background=False)
+    p = widget.controller.proposal
+    auto_ml = p.auto.volume_ml
+    # a stroke through columns 38-39 on every slice (5.0-5.8 mm right of the centre, 31.5):
+    # it cuts the cap right of it off the piece that holds the click (column 32)
+    labels = volume_order(view.geometry, np.asarray(view.proposal.data))
+    cols = np.arange(labels.shape[2]) + p.box[2]
+    stroke = (labels > 0) & ((cols >= 38) & (cols < 40))[None, None, :]
+    cap = (labels > 0) & (cols >= 40)[None, None, :]
+    assert cap.sum() > 100
+    view.proposal.data_setitem(np.nonzero(view.geometry.display_array(stroke)), 0)
+    qtbot.waitUntil(lambda: p.edited, timeout=5_000)
+    cut = [f for f in p.result.flags if f.startswith("kept the piece at the click")]
+    assert len(cut) == 1 and not any("separate pieces" in f for f in p.result.flags)
+    voxel_ml = float(np.prod(view.volume.spacing_mm)) / 1000
+    assert f"({cap.sum() * voxel_ml:.1f} mL)" in cut[0]
+    assert p.result.volume_ml == pytest.approx(auto_ml - (stroke.sum() + cap.sum()) * voxel_ml)
+    # the layer shows the contour that was measured: the cap is gone from it too
+    shown = volume_order(view.geometry, np.asarray(view.proposal.data)) > 0
+    assert not (shown & cap).any() and shown.sum() == p.result.mask.sum()
+    assert "kept the piece at the click" in widget.measurement.proposal_text.text()
+    # one Ctrl+Z undoes the stroke and the cap's removal together: the core's result again
+    qtbot.mouseClick(widget.measurement.erase_button, Qt.LeftButton)
+    key_on_canvas(viewer, qtbot, Qt.Key_Z, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: not p.edited, timeout=5_000)
+    assert p.result is p.auto
+    shown = volume_order(view.geometry, np.asarray(view.proposal.data))
+    assert np.array_equal(shown > 0, labels > 0)
+    # redo: the stroke again, and the cap cut off again
+    key_on_canvas(viewer, qtbot, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    qtbot.waitUntil(lambda: p.edited, timeout=5_000)
+    shown = volume_order(view.geometry, np.asarray(view.proposal.data)) > 0
+    assert not (shown & cap).any() and any("kept the piece" in f for f in p.result.flags)
 
 
 def test_accept_saves_the_contour_and_reopening_shows_it(viewer, make_volume, qtbot, tmp_path):
