@@ -77,7 +77,6 @@ from lesion_tool.measurement.ring import (
     smooth_plane,
 )
 from lesion_tool.measurement.septum import septum_stop
-from lesion_tool.measurement.spur import vessel_cut_rays
 from lesion_tool.measurement.vessel import vessel_flag
 
 __all__ = [
@@ -846,10 +845,6 @@ def _cast(
         edge_r = edge_r + _halo_mm(prof, edge_r, inside_win, lv)
     elif follow_halo:
         edge_r = edge_r + _enhancing_halo_mm(prof, edge_r, inside_win, lv)
-    if lv.sign > 0 and not lv.texture:
-        # A vessel touching an enhancing lesion's edge is not lesion (spur.py).
-        cut = vessel_cut_rays(prof, r, edge_r, lv.liver, lv.lesion, lv.threshold, lv.noise)
-        edge_r = edge_r if cut is None else cut
     limit = core_r >= rmax_mm - RAY_STEP_MM
     radii = _angular_clip(edge_r)
     if not centred:
