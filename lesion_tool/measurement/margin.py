@@ -169,7 +169,7 @@ def follow_core(
     note = (
         f"found from the click on {slice_name(volume, z0)} ({first.whole.length_mm:.1f} mm "
         f"there, {first.evidence.lesion_hu:.0f} HU: the lesion's margin?) by clicking again on "
-        f"the {'darker' if first.evidence.contrast_hu < 0 else 'brighter'} core beside it; "
+        f"the darker core beside it; "
         "check that this is the lesion clicked"
     )
     return replace(new, flags=(note, *new.flags), seed_voxel=first.seed_voxel, time_s=spent)
