@@ -1503,6 +1503,7 @@ def _delineate_ring(
         through=through,
         bright=bright,
         raw=raw_at(z0),
+        slab_mm=spacing[0],
     )
     if ring is None:
         return None
