@@ -68,7 +68,6 @@ from lesion_tool.measurement.necrosis import (
     longest_chord_within,
 )
 from lesion_tool.measurement.reseed import OPEN_END_FLAG, RUNS_ON_FLAG, follow_open_end
-from lesion_tool.measurement.rimedge import BRIGHT_RING_FLAG, RIM_EDGE_FLAG, rim_edge_shift
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
     RING_CLIP_HU,
@@ -1566,12 +1565,10 @@ def _delineate_ring(
         if len(zs) > 1
         else "outlined on the click's slice only (not confirmed on the slices next to it)"
     )
-    kind, than = (
-        (BRIGHT_RING_FLAG, "brighter") if bright else ("delineated by its darker rim", "darker")
-    )
+    kind, than = ("enhancing", "brighter") if bright else ("darker", "darker")
     flags = [
         (
-            f"{kind}: its inside ({ring.inside_hu:.0f} HU) is as dense as "
+            f"delineated by its {kind} rim: its inside ({ring.inside_hu:.0f} HU) is as dense as "
             f"the liver ({ring.outside_hu:.0f} HU beyond the rim), the rim is "
             f"{ring.rim_hu:.0f} HU ({ring.z_score:.1f} standard errors {than} than both sides on "
             f"the slices next to it); {where}: check the contour, or drag a line across it"
@@ -1875,8 +1872,8 @@ def _rim_around_click(
             f"{why}, but enhancing tissue ({rim.rim_hu:.0f} HU against "
             f"the liver's {liver_hu:.0f} HU) closes around it within {reach:.0f} mm, in "
             f"{100 * rim.share:.0f}% of the directions: a necrotic core or its seam with the rim "
-            f"(thick slices average them); {RIM_EDGE_FLAG}; check the contour, or drag a line "
-            "across the lesion"
+            "(thick slices average them); the whole lesion, core and rim, is outlined by the rim's "
+            "outer edge; check the contour, or drag a line across the lesion"
         )
     ]
     if len(zs) < MIN_SLICES and volume.shape[0] >= MIN_SLICES:
@@ -1928,15 +1925,10 @@ def _rim_cut(
         (prof < half[:, None]) | ~inside_win | (prof < FAT_HU)
     )
     ended = out.any(axis=1)
-    edge_j = np.argmax(out, axis=1)
+    edge = r[np.argmax(out, axis=1)]
     ok = found & ended
     if ok.mean() < RIM_ENCLOSE_SHARE:
         return None
-    # Half-way on the plane smoothed RIM_SMOOTH_MM more is the foot of a thin rim's blur: the
-    # edge is moved to the rim's partial-volume edge on the plane every edge is placed on.
-    fine = ndimage.map_coordinates(win.hu_plane(z), [ys, xs], order=1, mode="nearest")
-    shift = rim_edge_shift(fine[ok], edge_j[ok], RAY_STEP_MM, RIM_MIN_ENHANCEMENT_HU / 2.0)
-    edge = r[edge_j] + shift
     radii = np.where(ok, edge, np.nan)
     idx = np.arange(N_RAYS)
     good = idx[ok]
@@ -1947,7 +1939,8 @@ def _rim_cut(
     radii = np.minimum(radii, MAX_ELONGATION * float(np.median(radii)))
     outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
     shell_sel = _shell(r, radii, inside_win)
-    return _SliceCut(z, cy, cx, radii, 0.0, outline, mask, fine[shell_sel])
+    raw = ndimage.map_coordinates(win.hu_plane(z), [ys, xs], order=1, mode="nearest")
+    return _SliceCut(z, cy, cx, radii, 0.0, outline, mask, raw[shell_sel])
 
 
 def _viable_not_across_necrosis(
