@@ -68,6 +68,7 @@ from lesion_tool.measurement.necrosis import (
     longest_chord_within,
 )
 from lesion_tool.measurement.reseed import OPEN_END_FLAG, RUNS_ON_FLAG, follow_open_end
+from lesion_tool.measurement.rimedge import rim_edge_offset
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
     RING_CLIP_HU,
@@ -1815,20 +1816,23 @@ def _rim_around_click(
         return None
     lv = _Levels(liver_hu, rim.rim_hu, noise, prompt.threshold_offset_hu, mixed=True)
     level = liver_hu + max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * noise)
-    cut = _rim_cut(win, z0, oy, ox, lv, level, reach)
+    # From a core, the rim is thin and the plane smoothed well beyond it: its edge is placed on
+    # the less smoothed profiles aligned along it (.rimedge; 2.5 + 1 mm over on each side else).
+    sharp = core is not None
+    cut = _rim_cut(win, z0, oy, ox, lv, level, reach, sharp)
     if cut is None:
         return None
     # The edge is half-way to the liver measured just outside this first outline (the
     # commonest value of the window may be another lobe's).
     if cut.shell.size:
         lv = replace(lv, liver=float(np.median(cut.shell)))
-        cut = _rim_cut(win, z0, oy, ox, lv, level, reach)
+        cut = _rim_cut(win, z0, oy, ox, lv, level, reach, sharp)
         if cut is None:
             return None
     # Once more from the outline's centre (a click off the core's centre sees the rim
     # obliquely), reaching as far as the outline did.
     ncy, ncx = cut.centre()
-    again = _rim_cut(win, z0, ncy, ncx, lv, level, RIM_REACH_FACTOR * float(cut.radii.max()))
+    again = _rim_cut(win, z0, ncy, ncx, lv, level, RIM_REACH_FACTOR * float(cut.radii.max()), sharp)
     if again is not None and again.mask[cy, cx]:
         cut = again
     if not cut.mask[cy, cx]:
@@ -1841,7 +1845,7 @@ def _rim_around_click(
         while 0 <= z < volume.shape[0] and abs(z - z0) * spacing[0] <= depth:
             pcy, pcx = prev.centre()
             reach_z = RIM_REACH_FACTOR * float(np.median(prev.radii))
-            nxt = _rim_cut(win, z, pcy, pcx, lv, level, reach_z)
+            nxt = _rim_cut(win, z, pcy, pcx, lv, level, reach_z, sharp)
             if nxt is None or nxt.radius_mm(spacing) > prev.radius_mm(spacing) + growth:
                 break
             # Beyond the click's slice a lesion narrows: no ray outgrows the one before much.
@@ -1887,7 +1891,14 @@ def _rim_around_click(
 
 
 def _rim_cut(
-    win: _Window, z: int, cy: float, cx: float, lv: _Levels, level: float, reach_mm: float
+    win: _Window,
+    z: int,
+    cy: float,
+    cx: float,
+    lv: _Levels,
+    level: float,
+    reach_mm: float,
+    sharp: bool = False,
 ) -> _SliceCut | None:
     """The outline on slice ``z`` of a lesion whose rim (or body) enhances, from ``(cy, cx)``
     (window pixels): each ray enters tissue at ``level`` (HU, smoothed RIM_SMOOTH_MM more)
@@ -1929,6 +1940,11 @@ def _rim_cut(
     ok = found & ended
     if ok.mean() < RIM_ENCLOSE_SHARE:
         return None
+    raw = ndimage.map_coordinates(win.hu_plane(z), [ys, xs], order=1, mode="nearest")
+    if sharp:
+        off = rim_edge_offset(raw[ok], j_peak[ok], RAY_STEP_MM)
+        if off is not None:
+            edge = np.where(ok, np.minimum(edge, r[j_peak] + off), edge)
     radii = np.where(ok, edge, np.nan)
     idx = np.arange(N_RAYS)
     good = idx[ok]
@@ -1939,7 +1955,6 @@ def _rim_cut(
     radii = np.minimum(radii, MAX_ELONGATION * float(np.median(radii)))
     outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
     shell_sel = _shell(r, radii, inside_win)
-    raw = ndimage.map_coordinates(win.hu_plane(z), [ys, xs], order=1, mode="nearest")
     return _SliceCut(z, cy, cx, radii, 0.0, outline, mask, raw[shell_sel])
 
 
