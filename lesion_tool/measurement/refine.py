@@ -36,6 +36,7 @@ from lesion_tool.measurement.diameter import (
     boundary_points,
     longest_axial_diameter,
 )
+from lesion_tool.measurement.rimedge import BRIGHT_RING_FLAG, RIM_EDGE_FLAG
 from lesion_tool.measurement.segment import FAT_HU, SLAB_MM, viable_part
 
 if TYPE_CHECKING:
@@ -196,10 +197,14 @@ def refine_3d(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement | Non
 
 def refine_where_doubtful(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:
     """``m`` refined by :func:`refine_3d` when it is flagged, on an arterial image of slabs
-    (slices of segment.SLAB_MM or more), for a hyper-attenuating lesion; otherwise ``m``."""
+    (slices of segment.SLAB_MM or more), for a hyper-attenuating lesion not outlined by an
+    enhancing rim (:mod:`.rimedge`: the walker's border moved out to a quarter of a faint rim's
+    contrast is the foot of its blur); otherwise ``m``."""
     if not m.flags or str(m.phase) != "arterial" or m.evidence.contrast_hu <= 0:
         return m
     if float(volume.spacing_mm[0]) < SLAB_MM:
         return m
+    if any(RIM_EDGE_FLAG in f or f.startswith(BRIGHT_RING_FLAG) for f in m.flags):
+        return m  # outlined by an enhancing rim's partial-volume edge (:mod:`.rimedge`)
     r = refine_3d(volume, m)
     return m if r is None else r
