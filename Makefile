@@ -7,6 +7,11 @@ STAMP  := $(VENV)/.installed-stamp
 
 JS_DEPS := tests/js/node_modules/.package-lock.json
 
+# pytest-xdist workers of `make test` (each its own Xvfb); the modules sharing costly session
+# fixtures stay on one worker (tests/conftest.py). `make test PYTEST_WORKERS=0`: one process.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
+
 .PHONY: setup system-deps demo test test-core lint bench clean
 
 setup: system-deps $(STAMP)
@@ -29,10 +34,10 @@ demo: setup
 
 test: setup $(JS_DEPS)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 test-core: $(STAMP) $(JS_DEPS)
-	$(PY) -m pytest tests/core
+	$(PY) -m pytest $(PYTEST_PARALLEL) tests/core
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -43,3 +43,18 @@ def _private_phase_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) 
     folder = tmp_path_factory.mktemp("phase-cache")
     monkeypatch.setenv("LESION_TOOL_CACHE_DIR", str(folder))
     return folder
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (``--dist loadgroup``)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its :func:`_xdist.xdist_groups` group, so ``-n 2 --dist loadgroup``
+    (what ``make test`` runs) sends a module, and the modules sharing costly session work, to
+    one worker. Nothing is marked without pytest-xdist (the plain ``pytest`` run is unchanged)."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    from _xdist import module_of, xdist_groups
+
+    groups = xdist_groups(items)
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(groups[module_of(item)]))

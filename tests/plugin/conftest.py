@@ -23,10 +23,17 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _is_xdist_controller(config) -> bool:
+    """The pytest-xdist process that only hands tests to its workers (pytest-xvfb's own test)."""
+    return config.getoption("dist", "no") != "no" and not os.environ.get("PYTEST_XDIST_WORKER")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
-    """After pytest-xvfb: offscreen Qt only when there is no display at all."""
-    if not _has_display():
+    """After pytest-xvfb: offscreen Qt only when there is no display at all. Not in a
+    pytest-xdist controller: pytest-xvfb starts no Xvfb there (the workers start their own), and
+    the workers inherit its environment, so an offscreen set there skipped every viewer test."""
+    if not _has_display() and not _is_xdist_controller(config):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 

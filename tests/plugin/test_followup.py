@@ -3,8 +3,9 @@ and follow-up side by side and linked through the mapping (issue 15).
 
 A small synthetic patient moved between the visits (``visit_motion``: patient shift and roll,
 10-20 mm breathing, liver volume change); the truth (each lesion's centre at both visits and its
-follow-up mask) comes from the generator. One registration (a few seconds) per module: the
-second test reuses it from the reading's sidecar file.
+follow-up mask) comes from the generator. The first test registers in the plugin's worker; the
+second opens a copy of the reading whose sidecar file the ``propagate`` command wrote beforehand
+(its own fixture, so it holds whichever test ran before it, or on whichever pytest-xdist worker).
 """
 
 from __future__ import annotations
@@ -51,6 +52,22 @@ def moved(tmp_path_factory):
         sitk.ReadImage(str(pdir / truth["timepoints"][1]["masks"]["lesions"]))
     )
     return {"dir": pdir, "truth": truth, "reading": path, "text": path.read_text(), "fu_mask": mask}
+
+
+@pytest.fixture(scope="module")
+def registered(moved, tmp_path_factory):
+    """``moved`` with a reading of its own (same content) whose registration sidecar the
+    ``propagate`` command has written: the plugin must reuse it, not register again. Not the
+    sidecar another test's registration left behind (that made the test depend on running after
+    it, in the same process: it failed alone and under pytest-xdist)."""
+    from lesion_tool.cli import main
+    from lesion_tool.registration.cache import sidecar_path
+
+    path = tmp_path_factory.mktemp("registered") / moved["reading"].name
+    path.write_text(moved["text"])
+    assert main(["propagate", str(path), "--images", str(moved["dir"]), "--timepoint", "fu1"]) == 0
+    assert sidecar_path(path).is_file()
+    return {**moved, "reading": path}
 
 
 def _open(viewer, qtbot, moved):
@@ -164,19 +181,20 @@ def test_next_target_at_follow_up_carries_it_with_linked_views(viewer, qtbot, mo
 
 
 def test_a_target_not_found_with_confidence_shows_why_and_no_proposal(
-    viewer, qtbot, moved, notices, monkeypatch
+    viewer, qtbot, registered, notices, monkeypatch
 ):
     """A flagged target gets no proposal: the reasons in words, and marking it absent or not
-    evaluable still works. The registration comes from the reading's sidecar (no second run)."""
+    evaluable still works. The registration comes from the reading's sidecar, written by the
+    ``propagate`` command (the plugin and the command key a pair alike: no second run)."""
     import lesion_napari._followup as followup
 
     monkeypatch.setattr(followup, "show_warning", notices.warnings.append)
-    _widget, c = _open(viewer, qtbot, moved)
+    _widget, c = _open(viewer, qtbot, registered)
     c.next_lesion()
     qtbot.waitUntil(lambda: c.follow.ready("fu1"), timeout=120_000)
     base, fu = c.views["baseline"], c.views["fu1"]
     carried = c.follow.carried[(base.volume.series_instance_uid, fu.volume.series_instance_uid)]
-    assert carried.cached  # the first test's registration, from the sidecar
+    assert carried.cached  # the propagate command's registration, from the sidecar
     qtbot.waitUntil(lambda: c.proposal is not None, timeout=60_000)
     c.reject_proposal()
     # T2 as the core flags a target whose surroundings do not match (see test_registration)
