@@ -256,11 +256,18 @@ def test_a_core_whose_whole_by_value_fails_is_outlined_by_its_rim(ircadb) -> Non
             )
 
 
+# 02's line (seed 2) went through the core-and-rim-edge path when w11-necro5 wrote this test;
+# since w11-hyper's dark-tail rule stops its rays at the bowel beside it, the rim's value gives
+# the whole lesion at once (27.0 mm for 27.8): it must stay within tolerance by either route.
 @pytest.mark.parametrize(
-    ("seed", "name", "kind"), [(3, "livertumor07", "deepest"), (2, "livertumor02", "line")]
+    ("seed", "name", "kind", "route"),
+    [
+        (3, "livertumor07", "deepest", "core whose whole"),
+        (2, "livertumor02", "line", "inside an enhancing rim"),
+    ],
 )
 def test_a_core_outlined_by_its_rim_is_not_measured_beyond_the_rim(
-    ircadb, seed: int, name: str, kind: str
+    ircadb, seed: int, name: str, kind: str, route: str
 ) -> None:
     """The rim's outer edge from a dark core is placed on profiles aligned along the rim
     (:mod:`lesion_tool.measurement.rimedge`): on the plane smoothed to find it, a thin rim is
@@ -271,7 +278,7 @@ def test_a_core_outlined_by_its_rim_is_not_measured_beyond_the_rim(
     t = {e.name: e for e in experts}[name]
     prompt = LesionPrompt(seed=t.deepest) if kind == "deepest" else LesionPrompt(line=t.long_axis)
     r = measure_lesion(vol, prompt, phase="arterial")
-    assert any("core whose whole" in f for f in r.flags), r.flags
+    assert any(route in f for f in r.flags), r.flags
     assert abs(r.whole.length_mm - t.diameter_mm) <= tolerance_mm(t.diameter_mm), (
         r.whole.length_mm,
         t.diameter_mm,
