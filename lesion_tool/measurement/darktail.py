@@ -16,7 +16,8 @@ millimetres thick.
 The rule here: on each ray, the run of darker-than-enhancing tissue at the end of the lesion
 (after its last enhancing sample, up to where the ray leaves) is lesion only when liver lies
 beyond it. When the ray instead leaves it into tissue darker than the liver (fat, the
-neighbour itself) or runs on to its search limit, it ends at its last enhancing sample. A
+neighbour itself) or runs on to its search limit, it ends where the run first falls below
+half-way between the lesion and that darker tissue (else just after its last enhancing sample). A
 necrotic part met on the way is kept: the ray comes back to enhancing tissue after it, or
 leaves it into the liver. Arrays are ``(ray, sample)`` profiles of smoothed HU from the
 click or the lesion's centre outwards.

@@ -25,6 +25,24 @@ MIN_RAYS = 8
 """Fewer rays than this with a rim give no median profile to trust."""
 
 
+def aligned_median(
+    prof: np.ndarray, path: np.ndarray, before_mm: float, after_mm: float, step_mm: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Profiles (rays x samples, ``step_mm`` apart) lined up on each ray's sample ``path`` and
+    medianed over the rays, from ``before_mm`` inside it to ``after_mm`` beyond: the offsets (in
+    samples) and the median profile, NaN where no ray reaches. Averaging along a thin rim
+    instead of across it keeps its edge sharp while the noise drops with the number of rays
+    (used here and by :func:`lesion_tool.measurement.ring._thin_rim_edge`)."""
+    d = np.arange(-round(before_mm / step_mm), round(after_mm / step_mm) + 1)
+    cols = path[:, None] + d[None, :]
+    ok = (cols >= 0) & (cols < prof.shape[1])
+    vals = np.where(ok, np.take_along_axis(prof, np.clip(cols, 0, prof.shape[1] - 1), 1), np.nan)
+    med = np.full(d.size, np.nan)
+    seen = ok.any(axis=0)  # columns past the profiles' ends on every ray stay NaN
+    med[seen] = np.nanmedian(vals[:, seen], axis=0)
+    return d, med
+
+
 def rim_edge_offset(prof: np.ndarray, peak: np.ndarray, step_mm: float) -> float | None:
     """How far (mm) beyond each ray's rim peak the rim's outer edge lies.
 
@@ -37,13 +55,8 @@ def rim_edge_offset(prof: np.ndarray, peak: np.ndarray, step_mm: float) -> float
     does not fall back (no thin rim to place an edge on)."""
     if len(peak) < MIN_RAYS:
         return None
-    d = np.arange(-round(ALIGN_BEFORE_MM / step_mm), round(BEYOND_MM[1] / step_mm) + 1)
-    cols = peak[:, None] + d[None, :]
-    ok = (cols >= 0) & (cols < prof.shape[1])
-    vals = np.where(ok, np.take_along_axis(prof, np.clip(cols, 0, prof.shape[1] - 1), 1), np.nan)
-    med = np.full(d.size, np.nan)
-    seen = ok.any(axis=0)  # columns past the profiles' ends on every ray stay NaN
-    med[seen] = np.nanmedian(vals[:, seen], axis=0)
+    d, med = aligned_median(prof, peak, ALIGN_BEFORE_MM, BEYOND_MM[1], step_mm)
+    seen = ~np.isnan(med)
     near = (np.abs(d) <= round(PEAK_SEARCH_MM / step_mm)) & seen
     far = (d >= round(BEYOND_MM[0] / step_mm)) & seen
     if not near.any() or not far.any():

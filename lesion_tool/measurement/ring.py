@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from lesion_tool.measurement.rimedge import aligned_median
+
 RING_SMOOTH_MM = 1.5
 """Gaussian smoothing (sigma) before the rays: about half the width of a capsule seen on 5 mm
 slices (2-4 mm), so that the rim survives while the voxel noise drops several-fold."""
@@ -332,11 +334,7 @@ def _thin_rim_edge(prof: np.ndarray, path: np.ndarray) -> float | None:
     on (fewer than RADII_WINDOW rays, or no rise back to the tissue beyond)."""
     if len(path) < RADII_WINDOW:
         return None
-    d = np.arange(-round(2.0 / RING_STEP_MM), round(5.0 / RING_STEP_MM) + 1)
-    cols = path[:, None] + d[None, :]
-    ok = (cols >= 0) & (cols < prof.shape[1])
-    vals = np.where(ok, np.take_along_axis(prof, np.clip(cols, 0, prof.shape[1] - 1), 1), np.nan)
-    med = np.nanmedian(vals, axis=0)
+    d, med = aligned_median(prof, path, 2.0, 5.0, RING_STEP_MM)
     near = np.abs(d) <= round(1.0 / RING_STEP_MM)
     k_rim = int(np.flatnonzero(near)[np.nanargmin(med[near])])
     outside = float(np.nanmedian(med[d >= round(2.0 / RING_STEP_MM)]))

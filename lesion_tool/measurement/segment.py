@@ -883,9 +883,9 @@ def _cast(
     radii = _angular_clip(edge_r)
     if not centred:
         outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
-        cut = _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[:0, 0])
-        cut.beside_dark = beside_dark
-        return cut
+        return _SliceCut(
+            z, cy, cx, radii, float(limit.mean()), outline, mask, prof[:0, 0], beside_dark
+        )
     radii = np.minimum(radii, MAX_ELONGATION * float(np.median(radii)))
     # A ray longer than most that did not end in liver slipped out of the liver (into a
     # neighbour, a fissure or the lung base): it is held to the typical length.
@@ -904,9 +904,9 @@ def _cast(
         radii = np.maximum(radii, base) if lv.offset < 0 else np.minimum(radii, base)
     outline, mask = _outline(cy, cx, radii, (sy, sx), plane.shape)
     shell_sel = _shell(r, radii, inside_win)
-    cut = _SliceCut(z, cy, cx, radii, float(limit.mean()), outline, mask, prof[shell_sel])
-    cut.beside_dark = beside_dark
-    return cut
+    return _SliceCut(
+        z, cy, cx, radii, float(limit.mean()), outline, mask, prof[shell_sel], beside_dark
+    )
 
 
 def _angular_clip(radii: np.ndarray) -> np.ndarray:
