@@ -78,6 +78,7 @@ from lesion_tool.measurement.ring import (
     find_ring,
     smooth_plane,
 )
+from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
 from lesion_tool.measurement.texturetrim import trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
@@ -1383,7 +1384,11 @@ def _delineate_prompt(
         by_value = _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
     except _NoContrast as err:
         # The click's value is the liver's (a ring-enhancing or speckled lesion whose mean
-        # equals the parenchyma's): delineate by texture instead, or refuse as before.
+        # equals the parenchyma's): delineate by texture instead, or refuse as before. Unless
+        # it is the seam beside a necrotic core: that core's whole lesion (seam.py).
+        beside = _core_beside(volume, win, prompt, ph, seed)
+        if beside is not None:
+            return beside
         win.texture = True
         try:
             return _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
@@ -1454,8 +1459,11 @@ def _delineate_prompt(
             return enclosing
     if abs(e.contrast_hu) >= LOW_CONTRAST_HU and not off_line:
         return by_value
-    # Barely any contrast by value: texture may be the better evidence (a faint ring around a
-    # heterogeneous core); the one with the higher contrast-to-noise ratio is kept.
+    # Barely any contrast by value: a necrotic core beside the click (seam.py), else texture may
+    # be the better evidence (a faint ring around a heterogeneous core); the one with the higher
+    # contrast-to-noise ratio is kept.
+    if not off_line and (beside := _core_beside(volume, win, prompt, ph, seed)) is not None:
+        return beside
     win.texture = True
     try:
         by_texture = _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
@@ -1475,6 +1483,26 @@ def _delineate_prompt(
     if (tex[0] - tex[1]) / max(tex_noise, 1e-6) > cnr:
         return by_texture
     return by_value
+
+
+def _core_beside(
+    volume: CTVolume, win: _Window, prompt: LesionPrompt, ph: Phase, seed: tuple[int, ...]
+) -> LesionMeasurement | None:
+    """The whole lesion measured from a necrotic core beside a click that reads as the liver
+    (:func:`.seam.from_core_beside`; arterial images only)."""
+    if ph is not Phase.ARTERIAL:
+        return None
+    plane = win.hu_plane(seed[0])
+    spacing_yx = volume.spacing_mm[1:]
+    return from_core_beside(
+        prompt,
+        seed,
+        plane,
+        (win.y0, win.x0),
+        spacing_yx,
+        win.hu_liver,
+        lambda p: _measure_prompt(volume, p, ph),
+    )
 
 
 def _delineate_ring(

@@ -155,3 +155,41 @@ def test_a_click_in_plain_liver_beside_no_rim_is_still_refused(seed: int) -> Non
     vol = _iso_core_phantom(seed)
     with pytest.raises(MeasurementError, match="commonest"):
         measure_lesion(vol, LesionPrompt(seed=(8, 20, 20)), phase="arterial")
+
+
+@pytest.mark.parametrize("dx", [13, 14])
+def test_a_click_in_the_seam_beside_the_core_gives_the_whole_lesion(dx: int) -> None:
+    # 10.4-11.2 mm from the centre, between the 10 mm core (40 HU) and the rim (125 HU): the
+    # blurred seam reads as the liver (95 HU against 100), and texture alone followed the seam's
+    # speckle through the slices (12.8 mm for 28, flagged as a tube). The reader means the
+    # lesion whose core is next to the click: measured from it (seam.py), as a click in the core
+    # is (32.4 mm), said so, and the outline holds the click.
+    vol, truth_mm = _necrotic_phantom()
+    click = (20, 60, 60 + dx)
+    res = measure_lesion(vol, LesionPrompt(seed=click), phase="arterial")
+    assert abs(res.whole.length_mm - truth_mm) <= 0.2 * truth_mm, (res.whole.length_mm, res.flags)
+    assert any("seam between a necrotic core" in f for f in res.flags), res.flags
+    idx = tuple(c - o for c, o in zip(click, res.offset, strict=True))
+    assert res.mask[idx]
+    # The viable part is still the rim, not across the core.
+    assert res.viable is not None and res.viable.length_mm < res.whole.length_mm - 2.0
+
+
+def test_core_beside_needs_tissue_clearly_darker_than_the_liver() -> None:
+    from lesion_tool.measurement.seam import CORE_MARGIN_HU, SEAM_SEARCH_MM, core_beside
+
+    plane = np.full((60, 60), 100.0)
+    # A patch 20 HU under the liver (a heterogeneous liver, a faint hypo-attenuating spot) 3 mm
+    # from the click is not a core; 50 HU under it is, and the point picked lies in it.
+    plane[22:40, 34:52] = 100.0 - CORE_MARGIN_HU + 10.0
+    assert core_beside(plane, 30, 30, (0.8, 0.8), 100.0) is None
+    plane[22:40, 34:52] = 50.0
+    at = core_beside(plane, 30, 30, (0.8, 0.8), 100.0)
+    assert at is not None and 22 <= at[0] < 40 and 34 <= at[1] < 52
+    # Nor one beyond SEAM_SEARCH_MM; nor fat.
+    far = np.full((60, 60), 100.0)
+    far[30:36, 30 + int(SEAM_SEARCH_MM / 0.8) + 3 :] = 60.0
+    assert core_beside(far, 32, 30, (0.8, 0.8), 100.0) is None
+    fat = np.full((60, 60), 100.0)
+    fat[28:34, 32:36] = -100.0
+    assert core_beside(fat, 30, 30, (0.8, 0.8), 100.0) is None
