@@ -29,6 +29,8 @@ import math
 
 import numpy as np
 
+from lesion_tool.measurement.raster import nanmedian_axis
+
 __all__ = ["BEYOND_MM", "dark_tail_exit"]
 
 BEYOND_MM = 3.0
@@ -101,7 +103,7 @@ def dark_tail_exit(
     dark_hu = np.full(prof.shape[0], liver_hu - band_hu)
     rows = darker.any(axis=1)
     if rows.any():
-        dark_hu[rows] = np.nanmedian(np.where(darker[rows], prof[rows], np.nan), axis=1)
+        dark_hu[rows] = nanmedian_axis(np.where(darker[rows], prof[rows], np.nan), 1)
     mid = np.minimum((lesion_hu + dark_hu) / 2.0, threshold_hu)
     below = run & (prof < mid[:, None])
     cross = np.where(below.any(axis=1), np.argmax(below, axis=1), exit_j)

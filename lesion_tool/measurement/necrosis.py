@@ -128,27 +128,48 @@ def enhancing_rim(
     beyond = _beyond_by_sector(plane, far, cy, cx, spacing_yx) if far is not None else None
     counted = 0
     bumps: list[float] = []
+    # The rim is a bump of the sector's radial profile (medians over RIM_BIN_MM rings,
+    # RIM_WIDTH_BINS at a time): wherever it lies in the band, however thin it is.
+    tops = _sector_tops(sector, ring, vals)
     for k in range(RIM_SECTORS):
-        here = sector == k
-        if not here.any():
+        if not np.isfinite(tops[k]) and not (sector == k).any():
             continue
         counted += 1
-        # The rim is a bump of the sector's radial profile (medians over RIM_BIN_MM rings,
-        # RIM_WIDTH_BINS at a time): wherever it lies in the band, however thin it is.
-        top = max(
-            (
-                float(np.median(v))
-                for j in range(RIM_BINS - RIM_WIDTH_BINS + 1)
-                if (v := vals[here & (ring >= j) & (ring < j + RIM_WIDTH_BINS)]).size
-            ),
-            default=-math.inf,
-        )
+        top = float(tops[k])
         if top >= level and (beyond is None or _liver_beyond(top, beyond[k], liver_hu, margin)):
             bumps.append(top)
     if not bumps:
         return None
     share = len(bumps) / max(counted, 1)
     return EnhancingRim(share, float(np.median(bumps)), float(liver_hu))
+
+
+def _sector_tops(sector: np.ndarray, ring: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """Per direction (RIM_SECTORS), the highest median of ``vals`` over RIM_WIDTH_BINS
+    consecutive rings (``ring``: each value's ring, ``sector``: its direction); -inf where no
+    window holds a value. The same numbers as ``np.median`` of each window's values (the middle
+    value, or the two middle ones' sum halved in ``vals``' dtype), from one sort by direction
+    and value instead of a median per direction and window."""
+    tops = np.full(RIM_SECTORS, -math.inf)
+    if vals.size == 0:
+        return tops
+    order = np.lexsort((vals, sector))
+    sv, ss, sr = vals[order], sector[order], ring[order]
+    starts = np.searchsorted(ss, np.arange(RIM_SECTORS), side="left")
+    ends = np.searchsorted(ss, np.arange(RIM_SECTORS), side="right")
+    for j in range(RIM_BINS - RIM_WIDTH_BINS + 1):
+        inw = (sr >= j) & (sr < j + RIM_WIDTH_BINS)
+        c = np.concatenate([[0], np.cumsum(inw)])  # c[i]: values in the window before i
+        base, n = c[starts], c[ends] - c[starts]
+        has = n > 0
+        # The t-th (0-based) value in the window of a direction is the first index i with
+        # c[i + 1] == base + t + 1.
+        lo = np.searchsorted(c, base + (n - 1) // 2 + 1, side="left") - 1
+        hi = np.searchsorted(c, base + n // 2 + 1, side="left") - 1
+        lo, hi = np.where(has, lo, 0), np.where(has, hi, 0)
+        med = np.true_divide(sv[lo] + sv[hi], 2, dtype=sv.dtype)
+        tops = np.where(has, np.maximum(tops, med.astype(np.float64)), tops)
+    return tops
 
 
 def _liver_beyond(top_hu: float, beyond_hu: float, liver_hu: float, margin_hu: float) -> bool:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lesion_tool.measurement.raster import nanmedian_axis
+
 ALIGN_BEFORE_MM = 2.0
 """How far inside each ray's rim peak the aligned profiles start."""
 BEYOND_MM = (2.0, 5.0)
@@ -39,7 +41,7 @@ def aligned_median(
     vals = np.where(ok, np.take_along_axis(prof, np.clip(cols, 0, prof.shape[1] - 1), 1), np.nan)
     med = np.full(d.size, np.nan)
     seen = ok.any(axis=0)  # columns past the profiles' ends on every ray stay NaN
-    med[seen] = np.nanmedian(vals[:, seen], axis=0)
+    med[seen] = nanmedian_axis(vals[:, seen], 0)
     return d, med
 
 

@@ -34,6 +34,7 @@ Voxel coordinates are ``(z, y, x)`` indices of the volume; lengths are millimetr
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -66,6 +67,14 @@ from lesion_tool.measurement.necrosis import (
     RIM_SEARCH_MM,
     enhancing_rim,
     longest_chord_within,
+)
+from lesion_tool.measurement.raster import (
+    RaySampler,
+    beyond_mm,
+    nanmedian_axis,
+    open_by,
+    polygon_mask,
+    within_mm,
 )
 from lesion_tool.measurement.reseed import OPEN_END_FLAG, RUNS_ON_FLAG, follow_open_end
 from lesion_tool.measurement.rimedge import rim_edge_offset
@@ -805,13 +814,12 @@ def _cast(
     xs = cx + np.outer(np.cos(angles), r) / sx
     inside_win = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
     prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
+    rays = RaySampler(ys, xs, plane.shape)  # masks sampled at the rays' nearest pixels
     blob = _bright_blobs(plane, lv, (sy, sx))
-    on_blob = (
-        None if blob is None else ndimage.map_coordinates(blob.view(np.uint8), [ys, xs], order=0)
-    )
+    on_blob = None if blob is None else rays.sample(blob)
     lesion = lv.lesion_side(prof, lv.threshold)
     if on_blob is not None:
-        lesion |= on_blob > 0
+        lesion |= on_blob
     lesion &= inside_win & (r <= rmax_mm)[None, :]
     # The partial-volume rim of a vessel (beyond a hyper-attenuating lesion's values) or of fat
     # (below a hypo-attenuating one's) passes through the lesion's values: it is not lesion.
@@ -820,13 +828,12 @@ def _cast(
         beyond_values &= ~blob
     rim = _rim(beyond_values, (sy, sx), _surface_rim_mm(win.volume.spacing_mm[0], lv))
     if rim is not None:
-        lesion &= ndimage.map_coordinates(rim.view(np.uint8), [ys, xs], order=0) == 0
+        lesion &= ~rays.sample(rim)
     if z in win.exclude:
-        hit = ndimage.map_coordinates(win.exclude[z].view(np.uint8), [ys, xs], order=0)
-        lesion &= hit == 0
+        lesion &= ~rays.sample(win.exclude[z])
     lesion &= ~_ramp_to_fat(prof, lv)
     if z in win.core:
-        lesion |= ndimage.map_coordinates(win.core[z].view(np.uint8), [ys, xs], order=0) > 0
+        lesion |= rays.sample(win.core[z])
     lesion[:, 0] = True
     run = max(1, math.ceil((MIXED_EXIT_RUN_MM if lv.mixed else EXIT_RUN_MM) / RAY_STEP_MM))
     out = np.concatenate([~lesion, np.ones((N_RAYS, run), dtype=bool)], axis=1).astype(np.int32)
@@ -842,9 +849,9 @@ def _cast(
         # Darker tissue at a ray's end is necrosis only with liver beyond it (darktail.py).
         enhancing = prof > lv.threshold
         if on_blob is not None:
-            enhancing |= on_blob > 0
+            enhancing |= on_blob
         if z in win.core:
-            enhancing |= ndimage.map_coordinates(win.core[z].view(np.uint8), [ys, xs], order=0) > 0
+            enhancing |= rays.sample(win.core[z])
         found = exit_j
         exit_j = dark_tail_exit(
             prof,
@@ -867,7 +874,7 @@ def _cast(
     core_r = r[exit_j - 1] + frac * RAY_STEP_MM
     edge_side = lv.lesion_side(prof, lv.edge)
     if on_blob is not None:
-        edge_side |= on_blob > 0
+        edge_side |= on_blob
     beyond = (r[None, :] >= core_r[:, None]) & (
         ~edge_side | (r[None, :] > core_r[:, None] + EDGE_MM) | ~inside_win
     )
@@ -995,7 +1002,7 @@ def _bright_blobs(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float]) -
     hy, hx = math.ceil(ry), math.ceil(rx)
     yy, xx = np.ogrid[-hy : hy + 1, -hx : hx + 1]
     disk = (yy / max(ry, 1e-6)) ** 2 + (xx / max(rx, 1e-6)) ** 2 <= 1.0
-    blob = ndimage.binary_opening(bright, structure=disk)
+    blob = open_by(bright, disk)  # ndimage.binary_opening, faster
     if not blob.any():
         return None
     return _blob_fringe(blob, bright, spacing_yx)
@@ -1026,7 +1033,7 @@ def _blob_fringe(blob: np.ndarray, bright: np.ndarray, spacing_yx: Sequence[floa
     hyper-enhancing: such a strip lay between a click near its edge and its bright middle;
     measured only together with _lesion_at). A vessel leaving the blob keeps at most this
     much of its length, within its own rim anyway."""
-    near = ndimage.distance_transform_edt(~blob, sampling=spacing_yx) <= BLOB_FRINGE_MM
+    near = within_mm(blob, spacing_yx, BLOB_FRINGE_MM)
     return blob | (bright & near)
 
 
@@ -1043,7 +1050,7 @@ def _halo_mm(prof: np.ndarray, edge_r: np.ndarray, inside: np.ndarray, lv: _Leve
     if not ok.all(axis=0).any():
         return 0.0
     with np.errstate(all="ignore"):
-        g = np.nanmedian(vals, axis=0)
+        g = nanmedian_axis(vals, 0)
     far = float(np.nanmedian(g[d >= HALO_MAX_MM]))
     if not math.isfinite(far) or lv.sign * (far - lv.liver) > 0:
         return 0.0
@@ -1059,6 +1066,24 @@ def _median_se(noise_hu: float, n_rays: int) -> float:
     ``noise_hu``: sqrt(pi / 2) (1.2533) times the mean's, neighbouring rays counted four to one
     (they overlap within the smoothing)."""
     return 1.2533 * noise_hu / math.sqrt(n_rays / 4.0)
+
+
+@functools.cache
+def _halo_steps() -> tuple[np.ndarray, ...]:
+    """The blurred steps :func:`_enhancing_halo_mm` fits, for every width sigma and middle d0
+    (HALO_FIT_MM), sampled at its distances d: sigma, d0, the steps less their means, their
+    means and their sums of squares (read-only; the same for every ray fan, computed once)."""
+    d = np.arange(HALO_FIT_MM[0], HALO_FIT_MM[1] + RAY_STEP_MM / 2, RAY_STEP_MM)
+    sigma = np.arange(0.5, HALO_MAX_MM + RAY_STEP_MM / 2, RAY_STEP_MM)
+    d0 = np.arange(HALO_FIT_MM[0], 3.0 + RAY_STEP_MM / 2, RAY_STEP_MM)
+    z = (d[None, None, :] - d0[None, :, None]) / (sigma[:, None, None] * math.sqrt(2.0))
+    step = 0.5 * special.erfc(z)
+    sm = step.mean(axis=2, keepdims=True)
+    var = ((step - sm) ** 2).sum(axis=2)
+    out = (sigma, d0, step - sm, sm, var)
+    for a in out:
+        a.setflags(write=False)
+    return out
 
 
 def _enhancing_halo_mm(
@@ -1097,13 +1122,8 @@ def _enhancing_halo_mm(
         return 0.0
     g = np.median(vals[clean], axis=0)
     # Least squares of g = a * step + b for every step middle d0 and width sigma at once.
-    sigma = np.arange(0.5, HALO_MAX_MM + RAY_STEP_MM / 2, RAY_STEP_MM)
-    d0 = np.arange(HALO_FIT_MM[0], 3.0 + RAY_STEP_MM / 2, RAY_STEP_MM)
-    z = (d[None, None, :] - d0[None, :, None]) / (sigma[:, None, None] * math.sqrt(2.0))
-    step = 0.5 * special.erfc(z)
-    sm = step.mean(axis=2, keepdims=True)
-    var = ((step - sm) ** 2).sum(axis=2)
-    cov = ((step - sm) * (g - g.mean())).sum(axis=2)
+    sigma, d0, centred, sm, var = _halo_steps()
+    cov = (centred * (g - g.mean())).sum(axis=2)
     amp = np.where(var > 0, cov / np.where(var > 0, var, 1.0), 0.0)
     resid = ((g - g.mean()) ** 2).sum() - amp * cov
     resid = np.where(amp > 0, resid, np.inf)
@@ -1133,7 +1153,7 @@ def _rim(
     big = keep[lab]
     if not big.any():
         return None
-    return ndimage.distance_transform_edt(~big, sampling=spacing_yx) <= rim_mm
+    return within_mm(big, spacing_yx, rim_mm)
 
 
 def _surface_rim_mm(slice_mm: float, lv: _Levels) -> float:
@@ -1152,13 +1172,11 @@ def _outline(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Outline ``(n, 2)`` (window pixels ``y, x``) of rays of ``radii`` mm from ``(cy, cx)`` and
     the mask of the pixel centres inside it."""
-    from skimage.draw import polygon2mask
-
     angles = np.arange(len(radii)) * (2.0 * math.pi / len(radii))
     outline = np.column_stack(
         [cy + np.sin(angles) * radii / spacing_yx[0], cx + np.cos(angles) * radii / spacing_yx[1]]
     )
-    return outline, polygon2mask(tuple(shape), outline)
+    return outline, polygon_mask(shape, outline)
 
 
 def _max_chord(radii: np.ndarray) -> float:
@@ -1177,8 +1195,8 @@ def _liver_estimate(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float])
     (thin partial-volume bridges opened), closed with a LIVER_CLOSING_MM disk and hole-filled,
     so that lesions and vessels inside it and fissures across it belong to it."""
     like = np.abs(plane - lv.liver) <= lv.band
-    core = ndimage.distance_transform_edt(like, sampling=spacing_yx) > RIM_MM
-    like &= ndimage.distance_transform_edt(~core, sampling=spacing_yx) <= RIM_MM
+    core = beyond_mm(like, spacing_yx, RIM_MM)  # distance_transform_edt(like) > RIM_MM, faster
+    like &= within_mm(core, spacing_yx, RIM_MM)
     lab, n = ndimage.label(like)
     if n == 0:
         return like
@@ -1187,8 +1205,8 @@ def _liver_estimate(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float])
     liver = lab == int(np.argmax(sizes))
     pad = math.ceil(LIVER_CLOSING_MM / min(spacing_yx)) + 1
     big = np.pad(liver, pad)
-    grown = ndimage.distance_transform_edt(~big, sampling=spacing_yx) <= LIVER_CLOSING_MM
-    closed = ndimage.distance_transform_edt(grown, sampling=spacing_yx) > LIVER_CLOSING_MM
+    grown = within_mm(big, spacing_yx, LIVER_CLOSING_MM)
+    closed = beyond_mm(grown, spacing_yx, LIVER_CLOSING_MM)
     return ndimage.binary_fill_holes(closed[pad:-pad, pad:-pad] | liver)
 
 
@@ -1651,7 +1669,7 @@ def _enclosing_ring(
         ring = _slice_mask(by_ring, win, z0)
         # The edge by value is placed up to EDGE_MM past its half-way value: so far out of
         # the ring's outline the region still lies inside it.
-        near = ndimage.distance_transform_edt(~ring, sampling=volume.spacing_mm[1:]) <= EDGE_MM
+        near = within_mm(ring, volume.spacing_mm[1:], EDGE_MM)
         inside = int((region & near).sum()) / max(area, 1)
         if inside >= ENCLOSED_SHARE and ring.sum() >= ENCLOSING_AREA_RATIO * area:
             break
