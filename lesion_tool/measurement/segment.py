@@ -80,6 +80,7 @@ from lesion_tool.measurement.ring import (
     smooth_plane,
 )
 from lesion_tool.measurement.septum import septum_stop
+from lesion_tool.measurement.texturetrim import trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
 
 __all__ = [
@@ -2300,6 +2301,13 @@ def _delineate(
             f"the region reaches the {rmax:.0f} mm {SEARCH_LIMIT} on {100 * limit:.0f}% of its "
             "rays: it may have leaked, or the lesion is larger; drag a line across the lesion"
         )
+    if win.texture:
+        # A tongue narrower than the texture window is a vessel's fringe, not the nodule's.
+        for z, c in cuts.items():
+            r = trimmed_radii(c.radii, c.cy, c.cx, c.mask, spacing[1:])
+            if r is not None:
+                outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
+                cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
     return _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
 
 
