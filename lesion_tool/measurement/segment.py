@@ -53,6 +53,7 @@ from lesion_tool.measurement.diameter import (
     boundary_points,
     longest_axial_diameter,
 )
+from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
@@ -818,6 +819,11 @@ def _cast(
     blob = _bright_blobs(plane, lv, (sy, sx))
     on_blob = None if blob is None else rays.sample(blob)
     lesion = lv.lesion_side(prof, lv.threshold)
+    if lv.sign < 0 and not lv.texture and not lv.mixed:
+        # Liver-like specks a hypo-attenuating lesion encloses on the slice are lesion.
+        specks = enclosed_patches(lv.lesion_side(plane, lv.threshold), plane <= lv.floor, (sy, sx))
+        if specks is not None:
+            lesion |= ndimage.map_coordinates(specks.view(np.uint8), [ys, xs], order=0) > 0
     if on_blob is not None:
         lesion |= on_blob
     lesion &= inside_win & (r <= rmax_mm)[None, :]
