@@ -77,6 +77,7 @@ from lesion_tool.measurement.raster import (
     polygon_mask,
     within_mm,
 )
+from lesion_tool.measurement.recentre import follow_middle
 from lesion_tool.measurement.reseed import OPEN_END_FLAG, RUNS_ON_FLAG, follow_open_end
 from lesion_tool.measurement.rimedge import rim_edge_offset
 from lesion_tool.measurement.ring import (
@@ -1348,7 +1349,11 @@ def _measure_lesion(
     first = _measure_prompt(volume, prompt, phase)
     first = follow_core(volume, prompt, phase, first, _measure_prompt)
     # A click near one end of the lesion may stop short of its widest slice: click on beyond it.
-    return follow_open_end(volume, prompt, phase, first, _measure_prompt)
+    found = follow_open_end(volume, prompt, phase, first, _measure_prompt)
+    if found.mask is not first.mask:
+        return found
+    # Or it reached that slice with edges set by the cap's diluted value: click on its middle.
+    return follow_middle(volume, prompt, phase, found, _measure_prompt)
 
 
 def _measure_prompt(
