@@ -78,6 +78,7 @@ from lesion_tool.measurement.ring import (
     find_ring,
     smooth_plane,
 )
+from lesion_tool.measurement.seam import follow_seam
 from lesion_tool.measurement.septum import septum_stop
 from lesion_tool.measurement.vessel import vessel_flag
 
@@ -1321,6 +1322,8 @@ def _measure_lesion(
     # A click on a graded lesion's pale margin stops against its core: click on the core.
     first = _measure_prompt(volume, prompt, phase)
     first = follow_core(volume, prompt, phase, first, _measure_prompt)
+    # A click on the seam between an enhancing part and necrosis: click inside its region.
+    first = follow_seam(volume, prompt, phase, first, _measure_prompt)
     # A click near one end of the lesion may stop short of its widest slice: click on beyond it.
     return follow_open_end(volume, prompt, phase, first, _measure_prompt)
 
