@@ -10,8 +10,9 @@ of a tumour whose 28 mm enhancing nodule was under the click), 60.3 / 0.0 for 60
 34.7 / 12.2 for 44 / 30.7.
 
 The sign is in the result itself: the click reads as an enhancing (hyper-attenuating) lesion,
-but the region grown from it is mostly darker than the liver (its median below the liver's
-value), and the click is not in the viable part measured. Then the lesion is clicked again,
+tissue brighter than the click by the click's own contrast lies within 3 mm of it (the click is
+half-way up an edge), and the region grown from it is mostly darker than the liver (its median
+below the liver's value). Then the lesion is clicked again,
 once, at the deepest point of the region on the click's slice (well inside the lesion, away
 from the seam), and the new result is kept when it is the same lesion, grown on: it holds
 :data:`~lesion_tool.measurement.reseed.RESEED_KEEP_SHARE` of the first region's outline on that
@@ -56,10 +57,11 @@ SEAM_FLAG = "found by clicking again inside the region"
 
 def on_seam(volume: CTVolume, m: LesionMeasurement) -> bool:
     """Whether ``m`` (from a click) may be grown from the seam between an enhancing part and a
-    necrotic one: its click reads hyper-attenuating but its region's median is darker than the
-    liver (arterial images only: elsewhere the viable part is not measured). A click in the
-    middle of a small enhancing nodule beside a large necrosis reads so too; the new click's
-    result is then not kept (its viable part is not larger)."""
+    necrotic one (arterial images only: elsewhere the viable part is not measured): its click
+    reads hyper-attenuating, tissue brighter than the click by its own contrast with the liver
+    lies within :data:`SEAM_REACH_MM` of it (the click is half-way up an edge; a click in the
+    middle of an enhancing nodule has nothing that much brighter beside it), and its region's
+    median is darker than the liver."""
     from lesion_tool.measurement.segment import SMOOTH_SIGMA_MM
 
     ev = m.evidence
