@@ -67,6 +67,7 @@ from lesion_tool.measurement.necrosis import (
     enhancing_rim,
     longest_chord_within,
 )
+from lesion_tool.measurement.nodule_seam import follow_seam
 from lesion_tool.measurement.reseed import OPEN_END_FLAG, RUNS_ON_FLAG, follow_open_end
 from lesion_tool.measurement.rimedge import rim_edge_offset
 from lesion_tool.measurement.ring import (
@@ -78,7 +79,6 @@ from lesion_tool.measurement.ring import (
     find_ring,
     smooth_plane,
 )
-from lesion_tool.measurement.seam import follow_seam
 from lesion_tool.measurement.septum import septum_stop
 from lesion_tool.measurement.vessel import vessel_flag
 

@@ -6,8 +6,8 @@ mm ellipsoid, its viable nodule a 0.55 copy touching its edge: 145 HU, necrosis 
 52.0 mm, viable 28.6 mm) come from the ellipsoids' sections. Clicked on the nodule's edge
 against the necrosis, the region grown from the click's half-way value was the necrosis with a
 rim of liver and no viable part (43.1 mm, viable 0.0 mm, unflagged: a complete response claimed
-under an enhancing nodule); :func:`lesion_tool.measurement.seam.follow_seam` clicks again inside
-it. A click in the nodule's middle is untouched.
+under an enhancing nodule); :func:`lesion_tool.measurement.nodule_seam.follow_seam` clicks
+again inside it. A click in the nodule's middle is untouched.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import LesionPrompt, measure_lesion
-from lesion_tool.measurement.seam import SEAM_FLAG
+from lesion_tool.measurement.nodule_seam import SEAM_FLAG
 from lesion_tool.synth.shapes import Ellipsoid, LesionShape, axial_grid, lesion_diameters
 
 SHAPE = (64, 176, 176)
