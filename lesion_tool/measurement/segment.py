@@ -69,6 +69,7 @@ from lesion_tool.measurement.necrosis import (
     enhancing_rim,
     longest_chord_within,
 )
+from lesion_tool.measurement.nodule_seam import follow_seam
 from lesion_tool.measurement.raster import (
     RaySampler,
     beyond_mm,
@@ -1348,6 +1349,8 @@ def _measure_lesion(
     # A click on a graded lesion's pale margin stops against its core: click on the core.
     first = _measure_prompt(volume, prompt, phase)
     first = follow_core(volume, prompt, phase, first, _measure_prompt)
+    # A click on the seam between an enhancing part and necrosis: click inside its region.
+    first = follow_seam(volume, prompt, phase, first, _measure_prompt)
     # A click near one end of the lesion may stop short of its widest slice: click on beyond it.
     found = follow_open_end(volume, prompt, phase, first, _measure_prompt)
     if found.mask is not first.mask:
