@@ -9,10 +9,13 @@ Checked against the expert mask (the diameter, and the overlap of the outline wi
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy import ndimage
 
+from lesion_tool.io.phase import Phase
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import LesionPrompt, measure_lesion, recentre
 from lesion_tool.measurement.evaluation import expert_tumours, tolerance_mm
@@ -74,3 +77,27 @@ def test_a_click_on_the_widest_section_is_not_moved(ircadb) -> None:
     r = measure_lesion(ircadb.image, LesionPrompt(seed=(z, int(y), int(x))), phase="portal-venous")
     assert not any(f.startswith("measured again from the middle") for f in r.flags)
     assert r.whole.length_mm == pytest.approx(10.0, abs=3.0)
+
+
+
+def test_not_on_an_arterial_image(ircadb) -> None:
+    """On an arterial image the lesion is not clicked again from its widest section's middle
+    (there it is often the necrosis or another nodule: the stress variants lost three prompts
+    and won none). 06's end-slice click, off the middle, is followed when portal venous; the
+    same result marked arterial is returned as it is, without a second delineation."""
+    click = (111, 175, 108)
+    prompt = LesionPrompt(seed=click)
+    first = measure_lesion(ircadb.image, prompt, phase="portal-venous")
+    first = replace(first, flags=tuple(f for f in first.flags if "measured again" not in f))
+    calls: list[LesionPrompt] = []
+
+    def measure(volume, p, phase):
+        calls.append(p)
+        return measure_lesion(volume, p, phase=phase)
+
+    followed = recentre.follow_middle(ircadb.image, prompt, "portal-venous", first, measure)
+    assert calls and followed is not first  # portal venous: clicked again
+    calls.clear()
+    arterial = replace(first, phase=Phase.ARTERIAL)
+    assert recentre.follow_middle(ircadb.image, prompt, "arterial", arterial, measure) is arterial
+    assert calls == []
