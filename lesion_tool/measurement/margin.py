@@ -32,9 +32,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
-from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.reseed import RESEED_KEEP_SHARE, RUNS_ON_FLAG
+from lesion_tool.measurement.reseed import (
+    RESEED_KEEP_SHARE,
+    RUNS_ON_FLAG,
+    as_clicked,
+    measure_again,
+)
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -152,9 +156,8 @@ def follow_core(
     click = core_click(volume, first)
     if click is None:
         return first
-    try:
-        new = measure(volume, replace(prompt, seed=click), phase)
-    except LesionToolError:
+    new = measure_again(volume, prompt, phase, click, measure)
+    if new is None:
         return first
     spent = first.time_s + new.time_s
     z0 = first.seed_voxel[0]
@@ -172,4 +175,4 @@ def follow_core(
         f"the darker core beside it; "
         "check that this is the lesion clicked"
     )
-    return replace(new, flags=(note, *new.flags), seed_voxel=first.seed_voxel, time_s=spent)
+    return as_clicked(first, new, note, spent)

@@ -30,10 +30,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
-from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.margin import _held
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.reseed import RUNS_ON_FLAG
+from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, measure_again
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -114,9 +113,8 @@ def follow_seam(
     click = deepest_click(volume, first)
     if click is None or click == first.seed_voxel:
         return first
-    try:
-        new = measure(volume, replace(prompt, seed=click), phase)
-    except LesionToolError:
+    new = measure_again(volume, prompt, phase, click, measure)
+    if new is None:
         return first
     spent = first.time_s + new.time_s
     z0 = first.seed_voxel[0]
@@ -139,4 +137,4 @@ def follow_seam(
         f"{first.whole.length_mm:.1f} mm, viable {first.viable_diameter_mm or 0.0:.1f} mm); "
         "check that this is the lesion clicked"
     )
-    return replace(new, flags=(note, *new.flags), seed_voxel=first.seed_voxel, time_s=spent)
+    return as_clicked(first, new, note, spent)

@@ -33,10 +33,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
-from lesion_tool.errors import LesionToolError
 from lesion_tool.io.phase import Phase
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.reseed import RUNS_ON_FLAG
+from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, attenuation, measure_again
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -101,13 +100,6 @@ def _runs_on(m: LesionMeasurement) -> bool:
     return any(f.startswith(RUNS_ON_FLAG) for f in m.flags)
 
 
-def _attenuation(m: LesionMeasurement) -> str:
-    """ "hypo" or "hyper" by value, "texture" for a region delineated by texture."""
-    if m.evidence.texture_sd_hu is not None:
-        return "texture"
-    return m.evidence.attenuation
-
-
 def follow_middle(
     volume: CTVolume,
     prompt: LesionPrompt,
@@ -125,20 +117,19 @@ def follow_middle(
         prompt.seed is None
         or prompt.line is not None
         or first.phase is Phase.ARTERIAL
-        or _attenuation(first) == "texture"
+        or attenuation(first) == "texture"
     ):
         return first
     click = middle_click(first)
     if click is None:
         return first
-    try:
-        new = measure(volume, replace(prompt, seed=click), phase)
-    except LesionToolError:
+    new = measure_again(volume, prompt, phase, click, measure)
+    if new is None:
         return first
     spent = first.time_s + new.time_s
     if (
         _nested_share(first, new) < NESTED_SHARE
-        or _attenuation(new) != _attenuation(first)
+        or attenuation(new) != attenuation(first)
         or (_runs_on(new) and not _runs_on(first))
         or _slice_gap(new, first.seed_voxel[0]) > CLICK_SLICE_GAP
     ):
@@ -149,4 +140,4 @@ def follow_middle(
         f"the click on {slice_name(volume, z0)} lay towards the lesion's end "
         f"({first.whole.length_mm:.1f} mm from there); check that this is the lesion clicked"
     )
-    return replace(new, flags=(note, *new.flags), seed_voxel=first.seed_voxel, time_s=spent)
+    return as_clicked(first, new, note, spent)

@@ -95,12 +95,37 @@ def _share_kept(last: LesionMeasurement, new: LesionMeasurement, z_from: int, z_
     return float(hit.mean())
 
 
-def _attenuation(m: LesionMeasurement) -> str:
+def attenuation(m: LesionMeasurement) -> str:
     """ "hypo" or "hyper" for a region delineated by value, "texture" for one delineated by
     texture (whose contrast is of local SD, not of value: either attenuation may follow)."""
     if m.evidence.texture_sd_hu is not None:
         return "texture"
     return m.evidence.attenuation
+
+
+def measure_again(
+    volume: CTVolume,
+    prompt: LesionPrompt,
+    phase: object,
+    click: tuple[int, int, int],
+    measure: Measure,
+) -> LesionMeasurement | None:
+    """The lesion measured from ``click`` in place of the reader's click (the prompt otherwise
+    the same), or None when nothing is found there. Shared by the re-click steps
+    (:func:`follow_open_end`, ``margin.follow_core``, ``nodule_seam.follow_seam``,
+    ``recentre.follow_middle``)."""
+    try:
+        return measure(volume, replace(prompt, seed=click), phase)
+    except LesionToolError:
+        return None
+
+
+def as_clicked(
+    first: LesionMeasurement, new: LesionMeasurement, note: str, spent: float
+) -> LesionMeasurement:
+    """``new``, found by a re-click, reported for the reader's click: ``note`` as its first
+    flag, the reader's click as its seed and the time of every delineation spent."""
+    return replace(new, flags=(note, *new.flags), seed_voxel=first.seed_voxel, time_s=spent)
 
 
 def follow_open_end(
@@ -132,16 +157,15 @@ def follow_open_end(
         if found is None:
             break
         click, step = found
-        try:
-            new = measure(volume, replace(prompt, seed=click), phase)
-        except LesionToolError:
+        new = measure_again(volume, prompt, phase, click, measure)
+        if new is None:
             break
         spent += new.time_s
         kept = _share_kept(best, new, click[0] - step, click[0])
         if (
             new.whole.length_mm <= best.whole.length_mm
             or kept < RESEED_KEEP_SHARE
-            or _attenuation(first) not in ("texture", _attenuation(new))
+            or attenuation(first) not in ("texture", attenuation(new))
             or any(f.startswith(RUNS_ON_FLAG) for f in new.flags)
         ):
             break
@@ -155,4 +179,4 @@ def follow_open_end(
         f"there, widest on its last slice) by clicking again beyond it: widest on {widest}; "
         "check that this is the lesion clicked"
     )
-    return replace(best, flags=(note, *best.flags), seed_voxel=first.seed_voxel, time_s=spent)
+    return as_clicked(first, best, note, spent)
