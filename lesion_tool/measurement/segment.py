@@ -825,7 +825,7 @@ def _cast(
         # Liver-like specks a hypo-attenuating lesion encloses on the slice are lesion.
         specks = enclosed_patches(lv.lesion_side(plane, lv.threshold), plane <= lv.floor, (sy, sx))
         if specks is not None:
-            lesion |= ndimage.map_coordinates(specks.view(np.uint8), [ys, xs], order=0) > 0
+            lesion |= rays.sample(specks)
     if on_blob is not None:
         lesion |= on_blob
     lesion &= inside_win & (r <= rmax_mm)[None, :]
