@@ -93,7 +93,7 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
-from lesion_tool.measurement.texturetrim import trimmed_radii
+from lesion_tool.measurement.texturetrim import percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
 
 __all__ = [
@@ -2363,8 +2363,9 @@ def _delineate(
             f"the region reaches the {rmax:.0f} mm {SEARCH_LIMIT} on {100 * limit:.0f}% of its "
             "rays: it may have leaked, or the lesion is larger; drag a line across the lesion"
         )
-    if win.texture:
-        # A tongue narrower than the texture window is a vessel's fringe, not the nodule's.
+    if win.texture or percolates(contrast, lv.noise, ph is Phase.ARTERIAL):
+        # A tongue narrower than the texture window is a vessel's fringe, not the nodule's; a
+        # faint enhancing region's tongues are the liver's noise passing its threshold.
         for z, c in cuts.items():
             r = trimmed_radii(c.radii, c.cy, c.cx, c.mask, spacing[1:])
             if r is not None:
