@@ -116,10 +116,11 @@ def test_follow_cap_takes_the_lesion_under_the_click_only():
     assert got is not None and got.flags[0].startswith("the click on slice 10 reads like the liver")
     little = replace(body, whole=_Length(11.0))
     one_slice = _disc_region(9, 1, 15, 30.0, (9, 20, 20))
+    two_slices = replace(body, flags=("seen on 2 slice(s) of 5.0 mm only",))
     beside = replace(body, offset=(4, 0, 17))  # its section no longer holds the click's point
     vessel = replace(body, flags=(f"{capclick.RUNS_ON_FLAG} beyond slice 3",))
     texture = replace(body, evidence=_Evidence(texture_sd_hu=20.0))
-    for r in (little, one_slice, beside, vessel, texture):
+    for r in (little, one_slice, two_slices, beside, vessel, texture):
         assert capclick.follow_cap(vol, prompt, "pv", click, cap, _fake({9: r}), 0.1) is None  # type: ignore[arg-type]
     # 5 mm slices: only the next slice is looked at (CAP_MM), not two slabs on.
     assert capclick.follow_cap(vol, prompt, "pv", click, cap, _fake({8: body}), 0.1) is None  # type: ignore[arg-type]
