@@ -47,6 +47,7 @@ from scipy import ndimage, special
 from lesion_tool.errors import MeasurementError
 from lesion_tool.io.phase import Phase
 from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement.capclick import under_cap
 from lesion_tool.measurement.darktail import dark_tail_exit
 from lesion_tool.measurement.diameter import (
     Geometry,
@@ -1347,6 +1348,16 @@ def _measure_lesion(
         fat/air; the region is not surrounded by liver. The message says what to do (click
         inside the lesion, drag a line across it).
     """
+    # A click on a lesion's cap may read as the liver or find its cap alone: the lesion
+    # under the click, on the next slices (capclick.py).
+    return under_cap(volume, prompt, phase, _measure_followed)
+
+
+def _measure_followed(
+    volume: CTVolume, prompt: LesionPrompt, phase: Phase | str | None
+) -> LesionMeasurement:
+    """One delineation from the prompt, followed by the re-click steps (see
+    :func:`_measure_lesion`)."""
     # A click on a graded lesion's pale margin stops against its core: click on the core.
     first = _measure_prompt(volume, prompt, phase)
     first = follow_core(volume, prompt, phase, first, _measure_prompt)

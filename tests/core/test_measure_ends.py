@@ -75,9 +75,11 @@ def test_a_line_is_measured_where_it_was_drawn() -> None:
 
 def test_ircadb_clicks_near_the_tumours_ends(ircadb) -> None:
     """Each tumour clicked at the deepest point of its expert section 2 slices (3.2 mm) in from
-    either end: 9 of 14 within max(3 mm, 10 %) of the expert diameter (7 without the new click:
-    tumour 01 from both ends, 47.7 and 58.1 mm for 79.8, now 72.5 and 73.0), and every result
-    more than 30 % off flagged (3: 04 from its upper end, 05 from both)."""
+    either end: 13 of 14 within max(3 mm, 10 %) of the expert diameter (7 without the new click:
+    tumour 01 from both ends, 47.7 and 58.1 mm for 79.8, now 72.5 and 73.0; 9 before the lesion
+    under a cap click was measured, w13-dome05: 04 from its lower end 11.1 -> 16.9 mm for 18.5, 05
+    from its upper end 17.4 -> 31.3 for 32.5), and every result more than 30 % off flagged (05
+    from its lower end)."""
     image, tumours, _, _ = ircadb
     names = [f"livertumor0{i}" for i in range(1, 8)]
     mvs = [
@@ -98,8 +100,11 @@ def test_ircadb_clicks_near_the_tumours_ends(ircadb) -> None:
                 continue
             err = abs(r.whole.length_mm - t.diameter_mm)
             within += err <= tolerance_mm(t.diameter_mm)
-            followed += any("found from the click" in f for f in r.flags)
+            followed += any(
+                "found from the click" in f or "measured from the same point on" in f
+                for f in r.flags
+            )
             if err > 0.3 * t.diameter_mm:
                 assert r.flags, (t.name, z, r.whole.length_mm)
-    assert within >= 9
-    assert followed >= 2
+    assert within >= 12
+    assert followed >= 3
