@@ -12,6 +12,15 @@ phantom sphere touching a 200 HU vessel grew into it, 21.5 -> 24.6 mm). The resu
 crescent of the lesion's margin: IRCADb's tumour 02 in 5 mm slabs (portal venous), clicked on
 its margin at 89 HU (liver 114, core 45-65), gave 11.7 mm for 27.8.
 
+An enhancing lesion is graded the same way (the same tumour 02 made hyper-enhancing: core
+170-187 HU, margin 130-150, liver 112), and a click on its margin sets a ceiling under the core,
+which is then kept out as a vessel would be. Its region is a crescent running along the core
+through the slices, and the tube test flags it as a vessel ("this looks like a vessel", 21.6 mm
+for 29.4, Dice 0.23). So an enhancing region is followed too, but only when it was itself
+flagged as a vessel or a piece of one (:data:`VESSEL_FLAGS`), and the new region is kept only
+when it is not: a click on a vessel's edge re-clicks into the vessel's lumen, a tube again, and
+keeps its flag; an enhancing lesion touching a vessel is a blob, not flagged, and never followed.
+
 A reader sees the darker core beside the click. Here the lesion is clicked again, once, at the
 deepest point of that core (tissue further from the liver than the click's region by
 :data:`CORE_CONTRAST_SHARE` of its contrast, no fat, touching the region's outline on the
@@ -58,6 +67,16 @@ CORE_MIN_DEPTH_MM = 1.5
 the partial-volume edge of a vessel (the new click reads a disk of SEED_DISK_MM)."""
 
 
+VESSEL_FLAGS = ("this looks like a vessel", "this may be a piece of a vessel")
+"""The starts of :func:`~lesion_tool.measurement.vessel.vessel_flag`'s flags: an enhancing
+region that is a tube, or a piece of a brighter structure running on beyond it."""
+
+
+def _tube_like(m: LesionMeasurement) -> bool:
+    """Whether ``m``'s region was flagged as a vessel or a piece of one."""
+    return any(f.startswith(VESSEL_FLAGS) for f in m.flags)
+
+
 def core_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] | None:
     """The deepest point ``(z, y, x)`` of tissue further from the liver than ``m``'s region (see
     :data:`CORE_CONTRAST_SHARE`) touching its outline on the click's slice, or None.
@@ -71,9 +90,11 @@ def core_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] |
     )
 
     ev = m.evidence
-    if ev.texture_sd_hu is not None or ev.contrast_hu >= 0:
+    if ev.texture_sd_hu is not None or (ev.contrast_hu >= 0 and not _tube_like(m)):
         # Delineated by texture (its contrast is not of value), or hyper-attenuating: tissue
-        # brighter still beside an enhancing lesion is a contrast-filled vessel as often as not.
+        # brighter still beside an enhancing lesion is a contrast-filled vessel as often as not
+        # (unless the region itself is tube-like: a crescent of a graded lesion's pale margin
+        # held against its brighter core, which the new region must then not be).
         return None
     z = m.seed_voxel[0]
     zi = z - m.offset[0]
@@ -167,12 +188,14 @@ def follow_core(
         or new.evidence.texture_sd_hu is not None
         or new.evidence.attenuation != first.evidence.attenuation
         or any(f.startswith(RUNS_ON_FLAG) for f in new.flags)
+        or (first.evidence.contrast_hu >= 0 and _tube_like(new))
     ):
         return replace(first, time_s=spent)
+    side = "darker" if first.evidence.contrast_hu < 0 else "brighter"
     note = (
         f"found from the click on {slice_name(volume, z0)} ({first.whole.length_mm:.1f} mm "
         f"there, {first.evidence.lesion_hu:.0f} HU: the lesion's margin?) by clicking again on "
-        f"the darker core beside it; "
+        f"the {side} core beside it; "
         "check that this is the lesion clicked"
     )
     return as_clicked(first, new, note, spent)

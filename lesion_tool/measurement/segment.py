@@ -81,6 +81,7 @@ from lesion_tool.measurement.raster import (
 )
 from lesion_tool.measurement.recentre import follow_middle
 from lesion_tool.measurement.reseed import OPEN_END_FLAG, RUNS_ON_FLAG, follow_open_end
+from lesion_tool.measurement.rimcap import cap_widens, core_gone
 from lesion_tool.measurement.rimedge import rim_edge_offset
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
@@ -2204,9 +2205,13 @@ def _delineate(
     lv_click = lv
     beyond_end: dict[int, float | None] = {}  # the centre's value on the slab past each end
     relevelled: tuple[int, float, float] | None = None  # (slice, value before, after)
+    # A necrotic core (a dark click, the rim counting as lesion) ends before its lesion does:
+    # past it, the rim-only cap narrows (rimcap.py).
+    dark_core = lv.mixed and lv.sign < 0 and not lv.texture
     for step in (1, -1):
         prev = cut
         lv = lv_click
+        past_core = False
         z = z0 + step
         while 0 <= z < shape[0]:
             beyond_end[step] = None
@@ -2241,6 +2246,8 @@ def _delineate(
             like = np.abs(nxt.shell - lv.liver) <= lv.band
             if nxt.shell.size and like.mean() < SLICE_LIVER_SHARE:
                 break  # the lesion's end: this slice's outline lies outside the liver
+            if dark_core and past_core and cap_widens(r_next, r_prev):
+                break  # brighter liver beyond the core's cap, not the lesion
             if r_next > r_prev + growth:
                 flags.append(
                     f"the region widens abruptly on {slice_name(win.volume, z)} ({r_prev:.0f} to "
@@ -2250,6 +2257,7 @@ def _delineate(
                 )
                 break
             cuts[z] = nxt
+            past_core = past_core or (dark_core and core_gone(p[nxt.mask], lv.threshold))
             beyond_end[step] = None
             relevelled = relevelled or pending
             widest = max(widest, r_next)
