@@ -71,6 +71,7 @@ from lesion_tool.measurement.necrosis import (
     longest_chord_within,
 )
 from lesion_tool.measurement.nodule_seam import follow_seam
+from lesion_tool.measurement.offliver import OffLiver, from_cap, off_liver_kept
 from lesion_tool.measurement.raster import (
     RaySampler,
     beyond_mm,
@@ -1359,7 +1360,10 @@ def _measure_followed(
     """One delineation from the prompt, followed by the re-click steps (see
     :func:`_measure_lesion`)."""
     # A click on a graded lesion's pale margin stops against its core: click on the core.
-    first = _measure_prompt(volume, prompt, phase)
+    try:
+        first = _measure_prompt(volume, prompt, phase)
+    except OffLiver as err:  # a click on a lesion's end slab at the surface? (offliver.py)
+        return from_cap(volume, prompt, phase, err, _measure_prompt)
     first = follow_core(volume, prompt, phase, first, _measure_prompt)
     # A click on the seam between an enhancing part and necrosis: click inside its region.
     first = follow_seam(volume, prompt, phase, first, _measure_prompt)
@@ -1934,7 +1938,7 @@ def _rim_around_click(
         return None  # a lesion is about as deep as it is wide (as a ring must be confirmed)
     shell = np.concatenate([c.shell for c in cuts.values()])
     share = float((np.abs(shell - liver_hu) <= lv.band).mean()) if shell.size else 0.0
-    if share < OUTSIDE_LIVER_SHARE:
+    if share < OUTSIDE_LIVER_SHARE and not off_liver_kept():
         return None  # not surrounded by liver: a neighbour's wall, not a rim in the liver
     zs = sorted(cuts)
     why = (
@@ -2293,8 +2297,8 @@ def _delineate(
     shell = np.concatenate([cuts[z].shell for z in zs])
     like = np.abs(shell - lv.liver) <= lv.band
     share = float(like.mean()) if shell.size else 0.0
-    if share < REFUSE_LIVER_SHARE:
-        raise MeasurementError(
+    if share < REFUSE_LIVER_SHARE and not off_liver_kept():
+        raise OffLiver(
             f"The region grown from voxel {seed} is not surrounded by liver (only "
             f"{100 * share:.0f}% of its surroundings look like the parenchyma at "
             f"{lv.liver:.0f} HU): it is not a liver lesion, or it leaked. Click inside the "
@@ -2306,8 +2310,8 @@ def _delineate(
         m0 = cuts[z0].mask
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
         capped = inside >= OUTSIDE_LIVER_INSIDE or _capped_by_liver(win, cuts, lv)
-        if not capped and not _line_in_liver(liver_est, win):
-            raise MeasurementError(
+        if not capped and not _line_in_liver(liver_est, win) and not off_liver_kept():
+            raise OffLiver(
                 f"The click at voxel {seed} is not in the liver: the region found there lies "
                 f"outside the liver estimated from the image (only {100 * inside:.0f}% of it "
                 f"inside, {100 * share:.0f}% of its surroundings like the parenchyma at "
