@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, measure_again
 
@@ -49,6 +50,8 @@ under a cap must be plainly seen through the slices, not itself a partial-volume
 04 in 5 mm slabs, seed 1, clicked on its end slab: 9.5 mm there, and from the slab next to it a
 bright two-slab region of 26.2 mm for 17.1)."""
 OUTSIDE_FLAGS = ("lies in the liver outlined", "surroundings look like liver")
+"""Parts of segment's flags on a region mostly outside the liver or not surrounded by it: from
+beyond a lesion's end at the liver's surface a re-click may find the organ next door."""
 LOW_CONTRAST_FLAG = "low contrast"
 """The start of segment's flag on a region that differs little from the liver. A cap reads like
 the liver only because the slice averages it with what lies beyond; the body under it must
@@ -60,8 +63,6 @@ CAP_GROWTH = 1.5
 section is much smaller than the lesion's body one slice on (IRCADb 05: 11-14 mm on its top
 slice, 29-32 mm below), while a lesion measured whole at the liver's surface (flagged for its
 surroundings) gives about its own length again from the next slice."""
-"""Parts of segment's flags on a region mostly outside the liver or not surrounded by it: from
-beyond a lesion's end at the liver's surface a re-click may find the organ next door."""
 
 
 def is_no_contrast(message: str) -> bool:
@@ -143,8 +144,6 @@ def under_cap(
     """``measure``'s result for ``prompt``, or, when it refused the click as the liver's value or
     found a region on the click's slice only, the lesion under the click (:func:`follow_cap`)
     when there is one. ``measure``'s refusal is raised as it was otherwise."""
-    from lesion_tool.errors import MeasurementError
-
     try:
         found = measure(volume, prompt, phase)
     except MeasurementError as err:
