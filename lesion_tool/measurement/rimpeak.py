@@ -66,3 +66,36 @@ def rim_peak(
     if vals.size == 0:
         return None
     return float(np.percentile(vals, percentile))
+
+
+CORE_MIN_SHARE = 0.15
+"""A click in an enhancing rim: the region on its slice holds a necrotic core when tissue darker
+than the liver (by the rim's margin) makes up at least this share of it ..."""
+CORE_ENCLOSED_SHARE = 0.8
+"""... and the rim closes around it: at least this share of the ring RIM_MIN_THICK_MM outside
+the core lies in the region."""
+RIM_MIN_THICK_MM = 2.0
+
+
+def core_in_rim(
+    region: np.ndarray, plane: np.ndarray, dark_hu: float, spacing_yx: Sequence[float]
+) -> np.ndarray | None:
+    """The necrotic core that the enhancing ``region`` (boolean ``(y, x)``, the outline of a
+    click in the rim, necrosis counted as lesion) closes around: its largest component darker
+    than ``dark_hu`` when it makes up CORE_MIN_SHARE of the region and the region surrounds it
+    (CORE_ENCLOSED_SHARE of a RIM_MIN_THICK_MM ring); None otherwise."""
+    dark = region & (plane < dark_hu)
+    if dark.sum() < CORE_MIN_SHARE * region.sum():
+        return None
+    lab, n = ndimage.label(dark)
+    if n == 0:
+        return None
+    sizes = ndimage.sum(dark, lab, index=np.arange(1, n + 1))
+    core = lab == 1 + int(np.argmax(sizes))
+    if core.sum() < CORE_MIN_SHARE * region.sum():
+        return None
+    dist = ndimage.distance_transform_edt(~core, sampling=spacing_yx)
+    ring = (dist > 0) & (dist <= RIM_MIN_THICK_MM)
+    if (ring & region).sum() < CORE_ENCLOSED_SHARE * ring.sum():
+        return None
+    return core

@@ -84,7 +84,7 @@ from lesion_tool.measurement.recentre import follow_middle
 from lesion_tool.measurement.reseed import OPEN_END_FLAG, RUNS_ON_FLAG, follow_open_end
 from lesion_tool.measurement.rimcap import cap_widens, core_gone
 from lesion_tool.measurement.rimedge import rim_edge_offset
-from lesion_tool.measurement.rimpeak import RIM_TRIM_RADIUS_MM, rim_peak
+from lesion_tool.measurement.rimpeak import RIM_TRIM_RADIUS_MM, core_in_rim, rim_peak
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
     RING_CLIP_HU,
@@ -2224,6 +2224,18 @@ def _delineate(
             "drag a line across it."
         )
 
+    in_rim = False
+    if lv.mixed and lv.sign > 0 and not lv.texture and value_hu is None:
+        # A click in an enhancing rim around a necrotic core: as for the whole from the core,
+        # the rim's own bright part is rim, and tongues leaving it are cut (rimpeak.py).
+        margin = max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * lv.noise)
+        core = core_in_rim(cut.mask, plane, lv.liver - margin, spacing[1:])
+        peak = None if core is None else rim_peak(plane, core, lv.liver + margin, spacing[1:])
+        if peak is not None:
+            lv = replace(lv, peak=min(peak, lv.lesion + VESSEL_MAX_HEADROOMS * lv.headroom))
+            cut = _cast(win, z0, cut.cy, cut.cx, lv, rmax)
+            in_rim = True
+
     # Follow the lesion through the slices from the outline's centre.
     flags: list[str] = []
     cuts = {z0: cut}
@@ -2395,7 +2407,7 @@ def _delineate(
             "rays: it may have leaked, or the lesion is larger; drag a line across the lesion"
         )
     trim_mm = None
-    if win.rim_peak is not None:
+    if win.rim_peak is not None or in_rim:
         trim_mm = RIM_TRIM_RADIUS_MM  # a necrotic lesion's whole from its rim (rimpeak.py)
     elif win.texture or percolates(contrast, lv.noise, ph is Phase.ARTERIAL):
         trim_mm = TRIM_RADIUS_MM
