@@ -24,6 +24,15 @@ follow (issue 11, w13-core07, IRCADb patient 1 made arterial with a necrotic cor
   RIM_TRIM_RADIUS_MM and rays are cut back where they leave it
   (:func:`.texturetrim.trimmed_radii`).
 
+A click in the rim itself is delineated by value as an enhancing lesion (necrosis counted as
+lesion on an arterial image) with the same ceiling, and its rays run out along the same vessels
+(07: 25.6 mm for 21.4 from a rim click, unflagged). When the region on the click's slice closes
+around a dark core (:func:`core_in_rim`: darker than the liver by the rim's margin, at least
+CORE_MIN_SHARE of the region, the region covering CORE_ENCLOSED_SHARE of a RIM_MIN_THICK_MM ring
+around it) the click is in such a rim: the same peak (from that core) and the same cut apply. A
+vessel or a solid enhancing lesion holds no such enclosed dark core; it never fired on the
+"hyper" stand-in (seed 0).
+
 The second alone (w13-core07) cut 05 short (31.3 -> 28.5 mm for 32.5): with its bright crescent
 left out, 05's outline had tongues of its own through the rim's gaps, and those had made up its
 length; with the crescent kept, the outline is the rim's, and the opening only removes what
