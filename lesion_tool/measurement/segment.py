@@ -84,6 +84,7 @@ from lesion_tool.measurement.recentre import follow_middle
 from lesion_tool.measurement.reseed import OPEN_END_FLAG, RUNS_ON_FLAG, follow_open_end
 from lesion_tool.measurement.rimcap import cap_widens, core_gone
 from lesion_tool.measurement.rimedge import rim_edge_offset
+from lesion_tool.measurement.rimpeak import RIM_TRIM_RADIUS_MM, core_in_rim, rim_peak
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
     RING_CLIP_HU,
@@ -95,7 +96,7 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
-from lesion_tool.measurement.texturetrim import percolates, trimmed_radii
+from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
 
 __all__ = [
@@ -659,6 +660,8 @@ class _Window:
         self.core: dict[int, np.ndarray] = {}
         """Per slice, a necrotic core found by value and its seam with the rim (window pixels):
         lesion whatever it reads while the whole is delineated (:func:`_necrotic_whole`)."""
+        self.rim_peak: float | None = None
+        """Set while a necrotic core's whole is delineated from its rim (rimpeak.py)."""
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -728,6 +731,9 @@ class _Levels:
     """Levels of local SD (texture), not of HU: the half-way value of the blurred texture is
     the edge (there is no partial-volume margin to move out through)."""
 
+    peak: float | None = None
+    """An enhancing rim's own brightest value (rimpeak.py): the ceiling is at least this."""
+
     @property
     def edge(self) -> float:
         if self.texture:
@@ -742,7 +748,8 @@ class _Levels:
 
     @property
     def ceiling(self) -> float:
-        return self.lesion + self.headroom
+        top = self.lesion + self.headroom
+        return top if self.peak is None else max(top, self.peak)
 
     @property
     def floor(self) -> float:
@@ -1287,7 +1294,7 @@ def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[
             and lesion - liver >= LOW_CNR * noise
         )
         lesion = lesion if up else lv.lesion
-    return _Levels(liver, lesion, noise, lv.offset, lv.mixed, lv.texture), share
+    return replace(lv, liver=liver, lesion=lesion, noise=noise), share
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1767,12 +1774,20 @@ def _necrotic_whole(
     if rim.share >= RIM_ENCLOSE_SHARE and not flag_only:
         if volume.spacing_mm[0] >= SLAB_MM:
             win.core = _core_and_seam(by_value, win, spacing_yx, (liver_hu + rim.rim_hu) / 2.0)
+        # The rim's brightest part is rim, not a vessel; tongues leaving the rim are cut
+        # (rimpeak.py).
+        margin = max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * e.noise_sd_hu)
+        peak = rim_peak(plane, core, liver_hu + margin, spacing_yx)
+        headroom = max(HEADROOM_FRACTION * (rim.rim_hu - liver_hu), HEADROOM_MIN_HU)
+        top = rim.rim_hu + VESSEL_MAX_HEADROOMS * headroom
+        win.rim_peak = rim.rim_hu if peak is None else min(peak, top)
         try:
             whole = _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0, rim.rim_hu)
         except MeasurementError:
             whole = None
         finally:
             win.core = {}
+            win.rim_peak = None
 
     def holds(m: LesionMeasurement) -> bool:
         # The whole holds the core, is larger than it, and agrees with the line drawn.
@@ -2160,6 +2175,7 @@ def _delineate(
         prompt.threshold_offset_hu,
         mixed=(ph is Phase.ARTERIAL or value_hu is not None) and not win.texture,
         texture=win.texture,
+        peak=win.rim_peak if value_hu is not None else None,
     )
     if win.texture and not (
         lv.liver > 0
@@ -2207,6 +2223,18 @@ def _delineate(
             f"differ from the liver around it ({lv.liver:.0f} HU). Click inside the lesion, or "
             "drag a line across it."
         )
+
+    in_rim = False
+    if lv.mixed and lv.sign > 0 and not lv.texture and value_hu is None:
+        # A click in an enhancing rim around a necrotic core: as for the whole from the core,
+        # the rim's own bright part is rim, and tongues leaving it are cut (rimpeak.py).
+        margin = max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * lv.noise)
+        core = core_in_rim(cut.mask, plane, lv.liver - margin, spacing[1:])
+        peak = None if core is None else rim_peak(plane, core, lv.liver + margin, spacing[1:])
+        if peak is not None:
+            lv = replace(lv, peak=min(peak, lv.lesion + VESSEL_MAX_HEADROOMS * lv.headroom))
+            cut = _cast(win, z0, cut.cy, cut.cx, lv, rmax)
+            in_rim = True
 
     # Follow the lesion through the slices from the outline's centre.
     flags: list[str] = []
@@ -2378,11 +2406,16 @@ def _delineate(
             f"the region reaches the {rmax:.0f} mm {SEARCH_LIMIT} on {100 * limit:.0f}% of its "
             "rays: it may have leaked, or the lesion is larger; drag a line across the lesion"
         )
-    if win.texture or percolates(contrast, lv.noise, ph is Phase.ARTERIAL):
+    trim_mm = None
+    if win.rim_peak is not None or in_rim:
+        trim_mm = RIM_TRIM_RADIUS_MM  # a necrotic lesion's whole from its rim (rimpeak.py)
+    elif win.texture or percolates(contrast, lv.noise, ph is Phase.ARTERIAL):
+        trim_mm = TRIM_RADIUS_MM
+    if trim_mm is not None:
         # A tongue narrower than the texture window is a vessel's fringe, not the nodule's; a
         # faint enhancing region's tongues are the liver's noise passing its threshold.
         for z, c in cuts.items():
-            r = trimmed_radii(c.radii, c.cy, c.cx, c.mask, spacing[1:])
+            r = trimmed_radii(c.radii, c.cy, c.cx, c.mask, spacing[1:], trim_mm)
             if r is not None:
                 outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
