@@ -20,7 +20,8 @@ deepest point of that core, and the new result is kept only when the core's own 
 whole: ``segment._necrotic_whole`` or ``segment._rim_around_click``), it holds the reader's
 click and it is longer than the rim's region. A dark neighbour that is not a core (muscle of
 the abdominal wall, bowel, a plain hypo-attenuating lesion beside a vessel) has no enhancing
-rim closing around it, and the click keeps its first result.
+rim closing around it, and the click keeps its first result. A first result with no flag is
+not second-guessed.
 """
 
 from __future__ import annotations
@@ -128,6 +129,11 @@ def follow_necrosis(
     from lesion_tool.measurement.segment import Phase, _phase
 
     if _phase(phase) is not Phase.ARTERIAL or prompt.seed is None or prompt.line is not None:
+        return first
+    if not first.flags:
+        # Nothing in doubt: a rim's region alone is a crescent or a band, which the outline's
+        # tests flag (a tube, irregular, outside the liver, on one slice); an unflagged
+        # enhancing lesion is not measured again (nor paid for again).
         return first
     spent = first.time_s
     kept = None
