@@ -39,7 +39,7 @@ def _dice(r, truth: np.ndarray) -> float:
 def test_a_click_in_a_necrotic_lesions_rim_measures_the_whole_lesion(
     ircadb, seed: int, click: tuple[int, int, int], within: bool, least_dice: float
 ) -> None:
-    vol, experts, _, masks = variant(ircadb, seed=seed, **NECROTIC_5MM)
+    vol, experts, _, _ = variant(ircadb, seed=seed, **NECROTIC_5MM)
     t01 = next(t for t in experts if t.name == "livertumor01")
     assert t01.mask[click], "the click is inside the expert's tumour 01"
     r = measure_lesion(vol, LesionPrompt(seed=click), phase="arterial")
