@@ -58,6 +58,7 @@ from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.necro_rimclick import follow_necrosis
 from lesion_tool.measurement.necrosis import (
     CHORD_TOLERANCE_MM,
     RIM_BEYOND_MM,
@@ -1374,6 +1375,8 @@ def _measure_followed(
     first = follow_core(volume, prompt, phase, first, _measure_prompt)
     # A click on the seam between an enhancing part and necrosis: click inside its region.
     first = follow_seam(volume, prompt, phase, first, _measure_prompt)
+    # A click on a necrotic lesion's enhancing rim: click on the dark core it surrounds.
+    first = follow_necrosis(volume, prompt, phase, first, _measure_prompt)
     # A click near one end of the lesion may stop short of its widest slice: click on beyond it.
     found = follow_open_end(volume, prompt, phase, first, _measure_prompt)
     if found.mask is not first.mask:
