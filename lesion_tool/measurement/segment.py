@@ -2387,7 +2387,7 @@ def _delineate(
             if r is not None:
                 outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
-    if line_len_mm is not None and lv.sign > 0 and not win.texture and z0 in cuts:
+    if prompt.line is not None and line_len_mm is not None and lv.sign > 0 and not win.texture:
         _past_bay(win, cuts, prompt, lv, rmax)
     return _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
 
@@ -2397,7 +2397,8 @@ def _past_bay(
 ) -> None:
     """Join to the line's slice the enhancing lesion its line runs on through past the
     outline's edge (a bay the rays stopped at; :mod:`.linebay`)."""
-    assert prompt.line is not None
+    if prompt.line is None:
+        return
     z0 = round((prompt.line[0][0] + prompt.line[1][0]) / 2.0)
     if z0 not in cuts:
         return
