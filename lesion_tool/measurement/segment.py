@@ -55,6 +55,7 @@ from lesion_tool.measurement.diameter import (
     longest_axial_diameter,
 )
 from lesion_tool.measurement.enclosed import enclosed_patches
+from lesion_tool.measurement.linebay import beyond_bay
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
@@ -2422,7 +2423,45 @@ def _delineate(
             if r is not None:
                 outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
+    if prompt.line is not None and line_len_mm is not None and lv.sign > 0 and not win.texture:
+        _past_bay(win, cuts, prompt, lv, rmax)
     return _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
+
+
+def _past_bay(
+    win: _Window, cuts: dict[int, _SliceCut], prompt: LesionPrompt, lv: _Levels, rmax: float
+) -> None:
+    """Join to the line's slice the enhancing lesion its line runs on through past the
+    outline's edge (a bay the rays stopped at; :mod:`.linebay`)."""
+    if prompt.line is None:
+        return
+    z0 = round((prompt.line[0][0] + prompt.line[1][0]) / 2.0)
+    if z0 not in cuts:
+        return
+    c = cuts[z0]
+    spacing_yx = tuple(float(s) for s in win.volume.spacing_mm[1:])
+    ends = np.asarray(prompt.line, dtype=float)[:, 1:] - [win.y0, win.x0]
+
+    def cast(cy: float, cx: float, reach: float) -> tuple[np.ndarray, np.ndarray]:
+        part = _cast(win, z0, cy, cx, lv, min(reach, rmax))
+        return part.outline_yx, part.mask
+
+    parts = beyond_bay(
+        win.plane(z0),
+        c.mask,
+        ends,
+        spacing_yx,
+        lv.threshold,
+        lv.ceiling,
+        cast,
+        lambda v: np.abs(v - lv.liver) <= lv.band,
+    )
+    if parts:
+        cuts[z0] = replace(
+            c,
+            outline_yx=np.concatenate([c.outline_yx, *(o for o, _ in parts)]),
+            mask=np.logical_or.reduce([c.mask, *(m for _, m in parts)]),
+        )
 
 
 def _slab_levels(lv: _Levels, at_hu: float, slice_mm: float) -> _Levels:
