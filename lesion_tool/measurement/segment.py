@@ -54,7 +54,6 @@ from lesion_tool.measurement.diameter import (
     boundary_points,
     longest_axial_diameter,
 )
-from lesion_tool.measurement.edge_foot import foot_margin
 from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
@@ -132,8 +131,8 @@ MIXED_EXIT_RUN_MM = 2.5
 """On arterial images a ray crosses the seam between enhancing and necrotic tissue, whose
 blurred values look like liver for about 1.6 smoothing sigmas plus the scanner's blur."""
 EDGE_FRACTION = 0.25
-"""A thin septum on slabs is told by this share of the contrast from the liver (_slab_septum);
-a ray's edge goes to the foot of the border instead (edge_foot.FOOT_FRACTION) ..."""
+"""Past the half-way value the edge moves out to where tissue is within this share of the
+contrast from the liver ..."""
 EDGE_NOISE_K = 2.0
 """... or this many noise SDs of the smoothed liver, whichever is farther (not past half-way)"""
 EDGE_MM = 2.0
@@ -733,8 +732,8 @@ class _Levels:
     def edge(self) -> float:
         if self.texture:
             return self.threshold
-        # The foot of the border, where expert outlines lie (edge_foot.py).
-        margin = foot_margin(self.lesion - self.liver, self.noise, EDGE_NOISE_K)
+        c = abs(self.lesion - self.liver)
+        margin = min(max(EDGE_FRACTION * c, EDGE_NOISE_K * self.noise), c / 2.0)
         return self.liver + self.sign * margin + self.sign * self.offset
 
     @property
