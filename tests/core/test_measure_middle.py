@@ -79,7 +79,6 @@ def test_a_click_on_the_widest_section_is_not_moved(ircadb) -> None:
     assert r.whole.length_mm == pytest.approx(10.0, abs=3.0)
 
 
-
 def test_not_on_an_arterial_image(ircadb) -> None:
     """On an arterial image the lesion is not clicked again from its widest section's middle
     (there it is often the necrosis or another nodule: the stress variants lost three prompts
