@@ -95,7 +95,7 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
-from lesion_tool.measurement.speedmemo import memoised, one_prompt, shared_planes
+from lesion_tool.measurement.speedmemo import one_prompt, shared_planes
 from lesion_tool.measurement.texturetrim import percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
 
@@ -1312,7 +1312,7 @@ def measure_lesion(
     """
     from lesion_tool.measurement.refine import refine_where_doubtful
 
-    # The re-click chains share their delineations and smoothed planes (speedmemo.py).
+    # The re-click chains' windows share their smoothed planes (speedmemo.py).
     with one_prompt(volume):
         return refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
 
@@ -1361,7 +1361,6 @@ def _measure_lesion(
     return under_cap(volume, prompt, phase, _measure_followed)
 
 
-@memoised
 def _measure_followed(
     volume: CTVolume, prompt: LesionPrompt, phase: Phase | str | None
 ) -> LesionMeasurement:
@@ -1383,7 +1382,7 @@ def _measure_followed(
     return follow_middle(volume, prompt, phase, found, _measure_prompt)
 
 
-def _measure_prompt_once(
+def _measure_prompt(
     volume: CTVolume, prompt: LesionPrompt, phase: Phase | str | None
 ) -> LesionMeasurement:
     """One delineation from the prompt as given (see :func:`measure_lesion`)."""
@@ -1422,10 +1421,6 @@ def _measure_prompt_once(
     if line_len_mm is not None:
         return _measure_line(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
     return _delineate_prompt(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
-
-
-_measure_prompt = memoised(_measure_prompt_once)
-"""One delineation from the prompt as given, remembered within one prompt (speedmemo.py)."""
 
 
 def _delineate_prompt(
