@@ -30,6 +30,7 @@ Run: ``.venv/bin/python benchmarks/bench_measure.py`` (about a minute; needs ~1.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -195,6 +196,35 @@ def bench_click() -> None:
     bench_lesion(volume, clicks, statistics.median(times))
 
 
+START_CPU_S = {"click": (0.095, 0.139), "line": (0.055, 0.106)}
+"""CPU seconds per prompt, (median, max) over the 5 lesions of each prompt's best of 3 rounds,
+of measure_lesion at the start of w14-speed (4cb3630), measured by this script: the ratios
+printed are against these. Wall time is printed without a ratio: on the shared 2-core machine
+it was 16-18 times the CPU time then (load average about 20), so it says more about the load
+than about the code."""
+
+
+def best_of(rounds: list[list[float]]) -> list[float]:
+    """Per prompt, its least time over the rounds (the least disturbed run on a shared
+    machine)."""
+    return [min(ts) for ts in zip(*rounds, strict=True)]
+
+
+def issue_figures(kind: str, cpu: list[list[float]], wall: list[list[float]]) -> str:
+    """Issue 11's figures for ``kind``: median and max s per prompt (best of the rounds), CPU
+    (with its ratio to the start commit's, :data:`START_CPU_S`) and wall (with the load)."""
+    c, w = best_of(cpu), best_of(wall)
+    m0, t0 = START_CPU_S[kind]
+    cm, ct = statistics.median(c), max(c)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"  issue 11, per {kind} on 512 x 512 x 300 (target < 0.5 s), best of 3: CPU median "
+        f"{cm:.3f} s, max {ct:.3f} s (x{cm / m0:.2f}, x{ct / t0:.2f} of 4cb3630's "
+        f"{m0:.3f}, {t0:.3f}); wall median {statistics.median(w):.3f} s, max {max(w):.3f} s "
+        f"(load average {load:.1f})"
+    )
+
+
 def bench_lesion(volume: CTVolume, clicks: list[tuple], old_median_s: float) -> None:
     """measure_lesion on the same volume: the same clicks (timed, 3 rounds), a line along each
     true diameter (ends moved 2 mm inwards; timed) and, once each, a click on the viable
@@ -205,7 +235,11 @@ def bench_lesion(volume: CTVolume, clicks: list[tuple], old_median_s: float) -> 
     for kind, rounds in (("click", 3), ("line", 3), ("edge click", 1)):
         times, cpu, err_whole, err_viable, flagged, silent = [], [], [], [], 0, 0
         rows = []
+        cpu_rounds: list[list[float]] = []
+        wall_rounds: list[list[float]] = []
         for _ in range(rounds):
+            cpu_rounds.append([])
+            wall_rounds.append([])
             for seed, viable_t, whole_t, edge in clicks:
                 if kind == "click":
                     prompt = LesionPrompt(seed=seed)
@@ -219,6 +253,8 @@ def bench_lesion(volume: CTVolume, clicks: list[tuple], old_median_s: float) -> 
                 r = measure_lesion(volume, prompt, phase="arterial")
                 times.append(time.perf_counter() - t0)
                 cpu.append(time.process_time() - c0)
+                wall_rounds[-1].append(times[-1])
+                cpu_rounds[-1].append(cpu[-1])
                 ew = r.whole.length_mm - whole_t.length_mm
                 ev = (r.viable_diameter_mm or 0.0) - viable_t.length_mm
                 err_whole.append(ew)
@@ -240,6 +276,7 @@ def bench_lesion(volume: CTVolume, clicks: list[tuple], old_median_s: float) -> 
                 f"{max(times) * 1000:.0f} ms (old method median {old_median_s * 1000:.0f} ms; "
                 f"target < 500 ms); CPU time median {statistics.median(cpu) * 1000:.0f} ms"
             )
+            print(issue_figures(kind, cpu_rounds, wall_rounds))
         print(
             f"  whole diameter vs exact truth: max |error| {max(abs(e) for e in err_whole):.2f} mm"
             f"; viable: max |error| {max(abs(e) for e in err_viable):.2f} mm; flagged "

@@ -191,6 +191,13 @@ def main() -> None:
     ap.add_argument(
         "--lines-only", action="store_true", help="measure only the rough lines (same lines)"
     )
+    ap.add_argument(
+        "--times",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the N prompts that took the most CPU time (issue 11: < 0.5 s a click)",
+    )
     args = ap.parse_args()
     if not IRCADB.is_dir():
         print(f"{IRCADB} is absent: nothing to do")
@@ -226,6 +233,16 @@ def main() -> None:
     print(
         f"\n{len(all_res)} prompts, median {statistics.median(times):.2f} s, max {max(times):.2f} s"
     )
+    if args.times:
+        cpu = [x.cpu_s for x in all_res]
+        print(
+            f"CPU per prompt: median {statistics.median(cpu):.2f} s, max {max(cpu):.2f} s; "
+            f"the {args.times} slowest (CPU s, wall s, variant, prompt):"
+        )
+        named = [(x, r["name"]) for r in rows for x in r["results"]]
+        for x, name in sorted(named, key=lambda p: -p[0].cpu_s)[: args.times]:
+            where = x.line if x.kind == "line" else x.seed
+            print(f"  {x.cpu_s:5.2f} {x.time_s:6.2f}  {name}: {x.tumour} {x.kind} {where}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.offliver import NotInLiver
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, measure_again
 
 if TYPE_CHECKING:
@@ -39,9 +40,17 @@ CAP_MM = 3.5
 """How far through the slices (mm) the lesion is looked for under a cap click: a lesion's cap
 diluted by partial volume spans about one slab of 2.5-5 mm or two 1.6 mm slices (at least one
 slice is always tried)."""
-NO_CONTRAST = ("is the commonest one", "does not differ from the liver", "is not in the liver")
-"""Parts of segment's refusals of a click whose value is the liver's, or whose region lies
-outside the liver estimate (a cap at the liver's surface averaged with the tissue beyond)."""
+
+
+class LiverValue(MeasurementError):
+    """segment's refusal of a click whose value is the liver's ("the commonest one", "does not
+    differ from the liver"): a cap may read so."""
+
+
+NO_CONTRAST: tuple[type[MeasurementError], ...] = (LiverValue, NotInLiver)
+"""The refusals under which the lesion is looked for: the click's value is the liver's, or its
+region lies outside the liver estimate (a cap at the liver's surface averaged with the tissue
+beyond). Matched by type (before w14-speed by the messages' words; same refusals)."""
 ONE_SLICE_FLAG = "seen on 1 slice"
 """The start of segment's flag on a region found on one slice only (partial volume)."""
 FEW_SLICES_FLAG = "seen on "
@@ -65,9 +74,10 @@ slice, 29-32 mm below), while a lesion measured whole at the liver's surface (fl
 surroundings) gives about its own length again from the next slice."""
 
 
-def is_no_contrast(message: str) -> bool:
-    """True when a refusal says the click's value is the liver's (a cap may read so)."""
-    return any(s in message for s in NO_CONTRAST)
+def is_no_contrast(err: MeasurementError) -> bool:
+    """True when a refusal says the click's value is the liver's (a cap may read so), or that
+    its region lies outside the liver estimate (:data:`NO_CONTRAST`)."""
+    return isinstance(err, NO_CONTRAST)
 
 
 def is_cap_result(m: LesionMeasurement) -> bool:
@@ -147,7 +157,7 @@ def under_cap(
     try:
         found = measure(volume, prompt, phase)
     except MeasurementError as err:
-        if prompt.seed is None or prompt.line is not None or not is_no_contrast(str(err)):
+        if prompt.seed is None or prompt.line is not None or not is_no_contrast(err):
             raise
         click = (round(prompt.seed[0]), round(prompt.seed[1]), round(prompt.seed[2]))
         cap = follow_cap(volume, prompt, phase, click, None, measure, 0.0)

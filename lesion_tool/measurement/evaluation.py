@@ -171,6 +171,8 @@ class ClickResult:
     liver_inside: float | None
     time_s: float
     viable_mm: float | None = None
+    cpu_s: float = 0.0
+    """CPU time of the prompt (``time.process_time``; wall ``time_s`` depends on the load)."""
 
     @property
     def error_mm(self) -> float | None:
@@ -358,7 +360,7 @@ def evaluate_clicks(
         for kind, prompt in _prompts(t, clicks, line, rng, volume.spacing_mm):
             if kinds is not None and kind not in kinds:
                 continue
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             measured = viable = None
             refused, flags = "", ()
             pred = offset = None
@@ -378,6 +380,7 @@ def evaluate_clicks(
             except LesionToolError as err:
                 refused = str(err)
             elapsed = time.perf_counter() - t0
+            cpu = time.process_time() - c0
             dice = inside = None
             if pred is not None and offset is not None:
                 dice = _dice(pred, offset, t.mask)
@@ -397,6 +400,7 @@ def evaluate_clicks(
                     inside,
                     elapsed,
                     viable,
+                    cpu,
                 )
             )
     return out

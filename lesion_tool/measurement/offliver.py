@@ -47,6 +47,12 @@ class OffLiver(MeasurementError):
     """A region refused because it is not surrounded by, or not in, the liver."""
 
 
+class NotInLiver(OffLiver):
+    """A region refused because it lies outside the liver estimated from the image (a cap at
+    the liver's surface averaged with the tissue beyond may read so: ``capclick.under_cap``
+    looks under it; a region merely not surrounded by liver is a plain :class:`OffLiver`)."""
+
+
 def off_liver_kept() -> bool:
     """Whether the liver refusals are lifted (the region is wanted for its shape only)."""
     return _lifted.get()

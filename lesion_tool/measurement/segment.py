@@ -47,7 +47,7 @@ from scipy import ndimage, special
 from lesion_tool.errors import MeasurementError
 from lesion_tool.io.phase import Phase
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.measurement.capclick import under_cap
+from lesion_tool.measurement.capclick import LiverValue, under_cap
 from lesion_tool.measurement.darktail import dark_tail_exit
 from lesion_tool.measurement.diameter import (
     Geometry,
@@ -73,7 +73,7 @@ from lesion_tool.measurement.necrosis import (
     longest_chord_within,
 )
 from lesion_tool.measurement.nodule_seam import follow_seam
-from lesion_tool.measurement.offliver import OffLiver, from_cap, off_liver_kept
+from lesion_tool.measurement.offliver import NotInLiver, OffLiver, from_cap, off_liver_kept
 from lesion_tool.measurement.raster import (
     RaySampler,
     beyond_mm,
@@ -98,6 +98,7 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
+from lesion_tool.measurement.speedmemo import one_prompt, shared_planes
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
 
@@ -654,7 +655,9 @@ class _Window:
         the texture by it."""
         """When True, :meth:`plane` gives the local standard deviation (TEXTURE_SIGMA_MM) of
         the raw values instead of the smoothed values: the delineation then follows texture."""
-        self._planes: dict[int, np.ndarray] = {}
+        box = (self.y0, self.y1, self.x0, self.x1)
+        shared = shared_planes(volume, box, self.sigma)  # one prompt's windows (speedmemo.py)
+        self._planes: dict[int, np.ndarray] = {} if shared is None else shared
         self._textures: dict[int, np.ndarray] = {}
         self.exclude: dict[int, np.ndarray] = {}
         self.line: tuple[Voxel, Voxel] | None = None
@@ -705,7 +708,9 @@ class _Window:
             raw = np.asarray(
                 self.volume.array[z, self.y0 : self.y1, self.x0 : self.x1], dtype=np.float32
             )
-            self._planes[z] = ndimage.gaussian_filter(raw, self.sigma, mode="nearest")
+            plane = ndimage.gaussian_filter(raw, self.sigma, mode="nearest")
+            plane.flags.writeable = False  # shared by the prompt's windows on this box
+            self._planes[z] = plane
         return self._planes[z]
 
 
@@ -1316,7 +1321,9 @@ def measure_lesion(
     """
     from lesion_tool.measurement.refine import refine_where_doubtful
 
-    return refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
+    # The re-click chains' windows share their smoothed planes (speedmemo.py).
+    with one_prompt(volume):
+        return refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
 
 
 def _measure_lesion(
@@ -1465,7 +1472,7 @@ def _delineate_prompt(
             if by_rim is None:
                 by_rim = _delineate_ring(volume, win, prompt, ph, seed, rmax, t0, bright=True)
             if by_rim is None:
-                raise MeasurementError(str(err)) from None
+                raise LiverValue(str(err)) from None  # typed for capclick.under_cap
             return by_rim
         return by_ring
     except MeasurementError:
@@ -2107,7 +2114,7 @@ def _slice_mask(m: LesionMeasurement, win: _Window, z: int) -> np.ndarray:
     return out
 
 
-class _NoContrast(MeasurementError):
+class _NoContrast(LiverValue):
     """The prompt's value does not differ from the liver's (texture may still)."""
 
 
@@ -2343,7 +2350,7 @@ def _delineate(
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
         capped = inside >= OUTSIDE_LIVER_INSIDE or _capped_by_liver(win, cuts, lv)
         if not capped and not _line_in_liver(liver_est, win) and not off_liver_kept():
-            raise OffLiver(
+            raise NotInLiver(
                 f"The click at voxel {seed} is not in the liver: the region found there lies "
                 f"outside the liver estimated from the image (only {100 * inside:.0f}% of it "
                 f"inside, {100 * share:.0f}% of its surroundings like the parenchyma at "
