@@ -95,6 +95,7 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
+from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.texturetrim import percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
 
@@ -853,6 +854,13 @@ def _cast(
     full[:, 0] = False
     full |= _fat_stop(prof, lv)
     full |= _slab_septum(prof, lv, win.volume.spacing_mm[0])
+    if lv.sign < 0 and not lv.texture and not lv.mixed:
+        # A thin fat plane the slab or the smoothing lifted to a hypo lesion's values is still
+        # a valley between the liver and its neighbour: the lesion ends there (surfacevalley.py).
+        valleys = fat_plane_valleys(plane, lv.liver, lv.noise, (sy, sx), cy, cx)
+        if valleys is not None:
+            full |= rays.sample(valleys)
+            full[:, 0] = False
     exit_j = np.argmax(full, axis=1)
     exit_j[~full.any(axis=1)] = len(r) - 1
     beside_dark = 0.0
