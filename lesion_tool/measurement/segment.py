@@ -655,6 +655,7 @@ class _Window:
         self._planes: dict[int, np.ndarray] = {}
         self._textures: dict[int, np.ndarray] = {}
         self.exclude: dict[int, np.ndarray] = {}
+        self.valleys: dict = {}  # surfacevalley's long valleys per slice and levels
         self.line: tuple[Voxel, Voxel] | None = None
         """The rough line the window was opened for, if any (see _line_in_liver)."""
         self.core: dict[int, np.ndarray] = {}
@@ -857,7 +858,9 @@ def _cast(
     if lv.sign < 0 and not lv.texture and not lv.mixed:
         # A thin fat plane the slab or the smoothing lifted to a hypo lesion's values is still
         # a valley between the liver and its neighbour: the lesion ends there (surfacevalley.py).
-        valleys = fat_plane_valleys(plane, lv.liver, lv.noise, (sy, sx), cy, cx)
+        valleys = fat_plane_valleys(
+            plane, lv.liver, lv.noise, (sy, sx), cy, cx, cache=win.valleys, key=z
+        )
         if valleys is not None:
             full |= rays.sample(valleys)
             full[:, 0] = False
