@@ -99,6 +99,7 @@ from lesion_tool.measurement.ring import (
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
 from lesion_tool.measurement.speedmemo import one_prompt, shared_planes
+from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
 
@@ -660,6 +661,7 @@ class _Window:
         self._planes: dict[int, np.ndarray] = {} if shared is None else shared
         self._textures: dict[int, np.ndarray] = {}
         self.exclude: dict[int, np.ndarray] = {}
+        self.valleys: dict = {}  # surfacevalley's long valleys per slice and levels
         self.line: tuple[Voxel, Voxel] | None = None
         """The rough line the window was opened for, if any (see _line_in_liver)."""
         self.core: dict[int, np.ndarray] = {}
@@ -867,6 +869,15 @@ def _cast(
     full[:, 0] = False
     full |= _fat_stop(prof, lv)
     full |= _slab_septum(prof, lv, win.volume.spacing_mm[0])
+    if lv.sign < 0 and not lv.texture and not lv.mixed:
+        # A thin fat plane the slab or the smoothing lifted to a hypo lesion's values is still
+        # a valley between the liver and its neighbour: the lesion ends there (surfacevalley.py).
+        valleys = fat_plane_valleys(
+            plane, lv.liver, lv.noise, (sy, sx), cy, cx, cache=win.valleys, key=z
+        )
+        if valleys is not None:
+            full |= rays.sample(valleys)
+            full[:, 0] = False
     exit_j = np.argmax(full, axis=1)
     exit_j[~full.any(axis=1)] = len(r) - 1
     beside_dark = 0.0
