@@ -55,6 +55,7 @@ from lesion_tool.measurement.diameter import (
     longest_axial_diameter,
 )
 from lesion_tool.measurement.enclosed import enclosed_patches
+from lesion_tool.measurement.linebound import bounded_by_line, line_disk, tongues_past
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
@@ -2378,12 +2379,16 @@ def _delineate(
             f"the region reaches the {rmax:.0f} mm {SEARCH_LIMIT} on {100 * limit:.0f}% of its "
             "rays: it may have leaked, or the lesion is larger; drag a line across the lesion"
         )
-    if win.texture or percolates(contrast, lv.noise, ph is Phase.ARTERIAL):
+    disk = line_disk(win.line, spacing, (win.y0, win.x0))
+    if win.texture or percolates(contrast, lv.noise, ph is Phase.ARTERIAL) or tongues_past(disk):
         # A tongue narrower than the texture window is a vessel's fringe, not the nodule's; a
-        # faint enhancing region's tongues are the liver's noise passing its threshold.
+        # faint enhancing region's tongues are the liver's noise passing its threshold; past a
+        # rough line's reach only the lesion's body goes on (linebound.py).
         for z, c in cuts.items():
             r = trimmed_radii(c.radii, c.cy, c.cx, c.mask, spacing[1:])
             if r is not None:
+                # Not back inside the lesion a rough line says is there (linebound.py).
+                r = bounded_by_line(c.radii, r, c.cy, c.cx, spacing[1:], disk)
                 outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
     return _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
