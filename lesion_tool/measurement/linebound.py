@@ -77,3 +77,12 @@ def bounded_by_line(
     floor = np.where(disc > 0, np.maximum(-bq + np.sqrt(np.maximum(disc, 0.0)), 0.0), 0.0)
     radii = np.asarray(radii, dtype=float)
     return np.maximum(np.asarray(trimmed, dtype=float), np.minimum(radii, floor))
+
+
+def line_says_larger(length_mm: float, line_len_mm: float | None, strict_low: float) -> bool:
+    """Whether a rough line (``line_len_mm``; None for a click) drawn across a dark region of
+    ``length_mm`` says the lesion is larger than that region: the region is shorter than the
+    shortest result the line agrees with (``strict_low`` x its length; segment's LINE_STRICT).
+    The reader saw tissue past the dark core on both sides as lesion: an enhancing rim seen in
+    only part of the directions (broken by a vessel or the liver's surface) is then the rim."""
+    return line_len_mm is not None and length_mm < strict_low * line_len_mm

@@ -55,7 +55,12 @@ from lesion_tool.measurement.diameter import (
     longest_axial_diameter,
 )
 from lesion_tool.measurement.enclosed import enclosed_patches
-from lesion_tool.measurement.linebound import bounded_by_line, line_disk, tongues_past
+from lesion_tool.measurement.linebound import (
+    bounded_by_line,
+    line_disk,
+    line_says_larger,
+    tongues_past,
+)
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
@@ -1765,7 +1770,13 @@ def _necrotic_whole(
         "the contour, or click in the enhancing rim or drag a line across the whole lesion"
     )
     whole = None
-    if rim.share >= RIM_ENCLOSE_SHARE and not flag_only:
+    # A rough line reaching well past the dark region on both sides says it is not the whole
+    # lesion: a rim broken by a vessel or the surface is then enough (linebound.py).
+    enclosed = rim.share >= RIM_ENCLOSE_SHARE or (
+        rim.share >= RIM_PARTIAL_SHARE
+        and line_says_larger(by_value.whole.length_mm, line_len_mm, LINE_STRICT[0])
+    )
+    if enclosed and not flag_only:
         if volume.spacing_mm[0] >= SLAB_MM:
             win.core = _core_and_seam(by_value, win, spacing_yx, (liver_hu + rim.rim_hu) / 2.0)
         try:
