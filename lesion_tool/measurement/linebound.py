@@ -74,7 +74,9 @@ def bounded_by_line(
     dy, dx = (cy - my) * spacing_yx[0], (cx - mx) * spacing_yx[1]
     bq = uy * dy + ux * dx
     disc = bq**2 - (dy**2 + dx**2 - rho**2)
-    floor = np.where(disc > 0, np.maximum(-bq + np.sqrt(np.maximum(disc, 0.0)), 0.0), 0.0)
+    floor = np.maximum(-bq + np.sqrt(np.maximum(disc, 0.0)), 0.0)
+    if dy**2 + dx**2 >= rho**2:
+        return trimmed  # the outline's centre lies outside the reader's extent
     radii = np.asarray(radii, dtype=float)
     return np.maximum(np.asarray(trimmed, dtype=float), np.minimum(radii, floor))
 
