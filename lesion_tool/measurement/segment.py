@@ -2399,7 +2399,10 @@ def _delineate(
             r = trimmed_radii(c.radii, c.cy, c.cx, c.mask, spacing[1:])
             if r is not None:
                 # Not back inside the lesion a rough line says is there (linebound.py).
-                r = bounded_by_line(c.radii, r, c.cy, c.cx, spacing[1:], disk)
+                # A texture outline's edge is spread by its window: the line does not bound it.
+                r = bounded_by_line(
+                    c.radii, r, c.cy, c.cx, spacing[1:], None if win.texture else disk
+                )
                 outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
     return _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
