@@ -56,6 +56,12 @@ from lesion_tool.measurement.diameter import (
 )
 from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.linebay import beyond_bay
+from lesion_tool.measurement.linebound import (
+    bounded_by_line,
+    line_disk,
+    line_says_larger,
+    tongues_past,
+)
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
@@ -1793,7 +1799,13 @@ def _necrotic_whole(
         "the contour, or click in the enhancing rim or drag a line across the whole lesion"
     )
     whole = None
-    if rim.share >= RIM_ENCLOSE_SHARE and not flag_only:
+    # A rough line reaching well past the dark region on both sides says it is not the whole
+    # lesion: a rim broken by a vessel or the surface is then enough (linebound.py).
+    enclosed = rim.share >= RIM_ENCLOSE_SHARE or (
+        rim.share >= RIM_PARTIAL_SHARE
+        and line_says_larger(by_value.whole.length_mm, line_len_mm, LINE_STRICT[0])
+    )
+    if enclosed and not flag_only:
         if volume.spacing_mm[0] >= SLAB_MM:
             win.core = _core_and_seam(by_value, win, spacing_yx, (liver_hu + rim.rim_hu) / 2.0)
         # The rim's brightest part is rim, not a vessel; tongues leaving the rim are cut
@@ -2428,17 +2440,24 @@ def _delineate(
             f"the region reaches the {rmax:.0f} mm {SEARCH_LIMIT} on {100 * limit:.0f}% of its "
             "rays: it may have leaked, or the lesion is larger; drag a line across the lesion"
         )
+    disk = line_disk(win.line, spacing, (win.y0, win.x0))
     trim_mm = None
     if win.rim_peak is not None or in_rim:
         trim_mm = RIM_TRIM_RADIUS_MM  # a necrotic lesion's whole from its rim (rimpeak.py)
-    elif win.texture or percolates(contrast, lv.noise, ph is Phase.ARTERIAL):
+    elif win.texture or percolates(contrast, lv.noise, ph is Phase.ARTERIAL) or tongues_past(disk):
         trim_mm = TRIM_RADIUS_MM
     if trim_mm is not None:
         # A tongue narrower than the texture window is a vessel's fringe, not the nodule's; a
-        # faint enhancing region's tongues are the liver's noise passing its threshold.
+        # faint enhancing region's tongues are the liver's noise passing its threshold; past a
+        # rough line's reach only the lesion's body goes on (linebound.py).
         for z, c in cuts.items():
             r = trimmed_radii(c.radii, c.cy, c.cx, c.mask, spacing[1:], trim_mm)
             if r is not None:
+                # Not back inside the lesion a rough line says is there (linebound.py).
+                # A texture outline's edge is spread by its window: the line does not bound it.
+                r = bounded_by_line(
+                    c.radii, r, c.cy, c.cx, spacing[1:], None if win.texture else disk
+                )
                 outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
     if prompt.line is not None and line_len_mm is not None and lv.sign > 0 and not win.texture:
