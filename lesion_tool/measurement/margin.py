@@ -47,6 +47,7 @@ from lesion_tool.measurement.reseed import (
     RUNS_ON_FLAG,
     as_clicked,
     measure_again,
+    region_patch,
 )
 
 if TYPE_CHECKING:
@@ -96,26 +97,11 @@ def core_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] |
         # (unless the region itself is tube-like: a crescent of a graded lesion's pale margin
         # held against its brighter core, which the new region must then not be).
         return None
-    z = m.seed_voxel[0]
-    zi = z - m.offset[0]
-    if not 0 <= zi < m.mask.shape[0] or not m.mask[zi].any():
-        return None
-    sy, sx = (float(s) for s in volume.spacing_mm[1:])
-    region = m.mask[zi]
     # A box around the region, padded by the reach of a core as wide as the region itself.
-    ys, xs = np.nonzero(region)
-    pad_y = int(np.ptp(ys)) + 1 + int(np.ceil(3 * SMOOTH_SIGMA_MM / sy))
-    pad_x = int(np.ptp(xs)) + 1 + int(np.ceil(3 * SMOOTH_SIGMA_MM / sx))
-    y0 = max(m.offset[1] + int(ys.min()) - pad_y, 0)
-    x0 = max(m.offset[2] + int(xs.min()) - pad_x, 0)
-    y1 = min(m.offset[1] + int(ys.max()) + pad_y + 1, volume.shape[1])
-    x1 = min(m.offset[2] + int(xs.max()) + pad_x + 1, volume.shape[2])
-    raw = np.asarray(volume.array[z, y0:y1, x0:x1], dtype=np.float32)
-    plane = ndimage.gaussian_filter(raw, (SMOOTH_SIGMA_MM / sy, SMOOTH_SIGMA_MM / sx))
-    here = np.zeros(plane.shape, dtype=bool)
-    ry, rx = ys + m.offset[1] - y0, xs + m.offset[2] - x0
-    ok = (ry >= 0) & (ry < here.shape[0]) & (rx >= 0) & (rx < here.shape[1])
-    here[ry[ok], rx[ok]] = True
+    patch = region_patch(volume, m, SMOOTH_SIGMA_MM)
+    if patch is None:
+        return None
+    z, y0, x0, _raw, plane, here, (sy, sx) = patch
     c = ev.lesion_hu - ev.liver_hu
     past = max(CORE_CONTRAST_SHARE * abs(c), EDGE_NOISE_K * ev.noise_sd_hu)
     beyond = np.sign(c) * (plane - ev.lesion_hu) >= past

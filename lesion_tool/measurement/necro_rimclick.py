@@ -34,7 +34,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.reseed import as_clicked, measure_again
+from lesion_tool.measurement.reseed import as_clicked, measure_again, region_patch
 from lesion_tool.measurement.seam import (
     CORE_MARGIN_HU,
     SEAM_SEARCH_MM,
@@ -74,26 +74,10 @@ def necrotic_core_clicks(
     ev = m.evidence
     if ev.texture_sd_hu is not None or ev.contrast_hu <= 0:
         return []
-    z = m.seed_voxel[0]
-    zi = z - m.offset[0]
-    if not 0 <= zi < m.mask.shape[0] or not m.mask[zi].any():
+    patch = region_patch(volume, m, SMOOTH_SIGMA_MM)
+    if patch is None:
         return []
-    sy, sx = (float(s) for s in volume.spacing_mm[1:])
-    region = m.mask[zi]
-    ys, xs = np.nonzero(region)
-    # The box: the region, padded by a core as wide as the region and the smoothing's reach.
-    pad_y = int(np.ptp(ys)) + 1 + int(np.ceil(3 * SMOOTH_SIGMA_MM / sy))
-    pad_x = int(np.ptp(xs)) + 1 + int(np.ceil(3 * SMOOTH_SIGMA_MM / sx))
-    y0 = max(m.offset[1] + int(ys.min()) - pad_y, 0)
-    x0 = max(m.offset[2] + int(xs.min()) - pad_x, 0)
-    y1 = min(m.offset[1] + int(ys.max()) + pad_y + 1, volume.shape[1])
-    x1 = min(m.offset[2] + int(xs.max()) + pad_x + 1, volume.shape[2])
-    raw = np.asarray(volume.array[z, y0:y1, x0:x1], dtype=np.float32)
-    plane = ndimage.gaussian_filter(raw, (SMOOTH_SIGMA_MM / sy, SMOOTH_SIGMA_MM / sx))
-    here = np.zeros(plane.shape, dtype=bool)
-    ry, rx = ys + m.offset[1] - y0, xs + m.offset[2] - x0
-    ok = (ry >= 0) & (ry < here.shape[0]) & (rx >= 0) & (rx < here.shape[1])
-    here[ry[ok], rx[ok]] = True
+    z, y0, x0, raw, plane, here, (sy, sx) = patch
     clear = ndimage.distance_transform_edt(raw >= FAT_HU, sampling=(sy, sx)) > FAT_CLEAR_MM
     dark = (plane <= ev.liver_hu - CORE_MARGIN_HU) & clear & ~here
     labels, n = ndimage.label(dark)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy import ndimage
@@ -47,6 +47,45 @@ or an organ; segment builds the flag from it): a new click's region that does is
 lesion's middle."""
 
 Measure = Callable[["CTVolume", "LesionPrompt", object], "LesionMeasurement"]
+
+
+class RegionPatch(NamedTuple):
+    """``m``'s region on its click's slice in a box around it (see :func:`region_patch`)."""
+
+    z: int
+    y0: int
+    x0: int
+    raw: np.ndarray
+    plane: np.ndarray
+    here: np.ndarray
+    spacing_yx: tuple[float, float]
+
+
+def region_patch(volume: CTVolume, m: LesionMeasurement, sigma_mm: float) -> RegionPatch | None:
+    """The click's slice of ``m`` in a box padded on every side by the region's own width plus
+    the smoothing's reach (room for a core or neighbour as wide as the region): the raw values,
+    the values smoothed in-plane by ``sigma_mm`` as the delineation smooths them, and the region
+    as a mask of the box; None when the region has no voxel on that slice. Shared by the
+    re-click rules that look beside a region for the tissue it touches."""
+    z = m.seed_voxel[0]
+    zi = z - m.offset[0]
+    if not 0 <= zi < m.mask.shape[0] or not m.mask[zi].any():
+        return None
+    sy, sx = (float(s) for s in volume.spacing_mm[1:])
+    ys, xs = np.nonzero(m.mask[zi])
+    pad_y = int(np.ptp(ys)) + 1 + int(np.ceil(3 * sigma_mm / sy))
+    pad_x = int(np.ptp(xs)) + 1 + int(np.ceil(3 * sigma_mm / sx))
+    y0 = max(m.offset[1] + int(ys.min()) - pad_y, 0)
+    x0 = max(m.offset[2] + int(xs.min()) - pad_x, 0)
+    y1 = min(m.offset[1] + int(ys.max()) + pad_y + 1, volume.shape[1])
+    x1 = min(m.offset[2] + int(xs.max()) + pad_x + 1, volume.shape[2])
+    raw = np.asarray(volume.array[z, y0:y1, x0:x1], dtype=np.float32)
+    plane = ndimage.gaussian_filter(raw, (sigma_mm / sy, sigma_mm / sx))
+    here = np.zeros(plane.shape, dtype=bool)
+    ry, rx = ys + m.offset[1] - y0, xs + m.offset[2] - x0
+    ok = (ry >= 0) & (ry < here.shape[0]) & (rx >= 0) & (rx < here.shape[1])
+    here[ry[ok], rx[ok]] = True
+    return RegionPatch(z, y0, x0, raw, plane, here, (sy, sx))
 
 
 def open_end_click(
