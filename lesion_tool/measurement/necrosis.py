@@ -96,6 +96,12 @@ class EnhancingRim:
     liver_hu: float
 
 
+def rim_margin_hu(noise_sd_hu: float) -> float:
+    """How far above the liver's value rim tissue reads at least (HU): RIM_MIN_ENHANCEMENT_HU or
+    RIM_NOISE_K smoothed noise SDs of the liver, whichever is larger."""
+    return max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * noise_sd_hu)
+
+
 def enhancing_rim(
     plane: np.ndarray,
     region: np.ndarray,
@@ -123,7 +129,7 @@ def enhancing_rim(
     sector = ((ang + math.pi) / (2.0 * math.pi) * RIM_SECTORS).astype(int) % RIM_SECTORS
     vals = plane[by, bx]
     ring = np.minimum((dist[by, bx] / RIM_BIN_MM).astype(int), RIM_BINS - 1)
-    margin = max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * noise_sd_hu)
+    margin = rim_margin_hu(noise_sd_hu)
     level = liver_hu + margin
     beyond = _beyond_by_sector(plane, far, cy, cx, spacing_yx) if far is not None else None
     counted = 0

@@ -181,6 +181,14 @@ def open_by(mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
     return _dilate(_erode(mask, runs), runs)
 
 
+def disk_footprint(radius_px: Sequence[float]) -> np.ndarray:
+    """A boolean ellipse of radii ``radius_px`` ``(y, x)`` pixels (a disk in mm on anisotropic
+    pixels), at least 3 x 3: the structuring element of the openings and closings by a disk."""
+    ry, rx = (max(math.floor(r), 1) for r in radius_px)
+    yy, xx = np.mgrid[-ry : ry + 1, -rx : rx + 1]
+    return (yy / radius_px[0]) ** 2 + (xx / radius_px[1]) ** 2 <= 1.0
+
+
 @functools.lru_cache(maxsize=64)
 def _disk_runs(sy: float, sx: float, mm: float) -> list[tuple[int, int]]:
     """Rows of the pixel offsets ``(dy, dx)`` within ``mm`` of the origin, by the expression

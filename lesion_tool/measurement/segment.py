@@ -71,12 +71,11 @@ from lesion_tool.measurement.necrosis import (
     RIM_BEYOND_MM,
     RIM_ENCLOSE_SHARE,
     RIM_MAX_GROWTH,
-    RIM_MIN_ENHANCEMENT_HU,
-    RIM_NOISE_K,
     RIM_PARTIAL_SHARE,
     RIM_SEARCH_MM,
     enhancing_rim,
     longest_chord_within,
+    rim_margin_hu,
 )
 from lesion_tool.measurement.nodule_seam import follow_seam
 from lesion_tool.measurement.offliver import NotInLiver, OffLiver, from_cap, off_liver_kept
@@ -762,6 +761,12 @@ class _Levels:
         return max(HEADROOM_FRACTION * abs(self.lesion - self.liver), HEADROOM_MIN_HU)
 
     @property
+    def vessel_top(self) -> float:
+        """The brightest an enhancing lesion's own tissue may read: above it, contrast-filled
+        vessels (VESSEL_MAX_HEADROOMS headrooms over the lesion's value)."""
+        return self.lesion + VESSEL_MAX_HEADROOMS * self.headroom
+
+    @property
     def ceiling(self) -> float:
         top = self.lesion + self.headroom
         return top if self.peak is None else max(top, self.peak)
@@ -1036,7 +1041,7 @@ def _bright_blobs(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float]) -
     part of a heterogeneous tumour, not a vessel, which is a thin tube. None elsewhere."""
     if not (lv.mixed and lv.sign > 0 and not lv.texture):
         return None
-    top = lv.lesion + VESSEL_MAX_HEADROOMS * lv.headroom
+    top = lv.vessel_top
     bright = (plane >= lv.ceiling) & (plane < top)
     if not bright.any():
         return None
@@ -1810,10 +1815,10 @@ def _necrotic_whole(
             win.core = _core_and_seam(by_value, win, spacing_yx, (liver_hu + rim.rim_hu) / 2.0)
         # The rim's brightest part is rim, not a vessel; tongues leaving the rim are cut
         # (rimpeak.py).
-        margin = max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * e.noise_sd_hu)
+        margin = rim_margin_hu(e.noise_sd_hu)
         peak = rim_peak(plane, core, liver_hu + margin, spacing_yx)
-        headroom = max(HEADROOM_FRACTION * (rim.rim_hu - liver_hu), HEADROOM_MIN_HU)
-        top = rim.rim_hu + VESSEL_MAX_HEADROOMS * headroom
+        rim_lv = _Levels(liver_hu, rim.rim_hu, e.noise_sd_hu, prompt.threshold_offset_hu, True)
+        top = rim_lv.vessel_top
         win.rim_peak = rim.rim_hu if peak is None else min(peak, top)
         try:
             whole = _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0, rim.rim_hu)
@@ -1941,7 +1946,7 @@ def _rim_around_click(
     if rim is None or rim.share < RIM_ENCLOSE_SHARE:
         return None
     lv = _Levels(liver_hu, rim.rim_hu, noise, prompt.threshold_offset_hu, mixed=True)
-    level = liver_hu + max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * noise)
+    level = liver_hu + rim_margin_hu(noise)
     # From a core, the rim is thin and the plane smoothed well beyond it: its edge is placed on
     # the less smoothed profiles aligned along it (.rimedge; 2.5 + 1 mm over on each side else).
     sharp = core is not None
@@ -2262,11 +2267,11 @@ def _delineate(
     if lv.mixed and lv.sign > 0 and not lv.texture and value_hu is None:
         # A click in an enhancing rim around a necrotic core: as for the whole from the core,
         # the rim's own bright part is rim, and tongues leaving it are cut (rimpeak.py).
-        margin = max(RIM_MIN_ENHANCEMENT_HU, RIM_NOISE_K * lv.noise)
+        margin = rim_margin_hu(lv.noise)
         core = core_in_rim(cut.mask, plane, lv.liver - margin, spacing[1:])
         peak = None if core is None else rim_peak(plane, core, lv.liver + margin, spacing[1:])
         if peak is not None:
-            lv = replace(lv, peak=min(peak, lv.lesion + VESSEL_MAX_HEADROOMS * lv.headroom))
+            lv = replace(lv, peak=min(peak, lv.vessel_top))
             cut = _cast(win, z0, cut.cy, cut.cx, lv, rmax)
             in_rim = True
 
@@ -2523,7 +2528,7 @@ def _slab_levels(lv: _Levels, at_hu: float, slice_mm: float) -> _Levels:
         return lv
     if lv.sign < 0 and at_hu <= FLUID_HU:
         return lv
-    if lv.sign > 0 and at_hu >= lv.lesion + VESSEL_MAX_HEADROOMS * lv.headroom:
+    if lv.sign > 0 and at_hu >= lv.vessel_top:
         return lv
     return replace(lv, lesion=at_hu)
 

@@ -31,6 +31,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
+from lesion_tool.measurement.raster import disk_footprint
+
 VALLEY_DISK_MM = 3.0
 """Radius of the closing disk: a fat plane up to 6 mm across after smoothing and slab averaging
 (1-3 mm of fat, a 1 mm smoothing sigma) is filled, the lesion (10 mm or more) is not."""
@@ -46,12 +48,6 @@ plane is smoothed with a 1 mm sigma, a 2 mm fat plane is still two samples acros
 VALLEY_MIN_LENGTH_MM = 20.0
 """A connected valley shorter than this (its bounding box's diagonal) is a speck or a fleck; the
 plane between the liver and a neighbour runs along the whole contact."""
-
-
-def _disk(radius_px: Sequence[float]) -> np.ndarray:
-    ry, rx = (max(math.floor(r), 1) for r in radius_px)
-    yy, xx = np.mgrid[-ry : ry + 1, -rx : rx + 1]
-    return (yy / radius_px[0]) ** 2 + (xx / radius_px[1]) ** 2 <= 1.0
 
 
 def fat_plane_valleys(
@@ -94,7 +90,7 @@ def _long_valleys(
     step = [max(1, math.floor(VALLEY_GRID_MM / s)) for s in spacing_yx]
     flat = np.minimum(plane[:: step[0], :: step[1]], liver_hu)
     grid = [s * k for s, k in zip(spacing_yx, step, strict=True)]
-    se = _disk([VALLEY_DISK_MM / s for s in grid])
+    se = disk_footprint([VALLEY_DISK_MM / s for s in grid])
     depth = ndimage.grey_closing(flat, footprint=se) - flat
     valley = depth >= max(VALLEY_MIN_HU, VALLEY_NOISE_K * noise_hu)
     if not valley.any():

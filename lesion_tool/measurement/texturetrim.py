@@ -38,6 +38,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
+from lesion_tool.measurement.raster import disk_footprint
+
 TRIM_RADIUS_MM = 3.5
 """Radius of the opening disk: a tongue narrower than 7 mm (the texture window's spread, +-2
 sigma, is 8 mm) is not the nodule's. 04's slices that set its diameter are 12-18 mm across.
@@ -64,12 +66,6 @@ def percolates(contrast_hu: float, noise_hu: float, arterial: bool) -> bool:
     return arterial and 0.0 < contrast_hu < max(LOW_CONTRAST_HU, LOW_CNR * noise_hu)
 
 
-def _disk(radius_px: Sequence[float]) -> np.ndarray:
-    ry, rx = (max(math.floor(r), 1) for r in radius_px)
-    yy, xx = np.mgrid[-ry : ry + 1, -rx : rx + 1]
-    return (yy / radius_px[0]) ** 2 + (xx / radius_px[1]) ** 2 <= 1.0
-
-
 def trimmed_radii(
     radii: np.ndarray,
     cy: float,
@@ -82,7 +78,7 @@ def trimmed_radii(
     is given, each cut back to where it leaves the outline opened by a disk of ``radius_mm``;
     None when the opening leaves nothing at the centre (the outline is then no wider than the
     disk, a cap or a speck: it is kept as it is)."""
-    se = _disk([radius_mm / s for s in spacing_yx])
+    se = disk_footprint([radius_mm / s for s in spacing_yx])
     opened = ndimage.binary_opening(mask, structure=se)
     # Only the part of the opened outline connected to the centre is the nodule.
     lab, _ = ndimage.label(opened)
