@@ -54,6 +54,7 @@ from lesion_tool.measurement.diameter import (
     boundary_points,
     longest_axial_diameter,
 )
+from lesion_tool.measurement.driftclick import check_click
 from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.linebay import beyond_bay
 from lesion_tool.measurement.linebound import (
@@ -2256,6 +2257,9 @@ def _delineate(
         if not _lesion_at(plane, lv, ncy, ncx, at, spacing[1:]):
             break
         cut = _cast(win, z0, ncy, ncx, lv, rmax)
+    if line_len_mm is None and value_hu is None and not win.texture:
+        # The outline must still hold the click (driftclick.py).
+        check_click(cut.mask, float(seed[1] - win.y0), float(seed[2] - win.x0), spacing[1:], seed)
     if abs(lv.lesion - lv.liver) < MIN_CONTRAST_HU:
         raise _NoContrast(
             f"No lesion at voxel {seed}: the region around it ({lv.lesion:.0f} HU) does not "
