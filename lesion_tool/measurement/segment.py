@@ -63,6 +63,7 @@ from lesion_tool.measurement.linebound import (
     line_says_larger,
     tongues_past,
 )
+from lesion_tool.measurement.linereach import past_line, too_long
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
@@ -2905,12 +2906,13 @@ def _measure_line(
     fits = [c for c in cands if _line_fits(c, line_len_mm)]
     if fits:
         return fits[0]
-    if first_err is None:
+    if first_err is None and not too_long(cands[0].whole.length_mm, line_len_mm):
         return cands[0]
     near = [c for c in cands if LINE_RATIO[0] <= _line_ratio(c, line_len_mm) <= LINE_RATIO[1]]
     if near:
         return _line_flagged(min(near, key=off), line_len_mm)
-    raise first_err
+    # Far longer than the line: it ran out of the lesion (linereach.py).
+    raise first_err or past_line(cands[0].whole.length_mm, line_len_mm)
 
 
 def _line_fits(m: LesionMeasurement, line_len_mm: float) -> bool:
