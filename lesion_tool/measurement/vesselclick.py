@@ -109,7 +109,7 @@ def _radius_mm(m: LesionMeasurement, spacing: tuple[float, ...]) -> float:
 
 
 def _triggered(m: LesionMeasurement) -> bool:
-    return any(f.startswith(VESSEL_FLAGS + (HYPER_FLAG,)) for f in m.flags)
+    return any(f.startswith((*VESSEL_FLAGS, HYPER_FLAG)) for f in m.flags)
 
 
 def ring_click(
@@ -275,25 +275,20 @@ def follow_vessel(
     tries: list[tuple[tuple[int, int, int], str]] = []
     ring = ring_click(volume, first, SMOOTH_SIGMA_MM)
     if ring is not None:
-        tries.append(
-            (
-                ring[0],
-                f"the click fell on a vessel or bright speck inside the lesion (the tissue "
-                f"around it reads {ring[1]:.0f} HU against the liver's "
-                f"{first.evidence.liver_hu:.0f} HU): measured the lesion around it",
-            )
+        why = (
+            f"the click fell on a vessel or bright speck inside the lesion (the tissue "
+            f"around it reads {ring[1]:.0f} HU against the liver's "
+            f"{first.evidence.liver_hu:.0f} HU): measured the lesion around it"
         )
+        tries.append((ring[0], why))
     if _phase(phase) is Phase.ARTERIAL and any(f.startswith(VESSEL_FLAGS) for f in first.flags):
         piece = piece_click(volume, first)
         if piece is not None:
-            tries.append(
-                (
-                    piece,
-                    "the click fell on a thin piece (a cap, margin or arc) of a thicker bright "
-                    "lesion, which looked like a vessel: measured the lesion from its deepest "
-                    "point",
-                )
+            why = (
+                "the click fell on a thin piece (a cap, margin or arc) of a thicker bright "
+                "lesion, which looked like a vessel: measured the lesion from its deepest point"
             )
+            tries.append((piece, why))
     for at, why in tries:
         new = _again(volume, prompt, phase, at, measure)
         if new is None:
