@@ -107,7 +107,12 @@ from lesion_tool.measurement.speedmemo import one_prompt, shared_planes
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
-from lesion_tool.measurement.vesselclick import Speck, around_refused, follow_vessel
+from lesion_tool.measurement.vesselclick import (
+    Speck,
+    around_refused,
+    follow_vessel,
+    measure_once,
+)
 
 __all__ = [
     "LesionEvidence",
@@ -1390,7 +1395,8 @@ def _measure_lesion(
     """
     # A click on a lesion's cap may read as the liver or find its cap alone: the lesion
     # under the click, on the next slices (capclick.py).
-    return under_cap(volume, prompt, phase, _measure_followed)
+    # (The cap rule's re-clicks on the next slices do not look for a vessel's lesion again.)
+    return under_cap(volume, prompt, phase, measure_once(_measure_followed))
 
 
 def _measure_followed(

@@ -88,6 +88,25 @@ _ACTIVE: ContextVar[bool] = ContextVar("vesselclick_active", default=False)
 """Set while a re-click is measured: the new click's own chain does not look again."""
 
 
+def measure_once(measure: Measure) -> Measure:
+    """``measure`` for a reader's prompt that runs this module's re-click on its first call only:
+    the calls after it are the cap rule's re-clicks on the slices next to it
+    (``capclick.under_cap``), which must not each pay for a vessel re-click of their own."""
+    calls: list[int] = []
+
+    def once(v: CTVolume, p: LesionPrompt, ph: object) -> LesionMeasurement:
+        if not calls:
+            calls.append(1)
+            return measure(v, p, ph)
+        token = _ACTIVE.set(True)
+        try:
+            return measure(v, p, ph)
+        finally:
+            _ACTIVE.reset(token)
+
+    return once
+
+
 def _again(
     volume: CTVolume,
     prompt: LesionPrompt,
