@@ -109,6 +109,12 @@ from lesion_tool.measurement.speedmemo import one_prompt, shared_planes
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
+from lesion_tool.measurement.vesselclick import (
+    Speck,
+    around_refused,
+    follow_vessel,
+    measure_once,
+)
 
 __all__ = [
     "LesionEvidence",
@@ -1391,7 +1397,8 @@ def _measure_lesion(
     """
     # A click on a lesion's cap may read as the liver or find its cap alone: the lesion
     # under the click, on the next slices (capclick.py).
-    return under_cap(volume, prompt, phase, _measure_followed)
+    # (The cap rule's re-clicks on the next slices do not look for a vessel's lesion again.)
+    return under_cap(volume, prompt, phase, measure_once(_measure_followed))
 
 
 def _measure_followed(
@@ -1402,19 +1409,35 @@ def _measure_followed(
     # A click on a graded lesion's pale margin stops against its core: click on the core.
     try:
         first = _measure_prompt(volume, prompt, phase)
-    except OffLiver as err:  # a click on a lesion's end slab at the surface? (offliver.py)
+    except (OffLiver, Speck) as err:
+        # A click on a vessel or speck deep in a lesion: lesion all around it (vesselclick.py).
+        around = around_refused(volume, prompt, phase, _measure_chain)
+        if around is not None:
+            return around
+        if isinstance(err, Speck):
+            raise
+        # A click on a lesion's end slab at the surface? (offliver.py)
         return from_cap(volume, prompt, phase, err, _measure_prompt)
     first = follow_core(volume, prompt, phase, first, _measure_prompt)
     # A click on the seam between an enhancing part and necrosis: click inside its region.
     first = follow_seam(volume, prompt, phase, first, _measure_prompt)
     # A click on a necrotic lesion's enhancing rim: click on the dark core it surrounds.
     first = follow_necrosis(volume, prompt, phase, first, _measure_prompt)
+    # A click on a vessel inside a lesion, or on a thin piece of one: the lesion (vesselclick.py).
+    first = follow_vessel(volume, prompt, phase, first, _measure_chain)
     # A click near one end of the lesion may stop short of its widest slice: click on beyond it.
     found = follow_open_end(volume, prompt, phase, first, _measure_prompt)
     if found.mask is not first.mask:
         return found
     # Or it reached that slice with edges set by the cap's diluted value: click on its middle.
     return follow_middle(volume, prompt, phase, found, _measure_prompt)
+
+
+def _measure_chain(
+    volume: CTVolume, prompt: LesionPrompt, phase: Phase | str | None
+) -> LesionMeasurement:
+    """A re-click measured as a reader's click is (its cap and re-click steps included)."""
+    return under_cap(volume, prompt, phase, _measure_followed)
 
 
 def _measure_prompt(
@@ -2648,7 +2671,7 @@ def _finish(
         )
     whole, whole_p = longest_axial_diameter(pts, volume)
     if whole.length_mm < MIN_DIAMETER_MM:
-        raise MeasurementError(
+        raise Speck(
             f"The region found at voxel {click} is only {whole.length_mm:.1f} mm across: the "
             "click is on a speck (a vessel or a bright or dark spot inside a lesion?). Click in "
             "the lesion's bulk, or drag a line across the lesion."
