@@ -105,7 +105,12 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
-from lesion_tool.measurement.speedmemo import one_prompt, shared_planes
+from lesion_tool.measurement.speedmemo import (
+    one_prompt,
+    plane_derived,
+    shared_planes,
+    shared_textures,
+)
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
@@ -673,6 +678,7 @@ class _Window:
         shared = shared_planes(volume, box, self.sigma)  # one prompt's windows (speedmemo.py)
         self._planes: dict[int, np.ndarray] = {} if shared is None else shared
         self._textures: dict[int, np.ndarray] = {}
+        self._shared_textures = shared_textures(volume, box)  # per (slice, liver value)
         self.exclude: dict[int, np.ndarray] = {}
         self.valleys: dict = {}  # surfacevalley's long valleys per slice and levels
         self.line: tuple[Voxel, Voxel] | None = None
@@ -698,6 +704,10 @@ class _Window:
         Vessels (brighter than the liver by VESSEL_MARGIN_HU, larger than a speck) and fat, with
         their partial-volume rim, are left out of every window (normalised convolution) and are
         0 here: their edges would otherwise look like texture for a few millimetres around."""
+        if z not in self._textures and self._shared_textures is not None:
+            kept = self._shared_textures.get((z, self.hu_liver))
+            if kept is not None:
+                self._textures[z] = kept
         if z not in self._textures:
             raw = np.asarray(
                 self.volume.array[z, self.y0 : self.y1, self.x0 : self.x1], dtype=np.float32
@@ -714,7 +724,11 @@ class _Window:
             mean = ndimage.gaussian_filter(w * raw, sig, mode="nearest") / norm
             sq = ndimage.gaussian_filter(w * raw * raw, sig, mode="nearest") / norm
             sd = np.sqrt(np.maximum(sq - mean * mean, 0.0))
-            self._textures[z] = np.where((w > 0) & (norm > 0.5), sd, 0.0).astype(np.float32)
+            tex = np.where((w > 0) & (norm > 0.5), sd, 0.0).astype(np.float32)
+            tex.flags.writeable = False  # shared by the prompt's windows on this box
+            self._textures[z] = tex
+            if self._shared_textures is not None:
+                self._shared_textures[(z, self.hu_liver)] = tex
         return self._textures[z]
 
     def hu_plane(self, z: int) -> np.ndarray:
@@ -856,7 +870,11 @@ def _cast(
     inside_win = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
     prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
     rays = RaySampler(ys, xs, plane.shape)  # masks sampled at the rays' nearest pixels
-    blob = _bright_blobs(plane, lv, (sy, sx))
+    # The blobs and the rim depend on the plane and a few levels only: kept per prompt.
+    blob_key = _blobs_key(lv, (sy, sx))
+    blob = None
+    if blob_key is not None:
+        blob = plane_derived(plane, blob_key, lambda: _bright_blobs(plane, lv, (sy, sx)))
     on_blob = None if blob is None else rays.sample(blob)
     lesion = lv.lesion_side(prof, lv.threshold)
     if lv.sign < 0 and not lv.texture and not lv.mixed:
@@ -869,10 +887,16 @@ def _cast(
     lesion &= inside_win & (r <= rmax_mm)[None, :]
     # The partial-volume rim of a vessel (beyond a hyper-attenuating lesion's values) or of fat
     # (below a hypo-attenuating one's) passes through the lesion's values: it is not lesion.
-    beyond_values = plane > lv.ceiling if lv.sign > 0 else plane < FAT_HU
-    if blob is not None:
-        beyond_values &= ~blob
-    rim = _rim(beyond_values, (sy, sx), _surface_rim_mm(win.volume.spacing_mm[0], lv))
+    rim_mm = _surface_rim_mm(win.volume.spacing_mm[0], lv)
+
+    def beyond_rim() -> np.ndarray | None:
+        beyond_values = plane > lv.ceiling if lv.sign > 0 else plane < FAT_HU
+        if blob is not None:
+            beyond_values &= ~blob
+        return _rim(beyond_values, (sy, sx), rim_mm)
+
+    rim_key = ("rim", rim_mm, sy, sx, lv.ceiling if lv.sign > 0 else None, blob_key)
+    rim = plane_derived(plane, rim_key, beyond_rim)
     if rim is not None:
         lesion &= ~rays.sample(rim)
     if z in win.exclude:
@@ -1040,6 +1064,13 @@ def _slab_septum(prof: np.ndarray, lv: _Levels, slice_mm: float) -> np.ndarray:
     c = abs(lv.lesion - lv.liver)
     margin = min(max(EDGE_FRACTION * c, EDGE_NOISE_K * lv.noise), c / 2.0)
     return septum_stop(prof, lv.lesion, lv.liver, margin, SEPTUM_SLABS * slice_mm, RAY_STEP_MM)
+
+
+def _blobs_key(lv: _Levels, spacing_yx: Sequence[float]) -> tuple | None:
+    """What :func:`_bright_blobs` depends on besides the plane (None when it gives None)."""
+    if not (lv.mixed and lv.sign > 0 and not lv.texture):
+        return None
+    return ("blobs", lv.ceiling, lv.vessel_top, float(spacing_yx[0]), float(spacing_yx[1]))
 
 
 def _bright_blobs(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float]) -> np.ndarray | None:

@@ -111,3 +111,64 @@ def test_under_cap_matches_refusals_by_type(monkeypatch):
             with pytest.raises(MeasurementError):
                 capclick.under_cap(None, prompt, "pv", refuse)  # type: ignore[arg-type]
         assert bool(looked) == under
+
+
+def _counting(monkeypatch, name: str) -> list[int]:
+    calls = [0]
+    fn = getattr(sg, name)
+
+    def counted(*a, **k):
+        calls[0] += 1
+        return fn(*a, **k)
+
+    monkeypatch.setattr(sg, name, counted)
+    return calls
+
+
+def test_plane_derived_rim_and_blobs_once_per_plane_same_result(monkeypatch):
+    """w15-speed: every ray fan cast on a slice recomputed the vessels' and fat's rim and an
+    enhancing lesion's bright blobs over the whole plane; within a prompt they are computed
+    once per plane and levels, and the result is the same bit for bit (and within tolerance of
+    the phantom's 21 mm)."""
+    vol = _phantom()
+    vol.array[18:23, 30:35, 34:39] = 260.0  # a bright blob in the sphere (arterial: blobs run)
+    prompt = LesionPrompt(seed=(20, 32, 28))
+    rims, blobs = _counting(monkeypatch, "_rim"), _counting(monkeypatch, "_bright_blobs")
+    fast = measure_lesion(vol, prompt, phase="arterial")
+    n_rim, n_blob = rims[0], blobs[0]
+    rims[0] = blobs[0] = 0
+    with monkeypatch.context() as m:
+        m.setattr(sg, "one_prompt", lambda volume: nullcontext())  # nothing kept: as before
+        slow = measure_lesion(vol, prompt, phase="arterial")
+    assert n_rim < rims[0] and n_blob < blobs[0]
+    assert fast.whole == slow.whole and fast.viable == slow.viable
+    assert fast.offset == slow.offset and np.array_equal(fast.mask, slow.mask)
+    assert fast.flags == slow.flags and fast.evidence == slow.evidence
+    assert fast.whole.length_mm == pytest.approx(21.0, abs=tolerance_mm(21.0))
+
+
+def test_plane_derived_scope_and_identity():
+    vol = _phantom()
+    made = []
+
+    def compute():
+        made.append(1)
+        return np.ones((3, 3), dtype=bool)
+
+    with speedmemo.one_prompt(vol):
+        plane = sg._Window(vol, 32, 32, 10.0).hu_plane(20)
+        a = speedmemo.plane_derived(plane, ("k", 1.0), compute)
+        assert speedmemo.plane_derived(plane, ("k", 1.0), compute) is a and len(made) == 1
+        assert not a.flags.writeable  # a caller writing into it fails loudly
+        speedmemo.plane_derived(plane, ("k", 1.5), compute)  # other levels: computed again
+        speedmemo.plane_derived(plane.copy(), ("k", 1.0), compute)  # another plane: again
+        assert len(made) == 3
+        w = sg._Window(vol, 32, 32, 10.0)
+        w.texture = True
+        tex = w.plane(20)
+        assert sg._Window(vol, 32, 32, 10.0).texture_plane(20) is tex  # same box, liver value
+        w2 = sg._Window(vol, 32, 32, 10.0)
+        w2.hu_liver = 100.0
+        assert w2.texture_plane(20) is not tex  # vessels left out by another liver value
+    speedmemo.plane_derived(plane, ("k", 1.0), compute)  # the prompt is over
+    assert len(made) == 4
