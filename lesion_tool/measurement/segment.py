@@ -63,7 +63,7 @@ from lesion_tool.measurement.linebound import (
     line_says_larger,
     tongues_past,
 )
-from lesion_tool.measurement.linereach import past_line, too_long
+from lesion_tool.measurement.linereach import REACH_RATIO, past_line, too_long
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
@@ -336,10 +336,11 @@ MIN_SOLIDITY = 0.75
 SLICE_JUMP = 0.75
 """Flag a diameter whose slice's longest chord is not reached to this share on a slice next to
 it."""
-LINE_RATIO = (0.6, 1.5)
+LINE_RATIO = (0.6, REACH_RATIO)
+"""Flag a diameter outside these multiples of the line drawn; past the upper one no result is
+returned at all (linereach.py)."""
 MIN_DIAMETER_MM = 4.0
 """A region smaller than this is refused (a speck; the smallest measurable lesion is 10 mm)."""
-"""Flag a diameter outside these multiples of the line drawn."""
 VIABLE_MIN_ENHANCEMENT_HU = 20.0
 """Arterial phase: viable tissue enhances at least this (or 3 noise SD) above the liver."""
 VIABLE_MAX_HU = 400.0
