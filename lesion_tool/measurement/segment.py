@@ -54,6 +54,7 @@ from lesion_tool.measurement.diameter import (
     boundary_points,
     longest_axial_diameter,
 )
+from lesion_tool.measurement.driftclick import check_click
 from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.linebay import beyond_bay
 from lesion_tool.measurement.linebound import (
@@ -62,6 +63,7 @@ from lesion_tool.measurement.linebound import (
     line_says_larger,
     tongues_past,
 )
+from lesion_tool.measurement.linereach import past_line, too_long
 from lesion_tool.measurement.liverbody import BODY_NOTE, MIN_BODY_MM, body_levels
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
@@ -104,6 +106,7 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
+from lesion_tool.measurement.slabline import clip_to_line, leaked
 from lesion_tool.measurement.speedmemo import one_prompt, shared_planes
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
@@ -2286,6 +2289,9 @@ def _delineate(
         if not _lesion_at(plane, lv, ncy, ncx, at, spacing[1:]):
             break
         cut = _cast(win, z0, ncy, ncx, lv, rmax)
+    if line_len_mm is None and value_hu is None and not win.texture:
+        # The outline must still hold the click (driftclick.py).
+        check_click(cut.mask, float(seed[1] - win.y0), float(seed[2] - win.x0), spacing[1:], seed)
     if abs(lv.lesion - lv.liver) < MIN_CONTRAST_HU:
         raise _NoContrast(
             f"No lesion at voxel {seed}: the region around it ({lv.lesion:.0f} HU) does not "
@@ -2936,12 +2942,35 @@ def _measure_line(
     fits = [c for c in cands if _line_fits(c, line_len_mm)]
     if fits:
         return fits[0]
-    if first_err is None:
+    bounded = _line_bounded(volume, prompt, line_len_mm, cands)
+    if bounded is not None:
+        return bounded
+    if first_err is None and not too_long(cands[0].whole.length_mm, line_len_mm):
         return cands[0]
     near = [c for c in cands if LINE_RATIO[0] <= _line_ratio(c, line_len_mm) <= LINE_RATIO[1]]
     if near:
         return _line_flagged(min(near, key=off), line_len_mm)
-    raise first_err
+    # Far longer than the line: it ran out of the lesion (linereach.py).
+    raise first_err or past_line(cands[0].whole.length_mm, line_len_mm)
+
+
+def _line_bounded(
+    volume: CTVolume,
+    prompt: LesionPrompt,
+    line_len_mm: float,
+    cands: list[LesionMeasurement],
+) -> LesionMeasurement | None:
+    """When the line's first delineation leaked past it (slabline.py): that region clipped to
+    the disk the line allows, if it then agrees with the line; else None."""
+    if not cands or not leaked(
+        cands[0].whole.length_mm, line_len_mm, any(SEARCH_LIMIT in f for f in cands[0].flags)
+    ):
+        return None
+    assert prompt.line is not None
+    m = clip_to_line(volume, cands[0], prompt.line, line_len_mm, LINE_BORDER_SLACK, LINE_DISAGREES)
+    if m is None or not LINE_STRICT[0] <= _line_ratio(m, line_len_mm) <= LINE_STRICT[1]:
+        return None
+    return m
 
 
 def _line_fits(m: LesionMeasurement, line_len_mm: float) -> bool:
