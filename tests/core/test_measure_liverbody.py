@@ -19,7 +19,6 @@ from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement import segment as sg
 from lesion_tool.measurement.liverbody import body_levels
-from lesion_tool.measurement.offliver import NotInLiver
 
 DOME_CLICK = (78, 219, 207)
 """Inside tumour 05's expert mask, on its top 2.5 mm slab (seed 0's random click)."""
@@ -74,7 +73,6 @@ def test_a_cap_of_a_vein_blur_stays_refused(ircadb: Ircadb) -> None:
     # On the original slices the click's region is 3.2 mm high, the vena cava's blur (Dice 0.01
     # with the tumour): a cap, not a body, is not judged again.
     assert ircadb.tumours[4][CAP_CLICK]
+    # (Refused as not in the liver on 3f45977; since main's driftclick, earlier, as drifted.)
     with pytest.raises(MeasurementError):
         measure_lesion(ircadb.image, LesionPrompt(seed=CAP_CLICK), phase="portal-venous")
-    with pytest.raises(NotInLiver):
-        sg._measure_prompt(ircadb.image, LesionPrompt(seed=CAP_CLICK), "portal-venous")
