@@ -106,11 +106,16 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
-from lesion_tool.measurement.slabline import clip_to_line, leaked
 from lesion_tool.measurement.speedmemo import one_prompt, shared_planes
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
+from lesion_tool.measurement.vesselclick import (
+    Speck,
+    around_refused,
+    follow_vessel,
+    measure_once,
+)
 
 __all__ = [
     "LesionEvidence",
@@ -1422,7 +1427,8 @@ def _measure_lesion(
     """
     # A click on a lesion's cap may read as the liver or find its cap alone: the lesion
     # under the click, on the next slices (capclick.py).
-    return under_cap(volume, prompt, phase, _measure_followed)
+    # (The cap rule's re-clicks on the next slices do not look for a vessel's lesion again.)
+    return under_cap(volume, prompt, phase, measure_once(_measure_followed))
 
 
 def _measure_followed(
@@ -1433,19 +1439,35 @@ def _measure_followed(
     # A click on a graded lesion's pale margin stops against its core: click on the core.
     try:
         first = _measure_prompt(volume, prompt, phase)
-    except OffLiver as err:  # a click on a lesion's end slab at the surface? (offliver.py)
+    except (OffLiver, Speck) as err:
+        # A click on a vessel or speck deep in a lesion: lesion all around it (vesselclick.py).
+        around = around_refused(volume, prompt, phase, _measure_chain)
+        if around is not None:
+            return around
+        if isinstance(err, Speck):
+            raise
+        # A click on a lesion's end slab at the surface? (offliver.py)
         return from_cap(volume, prompt, phase, err, _measure_prompt)
     first = follow_core(volume, prompt, phase, first, _measure_prompt)
     # A click on the seam between an enhancing part and necrosis: click inside its region.
     first = follow_seam(volume, prompt, phase, first, _measure_prompt)
     # A click on a necrotic lesion's enhancing rim: click on the dark core it surrounds.
     first = follow_necrosis(volume, prompt, phase, first, _measure_prompt)
+    # A click on a vessel inside a lesion, or on a thin piece of one: the lesion (vesselclick.py).
+    first = follow_vessel(volume, prompt, phase, first, _measure_chain)
     # A click near one end of the lesion may stop short of its widest slice: click on beyond it.
     found = follow_open_end(volume, prompt, phase, first, _measure_prompt)
     if found.mask is not first.mask:
         return found
     # Or it reached that slice with edges set by the cap's diluted value: click on its middle.
     return follow_middle(volume, prompt, phase, found, _measure_prompt)
+
+
+def _measure_chain(
+    volume: CTVolume, prompt: LesionPrompt, phase: Phase | str | None
+) -> LesionMeasurement:
+    """A re-click measured as a reader's click is (its cap and re-click steps included)."""
+    return under_cap(volume, prompt, phase, _measure_followed)
 
 
 def _measure_prompt(
@@ -2684,7 +2706,7 @@ def _finish(
         )
     whole, whole_p = longest_axial_diameter(pts, volume)
     if whole.length_mm < MIN_DIAMETER_MM:
-        raise MeasurementError(
+        raise Speck(
             f"The region found at voxel {click} is only {whole.length_mm:.1f} mm across: the "
             "click is on a speck (a vessel or a bright or dark spot inside a lesion?). Click in "
             "the lesion's bulk, or drag a line across the lesion."
@@ -2942,9 +2964,6 @@ def _measure_line(
     fits = [c for c in cands if _line_fits(c, line_len_mm)]
     if fits:
         return fits[0]
-    bounded = _line_bounded(volume, prompt, line_len_mm, cands)
-    if bounded is not None:
-        return bounded
     if first_err is None and not too_long(cands[0].whole.length_mm, line_len_mm):
         return cands[0]
     near = [c for c in cands if LINE_RATIO[0] <= _line_ratio(c, line_len_mm) <= LINE_RATIO[1]]
@@ -2952,25 +2971,6 @@ def _measure_line(
         return _line_flagged(min(near, key=off), line_len_mm)
     # Far longer than the line: it ran out of the lesion (linereach.py).
     raise first_err or past_line(cands[0].whole.length_mm, line_len_mm)
-
-
-def _line_bounded(
-    volume: CTVolume,
-    prompt: LesionPrompt,
-    line_len_mm: float,
-    cands: list[LesionMeasurement],
-) -> LesionMeasurement | None:
-    """When the line's first delineation leaked past it (slabline.py): that region clipped to
-    the disk the line allows, if it then agrees with the line; else None."""
-    if not cands or not leaked(
-        cands[0].whole.length_mm, line_len_mm, any(SEARCH_LIMIT in f for f in cands[0].flags)
-    ):
-        return None
-    assert prompt.line is not None
-    m = clip_to_line(volume, cands[0], prompt.line, line_len_mm, LINE_BORDER_SLACK, LINE_DISAGREES)
-    if m is None or not LINE_STRICT[0] <= _line_ratio(m, line_len_mm) <= LINE_STRICT[1]:
-        return None
-    return m
 
 
 def _line_fits(m: LesionMeasurement, line_len_mm: float) -> bool:
