@@ -64,6 +64,7 @@ from lesion_tool.measurement.linebound import (
     tongues_past,
 )
 from lesion_tool.measurement.linereach import REACH_RATIO, past_line, too_long
+from lesion_tool.measurement.liverbody import BODY_NOTE, MIN_BODY_MM, body_levels
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
@@ -1324,6 +1325,35 @@ def _capped_by_liver(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> b
     return False
 
 
+def _in_liver_by_body(
+    win: _Window, cuts: dict[int, _SliceCut], lv: _Levels, z0: int
+) -> float | None:
+    """The liver's value around the region's body (``liverbody.body_levels``) when, judged
+    against it, the region lies in the liver estimated on the click's slice or ends inside the
+    liver in 3-D (:func:`_capped_by_liver`); None otherwise (it stays refused)."""
+    zs = sorted(cuts)
+    if len(zs) < 2 or len(zs) * float(win.volume.spacing_mm[0]) < MIN_BODY_MM:
+        return None  # a cap, not a body: its surroundings are the cap's partial volume
+    levels = body_levels(
+        [cuts[z].shell for z in zs],
+        [win.plane(z)[cuts[z].mask] for z in zs],
+        lv.liver,
+        lv.sign,
+        _mode,
+        SEED_EXCLUSION_HU,
+        LOW_CONTRAST_HU,
+    )
+    if levels is None:
+        return None
+    body = replace(lv, liver=levels[0], lesion=levels[1])
+    est = _liver_estimate(win.plane(z0), body, win.volume.spacing_mm[1:])
+    m0 = cuts[z0].mask
+    inside = float((m0 & est).sum() / max(int(m0.sum()), 1))
+    if inside >= OUTSIDE_LIVER_INSIDE or _capped_by_liver(win, cuts, body):
+        return body.liver
+    return None
+
+
 def _hu_levels(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> _Levels:
     """Values in HU of a lesion delineated by texture: its smoothed median, and the median and
     noise of a SHELL_MM ring around it (for the evidence and the viable threshold)."""
@@ -2437,6 +2467,11 @@ def _delineate(
         m0 = cuts[z0].mask
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
         capped = inside >= OUTSIDE_LIVER_INSIDE or _capped_by_liver(win, cuts, lv)
+        if not capped and not _line_in_liver(liver_est, win) and not off_liver_kept():
+            body = _in_liver_by_body(win, cuts, lv, z0)
+            if body is not None:  # the liver around its body is another value (liverbody.py)
+                capped = True
+                flags.append(BODY_NOTE.format(body=body, click=lv.liver))
         if not capped and not _line_in_liver(liver_est, win) and not off_liver_kept():
             raise NotInLiver(
                 f"The click at voxel {seed} is not in the liver: the region found there lies "
