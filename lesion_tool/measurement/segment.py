@@ -107,6 +107,7 @@ from lesion_tool.measurement.speedmemo import one_prompt, shared_planes
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
+from lesion_tool.measurement.wallrim import liver_with_rim
 
 __all__ = [
     "LesionEvidence",
@@ -2376,6 +2377,13 @@ def _delineate(
         liver_est = _liver_estimate(win.plane(z0), lv, win.volume.spacing_mm[1:])
         m0 = cuts[z0].mask
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
+        if inside < OUTSIDE_LIVER_INSIDE and ph is Phase.ARTERIAL:
+            # A tumour replacing the liver's surface: its enhancing rim and the core it and the
+            # liver enclose are in the liver (wallrim.py).
+            liver_est = liver_with_rim(
+                win.plane(z0), liver_est, lv.liver, lv.noise, win.volume.spacing_mm[1:]
+            )
+            inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
         capped = inside >= OUTSIDE_LIVER_INSIDE or _capped_by_liver(win, cuts, lv)
         if not capped and not _line_in_liver(liver_est, win) and not off_liver_kept():
             raise NotInLiver(
