@@ -2377,9 +2377,11 @@ def _delineate(
         liver_est = _liver_estimate(win.plane(z0), lv, win.volume.spacing_mm[1:])
         m0 = cuts[z0].mask
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
-        if inside < OUTSIDE_LIVER_INSIDE and ph is Phase.ARTERIAL:
-            # A tumour replacing the liver's surface: its enhancing rim and the core it and the
-            # liver enclose are in the liver (wallrim.py).
+        if inside < OUTSIDE_LIVER_INSIDE and ph is Phase.ARTERIAL and lv.mixed:
+            # A necrotic tumour replacing the liver's surface (a rim or core read with the
+            # necrosis or rim beside it, lv.mixed): its enhancing rim and the core the rim and
+            # the liver enclose are in the liver (wallrim.py). Not a plain bright region: the
+            # kidney's enhancing upper pole sits in the liver's renal impression.
             liver_est = liver_with_rim(
                 win.plane(z0), liver_est, lv.liver, lv.noise, win.volume.spacing_mm[1:]
             )

@@ -39,13 +39,13 @@ def test_a_rim_click_on_a_necrotic_tumour_at_the_wall_measures_the_whole_tumour(
 def _surface_plane(contact: str) -> tuple[np.ndarray, np.ndarray]:
     """A slice (0.7 mm pixels): liver (110 HU) below row 60, abdominal wall muscle (50 HU) above,
     and a ring of enhancing tissue (160 HU, radii 9-14 mm) around a dark core (50 HU). With
-    ``contact="tumour"`` the ring's centre lies on the liver's surface (half of it sunk into the
-    liver, a tumour bulging from it); with ``"organ"`` the ring only touches the liver from
-    outside (a kidney's cortex around its medulla). The liver estimate given is the
+    ``contact="tumour"`` the ring's centre lies 7 mm under the liver's surface (two thirds of
+    its border in the liver, a tumour bulging from it); with ``"organ"`` the ring only touches
+    the liver from outside (a kidney's cortex around its medulla). The liver estimate given is the
     parenchyma-valued part."""
     y, x = np.mgrid[:160, :160]
     plane = np.where(y >= 60, 110.0, 50.0)
-    cy = 60.0 if contact == "tumour" else 60.0 - 14.0 / 0.7
+    cy = 60.0 + 7.0 / 0.7 if contact == "tumour" else 60.0 - 14.0 / 0.7
     r = np.hypot(y - cy, x - 80.0) * 0.7
     plane[r <= 14.0] = 160.0
     plane[r <= 9.0] = 50.0
@@ -57,7 +57,7 @@ def test_the_core_a_surface_tumours_rim_and_the_liver_enclose_is_in_the_liver() 
     plane, liver = _surface_plane("tumour")
     est = liver_with_rim(plane, liver, 110.0, 5.0, (0.7, 0.7))
     y, x = np.mgrid[:160, :160]
-    core = np.hypot(y - 60.0, x - 80.0) * 0.7 <= 8.0
+    core = np.hypot(y - 70.0, x - 80.0) * 0.7 <= 8.0
     assert not liver[core].any()
     assert est[core].all(), "the necrotic core is in the liver"
     # The wall beyond the tumour is not.
