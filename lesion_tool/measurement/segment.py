@@ -103,6 +103,7 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
+from lesion_tool.measurement.slabline import clip_to_line, leaked
 from lesion_tool.measurement.speedmemo import one_prompt, shared_planes
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
@@ -2911,12 +2912,34 @@ def _measure_line(
     fits = [c for c in cands if _line_fits(c, line_len_mm)]
     if fits:
         return fits[0]
+    bounded = _line_bounded(volume, prompt, line_len_mm, cands)
+    if bounded is not None:
+        return bounded
     if first_err is None:
         return cands[0]
     near = [c for c in cands if LINE_RATIO[0] <= _line_ratio(c, line_len_mm) <= LINE_RATIO[1]]
     if near:
         return _line_flagged(min(near, key=off), line_len_mm)
     raise first_err
+
+
+def _line_bounded(
+    volume: CTVolume,
+    prompt: LesionPrompt,
+    line_len_mm: float,
+    cands: list[LesionMeasurement],
+) -> LesionMeasurement | None:
+    """When the line's first delineation leaked past it (slabline.py): that region clipped to
+    the disk the line allows, if it then agrees with the line; else None."""
+    if not cands or not leaked(
+        cands[0].whole.length_mm, line_len_mm, any(SEARCH_LIMIT in f for f in cands[0].flags)
+    ):
+        return None
+    assert prompt.line is not None
+    m = clip_to_line(volume, cands[0], prompt.line, line_len_mm, LINE_BORDER_SLACK, LINE_DISAGREES)
+    if m is None or not LINE_STRICT[0] <= _line_ratio(m, line_len_mm) <= LINE_STRICT[1]:
+        return None
+    return m
 
 
 def _line_fits(m: LesionMeasurement, line_len_mm: float) -> bool:
