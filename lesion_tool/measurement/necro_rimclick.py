@@ -56,6 +56,11 @@ CORE_MIN_DEPTH_MM = 2.0
 MAX_CORES = 2
 """Dark regions tried, deepest first: the core, and a dark neighbour (bowel, the wall's muscle)
 the rim touches as well, which the core's rule then refuses."""
+CORE_ENCLOSED_SHARE = 0.5
+"""A dark region whose border lies this much or more near the enhancing region is enclosed by it
+(a core, tried first, deepest first): necrosis lies inside its tumour, so its rim wraps it, as
+``necrosis.RIM_ENCLOSE_SHARE`` asks of the core's own rule; the abdominal wall's muscle, thicker
+than the core near a tumour's end, touches the rim along one side only."""
 FAT_CLEAR_MM = 3.0
 """Dark tissue within this of fat (below FAT_HU, raw) is fat's blurred edge at the liver's
 surface, not a core (the smoothing spreads fat's -100 HU over 2-3 mm)."""
@@ -91,12 +96,24 @@ def necrotic_core_clicks(
     depth = ndimage.distance_transform_edt(np.pad(dark, 1), sampling=(sy, sx))[1:-1, 1:-1]
     out = []
     for lab in touching:
-        d = np.where(labels == lab, depth, 0.0)
+        comp = labels == lab
+        d = np.where(comp, depth, 0.0)
         y, x = np.unravel_index(int(np.argmax(d)), d.shape)
         if d[y, x] >= CORE_MIN_DEPTH_MM:
-            out.append((float(d[y, x]), (z, int(y) + y0, int(x) + x0), float(plane[y, x])))
-    out.sort(key=lambda c: -c[0])
-    return [(c[1], c[2]) for c in out[:MAX_CORES]]
+            enclosed = enclosed_share(comp, near)
+            core = enclosed >= CORE_ENCLOSED_SHARE
+            out.append((core, float(d[y, x]), (z, int(y) + y0, int(x) + x0), float(plane[y, x])))
+    # Cores the region encloses first (deepest first), then other dark neighbours.
+    out.sort(key=lambda c: (not c[0], -c[1]))
+    return [(c[2], c[3]) for c in out[:MAX_CORES]]
+
+
+def enclosed_share(comp: np.ndarray, near: np.ndarray) -> float:
+    """The share of the border of the dark region ``comp`` (pixels just outside it, ``(y, x)``)
+    that lies ``near`` the enhancing region: a necrotic core is wrapped by its rim; the wall's
+    muscle or the bowel touches the rim along one side and runs on beyond it."""
+    border = ndimage.binary_dilation(comp) & ~comp
+    return float(near[border].mean()) if border.any() else 0.0
 
 
 def follow_necrosis(

@@ -121,6 +121,7 @@ from lesion_tool.measurement.vesselclick import (
     follow_vessel,
     measure_once,
 )
+from lesion_tool.measurement.wallrim import liver_with_rim
 
 __all__ = [
     "LesionEvidence",
@@ -2466,6 +2467,15 @@ def _delineate(
         liver_est = _liver_estimate(win.plane(z0), lv, win.volume.spacing_mm[1:])
         m0 = cuts[z0].mask
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
+        if inside < OUTSIDE_LIVER_INSIDE and ph is Phase.ARTERIAL and lv.mixed:
+            # A necrotic tumour replacing the liver's surface (a rim or core read with the
+            # necrosis or rim beside it, lv.mixed): its enhancing rim and the core the rim and
+            # the liver enclose are in the liver (wallrim.py). Not a plain bright region: the
+            # kidney's enhancing upper pole sits in the liver's renal impression.
+            liver_est = liver_with_rim(
+                win.plane(z0), liver_est, lv.liver, lv.noise, win.volume.spacing_mm[1:]
+            )
+            inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
         capped = inside >= OUTSIDE_LIVER_INSIDE or _capped_by_liver(win, cuts, lv)
         if not capped and not _line_in_liver(liver_est, win) and not off_liver_kept():
             body = _in_liver_by_body(win, cuts, lv, z0)
