@@ -71,7 +71,7 @@ def from_cap(
     volume: CTVolume,
     prompt: LesionPrompt,
     phase: object,
-    err: OffLiver,
+    err: MeasurementError,
     measure: Measure,
 ) -> LesionMeasurement:
     """The lesion found beyond the open end of the refused region at ``prompt``'s click, or

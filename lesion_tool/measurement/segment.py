@@ -54,7 +54,7 @@ from lesion_tool.measurement.diameter import (
     boundary_points,
     longest_axial_diameter,
 )
-from lesion_tool.measurement.driftclick import check_click
+from lesion_tool.measurement.driftclick import Drifted, check_click
 from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.linebay import beyond_bay
 from lesion_tool.measurement.linebound import (
@@ -1472,14 +1472,17 @@ def _measure_followed(
     # A click on a graded lesion's pale margin stops against its core: click on the core.
     try:
         first = _measure_prompt(volume, prompt, phase)
-    except (OffLiver, Speck) as err:
-        # A click on a vessel or speck deep in a lesion: lesion all around it (vesselclick.py).
-        around = around_refused(volume, prompt, phase, _measure_chain)
-        if around is not None:
-            return around
+    except (OffLiver, Speck, Drifted) as err:
+        if not isinstance(err, Drifted):
+            # A click on a vessel or speck deep in a lesion: lesion all around it (vesselclick.py).
+            around = around_refused(volume, prompt, phase, _measure_chain)
+            if around is not None:
+                return around
         if isinstance(err, Speck):
             raise
-        # A click on a lesion's end slab at the surface? (offliver.py)
+        # A click on a lesion's end slab at the surface, its region drifted onto the liver or
+        # not surrounded by it? (offliver.py; a drifted region with nothing beyond its open end
+        # stays refused, and capclick looks under the click.)
         return from_cap(volume, prompt, phase, err, _measure_prompt)
     first = follow_core(volume, prompt, phase, first, _measure_prompt)
     # A click on the seam between an enhancing part and necrosis: click inside its region.
@@ -2344,8 +2347,9 @@ def _delineate(
         if not _lesion_at(plane, lv, ncy, ncx, at, spacing[1:]):
             break
         cut = _cast(win, z0, ncy, ncx, lv, rmax)
-    if line_len_mm is None and value_hu is None and not win.texture:
-        # The outline must still hold the click (driftclick.py).
+    if line_len_mm is None and value_hu is None and not win.texture and not off_liver_kept():
+        # The outline must still hold the click (driftclick.py); not when the region is wanted
+        # for its shape only (offliver.from_cap looks beyond its open end).
         check_click(cut.mask, float(seed[1] - win.y0), float(seed[2] - win.x0), spacing[1:], seed)
     if abs(lv.lesion - lv.liver) < MIN_CONTRAST_HU:
         raise _NoContrast(
