@@ -11,7 +11,9 @@ region of plain liver 26 mm from the click that no longer held it (Dice 0).
 An outline always holds its own lesion's interior, and a reader's click is in the lesion: an
 outline whose edge passed the click by more than :data:`DRIFT_MM` is another structure's. It is
 refused as a click whose value is the liver's (:class:`Drifted`, a ``LiverValue``), so the lesion
-is looked for under the click on the next slices (capclick.under_cap), or the reader is told.
+is looked for beyond the region's open end (offliver.from_cap, with this check lifted as the
+liver refusals are: a click on a lesion's end slab whose region slid onto the liver beside it),
+then under the click on the next slices (capclick.under_cap), or the reader is told.
 """
 
 from __future__ import annotations
