@@ -9,10 +9,7 @@ further from the click: IRCADb 06 made arterial, clicked on its last slice, gave
 region of plain liver 26 mm from the click that no longer held it (Dice 0).
 
 An outline always holds its own lesion's interior, and a reader's click is in the lesion: an
-outline of low contrast to the liver (segment.LOW_CONTRAST_HU) whose edge passed the click by more
-than :data:`DRIFT_MM` is another structure's, a stretch of liver. One that plainly differs from
-the liver is the lesion whose edge was clicked, its outline settled on the body (IRCADb 05 made
-arterial on 2.5 mm slabs, clicked on its edge: 33.9 mm for 32.5), and is kept. It is
+outline whose edge passed the click by more than :data:`DRIFT_MM` is another structure's. It is
 refused as a click whose value is the liver's (:class:`Drifted`, a ``LiverValue``), so the lesion
 is looked for beyond the region's open end (offliver.from_cap, with this check lifted as the
 liver refusals are: a click on a lesion's end slab whose region slid onto the liver beside it),
