@@ -2347,16 +2347,9 @@ def _delineate(
         if not _lesion_at(plane, lv, ncy, ncx, at, spacing[1:]):
             break
         cut = _cast(win, z0, ncy, ncx, lv, rmax)
-    if (
-        line_len_mm is None
-        and value_hu is None
-        and not win.texture
-        and not off_liver_kept()
-        and abs(lv.lesion - lv.liver) < LOW_CONTRAST_HU
-    ):
+    if line_len_mm is None and value_hu is None and not win.texture and not off_liver_kept():
         # The outline must still hold the click (driftclick.py); not when the region is wanted
-        # for its shape only (offliver.from_cap looks beyond its open end), nor when it plainly
-        # differs from the liver (a click on a lesion's edge, its outline settled on the body).
+        # for its shape only (offliver.from_cap looks beyond its open end).
         check_click(cut.mask, float(seed[1] - win.y0), float(seed[2] - win.x0), spacing[1:], seed)
     if abs(lv.lesion - lv.liver) < MIN_CONTRAST_HU:
         raise _NoContrast(
