@@ -47,7 +47,7 @@ from scipy import ndimage, special
 from lesion_tool.errors import MeasurementError
 from lesion_tool.io.phase import Phase
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.measurement.capclick import LiverValue, under_cap
+from lesion_tool.measurement.capclick import LOW_CONTRAST_FLAG, LiverValue, under_cap
 from lesion_tool.measurement.darktail import dark_tail_exit
 from lesion_tool.measurement.diameter import (
     Geometry,
@@ -3010,7 +3010,8 @@ def _measure_line(
     fits = [c for c in cands if _line_fits(c, line_len_mm)]
     if fits:
         return fits[0]
-    if first_err is None and not too_long(cands[0].whole.length_mm, line_len_mm):
+    low = any(f.startswith(LOW_CONTRAST_FLAG) for f in cands[0].flags)
+    if first_err is None and not too_long(cands[0].whole.length_mm, line_len_mm, low):
         return cands[0]
     near = [c for c in cands if LINE_RATIO[0] <= _line_ratio(c, line_len_mm) <= LINE_RATIO[1]]
     if near:

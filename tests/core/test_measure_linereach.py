@@ -24,6 +24,8 @@ LINE_06 = (
 
 def test_reach_ratio() -> None:
     assert too_long(32.7, 15.0) and not too_long(20.0, 15.0)
+    # Plainly different from the liver: an edge the image shows, the line drawn short.
+    assert not too_long(32.7, 15.0, low_contrast=False)
     err = past_line(32.7, 15.0)
     assert isinstance(err, PastLine) and "2.2 times the line" in str(err)
 
