@@ -17,7 +17,7 @@ from scipy import ndimage
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.measurement import LesionPrompt, measure_lesion, reseed
+from lesion_tool.measurement import LesionPrompt, measure_lesion, reseed, segment
 from lesion_tool.measurement.evaluation import expert_tumours, tolerance_mm
 from lesion_tool.measurement.masks import mask_from_array
 
@@ -51,6 +51,12 @@ def test_a_click_near_the_cap_of_a_sphere_is_followed_to_its_equator(
     assert ref == pytest.approx(2 * RADIUS_MM, abs=3.0)
     for dz in (-11, -10, 10, 11):  # 1-2 mm under the cap: a section of 9-13 mm
         prompt = LesionPrompt(seed=(CENTRE[0] + dz, CENTRE[1], CENTRE[2]))
+        # With every re-click step on, the cap click gives the sphere (on an arterial image a
+        # bright cap may instead be re-clicked as a thin piece of a thicker lesion: vesselclick).
+        whole = measure_lesion(vol, prompt, phase=phase)
+        assert whole.whole.length_mm == pytest.approx(ref, abs=max(3.0, 0.1 * ref))
+        # The open-end re-click on its own (vesselclick's piece rule set aside):
+        monkeypatch.setattr(segment, "follow_vessel", lambda v, p, ph, first, m: first)
         with monkeypatch.context() as m:
             m.setattr(reseed, "MAX_RESEEDS", 0)
             before = measure_lesion(vol, prompt, phase=phase)
@@ -58,6 +64,7 @@ def test_a_click_near_the_cap_of_a_sphere_is_followed_to_its_equator(
         assert before.whole.length_mm < 0.85 * ref
         assert any(f.startswith(reseed.OPEN_END_FLAG) for f in before.flags)
         after = measure_lesion(vol, prompt, phase=phase)
+        monkeypatch.undo()
         assert after.whole.length_mm == pytest.approx(ref, abs=max(3.0, 0.1 * ref))
         assert after.seed_voxel == prompt.seed
         assert after.flags[0].startswith(f"found from the click on slice {CENTRE[0] + dz}")
