@@ -27,6 +27,7 @@ from scipy import ndimage
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.valuetexture import supersedes_texture
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -200,6 +201,11 @@ def follow_open_end(
         if new is None:
             break
         spent += new.time_s
+        if best is first and supersedes_texture(first, new):
+            # A texture patch gives way to a sound region by value holding the click
+            # (valuetexture.py), though shorter and not nested in it.
+            best = new
+            break
         kept = _share_kept(best, new, click[0] - step, click[0])
         if (
             new.whole.length_mm <= best.whole.length_mm
