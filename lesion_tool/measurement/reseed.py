@@ -27,6 +27,7 @@ from scipy import ndimage
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.slabend import same_on_widest_slab
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -201,6 +202,12 @@ def follow_open_end(
             break
         spent += new.time_s
         kept = _share_kept(best, new, click[0] - step, click[0])
+        if kept < RESEED_KEEP_SHARE:
+            # On slabs the clicked slab may be the lesion's diluted end (slabend.py).
+            z_w = click[0] - step
+            on_widest = _share_kept(best, new, z_w, z_w)
+            if same_on_widest_slab(best, new, z_w, float(volume.spacing_mm[0]), on_widest):
+                kept = on_widest
         if (
             new.whole.length_mm <= best.whole.length_mm
             or kept < RESEED_KEEP_SHARE
