@@ -185,6 +185,9 @@ def follow_open_end(
     after a ``first`` delineated by texture, whose contrast is not of value) and it does
     not run on through the slices (IRCADb's tumour 05 in 2.5 mm slabs, clicked at its end:
     22.8 mm, and from beyond, a bright structure, 82.8 mm running through 28 slices).
+    On slabs the slice clicked may be the lesion's diluted end slab, whose section does not nest:
+    the new region may instead hold the first's widest outline on that widest slab itself
+    (:func:`~lesion_tool.measurement.slabend.same_on_widest_slab`).
     A kept result is flagged with the slice clicked and the slice of its longest diameter.
     """
     if prompt.seed is None or prompt.line is not None:

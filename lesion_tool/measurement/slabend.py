@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 
 if TYPE_CHECKING:
     from lesion_tool.measurement.segment import LesionMeasurement
@@ -62,4 +61,4 @@ def same_on_widest_slab(
     if slice_mm < SLAB_MM or share_on < SAME_SLAB_SHARE:
         return False
     a_last, a_new = _area(last, z_widest), _area(new, z_widest)
-    return bool(a_last > 0 and a_new <= SAME_SLAB_AREA_RATIO * a_last and np.isfinite(a_new))
+    return a_last > 0 and a_new <= SAME_SLAB_AREA_RATIO * a_last
