@@ -28,6 +28,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import ndimage
 
+from lesion_tool.measurement.raster import ring_mm
+
 BAY_RUN_MM = 5.0
 """The shortest stretch of enhancing tissue along the line past the outline's edge that makes
 the outline's edge there a bay, not the lesion's border (two exit runs of 2.5 mm: a true border
@@ -117,8 +119,7 @@ def beyond_bay(
         outline, part = cast(float(centre[0]), float(centre[1]), length)
         if not (part & ~mask).any():
             continue
-        dist = ndimage.distance_transform_edt(~part, sampling=spacing_yx)
-        ring = (dist >= SHELL_MM[0]) & (dist <= SHELL_MM[1]) & ~mask
+        ring = ring_mm(part, spacing_yx, *SHELL_MM, closed=True) & ~mask
         if not ring.any() or float(liver_like(plane[ring]).mean()) < LIVER_SHARE_MIN:
             continue
         parts.append((outline, part))

@@ -34,6 +34,7 @@ __all__ = [
     "nanmedian_axis",
     "open_by",
     "polygon_mask",
+    "ring_mm",
     "within_mm",
 ]
 
@@ -219,6 +220,26 @@ def beyond_mm(mask: np.ndarray, spacing_yx: Sequence[float], mm: float) -> np.nd
     if mask.ndim != 2 or mask.all():
         return ndimage.distance_transform_edt(mask, sampling=spacing_yx) > mm
     return ~within_mm(~mask, spacing_yx, mm)
+
+
+def ring_mm(
+    mask: np.ndarray,
+    spacing_yx: Sequence[float],
+    inner_mm: float,
+    outer_mm: float,
+    *,
+    closed: bool = False,
+) -> np.ndarray:
+    """The ring around a 2-D ``mask`` from ``inner_mm`` to ``outer_mm``: with ``d =
+    ndimage.distance_transform_edt(~mask, sampling=spacing_yx)``, ``(d > inner_mm) & (d <=
+    outer_mm)`` (``inner_mm`` 0: the pixels within ``outer_mm`` outside the mask), or with
+    ``closed`` ``(d >= inner_mm) & (d <= outer_mm)``. The shells read around a region (its
+    surroundings past the edge's partial volume: segment.SHELL_MM, closed as it was first
+    written there) and the rings a rule samples around a structure are this one expression; the
+    two forms are kept because each gives its callers' pixels exactly (a distance can fall on
+    ``inner_mm``: 2.0 mm on 1 mm pixels)."""
+    inner = math.nextafter(inner_mm, -math.inf) if closed else inner_mm  # d >= a: not d < a
+    return within_mm(mask, spacing_yx, outer_mm) & ~within_mm(mask, spacing_yx, inner)
 
 
 class RaySampler:

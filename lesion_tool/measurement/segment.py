@@ -88,6 +88,7 @@ from lesion_tool.measurement.raster import (
     nanmedian_axis,
     open_by,
     polygon_mask,
+    ring_mm,
     within_mm,
 )
 from lesion_tool.measurement.recentre import follow_middle
@@ -1375,9 +1376,8 @@ def _hu_levels(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> _Levels
     ring: list[np.ndarray] = []
     for z, c in cuts.items():
         plane = win.hu_plane(z)
-        dist = ndimage.distance_transform_edt(~c.mask, sampling=(sy, sx))
         inside.append(plane[c.mask])
-        ring.append(plane[(dist >= SHELL_MM[0]) & (dist <= SHELL_MM[1])])
+        ring.append(plane[ring_mm(c.mask, (sy, sx), *SHELL_MM, closed=True)])
     vin, vring = np.concatenate(inside), np.concatenate(ring)
     liver = float(np.median(vring)) if vring.size else float("nan")
     lesion = float(np.median(vin)) if vin.size else float("nan")

@@ -43,6 +43,7 @@ from scipy import ndimage
 
 from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.raster import ring_mm, within_mm
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, measure_again
 
 if TYPE_CHECKING:
@@ -174,8 +175,7 @@ def _ring_click(
     when the ring around ``here`` is not lesion (see the module docstring)."""
     sy, sx = spacing_yx
     here = ndimage.binary_fill_holes(here)
-    dist = ndimage.distance_transform_edt(~here, sampling=(sy, sx))
-    ring = (dist > RING_GAP_MM) & (dist <= RING_GAP_MM + RING_MM)
+    ring = ring_mm(here, (sy, sx), RING_GAP_MM, RING_GAP_MM + RING_MM)
     if not ring.any():
         return None
     margin = max(RING_MARGIN_HU, RING_NOISE_SDS * noise_hu)
@@ -188,7 +188,8 @@ def _ring_click(
         return None  # the ring reads as the structure clicked: no distinct structure in it
     if sign > 0 and ring_hu >= structure_hu:
         return None  # brighter than the clicked structure: a larger vessel around a speck?
-    lesion = ((plane - liver_hu) * sign >= 0.5 * margin) & ~here & (dist <= SEARCH_MM)
+    lesion = ((plane - liver_hu) * sign >= 0.5 * margin) & ~here
+    lesion &= within_mm(here, (sy, sx), SEARCH_MM)
     labels, _ = ndimage.label(lesion)
     ids = np.unique(labels[ring & lesion])
     ids = ids[ids > 0]
