@@ -42,7 +42,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.raster import within_mm
+from lesion_tool.measurement.raster import depth_mm, within_mm
 from lesion_tool.measurement.reseed import (
     RESEED_KEEP_SHARE,
     RUNS_ON_FLAG,
@@ -117,7 +117,7 @@ def core_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] |
     if touching.size == 0:
         return None
     core = np.isin(labels, touching)
-    depth = ndimage.distance_transform_edt(np.pad(core, 1), sampling=(sy, sx))[1:-1, 1:-1]
+    depth = depth_mm(core, (sy, sx))
     if depth.max() < CORE_MIN_DEPTH_MM:
         return None
     y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)

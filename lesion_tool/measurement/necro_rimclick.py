@@ -34,7 +34,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.raster import beyond_mm, within_mm
+from lesion_tool.measurement.raster import beyond_mm, depth_mm, within_mm
 from lesion_tool.measurement.reseed import as_clicked, measure_again, region_patch
 from lesion_tool.measurement.seam import (
     CORE_MARGIN_HU,
@@ -94,7 +94,7 @@ def necrotic_core_clicks(
     touching = touching[touching > 0]
     if touching.size == 0:
         return []
-    depth = ndimage.distance_transform_edt(np.pad(dark, 1), sampling=(sy, sx))[1:-1, 1:-1]
+    depth = depth_mm(dark, (sy, sx))
     out = []
     for lab in touching:
         comp = labels == lab

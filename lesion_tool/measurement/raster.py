@@ -31,6 +31,8 @@ from scipy import ndimage
 __all__ = [
     "RaySampler",
     "beyond_mm",
+    "deepest_pixel",
+    "depth_mm",
     "nanmedian_axis",
     "open_by",
     "polygon_mask",
@@ -240,6 +242,24 @@ def ring_mm(
     ``inner_mm``: 2.0 mm on 1 mm pixels)."""
     inner = math.nextafter(inner_mm, -math.inf) if closed else inner_mm  # d >= a: not d < a
     return within_mm(mask, spacing_yx, outer_mm) & ~within_mm(mask, spacing_yx, inner)
+
+
+def depth_mm(mask: np.ndarray, spacing: Sequence[float] | None = None) -> np.ndarray:
+    """Each pixel's distance to the nearest pixel outside ``mask`` (mm, or pixels when
+    ``spacing`` is None), the array's border counting as outside: ``ndimage.distance_transform_edt``
+    of ``mask`` padded by one False pixel on every side, cropped back. A region cut by its box's
+    border is as deep there as the pixels the box holds, not deeper."""
+    inner = tuple(slice(1, -1) for _ in range(mask.ndim))
+    return ndimage.distance_transform_edt(np.pad(mask, 1), sampling=spacing)[inner]
+
+
+def deepest_pixel(mask: np.ndarray, spacing: Sequence[float] | None = None) -> tuple[int, ...]:
+    """The index of ``mask``'s pixel farthest from its edge (:func:`depth_mm`; the first such
+    pixel in C order): the middle a re-click or an expert's deepest point is taken at. With
+    ``spacing`` None in pixels, as recentre's and reseed's widest-slice middles have always
+    been (the same pixel on the square pixels of CT)."""
+    depth = depth_mm(mask, spacing)
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(depth)), depth.shape))
 
 
 class RaySampler:

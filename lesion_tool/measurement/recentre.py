@@ -31,10 +31,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import ndimage
 
 from lesion_tool.io.phase import Phase
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.raster import deepest_pixel
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, attenuation, measure_again
 
 if TYPE_CHECKING:
@@ -68,9 +68,8 @@ def middle_click(m: LesionMeasurement) -> tuple[int, int, int] | None:
     zi = m.seed_voxel[0] - m.offset[0]
     if zi == widest or (0 <= zi < areas.size and areas[zi] >= OFF_MIDDLE_SHARE * areas[widest]):
         return None
-    depth = ndimage.distance_transform_edt(np.pad(m.mask[widest], 1))[1:-1, 1:-1]
-    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
-    return widest + m.offset[0], int(y) + m.offset[1], int(x) + m.offset[2]
+    y, x = deepest_pixel(m.mask[widest])
+    return widest + m.offset[0], y + m.offset[1], x + m.offset[2]
 
 
 def _nested_share(a: LesionMeasurement, b: LesionMeasurement) -> float:

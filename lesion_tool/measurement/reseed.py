@@ -27,6 +27,7 @@ from scipy import ndimage
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.raster import deepest_pixel
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -112,9 +113,8 @@ def open_end_click(
     z = m.offset[0] + widest + step
     if not 0 <= z < shape[0]:
         return None
-    depth = ndimage.distance_transform_edt(np.pad(m.mask[widest], 1))[1:-1, 1:-1]
-    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
-    return (z, int(y) + m.offset[1], int(x) + m.offset[2]), step
+    y, x = deepest_pixel(m.mask[widest])
+    return (z, y + m.offset[1], x + m.offset[2]), step
 
 
 def _share_kept(last: LesionMeasurement, new: LesionMeasurement, z_from: int, z_to: int) -> float:

@@ -19,6 +19,8 @@ from lesion_tool.measurement import necrosis
 from lesion_tool.measurement.raster import (
     RaySampler,
     beyond_mm,
+    deepest_pixel,
+    depth_mm,
     nanmedian_axis,
     open_by,
     polygon_mask,
@@ -96,6 +98,24 @@ def test_ring_is_the_distance_transform(ring: tuple[float, float]) -> None:
         assert np.array_equal(closed, (d >= inner) & (d <= outer)), (k, sp)
         closed_differs |= not np.array_equal(got, closed)
     assert closed_differs or inner == 4.5  # no pixel distance of SPACINGS is exactly 4.5 here
+
+
+def test_depth_and_deepest_pixel_are_the_padded_distance_transform() -> None:
+    # A mask filling its array is deepest in its middle, 3 pixels (1.5 mm at 0.5 mm) from the
+    # border; of equally deep pixels the first in C order.
+    full = np.ones((5, 5), dtype=bool)
+    assert deepest_pixel(full) == (2, 2)
+    assert depth_mm(full, (0.5, 0.5)).max() == pytest.approx(1.5)
+    assert deepest_pixel(np.ones((5, 9), dtype=bool)) == (2, 2)
+    rng = np.random.default_rng(3)
+    for k, m, sp in _masks(rng, 60):
+        if not m.any():
+            continue
+        d = ndimage.distance_transform_edt(np.pad(m, 1), sampling=sp)[1:-1, 1:-1]
+        assert np.array_equal(depth_mm(m, sp), d), k
+        assert deepest_pixel(m, sp) == np.unravel_index(int(np.argmax(d)), d.shape), k
+        px = ndimage.distance_transform_edt(np.pad(m, 1))[1:-1, 1:-1]
+        assert deepest_pixel(m) == np.unravel_index(int(np.argmax(px)), px.shape), k
 
 
 def test_open_by_is_binary_opening_with_segment_disk() -> None:
