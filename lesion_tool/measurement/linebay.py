@@ -41,9 +41,6 @@ the smoothed noise; EXIT_RUN_MM of the rays)."""
 
 STEP_MM = 0.25
 
-SHELL_MM = (2.0, 7.0)
-"""Where the surroundings of a part are read (segment.SHELL_MM)."""
-
 LIVER_SHARE_MIN = 0.5
 """The share of the new part's surroundings (beyond the old outline) that must read like the
 liver: a lobe of a liver lesion is surrounded by liver, a neighbour's bright tissue is not."""
@@ -112,8 +109,10 @@ def beyond_bay(
     """The parts of the lesion past a bay on the line's slice: for each stretch (see
     :func:`stretches`), the outline ``(n, 2)`` and mask of rays cast from its middle
     (``cast(cy, cx, rmax_mm)`` -> outline, mask), kept when its surroundings beyond the slice's
-    outline (SHELL_MM out) read like the liver (``liver_like(values)``: boolean per value) on
-    LIVER_SHARE_MIN of them."""
+    outline (segment.SHELL_MM out) read like the liver (``liver_like(values)``: boolean per
+    value) on LIVER_SHARE_MIN of them."""
+    from lesion_tool.measurement.segment import SHELL_MM  # the shell the rays read, not a copy
+
     parts = []
     for centre, length in stretches(plane, mask, ends, spacing_yx, threshold, ceiling):
         outline, part = cast(float(centre[0]), float(centre[1]), length)
