@@ -35,7 +35,13 @@ import numpy as np
 from lesion_tool.io.phase import Phase
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import deepest_pixel
-from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, attenuation, measure_again
+from lesion_tool.measurement.reseed import (
+    RUNS_ON_FLAG,
+    as_clicked,
+    attenuation,
+    common_box,
+    measure_again,
+)
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -76,13 +82,11 @@ def _nested_share(a: LesionMeasurement, b: LesionMeasurement) -> float:
     """Share of the smaller of ``a``'s and ``b``'s regions that lies in the other (1.0: one
     nests in the other, as a lesion's outlines from two clicks do when one threshold is
     looser)."""
-    lo = np.maximum(a.offset, b.offset)
-    hi = np.minimum(np.add(a.offset, a.mask.shape), np.add(b.offset, b.mask.shape))
     n = min(int(a.mask.sum()), int(b.mask.sum()))
-    if n == 0 or np.any(hi <= lo):
+    box = common_box(a, b)
+    if n == 0 or box is None:
         return 0.0
-    sa = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, a.offset, strict=True))
-    sb = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, b.offset, strict=True))
+    sa, sb = box
     return float(np.count_nonzero(a.mask[sa] & b.mask[sb])) / n
 
 

@@ -134,6 +134,21 @@ def _share_kept(last: LesionMeasurement, new: LesionMeasurement, z_from: int, z_
     return float(hit.mean())
 
 
+def common_box(
+    a: LesionMeasurement, b: LesionMeasurement
+) -> tuple[tuple[slice, ...], tuple[slice, ...]] | None:
+    """The part of the volume both regions' boxes cover, as slices of ``a.mask`` and of
+    ``b.mask`` (the same voxels), or None when the boxes do not overlap: where two results of
+    one click are compared voxel by voxel."""
+    lo = np.maximum(a.offset, b.offset)
+    hi = np.minimum(np.add(a.offset, a.mask.shape), np.add(b.offset, b.mask.shape))
+    if np.any(hi <= lo):
+        return None
+    sa = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, a.offset, strict=True))
+    sb = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, b.offset, strict=True))
+    return sa, sb
+
+
 def attenuation(m: LesionMeasurement) -> str:
     """ "hypo" or "hyper" for a region delineated by value, "texture" for one delineated by
     texture (whose contrast is of local SD, not of value: either attenuation may follow)."""

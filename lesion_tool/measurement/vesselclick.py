@@ -44,7 +44,7 @@ from scipy import ndimage
 from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import ring_mm, within_mm
-from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, measure_again
+from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, common_box, measure_again
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -243,13 +243,11 @@ def piece_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] 
 
 def _share_in(first: LesionMeasurement, new: LesionMeasurement) -> float:
     """Share of ``first``'s region inside ``new``'s (holes filled slice by slice)."""
-    lo = np.maximum(first.offset, new.offset)
-    hi = np.minimum(np.add(first.offset, first.mask.shape), np.add(new.offset, new.mask.shape))
     n = int(first.mask.sum())
-    if n == 0 or np.any(hi <= lo):
+    box = common_box(first, new)
+    if n == 0 or box is None:
         return 0.0
-    sa = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, first.offset, strict=True))
-    sb = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, new.offset, strict=True))
+    sa, sb = box
     filled = np.stack([ndimage.binary_fill_holes(s) for s in new.mask[sb]])
     return float(np.count_nonzero(first.mask[sa] & filled)) / n
 
