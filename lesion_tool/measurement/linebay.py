@@ -105,20 +105,19 @@ def beyond_bay(
     ceiling: float,
     cast: Callable[[float, float, float], tuple[np.ndarray, np.ndarray]],
     liver_like: Callable[[np.ndarray], np.ndarray],
+    shell_mm: tuple[float, float],
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The parts of the lesion past a bay on the line's slice: for each stretch (see
     :func:`stretches`), the outline ``(n, 2)`` and mask of rays cast from its middle
     (``cast(cy, cx, rmax_mm)`` -> outline, mask), kept when its surroundings beyond the slice's
-    outline (segment.SHELL_MM out) read like the liver (``liver_like(values)``: boolean per
-    value) on LIVER_SHARE_MIN of them."""
-    from lesion_tool.measurement.segment import SHELL_MM  # the shell the rays read, not a copy
-
+    outline (``shell_mm`` out: the rays' own shell, segment.SHELL_MM, passed in) read like
+    the liver (``liver_like(values)``: boolean per value) on LIVER_SHARE_MIN of them."""
     parts = []
     for centre, length in stretches(plane, mask, ends, spacing_yx, threshold, ceiling):
         outline, part = cast(float(centre[0]), float(centre[1]), length)
         if not (part & ~mask).any():
             continue
-        ring = ring_mm(part, spacing_yx, *SHELL_MM, closed=True) & ~mask
+        ring = ring_mm(part, spacing_yx, *shell_mm, closed=True) & ~mask
         if not ring.any() or float(liver_like(plane[ring]).mean()) < LIVER_SHARE_MIN:
             continue
         parts.append((outline, part))

@@ -2618,6 +2618,7 @@ def _past_bay(
         lv.ceiling,
         cast,
         lambda v: np.abs(v - lv.liver) <= lv.band,
+        SHELL_MM,
     )
     if parts:
         cuts[z0] = replace(
