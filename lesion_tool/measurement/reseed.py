@@ -28,6 +28,7 @@ from scipy import ndimage
 from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import deepest_pixel
+from lesion_tool.measurement.slabend import same_on_widest_slab
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -199,6 +200,9 @@ def follow_open_end(
     after a ``first`` delineated by texture, whose contrast is not of value) and it does
     not run on through the slices (IRCADb's tumour 05 in 2.5 mm slabs, clicked at its end:
     22.8 mm, and from beyond, a bright structure, 82.8 mm running through 28 slices).
+    On slabs the slice clicked may be the lesion's diluted end slab, whose section does not nest:
+    the new region may instead hold the first's widest outline on that widest slab itself
+    (:func:`~lesion_tool.measurement.slabend.same_on_widest_slab`).
     A kept result is flagged with the slice clicked and the slice of its longest diameter.
     """
     if prompt.seed is None or prompt.line is not None:
@@ -216,6 +220,12 @@ def follow_open_end(
             break
         spent += new.time_s
         kept = _share_kept(best, new, click[0] - step, click[0])
+        if kept < RESEED_KEEP_SHARE:
+            # On slabs the clicked slab may be the lesion's diluted end (slabend.py).
+            z_w = click[0] - step
+            on_widest = _share_kept(best, new, z_w, z_w)
+            if same_on_widest_slab(best, new, z_w, float(volume.spacing_mm[0]), on_widest):
+                kept = on_widest
         if (
             new.whole.length_mm <= best.whole.length_mm
             or kept < RESEED_KEEP_SHARE
