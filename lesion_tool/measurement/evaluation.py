@@ -25,6 +25,7 @@ from lesion_tool.errors import LesionToolError
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement.diameter import Geometry
 from lesion_tool.measurement.masks import MaskSegment, MaskVolume, mask_from_array, measure_mask
+from lesion_tool.measurement.raster import deepest_pixel
 from lesion_tool.measurement.segment import LesionPrompt, measure_lesion
 
 __all__ = [
@@ -257,10 +258,7 @@ def expert_tumours(
                 )
                 areas = comp[box].sum(axis=(1, 2))
                 z = int(np.argmax(areas))
-                depth = ndimage.distance_transform_edt(
-                    np.pad(comp[box][z], 1), sampling=spacing[1:]
-                )[1:-1, 1:-1]
-                y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+                y, x = deepest_pixel(comp[box][z], spacing[1:])
                 deepest = (int(z + off[0]), int(y + off[1]), int(x + off[2]))
                 out.append(ExpertTumour(name, comp, m.longest_diameter_mm, ends, deepest))  # type: ignore[arg-type]
     return out

@@ -28,6 +28,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import ndimage
 
+from lesion_tool.measurement.raster import ring_mm
+
 BAY_RUN_MM = 5.0
 """The shortest stretch of enhancing tissue along the line past the outline's edge that makes
 the outline's edge there a bay, not the lesion's border (two exit runs of 2.5 mm: a true border
@@ -38,9 +40,6 @@ GAP_MM = 1.5
 the smoothed noise; EXIT_RUN_MM of the rays)."""
 
 STEP_MM = 0.25
-
-SHELL_MM = (2.0, 7.0)
-"""Where the surroundings of a part are read (segment.SHELL_MM)."""
 
 LIVER_SHARE_MIN = 0.5
 """The share of the new part's surroundings (beyond the old outline) that must read like the
@@ -106,19 +105,19 @@ def beyond_bay(
     ceiling: float,
     cast: Callable[[float, float, float], tuple[np.ndarray, np.ndarray]],
     liver_like: Callable[[np.ndarray], np.ndarray],
+    shell_mm: tuple[float, float],
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The parts of the lesion past a bay on the line's slice: for each stretch (see
     :func:`stretches`), the outline ``(n, 2)`` and mask of rays cast from its middle
     (``cast(cy, cx, rmax_mm)`` -> outline, mask), kept when its surroundings beyond the slice's
-    outline (SHELL_MM out) read like the liver (``liver_like(values)``: boolean per value) on
-    LIVER_SHARE_MIN of them."""
+    outline (``shell_mm`` out: the rays' own shell, segment.SHELL_MM, passed in) read like
+    the liver (``liver_like(values)``: boolean per value) on LIVER_SHARE_MIN of them."""
     parts = []
     for centre, length in stretches(plane, mask, ends, spacing_yx, threshold, ceiling):
         outline, part = cast(float(centre[0]), float(centre[1]), length)
         if not (part & ~mask).any():
             continue
-        dist = ndimage.distance_transform_edt(~part, sampling=spacing_yx)
-        ring = (dist >= SHELL_MM[0]) & (dist <= SHELL_MM[1]) & ~mask
+        ring = ring_mm(part, spacing_yx, *shell_mm, closed=True) & ~mask
         if not ring.any() or float(liver_like(plane[ring]).mean()) < LIVER_SHARE_MIN:
             continue
         parts.append((outline, part))

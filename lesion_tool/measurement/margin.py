@@ -42,6 +42,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.raster import depth_mm, within_mm
 from lesion_tool.measurement.reseed import (
     RESEED_KEEP_SHARE,
     RUNS_ON_FLAG,
@@ -107,7 +108,7 @@ def core_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] |
     beyond = np.sign(c) * (plane - ev.lesion_hu) >= past
     beyond &= plane > FAT_HU
     beyond &= ~here
-    near = ndimage.distance_transform_edt(~here, sampling=(sy, sx)) <= TOUCH_MM
+    near = within_mm(here, (sy, sx), TOUCH_MM)
     labels, n = ndimage.label(beyond)
     if n == 0:
         return None
@@ -116,7 +117,7 @@ def core_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] |
     if touching.size == 0:
         return None
     core = np.isin(labels, touching)
-    depth = ndimage.distance_transform_edt(np.pad(core, 1), sampling=(sy, sx))[1:-1, 1:-1]
+    depth = depth_mm(core, (sy, sx))
     if depth.max() < CORE_MIN_DEPTH_MM:
         return None
     y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
@@ -143,7 +144,7 @@ def _held(volume: CTVolume, first: LesionMeasurement, new: LesionMeasurement, z:
     box = ndimage.find_objects((a | b).view(np.uint8))[0]
     pad = int(np.ceil(BLUR_FOOT_MM / min(sy, sx))) + 1
     sl = tuple(slice(max(s.start - pad, 0), s.stop + pad) for s in box)
-    near = ndimage.distance_transform_edt(~b[sl], sampling=(sy, sx)) <= BLUR_FOOT_MM
+    near = within_mm(b[sl], (sy, sx), BLUR_FOOT_MM)
     return float(near[a[sl]].mean())
 
 

@@ -34,6 +34,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.raster import beyond_mm, depth_mm, within_mm
 from lesion_tool.measurement.reseed import as_clicked, measure_again, region_patch
 from lesion_tool.measurement.seam import (
     CORE_MARGIN_HU,
@@ -83,17 +84,17 @@ def necrotic_core_clicks(
     if patch is None:
         return []
     z, y0, x0, raw, plane, here, (sy, sx) = patch
-    clear = ndimage.distance_transform_edt(raw >= FAT_HU, sampling=(sy, sx)) > FAT_CLEAR_MM
+    clear = beyond_mm(raw >= FAT_HU, (sy, sx), FAT_CLEAR_MM)
     dark = (plane <= ev.liver_hu - CORE_MARGIN_HU) & clear & ~here
     labels, n = ndimage.label(dark)
     if n == 0:
         return []
-    near = ndimage.distance_transform_edt(~here, sampling=(sy, sx)) <= SEAM_SEARCH_MM
+    near = within_mm(here, (sy, sx), SEAM_SEARCH_MM)
     touching = np.unique(labels[near & dark])
     touching = touching[touching > 0]
     if touching.size == 0:
         return []
-    depth = ndimage.distance_transform_edt(np.pad(dark, 1), sampling=(sy, sx))[1:-1, 1:-1]
+    depth = depth_mm(dark, (sy, sx))
     out = []
     for lab in touching:
         comp = labels == lab

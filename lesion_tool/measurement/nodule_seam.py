@@ -32,6 +32,7 @@ from scipy import ndimage
 
 from lesion_tool.measurement.margin import _held
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.raster import deepest_pixel
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, measure_again
 
 if TYPE_CHECKING:
@@ -92,9 +93,8 @@ def deepest_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int
     if not 0 <= zi < m.mask.shape[0] or not m.mask[zi].any():
         return None
     sy, sx = (float(s) for s in volume.spacing_mm[1:])
-    depth = ndimage.distance_transform_edt(np.pad(m.mask[zi], 1), sampling=(sy, sx))[1:-1, 1:-1]
-    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
-    return (z, int(y) + m.offset[1], int(x) + m.offset[2])
+    y, x = deepest_pixel(m.mask[zi], (sy, sx))
+    return (z, y + m.offset[1], x + m.offset[2])
 
 
 def follow_seam(

@@ -31,9 +31,12 @@ from scipy import ndimage
 __all__ = [
     "RaySampler",
     "beyond_mm",
+    "deepest_pixel",
+    "depth_mm",
     "nanmedian_axis",
     "open_by",
     "polygon_mask",
+    "ring_mm",
     "within_mm",
 ]
 
@@ -219,6 +222,44 @@ def beyond_mm(mask: np.ndarray, spacing_yx: Sequence[float], mm: float) -> np.nd
     if mask.ndim != 2 or mask.all():
         return ndimage.distance_transform_edt(mask, sampling=spacing_yx) > mm
     return ~within_mm(~mask, spacing_yx, mm)
+
+
+def ring_mm(
+    mask: np.ndarray,
+    spacing_yx: Sequence[float],
+    inner_mm: float,
+    outer_mm: float,
+    *,
+    closed: bool = False,
+) -> np.ndarray:
+    """The ring around a 2-D ``mask`` from ``inner_mm`` to ``outer_mm``: with ``d =
+    ndimage.distance_transform_edt(~mask, sampling=spacing_yx)``, ``(d > inner_mm) & (d <=
+    outer_mm)`` (``inner_mm`` 0: the pixels within ``outer_mm`` outside the mask), or with
+    ``closed`` ``(d >= inner_mm) & (d <= outer_mm)``. The shells read around a region (its
+    surroundings past the edge's partial volume: segment.SHELL_MM, closed as it was first
+    written there) and the rings a rule samples around a structure are this one expression; the
+    two forms are kept because each gives its callers' pixels exactly (a distance can fall on
+    ``inner_mm``: 2.0 mm on 1 mm pixels)."""
+    inner = math.nextafter(inner_mm, -math.inf) if closed else inner_mm  # d >= a: not d < a
+    return within_mm(mask, spacing_yx, outer_mm) & ~within_mm(mask, spacing_yx, inner)
+
+
+def depth_mm(mask: np.ndarray, spacing: Sequence[float] | None = None) -> np.ndarray:
+    """Each pixel's distance to the nearest pixel outside ``mask`` (mm, or pixels when
+    ``spacing`` is None), the array's border counting as outside: ``ndimage.distance_transform_edt``
+    of ``mask`` padded by one False pixel on every side, cropped back. A region cut by its box's
+    border is as deep there as the pixels the box holds, not deeper."""
+    inner = tuple(slice(1, -1) for _ in range(mask.ndim))
+    return ndimage.distance_transform_edt(np.pad(mask, 1), sampling=spacing)[inner]
+
+
+def deepest_pixel(mask: np.ndarray, spacing: Sequence[float] | None = None) -> tuple[int, ...]:
+    """The index of ``mask``'s pixel farthest from its edge (:func:`depth_mm`; the first such
+    pixel in C order): the middle a re-click or an expert's deepest point is taken at. With
+    ``spacing`` None in pixels, as recentre's and reseed's widest-slice middles have always
+    been (the same pixel on the square pixels of CT)."""
+    depth = depth_mm(mask, spacing)
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(depth)), depth.shape))
 
 
 class RaySampler:

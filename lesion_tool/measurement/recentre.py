@@ -31,11 +31,17 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import ndimage
 
 from lesion_tool.io.phase import Phase
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, attenuation, measure_again
+from lesion_tool.measurement.raster import deepest_pixel
+from lesion_tool.measurement.reseed import (
+    RUNS_ON_FLAG,
+    as_clicked,
+    attenuation,
+    common_box,
+    measure_again,
+)
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -68,22 +74,19 @@ def middle_click(m: LesionMeasurement) -> tuple[int, int, int] | None:
     zi = m.seed_voxel[0] - m.offset[0]
     if zi == widest or (0 <= zi < areas.size and areas[zi] >= OFF_MIDDLE_SHARE * areas[widest]):
         return None
-    depth = ndimage.distance_transform_edt(np.pad(m.mask[widest], 1))[1:-1, 1:-1]
-    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
-    return widest + m.offset[0], int(y) + m.offset[1], int(x) + m.offset[2]
+    y, x = deepest_pixel(m.mask[widest])
+    return widest + m.offset[0], y + m.offset[1], x + m.offset[2]
 
 
 def _nested_share(a: LesionMeasurement, b: LesionMeasurement) -> float:
     """Share of the smaller of ``a``'s and ``b``'s regions that lies in the other (1.0: one
     nests in the other, as a lesion's outlines from two clicks do when one threshold is
     looser)."""
-    lo = np.maximum(a.offset, b.offset)
-    hi = np.minimum(np.add(a.offset, a.mask.shape), np.add(b.offset, b.mask.shape))
     n = min(int(a.mask.sum()), int(b.mask.sum()))
-    if n == 0 or np.any(hi <= lo):
+    box = common_box(a, b)
+    if n == 0 or box is None:
         return 0.0
-    sa = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, a.offset, strict=True))
-    sb = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, b.offset, strict=True))
+    sa, sb = box
     return float(np.count_nonzero(a.mask[sa] & b.mask[sb])) / n
 
 

@@ -27,6 +27,7 @@ from scipy import ndimage
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.raster import deepest_pixel
 from lesion_tool.measurement.slabend import same_on_widest_slab
 from lesion_tool.measurement.valuetexture import supersedes_texture
 
@@ -114,9 +115,8 @@ def open_end_click(
     z = m.offset[0] + widest + step
     if not 0 <= z < shape[0]:
         return None
-    depth = ndimage.distance_transform_edt(np.pad(m.mask[widest], 1))[1:-1, 1:-1]
-    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
-    return (z, int(y) + m.offset[1], int(x) + m.offset[2]), step
+    y, x = deepest_pixel(m.mask[widest])
+    return (z, y + m.offset[1], x + m.offset[2]), step
 
 
 def _share_kept(last: LesionMeasurement, new: LesionMeasurement, z_from: int, z_to: int) -> float:
@@ -134,6 +134,21 @@ def _share_kept(last: LesionMeasurement, new: LesionMeasurement, z_from: int, z_
     hit = np.zeros(ys.size, dtype=bool)
     hit[ok] = new.mask[zi, yi[ok], xi[ok]]
     return float(hit.mean())
+
+
+def common_box(
+    a: LesionMeasurement, b: LesionMeasurement
+) -> tuple[tuple[slice, ...], tuple[slice, ...]] | None:
+    """The part of the volume both regions' boxes cover, as slices of ``a.mask`` and of
+    ``b.mask`` (the same voxels), or None when the boxes do not overlap: where two results of
+    one click are compared voxel by voxel."""
+    lo = np.maximum(a.offset, b.offset)
+    hi = np.minimum(np.add(a.offset, a.mask.shape), np.add(b.offset, b.mask.shape))
+    if np.any(hi <= lo):
+        return None
+    sa = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, a.offset, strict=True))
+    sb = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, b.offset, strict=True))
+    return sa, sb
 
 
 def attenuation(m: LesionMeasurement) -> str:

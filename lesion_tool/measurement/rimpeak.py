@@ -47,6 +47,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.necrosis import RIM_SEARCH_MM
+from lesion_tool.measurement.raster import ring_mm, within_mm
 
 RIM_PEAK_PERCENTILE = 99.0
 """The rim's peak: this percentile of its tissue's smoothed values (the brightest 1 % may be a
@@ -69,8 +70,7 @@ def rim_peak(
     ``region`` (boolean ``(y, x)``) and within RIM_SEARCH_MM of it; None when there are none."""
     if not region.any():
         return None
-    dist = ndimage.distance_transform_edt(~region, sampling=spacing_yx)
-    near = dist <= RIM_SEARCH_MM
+    near = within_mm(region, spacing_yx, RIM_SEARCH_MM)
     vals = plane[near & (plane > level_hu)]
     if vals.size == 0:
         return None
@@ -103,8 +103,7 @@ def core_in_rim(
     core = lab == 1 + int(np.argmax(sizes))
     if core.sum() < CORE_MIN_SHARE * region.sum():
         return None
-    dist = ndimage.distance_transform_edt(~core, sampling=spacing_yx)
-    ring = (dist > 0) & (dist <= RIM_MIN_THICK_MM)
+    ring = ring_mm(core, spacing_yx, 0.0, RIM_MIN_THICK_MM)
     if (ring & region).sum() < CORE_ENCLOSED_SHARE * ring.sum():
         return None
     return core

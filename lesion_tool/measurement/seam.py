@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
+from lesion_tool.measurement.raster import beyond_mm
+
 if TYPE_CHECKING:
     from lesion_tool.measurement.segment import LesionMeasurement, LesionPrompt
 
@@ -80,8 +82,8 @@ def core_beside(
         plane[y0:y1, x0:x1], [PICK_SMOOTH_MM / s for s in spacing_yx], mode="nearest"
     )
     # Fat's partial-volume rim, smoothed, reads as dark as a core: it is left out.
-    fat = ndimage.distance_transform_edt(plane[y0:y1, x0:x1] >= 0.0, sampling=spacing_yx)
-    vals = np.where(near & (fat > 2.0 * PICK_SMOOTH_MM), crop, np.inf)
+    clear = beyond_mm(plane[y0:y1, x0:x1] >= 0.0, spacing_yx, 2.0 * PICK_SMOOTH_MM)
+    vals = np.where(near & clear, crop, np.inf)
     j = np.unravel_index(int(np.argmin(vals)), vals.shape)
     if not vals[j] <= liver_hu - CORE_MARGIN_HU:
         return None

@@ -88,6 +88,7 @@ from lesion_tool.measurement.raster import (
     nanmedian_axis,
     open_by,
     polygon_mask,
+    ring_mm,
     within_mm,
 )
 from lesion_tool.measurement.recentre import follow_middle
@@ -221,6 +222,18 @@ MIN_CONTRAST_HU = 6.0
 LOW_CONTRAST_HU = 15.0
 """Below this difference (or below LOW_CNR times the smoothed noise) the result is flagged."""
 LOW_CNR = 3.0
+
+
+def low_contrast(contrast_hu: float, noise_hu: float) -> bool:
+    """Whether a lesion ``contrast_hu`` (lesion minus liver, smoothed HU) from the liver is low
+    against a smoothed liver noise SD of ``noise_hu``: under LOW_CONTRAST_HU, or under LOW_CNR
+    noise SDs. The one test behind the "low contrast" flag, the search for a ring or texture when
+    a region by value barely differs, the re-measure of a mixed lesion upwards (clear contrast is
+    its negation) and texturetrim's faint enhancing regions. A NaN noise counts as no noise."""
+    c = abs(contrast_hu)
+    return c < LOW_CONTRAST_HU or c < LOW_CNR * noise_hu
+
+
 RIM_MM = 1.5
 """Partial-volume rim (about 1.5 Gaussian sigmas of smoothing and scanner blur) around vessels
 and fat, never lesion ..."""
@@ -1363,9 +1376,8 @@ def _hu_levels(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> _Levels
     ring: list[np.ndarray] = []
     for z, c in cuts.items():
         plane = win.hu_plane(z)
-        dist = ndimage.distance_transform_edt(~c.mask, sampling=(sy, sx))
         inside.append(plane[c.mask])
-        ring.append(plane[(dist >= SHELL_MM[0]) & (dist <= SHELL_MM[1])])
+        ring.append(plane[ring_mm(c.mask, (sy, sx), *SHELL_MM, closed=True)])
     vin, vring = np.concatenate(inside), np.concatenate(ring)
     liver = float(np.median(vring)) if vring.size else float("nan")
     lesion = float(np.median(vin)) if vin.size else float("nan")
@@ -1390,8 +1402,8 @@ def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[
         up = (
             lv.sign > 0
             and lesion > lv.lesion
-            and lesion - liver >= LOW_CONTRAST_HU
-            and lesion - liver >= LOW_CNR * noise
+            and lesion - liver > 0.0
+            and not low_contrast(lesion - liver, noise)
         )
         lesion = lesion if up else lv.lesion
     return replace(lv, liver=liver, lesion=lesion, noise=noise), share
@@ -1605,7 +1617,7 @@ def _delineate_prompt(
     off_line = line_len_mm is not None and not (
         LINE_RATIO[0] <= by_value.whole.length_mm / line_len_mm <= LINE_RATIO[1]
     )
-    if abs(e.contrast_hu) < LOW_CONTRAST_HU or cnr < LOW_CNR or off_line:
+    if low_contrast(e.contrast_hu, e.noise_sd_hu) or off_line:
         # Barely any contrast by value (or a result the line disagrees with): a closed darker
         # rim around the click, confirmed on the slices next to it, is the stronger evidence (a
         # capsule around an iso-dense nodule). A line's ends hold the rim's path, and a ring
@@ -2508,7 +2520,7 @@ def _delineate(
             "organ"
         )
     contrast = lv.lesion - lv.liver
-    if not win.texture and (abs(contrast) < LOW_CONTRAST_HU or abs(contrast) < LOW_CNR * lv.noise):
+    if not win.texture and low_contrast(contrast, lv.noise):
         flags.append(
             f"low contrast: lesion {lv.lesion:.0f} HU against liver {lv.liver:.0f} HU "
             f"(difference {abs(contrast):.0f} HU, noise {lv.noise:.1f} HU); check the contour, "
@@ -2606,6 +2618,7 @@ def _past_bay(
         lv.ceiling,
         cast,
         lambda v: np.abs(v - lv.liver) <= lv.band,
+        SHELL_MM,
     )
     if parts:
         cuts[z0] = replace(

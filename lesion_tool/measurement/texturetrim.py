@@ -61,9 +61,9 @@ def percolates(contrast_hu: float, noise_hu: float, arterial: bool) -> bool:
     against a smoothed liver noise SD of ``noise_hu`` is a faint enhancing region whose outline
     is cut back as a texture outline is (see the module's docstring): on arterial images,
     brighter than the liver by less than LOW_CONTRAST_HU or LOW_CNR noise SDs."""
-    from lesion_tool.measurement.segment import LOW_CNR, LOW_CONTRAST_HU
+    from lesion_tool.measurement.segment import low_contrast
 
-    return arterial and 0.0 < contrast_hu < max(LOW_CONTRAST_HU, LOW_CNR * noise_hu)
+    return arterial and contrast_hu > 0.0 and low_contrast(contrast_hu, noise_hu)
 
 
 def trimmed_radii(

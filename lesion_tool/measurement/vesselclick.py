@@ -43,7 +43,8 @@ from scipy import ndimage
 
 from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, measure_again
+from lesion_tool.measurement.raster import ring_mm, within_mm
+from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, common_box, measure_again
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -174,8 +175,7 @@ def _ring_click(
     when the ring around ``here`` is not lesion (see the module docstring)."""
     sy, sx = spacing_yx
     here = ndimage.binary_fill_holes(here)
-    dist = ndimage.distance_transform_edt(~here, sampling=(sy, sx))
-    ring = (dist > RING_GAP_MM) & (dist <= RING_GAP_MM + RING_MM)
+    ring = ring_mm(here, (sy, sx), RING_GAP_MM, RING_GAP_MM + RING_MM)
     if not ring.any():
         return None
     margin = max(RING_MARGIN_HU, RING_NOISE_SDS * noise_hu)
@@ -188,7 +188,8 @@ def _ring_click(
         return None  # the ring reads as the structure clicked: no distinct structure in it
     if sign > 0 and ring_hu >= structure_hu:
         return None  # brighter than the clicked structure: a larger vessel around a speck?
-    lesion = ((plane - liver_hu) * sign >= 0.5 * margin) & ~here & (dist <= SEARCH_MM)
+    lesion = ((plane - liver_hu) * sign >= 0.5 * margin) & ~here
+    lesion &= within_mm(here, (sy, sx), SEARCH_MM)
     labels, _ = ndimage.label(lesion)
     ids = np.unique(labels[ring & lesion])
     ids = ids[ids > 0]
@@ -242,13 +243,11 @@ def piece_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] 
 
 def _share_in(first: LesionMeasurement, new: LesionMeasurement) -> float:
     """Share of ``first``'s region inside ``new``'s (holes filled slice by slice)."""
-    lo = np.maximum(first.offset, new.offset)
-    hi = np.minimum(np.add(first.offset, first.mask.shape), np.add(new.offset, new.mask.shape))
     n = int(first.mask.sum())
-    if n == 0 or np.any(hi <= lo):
+    box = common_box(first, new)
+    if n == 0 or box is None:
         return 0.0
-    sa = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, first.offset, strict=True))
-    sb = tuple(slice(int(s - o), int(e - o)) for s, e, o in zip(lo, hi, new.offset, strict=True))
+    sa, sb = box
     filled = np.stack([ndimage.binary_fill_holes(s) for s in new.mask[sb]])
     return float(np.count_nonzero(first.mask[sa] & filled)) / n
 

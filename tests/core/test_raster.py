@@ -19,9 +19,12 @@ from lesion_tool.measurement import necrosis
 from lesion_tool.measurement.raster import (
     RaySampler,
     beyond_mm,
+    deepest_pixel,
+    depth_mm,
     nanmedian_axis,
     open_by,
     polygon_mask,
+    ring_mm,
     within_mm,
 )
 
@@ -78,6 +81,41 @@ def test_within_and_beyond_are_the_distance_transform(mm: float) -> None:
             assert np.array_equal(within_mm(m, sp, mm), expected), (k, sp)
         expected = ndimage.distance_transform_edt(m, sampling=sp) > mm
         assert np.array_equal(beyond_mm(m, sp, mm), expected), (k, sp)
+
+
+@pytest.mark.parametrize("ring", [(0.0, 1.5), (0.0, 4.0), (1.0, 2.0), (2.0, 7.0), (4.5, 7.5)])
+def test_ring_is_the_distance_transform(ring: tuple[float, float]) -> None:
+    # The open ring (d > inner) and the closed one (d >= inner) differ exactly where a distance
+    # falls on the inner radius (2.0 mm on 0.5 and 1 mm pixels): both are checked.
+    inner, outer = ring
+    rng = np.random.default_rng(int(inner * 10 + outer))
+    closed_differs = False
+    for k, m, sp in _masks(rng, 80):
+        d = ndimage.distance_transform_edt(~m, sampling=sp)
+        got = ring_mm(m, sp, inner, outer)
+        assert np.array_equal(got, (d > inner) & (d <= outer)), (k, sp)
+        closed = ring_mm(m, sp, inner, outer, closed=True)
+        assert np.array_equal(closed, (d >= inner) & (d <= outer)), (k, sp)
+        closed_differs |= not np.array_equal(got, closed)
+    assert closed_differs or inner == 4.5  # no pixel distance of SPACINGS is exactly 4.5 here
+
+
+def test_depth_and_deepest_pixel_are_the_padded_distance_transform() -> None:
+    # A mask filling its array is deepest in its middle, 3 pixels (1.5 mm at 0.5 mm) from the
+    # border; of equally deep pixels the first in C order.
+    full = np.ones((5, 5), dtype=bool)
+    assert deepest_pixel(full) == (2, 2)
+    assert depth_mm(full, (0.5, 0.5)).max() == pytest.approx(1.5)
+    assert deepest_pixel(np.ones((5, 9), dtype=bool)) == (2, 2)
+    rng = np.random.default_rng(3)
+    for k, m, sp in _masks(rng, 60):
+        if not m.any():
+            continue
+        d = ndimage.distance_transform_edt(np.pad(m, 1), sampling=sp)[1:-1, 1:-1]
+        assert np.array_equal(depth_mm(m, sp), d), k
+        assert deepest_pixel(m, sp) == np.unravel_index(int(np.argmax(d)), d.shape), k
+        px = ndimage.distance_transform_edt(np.pad(m, 1))[1:-1, 1:-1]
+        assert deepest_pixel(m) == np.unravel_index(int(np.argmax(px)), px.shape), k
 
 
 def test_open_by_is_binary_opening_with_segment_disk() -> None:
