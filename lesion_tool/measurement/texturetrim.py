@@ -38,7 +38,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-from lesion_tool.measurement.raster import disk_footprint
+from lesion_tool.measurement.raster import disk_footprint, open_by
 
 TRIM_RADIUS_MM = 3.5
 """Radius of the opening disk: a tongue narrower than 7 mm (the texture window's spread, +-2
@@ -79,7 +79,7 @@ def trimmed_radii(
     None when the opening leaves nothing at the centre (the outline is then no wider than the
     disk, a cap or a speck: it is kept as it is)."""
     se = disk_footprint([radius_mm / s for s in spacing_yx])
-    opened = ndimage.binary_opening(mask, structure=se)
+    opened = open_by(mask, se)  # ndimage.binary_opening, per-row filters (raster.py)
     # Only the part of the opened outline connected to the centre is the nodule.
     lab, _ = ndimage.label(opened)
     iy, ix = round(cy), round(cx)

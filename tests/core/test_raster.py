@@ -21,12 +21,15 @@ from lesion_tool.measurement.raster import (
     beyond_mm,
     deepest_pixel,
     depth_mm,
+    disk_footprint,
     nanmedian_axis,
     open_by,
     polygon_mask,
     ring_mm,
     within_mm,
 )
+from lesion_tool.measurement.rimpeak import RIM_TRIM_RADIUS_MM
+from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM
 
 SPACINGS = (0.5, 0.57, 0.7, 0.75, 0.78125, 1.0)
 
@@ -127,6 +130,12 @@ def test_open_by_is_binary_opening_with_segment_disk() -> None:
         disk = (yy / ry) ** 2 + (xx / rx) ** 2 <= 1.0
         expected = ndimage.binary_opening(m, structure=disk)
         assert np.array_equal(open_by(m, disk), expected), (k, sp)
+    # texturetrim's footprint (disk_footprint of its trim radii, w16-speed) is opened alike.
+    for k, m, sp in _masks(rng, 100):
+        for mm in (TRIM_RADIUS_MM, RIM_TRIM_RADIUS_MM):
+            se = disk_footprint([mm / s for s in sp])
+            expected = ndimage.binary_opening(m, structure=se)
+            assert np.array_equal(open_by(m, se), expected), (k, sp, mm)
     # A structure that is not rows of centred runs falls back to scipy.
     m = rng.random((40, 40)) < 0.7
     odd = np.array([[1, 1, 0], [0, 1, 0], [0, 1, 1]], dtype=bool)
