@@ -27,6 +27,7 @@ from scipy import ndimage
 
 from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.notwhole import cap_refusal, goes_on
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -201,12 +202,20 @@ def follow_open_end(
             break
         spent += new.time_s
         kept = _share_kept(best, new, click[0] - step, click[0])
+        runs_on = any(f.startswith(RUNS_ON_FLAG) for f in new.flags)
         if (
             new.whole.length_mm <= best.whole.length_mm
             or kept < RESEED_KEEP_SHARE
             or attenuation(first) not in ("texture", attenuation(new))
-            or any(f.startswith(RUNS_ON_FLAG) for f in new.flags)
+            or runs_on
         ):
+            if (
+                best is first
+                and not runs_on
+                and goes_on(first.whole.length_mm, new.whole.length_mm, kept)
+            ):
+                # The lesion goes on, larger, beyond the click's region: not its measurement.
+                raise cap_refusal(volume, first, new)
             break
         best = new
     if best is first:
