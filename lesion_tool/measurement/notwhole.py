@@ -1,27 +1,25 @@
 """A click's region that the image shows is not the whole lesion: refused with what to do.
 
-A result far from the lesion's size is flagged, but a reader who sees a contour half the tumour,
-or twice it, needs the right answer or a refusal that says what to do. Two kinds of region are
-known, from the image itself, not to be the lesion's whole extent:
+A result far from the lesion's size is flagged, but a reader who sees a contour half the tumour
+needs the right answer or a refusal that says what to do. A region widest on its end slice (or
+seen on one slice only) stops where a lesion's body should go on. The re-click steps (reseed.py
+beyond the widest end slice, capclick.py under the click) measure again there; when that finds
+a region :data:`GROWTH` times longer lying under the first (it holds :data:`HOLD_SHARE` of the
+first's end outline, or the click's in-plane point) that the steps still cannot accept as the
+lesion (another delineation, a partial-volume sliver, a share just under their bar), the lesion
+plainly goes on beyond the first region, and neither region is its measurement. A lesion's
+sections are nested towards its widest slice: a section larger by half under the end one is the
+same lesion's body (IRCADb 04, 18.5 mm, clicked on its bright top slices: 9.5 mm there, 15.9 mm
+one slice below holding 71 % of it but delineated by texture; in 5 mm slabs 9.5 mm on the end
+slab, a 26 mm two-slab region on the next). A region beyond that runs on through the slices is
+no such evidence (a vessel under the cap) and changes nothing.
 
-- **A cap whose lesion goes on beyond it.** A region widest on its end slice (or seen on one
-  slice only) stops where a lesion's body should go on. The re-click steps (reseed.py beyond the
-  widest end slice, capclick.py under the click) measure again there; when that finds a region
-  :data:`GROWTH` times longer lying under the first (it holds :data:`HOLD_SHARE` of the first's
-  end outline, or the click's in-plane point) that the steps still cannot accept as the lesion
-  (another delineation, a partial-volume sliver, a share just under their bar), the lesion
-  plainly goes on beyond the first region and neither region is its measurement. A lesion's
-  sections are nested towards its widest slice: a section larger by half, under the end one,
-  is the same lesion's body (IRCADb 04, 18.5 mm, clicked on its bright top slices: 9.5 mm
-  there, 15.9 mm one slice below holding 71 % of it but delineated by texture; in 5 mm slabs
-  9.5 mm on the end slab, a 26 mm two-slab region on the next).
-- **A tube through the slices.** A click's region that runs on through the slices beyond its
-  width and is tube-shaped in 3-D at its own scale (vessel.py's blob ratio) is a vessel or a
-  leak along one, by both tests: a tumour, however elongated, is a blob at its own scale, and
-  stops on the slices (IRCADb 06, 10 mm, necrotic, clicked on its margin: a 20-22 mm tube).
+The region is refused (:class:`NotWhole`) with what to do: click in the lesion's middle on its
+largest slice, or drag a line across it there.
 
-Both are refused (:class:`NotWhole`) with what to do: click on the lesion's largest slice, or drag
-a line across it there (a line bounds the region by the reader's own extent).
+Tried and not kept (w16-off30): refusing a click's region flagged both as running on through the
+slices and as a tube at its own scale (IRCADb 06 necrotic, 22-23 mm for 10): it also refused 03
+on necrotic 5 mm slabs (seed 1, 23.3 mm for 23.2, within).
 """
 
 from __future__ import annotations
@@ -41,9 +39,6 @@ gives about its own length again from the next slice)."""
 HOLD_SHARE = 0.5
 """The share of the first region's end outline the region beyond must hold: more than half of it
 lies over the larger section (nested sections), so the two are one structure, not neighbours."""
-
-RUNS_ON_FLAG = "the region runs on through the slices"
-TUBE_FLAG = "this looks like a vessel"
 
 
 class NotWhole(MeasurementError):
@@ -73,18 +68,4 @@ def cap_refusal(volume: CTVolume, first: LesionMeasurement, beyond: LesionMeasur
     )
 
 
-def tube_refusal(m: LesionMeasurement) -> NotWhole | None:
-    """The refusal of a click's region ``m`` that runs on through the slices and is a tube in
-    3-D (both flags raised), else None."""
-    runs = any(f.startswith(RUNS_ON_FLAG) for f in m.flags)
-    tube = any(f.startswith(TUBE_FLAG) for f in m.flags)
-    if not (runs and tube):
-        return None
-    return NotWhole(
-        f"No lesion at voxel {m.seed_voxel}: the region found there ({m.whole.length_mm:.1f} mm) "
-        "is a tube that runs on through the slices, a vessel or a leak along one. If a lesion is "
-        "there, click in its middle on its largest slice, or drag a line across it."
-    )
-
-
-__all__ = ["GROWTH", "HOLD_SHARE", "NotWhole", "cap_refusal", "goes_on", "tube_refusal"]
+__all__ = ["GROWTH", "HOLD_SHARE", "NotWhole", "cap_refusal", "goes_on"]

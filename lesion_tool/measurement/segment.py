@@ -81,7 +81,6 @@ from lesion_tool.measurement.necrosis import (
     rim_margin_hu,
 )
 from lesion_tool.measurement.nodule_seam import follow_seam
-from lesion_tool.measurement.notwhole import tube_refusal
 from lesion_tool.measurement.offliver import NotInLiver, OffLiver, from_cap, off_liver_kept
 from lesion_tool.measurement.raster import (
     RaySampler,
@@ -1462,12 +1461,7 @@ def _measure_lesion(
     # A click on a lesion's cap may read as the liver or find its cap alone: the lesion
     # under the click, on the next slices (capclick.py).
     # (The cap rule's re-clicks on the next slices do not look for a vessel's lesion again.)
-    found = under_cap(volume, prompt, phase, measure_once(_measure_followed))
-    # A click's region that is a tube running on through the slices is a vessel (notwhole.py).
-    tube = tube_refusal(found) if prompt.line is None else None
-    if tube is not None:
-        raise tube
-    return found
+    return under_cap(volume, prompt, phase, measure_once(_measure_followed))
 
 
 def _measure_followed(
