@@ -57,7 +57,7 @@ def cap_refusal(volume: CTVolume, first: LesionMeasurement, beyond: LesionMeasur
     past that end) shows the lesion going on."""
     from lesion_tool.measurement.naming import slice_name
 
-    at = beyond.whole.slice_index
+    at = getattr(beyond.whole, "slice_index", None)
     where = "" if at is None else f" on {slice_name(volume, at)}"
     return NotWhole(
         f"No whole lesion at voxel {first.seed_voxel}: the region found there "
