@@ -41,6 +41,12 @@ HOLD_SHARE = 0.5
 lies over the larger section (nested sections), so the two are one structure, not neighbours."""
 
 
+LOW_CONTRAST_FLAG = "low contrast"
+"""segment's flag on a region that differs little from the liver (capclick's): beyond an open
+end, only such a region's end is in doubt (w16-off30: without it, 07 in 5 mm slabs, 19.8 mm for
+20.9, was refused for a 30 mm leak beyond its last slab)."""
+
+
 class NotWhole(MeasurementError):
     """The click's region is, by the image, not the whole lesion (see the module docstring)."""
 
