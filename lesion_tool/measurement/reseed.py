@@ -28,6 +28,8 @@ from scipy import ndimage
 from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal, goes_on
+from lesion_tool.measurement.slabend import same_on_widest_slab
+from lesion_tool.measurement.valuetexture import supersedes_texture
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -185,6 +187,9 @@ def follow_open_end(
     after a ``first`` delineated by texture, whose contrast is not of value) and it does
     not run on through the slices (IRCADb's tumour 05 in 2.5 mm slabs, clicked at its end:
     22.8 mm, and from beyond, a bright structure, 82.8 mm running through 28 slices).
+    On slabs the slice clicked may be the lesion's diluted end slab, whose section does not nest:
+    the new region may instead hold the first's widest outline on that widest slab itself
+    (:func:`~lesion_tool.measurement.slabend.same_on_widest_slab`).
     A kept result is flagged with the slice clicked and the slice of its longest diameter.
     """
     if prompt.seed is None or prompt.line is not None:
@@ -201,7 +206,18 @@ def follow_open_end(
         if new is None:
             break
         spent += new.time_s
+        if best is first and supersedes_texture(first, new):
+            # A texture patch gives way to a sound region by value holding the click
+            # (valuetexture.py), though shorter and not nested in it.
+            best = new
+            break
         kept = _share_kept(best, new, click[0] - step, click[0])
+        if kept < RESEED_KEEP_SHARE:
+            # On slabs the clicked slab may be the lesion's diluted end (slabend.py).
+            z_w = click[0] - step
+            on_widest = _share_kept(best, new, z_w, z_w)
+            if same_on_widest_slab(best, new, z_w, float(volume.spacing_mm[0]), on_widest):
+                kept = on_widest
         runs_on = any(f.startswith(RUNS_ON_FLAG) for f in new.flags)
         if (
             new.whole.length_mm <= best.whole.length_mm
