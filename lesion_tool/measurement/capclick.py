@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal
 from lesion_tool.measurement.offliver import NotInLiver
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, measure_again
 
@@ -61,12 +62,6 @@ bright two-slab region of 26.2 mm for 17.1)."""
 OUTSIDE_FLAGS = ("lies in the liver outlined", "surroundings look like liver")
 """Parts of segment's flags on a region mostly outside the liver or not surrounded by it: from
 beyond a lesion's end at the liver's surface a re-click may find the organ next door."""
-LOW_CONTRAST_FLAG = "low contrast"
-"""The start of segment's flag on a region that differs little from the liver. A cap reads like
-the liver only because the slice averages it with what lies beyond; the body under it must
-plainly differ from the liver, or the re-click has found the liver's own noise: in plain liver
-(IRCADb, 40 clicks) such bodies turned 5 of 24 refusals into flagged "lesions" of 8-27 mm, on
-HCC_006 4 of 17."""
 CAP_GROWTH = 1.5
 """A region found at the click is replaced only by one at least this much longer: a cap's
 section is much smaller than the lesion's body one slice on (IRCADb 05: 11-14 mm on its top
@@ -86,20 +81,29 @@ def is_cap_result(m: LesionMeasurement) -> bool:
     return any(f.startswith(ONE_SLICE_FLAG) or any(s in f for s in OUTSIDE_FLAGS) for f in m.flags)
 
 
+def _runs_on(new: LesionMeasurement) -> bool:
+    return any(f.startswith(RUNS_ON_FLAG) for f in new.flags)
+
+
+def _under(new: LesionMeasurement, click: tuple[int, int, int]) -> bool:
+    """``new``'s region holds ``click``'s in-plane point on one of its slices."""
+    y, x = click[1] - new.offset[1], click[2] - new.offset[2]
+    if not (0 <= y < new.mask.shape[1] and 0 <= x < new.mask.shape[2]):
+        return False
+    return bool(new.mask[:, y, x].any())
+
+
 def _acceptable(new: LesionMeasurement, click: tuple[int, int, int]) -> bool:
     """``new`` is a lesion of its own right lying under ``click``'s in-plane point."""
     if new.evidence.texture_sd_hu is not None or is_cap_result(new):
         return False
     if any(f.startswith((FEW_SLICES_FLAG, LOW_CONTRAST_FLAG)) for f in new.flags):
         return False
-    if any(f.startswith(RUNS_ON_FLAG) for f in new.flags):
+    if _runs_on(new):
         return False
     if sum(1 for z in range(new.mask.shape[0]) if new.mask[z].any()) < 2:
         return False
-    y, x = click[1] - new.offset[1], click[2] - new.offset[2]
-    if not (0 <= y < new.mask.shape[1] and 0 <= x < new.mask.shape[2]):
-        return False
-    return bool(new.mask[:, y, x].any())
+    return _under(new, click)
 
 
 def follow_cap(
@@ -119,6 +123,7 @@ def follow_cap(
     slice_mm = float(volume.spacing_mm[0])
     steps = max(1, int(CAP_MM / slice_mm))
     least = 0.0 if first is None else CAP_GROWTH * first.whole.length_mm
+    beyond: list[LesionMeasurement] = []
     for k in range(1, steps + 1):
         found: list[LesionMeasurement] = []
         for step in (-k, k):
@@ -129,8 +134,11 @@ def follow_cap(
             if new is None:
                 continue
             spent += new.time_s
-            if new.whole.length_mm > least and _acceptable(new, click):
-                found.append(new)
+            if new.whole.length_mm > least:
+                if _acceptable(new, click):
+                    found.append(new)
+                elif first is not None and _under(new, click) and not _runs_on(new):
+                    beyond.append(new)
         if found:
             best = max(found, key=lambda m: m.whole.length_mm)
             at = best.seed_voxel[0] if best.seed_voxel is not None else click[0]
@@ -145,6 +153,10 @@ def follow_cap(
             if first is not None:
                 return as_clicked(first, best, note, spent)
             return replace(best, flags=(note, *best.flags), seed_voxel=click, time_s=spent)
+    if first is not None and beyond:
+        # The lesion goes on, much larger, under the cap's region, yet could not be delineated
+        # there: the cap is not its measurement either (notwhole.py).
+        raise cap_refusal(volume, first, max(beyond, key=lambda m: m.whole.length_mm))
     return None
 
 

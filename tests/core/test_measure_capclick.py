@@ -20,6 +20,7 @@ from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import LesionPrompt, capclick, measure_lesion
 from lesion_tool.measurement.evaluation import expert_tumours, tolerance_mm
 from lesion_tool.measurement.masks import mask_from_array
+from lesion_tool.measurement.notwhole import NotWhole
 
 TUMOUR = 5
 
@@ -120,7 +121,14 @@ def test_follow_cap_takes_the_lesion_under_the_click_only():
     beside = replace(body, offset=(4, 0, 17))  # its section no longer holds the click's point
     vessel = replace(body, flags=(f"{capclick.RUNS_ON_FLAG} beyond slice 3",))
     texture = replace(body, evidence=_Evidence(texture_sd_hu=20.0))
-    for r in (little, one_slice, two_slices, beside, vessel, texture):
+    for r in (little, beside, vessel):
         assert capclick.follow_cap(vol, prompt, "pv", click, cap, _fake({9: r}), 0.1) is None  # type: ignore[arg-type]
+    # A much longer region under the click that is no lesion of its own right (one slice, two,
+    # texture): the lesion goes on beyond the cap, so the cap is refused (notwhole.py, w16-off30).
+    for r in (one_slice, two_slices, texture):
+        with pytest.raises(NotWhole):
+            capclick.follow_cap(vol, prompt, "pv", click, cap, _fake({9: r}), 0.1)  # type: ignore[arg-type]
+        # Refused at the click already: its refusal stands (None here).
+        assert capclick.follow_cap(vol, prompt, "pv", click, None, _fake({9: r}), 0.0) is None  # type: ignore[arg-type]
     # 5 mm slices: only the next slice is looked at (CAP_MM), not two slabs on.
     assert capclick.follow_cap(vol, prompt, "pv", click, cap, _fake({8: body}), 0.1) is None  # type: ignore[arg-type]
