@@ -71,10 +71,10 @@ def cap_refusal(volume: CTVolume, first: LesionMeasurement, beyond: LesionMeasur
     where = "" if at is None else f" on {slice_name(volume, at)}"
     return NotWhole(
         f"No whole lesion at voxel {first.seed_voxel}: the region found there "
-        f"({first.whole.length_mm:.1f} mm) stops at the lesion's end, and the lesion goes on "
-        f"beyond it (a region of {beyond.whole.length_mm:.1f} mm{where}) where it could not be "
-        "delineated with confidence. Click in the lesion's middle on its largest slice, or drag "
-        "a line across it there."
+        f"({first.whole.length_mm:.1f} mm) stops at its end slice, and a larger region goes on "
+        f"beyond it ({beyond.whole.length_mm:.1f} mm{where}) that could not be delineated with "
+        "confidence. If there is a lesion here, click in its middle on its largest slice, or "
+        "drag a line across it there."
     )
 
 

@@ -114,4 +114,7 @@ def test_ircadb_clicks_near_the_tumours_ends(ircadb) -> None:
             if err > 0.3 * t.diameter_mm:
                 assert r.flags, (t.name, z, r.whole.length_mm)
     assert within >= 12
-    assert followed >= 3
+    # 04 from its upper end (11.1 mm for 18.5, flagged, found from the click) is refused since
+    # w16-off30: a region 1.5 times longer lies under its end slice (notwhole.py). 01 from its
+    # lower end and 05 from its upper end are still found from the click.
+    assert followed >= 2

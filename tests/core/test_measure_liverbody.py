@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from _ircadb import Ircadb, variant
 
-from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement import segment as sg
 from lesion_tool.measurement.liverbody import body_levels
@@ -69,10 +68,14 @@ def test_dome_click_is_measured_against_the_liver_around_it(hyper_25mm) -> None:
     assert any(f.startswith("the liver around it reads") for f in r.flags), r.flags
 
 
-def test_a_cap_of_a_vein_blur_stays_refused(ircadb: Ircadb) -> None:
-    # On the original slices the click's region is 3.2 mm high, the vena cava's blur (Dice 0.01
-    # with the tumour): a cap, not a body, is not judged again.
+def test_a_cap_of_a_tumour_top_is_not_rescued_here(ircadb: Ircadb) -> None:
+    # The click is in tumour 05's expert mask, on its top slice but one. Its own region is a cap
+    # by the liver's dome, which the liver re-measure here does not judge again; the tumour is
+    # found by the re-click one slice beyond the texture patch (valuetexture.py, w16-t05: the
+    # click had been taken for the vena cava's blur, but it lies in the tumour).
     assert ircadb.tumours[4][CAP_CLICK]
-    # (Refused as not in the liver on 3f45977; since main's driftclick, earlier, as drifted.)
-    with pytest.raises(MeasurementError):
-        measure_lesion(ircadb.image, LesionPrompt(seed=CAP_CLICK), phase="portal-venous")
+    r = measure_lesion(ircadb.image, LesionPrompt(seed=CAP_CLICK), phase="portal-venous")
+    full = _full(r, ircadb.image.shape)
+    dice = 2.0 * (full & ircadb.tumours[4]).sum() / (full.sum() + ircadb.tumours[4].sum())
+    assert dice >= 0.7, dice  # 0.87: the tumour, not a cap or the vena cava
+    assert not any(f.startswith("the liver around it reads") for f in r.flags), r.flags

@@ -55,7 +55,9 @@ def test_plain_liver_with_the_same_noise_shows_no_rim(seed: int) -> None:
         try:
             r = measure_lesion(vol, LesionPrompt(seed=click), phase="portal-venous")
         except MeasurementError as err:
-            assert "Click inside" in str(err)
+            # Refused with what to do: "Click inside ...", or, when a larger region lies under
+            # the click's end slice (notwhole.py), "click in its middle ...".
+            assert "lick in" in str(err), str(err)
             continue
         # A noise speck the value delineation keeps is small and flagged, never a rim.
         assert not any("darker rim" in f for f in r.flags), (click, r.flags)
