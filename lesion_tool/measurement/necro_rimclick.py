@@ -40,7 +40,7 @@ from lesion_tool.measurement.seam import (
     CORE_MARGIN_HU,
     SEAM_SEARCH_MM,
     WHOLE_MARKERS,
-    _holds,
+    holds_voxel,
 )
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def follow_necrosis(
         spent += new.time_s
         if (
             any(w in f for f in new.flags for w in WHOLE_MARKERS)
-            and _holds(new, first.seed_voxel)
+            and holds_voxel(new, first.seed_voxel)
             and new.whole.length_mm > first.whole.length_mm
         ):
             kept = (new, *at)

@@ -33,7 +33,7 @@ from lesion_tool.measurement.raster import beyond_mm
 if TYPE_CHECKING:
     from lesion_tool.measurement.segment import LesionMeasurement, LesionPrompt
 
-__all__ = ["CORE_MARGIN_HU", "SEAM_SEARCH_MM", "core_beside", "from_core_beside"]
+__all__ = ["CORE_MARGIN_HU", "SEAM_SEARCH_MM", "core_beside", "from_core_beside", "holds_voxel"]
 
 SEAM_SEARCH_MM = 4.0
 """How far from the click a necrotic core is looked for (a seam is 1-2 mm wide, blurred by the
@@ -90,7 +90,7 @@ def core_beside(
     return int(y0 + j[0]), int(x0 + j[1])
 
 
-def _holds(m: LesionMeasurement, voxel: tuple[int, ...]) -> bool:
+def holds_voxel(m: LesionMeasurement, voxel: tuple[int, ...]) -> bool:
     """Whether ``m``'s mask holds ``voxel`` ``(z, y, x)``."""
     idx = tuple(v - o for v, o in zip(voxel, m.offset, strict=True))
     return all(0 <= i < n for i, n in zip(idx, m.mask.shape, strict=True)) and bool(m.mask[idx])
@@ -125,7 +125,7 @@ def from_core_beside(
             m = measure(replace(prompt, seed=voxel))
     except LesionToolError:
         return None
-    if not any(w in f for f in m.flags for w in WHOLE_MARKERS) or not _holds(m, seed):
+    if not any(w in f for f in m.flags for w in WHOLE_MARKERS) or not holds_voxel(m, seed):
         return None
     dist = math.hypot((at[0] - cy) * spacing_yx[0], (at[1] - cx) * spacing_yx[1])
     flag = (

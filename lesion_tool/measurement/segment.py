@@ -2495,18 +2495,18 @@ def _delineate(
         capped = inside >= OUTSIDE_LIVER_INSIDE or _capped_by_liver(win, cuts, lv)
         if not capped and not _line_in_liver(liver_est, win) and not off_liver_kept():
             body = _in_liver_by_body(win, cuts, lv, z0)
-            if body is not None:  # the liver around its body is another value (liverbody.py)
-                capped = True
-                flags.append(BODY_NOTE.format(body=body, click=lv.liver))
-        if not capped and not _line_in_liver(liver_est, win) and not off_liver_kept():
-            raise NotInLiver(
-                f"The click at voxel {seed} is not in the liver: the region found there lies "
-                f"outside the liver estimated from the image (only {100 * inside:.0f}% of it "
-                f"inside, {100 * share:.0f}% of its surroundings like the parenchyma at "
-                f"{lv.liver:.0f} HU): a neighbouring organ (kidney, bowel, spleen?), or a "
-                "region that left the liver. Click inside a liver tumour, nearer its middle, "
-                "or drag a line across it."
-            )
+            if body is None:
+                raise NotInLiver(
+                    f"The click at voxel {seed} is not in the liver: the region found there lies "
+                    f"outside the liver estimated from the image (only {100 * inside:.0f}% of it "
+                    f"inside, {100 * share:.0f}% of its surroundings like the parenchyma at "
+                    f"{lv.liver:.0f} HU): a neighbouring organ (kidney, bowel, spleen?), or a "
+                    "region that left the liver. Click inside a liver tumour, nearer its middle, "
+                    "or drag a line across it."
+                )
+            # The liver around its body is another value (liverbody.py): it is in the liver.
+            capped = True
+            flags.append(BODY_NOTE.format(body=body, click=lv.liver))
     if inside is not None and inside < OUTSIDE_LIVER_INSIDE:
         flags.append(
             f"only {100 * inside:.0f}% of it lies in the liver outlined on "

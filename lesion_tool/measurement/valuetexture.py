@@ -22,16 +22,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lesion_tool.measurement.seam import holds_voxel
+
 if TYPE_CHECKING:
     from lesion_tool.measurement.segment import LesionMeasurement
-
-
-def holds_voxel(m: LesionMeasurement, voxel: tuple[int, ...]) -> bool:
-    """True when ``m``'s region holds ``voxel`` (volume indices ``(z, y, x)``)."""
-    idx = tuple(int(v) - o for v, o in zip(voxel, m.offset, strict=True))
-    if not all(0 <= i < n for i, n in zip(idx, m.mask.shape, strict=True)):
-        return False
-    return bool(m.mask[idx])
 
 
 def supersedes_texture(first: LesionMeasurement, new: LesionMeasurement) -> bool:
@@ -45,4 +39,4 @@ def supersedes_texture(first: LesionMeasurement, new: LesionMeasurement) -> bool
     return holds_voxel(new, first.seed_voxel)
 
 
-__all__ = ["holds_voxel", "supersedes_texture"]
+__all__ = ["supersedes_texture"]

@@ -21,7 +21,8 @@ from _ircadb import variant
 
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement.evaluation import tolerance_mm
-from lesion_tool.measurement.valuetexture import holds_voxel, supersedes_texture
+from lesion_tool.measurement.seam import holds_voxel
+from lesion_tool.measurement.valuetexture import supersedes_texture
 
 DOME_CLICK = (122, 228, 208)  # 05's top slice but one (Im 122), in the expert mask
 DEEPEST = (113, 226, 211)  # 05's deepest point on its largest slice
