@@ -26,6 +26,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lesion_tool.errors import MeasurementError
+from lesion_tool.measurement.dome_capslab import CAP_NOTE, farther_steps
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal
 from lesion_tool.measurement.offliver import NotInLiver
@@ -124,9 +125,11 @@ def follow_cap(
     steps = max(1, int(CAP_MM / slice_mm))
     least = 0.0 if first is None else CAP_GROWTH * first.whole.length_mm
     beyond: list[LesionMeasurement] = []
-    for k in range(1, steps + 1):
+    drifted: set[int] = set()  # offsets whose region slid off the clicked point (dome_capslab)
+    rounds = [[-k, k] for k in range(1, steps + 1)]
+    while rounds:
         found: list[LesionMeasurement] = []
-        for step in (-k, k):
+        for step in rounds.pop(0):
             z = click[0] + step
             if not 0 <= z < volume.shape[0]:
                 continue
@@ -139,6 +142,14 @@ def follow_cap(
                     found.append(new)
                 elif first is not None and _under(new, click) and not _runs_on(new):
                     beyond.append(new)
+                elif abs(step) == steps and not _under(new, click):
+                    drifted.add(step)
+        if not rounds and not found and not beyond:
+            # On slabs, the point may lie at the edge of the next slab's section: one further.
+            extra = farther_steps(slice_mm, drifted)
+            drifted = set()
+            if extra:
+                rounds.append(extra)
         if found:
             best = max(found, key=lambda m: m.whole.length_mm)
             at = best.seed_voxel[0] if best.seed_voxel is not None else click[0]
@@ -146,8 +157,8 @@ def follow_cap(
             if first is not None:
                 how = f"gave {first.whole.length_mm:.1f} mm on that slice only"
             note = (
-                f"the click on {slice_name(volume, click[0])} {how} (the lesion's end?): "
-                f"measured from the same point on {slice_name(volume, at)}; check that this is "
+                f"the click on {slice_name(volume, click[0])} {how} {CAP_NOTE} "
+                f"{slice_name(volume, at)}; check that this is "
                 "the lesion clicked"
             )
             if first is not None:

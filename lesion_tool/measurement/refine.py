@@ -36,6 +36,7 @@ from lesion_tool.measurement.diameter import (
     boundary_points,
     longest_axial_diameter,
 )
+from lesion_tool.measurement.dome_capslab import outline_doubts
 from lesion_tool.measurement.segment import FAT_HU, SLAB_MM, viable_part
 
 if TYPE_CHECKING:
@@ -195,9 +196,10 @@ def refine_3d(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement | Non
 
 
 def refine_where_doubtful(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:
-    """``m`` refined by :func:`refine_3d` when it is flagged, on an arterial image of slabs
-    (slices of segment.SLAB_MM or more), for a hyper-attenuating lesion; otherwise ``m``."""
-    if not m.flags or str(m.phase) != "arterial" or m.evidence.contrast_hu <= 0:
+    """``m`` refined by :func:`refine_3d` when it is flagged (a cap re-click's note on where it
+    was measured from does not count: ``dome_capslab.outline_doubts``), on an arterial image of
+    slabs (slices of segment.SLAB_MM or more), for a hyper-attenuating lesion; otherwise ``m``."""
+    if not outline_doubts(m.flags) or str(m.phase) != "arterial" or m.evidence.contrast_hu <= 0:
         return m
     if float(volume.spacing_mm[0]) < SLAB_MM:
         return m
