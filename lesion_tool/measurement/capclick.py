@@ -129,6 +129,7 @@ def follow_cap(
     rounds = [[-k, k] for k in range(1, steps + 1)]
     while rounds:
         found: list[LesionMeasurement] = []
+        farther = abs(rounds[0][0]) > steps
         for step in rounds.pop(0):
             z = click[0] + step
             if not 0 <= z < volume.shape[0]:
@@ -138,7 +139,7 @@ def follow_cap(
                 continue
             spent += new.time_s
             if new.whole.length_mm > least:
-                if _acceptable(new, click):
+                if _acceptable(new, click) and not (farther and new.flags):
                     found.append(new)
                 elif first is not None and _under(new, click) and not _runs_on(new):
                     beyond.append(new)
