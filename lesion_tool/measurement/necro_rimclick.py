@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
+from lesion_tool.measurement.lesvessel_rimcore import enclosed_core_click
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import beyond_mm, depth_mm, within_mm
 from lesion_tool.measurement.reseed import as_clicked, measure_again, region_patch
@@ -139,7 +140,13 @@ def follow_necrosis(
         return first
     spent = first.time_s
     kept = None
-    for at in necrotic_core_clicks(volume, first):
+    cores = necrotic_core_clicks(volume, first)
+    if not cores:
+        # On a noisy slab the core may read as the liver: the point the rim closes around
+        # (lesvessel_rimcore.py).
+        enclosed = enclosed_core_click(volume, first)
+        cores = [enclosed] if enclosed is not None else []
+    for at in cores:
         new = measure_again(volume, prompt, phase, at[0], measure)
         if new is None:
             continue
