@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
-from lesion_tool.measurement.lesvessel_rimcore import enclosed_core_click
+from lesion_tool.measurement.lesvessel_rimcore import enclosed_core_click, inner_core_clicks
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import beyond_mm, depth_mm, within_mm
 from lesion_tool.measurement.reseed import as_clicked, measure_again, region_patch
@@ -43,6 +43,8 @@ from lesion_tool.measurement.seam import (
     WHOLE_MARKERS,
     holds_voxel,
 )
+from lesion_tool.measurement.vesselclick import KEEP_SHARE
+from lesion_tool.measurement.vesselclick import _share_in as share_in
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -136,12 +138,16 @@ def follow_necrosis(
     if not first.flags:
         # Nothing in doubt: a rim's region alone is a crescent or a band, which the outline's
         # tests flag (a tube, irregular, outside the liver, on one slice); an unflagged
-        # enhancing lesion is not measured again (nor paid for again).
-        return first
+        # enhancing lesion is not measured again (nor paid for again), unless its own outline
+        # holds a dark core (lesvessel_rimcore.py).
+        cores = inner_core_clicks(volume, first)
+        if not cores:
+            return first
+    else:
+        cores = necrotic_core_clicks(volume, first)
     spent = first.time_s
     kept = None
-    cores = necrotic_core_clicks(volume, first)
-    if not cores:
+    if not cores and first.flags:
         # On a noisy slab the core may read as the liver: the point the rim closes around
         # (lesvessel_rimcore.py).
         enclosed = enclosed_core_click(volume, first)
@@ -153,7 +159,12 @@ def follow_necrosis(
         spent += new.time_s
         if (
             any(w in f for f in new.flags for w in WHOLE_MARKERS)
-            and holds_voxel(new, first.seed_voxel)
+            and (
+                holds_voxel(new, first.seed_voxel)
+                # A click on the lesion's cap, past the core's whole there: the same lesion
+                # when it holds most of the first region (vesselclick's test).
+                or (not first.flags and share_in(first, new) >= KEEP_SHARE)
+            )
             and new.whole.length_mm > first.whole.length_mm
         ):
             kept = (new, *at)
