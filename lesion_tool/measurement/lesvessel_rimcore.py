@@ -1,21 +1,22 @@
-"""A click on an arc of a necrotic lesion's enhancing rim, whose core reads as the liver.
+"""A click in a necrotic lesion's enhancing tissue whose region holds the lesion's dark core.
 
-On thick slabs (5 mm) a necrotic core is averaged with the enhancing rim above and below it,
-and with noise the core no longer reads CORE_MARGIN_HU under the liver: IRCADb 03 given a
-necrotic core on 5 mm slabs with 25 HU noise, core 100-110 HU (smoothed) against the liver's
-125 HU. A click on the rim then grows an arc of the rim alone, a crescent a few slices deep that
-``vessel`` takes for a tube ("this looks like a vessel": 11.0 mm for 23.2), and
-:func:`lesion_tool.measurement.necro_rimclick.necrotic_core_clicks` finds no dark core beside it.
+On an arterial image a necrotic hepatocellular carcinoma is a dark core inside an enhancing rim.
+A click in its enhancing cap (the slices above or below the core, where the rim closes over it)
+grows a region by value; on the next slices the rays set out from the outline's centre, which
+now lies inside the core, and the outline becomes the core and a thin inner band of the rim
+(IRCADb 03 given a necrotic core on 1.6 mm slices, clicked in its cap: 19.8 mm for 23.2, Dice
+0.54, nothing flagged). A region by value of enhancing tissue cannot hold tissue CORE_MARGIN_HU
+darker than the liver over a disk CORE_MIN_DEPTH_MM deep (its rays stop where the value falls to
+the liver's): when its own outline holds such tissue, the lesion is measured again from that
+core (``necro_rimclick``: the core's rule must outline the whole, and the result must hold the
+click or half the first region, and be longer).
 
-What separates the rim's arc from a vessel is what lies beside it, not its own shape: a rim
-wraps the lesion's inside, so next to the arc (within the rim band the core's rule searches,
-``necrosis.RIM_SEARCH_MM``) there is tissue that is not enhancing and around which enhancing
-tissue closes (``necrosis.enhancing_rim``, in RIM_ENCLOSE_SHARE of the directions, judged as
-``segment._rim_around_click`` judges a click whose value is the liver's). Beside a vessel the
-liver is open on the far side: a tube's wall curves around its own lumen, away from the liver
-beside it. Here such a point is sought on the click's slice and handed to ``necro_rimclick``
-as the core to click again on; the core's own rule then has to outline the lesion whole, hold
-the reader's click and be longer, as for a dark core.
+Tried and not kept (w17-edge03): on 5 mm noisy slabs a core averaged with the rim reads as the
+liver, and a rim click's arc was taken for a vessel; clicking again on the point beside the arc
+that enhancing tissue closes around fixed 03 (11.0 -> 23.9 mm) but also turned 9 of 50 vessel
+clicks on seed 0 into 18-33 mm flagged "necrotic" lesions: the liver between portal branches at
+the hilum is as enclosed (rim share 0.56-0.69) and as dark (+3 to -6 HU) as 03's averaged core
+(0.5-0.69, -2 to -10 HU).
 """
 
 from __future__ import annotations
@@ -25,71 +26,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
-from lesion_tool.measurement.necrosis import (
-    RIM_ENCLOSE_SHARE,
-    RIM_SEARCH_MM,
-    enhancing_rim,
-    rim_margin_hu,
-)
-from lesion_tool.measurement.raster import beyond_mm, depth_mm, within_mm
-from lesion_tool.measurement.reseed import region_patch
+from lesion_tool.measurement.raster import beyond_mm, depth_mm
 from lesion_tool.measurement.seam import CORE_MARGIN_HU
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
     from lesion_tool.measurement.segment import LesionMeasurement
 
-__all__ = ["CANDIDATE_STEP_MM", "enclosed_core_click", "inner_core_clicks"]
-
-CANDIDATE_STEP_MM = 1.0
-"""Points beside the arc are tried on a grid this fine (a core is several mm across; the rule
-it is handed to reads a disk of CLICK_CORE_MM around the click)."""
-
-
-def enclosed_core_click(
-    volume: CTVolume, m: LesionMeasurement
-) -> tuple[tuple[int, int, int], float] | None:
-    """The point ``(z, y, x)`` on ``m``'s click slice, within RIM_SEARCH_MM of its enhancing
-    region and not enhancing itself (below the liver + ``rim_margin_hu``, a disk of CLICK_CORE_MM
-    around it the same, no fat within FAT_CLEAR_MM), around which enhancing tissue closes in the
-    largest share of the directions, at least RIM_ENCLOSE_SHARE; with its smoothed value. None
-    when there is none (a vessel in plain liver) or ``m`` is not an enhancing region by value."""
-    from lesion_tool.measurement.necro_rimclick import FAT_CLEAR_MM
-    from lesion_tool.measurement.segment import CLICK_CORE_MM, FAT_HU, SMOOTH_SIGMA_MM
-
-    ev = m.evidence
-    if ev.texture_sd_hu is not None or ev.contrast_hu <= 0:
-        return None
-    patch = region_patch(volume, m, SMOOTH_SIGMA_MM)
-    if patch is None:
-        return None
-    z, y0, x0, raw, plane, here, sp = patch
-    level = ev.liver_hu + rim_margin_hu(ev.noise_sd_hu)
-    quiet = (plane < level) & ~here & beyond_mm(raw >= FAT_HU, sp, FAT_CLEAR_MM)
-    # A disk of CLICK_CORE_MM fits in tissue that is not enhancing, and the point itself is
-    # no brighter than the liver: a core is necrosis, darker than the liver, at most averaged
-    # up to the liver's value by the rim above and below it on a slab.
-    inner = depth_mm(quiet, sp)
-    cand = (inner >= CLICK_CORE_MM) & (plane <= ev.liver_hu) & within_mm(here, sp, RIM_SEARCH_MM)
-    step = (max(round(CANDIDATE_STEP_MM / sp[0]), 1), max(round(CANDIDATE_STEP_MM / sp[1]), 1))
-    grid = np.zeros_like(cand)
-    grid[:: step[0], :: step[1]] = True
-    ys, xs = np.nonzero(cand & grid)
-    best: tuple[tuple[float, float], int, int] | None = None
-    yy, xx = np.ogrid[: plane.shape[0], : plane.shape[1]]
-    for y, x in zip(ys, xs, strict=True):
-        disk = ((yy - y) * sp[0]) ** 2 + ((xx - x) * sp[1]) ** 2 <= CLICK_CORE_MM**2
-        rim = enhancing_rim(plane, disk, ev.liver_hu, ev.noise_sd_hu, sp)
-        if rim is None or rim.share < RIM_ENCLOSE_SHARE:
-            continue
-        # The most enclosed point; of equally enclosed ones, the darkest (the core's middle).
-        key = (rim.share, -float(plane[y, x]))
-        if best is None or key > best[0]:
-            best = (key, int(y), int(x))
-    if best is None:
-        return None
-    _, y, x = best
-    return (z, y + y0, x + x0), float(plane[y, x])
+__all__ = ["inner_core_clicks"]
 
 
 def inner_core_clicks(

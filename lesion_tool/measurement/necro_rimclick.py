@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
-from lesion_tool.measurement.lesvessel_rimcore import enclosed_core_click, inner_core_clicks
+from lesion_tool.measurement.lesvessel_rimcore import inner_core_clicks
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import beyond_mm, depth_mm, within_mm
 from lesion_tool.measurement.reseed import as_clicked, measure_again, region_patch
@@ -147,11 +147,6 @@ def follow_necrosis(
         cores = necrotic_core_clicks(volume, first)
     spent = first.time_s
     kept = None
-    if not cores and first.flags:
-        # On a noisy slab the core may read as the liver: the point the rim closes around
-        # (lesvessel_rimcore.py).
-        enclosed = enclosed_core_click(volume, first)
-        cores = [enclosed] if enclosed is not None else []
     for at in cores:
         new = measure_again(volume, prompt, phase, at[0], measure)
         if new is None:
