@@ -21,7 +21,10 @@ whole: ``segment._necrotic_whole`` or ``segment._rim_around_click``), it holds t
 click and it is longer than the rim's region. A dark neighbour that is not a core (muscle of
 the abdominal wall, bowel, a plain hypo-attenuating lesion beside a vessel) has no enhancing
 rim closing around it, and the click keeps its first result. A first result with no flag is
-not second-guessed.
+not second-guessed, unless its own outline holds such a dark core (a click in the enhancing cap
+whose rays set out inside the core on the next slices: ``lesvessel_rimcore``); that result is
+kept as well when it holds half the first region instead of the click (the core's whole on the
+cap's slice is narrower than the region there).
 """
 
 from __future__ import annotations
