@@ -21,7 +21,10 @@ whole: ``segment._necrotic_whole`` or ``segment._rim_around_click``), it holds t
 click and it is longer than the rim's region. A dark neighbour that is not a core (muscle of
 the abdominal wall, bowel, a plain hypo-attenuating lesion beside a vessel) has no enhancing
 rim closing around it, and the click keeps its first result. A first result with no flag is
-not second-guessed.
+not second-guessed, unless its own outline holds such a dark core (a click in the enhancing cap
+whose rays set out inside the core on the next slices: ``lesvessel_rimcore``); that result is
+kept as well when it holds half the first region instead of the click (the core's whole on the
+cap's slice is narrower than the region there).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
+from lesion_tool.measurement.lesvessel_rimcore import inner_core_clicks
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import beyond_mm, depth_mm, within_mm
 from lesion_tool.measurement.reseed import as_clicked, measure_again, region_patch
@@ -42,6 +46,8 @@ from lesion_tool.measurement.seam import (
     WHOLE_MARKERS,
     holds_voxel,
 )
+from lesion_tool.measurement.vesselclick import KEEP_SHARE
+from lesion_tool.measurement.vesselclick import _share_in as share_in
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -135,18 +141,28 @@ def follow_necrosis(
     if not first.flags:
         # Nothing in doubt: a rim's region alone is a crescent or a band, which the outline's
         # tests flag (a tube, irregular, outside the liver, on one slice); an unflagged
-        # enhancing lesion is not measured again (nor paid for again).
-        return first
+        # enhancing lesion is not measured again (nor paid for again), unless its own outline
+        # holds a dark core (lesvessel_rimcore.py).
+        cores = inner_core_clicks(volume, first)
+        if not cores:
+            return first
+    else:
+        cores = necrotic_core_clicks(volume, first)
     spent = first.time_s
     kept = None
-    for at in necrotic_core_clicks(volume, first):
+    for at in cores:
         new = measure_again(volume, prompt, phase, at[0], measure)
         if new is None:
             continue
         spent += new.time_s
         if (
             any(w in f for f in new.flags for w in WHOLE_MARKERS)
-            and holds_voxel(new, first.seed_voxel)
+            and (
+                holds_voxel(new, first.seed_voxel)
+                # A click on the lesion's cap, past the core's whole there: the same lesion
+                # when it holds most of the first region (vesselclick's test).
+                or (not first.flags and share_in(first, new) >= KEEP_SHARE)
+            )
             and new.whole.length_mm > first.whole.length_mm
         ):
             kept = (new, *at)
