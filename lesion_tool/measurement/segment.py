@@ -1296,18 +1296,8 @@ def _disk(plane: np.ndarray, cy: float, cx: float, radius_px: float) -> np.ndarr
 def _liver_estimate(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float]) -> np.ndarray:
     """The liver on a smoothed slice ``(y, x)``: its largest connected parenchyma-like region
     (thin partial-volume bridges opened), closed with a LIVER_CLOSING_MM disk and hole-filled,
-    so that lesions and vessels inside it and fissures across it belong to it. Read-only: it
-    depends on the plane, the liver's value and band only, and is kept for the prompt
-    (speedmemo.plane_derived; the re-click chains estimate the liver on the same planes)."""
-    sy, sx = (float(v) for v in spacing_yx)
-    key = ("liver", float(lv.liver), float(lv.band), sy, sx)
-    return plane_derived(plane, key, lambda: _estimate_liver(plane, lv.liver, lv.band, (sy, sx)))
-
-
-def _estimate_liver(
-    plane: np.ndarray, liver_hu: float, band: float, spacing_yx: tuple[float, float]
-) -> np.ndarray:
-    like = np.abs(plane - liver_hu) <= band
+    so that lesions and vessels inside it and fissures across it belong to it."""
+    like = np.abs(plane - lv.liver) <= lv.band
     core = beyond_mm(like, spacing_yx, RIM_MM)  # distance_transform_edt(like) > RIM_MM, faster
     like &= within_mm(core, spacing_yx, RIM_MM)
     lab, n = ndimage.label(like)
@@ -1343,7 +1333,7 @@ def _capped_by_liver(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> b
                 z += step  # still the lesion (or whatever the region was)
                 continue
             liver = _liver_estimate(plane, lv, win.volume.spacing_mm[1:])
-            liver = liver & (np.abs(plane - lv.liver) <= lv.band)
+            liver &= np.abs(plane - lv.liver) <= lv.band
             if float(liver[foot].mean()) >= CAP_LIVER_INSIDE:
                 return True
             break
