@@ -2,7 +2,7 @@
 per click; results must not change).
 
 The slowest stress prompts (necrotic-core clicks re-measured by capclick's and necro_rimclick's
-chains) spend their CPU in many small operations. w17-speed replaced four of them by exact
+chains) spend their CPU in many small operations. w17-speed replaced three of them by exact
 equivalents; this script times each against the code it replaced (kept here verbatim as
 ``old_*``) on inputs like the delineation's, checks that every output is the same, and prints
 the ratio:
@@ -12,9 +12,11 @@ the ratio:
    and lesions inside and fissures open to the outside;
 2. ``necrosis.longest_chord_within`` (mRECIST's viable chord not across necrosis) against the
    old one, on rims around a necrotic core, 25 slices;
-3. ``texturetrim.trimmed_radii`` against the old per-ray loop, on 72-ray fans;
-4. ``segment._liver_estimate`` asked again for the same plane and levels within one prompt
-   (kept by ``speedmemo.plane_derived``) against computing it afresh.
+3. ``texturetrim.trimmed_radii`` against the old per-ray loop, on 72-ray fans.
+
+Tried and taken back: keeping ``segment._liver_estimate`` per prompt
+(``speedmemo.plane_derived``): it was asked 78 times in the six slowest prompts and never
+for the same plane and levels twice.
 
 Run: ``PYTHONPATH=$PWD:$PWD/plugins .venv/bin/python benchmarks/bench_speedprims.py``
 (about half a minute; small arrays only).
@@ -29,12 +31,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import ndimage
 
-from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import necrosis, texturetrim
 from lesion_tool.measurement.necrosis import CHORD_BATCH, CHORD_TOLERANCE_MM, MAX_CHORD_POINTS
 from lesion_tool.measurement.raster import disk_footprint, fill_holes, open_by
-from lesion_tool.measurement.segment import _estimate_liver, _Levels, _liver_estimate, _outline
-from lesion_tool.measurement.speedmemo import one_prompt
+from lesion_tool.measurement.segment import _outline
 from lesion_tool.measurement.texturetrim import TONGUE_MIN_MM, TRIM_RADIUS_MM, TRIM_STEP_MM
 
 
@@ -212,23 +212,6 @@ def main() -> None:
     t_old, a = timed(lambda: [old_trimmed_radii(*f) for f in fs])
     t_new, b = timed(lambda: [texturetrim.trimmed_radii(*f) for f in fs])
     rows.append(("trimmed_radii, 200 fans of 72 rays", t_old, t_new, same(a, b)))
-
-    lv = _Levels(liver=70.0, lesion=25.0, noise=6.0, offset=0.0)
-    sp2 = (0.78, 0.78)
-    vol = CTVolume(np.zeros((1, 2, 2), np.int16), (1.0, 0.78, 0.78), (0.0, 0.0, 0.0))
-    fresh = [_estimate_liver(p, lv.liver, lv.band, sp2) for p in planes]
-
-    def kept() -> list[np.ndarray]:
-        with one_prompt(vol):
-            out = []
-            for _ in range(3):  # a re-click chain asks again for the same slices
-                out = [_liver_estimate(p, lv, sp2) for p in planes]
-            return out
-
-    t_old, _ = timed(lambda: [[_estimate_liver(p, lv.liver, lv.band, sp2) for p in planes]
-                              for _ in range(3)])
-    t_new, b = timed(kept)
-    rows.append(("_liver_estimate x3 per plane, 40 planes", t_old, t_new, same(fresh, b)))
 
     print(f"{'operation':46s} {'old s':>8s} {'new s':>8s} {'ratio':>6s}  identical")
     for name, o, n, ok in rows:

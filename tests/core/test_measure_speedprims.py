@@ -14,10 +14,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import necrosis, texturetrim
-from lesion_tool.measurement.segment import _estimate_liver, _Levels, _liver_estimate, _outline
-from lesion_tool.measurement.speedmemo import one_prompt
+from lesion_tool.measurement.segment import _outline
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_speedprims.py"
 
@@ -72,25 +70,3 @@ def test_trimmed_radii_is_the_old_loop(bench) -> None:
             old = bench.old_trimmed_radii(radii, cy, cx, mask, sp, mm)
             assert (new is None) == (old is None), k
             assert new is None or np.array_equal(new, old), k
-
-
-def test_liver_estimate_kept_per_prompt(bench) -> None:
-    """Within one prompt the liver estimated on a plane for the same liver value and band is
-    computed once and shared read-only; other levels, another plane or outside a prompt compute
-    it afresh, with the same pixels as before w17-speed."""
-    planes = bench.liver_planes(np.random.default_rng(23), 3)
-    lv = _Levels(liver=70.0, lesion=25.0, noise=6.0, offset=0.0)
-    other = _Levels(liver=70.0, lesion=150.0, noise=6.0, offset=0.0)  # another band
-    sp = (0.78, 0.78)
-    vol = CTVolume(np.zeros((1, 2, 2), np.int16), (1.0, 0.78, 0.78), (0.0, 0.0, 0.0))
-    with one_prompt(vol):
-        first = _liver_estimate(planes[0], lv, sp)
-        assert _liver_estimate(planes[0], lv, sp) is first
-        assert not first.flags.writeable
-        assert _liver_estimate(planes[0], other, sp) is not first
-        assert _liver_estimate(planes[1], lv, sp) is not first
-    assert np.array_equal(first, _estimate_liver(planes[0], 70.0, lv.band, sp))
-    outside = _liver_estimate(planes[0], lv, sp)
-    assert outside is not first and np.array_equal(outside, first)
-    # The liver (70 HU) is found and its vessels and lesion are in it; the fat around is not.
-    assert first.mean() > 0.3 and not first[0, 0]
