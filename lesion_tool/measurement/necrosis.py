@@ -75,6 +75,10 @@ MAX_CHORD_POINTS = 160
 beyond: the chord's ends move by under a pixel)."""
 CHORD_BATCH = 512
 """Candidate chords checked at once, longest first."""
+CHORD_COARSE = 8
+"""A batch's chords are first sampled at every this-many-th of their samples (about 4 pixels
+apart): most candidates of a rim around necrosis leave it there, and only the rest are sampled
+in full (w17-speed; the same chord is found, the same samples decide)."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,16 @@ def _beyond_by_sector(
     return out
 
 
+def _chord_inside(
+    ok: np.ndarray, a: np.ndarray, b: np.ndarray, t: np.ndarray, top: np.ndarray
+) -> np.ndarray:
+    """Whether each chord from ``a[k]`` to ``b[k]`` (pixel coordinates) has its samples at the
+    fractions ``t`` (shape ``(1, n, 1)``), rounded to pixels, all in ``ok``."""
+    seg = np.rint(a[:, None, :] + t * (b - a)[:, None, :]).astype(int)
+    seg = np.clip(seg, 0, top)
+    return ok[seg[..., 0], seg[..., 1]].all(axis=1)
+
+
 def longest_chord_within(
     mask: np.ndarray, spacing: Sequence[float]
 ) -> tuple[float, int, tuple[float, float], tuple[float, float]] | None:
@@ -244,11 +258,17 @@ def longest_chord_within(
             i, j = i[keep], j[keep]
         steps = max(2, math.ceil(float(d.max()) / (0.5 * min(sy, sx))))
         t = np.linspace(0.0, 1.0, steps)[None, :, None]
+        top = np.array(sl.shape) - 1
         for s0 in range(0, len(i), CHORD_BATCH):
             a, b = pts[i[s0 : s0 + CHORD_BATCH]], pts[j[s0 : s0 + CHORD_BATCH]]
-            seg = np.rint(a[:, None, :] + t * (b - a)[:, None, :]).astype(int)
-            seg = np.clip(seg, 0, np.array(sl.shape) - 1)
-            inside = ok[seg[..., 0], seg[..., 1]].all(axis=1)
+            # Every CHORD_COARSE-th sample first: a chord leaving the mask there is not inside,
+            # and only the others are sampled in full (the same samples, the same test).
+            maybe = _chord_inside(ok, a, b, t[:, ::CHORD_COARSE], top)
+            if not maybe.any():
+                continue
+            idx = np.flatnonzero(maybe)
+            inside = np.zeros(len(a), dtype=bool)
+            inside[idx] = _chord_inside(ok, a[idx], b[idx], t, top)
             if inside.any():
                 k = int(np.argmax(inside))
                 length = float(d[i[s0 + k], j[s0 + k]])

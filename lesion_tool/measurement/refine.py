@@ -37,6 +37,7 @@ from lesion_tool.measurement.diameter import (
     longest_axial_diameter,
 )
 from lesion_tool.measurement.dome_capslab import outline_doubts
+from lesion_tool.measurement.raster import fill_holes
 from lesion_tool.measurement.segment import FAT_HU, SLAB_MM, viable_part
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ def refine_3d(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement | Non
         return None
     new = np.isin(lab, keep)
     for k in range(new.shape[0]):
-        new[k] = ndimage.binary_fill_holes(new[k])
+        new[k] = fill_holes(new[k])
     sub = ndimage.find_objects(new.view(np.uint8))[0]
     mask = new[sub]
     offset = (z0 + sub[0].start, y0 + sub[1].start, x0 + sub[2].start)

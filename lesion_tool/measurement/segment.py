@@ -85,6 +85,7 @@ from lesion_tool.measurement.offliver import NotInLiver, OffLiver, from_cap, off
 from lesion_tool.measurement.raster import (
     RaySampler,
     beyond_mm,
+    fill_holes,
     nanmedian_axis,
     open_by,
     polygon_mask,
@@ -1309,7 +1310,7 @@ def _liver_estimate(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float])
     big = np.pad(liver, pad)
     grown = within_mm(big, spacing_yx, LIVER_CLOSING_MM)
     closed = beyond_mm(grown, spacing_yx, LIVER_CLOSING_MM)
-    return ndimage.binary_fill_holes(closed[pad:-pad, pad:-pad] | liver)
+    return fill_holes(closed[pad:-pad, pad:-pad] | liver)
 
 
 def _capped_by_liver(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> bool:

@@ -43,7 +43,7 @@ from scipy import ndimage
 
 from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.raster import ring_mm, within_mm
+from lesion_tool.measurement.raster import fill_holes, ring_mm, within_mm
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, common_box, measure_again
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ def _ring_click(
     wraps the structure ``here`` (read ``structure_hu``), and the ring's median value, or None
     when the ring around ``here`` is not lesion (see the module docstring)."""
     sy, sx = spacing_yx
-    here = ndimage.binary_fill_holes(here)
+    here = fill_holes(here)
     ring = ring_mm(here, (sy, sx), RING_GAP_MM, RING_GAP_MM + RING_MM)
     if not ring.any():
         return None
@@ -230,8 +230,8 @@ def piece_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] 
     labels, _ = ndimage.label(bright)
     ids = np.unique(labels[inside])
     part = np.isin(labels, ids[ids > 0])
-    part = np.stack([ndimage.binary_fill_holes(s) for s in part])
-    own = np.stack([ndimage.binary_fill_holes(s) for s in inside])
+    part = fill_holes(part)  # slice by slice
+    own = fill_holes(inside)
     depth = ndimage.distance_transform_edt(np.pad(part, 1), sampling=sp)[1:-1, 1:-1, 1:-1]
     d_own = ndimage.distance_transform_edt(np.pad(own, 1), sampling=sp)[1:-1, 1:-1, 1:-1]
     dmax, dreg = float(depth.max()), float(d_own.max())
@@ -248,7 +248,7 @@ def _share_in(first: LesionMeasurement, new: LesionMeasurement) -> float:
     if n == 0 or box is None:
         return 0.0
     sa, sb = box
-    filled = np.stack([ndimage.binary_fill_holes(s) for s in new.mask[sb]])
+    filled = fill_holes(new.mask[sb])  # slice by slice
     return float(np.count_nonzero(first.mask[sa] & filled)) / n
 
 
@@ -259,7 +259,7 @@ def _holds_click(new: LesionMeasurement, click: tuple[int, ...]) -> bool:
         0 <= z < new.mask.shape[0] and 0 <= y < new.mask.shape[1] and 0 <= x < new.mask.shape[2]
     ):
         return False
-    return bool(ndimage.binary_fill_holes(new.mask[z])[y, x])
+    return bool(fill_holes(new.mask[z])[y, x])
 
 
 def _acceptable(first: LesionMeasurement, new: LesionMeasurement) -> bool:

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.necrosis import rim_margin_hu
+from lesion_tool.measurement.raster import fill_holes
 
 RIM_LIVER_SHARE = 0.6
 """The enhancing tissue (with what it encloses) is a tumour of the liver when at least this
@@ -65,11 +66,11 @@ def liver_with_rim(
     for k in touching:
         if sizes[k] < MIN_RIM_PX:
             continue
-        comp = ndimage.binary_fill_holes((lab == k) | liver) & ~liver
+        comp = fill_holes((lab == k) | liver) & ~liver
         comp |= lab == k
         border = ndimage.binary_dilation(comp) & ~comp
         if border.any() and float(liver[border].mean()) >= RIM_LIVER_SHARE:
             keep |= lab == k
     if not keep.any():
         return liver
-    return ndimage.binary_fill_holes(liver | keep)
+    return fill_holes(liver | keep)
