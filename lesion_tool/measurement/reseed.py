@@ -30,6 +30,7 @@ from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal, goes_on
 from lesion_tool.measurement.raster import deepest_pixel
 from lesion_tool.measurement.slabend import same_on_widest_slab
+from lesion_tool.measurement.small_beyond import grows_beyond
 from lesion_tool.measurement.valuetexture import supersedes_texture
 
 if TYPE_CHECKING:
@@ -245,6 +246,7 @@ def follow_open_end(
                 and not runs_on
                 and any(f.startswith(LOW_CONTRAST_FLAG) for f in first.flags)
                 and goes_on(first.whole.length_mm, new.whole.length_mm, kept)
+                and grows_beyond(first, new, click[0] - step, step)
             ):
                 # The lesion goes on, larger, beyond the click's low-contrast region (whose end
                 # is no edge the image shows): not its measurement. A region that plainly differs
