@@ -2021,7 +2021,7 @@ def _to_rim_edge(volume: CTVolume, m: LesionMeasurement, ph: Phase) -> LesionMea
         viable, viable_p, viable_mask = viable_part(volume, mask, offset, sm, thr)
     note = (
         f"the whole was widened to the enhancing rim's outer edge (where the rim falls back to "
-        f"the liver), {m.whole.length_mm:.0f} -> {whole.length_mm:.0f} mm, on "
+        f"the liver), {m.whole.length_mm:.1f} -> {whole.length_mm:.1f} mm, on "
         f"{len(zs)} slices ({len(zs) - nz:+d}): check the contour"
     )
     # The viable diameter not across the necrosis (mRECIST) is taken again on the new mask.
