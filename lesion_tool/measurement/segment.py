@@ -96,6 +96,7 @@ from lesion_tool.measurement.recentre import follow_middle
 from lesion_tool.measurement.reseed import OPEN_END_FLAG, RUNS_ON_FLAG, follow_open_end
 from lesion_tool.measurement.rimcap import cap_widens, core_gone
 from lesion_tool.measurement.rimedge import rim_edge_offset
+from lesion_tool.measurement.rimedge_outer import widen_slices
 from lesion_tool.measurement.rimpeak import RIM_TRIM_RADIUS_MM, core_in_rim, rim_peak
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
@@ -123,7 +124,7 @@ from lesion_tool.measurement.vesselclick import (
     follow_vessel,
     measure_once,
 )
-from lesion_tool.measurement.wallrim import liver_with_rim
+from lesion_tool.measurement.wallrim import RIM_TOP_HU, liver_with_rim
 
 __all__ = [
     "LesionEvidence",
@@ -137,6 +138,13 @@ Voxel = tuple[float, float, float]
 # ---------------------------------------------------------------------------------------------
 # The rules, in one place (physical units, not tuned to any one data set).
 
+VIABLE_AROUND_NOTE = "the viable (enhancing) part surrounds the necrosis"
+"""How the note on a viable diameter not across the necrosis begins."""
+RIMEDGE_REACH_MM = 30.0
+"""How far beyond a result's box the rim's outer edge may be sought (rimedge_outer's ramp, rim
+and exit run, and the smoothing)."""
+RIMEDGE_MIN_RIM_PX = 20
+"""Fewer enhancing pixels than this in a result give no rim value to judge an edge by."""
 SMOOTH_SIGMA_MM = 1.0
 """In-plane Gaussian sigma (mm) before any decision (noise of 10-25 HU per voxel)."""
 N_RAYS = 72
@@ -1429,7 +1437,9 @@ def measure_lesion(
 
     # The re-click chains' windows share their smoothed planes (speedmemo.py).
     with one_prompt(volume):
-        return refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
+        m = refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
+        # A necrotic lesion's whole stops on the graded seam from core to rim: its rim's edge.
+        return _to_rim_edge(volume, m, _phase(phase))
 
 
 def _measure_lesion(
@@ -1966,6 +1976,86 @@ def _necrotic_whole(
     return replace(by_value, flags=(*by_value.flags, maybe_core)), False
 
 
+def _to_rim_edge(volume: CTVolume, m: LesionMeasurement, ph: Phase) -> LesionMeasurement:
+    """``m`` (a lesion on an arterial image holding a dark, necrotic core) widened on each
+    slice to its enhancing rim's outer edge, and followed on through the slices where its core
+    and rim go on (:mod:`.rimedge_outer`: a whole by the rim's value, or a core's region, stops
+    on the graded seam from core to rim). Diameters and the viable part are measured again;
+    unchanged when nothing widened, off the arterial phase, or by texture."""
+    e = m.evidence
+    if ph is not Phase.ARTERIAL or e.texture_sd_hu is not None or m.mask.size == 0:
+        return m
+    spacing = volume.spacing_mm
+    nz, ny, nx = m.mask.shape
+    reach = RIMEDGE_REACH_MM + max(ny * spacing[1], nx * spacing[2]) / 2.0
+    win = _Window(volume, m.offset[1] + ny // 2, m.offset[2] + nx // 2, reach)
+    z0 = m.offset[0]
+    liver_hu = e.liver_hu
+    margin = rim_margin_hu(e.noise_sd_hu)
+    sm = np.stack([_slice_mask_values(win, z, m) for z in range(z0, z0 + nz)])
+    dark = m.mask & (sm < liver_hu - margin)
+    rim_px = m.mask & (sm > liver_hu + margin) & (sm < liver_hu + RIM_TOP_HU)
+    if not dark.any() or rim_px.sum() < RIMEDGE_MIN_RIM_PX:
+        return m
+    rim_hu = float(np.median(sm[rim_px]))
+    # Both steps must stand clear of the liver's noise: the rim's edge is placed half-way
+    # between rim and liver, so that half-step must exceed the rim margin (1.5 smoothed noise
+    # SDs, >= 15 HU); and necrosis reads as far below the liver. A noisy hypo region flecked
+    # with bright noise (IRCADb 04 on 2.5 mm slabs, 30 HU noise) has neither.
+    if rim_hu - liver_hu < 2.0 * margin or float(np.median(sm[dark])) > liver_hu - 2.0 * margin:
+        return m
+    z0, nz = m.offset[0], m.mask.shape[0]
+    regions = {z: _slice_mask(m, win, z) for z in range(z0, z0 + nz)}
+    wide = widen_slices(
+        win.hu_plane, regions, liver_hu, rim_hu, liver_hu + margin, liver_hu - margin,
+        volume.spacing_mm[1:], volume.shape[0], nz,
+    )
+    if sorted(wide) == sorted(regions) and all((wide[z] == regions[z]).all() for z in regions):
+        return m
+    zs = sorted(wide)
+    empty = np.zeros(win.shape, dtype=bool)
+    full = np.stack([wide.get(z, empty) for z in range(zs[0], zs[-1] + 1)])
+    sub = ndimage.find_objects(full.view(np.uint8))[0]
+    mask = full[sub]
+    offset = (zs[0] + sub[0].start, win.y0 + sub[1].start, win.x0 + sub[2].start)
+    whole, whole_p = longest_axial_diameter(boundary_points(mask, offset), volume)
+    if whole.length_mm <= m.whole.length_mm:
+        return m
+    # The viable part: the one found before, and the rim added (enhancing by construction).
+    viable, viable_p, viable_mask = m.viable, m.viable_perpendicular, m.viable_mask
+    if viable_mask is not None:
+        before = np.zeros_like(mask)
+        old_vm = np.zeros_like(mask)
+        at = tuple(o - n for o, n in zip(m.offset, offset, strict=True))
+        box = tuple(slice(a, a + k) for a, k in zip(at, m.mask.shape, strict=True))
+        before[box] = m.mask
+        old_vm[box] = viable_mask
+        sm = np.stack([win.hu_plane(z) for z in range(zs[0], zs[-1] + 1)])[sub]
+        viable_mask = old_vm | (mask & ~before & (sm > liver_hu + margin))
+        if viable_mask.any():
+            viable, viable_p = longest_axial_diameter(boundary_points(viable_mask, offset), volume)
+    note = (
+        f"the whole was widened to the enhancing rim's outer edge (where the rim falls back to "
+        f"the liver), {m.whole.length_mm:.1f} -> {whole.length_mm:.1f} mm, on "
+        f"{len(zs)} slices ({len(zs) - nz:+d}): check the contour"
+    )
+    # The viable diameter not across the necrosis (mRECIST) is taken again on the new mask.
+    flags = tuple(f for f in m.flags if not f.startswith(VIABLE_AROUND_NOTE))
+    out = replace(
+        m,
+        whole=whole,
+        whole_perpendicular=whole_p,
+        viable=viable,
+        viable_perpendicular=viable_p,
+        mask=mask,
+        viable_mask=viable_mask,
+        offset=tuple(int(v) for v in offset),
+        volume_ml=float(mask.sum()) * Geometry.of(volume).voxel_volume_ml,
+        flags=(*flags, note),
+    )
+    return _viable_not_across_necrosis(volume, win, out)
+
+
 def _core_and_seam(
     core: LesionMeasurement, win: _Window, spacing_yx: Sequence[float], rim_hu: float
 ) -> dict[int, np.ndarray]:
@@ -2217,7 +2307,7 @@ def _viable_not_across_necrosis(
     ends = np.array([[k, *a], [k, *b]]) + np.asarray(m.offset, dtype=float)
     viable, _ = longest_axial_diameter(ends, volume)
     note = (
-        f"the viable (enhancing) part surrounds the necrosis: its longest diameter not across "
+        f"{VIABLE_AROUND_NOTE}: its longest diameter not across "
         f"the necrosis (mRECIST) is {viable.length_mm:.1f} mm, {m.viable.length_mm:.1f} mm "
         "across it; check which the protocol wants"
     )
