@@ -65,6 +65,7 @@ from lesion_tool.measurement.linebound import (
 )
 from lesion_tool.measurement.linereach import REACH_RATIO, past_line, too_long
 from lesion_tool.measurement.liverbody import BODY_NOTE, MIN_BODY_MM, body_levels
+from lesion_tool.measurement.longaxis_valley import valley_stops
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
@@ -937,9 +938,10 @@ def _cast(
     full[:, 0] = False
     full |= _fat_stop(prof, lv)
     full |= _slab_septum(prof, lv, win.volume.spacing_mm[0])
-    if lv.sign < 0 and not lv.texture and not lv.mixed:
-        # A thin fat plane the slab or the smoothing lifted to a hypo lesion's values is still
-        # a valley between the liver and its neighbour: the lesion ends there (surfacevalley.py).
+    if valley_stops(lv.sign, lv.texture):
+        # A thin fat plane the slab or the smoothing lifted to a hypo lesion's (or a necrotic
+        # core's) values is still a valley between the liver and its neighbour: the lesion ends
+        # there (surfacevalley.py, longaxis_valley.py).
         valleys = fat_plane_valleys(
             plane, lv.liver, lv.noise, (sy, sx), cy, cx, cache=win.valleys, key=z
         )

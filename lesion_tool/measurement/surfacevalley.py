@@ -19,8 +19,10 @@ deeper than VALLEY_MIN_HU and VALLEY_NOISE_K smoothed noise SDs, and belong to a
 valley at least VALLEY_MIN_LENGTH_MM long (a plane between organs, not a speck of noise or a
 dark fleck inside the lesion); the valley holding the ray's origin is never a stop (a lesion
 narrower than the disk is itself a valley). A ray meeting such a valley leaves the lesion there.
-Only for hypo-attenuating lesions delineated by value, not on arterial images where a darker
-side is lesion too (a necrotic core narrower than the disk is a valley inside its rim).
+For every delineation by value of a lesion darker than the liver: a hypo-attenuating lesion and,
+on arterial images, a necrotic core delineated from its own value (longaxis_valley.py: the core
+holding the rays' origin is never a stop, and a core wide enough to click is not filled by the
+disk). Not for an enhancing lesion's delineation.
 """
 
 from __future__ import annotations
