@@ -28,6 +28,7 @@ from __future__ import annotations
 TEXTURE_TRIM_MM = 4.5
 """Radius of the opening disk for outlines found by texture: +-2 TEXTURE_SIGMA_MM (4 mm) is
 one source's spread, half a pixel more for the raster. Measured on 04's 48 prompts on the six
-portal-venous variants, seeds 0 and 1 (within of 48): 3.5 mm 39, 4.5 mm 41 (no prompt lost),
-5.0 mm 40 (two noise 30 HU clicks cut under, 12.7 and 14.7 mm), 5.5 mm 34 (the mottled edge
-itself is cut: 13.0 mm for 18.5 on the original)."""
+portal-venous variants (original, 2.5 and 5 mm, noise 15, 25, 30 HU), seeds 0 and 1, against
+3.5 mm: 4.5 mm fixed two (23.3 -> 18.8, 21.4 -> 20.3) and lost none; 5.0 mm fixed three but cut
+two noise 30 HU clicks under (12.7 and 14.7 mm for 18.5); 5.5 mm fixed four and lost seven (the
+mottled edge itself is cut: 13.0 mm for 18.5 on the original)."""
