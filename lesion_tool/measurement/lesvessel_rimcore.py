@@ -27,6 +27,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.raster import beyond_mm, depth_mm
+from lesion_tool.measurement.reseed import slice_patch
 from lesion_tool.measurement.seam import CORE_MARGIN_HU
 
 if TYPE_CHECKING:
@@ -67,18 +68,8 @@ def inner_core_clicks(
         inside = ndimage.binary_fill_holes(m.mask[k])
         if not inside.any():
             continue
-        ys, xs = np.nonzero(inside)
-        y0 = max(m.offset[1] + int(ys.min()) - pad_y, 0)
-        x0 = max(m.offset[2] + int(xs.min()) - pad_x, 0)
-        y1 = min(m.offset[1] + int(ys.max()) + pad_y + 1, volume.shape[1])
-        x1 = min(m.offset[2] + int(xs.max()) + pad_x + 1, volume.shape[2])
-        z = k + m.offset[0]
-        raw = np.asarray(volume.array[z, y0:y1, x0:x1], dtype=np.float32)
-        plane = ndimage.gaussian_filter(raw, (SMOOTH_SIGMA_MM / sy, SMOOTH_SIGMA_MM / sx))
-        here = np.zeros(plane.shape, dtype=bool)
-        ry, rx = ys + m.offset[1] - y0, xs + m.offset[2] - x0
-        ok = (ry >= 0) & (ry < here.shape[0]) & (rx >= 0) & (rx < here.shape[1])
-        here[ry[ok], rx[ok]] = True
+        p = slice_patch(volume, m, k, inside, SMOOTH_SIGMA_MM, (pad_y, pad_x))
+        z, y0, x0, raw, plane, here = p.z, p.y0, p.x0, p.raw, p.plane, p.here
         dark = (
             (plane <= ev.liver_hu - CORE_MARGIN_HU)
             & here

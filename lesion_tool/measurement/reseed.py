@@ -80,6 +80,24 @@ def region_patch(volume: CTVolume, m: LesionMeasurement, sigma_mm: float) -> Reg
     ys, xs = np.nonzero(m.mask[zi])
     pad_y = int(np.ptp(ys)) + 1 + int(np.ceil(3 * sigma_mm / sy))
     pad_x = int(np.ptp(xs)) + 1 + int(np.ceil(3 * sigma_mm / sx))
+    return slice_patch(volume, m, zi, m.mask[zi], sigma_mm, (pad_y, pad_x))
+
+
+def slice_patch(
+    volume: CTVolume,
+    m: LesionMeasurement,
+    k: int,
+    region: np.ndarray,
+    sigma_mm: float,
+    pad: tuple[int, int],
+) -> RegionPatch:
+    """Slice ``k`` of ``m``'s box with ``region`` (a mask of that slice of the box, not empty) in
+    a box padded by ``pad`` pixels (y, x) and clipped to the image: raw and smoothed values and
+    the region as a mask of the box. The one place a rule cuts a smoothed plane round a region."""
+    z = k + m.offset[0]
+    sy, sx = (float(s) for s in volume.spacing_mm[1:])
+    pad_y, pad_x = pad
+    ys, xs = np.nonzero(region)
     y0 = max(m.offset[1] + int(ys.min()) - pad_y, 0)
     x0 = max(m.offset[2] + int(xs.min()) - pad_x, 0)
     y1 = min(m.offset[1] + int(ys.max()) + pad_y + 1, volume.shape[1])

@@ -2010,8 +2010,15 @@ def _to_rim_edge(volume: CTVolume, m: LesionMeasurement, ph: Phase) -> LesionMea
     z0, nz = m.offset[0], m.mask.shape[0]
     regions = {z: _slice_mask(m, win, z) for z in range(z0, z0 + nz)}
     wide = widen_slices(
-        win.hu_plane, regions, liver_hu, rim_hu, liver_hu + margin, liver_hu - margin,
-        volume.spacing_mm[1:], volume.shape[0], nz,
+        win.hu_plane,
+        regions,
+        liver_hu,
+        rim_hu,
+        liver_hu + margin,
+        liver_hu - margin,
+        volume.spacing_mm[1:],
+        volume.shape[0],
+        nz,
     )
     if sorted(wide) == sorted(regions) and all((wide[z] == regions[z]).all() for z in regions):
         return m

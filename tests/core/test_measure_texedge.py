@@ -9,23 +9,12 @@ import math
 import numpy as np
 import pytest
 from _ircadb import variant
+from _star import SPACING
 
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement.evaluation import tolerance_mm
 from lesion_tool.measurement.texedge import TEXTURE_TRIM_MM
 from lesion_tool.measurement.texturetrim import trimmed_radii
-
-SPACING = (0.6, 0.6)
-
-
-def _star(radii: np.ndarray, cy: float, cx: float, shape: tuple[int, int]) -> np.ndarray:
-    from skimage.draw import polygon2mask
-
-    a = np.arange(len(radii)) * (2.0 * math.pi / len(radii))
-    outline = np.column_stack(
-        [cy + np.sin(a) * radii / SPACING[0], cx + np.cos(a) * radii / SPACING[1]]
-    )
-    return polygon2mask(shape, outline)
 
 
 def _lobed(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

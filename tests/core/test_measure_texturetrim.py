@@ -4,27 +4,14 @@ liver, delineated by texture) from a click whose texture outline ran along a ves
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from _ircadb import variant
+from _star import SPACING, star
 
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement.evaluation import tolerance_mm
 from lesion_tool.measurement.texturetrim import trimmed_radii
-
-SPACING = (0.6, 0.6)
-
-
-def _star(radii: np.ndarray, cy: float, cx: float, shape: tuple[int, int]) -> np.ndarray:
-    from skimage.draw import polygon2mask
-
-    a = np.arange(len(radii)) * (2.0 * math.pi / len(radii))
-    outline = np.column_stack(
-        [cy + np.sin(a) * radii / SPACING[0], cx + np.cos(a) * radii / SPACING[1]]
-    )
-    return polygon2mask(shape, outline)
 
 
 def test_a_narrow_tongue_is_cut_back_and_the_disk_is_kept() -> None:
@@ -33,7 +20,7 @@ def test_a_narrow_tongue_is_cut_back_and_the_disk_is_kept() -> None:
     radii = np.full(72, 9.0)
     radii[[71, 0, 1]] = 15.0
     shape = (80, 80)
-    r = trimmed_radii(radii, 40.0, 40.0, _star(radii, 40.0, 40.0, shape), SPACING)
+    r = trimmed_radii(radii, 40.0, 40.0, star(radii, 40.0, 40.0, shape), SPACING)
     assert r is not None
     assert np.all(r[[71, 0, 1]] <= 10.5), r[[71, 0, 1]]
     others = np.delete(r, [71, 0, 1])
@@ -44,10 +31,10 @@ def test_a_narrow_tongue_is_cut_back_and_the_disk_is_kept() -> None:
 def test_a_round_outline_is_unchanged_and_a_speck_is_left_alone() -> None:
     shape = (80, 80)
     disk = np.full(72, 8.0)
-    r = trimmed_radii(disk, 40.0, 40.0, _star(disk, 40.0, 40.0, shape), SPACING)
+    r = trimmed_radii(disk, 40.0, 40.0, star(disk, 40.0, 40.0, shape), SPACING)
     assert r is not None and np.all(r >= 8.0 - 0.8), r.min()
     speck = np.full(72, 2.0)  # narrower than the opening disk: a cap, kept as it is
-    assert trimmed_radii(speck, 40.0, 40.0, _star(speck, 40.0, 40.0, shape), SPACING) is None
+    assert trimmed_radii(speck, 40.0, 40.0, star(speck, 40.0, 40.0, shape), SPACING) is None
 
 
 @pytest.mark.parametrize("click", [(97, 244, 199), (100, 241, 200)])
