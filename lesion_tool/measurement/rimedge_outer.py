@@ -113,6 +113,8 @@ def rim_edges(
         if not exits.size:
             continue
         i0 = int(exits[0])
+        if old[k] > r[i0] + RAMP_MM:
+            continue  # the region already runs on past the ramp: its border is not the seam
         seg = prof[k, i0 : i0 + n_ramp + 1]
         ok = inside[k, i0 : i0 + n_ramp + 1]
         hit = np.flatnonzero((seg >= rim_level_hu) & ok)
