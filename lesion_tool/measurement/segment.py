@@ -117,7 +117,6 @@ from lesion_tool.measurement.speedmemo import (
     shared_textures,
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
-from lesion_tool.measurement.texedge import TEXTURE_TRIM_MM
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
 from lesion_tool.measurement.vesselclick import (
@@ -2671,18 +2670,14 @@ def _delineate(
     trim_mm = None
     if win.rim_peak is not None or in_rim:
         trim_mm = RIM_TRIM_RADIUS_MM  # a necrotic lesion's whole from its rim (rimpeak.py)
-    elif win.texture:
-        trim_mm = TEXTURE_TRIM_MM  # a lobe as wide as the texture window's spread (texedge.py)
-    elif percolates(contrast, lv.noise, ph is Phase.ARTERIAL) or tongues_past(disk):
+    elif win.texture or percolates(contrast, lv.noise, ph is Phase.ARTERIAL) or tongues_past(disk):
         trim_mm = TRIM_RADIUS_MM
     if trim_mm is not None:
         # A tongue narrower than the texture window is a vessel's fringe, not the nodule's; a
         # faint enhancing region's tongues are the liver's noise passing its threshold; past a
         # rough line's reach only the lesion's body goes on (linebound.py).
         for z, c in cuts.items():
-            r = trimmed_radii(
-                c.radii, c.cy, c.cx, c.mask, spacing[1:], trim_mm, keep_centre=win.texture
-            )
+            r = trimmed_radii(c.radii, c.cy, c.cx, c.mask, spacing[1:], trim_mm)
             if r is not None:
                 # Not back inside the lesion a rough line says is there (linebound.py).
                 # A texture outline's edge is spread by its window: the line does not bound it.

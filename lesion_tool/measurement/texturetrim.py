@@ -73,18 +73,13 @@ def trimmed_radii(
     mask: np.ndarray,
     spacing_yx: Sequence[float],
     radius_mm: float = TRIM_RADIUS_MM,
-    keep_centre: bool = False,
 ) -> np.ndarray | None:
     """The ray radii (mm) of a star-shaped outline from ``(cy, cx)`` (pixels) whose ``mask``
     is given, each cut back to where it leaves the outline opened by a disk of ``radius_mm``;
     None when the opening leaves nothing at the centre (the outline is then no wider than the
-    disk, a cap or a speck: it is kept as it is). With ``keep_centre``, the outline within
-    ``radius_mm`` of the centre is kept with the opened outline (texedge.py: a click near the
-    nodule's edge lies in the band the opening takes off)."""
+    disk, a cap or a speck: it is kept as it is)."""
     se = disk_footprint([radius_mm / s for s in spacing_yx])
     opened = open_by(mask, se)  # ndimage.binary_opening, per-row filters (raster.py)
-    if keep_centre:
-        opened = opened | (mask & centre_disk(mask.shape, cy, cx, spacing_yx, radius_mm))
     # Only the part of the opened outline connected to the centre is the nodule.
     lab, _ = ndimage.label(opened)
     iy, ix = round(cy), round(cx)
@@ -112,12 +107,3 @@ def trimmed_radii(
         if radii[i] - cut >= TONGUE_MIN_MM:
             out[i] = cut
     return out
-
-
-def centre_disk(
-    shape: Sequence[int], cy: float, cx: float, spacing_yx: Sequence[float], radius_mm: float
-) -> np.ndarray:
-    """Pixels of a plane of ``shape`` within ``radius_mm`` of ``(cy, cx)`` (pixels)."""
-    yy, xx = np.ogrid[: shape[0], : shape[1]]
-    d2 = ((yy - cy) * spacing_yx[0]) ** 2 + ((xx - cx) * spacing_yx[1]) ** 2
-    return d2 <= radius_mm * radius_mm
