@@ -24,9 +24,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import ndimage
 
-from lesion_tool.measurement.raster import beyond_mm, depth_mm
+from lesion_tool.measurement.raster import beyond_mm, depth_mm, fill_holes
 from lesion_tool.measurement.reseed import slice_patch
 from lesion_tool.measurement.seam import CORE_MARGIN_HU
 
@@ -65,7 +64,7 @@ def inner_core_clicks(
     pad_y, pad_x = (int(np.ceil(3 * SMOOTH_SIGMA_MM / s)) for s in (sy, sx))
     found: list[tuple[float, tuple[int, int, int], float]] = []
     for k in range(m.mask.shape[0]):
-        inside = ndimage.binary_fill_holes(m.mask[k])
+        inside = fill_holes(m.mask[k])
         if not inside.any():
             continue
         p = slice_patch(volume, m, k, inside, SMOOTH_SIGMA_MM, (pad_y, pad_x))
