@@ -117,6 +117,7 @@ from lesion_tool.measurement.speedmemo import (
     shared_textures,
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
+from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
 from lesion_tool.measurement.vesselclick import (
@@ -3070,7 +3071,7 @@ def _measure_line(
         cands.append(_delineate_prompt(volume, win, prompt, ph, seed, line_len_mm, rmax, t0))
     except MeasurementError as err:
         first_err = err
-    if cands and _line_fits(cands[0], line_len_mm):
+    if cands and _line_fits(cands[0], line_len_mm) and not _line_says_larger(cands[0], line_len_mm):
         return cands[0]
     hu_liver = win.hu_liver
 
@@ -3122,7 +3123,7 @@ def _measure_line(
     # LINE_RATIO); without one, the nearest to the line within LINE_RATIO, flagged.
     fits = [c for c in cands if _line_fits(c, line_len_mm)]
     if fits:
-        return fits[0]
+        return _texture_whole(win, fits[0], cands, seed[0], line_len_mm) or fits[0]
     low = any(f.startswith(LOW_CONTRAST_FLAG) for f in cands[0].flags)
     if first_err is None and not too_long(cands[0].whole.length_mm, line_len_mm, low):
         return cands[0]
@@ -3131,6 +3132,36 @@ def _measure_line(
         return _line_flagged(min(near, key=off), line_len_mm)
     # Far longer than the line: it ran out of the lesion (linereach.py).
     raise first_err or past_line(cands[0].whole.length_mm, line_len_mm)
+
+
+def _line_says_larger(m: LesionMeasurement, line_len_mm: float) -> bool:
+    """Whether ``m``, a region by value, is shorter than the rough line: the reader sees more
+    lesion, so a texture outline holding it is looked for (texstack_line.py)."""
+    by_value = m.evidence.texture_sd_hu is None
+    return by_value and line_says_larger(m.whole.length_mm, line_len_mm, 1.0)
+
+
+def _texture_whole(
+    win: _Window,
+    pick: LesionMeasurement,
+    cands: list[LesionMeasurement],
+    z: int,
+    line_len_mm: float,
+) -> LesionMeasurement | None:
+    """The texture outline among ``cands`` of which ``pick`` (the region by value the line
+    agrees with first) is a part, within LINE_RATIO of the line; None when there is none
+    (texstack_line.py)."""
+    if not _line_says_larger(pick, line_len_mm):
+        return None
+    part = _slice_mask(pick, win, z)
+    for c in cands:
+        if c.evidence.texture_sd_hu is None:
+            continue
+        if not LINE_RATIO[0] <= _line_ratio(c, line_len_mm) <= LINE_RATIO[1]:
+            continue
+        if part_of_whole(pick.whole.length_mm, part, _slice_mask(c, win, z), line_len_mm):
+            return _line_flagged(c, line_len_mm)
+    return None
 
 
 def _line_fits(m: LesionMeasurement, line_len_mm: float) -> bool:
