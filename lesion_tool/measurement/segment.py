@@ -1433,15 +1433,20 @@ def measure_lesion(
     """Delineate and measure the liver lesion a reader pointed at: :func:`_measure_lesion`
     (rays per slice; its docstring gives the parameters, result and errors), its outline then
     refined in 3-D by a random walker where the result is in doubt on arterial slabs
-    (:func:`lesion_tool.measurement.refine.refine_where_doubtful`; issue 11, w9-refine).
+    (:func:`lesion_tool.measurement.refine.refine_where_doubtful`; issue 11, w9-refine), and
+    flagged when its diameter's ends lie where the image stays within the noise of its threshold
+    (:mod:`lesion_tool.measurement.lowcnr_border`).
     """
+    from lesion_tool.measurement.lowcnr_border import flag_uncertain_border
     from lesion_tool.measurement.refine import refine_where_doubtful
 
     # The re-click chains' windows share their smoothed planes (speedmemo.py).
     with one_prompt(volume):
         m = refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
         # A necrotic lesion's whole stops on the graded seam from core to rim: its rim's edge.
-        return _to_rim_edge(volume, m, _phase(phase))
+        m = _to_rim_edge(volume, m, _phase(phase))
+    # Ends of the diameter in a band within the noise of the threshold (lowcnr_border.py).
+    return flag_uncertain_border(volume, m)
 
 
 def _measure_lesion(
