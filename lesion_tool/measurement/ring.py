@@ -27,6 +27,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.rimedge import aligned_median
+from lesion_tool.measurement.slabnec_rim import slab_rim_edge
 
 RING_SMOOTH_MM = 1.5
 """Gaussian smoothing (sigma) before the rays: about half the width of a capsule seen on 5 mm
@@ -278,6 +279,12 @@ def find_ring(
         rim_rays = np.array([end[i] > jr[i] + blur + round(1.0 / RING_STEP_MM) for i in range(n)])
         raw_prof = k_hu * ndimage.map_coordinates(raw, [ys, xs], order=1, mode="nearest")
         offset = _thin_rim_edge(raw_prof[rim_rays], jr[rim_rays])
+        if slab_mm >= THICK_SLAB_MM:
+            # On a thick slab the border lies out on the slab's partial-volume shoulder.
+            on_slab = slab_rim_edge(
+                raw_prof[rim_rays], jr[rim_rays], liver_s, RING_STEP_MM, slab_mm, offset
+            )
+            offset = offset if on_slab is None else on_slab
         if offset is not None:
             radii[rim_rays] = r[jr[rim_rays]] + offset
     radii = ndimage.median_filter(radii, size=RADII_WINDOW, mode="wrap")
