@@ -281,9 +281,7 @@ def find_ring(
         offset = _thin_rim_edge(raw_prof[rim_rays], jr[rim_rays])
         if slab_mm >= THICK_SLAB_MM:
             # On a thick slab the border lies out on the slab's partial-volume shoulder.
-            on_slab = slab_rim_edge(
-                raw_prof[rim_rays], jr[rim_rays], liver_s, RING_STEP_MM, slab_mm, offset
-            )
+            on_slab = slab_rim_edge(raw_prof[rim_rays], jr[rim_rays], RING_STEP_MM, slab_mm, offset)
             offset = offset if on_slab is None else on_slab
         if offset is not None:
             radii[rim_rays] = r[jr[rim_rays]] + offset

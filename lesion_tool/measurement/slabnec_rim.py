@@ -1,27 +1,31 @@
-"""An enhancing rim's outer edge on a thick slab: where half the slab still holds the rim (issue 11).
+"""An enhancing rim's outer edge on a thick slab: how far the rim reaches on average through the
+slab (issue 11).
 
 :func:`lesion_tool.measurement.ring._thin_rim_edge` puts a faint enhancing ring's edge half-way
 from the rim's top back to the tissue 2-5 mm beyond it, on unsmoothed profiles aligned along the
-rim. On thin slices that is the rim's edge (IRCADb 04's faint ring: within 1 mm of the expert).
+rim and medianed over the rays. On thin slices that is the rim's edge (IRCADb 04's faint ring:
+within 1 mm of the expert).
 
-On a slab of thickness T the image is the mean of the thin slices it spans. Where a lesion's
-wall is inclined to the slab (everywhere but its equator), its in-plane border moves across the
-slab, and the slab's value falls from the rim's top to the liver over a band of about
-T * tan(inclination) in-plane: past the point where the rim fills the whole slab there is a
-shoulder where part of the slab is rim and part liver. The lesion's border on a slab is where
-half of the slab is lesion (how a reader, and the slab-resampled expert mask, draws it); there
-the slab reads half of the contrast the lesion's own edge has on thin slices, itself about
-half-way from the rim's top to the liver: a quarter of the way from the liver to the rim's top
-(SLAB_EDGE_SHARE). The shoulder also lifts the tissue 2-5 mm beyond the rim above the liver,
-so the half-way point to it falls short twice: IRCADb 03 given a necrotic core on 5 mm slabs
-with 25 HU noise (a 4-6 mm thick rim falling 158 -> 130 HU over the last 2.5 mm, 2-5 mm beyond
-it 127-129 HU, the liver 120 HU further out) was outlined 2-3 mm inside the expert's border on
-every ray, 18.5-19.5 mm for 23.2 on three seeds' clicks and lines.
+A slab of thickness T is the mean of the thin slices it spans. Where a lesion's wall is inclined
+to the slab (everywhere but at its equator) its in-plane border moves across the slab, and past
+the point where the rim fills the whole slab there is a shoulder, up to T * tan(inclination)
+wide, where the slab holds rim over part of its thickness and liver over the rest. The profile
+there reads the liver plus the share of the slab the rim fills times the rim's height; that
+share falls from 1 to 0 across the shoulder, and its integral along the ray is how far the rim
+reaches on average through the slab: about where half of the slab is lesion, the border a
+reader (and the slab-resampled expert mask) draws. The half-way point on the other hand lies
+where the profile falls fastest, at the start of the shoulder, and the tissue 2-5 mm beyond the
+rim that it is measured against is still the shoulder. IRCADb 03 given a necrotic core on 5 mm
+slabs with 25 HU noise (a 4-6 mm rim falling 158 -> 130 HU over its last 2.5 mm, then +7-13 HU
+for 3-4 mm, the liver 120 HU beyond) was outlined 1.5-3 mm inside the expert's border on every
+ray, 18.5-19.5 mm for 23.2 on clicks and lines of two seeds.
 
-On slabs >= :data:`lesion_tool.measurement.ring.THICK_SLAB_MM` (the caller's test) the edge is therefore where the aligned median profile falls to
-SLAB_EDGE_SHARE of the rim's height above the liver (the value the ring was sought against,
-read over the whole neighbourhood, not the shoulder), kept only beyond the half-way edge and by
-at most half a slab further out (the shoulder of a wall inclined at 45 degrees).
+So on slabs >= :data:`lesion_tool.measurement.ring.THICK_SLAB_MM` (the caller's test) the edge
+is the rim's top plus the sum, sample by sample, of the profile's height above the tissue beyond
+the shoulder over the rim's height (each sample's share clipped to +-1, not to 0, so that noise
+does not bias it outwards). The tissue beyond is read past the shoulder: RIM_TOP_MM plus a slab
+past the rim's top. On a thin sharp rim the sum equals the half-way point (its noise-free
+phantom: the same edge to 0.05 mm); the edge moves by at most half a slab from the half-way one.
 """
 
 from __future__ import annotations
@@ -30,54 +34,49 @@ import numpy as np
 
 from lesion_tool.measurement.rimedge import aligned_median
 
-SLAB_EDGE_SHARE = 0.25
-"""On a thick slab the lesion's border reads this share of the rim's height above the liver:
-half the slab is lesion there, at the half-height its own edge has on thin slices."""
-REACH_MM = 8.0
-"""How far past the rim's top the fall to the border is followed on the median profile."""
-RUN_SAMPLES = 2
-"""The median profile must stay past the border's level for this many samples (1 mm at the
-ring's 0.5 mm step): one noisy sample is not the edge."""
+RIM_TOP_MM = 2.0
+"""How far inside the point where the rim fills the whole slab its top (the path) may lie: half
+a thick necrotic rim (4 mm). The shoulder ends at most a slab beyond that point (a wall at 45
+degrees), where the tissue beyond is read."""
+BEYOND_MM = 3.0
+"""How much of the tissue beyond the shoulder is read (its median over the samples there)."""
+TOP_SEARCH_MM = 1.0
+"""How far from the path the rim's top is sought on the median profile (as the thin rule)."""
+MIN_RAYS = 5
+"""Fewer rays than this give no median profile to trust (the thin rule's RADII_WINDOW)."""
 
 
 def slab_rim_edge(
     prof: np.ndarray,
     path: np.ndarray,
-    liver_s: float,
     step_mm: float,
     slab_mm: float,
     thin_mm: float | None,
 ) -> float | None:
-    """How far (mm) beyond the path a bright rim's border lies on a thick slab, or None (no rim
-    top, no fall to the border's level within REACH_MM, or not beyond the thin
-    rim's edge ``thin_mm``).
+    """How far (mm) beyond the path a bright rim's border lies on a thick slab (see the module's
+    docstring), or None (no thin-rule edge ``thin_mm`` to start from, too few rays, no rim top
+    above the tissue beyond).
 
     ``prof``: signed profiles (rays x samples, ``step_mm`` apart; the rim is the low side, as
     in :func:`lesion_tool.measurement.ring.find_ring`) on the unsmoothed plane; ``path``: each
-    ray's rim sample; ``liver_s``: the liver's value, signed alike; ``slab_mm``: the slab's
-    thickness (the caller applies this on thick slabs only). The result is at most
-    ``thin_mm + slab_mm / 2``."""
-    if thin_mm is None or len(path) < 5:
+    ray's rim sample; ``slab_mm``: the slab's thickness. The result lies within half a slab of
+    ``thin_mm``."""
+    if thin_mm is None or len(path) < MIN_RAYS:
         return None
-    d, med = aligned_median(prof, path, 2.0, REACH_MM, step_mm)
-    near = (np.abs(d) <= round(1.0 / step_mm)) & ~np.isnan(med)
-    if not near.any():
+    far_mm = RIM_TOP_MM + slab_mm
+    d, med = aligned_median(prof, path, 2.0, far_mm + BEYOND_MM, step_mm)
+    seen = ~np.isnan(med)
+    near = (np.abs(d) <= round(TOP_SEARCH_MM / step_mm)) & seen
+    far = (d >= round(far_mm / step_mm)) & seen
+    if not near.any() or far.sum() < 3:
         return None
-    k_rim = int(np.flatnonzero(near)[np.nanargmin(med[near])])
-    height = liver_s - float(med[k_rim])
+    k_top = int(np.flatnonzero(near)[np.argmin(med[near])])
+    beyond = float(np.median(med[far]))
+    height = beyond - float(med[k_top])
     if not height > 0:
         return None
-    level = liver_s - SLAB_EDGE_SHARE * height
-    tail = med[k_rim:]
-    above = np.nan_to_num(tail, nan=-np.inf) >= level
-    run = np.convolve(above.astype(int), np.ones(RUN_SAMPLES, dtype=int), "valid")
-    hit = np.flatnonzero(run == RUN_SAMPLES)
-    if not hit.size:
-        return None
-    k = k_rim + int(hit[0])
-    below = med[k - 1] if k > k_rim else med[k]
-    frac = 0.0 if med[k] == below else float((level - below) / (med[k] - below))
-    edge = (float(d[k]) - 1.0 + frac) * step_mm if k > k_rim else float(d[k]) * step_mm
-    if edge <= thin_mm:
-        return None
-    return min(edge, thin_mm + slab_mm / 2.0)
+    # The share of the slab the rim fills, sample by sample from its top to the tissue beyond.
+    span = (d >= d[k_top]) & (d < round(far_mm / step_mm))
+    fill = np.clip((beyond - np.where(seen[span], med[span], beyond)) / height, -1.0, 1.0)
+    edge = (float(d[k_top]) + float(fill.sum()) - 0.5) * step_mm
+    return float(np.clip(edge, thin_mm - slab_mm / 2.0, thin_mm + slab_mm / 2.0))
