@@ -157,7 +157,8 @@ def find_ring(
     With ``bright`` the ring sought is brighter than both sides instead (an enhancing rim, see
     :func:`rim_sign`); the same path, edge and test apply to the values mirrored about zero,
     except that the edge is then placed on the unsmoothed ``raw`` plane when given
-    (:func:`_thin_rim_edge`).
+    (:func:`_thin_rim_edge`; on slabs >= THICK_SLAB_MM at the rim's mean reach through the slab
+    where that stands out of the noise, :func:`.slabnec_rim.slab_rim_edge`).
 
     On slabs of ``slab_mm`` >= THICK_SLAB_MM the ring is also accepted when it is confirmed on
     one of ``check_planes`` by itself (the other may lie past a small nodule's cap)."""
