@@ -27,6 +27,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.rimedge import aligned_median
+from lesion_tool.measurement.slabnec_rim import slab_rim_edge
 
 RING_SMOOTH_MM = 1.5
 """Gaussian smoothing (sigma) before the rays: about half the width of a capsule seen on 5 mm
@@ -157,7 +158,8 @@ def find_ring(
     With ``bright`` the ring sought is brighter than both sides instead (an enhancing rim, see
     :func:`rim_sign`); the same path, edge and test apply to the values mirrored about zero,
     except that the edge is then placed on the unsmoothed ``raw`` plane when given
-    (:func:`_thin_rim_edge`).
+    (:func:`_thin_rim_edge`; on slabs >= THICK_SLAB_MM at the rim's mean reach through the slab
+    where that stands out of the noise, :func:`.slabnec_rim.slab_rim_edge`).
 
     On slabs of ``slab_mm`` >= THICK_SLAB_MM the ring is also accepted when it is confirmed on
     one of ``check_planes`` by itself (the other may lie past a small nodule's cap).
@@ -282,6 +284,10 @@ def find_ring(
         rim_rays = np.array([end[i] > jr[i] + blur + round(1.0 / RING_STEP_MM) for i in range(n)])
         raw_prof = k_hu * ndimage.map_coordinates(raw, [ys, xs], order=1, mode="nearest")
         offset = _thin_rim_edge(raw_prof[rim_rays], jr[rim_rays])
+        if slab_mm >= THICK_SLAB_MM:
+            # On a thick slab the border lies out on the slab's partial-volume shoulder.
+            on_slab = slab_rim_edge(raw_prof[rim_rays], jr[rim_rays], RING_STEP_MM, slab_mm, offset)
+            offset = offset if on_slab is None else on_slab
         if offset is not None:
             radii[rim_rays] = r[jr[rim_rays]] + offset
     radii = ndimage.median_filter(radii, size=RADII_WINDOW, mode="wrap")
