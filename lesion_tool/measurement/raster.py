@@ -34,6 +34,7 @@ from scipy import ndimage
 __all__ = [
     "RaySampler",
     "beyond_mm",
+    "close_grey_by",
     "deepest_pixel",
     "depth_mm",
     "fill_holes",
@@ -65,6 +66,34 @@ def polygon_mask(shape: Sequence[int], outline: np.ndarray) -> np.ndarray:
     minc, maxc = int(max(0, xp.min())), min(shape[1] - 1, math.ceil(xp.max()))
     if maxr < minr or maxc < minc:
         return mask
+    if not (np.isfinite(yp).all() and np.isfinite(xp).all()):
+        inside = _crossings_per_pixel(yp, xp, minr, maxr, minc, maxc)
+    else:
+        inside = _crossings_by_row(yp, xp, minr, maxr, minc, maxc)
+    # A pixel within 1e-12 of a vertex is kept whatever its crossings (only the vertex's
+    # nearest pixel can be).
+    eps = 1e-12
+    vy, vx = np.rint(yp), np.rint(xp)
+    dy, dx = yp - vy, xp - vx
+    hit = (-eps < dx) & (dx < eps) & (-eps < dy) & (dy < eps)
+    hit &= (vy >= minr) & (vy <= maxr) & (vx >= minc) & (vx <= maxc)
+    if hit.any():
+        inside[(vy[hit] - minr).astype(np.intp), (vx[hit] - minc).astype(np.intp)] = True
+    mask[minr : maxr + 1, minc : maxc + 1] = inside
+    return mask
+
+
+CROSSING_SLACK = 1e-3
+"""Columns farther than this (pixels) from an edge's crossing of a row lie on one side of it
+whatever the rounding: the crossing test's expression, a convex combination of two coordinates
+of at most a few thousand pixels, is off by less than 1e-11 (:func:`_crossings_by_row`); nearer
+ones are tested by the expression itself."""
+
+
+def _crossings_per_pixel(
+    yp: np.ndarray, xp: np.ndarray, minr: int, maxr: int, minc: int, maxc: int
+) -> np.ndarray:
+    """The crossing test of :func:`polygon_mask` for every pixel of the box (w17's code)."""
     # Edge i runs from vertex j = i - 1 (cyclic) to vertex i.
     ypj, xpj = np.roll(yp, 1), np.roll(xp, 1)
     rows = np.arange(minr, maxr + 1, dtype=np.float64)
@@ -87,17 +116,61 @@ def polygon_mask(shape: Sequence[int], outline: np.ndarray) -> np.ndarray:
         r_odd = np.bitwise_xor.reduceat(r_hit, starts, axis=0)
         l_odd = np.bitwise_xor.reduceat(l_hit, starts, axis=0)
         inside[pr[starts]] = r_odd | l_odd
-    # A pixel within 1e-12 of a vertex is kept whatever its crossings (only the vertex's
-    # nearest pixel can be).
-    eps = 1e-12
-    vy, vx = np.rint(yp), np.rint(xp)
-    dy, dx = yp - vy, xp - vx
-    hit = (-eps < dx) & (dx < eps) & (-eps < dy) & (dy < eps)
-    hit &= (vy >= minr) & (vy <= maxr) & (vx >= minc) & (vx <= maxc)
-    if hit.any():
-        inside[(vy[hit] - minr).astype(np.intp), (vx[hit] - minc).astype(np.intp)] = True
-    mask[minr : maxr + 1, minc : maxc + 1] = inside
-    return mask
+    return inside
+
+
+def _crossings_by_row(
+    yp: np.ndarray, xp: np.ndarray, minr: int, maxr: int, minc: int, maxc: int
+) -> np.ndarray:
+    """The crossing test of :func:`polygon_mask` (``(x0 * a1 - x1 * a0) / (a1 - a0)`` against 0
+    for each pixel and each edge straddling its row), the same booleans found per crossing
+    instead of per pixel: an edge's expression is the column where it crosses the row minus the
+    pixel's, so its test holds on the columns left (right) of that crossing, and each row's
+    parity is a running count of the crossings passed. A column within CROSSING_SLACK of a
+    crossing is tested by the expression itself, as before."""
+    ypj, xpj = np.roll(yp, 1), np.roll(xp, 1)
+    rows = np.arange(minr, maxr + 1, dtype=np.float64)
+    ncols = maxc - minc + 1
+    y0 = yp[None, :] - rows[:, None]
+    y1 = ypj[None, :] - rows[:, None]
+    right_straddle = (y0 > 0) != (y1 > 0)
+    left_straddle = (y0 < 0) != (y1 < 0)
+    pr, pe = np.nonzero(right_straddle | left_straddle)
+    if pr.size == 0:
+        return np.zeros((rows.size, ncols), dtype=bool)
+    a0, a1 = y0[pr, pe], y1[pr, pe]
+    rs, ls = right_straddle[pr, pe], left_straddle[pr, pe]
+    # Where each edge crosses its row (a column, to ~1e-11): the right test (c > 0) holds on
+    # the columns before it, the left one (c < 0) on those after it.
+    xc = (xp[pe] * a1 - xpj[pe] * a0) / (a1 - a0) - minc
+    end_right = np.clip(np.ceil(xc - CROSSING_SLACK), 0, ncols).astype(np.intp)
+    start_left = np.clip(np.floor(xc + CROSSING_SLACK) + 1, 0, ncols).astype(np.intp)
+    width = ncols + 1
+    n = rows.size * width
+
+    def parity(starts: np.ndarray, ends: np.ndarray, which: np.ndarray) -> np.ndarray:
+        steps = np.bincount(pr[which] * width + starts[which], minlength=n)
+        steps -= np.bincount(pr[which] * width + ends[which], minlength=n)
+        run = np.cumsum(steps.reshape(rows.size, width), axis=1)[:, :ncols]
+        return (run & 1).astype(bool)
+
+    r_odd = parity(np.zeros_like(end_right), end_right, rs)
+    l_odd = parity(start_left, np.full_like(start_left, ncols), ls)
+    # Columns near a crossing: what the expression says, where the count said otherwise.
+    col = np.rint(xc)
+    near = (np.abs(xc - col) <= 2.0 * CROSSING_SLACK) & (col >= 0) & (col < ncols)
+    if near.any():
+        k = np.flatnonzero(near)
+        ci = col[k].astype(np.intp)
+        cols = ci.astype(np.float64) + minc
+        x0, x1 = xp[pe[k]] - cols, xpj[pe[k]] - cols
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            c = (x0 * a1[k] - x1 * a0[k]) / (a1[k] - a0[k])
+        r_flip = rs[k] & ((c > 0) != (ci < end_right[k]))
+        l_flip = ls[k] & ((c < 0) != (ci >= start_left[k]))
+        np.logical_xor.at(r_odd, (pr[k][r_flip], ci[r_flip]), True)
+        np.logical_xor.at(l_odd, (pr[k][l_flip], ci[l_flip]), True)
+    return r_odd | l_odd
 
 
 def _runs(structure: np.ndarray) -> list[tuple[int, int]] | None:
@@ -186,6 +259,48 @@ def open_by(mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
         return ndimage.binary_opening(mask, structure=structure)
     mask = np.ascontiguousarray(mask, dtype=bool)
     return _dilate(_erode(mask, runs), runs)
+
+
+def _reflect_rows(n: int, dy: int) -> np.ndarray:
+    """Row ``y + dy`` of an ``n``-row array for each ``y``, outside it mirrored as scipy's
+    ``mode="reflect"`` does (``d c b a | a b c d | d c b a``)."""
+    i = np.mod(np.arange(n) + dy, 2 * n)
+    return np.where(i >= n, 2 * n - 1 - i, i)
+
+
+def _grey_by_runs(values: np.ndarray, runs: list[tuple[int, int]], bigger: bool) -> np.ndarray:
+    """``ndimage.grey_dilation`` (``bigger``) or ``grey_erosion`` of a 2-D array by the flat
+    symmetric structure of ``runs``, ``mode="reflect"``: the maximum (minimum) over the
+    structure's rows of a 1-D filter along each row, the rows mirrored at the border as the 2-D
+    filter mirrors them (each axis on its own)."""
+    f1 = ndimage.maximum_filter1d if bigger else ndimage.minimum_filter1d
+    pick = np.maximum if bigger else np.minimum
+    rowwise = {w: f1(values, 2 * w + 1, axis=1, mode="reflect") for w in {w for _, w in runs}}
+    n = values.shape[0]
+    out = None
+    for dy, w in runs:
+        src = rowwise[w]
+        part = src if dy == 0 else src[_reflect_rows(n, dy)]
+        out = part.copy() if out is None else pick(out, part, out=out)
+    assert out is not None
+    return out
+
+
+def close_grey_by(values: np.ndarray, structure: np.ndarray) -> np.ndarray:
+    """``ndimage.grey_closing(values, footprint=structure)`` for a 2-D array and a symmetric
+    ``structure`` whose rows are centred runs (a disk or an ellipse) no larger than the array: a
+    dilation then an erosion, each as per-row 1-D maximum / minimum filters (exact: a maximum is
+    one of its inputs)."""
+    runs = _runs(structure)
+    # (A structure larger than the array: scipy's 1-D and 2-D filters mirror a far border
+    # differently; the library call then.)
+    if (
+        values.ndim != 2
+        or runs is None
+        or any(k > n for k, n in zip(np.shape(structure), values.shape, strict=True))
+    ):
+        return ndimage.grey_closing(values, footprint=structure)
+    return _grey_by_runs(_grey_by_runs(values, runs, True), runs, False)
 
 
 def disk_footprint(radius_px: Sequence[float]) -> np.ndarray:
