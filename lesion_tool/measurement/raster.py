@@ -34,7 +34,6 @@ from scipy import ndimage
 __all__ = [
     "RaySampler",
     "beyond_mm",
-    "close_grey_by",
     "deepest_pixel",
     "depth_mm",
     "fill_holes",
@@ -66,7 +65,8 @@ def polygon_mask(shape: Sequence[int], outline: np.ndarray) -> np.ndarray:
     minc, maxc = int(max(0, xp.min())), min(shape[1] - 1, math.ceil(xp.max()))
     if maxr < minr or maxc < minc:
         return mask
-    if not (np.isfinite(yp).all() and np.isfinite(xp).all()):
+    small = (maxr - minr + 1) * (maxc - minc + 1) <= PER_PIXEL_BOX
+    if small or not (np.isfinite(yp).all() and np.isfinite(xp).all()):
         inside = _crossings_per_pixel(yp, xp, minr, maxr, minc, maxc)
     else:
         inside = _crossings_by_row(yp, xp, minr, maxr, minc, maxc)
@@ -83,6 +83,9 @@ def polygon_mask(shape: Sequence[int], outline: np.ndarray) -> np.ndarray:
     return mask
 
 
+PER_PIXEL_BOX = 900
+"""A polygon whose box holds at most this many pixels is tested pixel by pixel (the per-row
+count's fixed cost is larger there; both give the same mask)."""
 CROSSING_SLACK = 1e-3
 """Columns farther than this (pixels) from an edge's crossing of a row lie on one side of it
 whatever the rounding: the crossing test's expression, a convex combination of two coordinates
@@ -95,7 +98,7 @@ def _crossings_per_pixel(
 ) -> np.ndarray:
     """The crossing test of :func:`polygon_mask` for every pixel of the box (w17's code)."""
     # Edge i runs from vertex j = i - 1 (cyclic) to vertex i.
-    ypj, xpj = np.roll(yp, 1), np.roll(xp, 1)
+    ypj, xpj = np.concatenate((yp[-1:], yp[:-1])), np.concatenate((xp[-1:], xp[:-1]))
     rows = np.arange(minr, maxr + 1, dtype=np.float64)
     cols = np.arange(minc, maxc + 1, dtype=np.float64)
     y0 = yp[None, :] - rows[:, None]
@@ -128,7 +131,7 @@ def _crossings_by_row(
     pixel's, so its test holds on the columns left (right) of that crossing, and each row's
     parity is a running count of the crossings passed. A column within CROSSING_SLACK of a
     crossing is tested by the expression itself, as before."""
-    ypj, xpj = np.roll(yp, 1), np.roll(xp, 1)
+    ypj, xpj = np.concatenate((yp[-1:], yp[:-1])), np.concatenate((xp[-1:], xp[:-1]))
     rows = np.arange(minr, maxr + 1, dtype=np.float64)
     ncols = maxc - minc + 1
     y0 = yp[None, :] - rows[:, None]
@@ -216,27 +219,45 @@ def _shifted_or(rowwise: dict[int, np.ndarray], runs: list[tuple[int, int]], n: 
     return out
 
 
+def _row_windows(mask: np.ndarray, widths: set[int], union: bool) -> dict[int, np.ndarray]:
+    """For each ``w`` of ``widths``, whether any (``union``) or every pixel of each row from
+    ``x - w`` to ``x + w`` is True in the 2-D boolean ``mask``, pixels outside the array False:
+    ``ndimage.maximum_filter1d`` (``minimum_filter1d``) of size ``2 w + 1`` along the rows, mode
+    "constant", cval 0. Built up one pixel of width at a time (the window of ``w + 1`` at ``x``
+    is those of ``w`` at ``x - 1`` and ``x + 1``; w17's 1-D filters cost 5-8 times more)."""
+    out: dict[int, np.ndarray] = {}
+    cur, have = np.ascontiguousarray(mask, dtype=bool), 0
+    if cur.size == 0:
+        return dict.fromkeys(widths, cur)
+    for w in sorted(widths):
+        while have < w:
+            nxt = cur.copy()
+            if union:
+                nxt[:, 1:] |= cur[:, :-1]
+                nxt[:, :-1] |= cur[:, 1:]
+            else:
+                nxt[:, 1:] &= cur[:, :-1]
+                nxt[:, :-1] &= cur[:, 1:]
+                nxt[:, 0] = False
+                nxt[:, -1] = False
+            cur, have = nxt, have + 1
+        out[w] = cur
+    return out
+
+
 def _dilate(mask: np.ndarray, runs: list[tuple[int, int]]) -> np.ndarray:
     """Binary dilation of a 2-D ``mask`` by the structure of ``runs`` (symmetric), outside the
     array False: ``ndimage.binary_dilation(mask, structure)``."""
-    m = mask.view(np.uint8)
-    rowwise = {
-        w: ndimage.maximum_filter1d(m, 2 * w + 1, axis=1, mode="constant", cval=0).view(bool)
-        for w in {w for _, w in runs}
-    }
+    rowwise = _row_windows(mask, {w for _, w in runs}, True)
     return _shifted_or(rowwise, runs, mask.shape[0])
 
 
 def _erode(mask: np.ndarray, runs: list[tuple[int, int]]) -> np.ndarray:
     """Binary erosion of a 2-D ``mask`` by the structure of ``runs`` (symmetric), outside the
     array False: ``ndimage.binary_erosion(mask, structure)`` (border_value 0)."""
-    m = mask.view(np.uint8)
     n = mask.shape[0]
     out = np.ones(mask.shape, dtype=bool)
-    rowwise = {
-        w: ndimage.minimum_filter1d(m, 2 * w + 1, axis=1, mode="constant", cval=0).view(bool)
-        for w in {w for _, w in runs}
-    }
+    rowwise = _row_windows(mask, {w for _, w in runs}, False)
     for dy, w in runs:
         src = rowwise[w]
         if abs(dy) >= n:
@@ -259,48 +280,6 @@ def open_by(mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
         return ndimage.binary_opening(mask, structure=structure)
     mask = np.ascontiguousarray(mask, dtype=bool)
     return _dilate(_erode(mask, runs), runs)
-
-
-def _reflect_rows(n: int, dy: int) -> np.ndarray:
-    """Row ``y + dy`` of an ``n``-row array for each ``y``, outside it mirrored as scipy's
-    ``mode="reflect"`` does (``d c b a | a b c d | d c b a``)."""
-    i = np.mod(np.arange(n) + dy, 2 * n)
-    return np.where(i >= n, 2 * n - 1 - i, i)
-
-
-def _grey_by_runs(values: np.ndarray, runs: list[tuple[int, int]], bigger: bool) -> np.ndarray:
-    """``ndimage.grey_dilation`` (``bigger``) or ``grey_erosion`` of a 2-D array by the flat
-    symmetric structure of ``runs``, ``mode="reflect"``: the maximum (minimum) over the
-    structure's rows of a 1-D filter along each row, the rows mirrored at the border as the 2-D
-    filter mirrors them (each axis on its own)."""
-    f1 = ndimage.maximum_filter1d if bigger else ndimage.minimum_filter1d
-    pick = np.maximum if bigger else np.minimum
-    rowwise = {w: f1(values, 2 * w + 1, axis=1, mode="reflect") for w in {w for _, w in runs}}
-    n = values.shape[0]
-    out = None
-    for dy, w in runs:
-        src = rowwise[w]
-        part = src if dy == 0 else src[_reflect_rows(n, dy)]
-        out = part.copy() if out is None else pick(out, part, out=out)
-    assert out is not None
-    return out
-
-
-def close_grey_by(values: np.ndarray, structure: np.ndarray) -> np.ndarray:
-    """``ndimage.grey_closing(values, footprint=structure)`` for a 2-D array and a symmetric
-    ``structure`` whose rows are centred runs (a disk or an ellipse) no larger than the array: a
-    dilation then an erosion, each as per-row 1-D maximum / minimum filters (exact: a maximum is
-    one of its inputs)."""
-    runs = _runs(structure)
-    # (A structure larger than the array: scipy's 1-D and 2-D filters mirror a far border
-    # differently; the library call then.)
-    if (
-        values.ndim != 2
-        or runs is None
-        or any(k > n for k, n in zip(np.shape(structure), values.shape, strict=True))
-    ):
-        return ndimage.grey_closing(values, footprint=structure)
-    return _grey_by_runs(_grey_by_runs(values, runs, True), runs, False)
 
 
 def disk_footprint(radius_px: Sequence[float]) -> np.ndarray:
