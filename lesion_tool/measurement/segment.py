@@ -908,7 +908,14 @@ def _cast(
     lesion = lv.lesion_side(prof, lv.threshold)
     if lv.sign < 0 and not lv.texture and not lv.mixed:
         # Liver-like specks a hypo-attenuating lesion encloses on the slice are lesion.
-        specks = enclosed_patches(lv.lesion_side(plane, lv.threshold), plane <= lv.floor, (sy, sx))
+        # (Kept per plane and levels within a prompt, as the rim: w18-speed.)
+        specks = plane_derived(
+            plane,
+            ("specks", lv.threshold, lv.floor, sy, sx),
+            lambda: enclosed_patches(
+                lv.lesion_side(plane, lv.threshold), plane <= lv.floor, (sy, sx)
+            ),
+        )
         if specks is not None:
             lesion |= rays.sample(specks)
     if on_blob is not None:
@@ -1302,8 +1309,22 @@ def _max_chord(radii: np.ndarray) -> float:
 
 
 def _disk(plane: np.ndarray, cy: float, cx: float, radius_px: float) -> np.ndarray:
-    yy, xx = np.ogrid[: plane.shape[0], : plane.shape[1]]
-    return (yy - cy) ** 2 + (xx - cx) ** 2 <= max(radius_px, 1.0) ** 2
+    """The pixels of ``plane``'s shape within ``radius_px`` (at least 1) of ``(cy, cx)``: the
+    same expression, evaluated on the disk's box only (a pixel a whole pixel beyond the radius
+    on one axis is outside it whatever the rounding)."""
+    r2 = max(radius_px, 1.0) ** 2
+    reach = math.sqrt(r2) + 1.0
+    ny, nx = plane.shape[:2]
+    out = np.zeros((ny, nx), dtype=bool)
+    if not (math.isfinite(cy) and math.isfinite(cx) and math.isfinite(reach)):
+        yy, xx = np.ogrid[:ny, :nx]
+        return (yy - cy) ** 2 + (xx - cx) ** 2 <= r2
+    y0, y1 = max(math.floor(cy - reach), 0), min(math.ceil(cy + reach) + 1, ny)
+    x0, x1 = max(math.floor(cx - reach), 0), min(math.ceil(cx + reach) + 1, nx)
+    if y0 < y1 and x0 < x1:
+        yy, xx = np.ogrid[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] = (yy - cy) ** 2 + (xx - cx) ** 2 <= r2
+    return out
 
 
 def _liver_estimate(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float]) -> np.ndarray:
