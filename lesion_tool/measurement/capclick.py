@@ -26,10 +26,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lesion_tool.errors import MeasurementError
+from lesion_tool.measurement.capsule_edge import SURFACE_REFUSALS, refused_how
 from lesion_tool.measurement.dome_capslab import CAP_NOTE, farther_steps
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal
-from lesion_tool.measurement.offliver import NotInLiver
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, measure_again
 
 if TYPE_CHECKING:
@@ -49,10 +49,11 @@ class LiverValue(MeasurementError):
     differ from the liver"): a cap may read so."""
 
 
-NO_CONTRAST: tuple[type[MeasurementError], ...] = (LiverValue, NotInLiver)
+NO_CONTRAST: tuple[type[MeasurementError], ...] = (LiverValue, *SURFACE_REFUSALS)
 """The refusals under which the lesion is looked for: the click's value is the liver's, or its
-region lies outside the liver estimate (a cap at the liver's surface averaged with the tissue
-beyond). Matched by type (before w14-speed by the messages' words; same refusals)."""
+region lies outside the liver estimate or is not surrounded by it (a cap or an edge at the
+liver's surface averaged with the tissue beyond; capsule_edge.py). Matched by type (before
+w14-speed by the messages' words)."""
 ONE_SLICE_FLAG = "seen on 1 slice"
 """The start of segment's flag on a region found on one slice only (partial volume)."""
 FEW_SLICES_FLAG = "seen on "
@@ -115,10 +116,12 @@ def follow_cap(
     first: LesionMeasurement | None,
     measure: Measure,
     spent: float,
+    refused: MeasurementError | None = None,
 ) -> LesionMeasurement | None:
     """The lesion under a cap click (``click``: the reader's voxel; ``first``: its own region,
-    None when refused), or None when no slice within :data:`CAP_MM` holds one (see the module
-    docstring). ``spent``: the time already spent on the click."""
+    None when refused, ``refused`` then its refusal), or None when no slice within
+    :data:`CAP_MM` holds one (see the module docstring). ``spent``: the time already spent on
+    the click."""
     if prompt.seed is None or prompt.line is not None:
         return None
     slice_mm = float(volume.spacing_mm[0])
@@ -154,7 +157,7 @@ def follow_cap(
         if found:
             best = max(found, key=lambda m: m.whole.length_mm)
             at = best.seed_voxel[0] if best.seed_voxel is not None else click[0]
-            how = "reads like the liver"
+            how = refused_how(refused)
             if first is not None:
                 how = f"gave {first.whole.length_mm:.1f} mm on that slice only"
             note = (
@@ -176,15 +179,16 @@ def under_cap(
     volume: CTVolume, prompt: LesionPrompt, phase: object, measure: Measure
 ) -> LesionMeasurement:
     """``measure``'s result for ``prompt``, or, when it refused the click as the liver's value or
-    found a region on the click's slice only, the lesion under the click (:func:`follow_cap`)
-    when there is one. ``measure``'s refusal is raised as it was otherwise."""
+    its region as off the liver (:data:`NO_CONTRAST`), or found a region on the click's slice
+    only, the lesion under the click (:func:`follow_cap`) when there is one. ``measure``'s
+    refusal is raised as it was otherwise."""
     try:
         found = measure(volume, prompt, phase)
     except MeasurementError as err:
         if prompt.seed is None or prompt.line is not None or not is_no_contrast(err):
             raise
         click = (round(prompt.seed[0]), round(prompt.seed[1]), round(prompt.seed[2]))
-        cap = follow_cap(volume, prompt, phase, click, None, measure, 0.0)
+        cap = follow_cap(volume, prompt, phase, click, None, measure, 0.0, err)
         if cap is None:
             raise
         return cap

@@ -17,10 +17,13 @@ encloses on a whole axial slice.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import ndimage
+
+from lesion_tool.measurement.raster import within_mm
 
 __all__ = ["ENCLOSED_FAT_MM", "ENCLOSED_MAX_MM2", "enclosed_patches"]
 
@@ -57,7 +60,8 @@ def enclosed_patches(
     if not keep.any():
         return None
     if never.any():
-        near = ndimage.distance_transform_edt(~never, sampling=spacing_yx) < ENCLOSED_FAT_MM
+        # distance_transform_edt(~never) < ENCLOSED_FAT_MM, by raster's dilation (w18-speed)
+        near = within_mm(never, spacing_yx, math.nextafter(ENCLOSED_FAT_MM, -math.inf))
         keep[np.unique(lab[near])] = False
     if not keep.any():
         return None

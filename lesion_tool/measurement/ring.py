@@ -27,6 +27,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.rimedge import aligned_median
+from lesion_tool.measurement.slabnec_rim import slab_rim_edge
 
 RING_SMOOTH_MM = 1.5
 """Gaussian smoothing (sigma) before the rays: about half the width of a capsule seen on 5 mm
@@ -136,6 +137,7 @@ def find_ring(
     bright: bool = False,
     raw: np.ndarray | None = None,
     slab_mm: float = 0.0,
+    z_min: float = RING_Z_SCORE,
 ) -> RingCut | None:
     """The closed dark ring around ``(cy, cx)`` (pixels) on a smoothed ``plane``, or None.
 
@@ -156,10 +158,14 @@ def find_ring(
     With ``bright`` the ring sought is brighter than both sides instead (an enhancing rim, see
     :func:`rim_sign`); the same path, edge and test apply to the values mirrored about zero,
     except that the edge is then placed on the unsmoothed ``raw`` plane when given
-    (:func:`_thin_rim_edge`).
+    (:func:`_thin_rim_edge`; on slabs >= THICK_SLAB_MM at the rim's mean reach through the slab
+    where that stands out of the noise, :func:`.slabnec_rim.slab_rim_edge`).
 
     On slabs of ``slab_mm`` >= THICK_SLAB_MM the ring is also accepted when it is confirmed on
-    one of ``check_planes`` by itself (the other may lie past a small nodule's cap)."""
+    one of ``check_planes`` by itself (the other may lie past a small nodule's cap).
+
+    ``z_min`` is the bar of the test in standard errors (RING_Z_SCORE; lower only where other
+    evidence says a lesion is there, see :mod:`.slabhyper_line`)."""
     k_hu = rim_sign(bright)
     sy, sx = spacing_yx
     angles = np.arange(RING_RAYS) * (2.0 * math.pi / RING_RAYS)
@@ -278,6 +284,10 @@ def find_ring(
         rim_rays = np.array([end[i] > jr[i] + blur + round(1.0 / RING_STEP_MM) for i in range(n)])
         raw_prof = k_hu * ndimage.map_coordinates(raw, [ys, xs], order=1, mode="nearest")
         offset = _thin_rim_edge(raw_prof[rim_rays], jr[rim_rays])
+        if slab_mm >= THICK_SLAB_MM:
+            # On a thick slab the border lies out on the slab's partial-volume shoulder.
+            on_slab = slab_rim_edge(raw_prof[rim_rays], jr[rim_rays], RING_STEP_MM, slab_mm, offset)
+            offset = offset if on_slab is None else on_slab
         if offset is not None:
             radii[rim_rays] = r[jr[rim_rays]] + offset
     radii = ndimage.median_filter(radii, size=RADII_WINDOW, mode="wrap")
@@ -289,7 +299,7 @@ def find_ring(
     n_eff = max(2.0, len(rim_v[0]) * min(1.0, spacing_arc / (2.0 * RING_SMOOTH_MM)))
     for t in range(len(qs)):
         rim_a, in_a, out_a = np.array(rim_v[t]), np.array(in_v[t]), np.array(out_v[t])
-        z = _confirmed(rim_a, in_a, out_a, n_eff)
+        z = _confirmed(rim_a, in_a, out_a, n_eff, z_min)
         if z is not None and (t == 0 or float(np.mean(own_dip)) >= SLAB_MIN_RIM_HU):
             break
     else:
@@ -307,17 +317,22 @@ def find_ring(
 
 
 def _confirmed(
-    rim: np.ndarray, inside: np.ndarray, outside: np.ndarray, n_eff: float
+    rim: np.ndarray,
+    inside: np.ndarray,
+    outside: np.ndarray,
+    n_eff: float,
+    z_min: float = RING_Z_SCORE,
 ) -> float | None:
     """The rim's dip in standard errors below the mean of its two sides (per ray values on a
-    check plane), when it is a confirmed rim: at least RING_Z_SCORE, and darker than the tissue
-    outside by RING_Z_SCORE too (see :func:`_dip_z`), its median below both sides'; else None."""
+    check plane), when it is a confirmed rim: at least ``z_min`` (RING_Z_SCORE), and darker than
+    the tissue outside by ``z_min`` too (see :func:`_dip_z`), its median below both sides'; else
+    None."""
     z = _dip_z((inside + outside) / 2.0 - rim, n_eff)
     if (
-        z < RING_Z_SCORE
+        z < z_min
         or np.median(inside) <= np.median(rim)
         or np.median(outside) <= np.median(rim)
-        or _dip_z(outside - rim, n_eff) < RING_Z_SCORE
+        or _dip_z(outside - rim, n_eff) < z_min
     ):
         return None
     return z
@@ -385,6 +400,7 @@ def carry_ring(
     *,
     bright: bool = False,
     raw_at: Callable[[int], np.ndarray | None] | None = None,
+    z_min: float = RING_Z_SCORE,
 ) -> dict[int, RingCut]:
     """The ring found on slice ``z0`` carried through the slices above and below.
 
@@ -395,7 +411,8 @@ def carry_ring(
     rim fades into partial volume) ends it, as does ``max_depth_mm`` from ``z0``.
     ``plane_at(z)`` gives the smoothed plane ``z`` (:func:`smooth_plane`) or None outside the
     volume; ``bright`` as in :func:`find_ring`, and ``raw_at(z)`` the unsmoothed plane it places
-    a bright rim's edge on. Returns the rings by slice, ``z0``'s included."""
+    a bright rim's edge on; ``z_min`` the test's bar (:func:`find_ring`). Returns the rings by
+    slice, ``z0``'s included."""
     dz = float(spacing_zyx[0])
     gap = max(1, math.ceil(CHECK_GAP_MM / dz))
     band = max(CARRY_BAND_MIN_MM, dz)
@@ -421,6 +438,7 @@ def carry_ring(
                 bright=bright,
                 raw=None if raw_at is None else raw_at(z),
                 slab_mm=dz,
+                z_min=z_min,
             )
             if nxt is None:
                 break

@@ -56,6 +56,7 @@ from lesion_tool.measurement.diameter import (
 )
 from lesion_tool.measurement.driftclick import Drifted, check_click
 from lesion_tool.measurement.enclosed import enclosed_patches
+from lesion_tool.measurement.graded_linetip import keep_tips
 from lesion_tool.measurement.linebay import beyond_bay
 from lesion_tool.measurement.linebound import (
     bounded_by_line,
@@ -103,6 +104,7 @@ from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
     RING_CLIP_HU,
     RING_MIN_DEPTH_RATIO,
+    RING_Z_SCORE,
     carry_ring,
     deep_enough,
     find_ring,
@@ -110,6 +112,7 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
+from lesion_tool.measurement.slabhyper_line import vouched_flag, vouched_z
 from lesion_tool.measurement.speedmemo import (
     one_prompt,
     plane_derived,
@@ -906,7 +909,14 @@ def _cast(
     lesion = lv.lesion_side(prof, lv.threshold)
     if lv.sign < 0 and not lv.texture and not lv.mixed:
         # Liver-like specks a hypo-attenuating lesion encloses on the slice are lesion.
-        specks = enclosed_patches(lv.lesion_side(plane, lv.threshold), plane <= lv.floor, (sy, sx))
+        # (Kept per plane and levels within a prompt, as the rim: w18-speed.)
+        specks = plane_derived(
+            plane,
+            ("specks", lv.threshold, lv.floor, sy, sx),
+            lambda: enclosed_patches(
+                lv.lesion_side(plane, lv.threshold), plane <= lv.floor, (sy, sx)
+            ),
+        )
         if specks is not None:
             lesion |= rays.sample(specks)
     if on_blob is not None:
@@ -1300,8 +1310,22 @@ def _max_chord(radii: np.ndarray) -> float:
 
 
 def _disk(plane: np.ndarray, cy: float, cx: float, radius_px: float) -> np.ndarray:
-    yy, xx = np.ogrid[: plane.shape[0], : plane.shape[1]]
-    return (yy - cy) ** 2 + (xx - cx) ** 2 <= max(radius_px, 1.0) ** 2
+    """The pixels of ``plane``'s shape within ``radius_px`` (at least 1) of ``(cy, cx)``: the
+    same expression, evaluated on the disk's box only (a pixel a whole pixel beyond the radius
+    on one axis is outside it whatever the rounding)."""
+    r2 = max(radius_px, 1.0) ** 2
+    reach = math.sqrt(r2) + 1.0
+    ny, nx = plane.shape[:2]
+    out = np.zeros((ny, nx), dtype=bool)
+    if not (math.isfinite(cy) and math.isfinite(cx) and math.isfinite(reach)):
+        yy, xx = np.ogrid[:ny, :nx]
+        return (yy - cy) ** 2 + (xx - cx) ** 2 <= r2
+    y0, y1 = max(math.floor(cy - reach), 0), min(math.ceil(cy + reach) + 1, ny)
+    x0, x1 = max(math.floor(cx - reach), 0), min(math.ceil(cx + reach) + 1, nx)
+    if y0 < y1 and x0 < x1:
+        yy, xx = np.ogrid[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] = (yy - cy) ** 2 + (xx - cx) ** 2 <= r2
+    return out
 
 
 def _liver_estimate(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float]) -> np.ndarray:
@@ -1434,15 +1458,20 @@ def measure_lesion(
     """Delineate and measure the liver lesion a reader pointed at: :func:`_measure_lesion`
     (rays per slice; its docstring gives the parameters, result and errors), its outline then
     refined in 3-D by a random walker where the result is in doubt on arterial slabs
-    (:func:`lesion_tool.measurement.refine.refine_where_doubtful`; issue 11, w9-refine).
+    (:func:`lesion_tool.measurement.refine.refine_where_doubtful`; issue 11, w9-refine), and
+    flagged when its diameter's ends lie where the image stays within the noise of its threshold
+    (:mod:`lesion_tool.measurement.lowcnr_border`).
     """
+    from lesion_tool.measurement.lowcnr_border import flag_uncertain_border
     from lesion_tool.measurement.refine import refine_where_doubtful
 
     # The re-click chains' windows share their smoothed planes (speedmemo.py).
     with one_prompt(volume):
         m = refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
         # A necrotic lesion's whole stops on the graded seam from core to rim: its rim's edge.
-        return _to_rim_edge(volume, m, _phase(phase))
+        m = _to_rim_edge(volume, m, _phase(phase))
+    # Ends of the diameter in a band within the noise of the threshold (lowcnr_border.py).
+    return flag_uncertain_border(volume, m)
 
 
 def _measure_lesion(
@@ -1721,13 +1750,15 @@ def _delineate_ring(
     line_len_mm: float | None = None,
     smoothed: dict[int, np.ndarray] | None = None,
     bright: bool = False,
+    z_min: float = RING_Z_SCORE,
 ) -> LesionMeasurement | None:
     """The nodule around a click whose value is the liver's, delimited by a closed darker rim
     (a capsule) found on the click's slice and carried through the slices above and below while
     it is confirmed there (see :mod:`.ring`); None when no such ring is there. With a line
     (``line_len_mm``) the ring passes near the line's ends and is checked against its length.
     ``smoothed`` caches the window's planes smoothed for the ring between calls. With ``bright``
-    the rim is a faint enhancing one instead (:func:`.ring.find_ring`)."""
+    the rim is a faint enhancing one instead (:func:`.ring.find_ring`); ``z_min`` the bar of the
+    ring's test on the slices next to it (RING_Z_SCORE unless a line vouches, slabhyper_line.py)."""
     z0 = seed[0]
     nearby = np.stack(
         [win.hu_plane(z) for z in range(max(z0 - 2, 0), min(z0 + 3, volume.shape[0]))]
@@ -1776,13 +1807,23 @@ def _delineate_ring(
         bright=bright,
         raw=raw_at(z0),
         slab_mm=spacing[0],
+        z_min=z_min,
     )
     if ring is None:
         return None
     # Lesions are about as deep as they are wide (MAX_Z_RATIO).
     depth = MAX_Z_RATIO * 2.0 * float(np.max(ring.radii))
     rings = carry_ring(
-        plane_at, z0, ring, spacing, liver_hu, rmax, depth, bright=bright, raw_at=raw_at
+        plane_at,
+        z0,
+        ring,
+        spacing,
+        liver_hu,
+        rmax,
+        depth,
+        bright=bright,
+        raw_at=raw_at,
+        z_min=z_min,
     )
     if not deep_enough(rings, spacing[0], _max_chord(ring.radii)):
         return None  # a dark path crossing the plane (fissure, vein, surface), not a nodule
@@ -2685,6 +2726,9 @@ def _delineate(
                 r = bounded_by_line(
                     c.radii, r, c.cy, c.cx, spacing[1:], None if win.texture else disk
                 )
+                if disk is not None and not win.texture:
+                    # Along the line's axis, the lesion's own tapering poles (graded_linetip.py).
+                    r = keep_tips(c.radii, r, c.cy, c.cx, spacing[1:], win.line, (win.y0, win.x0))
                 outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
     if prompt.line is not None and line_len_mm is not None and lv.sign > 0 and not win.texture:
@@ -3130,7 +3174,11 @@ def _measure_line(
     near = [c for c in cands if LINE_RATIO[0] <= _line_ratio(c, line_len_mm) <= LINE_RATIO[1]]
     if near:
         return _line_flagged(min(near, key=off), line_len_mm)
-    # Far longer than the line: it ran out of the lesion (linereach.py).
+    # On thick slabs, a faint rim pinned at the line's ends at the bar the line vouches for
+    # (slabhyper_line.py); else far longer than the line: it ran out of the lesion (linereach.py).
+    vouched = _vouched_ring(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
+    if vouched is not None:
+        return vouched
     raise first_err or past_line(cands[0].whole.length_mm, line_len_mm)
 
 
@@ -3161,6 +3209,37 @@ def _texture_whole(
             continue
         if part_of_whole(pick.whole.length_mm, part, _slice_mask(c, win, z), line_len_mm):
             return _line_flagged(c, line_len_mm)
+    return None
+
+
+def _vouched_ring(
+    volume: CTVolume,
+    win: _Window,
+    prompt: LesionPrompt,
+    ph: Phase,
+    seed: tuple[int, ...],
+    line_len_mm: float,
+    rmax: float,
+    t0: float,
+) -> LesionMeasurement | None:
+    """The enhancing (then darker) rim through a rough line's ends on thick slabs, confirmed at
+    the bar the line vouches for (:mod:`.slabhyper_line`) and agreeing with the line (within
+    LINE_STRICT), flagged; None otherwise."""
+    slab_mm = float(volume.spacing_mm[0])
+    z_min = vouched_z(slab_mm)
+    if z_min is None:
+        return None
+    for bright in (True, False):
+        try:
+            m = _delineate_ring(
+                volume, win, prompt, ph, seed, rmax, t0, line_len_mm, bright=bright, z_min=z_min
+            )
+        except MeasurementError:
+            m = None
+        finally:
+            win.texture = False
+        if m is not None and _line_fits(m, line_len_mm):
+            return replace(m, flags=(*m.flags, vouched_flag(slab_mm)))
     return None
 
 
