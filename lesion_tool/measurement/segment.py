@@ -56,7 +56,6 @@ from lesion_tool.measurement.diameter import (
 )
 from lesion_tool.measurement.driftclick import Drifted, check_click
 from lesion_tool.measurement.enclosed import enclosed_patches
-from lesion_tool.measurement.graded_linetip import keep_tips
 from lesion_tool.measurement.linebay import beyond_bay
 from lesion_tool.measurement.linebound import (
     bounded_by_line,
@@ -2726,9 +2725,6 @@ def _delineate(
                 r = bounded_by_line(
                     c.radii, r, c.cy, c.cx, spacing[1:], None if win.texture else disk
                 )
-                if disk is not None and not win.texture:
-                    # Along the line's axis, the lesion's own tapering poles (graded_linetip.py).
-                    r = keep_tips(c.radii, r, c.cy, c.cx, spacing[1:], win.line, (win.y0, win.x0))
                 outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
     if prompt.line is not None and line_len_mm is not None and lv.sign > 0 and not win.texture:
