@@ -59,7 +59,9 @@ _PLANE_FULL[1] = True
 _FACES = ndimage.generate_binary_structure(3, 1)
 
 
-def _robust_sd(values: np.ndarray) -> float:
+def robust_sd(values: np.ndarray) -> float:
+    """The SD (HU) of ``values`` read from their median absolute deviation (1.4826 x MAD), so
+    that a few vessels or specks among them do not count; NaN when there are none."""
     if values.size == 0:
         return float("nan")
     med = np.median(values)
@@ -484,7 +486,7 @@ def _measure_in_box(
     diffs = np.diff(near, axis=2)
     soft = (near[:, :, 1:] > -50) & (near[:, :, 1:] < 250)
     soft &= (near[:, :, :-1] > -50) & (near[:, :, :-1] < 250)
-    noise_raw = _robust_sd(diffs[soft]) / math.sqrt(2.0) if soft.any() else 0.0
+    noise_raw = robust_sd(diffs[soft]) / math.sqrt(2.0) if soft.any() else 0.0
     parenchyma = _mode_hu(sm[::2, ::2, ::2])
     noise_sm = noise_raw * _smoothing_factor(sigma)
     first = _Pass(sm, local_seed, parenchyma, noise_sm, settings, spacing)  # type: ignore[arg-type]
@@ -566,8 +568,8 @@ def _measure_in_box(
         )
     if shell.sum() >= 30:
         parenchyma = float(np.median(sm[shell]))
-        noise_raw = _robust_sd(raw[shell])
-        noise_sm = _robust_sd(sm[shell])
+        noise_raw = robust_sd(raw[shell])
+        noise_sm = robust_sd(sm[shell])
     else:
         notes.append("too little parenchyma around the lesion; parenchyma from the histogram")
     second = _Pass(sm, local_seed, parenchyma, noise_sm, settings, spacing)  # type: ignore[arg-type]

@@ -56,6 +56,7 @@ from lesion_tool.measurement.diameter import (
 )
 from lesion_tool.measurement.driftclick import Drifted, check_click
 from lesion_tool.measurement.enclosed import enclosed_patches
+from lesion_tool.measurement.enhancement import robust_sd
 from lesion_tool.measurement.linebay import beyond_bay
 from lesion_tool.measurement.linebound import (
     bounded_by_line,
@@ -646,13 +647,6 @@ def _phase(value: Phase | str | None) -> Phase:
         raise ValueError(
             f'Argument "phase" must be one of {[p.value for p in Phase]}, got {value!r}.'
         ) from err
-
-
-def _robust_sd(values: np.ndarray) -> float:
-    if values.size == 0:
-        return float("nan")
-    med = np.median(values)
-    return float(1.4826 * np.median(np.abs(values - med)))
 
 
 def _mode(values: np.ndarray, exclude_near: float | None) -> float | None:
@@ -1416,7 +1410,7 @@ def _hu_levels(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> _Levels
     vin, vring = np.concatenate(inside), np.concatenate(ring)
     liver = float(np.median(vring)) if vring.size else float("nan")
     lesion = float(np.median(vin)) if vin.size else float("nan")
-    return _Levels(liver, lesion, _robust_sd(vring), 0.0)
+    return _Levels(liver, lesion, robust_sd(vring), 0.0)
 
 
 def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[_Levels, float]:
@@ -1427,7 +1421,7 @@ def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[
     liver, noise = lv.liver, lv.noise
     if like.sum() >= 30:
         liver = float(np.median(cut.shell[like]))
-        noise = _robust_sd(cut.shell[like])
+        noise = robust_sd(cut.shell[like])
     inner = ndimage.binary_erosion(cut.mask, iterations=2)
     vals = plane[inner] if inner.sum() >= 10 else plane[cut.mask]
     lesion = float(np.median(vals)) if vals.size else lv.lesion
@@ -1831,7 +1825,7 @@ def _delineate_ring(
         outline, mask = _outline(cy, cx, rc.radii, spacing_yx, win.shape)
         cuts[z] = _SliceCut(z, cy, cx, rc.radii, 0.0, outline, mask, np.zeros(0))
     sample = nearby[:, ::2, ::2]
-    noise = _robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
+    noise = robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
     lv = _Levels(liver_hu, ring.inside_hu, noise, prompt.threshold_offset_hu)
     zs = sorted(rings)
     where = (
@@ -2176,7 +2170,7 @@ def _rim_around_click(
     liver_hu = _mode(sample, exclude_near=None)
     if liver_hu is None:
         return None
-    noise = _robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
+    noise = robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
     plane = win.hu_plane(z0)
     # The rays start from the core's centre and enter the rim within its farthest edge.
     oy, ox, reach = float(cy), float(cx), CLICK_CORE_MM + RIM_SEARCH_MM
@@ -2450,7 +2444,7 @@ def _delineate(
             f"No lesion at voxel {seed}: its value ({lesion_hu:.0f} HU) is the commonest one "
             f"within {rmax:.0f} mm (the liver?). Click inside a lesion, or drag a line across it."
         )
-    noise0 = _robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
+    noise0 = robust_sd(sample[np.abs(sample - liver_hu) <= LIVER_BAND_MIN_HU])
     lv = _Levels(
         liver_hu,
         lesion_hu,

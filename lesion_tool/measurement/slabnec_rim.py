@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lesion_tool.measurement.enhancement import _robust_sd
+from lesion_tool.measurement.enhancement import robust_sd
 from lesion_tool.measurement.rimedge import aligned_median
 
 RIM_TOP_MM = 2.0
@@ -99,7 +99,7 @@ def slab_rim_edge(
     cols = path[:, None] + d[far][None, :]
     vals = np.take_along_axis(prof, np.clip(cols, 0, prof.shape[1] - 1), 1)
     resid = (vals - med[far][None, :])[cols < prof.shape[1]]
-    se = MEDIAN_SE * _robust_sd(resid) / np.sqrt(len(path))
+    se = MEDIAN_SE * robust_sd(resid) / np.sqrt(len(path))
     n = int(span.sum())
     edge_se = step_mm * se / height * np.sqrt(n + n**2 * MEDIAN_SE**2 / int(far.sum()))
     if not abs(edge - thin_mm) > SHOULDER_Z * edge_se:

@@ -42,6 +42,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.errors import MeasurementError
+from lesion_tool.measurement.enhancement import robust_sd
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import fill_holes, ring_mm, within_mm
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, common_box, measure_again
@@ -367,7 +368,6 @@ def around_refused(
         LIVER_BAND_MIN_HU,
         SMOOTH_SIGMA_MM,
         _mode,
-        _robust_sd,
     )
 
     if prompt.seed is None or prompt.line is not None or _ACTIVE.get():
@@ -392,7 +392,7 @@ def around_refused(
     liver = _mode(sample, exclude_near=click_hu)
     if liver is None:
         return None
-    noise = _robust_sd(sample[np.abs(sample - liver) <= LIVER_BAND_MIN_HU])
+    noise = robust_sd(sample[np.abs(sample - liver) <= LIVER_BAND_MIN_HU])
     ring = _ring_click(plane, here, liver, click_hu, noise, (sy, sx))
     if ring is None:
         return None
