@@ -1939,9 +1939,10 @@ def _necrotic_whole(
     plane = win.hu_plane(z0)
     liver_hu = e.liver_hu
     # A dark region holding enhancing tissue took in the rim: its dark part is the core.
-    # (Arterial images: the rim's outer edge, which then outlines the whole, is followed there.)
+    # (Arterial images: the rim's outer edge, which then outlines the whole, is followed there;
+    # thin slices: on a slab the core averaged with the rim above and below reads as bright.)
     arterial = ph is Phase.ARTERIAL
-    if arterial:
+    if arterial and volume.spacing_mm[0] < SLAB_MM:
         at = (seed[1] - win.y0, seed[2] - win.x0)
         core = dark_core(core, plane, liver_hu, e.noise_sd_hu, spacing_yx, at)
     flag_only = False
