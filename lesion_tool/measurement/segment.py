@@ -1941,10 +1941,11 @@ def _necrotic_whole(
     # A dark region holding enhancing tissue took in the rim: its dark part is the core.
     # (Arterial images: the rim's outer edge, which then outlines the whole, is followed there;
     # thin slices: on a slab the core averaged with the rim above and below reads as bright.)
-    arterial = ph is Phase.ARTERIAL
-    if arterial and volume.spacing_mm[0] < SLAB_MM:
+    cut = False
+    if ph is Phase.ARTERIAL and volume.spacing_mm[0] < SLAB_MM:
         at = (seed[1] - win.y0, seed[2] - win.x0)
-        core = dark_core(core, plane, liver_hu, e.noise_sd_hu, spacing_yx, at)
+        dark = dark_core(core, plane, liver_hu, e.noise_sd_hu, spacing_yx, at)
+        cut, core = dark is not core, dark
     flag_only = False
     rim = enhancing_rim(plane, core, liver_hu, e.noise_sd_hu, spacing_yx)
     lower = win.hu_liver
@@ -1969,10 +1970,11 @@ def _necrotic_whole(
         rim.share >= RIM_PARTIAL_SHARE
         and line_says_larger(by_value.whole.length_mm, line_len_mm, LINE_STRICT[0])
     )
-    # The rim's value bounds the whole only when the rim is a band with the liver beyond it
-    # (neccore_band.py); else the rim's outer edge per ray is followed below.
+    # Past a region that took in tissue as bright as the rim, the rim's value bounds the whole
+    # only when the rim is a band with the liver beyond it (neccore_band.py); else the rim's
+    # outer edge per ray is followed below.
     band = enclosed and not flag_only
-    if band and arterial and not rim_is_band(plane, core, liver_hu, e.noise_sd_hu, spacing_yx):
+    if band and cut and not rim_is_band(plane, core, liver_hu, e.noise_sd_hu, spacing_yx):
         band = False
     if band:
         if volume.spacing_mm[0] >= SLAB_MM:
@@ -2020,7 +2022,7 @@ def _necrotic_whole(
         # the core and the liver, crosses that value in the liver too and the whole leaks, or
         # it stops in the seam): the lesion's outer border is the rim's outer edge, followed
         # from the core outwards as for a click in the core.
-        by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0, core=core)
+        by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0, core=core, halo=cut)
         if by_rim is not None and holds(by_rim):
             return by_rim, True
     return replace(by_value, flags=(*by_value.flags, maybe_core)), False
@@ -2153,6 +2155,7 @@ def _rim_around_click(
     *,
     refused: bool = False,
     core: np.ndarray | None = None,
+    halo: bool = False,
 ) -> LesionMeasurement | None:
     """The whole lesion around a click whose value is the liver's, or whose region by value
     was refused (``refused``), or that lies in a dark ``core`` found by value (window pixels on
@@ -2242,9 +2245,10 @@ def _rim_around_click(
     if len(cuts) * spacing[0] < RING_MIN_DEPTH_RATIO * _max_chord(cut.radii):
         return None  # a lesion is about as deep as it is wide (as a ring must be confirmed)
     shell = np.concatenate([c.shell for c in cuts.values()])
-    # From a dark core, the liver just outside the rim may be brighter than the commonest value
-    # (a graded halo): it is the liver there (neccore_band.py).
-    ref = outside_liver(liver_hu, lv.liver, rim.rim_hu) if core is not None else liver_hu
+    # From a dark core cut out of a region that took in tissue as bright as the rim (``halo``),
+    # the liver just outside the rim may be brighter than the commonest value: it is the liver
+    # there (neccore_band.py).
+    ref = outside_liver(liver_hu, lv.liver, rim.rim_hu) if halo else liver_hu
     share = float((np.abs(shell - ref) <= lv.band).mean()) if shell.size else 0.0
     if share < OUTSIDE_LIVER_SHARE and not off_liver_kept():
         return None  # not surrounded by liver: a neighbour's wall, not a rim in the liver
