@@ -1456,6 +1456,7 @@ def measure_lesion(
     (:mod:`lesion_tool.measurement.lowcnr_border`).
     """
     from lesion_tool.measurement.lowcnr_border import flag_uncertain_border
+    from lesion_tool.measurement.lungedge_border import reborder_band
     from lesion_tool.measurement.refine import refine_where_doubtful
 
     # The re-click chains' windows share their smoothed planes (speedmemo.py).
@@ -1463,8 +1464,14 @@ def measure_lesion(
         m = refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
         # A necrotic lesion's whole stops on the graded seam from core to rim: its rim's edge.
         m = _to_rim_edge(volume, m, _phase(phase))
-    # Ends of the diameter in a band within the noise of the threshold (lowcnr_border.py).
-    return flag_uncertain_border(volume, m)
+    # Ends of the diameter in a band within the noise of the threshold (lowcnr_border.py),
+    # flagged; the border re-placed where the tissue beyond is neither lesion nor liver
+    # (lungedge_border.py), the flag kept from the result as found.
+    flagged = flag_uncertain_border(volume, m)
+    moved = reborder_band(volume, m)
+    if moved is m:
+        return flagged
+    return replace(moved, flags=(*flagged.flags, *moved.flags[len(m.flags) :]))
 
 
 def _measure_lesion(
