@@ -65,6 +65,11 @@ SMOOTH_RAYS = 5
 """Neighbouring rays over which the new radii are taken as a median (25 degrees)."""
 MIN_MOVED_MM = 0.5
 """A slice is changed only where some ray's edge moved at least this far (mm)."""
+PLATEAU_SD_RATIO = 2.0
+"""The lesion's inside (its region eroded by 2 pixels on the diameter's slice, smoothed) must vary
+by at most this many smoothed noise SDs (robust SD) for it to have a plateau whose end is a
+border: a necrotic or mosaic lesion varies by more than the noise, its median is no level of its
+own, and half-way from it to a layer beyond is not an edge."""
 REBORDER_NOTE = "border re-placed where the tissue beyond it is neither lesion nor liver"
 """In the note (tests look for it)."""
 
@@ -136,6 +141,29 @@ def _slice_radii(
     return outm
 
 
+def _has_plateau(volume: CTVolume, m: LesionMeasurement) -> bool:
+    """True when ``m``'s inside on its diameter's slice varies within PLATEAU_SD_RATIO smoothed
+    noise SDs (robust SD of the smoothed image over the region eroded by 2 pixels)."""
+    from lesion_tool.measurement.enhancement import robust_sd
+
+    z = m.whole.slice_index
+    if z is None:
+        return False
+    i = int(z) - m.offset[0]
+    if not 0 <= i < m.mask.shape[0]:
+        return False
+    reg = m.mask[i]
+    inner = ndimage.binary_erosion(reg, iterations=2)
+    if inner.sum() < 10:
+        inner = reg
+    yx = np.argwhere(inner) + np.array(m.offset[1:])
+    if yx.shape[0] < 5:
+        return False
+    plane, lo = _plane_crop(volume, int(z), yx.astype(float), 2.0)
+    vals = plane[yx[:, 0] - lo[0], yx[:, 1] - lo[1]]
+    return robust_sd(vals) <= PLATEAU_SD_RATIO * m.evidence.noise_sd_hu
+
+
 def reborder_band(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:
     """``m`` with its border re-placed on the rays where the tissue beyond is neither lesion nor
     liver (module docstring), when its diameter's ends were found uncertain; ``m`` itself
@@ -149,6 +177,8 @@ def reborder_band(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:
     if u is None or u[0] + u[1] <= UNCERTAIN_SHARE * m.whole.length_mm:
         return m
     ev = m.evidence
+    if not _has_plateau(volume, m):
+        return m
     spacing = volume.spacing_mm
     nz = m.mask.shape[0]
     oz, oy, ox = m.offset
