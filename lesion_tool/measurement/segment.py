@@ -113,6 +113,7 @@ from lesion_tool.measurement.ring import (
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
 from lesion_tool.measurement.slabhyper_line import vouched_flag, vouched_z
+from lesion_tool.measurement.speed15_remask import remasked
 from lesion_tool.measurement.speedmemo import (
     one_prompt,
     plane_derived,
@@ -2092,17 +2093,8 @@ def _to_rim_edge(volume: CTVolume, m: LesionMeasurement, ph: Phase) -> LesionMea
     )
     # The viable diameter not across the necrosis (mRECIST) is taken again on the new mask.
     flags = tuple(f for f in m.flags if not f.startswith(VIABLE_AROUND_NOTE))
-    out = replace(
-        m,
-        whole=whole,
-        whole_perpendicular=whole_p,
-        viable=viable,
-        viable_perpendicular=viable_p,
-        mask=mask,
-        viable_mask=viable_mask,
-        offset=tuple(int(v) for v in offset),
-        volume_ml=float(mask.sum()) * Geometry.of(volume).voxel_volume_ml,
-        flags=(*flags, note),
+    out = remasked(
+        m, volume, mask, offset, (whole, whole_p), (viable, viable_p, viable_mask), (*flags, note)
     )
     return _viable_not_across_necrosis(volume, win, out)
 
