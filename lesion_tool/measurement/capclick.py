@@ -31,6 +31,7 @@ from lesion_tool.measurement.dome_capslab import CAP_NOTE, farther_steps
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, measure_again
+from lesion_tool.measurement.speed15_capstop import worth_following
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -124,6 +125,8 @@ def follow_cap(
     the click."""
     if prompt.seed is None or prompt.line is not None:
         return None
+    if not worth_following(first, CAP_GROWTH):
+        return None  # the body sought is longer than a click delineates (speed15_capstop.py)
     slice_mm = float(volume.spacing_mm[0])
     steps = max(1, int(CAP_MM / slice_mm))
     least = 0.0 if first is None else CAP_GROWTH * first.whole.length_mm

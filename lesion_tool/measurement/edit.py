@@ -12,7 +12,6 @@ Voxel coordinates are ``(z, y, x)`` indices of the volume; lengths are millimetr
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +27,7 @@ from lesion_tool.measurement.diameter import (
 )
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.segment import LesionMeasurement
+from lesion_tool.measurement.speed15_remask import remasked
 
 __all__ = ["outline_polygon", "remeasure_edited"]
 
@@ -124,18 +124,8 @@ def remeasure_edited(
             viable, viable_p = longest_axial_diameter(boundary_points(vm_out, start), volume)
         else:
             viable, viable_p = Diameter.empty(), Diameter.empty()
-    voxel_ml = Geometry.of(volume).voxel_volume_ml
-    return dataclasses.replace(
-        measurement,
-        whole=whole,
-        whole_perpendicular=whole_p,
-        viable=viable,
-        viable_perpendicular=viable_p,
-        mask=crop,
-        viable_mask=vm_out,
-        offset=start,
-        volume_ml=float(crop.sum()) * voxel_ml,
-        flags=tuple(flags),
+    return remasked(
+        measurement, volume, crop, start, (whole, whole_p), (viable, viable_p, vm_out), flags
     )
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,13 +31,13 @@ from skimage.segmentation import random_walker
 
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement.diameter import (
-    Geometry,
     boundary_points,
     longest_axial_diameter,
 )
 from lesion_tool.measurement.dome_capslab import outline_doubts
 from lesion_tool.measurement.raster import fill_holes
 from lesion_tool.measurement.segment import FAT_HU, SLAB_MM, viable_part
+from lesion_tool.measurement.speed15_remask import remasked
 
 if TYPE_CHECKING:
     from lesion_tool.measurement.segment import LesionMeasurement
@@ -181,18 +180,8 @@ def refine_3d(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement | Non
         viable, viable_p, viable_mask = viable_part(
             volume, mask, offset, sm[sub], ev.viable_threshold_hu
         )
-    voxel_ml = Geometry.of(volume).voxel_volume_ml
-    return replace(
-        m,
-        whole=whole,
-        whole_perpendicular=whole_p,
-        viable=viable,
-        viable_perpendicular=viable_p,
-        viable_mask=viable_mask,
-        mask=mask,
-        offset=tuple(int(v) for v in offset),
-        volume_ml=float(mask.sum()) * voxel_ml,
-        flags=tuple(flags),
+    return remasked(
+        m, volume, mask, offset, (whole, whole_p), (viable, viable_p, viable_mask), flags
     )
 
 

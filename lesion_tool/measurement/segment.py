@@ -114,6 +114,7 @@ from lesion_tool.measurement.ring import (
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
 from lesion_tool.measurement.slabhyper_line import vouched_flag, vouched_z
+from lesion_tool.measurement.speed15_remask import remasked
 from lesion_tool.measurement.speedmemo import (
     one_prompt,
     plane_derived,
@@ -1457,6 +1458,7 @@ def measure_lesion(
     (:mod:`lesion_tool.measurement.lowcnr_border`).
     """
     from lesion_tool.measurement.lowcnr_border import flag_uncertain_border
+    from lesion_tool.measurement.lungedge_border import reborder_band
     from lesion_tool.measurement.refine import refine_where_doubtful
 
     # The re-click chains' windows share their smoothed planes (speedmemo.py).
@@ -1464,8 +1466,14 @@ def measure_lesion(
         m = refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
         # A necrotic lesion's whole stops on the graded seam from core to rim: its rim's edge.
         m = _to_rim_edge(volume, m, _phase(phase))
-    # Ends of the diameter in a band within the noise of the threshold (lowcnr_border.py).
-    return flag_uncertain_border(volume, m)
+    # Ends of the diameter in a band within the noise of the threshold (lowcnr_border.py),
+    # flagged; the border re-placed where the tissue beyond is neither lesion nor liver
+    # (lungedge_border.py), the flag kept from the result as found.
+    flagged = flag_uncertain_border(volume, m)
+    moved = reborder_band(volume, m)
+    if moved is m:
+        return flagged
+    return replace(moved, flags=(*flagged.flags, *moved.flags[len(m.flags) :]))
 
 
 def _measure_lesion(
@@ -2100,17 +2108,8 @@ def _to_rim_edge(volume: CTVolume, m: LesionMeasurement, ph: Phase) -> LesionMea
     )
     # The viable diameter not across the necrosis (mRECIST) is taken again on the new mask.
     flags = tuple(f for f in m.flags if not f.startswith(VIABLE_AROUND_NOTE))
-    out = replace(
-        m,
-        whole=whole,
-        whole_perpendicular=whole_p,
-        viable=viable,
-        viable_perpendicular=viable_p,
-        mask=mask,
-        viable_mask=viable_mask,
-        offset=tuple(int(v) for v in offset),
-        volume_ml=float(mask.sum()) * Geometry.of(volume).voxel_volume_ml,
-        flags=(*flags, note),
+    out = remasked(
+        m, volume, mask, offset, (whole, whole_p), (viable, viable_p, viable_mask), (*flags, note)
     )
     return _viable_not_across_necrosis(volume, win, out)
 

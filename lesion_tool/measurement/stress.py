@@ -28,6 +28,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement.enhancement import robust_sd
 
 __all__ = [
     "add_noise",
@@ -84,7 +85,7 @@ def liver_noise_sd(volume: CTVolume, parenchyma_mask: np.ndarray) -> float:
     v = np.asarray(volume.array, dtype=np.float32)[parenchyma_mask]
     if v.size < 100:
         raise ValueError("Too few parenchyma voxels to measure the noise.")
-    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+    return robust_sd(v)
 
 
 def add_noise(

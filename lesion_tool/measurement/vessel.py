@@ -66,8 +66,18 @@ def blob_ratio(
         if min(box.shape) < 3:
             continue
         sm = ndimage.gaussian_filter(box, sig, truncate=3.0)
-        inside = np.zeros(box.shape, dtype=bool)
-        sl = tuple(slice(o - a, o - a + n) for o, a, n in zip(off, lo, m.shape, strict=True))
+        # The second derivatives are read on the region only: central differences there need
+        # the smoothed values two voxels round it, so the gradients are taken on the region's
+        # box and two voxels more (where the box has them); the values are those of the whole
+        # box (w19-speed: np.gradient over the smoothing's padding was 2/3 of this test's time).
+        c_lo = np.maximum(off - lo - 2, 0)
+        c_hi = np.minimum(off - lo + np.asarray(m.shape) + 2, box.shape)
+        sm = sm[tuple(slice(a, b) for a, b in zip(c_lo, c_hi, strict=True))]
+        inside = np.zeros(sm.shape, dtype=bool)
+        sl = tuple(
+            slice(o - a - c, o - a - c + n)
+            for o, a, c, n in zip(off, lo, c_lo, m.shape, strict=True)
+        )
         inside[sl] = m
         grads = np.gradient(sm, *sp)
         hess = np.empty((3, 3))
