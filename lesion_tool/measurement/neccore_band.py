@@ -43,7 +43,15 @@ from lesion_tool.measurement.necrosis import (
 )
 from lesion_tool.measurement.raster import depth_mm
 
-__all__ = ["CORE_BRIGHT_SHARE", "DARK_ENABLED", "ENABLED", "dark_core", "rim_is_band"]
+__all__ = [
+    "CORE_BRIGHT_SHARE",
+    "DARK_ENABLED",
+    "ENABLED",
+    "KEEP_ENABLED",
+    "dark_core",
+    "rim_is_band",
+    "uncut_rim",
+]
 
 ENABLED = True
 """Module switch (A/B measurement) of the band test."""
@@ -51,6 +59,8 @@ DARK_ENABLED = True
 """Module switch (A/B measurement) of the dark core."""
 HALO_ENABLED = True
 """Module switch (A/B measurement) of the liver outside a core's rim."""
+KEEP_ENABLED = True
+"""Module switch (A/B measurement) of the uncut region's rim when the rim is a band."""
 
 CORE_BRIGHT_SHARE = 0.2
 """A dark region by value with this share or more of its pixels reading as enhancing tissue
@@ -76,6 +86,29 @@ def rim_is_band(
         return True
     rim = enhancing_rim(plane, core, liver_hu, noise_sd_hu, spacing_yx, RIM_BEYOND_MM)
     return rim is not None and rim.share >= RIM_ENCLOSE_SHARE
+
+
+def uncut_rim(
+    plane: np.ndarray,
+    region: np.ndarray,
+    liver_hu: float,
+    noise_sd_hu: float,
+    spacing_yx: Sequence[float],
+):
+    """The enhancing rim round the uncut dark ``region`` when it encloses it (share at least
+    RIM_ENCLOSE_SHARE), else None (switch off: None). Called when the region was cut back
+    (:func:`dark_core`) but the rim round the cut core is a band with the liver beyond it
+    (:func:`rim_is_band`): no liver as bright as the rim lies round the core, so the bright
+    share was the blurred seam of the core with its rim, not rim and halo taken in; the region
+    by value is the core, and the rim judged round it keeps its value (judged round the smaller
+    cut core, the rim's value reads from the rim's brighter inner part, and the whole delineated
+    by it shrinks: IRCADb 05's deepest click on necrotic core, 30.9 -> 30.45 mm for 32.5)."""
+    if not KEEP_ENABLED:
+        return None
+    rim = enhancing_rim(plane, region, liver_hu, noise_sd_hu, spacing_yx)
+    if rim is None or rim.share < RIM_ENCLOSE_SHARE:
+        return None
+    return rim
 
 
 def dark_core(

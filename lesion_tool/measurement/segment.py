@@ -70,7 +70,7 @@ from lesion_tool.measurement.longaxis_valley import valley_stops
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.neccore_band import dark_core, outside_liver, rim_is_band
+from lesion_tool.measurement.neccore_band import dark_core, outside_liver, rim_is_band, uncut_rim
 from lesion_tool.measurement.necro_rimclick import follow_necrosis
 from lesion_tool.measurement.necrosis import (
     CHORD_TOLERANCE_MM,
@@ -1953,7 +1953,7 @@ def _necrotic_whole(
     if ph is Phase.ARTERIAL and volume.spacing_mm[0] < SLAB_MM:
         at = (seed[1] - win.y0, seed[2] - win.x0)
         dark = dark_core(core, plane, liver_hu, e.noise_sd_hu, spacing_yx, at)
-        cut, core = dark is not core, dark
+        cut, region, core = dark is not core, core, dark
     flag_only = False
     rim = enhancing_rim(plane, core, liver_hu, e.noise_sd_hu, spacing_yx)
     lower = win.hu_liver
@@ -1984,6 +1984,12 @@ def _necrotic_whole(
     band = enclosed and not flag_only
     if band and cut and not rim_is_band(plane, core, liver_hu, e.noise_sd_hu, spacing_yx):
         band = False
+    elif band and cut:
+        # A band with the liver beyond it: the bright share was the core's seam, not a leak;
+        # the region by value is the core and its rim's value bounds the whole (neccore_band).
+        kept = uncut_rim(plane, region, liver_hu, e.noise_sd_hu, spacing_yx)
+        if kept is not None:
+            core, rim = region, kept
     if band:
         if volume.spacing_mm[0] >= SLAB_MM:
             win.core = _core_and_seam(by_value, win, spacing_yx, (liver_hu + rim.rim_hu) / 2.0)
