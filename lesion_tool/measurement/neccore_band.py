@@ -16,10 +16,17 @@ That bright tissue inside the region is the evidence that tissue as bright as th
 the core, so the rim is then also judged with the tissue beyond it (``necrosis.RIM_BEYOND_MM``,
 8-16 mm out of the core: the liver past a rim up to 8 mm thick): the rim is a band only when, in
 at least RIM_ENCLOSE_SHARE of the directions, it stands out by the rim margin from tissue beyond
-that reads as the liver (:func:`rim_is_band`). When it is not, the whole is taken by the rim's
-outer edge per ray instead (``segment._rim_around_click``: where each ray's rim falls half-way
-back to the lowest value just past it, the local liver), and its surroundings test reads the
-liver just outside the rim (:func:`outside_liver`).
+that reads as the liver (:func:`rim_is_band`). When it is a band, no liver as bright as the rim
+lies round the core: the bright share was the core's blurred seam, the region by value is the core
+after all, and its own enclosing rim's value bounds the whole (:func:`uncut_rim`). When it is
+not, the whole is taken by the rim's outer edge per ray instead (``segment._rim_around_click``:
+where each ray's rim falls half-way back to the lowest value just past it, the local liver), and
+its surroundings test reads the liver just outside the rim (:func:`outside_liver`).
+
+Measured and not kept: a higher CORE_BRIGHT_SHARE. The bright share of 05's deepest click (no
+noise, a 22 mm core: 0.22, its one-pixel seam) and of the leaked 42 mm "core" (seed 4: 0.76) are
+far apart, but the cut's gains on 02 (a 27-28 mm core) read 0.29-0.44 and 01's line 0.58-0.64:
+no share separates the seam from a leak over the four seeds; the band test does.
 
 Measured and not kept: the band test and the local liver on every enhancing rim (thin slices and
 slabs). On necrotic core, seeds 0 / 3 / 4, rims that are bands by the rim's value already but
