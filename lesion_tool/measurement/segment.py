@@ -58,6 +58,7 @@ from lesion_tool.measurement.driftclick import Drifted, check_click
 from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.enhancement import robust_sd
 from lesion_tool.measurement.linebay import beyond_bay
+from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.linebound import (
     bounded_by_line,
     line_disk,
@@ -2719,6 +2720,12 @@ def _delineate(
                 r = bounded_by_line(
                     c.radii, r, c.cy, c.cx, spacing[1:], None if win.texture else disk
                 )
+                if disk is not None and not win.texture:
+                    # A lesion's own pointed end past the line's reach (taper_tip.py).
+                    r = keep_taper(
+                        c.radii, r, c.cy, c.cx, c.mask, win.plane(z), spacing[1:],
+                        lv.threshold, lv.lesion, lv.liver,
+                    )  # fmt: skip
                 outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
     if prompt.line is not None and line_len_mm is not None and lv.sign > 0 and not win.texture:
