@@ -58,7 +58,6 @@ from lesion_tool.measurement.driftclick import Drifted, check_click
 from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.enhancement import robust_sd
 from lesion_tool.measurement.linebay import beyond_bay
-from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.linebound import (
     bounded_by_line,
     line_disk,
@@ -121,6 +120,7 @@ from lesion_tool.measurement.speedmemo import (
     shared_textures,
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
+from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag

@@ -145,9 +145,7 @@ def keep_taper(
                 if share >= RUN_ON_SHARE:
                     why = f"runs on ({share:.2f})"
         if DEBUG is not None:
-            DEBUG.append(
-                dict(rays=len(run), cut=round(float(seg.max()), 1), r=round(float(out[run].mean()), 1), why=why)
-            )
+            DEBUG.append({"rays": len(run), "cut": round(float(seg.max()), 1), "why": why})
         if why is None:
             out[run] = radii[run]
     return out
