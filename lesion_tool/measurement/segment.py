@@ -121,6 +121,7 @@ from lesion_tool.measurement.speedmemo import (
     shared_textures,
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
+from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
@@ -2718,6 +2719,12 @@ def _delineate(
                 r = bounded_by_line(
                     c.radii, r, c.cy, c.cx, spacing[1:], None if win.texture else disk
                 )
+                if disk is not None and not win.texture:
+                    # A lesion's own pointed end past the line's reach (taper_tip.py).
+                    r = keep_taper(
+                        c.radii, r, c.cy, c.cx, c.mask, win.plane(z), spacing[1:],
+                        lv.threshold, lv.lesion, lv.liver,
+                    )  # fmt: skip
                 outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
     if prompt.line is not None and line_len_mm is not None and lv.sign > 0 and not win.texture:
