@@ -55,6 +55,7 @@ from lesion_tool.measurement.diameter import (
     longest_axial_diameter,
 )
 from lesion_tool.measurement.driftclick import Drifted, check_click
+from lesion_tool.measurement.smallles_blob import reclick_blob
 from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.enhancement import robust_sd
 from lesion_tool.measurement.linebay import beyond_bay
@@ -1509,7 +1510,15 @@ def _measure_lesion(
     # A click on a lesion's cap may read as the liver or find its cap alone: the lesion
     # under the click, on the next slices (capclick.py).
     # (The cap rule's re-clicks on the next slices do not look for a vessel's lesion again.)
-    return under_cap(volume, prompt, phase, measure_once(_measure_followed))
+    try:
+        return under_cap(volume, prompt, phase, measure_once(_measure_followed))
+    except Drifted:
+        # A small lesion's click whose region drifted off it: the blob holding the click, from
+        # its middle (smallles_blob.py).
+        found = reclick_blob(volume, prompt, phase, _measure_chain)
+        if found is None:
+            raise
+        return found
 
 
 def _measure_followed(
