@@ -55,7 +55,6 @@ from lesion_tool.measurement.diameter import (
     longest_axial_diameter,
 )
 from lesion_tool.measurement.driftclick import Drifted, check_click
-from lesion_tool.measurement.smallles_blob import reclick_blob
 from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.enhancement import robust_sd
 from lesion_tool.measurement.linebay import beyond_bay
@@ -114,6 +113,7 @@ from lesion_tool.measurement.ring import (
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
 from lesion_tool.measurement.slabhyper_line import vouched_flag, vouched_z
+from lesion_tool.measurement.smallles_blob import reclick_blob
 from lesion_tool.measurement.speedmemo import (
     one_prompt,
     plane_derived,

@@ -180,23 +180,19 @@ def reclick_blob(volume, prompt, phase, measure: Measure):
     nz = math.ceil(max(BLOB_RADII_MM) / sp[0])
     za, zb = max(z0 - nz, 0), min(z0 + nz + 1, volume.shape[0])
     stack = np.asarray(volume.array[za:zb, ya:yb, xa:xb], dtype=np.float32)
-    for bk, by, bx, r_mm, contrast, _z in find_blobs(stack, z0 - za, y0 - ya, x0 - xa, sp)[
-        :MAX_RECLICKS
-    ]:
+    blobs = find_blobs(stack, z0 - za, y0 - ya, x0 - xa, sp)
+    for bk, by, bx, r_mm, contrast, _ in blobs[:MAX_RECLICKS]:
         at = (bk + za, by + ya, bx + xa)
         if at == seed:
             continue  # the click is the blob's middle already: nothing new to measure from
         found = _kept(volume, prompt, phase, measure, at, seed, 2.0 * r_mm)
         if found is not None:
-            break
-    else:
-        return None
-    note = (
-        f"{BLOB_FLAG} (voxel {at}; {2 * r_mm:.0f} mm across, "
-        f"{contrast:+.0f} HU against the ring around it): the click's own region drifted off it; "
-        "check the contour"
-    )
-    return replace(found, flags=(note, *found.flags))
+            note = (
+                f"{BLOB_FLAG} (voxel {at}; {2 * r_mm:.0f} mm across, {contrast:+.0f} HU against "
+                "the ring around it): the click's own region drifted off it; check the contour"
+            )
+            return replace(found, flags=(note, *found.flags))
+    return None
 
 
 def _kept(volume, prompt, phase, measure: Measure, at, seed, blob_mm: float):
