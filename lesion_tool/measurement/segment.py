@@ -1515,7 +1515,7 @@ def _measure_lesion(
     except Drifted:
         # A small lesion's click whose region drifted off it: the blob holding the click, from
         # its middle (smallles_blob.py).
-        found = reclick_blob(volume, prompt, phase, _measure_chain)
+        found = reclick_blob(volume, prompt, phase, _measure_prompt)
         if found is None:
             raise
         return found

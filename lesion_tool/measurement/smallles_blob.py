@@ -60,9 +60,9 @@ MAX_SIZE_RATIO = 3.0
 SOFT_TISSUE_HU = -30.0
 """Below this a pixel is fat or air, not liver or lesion (fat is -150 to -50 HU, water 0)."""
 
-MAX_RECLICKS = 2
-"""Re-clicks tried at most: the blob on the click's slice, then the strongest on the slices next
-to it (a lesion's end slice may hold its core's blob but not enough of its rim to bound it)."""
+MAX_RECLICKS = 1
+"""Re-clicks tried at most: the most evident blob's (a refused click must not cost more than one
+more delineation chain; a second blob's re-click doubled the slowest refused click's time)."""
 
 BLOB_FLAG = "measured from the middle of a small blob found at the click"
 
@@ -142,7 +142,7 @@ def find_blobs(
     """The blobs holding voxel ``(k0, cy, cx)`` of ``stack`` (HU, raw slices), one per slice:
     ``(k, y, x, radius_mm, contrast_hu, z)`` of the strongest scale-normalised LoG extremum on
     that slice whose middle lies within its radius of the click (3-D, mm) and whose contrast
-    stands above the noise; the click's slice first, then the others strongest first. Each
+    stands above the noise; the most evident (contrast in standard errors) first. Each
     slice is read at its own scale (slabs of any thickness)."""
     sz, px = spacing_mm[0], min(spacing_mm[1:])
     found = []
@@ -161,7 +161,7 @@ def find_blobs(
         if np.sign(contrast) != np.sign(val) or abs(contrast) < MIN_BLOB_HU or z < MIN_BLOB_Z:
             continue
         found.append((k, y, x, r_mm, contrast, z, abs(val)))
-    found.sort(key=lambda b: (b[0] != k0, -b[6]))
+    found.sort(key=lambda b: -b[5])
     return [b[:6] for b in found]
 
 
