@@ -9,8 +9,9 @@ is: a scale-normalised Laplacian of Gaussian (sigma = r / sqrt(2) is the scale a
 radius r answers most) finds the dark core or the bright rim around the click, at the scale
 of the lesion's part the reader hit, not of the 1 mm smoothing.
 
-The lesion is then measured again from the blob's middle (as a reader clicking its middle would,
-through the whole chain of re-click rules) and kept only when
+The lesion is then measured again from the most evident blob's middle (as a reader clicking its
+middle would; one delineation, not the re-click chains, so that a refused click costs at most one
+more) and kept only when
 
 * the blob's contrast in HU (its inside against the ring just outside it, on the raw slice)
   stands above the liver's noise: it exceeds :data:`MIN_BLOB_HU` and :data:`MIN_BLOB_Z` standard
