@@ -51,11 +51,14 @@ def test_blob_of_a_necrotic_10mm_sphere_is_its_core(seed: int) -> None:
     # A click 1.7 mm off the core's middle, one slice up: still in the core.
     blobs = sb.find_blobs(img, 9, 52, 51, SPACING)
     assert blobs, "no blob found in a 10 mm necrotic sphere"
-    k, y, x, r_mm, contrast, _ = blobs[0]
-    assert contrast < -sb.MIN_BLOB_HU  # the dark core
-    assert 1.5 <= r_mm <= 3.0  # the core's 2.5 mm radius, not the 5 mm sphere's
-    mid = np.array([k * SPACING[0], y * SPACING[1], x * SPACING[2]])
-    assert np.hypot(*(mid - CENTRE_MM)[1:]) <= 1.0  # its middle on the slice
+    # The most evident blob (the core, or the rim's cap on the slice above it) is centred on the
+    # sphere's middle, and no wider than the sphere.
+    assert np.hypot(*(_middle_mm(blobs[0]) - CENTRE_MM)[1:]) <= 1.0
+    assert blobs[0][3] <= 5.0 and abs(blobs[0][4]) > sb.MIN_BLOB_HU
+    # The dark core is found at its own scale (2.5 mm radius), not the sphere's.
+    cores = [b for b in blobs if b[4] < -sb.MIN_BLOB_HU]
+    assert cores and all(1.5 <= b[3] <= 3.0 for b in cores)
+    assert min(np.hypot(*(_middle_mm(b) - CENTRE_MM)[1:]) for b in cores) <= 1.0
 
 
 @pytest.mark.parametrize("seed", [0, 1])
