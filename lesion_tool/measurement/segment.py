@@ -113,6 +113,7 @@ from lesion_tool.measurement.ring import (
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
 from lesion_tool.measurement.slabhyper_line import vouched_flag, vouched_z
+from lesion_tool.measurement.smallles_blob import reclick_blob
 from lesion_tool.measurement.speed15_remask import remasked
 from lesion_tool.measurement.speedmemo import (
     one_prompt,
@@ -1518,7 +1519,15 @@ def _measure_lesion(
     # A click on a lesion's cap may read as the liver or find its cap alone: the lesion
     # under the click, on the next slices (capclick.py).
     # (The cap rule's re-clicks on the next slices do not look for a vessel's lesion again.)
-    return under_cap(volume, prompt, phase, measure_once(_measure_followed))
+    try:
+        return under_cap(volume, prompt, phase, measure_once(_measure_followed))
+    except Drifted:
+        # A small lesion's click whose region drifted off it: the blob holding the click, from
+        # its middle (smallles_blob.py).
+        found = reclick_blob(volume, prompt, phase, _measure_prompt)
+        if found is None:
+            raise
+        return found
 
 
 def _measure_followed(
