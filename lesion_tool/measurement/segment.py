@@ -114,6 +114,7 @@ from lesion_tool.measurement.ring import (
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
 from lesion_tool.measurement.slabhyper_line import vouched_flag, vouched_z
+from lesion_tool.measurement.smallles_blob import reclick_blob
 from lesion_tool.measurement.speed15_remask import remasked
 from lesion_tool.measurement.speedmemo import (
     one_prompt,
@@ -122,6 +123,7 @@ from lesion_tool.measurement.speedmemo import (
     shared_textures,
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
+from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
 from lesion_tool.measurement.vessel import vessel_flag
@@ -1518,7 +1520,15 @@ def _measure_lesion(
     # A click on a lesion's cap may read as the liver or find its cap alone: the lesion
     # under the click, on the next slices (capclick.py).
     # (The cap rule's re-clicks on the next slices do not look for a vessel's lesion again.)
-    return under_cap(volume, prompt, phase, measure_once(_measure_followed))
+    try:
+        return under_cap(volume, prompt, phase, measure_once(_measure_followed))
+    except Drifted:
+        # A small lesion's click whose region drifted off it: the blob holding the click, from
+        # its middle (smallles_blob.py).
+        found = reclick_blob(volume, prompt, phase, _measure_prompt)
+        if found is None:
+            raise
+        return found
 
 
 def _measure_followed(
@@ -2744,6 +2754,12 @@ def _delineate(
                 r = bounded_by_line(
                     c.radii, r, c.cy, c.cx, spacing[1:], None if win.texture else disk
                 )
+                if disk is not None and not win.texture:
+                    # A lesion's own pointed end past the line's reach (taper_tip.py).
+                    r = keep_taper(
+                        c.radii, r, c.cy, c.cx, c.mask, win.plane(z), spacing[1:],
+                        lv.threshold, lv.lesion, lv.liver,
+                    )  # fmt: skip
                 outline, mask = _outline(c.cy, c.cx, r, spacing[1:], win.shape)
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
     if prompt.line is not None and line_len_mm is not None and lv.sign > 0 and not win.texture:
