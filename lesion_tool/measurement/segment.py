@@ -1524,7 +1524,9 @@ def _measure_lesion(
         return under_cap(volume, prompt, phase, measure_once(_measure_followed))
     except Drifted:
         # A small lesion's click whose region drifted off it: the blob holding the click, from
-        # its middle (smallles_blob.py).
+        # its middle (smallles_blob.py); arterial images only (see its docstring).
+        if _phase(phase) is not Phase.ARTERIAL:
+            raise
         found = reclick_blob(volume, prompt, phase, _measure_prompt)
         if found is None:
             raise

@@ -109,3 +109,13 @@ def test_ircadb_06_necrotic_off_core_click(ircadb, ircadb_arterial, click, monke
     monkeypatch.setattr(sb, "ENABLED", False)
     with pytest.raises(MeasurementError):
         measure_lesion(vol, LesionPrompt(seed=click), phase="arterial")
+
+
+@pytest.mark.realdata
+def test_plain_liver_click_on_a_noisy_portal_venous_image_stays_refused(ircadb) -> None:
+    """The blob re-click is for arterial images only: on IRCADb with 30 HU of noise (portal
+    venous, stress seed 4) this plain-liver click, >= 10 mm from every tumour and vessel, was
+    refused, and with the rule open to every phase became a flagged 19.1 mm "lesion"."""
+    vol, _, _, _ = variant(ircadb, noise_sd_hu=30.0, seed=4)
+    with pytest.raises(MeasurementError):
+        measure_lesion(vol, LesionPrompt(seed=(101, 219, 282)), phase="portal-venous")
