@@ -143,9 +143,15 @@ def _slice_radii(
 
 def _has_plateau(volume: CTVolume, m: LesionMeasurement) -> bool:
     """True when ``m``'s inside on its diameter's slice varies within PLATEAU_SD_RATIO smoothed
-    noise SDs (robust SD of the smoothed image over the region eroded by 2 pixels)."""
+    noise SDs (robust SD of the smoothed image over the region eroded by 2 pixels), and that
+    level stands apart from the liver's by as much. A lesion found by its enhancing rim whose
+    inside reads as the liver (contrast 2-6 HU in 5.7 HU of smoothed noise: a sphere's faint rim
+    on 5 mm slabs, tests/core/test_measure_thin_ring.py) has no step of its own to re-place its
+    border at: there the rule cut 18 mm to 9 mm."""
     from lesion_tool.measurement.enhancement import robust_sd
 
+    if abs(m.evidence.contrast_hu) < PLATEAU_SD_RATIO * m.evidence.noise_sd_hu:
+        return False
     z = m.whole.slice_index
     if z is None:
         return False
