@@ -34,7 +34,7 @@ itself leaves the band within the blur and is not flagged.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy import ndimage
@@ -153,13 +153,19 @@ def border_uncertainty_mm(volume: CTVolume, m: LesionMeasurement) -> tuple[float
     return out[0], out[1]
 
 
-def flag_uncertain_border(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:
+def flag_uncertain_border(
+    volume: CTVolume,
+    m: LesionMeasurement,
+    u: tuple[float, float] | Literal["unread"] | None = "unread",
+) -> LesionMeasurement:
     """``m`` with a flag saying by how much its diameter could be off when the ends of its
     diameter lie in a band of values within the noise of its threshold wider than
-    UNCERTAIN_SHARE of the diameter (:func:`border_uncertainty_mm`); ``m`` itself otherwise."""
+    UNCERTAIN_SHARE of the diameter (:func:`border_uncertainty_mm`); ``m`` itself otherwise.
+    ``u``: that function's answer for ``m`` when the caller has read it already."""
     from dataclasses import replace
 
-    u = border_uncertainty_mm(volume, m)
+    if u == "unread":
+        u = border_uncertainty_mm(volume, m)
     if u is None:
         return m
     total = u[0] + u[1]

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy import ndimage
@@ -170,16 +170,22 @@ def _has_plateau(volume: CTVolume, m: LesionMeasurement) -> bool:
     return robust_sd(vals) <= PLATEAU_SD_RATIO * m.evidence.noise_sd_hu
 
 
-def reborder_band(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:
+def reborder_band(
+    volume: CTVolume,
+    m: LesionMeasurement,
+    u: tuple[float, float] | Literal["unread"] | None = "unread",
+) -> LesionMeasurement:
     """``m`` with its border re-placed on the rays where the tissue beyond is neither lesion nor
     liver (module docstring), when its diameter's ends were found uncertain; ``m`` itself
     otherwise (also when nothing moved, or the diameter would shrink by more than the ends'
-    uncertainty)."""
+    uncertainty). ``u``: :func:`.lowcnr_border.border_uncertainty_mm` for ``m`` when the
+    caller has read it already."""
     from lesion_tool.measurement.diameter import Geometry, boundary_points, longest_axial_diameter
 
     if not ENABLED or m.mask.size == 0:
         return m
-    u = border_uncertainty_mm(volume, m)
+    if u == "unread":
+        u = border_uncertainty_mm(volume, m)
     if u is None or u[0] + u[1] <= UNCERTAIN_SHARE * m.whole.length_mm:
         return m
     ev = m.evidence

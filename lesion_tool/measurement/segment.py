@@ -1458,7 +1458,7 @@ def measure_lesion(
     flagged when its diameter's ends lie where the image stays within the noise of its threshold
     (:mod:`lesion_tool.measurement.lowcnr_border`).
     """
-    from lesion_tool.measurement.lowcnr_border import flag_uncertain_border
+    from lesion_tool.measurement.lowcnr_border import border_uncertainty_mm, flag_uncertain_border
     from lesion_tool.measurement.lungedge_border import reborder_band
     from lesion_tool.measurement.refine import refine_where_doubtful
 
@@ -1470,8 +1470,10 @@ def measure_lesion(
     # Ends of the diameter in a band within the noise of the threshold (lowcnr_border.py),
     # flagged; the border re-placed where the tissue beyond is neither lesion nor liver
     # (lungedge_border.py), the flag kept from the result as found.
-    flagged = flag_uncertain_border(volume, m)
-    moved = reborder_band(volume, m)
+    # Both read the same band along the diameter: once.
+    u = border_uncertainty_mm(volume, m)
+    flagged = flag_uncertain_border(volume, m, u)
+    moved = reborder_band(volume, m, u)
     if moved is m:
         return flagged
     return replace(moved, flags=(*flagged.flags, *moved.flags[len(m.flags) :]))
