@@ -122,6 +122,7 @@ from lesion_tool.measurement.speedmemo import (
     shared_textures,
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
+from lesion_tool.measurement.t06_ringclick import ring_lesion
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
@@ -1523,12 +1524,18 @@ def _measure_lesion(
     # (The cap rule's re-clicks on the next slices do not look for a vessel's lesion again.)
     try:
         return under_cap(volume, prompt, phase, measure_once(_measure_followed))
-    except Drifted:
+    except LiverValue as err:
         # A small lesion's click whose region drifted off it: the blob holding the click, from
         # its middle (smallles_blob.py); arterial images only (see its docstring).
         if _phase(phase) is not Phase.ARTERIAL:
             raise
-        found = reclick_blob(volume, prompt, phase, _measure_prompt)
+        found = None
+        if isinstance(err, Drifted):
+            found = reclick_blob(volume, prompt, phase, _measure_prompt)
+        if found is None:
+            # A small necrotic lesion averaged to the liver's value on a slab: its ring
+            # (t06_ringclick.py).
+            found = ring_lesion(volume, prompt, phase)
         if found is None:
             raise
         return found
