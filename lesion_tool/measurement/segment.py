@@ -70,7 +70,13 @@ from lesion_tool.measurement.longaxis_valley import valley_stops
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.neccore_band import dark_core, outside_liver, rim_is_band, uncut_rim
+from lesion_tool.measurement.neccore_band import (
+    core_middle,
+    dark_core,
+    outside_liver,
+    rim_is_band,
+    uncut_rim,
+)
 from lesion_tool.measurement.necro_rimclick import follow_necrosis
 from lesion_tool.measurement.necrosis import (
     CHORD_TOLERANCE_MM,
@@ -2014,8 +2020,10 @@ def _necrotic_whole(
         rim_lv = _Levels(liver_hu, rim.rim_hu, e.noise_sd_hu, prompt.threshold_offset_hu, True)
         top = rim_lv.vessel_top
         win.rim_peak = rim.rim_hu if peak is None else min(peak, top)
+        # From a cut core the whole is cast from the core's middle (neccore_band.core_middle).
+        at_core = core_middle(core, seed, win.y0, win.x0, spacing_yx) if cut else seed
         try:
-            whole = _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0, rim.rim_hu)
+            whole = _delineate(volume, win, prompt, ph, at_core, line_len_mm, rmax, t0, rim.rim_hu)
         except MeasurementError:
             whole = None
         finally:
