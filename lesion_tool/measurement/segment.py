@@ -70,6 +70,13 @@ from lesion_tool.measurement.longaxis_valley import valley_stops
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.neccore_band import (
+    core_middle,
+    dark_core,
+    outside_liver,
+    rim_is_band,
+    uncut_rim,
+)
 from lesion_tool.measurement.necro_rimclick import follow_necrosis
 from lesion_tool.measurement.necrosis import (
     CHORD_TOLERANCE_MM,
@@ -1966,6 +1973,14 @@ def _necrotic_whole(
     spacing_yx = volume.spacing_mm[1:]
     plane = win.hu_plane(z0)
     liver_hu = e.liver_hu
+    # A dark region holding enhancing tissue took in the rim: its dark part is the core.
+    # (Arterial images: the rim's outer edge, which then outlines the whole, is followed there;
+    # thin slices: on a slab the core averaged with the rim above and below reads as bright.)
+    cut = False
+    if ph is Phase.ARTERIAL and volume.spacing_mm[0] < SLAB_MM:
+        at = (seed[1] - win.y0, seed[2] - win.x0)
+        dark = dark_core(core, plane, liver_hu, e.noise_sd_hu, spacing_yx, at)
+        cut, region, core = dark is not core, core, dark
     flag_only = False
     rim = enhancing_rim(plane, core, liver_hu, e.noise_sd_hu, spacing_yx)
     lower = win.hu_liver
@@ -1990,7 +2005,19 @@ def _necrotic_whole(
         rim.share >= RIM_PARTIAL_SHARE
         and line_says_larger(by_value.whole.length_mm, line_len_mm, LINE_STRICT[0])
     )
-    if enclosed and not flag_only:
+    # Past a region that took in tissue as bright as the rim, the rim's value bounds the whole
+    # only when the rim is a band with the liver beyond it (neccore_band.py); else the rim's
+    # outer edge per ray is followed below.
+    band = enclosed and not flag_only
+    if band and cut and not rim_is_band(plane, core, liver_hu, e.noise_sd_hu, spacing_yx):
+        band = False
+    elif band and cut:
+        # A band with the liver beyond it: the bright share was the core's seam, not a leak;
+        # the region by value is the core and its rim's value bounds the whole (neccore_band).
+        kept = uncut_rim(plane, region, liver_hu, e.noise_sd_hu, spacing_yx)
+        if kept is not None:
+            core, rim = region, kept
+    if band:
         if volume.spacing_mm[0] >= SLAB_MM:
             win.core = _core_and_seam(by_value, win, spacing_yx, (liver_hu + rim.rim_hu) / 2.0)
         # The rim's brightest part is rim, not a vessel; tongues leaving the rim are cut
@@ -2000,8 +2027,10 @@ def _necrotic_whole(
         rim_lv = _Levels(liver_hu, rim.rim_hu, e.noise_sd_hu, prompt.threshold_offset_hu, True)
         top = rim_lv.vessel_top
         win.rim_peak = rim.rim_hu if peak is None else min(peak, top)
+        # From a cut core the whole is cast from the core's middle (neccore_band.core_middle).
+        at_core = core_middle(core, seed, win.y0, win.x0, spacing_yx) if cut else seed
         try:
-            whole = _delineate(volume, win, prompt, ph, seed, line_len_mm, rmax, t0, rim.rim_hu)
+            whole = _delineate(volume, win, prompt, ph, at_core, line_len_mm, rmax, t0, rim.rim_hu)
         except MeasurementError:
             whole = None
         finally:
@@ -2036,7 +2065,7 @@ def _necrotic_whole(
         # the core and the liver, crosses that value in the liver too and the whole leaks, or
         # it stops in the seam): the lesion's outer border is the rim's outer edge, followed
         # from the core outwards as for a click in the core.
-        by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0, core=core)
+        by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0, core=core, halo=cut)
         if by_rim is not None and holds(by_rim):
             return by_rim, True
     return replace(by_value, flags=(*by_value.flags, maybe_core)), False
@@ -2160,6 +2189,7 @@ def _rim_around_click(
     *,
     refused: bool = False,
     core: np.ndarray | None = None,
+    halo: bool = False,
 ) -> LesionMeasurement | None:
     """The whole lesion around a click whose value is the liver's, or whose region by value
     was refused (``refused``), or that lies in a dark ``core`` found by value (window pixels on
@@ -2249,7 +2279,11 @@ def _rim_around_click(
     if len(cuts) * spacing[0] < RING_MIN_DEPTH_RATIO * _max_chord(cut.radii):
         return None  # a lesion is about as deep as it is wide (as a ring must be confirmed)
     shell = np.concatenate([c.shell for c in cuts.values()])
-    share = float((np.abs(shell - liver_hu) <= lv.band).mean()) if shell.size else 0.0
+    # From a dark core cut out of a region that took in tissue as bright as the rim (``halo``),
+    # the liver just outside the rim may be brighter than the commonest value: it is the liver
+    # there (neccore_band.py).
+    ref = outside_liver(liver_hu, lv.liver, rim.rim_hu) if halo else liver_hu
+    share = float((np.abs(shell - ref) <= lv.band).mean()) if shell.size else 0.0
     if share < OUTSIDE_LIVER_SHARE and not off_liver_kept():
         return None  # not surrounded by liver: a neighbour's wall, not a rim in the liver
     zs = sorted(cuts)
