@@ -80,3 +80,40 @@ def test_ircadb_01_necrotic_line_past_its_core_measures_the_whole(ircadb, ircadb
     full[box] = res.mask
     expert = masks[0].astype(bool)
     assert (full & expert).sum() >= 0.9 * full.sum()
+
+
+def _necrotic_plane(seed: int) -> np.ndarray:
+    """A 65 HU core of 12 mm radius, a ramp to a 160 HU rim by 16 mm, the rim out to 26 mm, a
+    115 HU liver beyond (6 HU noise, smoothed by 1 mm): test_measure_rimedge_outer's lesion."""
+    from scipy import ndimage
+
+    n = 120
+    y, x = np.mgrid[:n, :n]
+    r = np.hypot((y - n / 2) * SP[0], (x - n / 2) * SP[1])
+    ramp = 65.0 + 95.0 * np.clip((r - 12.0) / 4.0, 0.0, 1.0)
+    arr = np.where(r <= 26.0, ramp, 115.0)
+    arr = arr + np.random.default_rng(seed).normal(0.0, 6.0, arr.shape)
+    return ndimage.gaussian_filter(arr, 1.0 / SP[0])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_region_holding_half_the_core_is_widened_from_the_whole_core(seed: int) -> None:
+    from lesion_tool.measurement import r01_ramp
+    from lesion_tool.measurement.rimedge_outer import widen_slices
+
+    plane = _necrotic_plane(seed)
+    n = plane.shape[0]
+    x = np.mgrid[:n, :n][1]
+    # The region crossed the core and left its right half out (it stopped on the seam there).
+    region = _disk(n, n / 2, n / 2, 14.0) & (x <= n / 2)
+    right = x > n / 2 + 20.0 / SP[1]  # past 20 mm right of the centre: only the rim reaches
+    out = widen_slices(lambda z: plane, {0: region}, 115.0, 160.0, 130.0, 100.0, SP, 1, 0)[0]
+    assert out[n // 2, right[n // 2]].any()  # the rim on the right is reached
+    cols = np.flatnonzero(out[n // 2])
+    assert abs((cols.max() - n / 2) * SP[1] - 26.0) <= 1.5
+    r01_ramp.WHOLE_CORE = False
+    try:
+        before = widen_slices(lambda z: plane, {0: region}, 115.0, 160.0, 130.0, 100.0, SP, 1, 0)
+    finally:
+        r01_ramp.WHOLE_CORE = True
+    assert not before[0][n // 2, right[n // 2]].any()  # from the half core: the right left out
