@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import ndimage
 
+from lesion_tool.measurement.r01_ramp import whole_core
 from lesion_tool.measurement.raster import disk_footprint, open_by, polygon_mask
 from lesion_tool.measurement.wallrim import RIM_TOP_HU
 
@@ -188,7 +189,7 @@ def widen_slices(
     cores: dict[int, np.ndarray] = {}
     for z, m in regions.items():
         plane = hu_plane(z)
-        core = _main_core(m, plane, core_top_hu)
+        core = whole_core(_main_core(m, plane, core_top_hu), plane, core_top_hu)
         cores[z] = core
         wide = rim_edges(plane, core, m, liver_hu, rim_hu, rim_level_hu, spacing_yx)
         out[z] = m if wide is None else wide

@@ -91,6 +91,7 @@ from lesion_tool.measurement.necrosis import (
 )
 from lesion_tool.measurement.nodule_seam import follow_seam
 from lesion_tool.measurement.offliver import NotInLiver, OffLiver, from_cap, off_liver_kept
+from lesion_tool.measurement.r01_lineends import MAYBE_CORE_NOTE, line_ends_on_rim, longer_whole
 from lesion_tool.measurement.raster import (
     RaySampler,
     beyond_mm,
@@ -1993,7 +1994,7 @@ def _necrotic_whole(
     if rim is None or rim.share < RIM_PARTIAL_SHARE:
         return None
     maybe_core = (
-        f"delineated a dark region ({by_value.whole.length_mm:.0f} mm, {e.lesion_hu:.0f} HU) "
+        f"{MAYBE_CORE_NOTE}{by_value.whole.length_mm:.0f} mm, {e.lesion_hu:.0f} HU) "
         f"with enhancing tissue ({rim.rim_hu:.0f} HU, liver {liver_hu:.0f} HU) around "
         f"{100 * rim.share:.0f}% of it: it may be the necrotic core of a larger lesion; check "
         "the contour, or click in the enhancing rim or drag a line across the whole lesion"
@@ -2004,6 +2005,21 @@ def _necrotic_whole(
     enclosed = rim.share >= RIM_ENCLOSE_SHARE or (
         rim.share >= RIM_PARTIAL_SHARE
         and line_says_larger(by_value.whole.length_mm, line_len_mm, LINE_STRICT[0])
+    )
+    # A line whose ends lie on enhancing tissue past the dark region on both sides: the reader
+    # drew the rim as lesion (r01_lineends.py).
+    enclosed = enclosed or (
+        rim.share >= RIM_PARTIAL_SHARE
+        and ph is Phase.ARTERIAL
+        and line_ends_on_rim(
+            plane,
+            core,
+            win.line,
+            (win.y0, win.x0),
+            spacing_yx,
+            liver_hu + rim_margin_hu(e.noise_sd_hu),
+            liver_hu + RIM_TOP_HU,
+        )
     )
     # Past a region that took in tissue as bright as the rim, the rim's value bounds the whole
     # only when the rim is a band with the liver beyond it (neccore_band.py); else the rim's
@@ -3217,7 +3233,11 @@ def _measure_line(
     # LINE_RATIO); without one, the nearest to the line within LINE_RATIO, flagged.
     fits = [c for c in cands if _line_fits(c, line_len_mm)]
     if fits:
-        return _texture_whole(win, fits[0], cands, seed[0], line_len_mm) or fits[0]
+        return (
+            _texture_whole(win, fits[0], cands, seed[0], line_len_mm)
+            or _core_whole(win, fits, seed[0], line_len_mm)
+            or fits[0]
+        )
     low = any(f.startswith(LOW_CONTRAST_FLAG) for f in cands[0].flags)
     if first_err is None and not too_long(cands[0].whole.length_mm, line_len_mm, low):
         return cands[0]
@@ -3259,6 +3279,24 @@ def _texture_whole(
             continue
         if part_of_whole(pick.whole.length_mm, part, _slice_mask(c, win, z), line_len_mm):
             return _line_flagged(c, line_len_mm)
+    return None
+
+
+def _core_whole(
+    win: _Window, fits: list[LesionMeasurement], z: int, line_len_mm: float
+) -> LesionMeasurement | None:
+    """The first of ``fits`` (results agreeing with the line, in the order tried) after the
+    first that holds it and is longer, when the first is a dark region flagged as possibly a
+    necrotic core and shorter than the line (r01_lineends.py); None otherwise."""
+    pick = fits[0]
+    if not any(f.startswith(MAYBE_CORE_NOTE) for f in pick.flags):
+        return None
+    part = _slice_mask(pick, win, z)
+    for c in fits[1:]:
+        if longer_whole(
+            pick.whole.length_mm, part, c.whole.length_mm, _slice_mask(c, win, z), line_len_mm
+        ):
+            return c
     return None
 
 
