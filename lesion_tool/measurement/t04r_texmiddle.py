@@ -17,7 +17,8 @@ enough slices and over :data:`MIN_BODY_MM`, closed at both ends and not running 
 slices (:data:`NOT_A_BODY`), holding the
 click (:data:`~.driftclick.DRIFT_MM`), longer than the click's own region and :data:`GROWTH`
 times its volume - it is the lesion clicked, and is returned, flagged. On the lesion's end slice
-the thin section reads less mottled than the liver's threshold for texture: the body is then
+the thin section reads less mottled than the liver's threshold for texture: when the click has
+no texture contrast, the body is
 looked for at the same in-plane point on the slices within :data:`CAP_MM` (as capclick looks
 under a cap), holding that point.
 
@@ -100,13 +101,16 @@ def _texture_body(
     first: LesionMeasurement | None,
     texture_at: TexAt,
 ) -> LesionMeasurement | None:
-    """The textured body holding the click: by texture from the click, or (a click on the
-    lesion's end slice, whose thin section reads less mottled) from the same in-plane point on
-    the slices within :data:`CAP_MM`, nearest first, holding the click's point there."""
+    """The textured body holding the click: by texture from the click, or, when the click has no
+    texture contrast (a click on the lesion's end slice, whose thin section reads less mottled),
+    from the same in-plane point on the slices within :data:`CAP_MM`, nearest first, holding the
+    click's point there."""
     sp = tuple(float(s) for s in volume.spacing_mm)
     tex = texture_at(volume, prompt, phase)
-    if _body(tex, first, sp[0]) and _holds(tex, seed, sp[1:]):
-        return tex
+    if tex is not None:
+        # Texture at the click decides: a region there that is no body (a vessel's wall running
+        # on, a sliver) is not looked past for another on the next slices.
+        return tex if _body(tex, first, sp[0]) and _holds(tex, seed, sp[1:]) else None
     for k in range(1, max(1, int(CAP_MM / sp[0])) + 1):
         for step in (-k, k):
             z = seed[0] + step
