@@ -1,7 +1,7 @@
-"""A click on one part of a heterogeneous lesion: measure the lesion from its textured middle.
+"""A click on one part of a heterogeneous lesion: the textured body around it is the lesion.
 
 A lesion whose inside is a mottle of enhancing specks and darker necrosis (mean value about the
-liver's, local SD two to three times the parenchyma's) is delineated whole by texture when it is
+liver's, local SD about twice the parenchyma's) is delineated whole by texture when it is
 clicked near its middle. Clicked off the middle, on one of its parts, the click reads that
 part's value: a bright nodule at one end (IRCADb 04, 18.5 mm over Im 90-104: its top slices hold
 a 5 mm focus at 160-250 HU, its bottom slices bright specks), a speck of liver-like tissue, or
@@ -14,17 +14,16 @@ Here, when a click is refused as a speck or as a region that stops short of a la
 (notwhole.py), or its result is flagged, the region by texture at the click is looked at (the
 delineation by local SD that the lesion's middle gets). When it is a body of its own - seen on
 enough slices and over :data:`MIN_BODY_MM`, closed at both ends and not running on through the
-slices (:data:`NOT_A_BODY`), holding the
-click (:data:`~.driftclick.DRIFT_MM`), longer than the click's own region and :data:`GROWTH`
-times its volume - it is the lesion clicked, and is returned, flagged. On the lesion's end slice
-the thin section reads less mottled than the liver's threshold for texture: when the click has
-no texture contrast, the body is
+slices (:data:`NOT_A_BODY`), holding the click (:data:`~.driftclick.DRIFT_MM`), longer than the
+click's own region and :data:`GROWTH` times its volume - it is the lesion clicked, and is
+returned, flagged. On the lesion's end slice the thin section reads less mottled than the
+liver's threshold for texture: when the click has no texture contrast at all, the body is
 looked for at the same in-plane point on the slices within :data:`CAP_MM` (as capclick looks
 under a cap), holding that point.
 
 Plain liver has no such body: its local SD is the noise's (the texture delineation needs the
-click's local SD at :data:`~.segment.TEXTURE_MIN_RATIO` times the liver's), and a click there is
-refused as before (the stress bench's negatives).
+click's local SD at ``segment.TEXTURE_MIN_RATIO`` times the liver's), and the textured regions
+found beside vessels and at the liver's surface run on through the slices or are open at an end.
 """
 
 from __future__ import annotations
