@@ -19,31 +19,41 @@ from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement import t04r_texmiddle as tm
 from lesion_tool.measurement.evaluation import _dice, tolerance_mm
 
-CLICK = (97, 244, 201)
+SPECK = (97, 244, 201)
 """Seed 4's random click in 04: 5 mm inside its expert border on Im 97 (of 90-104), on a speck
 that reads like the liver (112 HU against 113)."""
+END = (103, 239, 197)
+"""Seed 3's random click in 04: on Im 103, next to its last slice, on a bright speck (254 HU)."""
 
 
-def _whole_04(v, click: tuple[int, int, int]) -> None:
+def _off(v, click: tuple[int, int, int]) -> float:
+    """|error| (mm) of the click's result against 04's expert diameter (inf when refused)."""
+    try:
+        m = measure_lesion(v.volume, LesionPrompt(seed=click), phase="portal-venous")
+    except MeasurementError:
+        return float("inf")
+    return abs(m.whole.length_mm - v.experts[3].diameter_mm)
+
+
+@pytest.mark.parametrize(
+    ("click", "noise"),
+    [(SPECK, None), (END, None), (SPECK, (4, 25.0)), (END, (3, 25.0))],
+    ids=["speck-original", "end-original", "speck-seed4-25HU", "end-seed3-25HU"],
+)
+def test_an_off_centre_click_in_04_measures_04(ircadb, click, noise, monkeypatch) -> None:
+    kw = {} if noise is None else {"seed": noise[0], "noise_sd_hu": noise[1]}
+    v = variant(ircadb, **kw)
     t04 = v.experts[3]
     assert t04.name.endswith("04") and 17.0 < t04.diameter_mm < 20.0
     assert v.masks[3][click]
     m = measure_lesion(v.volume, LesionPrompt(seed=click), phase="portal-venous")
     assert abs(m.whole.length_mm - t04.diameter_mm) <= tolerance_mm(t04.diameter_mm)
     # The lesion clicked, not a neighbour of its size: it overlaps 04's expert mask.
-    assert _dice(m.mask, m.offset, v.masks[3]) >= 0.45
+    assert _dice(m.mask, m.offset, v.masks[3]) >= 0.4
     assert m.flags and m.flags[0].startswith(tm.TEXMIDDLE_FLAG)
-
-
-@pytest.mark.parametrize("noise", [None, (4, 25.0), (3, 25.0)])
-def test_an_off_centre_click_in_04_measures_04(ircadb, noise, monkeypatch) -> None:
-    kw = {} if noise is None else {"seed": noise[0], "noise_sd_hu": noise[1]}
-    v = variant(ircadb, **kw)
-    _whole_04(v, CLICK)
-    # Before: refused (a speck on the original, "stops at its end" in 25 HU noise).
+    # Before: refused ("a speck", "stops at its end") or 12.7 mm (Dice 0.07).
     monkeypatch.setattr(tm, "ENABLED", False)
-    with pytest.raises(MeasurementError):
-        measure_lesion(v.volume, LesionPrompt(seed=CLICK), phase="portal-venous")
+    assert _off(v, click) > tolerance_mm(t04.diameter_mm)
 
 
 def test_plain_liver_clicks_stay_refused(ircadb, ircadb_negative_points, monkeypatch) -> None:
