@@ -19,7 +19,7 @@ click's own region and :data:`GROWTH` times its volume - it is the lesion clicke
 returned, flagged. On the lesion's end slice the thin section reads less mottled than the
 liver's threshold for texture: when the click has no texture contrast at all, the body is
 looked for at the same in-plane point on the slices within :data:`CAP_MM` (as capclick looks
-under a cap), holding that point.
+under a cap): the nearest textured region decides, and must hold that point.
 
 Plain liver has no such body: its local SD is the noise's (the texture delineation needs the
 click's local SD at ``segment.TEXTURE_MIN_RATIO`` times the liver's), and the textured regions
@@ -102,8 +102,8 @@ def _texture_body(
 ) -> LesionMeasurement | None:
     """The textured body holding the click: by texture from the click, or, when the click has no
     texture contrast (a click on the lesion's end slice, whose thin section reads less mottled),
-    from the same in-plane point on the slices within :data:`CAP_MM`, nearest first, holding the
-    click's point there."""
+    from the same in-plane point on the slices within :data:`CAP_MM`: the nearest textured
+    region, when it is a body holding the click's point there."""
     sp = tuple(float(s) for s in volume.spacing_mm)
     tex = texture_at(volume, prompt, phase)
     if tex is not None:
@@ -116,8 +116,10 @@ def _texture_body(
             if not 0 <= z < volume.shape[0]:
                 continue
             tex = texture_at(volume, replace(prompt, seed=(z, seed[1], seed[2])), phase)
-            if _body(tex, first, sp[0]) and _holds(tex, (z, seed[1], seed[2]), sp[1:]):
-                return tex
+            if tex is not None:
+                # The nearest textured region decides, as at the click.
+                ok = _body(tex, first, sp[0]) and _holds(tex, (z, seed[1], seed[2]), sp[1:])
+                return tex if ok else None
     return None
 
 
