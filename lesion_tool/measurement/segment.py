@@ -90,6 +90,7 @@ from lesion_tool.measurement.necrosis import (
     rim_margin_hu,
 )
 from lesion_tool.measurement.nodule_seam import follow_seam
+from lesion_tool.measurement.notwhole import NotWhole
 from lesion_tool.measurement.offliver import NotInLiver, OffLiver, from_cap, off_liver_kept
 from lesion_tool.measurement.r01_lineends import MAYBE_CORE_NOTE, line_ends_on_rim, longer_whole
 from lesion_tool.measurement.raster import (
@@ -130,6 +131,7 @@ from lesion_tool.measurement.speedmemo import (
     shared_textures,
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
+from lesion_tool.measurement.t04r_texmiddle import from_texture_middle, t04r_worth
 from lesion_tool.measurement.t04s_corecut import cut_at_rim
 from lesion_tool.measurement.t06_ringclick import ring_lesion
 from lesion_tool.measurement.taper_tip import keep_taper
@@ -1534,7 +1536,7 @@ def _measure_lesion(
     # under the click, on the next slices (capclick.py).
     # (The cap rule's re-clicks on the next slices do not look for a vessel's lesion again.)
     try:
-        return under_cap(volume, prompt, phase, measure_once(_measure_followed))
+        first = under_cap(volume, prompt, phase, measure_once(_measure_followed))
     except LiverValue as err:
         # A small lesion's click whose region drifted off it: the blob holding the click, from
         # its middle (smallles_blob.py); arterial images only (see its docstring).
@@ -1550,6 +1552,38 @@ def _measure_lesion(
         if found is None:
             raise
         return found
+    except (NotWhole, Speck):
+        # A click on one part of a heterogeneous lesion: from its textured middle (t04r_texmiddle).
+        found = from_texture_middle(volume, prompt, phase, None, _texture_at)
+        if found is None:
+            raise
+        return found
+    if t04r_worth(first):
+        found = from_texture_middle(volume, prompt, phase, first, _texture_at)
+        if found is not None:
+            return found
+    return first
+
+
+def _texture_at(
+    volume: CTVolume, prompt: LesionPrompt, phase: Phase | str | None
+) -> LesionMeasurement | None:
+    """The region by texture at a click (t04r_texmiddle.py), or None when there is none: the
+    window's liver value is the commonest smoothed value around, as for a click there."""
+    t0 = time.perf_counter()
+    assert prompt.seed is not None
+    seed = tuple(round(v) for v in prompt.seed)
+    win = _Window(volume, seed[1], seed[2], CLICK_SEARCH_MM + SHELL_MM[1] + 3.0 * SMOOTH_SIGMA_MM)
+    z0 = seed[0]
+    zs = range(max(z0 - 2, 0), min(z0 + 3, volume.shape[0]))
+    win.hu_liver = _mode(np.stack([win.hu_plane(z) for z in zs])[:, ::2, ::2], exclude_near=None)
+    if win.hu_liver is None:
+        return None
+    win.texture = True
+    try:
+        return _delineate(volume, win, prompt, _phase(phase), seed, None, CLICK_SEARCH_MM, t0)
+    except MeasurementError:
+        return None
 
 
 def _measure_followed(
