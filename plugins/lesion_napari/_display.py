@@ -35,6 +35,7 @@ from qtpy.QtCore import QTimer
 from lesion_tool.errors import LesionToolError
 from lesion_tool.io.slices import SeriesDisplayInfo, series_display_info
 from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement.naming import remember_display_info
 from lesion_tool.viewing import (
     DEFAULT_WINDOW,
     PRESETS,
@@ -163,12 +164,11 @@ class DisplayTools:
         for shown in self.images:
             if shown.layer is layer:
                 return shown
-        shown = ShownImage(
-            layer,
-            volume,
-            info if info is not None else series_display_info(volume),
-            DisplayGeometry.from_volume(volume),
-        )
+        if info is None:
+            info = series_display_info(volume)
+            # The measurement's messages name slices from the same headers: read once.
+            remember_display_info(volume, info)
+        shown = ShownImage(layer, volume, info, DisplayGeometry.from_volume(volume))
         own = series_window(*(shown.info.window or (None, None)))
         if own is not None:
             shown.window_source["series"] = own
