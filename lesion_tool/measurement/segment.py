@@ -131,7 +131,7 @@ from lesion_tool.measurement.speedmemo import (
     shared_textures,
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
-from lesion_tool.measurement.t04r_texmiddle import from_texture_middle, t04r_worth
+from lesion_tool.measurement.t04r_texmiddle import from_texture_middle
 from lesion_tool.measurement.t04s_corecut import cut_at_rim
 from lesion_tool.measurement.t06_ringclick import ring_lesion
 from lesion_tool.measurement.taper_tip import keep_taper
@@ -1558,10 +1558,6 @@ def _measure_lesion(
         if found is None:
             raise
         return found
-    if t04r_worth(first):
-        found = from_texture_middle(volume, prompt, phase, first, _texture_at)
-        if found is not None:
-            return found
     return first
 
 
