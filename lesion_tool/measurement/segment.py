@@ -132,7 +132,6 @@ from lesion_tool.measurement.speedmemo import (
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.t04r_texmiddle import from_texture_middle
-from lesion_tool.measurement.t04s_corecut import cut_at_rim
 from lesion_tool.measurement.t06_ringclick import ring_lesion
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
@@ -1486,11 +1485,9 @@ def measure_lesion(
     u = border_uncertainty_mm(volume, m)
     flagged = flag_uncertain_border(volume, m, u)
     moved = reborder_band(volume, m, u)
-    if moved is not m:
-        flagged = replace(moved, flags=(*flagged.flags, *moved.flags[len(m.flags) :]))
-    # A small rim-enhancing lesion's click region cut at the rim read round its core
-    # (t04s_corecut.py).
-    return cut_at_rim(volume, prompt, _phase(phase) is Phase.ARTERIAL, flagged)
+    if moved is m:
+        return flagged
+    return replace(moved, flags=(*flagged.flags, *moved.flags[len(m.flags) :]))
 
 
 def _measure_lesion(
