@@ -1551,7 +1551,7 @@ def _measure_lesion(
         return found
     except (NotWhole, Speck):
         # A click on one part of a heterogeneous lesion: from its textured middle (t04r_texmiddle).
-        found = from_texture_middle(volume, prompt, phase, None, _texture_at)
+        found = from_texture_middle(volume, prompt, phase, _texture_at)
         if found is None:
             raise
         return found

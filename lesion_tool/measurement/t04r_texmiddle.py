@@ -11,14 +11,13 @@ end"), whatever the image's noise or phase: the part is real, the lesion the rea
 is the heterogeneous whole around it.
 
 Here, when a click is refused as a speck or as a region that stops short of a larger one
-(notwhole.py), the region by texture at the click is looked at (the
-delineation by local SD that the lesion's middle gets). When it is a body of its own - seen on
-enough slices and over :data:`MIN_BODY_MM`, closed at both ends and not running on through the
-slices (:data:`NOT_A_BODY`), holding the click (:data:`~.driftclick.DRIFT_MM`), longer than the
-click's own region and :data:`GROWTH` times its volume - it is the lesion clicked, and is
-returned, flagged. On the lesion's end slice the thin section reads less mottled than the
-liver's threshold for texture: when the click has no texture contrast at all, the body is
-looked for at the same in-plane point on the slices within :data:`CAP_MM` (as capclick looks
+(notwhole.py), the region by texture at the click is looked at (the delineation by local SD that
+the lesion's middle gets). When it is a body of its own - seen on enough slices and over
+:data:`MIN_BODY_MM`, closed at both ends and not running on through the slices
+(:data:`NOT_A_BODY`), holding the click (:data:`~.driftclick.DRIFT_MM`) - it is the lesion
+clicked, and is returned, flagged. On the lesion's end slice the thin section reads less mottled
+than the liver's threshold for texture: when the click has no texture contrast at all, the body
+is looked for at the same in-plane point on the slices within :data:`CAP_MM` (as capclick looks
 under a cap): the nearest textured region decides, and must hold that point.
 
 Refusals only: merged to look past flagged results too, it replaced IRCADb 06's flagged 9 mm
@@ -50,10 +49,6 @@ if TYPE_CHECKING:
 ENABLED = True
 """Module switch (A/B runs)."""
 
-GROWTH = 2.0
-"""The textured body holds at least this many times the click's own region's volume: the
-click's region is a part of it (a nodule, a speck, an end slice), not the lesion measured
-again with a looser border."""
 MIN_BODY_MM = 4.0
 """The textured body spans at least this much through the slices (a lesion's body, not a cap)."""
 NOT_A_BODY = (RUNS_ON_FLAG, OPEN_END_FLAG, FEW_SLICES_FLAG)
@@ -83,17 +78,11 @@ def _holds(m: LesionMeasurement, seed: tuple[int, int, int], spacing_yx) -> bool
     return d <= DRIFT_MM
 
 
-def _body(tex: LesionMeasurement | None, first: LesionMeasurement | None, slice_mm: float) -> bool:
-    """``tex`` is a textured body of its own, larger than ``first`` (the click's own region):
-    :data:`GROWTH` times its volume and longer."""
+def _body(tex: LesionMeasurement | None, slice_mm: float) -> bool:
+    """``tex`` is a textured body of its own (see the module's docstring)."""
     if tex is None or any(f.startswith(NOT_A_BODY) for f in tex.flags):
         return False
-    if np.count_nonzero(tex.mask.any(axis=(1, 2))) * slice_mm < MIN_BODY_MM:
-        return False
-    if first is None:
-        return True
-    larger = int(tex.mask.sum()) >= GROWTH * int(first.mask.sum())
-    return larger and tex.whole.length_mm > first.whole.length_mm
+    return np.count_nonzero(tex.mask.any(axis=(1, 2))) * slice_mm >= MIN_BODY_MM
 
 
 def _texture_body(
@@ -101,7 +90,6 @@ def _texture_body(
     prompt: LesionPrompt,
     phase: object,
     seed: tuple[int, int, int],
-    first: LesionMeasurement | None,
     texture_at: TexAt,
 ) -> LesionMeasurement | None:
     """The textured body holding the click: by texture from the click, or, when the click has no
@@ -113,7 +101,7 @@ def _texture_body(
     if tex is not None:
         # Texture at the click decides: a region there that is no body (a vessel's wall running
         # on, a sliver) is not looked past for another on the next slices.
-        return tex if _body(tex, first, sp[0]) and _holds(tex, seed, sp[1:]) else None
+        return tex if _body(tex, sp[0]) and _holds(tex, seed, sp[1:]) else None
     for k in range(1, max(1, int(CAP_MM / sp[0])) + 1):
         for step in (-k, k):
             z = seed[0] + step
@@ -122,7 +110,7 @@ def _texture_body(
             tex = texture_at(volume, replace(prompt, seed=(z, seed[1], seed[2])), phase)
             if tex is not None:
                 # The nearest textured region decides, as at the click.
-                ok = _body(tex, first, sp[0]) and _holds(tex, (z, seed[1], seed[2]), sp[1:])
+                ok = _body(tex, sp[0]) and _holds(tex, (z, seed[1], seed[2]), sp[1:])
                 return tex if ok else None
     return None
 
@@ -131,24 +119,21 @@ def from_texture_middle(
     volume: CTVolume,
     prompt: LesionPrompt,
     phase: object,
-    first: LesionMeasurement | None,
     texture_at: TexAt,
 ) -> LesionMeasurement | None:
-    """The heterogeneous lesion round ``prompt``'s click, delineated by texture, or None (see
-    the module's docstring). ``first``: the click's own result (None when refused)."""
+    """The heterogeneous lesion round ``prompt``'s refused click, delineated by texture, or None
+    (see the module's docstring)."""
     if not ENABLED or prompt.seed is None or prompt.line is not None:
         return None
     seed = tuple(round(v) for v in prompt.seed)
-    tex = _texture_body(volume, prompt, phase, seed, first, texture_at)
+    tex = _texture_body(volume, prompt, phase, seed, texture_at)
     if tex is None:
         return None
-    how = "was refused" if first is None else f"gave {first.whole.length_mm:.1f} mm"
     note = (
-        f"{TEXMIDDLE_FLAG} (the click on {slice_name(volume, seed[0])} {how}, on one part of "
-        "it); check that this is the lesion clicked"
+        f"{TEXMIDDLE_FLAG} (the click on {slice_name(volume, seed[0])} was refused, on one part "
+        "of it); check that this is the lesion clicked"
     )
-    spent = (0.0 if first is None else first.time_s) + tex.time_s
-    return replace(tex, flags=(note, *tex.flags), seed_voxel=seed, time_s=spent)
+    return replace(tex, flags=(note, *tex.flags), seed_voxel=seed)
 
 
 __all__ = ["ENABLED", "from_texture_middle"]
