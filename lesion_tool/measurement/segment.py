@@ -132,6 +132,7 @@ from lesion_tool.measurement.speedmemo import (
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.t04r_texmiddle import from_texture_middle
+from lesion_tool.measurement.t04w_corecut import cut_at_rim
 from lesion_tool.measurement.t06_ringclick import ring_lesion
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
@@ -1485,9 +1486,11 @@ def measure_lesion(
     u = border_uncertainty_mm(volume, m)
     flagged = flag_uncertain_border(volume, m, u)
     moved = reborder_band(volume, m, u)
-    if moved is m:
-        return flagged
-    return replace(moved, flags=(*flagged.flags, *moved.flags[len(m.flags) :]))
+    if moved is not m:
+        flagged = replace(moved, flags=(*flagged.flags, *moved.flags[len(m.flags) :]))
+    # A faint dark click region on an arterial image cut at the enhancing rim read round its
+    # core (t04w_corecut.py).
+    return cut_at_rim(volume, prompt, _phase(phase) is Phase.ARTERIAL, flagged)
 
 
 def _measure_lesion(

@@ -95,11 +95,12 @@ def _fill_soft(plane: np.ndarray) -> np.ndarray | None:
     return np.where(soft, plane, np.median(plane[soft])).astype(np.float32)
 
 
-def _blob_on(plane: np.ndarray, cy: int, cx: int, px: float, dz: float):
-    """The strongest scale-normalised LoG extremum of ``plane`` whose middle lies within its
-    radius of the click (``dz`` mm off this slice): ``(y, x, radius_mm, response)`` or None."""
+def _blob_on(plane: np.ndarray, cy: int, cx: int, px: float, dz: float, radii=BLOB_RADII_MM):
+    """The strongest scale-normalised LoG extremum of ``plane`` (at the ``radii``, mm) whose
+    middle lies within its radius of the click (``dz`` mm off this slice): ``(y, x, radius_mm,
+    response)`` or None."""
     best = None
-    for r_mm in BLOB_RADII_MM:
+    for r_mm in radii:
         if dz >= r_mm:
             continue
         r_px = r_mm / px
@@ -222,4 +223,7 @@ def _kept(volume, prompt, phase, measure: Measure, at, seed, blob_mm: float):
     return found
 
 
-__all__ = ["BLOB_FLAG", "ENABLED", "find_blobs", "reclick_blob"]
+__all__ = ["BLOB_FLAG", "ENABLED", "blob_on", "find_blobs", "reclick_blob"]
+
+blob_on = _blob_on
+"""The strongest blob at a click on one plane (``t04s_corecut`` reads a core with it)."""
