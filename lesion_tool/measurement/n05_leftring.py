@@ -1,0 +1,132 @@
+"""A click's region that left a necrotic lesion through its rim: the lesion from its core.
+
+On an arterial image a necrotic HCC is a dark core inside an enhancing rim; where the rim is
+thin (2-4 mm at a pole) a click near the lesion's edge lands on the rim or on the seam between
+rim and core, and the region grown from it by value can leave the lesion through the rim into
+the liver beside it. IRCADb tumour 05 (32.5 mm) given a necrotic core (1.6 mm slices):
+
+- seed 4, click (115, 209, 207), 6 mm inside the expert's upper border: the click reads 85-90 HU
+  (smoothed), the seam between the core (40-56 HU) and the rim's upper arc (149-157 HU, 2-3 mm
+  thick), the liver above it 115-130 HU. Grown at that value (91 HU against 115) the region stops
+  against the core (below its floor) and runs up through darker liver: 58.6 mm on 6 slices, Dice
+  0.02 with the tumour, flagged (irregular, elongated, a dark region with enhancing tissue round
+  44 % of it).
+- seed 3, click (112, 207, 199), 5 mm inside the upper border, on the rim's arc (141-155 HU): its
+  own region, a 10.2 mm sliver of the arc, slid 4 mm off the click (refused); grown again beyond
+  its open end (``offliver.from_cap``) the rim's value ran on into the liver's graded halo round
+  the lesion (125-141 HU): 55.5 mm of rim and halo, 133 HU against 116, flagged.
+
+In both the image holds the evidence of which lesion was clicked: a dark core (80 HU under the
+liver, 5 mm deep) within the seam's reach (``seam.SEAM_SEARCH_MM``) of the click's region, found
+as ``necro_rimclick.necrotic_core_clicks`` finds a rim click's core. Necrosis lies inside its own
+tumour, and the whole lesion measured from that core (the core's rule: core and rim outlined
+through the rim, ``seam.WHOLE_MARKERS``) is the lesion the click was in when it holds the click.
+A region that lies mostly outside that lesion (under LEFT_SHARE of its voxels inside it) left it
+through the rim: it is not the lesion clicked, and the lesion is returned instead, flagged. A
+region mostly inside the lesion is kept as it is (a click's own result is not second-guessed:
+``necro_rimclick.follow_necrosis`` already looks for a larger whole round a rim's region).
+
+Clicks on arterial images whose result is flagged only (a line gives the lesion's extent; an
+unflagged region is in no doubt). A click in plain liver or a vessel has no necrotic lesion whose
+whole holds it, and its result is unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.necro_rimclick import follow_necrosis, necrotic_core_clicks
+from lesion_tool.measurement.reseed import Measure, as_clicked, measure_again
+from lesion_tool.measurement.seam import WHOLE_MARKERS, holds_voxel
+from lesion_tool.measurement.vesselclick import _share_in as share_in
+
+if TYPE_CHECKING:
+    from lesion_tool.io.volume import CTVolume
+    from lesion_tool.measurement.segment import LesionMeasurement, LesionPrompt
+
+__all__ = ["ENABLED", "LEFT_SHARE", "REFUSED_NOTE", "core_of_refused", "from_core_left"]
+
+ENABLED = True
+"""Module switch (A/B measurement)."""
+
+LEFT_SHARE = 0.5
+"""A click's region with less than this share of its voxels inside the whole lesion measured
+from the core beside it left that lesion (the two leaks above: 0.02-0.3 of it inside); a
+region mostly inside it is the lesion or a part of it, kept."""
+
+
+REFUSED_NOTE = (
+    "the region at the click itself was refused (an enhancing rim's sliver beside a dark core?): "
+    "the lesion was measured from the core; check that this is the lesion clicked"
+)
+"""The first flag of a result found by :func:`core_of_refused`."""
+
+
+def core_of_refused(
+    volume: CTVolume,
+    prompt: LesionPrompt,
+    phase: object,
+    cap: LesionMeasurement,
+    measure: Measure,
+) -> LesionMeasurement | None:
+    """The whole lesion measured from the dark core that ``cap`` wraps, flagged, or None.
+
+    ``cap`` is a refused click's region grown again with the liver refusals lifted
+    (``offliver.from_cap``), before its open end is followed: an enhancing sliver of a rim
+    (seed 3 above: 10.2 mm of the rim's arc, 146 HU against 123) is looked at as a rim click's
+    accepted region is (``necro_rimclick.follow_necrosis``: the core's rule must outline the
+    whole, which must hold the click and be longer than the sliver); beyond its open end the
+    rim's value runs on into the liver's halo. None when the switch is off or no such whole."""
+    if not ENABLED:
+        return None
+    found = follow_necrosis(volume, prompt, phase, cap, measure)
+    if found.mask is cap.mask:
+        return None
+    return replace(found, flags=(REFUSED_NOTE, *found.flags))
+
+
+def from_core_left(
+    volume: CTVolume,
+    prompt: LesionPrompt,
+    phase: object,
+    first: LesionMeasurement,
+    measure: Measure,
+) -> LesionMeasurement:
+    """``first`` (a click's result), or the whole necrotic lesion measured from the dark core
+    beside its region when that lesion holds the click and ``first`` lies mostly outside it
+    (see the module docstring)."""
+    from lesion_tool.measurement.segment import Phase, _phase
+
+    if (
+        not ENABLED
+        or _phase(phase) is not Phase.ARTERIAL
+        or prompt.seed is None
+        or prompt.line is not None
+        or not first.flags
+        or first.mask.size == 0
+    ):
+        return first
+    spent = first.time_s
+    for click, core_hu in necrotic_core_clicks(volume, first, any_sign=True):
+        new = measure_again(volume, prompt, phase, click, measure)
+        if new is None:
+            continue
+        spent += new.time_s
+        if not any(w in f for f in new.flags for w in WHOLE_MARKERS):
+            continue
+        if not holds_voxel(new, first.seed_voxel):
+            continue
+        inside = share_in(first, new)
+        if inside >= LEFT_SHARE:
+            continue
+        note = (
+            f"the region grown from the click ({first.whole.length_mm:.1f} mm, "
+            f"{first.evidence.lesion_hu:.0f} HU) lies mostly outside ({100 * inside:.0f}% "
+            "inside) the necrotic lesion that holds the click, measured from its dark core "
+            f"({core_hu:.0f} HU, at voxel {click} on {slice_name(volume, click[0])}): it left "
+            "the lesion through its rim; check that this is the lesion clicked"
+        )
+        return as_clicked(first, new, note, spent)
+    return first
