@@ -33,13 +33,16 @@ whole holds it, and its result is unchanged.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import numpy as np
+from scipy import ndimage
+
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.necro_rimclick import follow_necrosis, necrotic_core_clicks
+from lesion_tool.measurement.necro_rimclick import necrotic_core_clicks
+from lesion_tool.measurement.raster import depth_mm
 from lesion_tool.measurement.reseed import Measure, as_clicked, measure_again
-from lesion_tool.measurement.seam import WHOLE_MARKERS, holds_voxel
+from lesion_tool.measurement.seam import CORE_MARGIN_HU, WHOLE_MARKERS, holds_voxel
 from lesion_tool.measurement.vesselclick import _share_in as share_in
 
 if TYPE_CHECKING:
@@ -57,9 +60,65 @@ from the core beside it left that lesion (the two leaks above: 0.02-0.3 of it in
 region mostly inside it is the lesion or a part of it, kept."""
 
 
+CORE_WINDOW_MM = 25.0
+"""Half the side of the in-plane box the core is followed in (a core up to 50 mm across)."""
+CORE_REACH_MM = 10.0
+"""How far above and below the click's slice the dark core is followed to its widest section
+(a 20-30 mm core spans 10-15 mm either side of its middle)."""
+
+
+def widest_section(
+    volume: CTVolume, click: tuple[int, int, int], liver_hu: float
+) -> tuple[int, int, int]:
+    """The deepest pixel of the dark core holding ``click`` on the slice (within CORE_REACH_MM)
+    where the core's section is deepest: the core's middle in 3-D, the lesion's middle, from
+    which the rays of the core's rule cross the rim straight out on its widest slices."""
+    from lesion_tool.measurement.segment import SMOOTH_SIGMA_MM
+
+    z0, y0, x0 = click
+    nz, ny, nx = volume.shape
+    sz, sy, sx = (float(s) for s in volume.spacing_mm)
+    half = round(CORE_WINDOW_MM / min(sy, sx))
+    ys = slice(max(y0 - half, 0), min(y0 + half + 1, ny))
+    xs = slice(max(x0 - half, 0), min(x0 + half + 1, nx))
+
+    def dark(z: int) -> np.ndarray:
+        raw = np.asarray(volume.array[z, ys, xs], dtype=np.float32)
+        plane = ndimage.gaussian_filter(raw, (SMOOTH_SIGMA_MM / sy, SMOOTH_SIGMA_MM / sx))
+        return plane <= liver_hu - CORE_MARGIN_HU
+
+    lab, _ = ndimage.label(dark(z0))
+    at = int(lab[y0 - ys.start, x0 - xs.start])
+    if at == 0:
+        return click
+    comp0 = lab == at
+    best_d = float(depth_mm(comp0, (sy, sx)).max())
+    best = click
+    steps = round(CORE_REACH_MM / sz)
+    for step in (1, -1):
+        comp = comp0
+        for k in range(1, steps + 1):
+            z = z0 + step * k
+            if not 0 <= z < nz:
+                break
+            lab, _ = ndimage.label(dark(z))
+            ids = np.unique(lab[comp])
+            ids = ids[ids > 0]
+            if ids.size == 0:
+                break
+            comp = np.isin(lab, ids)
+            depth = depth_mm(comp, (sy, sx))
+            d = float(depth.max())
+            if d > best_d:
+                y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+                best_d, best = d, (z, int(y) + ys.start, int(x) + xs.start)
+    return best
+
+
 REFUSED_NOTE = (
     "the region at the click itself was refused (an enhancing rim's sliver beside a dark core?): "
-    "the lesion was measured from the core; check that this is the lesion clicked"
+    "the lesion was measured from the core's widest section; check that this is the lesion "
+    "clicked"
 )
 """The first flag of a result found by :func:`core_of_refused`."""
 
@@ -79,12 +138,27 @@ def core_of_refused(
     accepted region is (``necro_rimclick.follow_necrosis``: the core's rule must outline the
     whole, which must hold the click and be longer than the sliver); beyond its open end the
     rim's value runs on into the liver's halo. None when the switch is off or no such whole."""
-    if not ENABLED:
+    if not ENABLED or cap.mask.size == 0:
         return None
-    found = follow_necrosis(volume, prompt, phase, cap, measure)
-    if found.mask is cap.mask:
-        return None
-    return replace(found, flags=(REFUSED_NOTE, *found.flags))
+    spent = cap.time_s
+    for click, core_hu in necrotic_core_clicks(volume, cap):
+        at = widest_section(volume, click, cap.evidence.liver_hu)
+        new = measure_again(volume, prompt, phase, at, measure)
+        if new is None:
+            continue
+        spent += new.time_s
+        if (
+            any(w in f for f in new.flags for w in WHOLE_MARKERS)
+            and holds_voxel(new, cap.seed_voxel)
+            and new.whole.length_mm > cap.whole.length_mm
+        ):
+            note = (
+                f"{REFUSED_NOTE} ({core_hu:.0f} HU, at voxel {at} on "
+                f"{slice_name(volume, at[0])}; the click's own region there "
+                f"{cap.whole.length_mm:.1f} mm, {cap.evidence.lesion_hu:.0f} HU)"
+            )
+            return as_clicked(cap, new, note, spent)
+    return None
 
 
 def from_core_left(
@@ -109,7 +183,8 @@ def from_core_left(
     ):
         return first
     spent = first.time_s
-    for click, core_hu in necrotic_core_clicks(volume, first, any_sign=True):
+    for core, core_hu in necrotic_core_clicks(volume, first, any_sign=True):
+        click = widest_section(volume, core, first.evidence.liver_hu)
         new = measure_again(volume, prompt, phase, click, measure)
         if new is None:
             continue
