@@ -17,6 +17,7 @@ from _ircadb import variant
 from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement import n05_leftring as rule
+from lesion_tool.measurement.evaluation import tolerance_mm
 
 LEFT_FLAG = "it left the lesion through its rim"
 
@@ -37,9 +38,9 @@ def _dice(r, truth: np.ndarray) -> float:
 @pytest.mark.parametrize(
     ("click", "flag"),
     [
-        # Seed 4's random click on the seam under the thin upper rim: 58.6 -> 36.5 mm.
+        # Seed 4's random click on the seam under the thin upper rim: 58.6 -> 32.3 mm.
         ((115, 209, 207), LEFT_FLAG),
-        # Seed 3's random click on the rim's upper arc: refused sliver, 55.5 -> 28.7 mm.
+        # Seed 3's random click on the rim's upper arc: refused sliver, 55.5 -> 32.3 mm.
         ((112, 207, 199), rule.REFUSED_NOTE),
     ],
 )
@@ -49,9 +50,12 @@ def test_a_click_near_a_thin_rim_measures_the_necrotic_lesion_not_the_liver_beyo
     vol, t05 = necrotic
     assert t05.mask[click], "the click is inside the expert's tumour 05"
     r = measure_lesion(vol, LesionPrompt(seed=click), phase="arterial")
-    # The whole lesion, core and rim: within 15 % of the expert's 32.5 mm (the core's whole on
-    # these slices is 28.7-36.5 mm; the deepest click's 30.9), mostly the tumour, flagged.
-    assert abs(r.whole.length_mm - t05.diameter_mm) <= 0.15 * t05.diameter_mm, r.whole.length_mm
+    # The whole lesion, core and rim, measured from the core's widest section: within tolerance
+    # of the expert's 32.5 mm (from the core on the click's own slice it was 28.7 / 36.5 mm),
+    # mostly the tumour, flagged.
+    assert abs(r.whole.length_mm - t05.diameter_mm) <= tolerance_mm(t05.diameter_mm), (
+        r.whole.length_mm
+    )
     assert _dice(r, t05.mask) >= 0.6
     assert any(flag in f for f in r.flags), r.flags
     assert r.seed_voxel == click
