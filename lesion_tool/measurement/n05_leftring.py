@@ -148,7 +148,10 @@ def core_of_refused(
     accepted region is (``necro_rimclick.follow_necrosis``: the core's rule must outline the
     whole, which must hold the click and be longer than the sliver); beyond its open end the
     rim's value runs on into the liver's halo. None when the switch is off or no such whole."""
-    if not ENABLED or cap.mask.size == 0:
+    from lesion_tool.measurement.segment import Phase, _phase
+
+    # Arterial images only, as follow_necrosis (an enhancing rim round necrosis is arterial).
+    if not ENABLED or _phase(phase) is not Phase.ARTERIAL or cap.mask.size == 0:
         return None
     spent = cap.time_s
     for click, core_hu in necrotic_core_clicks(volume, cap):
