@@ -74,17 +74,18 @@ surface, not a core (the smoothing spreads fat's -100 HU over 2-3 mm)."""
 
 
 def necrotic_core_clicks(
-    volume: CTVolume, m: LesionMeasurement
+    volume: CTVolume, m: LesionMeasurement, any_sign: bool = False
 ) -> list[tuple[tuple[int, int, int], float]]:
     """The deepest points ``(z, y, x)`` of the dark regions (CORE_MARGIN_HU under the liver of
     ``m``'s evidence; no fat) touching ``m``'s region on its click's slice within
     SEAM_SEARCH_MM, with their smoothed values: at most MAX_CORES, deepest first, each at least
     CORE_MIN_DEPTH_MM deep (a rim may touch the bowel or the wall's muscle besides its core).
-    Empty unless ``m`` is an enhancing region (hyper-attenuating, by value)."""
+    Empty unless ``m`` is an enhancing region (hyper-attenuating, by value), or, with
+    ``any_sign``, any region by value (``n05_leftring``: a seam's region that left the lesion)."""
     from lesion_tool.measurement.segment import FAT_HU, SMOOTH_SIGMA_MM
 
     ev = m.evidence
-    if ev.texture_sd_hu is not None or ev.contrast_hu <= 0:
+    if ev.texture_sd_hu is not None or (ev.contrast_hu <= 0 and not any_sign):
         return []
     patch = region_patch(volume, m, SMOOTH_SIGMA_MM)
     if patch is None:

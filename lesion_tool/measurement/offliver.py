@@ -28,6 +28,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lesion_tool.errors import LesionToolError, MeasurementError
+from lesion_tool.measurement.n05_leftring import core_of_refused
 from lesion_tool.measurement.reseed import Measure, follow_open_end
 
 if TYPE_CHECKING:
@@ -83,6 +84,10 @@ def from_cap(
             cap = measure(volume, prompt, phase)
     except LesionToolError:
         raise err from None
+    # A sliver of a necrotic lesion's enhancing rim: the dark core it wraps (n05_leftring.py).
+    core = core_of_refused(volume, prompt, phase, cap, measure)
+    if core is not None:
+        return core
     found = follow_open_end(volume, prompt, phase, cap, measure)
     if found.mask is cap.mask:
         raise err

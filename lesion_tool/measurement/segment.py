@@ -69,6 +69,7 @@ from lesion_tool.measurement.liverbody import BODY_NOTE, MIN_BODY_MM, body_level
 from lesion_tool.measurement.longaxis_valley import valley_stops
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
+from lesion_tool.measurement.n05_leftring import from_core_left
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.neccore_band import (
     core_middle,
@@ -1586,7 +1587,16 @@ def _measure_followed(
     volume: CTVolume, prompt: LesionPrompt, phase: Phase | str | None
 ) -> LesionMeasurement:
     """One delineation from the prompt, followed by the re-click steps (see
-    :func:`_measure_lesion`)."""
+    :func:`_measure_lesion`); a click's region that left a necrotic lesion through its rim gives
+    way to that lesion, measured from its core (n05_leftring.py)."""
+    first = _followed_steps(volume, prompt, phase)
+    return from_core_left(volume, prompt, phase, first, _measure_prompt)
+
+
+def _followed_steps(
+    volume: CTVolume, prompt: LesionPrompt, phase: Phase | str | None
+) -> LesionMeasurement:
+    """The delineation and re-click steps of :func:`_measure_followed`."""
     # A click on a graded lesion's pale margin stops against its core: click on the core.
     try:
         first = _measure_prompt(volume, prompt, phase)
