@@ -70,6 +70,7 @@ from lesion_tool.measurement.longaxis_valley import valley_stops
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.n05_leftring import from_core_left
+from lesion_tool.measurement.n5s_slabring import ring_near_click
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.neccore_band import (
     core_middle,
@@ -1550,6 +1551,10 @@ def _measure_lesion(
             # A small necrotic lesion averaged to the liver's value on a slab: its ring
             # (t06_ringclick.py).
             found = ring_lesion(volume, prompt, phase)
+        if found is None:
+            # ...and its ring at the click's place when no dark blob stands out there, on its
+            # slab or the next (n5s_slabring.py).
+            found = ring_near_click(volume, prompt, phase)
         if found is None:
             raise
         return found

@@ -149,8 +149,6 @@ def _outline(plane, y, x, r_core, px, rim_hu, beyond_hu) -> np.ndarray:
 def ring_lesion(volume, prompt, phase):
     """The lesion found by its ring round a dark blob holding the click (module docstring), as a
     flagged measurement on one slab, or None."""
-    from lesion_tool.measurement.segment import LesionEvidence, LesionMeasurement, _phase
-
     if not ENABLED or prompt.seed is None or prompt.line is not None:
         return None
     t0 = time.perf_counter()
@@ -175,14 +173,58 @@ def ring_lesion(volume, prompt, phase):
     found = ring_test(plane, by, bx, r_core, px)
     if found is None:
         return None
+    box_mm = (sp[0] * stack.shape[0], px * stack.shape[1], px * stack.shape[2])
+    return ring_measurement(
+        volume,
+        plane,
+        (bk + za, ya, xa),
+        (by, bx),
+        r_core,
+        found,
+        seed,
+        phase,
+        t0,
+        check_click=bk + za == z0,
+        box_mm=box_mm,
+    )
+
+
+def ring_measurement(
+    volume,
+    plane: np.ndarray,
+    offset: tuple[int, int, int],
+    centre: tuple[int, int],
+    r_core: float,
+    found: tuple[float, float, float],
+    seed: tuple[int, int, int],
+    phase,
+    t0: float,
+    note: str = "",
+    check_click: bool = True,
+    box_mm: tuple[float, float, float] | None = None,
+):
+    """The flagged one-slab measurement of the ring ``found`` by :func:`ring_test` round the core
+    at ``centre`` (of ``plane``, the slab ``offset[0]``, whose pixel (0, 0) is voxel
+    ``offset``), or None when the reader's click (``seed``) is not inside its outline (on its
+    own slab, or at its in-plane place on a neighbouring slab that the lesion also spans).
+    ``note``: said in the flag after how the ring was found; ``check_click``: whether the click
+    must be inside the outline; ``box_mm``: the evidence's box (default: the plane's)."""
+    from lesion_tool.measurement.segment import LesionEvidence, LesionMeasurement, _phase
+
+    sp = tuple(float(s) for s in volume.spacing_mm)
+    px = min(sp[1:])
+    kz, ya, xa = offset
+    by, bx = centre
+    _, y0, x0 = seed
     rim_hu, beyond_hu, sd = found
     inside = _outline(plane, by, bx, r_core, px, rim_hu, beyond_hu)
-    if bk + za == z0 and not inside[y0 - ya, x0 - xa]:
+    cy, cx = y0 - ya, x0 - xa
+    inplane = 0 <= cy < inside.shape[0] and 0 <= cx < inside.shape[1]
+    if check_click and (not inplane or not inside[cy, cx]):
         return None  # the click is not in the lesion found
     lab, _ = ndimage.label(inside)
     inside = lab == lab[by, bx]
     mask = inside[None]
-    offset = (bk + za, ya, xa)
     whole, whole_p = longest_axial_diameter(boundary_points(mask, offset), volume)
     ev = LesionEvidence(
         liver_hu=beyond_hu,
@@ -191,13 +233,13 @@ def ring_lesion(volume, prompt, phase):
         contrast_hu=rim_hu - beyond_hu,
         noise_sd_hu=sd,
         liver_share=1.0,
-        box_mm=(sp[0] * stack.shape[0], px * stack.shape[1], px * stack.shape[2]),
+        box_mm=box_mm or (sp[0], px * plane.shape[0], px * plane.shape[1]),
     )
     flag = (
         f"{RING_FLAG}: the click's value is the liver's, but a rim ({rim_hu:.0f} HU) closes round "
-        f"a dark core ({2 * r_core:.0f} mm) at voxel {(bk + za, by + ya, bx + xa)}, against "
-        f"{beyond_hu:.0f} HU beyond it; measured on that slice only, at the rim's outer edge; "
-        "check the contour"
+        f"a dark core ({2 * r_core:.0f} mm) at voxel {(kz, by + ya, bx + xa)}, against "
+        f"{beyond_hu:.0f} HU beyond it{note}; measured on that slice only, at the rim's outer "
+        "edge; check the contour"
     )
     return LesionMeasurement(
         whole=whole,
@@ -217,4 +259,4 @@ def ring_lesion(volume, prompt, phase):
     )
 
 
-__all__ = ["ENABLED", "RING_FLAG", "ring_lesion", "ring_test"]
+__all__ = ["ENABLED", "RING_FLAG", "ring_lesion", "ring_measurement", "ring_test"]

@@ -13,7 +13,13 @@ import pytest
 from _ircadb import variant
 
 from lesion_tool.errors import MeasurementError
-from lesion_tool.measurement import LesionPrompt, measure_lesion, t04r_texmiddle, t06_ringclick
+from lesion_tool.measurement import (
+    LesionPrompt,
+    measure_lesion,
+    n5s_slabring,
+    t04r_texmiddle,
+    t06_ringclick,
+)
 from lesion_tool.measurement import smallles_blob as sb
 from lesion_tool.measurement.evaluation import tolerance_mm
 
@@ -105,12 +111,13 @@ def test_ircadb_06_necrotic_off_core_click(ircadb, ircadb_arterial, click, monke
     full[tuple(slice(a, a + n) for a, n in zip(res.offset, res.mask.shape, strict=True))] = res.mask
     truth = masks[5]
     assert 2 * (full & truth).sum() / (full.sum() + truth.sum()) >= 0.5
-    # Without the rule the click was refused (its region drifted off it). The two later
-    # rules that look again at a refused arterial click (t06_ringclick, t04r_texmiddle) are
-    # switched off too: this tests the blob re-click alone.
+    # Without the rule the click was refused (its region drifted off it). The later rules
+    # that look again at a refused arterial click (t06_ringclick, n5s_slabring,
+    # t04r_texmiddle) are switched off too: this tests the blob re-click alone.
     monkeypatch.setattr(sb, "ENABLED", False)
     monkeypatch.setattr(t06_ringclick, "ENABLED", False)
     monkeypatch.setattr(t04r_texmiddle, "ENABLED", False)
+    monkeypatch.setattr(n5s_slabring, "ENABLED", False)
     with pytest.raises(MeasurementError):
         measure_lesion(vol, LesionPrompt(seed=click), phase="arterial")
 
