@@ -17,7 +17,7 @@ from scipy import ndimage
 import lesion_tool.measurement.h5b_gradedfoot as gradedfoot
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import LesionPrompt, measure_lesion
-from lesion_tool.measurement.evaluation import evaluate_clicks
+from lesion_tool.measurement.evaluation import tolerance_mm
 
 SPACING = (1.6, 0.6, 0.6)
 SHAPE = (30, 100, 100)
@@ -80,17 +80,18 @@ def test_graded_foot_reads_the_fade_not_noise() -> None:
     assert gradedfoot.graded_foot_mm(fading, d, 110.0, 80.0, 10.0, 12.0) == 0.0  # in the noise
 
 
+@pytest.mark.parametrize("click", [(75, 330, 169), (79, 324, 176)])
 def test_ircadb_02_made_hyper_enhancing_is_measured_to_its_foot(
-    ircadb, ircadb_arterial, monkeypatch
+    ircadb, ircadb_arterial, monkeypatch, click
 ) -> None:
     # 02 (29.4 mm) made hyper-enhancing fades over its outer millimetres (median profile 13-15 %
-    # of the contrast down from 4 to 2.5 mm inside the edge); the stress benchmark's line (seed
-    # 0) measured 26.1 mm at its half-way value, 3.3 mm short.
+    # of the contrast down from 4 to 2.5 mm inside the edge); the stress benchmark's random
+    # clicks (seeds 0 and 4) measured 26.3 and 26.1 mm at its outer quarter, 3.1-3.3 mm short.
     vol, experts, _, _ = variant(ircadb, ircadb_arterial("hyper"))
-    t02 = [t for t in experts if t.name.endswith("livertumor02")]
-    res = evaluate_clicks(vol, t02, clicks=0, line=True, phase="arterial", seed=0)
-    for r in res:
-        assert r.within, (r.kind, r.measured_mm, r.expert_mm)
+    (t02,) = [t for t in experts if t.name.endswith("livertumor02")]
+    tol = tolerance_mm(t02.diameter_mm)
+    measured = measure_lesion(vol, LesionPrompt(seed=click), phase="arterial").whole.length_mm
+    assert abs(measured - t02.diameter_mm) <= tol, (measured, t02.diameter_mm)
     monkeypatch.setattr(gradedfoot, "ENABLED", False)
-    off = evaluate_clicks(vol, t02, clicks=0, line=True, kinds=("line",), phase="arterial")
-    assert not off[0].within, off[0].measured_mm
+    without = measure_lesion(vol, LesionPrompt(seed=click), phase="arterial").whole.length_mm
+    assert t02.diameter_mm - without > tol, without
