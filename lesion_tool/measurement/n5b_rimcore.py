@@ -47,6 +47,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lesion_tool.measurement.lesvessel_rimcore import inner_core_clicks
+from lesion_tool.measurement.seam import WHOLE_MARKERS
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -63,10 +64,13 @@ def slab_core_clicks(
 ) -> list[tuple[tuple[int, int, int], float]]:
     """The deepest points of the dark core inside ``m``'s own outline on slabs
     (:func:`lesion_tool.measurement.lesvessel_rimcore.inner_core_clicks` with ``slabs``), those
-    not in ``tried`` already; empty on thin slices (the unflagged rule covers them) or when
-    switched off."""
+    not in ``tried`` already; empty on thin slices (the unflagged rule covers them), for a region
+    that is already a core's whole (its flags say so: the core inside it is the one it was
+    measured from, as ``seam``'s whole from a core beside the click) or when switched off."""
     from lesion_tool.measurement.segment import SLAB_MM
 
     if not ENABLED or volume.spacing_mm[0] < SLAB_MM:
+        return []
+    if any(w in f for f in m.flags for w in WHOLE_MARKERS):
         return []
     return [c for c in inner_core_clicks(volume, m, slabs=True) if c not in tried]
