@@ -37,7 +37,7 @@ __all__ = ["inner_core_clicks"]
 
 
 def inner_core_clicks(
-    volume: CTVolume, m: LesionMeasurement
+    volume: CTVolume, m: LesionMeasurement, slabs: bool = False
 ) -> list[tuple[tuple[int, int, int], float]]:
     """Per slice of ``m``'s region, the deepest point ``(z, y, x)`` of tissue at least
     CORE_MARGIN_HU darker than the liver (smoothed as the delineation smooths, no fat within
@@ -51,12 +51,14 @@ def inner_core_clicks(
     the rays set out from the outline's centre inside a dark core (IRCADb 03 given a necrotic
     core, clicked in its enhancing cap on 1.6 mm slices: on the slices where the core opens, the
     region is the core and a thin inner band of the rim, 19.8 mm for 23.2, and nothing flagged).
+    With ``slabs`` also on slabs (``n5b_rimcore``: a flagged region's inner core).
     """
     from lesion_tool.measurement.necro_rimclick import CORE_MIN_DEPTH_MM, FAT_CLEAR_MM, MAX_CORES
     from lesion_tool.measurement.segment import FAT_HU, SLAB_MM, SMOOTH_SIGMA_MM
 
     ev = m.evidence
-    if ev.texture_sd_hu is not None or ev.contrast_hu <= 0 or volume.spacing_mm[0] >= SLAB_MM:
+    thick = volume.spacing_mm[0] >= SLAB_MM and not slabs
+    if ev.texture_sd_hu is not None or ev.contrast_hu <= 0 or thick:
         # On slabs the core's whole is outlined by a rim the slab's partial volume spreads (IRCADb
         # 05 on 5 mm: 35.8 mm for 31.8 from its core, 32.4 from the region by value): thin only.
         return []

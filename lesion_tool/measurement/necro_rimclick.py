@@ -37,6 +37,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.lesvessel_rimcore import inner_core_clicks
+from lesion_tool.measurement.n5b_rimcore import slab_core_clicks
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import beyond_mm, depth_mm, within_mm
 from lesion_tool.measurement.reseed import as_clicked, measure_again, region_patch
@@ -149,6 +150,8 @@ def follow_necrosis(
             return first
     else:
         cores = necrotic_core_clicks(volume, first)
+        # On slabs, the dark core the flagged region itself holds (n5b_rimcore.py).
+        cores += slab_core_clicks(volume, first, cores)
     spent = first.time_s
     kept = None
     for at in cores:
