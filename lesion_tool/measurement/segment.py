@@ -57,7 +57,6 @@ from lesion_tool.measurement.diameter import (
 from lesion_tool.measurement.driftclick import Drifted, check_click
 from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.enhancement import robust_sd
-from lesion_tool.measurement.h5b_gradedfoot import grow_to_foot
 from lesion_tool.measurement.linebay import beyond_bay
 from lesion_tool.measurement.linebound import (
     bounded_by_line,
@@ -1482,8 +1481,6 @@ def measure_lesion(
         m = refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
         # A necrotic lesion's whole stops on the graded seam from core to rim: its rim's edge.
         m = _to_rim_edge(volume, m, _phase(phase))
-        # An enhancing lesion that fades towards its edge, to the fade's foot (h5b_gradedfoot).
-        m = grow_to_foot(volume, m, _phase(phase) is Phase.ARTERIAL)
     # Ends of the diameter in a band within the noise of the threshold (lowcnr_border.py),
     # flagged; the border re-placed where the tissue beyond is neither lesion nor liver
     # (lungedge_border.py), the flag kept from the result as found.
