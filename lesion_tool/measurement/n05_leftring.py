@@ -52,8 +52,8 @@ from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.necro_rimclick import necrotic_core_clicks
 from lesion_tool.measurement.raster import depth_mm
 from lesion_tool.measurement.reseed import Measure, as_clicked, measure_again
-from lesion_tool.measurement.seam import CORE_MARGIN_HU, WHOLE_MARKERS, holds_voxel
-from lesion_tool.measurement.vesselclick import _share_in as share_in
+from lesion_tool.measurement.seam import CORE_MARGIN_HU, holds_voxel, is_core_whole
+from lesion_tool.measurement.vesselclick import share_in
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -161,7 +161,7 @@ def core_of_refused(
             continue
         spent += new.time_s
         if (
-            any(w in f for f in new.flags for w in WHOLE_MARKERS)
+            is_core_whole(new)
             and holds_voxel(new, cap.seed_voxel)
             and new.whole.length_mm > cap.whole.length_mm
         ):
@@ -202,7 +202,7 @@ def from_core_left(
         if new is None:
             continue
         spent += new.time_s
-        if not any(w in f for f in new.flags for w in WHOLE_MARKERS):
+        if not is_core_whole(new):
             continue
         if not holds_voxel(new, first.seed_voxel):
             continue

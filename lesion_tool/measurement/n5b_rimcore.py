@@ -49,7 +49,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lesion_tool.measurement.lesvessel_rimcore import inner_core_clicks
-from lesion_tool.measurement.seam import WHOLE_MARKERS
+from lesion_tool.measurement.seam import is_core_whole
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -73,6 +73,6 @@ def slab_core_clicks(
 
     if not ENABLED or volume.spacing_mm[0] < SLAB_MM:
         return []
-    if any(w in f for f in m.flags for w in WHOLE_MARKERS):
+    if is_core_whole(m):
         return []
     return [c for c in inner_core_clicks(volume, m, slabs=True) if c not in tried]

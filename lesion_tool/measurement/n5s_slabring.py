@@ -52,8 +52,8 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.ring import THICK_SLAB_MM
-from lesion_tool.measurement.smallles_blob import BLOB_RADII_MM, _disk_offsets, _fill_soft
-from lesion_tool.measurement.t06_ringclick import BEYOND_MM, RIM_MM, ring_measurement, ring_test
+from lesion_tool.measurement.smallles_blob import _disk_offsets, _fill_soft
+from lesion_tool.measurement.t06_ringclick import ring_measurement, ring_test, ring_window
 
 ENABLED = True
 """Module switch (A/B runs)."""
@@ -103,10 +103,7 @@ def ring_near_click(volume, prompt, phase):
     z0, y0, x0 = seed
     px = min(sp[1:])
     # The window t06_ringclick reads (its soft-tissue fill, the lung's stand-in, is its median).
-    reach = max(BLOB_RADII_MM) + RIM_MM + BEYOND_MM[1]
-    half = math.ceil((2.5 * max(BLOB_RADII_MM) + reach) / px)
-    ya, xa = max(y0 - half, 0), max(x0 - half, 0)
-    yb, xb = min(y0 + half + 1, volume.shape[1]), min(x0 + half + 1, volume.shape[2])
+    ya, yb, xa, xb = ring_window(volume, y0, x0)
     for step in SLAB_STEPS:
         z = z0 + step
         if not 0 <= z < volume.shape[0]:

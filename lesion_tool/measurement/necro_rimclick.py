@@ -44,11 +44,10 @@ from lesion_tool.measurement.reseed import as_clicked, measure_again, region_pat
 from lesion_tool.measurement.seam import (
     CORE_MARGIN_HU,
     SEAM_SEARCH_MM,
-    WHOLE_MARKERS,
     holds_voxel,
+    is_core_whole,
 )
-from lesion_tool.measurement.vesselclick import KEEP_SHARE
-from lesion_tool.measurement.vesselclick import _share_in as share_in
+from lesion_tool.measurement.vesselclick import KEEP_SHARE, share_in
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -160,7 +159,7 @@ def follow_necrosis(
             continue
         spent += new.time_s
         if (
-            any(w in f for f in new.flags for w in WHOLE_MARKERS)
+            is_core_whole(new)
             and (
                 holds_voxel(new, first.seed_voxel)
                 # A click on the lesion's cap, past the core's whole there: the same lesion

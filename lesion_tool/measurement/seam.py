@@ -90,6 +90,12 @@ def core_beside(
     return int(y0 + j[0]), int(x0 + j[1])
 
 
+def is_core_whole(m: LesionMeasurement) -> bool:
+    """Whether ``m`` was outlined as a necrotic core's whole lesion (its flags carry one of
+    :data:`WHOLE_MARKERS`: a rim closing round the core)."""
+    return any(w in f for f in m.flags for w in WHOLE_MARKERS)
+
+
 def holds_voxel(m: LesionMeasurement, voxel: tuple[int, ...]) -> bool:
     """Whether ``m``'s mask holds ``voxel`` ``(z, y, x)``."""
     idx = tuple(v - o for v, o in zip(voxel, m.offset, strict=True))
@@ -125,7 +131,7 @@ def from_core_beside(
             m = measure(replace(prompt, seed=voxel))
     except LesionToolError:
         return None
-    if not any(w in f for f in m.flags for w in WHOLE_MARKERS) or not holds_voxel(m, seed):
+    if not is_core_whole(m) or not holds_voxel(m, seed):
         return None
     dist = math.hypot((at[0] - cy) * spacing_yx[0], (at[1] - cx) * spacing_yx[1])
     flag = (

@@ -95,7 +95,7 @@ def _fill_soft(plane: np.ndarray) -> np.ndarray | None:
     return np.where(soft, plane, np.median(plane[soft])).astype(np.float32)
 
 
-def _blob_on(plane: np.ndarray, cy: int, cx: int, px: float, dz: float, radii=BLOB_RADII_MM):
+def blob_on(plane: np.ndarray, cy: int, cx: int, px: float, dz: float, radii=BLOB_RADII_MM):
     """The strongest scale-normalised LoG extremum of ``plane`` (at the ``radii``, mm) whose
     middle lies within its radius of the click (``dz`` mm off this slice): ``(y, x, radius_mm,
     response)`` or None."""
@@ -163,7 +163,7 @@ def find_blobs(
         plane = _fill_soft(stack[k])
         if plane is None:
             continue
-        b = _blob_on(plane, cy, cx, px, dz)
+        b = blob_on(plane, cy, cx, px, dz)
         if b is None:
             continue
         y, x, r_mm, val = b
@@ -224,6 +224,3 @@ def _kept(volume, prompt, phase, measure: Measure, at, seed, blob_mm: float):
 
 
 __all__ = ["BLOB_FLAG", "ENABLED", "blob_on", "find_blobs", "reclick_blob"]
-
-blob_on = _blob_on
-"""The strongest blob at a click on one plane (``t04s_corecut`` reads a core with it)."""

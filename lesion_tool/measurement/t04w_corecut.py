@@ -58,7 +58,6 @@ Applied when
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -224,11 +223,10 @@ def cut_at_rim(
         f"half-way to the liver): {m.whole.length_mm:.1f} -> {whole.length_mm:.1f} mm; check "
         "the contour"
     )
-    out = remasked(
+    return remasked(
         m, volume, mask, offset, (whole, whole_p), (viable, viable_p, viable_mask),
         (*m.flags, note),
     )  # fmt: skip
-    return replace(out)
 
 
 __all__ = ["CUT_FLAG", "ENABLED", "cut_at_rim", "rim_edge_mm"]

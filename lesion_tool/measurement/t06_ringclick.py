@@ -40,7 +40,13 @@ from scipy import ndimage
 
 from lesion_tool.measurement.diameter import boundary_points, longest_axial_diameter
 from lesion_tool.measurement.enhancement import robust_sd
-from lesion_tool.measurement.smallles_blob import BLOB_RADII_MM, MIN_BLOB_HU, MIN_BLOB_Z, find_blobs
+from lesion_tool.measurement.smallles_blob import (
+    BLOB_RADII_MM,
+    MIN_BLOB_HU,
+    MIN_BLOB_Z,
+    _fill_soft,
+    find_blobs,
+)
 
 ENABLED = True
 """Module switch (A/B runs)."""
@@ -72,10 +78,17 @@ RAYS = 72
 RING_FLAG = "found by its ring"
 
 
-def _plane_soft(plane: np.ndarray) -> np.ndarray | None:
-    from lesion_tool.measurement.smallles_blob import _fill_soft
-
-    return _fill_soft(plane)
+def ring_window(volume, y0: int, x0: int) -> tuple[int, int, int, int]:
+    """The in-plane window ``(ya, yb, xa, xb)`` round the click ``(y0, x0)`` that a ring is read
+    in: the largest blob, its rim and the tissue beyond, with room for the blob's search. Its
+    soft-tissue fill (the lung's stand-in) is the window's median, so every rule reading a ring
+    reads this window."""
+    px = min(float(s) for s in volume.spacing_mm[1:])
+    reach = max(BLOB_RADII_MM) + RIM_MM + BEYOND_MM[1]
+    half = math.ceil((2.5 * max(BLOB_RADII_MM) + reach) / px)
+    ya, xa = max(y0 - half, 0), max(x0 - half, 0)
+    yb, xb = min(y0 + half + 1, volume.shape[1]), min(x0 + half + 1, volume.shape[2])
+    return ya, yb, xa, xb
 
 
 def _annulus(shape, y: float, x: float, px: float, r0: float, r1: float):
@@ -156,10 +169,7 @@ def ring_lesion(volume, prompt, phase):
     z0, y0, x0 = seed
     sp = tuple(float(s) for s in volume.spacing_mm)
     px = min(sp[1:])
-    reach = max(BLOB_RADII_MM) + RIM_MM + BEYOND_MM[1]
-    half = math.ceil((2.5 * max(BLOB_RADII_MM) + reach) / px)
-    ya, xa = max(y0 - half, 0), max(x0 - half, 0)
-    yb, xb = min(y0 + half + 1, volume.shape[1]), min(x0 + half + 1, volume.shape[2])
+    ya, yb, xa, xb = ring_window(volume, y0, x0)
     nz = math.ceil(max(BLOB_RADII_MM) / sp[0])
     za, zb = max(z0 - nz, 0), min(z0 + nz + 1, volume.shape[0])
     stack = np.asarray(volume.array[za:zb, ya:yb, xa:xb], dtype=np.float32)
@@ -167,7 +177,7 @@ def ring_lesion(volume, prompt, phase):
     if not blobs:
         return None
     bk, by, bx, r_core, _contrast, _ = blobs[0]
-    plane = _plane_soft(stack[bk])
+    plane = _fill_soft(stack[bk])
     if plane is None:
         return None
     found = ring_test(plane, by, bx, r_core, px)
@@ -259,4 +269,4 @@ def ring_measurement(
     )
 
 
-__all__ = ["ENABLED", "RING_FLAG", "ring_lesion", "ring_measurement", "ring_test"]
+__all__ = ["ENABLED", "RING_FLAG", "ring_lesion", "ring_measurement", "ring_test", "ring_window"]

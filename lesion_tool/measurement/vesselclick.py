@@ -242,7 +242,7 @@ def piece_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] 
     return tuple(int(a + b) for a, b in zip(k, lo, strict=True))  # type: ignore[return-value]
 
 
-def _share_in(first: LesionMeasurement, new: LesionMeasurement) -> float:
+def share_in(first: LesionMeasurement, new: LesionMeasurement) -> float:
     """Share of ``first``'s region inside ``new``'s (holes filled slice by slice)."""
     n = int(first.mask.sum())
     box = common_box(first, new)
@@ -268,7 +268,7 @@ def _acceptable(first: LesionMeasurement, new: LesionMeasurement) -> bool:
         return False
     if new.whole.length_mm < GROWTH * first.whole.length_mm:
         return False
-    return _holds_click(new, first.seed_voxel) or _share_in(first, new) >= KEEP_SHARE
+    return _holds_click(new, first.seed_voxel) or share_in(first, new) >= KEEP_SHARE
 
 
 def follow_vessel(
