@@ -12,7 +12,9 @@ the ratio:
    and lesions inside and fissures open to the outside;
 2. ``necrosis.longest_chord_within`` (mRECIST's viable chord not across necrosis) against the
    old one, on rims around a necrotic core, 25 slices;
-3. ``texturetrim.trimmed_radii`` against the old per-ray loop, on 72-ray fans.
+3. ``texturetrim.trimmed_radii`` against the old per-ray loop, on 72-ray fans;
+4. ``raster.grey_close_by`` against ``ndimage.grey_closing`` by the same disk (surfacevalley's
+   fat-plane valleys; eighteenth pass) on the same planes flattened to the liver's value.
 
 Tried and taken back: keeping ``segment._liver_estimate`` per prompt
 (``speedmemo.plane_derived``): it was asked 78 times in the six slowest prompts and never
@@ -33,8 +35,9 @@ from scipy import ndimage
 
 from lesion_tool.measurement import necrosis, texturetrim
 from lesion_tool.measurement.necrosis import CHORD_BATCH, CHORD_TOLERANCE_MM, MAX_CHORD_POINTS
-from lesion_tool.measurement.raster import disk_footprint, fill_holes, open_by
+from lesion_tool.measurement.raster import disk_footprint, fill_holes, grey_close_by, open_by
 from lesion_tool.measurement.segment import _outline
+from lesion_tool.measurement.surfacevalley import VALLEY_DISK_MM
 from lesion_tool.measurement.texturetrim import TONGUE_MIN_MM, TRIM_RADIUS_MM, TRIM_STEP_MM
 
 
@@ -212,6 +215,12 @@ def main() -> None:
     t_old, a = timed(lambda: [old_trimmed_radii(*f) for f in fs])
     t_new, b = timed(lambda: [texturetrim.trimmed_radii(*f) for f in fs])
     rows.append(("trimmed_radii, 200 fans of 72 rays", t_old, t_new, same(a, b)))
+
+    flat = [np.minimum(p, 70.0) for p in planes]
+    se = disk_footprint([VALLEY_DISK_MM / 0.7] * 2)
+    t_old, a = timed(lambda: [ndimage.grey_closing(p, footprint=se) for p in flat])
+    t_new, b = timed(lambda: [grey_close_by(p, se) for p in flat])
+    rows.append(("grey closing by a 3 mm disk, 40 planes", t_old, t_new, same(a, b)))
 
     print(f"{'operation':46s} {'old s':>8s} {'new s':>8s} {'ratio':>6s}  identical")
     for name, o, n, ok in rows:

@@ -37,6 +37,7 @@ __all__ = [
     "deepest_pixel",
     "depth_mm",
     "fill_holes",
+    "grey_close_by",
     "nanmedian_axis",
     "open_by",
     "polygon_mask",
@@ -280,6 +281,40 @@ def open_by(mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
         return ndimage.binary_opening(mask, structure=structure)
     mask = np.ascontiguousarray(mask, dtype=bool)
     return _dilate(_erode(mask, runs), runs)
+
+
+def _grey_by_runs(plane: np.ndarray, runs: list[tuple[int, int]], grow: bool) -> np.ndarray:
+    """Grey dilation (``grow``) or erosion of a 2-D ``plane`` by the symmetric structure of
+    ``runs``, mode "reflect": ``ndimage.grey_dilation`` (``grey_erosion``) with that footprint.
+    Each row width is a 1-D maximum (minimum) filter along the rows (mode "reflect"), on the
+    plane reflected once above and below by the structure's half height (numpy's "symmetric" is
+    scipy's "reflect"), and the rows are combined by shifts. Max and min are exact, so the
+    values are the same bit for bit."""
+    hy = max(abs(dy) for dy, _ in runs)
+    ny = plane.shape[0]
+    pad = np.pad(plane, ((hy, hy), (0, 0)), mode="symmetric")
+    filt = ndimage.maximum_filter1d if grow else ndimage.minimum_filter1d
+    rowwise = {w: filt(pad, 2 * w + 1, axis=1, mode="reflect") for w in {w for _, w in runs}}
+    pick = np.maximum if grow else np.minimum
+    out = None
+    for dy, w in runs:
+        src = rowwise[w][hy + dy : hy + dy + ny]
+        out = src.copy() if out is None else pick(out, src, out=out)
+    assert out is not None
+    return out
+
+
+def grey_close_by(plane: np.ndarray, structure: np.ndarray) -> np.ndarray:
+    """``ndimage.grey_closing(plane, footprint=structure)`` (mode "reflect") for a 2-D ``plane``
+    and a symmetric ``structure`` whose rows are centred runs (a disk or an ellipse), by per-row
+    1-D maximum then minimum filters: the same values, several times faster than scipy's direct
+    footprint filter (surfacevalley's fat-plane valleys ran it 27 times a click, 30 % of a
+    click's CPU on bench_measure's arterial volume). Falls back to scipy where the shortcut does
+    not apply (other structures, a plane not larger than the structure)."""
+    runs = _runs(structure)
+    if plane.ndim != 2 or runs is None or min(plane.shape) <= max(structure.shape):
+        return ndimage.grey_closing(plane, footprint=structure)
+    return _grey_by_runs(_grey_by_runs(plane, runs, True), runs, False)
 
 
 def disk_footprint(radius_px: Sequence[float]) -> np.ndarray:

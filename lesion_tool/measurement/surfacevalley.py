@@ -33,7 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-from lesion_tool.measurement.raster import disk_footprint
+from lesion_tool.measurement.raster import disk_footprint, grey_close_by
 
 VALLEY_DISK_MM = 3.0
 """Radius of the closing disk: a fat plane up to 6 mm across after smoothing and slab averaging
@@ -93,7 +93,7 @@ def _long_valleys(
     flat = np.minimum(plane[:: step[0], :: step[1]], liver_hu)
     grid = [s * k for s, k in zip(spacing_yx, step, strict=True)]
     se = disk_footprint([VALLEY_DISK_MM / s for s in grid])
-    depth = ndimage.grey_closing(flat, footprint=se) - flat
+    depth = grey_close_by(flat, se) - flat
     valley = depth >= max(VALLEY_MIN_HU, VALLEY_NOISE_K * noise_hu)
     if not valley.any():
         return None
