@@ -81,6 +81,9 @@ def test_not_without_runs_on_nor_a_ring_nor_on_a_long_line_or_thin_slices(seed: 
     # A region not flagged as running on is not second-guessed.
     other = _runaway(ring, click, ("low contrast: lesion 97 HU against liver 105 HU",))
     assert n5d.ring_for_runaway(ring, p, "arterial", other).whole.length_mm == 30.0
+    # A region hardly longer than the ring (a larger lesion's one slab): it stands.
+    near = replace(other, whole=replace(other.whole, length_mm=11.0), flags=(RUNS_ON,))
+    assert n5d.ring_for_runaway(ring, p, "arterial", near).whole.length_mm == 11.0
     # Plain liver: no ring, the region stands (flagged as it was).
     for dy, dx in ((0, 0), (3, -2), (-4, 4)):
         q = LesionPrompt(seed=(1, C + dy, C + dx))
