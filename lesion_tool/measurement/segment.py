@@ -70,6 +70,7 @@ from lesion_tool.measurement.longaxis_valley import valley_stops
 from lesion_tool.measurement.margin import follow_core
 from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.n05_leftring import from_core_left
+from lesion_tool.measurement.n5d_runsring import ring_for_runaway
 from lesion_tool.measurement.n5s_slabring import ring_near_click
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.neccore_band import (
@@ -1564,7 +1565,9 @@ def _measure_lesion(
         if found is None:
             raise
         return found
-    return first
+    # A click's region that ran on through the slabs, where a small ring closes round a dark
+    # core at the click: the ring's lesion (n5d_runsring.py).
+    return ring_for_runaway(volume, prompt, phase, first)
 
 
 def _texture_at(
