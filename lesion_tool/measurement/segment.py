@@ -1018,7 +1018,9 @@ def _cast(
         # A sharp step's graded halo, or a fade inside the lesion to its foot (edg_fadefoot).
         edge_r = edge_r + max(
             _enhancing_halo_mm(prof, edge_r, inside_win, lv),
-            fade_foot_mm(prof, core_r, edge_r, inside_win, lv, RAY_STEP_MM),
+            fade_foot_mm(
+                prof, core_r, edge_r, inside_win, lv, RAY_STEP_MM, win.volume.spacing_mm[0]
+            ),
         )
     limit = core_r >= rmax_mm - RAY_STEP_MM
     radii = _angular_clip(edge_r)
