@@ -55,6 +55,7 @@ from lesion_tool.measurement.diameter import (
     longest_axial_diameter,
 )
 from lesion_tool.measurement.driftclick import Drifted, check_click
+from lesion_tool.measurement.edg_fadefoot import fade_foot_mm
 from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.enhancement import robust_sd
 from lesion_tool.measurement.linebay import beyond_bay
@@ -1015,7 +1016,13 @@ def _cast(
     if follow_halo and lv.sign < 0:
         edge_r = edge_r + _halo_mm(prof, edge_r, inside_win, lv)
     elif follow_halo:
-        edge_r = edge_r + _enhancing_halo_mm(prof, edge_r, inside_win, lv)
+        # A sharp step's graded halo, or a fade inside the lesion to its foot (edg_fadefoot).
+        edge_r = edge_r + max(
+            _enhancing_halo_mm(prof, edge_r, inside_win, lv),
+            fade_foot_mm(
+                prof, core_r, edge_r, inside_win, lv, RAY_STEP_MM, win.volume.spacing_mm[0]
+            ),
+        )
     limit = core_r >= rmax_mm - RAY_STEP_MM
     radii = _angular_clip(edge_r)
     if not centred:
