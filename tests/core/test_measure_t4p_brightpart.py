@@ -90,3 +90,14 @@ def test_not_on_an_arterial_image(original) -> None:
     v = original
     m = measure_lesion(v.volume, LesionPrompt(seed=TOP), phase="arterial")
     assert not any(f.startswith(bp.BRIGHTPART_FLAG) for f in m.flags)
+
+
+def test_a_body_running_to_the_search_limit_is_not_taken(ircadb) -> None:
+    # Seed 3's no-tumour click beside a vessel on 5 mm slabs: a flagged 14.4 mm bright region;
+    # the textured region at it runs to the 60 mm search limit (110.5 mm before the guard).
+    v = variant(ircadb, seed=3, thickness_mm=5.0)
+    click = (32, 299, 154)
+    assert not any(m[click] for m in v.masks)
+    length, flags = _length(v, click)
+    assert length < 20.0 and flags
+    assert not any(f.startswith(bp.BRIGHTPART_FLAG) for f in flags)
