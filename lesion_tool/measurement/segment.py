@@ -138,6 +138,7 @@ from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.t04r_texmiddle import from_texture_middle
 from lesion_tool.measurement.t04w_corecut import cut_at_rim
 from lesion_tool.measurement.t06_ringclick import ring_lesion
+from lesion_tool.measurement.t4p_brightpart import body_of_part
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
@@ -1573,8 +1574,12 @@ def _measure_lesion(
             raise
         return found
     # A click's region that ran on through the slabs, where a small ring closes round a dark
-    # core at the click: the ring's lesion (n5d_runsring.py).
-    return ring_for_runaway(volume, prompt, phase, first)
+    # core at the click: the ring's lesion (n5d_runsring.py; arterial slabs only).
+    first = ring_for_runaway(volume, prompt, phase, first)
+    # A bright part of a mottled lesion clicked on a non-arterial image: its textured body
+    # (t4p_brightpart.py).
+    arterial = _phase(phase) is Phase.ARTERIAL
+    return body_of_part(volume, prompt, arterial, phase, first, _texture_at)
 
 
 def _texture_at(

@@ -85,7 +85,7 @@ def _body(tex: LesionMeasurement | None, slice_mm: float) -> bool:
     return np.count_nonzero(tex.mask.any(axis=(1, 2))) * slice_mm >= MIN_BODY_MM
 
 
-def _texture_body(
+def texture_body(
     volume: CTVolume,
     prompt: LesionPrompt,
     phase: object,
@@ -126,7 +126,7 @@ def from_texture_middle(
     if not ENABLED or prompt.seed is None or prompt.line is not None:
         return None
     seed = tuple(round(v) for v in prompt.seed)
-    tex = _texture_body(volume, prompt, phase, seed, texture_at)
+    tex = texture_body(volume, prompt, phase, seed, texture_at)
     if tex is None:
         return None
     note = (
@@ -136,4 +136,4 @@ def from_texture_middle(
     return replace(tex, flags=(note, *tex.flags), seed_voxel=seed)
 
 
-__all__ = ["ENABLED", "from_texture_middle"]
+__all__ = ["ENABLED", "from_texture_middle", "texture_body"]
