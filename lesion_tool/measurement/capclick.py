@@ -30,7 +30,7 @@ from lesion_tool.measurement.capsule_edge import SURFACE_REFUSALS, refused_how
 from lesion_tool.measurement.dome_capslab import CAP_NOTE, farther_steps
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal
-from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, measure_again
+from lesion_tool.measurement.reseed import as_clicked, measure_again, runs_on
 from lesion_tool.measurement.speed15_capstop import worth_following
 
 if TYPE_CHECKING:
@@ -84,10 +84,6 @@ def is_cap_result(m: LesionMeasurement) -> bool:
     return any(f.startswith(ONE_SLICE_FLAG) or any(s in f for s in OUTSIDE_FLAGS) for f in m.flags)
 
 
-def _runs_on(new: LesionMeasurement) -> bool:
-    return any(f.startswith(RUNS_ON_FLAG) for f in new.flags)
-
-
 def _under(new: LesionMeasurement, click: tuple[int, int, int]) -> bool:
     """``new``'s region holds ``click``'s in-plane point on one of its slices."""
     y, x = click[1] - new.offset[1], click[2] - new.offset[2]
@@ -102,7 +98,7 @@ def _acceptable(new: LesionMeasurement, click: tuple[int, int, int]) -> bool:
         return False
     if any(f.startswith((FEW_SLICES_FLAG, LOW_CONTRAST_FLAG)) for f in new.flags):
         return False
-    if _runs_on(new):
+    if runs_on(new):
         return False
     if sum(1 for z in range(new.mask.shape[0]) if new.mask[z].any()) < 2:
         return False
@@ -147,7 +143,7 @@ def follow_cap(
             if new.whole.length_mm > least:
                 if _acceptable(new, click) and not (farther and new.flags):
                     found.append(new)
-                elif first is not None and _under(new, click) and not _runs_on(new):
+                elif first is not None and _under(new, click) and not runs_on(new):
                     beyond.append(new)
                 elif abs(step) == steps and not _under(new, click):
                     drifted.add(step)

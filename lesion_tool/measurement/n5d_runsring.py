@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from lesion_tool.measurement.reseed import RUNS_ON_FLAG
+from lesion_tool.measurement.reseed import runs_on
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -60,11 +60,6 @@ conventions differ by. IRCADb 03 (23.2 mm) on seed 0, clicked on slab 28: its re
 larger lesion's one slab, not a leak."""
 
 RingRule = Callable[["CTVolume", "LesionPrompt", object], "LesionMeasurement | None"]
-
-
-def runs_on(m: LesionMeasurement) -> bool:
-    """Whether ``m`` was flagged as running on through the slices beyond its width."""
-    return any(f.startswith(RUNS_ON_FLAG) for f in m.flags)
 
 
 def ring_for_runaway(
@@ -105,4 +100,4 @@ def ring_for_runaway(
     return replace(first, time_s=spent)
 
 
-__all__ = ["ENABLED", "MAX_SHARE", "ring_for_runaway", "runs_on"]
+__all__ = ["ENABLED", "MAX_SHARE", "ring_for_runaway"]

@@ -36,11 +36,11 @@ from lesion_tool.io.phase import Phase
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import deepest_pixel
 from lesion_tool.measurement.reseed import (
-    RUNS_ON_FLAG,
     as_clicked,
     attenuation,
     common_box,
     measure_again,
+    runs_on,
 )
 
 if TYPE_CHECKING:
@@ -98,11 +98,6 @@ def _slice_gap(m: LesionMeasurement, z: int) -> int:
     return int(max(zs[0] - z, z - zs[-1], 0))
 
 
-def _runs_on(m: LesionMeasurement) -> bool:
-    """The region runs on through the slices beyond its width (a vessel or an organ?)."""
-    return any(f.startswith(RUNS_ON_FLAG) for f in m.flags)
-
-
 def follow_middle(
     volume: CTVolume,
     prompt: LesionPrompt,
@@ -133,7 +128,7 @@ def follow_middle(
     if (
         _nested_share(first, new) < NESTED_SHARE
         or attenuation(new) != attenuation(first)
-        or (_runs_on(new) and not _runs_on(first))
+        or (runs_on(new) and not runs_on(first))
         or _slice_gap(new, first.seed_voxel[0]) > CLICK_SLICE_GAP
     ):
         return replace(first, time_s=spent)

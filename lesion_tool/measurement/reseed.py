@@ -51,6 +51,13 @@ RUNS_ON_FLAG = "the region runs on through the slices"
 or an organ; segment builds the flag from it): a new click's region that does is not the
 lesion's middle."""
 
+
+def runs_on(m: LesionMeasurement) -> bool:
+    """Whether ``m`` was flagged as running on through the slices beyond its width (a vessel or
+    an organ?): :data:`RUNS_ON_FLAG`."""
+    return any(f.startswith(RUNS_ON_FLAG) for f in m.flags)
+
+
 Measure = Callable[["CTVolume", "LesionPrompt", object], "LesionMeasurement"]
 
 

@@ -66,10 +66,6 @@ TEXMIDDLE_FLAG = "delineated whole by texture around the click"
 TexAt = Callable[["CTVolume", "LesionPrompt", object], "LesionMeasurement | None"]
 
 
-def _runs_on(m: LesionMeasurement) -> bool:
-    return any(f.startswith(RUNS_ON_FLAG) for f in m.flags)
-
-
 def _holds(m: LesionMeasurement, seed: tuple[int, int, int], spacing_yx) -> bool:
     zi = seed[0] - m.offset[0]
     if not 0 <= zi < m.mask.shape[0]:

@@ -21,6 +21,7 @@ from lesion_tool.measurement import LesionPrompt, capclick, measure_lesion
 from lesion_tool.measurement.evaluation import expert_tumours, tolerance_mm
 from lesion_tool.measurement.masks import mask_from_array
 from lesion_tool.measurement.notwhole import NotWhole
+from lesion_tool.measurement.reseed import RUNS_ON_FLAG
 
 TUMOUR = 5
 
@@ -119,7 +120,7 @@ def test_follow_cap_takes_the_lesion_under_the_click_only():
     one_slice = _disc_region(9, 1, 15, 30.0, (9, 20, 20))
     two_slices = replace(body, flags=("seen on 2 slice(s) of 5.0 mm only",))
     beside = replace(body, offset=(4, 0, 17))  # its section no longer holds the click's point
-    vessel = replace(body, flags=(f"{capclick.RUNS_ON_FLAG} beyond slice 3",))
+    vessel = replace(body, flags=(f"{RUNS_ON_FLAG} beyond slice 3",))
     texture = replace(body, evidence=_Evidence(texture_sd_hu=20.0))
     for r in (little, beside, vessel):
         assert capclick.follow_cap(vol, prompt, "pv", click, cap, _fake({9: r}), 0.1) is None  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement import n5d_runsring as n5d
 from lesion_tool.measurement.evaluation import tolerance_mm
 from lesion_tool.measurement.n5s_slabring import ring_near_click
-from lesion_tool.measurement.reseed import RUNS_ON_FLAG
+from lesion_tool.measurement.reseed import RUNS_ON_FLAG, runs_on
 
 PX = 0.57
 N = 161
@@ -111,4 +111,4 @@ def test_ircadb_06_necrotic_5mm_deepest_click_seed6(ircadb, monkeypatch) -> None
     monkeypatch.setattr(n5d, "ENABLED", False)
     off = measure_lesion(vol, click, phase="arterial")
     assert off.whole.length_mm > t.diameter_mm + tolerance_mm(t.diameter_mm)
-    assert n5d.runs_on(off)
+    assert runs_on(off)
