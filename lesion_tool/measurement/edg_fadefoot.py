@@ -129,13 +129,7 @@ def fade_foot_mm(
     ``prof`` ``(ray, sample)`` is the smoothed HU every ``step_mm`` along each ray, ``core_r``
     each ray's half-way crossing (mm), ``inside`` the samples within the window, ``lv`` the
     slice's levels and ``slice_mm`` the slice thickness."""
-    from lesion_tool.measurement.segment import (
-        HALO_FAR_SE,
-        HALO_FOOT_FRACTION,
-        HALO_MIN_RAYS,
-        HALO_OTHER_FRACTION,
-        _median_se,
-    )
+    from lesion_tool.measurement.segment import _median_se, border_profile, ends_at_liver
 
     if not ENABLED or lv.sign < 0 or lv.texture or not lv.mixed or slice_mm > MAX_SLICE_MM:
         return 0.0
@@ -145,24 +139,14 @@ def fade_foot_mm(
     if float(np.median(core_r)) < MIN_RADIUS_MM:
         return 0.0
     d = np.arange(PROFILE_MM[0], PROFILE_MM[1] + step_mm / 2, step_mm)
-    idx = np.rint((core_r[:, None] + d[None, :]) / step_mm).astype(int)
-    ok = (idx >= 0) & (idx < prof.shape[1])
-    idx = np.clip(idx, 0, prof.shape[1] - 1)
-    vals = np.take_along_axis(prof, idx, axis=1)
     half = lv.liver + contrast / 2.0
-    past = np.where(d[None, :] >= PAST_MM, vals, lv.liver)
-    clean = (
-        (ok & np.take_along_axis(inside, idx, axis=1)).all(axis=1)
-        & ~(past > half).any(axis=1)
-        & ~(past < lv.liver - HALO_OTHER_FRACTION * contrast).any(axis=1)
-    )
-    if clean.mean() < HALO_MIN_RAYS:
+    found = border_profile(prof, core_r, inside, lv, d, PAST_MM, half, True, step_mm)
+    if found is None:
         return 0.0
-    g = np.median(vals[clean], axis=0)
+    g, clean = found
     se = _median_se(lv.noise, int(clean.sum()))
     bottom = float(np.median(g[d >= FAR_MM]))
-    tol = max(HALO_FOOT_FRACTION * contrast, HALO_FAR_SE * se)
-    if abs(bottom - lv.liver) > tol or float(g[d >= 0.0].min()) < bottom - tol:
+    if not ends_at_liver(g, d, bottom, lv, se):
         return 0.0  # runs on past the liver's value, or through a trough: something else
     top = float(np.median(g[d <= TOP_MM]))
     height = top - bottom

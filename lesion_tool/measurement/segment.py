@@ -1211,6 +1211,47 @@ def _median_se(noise_hu: float, n_rays: int) -> float:
     return 1.2533 * noise_hu / math.sqrt(n_rays / 4.0)
 
 
+def border_profile(
+    prof: np.ndarray,
+    ref_r: np.ndarray,
+    inside: np.ndarray,
+    lv: _Levels,
+    d: np.ndarray,
+    past_mm: float,
+    ceiling_hu: float,
+    in_range: bool = False,
+    step_mm: float = RAY_STEP_MM,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The median border profile of an enhancing lesion's slice: ``prof`` ``(ray, sample)``
+    (smoothed HU every ``step_mm``) read at ``d`` (mm) from each ray's ``ref_r``, over the rays
+    that meet no other tissue (within the window, ``inside``; and, with ``in_range``, within
+    the rays' samples; from ``past_mm`` on, never above ``ceiling_hu`` nor far below the liver:
+    HALO_OTHER_FRACTION), and those rays; None when too few are (HALO_MIN_RAYS). The halo fit
+    and edg_fadefoot read the same profile."""
+    contrast = abs(lv.lesion - lv.liver)
+    idx = np.rint((ref_r[:, None] + d[None, :]) / step_mm).astype(int)
+    ok = (idx >= 0) & (idx < prof.shape[1]) if in_range else True
+    idx = np.clip(idx, 0, prof.shape[1] - 1)
+    vals = np.take_along_axis(prof, idx, axis=1)
+    past = vals[:, d >= past_mm]
+    clean = (
+        (ok & np.take_along_axis(inside, idx, axis=1)).all(axis=1)
+        & ~(past > ceiling_hu).any(axis=1)
+        & ~(past < lv.liver - HALO_OTHER_FRACTION * contrast).any(axis=1)
+    )
+    if clean.mean() < HALO_MIN_RAYS:
+        return None
+    return np.median(vals[clean], axis=0), clean
+
+
+def ends_at_liver(g: np.ndarray, d: np.ndarray, bottom: float, lv: _Levels, se: float) -> bool:
+    """Whether a median border profile ``g`` (at ``d`` mm) whose far value is ``bottom`` ends at
+    the liver's value, with no trough below it past the border (HALO_FOOT_FRACTION of the
+    contrast, or HALO_FAR_SE standard errors ``se``): otherwise it runs on into something else."""
+    tol = max(HALO_FOOT_FRACTION * abs(lv.lesion - lv.liver), HALO_FAR_SE * se)
+    return abs(bottom - lv.liver) <= tol and float(g[d >= 0.0].min()) >= bottom - tol
+
+
 @functools.cache
 def _halo_steps() -> tuple[np.ndarray, ...]:
     """The blurred steps :func:`_enhancing_halo_mm` fits, for every width sigma and middle d0
@@ -1250,20 +1291,11 @@ def _enhancing_halo_mm(
     end at the liver's value on either side, with no trough on the way (HALO_FAR_SE)."""
     if lv.sign < 0 or lv.texture:
         return 0.0
-    contrast = abs(lv.lesion - lv.liver)
     d = np.arange(HALO_FIT_MM[0], HALO_FIT_MM[1] + RAY_STEP_MM / 2, RAY_STEP_MM)
-    idx = np.rint((edge_r[:, None] + d[None, :]) / RAY_STEP_MM).astype(int)
-    idx = np.clip(idx, 0, prof.shape[1] - 1)
-    vals = np.take_along_axis(prof, idx, axis=1)
-    past = vals[:, d >= 1.0]
-    clean = (
-        np.take_along_axis(inside, idx, axis=1).all(axis=1)
-        & ~(past > lv.threshold).any(axis=1)
-        & ~(past < lv.liver - HALO_OTHER_FRACTION * contrast).any(axis=1)
-    )
-    if clean.mean() < HALO_MIN_RAYS:
+    found = border_profile(prof, edge_r, inside, lv, d, 1.0, lv.threshold)
+    if found is None:
         return 0.0
-    g = np.median(vals[clean], axis=0)
+    g, clean = found
     # Least squares of g = a * step + b for every step middle d0 and width sigma at once.
     sigma, d0, centred, sm, var = _halo_steps()
     cov = (centred * (g - g.mean())).sum(axis=2)
@@ -1272,9 +1304,7 @@ def _enhancing_halo_mm(
     resid = np.where(amp > 0, resid, np.inf)
     i, k = np.unravel_index(int(np.argmin(resid)), resid.shape)
     bottom = float(g.mean() - amp[i, k] * sm[i, k, 0])
-    se = _median_se(lv.noise, int(clean.sum()))
-    tol = max(HALO_FOOT_FRACTION * contrast, HALO_FAR_SE * se)
-    if abs(bottom - lv.liver) > tol or float(g[d >= 0.0].min()) < bottom - tol:
+    if not ends_at_liver(g, d, bottom, lv, _median_se(lv.noise, int(clean.sum()))):
         return 0.0
     if sigma[i] < HALO_MIN_SIGMA_MM:
         return 0.0
