@@ -41,7 +41,7 @@ def _plane(
 
 
 def _diameter_mm(mask: np.ndarray) -> float:
-    ys, xs = np.nonzero(mask)
+    _, xs = np.nonzero(mask)
     return float((xs.max() - xs.min() + 1) * SP)
 
 
