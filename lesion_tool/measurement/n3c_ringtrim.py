@@ -201,14 +201,21 @@ def trim_to_ring(volume: CTVolume, m: LesionMeasurement, ph: object) -> LesionMe
         if n > 1:
             core = lab == 1 + int(np.argmax(np.bincount(lab.ravel())[1:]))
         core = whole_core(core, plane, core_top)
+        # the rays start from the whole dark core: where the region holds only a sliver of a
+        # larger dark body (whole_core declined to grow it), its centre is not the core's
+        lab, _ = ndimage.label(plane < core_top)
+        ids = np.unique(lab[core])
+        if (np.isin(lab, ids[ids > 0]) & ~core).any():
+            continue
         ring = _rim_outline(plane, core, liver_hu, liver_hu + margin, (sy, sx))
         if ring is not None:
             rings[z] = ndimage.binary_dilation(ring, iterations=steps)
     if not rings:
         return m
-    # the slabs beyond the rings (the nodule's caps) lie within every ring's outline
-    caps = np.logical_and.reduce(list(rings.values()))
-    cut = {z: reg & rings.get(z, caps) for z, reg in regions.items()}
+    # a slab without a ring (towards the nodule's poles, or where the ring is lost in the
+    # noise) is cut to the outline of the nearest slab with one
+    near = {z: rings[min(rings, key=lambda k: (abs(k - z), k))] for z in regions}
+    cut = {z: reg & near[z] for z, reg in regions.items()}
     zs = [z for z in sorted(cut) if cut[z].any()]
     if not zs:
         return m
