@@ -26,7 +26,10 @@ its ray's peak (149 -> 135.5) or holds no rim at all (a peak of 135 < the rim le
 Where at least RING_SHARE of the rays find such an edge (a ring closing round the core), the
 slice is cut to the convex hull of those edges (outliers cut back as in
 :mod:`.rimedge_outer`), widened by TOLERANCE_MM; the region's slices without a ring (the
-nodule's caps) are cut to the rings' common outline. The cut result replaces the region only
+nodule's caps, or a ring lost in the noise) are cut to the nearest slice's ring. The rays start
+from the whole dark body the region holds: a slice whose region holds only a sliver of a larger
+dark body gives no ring (IRCADb 05's seed-4 line, cast from such a sliver, found a half-moon and
+cut a correct 30.1 mm to 25.5). The cut result replaces the region only
 when it is shorter by more than the 10 % two border conventions differ by (MAX_SHARE); it
 keeps the region's flags and adds a note. Seed 4, (29, 133, 258): 32.6 -> 25.9 mm; seed 6,
 deepest (30, 143, 268): 30.5 -> 25.5 mm (23.2).
