@@ -1513,6 +1513,7 @@ def measure_lesion(
     """
     from lesion_tool.measurement.lowcnr_border import border_uncertainty_mm, flag_uncertain_border
     from lesion_tool.measurement.lungedge_border import reborder_band
+    from lesion_tool.measurement.n3c_ringtrim import trim_to_ring
     from lesion_tool.measurement.refine import refine_where_doubtful
 
     # The re-click chains' windows share their smoothed planes (speedmemo.py).
@@ -1520,6 +1521,9 @@ def measure_lesion(
         m = refine_where_doubtful(volume, _measure_lesion(volume, prompt, phase=phase))
         # A necrotic lesion's whole stops on the graded seam from core to rim: its rim's edge.
         m = _to_rim_edge(volume, m, _phase(phase))
+        # A region by value that ran on past a closed enhancing ring's outer edge is cut to
+        # the ring's outline (n3c_ringtrim.py; arterial slabs only).
+        m = trim_to_ring(volume, m, phase)
     # Ends of the diameter in a band within the noise of the threshold (lowcnr_border.py),
     # flagged; the border re-placed where the tissue beyond is neither lesion nor liver
     # (lungedge_border.py), the flag kept from the result as found.
@@ -2180,15 +2184,24 @@ def _necrotic_whole(
     return replace(by_value, flags=(*by_value.flags, maybe_core)), False
 
 
-def _to_rim_edge(volume: CTVolume, m: LesionMeasurement, ph: Phase) -> LesionMeasurement:
-    """``m`` (a lesion on an arterial image holding a dark, necrotic core) widened on each
-    slice to its enhancing rim's outer edge, and followed on through the slices where its core
-    and rim go on (:mod:`.rimedge_outer`: a whole by the rim's value, or a core's region, stops
-    on the graded seam from core to rim). Diameters and the viable part are measured again;
-    unchanged when nothing widened, off the arterial phase, or by texture."""
+def _rim_context(
+    volume: CTVolume,
+    m: LesionMeasurement,
+    ph: Phase,
+    rim_k: float = 2.0,
+    core_k: float = 2.0,
+    holes: bool = False,
+) -> tuple[_Window, float, float, float] | None:
+    """For ``m`` on an arterial image holding a dark (necrotic) core inside an enhancing rim
+    (both clear of the liver's noise): its window, the liver's value, the rim's value (median
+    of its rim pixels, smoothed HU) and the rim margin; None for any other result (off the
+    arterial phase, by texture, no core or no rim). The rim must read ``rim_k`` rim margins
+    above the liver and the core ``core_k`` below it; with ``holes``, the dark core may also
+    lie in a hole of the mask (a region grown by value round it). Read by :func:`_to_rim_edge`
+    and :mod:`.n3c_ringtrim`."""
     e = m.evidence
     if ph is not Phase.ARTERIAL or e.texture_sd_hu is not None or m.mask.size == 0:
-        return m
+        return None
     spacing = volume.spacing_mm
     nz, ny, nx = m.mask.shape
     reach = RIMEDGE_REACH_MM + max(ny * spacing[1], nx * spacing[2]) / 2.0
@@ -2197,17 +2210,34 @@ def _to_rim_edge(volume: CTVolume, m: LesionMeasurement, ph: Phase) -> LesionMea
     liver_hu = e.liver_hu
     margin = rim_margin_hu(e.noise_sd_hu)
     sm = np.stack([_slice_mask_values(win, z, m) for z in range(z0, z0 + nz)])
-    dark = m.mask & (sm < liver_hu - margin)
+    held = np.stack([ndimage.binary_fill_holes(k) for k in m.mask]) if holes else m.mask
+    dark = held & (sm < liver_hu - margin)
     rim_px = m.mask & (sm > liver_hu + margin) & (sm < liver_hu + RIM_TOP_HU)
     if not dark.any() or rim_px.sum() < RIMEDGE_MIN_RIM_PX:
-        return m
+        return None
     rim_hu = float(np.median(sm[rim_px]))
     # Both steps must stand clear of the liver's noise: the rim's edge is placed half-way
     # between rim and liver, so that half-step must exceed the rim margin (1.5 smoothed noise
     # SDs, >= 15 HU); and necrosis reads as far below the liver. A noisy hypo region flecked
     # with bright noise (IRCADb 04 on 2.5 mm slabs, 30 HU noise) has neither.
-    if rim_hu - liver_hu < 2.0 * margin or float(np.median(sm[dark])) > liver_hu - 2.0 * margin:
+    if (
+        rim_hu - liver_hu < rim_k * margin
+        or float(np.median(sm[dark])) > liver_hu - core_k * margin
+    ):
+        return None
+    return win, liver_hu, rim_hu, margin
+
+
+def _to_rim_edge(volume: CTVolume, m: LesionMeasurement, ph: Phase) -> LesionMeasurement:
+    """``m`` (a lesion on an arterial image holding a dark, necrotic core) widened on each
+    slice to its enhancing rim's outer edge, and followed on through the slices where its core
+    and rim go on (:mod:`.rimedge_outer`: a whole by the rim's value, or a core's region, stops
+    on the graded seam from core to rim). Diameters and the viable part are measured again;
+    unchanged when nothing widened, off the arterial phase, or by texture."""
+    ctx = _rim_context(volume, m, ph)
+    if ctx is None:
         return m
+    win, liver_hu, rim_hu, margin = ctx
     z0, nz = m.offset[0], m.mask.shape[0]
     regions = {z: _slice_mask(m, win, z) for z in range(z0, z0 + nz)}
     wide = widen_slices(
