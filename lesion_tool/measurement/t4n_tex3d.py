@@ -1,0 +1,88 @@
+"""On thin slices, the texture (local SD) is measured over a 3-D window, not one slice's.
+
+A lesion whose mean value is the liver's is delineated by texture: the local standard deviation
+of the raw values (``segment._Window.texture_plane``, a Gaussian window of TEXTURE_SIGMA_MM =
+2 mm) against the parenchyma's. That SD is itself an estimate, from the few hundred pixels a
+2 mm window holds on one slice, and under image noise it fluctuates: its rays then leave the
+lesion at a dip of the estimate well inside the border.
+
+IRCADb tumour 04 (18.5 mm over Im 90-104 of 1.6 mm; a dark core of 98-103 HU inside a faint
+ring of 125 HU, liver 113-115), medians by distance to the expert border on Im 93-101 (seed 6):
+
+=================  ============  ===========  ============  ==========
+                    inside 4-6 mm  border +-1 mm  outside 2.5-4  liver 6-14
+=================  ============  ===========  ============  ==========
+original, 2-D SD     33.5          25-27         20.5          19-20
+noise 30 HU, 2-D SD  42.4          35-36         32.5          32
+=================  ============  ===========  ============  ==========
+
+The noise adds in quadrature (the contrast falls from 14 to 10 HU) while the estimate's own
+scatter grows with it: along 04's rays on noise 25 HU (levels 40.1 lesion, 26.8 liver,
+threshold 33.5) the 2-D texture dips to 30-32 HU 4-5 mm from the centre on some rays, and the
+cast stops there: per slice 8.2-11.5 mm wide on Im 98-101 where the expert's is 16.3-17.9 mm
+(seed 6's deepest click (100, 241, 200): 15.1 mm on noise 25 HU, 13.6 on 30 HU, for 18.5;
+tolerance 16.5). The lesion is three-dimensional: its core and ring run through 15 slices, so
+the same 2 mm window taken through the neighbouring slices (Gaussian of 2 mm in z as in plane;
+on 1.6 mm slices weights 1, 0.73, 0.28 over +-2 slices) holds about three times the samples of
+the same tissue and its scatter falls by about sqrt(3), while the texture's contrast - a
+property of the tissue, not of one slice - is kept (medians within 1-2 HU of the 2-D ones at
+every distance above). With it that click gives 16.9 mm on noise 25 HU (rays leave at the
+expert border +-1 mm on 9 of 12 directions on Im 100; the others meet 04's bright part, left
+out as a vessel).
+
+Only on thin slices (spacing under ``segment.SLAB_MM``): on slabs a slice's neighbours lie 2.5-
+5 mm away, outside a 2 mm window, and a slab already averages through its thickness.
+Vessels and fat are left out of every slice's window as on the slice itself (the weights
+``segment._Window.texture_weights`` gives per slice).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from scipy import ndimage
+
+ENABLED = True
+"""Module switch: when False, the texture is the one slice's local SD (as before)."""
+
+TRUNCATE_SIGMAS = 2.0
+"""Slices farther than this many z-sigmas from the slice are not read (weight under 0.14)."""
+
+
+def uses_3d(slice_mm: float, slab_mm: float) -> bool:
+    """Whether the texture is taken over 3-D on slices ``slice_mm`` apart (thin slices only)."""
+    return ENABLED and slice_mm < slab_mm
+
+
+def local_sd_3d(
+    z: int,
+    n_slices: int,
+    spacing_mm: tuple[float, float, float],
+    sigma_mm: float,
+    weighted: Callable[[int], tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local SD (HU) on slice ``z`` over a Gaussian window of ``sigma_mm`` in all three axes, and
+    the normalised window weight (share of the window's pixels that are soft tissue, as the
+    2-D texture's ``norm``). ``weighted(zz)`` gives slice ``zz``'s raw values and its weights
+    (0 on vessels, fat and their rims) as float32 planes of the window."""
+    sz, sy, sx = spacing_mm
+    sgz = sigma_mm / sz
+    sig = (sigma_mm / sy, sigma_mm / sx)
+    k = max(1, math.ceil(TRUNCATE_SIGMAS * sgz))
+    acc_w: np.ndarray | float = 0.0
+    acc_m: np.ndarray | float = 0.0
+    acc_q: np.ndarray | float = 0.0
+    total = 0.0
+    for zz in range(max(z - k, 0), min(z + k + 1, n_slices)):
+        g = math.exp(-0.5 * ((zz - z) / sgz) ** 2)
+        raw, w = weighted(zz)
+        acc_w = acc_w + g * ndimage.gaussian_filter(w, sig, mode="nearest")
+        acc_m = acc_m + g * ndimage.gaussian_filter(w * raw, sig, mode="nearest")
+        acc_q = acc_q + g * ndimage.gaussian_filter(w * raw * raw, sig, mode="nearest")
+        total += g
+    norm = np.maximum(np.asarray(acc_w) / total, 1e-3)
+    mean = np.asarray(acc_m) / total / norm
+    sq = np.asarray(acc_q) / total / norm
+    return np.sqrt(np.maximum(sq - mean * mean, 0.0)), norm
