@@ -722,7 +722,7 @@ class _Window:
         shared = shared_planes(volume, box, self.sigma)  # one prompt's windows (speedmemo.py)
         self._planes: dict[int, np.ndarray] = {} if shared is None else shared
         self._textures: dict[int, np.ndarray] = {}
-        self._weights: dict[tuple[int, float | None], tuple[np.ndarray, np.ndarray]] = {}
+        self._sums: dict[tuple, tuple[np.ndarray, ...]] = {}  # when not shared (texture_sums)
         self._shared_textures = shared_textures(volume, box)  # per (slice, liver value)
         self.exclude: dict[int, np.ndarray] = {}
         self.valleys: dict = {}  # surfacevalley's long valleys per slice and levels
@@ -754,18 +754,17 @@ class _Window:
             if kept is not None:
                 self._textures[z] = kept
         if z not in self._textures:
-            raw, w = self.texture_weights(z)
+            w, gw, gwr, gwrr = self.texture_sums(z)
             spacing = tuple(float(s) for s in self.volume.spacing_mm)
             if uses_3d(spacing[0], SLAB_MM):
                 # On thin slices, over the neighbouring slices too (t4n_tex3d.py).
                 sd, norm = local_sd_3d(
-                    z, self.volume.shape[0], spacing, TEXTURE_SIGMA_MM, self.texture_weights
+                    z, self.volume.shape[0], spacing, TEXTURE_SIGMA_MM, self.texture_sums
                 )
             else:
-                sig = (TEXTURE_SIGMA_MM / spacing[1], TEXTURE_SIGMA_MM / spacing[2])
-                norm = np.maximum(ndimage.gaussian_filter(w, sig, mode="nearest"), 1e-3)
-                mean = ndimage.gaussian_filter(w * raw, sig, mode="nearest") / norm
-                sq = ndimage.gaussian_filter(w * raw * raw, sig, mode="nearest") / norm
+                norm = np.maximum(gw, 1e-3)
+                mean = gwr / norm
+                sq = gwrr / norm
                 sd = np.sqrt(np.maximum(sq - mean * mean, 0.0))
             tex = np.where((w > 0) & (norm > 0.5), sd, 0.0).astype(np.float32)
             tex.flags.writeable = False  # shared by the prompt's windows on this box
@@ -774,25 +773,38 @@ class _Window:
                 self._shared_textures[(z, self.hu_liver)] = tex
         return self._textures[z]
 
-    def texture_weights(self, z: int) -> tuple[np.ndarray, np.ndarray]:
-        """Slice ``z``'s raw values in the window and the texture's weights on it: 0 on vessels
-        (brighter than the liver by VESSEL_MARGIN_HU), fat and their partial-volume rims, else
-        1 (float32 planes). Kept per slice and liver value (the 3-D texture reads each slice
-        for its neighbours too)."""
-        key = (z, self.hu_liver)
-        if key in self._weights:
-            return self._weights[key]
+    def texture_sums(self, z: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Slice ``z``'s texture weights ``w`` (0 on vessels brighter than the liver by
+        VESSEL_MARGIN_HU, fat and their partial-volume rims, else 1) and the in-plane Gaussian
+        (TEXTURE_SIGMA_MM) filtered ``w``, ``w * raw`` and ``w * raw**2`` (float32 planes of the
+        window). Kept per slice and liver value for the prompt's windows on this box: the 3-D
+        texture (t4n_tex3d.py) reads each slice for its neighbours too."""
+        key = ("sums", z, self.hu_liver)
+        store = self._shared_textures if self._shared_textures is not None else self._sums
+        kept = store.get(key)
+        if kept is not None:
+            return kept
         raw = np.asarray(
             self.volume.array[z, self.y0 : self.y1, self.x0 : self.x1], dtype=np.float32
         )
+        sy, sx = (float(v) for v in self.volume.spacing_mm[1:])
         smooth = self.hu_plane(z)
         other = smooth < FAT_HU
         if self.hu_liver is not None:
             other |= smooth > self.hu_liver + VESSEL_MARGIN_HU
-        rim = _rim(other, tuple(float(s) for s in self.volume.spacing_mm[1:]))
+        rim = _rim(other, (sy, sx))
         w = np.ones_like(raw) if rim is None else (~rim).astype(np.float32)
-        self._weights[key] = (raw, w)
-        return raw, w
+        sig = (TEXTURE_SIGMA_MM / sy, TEXTURE_SIGMA_MM / sx)
+        sums = (
+            w,
+            ndimage.gaussian_filter(w, sig, mode="nearest"),
+            ndimage.gaussian_filter(w * raw, sig, mode="nearest"),
+            ndimage.gaussian_filter(w * raw * raw, sig, mode="nearest"),
+        )
+        for arr in sums:
+            arr.flags.writeable = False
+        store[key] = sums
+        return sums
 
     def hu_plane(self, z: int) -> np.ndarray:
         """Slice ``z`` of the window, smoothed (SMOOTH_SIGMA_MM), in HU."""

@@ -33,7 +33,8 @@ out as a vessel).
 Only on thin slices (spacing under ``segment.SLAB_MM``): on slabs a slice's neighbours lie 2.5-
 5 mm away, outside a 2 mm window, and a slab already averages through its thickness.
 Vessels and fat are left out of every slice's window as on the slice itself (the weights
-``segment._Window.texture_weights`` gives per slice).
+``segment._Window.texture_sums`` gives per slice, filtered in-plane once per slice and
+kept for the prompt: the 3-D texture then costs a weighted sum of five kept planes).
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy import ndimage
 
 ENABLED = True
 """Module switch: when False, the texture is the one slice's local SD (as before)."""
@@ -61,15 +61,14 @@ def local_sd_3d(
     n_slices: int,
     spacing_mm: tuple[float, float, float],
     sigma_mm: float,
-    weighted: Callable[[int], tuple[np.ndarray, np.ndarray]],
+    sums: Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Local SD (HU) on slice ``z`` over a Gaussian window of ``sigma_mm`` in all three axes, and
     the normalised window weight (share of the window's pixels that are soft tissue, as the
-    2-D texture's ``norm``). ``weighted(zz)`` gives slice ``zz``'s raw values and its weights
-    (0 on vessels, fat and their rims) as float32 planes of the window."""
-    sz, sy, sx = spacing_mm
-    sgz = sigma_mm / sz
-    sig = (sigma_mm / sy, sigma_mm / sx)
+    2-D texture's ``norm``). ``sums(zz)`` gives slice ``zz``'s weights ``w`` (0 on vessels, fat
+    and their rims) and its in-plane Gaussian-filtered ``w``, ``w * raw`` and ``w * raw**2``
+    (kept per slice by the caller, so each slice is filtered once for all its neighbours)."""
+    sgz = sigma_mm / spacing_mm[0]
     k = max(1, math.ceil(TRUNCATE_SIGMAS * sgz))
     acc_w: np.ndarray | float = 0.0
     acc_m: np.ndarray | float = 0.0
@@ -77,10 +76,10 @@ def local_sd_3d(
     total = 0.0
     for zz in range(max(z - k, 0), min(z + k + 1, n_slices)):
         g = math.exp(-0.5 * ((zz - z) / sgz) ** 2)
-        raw, w = weighted(zz)
-        acc_w = acc_w + g * ndimage.gaussian_filter(w, sig, mode="nearest")
-        acc_m = acc_m + g * ndimage.gaussian_filter(w * raw, sig, mode="nearest")
-        acc_q = acc_q + g * ndimage.gaussian_filter(w * raw * raw, sig, mode="nearest")
+        _, gw, gwr, gwrr = sums(zz)
+        acc_w = acc_w + g * gw
+        acc_m = acc_m + g * gwr
+        acc_q = acc_q + g * gwrr
         total += g
     norm = np.maximum(np.asarray(acc_w) / total, 1e-3)
     mean = np.asarray(acc_m) / total / norm
