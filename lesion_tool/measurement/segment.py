@@ -138,7 +138,7 @@ from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.t04r_texmiddle import from_texture_middle
 from lesion_tool.measurement.t04w_corecut import cut_at_rim
 from lesion_tool.measurement.t06_ringclick import ring_lesion
-from lesion_tool.measurement.t4n_tex3d import local_sd_3d, uses_3d
+from lesion_tool.measurement.t4n_tex3d import local_sd_3d, pixel_noise_hu, uses_3d
 from lesion_tool.measurement.t4p_brightpart import body_of_part
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
@@ -722,6 +722,8 @@ class _Window:
         shared = shared_planes(volume, box, self.sigma)  # one prompt's windows (speedmemo.py)
         self._planes: dict[int, np.ndarray] = {} if shared is None else shared
         self._textures: dict[int, np.ndarray] = {}
+        self.pixel_noise: float | None = None
+        """The image's pixel noise (HU) on the first texture plane read (t4n_tex3d.py)."""
         self._sums: dict[tuple, tuple[np.ndarray, ...]] = {}  # when not shared (texture_sums)
         self._shared_textures = shared_textures(volume, box)  # per (slice, liver value)
         self.exclude: dict[int, np.ndarray] = {}
@@ -756,7 +758,12 @@ class _Window:
         if z not in self._textures:
             w, gw, gwr, gwrr = self.texture_sums(z)
             spacing = tuple(float(s) for s in self.volume.spacing_mm)
-            if uses_3d(spacing[0], SLAB_MM):
+            if self.pixel_noise is None:
+                raw = np.asarray(
+                    self.volume.array[z, self.y0 : self.y1, self.x0 : self.x1], dtype=np.float32
+                )
+                self.pixel_noise = pixel_noise_hu(raw, self.hu_plane(z))
+            if uses_3d(spacing[0], SLAB_MM, self.pixel_noise):
                 # On thin slices, over the neighbouring slices too (t4n_tex3d.py).
                 sd, norm = local_sd_3d(
                     z, self.volume.shape[0], spacing, TEXTURE_SIGMA_MM, self.texture_sums

@@ -90,12 +90,12 @@ def test_the_3d_estimate_scatters_less_and_keeps_the_sd() -> None:
 def test_not_on_slabs(monkeypatch) -> None:
     # On 2.5 mm slabs the neighbours lie outside a 2 mm window: the texture is the slice's.
     vol = _noise_volume((9, 96, 96), (2.5, 0.7, 0.7))
-    assert not t3.uses_3d(2.5, seg.SLAB_MM) and t3.uses_3d(1.6, seg.SLAB_MM)
+    assert not t3.uses_3d(2.5, seg.SLAB_MM, 30.0) and t3.uses_3d(1.6, seg.SLAB_MM, 30.0)
     on = seg._Window(vol, 48, 48, 20.0).texture_plane(4)
     monkeypatch.setattr(t3, "ENABLED", False)
     off = seg._Window(vol, 48, 48, 20.0).texture_plane(4)
     assert np.array_equal(on, off)
-    assert not t3.uses_3d(1.6, seg.SLAB_MM)
+    assert not t3.uses_3d(1.6, seg.SLAB_MM, 30.0)
 
 
 def test_no_tumour_clicks_stay_refused_or_flagged(noisy, ircadb_negative_points) -> None:
