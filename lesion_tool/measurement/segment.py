@@ -138,6 +138,7 @@ from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.t04r_texmiddle import from_texture_middle
 from lesion_tool.measurement.t04w_corecut import cut_at_rim
 from lesion_tool.measurement.t06_ringclick import ring_lesion
+from lesion_tool.measurement.t4n_tex3d import local_sd_3d, pixel_noise_hu, uses_3d
 from lesion_tool.measurement.t4p_brightpart import body_of_part
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
@@ -721,6 +722,9 @@ class _Window:
         shared = shared_planes(volume, box, self.sigma)  # one prompt's windows (speedmemo.py)
         self._planes: dict[int, np.ndarray] = {} if shared is None else shared
         self._textures: dict[int, np.ndarray] = {}
+        self.pixel_noise: float | None = None
+        """The image's pixel noise (HU) on the first texture plane read (t4n_tex3d.py)."""
+        self._sums: dict[tuple, tuple[np.ndarray, ...]] = {}  # when not shared (texture_sums)
         self._shared_textures = shared_textures(volume, box)  # per (slice, liver value)
         self.exclude: dict[int, np.ndarray] = {}
         self.valleys: dict = {}  # surfacevalley's long valleys per slice and levels
@@ -752,27 +756,62 @@ class _Window:
             if kept is not None:
                 self._textures[z] = kept
         if z not in self._textures:
-            raw = np.asarray(
-                self.volume.array[z, self.y0 : self.y1, self.x0 : self.x1], dtype=np.float32
-            )
-            sy, sx = self.volume.spacing_mm[1:]
-            smooth = self.hu_plane(z)
-            other = smooth < FAT_HU
-            if self.hu_liver is not None:
-                other |= smooth > self.hu_liver + VESSEL_MARGIN_HU
-            rim = _rim(other, (sy, sx))
-            w = np.ones_like(raw) if rim is None else (~rim).astype(np.float32)
-            sig = (TEXTURE_SIGMA_MM / sy, TEXTURE_SIGMA_MM / sx)
-            norm = np.maximum(ndimage.gaussian_filter(w, sig, mode="nearest"), 1e-3)
-            mean = ndimage.gaussian_filter(w * raw, sig, mode="nearest") / norm
-            sq = ndimage.gaussian_filter(w * raw * raw, sig, mode="nearest") / norm
-            sd = np.sqrt(np.maximum(sq - mean * mean, 0.0))
+            w, gw, gwr, gwrr = self.texture_sums(z)
+            spacing = tuple(float(s) for s in self.volume.spacing_mm)
+            if self.pixel_noise is None:
+                raw = np.asarray(
+                    self.volume.array[z, self.y0 : self.y1, self.x0 : self.x1], dtype=np.float32
+                )
+                self.pixel_noise = pixel_noise_hu(raw, self.hu_plane(z))
+            if uses_3d(spacing[0], SLAB_MM, self.pixel_noise):
+                # On thin slices, over the neighbouring slices too (t4n_tex3d.py).
+                sd, norm = local_sd_3d(
+                    z, self.volume.shape[0], spacing, TEXTURE_SIGMA_MM, self.texture_sums
+                )
+            else:
+                norm = np.maximum(gw, 1e-3)
+                mean = gwr / norm
+                sq = gwrr / norm
+                sd = np.sqrt(np.maximum(sq - mean * mean, 0.0))
             tex = np.where((w > 0) & (norm > 0.5), sd, 0.0).astype(np.float32)
             tex.flags.writeable = False  # shared by the prompt's windows on this box
             self._textures[z] = tex
             if self._shared_textures is not None:
                 self._shared_textures[(z, self.hu_liver)] = tex
         return self._textures[z]
+
+    def texture_sums(self, z: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Slice ``z``'s texture weights ``w`` (0 on vessels brighter than the liver by
+        VESSEL_MARGIN_HU, fat and their partial-volume rims, else 1) and the in-plane Gaussian
+        (TEXTURE_SIGMA_MM) filtered ``w``, ``w * raw`` and ``w * raw**2`` (float32 planes of the
+        window). Kept per slice and liver value for the prompt's windows on this box: the 3-D
+        texture (t4n_tex3d.py) reads each slice for its neighbours too."""
+        key = ("sums", z, self.hu_liver)
+        store = self._shared_textures if self._shared_textures is not None else self._sums
+        kept = store.get(key)
+        if kept is not None:
+            return kept
+        raw = np.asarray(
+            self.volume.array[z, self.y0 : self.y1, self.x0 : self.x1], dtype=np.float32
+        )
+        sy, sx = (float(v) for v in self.volume.spacing_mm[1:])
+        smooth = self.hu_plane(z)
+        other = smooth < FAT_HU
+        if self.hu_liver is not None:
+            other |= smooth > self.hu_liver + VESSEL_MARGIN_HU
+        rim = _rim(other, (sy, sx))
+        w = np.ones_like(raw) if rim is None else (~rim).astype(np.float32)
+        sig = (TEXTURE_SIGMA_MM / sy, TEXTURE_SIGMA_MM / sx)
+        sums = (
+            w,
+            ndimage.gaussian_filter(w, sig, mode="nearest"),
+            ndimage.gaussian_filter(w * raw, sig, mode="nearest"),
+            ndimage.gaussian_filter(w * raw * raw, sig, mode="nearest"),
+        )
+        for arr in sums:
+            arr.flags.writeable = False
+        store[key] = sums
+        return sums
 
     def hu_plane(self, z: int) -> np.ndarray:
         """Slice ``z`` of the window, smoothed (SMOOTH_SIGMA_MM), in HU."""
