@@ -2641,7 +2641,9 @@ def _delineate(
     cut = _cast(win, z0, cy, cx, lv, rmax)
     lv2, share = _levels_from_shell(cut, plane, lv)
     # A texture outline on slabs: the lesion's level where the window is all lesion (t4s_texlevel).
-    lv2 = raise_texture_level(lv2, cut.mask, plane, spacing, SLAB_MM, TEXTURE_SIGMA_MM)
+    lv2 = raise_texture_level(
+        lv2, cut.mask, plane, spacing, SLAB_MM, TEXTURE_SIGMA_MM, ph is Phase.ARTERIAL
+    )
     if abs(lv2.lesion - lv2.liver) >= MIN_CONTRAST_HU and lv2.sign == lv.sign:
         lv = lv2
         cut = _cast(win, z0, cy, cx, lv, rmax)

@@ -27,7 +27,9 @@ left alone), a texture delineation's re-read lesion level is raised to the media
 its first outline eroded by :data:`SPREAD_SIGMAS` window sigmas, when that leaves at least
 :data:`MIN_INNER_PX` pixels (a lesion wider than the spread on both sides; a smaller one keeps
 the level as before). The level is never lowered: a nodule whose texture is uniform up to its
-edge reads the same either way. Delineations by value are not touched.
+edge reads the same either way. Delineations by value are not touched, nor arterial images:
+the evidence is 04 on portal-venous slabs; the arterial slab variants (hyper / necrotic with
+noise) and HCC_006's arterial texture results were not measured with the rule in this pass.
 """
 
 from __future__ import annotations
@@ -81,11 +83,14 @@ def raise_texture_level(
     spacing_zyx: Sequence[float],
     slab_mm: float,
     sigma_mm: float,
+    arterial: bool = False,
 ) -> object:
     """``lv`` (segment's ``_Levels``) with its lesion level raised to :func:`deep_level` of the
-    first outline's ``mask`` when delineating by texture on slabs (see the module's
-    docstring); ``lv`` itself otherwise."""
-    if not ENABLED or not getattr(lv, "texture", False) or float(spacing_zyx[0]) < slab_mm:
+    first outline's ``mask`` when delineating by texture on slabs of a non-arterial image (see
+    the module's docstring); ``lv`` itself otherwise."""
+    if not ENABLED or arterial or not getattr(lv, "texture", False):
+        return lv
+    if float(spacing_zyx[0]) < slab_mm:
         return lv
     deep = deep_level(mask, plane, spacing_zyx[1:], sigma_mm)
     if deep is None or deep <= lv.lesion:  # type: ignore[attr-defined]
