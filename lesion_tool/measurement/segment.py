@@ -140,6 +140,7 @@ from lesion_tool.measurement.t04w_corecut import cut_at_rim
 from lesion_tool.measurement.t06_ringclick import ring_lesion
 from lesion_tool.measurement.t4n_tex3d import local_sd_3d, pixel_noise_hu, uses_3d
 from lesion_tool.measurement.t4p_brightpart import body_of_part
+from lesion_tool.measurement.t4s_texlevel import raise_texture_level
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
@@ -2708,6 +2709,10 @@ def _delineate(
     # Two passes on the click's slice: the second with the liver measured around the outline.
     cut = _cast(win, z0, cy, cx, lv, rmax)
     lv2, share = _levels_from_shell(cut, plane, lv)
+    # A texture outline on slabs: the lesion's level where the window is all lesion (t4s_texlevel).
+    lv2 = raise_texture_level(
+        lv2, cut.mask, plane, spacing, SLAB_MM, TEXTURE_SIGMA_MM, ph is Phase.ARTERIAL
+    )
     if abs(lv2.lesion - lv2.liver) >= MIN_CONTRAST_HU and lv2.sign == lv.sign:
         lv = lv2
         cut = _cast(win, z0, cy, cx, lv, rmax)
