@@ -52,7 +52,7 @@ from scipy import ndimage
 
 from lesion_tool.measurement.diameter import boundary_points, longest_axial_diameter
 from lesion_tool.measurement.r01_ramp import whole_core
-from lesion_tool.measurement.raster import nanmedian_axis
+from lesion_tool.measurement.raster import nanmedian_axis, ray_profiles
 from lesion_tool.measurement.rimedge_outer import N_RAYS, NEIGHBOURS, OUTLIER_FACTOR
 from lesion_tool.measurement.speed15_remask import remasked
 from lesion_tool.measurement.wallrim import RIM_TOP_HU
@@ -116,10 +116,7 @@ def _rim_outline(
     far = float(np.hypot((yy - cy) * sy, (xx - cx) * sx).max())
     r = np.arange(0.0, far + PEAK_MM + RIM_MAX_MM + EXIT_RUN_MM, STEP_MM)
     angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
-    ys = cy + np.outer(np.sin(angles), r) / sy
-    xs = cx + np.outer(np.cos(angles), r) / sx
-    inside = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
-    prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
+    ys, xs, inside, prof = ray_profiles(plane, cy, cx, angles, r, (sy, sx))
     iy = np.clip(np.round(ys).astype(int), 0, plane.shape[0] - 1)
     ix = np.clip(np.round(xs).astype(int), 0, plane.shape[1] - 1)
     in_core = core[iy, ix]

@@ -462,3 +462,23 @@ def nanmedian_axis(values: np.ndarray, axis: int) -> np.ndarray:
     med = np.true_divide(total, 2.0, casting="unsafe", out=total)
     med = np.where(n == 0, np.nan, med).astype(a.dtype, copy=False)
     return np.squeeze(med, axis=axis)
+
+
+def ray_profiles(
+    plane: np.ndarray,
+    cy: float,
+    cx: float,
+    angles: np.ndarray,
+    radii_mm: np.ndarray,
+    spacing_yx: Sequence[float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rays cast from ``(cy, cx)`` (pixels) at ``angles`` over ``radii_mm``: their sample
+    positions ``ys``, ``xs`` (rays x radii, pixels), which samples lie on ``plane``, and the plane
+    read there (linear, nearest value past its edge). One casting for the rules that read radial
+    profiles (the rays of a slice, a rim's, a ring's)."""
+    sy, sx = spacing_yx
+    ys = cy + np.outer(np.sin(angles), radii_mm) / sy
+    xs = cx + np.outer(np.cos(angles), radii_mm) / sx
+    inside = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
+    prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
+    return ys, xs, inside, prof

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.r01_ramp import whole_core
-from lesion_tool.measurement.raster import disk_footprint, open_by, polygon_mask
+from lesion_tool.measurement.raster import disk_footprint, open_by, polygon_mask, ray_profiles
 from lesion_tool.measurement.wallrim import RIM_TOP_HU
 
 N_RAYS = 72
@@ -90,10 +90,7 @@ def rim_edges(
     reach = far + RAMP_MM + RIM_MAX_MM + EXIT_RUN_MM
     angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
     r = np.arange(0.0, reach + STEP_MM, STEP_MM)
-    ys = cy + np.outer(np.sin(angles), r) / sy
-    xs = cx + np.outer(np.cos(angles), r) / sx
-    inside = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
-    prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
+    ys, xs, inside, prof = ray_profiles(plane, cy, cx, angles, r, (sy, sx))
     iy = np.clip(np.round(ys).astype(int), 0, plane.shape[0] - 1)
     ix = np.clip(np.round(xs).astype(int), 0, plane.shape[1] - 1)
     in_core = core[iy, ix]

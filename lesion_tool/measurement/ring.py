@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from lesion_tool.measurement.raster import ray_profiles
 from lesion_tool.measurement.rimedge import aligned_median
 from lesion_tool.measurement.slabnec_rim import slab_rim_edge
 
@@ -170,10 +171,7 @@ def find_ring(
     sy, sx = spacing_yx
     angles = np.arange(RING_RAYS) * (2.0 * math.pi / RING_RAYS)
     r = np.arange(0.0, rmax_mm + RIM_MAX_MM + RING_STEP_MM, RING_STEP_MM)
-    ys = cy + np.outer(np.sin(angles), r) / sy
-    xs = cx + np.outer(np.cos(angles), r) / sx
-    ok = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
-    prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
+    ys, xs, ok, prof = ray_profiles(plane, cy, cx, angles, r, (sy, sx))
     edge_hu = (liver_hu + SOFT_TISSUE_MIN_HU) / 2.0
     # A vessel is no rim: brighter than a faint rim can be (RING_CLIP_HU), it ends a bright
     # ring's rays as fat ends a dark one's (a vessel touching the nodule would pull the path).

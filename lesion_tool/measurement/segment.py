@@ -104,6 +104,7 @@ from lesion_tool.measurement.raster import (
     nanmedian_axis,
     open_by,
     polygon_mask,
+    ray_profiles,
     ring_mm,
     within_mm,
 )
@@ -948,10 +949,7 @@ def _cast(
     sy, sx = win.volume.spacing_mm[1:]
     angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
     r = np.arange(0.0, rmax_mm + SHELL_MM[1] + RAY_STEP_MM, RAY_STEP_MM)
-    ys = cy + np.outer(np.sin(angles), r) / sy
-    xs = cx + np.outer(np.cos(angles), r) / sx
-    inside_win = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
-    prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
+    ys, xs, inside_win, prof = ray_profiles(plane, cy, cx, angles, r, (sy, sx))
     rays = RaySampler(ys, xs, plane.shape)  # masks sampled at the rays' nearest pixels
     # The blobs and the rim depend on the plane and a few levels only: kept per prompt.
     blob_key = _blobs_key(lv, (sy, sx))
@@ -2512,10 +2510,7 @@ def _rim_cut(
     plane = ndimage.gaussian_filter(win.hu_plane(z), (RIM_SMOOTH_MM / sy, RIM_SMOOTH_MM / sx))
     angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
     r = np.arange(0.0, 2.0 * reach_mm + SHELL_MM[1] + RAY_STEP_MM, RAY_STEP_MM)
-    ys = cy + np.outer(np.sin(angles), r) / sy
-    xs = cx + np.outer(np.cos(angles), r) / sx
-    inside_win = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
-    prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
+    ys, xs, inside_win, prof = ray_profiles(plane, cy, cx, angles, r, (sy, sx))
     enter = (prof >= level) & inside_win & (r <= reach_mm)[None, :]
     found = enter.any(axis=1)
     if found.mean() < RIM_ENCLOSE_SHARE:
