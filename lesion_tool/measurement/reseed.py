@@ -259,16 +259,16 @@ def follow_open_end(
             on_widest = _share_kept(best, new, z_w, z_w)
             if same_on_widest_slab(best, new, z_w, float(volume.spacing_mm[0]), on_widest):
                 kept = on_widest
-        runs_on = any(f.startswith(RUNS_ON_FLAG) for f in new.flags)
+        new_runs_on = runs_on(new)
         if (
             new.whole.length_mm <= best.whole.length_mm
             or kept < RESEED_KEEP_SHARE
             or attenuation(first) not in ("texture", attenuation(new))
-            or runs_on
+            or new_runs_on
         ):
             if (
                 best is first
-                and not runs_on
+                and not new_runs_on
                 and any(f.startswith(LOW_CONTRAST_FLAG) for f in first.flags)
                 and goes_on(first.whole.length_mm, new.whole.length_mm, kept)
                 and grows_beyond(first, new, click[0] - step, step)
