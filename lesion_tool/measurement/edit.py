@@ -29,7 +29,7 @@ from lesion_tool.measurement.models import Diameter
 from lesion_tool.measurement.segment import LesionMeasurement
 from lesion_tool.measurement.speed15_remask import remasked
 
-__all__ = ["outline_polygon", "remeasure_edited"]
+__all__ = ["outline_polygon", "paste", "remeasure_edited"]
 
 OUTLINE_TOLERANCE_PX = 0.25
 """A stored outline keeps its shape to this many pixels (fewer vertices, same contour)."""
@@ -98,7 +98,7 @@ def remeasure_edited(
     if cut_flag:
         flags.append(cut_flag)
         m = np.zeros_like(m)
-        _paste(m, offset, crop, start)
+        paste(m, offset, crop, start)
     whole, whole_p = longest_axial_diameter(boundary_points(crop, start), volume)
     _, pieces = ndimage.label(crop, _CONNECTED)
     if pieces > 1:
@@ -112,7 +112,7 @@ def remeasure_edited(
         if viable_mask is None:
             vm = np.zeros_like(m)
             if measurement.viable_mask is not None:
-                _paste(vm, offset, measurement.viable_mask, measurement.offset)
+                paste(vm, offset, measurement.viable_mask, measurement.offset)
         else:
             vm = np.asarray(viable_mask, dtype=bool)
         vm = vm & m
@@ -156,7 +156,7 @@ def _keep_prompt_piece(
     if len(keep) != 1:
         return crop, start, ""
     auto = np.zeros_like(crop)
-    _paste(auto, start, measurement.mask, measurement.offset)
+    paste(auto, start, measurement.mask, measurement.offset)
     dropped = crop & (lab != keep[0])
     if (dropped & ~auto).any():  # the reader painted some of it: keep everything
         return crop, start, ""
@@ -168,10 +168,11 @@ def _keep_prompt_piece(
     return kept, kept_start, f"{flag} ({ml:.1f} mL)"
 
 
-def _paste(
+def paste(
     target: np.ndarray, target_offset: Sequence[int], source: np.ndarray, offset: Sequence[int]
 ) -> None:
-    """OR ``source`` (placed at ``offset``) into ``target`` (placed at ``target_offset``)."""
+    """OR ``source`` (placed at ``offset``) into ``target`` (placed at ``target_offset``): two
+    boxes of one volume, over the voxels both cover."""
     dst, src = [], []
     for t0, tn, s0, sn in zip(target_offset, target.shape, offset, source.shape, strict=True):
         lo, hi = max(t0, s0), min(t0 + tn, s0 + sn)

@@ -172,6 +172,7 @@ def trim_to_ring(volume: CTVolume, m: LesionMeasurement, ph: object) -> LesionMe
     """``m``, or ``m`` cut on every slice to the footprint of the closed enhancing ring round
     its dark core when that makes it shorter than MAX_SHARE of it (module docstring). The cut
     result keeps ``m``'s flags and adds a note."""
+    from lesion_tool.measurement.edit import paste
     from lesion_tool.measurement.ring import THICK_SLAB_MM
     from lesion_tool.measurement.segment import Phase, _phase, _rim_context, _slice_mask
 
@@ -229,16 +230,7 @@ def trim_to_ring(volume: CTVolume, m: LesionMeasurement, ph: object) -> LesionMe
     viable, viable_p, viable_mask = m.viable, m.viable_perpendicular, None
     if m.viable_mask is not None:
         old = np.zeros_like(mask)
-        at = tuple(o - n for o, n in zip(m.offset, offset, strict=True))
-        src = tuple(
-            slice(max(-a, 0), min(k, s - a))
-            for a, k, s in zip(at, m.mask.shape, mask.shape, strict=True)
-        )
-        dst = tuple(
-            slice(max(a, 0), min(a + k, s))
-            for a, k, s in zip(at, m.mask.shape, mask.shape, strict=True)
-        )
-        old[dst] = np.asarray(m.viable_mask, dtype=bool)[src]
+        paste(old, offset, m.viable_mask, m.offset)
         viable_mask = old & mask
         if viable_mask.any():
             viable, viable_p = longest_axial_diameter(boundary_points(viable_mask, offset), volume)
