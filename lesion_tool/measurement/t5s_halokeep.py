@@ -21,17 +21,27 @@ gradient, 3-5 mm inside the foot: slab 36 25.3 mm, the result 25.8 mm (19 % shor
 Measured on the result as the rays left it (its diameter's slice; rays from the outline's centre,
 the plane smoothed as the rays' SMOOTH_SIGMA_MM), the band between the half-way value's last
 crossing and the outline's edge is that halo: its median over the rays is 5.25 mm on 05's
-deepest click. Over every refinement on the three arterial slab variants of seed 8 (40 results,
-tumours 01-07 and the no-tumour clicks), every other result's band was 1.25 mm or less: there
-the outline ends at the blur of a step (BLUR_FOOT_MM), or at a leak into a vessel, which reads
-above the half-way value and adds nothing to the band.
+deepest click, and 1-4 mm beyond the outline the image reads 129 HU, the liver's value. The
+same on "hyper 2.5 mm 30 HU", seed 8, 05's random click (72, 234, 227): band 3.25 mm, 129 HU
+beyond against the liver's 130; refined 29.8 -> 26.1 mm for 32.5. Over the other refinements
+of the three arterial slab variants of seed 8 (tumours 01-07 and the no-tumour clicks) the band
+was 2.75 mm or less: the outline ends at the blur of a step (BLUR_FOOT_MM) or at a leak into a
+vessel, which reads above the half-way value and adds nothing to the band. One band of 3.0 mm
+was a leak (seed 7, "hyper 5 mm 25 HU", 05's click (38, 233, 212) on its lowest slab, at the
+dome): a one-slice region of 41.8 mm through the liver around 05, which reads 115 HU 1-4 mm
+beyond its outline against the 108 HU taken for the liver (the dome's parenchyma is brighter
+than the lobe's, liverbody.py): not a halo ending at the liver, refined as before (38.1 mm).
 
 Rule: a result whose median band on its diameter's slice is at least MIN_BAND_MM (twice the
-blur's foot, segment.BLUR_FOOT_MM) is not refined: the rays measured a graded border the walker
-cannot see. Its flags stay as they were (the result is still flagged as doubtful).
+blur's foot, segment.BLUR_FOOT_MM) and whose outline is met by the liver's value (the median
+over the rays of the image BEYOND_MM beyond it within segment's halo tolerance of the liver's
+value: HALO_FOOT_FRACTION of the contrast, or HALO_FAR_SE standard errors) is not refined: the
+rays measured a graded border, from the lesion's value to the liver's, that the walker cannot
+see. Its flags stay as they were (the result is still flagged as doubtful).
 Why it holds on another patient: a leak through a slice is brighter tissue beyond the lesion
-(a vessel, a neighbour's enhancing wall), above the half-way value; only a border graded from
-the lesion's value down to the liver's puts more than the blur's width of outline below it.
+(a vessel, a neighbour's enhancing wall), above the half-way value, or tissue that is not the
+liver estimated; only a border graded from the lesion's value down to the liver's puts more than
+the blur's width of outline below the half-way value and ends at the liver.
 """
 
 from __future__ import annotations
@@ -46,9 +56,12 @@ from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement.raster import ray_profiles
 from lesion_tool.measurement.segment import (
     BLUR_FOOT_MM,
+    HALO_FAR_SE,
+    HALO_FOOT_FRACTION,
     N_RAYS,
     RAY_STEP_MM,
     SMOOTH_SIGMA_MM,
+    _median_se,
 )
 
 if TYPE_CHECKING:
@@ -61,6 +74,9 @@ MIN_BAND_MM = 2.0 * BLUR_FOOT_MM
 """A median band (half-way crossing to the outline's edge) at least this wide is a halo the rays
 followed: more than twice the foot of a blurred step's edge."""
 
+BEYOND_MM = (1.0, 4.0)
+"""Beyond the outline's edge, this far out, a halo's foot reads the liver's value."""
+
 PAD_MM = 8.0
 """The plane read around the outline reaches this far beyond it (the smoothing's support)."""
 
@@ -69,6 +85,13 @@ def halo_band_mm(volume: CTVolume, m: LesionMeasurement) -> float | None:
     """Median width (mm) over N_RAYS rays of the band between the last crossing of the half-way
     value (``m.evidence.threshold_hu``, on the lesion's side) and the outline's edge, on the
     diameter's slice of ``m``; None when it cannot be read (no diameter slice, no ray crossing)."""
+    found = _border(volume, m)
+    return None if found is None else found[0]
+
+
+def _border(volume: CTVolume, m: LesionMeasurement) -> tuple[float, float, int] | None:
+    """:func:`halo_band_mm`'s band, the median over the rays of the image BEYOND_MM beyond the
+    outline's edge (HU), and the number of rays read; None when nothing can be read."""
     z = m.whole.slice_index
     if z is None:
         return None
@@ -89,7 +112,7 @@ def halo_band_mm(volume: CTVolume, m: LesionMeasurement) -> float | None:
     full[oy : oy + mk.shape[0], ox : ox + mk.shape[1]] = mk
     cy, cx = ndimage.center_of_mass(full)
     yy, xx = np.nonzero(full)
-    far = float(np.hypot((yy - cy) * sp[1], (xx - cx) * sp[2]).max()) + 2.0
+    far = float(np.hypot((yy - cy) * sp[1], (xx - cx) * sp[2]).max()) + BEYOND_MM[1] + 2.0
     r = np.arange(0.0, far, RAY_STEP_MM)
     angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
     ys, xs, inside, prof = ray_profiles(plane, cy, cx, angles, r, sp[1:])
@@ -98,22 +121,35 @@ def halo_band_mm(volume: CTVolume, m: LesionMeasurement) -> float | None:
     in_mask = full[iy, ix] & inside
     sign = 1.0 if m.evidence.contrast_hu > 0 else -1.0
     lesion_side = sign * (prof - m.evidence.threshold_hu) > 0
-    bands = []
+    bands, beyond = [], []
     for k in range(N_RAYS):
         on = np.flatnonzero(in_mask[k])
         if not on.size:
             continue
         edge = int(on[-1])
         crossing = np.flatnonzero(lesion_side[k, : edge + 1])
-        if crossing.size:
-            bands.append(r[edge] - r[int(crossing[-1])])
-    return float(np.median(bands)) if bands else None
+        if not crossing.size:
+            continue
+        bands.append(r[edge] - r[int(crossing[-1])])
+        out = (r >= r[edge] + BEYOND_MM[0]) & (r <= r[edge] + BEYOND_MM[1]) & inside[k]
+        if out.any():
+            beyond.append(float(prof[k, out].mean()))
+    if not bands or not beyond:
+        return None
+    return float(np.median(bands)), float(np.median(beyond)), len(beyond)
 
 
 def keeps_halo(volume: CTVolume, m: LesionMeasurement) -> bool:
     """Whether the rays' result ``m`` followed a graded halo on its diameter's slice (median
-    band >= MIN_BAND_MM) and so is not to be refined in 3-D (module docstring)."""
+    band >= MIN_BAND_MM, ending at the liver's value: the image BEYOND_MM beyond the outline
+    within segment's halo tolerance of ``m``'s liver value) and so is not to be refined in 3-D
+    (module docstring)."""
     if not ENABLED:
         return False
-    band = halo_band_mm(volume, m)
-    return band is not None and band >= MIN_BAND_MM
+    found = _border(volume, m)
+    if found is None:
+        return False
+    band, beyond, n = found
+    ev = m.evidence
+    tol = max(HALO_FOOT_FRACTION * abs(ev.contrast_hu), HALO_FAR_SE * _median_se(ev.noise_sd_hu, n))
+    return band >= MIN_BAND_MM and abs(beyond - ev.liver_hu) <= tol
