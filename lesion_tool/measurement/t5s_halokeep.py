@@ -89,9 +89,10 @@ def halo_band_mm(volume: CTVolume, m: LesionMeasurement) -> float | None:
     return None if found is None else found[0]
 
 
-def _border(volume: CTVolume, m: LesionMeasurement) -> tuple[float, float, int] | None:
+def _border(volume: CTVolume, m: LesionMeasurement) -> tuple[float, float, int, float] | None:
     """:func:`halo_band_mm`'s band, the median over the rays of the image BEYOND_MM beyond the
-    outline's edge (HU), and the number of rays read; None when nothing can be read."""
+    outline's edge (HU), the number of rays read and the median radius (mm) at which they cross
+    half-way; None when nothing can be read."""
     z = m.whole.slice_index
     if z is None:
         return None
@@ -121,7 +122,7 @@ def _border(volume: CTVolume, m: LesionMeasurement) -> tuple[float, float, int] 
     in_mask = full[iy, ix] & inside
     sign = 1.0 if m.evidence.contrast_hu > 0 else -1.0
     lesion_side = sign * (prof - m.evidence.threshold_hu) > 0
-    bands, beyond = [], []
+    bands, beyond, radii = [], [], []
     for k in range(N_RAYS):
         on = np.flatnonzero(in_mask[k])
         if not on.size:
@@ -131,12 +132,13 @@ def _border(volume: CTVolume, m: LesionMeasurement) -> tuple[float, float, int] 
         if not crossing.size:
             continue
         bands.append(r[edge] - r[int(crossing[-1])])
+        radii.append(r[int(crossing[-1])])
         out = (r >= r[edge] + BEYOND_MM[0]) & (r <= r[edge] + BEYOND_MM[1]) & inside[k]
         if out.any():
             beyond.append(float(prof[k, out].mean()))
     if not bands or not beyond:
         return None
-    return float(np.median(bands)), float(np.median(beyond)), len(beyond)
+    return float(np.median(bands)), float(np.median(beyond)), len(beyond), float(np.median(radii))
 
 
 def keeps_halo(volume: CTVolume, m: LesionMeasurement) -> bool:
@@ -149,7 +151,9 @@ def keeps_halo(volume: CTVolume, m: LesionMeasurement) -> bool:
     found = _border(volume, m)
     if found is None:
         return False
-    band, beyond, n = found
+    band, beyond, n, radius = found
+    if radius < band:
+        return False  # graded over more than its half-way radius: a small spot's blur
     ev = m.evidence
     tol = max(HALO_FOOT_FRACTION * abs(ev.contrast_hu), HALO_FAR_SE * _median_se(ev.noise_sd_hu, n))
     return band >= MIN_BAND_MM and abs(beyond - ev.liver_hu) <= tol
