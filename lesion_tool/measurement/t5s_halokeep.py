@@ -32,12 +32,23 @@ dome): a one-slice region of 41.8 mm through the liver around 05, which reads 11
 beyond its outline against the 108 HU taken for the liver (the dome's parenchyma is brighter
 than the lobe's, liverbody.py): not a halo ending at the liver, refined as before (38.1 mm).
 
+A band can also be the blur of a small bright spot, all peak and no plateau: seed 3, "hyper
+2.5 mm 30 HU", a click in tumour 06 (10 mm), (70, 173, 109): band 3.9 mm, but the rays cross
+half-way only 3.0 mm from the centre (05's: 6.75-8.5 mm, for bands of 3.25-6.0 mm).
+
 Rule: a result whose median band on its diameter's slice is at least MIN_BAND_MM (twice the
-blur's foot, segment.BLUR_FOOT_MM) and whose outline is met by the liver's value (the median
-over the rays of the image BEYOND_MM beyond it within segment's halo tolerance of the liver's
-value: HALO_FOOT_FRACTION of the contrast, or HALO_FAR_SE standard errors) is not refined: the
-rays measured a graded border, from the lesion's value to the liver's, that the walker cannot
-see. Its flags stay as they were (the result is still flagged as doubtful).
+blur's foot, segment.BLUR_FOOT_MM) and no wider than the median radius at which its rays cross
+half-way, and whose outline is met by the liver's value (the median over the rays of the image
+BEYOND_MM beyond it within segment's halo tolerance of the liver's value: HALO_FOOT_FRACTION of
+the contrast, or HALO_FAR_SE standard errors) is not refined: the rays measured a graded border,
+from the lesion's value to the liver's, that the walker cannot see. Its flags stay as they were
+(the result is still flagged as doubtful).
+
+Known cost: seed 4, "hyper 5 mm 25 HU", 05's click (36, 233, 209), a region that leaked on its
+lowest slab (slice 38, 43.9 mm against the expert's 26.4) into the brighter parenchyma at the
+dome until the lobe's 103 HU: band 4.25 mm, ending at the liver estimated (107 HU). Kept, it
+measures 44.6 mm instead of the refinement's (and the steps after it) 36.9 mm, for 31.8: a miss
+either way, flagged either way (a leak on that slice, widest on its last slice).
 Why it holds on another patient: a leak through a slice is brighter tissue beyond the lesion
 (a vessel, a neighbour's enhancing wall), above the half-way value, or tissue that is not the
 liver estimated; only a border graded from the lesion's value down to the liver's puts more than
