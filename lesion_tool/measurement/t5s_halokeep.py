@@ -25,12 +25,13 @@ deepest click, and 1-4 mm beyond the outline the image reads 129 HU, the liver's
 same on "hyper 2.5 mm 30 HU", seed 8, 05's random click (72, 234, 227): band 3.25 mm, 129 HU
 beyond against the liver's 130; refined 29.8 -> 26.1 mm for 32.5. Over the other refinements
 of the three arterial slab variants of seed 8 (tumours 01-07 and the no-tumour clicks) the band
-was 2.75 mm or less: the outline ends at the blur of a step (BLUR_FOOT_MM) or at a leak into a
-vessel, which reads above the half-way value and adds nothing to the band. One band of 3.0 mm
-was a leak (seed 7, "hyper 5 mm 25 HU", 05's click (38, 233, 212) on its lowest slab, at the
-dome): a one-slice region of 41.8 mm through the liver around 05, which reads 115 HU 1-4 mm
-beyond its outline against the 108 HU taken for the liver (the dome's parenchyma is brighter
-than the lobe's, liverbody.py): not a halo ending at the liver, refined as before (38.1 mm).
+was 2.75 mm or less but for 01's rim on "necrotic 5 mm 25 HU" (3.0 mm; 71.1 mm kept, within):
+the outline ends at the blur of a step (BLUR_FOOT_MM) or at a leak into a vessel, which reads
+above the half-way value and adds nothing to the band. One band of 3.0 mm was a leak (seed 7,
+"hyper 5 mm 25 HU", 05's click (38, 233, 212) on its lowest slab, at the dome): a one-slice
+region of 41.8 mm through the liver around 05, which reads 115 HU 1-4 mm beyond its outline
+against the 108 HU taken for the liver (the dome's parenchyma is brighter than the lobe's,
+liverbody.py): not a halo ending at the liver, refined as before (38.1 mm).
 
 A band can also be the blur of a small bright spot, all peak and no plateau: seed 3, "hyper
 2.5 mm 30 HU", a click in tumour 06 (10 mm), (70, 173, 109): band 3.9 mm, but the rays cross
