@@ -38,6 +38,7 @@ from lesion_tool.measurement.dome_capslab import outline_doubts
 from lesion_tool.measurement.raster import fill_holes
 from lesion_tool.measurement.segment import FAT_HU, SLAB_MM, viable_part
 from lesion_tool.measurement.speed15_remask import remasked
+from lesion_tool.measurement.t5s_halokeep import keeps_halo
 
 if TYPE_CHECKING:
     from lesion_tool.measurement.segment import LesionMeasurement
@@ -192,6 +193,9 @@ def refine_where_doubtful(volume: CTVolume, m: LesionMeasurement) -> LesionMeasu
     if not outline_doubts(m.flags) or str(m.phase) != "arterial" or m.evidence.contrast_hu <= 0:
         return m
     if float(volume.spacing_mm[0]) < SLAB_MM:
+        return m
+    # A graded halo the rays followed lies outside the walker's border (t5s_halokeep.py).
+    if keeps_halo(volume, m):
         return m
     r = refine_3d(volume, m)
     return m if r is None else r

@@ -17,7 +17,13 @@ import pytest
 from _ircadb import Ircadb, variant
 
 from lesion_tool.errors import MeasurementError
-from lesion_tool.measurement import LesionPrompt, capclick, dome_capslab, measure_lesion
+from lesion_tool.measurement import (
+    LesionPrompt,
+    capclick,
+    dome_capslab,
+    measure_lesion,
+    t5s_halokeep,
+)
 from lesion_tool.measurement import refine as rf
 from lesion_tool.measurement.evaluation import tolerance_mm
 
@@ -48,6 +54,7 @@ def test_top_slab_click_is_measured_two_slabs_on(hyper_5mm, monkeypatch) -> None
             measure_lesion(vol, prompt, phase="arterial")
     with monkeypatch.context() as m:
         m.setattr(rf, "outline_doubts", lambda flags: flags)  # every flag an outline doubt
+        m.setattr(t5s_halokeep, "ENABLED", False)  # the walker itself, not the halo it would cut
         walked = measure_lesion(vol, prompt, phase="arterial")
         assert truth - walked.whole.length_mm > tolerance_mm(truth)  # the walker's cut: short
     r = measure_lesion(vol, prompt, phase="arterial")
