@@ -21,10 +21,12 @@ value and calibre: on Im 100 down to Im 89, sections of 21-72 mm2 at 153-162 HU 
 widest: 66 mm2, 157 HU), above Im 103 4 more slices of 21-36 mm2 at 149-158 HU.
 
 A lesion ends in liver: beyond its end slices the tissue above its threshold shrinks to its cap
-within a slice or two (hyper and necrotic variants, seed 9, every tumour result without a flag:
-at most one side ran on), or goes on as a vessel much thinner than the lesion (a feeding or
+within a slice or two, or goes on as a vessel much thinner than the lesion (a feeding or
 draining vessel: sections of 3-8 % of the lesion's widest) or much brighter than it (a
-neighbouring organ or a larger vessel: 240-250 HU beside a 200 HU tumour).
+neighbouring organ or a larger vessel: 240-250 HU beside a 200 HU tumour). So on the five
+arterial variants of seed 9, every tumour result without a flag; the closest, tumour 03 on
+"necrotic core" (25.2 mm, widest 350 mm2), has vessel-valued tissue beyond both ends, but its
+sections fall to 28 mm2 (8 %) three slices below and 19 mm2 one slice above.
 
 So here, for a bright result that no other flag warns of (a flagged one is already to be
 checked), the tissue above the result's own threshold (smoothed in-plane as the delineation
