@@ -1552,6 +1552,7 @@ def measure_lesion(
     from lesion_tool.measurement.lowcnr_border import border_uncertainty_mm, flag_uncertain_border
     from lesion_tool.measurement.lungedge_border import reborder_band
     from lesion_tool.measurement.n3c_ringtrim import trim_to_ring
+    from lesion_tool.measurement.ngb_tubethrough import flag_tube
     from lesion_tool.measurement.refine import refine_where_doubtful
 
     # The re-click chains' windows share their smoothed planes (speedmemo.py).
@@ -1573,7 +1574,10 @@ def measure_lesion(
         flagged = replace(moved, flags=(*flagged.flags, *moved.flags[len(m.flags) :]))
     # A faint dark click region on an arterial image cut at the enhancing rim read round its
     # core (t04w_corecut.py).
-    return cut_at_rim(volume, prompt, _phase(phase) is Phase.ARTERIAL, flagged)
+    cut = cut_at_rim(volume, prompt, _phase(phase) is Phase.ARTERIAL, flagged)
+    # A bright result no flag warns of, the bright structure running on beyond both its ends
+    # slice after slice: a piece of a vessel (ngb_tubethrough.py).
+    return flag_tube(volume, cut)
 
 
 def _measure_lesion(
