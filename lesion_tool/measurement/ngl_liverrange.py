@@ -24,9 +24,13 @@ wedge perfused more by the hepatic artery, geographic, centimetres wide, faint, 
 portal phase); at the dome the slab's partial volume with the lung also lowers the liver read
 around a click there. A lesion's contrast is therefore judged once more against the liver
 around the region's whole body (what liverbody.py does before refusing a region as outside the
-liver) rather than the click's surroundings only, with the same test as the "low contrast" flag
-(segment's ``low_contrast``). On IRCADb's tumours made hyper-enhancing the inside stood 33-58
-HU above that value (seed 11), made necrotic (the core lowers the inside's median) 17-40 HU.
+liver) rather than the click's surroundings only, with the difference under which the "low
+contrast" flag is raised (segment's LOW_CONTRAST_HU, 15 HU). Not its noise arm (3 smoothed noise
+SDs): that noise is the one read round the click, not round the body, and with it (w24-ngl's
+first draft) an enhancing tumour read noisily was flagged too (IRCADb 05 made necrotic, seed 7,
+31 HU above the liver around it at 10+ HU of noise). On IRCADb's tumours made hyper-enhancing
+the inside stood 33-58 HU above that value (seed 11), made necrotic (the core lowers the
+inside's median) 17-40 HU.
 
 Applied when the image is arterial, the result is a hyper-attenuating region by value (not by
 texture: its value is then the liver's by construction), and at least :data:`MIN_WIDTH_MM`
@@ -102,11 +106,12 @@ def flag_faint(
     arterial: bool,
     m: LesionMeasurement,
     mode: Callable[..., float | None],
-    low_contrast: Callable[[float, float], bool],
+    low_contrast_hu: float,
 ) -> LesionMeasurement:
     """``m`` with :data:`FLAG` added when, on an ``arterial`` image, a hyper-attenuating region
-    by value at least :data:`MIN_WIDTH_MM` long is of low contrast (``low_contrast``, segment's)
-    against the liver around its body (:func:`liver_around`); else ``m`` unchanged."""
+    by value at least :data:`MIN_WIDTH_MM` long stands less than ``low_contrast_hu`` (segment's
+    LOW_CONTRAST_HU) above the liver around its body (:func:`liver_around`); else ``m``
+    unchanged."""
     e = m.evidence
     if not (ENABLED and arterial) or e.texture_sd_hu is not None or e.contrast_hu <= 0.0:
         return m
@@ -117,7 +122,7 @@ def flag_faint(
         return m
     inside, around = levels
     diff = inside - around
-    if not low_contrast(diff, e.noise_sd_hu):
+    if diff >= low_contrast_hu:
         return m
     note = FLAG.format(
         inside=inside, around=around, diff=diff, noise=e.noise_sd_hu, click=e.liver_hu

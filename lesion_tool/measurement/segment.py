@@ -1578,7 +1578,7 @@ def measure_lesion(
     cut = cut_at_rim(volume, prompt, arterial, flagged)
     # A large faint bright region judged against the liver around its body: a perfusion
     # difference rather than a lesion? flagged (ngl_liverrange.py; arterial images).
-    return flag_faint(volume, arterial, cut, _mode, low_contrast)
+    return flag_faint(volume, arterial, cut, _mode, LOW_CONTRAST_HU)
 
 
 def _measure_lesion(
