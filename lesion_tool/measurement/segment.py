@@ -93,6 +93,7 @@ from lesion_tool.measurement.necrosis import (
     longest_chord_within,
     rim_margin_hu,
 )
+from lesion_tool.measurement.ngl_liverrange import flag_faint
 from lesion_tool.measurement.nodule_seam import follow_seam
 from lesion_tool.measurement.notwhole import NotWhole
 from lesion_tool.measurement.offliver import NotInLiver, OffLiver, from_cap, off_liver_kept
@@ -1574,10 +1575,14 @@ def measure_lesion(
         flagged = replace(moved, flags=(*flagged.flags, *moved.flags[len(m.flags) :]))
     # A faint dark click region on an arterial image cut at the enhancing rim read round its
     # core (t04w_corecut.py).
-    cut = cut_at_rim(volume, prompt, _phase(phase) is Phase.ARTERIAL, flagged)
+    arterial = _phase(phase) is Phase.ARTERIAL
+    cut = cut_at_rim(volume, prompt, arterial, flagged)
     # A bright result no flag warns of, the bright structure running on beyond both its ends
     # slice after slice: a piece of a vessel (ngb_tubethrough.py).
-    return flag_tube(volume, cut)
+    tube = flag_tube(volume, cut)
+    # A large faint bright region judged against the liver around its body: a perfusion
+    # difference rather than a lesion? flagged (ngl_liverrange.py; arterial images).
+    return flag_faint(volume, arterial, tube, _mode, LOW_CONTRAST_HU)
 
 
 def _measure_lesion(
