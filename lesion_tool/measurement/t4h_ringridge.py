@@ -48,7 +48,9 @@ MAX_OFF_SHARE = 0.4
 """At most this share of the rays may be set aside (their neighbours must be the ring)."""
 
 
-def off_ridge(prof_s: np.ndarray, path: np.ndarray, rim_rays: np.ndarray, step_mm: float) -> np.ndarray:
+def off_ridge(
+    prof_s: np.ndarray, path: np.ndarray, rim_rays: np.ndarray, step_mm: float
+) -> np.ndarray:
     """Rays (boolean, per ray) whose path sample ``path`` (index into ``prof_s``'s columns) lies
     more than DEFICIT_HU above the lowest value within RIDGE_MM of it on its signed profile
     (rays x samples, ``step_mm`` apart, the rim the low side as in
