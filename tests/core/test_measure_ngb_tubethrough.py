@@ -14,8 +14,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from _tube import tube_or_ball
 
-from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement import ngb_tubethrough as ngb
 
@@ -25,30 +25,9 @@ TUMOUR_CLICKS = [(119, 232, 208), (116, 156, 246)]
 """Seed-9 "hyper" tumour results without a flag (tumours 07 beside a 240 HU structure and a
 thin vessel, and 05): neither end runs on at the lesion's calibre."""
 
-SPACING = (1.6, 0.8, 0.8)
-
-
-def _phantom(shape: str) -> tuple[CTVolume, tuple[int, int, int]]:
-    """Liver at 100 HU (noise 10) with one 180 HU structure 12 mm across: an oblique tube
-    through the slices, or a ball."""
-    rng = np.random.default_rng(0)
-    nz, ny, nx = 60, 120, 120
-    z, y, x = np.meshgrid(
-        *(np.arange(n) * s for n, s in zip((nz, ny, nx), SPACING, strict=True)), indexing="ij"
-    )
-    c = np.array([nz * SPACING[0], ny * SPACING[1], nx * SPACING[2]]) / 2.0
-    p = np.stack([z - c[0], y - c[1], x - c[2]], axis=-1)
-    if shape == "tube":
-        axis = np.array([1.0, 0.5, 0.3]) / np.linalg.norm([1.0, 0.5, 0.3])
-        d = np.linalg.norm(p - (p @ axis)[..., None] * axis, axis=-1)
-    else:
-        d = np.linalg.norm(p, axis=-1)
-    arr = 100.0 + 80.0 * (d <= 6.0) + rng.normal(0.0, 10.0, d.shape)
-    return CTVolume(arr.astype(np.float32), SPACING, (0.0, 0.0, 0.0)), (nz // 2, ny // 2, nx // 2)
-
 
 def test_a_piece_of_an_oblique_tube_runs_on_at_both_ends_and_a_ball_does_not() -> None:
-    tube, seed = _phantom("tube")
+    tube, seed = tube_or_ball("tube")
     res = measure_lesion(tube, LesionPrompt(seed=seed), phase="arterial")
     # The tube's region cut to three slices around the click: a stub like the portal branch's.
     k = seed[0] - res.offset[0]
@@ -58,7 +37,7 @@ def test_a_piece_of_an_oblique_tube_runs_on_at_both_ends_and_a_ball_does_not() -
     lo, hi = ngb.run_beyond_ends(tube, piece)
     assert lo >= ngb.RUN_MM and hi >= ngb.RUN_MM, (lo, hi)
     assert ngb.flag_tube(tube, piece).flags[0].startswith(ngb.TUBE_FLAG)
-    ball, seed = _phantom("ball")
+    ball, seed = tube_or_ball("ball")
     res = measure_lesion(ball, LesionPrompt(seed=seed), phase="arterial")
     assert res.flags == ()  # a 12 mm ball: a lesion, nothing flagged
     assert ngb.run_beyond_ends(ball, res) == (0.0, 0.0)
@@ -66,7 +45,7 @@ def test_a_piece_of_an_oblique_tube_runs_on_at_both_ends_and_a_ball_does_not() -
 
 
 def test_a_flagged_or_dark_result_is_not_read() -> None:
-    tube, seed = _phantom("tube")
+    tube, seed = tube_or_ball("tube")
     res = measure_lesion(tube, LesionPrompt(seed=seed), phase="arterial")
     assert res.flags  # the tube test's flag: already to be checked
     assert ngb.flag_tube(tube, res) is res

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _tube import SPACING, tube_or_ball
 from scipy import ndimage
 
 from lesion_tool.errors import MeasurementError
@@ -23,27 +24,6 @@ from lesion_tool.measurement.edit import remeasure_edited
 from lesion_tool.measurement.speed15_remask import remasked
 from lesion_tool.measurement.stress import liver_noise_sd
 from lesion_tool.measurement.vessel import TUBE_SCALES, blob_ratio
-
-SPACING = (1.6, 0.8, 0.8)
-
-
-def _phantom(shape: str) -> CTVolume:
-    """Liver at 100 HU (noise 10) with one 180 HU structure 12 mm across: an oblique tube, or
-    a ball, at the centre (as tests/core/test_measure_vessel.py)."""
-    rng = np.random.default_rng(0)
-    nz, ny, nx = 60, 120, 120
-    z, y, x = np.meshgrid(
-        *(np.arange(n) * s for n, s in zip((nz, ny, nx), SPACING, strict=True)), indexing="ij"
-    )
-    c = np.array([nz, ny, nx]) * np.asarray(SPACING) / 2.0
-    p = np.stack([z - c[0], y - c[1], x - c[2]], axis=-1)
-    if shape == "tube":
-        axis = np.array([1.0, 0.5, 0.3]) / np.linalg.norm([1.0, 0.5, 0.3])
-        d = np.linalg.norm(p - (p @ axis)[..., None] * axis, axis=-1)
-    else:
-        d = np.linalg.norm(p, axis=-1)
-    arr = 100.0 + 80.0 * (d <= 6.0) + rng.normal(0.0, 10.0, d.shape)
-    return CTVolume(arr.astype(np.float32), SPACING, (0.0, 0.0, 0.0))
 
 
 def _blob_ratio_whole_box(vol: CTVolume, m: np.ndarray, off: tuple[int, ...]) -> float:
@@ -71,7 +51,7 @@ def _blob_ratio_whole_box(vol: CTVolume, m: np.ndarray, off: tuple[int, ...]) ->
 
 @pytest.mark.parametrize("shape", ["tube", "ball"])
 def test_blob_ratio_on_the_regions_box_is_the_whole_boxs(shape: str) -> None:
-    vol = _phantom(shape)
+    vol = tube_or_ball(shape)[0]
     got_any = False
     for off, size in (((26, 52, 52), (8, 16, 16)), ((0, 0, 0), (6, 12, 12))):
         sl = tuple(slice(a, a + n) for a, n in zip(off, size, strict=True))
@@ -87,7 +67,7 @@ def test_blob_ratio_on_the_regions_box_is_the_whole_boxs(shape: str) -> None:
 
 
 def test_remasked_counts_the_volume_on_the_new_mask() -> None:
-    vol = _phantom("ball")
+    vol = tube_or_ball("ball")[0]
     m = measure_lesion(vol, LesionPrompt(seed=(30, 60, 60)), phase="arterial")
     half = m.mask.copy()
     half[:, :, half.shape[2] // 2 :] = False
@@ -126,7 +106,7 @@ def _cap_region(length_mm: float):
 
     from lesion_tool.measurement.models import Diameter
 
-    vol = _phantom("ball")
+    vol = tube_or_ball("ball")[0]
     m = measure_lesion(vol, LesionPrompt(seed=(30, 60, 60)), phase="arterial")
     flag = "only 5% of it lies in the liver outlined on Im 30"
     return vol, replace(m, whole=Diameter(length_mm), flags=(flag, *m.flags))

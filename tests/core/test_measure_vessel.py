@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _tube import SPACING, tube_or_ball
 
-from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement.evaluation import (
     evaluate_negatives,
@@ -31,35 +31,10 @@ from lesion_tool.measurement.vessel import (
     vessel_flag,
 )
 
-SPACING = (1.6, 0.8, 0.8)
-
-
-def _phantom(shape: str) -> tuple[CTVolume, tuple[int, int, int]]:
-    """Liver at 100 HU (noise 10) with one 180 HU structure 12 mm across: an oblique tube
-    through the slices, or a ball."""
-    rng = np.random.default_rng(0)
-    nz, ny, nx = 60, 120, 120
-    z, y, x = np.meshgrid(
-        np.arange(nz) * SPACING[0],
-        np.arange(ny) * SPACING[1],
-        np.arange(nx) * SPACING[2],
-        indexing="ij",
-    )
-    c = np.array([nz * SPACING[0], ny * SPACING[1], nx * SPACING[2]]) / 2.0
-    p = np.stack([z - c[0], y - c[1], x - c[2]], axis=-1)
-    if shape == "tube":
-        axis = np.array([1.0, 0.5, 0.3]) / np.linalg.norm([1.0, 0.5, 0.3])
-        d = np.linalg.norm(p - (p @ axis)[..., None] * axis, axis=-1)
-    else:
-        d = np.linalg.norm(p, axis=-1)
-    arr = 100.0 + 80.0 * (d <= 6.0) + rng.normal(0.0, 10.0, d.shape)
-    vol = CTVolume(arr.astype(np.float32), SPACING, (0.0, 0.0, 0.0))
-    return vol, (nz // 2, ny // 2, nx // 2)
-
 
 def test_a_tube_is_a_vessel_and_a_ball_is_not() -> None:
-    tube, seed = _phantom("tube")
-    ball, _ = _phantom("ball")
+    tube, seed = tube_or_ball("tube")
+    ball, _ = tube_or_ball("ball")
     for vol, is_tube in ((tube, True), (ball, False)):
         res = measure_lesion(vol, LesionPrompt(seed=seed), phase="arterial")
         got = blob_ratio(vol, res.mask, res.offset)
@@ -72,7 +47,7 @@ def test_a_tube_is_a_vessel_and_a_ball_is_not() -> None:
 
 
 def test_a_region_wider_than_a_vessel_is_not_tested() -> None:
-    vol, _ = _phantom("ball")
+    vol, _ = tube_or_ball("ball")
     big = np.ones((20, 40, 40), dtype=bool)  # 32 x 32 mm slices: beyond the liver's vessels
     assert blob_ratio(vol, big, (10, 40, 40)) is None
 
@@ -80,8 +55,8 @@ def test_a_region_wider_than_a_vessel_is_not_tested() -> None:
 def test_a_piece_of_a_tube_runs_on_and_a_whole_ball_does_not() -> None:
     # The region a click in a vessel gives may be a short piece of it (the delineation stops
     # where the vessel gets brighter or thinner); the region of a lesion is the whole of it.
-    tube, (cz, cy, cx) = _phantom("tube")
-    ball, _ = _phantom("ball")
+    tube, (cz, cy, cx) = tube_or_ball("tube")
+    ball, _ = tube_or_ball("ball")
     sp = np.asarray(SPACING)
     z, y, x = np.meshgrid(
         *(np.arange(n) * s for n, s in zip((60, 120, 120), sp, strict=True)), indexing="ij"
