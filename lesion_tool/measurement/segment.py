@@ -143,6 +143,7 @@ from lesion_tool.measurement.t06_ringclick import ring_lesion
 from lesion_tool.measurement.t4n_tex3d import local_sd_3d, pixel_noise_hu, uses_3d
 from lesion_tool.measurement.t4p_brightpart import body_of_part
 from lesion_tool.measurement.t4s_texlevel import raise_texture_level
+from lesion_tool.measurement.t5p_halorim import HALO_NOTE, halo_not_rim
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
@@ -2169,6 +2170,15 @@ def _necrotic_whole(
     # only when the rim is a band with the liver beyond it (neccore_band.py); else the rim's
     # outer edge per ray is followed below.
     band = enclosed and not flag_only
+    if (
+        band
+        and not cut
+        and halo_not_rim(ph is Phase.ARTERIAL, plane, core, liver_hu, e.noise_sd_hu, spacing_yx)
+    ):
+        # Off the arterial phase, brighter liver round a dark lesion reads as "rim" too: no
+        # liver beyond it, the dark region is the lesion (t5p_halorim.py).
+        note = HALO_NOTE.format(rim=rim.rim_hu, liver=liver_hu)
+        return replace(by_value, flags=(*by_value.flags, note)), False
     if band and cut and not rim_is_band(plane, core, liver_hu, e.noise_sd_hu, spacing_yx):
         band = False
     elif band and cut:
