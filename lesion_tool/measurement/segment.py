@@ -2173,10 +2173,12 @@ def _necrotic_whole(
     if (
         band
         and not cut
-        and halo_not_rim(ph is Phase.ARTERIAL, plane, core, liver_hu, e.noise_sd_hu, spacing_yx)
+        and halo_not_rim(
+            ph in (Phase.ARTERIAL, Phase.UNKNOWN), plane, core, liver_hu, e.noise_sd_hu, spacing_yx
+        )
     ):
-        # Off the arterial phase, brighter liver round a dark lesion reads as "rim" too: no
-        # liver beyond it, the dark region is the lesion (t5p_halorim.py).
+        # Off the arterial phase (known), brighter liver round a dark lesion reads as "rim" too:
+        # no liver beyond it, the dark region is the lesion (t5p_halorim.py).
         note = HALO_NOTE.format(rim=rim.rim_hu, liver=liver_hu)
         return replace(by_value, flags=(*by_value.flags, note)), False
     if band and cut and not rim_is_band(plane, core, liver_hu, e.noise_sd_hu, spacing_yx):

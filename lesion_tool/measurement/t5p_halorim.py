@@ -24,7 +24,13 @@ The rule: off the arterial phase, the rim must be a band with the liver beyond i
 as the liver and the rim stands out from it). When it is not, the dark region is the lesion; it
 is returned flagged (the note says a brighter ring was seen and not taken as rim). On the arterial
 phase a necrotic HCC's viable rim is the lesion and its liver may be heterogeneous: the band test
-there lost wholes on necrotic core (``neccore_band``'s docstring), so it is not applied there.
+there lost wholes on necrotic core (``neccore_band``'s docstring), so it is not applied there,
+nor when the phase is unknown (the caller passes ``arterial`` True then).
+
+Thresholds: none of its own (``neccore_band.rim_is_band``: RIM_BEYOND_MM 8-16 mm, the rim margin,
+RIM_ENCLOSE_SHARE 0.5). A rim thicker than 8 mm off the arterial phase would read as a halo here
+and its dark core be returned, flagged: no such lesion in the bench (necrotic variants are all
+arterial); the flag then says to check the contour.
 """
 
 from __future__ import annotations
@@ -59,7 +65,8 @@ def halo_not_rim(
     """Whether the enhancing rim found round the dark ``core`` (boolean ``(y, x)`` on the
     smoothed ``plane``) on a non-``arterial`` image is a halo of brighter liver rather than a
     rim: it is not a band with liver at ``liver_hu`` beyond it (see the module docstring).
-    False on the arterial phase and when the switch is off."""
+    False when ``arterial`` (the arterial phase, or a phase not known) and when the switch is
+    off."""
     if not ENABLED or arterial:
         return False
     return not rim_is_band(plane, core, liver_hu, noise_sd_hu, spacing_yx)
