@@ -79,7 +79,8 @@ def is_slab_leak(volume: CTVolume, m: LesionMeasurement) -> bool:
     on = [k for k in range(m.mask.shape[0]) if m.mask[k].any()]
     if len(on) != 1:
         return False
-    if m.evidence.liver_share >= SURFACE_LIVER_SHARE:
+    share = getattr(m.evidence, "liver_share", None)  # (the cap rule's tests pass stand-ins)
+    if share is None or share >= SURFACE_LIVER_SHARE:
         return False
     return _solidity(m.mask[on[0]]) < MIN_SOLIDITY
 
