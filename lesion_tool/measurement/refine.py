@@ -191,7 +191,7 @@ def refine_where_doubtful(volume: CTVolume, m: LesionMeasurement) -> LesionMeasu
     """``m`` refined by :func:`refine_3d` when it is flagged (a cap re-click's note on where it
     was measured from does not count: ``dome_capslab.outline_doubts``), on an arterial image of
     slabs (slices of segment.SLAB_MM or more), for a hyper-attenuating lesion; otherwise ``m``."""
-    doubts = doubts_left(outline_doubts(m.flags))  # darktail's note alone: t23_darknote.py
+    doubts = doubts_left(outline_doubts(m.flags), m.mask)  # darktail's note: t23_darknote.py
     if not doubts or str(m.phase) != "arterial" or m.evidence.contrast_hu <= 0:
         return m
     if float(volume.spacing_mm[0]) < SLAB_MM:

@@ -49,13 +49,18 @@ def test_the_note_alone_is_not_refined_other_flags_are(monkeypatch) -> None:
     zc = vol.shape[0] // 2
     m = _measure_lesion(vol, LesionPrompt(seed=(zc, 45, 45)), phase="arterial")
     noted = replace(m, flags=(NOTE,))
-    assert t23.doubts_left(noted.flags) == ()
+    assert t23.doubts_left(noted.flags, m.mask) == ()
     assert refine_where_doubtful(vol, noted) is noted
     doubtful = replace(m, flags=(NOTE, "low contrast: lesion ..."))
-    assert t23.doubts_left(doubtful.flags) == ("low contrast: lesion ...",)
+    assert t23.doubts_left(doubtful.flags, m.mask) == ("low contrast: lesion ...",)
     assert refine_where_doubtful(vol, doubtful) is not doubtful  # refined as before
+    # A region still wide on an end slab (cut at its widest) may go on: refined as before.
+    areas = m.mask.sum(axis=(1, 2))
+    half = m.mask[: int(np.argmax(areas)) + 1]
+    assert t23.closed(m.mask) and not t23.closed(half)
+    assert t23.doubts_left(noted.flags, half) == (NOTE,)
     monkeypatch.setattr(t23, "ENABLED", False)
-    assert t23.doubts_left(noted.flags) == (NOTE,)
+    assert t23.doubts_left(noted.flags, m.mask) == (NOTE,)
     assert refine_where_doubtful(vol, noted) is not noted
 
 
