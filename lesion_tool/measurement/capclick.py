@@ -32,6 +32,7 @@ from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal
 from lesion_tool.measurement.reseed import as_clicked, measure_again, runs_on
 from lesion_tool.measurement.speed15_capstop import worth_following
+from lesion_tool.measurement.t23_leakcap import least_kept_mm, regular
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -121,7 +122,9 @@ def follow_cap(
     the click."""
     if prompt.seed is None or prompt.line is not None:
         return None
-    if not worth_following(first, CAP_GROWTH):
+    # A click's region that leaked on its one slab bounds nothing (t23_leakcap.py).
+    keep, leak = least_kept_mm(volume, first, CAP_GROWTH)
+    if not leak and not worth_following(first, CAP_GROWTH):
         return None  # the body sought is longer than a click delineates (speed15_capstop.py)
     slice_mm = float(volume.spacing_mm[0])
     steps = max(1, int(CAP_MM / slice_mm))
@@ -140,7 +143,10 @@ def follow_cap(
             if new is None:
                 continue
             spent += new.time_s
-            if new.whole.length_mm > least:
+            if leak and keep < new.whole.length_mm <= least:
+                if _acceptable(new, click) and regular(new) and not (farther and new.flags):
+                    found.append(new)
+            elif new.whole.length_mm > least:
                 if _acceptable(new, click) and not (farther and new.flags):
                     found.append(new)
                 elif first is not None and _under(new, click) and not runs_on(new):

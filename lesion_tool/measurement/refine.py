@@ -39,6 +39,7 @@ from lesion_tool.measurement.raster import fill_holes
 from lesion_tool.measurement.segment import FAT_HU, SLAB_MM, viable_part
 from lesion_tool.measurement.speed15_remask import remasked
 from lesion_tool.measurement.t5s_halokeep import keeps_halo
+from lesion_tool.measurement.t23_darknote import doubts_left
 
 if TYPE_CHECKING:
     from lesion_tool.measurement.segment import LesionMeasurement
@@ -190,7 +191,8 @@ def refine_where_doubtful(volume: CTVolume, m: LesionMeasurement) -> LesionMeasu
     """``m`` refined by :func:`refine_3d` when it is flagged (a cap re-click's note on where it
     was measured from does not count: ``dome_capslab.outline_doubts``), on an arterial image of
     slabs (slices of segment.SLAB_MM or more), for a hyper-attenuating lesion; otherwise ``m``."""
-    if not outline_doubts(m.flags) or str(m.phase) != "arterial" or m.evidence.contrast_hu <= 0:
+    doubts = doubts_left(outline_doubts(m.flags), m.mask)  # darktail's note: t23_darknote.py
+    if not doubts or str(m.phase) != "arterial" or m.evidence.contrast_hu <= 0:
         return m
     if float(volume.spacing_mm[0]) < SLAB_MM:
         return m
