@@ -141,8 +141,8 @@ from lesion_tool.measurement.t04w_corecut import cut_at_rim
 from lesion_tool.measurement.t06_ringclick import ring_lesion
 from lesion_tool.measurement.t4n_tex3d import local_sd_3d, pixel_noise_hu, uses_3d
 from lesion_tool.measurement.t4p_brightpart import body_of_part
-from lesion_tool.measurement.t4t_darkpart import body_of_dark_part
 from lesion_tool.measurement.t4s_texlevel import raise_texture_level
+from lesion_tool.measurement.t4t_darkpart import body_of_dark_part
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
