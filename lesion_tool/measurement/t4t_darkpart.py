@@ -1,7 +1,7 @@
 """A dark part of a mottled lesion clicked on a portal-venous image: its textured body.
 
 IRCADb tumour 04 (18.5 mm over Im 90-104 of 1.6 mm slices) is a mottled nodule, not a necrotic
-lesion with a rim: on its middle slices (Im 100-102, smoothed 1.5 px) it holds a dark patch of
+lesion with a rim: on its middle slices (Im 99-101, smoothed 1.5 px) it holds a dark patch of
 62-90 HU about 8 mm across, off-centre, beside enhancing parts of 140-165 HU on one side and
 liver-valued tissue of 100-130 HU on the other (the liver around it 110-120 HU); its mean is the
 liver's (119 HU) and its local SD twice the liver's. A random click in that patch (seed 7,

@@ -1,7 +1,7 @@
 """A click on a dark part of a mottled lesion on a portal-venous image is measured as the
 lesion's textured body (issue 11, w24-t4t, ``t4t_darkpart.py``).
 
-IRCADb 04 (18.5 mm over Im 90-104) is mottled: on Im 100-102 a dark patch of 62-90 HU, about
+IRCADb 04 (18.5 mm over Im 90-104) is mottled: on Im 99-101 a dark patch of 62-92 HU, about
 8 mm across, with enhancing parts (140-165 HU) on one side and liver-valued tissue on the other.
 The stress bench's seed-7 random click (99, 235, 193) falls in that patch and grew it alone,
 flagged as a dark region that may be the necrotic core of a larger lesion: 8.3 mm on the
@@ -25,7 +25,7 @@ from lesion_tool.measurement.evaluation import _dice, tolerance_mm
 from lesion_tool.measurement.r01_lineends import MAYBE_CORE_NOTE
 
 DARK = (99, 235, 193)
-"""Seed 7's random click in 04: on Im 100, in its dark patch (110 HU raw, 92 HU smoothed)."""
+"""Seed 7's random click in 04: on Im 99, in its dark patch (110 HU raw, 92 HU smoothed)."""
 
 
 @pytest.mark.realdata
