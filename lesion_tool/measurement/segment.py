@@ -143,6 +143,7 @@ from lesion_tool.measurement.t06_ringclick import ring_lesion
 from lesion_tool.measurement.t4n_tex3d import local_sd_3d, pixel_noise_hu, uses_3d
 from lesion_tool.measurement.t4p_brightpart import body_of_part
 from lesion_tool.measurement.t4s_texlevel import raise_texture_level
+from lesion_tool.measurement.t4t_darkpart import body_of_dark_part
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
@@ -1660,7 +1661,10 @@ def _measure_lesion(
     # A bright part of a mottled lesion clicked on a non-arterial image: its textured body
     # (t4p_brightpart.py).
     arterial = _phase(phase) is Phase.ARTERIAL
-    return body_of_part(volume, prompt, arterial, phase, first, _texture_at)
+    first = body_of_part(volume, prompt, arterial, phase, first, _texture_at)
+    # ...or a dark part of it, flagged as a possible necrotic core whose whole was not found
+    # (t4t_darkpart.py).
+    return body_of_dark_part(volume, prompt, arterial, phase, first, _texture_at)
 
 
 def _texture_at(
