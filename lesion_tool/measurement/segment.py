@@ -144,6 +144,7 @@ from lesion_tool.measurement.t4n_tex3d import local_sd_3d, pixel_noise_hu, uses_
 from lesion_tool.measurement.t4p_brightpart import body_of_part
 from lesion_tool.measurement.t4s_texlevel import raise_texture_level
 from lesion_tool.measurement.t4t_darkpart import body_of_dark_part
+from lesion_tool.measurement.t4t_driftbody import body_of_drifted
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
@@ -1633,8 +1634,16 @@ def _measure_lesion(
     except LiverValue as err:
         # A small lesion's click whose region drifted off it: the blob holding the click, from
         # its middle (smallles_blob.py); arterial images only (see its docstring).
-        if _phase(phase) is not Phase.ARTERIAL:
-            raise
+        arterial = _phase(phase) is Phase.ARTERIAL
+        if not arterial:
+            # ...on a non-arterial image, a mottled lesion's end slice: its textured body
+            # (t4t_driftbody.py).
+            found = None
+            if isinstance(err, Drifted):
+                found = body_of_drifted(volume, prompt, arterial, phase, _texture_at)
+            if found is None:
+                raise
+            return found
         found = None
         if isinstance(err, Drifted):
             found = reclick_blob(volume, prompt, phase, _measure_prompt)
