@@ -143,6 +143,8 @@ from lesion_tool.measurement.t06_ringclick import ring_lesion
 from lesion_tool.measurement.t4n_tex3d import local_sd_3d, pixel_noise_hu, uses_3d
 from lesion_tool.measurement.t4p_brightpart import body_of_part
 from lesion_tool.measurement.t4s_texlevel import raise_texture_level
+from lesion_tool.measurement.t4t_darkpart import body_of_dark_part
+from lesion_tool.measurement.t4t_driftbody import body_of_drifted
 from lesion_tool.measurement.t5p_halorim import HALO_NOTE, halo_not_rim
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
@@ -1633,8 +1635,16 @@ def _measure_lesion(
     except LiverValue as err:
         # A small lesion's click whose region drifted off it: the blob holding the click, from
         # its middle (smallles_blob.py); arterial images only (see its docstring).
-        if _phase(phase) is not Phase.ARTERIAL:
-            raise
+        arterial = _phase(phase) is Phase.ARTERIAL
+        if not arterial:
+            # ...on a non-arterial image, a mottled lesion's end slice: its textured body
+            # (t4t_driftbody.py).
+            found = None
+            if isinstance(err, Drifted):
+                found = body_of_drifted(volume, prompt, arterial, phase, _texture_at)
+            if found is None:
+                raise
+            return found
         found = None
         if isinstance(err, Drifted):
             found = reclick_blob(volume, prompt, phase, _measure_prompt)
@@ -1661,7 +1671,10 @@ def _measure_lesion(
     # A bright part of a mottled lesion clicked on a non-arterial image: its textured body
     # (t4p_brightpart.py).
     arterial = _phase(phase) is Phase.ARTERIAL
-    return body_of_part(volume, prompt, arterial, phase, first, _texture_at)
+    first = body_of_part(volume, prompt, arterial, phase, first, _texture_at)
+    # ...or a dark part of it, flagged as a possible necrotic core whose whole was not found
+    # (t4t_darkpart.py).
+    return body_of_dark_part(volume, prompt, arterial, phase, first, _texture_at)
 
 
 def _texture_at(
