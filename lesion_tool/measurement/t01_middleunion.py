@@ -6,21 +6,21 @@ widest section when the click lay towards one end, and keeps the new region only
 nests in the other and the new one reaches the click's slice. On a large heterogeneous lesion
 neither need hold, although both regions are the same lesion, each outlining a different part.
 
-IRCADb tumour 01 (79.8 mm on Im 62, a hypo-attenuating mass of 65-99 HU against liver of
-110-117 HU, mottled, bulging to the abdominal wall), 30 HU noise, seed 3, click (56, 173, 121):
-the click's slice gives 7.7 mm, the chain re-clicks on Im 57 and grows a region that follows the
-lesion through all its slices (Im 49-83, as the expert's 48-84) but, on Im 55-65, covers only its
-lateral half: it stops in the middle of tissue of the same value (row 165 of Im 62: 61-99 HU all
-the way to the lesion's medial edge at x 205, the region stops at x 170), because on Im 57,
-where it was grown, the lesion holds liver-like tissue (row 165, x 155-170, inside the expert mask: 101-113 HU,
-7x7-voxel means) that its rays stop at, and the slices above and below are cast from the
-centre of the outline next to them. Its longest diameter, 69.2 mm on Im 66, is 10.6 mm short (tolerance 8.0). Clicked again at the middle of its widest section
-(Im 67), the lesion grows over Im 60-83 and on Im 60-65 spans 64.5-72.9 mm (the expert
-75.1-79.3 mm; 83-92 % of it in the expert mask): 73.4 mm. ``recentre`` rejects it: the first
-region's own end slices (Im 49-59) lie outside it (nested share 0.78 < 0.8) and it stops three
-slices short of the click's slice. On the slices both regions lie on, the middle's region holds
-91 % of the first region's voxels: the first is the same lesion, outlined short of its medial
-part.
+IRCADb tumour 01 (79.8 mm on Im 62, a hypo-attenuating mass of 65-99 HU against liver of 110-117 HU,
+mottled, bulging to the abdominal wall), 30 HU noise, seed 3, click (56, 173, 121): the click's
+slice gives 7.7 mm, the chain re-clicks on Im 57 and grows a region that follows the lesion through
+all its slices (Im 49-83, as the expert's 48-84) but, on Im 55-65, covers only its lateral half: it
+stops in the middle of tissue of the same value (row 165 of Im 62: 61-99 HU all the way to the
+lesion's medial edge at x 205, the region stops at x 170), because on Im 57, where it was grown, the
+lesion holds liver-like tissue (row 165, x 155-170, inside the expert mask: 101-113 HU, 7x7-voxel
+means) that its rays stop at, and the slices above and below are cast from the centre of the outline
+next to them. Its longest diameter, 69.2 mm on Im 66, is 10.6 mm short (tolerance 8.0). Clicked
+again at the middle of its widest section (Im 67), the lesion grows over Im 60-83 and on Im 60-65
+spans 64.5-72.9 mm (the expert 75.1-79.3 mm; 83-92 % of it in the expert mask): 73.4 mm.
+``recentre`` rejects it: the first region's own end slices (Im 49-59) lie outside it (nested share
+0.78 < 0.8) and it stops three slices short of the click's slice. On the slices both regions lie on,
+the middle's region holds 91 % of the first region's voxels: the first is the same lesion, outlined
+short of its medial part.
 
 Here, when ``recentre`` rejected the middle's region for those two reasons only, it is kept
 together with the first (their union: the first's end slices, towards the click, and the middle's
