@@ -53,7 +53,7 @@ def test_ircadb_01_noise_30_clicked_off_its_middle(noisy01, monkeypatch) -> None
     assert _dice(after, expert) > _dice(before, expert) >= 0.6
 
 
-def _region(mask: np.ndarray, offset=(0, 0, 0), length=10.0, flags=(), att="hypo"):
+def _region(mask: np.ndarray, offset=(0, 0, 0), length=30.0, flags=(), att="hypo"):
     """The fields of a LesionMeasurement the rule reads before it joins two regions."""
     return SimpleNamespace(
         mask=mask,
@@ -85,7 +85,7 @@ def test_held_where_both_reads_only_the_shared_slices() -> None:
 @pytest.mark.parametrize(
     ("why", "new_kw"),
     [
-        ("shorter", {"length": 9.0}),
+        ("shorter", {"length": 29.0}),
         ("other attenuation", {"att": "hyper"}),
         ("runs on", {"flags": ("the region runs on through the slices beyond Im 9",)}),
     ],
@@ -93,10 +93,21 @@ def test_held_where_both_reads_only_the_shared_slices() -> None:
 def test_not_joined(why: str, new_kw: dict) -> None:
     """A middle region no longer than the first, attenuated otherwise or running on through the
     slices is not joined (the rule returns None before measuring anything)."""
+    assert t01_middleunion.MIN_FIRST_MM <= 30.0  # the first region is large enough
     first, new = _boxes()
-    kw = {"length": 20.0, **new_kw}
+    kw = {"length": 40.0, **new_kw}
     got = t01_middleunion.union_with_middle(None, _region(first), _region(new, **kw), (5, 9, 11), 0)
     assert got is None, why
+
+
+def test_a_small_first_region_is_not_joined() -> None:
+    """A first region under MIN_FIRST_MM (a vessel's 10.9 mm, 2 slices, in the noise variant)
+    is recentre's alone, even when the middle's region holds it and is longer."""
+    first, new = _boxes()
+    got = t01_middleunion.union_with_middle(
+        None, _region(first, length=10.9), _region(new, length=15.1), (5, 9, 11), 0
+    )
+    assert got is None
 
 
 def test_a_neighbour_is_not_joined() -> None:
@@ -104,6 +115,6 @@ def test_a_neighbour_is_not_joined() -> None:
     first, new = _boxes()
     moved = np.roll(new, 8, axis=2)
     got = t01_middleunion.union_with_middle(
-        None, _region(first), _region(moved, length=20.0), (5, 9, 14), 0
+        None, _region(first), _region(moved, length=40.0), (5, 9, 14), 0
     )
     assert got is None
