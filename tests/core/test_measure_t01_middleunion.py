@@ -22,6 +22,8 @@ from lesion_tool.measurement import LesionPrompt, measure_lesion, t01_middleunio
 from lesion_tool.measurement.evaluation import tolerance_mm
 
 CLICK = (56, 173, 121)
+VOL = SimpleNamespace(spacing_mm=(1.6, 0.57, 0.57))
+"""The grid the analytic regions lie on (only its slice thickness is read before joining)."""
 
 
 def _dice(r, expert: np.ndarray) -> float:
@@ -66,11 +68,12 @@ def _region(mask: np.ndarray, offset=(0, 0, 0), length=30.0, flags=(), att="hypo
 
 
 def _boxes() -> tuple[np.ndarray, np.ndarray]:
-    """A first region on slices 0-5 (left half on 3-5), a middle region on 3-8 holding it."""
-    first = np.zeros((9, 20, 20), dtype=bool)
-    first[0:6, 5:15, 5:10] = True
+    """A first region on slices 0-9 (16 mm through 1.6 mm slices), a middle region on 5-14
+    holding it where both lie and reaching further across."""
+    first = np.zeros((15, 20, 20), dtype=bool)
+    first[0:10, 5:15, 5:10] = True
     new = np.zeros_like(first)
-    new[3:9, 5:15, 5:18] = True
+    new[5:15, 5:15, 5:18] = True
     return first, new
 
 
@@ -96,7 +99,7 @@ def test_not_joined(why: str, new_kw: dict) -> None:
     assert t01_middleunion.MIN_FIRST_MM <= 30.0  # the first region is large enough
     first, new = _boxes()
     kw = {"length": 40.0, **new_kw}
-    got = t01_middleunion.union_with_middle(None, _region(first), _region(new, **kw), (5, 9, 11), 0)
+    got = t01_middleunion.union_with_middle(VOL, _region(first), _region(new, **kw), (5, 9, 11), 0)
     assert got is None, why
 
 
@@ -105,7 +108,23 @@ def test_a_small_first_region_is_not_joined() -> None:
     is recentre's alone, even when the middle's region holds it and is longer."""
     first, new = _boxes()
     got = t01_middleunion.union_with_middle(
-        None, _region(first, length=10.9), _region(new, length=15.1), (5, 9, 11), 0
+        VOL, _region(first, length=10.9), _region(new, length=15.1), (5, 9, 11), 0
+    )
+    assert got is None
+
+
+def test_a_flat_first_region_is_not_joined() -> None:
+    """A first region on 2 slices (3.2 mm through them) for 21.8 mm across: a section, not a
+    lesion's body (a no-tumour click in the noise variant, seed 6): not joined."""
+    first, new = _boxes()
+    flat = np.zeros_like(first)
+    flat[3:5] = first[3:5]
+    got = t01_middleunion.union_with_middle(
+        VOL,
+        _region(flat, length=21.8),
+        _region(new, length=25.2),
+        (5, 9, 11),
+        0,
     )
     assert got is None
 
@@ -115,6 +134,6 @@ def test_a_neighbour_is_not_joined() -> None:
     first, new = _boxes()
     moved = np.roll(new, 8, axis=2)
     got = t01_middleunion.union_with_middle(
-        None, _region(first), _region(moved, length=40.0), (5, 9, 14), 0
+        VOL, _region(first), _region(moved, length=40.0), (5, 9, 14), 0
     )
     assert got is None
