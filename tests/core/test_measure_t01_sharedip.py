@@ -30,8 +30,9 @@ def _dice(r, expert: np.ndarray) -> float:
 
 
 def test_ircadb_01_on_2_5_mm_slabs_followed_past_the_wall(ircadb_slabbed, monkeypatch) -> None:
-    """65.5 mm without the rule (14.3 short, tolerance 8.0), within with it; its region reaches
-    the slices above 39 the expert outlines and overlaps the expert mask more."""
+    """65.5 mm without the rule (14.3 short, tolerance 8.0), within with it (74.2 mm); its region
+    reaches the slices above 39 the expert outlines, and its Dice with the expert mask goes 0.59
+    -> 0.84."""
     v = ircadb_slabbed(2.5)
     truth = v.experts[0].diameter_mm
     expert = v.masks[0]
@@ -45,7 +46,7 @@ def test_ircadb_01_on_2_5_mm_slabs_followed_past_the_wall(ircadb_slabbed, monkey
     got = after.full_mask(expert.shape)
     top = int(np.nonzero(got.any(axis=(1, 2)))[0].min())
     assert top <= 36 < int(np.nonzero(before.full_mask(expert.shape).any(axis=(1, 2)))[0].min())
-    assert _dice(after, expert) > _dice(before, expert) >= 0.6
+    assert _dice(after, expert) >= 0.8 > 0.65 > _dice(before, expert)  # 0.84 against 0.59
 
 
 def _shares(values):
