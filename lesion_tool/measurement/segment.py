@@ -2816,6 +2816,7 @@ def _delineate(
                     spacing[0],
                     nested_share(nxt.mask, prev.mask),
                     SLICE_LIVER_SHARE,
+                    float((nxt.shell < min(lv.lesion, lv.liver) - lv.band).mean()),
                 )
             ):
                 break  # the lesion's end: this slice's outline lies outside the liver

@@ -63,26 +63,34 @@ def _shares(values):
 def test_crossed_when_liver_like_again_within_reach() -> None:
     """01 on 2.5 mm slabs, seed 8: 0.26, 0.15, then 0.31 three slices (7.5 mm) past slice 39."""
     share_at, calls = _shares([0.26, 0.15, 0.31])
-    assert crosses_dip(share_at, 39, -1, 2.5, 0.92, 0.3)
+    assert crosses_dip(share_at, 39, -1, 2.5, 0.92, 0.3, 0.31)
     assert calls == [1, 2, 3]
 
 
 def test_not_crossed_when_never_liver_like_or_ended() -> None:
     """A region that left the liver (its ring stays unlike the liver), one ending by another test
     (None), or one recovering only beyond DIP_MM, still stops."""
-    assert not crosses_dip(_shares([0.1, 0.05, 0.0, 0.0, 0.0])[0], 10, 1, 2.5, 0.95, 0.3)
-    assert not crosses_dip(_shares([0.2, None, 0.9])[0], 10, 1, 2.5, 0.95, 0.3)
+    assert not crosses_dip(_shares([0.1, 0.05, 0.0, 0.0, 0.0])[0], 10, 1, 2.5, 0.95, 0.3, 0.3)
+    assert not crosses_dip(_shares([0.2, None, 0.9])[0], 10, 1, 2.5, 0.95, 0.3, 0.3)
     n = int(DIP_MM // 5.0)
     share_at, calls = _shares([0.1] * n + [0.9])
-    assert not crosses_dip(share_at, 10, 1, 5.0, 0.95, 0.3)
+    assert not crosses_dip(share_at, 10, 1, 5.0, 0.95, 0.3, 0.3)
     assert calls == list(range(1, n + 1))
 
 
 def test_not_crossed_when_widening_out_of_the_slice_before(monkeypatch) -> None:
     """An outline lying mostly outside the one before (a leak) is not followed; off, never."""
-    assert not crosses_dip(_shares([0.9])[0], 10, 1, 2.5, 0.5, 0.3)
+    assert not crosses_dip(_shares([0.9])[0], 10, 1, 2.5, 0.5, 0.3, 0.3)
     monkeypatch.setattr(t01_sharedip, "ENABLED", False)
-    assert not crosses_dip(_shares([0.9])[0], 10, 1, 2.5, 0.95, 0.3)
+    assert not crosses_dip(_shares([0.9])[0], 10, 1, 2.5, 0.95, 0.3, 0.3)
+
+
+def test_not_crossed_where_the_ring_is_not_the_surface() -> None:
+    """IRCADb 05's line on hyper 2.5 mm 30 HU, seed 8: its dip slice's ring is the lesion's own
+    bright value and the vena cava's (0.00 darker than lesion and liver): not the liver's surface,
+    although the ring is liver-like on the slice beyond (0.85)."""
+    assert not crosses_dip(_shares([0.85])[0], 74, 1, 2.5, 0.95, 0.3, 0.0)
+    assert crosses_dip(_shares([0.85])[0], 74, 1, 2.5, 0.95, 0.3, 0.25)
 
 
 def _into_neighbour() -> tuple[CTVolume, tuple[int, int, int], np.ndarray]:
