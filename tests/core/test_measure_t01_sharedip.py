@@ -75,6 +75,7 @@ def test_not_crossed_when_never_liver_like_or_ended() -> None:
     n = int(DIP_MM // 5.0)
     share_at, calls = _shares([0.1] * n + [0.9])
     assert not crosses_dip(share_at, 10, 1, 5.0, 0.95, 0.3, 0.3)
+    assert not crosses_dip(_shares([0.9])[0], 10, 1, 1.6, 0.95, 0.3, 0.3)  # thin slices: off
     assert calls == list(range(1, n + 1))
 
 
