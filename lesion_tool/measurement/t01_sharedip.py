@@ -23,7 +23,7 @@ click (49, 143, 179): 40: 0.47, **39: 0.30 (0.296)**, 38: 0.32, 37: 0.39, 36: 0.
 region stopped at slice 39: 71.7 mm for a tolerance of 71.8.
 
 So the stop at a low-share slice is taken only when the lesion does not come back inside the liver
-within :data:`DIP_MM` (three 2.5 mm slabs, one 5 mm slab, four 1.6 mm slices): the following
+within :data:`DIP_MM` (three 2.5 mm slabs, one 5 mm slab; slabs only): the following
 slices are cast from the same centre with the same tests (the centre on the lesion's side of the
 threshold, a radius, no abrupt widening, each ray capped by the slice before) and one of them must
 have at least ``SLICE_LIVER_SHARE`` of its ring like the liver. The dip slice must also lie
