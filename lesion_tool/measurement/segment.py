@@ -137,6 +137,7 @@ from lesion_tool.measurement.speedmemo import (
     shared_textures,
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
+from lesion_tool.measurement.t01_sharedip import crosses_dip, nested_share
 from lesion_tool.measurement.t04r_texmiddle import from_texture_middle
 from lesion_tool.measurement.t04w_corecut import cut_at_rim
 from lesion_tool.measurement.t06_ringclick import ring_lesion
@@ -2830,7 +2831,19 @@ def _delineate(
             if r_next < MIN_SLICE_RADIUS_MM:
                 break
             like = np.abs(nxt.shell - lv.liver) <= lv.band
-            if nxt.shell.size and like.mean() < SLICE_LIVER_SHARE:
+            if (
+                nxt.shell.size
+                and like.mean() < SLICE_LIVER_SHARE
+                and not crosses_dip(
+                    _ahead(win, z, step, nxt, lv, rmax, growth),
+                    z,
+                    step,
+                    spacing[0],
+                    nested_share(nxt.mask, prev.mask),
+                    SLICE_LIVER_SHARE,
+                    float((nxt.shell < min(lv.lesion, lv.liver) - lv.band).mean()),
+                )
+            ):
                 break  # the lesion's end: this slice's outline lies outside the liver
             if dark_core and past_core and cap_widens(r_next, r_prev):
                 break  # brighter liver beyond the core's cap, not the lesion
@@ -2996,6 +3009,42 @@ def _delineate(
     if prompt.line is not None and line_len_mm is not None and lv.sign > 0 and not win.texture:
         _past_bay(win, cuts, prompt, lv, rmax)
     return _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
+
+
+def _ahead(
+    win: _Window, z: int, step: int, cut: _SliceCut, lv: _Levels, rmax: float, growth: float
+) -> Callable[[int], float | None]:
+    """The ring's liver share on the k-th slice past ``z`` (k = 1, 2, ... in turn), followed from
+    ``cut`` with the tests of :func:`_delineate`'s slice loop; None where the lesion ends by one of
+    them (t01_sharedip.py)."""
+    spacing = win.volume.spacing_mm
+    px = min(spacing[1:])
+    state = {"prev": cut, "lv": lv}
+
+    def share_at(k: int) -> float | None:
+        zk = z + k * step
+        prev, lvk = state["prev"], state["lv"]
+        if not 0 <= zk < win.volume.shape[0]:
+            return None
+        ncy, ncx = prev.centre()
+        p = win.plane(zk)
+        r_prev = prev.radius_mm(spacing)
+        at = float(np.median(p[_disk(p, ncy, ncx, min(SEED_DISK_MM, r_prev) / px)]))
+        lvk = _slab_levels(lvk, at, spacing[0])
+        if not lvk.lesion_side(np.asarray(at), lvk.threshold):
+            return None
+        nxt = _cast(win, zk, ncy, ncx, lvk, rmax)
+        cap = ANGULAR_CLIP[1] * prev.radii + growth / 2.0
+        if np.any(nxt.radii > cap):
+            nxt.radii = np.minimum(nxt.radii, cap)
+            nxt.outline_yx, nxt.mask = _outline(ncy, ncx, nxt.radii, spacing[1:], win.shape)
+        r_next = nxt.radius_mm(spacing)
+        if r_next < MIN_SLICE_RADIUS_MM or r_next > r_prev + growth or not nxt.shell.size:
+            return None
+        state["prev"], state["lv"] = nxt, lvk
+        return float((np.abs(nxt.shell - lvk.liver) <= lvk.band).mean())
+
+    return share_at
 
 
 def _past_bay(
