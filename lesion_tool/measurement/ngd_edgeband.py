@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
     from lesion_tool.measurement.segment import LesionMeasurement
 
-__all__ = ["ENABLED", "FLAG", "edge_ramp", "flag_edge_band"]
+__all__ = ["ENABLED", "FLAG", "edge_band", "edge_ramp", "flag_edge_band"]
 
 ENABLED = True
 """Module switch."""
@@ -135,14 +135,28 @@ def flag_edge_band(
     e = m.evidence
     if not (ENABLED and arterial) or m.flags or e.texture_sd_hu is not None or not m.mask.any():
         return m
-    contrast = float(e.contrast_hu)
-    if not -FAINT_FACTOR * low_contrast_hu < contrast < 0.0:
+    if not -FAINT_FACTOR * low_contrast_hu < float(e.contrast_hu) < 0.0:
         return m
-    r = edge_ramp(volume, m, max(band_min_hu, abs(contrast) / 2.0))
+    r = edge_band(volume, m, band_min_hu)
+    if r is None:
+        return m
+    note = FLAG.format(
+        outer=r["outer"], inner=r["inner"], thr=float(e.threshold_hu), lesion=float(e.lesion_hu)
+    )
+    return replace(m, flags=(*m.flags, note))
+
+
+def edge_band(
+    volume: CTVolume, m: LesionMeasurement, band_min_hu: float
+) -> dict[str, float] | None:
+    """:func:`edge_ramp`'s numbers when ``m``'s region is a band along the dark tissue beyond it
+    whose value rises from it to near the threshold with no core at its own value (the tests of
+    the module docstring, without its gates: phase, flags, contrast); else None."""
+    e = m.evidence
+    r = edge_ramp(volume, m, max(band_min_hu, abs(float(e.contrast_hu)) / 2.0))
     if r is None or r["near"] < NEAR_SHARE or not r["rho"] >= MIN_RHO:
-        return m
+        return None
     lesion, thr = float(e.lesion_hu), float(e.threshold_hu)
     if r["inner"] < lesion + CORE_SHARE * (thr - lesion):
-        return m
-    note = FLAG.format(outer=r["outer"], inner=r["inner"], thr=thr, lesion=lesion)
-    return replace(m, flags=(*m.flags, note))
+        return None
+    return r
