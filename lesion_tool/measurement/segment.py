@@ -1558,6 +1558,7 @@ def measure_lesion(
     from lesion_tool.measurement.lungedge_border import reborder_band
     from lesion_tool.measurement.n3c_ringtrim import trim_to_ring
     from lesion_tool.measurement.ngb_tubethrough import flag_tube
+    from lesion_tool.measurement.ngd_edgeband import flag_edge_band
     from lesion_tool.measurement.refine import refine_where_doubtful
 
     # The re-click chains' windows share their smoothed planes (speedmemo.py).
@@ -1586,7 +1587,10 @@ def measure_lesion(
     tube = flag_tube(volume, cut)
     # A large faint bright region judged against the liver around its body: a perfusion
     # difference rather than a lesion? flagged (ngl_liverrange.py; arterial images).
-    return flag_faint(volume, arterial, tube, _mode, LOW_CONTRAST_HU)
+    faint = flag_faint(volume, arterial, tube, _mode, LOW_CONTRAST_HU)
+    # A faint dark result no flag warns of that is the partial-volume ramp of the liver along
+    # its edge, with no core at its own value: flagged (ngd_edgeband.py; arterial images).
+    return flag_edge_band(volume, arterial, faint, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
 
 
 def _measure_lesion(

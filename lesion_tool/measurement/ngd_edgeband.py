@@ -1,0 +1,162 @@
+"""A faint dark result that is a band of liver along its own edge: partial volume, not a lesion
+(issue 11, w25-ngd).
+
+What the image shows. IRCADb patient 1 made arterial (stress variants "hyper" and "necrotic
+core", 1.6 mm slices, held-out seed 13, probed for this click only): a no-tumour click at voxel
+(113, 230, 322) on the liver's posterior-lower edge two to three slices under the dome grew a
+region of 18.7 mm over slices 110-116 (mean 101 HU against the liver's 121, noise SD 6, liver
+share of its surroundings 0.52) with no flag: its contrast (-20 HU) is just past the low-contrast
+flag's limit (15 HU and 3 noise SDs, 18 HU), its surroundings just above the "only N % look like
+liver" limit (50 %). By the expert masks it is 94-100 % liver, no tumour and no vessel. Every one
+of its voxels lies within 10 mm of the liver's edge (median 3-4 mm). Across the edge the smoothed
+image falls from the liver's 115-130 HU through 105-95 HU over 4-6 mm to 40-70 HU soft tissue
+(slices 110-113: crus, stomach wall) or to the lung (slices 114-118: -100 to -900 HU): the liver
+surface there runs obliquely through the 1.6 mm slices under the dome and each slice averages
+the thin liver with what lies beyond it. Read from the dark tissue beyond (smoothed below the
+region's value minus the liver band, 83 HU) inwards, the region's value rises with the distance
+(Spearman 0.72): its quarter nearest the dark tissue reads 92 HU, its quarter farthest from it
+107 HU, four HU under the threshold (111 HU): the region is the partial-volume ramp from the
+dark neighbour up to the liver, cut at the threshold. It has no core at its own value.
+
+Why it holds on real images. The liver's surface is oblique to axial slices wherever it curves
+(the dome, the posterior and inferior edges): the band of liver along it reads between the
+liver and the lung, fat or muscle beyond, by an amount that grows towards the surface. A lesion
+at the surface (IRCADb 01 against the abdominal wall, 02 beside bowel, 06 at the dome) has a
+plateau of its own value inside, with a step up to the liver on its deep side: its part farthest
+from the dark neighbour reads at the lesion's value, not at the threshold.
+
+So a result by value (not texture) darker than the liver by less than twice the low-contrast
+limit (:data:`FAINT_FACTOR` x segment's LOW_CONTRAST_HU), that no other flag warns of, is
+flagged (:data:`FLAG`) when, the dark tissue beyond it being what reads darker than the region
+by the liver band (segment's LIVER_BAND_MIN_HU or half the contrast), at least
+:data:`NEAR_SHARE` of it lies within :data:`NEAR_MM` of that tissue, its value rises with the
+distance from it (Spearman's rho >= :data:`MIN_RHO`), and its farthest quarter reads at least
+:data:`CORE_SHARE` of the way from the region's value to the threshold (no core at the lesion's
+value). Only a flag: the outline and the diameter are kept.
+
+Arterial images only: there an HCC enhances, and a faint region darker than the liver is either
+a necrotic part (40 HU or more under the liver on IRCADb made necrotic) or not a lesion; on a
+portal-venous image faint hypo-attenuating lesions at the surface are common and are left to the
+low-contrast and surface flags (the same click on "original" and "noise" is already flagged low
+contrast there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import ndimage
+from scipy.stats import spearmanr
+
+if TYPE_CHECKING:
+    from lesion_tool.io.volume import CTVolume
+    from lesion_tool.measurement.segment import LesionMeasurement
+
+__all__ = ["ENABLED", "FLAG", "edge_band", "edge_ramp", "flag_edge_band"]
+
+ENABLED = True
+"""Module switch."""
+FAINT_FACTOR = 2.0
+"""Only regions darker than the liver by less than this many LOW_CONTRAST_HU (30 HU): a faint
+dark region. IRCADb's hypo-attenuating tumours read 40-70 HU under the liver."""
+PAD_MM = 12.0
+"""The dark tissue beyond is looked for within this of the region's box, in plane."""
+NEAR_MM = 3.0
+NEAR_SHARE = 0.25
+"""At least this share of the region within NEAR_MM of the dark tissue beyond (the band touches
+its neighbour along its length; seed 13's click: 43 %)."""
+MIN_RHO = 0.5
+"""The region's value rises with the distance from the dark tissue at least this consistently
+(Spearman; seed 13's click: 0.72)."""
+CORE_SHARE = 0.5
+"""Its farthest quarter reads at least this share of the way from its value up to the threshold
+(seed 13's click: 0.6, 107 HU between 101 and 111): no core at the lesion's own value."""
+FLAG = (
+    "a faint dark band along the liver's edge: its value rises from {outer:.0f} HU next to the "
+    "darker tissue beyond to {inner:.0f} HU (threshold {thr:.0f} HU) with no core at its own "
+    "{lesion:.0f} HU; partial volume of the liver's surface with the tissue beyond rather than a "
+    "lesion? check it on the slices above and below"
+)
+
+
+def edge_ramp(volume: CTVolume, m: LesionMeasurement, band_hu: float) -> dict[str, float] | None:
+    """How ``m``'s region relates to the tissue darker than it by ``band_hu`` or more around it
+    (smoothed as the delineation smooths): the share within :data:`NEAR_MM` of it (``near``),
+    Spearman's rho of value against distance (``rho``), the median smoothed value of the
+    farthest (``inner``) and nearest (``outer``) quarters. None without such tissue nearby."""
+    from lesion_tool.measurement.segment import SMOOTH_SIGMA_MM
+
+    sp = tuple(float(s) for s in volume.spacing_mm)
+    dark = float(m.evidence.lesion_hu) - band_hu
+    oz, oy, ox = m.offset
+    _, ny, nx = m.mask.shape
+    py, px = int(np.ceil(PAD_MM / sp[1])), int(np.ceil(PAD_MM / sp[2]))
+    y0, x0 = max(oy - py, 0), max(ox - px, 0)
+    y1 = min(oy + ny + py, volume.shape[1])
+    x1 = min(ox + nx + px, volume.shape[2])
+    dists, values = [], []
+    for k in np.nonzero(m.mask.any(axis=(1, 2)))[0]:
+        raw = np.asarray(volume.array[oz + k, y0:y1, x0:x1], dtype=np.float32)
+        sm = ndimage.gaussian_filter(raw, (SMOOTH_SIGMA_MM / sp[1], SMOOTH_SIGMA_MM / sp[2]))
+        reg = np.zeros(sm.shape, dtype=bool)
+        reg[oy - y0 : oy - y0 + ny, ox - x0 : ox - x0 + nx] = m.mask[k]
+        beyond = (sm < dark) & ~reg
+        if not beyond.any():
+            continue
+        dists.append(ndimage.distance_transform_edt(~beyond, sampling=sp[1:])[reg])
+        values.append(sm[reg])
+    if not dists:
+        return None
+    d, v = np.concatenate(dists), np.concatenate(values)
+    if d.size < 8 or np.ptp(d) == 0.0:
+        return None
+    lo, hi = np.percentile(d, (25, 75))
+    return {
+        "near": float((d <= NEAR_MM).mean()),
+        "rho": float(spearmanr(d, v).statistic),
+        "inner": float(np.median(v[d >= hi])),
+        "outer": float(np.median(v[d <= lo])),
+    }
+
+
+def flag_edge_band(
+    volume: CTVolume,
+    arterial: bool,
+    m: LesionMeasurement,
+    low_contrast_hu: float,
+    band_min_hu: float,
+) -> LesionMeasurement:
+    """``m`` with :data:`FLAG` added when, on an ``arterial`` image, it is an unflagged faint
+    dark result by value that is the partial-volume ramp of the liver along its edge (module
+    docstring; ``low_contrast_hu`` and ``band_min_hu`` are segment's LOW_CONTRAST_HU and
+    LIVER_BAND_MIN_HU); else ``m``."""
+    e = m.evidence
+    if not (ENABLED and arterial) or m.flags or e.texture_sd_hu is not None or not m.mask.any():
+        return m
+    if not -FAINT_FACTOR * low_contrast_hu < float(e.contrast_hu) < 0.0:
+        return m
+    r = edge_band(volume, m, band_min_hu)
+    if r is None:
+        return m
+    note = FLAG.format(
+        outer=r["outer"], inner=r["inner"], thr=float(e.threshold_hu), lesion=float(e.lesion_hu)
+    )
+    return replace(m, flags=(*m.flags, note))
+
+
+def edge_band(
+    volume: CTVolume, m: LesionMeasurement, band_min_hu: float
+) -> dict[str, float] | None:
+    """:func:`edge_ramp`'s numbers when ``m``'s region is a band along the dark tissue beyond it
+    whose value rises from it to near the threshold with no core at its own value (the tests of
+    the module docstring, without its gates: phase, flags, contrast); else None."""
+    e = m.evidence
+    r = edge_ramp(volume, m, max(band_min_hu, abs(float(e.contrast_hu)) / 2.0))
+    if r is None or r["near"] < NEAR_SHARE or not r["rho"] >= MIN_RHO:
+        return None
+    lesion, thr = float(e.lesion_hu), float(e.threshold_hu)
+    if r["inner"] < lesion + CORE_SHARE * (thr - lesion):
+        return None
+    return r
