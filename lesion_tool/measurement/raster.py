@@ -24,7 +24,10 @@ The functions fall back to the library call where their shortcut does not apply.
 Beside them, the box a rule reads round a result (:func:`padded_box`, :func:`mask_in_box`,
 :func:`padded_mask`): a result is a mask cropped to its box with the box's ``offset`` in the
 image, and a rule that reads the image round it widens that box by a margin, clips it to the
-image, and places the mask in the wider box. Written once here (six rules wrote it by hand).
+image, and places the mask in the wider box. Written once here: t5s_halokeep, ngb_tubethrough,
+ngl_liverrange, refine, reseed (slice_patch, which vesselclick's ring click now shares),
+vesselclick, vessel, margin, diameter, enhancement and the bench's evaluation and stress each
+wrote it by hand (w25-mend).
 """
 
 from __future__ import annotations
