@@ -47,6 +47,7 @@ from lesion_tool.measurement.models import (
     LineMeasurement,
     ViableWholeMeasurement,
 )
+from lesion_tool.measurement.raster import padded_box, padded_mask
 
 __all__ = [
     "SPECK_MM3",
@@ -847,13 +848,7 @@ def _measure_with_image(
     if image is None:
         return _measure_region(region, offset, geometry, label, component, name, boundary)
     # Room around the region (in-plane) for its partial-volume edge and the outside ring.
-    pad = tuple(
-        s if axis == 0 else slice(max(s.start - 4, 0), min(s.stop + 4, arr.shape[axis]))
-        for axis, s in enumerate(box)
-    )
-    grown = np.zeros(tuple(s.stop - s.start for s in pad), dtype=bool)
-    inner = tuple(slice(b.start - p.start, b.stop - p.start) for b, p in zip(box, pad, strict=True))
-    grown[inner] = region
+    pad, grown = padded_mask(region, [s.start for s in box], (0, 4, 4), arr.shape)
     membership = _image_membership(image[pad], grown)
     if membership is None:
         return _measure_region(region, offset, geometry, label, component, name, boundary)
@@ -908,7 +903,7 @@ def measure_fraction(
     comps, kept, specks = _components(inside, geometry.voxel_volume_ml * 1000.0, min_component_mm3)
     if not separate_components:
         box = ndimage.find_objects(inside.astype(np.uint8))[0]
-        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in box)
+        box = padded_box(box, 1, inside.shape)
         offset = np.array([s.start for s in box], dtype=float)
         whole = _measure_region(
             inside[box], offset, geometry, label, None, name, "edges", frac[box], level
@@ -917,7 +912,7 @@ def measure_fraction(
     cboxes = ndimage.find_objects(comps)
     results = []
     for rank, ci in enumerate(kept, start=1):
-        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in cboxes[ci - 1])
+        box = padded_box(cboxes[ci - 1], 1, comps.shape)
         sub = comps[box] == ci
         # Only this component's partial-volume rim: zero fractions beyond one voxel of it.
         near = ndimage.binary_dilation(sub, structure=_FULL)

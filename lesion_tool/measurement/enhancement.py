@@ -49,6 +49,7 @@ from lesion_tool.measurement.models import (
     ViableMeasurement,
     ViableSettings,
 )
+from lesion_tool.measurement.raster import padded_box
 
 __all__ = ["measure_viable"]
 
@@ -124,10 +125,7 @@ class _Pass:
         core = _lesion_core(viable_c, necro_c, self.seed, spacing)
         # Close and fill only around the component (1 pixel of room for the closing).
         (box,) = ndimage.find_objects(core.view(np.uint8))
-        box = tuple(
-            slice(max(b.start - 1, 0), min(b.stop + 1, n))
-            for b, n in zip(box, core.shape, strict=True)
-        )
+        box = padded_box(box, 1, core.shape)
         part = core[box]
         whole = np.zeros_like(core)
         whole[box] = fill_holes_per_slice(_shrink(_grow(part, 1), 1) | part)
@@ -176,13 +174,11 @@ def _lesion_core(
     near_z[:, 1, 1] = True
     for lab, constrained in order:
         (box,) = ndimage.find_objects(core.view(np.uint8))
-        lo = []
-        hi = []
-        for axis, b in enumerate(box):
-            extent = (b.stop - b.start) * spacing[axis]
-            room = math.ceil(max(10.0, 0.5 * extent) / spacing[axis])
-            lo.append(max(b.start - room, 0))
-            hi.append(min(b.stop + room, core.shape[axis]))
+        rooms = [
+            math.ceil(max(10.0, 0.5 * ((b.stop - b.start) * s)) / s)
+            for b, s in zip(box, spacing, strict=True)
+        ]
+        room = padded_box(box, rooms, core.shape)
         reach = _grow(core, 1) | ndimage.binary_dilation(core, near_z)
         ids = np.unique(lab[reach])
         ids = ids[ids > 0]
@@ -193,7 +189,9 @@ def _lesion_core(
             b = boxes[i - 1]
             if b is not None and (
                 not constrained
-                or all(b[axis].start >= lo[axis] and b[axis].stop <= hi[axis] for axis in range(3))
+                or all(
+                    r.start <= a.start and a.stop <= r.stop for a, r in zip(b, room, strict=True)
+                )
             ):
                 core |= lab == i
     return core
@@ -543,11 +541,9 @@ def _measure_in_box(
     # The rest works in a sub-box: the lesion and 10 mm around it.
     zz, yy, xx = np.nonzero(first.whole)
     margin = [math.ceil(10.0 / sp) + 2 for sp in spacing]
-    sub_lo = [max(int(c.min()) - m, 0) for c, m in zip((zz, yy, xx), margin, strict=True)]
-    sub_hi = [
-        min(int(c.max()) + m + 1, n) for c, m, n in zip((zz, yy, xx), margin, sm.shape, strict=True)
-    ]
-    box3 = tuple(slice(a, b) for a, b in zip(sub_lo, sub_hi, strict=True))
+    own = tuple(slice(int(c.min()), int(c.max()) + 1) for c in (zz, yy, xx))
+    box3 = padded_box(own, margin, sm.shape)
+    sub_lo = [b.start for b in box3]
     raw, sm, first_whole = raw[box3], sm[box3], first.whole[box3]
     local_seed = tuple(local_seed[i] - sub_lo[i] for i in range(3))
     lo = [lo[i] + sub_lo[i] for i in range(3)]

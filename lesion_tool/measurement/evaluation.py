@@ -25,7 +25,7 @@ from lesion_tool.errors import LesionToolError
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement.diameter import Geometry
 from lesion_tool.measurement.masks import MaskSegment, MaskVolume, mask_from_array, measure_mask
-from lesion_tool.measurement.raster import deepest_pixel
+from lesion_tool.measurement.raster import deepest_pixel, padded_box
 from lesion_tool.measurement.segment import LesionPrompt, measure_lesion
 
 __all__ = [
@@ -524,10 +524,7 @@ def negative_points(
     liver = np.asarray(liver) > 0
     box = ndimage.find_objects(liver.view(np.uint8))[0]
     pad = [max(0, math.ceil(min_mm / s) + 1) for s in spacing_mm]
-    box = tuple(
-        slice(max(b.start - p, 0), min(b.stop + p, n))
-        for b, p, n in zip(box, pad, liver.shape, strict=True)
-    )
+    box = padded_box(box, pad, liver.shape)
     off = np.array([b.start for b in box])
     liv = liver[box]
     tum = np.zeros(liv.shape, dtype=bool)

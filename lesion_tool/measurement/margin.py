@@ -42,7 +42,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.raster import depth_mm, within_mm
+from lesion_tool.measurement.raster import depth_mm, mask_in_box, padded_box, within_mm
 from lesion_tool.measurement.reseed import (
     RESEED_KEEP_SHARE,
     RUNS_ON_FLAG,
@@ -130,20 +130,20 @@ def _held(volume: CTVolume, first: LesionMeasurement, new: LesionMeasurement, z:
     from the liver too, a blurred edge's width inside the first click's edge."""
     from lesion_tool.measurement.segment import BLUR_FOOT_MM
 
-    a = np.zeros(volume.shape[1:], dtype=bool)
-    b = np.zeros(volume.shape[1:], dtype=bool)
-    for m, out in ((first, a), (new, b)):
+    plane = tuple(slice(0, n) for n in volume.shape[1:])
+    placed = []
+    for m in (first, new):
         zi = z - m.offset[0]
         if not 0 <= zi < m.mask.shape[0]:
             return 0.0
-        h, w = m.mask.shape[1:]
-        out[m.offset[1] : m.offset[1] + h, m.offset[2] : m.offset[2] + w] = m.mask[zi]
+        placed.append(mask_in_box(m.mask[zi], m.offset[1:], plane))
+    a, b = placed
     if not a.any():
         return 0.0
     sy, sx = (float(s) for s in volume.spacing_mm[1:])
     box = ndimage.find_objects((a | b).view(np.uint8))[0]
     pad = int(np.ceil(BLUR_FOOT_MM / min(sy, sx))) + 1
-    sl = tuple(slice(max(s.start - pad, 0), s.stop + pad) for s in box)
+    sl = padded_box(box, pad, a.shape)
     near = within_mm(b[sl], (sy, sx), BLUR_FOOT_MM)
     return float(near[a[sl]].mean())
 

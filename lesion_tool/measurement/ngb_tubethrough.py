@@ -49,7 +49,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.raster import within_mm
+from lesion_tool.measurement.raster import padded_mask, within_mm
 from lesion_tool.measurement.vessel import TUBE_MAX_RADIUS_MM
 
 if TYPE_CHECKING:
@@ -97,21 +97,16 @@ def run_beyond_ends(volume: CTVolume, m: LesionMeasurement) -> tuple[float, floa
     widest = float(m.mask.sum(axis=(1, 2)).max()) * sp[1] * sp[2]
     n = max(int(np.ceil(RUN_MM / sp[0])), MIN_SLICES)
     reach = n * (LIMIT_MM + sp[0]) + 3.0 * SIGMA_MM
-    oz, oy, ox = m.offset
-    y0 = max(oy - int(np.ceil(reach / sp[1])), 0)
-    x0 = max(ox - int(np.ceil(reach / sp[2])), 0)
-    y1 = min(oy + m.mask.shape[1] + int(np.ceil(reach / sp[1])), volume.shape[1])
-    x1 = min(ox + m.mask.shape[2] + int(np.ceil(reach / sp[2])), volume.shape[2])
+    pad = [int(np.ceil(reach / s)) for s in sp[1:]]
     runs = []
     for step, end in ((-1, int(zs[0])), (1, int(zs[-1]))):
-        prev = np.zeros((y1 - y0, x1 - x0), dtype=bool)
-        prev[oy - y0 : oy - y0 + m.mask.shape[1], ox - x0 : ox - x0 + m.mask.shape[2]] = m.mask[end]
+        (rows, cols), prev = padded_mask(m.mask[end], m.offset[1:], pad, volume.shape[1:])
         run = 0
         for k in range(1, n + 1):
-            z = oz + end + step * k
+            z = m.offset[0] + end + step * k
             if not 0 <= z < volume.shape[0]:
                 break
-            raw = np.asarray(volume.array[z, y0:y1, x0:x1], dtype=np.float32)
+            raw = np.asarray(volume.array[z, rows, cols], dtype=np.float32)
             bright = ndimage.gaussian_filter(raw, (SIGMA_MM / sp[1], SIGMA_MM / sp[2])) > thr
             lab, _ = ndimage.label(bright)
             ids = np.unique(lab[within_mm(prev, sp[1:], TOUCH_MM) & bright])

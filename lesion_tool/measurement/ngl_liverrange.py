@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement.raster import padded_mask
 
 if TYPE_CHECKING:
     from lesion_tool.measurement.segment import LesionMeasurement
@@ -83,16 +84,10 @@ def liver_around(
     """``(inside, around)`` in raw HU: the median of the region (``mask`` at ``offset``) and the
     commonest soft-tissue value (``mode``, segment's ``_mode``) within :data:`AROUND_MM` of its
     box on its slices, outside it; None when there is too little soft tissue."""
-    arr = volume.array
     sp = volume.spacing_mm
-    z0, y0, x0 = offset
-    nz, ny, nx = mask.shape
-    py, px = round(AROUND_MM / sp[1]), round(AROUND_MM / sp[2])
-    ya, yb = max(y0 - py, 0), min(y0 + ny + py, arr.shape[1])
-    xa, xb = max(x0 - px, 0), min(x0 + nx + px, arr.shape[2])
-    box = np.asarray(arr[z0 : z0 + nz, ya:yb, xa:xb], dtype=np.float32)
-    inside = np.zeros(box.shape, dtype=bool)
-    inside[:, y0 - ya : y0 - ya + ny, x0 - xa : x0 - xa + nx] = mask
+    pad = (0, round(AROUND_MM / sp[1]), round(AROUND_MM / sp[2]))
+    where, inside = padded_mask(mask, offset, pad, volume.shape)
+    box = np.asarray(volume.array[where], dtype=np.float32)
     if not inside.any():
         return None
     around = mode(box[~inside][::SAMPLE_STEP], exclude_near=None)

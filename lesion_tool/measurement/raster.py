@@ -20,6 +20,14 @@ for bit (``tests/core/test_raster.py`` checks every function against the library
   by one labelling instead of a dilation repeated until it stops changing.
 
 The functions fall back to the library call where their shortcut does not apply.
+
+Beside them, the box a rule reads round a result (:func:`padded_box`, :func:`mask_in_box`,
+:func:`padded_mask`): a result is a mask cropped to its box with the box's ``offset`` in the
+image, and a rule that reads the image round it widens that box by a margin, clips it to the
+image, and places the mask in the wider box. Written once here: t5s_halokeep, ngb_tubethrough,
+ngl_liverrange, refine, reseed (slice_patch, which vesselclick's ring click now shares),
+vesselclick, vessel, margin, diameter, enhancement and the bench's evaluation and stress each
+wrote it by hand (w25-mend).
 """
 
 from __future__ import annotations
@@ -38,8 +46,11 @@ __all__ = [
     "depth_mm",
     "fill_holes",
     "grey_close_by",
+    "mask_in_box",
     "nanmedian_axis",
     "open_by",
+    "padded_box",
+    "padded_mask",
     "polygon_mask",
     "ring_mm",
     "within_mm",
@@ -482,3 +493,46 @@ def ray_profiles(
     inside = (ys >= 0) & (ys <= plane.shape[0] - 1) & (xs >= 0) & (xs <= plane.shape[1] - 1)
     prof = ndimage.map_coordinates(plane, [ys, xs], order=1, mode="nearest")
     return ys, xs, inside, prof
+
+
+def padded_box(
+    box: Sequence[slice], pad: int | Sequence[int], shape: Sequence[int]
+) -> tuple[slice, ...]:
+    """``box`` (one slice with a start and a stop per axis) widened by ``pad`` elements on both
+    sides of each axis (one number for every axis, or one per axis) and clipped to an array of
+    ``shape``: ``slice(max(start - pad, 0), min(stop + pad, n))``. The margin a rule reads round
+    a region (its surroundings, a run on beyond it) stops at the image's edge, so a region at
+    the edge gets a box cut there, never one that wraps round or reaches past it."""
+    pads = [int(pad)] * len(box) if isinstance(pad, int | np.integer) else [int(p) for p in pad]
+    return tuple(
+        slice(max(int(b.start) - p, 0), min(int(b.stop) + p, int(n)))
+        for b, p, n in zip(box, pads, shape, strict=True)
+    )
+
+
+def mask_in_box(mask: np.ndarray, offset: Sequence[int], box: Sequence[slice]) -> np.ndarray:
+    """``mask``, whose first element lies at ``offset`` of an array, as a boolean mask of that
+    array's ``box`` (slices with a start and a stop, no step): True where ``mask`` is (non-zero),
+    False elsewhere in the box; the part of ``mask`` outside the box is dropped. Where a rule
+    reads the image in a box round a result and needs the result as a mask of that box."""
+    out = np.zeros(tuple(max(int(b.stop) - int(b.start), 0) for b in box), dtype=bool)
+    dst, src = [], []
+    for o, n, b in zip(offset, mask.shape, box, strict=True):
+        lo, hi = max(int(o), int(b.start)), min(int(o) + int(n), int(b.stop))
+        if hi <= lo:
+            return out
+        dst.append(slice(lo - int(b.start), hi - int(b.start)))
+        src.append(slice(lo - int(o), hi - int(o)))
+    out[tuple(dst)] = mask[tuple(src)]
+    return out
+
+
+def padded_mask(
+    mask: np.ndarray, offset: Sequence[int], pad: int | Sequence[int], shape: Sequence[int]
+) -> tuple[tuple[slice, ...], np.ndarray]:
+    """The box of ``mask`` (at ``offset`` of an array of ``shape``) widened by ``pad`` and
+    clipped to the array (:func:`padded_box`), and ``mask`` placed in it
+    (:func:`mask_in_box`): a result's mask with the room round it a rule reads, in one call."""
+    own = tuple(slice(int(o), int(o) + int(n)) for o, n in zip(offset, mask.shape, strict=True))
+    box = padded_box(own, pad, shape)
+    return box, mask_in_box(mask, offset, box)

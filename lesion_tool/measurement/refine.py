@@ -35,7 +35,7 @@ from lesion_tool.measurement.diameter import (
     longest_axial_diameter,
 )
 from lesion_tool.measurement.dome_capslab import outline_doubts
-from lesion_tool.measurement.raster import fill_holes
+from lesion_tool.measurement.raster import fill_holes, padded_mask
 from lesion_tool.measurement.segment import FAT_HU, SLAB_MM, viable_part
 from lesion_tool.measurement.speed15_remask import remasked
 from lesion_tool.measurement.t5s_halokeep import keeps_halo
@@ -86,22 +86,11 @@ def refine_3d(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement | Non
     if abs(contrast) < REFINE_MIN_CNR * noise or abs(contrast) < 6.0:
         return None
     sz, sy, sx = (float(s) for s in volume.spacing_mm)
-    nz, ny, nx = volume.shape
     mz = max(1, math.ceil(REFINE_MARGIN_MM / sz))
     my, mx = math.ceil(REFINE_MARGIN_MM / sy), math.ceil(REFINE_MARGIN_MM / sx)
-    o = m.offset
-    z0, y0, x0 = max(o[0] - mz, 0), max(o[1] - my, 0), max(o[2] - mx, 0)
-    z1 = min(o[0] + m.mask.shape[0] + mz, nz)
-    y1 = min(o[1] + m.mask.shape[1] + my, ny)
-    x1 = min(o[2] + m.mask.shape[2] + mx, nx)
-    raw = np.asarray(volume.array[z0:z1, y0:y1, x0:x1], dtype=np.float32)
+    box, cur = padded_mask(m.mask, m.offset, (mz, my, mx), volume.shape)
+    raw = np.asarray(volume.array[box], dtype=np.float32)
     sm = ndimage.gaussian_filter(raw, (0.0, REFINE_SMOOTH_MM / sy, REFINE_SMOOTH_MM / sx))
-    cur = np.zeros(raw.shape, dtype=bool)
-    cur[
-        o[0] - z0 : o[0] - z0 + m.mask.shape[0],
-        o[1] - y0 : o[1] - y0 + m.mask.shape[1],
-        o[2] - x0 : o[2] - x0 + m.mask.shape[2],
-    ] = m.mask
 
     # Down-sampled to about REFINE_GRID_MM, coarser for a large box (time: about linear in
     # the number of voxels).
@@ -168,6 +157,7 @@ def refine_3d(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement | Non
         new[k] = fill_holes(new[k])
     sub = ndimage.find_objects(new.view(np.uint8))[0]
     mask = new[sub]
+    z0, y0, x0 = (b.start for b in box)
     offset = (z0 + sub[0].start, y0 + sub[1].start, x0 + sub[2].start)
     whole, whole_p = longest_axial_diameter(boundary_points(mask, offset), volume)
     flags = list(m.flags)

@@ -28,7 +28,7 @@ from scipy import ndimage
 from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal, goes_on
-from lesion_tool.measurement.raster import deepest_pixel
+from lesion_tool.measurement.raster import deepest_pixel, padded_mask
 from lesion_tool.measurement.slabend import same_on_widest_slab
 from lesion_tool.measurement.small_beyond import grows_beyond
 from lesion_tool.measurement.valuetexture import supersedes_texture
@@ -103,19 +103,14 @@ def slice_patch(
     the region as a mask of the box. The one place a rule cuts a smoothed plane round a region."""
     z = k + m.offset[0]
     sy, sx = (float(s) for s in volume.spacing_mm[1:])
-    pad_y, pad_x = pad
     ys, xs = np.nonzero(region)
-    y0 = max(m.offset[1] + int(ys.min()) - pad_y, 0)
-    x0 = max(m.offset[2] + int(xs.min()) - pad_x, 0)
-    y1 = min(m.offset[1] + int(ys.max()) + pad_y + 1, volume.shape[1])
-    x1 = min(m.offset[2] + int(xs.max()) + pad_x + 1, volume.shape[2])
-    raw = np.asarray(volume.array[z, y0:y1, x0:x1], dtype=np.float32)
+    ya, xa = int(ys.min()), int(xs.min())
+    part = region[ya : int(ys.max()) + 1, xa : int(xs.max()) + 1]
+    at = (m.offset[1] + ya, m.offset[2] + xa)
+    (rows, cols), here = padded_mask(part, at, pad, volume.shape[1:])
+    raw = np.asarray(volume.array[z, rows, cols], dtype=np.float32)
     plane = ndimage.gaussian_filter(raw, (sigma_mm / sy, sigma_mm / sx))
-    here = np.zeros(plane.shape, dtype=bool)
-    ry, rx = ys + m.offset[1] - y0, xs + m.offset[2] - x0
-    ok = (ry >= 0) & (ry < here.shape[0]) & (rx >= 0) & (rx < here.shape[1])
-    here[ry[ok], rx[ok]] = True
-    return RegionPatch(z, y0, x0, raw, plane, here, (sy, sx))
+    return RegionPatch(z, rows.start, cols.start, raw, plane, here, (sy, sx))
 
 
 def open_end_click(

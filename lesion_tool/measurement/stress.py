@@ -29,6 +29,7 @@ from scipy import ndimage
 
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement.enhancement import robust_sd
+from lesion_tool.measurement.raster import padded_box
 
 __all__ = [
     "add_noise",
@@ -65,10 +66,7 @@ def parenchyma(
     if not box:
         return keep
     pad = [math.ceil(VESSEL_MARGIN_MM / s) + 1 for s in sp]
-    sl = tuple(
-        slice(max(b.start - p, 0), min(b.stop + p, n))
-        for b, p, n in zip(box[0], pad, liver.shape, strict=True)
-    )
+    sl = padded_box(box[0], pad, liver.shape)
     other = np.zeros(liver[sl].shape, dtype=bool)
     for m in others:
         other |= m[sl]
@@ -179,10 +177,7 @@ def enhance_tumours(
         if not box:
             continue
         pad = [math.ceil(SHELL_MM[1] / s) + 1 for s in sp]
-        sl = tuple(
-            slice(max(b.start - p, 0), min(b.stop + p, n))
-            for b, p, n in zip(box[0], pad, volume.shape, strict=True)
-        )
+        sl = padded_box(box[0], pad, volume.shape)
         mb = m[sl]
         dist_out = ndimage.distance_transform_edt(~mb, sampling=sp)
         shell = (dist_out >= SHELL_MM[0]) & (dist_out <= SHELL_MM[1]) & parenchyma_mask[sl]

@@ -65,7 +65,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.io.volume import CTVolume
-from lesion_tool.measurement.raster import ray_profiles
+from lesion_tool.measurement.raster import padded_mask, ray_profiles
 from lesion_tool.measurement.segment import (
     BLUR_FOOT_MM,
     HALO_FAR_SE,
@@ -114,15 +114,9 @@ def _border(volume: CTVolume, m: LesionMeasurement) -> tuple[float, float, int, 
     sp = volume.spacing_mm
     mk = m.mask[zz]
     pad = [math.ceil(PAD_MM / s) for s in sp[1:]]
-    y0 = max(m.offset[1] - pad[0], 0)
-    x0 = max(m.offset[2] - pad[1], 0)
-    y1 = min(m.offset[1] + mk.shape[0] + pad[0], volume.shape[1])
-    x1 = min(m.offset[2] + mk.shape[1] + pad[1], volume.shape[2])
-    raw = np.asarray(volume.array[z, y0:y1, x0:x1], dtype=np.float32)
+    (rows, cols), full = padded_mask(mk, m.offset[1:], pad, volume.shape[1:])
+    raw = np.asarray(volume.array[z, rows, cols], dtype=np.float32)
     plane = ndimage.gaussian_filter(raw, [SMOOTH_SIGMA_MM / s for s in sp[1:]])
-    full = np.zeros(plane.shape, dtype=bool)
-    oy, ox = m.offset[1] - y0, m.offset[2] - x0
-    full[oy : oy + mk.shape[0], ox : ox + mk.shape[1]] = mk
     cy, cx = ndimage.center_of_mass(full)
     yy, xx = np.nonzero(full)
     far = float(np.hypot((yy - cy) * sp[1], (xx - cx) * sp[2]).max()) + BEYOND_MM[1] + 2.0

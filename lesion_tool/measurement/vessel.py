@@ -26,6 +26,7 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.io.volume import CTVolume
+from lesion_tool.measurement.raster import padded_mask
 
 TUBE_MAX_RADIUS_MM = 10.0
 """Regions wider than this (equivalent radius of their largest slice) are beyond the vessels
@@ -128,15 +129,10 @@ def runs_on_ratio(
     if rad > TUBE_MAX_RADIUS_MM:
         return None
     reach_mm = 2.0 * rad
-    off = np.asarray(offset, dtype=int)
     pad = np.ceil((reach_mm + 2.0) / sp).astype(int) + 1
-    lo = np.maximum(off - pad, 0)
-    hi = np.minimum(off + np.asarray(m.shape) + pad, volume.shape)
-    box = np.asarray(volume.array[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]], dtype=np.float32)
+    where, inside = padded_mask(m, offset, pad, volume.shape)
+    box = np.asarray(volume.array[where], dtype=np.float32)
     sm = ndimage.gaussian_filter(box, 0.7 / sp, truncate=3.0)
-    inside = np.zeros(box.shape, dtype=bool)
-    sl = tuple(slice(o - a, o - a + n) for o, a, n in zip(off, lo, m.shape, strict=True))
-    inside[sl] = m
     near = ndimage.distance_transform_edt(~inside, sampling=sp) <= reach_mm
     bright = (sm > liver_hu + RUNS_ON_LEVEL * (lesion_hu - liver_hu)) & near | inside
     lab, _ = ndimage.label(bright)

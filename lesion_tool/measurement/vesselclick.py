@@ -44,8 +44,14 @@ from scipy import ndimage
 from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement.enhancement import robust_sd
 from lesion_tool.measurement.naming import slice_name
-from lesion_tool.measurement.raster import fill_holes, ring_mm, within_mm
-from lesion_tool.measurement.reseed import RUNS_ON_FLAG, as_clicked, common_box, measure_again
+from lesion_tool.measurement.raster import fill_holes, padded_mask, ring_mm, within_mm
+from lesion_tool.measurement.reseed import (
+    RUNS_ON_FLAG,
+    as_clicked,
+    common_box,
+    measure_again,
+    slice_patch,
+)
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -147,20 +153,13 @@ def ring_click(
         return None
     sy, sx = sp[1], sp[2]
     reach = SEARCH_MM + RING_GAP_MM + RING_MM + 3.0 * sigma_mm
-    ys, xs = np.nonzero(m.mask[zi])
-    y0 = max(m.offset[1] + int(ys.min()) - int(np.ceil(reach / sy)), 0)
-    x0 = max(m.offset[2] + int(xs.min()) - int(np.ceil(reach / sx)), 0)
-    y1 = min(m.offset[1] + int(ys.max()) + int(np.ceil(reach / sy)) + 1, volume.shape[1])
-    x1 = min(m.offset[2] + int(xs.max()) + int(np.ceil(reach / sx)) + 1, volume.shape[2])
-    raw = np.asarray(volume.array[z, y0:y1, x0:x1], dtype=np.float32)
-    plane = ndimage.gaussian_filter(raw, (sigma_mm / sy, sigma_mm / sx))
-    here = np.zeros(plane.shape, dtype=bool)
-    here[ys + m.offset[1] - y0, xs + m.offset[2] - x0] = True
-    got = _ring_click(plane, here, ev.liver_hu, ev.lesion_hu, ev.noise_sd_hu, (sy, sx))
+    pad = (int(np.ceil(reach / sy)), int(np.ceil(reach / sx)))
+    p = slice_patch(volume, m, zi, m.mask[zi], sigma_mm, pad)
+    got = _ring_click(p.plane, p.here, ev.liver_hu, ev.lesion_hu, ev.noise_sd_hu, (sy, sx))
     if got is None:
         return None
     (y, x), ring_hu = got
-    return (z, y + y0, x + x0), ring_hu
+    return (z, y + p.y0, x + p.x0), ring_hu
 
 
 def _ring_click(
@@ -216,15 +215,10 @@ def piece_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] 
     reg = np.asarray(m.mask, dtype=bool)
     rad = _radius_mm(m, tuple(sp))
     reach = 2.0 * rad
-    off = np.asarray(m.offset, dtype=int)
     pad = np.ceil((reach + 2.0) / sp).astype(int) + 1
-    lo = np.maximum(off - pad, 0)
-    hi = np.minimum(off + np.asarray(reg.shape) + pad, volume.shape)
-    box = np.asarray(volume.array[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]], dtype=np.float32)
+    where, inside = padded_mask(reg, m.offset, pad, volume.shape)
+    box = np.asarray(volume.array[where], dtype=np.float32)
     sm = ndimage.gaussian_filter(box, (0.0, 1.0 / sp[1], 1.0 / sp[2]), truncate=3.0)
-    inside = np.zeros(box.shape, dtype=bool)
-    sl = tuple(slice(o - a, o - a + n) for o, a, n in zip(off, lo, reg.shape, strict=True))
-    inside[sl] = reg
     near = ndimage.distance_transform_edt(~inside, sampling=sp) <= reach
     level = ev.liver_hu + (1.0 - RUNS_ON_LEVEL) * (ev.lesion_hu - ev.liver_hu)
     bright = (sm > level) & near | inside
@@ -239,7 +233,7 @@ def piece_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] 
     if dmax < PIECE_DEPTH_RATIO * dreg or dmax < dreg + PIECE_DEPTH_MM:
         return None
     k = np.unravel_index(int(np.argmax(depth)), depth.shape)
-    return tuple(int(a + b) for a, b in zip(k, lo, strict=True))  # type: ignore[return-value]
+    return tuple(int(a + b.start) for a, b in zip(k, where, strict=True))  # type: ignore[return-value]
 
 
 def share_in(first: LesionMeasurement, new: LesionMeasurement) -> float:
