@@ -29,6 +29,7 @@ from scipy import ndimage
 from lesion_tool.measurement.raster import ray_profiles
 from lesion_tool.measurement.rimedge import aligned_median
 from lesion_tool.measurement.slabnec_rim import slab_rim_edge
+from lesion_tool.measurement.t4h_ringridge import fill_off_ridge
 
 RING_SMOOTH_MM = 1.5
 """Gaussian smoothing (sigma) before the rays: about half the width of a capsule seen on 5 mm
@@ -288,6 +289,8 @@ def find_ring(
             offset = offset if on_slab is None else on_slab
         if offset is not None:
             radii[rim_rays] = r[jr[rim_rays]] + offset
+        # Rays whose path climbed a vessel's flank instead of the rim take their neighbours'.
+        radii = fill_off_ridge(radii, prof_s, jr, rim_rays, RING_STEP_MM)
     radii = ndimage.median_filter(radii, size=RADII_WINDOW, mode="wrap")
     if len(rim_v[0]) < RING_RAY_SHARE * n:
         return None  # the rim itself, not only the liver's surface, must close most of the ring
