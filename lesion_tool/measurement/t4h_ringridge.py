@@ -44,6 +44,12 @@ DEFICIT_HU = 5.0
 """A path lower than the top within RIDGE_MM by more than this (smoothed HU) is on a slope, not
 on the rim: a third to a half of a faint rim's 10-20 HU; on the rim, 0-3 HU in 25-30 HU of voxel
 noise (IRCADb 04 on 2.5 and 5 mm slabs, above)."""
+OUTSIDE_MM = (2.0, 5.0)
+"""The tissue beyond a rim is read this far beyond the path (as the ring's own test reads it)."""
+OVER_OUTSIDE_HU = 3.0
+"""A path no brighter than the tissue beyond it by this much (smoothed HU) is not on a rim."""
+OUTSIDE_TEST = True
+"""Experimental switch: the outside test on (see :func:`off_ridge`)."""
 MAX_OFF_SHARE = 0.4
 """At most this share of the rays may be set aside (their neighbours must be the ring)."""
 
@@ -63,7 +69,13 @@ def off_ridge(
         (cols >= 0) & (cols < m), np.take_along_axis(prof_s, np.clip(cols, 0, m - 1), 1), np.inf
     )
     at = prof_s[np.arange(n), path]
-    return rim_rays & (at - vals.min(axis=1) > DEFICIT_HU)
+    off = at - vals.min(axis=1) > DEFICIT_HU
+    if OUTSIDE_TEST:
+        a, b = round(OUTSIDE_MM[0] / step_mm), round(OUTSIDE_MM[1] / step_mm)
+        cols = path[:, None] + np.arange(a, b + 1)[None, :]
+        beyond = np.take_along_axis(prof_s, np.clip(cols, 0, m - 1), 1).mean(axis=1)
+        off |= beyond - at < OVER_OUTSIDE_HU
+    return rim_rays & off
 
 
 def fill_off_ridge(
