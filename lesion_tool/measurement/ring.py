@@ -290,7 +290,7 @@ def find_ring(
         if offset is not None:
             radii[rim_rays] = r[jr[rim_rays]] + offset
         # Rays whose path climbed a vessel's flank instead of the rim take their neighbours'.
-        radii = fill_off_ridge(radii, prof_s, jr, rim_rays, RING_STEP_MM)
+        radii = fill_off_ridge(radii, prof_s, jr, rim_rays, RING_STEP_MM, slab_mm)
     radii = ndimage.median_filter(radii, size=RADII_WINDOW, mode="wrap")
     if len(rim_v[0]) < RING_RAY_SHARE * n:
         return None  # the rim itself, not only the liver's surface, must close most of the ring
