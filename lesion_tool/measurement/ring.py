@@ -29,6 +29,7 @@ from scipy import ndimage
 from lesion_tool.measurement.raster import ray_profiles
 from lesion_tool.measurement.rimedge import aligned_median
 from lesion_tool.measurement.slabnec_rim import slab_rim_edge
+from lesion_tool.measurement.t4h_ringridge import fill_off_ridge
 
 RING_SMOOTH_MM = 1.5
 """Gaussian smoothing (sigma) before the rays: about half the width of a capsule seen on 5 mm
@@ -139,6 +140,7 @@ def find_ring(
     raw: np.ndarray | None = None,
     slab_mm: float = 0.0,
     z_min: float = RING_Z_SCORE,
+    arterial: bool = False,
 ) -> RingCut | None:
     """The closed dark ring around ``(cy, cx)`` (pixels) on a smoothed ``plane``, or None.
 
@@ -166,7 +168,9 @@ def find_ring(
     one of ``check_planes`` by itself (the other may lie past a small nodule's cap).
 
     ``z_min`` is the bar of the test in standard errors (RING_Z_SCORE; lower only where other
-    evidence says a lesion is there, see :mod:`.slabhyper_line`)."""
+    evidence says a lesion is there, see :mod:`.slabhyper_line`). ``arterial``: the image is an
+    arterial one (a bright rim's rays off the rim are then given their neighbours' edge on slabs,
+    :mod:`.t4h_ringridge`)."""
     k_hu = rim_sign(bright)
     sy, sx = spacing_yx
     angles = np.arange(RING_RAYS) * (2.0 * math.pi / RING_RAYS)
@@ -288,6 +292,8 @@ def find_ring(
             offset = offset if on_slab is None else on_slab
         if offset is not None:
             radii[rim_rays] = r[jr[rim_rays]] + offset
+        # Rays whose path climbed a vessel's flank instead of the rim take their neighbours'.
+        radii = fill_off_ridge(radii, prof_s, jr, rim_rays, RING_STEP_MM, slab_mm, arterial)
     radii = ndimage.median_filter(radii, size=RADII_WINDOW, mode="wrap")
     if len(rim_v[0]) < RING_RAY_SHARE * n:
         return None  # the rim itself, not only the liver's surface, must close most of the ring
@@ -399,6 +405,7 @@ def carry_ring(
     bright: bool = False,
     raw_at: Callable[[int], np.ndarray | None] | None = None,
     z_min: float = RING_Z_SCORE,
+    arterial: bool = False,
 ) -> dict[int, RingCut]:
     """The ring found on slice ``z0`` carried through the slices above and below.
 
@@ -409,8 +416,8 @@ def carry_ring(
     rim fades into partial volume) ends it, as does ``max_depth_mm`` from ``z0``.
     ``plane_at(z)`` gives the smoothed plane ``z`` (:func:`smooth_plane`) or None outside the
     volume; ``bright`` as in :func:`find_ring`, and ``raw_at(z)`` the unsmoothed plane it places
-    a bright rim's edge on; ``z_min`` the test's bar (:func:`find_ring`). Returns the rings by
-    slice, ``z0``'s included."""
+    a bright rim's edge on; ``z_min`` the test's bar and ``arterial`` the image's phase
+    (:func:`find_ring`). Returns the rings by slice, ``z0``'s included."""
     dz = float(spacing_zyx[0])
     gap = max(1, math.ceil(CHECK_GAP_MM / dz))
     band = max(CARRY_BAND_MIN_MM, dz)
@@ -437,6 +444,7 @@ def carry_ring(
                 raw=None if raw_at is None else raw_at(z),
                 slab_mm=dz,
                 z_min=z_min,
+                arterial=arterial,
             )
             if nxt is None:
                 break

@@ -2001,6 +2001,7 @@ def _delineate_ring(
         raw=raw_at(z0),
         slab_mm=spacing[0],
         z_min=z_min,
+        arterial=ph is Phase.ARTERIAL,
     )
     if ring is None:
         return None
@@ -2017,6 +2018,7 @@ def _delineate_ring(
         bright=bright,
         raw_at=raw_at,
         z_min=z_min,
+        arterial=ph is Phase.ARTERIAL,
     )
     if not deep_enough(rings, spacing[0], _max_chord(ring.radii)):
         return None  # a dark path crossing the plane (fissure, vein, surface), not a nodule
