@@ -2819,20 +2819,14 @@ def _delineate(
             ncy, ncx = prev.centre()
             p = win.plane(z)
             r_prev = prev.radius_mm(spacing)
-            at = float(np.median(p[_disk(p, ncy, ncx, min(SEED_DISK_MM, r_prev) / px)]))
+            at = _seed_value(win, z, prev)
             beyond_end[step] = at
             lv_slab = _slab_levels(lv, at, spacing[0])
             pending = None if lv_slab is lv else (z, lv.lesion, at)
             lv = lv_slab
             if not lv.lesion_side(np.asarray(at), lv.threshold) and not _in_core(win, z, ncy, ncx):
                 break
-            nxt = _cast(win, z, ncy, ncx, lv, rmax)
-            # Away from the click a ray may not outgrow the same ray on the slice before by much
-            # (at a lesion's ends partial volume opens gaps the rays would slip through).
-            cap = ANGULAR_CLIP[1] * prev.radii + growth / 2.0
-            if np.any(nxt.radii > cap):
-                nxt.radii = np.minimum(nxt.radii, cap)
-                nxt.outline_yx, nxt.mask = _outline(ncy, ncx, nxt.radii, spacing[1:], win.shape)
+            nxt = _cast_next(win, z, prev, lv, rmax, growth)
             r_next = nxt.radius_mm(spacing)
             if r_next < MIN_SLICE_RADIUS_MM:
                 break
@@ -3017,6 +3011,33 @@ def _delineate(
     return _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
 
 
+def _seed_value(win: _Window, z: int, prev: _SliceCut) -> float:
+    """The median of slice ``z`` over the seed disk at the centre of the slice before's outline
+    ``prev``: the value the next slice of :func:`_delineate`'s loop is judged and cast by."""
+    spacing = win.volume.spacing_mm
+    ncy, ncx = prev.centre()
+    p = win.plane(z)
+    r = min(SEED_DISK_MM, prev.radius_mm(spacing)) / min(spacing[1:])
+    return float(np.median(p[_disk(p, ncy, ncx, r)]))
+
+
+def _cast_next(
+    win: _Window, z: int, prev: _SliceCut, lv: _Levels, rmax: float, growth: float
+) -> _SliceCut:
+    """Slice ``z``'s outline cast from the centre of the slice before's ``prev``, each ray
+    capped near the same ray before it: away from the click a ray may not outgrow its
+    predecessor by much (at a lesion's ends partial volume opens gaps the rays would slip
+    through)."""
+    spacing = win.volume.spacing_mm
+    ncy, ncx = prev.centre()
+    nxt = _cast(win, z, ncy, ncx, lv, rmax)
+    cap = ANGULAR_CLIP[1] * prev.radii + growth / 2.0
+    if np.any(nxt.radii > cap):
+        nxt.radii = np.minimum(nxt.radii, cap)
+        nxt.outline_yx, nxt.mask = _outline(ncy, ncx, nxt.radii, spacing[1:], win.shape)
+    return nxt
+
+
 def _ahead(
     win: _Window, z: int, step: int, cut: _SliceCut, lv: _Levels, rmax: float, growth: float
 ) -> Callable[[int], float | None]:
@@ -3024,7 +3045,6 @@ def _ahead(
     ``cut`` with the tests of :func:`_delineate`'s slice loop; None where the lesion ends by one of
     them (t01_sharedip.py)."""
     spacing = win.volume.spacing_mm
-    px = min(spacing[1:])
     state = {"prev": cut, "lv": lv}
 
     def share_at(k: int) -> float | None:
@@ -3032,18 +3052,12 @@ def _ahead(
         prev, lvk = state["prev"], state["lv"]
         if not 0 <= zk < win.volume.shape[0]:
             return None
-        ncy, ncx = prev.centre()
-        p = win.plane(zk)
         r_prev = prev.radius_mm(spacing)
-        at = float(np.median(p[_disk(p, ncy, ncx, min(SEED_DISK_MM, r_prev) / px)]))
+        at = _seed_value(win, zk, prev)
         lvk = _slab_levels(lvk, at, spacing[0])
         if not lvk.lesion_side(np.asarray(at), lvk.threshold):
             return None
-        nxt = _cast(win, zk, ncy, ncx, lvk, rmax)
-        cap = ANGULAR_CLIP[1] * prev.radii + growth / 2.0
-        if np.any(nxt.radii > cap):
-            nxt.radii = np.minimum(nxt.radii, cap)
-            nxt.outline_yx, nxt.mask = _outline(ncy, ncx, nxt.radii, spacing[1:], win.shape)
+        nxt = _cast_next(win, zk, prev, lvk, rmax, growth)
         r_next = nxt.radius_mm(spacing)
         if r_next < MIN_SLICE_RADIUS_MM or r_next > r_prev + growth or not nxt.shell.size:
             return None

@@ -85,6 +85,27 @@ def _beyond_mm(part: LesionMeasurement, body: LesionMeasurement, slice_mm: float
     return max(p0 - int(zs.min()), int(zs.max()) - p1, 0) * slice_mm
 
 
+def closed_body(
+    volume: CTVolume,
+    prompt: LesionPrompt,
+    phase: object,
+    seed: tuple[int, int, int],
+    texture_at: TexAt,
+) -> LesionMeasurement | None:
+    """The textured body holding the click (:func:`.t04r_texmiddle.texture_body`) when it is
+    closed, else None: one whose rays ran to the search limit is no body (a no-tumour click
+    beside a vessel on 5 mm slabs, seed 3: 14.4 mm -> 110.5 mm before this test). Shared by the
+    bright-part and dark-part rules (``t4t_darkpart``)."""
+    body = texture_body(volume, prompt, phase, seed, texture_at)
+    if body is None:
+        return None
+    from lesion_tool.measurement.segment import SEARCH_LIMIT
+
+    if any(SEARCH_LIMIT in f for f in body.flags):
+        return None
+    return body
+
+
 def body_of_part(
     volume: CTVolume,
     prompt: LesionPrompt,
@@ -100,14 +121,8 @@ def body_of_part(
     if not _triggered(first):
         return first
     seed = tuple(round(v) for v in prompt.seed)
-    body = texture_body(volume, prompt, phase, seed, texture_at)
+    body = closed_body(volume, prompt, phase, seed, texture_at)
     if body is None:
-        return first
-    from lesion_tool.measurement.segment import SEARCH_LIMIT
-
-    if any(SEARCH_LIMIT in f for f in body.flags):
-        # Not closed: its rays ran to the search limit (a no-tumour click beside a vessel on
-        # 5 mm slabs, seed 3: 14.4 mm -> 110.5 mm before this test).
         return first
     growth = body.whole.length_mm / max(first.whole.length_mm, 1e-6)
     beyond = _beyond_mm(first, body, float(volume.spacing_mm[0]))
@@ -125,4 +140,9 @@ def body_of_part(
     )
 
 
-__all__ = ["BRIGHTPART_FLAG", "ENABLED", "body_of_part"]
+__all__ = [
+    "BRIGHTPART_FLAG",
+    "ENABLED",
+    "body_of_part",
+    "closed_body",
+]

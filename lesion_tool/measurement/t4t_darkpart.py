@@ -44,7 +44,7 @@ import numpy as np
 
 from lesion_tool.measurement.r01_lineends import MAYBE_CORE_NOTE
 from lesion_tool.measurement.reseed import common_box
-from lesion_tool.measurement.t04r_texmiddle import texture_body
+from lesion_tool.measurement.t4p_brightpart import closed_body
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -95,12 +95,8 @@ def body_of_dark_part(
     if not _triggered(first):
         return first
     seed = tuple(round(v) for v in prompt.seed)
-    body = texture_body(volume, prompt, phase, seed, texture_at)
+    body = closed_body(volume, prompt, phase, seed, texture_at)
     if body is None:
-        return first
-    from lesion_tool.measurement.segment import SEARCH_LIMIT
-
-    if any(SEARCH_LIMIT in f for f in body.flags):
         return first
     growth = body.whole.length_mm / max(first.whole.length_mm, 1e-6)
     if growth < GROWTH or held_share(first, body) < HOLD_SHARE:
