@@ -42,7 +42,6 @@ from lesion_tool.measurement.reseed import (
     measure_again,
     runs_on,
 )
-from lesion_tool.measurement.t01_middleunion import union_with_middle
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -132,10 +131,7 @@ def follow_middle(
         or (runs_on(new) and not runs_on(first))
         or _slice_gap(new, first.seed_voxel[0]) > CLICK_SLICE_GAP
     ):
-        # Not nested, yet holding the first where both lie, on a large heterogeneous lesion:
-        # the two regions together (t01_middleunion.py).
-        both = union_with_middle(volume, first, new, click, spent)
-        return replace(first, time_s=spent) if both is None else both
+        return replace(first, time_s=spent)
     z0 = first.seed_voxel[0]
     note = (
         f"measured again from the middle of its widest section ({slice_name(volume, click[0])}): "

@@ -137,7 +137,6 @@ from lesion_tool.measurement.speedmemo import (
     shared_textures,
 )
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
-from lesion_tool.measurement.t01_sharedip import crosses_dip, nested_share
 from lesion_tool.measurement.t04r_texmiddle import from_texture_middle
 from lesion_tool.measurement.t04w_corecut import cut_at_rim
 from lesion_tool.measurement.t06_ringclick import ring_lesion
@@ -2831,19 +2830,7 @@ def _delineate(
             if r_next < MIN_SLICE_RADIUS_MM:
                 break
             like = np.abs(nxt.shell - lv.liver) <= lv.band
-            if (
-                nxt.shell.size
-                and like.mean() < SLICE_LIVER_SHARE
-                and not crosses_dip(
-                    _ahead(win, z, step, nxt, lv, rmax, growth),
-                    z,
-                    step,
-                    spacing[0],
-                    nested_share(nxt.mask, prev.mask),
-                    SLICE_LIVER_SHARE,
-                    float((nxt.shell < min(lv.lesion, lv.liver) - lv.band).mean()),
-                )
-            ):
+            if nxt.shell.size and like.mean() < SLICE_LIVER_SHARE:
                 break  # the lesion's end: this slice's outline lies outside the liver
             if dark_core and past_core and cap_widens(r_next, r_prev):
                 break  # brighter liver beyond the core's cap, not the lesion
@@ -3036,35 +3023,6 @@ def _cast_next(
         nxt.radii = np.minimum(nxt.radii, cap)
         nxt.outline_yx, nxt.mask = _outline(ncy, ncx, nxt.radii, spacing[1:], win.shape)
     return nxt
-
-
-def _ahead(
-    win: _Window, z: int, step: int, cut: _SliceCut, lv: _Levels, rmax: float, growth: float
-) -> Callable[[int], float | None]:
-    """The ring's liver share on the k-th slice past ``z`` (k = 1, 2, ... in turn), followed from
-    ``cut`` with the tests of :func:`_delineate`'s slice loop; None where the lesion ends by one of
-    them (t01_sharedip.py)."""
-    spacing = win.volume.spacing_mm
-    state = {"prev": cut, "lv": lv}
-
-    def share_at(k: int) -> float | None:
-        zk = z + k * step
-        prev, lvk = state["prev"], state["lv"]
-        if not 0 <= zk < win.volume.shape[0]:
-            return None
-        r_prev = prev.radius_mm(spacing)
-        at = _seed_value(win, zk, prev)
-        lvk = _slab_levels(lvk, at, spacing[0])
-        if not lvk.lesion_side(np.asarray(at), lvk.threshold):
-            return None
-        nxt = _cast_next(win, zk, prev, lvk, rmax, growth)
-        r_next = nxt.radius_mm(spacing)
-        if r_next < MIN_SLICE_RADIUS_MM or r_next > r_prev + growth or not nxt.shell.size:
-            return None
-        state["prev"], state["lv"] = nxt, lvk
-        return float((np.abs(nxt.shell - lvk.liver) <= lvk.band).mean())
-
-    return share_at
 
 
 def _past_bay(
