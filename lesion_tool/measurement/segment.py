@@ -1589,7 +1589,12 @@ def measure_lesion(
     faint = flag_faint(volume, arterial, tube, _mode, LOW_CONTRAST_HU)
     # A faint dark result no flag warns of that is the partial-volume ramp of the liver along
     # its edge, with no core at its own value: flagged (ngd_edgeband.py; arterial images).
-    return flag_edge_band(volume, arterial, faint, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
+    edge = flag_edge_band(volume, arterial, faint, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
+    # Whatever path gave it, a line's result whose diameter is not within LINE_STRICT of the
+    # line drawn is flagged as such (a 8 mm result for a 13 mm line came back unflagged when
+    # only _finish's looser LINE_RATIO was checked on that path; issue 11, w26-lineflag).
+    line_len_mm = _line_length_mm(volume, prompt)
+    return edge if line_len_mm is None else _line_flagged(edge, line_len_mm)
 
 
 def _measure_lesion(
@@ -1753,24 +1758,32 @@ def _measure_chain(
     return under_cap(volume, prompt, phase, _measure_followed)
 
 
+def _line_length_mm(volume: CTVolume, prompt: LesionPrompt) -> float | None:
+    """The in-plane length (mm) of the prompt's rough line, or None without a line or for one
+    under two pixels long (a click, not a line). A line end outside the volume is refused."""
+    if prompt.line is None:
+        return None
+    shape = volume.shape
+    spacing = tuple(float(s) for s in volume.spacing_mm)
+    a, b = (np.asarray(p) for p in prompt.line)
+    for p in (a, b):
+        if not all(-0.5 <= v < n - 0.5 for v, n in zip(p, shape, strict=True)):
+            raise MeasurementError(f"Line end {tuple(p)} is outside the volume {shape}.")
+    line_len_mm = float(np.linalg.norm((b - a)[1:] * np.asarray(spacing[1:])))
+    if line_len_mm < 2.0 * max(spacing[1:]):
+        return None
+    return line_len_mm
+
+
 def _measure_prompt(
     volume: CTVolume, prompt: LesionPrompt, phase: Phase | str | None
 ) -> LesionMeasurement:
     """One delineation from the prompt as given (see :func:`measure_lesion`)."""
     t0 = time.perf_counter()
     ph = _phase(phase)
-    spacing = tuple(float(s) for s in volume.spacing_mm)
     shape = volume.shape
 
-    line_len_mm: float | None = None
-    if prompt.line is not None:
-        a, b = (np.asarray(p) for p in prompt.line)
-        for p in (a, b):
-            if not all(-0.5 <= v < n - 0.5 for v, n in zip(p, shape, strict=True)):
-                raise MeasurementError(f"Line end {tuple(p)} is outside the volume {shape}.")
-        line_len_mm = float(np.linalg.norm((b - a)[1:] * np.asarray(spacing[1:])))
-        if line_len_mm < 2.0 * max(spacing[1:]):
-            line_len_mm = None  # a click, not a line
+    line_len_mm = _line_length_mm(volume, prompt)
     seed_f = prompt.seed
     if seed_f is None:
         assert prompt.line is not None

@@ -82,6 +82,18 @@ def test_a_line_far_from_the_lesions_size_is_never_an_unflagged_wrong_result(sca
         assert r.flags, r.whole.length_mm
 
 
+@pytest.mark.parametrize("lesion_hu", [60.0, 160.0])
+def test_a_lesion_much_shorter_than_the_line_is_measured_and_flagged(lesion_hu: float) -> None:
+    # A 36 mm line across a 21 mm sphere (the diameter 0.6 times the line: inside _finish's
+    # looser LINE_RATIO, outside LINE_STRICT): the sphere is measured, and the result says it
+    # disagrees with the line, whichever delineation path gave it (w26-lineflag; before, a
+    # result that came back by the first delineation carried no flag at all).
+    vol, truth = _sphere(10.0, lesion_hu, seed=4)
+    r = measure_lesion(vol, LesionPrompt(line=_line(18.0, (1.0, -1.0))), phase="arterial")
+    assert abs(r.whole.length_mm - truth) <= tolerance_mm(truth), (r.whole.length_mm, truth)
+    assert any("times the line drawn" in f for f in r.flags), r.flags
+
+
 def test_a_line_over_plain_liver_is_refused_or_flagged() -> None:
     arr = np.full(SHAPE, 110.0, dtype=np.float32)
     arr += np.random.default_rng(5).normal(0.0, 15.0, SHAPE).astype(np.float32)
