@@ -1588,8 +1588,8 @@ def measure_lesion(
     # difference rather than a lesion? flagged (ngl_liverrange.py; arterial images).
     faint = flag_faint(volume, arterial, tube, _mode, LOW_CONTRAST_HU)
     # A faint dark result no flag warns of that is the partial-volume ramp of the liver along
-    # its edge, with no core at its own value: flagged (ngd_edgeband.py; arterial images).
-    edge = flag_edge_band(volume, arterial, faint, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
+    # its edge, with no core at its own value: flagged (ngd_edgeband.py).
+    edge = flag_edge_band(volume, faint, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
     # Whatever path gave it, a line's result whose diameter is not within LINE_STRICT of the
     # line drawn is flagged as such (a 8 mm result for a 13 mm line came back unflagged when
     # only _finish's looser LINE_RATIO was checked on that path; issue 11, w26-lineflag).
