@@ -29,6 +29,7 @@ from scipy import ndimage
 from lesion_tool.measurement.raster import ray_profiles
 from lesion_tool.measurement.rimedge import aligned_median
 from lesion_tool.measurement.slabnec_rim import slab_rim_edge
+from lesion_tool.measurement.t4f_slabshift import shifted_confirmation
 from lesion_tool.measurement.t4h_ringridge import fill_off_ridge
 
 RING_SMOOTH_MM = 1.5
@@ -248,6 +249,7 @@ def find_ring(
     in_v: list[list[float]] = [[] for _ in qs]
     out_v: list[list[float]] = [[] for _ in qs]
     own_dip: list[float] = []
+    tested: list[tuple[int, np.ndarray, np.ndarray]] = []
     for i in range(n):
         j = jr[i]
         p = prof_s[i]
@@ -274,6 +276,8 @@ def find_ring(
             (float(np.mean(p[i_sel])) + float(np.mean(p[o_sel][soft[i, o_sel]]))) / 2.0
             - float(np.mean(p[max(j - band, 0) : j + band + 1]))
         )
+        o_idx = np.arange(o_sel.start, min(o_sel.stop, len(r)))[soft[i, o_sel]]
+        tested.append((i, i_sel, o_idx))
         for t, check in enumerate(qs):
             q = check[i]
             rim_v[t].append(float(np.mean(q[max(j - band, 0) : j + band + 1])))
@@ -307,7 +311,21 @@ def find_ring(
         if z is not None and (t == 0 or float(np.mean(own_dip)) >= SLAB_MIN_RIM_HU):
             break
     else:
-        return None
+        # A rim through a line's ends on a thick slab, at a shifted radius on the next slab
+        # (the section changes size from slab to slab, t4f_slabshift.py).
+        if not (
+            bright
+            and through
+            and slab_mm >= THICK_SLAB_MM
+            and float(np.mean(own_dip)) >= SLAB_MIN_RIM_HU
+        ):
+            return None
+        shifted = shifted_confirmation(
+            qs[1:] or qs, jr, tested, RING_STEP_MM, band, n_eff, z_min, _confirmed
+        )
+        if shifted is None:
+            return None
+        z, rim_a, in_a, out_a = shifted
     return RingCut(
         cy,
         cx,
