@@ -31,6 +31,7 @@ from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal, goe
 from lesion_tool.measurement.raster import deepest_pixel, padded_mask
 from lesion_tool.measurement.slabend import same_on_widest_slab
 from lesion_tool.measurement.small_beyond import grows_beyond
+from lesion_tool.measurement.t03_dilutedend import on_diluted_end
 from lesion_tool.measurement.valuetexture import supersedes_texture
 
 if TYPE_CHECKING:
@@ -246,6 +247,10 @@ def follow_open_end(
             # A texture patch gives way to a sound region by value holding the click
             # (valuetexture.py), though shorter and not nested in it.
             best = new
+            break
+        if on_diluted_end(volume, best, new):
+            # The click landed on the lesion's end slab, diluted by the slab's partial volume:
+            # its region is no better measure of the lesion (t03_dilutedend.py).
             break
         kept = _share_kept(best, new, click[0] - step, click[0])
         if kept < RESEED_KEEP_SHARE:
