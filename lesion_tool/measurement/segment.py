@@ -146,6 +146,7 @@ from lesion_tool.measurement.t4s_texlevel import raise_texture_level
 from lesion_tool.measurement.t4t_darkpart import body_of_dark_part
 from lesion_tool.measurement.t4t_driftbody import body_of_drifted
 from lesion_tool.measurement.t5p_halorim import HALO_NOTE, halo_not_rim
+from lesion_tool.measurement.t5q_seamoff import core_beside_refused
 from lesion_tool.measurement.taper_tip import keep_taper
 from lesion_tool.measurement.texstack_line import part_of_whole
 from lesion_tool.measurement.texturetrim import TRIM_RADIUS_MM, percolates, trimmed_radii
@@ -1848,10 +1849,16 @@ def _delineate_prompt(
                 raise LiverValue(str(err)) from None  # typed for capclick.under_cap
             return by_rim
         return by_ring
-    except MeasurementError:
+    except MeasurementError as err:
         # A click in a necrotic core whose region by value failed (leaked through a fissure
         # beside it, or a speck of the core) may still lie inside an enhancing rim.
         by_rim = _rim_around_click(volume, win, prompt, ph, seed, rmax, t0, refused=True)
+        if by_rim is None:
+            # Or a click in the seam between core and rim, its sliver walled by both and
+            # refused as not surrounded by liver: the core's whole lesion (t5q_seamoff.py).
+            by_rim = core_beside_refused(
+                err, prompt, lambda: _core_beside(volume, win, prompt, ph, seed)
+            )
         if by_rim is None:
             raise
         return by_rim
