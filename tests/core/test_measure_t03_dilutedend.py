@@ -1,11 +1,12 @@
 """A click again beyond a region's end that lands on the lesion's diluted end slab is not kept
 (t03_dilutedend, issue 11, w26-t03).
 
-Analytic: an enhancing ball (180 HU in liver at 110 HU, 13 mm radius) in 5 mm slabs and on
-1 mm slices, measured from its middle; its result is given the contrast of a diluted end slab
-(a third of its own) or kept, by value or by texture, 1.5 or 1.05 times as long: only a region by
-value reading under half the contrast of the region it would replace and much longer than it,
-on slabs, is the lesion's diluted end. Real: IRCADb
+Analytic: test_measure_t23_leakcap's enhancing ball (180 HU in liver at 110 HU, 13 mm radius) in 5
+mm slabs and on 1 mm slices, measured from its middle; its result is given the contrast of a diluted
+end slab (a third of its own) or kept, by value or by texture, 1.5 or 1.05 times as long: only a
+region by value reading under half the contrast of the region it would replace and much longer than
+it, on slabs, is the lesion's diluted end.
+Real: IRCADb
 tumour 03 (23.2 mm) made hyper-enhancing in 5 mm slabs with 25 HU noise (the stress
 benchmark's "hyper 5 mm 25 HU", seed 9), clicked at (29, 133, 271): the region from the click
 (47 HU of contrast, 21.3 mm) is kept, within; with the rule off the clicks again on slabs 28
@@ -17,33 +18,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
 from _ircadb import variant
-from scipy import ndimage
+from test_measure_t23_leakcap import RADIUS_MM, _ball
 
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement import t03_dilutedend as t03
 from lesion_tool.measurement.evaluation import tolerance_mm
 from lesion_tool.measurement.segment import _measure_lesion
-from lesion_tool.measurement.stress import thick_slices
-
-RADIUS_MM = 13.0
-
-
-def _ball(slab_mm: float) -> CTVolume:
-    """The ball of the module docstring, in slabs of ``slab_mm`` (1 mm: as sampled)."""
-    shape = (60, 80, 80)
-    z, y, x = np.ogrid[: shape[0], : shape[1], : shape[2]]
-    r = np.sqrt(((z - 30) * 1.0) ** 2 + ((y - 40) * 0.7) ** 2 + ((x - 40) * 0.7) ** 2)
-    val = np.where(r <= RADIUS_MM, 180.0, 110.0)
-    arr = ndimage.gaussian_filter(val.astype(np.float32), (0.5, 0.7, 0.7))
-    arr += np.random.default_rng(0).normal(0.0, 10.0, shape).astype(np.float32)
-    vol = CTVolume(arr, (1.0, 0.7, 0.7), (0.0, 0.0, 0.0))
-    if slab_mm > 1.0:
-        vol, _ = thick_slices(vol, [r <= RADIUS_MM], slab_mm)
-    return vol
 
 
 def _measured(vol: CTVolume):
