@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG
-from lesion_tool.measurement.t04r_texmiddle import texture_body
+from lesion_tool.measurement.t04r_texmiddle import TexAt, texture_body
 from lesion_tool.measurement.vesselclick import HYPER_FLAG, VESSEL_FLAGS
 
 if TYPE_CHECKING:
@@ -63,8 +63,6 @@ BEYOND_MM = 3.0
 """The body reaches at least this far (two 1.6 mm slices) through the slices past the part's
 last slice on one side: the part is an end of the lesion, whose body goes on."""
 BRIGHTPART_FLAG = "the click fell on a bright part of a mottled lesion"
-
-TexAt = Callable[["CTVolume", "LesionPrompt", object], "LesionMeasurement | None"]
 
 
 def _triggered(m: LesionMeasurement) -> bool:
@@ -106,6 +104,34 @@ def closed_body(
     return body
 
 
+def body_for_part(
+    volume: CTVolume,
+    prompt: LesionPrompt,
+    arterial: bool,
+    phase: object,
+    first: LesionMeasurement,
+    texture_at: TexAt,
+    accepts: Callable[[LesionMeasurement], bool],
+    note: str,
+) -> LesionMeasurement:
+    """The closed textured body holding a click (:func:`closed_body`) in place of ``first``, a
+    part of it, when ``accepts(body)``: on a non-``arterial`` image, for a click (not a line),
+    flagged with ``note``; else ``first``. Shared by the bright-part and dark-part rules, which
+    differ in what triggers them and what they accept."""
+    if arterial or prompt.seed is None or prompt.line is not None:
+        return first
+    seed = tuple(round(v) for v in prompt.seed)
+    body = closed_body(volume, prompt, phase, seed, texture_at)
+    if body is None or not accepts(body):
+        return first
+    return replace(
+        body,
+        flags=(note, *body.flags),
+        seed_voxel=seed,
+        time_s=first.time_s + body.time_s,
+    )
+
+
 def body_of_part(
     volume: CTVolume,
     prompt: LesionPrompt,
@@ -116,33 +142,26 @@ def body_of_part(
 ) -> LesionMeasurement:
     """``first``, or the textured body of which its bright region is a part (see the module's
     docstring), flagged."""
-    if not ENABLED or arterial or prompt.seed is None or prompt.line is not None:
+    if not ENABLED or not _triggered(first):
         return first
-    if not _triggered(first):
-        return first
-    seed = tuple(round(v) for v in prompt.seed)
-    body = closed_body(volume, prompt, phase, seed, texture_at)
-    if body is None:
-        return first
-    growth = body.whole.length_mm / max(first.whole.length_mm, 1e-6)
-    beyond = _beyond_mm(first, body, float(volume.spacing_mm[0]))
-    if growth < GROWTH or beyond < BEYOND_MM:
-        return first
+
+    def accepts(body: LesionMeasurement) -> bool:
+        growth = body.whole.length_mm / max(first.whole.length_mm, 1e-6)
+        beyond = _beyond_mm(first, body, float(volume.spacing_mm[0]))
+        return growth >= GROWTH and beyond >= BEYOND_MM
+
     note = (
         f"{BRIGHTPART_FLAG} ({first.whole.length_mm:.1f} mm, bright on a non-arterial image): "
         "measured the mottled tissue around it by texture; check that this is the lesion clicked"
     )
-    return replace(
-        body,
-        flags=(note, *body.flags),
-        seed_voxel=seed,
-        time_s=first.time_s + body.time_s,
-    )
+    return body_for_part(volume, prompt, arterial, phase, first, texture_at, accepts, note)
 
 
 __all__ = [
     "BRIGHTPART_FLAG",
     "ENABLED",
+    "TexAt",
+    "body_for_part",
     "body_of_part",
     "closed_body",
 ]

@@ -36,15 +36,13 @@ The result is flagged (:data:`DARKPART_FLAG`) with the dark region's diameter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lesion_tool.measurement.r01_lineends import MAYBE_CORE_NOTE
 from lesion_tool.measurement.reseed import common_box
-from lesion_tool.measurement.t4p_brightpart import closed_body
+from lesion_tool.measurement.t4p_brightpart import TexAt, body_for_part
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -59,8 +57,6 @@ GROWTH = 1.5
 HOLD_SHARE = 0.8
 """The share of the dark region's voxels the body must hold (the part lies in the lesion)."""
 DARKPART_FLAG = "the click fell on a dark part of a mottled lesion"
-
-TexAt = Callable[["CTVolume", "LesionPrompt", object], "LesionMeasurement | None"]
 
 
 def _triggered(m: LesionMeasurement) -> bool:
@@ -90,28 +86,19 @@ def body_of_dark_part(
 ) -> LesionMeasurement:
     """``first``, or the textured body of which its dark region is a part (see the module's
     docstring), flagged."""
-    if not ENABLED or arterial or prompt.seed is None or prompt.line is not None:
+    if not ENABLED or not _triggered(first):
         return first
-    if not _triggered(first):
-        return first
-    seed = tuple(round(v) for v in prompt.seed)
-    body = closed_body(volume, prompt, phase, seed, texture_at)
-    if body is None:
-        return first
-    growth = body.whole.length_mm / max(first.whole.length_mm, 1e-6)
-    if growth < GROWTH or held_share(first, body) < HOLD_SHARE:
-        return first
+
+    def accepts(body: LesionMeasurement) -> bool:
+        growth = body.whole.length_mm / max(first.whole.length_mm, 1e-6)
+        return growth >= GROWTH and held_share(first, body) >= HOLD_SHARE
+
     note = (
         f"{DARKPART_FLAG} ({first.whole.length_mm:.1f} mm, dark with enhancing tissue on some "
         "sides): measured the mottled tissue around it by texture; check that this is the "
         "lesion clicked"
     )
-    return replace(
-        body,
-        flags=(note, *body.flags),
-        seed_voxel=seed,
-        time_s=first.time_s + body.time_s,
-    )
+    return body_for_part(volume, prompt, arterial, phase, first, texture_at, accepts, note)
 
 
 __all__ = ["DARKPART_FLAG", "ENABLED", "body_of_dark_part", "held_share"]

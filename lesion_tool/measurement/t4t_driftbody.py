@@ -32,11 +32,10 @@ Arterial images keep their own drift steps (smallles_blob, t06_ringclick, n5s_sl
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from lesion_tool.measurement.t04r_texmiddle import from_texture_middle
+from lesion_tool.measurement.t04r_texmiddle import TexAt, from_texture_middle
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -46,8 +45,6 @@ ENABLED = True
 """Module switch (A/B runs)."""
 
 DRIFTBODY_FLAG = "the click's region by value drifted off it into the liver"
-
-TexAt = Callable[["CTVolume", "LesionPrompt", object], "LesionMeasurement | None"]
 
 
 def body_of_drifted(
