@@ -48,6 +48,7 @@ import numpy as np
 
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG
 from lesion_tool.measurement.t04r_texmiddle import TexAt, texture_body
+from lesion_tool.measurement.t4x_slabreach import reach_needed_mm
 from lesion_tool.measurement.vesselclick import HYPER_FLAG, VESSEL_FLAGS
 
 if TYPE_CHECKING:
@@ -147,8 +148,12 @@ def body_of_part(
 
     def accepts(body: LesionMeasurement) -> bool:
         growth = body.whole.length_mm / max(first.whole.length_mm, 1e-6)
-        beyond = _beyond_mm(first, body, float(volume.spacing_mm[0]))
-        return growth >= GROWTH and beyond >= BEYOND_MM
+        slice_mm = float(volume.spacing_mm[0])
+        beyond = _beyond_mm(first, body, slice_mm)
+        # One slab past the part is enough on 2.5 mm slabs (t4x_slabreach.py).
+        from lesion_tool.measurement.segment import SLAB_MM
+
+        return growth >= GROWTH and beyond >= reach_needed_mm(BEYOND_MM, slice_mm, SLAB_MM)
 
     note = (
         f"{BRIGHTPART_FLAG} ({first.whole.length_mm:.1f} mm, bright on a non-arterial image): "
