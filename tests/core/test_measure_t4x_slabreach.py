@@ -1,0 +1,72 @@
+"""A bright part's textured body reaching one 2.5 mm slab past it is its lesion's body (issue 11,
+w27-t4x, ``t4x_slabreach.py``, used by ``t4p_brightpart``).
+
+IRCADb 04 on the plain 2.5 mm variant (17.3 mm over slabs 57-66; the image does not depend on
+the bench's seed): seed 8's random click (64, 246, 196) grew a bright focus on slabs 63-64 alone,
+9.5 mm, flagged "hyper-attenuating on a non-arterial image"; the textured body at the click lies
+on slabs 62-65 (one slab past the part on each side, 2.5 mm, short of t4p_brightpart's 3 mm) and
+measures 17.6 mm. Checked against 04's expert mask.
+"""
+
+from __future__ import annotations
+
+import pytest
+from _ircadb import variant
+
+from lesion_tool.measurement import LesionPrompt, measure_lesion
+from lesion_tool.measurement import t4p_brightpart as bp
+from lesion_tool.measurement import t4x_slabreach as sr
+from lesion_tool.measurement.evaluation import _dice, tolerance_mm
+from lesion_tool.measurement.segment import SLAB_MM
+
+CLICK = (64, 246, 196)
+"""Seed 8's random click in 04 on the 2.5 mm variant: on its bright focus (slabs 63-64)."""
+
+
+@pytest.fixture(scope="module")
+def slabs(ircadb):
+    """The 2.5 mm variant with its expert tumours (built once for this module's tests)."""
+    return variant(ircadb, thickness_mm=2.5)
+
+
+def _measure(v, click):
+    return measure_lesion(v.volume, LesionPrompt(seed=click), phase="portal-venous")
+
+
+def test_a_click_on_04s_bright_focus_on_2_5_mm_slabs_measures_04(slabs, monkeypatch) -> None:
+    v = slabs
+    t04 = v.experts[3]
+    assert t04.name.endswith("04") and 16.0 < t04.diameter_mm < 19.0
+    assert v.masks[3][CLICK]
+    m = _measure(v, CLICK)
+    assert abs(m.whole.length_mm - t04.diameter_mm) <= tolerance_mm(t04.diameter_mm)
+    # 04 itself: it overlaps 04's expert mask (0.55; the bright part alone 0.05).
+    assert _dice(m.mask, m.offset, v.masks[3]) >= 0.45
+    assert m.flags and m.flags[0].startswith(bp.BRIGHTPART_FLAG)
+    # Switched off: the bright focus alone, flagged bright, under the tolerance.
+    monkeypatch.setattr(sr, "ENABLED", False)
+    before = _measure(v, CLICK)
+    assert t04.diameter_mm - before.whole.length_mm > tolerance_mm(t04.diameter_mm)
+    assert any(f.startswith("hyper-attenuating on a non-arterial") for f in before.flags)
+    assert _dice(before.mask, before.offset, v.masks[3]) < 0.2
+
+
+def test_the_reach_asked_changes_on_slabs_thinner_than_3_mm_only() -> None:
+    # Two 1.6 mm slices (3.2 mm) and one 5 mm slab were enough before and still are; one
+    # 2.5 mm slab now is; a body on the part's own slices (0 mm past it) never is.
+    assert sr.reach_needed_mm(bp.BEYOND_MM, 1.6, SLAB_MM) == bp.BEYOND_MM
+    assert sr.reach_needed_mm(bp.BEYOND_MM, 5.0, SLAB_MM) == bp.BEYOND_MM
+    assert sr.reach_needed_mm(bp.BEYOND_MM, 2.5, SLAB_MM) == 2.5
+    assert 1 * 1.6 < sr.reach_needed_mm(bp.BEYOND_MM, 1.6, SLAB_MM) <= 2 * 1.6
+    assert sr.reach_needed_mm(bp.BEYOND_MM, 2.5, SLAB_MM) > 0.0
+
+
+def test_switched_off_the_reach_is_t4p_brightparts(monkeypatch) -> None:
+    monkeypatch.setattr(sr, "ENABLED", False)
+    assert sr.reach_needed_mm(bp.BEYOND_MM, 2.5, SLAB_MM) == bp.BEYOND_MM
+
+
+def test_not_on_an_arterial_image(slabs) -> None:
+    # On an arterial image a bright region is the enhancing lesion itself: left as it is.
+    m = measure_lesion(slabs.volume, LesionPrompt(seed=CLICK), phase="arterial")
+    assert not any(f.startswith(bp.BRIGHTPART_FLAG) for f in m.flags)
