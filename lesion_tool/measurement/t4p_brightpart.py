@@ -47,8 +47,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG
-from lesion_tool.measurement.t04r_texmiddle import TexAt, texture_body
-from lesion_tool.measurement.t4x_slabreach import reach_needed_mm
+from lesion_tool.measurement.t04r_texmiddle import CAP_MM, TexAt, texture_body
+from lesion_tool.measurement.t4x_slabreach import past_end_sliver, reach_needed_mm
 from lesion_tool.measurement.vesselclick import HYPER_FLAG, VESSEL_FLAGS
 
 if TYPE_CHECKING:
@@ -145,20 +145,24 @@ def body_of_part(
     docstring), flagged."""
     if not ENABLED or not _triggered(first):
         return first
+    from lesion_tool.measurement.segment import SLAB_MM
 
     def accepts(body: LesionMeasurement) -> bool:
         growth = body.whole.length_mm / max(first.whole.length_mm, 1e-6)
         slice_mm = float(volume.spacing_mm[0])
         beyond = _beyond_mm(first, body, slice_mm)
         # One slab past the part is enough on 2.5 mm slabs (t4x_slabreach.py).
-        from lesion_tool.measurement.segment import SLAB_MM
-
         return growth >= GROWTH and beyond >= reach_needed_mm(BEYOND_MM, slice_mm, SLAB_MM)
 
     note = (
         f"{BRIGHTPART_FLAG} ({first.whole.length_mm:.1f} mm, bright on a non-arterial image): "
         "measured the mottled tissue around it by texture; check that this is the lesion clicked"
     )
+    if prompt.seed is not None:
+        # On 2.5 mm slabs a one-slab sliver at the click is the end slab's (t4x_slabreach.py).
+        seed = tuple(round(v) for v in prompt.seed)
+        slice_mm = float(volume.spacing_mm[0])
+        texture_at = past_end_sliver(texture_at, seed, slice_mm, SLAB_MM, CAP_MM)
     return body_for_part(volume, prompt, arterial, phase, first, texture_at, accepts, note)
 
 

@@ -1,4 +1,5 @@
-"""How far a bright part's textured body must reach past it: one slab, on 2.5 mm slabs.
+"""A bright part's textured body on 2.5 mm slabs: one slab past it is enough, and under a
+one-slab sliver at the click.
 
 ``t4p_brightpart`` swaps a bright region clicked on a portal-venous image for the textured body
 holding it when that body reaches :data:`~.t4p_brightpart.BEYOND_MM` (3 mm) or more through the
@@ -28,12 +29,42 @@ and the other tests of ``t4p_brightpart`` (non-arterial image, a click, the part
 and not as a vessel nor running on, a closed body holding the click 1.1 times the part's
 length) are unchanged. A body lying on the part's own slices still reaches 0 mm and is not
 taken.
+
+**A click on the end slab.** The textured body is looked for at the click, or, when the click
+has no texture contrast (the lesion's end slice, whose thin section reads less mottled), at the
+same in-plane point on the slices within ``t04r_texmiddle.CAP_MM`` (3.5 mm): one slice's
+thickness of partial volume, one 2.5 mm slab. On 2.5 mm slabs the end slab reads half the
+lesion's mottle, averaged with the liver beyond: the texture there can still pass the click's
+test and give a region on that slab alone, a partial-volume sliver ("seen on 1 slice(s)"),
+which is no body and, being texture at the click, decided: no body. Seed 9's random click in
+04, (66, 241, 205), on 04's last slab (66, 9.8 mm wide there): the region by value is 04's
+bright end with the liver-valued tissue above it, slabs 65-68 (13.2 mm on 66, 106 of its 238 px
+outside 04's mask), 13.7 mm for 17.3, flagged "hyper-attenuating on a non-arterial image" and
+"low contrast"; the texture at the click is a 15.2 mm sliver on slab 66 only; the textured body
+under it, from the same in-plane point on slab 65, lies on slabs 61-65 (per slab 18.1 / 19.1 /
+15.8 / 11.4 mm on 62-65 against the expert's 16.3 / 16.8 / 16.5 / 14.9), 19.6 mm, 3-D Dice
+0.57, holding that point. Here a one-slab sliver at the click on such slabs (thick enough to
+average, ``segment.SLAB_MM``, and no thicker than the cap ``CAP_MM``: on 5 mm slabs one slab
+is a whole lesion's section, not a cap) is read as no texture at the click, so the slab under
+it is looked at as for a click without texture; ``t4p_brightpart``'s tests then decide as
+before (a closed body holding the click's point, 1.1 times the part, reaching past it). Bright
+parts on non-arterial images only (t4p's gate); thin slices and 5 mm slabs are unchanged.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from lesion_tool.measurement.capclick import ONE_SLICE_FLAG
+
+if TYPE_CHECKING:
+    from lesion_tool.io.volume import CTVolume
+    from lesion_tool.measurement.segment import LesionMeasurement, LesionPrompt
+    from lesion_tool.measurement.t04r_texmiddle import TexAt
+
 ENABLED = True
-"""Module switch (A/B runs): when False the reach asked is BEYOND_MM on every slice thickness."""
+"""Module switch (A/B runs): when False the reach asked is BEYOND_MM on every slice thickness
+and a one-slab sliver at the click decides, as before."""
 
 
 def reach_needed_mm(beyond_mm: float, slice_mm: float, slab_mm: float) -> float:
@@ -45,4 +76,29 @@ def reach_needed_mm(beyond_mm: float, slice_mm: float, slab_mm: float) -> float:
     return beyond_mm
 
 
-__all__ = ["ENABLED", "reach_needed_mm"]
+def past_end_sliver(
+    texture_at: TexAt,
+    seed: tuple[int, int, int],
+    slice_mm: float,
+    slab_mm: float,
+    cap_mm: float,
+) -> TexAt:
+    """``texture_at``, but reading no texture at the click ``seed`` when the region there is a
+    one-slice sliver on slabs ``slab_mm <= slice_mm <= cap_mm`` (the lesion's end slab: see the
+    module's docstring), so that the body under it is looked for; ``texture_at`` itself
+    elsewhere, or when the rule is off."""
+    if not ENABLED or not slab_mm <= slice_mm <= cap_mm:
+        return texture_at
+
+    def at(volume: CTVolume, prompt: LesionPrompt, phase: object) -> LesionMeasurement | None:
+        tex = texture_at(volume, prompt, phase)
+        if tex is None or prompt.seed is None:
+            return tex
+        if tuple(round(v) for v in prompt.seed) != seed:
+            return tex
+        return None if any(f.startswith(ONE_SLICE_FLAG) for f in tex.flags) else tex
+
+    return at
+
+
+__all__ = ["ENABLED", "past_end_sliver", "reach_needed_mm"]
