@@ -1,11 +1,14 @@
-"""A bright part's textured body reaching one 2.5 mm slab past it is its lesion's body (issue 11,
-w27-t4x, ``t4x_slabreach.py``, used by ``t4p_brightpart``).
+"""A bright part's textured body on 2.5 mm slabs: reaching one slab past it is enough, and a
+one-slab texture sliver at the click is the end slab's (issue 11, w27-t4x, ``t4x_slabreach.py``,
+used by ``t4p_brightpart``).
 
 IRCADb 04 on the plain 2.5 mm variant (17.3 mm over slabs 57-66; the image does not depend on
 the bench's seed): seed 8's random click (64, 246, 196) grew a bright focus on slabs 63-64 alone,
 9.5 mm, flagged "hyper-attenuating on a non-arterial image"; the textured body at the click lies
 on slabs 62-65 (one slab past the part on each side, 2.5 mm, short of t4p_brightpart's 3 mm) and
-measures 17.6 mm. Checked against 04's expert mask.
+measures 17.6 mm. Seed 9's random click (66, 241, 205), on 04's last slab: the bright end with
+the liver-valued tissue above it, 13.7 mm; the texture at the click a 15.2 mm sliver on slab 66
+alone; the body under it (slabs 61-65) 19.6 mm. Checked against 04's expert mask.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from lesion_tool.measurement.segment import SLAB_MM
 
 CLICK = (64, 246, 196)
 """Seed 8's random click in 04 on the 2.5 mm variant: on its bright focus (slabs 63-64)."""
+END = (66, 241, 205)
+"""Seed 9's random click in 04 on the 2.5 mm variant: on its last slab (66)."""
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +54,47 @@ def test_a_click_on_04s_bright_focus_on_2_5_mm_slabs_measures_04(slabs, monkeypa
     assert t04.diameter_mm - before.whole.length_mm > tolerance_mm(t04.diameter_mm)
     assert any(f.startswith("hyper-attenuating on a non-arterial") for f in before.flags)
     assert _dice(before.mask, before.offset, v.masks[3]) < 0.2
+
+
+def test_a_click_on_04s_end_slab_measures_04(slabs, monkeypatch) -> None:
+    v = slabs
+    t04 = v.experts[3]
+    assert v.masks[3][END]
+    m = _measure(v, END)
+    assert abs(m.whole.length_mm - t04.diameter_mm) <= tolerance_mm(t04.diameter_mm)
+    assert _dice(m.mask, m.offset, v.masks[3]) >= 0.5
+    assert m.flags and m.flags[0].startswith(bp.BRIGHTPART_FLAG)
+    monkeypatch.setattr(sr, "ENABLED", False)
+    before = _measure(v, END)
+    assert t04.diameter_mm - before.whole.length_mm > tolerance_mm(t04.diameter_mm)
+    assert not any(f.startswith(bp.BRIGHTPART_FLAG) for f in before.flags)
+
+
+class _Tex:
+    """A stand-in for a texture region: its flags only."""
+
+    def __init__(self, *flags: str) -> None:
+        self.flags = flags
+
+
+def test_a_sliver_is_skipped_at_the_click_on_2_5_mm_slabs_only() -> None:
+    sliver = _Tex("seen on 1 slice(s) of 2.5 mm only: partial volume")
+    body = _Tex("delineated by texture")
+    seed = (66, 241, 205)
+
+    def tex_at(tex):
+        return lambda volume, prompt, phase: tex
+
+    def call(at, click):
+        return at(None, LesionPrompt(seed=click), "portal-venous")
+
+    wrapped = sr.past_end_sliver(tex_at(sliver), seed, 2.5, SLAB_MM, 3.5)
+    assert call(wrapped, seed) is None  # the end slab's sliver: look under it
+    assert call(wrapped, (65, 241, 205)) is sliver  # elsewhere as before
+    body_at = sr.past_end_sliver(tex_at(body), seed, 2.5, SLAB_MM, 3.5)
+    assert call(body_at, seed) is body  # a body at the click decides, as before
+    for thick in (1.6, 5.0):  # thin slices and 5 mm slabs: unchanged
+        assert call(sr.past_end_sliver(tex_at(sliver), seed, thick, SLAB_MM, 3.5), seed) is sliver
 
 
 def test_the_reach_asked_changes_on_slabs_thinner_than_3_mm_only() -> None:
