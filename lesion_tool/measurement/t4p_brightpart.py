@@ -48,7 +48,7 @@ import numpy as np
 
 from lesion_tool.measurement.reseed import RUNS_ON_FLAG
 from lesion_tool.measurement.t04r_texmiddle import CAP_MM, TexAt, texture_body
-from lesion_tool.measurement.t4x_slabreach import past_end_sliver, reach_needed_mm
+from lesion_tool.measurement.t4x_slabreach import encloses_part, past_end_sliver
 from lesion_tool.measurement.vesselclick import HYPER_FLAG, VESSEL_FLAGS
 
 if TYPE_CHECKING:
@@ -74,14 +74,18 @@ def _triggered(m: LesionMeasurement) -> bool:
     return not any(f.startswith((*VESSEL_FLAGS, RUNS_ON_FLAG)) for f in m.flags)
 
 
+def _z_range(m: LesionMeasurement) -> tuple[int, int] | None:
+    """The first and last slice (volume index) of ``m``'s region, or None when it is empty."""
+    zs = m.offset[0] + np.flatnonzero(m.mask.any(axis=(1, 2)))
+    return None if zs.size == 0 else (int(zs.min()), int(zs.max()))
+
+
 def _beyond_mm(part: LesionMeasurement, body: LesionMeasurement, slice_mm: float) -> float:
     """How far (mm) the body reaches through the slices past the part, on its farther side."""
-    zs = body.offset[0] + np.flatnonzero(body.mask.any(axis=(1, 2)))
-    zp = part.offset[0] + np.flatnonzero(part.mask.any(axis=(1, 2)))
-    if zs.size == 0 or zp.size == 0:
+    zb, zp = _z_range(body), _z_range(part)
+    if zb is None or zp is None:
         return 0.0
-    p0, p1 = int(zp.min()), int(zp.max())
-    return max(p0 - int(zs.min()), int(zs.max()) - p1, 0) * slice_mm
+    return max(zp[0] - zb[0], zb[1] - zp[1], 0) * slice_mm
 
 
 def closed_body(
@@ -150,9 +154,13 @@ def body_of_part(
     def accepts(body: LesionMeasurement) -> bool:
         growth = body.whole.length_mm / max(first.whole.length_mm, 1e-6)
         slice_mm = float(volume.spacing_mm[0])
-        beyond = _beyond_mm(first, body, slice_mm)
-        # One slab past the part is enough on 2.5 mm slabs (t4x_slabreach.py).
-        return growth >= GROWTH and beyond >= reach_needed_mm(BEYOND_MM, slice_mm, SLAB_MM)
+        if growth < GROWTH:
+            return False
+        if _beyond_mm(first, body, slice_mm) >= BEYOND_MM:
+            return True
+        # ...or, on slabs, one slab past the part on both sides (t4x_slabreach.py).
+        zb, zp = _z_range(body), _z_range(first)
+        return zb is not None and zp is not None and encloses_part(zp, zb, slice_mm, SLAB_MM)
 
     note = (
         f"{BRIGHTPART_FLAG} ({first.whole.length_mm:.1f} mm, bright on a non-arterial image): "

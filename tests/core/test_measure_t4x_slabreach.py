@@ -1,12 +1,12 @@
-"""A bright part's textured body on 2.5 mm slabs: reaching one slab past it is enough, and a
-one-slab texture sliver at the click is the end slab's (issue 11, w27-t4x, ``t4x_slabreach.py``,
-used by ``t4p_brightpart``).
+"""A bright part's textured body on 2.5 mm slabs: reaching one slab past it on both sides is enough,
+and a one-slab texture sliver at the click is the end slab's (issue 11, w27-t4x,
+``t4x_slabreach.py``, used by ``t4p_brightpart``).
 
 IRCADb 04 on the plain 2.5 mm variant (17.3 mm over slabs 57-66; the image does not depend on
 the bench's seed): seed 8's random click (64, 246, 196) grew a bright focus on slabs 63-64 alone,
 9.5 mm, flagged "hyper-attenuating on a non-arterial image"; the textured body at the click lies
-on slabs 62-65 (one slab past the part on each side, 2.5 mm, short of t4p_brightpart's 3 mm) and
-measures 17.6 mm. Seed 9's random click (66, 241, 205), on 04's last slab: the bright end with
+on slabs 62-65 (one slab past the part on both sides, 2.5 mm, short of t4p_brightpart's 3 mm)
+and measures 17.6 mm. Seed 9's random click (66, 241, 205), on 04's last slab: the bright end with
 the liver-valued tissue above it, 13.7 mm; the texture at the click a 15.2 mm sliver on slab 66
 alone; the body under it (slabs 61-65) 19.6 mm. Checked against 04's expert mask.
 """
@@ -97,19 +97,32 @@ def test_a_sliver_is_skipped_at_the_click_on_2_5_mm_slabs_only() -> None:
         assert call(sr.past_end_sliver(tex_at(sliver), seed, thick, SLAB_MM, 3.5), seed) is sliver
 
 
-def test_the_reach_asked_changes_on_slabs_thinner_than_3_mm_only() -> None:
-    # Two 1.6 mm slices (3.2 mm) and one 5 mm slab were enough before and still are; one
-    # 2.5 mm slab now is; a body on the part's own slices (0 mm past it) never is.
-    assert sr.reach_needed_mm(bp.BEYOND_MM, 1.6, SLAB_MM) == bp.BEYOND_MM
-    assert sr.reach_needed_mm(bp.BEYOND_MM, 5.0, SLAB_MM) == bp.BEYOND_MM
-    assert sr.reach_needed_mm(bp.BEYOND_MM, 2.5, SLAB_MM) == 2.5
-    assert 1 * 1.6 < sr.reach_needed_mm(bp.BEYOND_MM, 1.6, SLAB_MM) <= 2 * 1.6
-    assert sr.reach_needed_mm(bp.BEYOND_MM, 2.5, SLAB_MM) > 0.0
+def test_one_slab_past_the_part_counts_on_both_sides_and_on_slabs_only() -> None:
+    # 04 (seed 8): part on slabs 63-64, body 62-65: enclosed. The bench's no-tumour clicks
+    # (seed 3 liver, seed 6 vessel): texture one slab past the part on one side only: not.
+    assert sr.encloses_part((63, 64), (62, 65), 2.5, SLAB_MM)
+    assert not sr.encloses_part((61, 63), (60, 62), 2.5, SLAB_MM)
+    assert not sr.encloses_part((66, 67), (65, 67), 2.5, SLAB_MM)
+    assert not sr.encloses_part((63, 64), (63, 64), 2.5, SLAB_MM)  # the very same slabs
+    # Thin slices keep t4p_brightpart's 3 mm (two 1.6 mm slices on one side).
+    assert not sr.encloses_part((63, 64), (62, 65), 1.6, SLAB_MM)
 
 
-def test_switched_off_the_reach_is_t4p_brightparts(monkeypatch) -> None:
+def test_switched_off_one_slab_does_not_count(monkeypatch) -> None:
     monkeypatch.setattr(sr, "ENABLED", False)
-    assert sr.reach_needed_mm(bp.BEYOND_MM, 2.5, SLAB_MM) == bp.BEYOND_MM
+    assert not sr.encloses_part((63, 64), (62, 65), 2.5, SLAB_MM)
+
+
+@pytest.mark.parametrize("click", [(62, 130, 149), (67, 195, 310)], ids=["liver-s3", "vessel-s6"])
+def test_bright_regions_outside_a_lesion_keep_their_result(slabs, click, monkeypatch) -> None:
+    # The bench's no-tumour clicks on the 2.5 mm variant (seeds 3 and 6), flagged bright: a
+    # textured region one slab past them on one side only is not taken (10.6 and 8.7 mm).
+    v = slabs
+    assert not any(m[click] for m in v.masks)
+    after = _measure(v, click)
+    assert after.flags and not any(f.startswith(bp.BRIGHTPART_FLAG) for f in after.flags)
+    monkeypatch.setattr(sr, "ENABLED", False)
+    assert _measure(v, click).whole.length_mm == pytest.approx(after.whole.length_mm)
 
 
 def test_not_on_an_arterial_image(slabs) -> None:
