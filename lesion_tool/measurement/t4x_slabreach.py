@@ -51,8 +51,14 @@ under it, from the same in-plane point on slab 65, lies on slabs 61-65 (per slab
 average, ``segment.SLAB_MM``, and no thicker than the cap ``CAP_MM``: on 5 mm slabs one slab
 is a whole lesion's section, not a cap) is read as no texture at the click, so the slab under
 it is looked at as for a click without texture; ``t4p_brightpart``'s tests then decide as
-before (a closed body holding the click's point, 1.1 times the part, reaching past it). Bright
-parts on non-arterial images only (t4p's gate); thin slices and 5 mm slabs are unchanged.
+before (a closed body holding the click's point, 1.1 times the part, reaching past it). The body
+must end short of the click's slab: the premise is that the click's slab is the body's cap,
+past its end. Seed 1's random click in 04 on the same image, (59, 242, 198), on slab 59 (11.1 mm
+wide there, not an end): its texture is an 8.3 mm sliver too, and from slab 60 a texture region
+leaking to 38.1 mm over slabs 59-66 (Dice 0.42; the bright part 10.0 mm) - it covers the
+click's own slab, so the click was not past its end: not taken (a first version without this
+test measured it, flagged). Bright parts on non-arterial images only (t4p's gate); thin
+slices and 5 mm slabs are unchanged.
 """
 
 from __future__ import annotations
@@ -91,20 +97,32 @@ def past_end_sliver(
 ) -> TexAt:
     """``texture_at``, but reading no texture at the click ``seed`` when the region there is a
     one-slice sliver on slabs ``slab_mm <= slice_mm <= cap_mm`` (the lesion's end slab: see the
-    module's docstring), so that the body under it is looked for; ``texture_at`` itself
-    elsewhere, or when the rule is off."""
+    module's docstring), so that the body under it is looked for; such a body must end short of
+    the click's slab (the slab is its cap, past its end). ``texture_at`` itself elsewhere, or
+    when the rule is off."""
     if not ENABLED or not slab_mm <= slice_mm <= cap_mm:
         return texture_at
+    skipped = False
 
     def at(volume: CTVolume, prompt: LesionPrompt, phase: object) -> LesionMeasurement | None:
+        nonlocal skipped
         tex = texture_at(volume, prompt, phase)
         if tex is None or prompt.seed is None:
             return tex
         if tuple(round(v) for v in prompt.seed) != seed:
-            return tex
-        return None if any(f.startswith(ONE_SLICE_FLAG) for f in tex.flags) else tex
+            return None if skipped and _on_slice(tex, seed[0]) else tex
+        if any(f.startswith(ONE_SLICE_FLAG) for f in tex.flags):
+            skipped = True
+            return None
+        return tex
 
     return at
+
+
+def _on_slice(m: LesionMeasurement, z: int) -> bool:
+    """Whether ``m``'s region has voxels on slice ``z`` (volume index)."""
+    k = z - m.offset[0]
+    return 0 <= k < m.mask.shape[0] and bool(m.mask[k].any())
 
 
 __all__ = ["ENABLED", "encloses_part", "past_end_sliver"]

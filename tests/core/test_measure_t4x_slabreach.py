@@ -113,6 +113,22 @@ def test_switched_off_one_slab_does_not_count(monkeypatch) -> None:
     assert not sr.encloses_part((63, 64), (62, 65), 2.5, SLAB_MM)
 
 
+def test_a_body_covering_the_clicks_own_slab_is_not_taken_under_a_sliver(
+    slabs, monkeypatch
+) -> None:
+    # Seed 1's random click in 04, on slab 59 (not an end): an 8.3 mm texture sliver there,
+    # and from slab 60 a texture region leaking to 38.1 mm over slabs 59-66, covering the
+    # click's slab: the bright part (10.0 mm) is kept, as with the rule off.
+    v = slabs
+    click = (59, 242, 198)
+    assert v.masks[3][click]
+    after = _measure(v, click)
+    assert not any(f.startswith(bp.BRIGHTPART_FLAG) for f in after.flags)
+    assert after.whole.length_mm < 12.0
+    monkeypatch.setattr(sr, "ENABLED", False)
+    assert _measure(v, click).whole.length_mm == pytest.approx(after.whole.length_mm)
+
+
 @pytest.mark.parametrize("click", [(62, 130, 149), (67, 195, 310)], ids=["liver-s3", "vessel-s6"])
 def test_bright_regions_outside_a_lesion_keep_their_result(slabs, click, monkeypatch) -> None:
     # The bench's no-tumour clicks on the 2.5 mm variant (seeds 3 and 6), flagged bright: a
