@@ -13,6 +13,7 @@ alone; the body under it (slabs 61-65) 19.6 mm. Checked against 04's expert mask
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from _ircadb import variant
 
@@ -71,10 +72,12 @@ def test_a_click_on_04s_end_slab_measures_04(slabs, monkeypatch) -> None:
 
 
 class _Tex:
-    """A stand-in for a texture region: its flags only."""
+    """A stand-in for a texture region: its flags, and its region on slices ``zs``."""
 
-    def __init__(self, *flags: str) -> None:
+    def __init__(self, *flags: str, zs: tuple[int, int] = (60, 62)) -> None:
         self.flags = flags
+        self.offset = (zs[0], 0, 0)
+        self.mask = np.ones((zs[1] - zs[0] + 1, 2, 2), dtype=bool)
 
 
 def test_a_sliver_is_skipped_at_the_click_on_2_5_mm_slabs_only() -> None:
@@ -89,8 +92,19 @@ def test_a_sliver_is_skipped_at_the_click_on_2_5_mm_slabs_only() -> None:
         return at(None, LesionPrompt(seed=click), "portal-venous")
 
     wrapped = sr.past_end_sliver(tex_at(sliver), seed, 2.5, SLAB_MM, 3.5)
-    assert call(wrapped, seed) is None  # the end slab's sliver: look under it
     assert call(wrapped, (65, 241, 205)) is sliver  # elsewhere as before
+    assert call(wrapped, seed) is None  # the end slab's sliver: look under it
+
+    def at(click):  # a sliver at the click, a body under it on slabs 61-65 or 59-66
+        return sliver if click == seed else (below if click[0] == 65 else covering)
+
+    below, covering = _Tex("texture", zs=(61, 65)), _Tex("texture", zs=(59, 66))
+    under = sr.past_end_sliver(
+        lambda volume, prompt, phase: at(prompt.seed), seed, 2.5, SLAB_MM, 3.5
+    )
+    assert call(under, seed) is None
+    assert call(under, (65, 241, 205)) is below  # ends short of the click's slab: kept
+    assert call(under, (67, 241, 205)) is None  # covers the click's slab: not past its end
     body_at = sr.past_end_sliver(tex_at(body), seed, 2.5, SLAB_MM, 3.5)
     assert call(body_at, seed) is body  # a body at the click decides, as before
     for thick in (1.6, 5.0):  # thin slices and 5 mm slabs: unchanged
