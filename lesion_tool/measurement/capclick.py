@@ -180,7 +180,7 @@ def follow_cap(
         # The lesion goes on, much larger, under the cap's region, yet could not be delineated
         # there: the cap is not its measurement either (notwhole.py), unless one region found
         # closes at both ends round the click's point: the whole lesion (nwh_closedbody.py).
-        body = closed_body(first, measured, click)
+        body = closed_body(volume, first, measured, click)
         if body is not None:
             at = body.seed_voxel[0] if body.seed_voxel is not None else click[0]
             note = (

@@ -38,6 +38,11 @@ Seen on IRCADb (stress bench, ``bench_stress``):
   low-contrast region widest on its last slice (Im 106, past the lesion). The refusal named the
   51.4 mm one. The closed 21.2 mm region is within.
 
+Slabs only (``segment.SLAB_MM``, 2 mm, or thicker: the end slab's partial volume is what makes
+a cap region of one slab): tumour 03's click on the 1.6 mm necrotic-core variant above would
+also be fixed, but the rule was not measured on the thin-slice variants (w27-nwh's time), so it
+does not act there.
+
 Plain liver: a click there has no cap region (it is refused as the liver's value) or a region on
 several slices, and capclick then does not look under it; the no-tumour clicks the cap rule
 refused as "no whole lesion" are checked on the bench (see the report of w27-nwh).
@@ -53,6 +58,7 @@ import numpy as np
 from lesion_tool.measurement.reseed import OPEN_END_FLAG
 
 if TYPE_CHECKING:
+    from lesion_tool.io.volume import CTVolume
     from lesion_tool.measurement.segment import LesionMeasurement
 
 ENABLED = True
@@ -91,6 +97,7 @@ def _holds_point(m: LesionMeasurement, y: int, x: int) -> bool:
 
 
 def closed_body(
+    volume: CTVolume,
     first: LesionMeasurement,
     measured: Sequence[LesionMeasurement],
     click: tuple[int, int, int],
@@ -98,8 +105,10 @@ def closed_body(
     """Of the regions ``measured`` from the slices next to the cap click ``click`` (volume
     index), the longest that is the whole lesion beyond ``first`` (the click's own region): by
     value, holding the click's in-plane point, longer than ``first`` and :func:`closed`; None
-    when there is none (or the rule is off)."""
-    if not ENABLED:
+    when there is none, on thin slices (under ``segment.SLAB_MM``) or with the rule off."""
+    from lesion_tool.measurement.segment import SLAB_MM
+
+    if not ENABLED or float(volume.spacing_mm[0]) < SLAB_MM:
         return None
     bodies = [
         m
