@@ -131,7 +131,6 @@ def follow_cap(
     steps = max(1, int(CAP_MM / slice_mm))
     least = 0.0 if first is None else CAP_GROWTH * first.whole.length_mm
     beyond: list[LesionMeasurement] = []
-    measured: list[LesionMeasurement] = []  # every region found, for nwh_closedbody
     drifted: set[int] = set()  # offsets whose region slid off the clicked point (dome_capslab)
     rounds = [[-k, k] for k in range(1, steps + 1)]
     while rounds:
@@ -145,7 +144,6 @@ def follow_cap(
             if new is None:
                 continue
             spent += new.time_s
-            measured.append(new)
             if leak and keep < new.whole.length_mm <= least:
                 if _acceptable(new, click) and regular(new) and not (farther and new.flags):
                     found.append(new)
@@ -180,7 +178,7 @@ def follow_cap(
         # The lesion goes on, much larger, under the cap's region, yet could not be delineated
         # there: the cap is not its measurement either (notwhole.py), unless one region found
         # closes at both ends round the click's point: the whole lesion (nwh_closedbody.py).
-        body = closed_body(volume, first, measured, click)
+        body = closed_body(volume, first, beyond, click)
         if body is not None:
             at = body.seed_voxel[0] if body.seed_voxel is not None else click[0]
             note = (

@@ -6,16 +6,16 @@ and :data:`~capclick.CAP_GROWTH` times longer; when none is, but a longer region
 click that it could not accept (low contrast, short of the growth bar), it refuses the click as
 "no whole lesion" (notwhole.py): the cap is no measurement of the lesion.
 
-A reader who clicks a lesion's end slab expects the whole lesion. Among the regions the cap rule
-has already measured on the next slices there may be one that is that whole lesion: it holds the
-click's in-plane point, is delineated by value, and *closes at both ends* through the slices -
-its widest section lies between its end slices (a lesion's sections grow from the cap to the
-widest and shrink again), its growth through the slices was not cut (running on: a vessel;
-widening abruptly: a neighbour) - and it is longer than the cap. Such a region is the lesion
-measured beyond its cap; it is returned, flagged (the click's slice and that the lesion was
-measured from the slices beyond it), instead of the refusal.
-A region that is widest on its last slice (open: the lesion, or a leak, goes on) is no whole
-lesion either, and the click stays refused.
+A reader who clicks a lesion's end slab expects the whole lesion. The regions the cap rule
+counted as the lesion going on (its "beyond" list: :data:`~capclick.CAP_GROWTH` times the cap's
+length or more, holding the click's in-plane point, not running on through the slices) may hold
+one that is that whole lesion: delineated by value and *closing at both ends* through the
+slices - its widest section lies between its end slices (a lesion's sections grow from the cap
+to the widest and shrink again), its growth through the slices was not cut (running on: a
+vessel; widening abruptly: a neighbour). Such a region is the lesion measured beyond its cap; the
+longest is returned, flagged (the click's slice and that the lesion was measured from the slices
+beyond it), instead of the refusal. A region widest on its last slice (open: the lesion, or a
+leak, goes on) is no whole lesion either, and the click stays refused.
 
 Seen on IRCADb (stress bench, ``bench_stress``):
 
@@ -35,17 +35,22 @@ Seen on IRCADb (stress bench, ``bench_stress``):
   is 14.2 mm on Im 97 alone. Two slices down (Im 95) the rule's chain measures the whole lesion,
   core and rim, 21.2 mm on Im 92-97 (widest on 95), sound (no flag but the necrotic core's),
   but 1.49 times the cap's length, short of the 1.5 growth bar; upwards (Im 99) a 51.4 mm
-  low-contrast region widest on its last slice (Im 106, past the lesion). The refusal named the
-  51.4 mm one. The closed 21.2 mm region is within.
+  low-contrast region widest on its last slice (Im 106, past the lesion), cut where it widened
+  abruptly. The refusal named the 51.4 mm one. Not changed: the closed region is under the
+  growth bar (and the slice is thin, below).
+- A no-tumour click in plain liver on "hyper 5 mm 25 HU" and "necrotic 5 mm 25 HU", seed 9,
+  (12, 227, 157), 9 HU of contrast:
+  16.2 mm on slab 12 alone; a closed low-contrast region of 21.2 mm (1.31 times) was found from
+  the next slab. Taking any closed region longer than the cap made it a flagged "lesion"; taking
+  only the regions past the growth bar (the evidence the refusal rests on) keeps it refused.
 
 Slabs only (``segment.SLAB_MM``, 2 mm, or thicker: the end slab's partial volume is what makes
-a cap region of one slab): tumour 03's click on the 1.6 mm necrotic-core variant above would
-also be fixed, but the rule was not measured on the thin-slice variants (w27-nwh's time), so it
-does not act there.
+a cap region of one slab); the rule was not measured on the thin-slice variants (w27-nwh's
+time), so it does not act there.
 
-Plain liver: a click there has no cap region (it is refused as the liver's value) or a region on
-several slices, and capclick then does not look under it; the no-tumour clicks the cap rule
-refused as "no whole lesion" are checked on the bench (see the report of w27-nwh).
+Plain liver: on the five slab variants of seeds 7, 8 and 9 (150 no-tumour clicks each), the
+no-tumour clicks refused as "no whole lesion" stay refused; every result the rule returns is
+flagged (its note first).
 """
 
 from __future__ import annotations
@@ -103,8 +108,9 @@ def closed_body(
     click: tuple[int, int, int],
 ) -> LesionMeasurement | None:
     """Of the regions ``measured`` from the slices next to the cap click ``click`` (volume
-    index), the longest that is the whole lesion beyond ``first`` (the click's own region): by
-    value, holding the click's in-plane point, longer than ``first`` and :func:`closed`; None
+    index; capclick passes those past its growth bar), the longest that is the whole lesion
+    beyond ``first`` (the click's own region): by value, holding the click's in-plane point,
+    longer than ``first`` and :func:`closed`; None
     when there is none, on thin slices (under ``segment.SLAB_MM``) or with the rule off."""
     from lesion_tool.measurement.segment import SLAB_MM
 
