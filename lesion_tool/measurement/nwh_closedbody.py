@@ -12,7 +12,8 @@ length or more, holding the click's in-plane point, not running on through the s
 one that is that whole lesion: delineated by value and *closing at both ends* through the
 slices - its widest section lies between its end slices (a lesion's sections grow from the cap
 to the widest and shrink again), its growth through the slices was not cut (running on: a
-vessel; widening abruptly: a neighbour). Such a region is the lesion measured beyond its cap; the
+vessel; widening abruptly: a neighbour) - and compact in-plane (no irregular or elongated outline:
+a leak along a vessel). Such a region is the lesion measured beyond its cap; the
 longest is returned, flagged (the click's slice and that the lesion was measured from the slices
 beyond it), instead of the refusal. A region widest on its last slice (open: the lesion, or a
 leak, goes on) is no whole lesion either, and the click stays refused.
@@ -43,6 +44,10 @@ Seen on IRCADb (stress bench, ``bench_stress``):
   16.2 mm on slab 12 alone; a closed low-contrast region of 21.2 mm (1.31 times) was found from
   the next slab. Taking any closed region longer than the cap made it a flagged "lesion"; taking
   only the regions past the growth bar (the evidence the refusal rests on) keeps it refused.
+- A no-tumour click on a vessel on plain 5 mm slabs, seed 9, (14, 205, 147): 12.8 mm on slab 14
+  alone; beyond it a closed 43.7 mm region of 7 HU of contrast, irregular (61 % of its hull) and
+  elongated (44 mm long for the area of a 26 mm disk): a leak along the vessel. Only compact
+  bodies are taken; it stays refused.
 
 Slabs only (``segment.SLAB_MM``, 2 mm, or thicker: the end slab's partial volume is what makes
 a cap region of one slab); the rule was not measured on the thin-slice variants (w27-nwh's
@@ -61,6 +66,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lesion_tool.measurement.reseed import OPEN_END_FLAG
+from lesion_tool.measurement.t23_leakcap import regular
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -73,6 +79,9 @@ STOPPED = "it was stopped there"
 """Words of segment's flags on a region whose growth through the slices was cut (it ran on
 beyond its width: a vessel or an organ; or widened abruptly: a neighbour): its end there is
 where the delineation stopped, not where the image shows the lesion closing."""
+
+ELONGATED_FLAG = "elongated outline"
+"""The start of segment's flag on an outline much longer than a disk of its area."""
 
 BODY_NOTE = "measured whole from the slices beyond the clicked end slice"
 """The flag's words on a body returned in place of a refusal."""
@@ -94,6 +103,12 @@ def closed(m: LesionMeasurement) -> bool:
     return zs[0] < widest < zs[-1]
 
 
+def compact(m: LesionMeasurement) -> bool:
+    """Whether ``m``'s outline is a lesion's compact one: no irregular-outline flag
+    (t23_leakcap's solidity) and no elongated-outline flag (segment's, a disk's area)."""
+    return regular(m) and not any(f.startswith(ELONGATED_FLAG) for f in m.flags)
+
+
 def _holds_point(m: LesionMeasurement, y: int, x: int) -> bool:
     yi, xi = y - m.offset[1], x - m.offset[2]
     if not (0 <= yi < m.mask.shape[1] and 0 <= xi < m.mask.shape[2]):
@@ -110,7 +125,7 @@ def closed_body(
     """Of the regions ``measured`` from the slices next to the cap click ``click`` (volume
     index; capclick passes those past its growth bar), the longest that is the whole lesion
     beyond ``first`` (the click's own region): by value, holding the click's in-plane point,
-    longer than ``first`` and :func:`closed`; None
+    longer than ``first``, :func:`closed` and :func:`compact`; None
     when there is none, on thin slices (under ``segment.SLAB_MM``) or with the rule off."""
     from lesion_tool.measurement.segment import SLAB_MM
 
@@ -123,10 +138,11 @@ def closed_body(
         and m.whole.length_mm > first.whole.length_mm
         and _holds_point(m, click[1], click[2])
         and closed(m)
+        and compact(m)
     ]
     if not bodies:
         return None
     return max(bodies, key=lambda m: m.whole.length_mm)
 
 
-__all__ = ["BODY_NOTE", "ENABLED", "STOPPED", "closed", "closed_body"]
+__all__ = ["BODY_NOTE", "ELONGATED_FLAG", "ENABLED", "STOPPED", "closed", "closed_body", "compact"]

@@ -74,6 +74,10 @@ def test_an_open_cut_or_textured_region_is_no_body(ball) -> None:
     cap = _cap(m)
     for other in (opened, flagged, cut):
         assert nwh.closed_body(VOL, cap, [other], click) is None
+    for flag in ("irregular outline (area 61% of its convex hull)", "elongated outline (44 mm)"):
+        leak = replace(m, flags=(flag,))
+        assert nwh.closed(leak) and not nwh.compact(leak)
+        assert nwh.closed_body(VOL, cap, [leak], click) is None
     textured = replace(m, evidence=replace(m.evidence, texture_sd_hu=(20.0, 10.0)))
     assert nwh.closed_body(VOL, cap, [textured], click) is None
     # Not under the click's in-plane point, or no longer than the cap: no body either.
