@@ -13,10 +13,11 @@ one that is that whole lesion: delineated by value and *closing at both ends* th
 slices - its widest section lies between its end slices (a lesion's sections grow from the cap
 to the widest and shrink again), its growth through the slices was not cut (running on: a
 vessel; widening abruptly: a neighbour) - and compact in-plane (no irregular or elongated outline:
-a leak along a vessel). Such a region is the lesion measured beyond its cap; the
-longest is returned, flagged (the click's slice and that the lesion was measured from the slices
-beyond it), instead of the refusal. A region widest on its last slice (open: the lesion, or a
-leak, goes on) is no whole lesion either, and the click stays refused.
+a leak along a vessel) and in the liver (no flag that it lies mostly outside the liver outlined
+or is not surrounded by liver, as capclick asks of its own). Such a region is the lesion measured
+beyond its cap; the longest is returned, flagged (the click's slice and that the lesion was
+measured from the slices beyond it), instead of the refusal. A region widest on its last slice
+(open: the lesion, or a leak, goes on) is no whole lesion either, and the click stays refused.
 
 Seen on IRCADb (stress bench, ``bench_stress``):
 
@@ -48,6 +49,11 @@ Seen on IRCADb (stress bench, ``bench_stress``):
   alone; beyond it a closed 43.7 mm region of 7 HU of contrast, irregular (61 % of its hull) and
   elongated (44 mm long for the area of a 26 mm disk): a leak along the vessel. Only compact
   bodies are taken; it stays refused.
+- No-tumour clicks in plain liver on 2.5 mm slabs: seed 8 (53, 159, 101), 6.0 mm on slice 53
+  alone, beyond it a closed 22.4 mm region of which only 15 % lies in the liver outlined on
+  slice 48; seed 9 (76, 195, 290), a region whose surroundings look like liver on 35 % of them.
+  Bodies outside the liver are not taken (capclick's own test of a region under a cap); both
+  are as before (refused; 23.4 mm by texture, flagged).
 
 Slabs only (``segment.SLAB_MM``, 2 mm, or thicker: the end slab's partial volume is what makes
 a cap region of one slab); the rule was not measured on the thin-slice variants (w27-nwh's
@@ -125,8 +131,10 @@ def closed_body(
     """Of the regions ``measured`` from the slices next to the cap click ``click`` (volume
     index; capclick passes those past its growth bar), the longest that is the whole lesion
     beyond ``first`` (the click's own region): by value, holding the click's in-plane point,
-    longer than ``first``, :func:`closed` and :func:`compact`; None
+    longer than ``first``, :func:`closed`, :func:`compact` and in the liver (no flag of
+    capclick's ``OUTSIDE_FLAGS``); None
     when there is none, on thin slices (under ``segment.SLAB_MM``) or with the rule off."""
+    from lesion_tool.measurement.capclick import OUTSIDE_FLAGS
     from lesion_tool.measurement.segment import SLAB_MM
 
     if not ENABLED or float(volume.spacing_mm[0]) < SLAB_MM:
@@ -139,6 +147,7 @@ def closed_body(
         and _holds_point(m, click[1], click[2])
         and closed(m)
         and compact(m)
+        and not any(o in f for f in m.flags for o in OUTSIDE_FLAGS)
     ]
     if not bodies:
         return None
