@@ -59,9 +59,10 @@ Slabs only (``segment.SLAB_MM``, 2 mm, or thicker: the end slab's partial volume
 a cap region of one slab); the rule was not measured on the thin-slice variants (w27-nwh's
 time), so it does not act there.
 
-Plain liver: on the five slab variants of seeds 7, 8 and 9 (150 no-tumour clicks each), the
-no-tumour clicks refused as "no whole lesion" stay refused; every result the rule returns is
-flagged (its note first).
+No-tumour clicks (stress bench, five slab variants, 50 per variant, seeds 7, 8, 9; four variants
+of seed 3): none changed with the final gates (a first version without the growth bar, the
+compact and the in-liver tests changed six, all flagged: the mechanisms are the bullets above);
+every result the rule returns is flagged (its note first).
 """
 
 from __future__ import annotations
