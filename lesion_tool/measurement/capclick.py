@@ -30,7 +30,6 @@ from lesion_tool.measurement.capsule_edge import SURFACE_REFUSALS, refused_how
 from lesion_tool.measurement.dome_capslab import CAP_NOTE, farther_steps
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal
-from lesion_tool.measurement.nwh_closedbody import BODY_NOTE, closed_body
 from lesion_tool.measurement.reseed import as_clicked, measure_again, runs_on
 from lesion_tool.measurement.speed15_capstop import worth_following
 from lesion_tool.measurement.t23_leakcap import least_kept_mm, regular
@@ -176,17 +175,7 @@ def follow_cap(
             return replace(best, flags=(note, *best.flags), seed_voxel=click, time_s=spent)
     if first is not None and beyond:
         # The lesion goes on, much larger, under the cap's region, yet could not be delineated
-        # there: the cap is not its measurement either (notwhole.py), unless one region found
-        # closes at both ends round the click's point: the whole lesion (nwh_closedbody.py).
-        body = closed_body(volume, first, beyond, click)
-        if body is not None:
-            at = body.seed_voxel[0] if body.seed_voxel is not None else click[0]
-            note = (
-                f"the click on {slice_name(volume, click[0])} gave {first.whole.length_mm:.1f} mm "
-                f"on that slice only, the lesion's end: {BODY_NOTE} (from "
-                f"{slice_name(volume, at)}); check that this is the lesion clicked"
-            )
-            return as_clicked(first, body, note, spent)
+        # there: the cap is not its measurement either (notwhole.py).
         raise cap_refusal(volume, first, max(beyond, key=lambda m: m.whole.length_mm))
     return None
 
