@@ -39,34 +39,34 @@ def _measure(v, click):
     return measure_lesion(v.volume, LesionPrompt(seed=click), phase="portal-venous")
 
 
-def test_a_click_on_04s_bright_focus_on_2_5_mm_slabs_measures_04(slabs, monkeypatch) -> None:
-    v = slabs
+def _measures_04(v, click, min_dice: float):
+    """Measure ``click`` and check it is 04 (within tolerance, overlapping its expert mask, flagged
+    as a bright part's body); return the result and 04's expert."""
     t04 = v.experts[3]
     assert t04.name.endswith("04") and 16.0 < t04.diameter_mm < 19.0
-    assert v.masks[3][CLICK]
-    m = _measure(v, CLICK)
+    assert v.masks[3][click]
+    m = _measure(v, click)
     assert abs(m.whole.length_mm - t04.diameter_mm) <= tolerance_mm(t04.diameter_mm)
-    # 04 itself: it overlaps 04's expert mask (0.55; the bright part alone 0.05).
-    assert _dice(m.mask, m.offset, v.masks[3]) >= 0.45
+    assert _dice(m.mask, m.offset, v.masks[3]) >= min_dice
     assert m.flags and m.flags[0].startswith(bp.BRIGHTPART_FLAG)
+    return m, t04
+
+
+def test_a_click_on_04s_bright_focus_on_2_5_mm_slabs_measures_04(slabs, monkeypatch) -> None:
+    # 04 itself: it overlaps 04's expert mask (0.55; the bright part alone 0.05).
+    _, t04 = _measures_04(slabs, CLICK, 0.45)
     # Switched off: the bright focus alone, flagged bright, under the tolerance.
     monkeypatch.setattr(sr, "ENABLED", False)
-    before = _measure(v, CLICK)
+    before = _measure(slabs, CLICK)
     assert t04.diameter_mm - before.whole.length_mm > tolerance_mm(t04.diameter_mm)
     assert any(f.startswith("hyper-attenuating on a non-arterial") for f in before.flags)
-    assert _dice(before.mask, before.offset, v.masks[3]) < 0.2
+    assert _dice(before.mask, before.offset, slabs.masks[3]) < 0.2
 
 
 def test_a_click_on_04s_end_slab_measures_04(slabs, monkeypatch) -> None:
-    v = slabs
-    t04 = v.experts[3]
-    assert v.masks[3][END]
-    m = _measure(v, END)
-    assert abs(m.whole.length_mm - t04.diameter_mm) <= tolerance_mm(t04.diameter_mm)
-    assert _dice(m.mask, m.offset, v.masks[3]) >= 0.5
-    assert m.flags and m.flags[0].startswith(bp.BRIGHTPART_FLAG)
+    _, t04 = _measures_04(slabs, END, 0.5)
     monkeypatch.setattr(sr, "ENABLED", False)
-    before = _measure(v, END)
+    before = _measure(slabs, END)
     assert t04.diameter_mm - before.whole.length_mm > tolerance_mm(t04.diameter_mm)
     assert not any(f.startswith(bp.BRIGHTPART_FLAG) for f in before.flags)
 
