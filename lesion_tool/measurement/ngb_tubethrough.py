@@ -50,6 +50,7 @@ from scipy import ndimage
 
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import padded_mask, within_mm
+from lesion_tool.measurement.reseed import slice_span
 from lesion_tool.measurement.vessel import TUBE_MAX_RADIUS_MM
 
 if TYPE_CHECKING:
@@ -137,10 +138,10 @@ def flag_tube(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:
     lo, hi = run_beyond_ends(volume, m)
     if min(lo, hi) < RUN_MM:
         return m
-    zs = np.nonzero(m.mask.any(axis=(1, 2)))[0] + m.offset[0]
+    first_z, last_z = slice_span(m) or (0, 0)
     flag = (
         f"{TUBE_FLAG}: tissue of its value and calibre goes on beyond both its ends "
-        f"({slice_name(volume, int(zs[0]))} and {slice_name(volume, int(zs[-1]))}) for at "
+        f"({slice_name(volume, first_z)} and {slice_name(volume, last_z)}) for at "
         f"least {lo:.0f} and {hi:.0f} mm, where a lesion would end in liver; check it on the "
         "slices above and below, and click inside a lesion"
     )

@@ -41,6 +41,7 @@ from lesion_tool.measurement.reseed import (
     common_box,
     measure_again,
     runs_on,
+    slice_span,
 )
 
 if TYPE_CHECKING:
@@ -92,10 +93,10 @@ def _nested_share(a: LesionMeasurement, b: LesionMeasurement) -> float:
 
 def _slice_gap(m: LesionMeasurement, z: int) -> int:
     """Slices between volume slice ``z`` and ``m``'s region (0 when the region lies on it)."""
-    zs = np.nonzero(m.mask.any(axis=(1, 2)))[0] + m.offset[0]
-    if zs.size == 0:
+    span = slice_span(m)
+    if span is None:
         return 1 << 30
-    return int(max(zs[0] - z, z - zs[-1], 0))
+    return max(span[0] - z, z - span[1], 0)
 
 
 def follow_middle(

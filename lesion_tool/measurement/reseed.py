@@ -159,6 +159,12 @@ def _share_kept(last: LesionMeasurement, new: LesionMeasurement, z_from: int, z_
     return float(hit.mean())
 
 
+def slice_span(m: LesionMeasurement) -> tuple[int, int] | None:
+    """The first and last slice (volume index) of ``m``'s region, or None when it is empty."""
+    zs = m.offset[0] + np.flatnonzero(m.mask.any(axis=(1, 2)))
+    return None if zs.size == 0 else (int(zs[0]), int(zs[-1]))
+
+
 def common_box(
     a: LesionMeasurement, b: LesionMeasurement
 ) -> tuple[tuple[slice, ...], tuple[slice, ...]] | None:

@@ -44,9 +44,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from lesion_tool.measurement.reseed import RUNS_ON_FLAG
+from lesion_tool.measurement.reseed import RUNS_ON_FLAG, slice_span
 from lesion_tool.measurement.t04r_texmiddle import CAP_MM, TexAt, texture_body
 from lesion_tool.measurement.t4x_slabreach import encloses_part, past_end_sliver
 from lesion_tool.measurement.vesselclick import HYPER_FLAG, VESSEL_FLAGS
@@ -74,15 +72,9 @@ def _triggered(m: LesionMeasurement) -> bool:
     return not any(f.startswith((*VESSEL_FLAGS, RUNS_ON_FLAG)) for f in m.flags)
 
 
-def _z_range(m: LesionMeasurement) -> tuple[int, int] | None:
-    """The first and last slice (volume index) of ``m``'s region, or None when it is empty."""
-    zs = m.offset[0] + np.flatnonzero(m.mask.any(axis=(1, 2)))
-    return None if zs.size == 0 else (int(zs.min()), int(zs.max()))
-
-
 def _beyond_mm(part: LesionMeasurement, body: LesionMeasurement, slice_mm: float) -> float:
     """How far (mm) the body reaches through the slices past the part, on its farther side."""
-    zb, zp = _z_range(body), _z_range(part)
+    zb, zp = slice_span(body), slice_span(part)
     if zb is None or zp is None:
         return 0.0
     return max(zp[0] - zb[0], zb[1] - zp[1], 0) * slice_mm
@@ -151,15 +143,16 @@ def body_of_part(
         return first
     from lesion_tool.measurement.segment import SLAB_MM
 
+    slice_mm = float(volume.spacing_mm[0])
+
     def accepts(body: LesionMeasurement) -> bool:
         growth = body.whole.length_mm / max(first.whole.length_mm, 1e-6)
-        slice_mm = float(volume.spacing_mm[0])
         if growth < GROWTH:
             return False
         if _beyond_mm(first, body, slice_mm) >= BEYOND_MM:
             return True
         # ...or, on slabs, one slab past the part on both sides (t4x_slabreach.py).
-        zb, zp = _z_range(body), _z_range(first)
+        zb, zp = slice_span(body), slice_span(first)
         return zb is not None and zp is not None and encloses_part(zp, zb, slice_mm, SLAB_MM)
 
     note = (
@@ -169,7 +162,6 @@ def body_of_part(
     if prompt.seed is not None:
         # On 2.5 mm slabs a one-slab sliver at the click is the end slab's (t4x_slabreach.py).
         seed = tuple(round(v) for v in prompt.seed)
-        slice_mm = float(volume.spacing_mm[0])
         texture_at = past_end_sliver(texture_at, seed, slice_mm, SLAB_MM, CAP_MM)
     return body_for_part(volume, prompt, arterial, phase, first, texture_at, accepts, note)
 
