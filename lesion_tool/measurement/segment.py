@@ -742,6 +742,11 @@ class _Window:
         lesion whatever it reads while the whole is delineated (:func:`_necrotic_whole`)."""
         self.rim_peak: float | None = None
         """Set while a necrotic core's whole is delineated from its rim (rimpeak.py)."""
+        self.islets: dict[int, np.ndarray] = {}
+        """While a large mottled enhancing lesion's final region is cast again (isl_mottledfill):
+        per slice, the lesion-side map the rays read instead of the values."""
+        self.islet_run = 0.0
+        """...and the run of other tissue (mm) a ray then crosses (0: the default run)."""
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -963,7 +968,11 @@ def _cast(
         blob = plane_derived(plane, blob_key, lambda: _bright_blobs(plane, lv, (sy, sx)))
     on_blob = None if blob is None else rays.sample(blob)
     lesion = lv.lesion_side(prof, lv.threshold)
-    if lv.sign < 0 and not lv.texture and not lv.mixed:
+    if z in win.islets:
+        # A large mottled enhancing lesion's final region cast again: its own body and the
+        # liver-valued islets it encloses (isl_mottledfill.py).
+        lesion = rays.sample(win.islets[z])
+    elif lv.sign < 0 and not lv.texture and not lv.mixed:
         # Liver-like specks a hypo-attenuating lesion encloses on the slice are lesion.
         # (Kept per plane and levels within a prompt, as the rim: w18-speed.)
         specks = plane_derived(
@@ -998,7 +1007,8 @@ def _cast(
     if z in win.core:
         lesion |= rays.sample(win.core[z])
     lesion[:, 0] = True
-    run = max(1, math.ceil((MIXED_EXIT_RUN_MM if lv.mixed else EXIT_RUN_MM) / RAY_STEP_MM))
+    run_mm = MIXED_EXIT_RUN_MM if lv.mixed else EXIT_RUN_MM
+    run = max(1, math.ceil(max(run_mm, win.islet_run) / RAY_STEP_MM))
     out = np.concatenate([~lesion, np.ones((N_RAYS, run), dtype=bool)], axis=1).astype(np.int32)
     cs = np.concatenate([np.zeros((N_RAYS, 1), np.int32), np.cumsum(out, axis=1)], axis=1)
     full = (cs[:, run:] - cs[:, :-run])[:, : len(r)] == run
@@ -1554,6 +1564,7 @@ def measure_lesion(
     flagged when its diameter's ends lie where the image stays within the noise of its threshold
     (:mod:`lesion_tool.measurement.lowcnr_border`).
     """
+    from lesion_tool.measurement.isl_mottledfill import fill_islets
     from lesion_tool.measurement.lowcnr_border import border_uncertainty_mm, flag_uncertain_border
     from lesion_tool.measurement.lungedge_border import reborder_band
     from lesion_tool.measurement.n3c_ringtrim import trim_to_ring
@@ -1569,6 +1580,9 @@ def measure_lesion(
         # A region by value that ran on past a closed enhancing ring's outer edge is cut to
         # the ring's outline (n3c_ringtrim.py; arterial slabs only).
         m = trim_to_ring(volume, m, phase)
+        # A large mottled enhancing lesion's final region cast again across the liver-valued
+        # islets it encloses (isl_mottledfill.py; arterial images, results >= 40 mm).
+        m = fill_islets(volume, m, prompt, phase)
     # Ends of the diameter in a band within the noise of the threshold (lowcnr_border.py),
     # flagged; the border re-placed where the tissue beyond is neither lesion nor liver
     # (lungedge_border.py), the flag kept from the result as found.
