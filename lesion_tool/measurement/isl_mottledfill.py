@@ -65,6 +65,10 @@ MIN_GAIN_MM = 1.0
 pixel: 52.0 -> 52.3 mm on a whole 50 mm cylinder)."""
 REACH = 1.25
 """Rays are cast this many times the region's farthest reach on the slice from its centre."""
+GATE_REACH = 0.6
+"""The islets are first counted in a window of this many times the result's box side (plus the
+smoothing's margin) round its box's centre: the box and a little liver round it, where a
+lesion's enclosed islets lie. Counted again in the rays' window before anything is cast."""
 
 
 def _centre(mask: np.ndarray) -> tuple[float, float]:
@@ -124,11 +128,21 @@ def fill_islets(
     spacing = tuple(float(s) for s in volume.spacing_mm)
     sy, sx = spacing[1:]
     z0, nz, ny, nx = m.offset[0], *m.mask.shape
-    reach = REACH * max(ny * sy, nx * sx) + SHELL_MM[1] + 3.0 * SMOOTH_SIGMA_MM
-    win = _Window(volume, m.offset[1] + ny // 2, m.offset[2] + nx // 2, reach)
-    regions = {z: _slice_mask(m, win, z) for z in range(z0, z0 + nz)}
-    maps = {z: _maps(win.hu_plane(z), reg, lv, (sy, sx), FAT_HU) for z, reg in regions.items()}
-    n_isles = max(ndimage.label(isles)[1] for _, isles in maps.values())
+    margin = SHELL_MM[1] + 3.0 * SMOOTH_SIGMA_MM
+    cy0, cx0 = m.offset[1] + ny // 2, m.offset[2] + nx // 2
+
+    def maps_in(win: _Window) -> tuple[dict, dict, int]:
+        regions = {z: _slice_mask(m, win, z) for z in range(z0, z0 + nz)}
+        maps = {z: _maps(win.hu_plane(z), r, lv, (sy, sx), FAT_HU) for z, r in regions.items()}
+        return regions, maps, max(ndimage.label(isles)[1] for _, isles in maps.values())
+
+    # Most results >= 40 mm are not mottled: the islets are first counted in a window just
+    # wider than the result (a quarter of the rays' window's area).
+    near = _Window(volume, cy0, cx0, GATE_REACH * max(ny * sy, nx * sx) + margin)
+    if maps_in(near)[2] < MIN_ISLETS:
+        return m
+    win = _Window(volume, cy0, cx0, REACH * max(ny * sy, nx * sx) + margin)
+    regions, maps, n_isles = maps_in(win)
     if n_isles < MIN_ISLETS:
         return m
     grown = {}
