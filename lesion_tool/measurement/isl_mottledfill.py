@@ -71,12 +71,6 @@ smoothing's margin) round its box's centre: the box and a little liver round it,
 lesion's enclosed islets lie. Counted again in the rays' window before anything is cast."""
 
 
-def _centre(mask: np.ndarray) -> tuple[float, float]:
-    """The centroid ``(y, x)`` of a non-empty 2-D mask (pixels)."""
-    yy, xx = np.nonzero(mask)
-    return float(yy.mean()), float(xx.mean())
-
-
 def _maps(
     plane: np.ndarray,
     region: np.ndarray,
@@ -151,16 +145,11 @@ def fill_islets(
         if not old.any() or not isles.any():
             grown[z] = old
             continue
-        cy, cx = _centre(old)
         yy, xx = np.nonzero(old)
+        cy, cx = float(yy.mean()), float(xx.mean())
         rmax = REACH * float(np.hypot((yy - cy) * sy, (xx - cx) * sx).max())
-        try:
-            win.islets = {z: body}
-            base = _cast(win, z, cy, cx, lv, rmax)
-            win.islets, win.islet_run = {z: body | isles}, ISLET_RUN_MM
-            fill = _cast(win, z, cy, cx, lv, rmax)
-        finally:
-            win.islets, win.islet_run = {}, 0.0
+        base = _cast(win, z, cy, cx, lv, rmax, lesion_map=body)
+        fill = _cast(win, z, cy, cx, lv, rmax, lesion_map=body | isles, exit_run_mm=ISLET_RUN_MM)
         if not (fill.mask & ~base.mask).any():
             grown[z] = old  # no islet crossed on this slice
             continue

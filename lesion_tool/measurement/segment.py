@@ -742,11 +742,6 @@ class _Window:
         lesion whatever it reads while the whole is delineated (:func:`_necrotic_whole`)."""
         self.rim_peak: float | None = None
         """Set while a necrotic core's whole is delineated from its rim (rimpeak.py)."""
-        self.islets: dict[int, np.ndarray] = {}
-        """While a large mottled enhancing lesion's final region is cast again (isl_mottledfill):
-        per slice, the lesion-side map the rays read instead of the values."""
-        self.islet_run = 0.0
-        """...and the run of other tissue (mm) a ray then crosses (0: the default run)."""
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -949,12 +944,16 @@ def _cast(
     rmax_mm: float,
     *,
     centred: bool = True,
+    lesion_map: np.ndarray | None = None,
+    exit_run_mm: float = 0.0,
 ) -> _SliceCut:
     """Rays from ``(cy, cx)`` (window pixels) on slice ``z``: each leaves the lesion where it
     meets EXIT_RUN_MM of other tissue, its edge moves out to the margin value (EDGE_MM at most),
     and rays are clipped to their neighbours' circular median. Only from a centred origin
     (``centred``) are rays also held to the slice's typical length (from an off-centre click
-    long and short rays are both right)."""
+    long and short rays are both right). ``lesion_map`` (the window's pixels that are lesion)
+    replaces the values' lesion side, and a longer ``exit_run_mm`` the exit run
+    (isl_mottledfill.py)."""
     plane = win.plane(z)
     sy, sx = win.volume.spacing_mm[1:]
     angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
@@ -968,10 +967,10 @@ def _cast(
         blob = plane_derived(plane, blob_key, lambda: _bright_blobs(plane, lv, (sy, sx)))
     on_blob = None if blob is None else rays.sample(blob)
     lesion = lv.lesion_side(prof, lv.threshold)
-    if z in win.islets:
+    if lesion_map is not None:
         # A large mottled enhancing lesion's final region cast again: its own body and the
         # liver-valued islets it encloses (isl_mottledfill.py).
-        lesion = rays.sample(win.islets[z])
+        lesion = rays.sample(lesion_map)
     elif lv.sign < 0 and not lv.texture and not lv.mixed:
         # Liver-like specks a hypo-attenuating lesion encloses on the slice are lesion.
         # (Kept per plane and levels within a prompt, as the rim: w18-speed.)
@@ -1008,7 +1007,7 @@ def _cast(
         lesion |= rays.sample(win.core[z])
     lesion[:, 0] = True
     run_mm = MIXED_EXIT_RUN_MM if lv.mixed else EXIT_RUN_MM
-    run = max(1, math.ceil(max(run_mm, win.islet_run) / RAY_STEP_MM))
+    run = max(1, math.ceil(max(run_mm, exit_run_mm) / RAY_STEP_MM))
     out = np.concatenate([~lesion, np.ones((N_RAYS, run), dtype=bool)], axis=1).astype(np.int32)
     cs = np.concatenate([np.zeros((N_RAYS, 1), np.int32), np.cumsum(out, axis=1)], axis=1)
     full = (cs[:, run:] - cs[:, :-run])[:, : len(r)] == run

@@ -70,19 +70,15 @@ def test_only_a_large_enhancing_result_by_value_on_an_arterial_image_is_read() -
 
 
 @pytest.mark.parametrize("islets", [False, True], ids=["plain", "mottled"])
-def test_a_lesion_measured_whole_is_left_as_it_is(islets: bool) -> None:
+def test_a_lesion_measured_whole_is_left_as_it_is(islets: bool, monkeypatch) -> None:
     # A 50 mm enhancing lesion whose region is already whole (no islet stops its rays, or they
     # are few and small): the recast adds nothing, the result is the very same object.
     vol = _volume(islets, 25.0)
     p = LesionPrompt(seed=(5, 160, 160))
     m = measure_lesion(vol, p, phase="arterial")
     assert abs(m.whole.length_mm - 50.0) <= 3.0, m.whole.length_mm
-    monkey = isl.ENABLED
-    try:
-        isl.ENABLED = False
-        off = measure_lesion(vol, p, phase="arterial")
-    finally:
-        isl.ENABLED = monkey
+    monkeypatch.setattr(isl, "ENABLED", False)
+    off = measure_lesion(vol, p, phase="arterial")
     assert m.whole.length_mm == off.whole.length_mm
     assert (m.mask == off.mask).all() and m.flags == off.flags
 
