@@ -30,13 +30,15 @@ to MAX_GROWTH times; its flags are kept. Seed 9: 68.1 -> 74.4 mm, seed 7: 71.7 -
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.diameter import boundary_points, longest_axial_diameter
-from lesion_tool.measurement.enclosed import enclosed_patches
+from lesion_tool.measurement.enclosed import ENCLOSED_FAT_MM, enclosed_patches
+from lesion_tool.measurement.raster import padded_box
 from lesion_tool.measurement.speed15_remask import remasked
 
 if TYPE_CHECKING:
@@ -80,15 +82,50 @@ def _maps(
 ) -> tuple[np.ndarray, np.ndarray]:
     """On one slice: the lesion's body (the bright tissue, from the half-way value to the
     ceiling, 8-connected to ``region``) and the islets it encloses (``enclosed_patches`` of the
-    bright map inside the body's outline). Bright specks of noise in the liver are not body."""
+    bright map inside the body's outline). Bright specks of noise in the liver are not body.
+
+    Both maps are read round the body alone (its box, widened by ENCLOSED_FAT_MM for the fat an
+    islet may not lie near): a hole of the body lies inside its box, and so does every patch
+    of non-bright tissue that touches one: the maps are those of the whole window."""
     side = (plane > lv.threshold) & (plane < lv.ceiling)
-    lab, _ = ndimage.label(side, structure=np.ones((3, 3), dtype=bool))
-    ids = np.unique(lab[region & side])
-    body = np.isin(lab, ids[ids > 0])
-    isles = enclosed_patches(side, plane < fat_hu, spacing_yx)
-    if isles is None:
-        return body, np.zeros_like(body)
-    return body, isles & ndimage.binary_fill_holes(body)
+    lab, n = ndimage.label(side, structure=np.ones((3, 3), dtype=bool))
+    keep = np.zeros(n + 1, dtype=bool)
+    keep[lab[region & side]] = True
+    keep[0] = False
+    body = keep[lab]
+    isles = np.zeros_like(body)
+    if not keep.any():
+        return body, isles
+    box = ndimage.find_objects(body.view(np.uint8))[0]
+    pad = [math.ceil(ENCLOSED_FAT_MM / s) + 1 for s in spacing_yx]
+    box = padded_box(box, pad, body.shape)
+    found = enclosed_patches(side[box], plane[box] < fat_hu, spacing_yx)
+    if found is not None:
+        isles[box] = found & ndimage.binary_fill_holes(body[box])
+    return body, isles
+
+
+def _rays_radius_mm(m: LesionMeasurement, centre: tuple[int, int], sy: float, sx: float) -> float:
+    """Half the side (mm) of the square window round ``centre`` (volume pixels) that holds
+    every sample of the rays :func:`fill_islets` casts on each slice of ``m``'s region (from
+    its centre, REACH times its farthest reach, SHELL_MM beyond) with the smoothing's and the
+    islets' fat test's margin round them: the planes and maps they read are those of any
+    wider window."""
+    from lesion_tool.measurement.segment import RAY_STEP_MM, SHELL_MM, SMOOTH_SIGMA_MM
+
+    far = 0.0
+    for k in range(m.mask.shape[0]):
+        yy, xx = np.nonzero(m.mask[k])
+        if not yy.size:
+            continue
+        cy, cx = float(yy.mean()), float(xx.mean())
+        rmax = REACH * float(np.hypot((yy - cy) * sy, (xx - cx) * sx).max())
+        off = max(abs(m.offset[1] + cy - centre[0]) * sy, abs(m.offset[2] + cx - centre[1]) * sx)
+        far = max(far, off + rmax)
+    # Samples reach rmax + SHELL_MM[1] (+ a step); linear reads one pixel on; the smoothing
+    # reads 4 sigmas (scipy's truncation) round a pixel, the fat test ENCLOSED_FAT_MM.
+    px = max(sy, sx)
+    return far + SHELL_MM[1] + RAY_STEP_MM + px + ENCLOSED_FAT_MM + 4.0 * SMOOTH_SIGMA_MM + px
 
 
 def fill_islets(
@@ -125,17 +162,40 @@ def fill_islets(
     margin = SHELL_MM[1] + 3.0 * SMOOTH_SIGMA_MM
     cy0, cx0 = m.offset[1] + ny // 2, m.offset[2] + nx // 2
 
-    def maps_in(win: _Window) -> tuple[dict, dict, int]:
-        regions = {z: _slice_mask(m, win, z) for z in range(z0, z0 + nz)}
-        maps = {z: _maps(win.hu_plane(z), r, lv, (sy, sx), FAT_HU) for z, r in regions.items()}
-        return regions, maps, max(ndimage.label(isles)[1] for _, isles in maps.values())
+    done: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
+
+    def maps_in(win: _Window, until: int | None = None) -> tuple[dict, dict, int]:
+        """Regions and maps per slice, and the most islets on one; with ``until``, stopped at
+        the first slice that has that many (a window's slices are read once)."""
+        regions, maps, most = {}, {}, 0
+        for z in range(z0, z0 + nz):
+            key = (id(win), z)
+            if key not in done:
+                region = _slice_mask(m, win, z)
+                if region.any():
+                    body, isles = _maps(win.hu_plane(z), region, lv, (sy, sx), FAT_HU)
+                else:
+                    body = isles = region  # no body, no islets
+                done[key] = (region, body, isles, ndimage.label(isles)[1] if isles.any() else 0)
+            regions[z], body, isles, count = done[key]
+            maps[z] = (body, isles)
+            most = max(most, count)
+            if until is not None and most >= until:
+                break
+        return regions, maps, most
 
     # Most results >= 40 mm are not mottled: the islets are first counted in a window just
-    # wider than the result (a quarter of the rays' window's area).
-    near = _Window(volume, cy0, cx0, GATE_REACH * max(ny * sy, nx * sx) + margin)
-    if maps_in(near)[2] < MIN_ISLETS:
+    # wider than the result, slice by slice until one holds MIN_ISLETS.
+    near_mm = GATE_REACH * max(ny * sy, nx * sx) + margin
+    near = _Window(volume, cy0, cx0, near_mm)
+    if maps_in(near, MIN_ISLETS)[2] < MIN_ISLETS:
         return m
-    win = _Window(volume, cy0, cx0, REACH * max(ny * sy, nx * sx) + margin)
+    # The rays' window: as wide as the rays of every slice need, and never narrower than the
+    # counting window (so that the islets counted there are in it too) nor wider than the
+    # REACH times the result's box it was (wider reads nothing the rays sample).
+    rays_mm = _rays_radius_mm(m, (cy0, cx0), sy, sx)
+    rays_mm = min(max(near_mm, rays_mm), REACH * max(ny * sy, nx * sx) + margin)
+    win = near if rays_mm <= near_mm else _Window(volume, cy0, cx0, rays_mm)
     regions, maps, n_isles = maps_in(win)
     if n_isles < MIN_ISLETS:
         return m

@@ -14,10 +14,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from _ircadb import variant
+from scipy import ndimage
 
 import lesion_tool.measurement.isl_mottledfill as isl
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import LesionPrompt, measure_lesion
+from lesion_tool.measurement.enclosed import enclosed_patches
 from lesion_tool.measurement.evaluation import _dice, tolerance_mm
 
 SP = (2.5, 0.6, 0.6)
@@ -104,3 +106,45 @@ def test_ircadb_01_click_crosses_its_islets(ircadb, monkeypatch, seed: int) -> N
     # The added tissue is 01's: Dice against the expert's mask rises, nothing is flagged anew.
     assert _dice(got.mask, got.offset, t01.mask) > _dice(off.mask, off.offset, t01.mask)
     assert got.flags == off.flags
+
+
+@pytest.mark.realdata
+def test_ircadb_01_rays_window_as_narrow_as_the_rays_need(ircadb, monkeypatch) -> None:
+    # The rays' window holds every ray's samples and their margins: the recast is the same,
+    # voxel for voxel, as in the window REACH times the result's box wide it was cast in before
+    # (seed 9's click, 68.1 -> 74.4 mm), and the window is narrower than that.
+    v = variant(ircadb, enhance="hyper", thickness_mm=2.5, noise_sd_hu=30.0, seed=9)
+    prompt = LesionPrompt(seed=CLICKS_01[9][0])
+    got = measure_lesion(v.volume, prompt, phase="arterial")
+    sy, sx = v.volume.spacing_mm[1:]
+    ny, nx = got.mask.shape[1:]
+    wide = isl.REACH * max(ny * sy, nx * sx) + 10.0  # + SHELL_MM[1] and 3 smoothing sigmas
+    centre = (got.offset[1] + ny // 2, got.offset[2] + nx // 2)
+    assert isl._rays_radius_mm(got, centre, sy, sx) < 0.8 * wide  # 71.7 mm for 96.2
+    monkeypatch.setattr(isl, "_rays_radius_mm", lambda *a: np.inf)  # the REACH-wide window
+    before = measure_lesion(v.volume, prompt, phase="arterial")
+    assert before.whole.length_mm == got.whole.length_mm
+    assert before.offset == got.offset and (before.mask == got.mask).all()
+
+
+def test_maps_read_round_the_body_are_the_windows_own() -> None:
+    # The body and its islets read round the body's box are those read over the whole window,
+    # with a bright vessel running off to the window's edge and fat beside one islet.
+    vol = _volume(True, 25.0)
+    plane = np.array(vol.array[5], dtype=float)
+    plane[150:170, 200:320] = 180.0  # a bright band from the lesion to the window's edge
+    plane[140:146, 105:117] = -100.0  # fat beside the lesion
+    plane[140:145, 122:127] = 112.0  # an islet within ENCLOSED_FAT_MM of it: not counted
+    region = np.hypot(*np.mgrid[-160:160, -160:160]) * SP[1] <= 10.0
+    lv = SimpleNamespace(threshold=145.0, ceiling=200.0)
+    body, isles = isl._maps(plane, region, lv, SP[1:], -30.0)  # type: ignore[arg-type]
+    side = (plane > 145.0) & (plane < 200.0)
+    lab, _ = ndimage.label(side, structure=np.ones((3, 3), dtype=bool))
+    ids = np.unique(lab[region & side])
+    whole_body = np.isin(lab, ids[ids > 0])
+    found = enclosed_patches(side, plane < -30.0, SP[1:])
+    assert found is not None
+    whole_isles = found & ndimage.binary_fill_holes(whole_body)
+    assert (body == whole_body).all() and (isles == whole_isles).all()
+    assert ndimage.label(isles)[1] >= 15  # the islets are there to compare
+    assert not isles[140:145, 122:127].any() and body[150:170, 300:].all()
