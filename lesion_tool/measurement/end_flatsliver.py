@@ -12,14 +12,14 @@ of 1.6 mm" was a miss (4 of 4: IRCADb 04 22.4 mm for 18.5 twice, 03 18.8 for 23.
 
 Here such a region (clicks only, slices <= :data:`THIN_MM`, seen on at most two slices and less
 deep than :data:`FLAT_SHARE` of its diameter) is measured again at the click's in-plane point on
-the slices next to the click, nearest first. A new region is kept when it is a lesion of its own
-right: at least three slices and not itself flat, not running on through the slices, not mostly
-outside the liver, not of low contrast (as capclick's: in plain liver such a body is the liver's
-own noise; seed 7's no-tumour click (89, 118, 240) on "hyper", 20.4 mm flagged, would have become a
-41.5 mm low-contrast region), and holding the reader's click voxel itself (the sliver lies in it:
-the same lesion). Of the candidates at one distance the one on most slices is kept. The result is
-always flagged (the reader clicked elsewhere), so a no-tumour click's flagged result stays flagged
-and a refusal is never touched: only results are looked at.
+the slices next to the click. A new region is kept when it is a lesion of its own right: at least
+three slices and not itself flat, not running on through the slices, not mostly outside the liver,
+not of low contrast (as capclick's: in plain liver such a body is the liver's own noise; seed 7's
+no-tumour click (89, 118, 240) on "hyper", 20.4 mm flagged, became a 41.5 mm region without this
+check), and holding the reader's click voxel itself (the sliver lies in it: the same lesion). Of
+the two (one on either side) the one on more slices is kept. The result is always flagged (the
+reader clicked elsewhere), so a no-tumour click's flagged result stays flagged and a refusal is
+never touched: only results are looked at.
 """
 
 from __future__ import annotations
@@ -48,8 +48,10 @@ MAX_SLICES = 2
 FLAT_SHARE = 0.25
 """A region (or a candidate) whose depth through the slices is under this share of its
 diameter is flat: no lesion's shape (a sphere's depth is its diameter)."""
-STEPS = 2
-"""Slices on either side of the click tried, nearest first."""
+STEPS = 1
+"""Slices on either side of the click tried: the next one (every region kept on the development
+seeds came from it; a second slice was tried only for no-tumour clicks, up to 4 measurements
+instead of 2)."""
 OUTSIDE_FLAGS = ("lies in the liver outlined", "surroundings look like liver")
 """Parts of segment's flags on a region mostly outside the liver or not surrounded by it."""
 
