@@ -57,6 +57,7 @@ from lesion_tool.measurement.diameter import (
 from lesion_tool.measurement.driftclick import Drifted, check_click
 from lesion_tool.measurement.edg_fadefoot import fade_foot_mm
 from lesion_tool.measurement.enclosed import enclosed_patches
+from lesion_tool.measurement.end_flatsliver import reclick_sliver
 from lesion_tool.measurement.enhancement import robust_sd
 from lesion_tool.measurement.linebay import beyond_bay
 from lesion_tool.measurement.linebound import (
@@ -1653,8 +1654,9 @@ def _measure_lesion(
     # A click on a lesion's cap may read as the liver or find its cap alone: the lesion
     # under the click, on the next slices (capclick.py).
     # (The cap rule's re-clicks on the next slices do not look for a vessel's lesion again.)
+    measure = measure_once(_measure_followed)
     try:
-        first = under_cap(volume, prompt, phase, measure_once(_measure_followed))
+        first = under_cap(volume, prompt, phase, measure)
     except LiverValue as err:
         # A small lesion's click whose region drifted off it: the blob holding the click, from
         # its middle (smallles_blob.py); arterial images only (see its docstring).
@@ -1688,6 +1690,9 @@ def _measure_lesion(
         if found is None:
             raise
         return found
+    # A click's region seen as a flat sliver on thin slices (the lesion's end): the lesion from
+    # the same point on the next slices (end_flatsliver.py).
+    first = reclick_sliver(volume, prompt, phase, first, measure)
     # A click's region that ran on through the slabs, where a small ring closes round a dark
     # core at the click: the ring's lesion (n5d_runsring.py; arterial slabs only).
     first = ring_for_runaway(volume, prompt, phase, first)
