@@ -79,7 +79,7 @@ def middle_click(m: LesionMeasurement) -> tuple[int, int, int] | None:
     return widest + m.offset[0], y + m.offset[1], x + m.offset[2]
 
 
-def _nested_share(a: LesionMeasurement, b: LesionMeasurement) -> float:
+def nested_share(a: LesionMeasurement, b: LesionMeasurement) -> float:
     """Share of the smaller of ``a``'s and ``b``'s regions that lies in the other (1.0: one
     nests in the other, as a lesion's outlines from two clicks do when one threshold is
     looser)."""
@@ -127,7 +127,7 @@ def follow_middle(
         return first
     spent = first.time_s + new.time_s
     if (
-        _nested_share(first, new) < NESTED_SHARE
+        nested_share(first, new) < NESTED_SHARE
         or attenuation(new) != attenuation(first)
         or (runs_on(new) and not runs_on(first))
         or _slice_gap(new, first.seed_voxel[0]) > CLICK_SLICE_GAP

@@ -540,6 +540,10 @@ class LesionEvidence:
     texture_noise_sd_hu: float = 0.0
     """Texture: the variation (SD, HU) of the liver's local SD, against which the lesion's is
     compared (0 when delineated by value)."""
+    brighter_slab: tuple[int, int, int] | None = None
+    """A click on a partial-volume end slab whose lesion value was re-measured on a slab further
+    in (thick slices): the voxel ``(z, y, x)`` at the centre of the outline there
+    (slb_brightslab.py); None otherwise."""
 
     @property
     def attenuation(self) -> str:
@@ -1562,8 +1566,20 @@ def measure_lesion(
     refined in 3-D by a random walker where the result is in doubt on arterial slabs
     (:func:`lesion_tool.measurement.refine.refine_where_doubtful`; issue 11, w9-refine), and
     flagged when its diameter's ends lie where the image stays within the noise of its threshold
-    (:mod:`lesion_tool.measurement.lowcnr_border`).
+    (:mod:`lesion_tool.measurement.lowcnr_border`). A click on a partial-volume end slab is
+    measured again from the slab where the lesion reads its own value when that gives a sound,
+    longer result (:mod:`lesion_tool.measurement.slb_brightslab`).
     """
+    from lesion_tool.measurement.slb_brightslab import from_brighter_slab
+
+    first = _measure_whole(volume, prompt, phase)
+    return from_brighter_slab(volume, prompt, phase, first, _measure_whole)
+
+
+def _measure_whole(
+    volume: CTVolume, prompt: LesionPrompt, phase: Phase | str | None
+) -> LesionMeasurement:
+    """:func:`measure_lesion`'s measurement from the prompt as given."""
     from lesion_tool.measurement.isl_mottledfill import fill_islets
     from lesion_tool.measurement.lowcnr_border import border_uncertainty_mm, flag_uncertain_border
     from lesion_tool.measurement.lungedge_border import reborder_band
@@ -3033,7 +3049,13 @@ def _delineate(
                 cuts[z] = replace(c, radii=r, outline_yx=outline, mask=mask)
     if prompt.line is not None and line_len_mm is not None and lv.sign > 0 and not win.texture:
         _past_bay(win, cuts, prompt, lv, rmax)
-    return _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
+    m = _finish(volume, win, cuts, prompt, lv, share, flags, ph, seed, line_len_mm, t0)
+    if relevelled is None or relevelled[0] not in cuts or win.texture:
+        return m
+    # Where the lesion reads its own value: a re-click there (slb_brightslab.py).
+    cy_r, cx_r = cuts[relevelled[0]].centre()
+    at = (relevelled[0], round(cy_r) + win.y0, round(cx_r) + win.x0)
+    return replace(m, evidence=replace(m.evidence, brighter_slab=at))
 
 
 def _seed_value(win: _Window, z: int, prev: _SliceCut) -> float:
