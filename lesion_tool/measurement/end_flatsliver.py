@@ -26,17 +26,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lesion_tool.measurement.capclick import OUTSIDE_FLAGS
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG
 from lesion_tool.measurement.reseed import as_clicked, measure_again, runs_on, slice_span
+from lesion_tool.measurement.seam import holds_voxel
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from lesion_tool.io.volume import CTVolume
+    from lesion_tool.measurement.reseed import Measure
     from lesion_tool.measurement.segment import LesionMeasurement, LesionPrompt
-
-    Measure = Callable[[CTVolume, LesionPrompt, object], LesionMeasurement]
 
 ENABLED = True
 """Module switch: False leaves every result as found (its tests show the rule matters)."""
@@ -52,8 +51,6 @@ STEPS = 1
 """Slices on either side of the click tried: the next one (every region kept on the development
 seeds came from it; a second slice was tried only for no-tumour clicks, up to 4 measurements
 instead of 2)."""
-OUTSIDE_FLAGS = ("lies in the liver outlined", "surroundings look like liver")
-"""Parts of segment's flags on a region mostly outside the liver or not surrounded by it."""
 
 
 def _depth_mm(volume: CTVolume, m: LesionMeasurement) -> tuple[int, float]:
@@ -71,13 +68,6 @@ def is_flat_sliver(volume: CTVolume, m: LesionMeasurement) -> bool:
     return 0 < n <= MAX_SLICES and depth < FLAT_SHARE * m.whole.length_mm
 
 
-def _holds(m: LesionMeasurement, click: tuple[int, int, int]) -> bool:
-    """``m``'s region holds the voxel ``click``."""
-    z, y, x = (c - o for c, o in zip(click, m.offset, strict=True))
-    sh = m.mask.shape
-    return 0 <= z < sh[0] and 0 <= y < sh[1] and 0 <= x < sh[2] and bool(m.mask[z, y, x])
-
-
 def _acceptable(volume: CTVolume, m: LesionMeasurement, click: tuple[int, int, int]) -> bool:
     """``m`` is a lesion of its own right holding the click's voxel."""
     n, depth = _depth_mm(volume, m)
@@ -87,7 +77,7 @@ def _acceptable(volume: CTVolume, m: LesionMeasurement, click: tuple[int, int, i
         return False
     if any(f.startswith(LOW_CONTRAST_FLAG) for f in m.flags):
         return False
-    return _holds(m, click)
+    return holds_voxel(m, click)
 
 
 def reclick_sliver(

@@ -37,7 +37,6 @@ nothing is re-levelled and nothing changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -47,9 +46,8 @@ from lesion_tool.measurement.reseed import as_clicked, attenuation, measure_agai
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
+    from lesion_tool.measurement.reseed import Measure
     from lesion_tool.measurement.segment import LesionMeasurement, LesionPrompt
-
-Measure = Callable[["CTVolume", "LesionPrompt", object], "LesionMeasurement"]
 
 ENABLED = True
 """Switch for the rule (its tests show what it changes)."""
