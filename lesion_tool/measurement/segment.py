@@ -1571,9 +1571,12 @@ def measure_lesion(
     longer result (:mod:`lesion_tool.measurement.slb_brightslab`).
     """
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
+    from lesion_tool.measurement.tex_vote import vote_texture
 
     first = _measure_whole(volume, prompt, phase)
-    return from_brighter_slab(volume, prompt, phase, first, _measure_whole)
+    first = from_brighter_slab(volume, prompt, phase, first, _measure_whole)
+    # A click's region by texture: the median of it and two re-clicks inside it (tex_vote.py).
+    return vote_texture(volume, prompt, phase, first, _measure_whole)
 
 
 def _measure_whole(
