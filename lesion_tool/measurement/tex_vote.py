@@ -13,7 +13,9 @@ clicked 04 on Im 99-101 (its widest slices, where the reading is steady), so the
 there never saw it; held-out seeds miss about a third of 04's clicks on every variant.
 
 The texture outline is wrong on one click and right on the next; which one is wrong is not
-written in either. Here a click's region delineated by texture is measured again from the
+written in either. Here a click's region delineated by texture, clicked off its middle (the
+click's section under ``recentre.OFF_MIDDLE_SHARE`` of the region's widest: a click towards an
+end, or a region whose widest section is a leak), is measured again from the
 middle (deepest point) of its own sections one third and two thirds of the way through its
 slices, as a reader would click it again elsewhere, and the result whose diameter is the median
 of the three is kept. A re-click counts only when it is delineated by texture too and one region
@@ -34,7 +36,7 @@ import numpy as np
 
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import deepest_pixel
-from lesion_tool.measurement.recentre import nested_share
+from lesion_tool.measurement.recentre import middle_click, nested_share
 from lesion_tool.measurement.reseed import as_clicked, attenuation, measure_again
 
 if TYPE_CHECKING:
@@ -86,7 +88,7 @@ def vote_texture(
     docstring)."""
     if not ENABLED or prompt.seed is None or prompt.line is not None:
         return first
-    if attenuation(first) != "texture":
+    if attenuation(first) != "texture" or middle_click(first) is None:
         return first
     clicks = vote_clicks(first)
     if len(clicks) < len(VOTE_AT):
