@@ -3,8 +3,8 @@
 
 IRCADb 04 (18.5 mm over Im 90-104) is delineated by texture. Clicked on its upper slices
 (Im 93-97), the texture level read at the click lets the outline take in the liver's mottle
-beside it: 28-37 mm on 48 of 125 such clicks of the "original" image. Checked against 04's
-expert mask; the deepest click, a line and no-tumour clicks keep sound results.
+beside it: 28-37 mm on 52 of 221 clicks of the "original" image (every third pixel). Checked
+against 04's expert mask; the deepest click, a line and no-tumour clicks keep sound results.
 """
 
 from __future__ import annotations
