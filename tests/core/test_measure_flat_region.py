@@ -74,6 +74,6 @@ def test_effective_depth_is_volume_over_largest_section() -> None:
     )
     # A sphere of 16 mm on 1.6 mm slices: two thirds of its diameter deep.
     r = np.arange(-4.5, 5.0) * 1.6
-    areas = [int(round(1000 * max(0.0, 1 - (z / 8.0) ** 2))) for z in r]
+    areas = [round(1000 * max(0.0, 1 - (z / 8.0) ** 2)) for z in r]
     depth = fr.effective_depth_mm(thin, _disc(areas, 16.0))
     assert depth == pytest.approx(2 / 3 * 16.0, rel=0.1)
