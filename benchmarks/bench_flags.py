@@ -55,6 +55,8 @@ REASONS: list[tuple[str, str]] = [
     ("hyper-attenuating on a", "hyper on a non-arterial image"),
     ("this looks like a vessel", "tube in 3-D (vessel)"),
     ("click's slab holds its end", "slab re-levelled"),
+    ("the region is flat", "flat: far less deep than wide"),
+    ("measured again by texture", "texture re-clicked, median of three (note)"),
 ]
 
 
