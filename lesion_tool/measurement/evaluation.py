@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -41,6 +41,7 @@ __all__ = [
     "summarise_negatives",
     "tolerance_mm",
     "tumour_segments",
+    "within_interval",
 ]
 
 TOLERANCE_MM = 3.0
@@ -451,6 +452,48 @@ def summarise(results: Sequence[ClickResult], name: str = "all") -> Summary:
         mean_time_s=statistics.fmean([r.time_s for r in results]) if results else 0.0,
         viable_reported=sum(bool(r.viable_mm) for r in measured),
     )
+
+
+def within_interval(
+    within: Sequence[bool],
+    groups: Sequence[Hashable],
+    *,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """The share of prompts within tolerance and its bootstrap interval, ``(share, low, high)``,
+    resampling whole ``groups`` rather than prompts.
+
+    Prompts in one group are not independent: a benchmark seed draws each tumour's random
+    clicks once and measures them on every variant, so a seed of 308 prompts is 28 prompt
+    positions. Resampling prompts would give an interval several times too narrow.
+    """
+    from scipy.stats import bootstrap
+
+    if len(within) != len(groups) or not within:
+        raise ValueError("within and groups must be non-empty and of the same length")
+    keys = {g: i for i, g in enumerate(dict.fromkeys(groups))}
+    hits = np.zeros(len(keys))
+    counts = np.zeros(len(keys))
+    for w, g in zip(within, groups, strict=True):
+        hits[keys[g]] += bool(w)
+        counts[keys[g]] += 1
+    share = float(hits.sum() / counts.sum())
+    if len(keys) < 2 or hits.sum() in (0, counts.sum()):
+        return share, share, share
+    res = bootstrap(
+        (hits, counts),
+        lambda h, n, axis=-1: h.sum(axis=axis) / n.sum(axis=axis),
+        paired=True,
+        vectorized=True,
+        confidence_level=confidence,
+        n_resamples=resamples,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    ci = res.confidence_interval
+    return share, float(ci.low), float(ci.high)
 
 
 NEGATIVE_MIN_MM = 10.0
