@@ -1568,17 +1568,23 @@ def measure_lesion(
     flagged when its diameter's ends lie where the image stays within the noise of its threshold
     (:mod:`lesion_tool.measurement.lowcnr_border`). A click on a partial-volume end slab is
     measured again from the slab where the lesion reads its own value when that gives a sound,
-    longer result (:mod:`lesion_tool.measurement.slb_brightslab`). A click off the middle of a
-    region delineated by texture is measured again from two points inside it and the median kept
-    (:mod:`lesion_tool.measurement.tex_vote`); a region far flatter than it is wide is flagged
-    (:mod:`lesion_tool.measurement.flat_region`).
+    longer result (:mod:`lesion_tool.measurement.slb_brightslab`). A faint bright region by value
+    on thick slabs, widest on its end slab, gives way to the texture region measured from the
+    click's point one slab on (:mod:`lesion_tool.measurement.lct_texbeyond`). A click off the
+    middle of a region delineated by texture is measured again from two points inside it and the
+    median kept (:mod:`lesion_tool.measurement.tex_vote`); a region far flatter than it is wide is
+    flagged (:mod:`lesion_tool.measurement.flat_region`).
     """
     from lesion_tool.measurement.flat_region import flag_flat
+    from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.tex_vote import vote_texture
 
     first = _measure_whole(volume, prompt, phase)
     first = from_brighter_slab(volume, prompt, phase, first, _measure_whole)
+    # A faint bright region by value widest on its end slab: the texture region beyond it
+    # (lct_texbeyond.py; slabs of 4 mm or more).
+    first = texture_beyond(volume, prompt, phase, first, _measure_whole)
     # A click's region by texture: the median of it and two re-clicks inside it (tex_vote.py).
     voted = vote_texture(volume, prompt, phase, first, _measure_whole)
     # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py).
