@@ -1570,10 +1570,13 @@ def measure_lesion(
     measured again from the slab where the lesion reads its own value when that gives a sound,
     longer result (:mod:`lesion_tool.measurement.slb_brightslab`). A click off the middle of a
     region delineated by texture is measured again from two points inside it and the median kept
-    (:mod:`lesion_tool.measurement.tex_vote`); a region far flatter than it is wide is flagged
+    (:mod:`lesion_tool.measurement.tex_vote`); a lesion of 40 mm or more clicked far from its
+    region's deepest point is measured again from there when that gives the same lesion, longer
+    (:mod:`lesion_tool.measurement.lrg_deepclick`); a region far flatter than it is wide is flagged
     (:mod:`lesion_tool.measurement.flat_region`).
     """
     from lesion_tool.measurement.flat_region import flag_flat
+    from lesion_tool.measurement.lrg_deepclick import reclick_deepest
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.tex_vote import vote_texture
 
@@ -1581,6 +1584,9 @@ def measure_lesion(
     first = from_brighter_slab(volume, prompt, phase, first, _measure_whole)
     # A click's region by texture: the median of it and two re-clicks inside it (tex_vote.py).
     voted = vote_texture(volume, prompt, phase, first, _measure_whole)
+    # A large lesion clicked far from its middle: again from its region's deepest point
+    # (lrg_deepclick.py).
+    voted = reclick_deepest(volume, prompt, phase, voted, _measure_whole)
     # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py).
     return flag_flat(volume, voted)
 
