@@ -1530,9 +1530,11 @@ def _hu_levels(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> _Levels
 def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[_Levels, float]:
     """Liver value and noise from the shell samples that look like parenchyma, lesion value from
     the inner part of the outline; and the share of the shell that looks like parenchyma."""
-    # The parenchyma judged against the level it settles on, not the window's commonest value
-    # alone (shell_settle.py).
-    like = settled_like(cut.shell, lv.liver, lv.band)
+    # A dark lesion off the arterial phase: the parenchyma judged against the level it settles
+    # on, not the window's commonest value alone (shell_settle.py).
+    like = settled_like(
+        cut.shell, lv.liver, lv.band, lv.sign < 0 and not lv.mixed and not lv.texture
+    )
     share = float(like.mean()) if cut.shell.size else 0.0
     liver, noise = lv.liver, lv.noise
     if like.sum() >= 30:
