@@ -92,3 +92,8 @@ def test_the_level_settles_on_the_shell_s_own_parenchyma() -> None:
     assert (ss.settled_like(uniform, 110.0, 18.0, True) == (np.abs(uniform - 110.0) <= 18.0)).all()
     # Where the rule does not apply (an enhancing or arterial region, texture levels): the first.
     assert (ss.settled_like(shell, 107.0, 18.0, False) == first).all()
+    # A shell holding the lesion's graded edge (95 HU) below the liver (113 HU): the level would
+    # settle downwards onto the edge, so the first selection is kept.
+    edge = np.concatenate([rng.normal(113, 5, 400), rng.normal(92, 5, 600)])
+    first = np.abs(edge - 113.0) <= 24.0
+    assert (ss.settled_like(edge, 113.0, 24.0, True) == first).all()
