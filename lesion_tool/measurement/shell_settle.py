@@ -40,6 +40,10 @@ MAX_ROUNDS = 4
 """At most this many re-selections (each moves the level by a few HU at most)."""
 SETTLED_HU = 0.5
 """The level has settled when a round moves it by less than this."""
+MIN_SHIFT_HU = 6.0
+"""A settled level less than this above the first median is the scatter of one liver level's
+median, not a second level: the first selection is kept (04 on seed 7's noise 25 HU settled 117
+-> 119 HU and its click's region flipped from 18.7 to 7.9 mm)."""
 MIN_SAMPLES = 30
 """Fewer liver-like shell samples than this leave the level where it was (as the first read)."""
 
@@ -65,6 +69,6 @@ def settled_like(shell: np.ndarray, liver: float, band: float, applies: bool) ->
     # Only away from the dark lesion, onto more of the shell, and within the band of the first
     # median: a level that settles lower is the lesion's own graded edge taken for liver, one
     # that moves further than the band another tissue.
-    if level < start + SETTLED_HU or level - start > band or like.sum() < first.sum():
+    if level < start + MIN_SHIFT_HU or level - start > band or like.sum() < first.sum():
         return first
     return like
