@@ -3,9 +3,9 @@
 
 IRCADb 05 (32.5 mm on the original grid) lies on the seam between a brighter part of the liver
 (about 125 HU smoothed) and a darker one (about 107 HU). A click whose window is commonest at
-107 HU read the liver ringing 05 at about 114 HU and drew the border up its graded edge, 3-4 mm
-short. Checked against 05's expert mask and the liver ringing it; a uniform shell and the
-no-tumour clicks must not change.
+107 HU read the liver ringing 05 at about 115 HU: its region stopped short or was refused.
+Checked against 05's expert mask; a uniform shell, a shell holding the lesion's graded edge and
+the no-tumour clicks must not change.
 """
 
 from __future__ import annotations
@@ -13,56 +13,47 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _ircadb import variant
-from scipy import ndimage
 
+from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement import shell_settle as ss
 from lesion_tool.measurement.evaluation import _dice, tolerance_mm
-from lesion_tool.measurement.segment import LIVER_BAND_MIN_HU, SMOOTH_SIGMA_MM
+from lesion_tool.measurement.segment import LIVER_BAND_MIN_HU
 
-CLICK = (118, 236, 213)
-"""On 05's lower slices (Im 109-121, widest Im 112), 3.8 mm inside its expert border: "noise 25
-HU" at noise seed 7 measured it 28.3 mm (liver read at 115 HU) before this rule."""
+CLICKS = [(119, 210, 206), (121, 225, 196)]
+"""On 05's lower slices (Im 109-121, widest Im 112), 2.8 and 3.3 mm inside its expert border
+(the census's noise seed 7, clicks drawn from seed 1007): 28.8 mm and refused before this rule."""
 
 
 @pytest.fixture(scope="module")
-def noisy(ircadb):
-    """IRCADb with 25 HU of noise drawn as the bench's development seed 7 draws it."""
-    return variant(ircadb, noise_sd_hu=25.0, seed=7)
+def original(ircadb):
+    """The original image with its expert tumours."""
+    return variant(ircadb)
 
 
-def _ring_liver(v, z: int) -> float:
-    """The smoothed liver 2-7 mm outside 05's expert outline on slice ``z`` (its median)."""
-    sy, sx = v.volume.spacing_mm[1:]
-    d = ndimage.distance_transform_edt(~v.masks[4][z], sampling=(sy, sx))
-    ring = (d > 2.0) & (d < 7.0) & v.liver[z]
-    plane = np.asarray(v.volume.array[z], dtype=float)
-    sm = ndimage.gaussian_filter(plane, SMOOTH_SIGMA_MM / sy)
-    return float(np.median(sm[ring]))
-
-
-def test_a_click_on_05_reads_the_liver_ringing_it(noisy, monkeypatch) -> None:
-    v = noisy
+@pytest.mark.parametrize("click", CLICKS, ids=["Im119", "Im121"])
+def test_a_click_on_05_reads_the_liver_ringing_it(original, click, monkeypatch) -> None:
+    v = original
     t05 = v.experts[4]
-    assert t05.name.endswith("05") and v.masks[4][CLICK]
+    assert t05.name.endswith("05") and v.masks[4][click]
     tol = tolerance_mm(t05.diameter_mm)
-    ring = _ring_liver(v, CLICK[0])
-    assert ring > 118.0  # the brighter part of the liver rings 05 here
-    m = measure_lesion(v.volume, LesionPrompt(seed=CLICK), phase="portal-venous")
+    m = measure_lesion(v.volume, LesionPrompt(seed=click), phase="portal-venous")
     assert abs(m.whole.length_mm - t05.diameter_mm) <= tol
-    assert abs(m.evidence.liver_hu - ring) <= 6.0
     assert _dice(m.mask, m.offset, v.masks[4]) >= 0.75
-    # Without the rule: the liver read 10 HU low, the border up the edge, out of tolerance.
+    assert m.evidence.liver_hu >= 116.0  # the brighter liver round 05, not the 107 HU part
+    # Without the rule: short by more than the tolerance, or refused.
     monkeypatch.setattr(ss, "ENABLED", False)
-    before = measure_lesion(v.volume, LesionPrompt(seed=CLICK), phase="portal-venous")
-    assert before.evidence.liver_hu < ring - 8.0
+    try:
+        before = measure_lesion(v.volume, LesionPrompt(seed=click), phase="portal-venous")
+    except MeasurementError:
+        return
     assert t05.diameter_mm - before.whole.length_mm > tol
 
 
-def test_no_tumour_clicks_keep_their_outcome(ircadb, ircadb_negative_points, monkeypatch) -> None:
+def test_no_tumour_clicks_keep_their_outcome(original, ircadb_negative_points, monkeypatch) -> None:
     # Seed 0's first liver and vessel clicks on the original: refused stays refused, flagged
     # stays flagged.
-    v = variant(ircadb)
+    v = original
     pts = ircadb_negative_points(0)
     clicks = [p for w, p in pts if w == "liver"][:6] + [p for w, p in pts if w == "vessel"][:3]
 
