@@ -128,6 +128,7 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
+from lesion_tool.measurement.shell_settle import settled_like
 from lesion_tool.measurement.slabhyper_line import vouched_flag, vouched_z
 from lesion_tool.measurement.smallles_blob import reclick_blob
 from lesion_tool.measurement.speed15_remask import remasked
@@ -1529,7 +1530,11 @@ def _hu_levels(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> _Levels
 def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[_Levels, float]:
     """Liver value and noise from the shell samples that look like parenchyma, lesion value from
     the inner part of the outline; and the share of the shell that looks like parenchyma."""
-    like = np.abs(cut.shell - lv.liver) <= lv.band
+    # A dark lesion off the arterial phase: the parenchyma judged against the level it settles
+    # on, not the window's commonest value alone (shell_settle.py).
+    like = settled_like(
+        cut.shell, lv.liver, lv.band, lv.sign < 0 and not lv.mixed and not lv.texture
+    )
     share = float(like.mean()) if cut.shell.size else 0.0
     liver, noise = lv.liver, lv.noise
     if like.sum() >= 30:
