@@ -128,6 +128,7 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
+from lesion_tool.measurement.short_line import past_short_line
 from lesion_tool.measurement.slabhyper_line import vouched_flag, vouched_z
 from lesion_tool.measurement.smallles_blob import reclick_blob
 from lesion_tool.measurement.speed15_remask import remasked
@@ -1573,8 +1574,10 @@ def measure_lesion(
     click's point one slab on (:mod:`lesion_tool.measurement.lct_texbeyond`). A click off the
     middle of a region delineated by texture is measured again from two points inside it and the
     median kept (:mod:`lesion_tool.measurement.tex_vote`); a region far flatter than it is wide is
-    flagged (:mod:`lesion_tool.measurement.flat_region`).
+    flagged (:mod:`lesion_tool.measurement.flat_region`), as is one cut off on a wide end slice
+    past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`).
     """
+    from lesion_tool.measurement.end_goes_on import flag_goes_on
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
@@ -1587,8 +1590,9 @@ def measure_lesion(
     first = texture_beyond(volume, prompt, phase, first, _measure_whole)
     # A click's region by texture: the median of it and two re-clicks inside it (tex_vote.py).
     voted = vote_texture(volume, prompt, phase, first, _measure_whole)
-    # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py).
-    return flag_flat(volume, voted)
+    # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py),
+    # and one cut off on a wide end slice past which the lesion goes on (end_goes_on.py).
+    return flag_goes_on(volume, flag_flat(volume, voted))
 
 
 def _measure_whole(
@@ -3639,9 +3643,13 @@ def _line_fits(m: LesionMeasurement, line_len_mm: float) -> bool:
 
 def _line_flagged(m: LesionMeasurement, line_len_mm: float) -> LesionMeasurement:
     """``m`` with the line's disagreement flag when its diameter is not within LINE_STRICT of
-    the line's length (and no such flag is there yet)."""
+    the line's length, or is well past a short line (:mod:`lesion_tool.measurement.short_line`),
+    and no such flag is there yet."""
     ratio = _line_ratio(m, line_len_mm)
-    if LINE_STRICT[0] <= ratio <= LINE_STRICT[1] or any(LINE_DISAGREES in f for f in m.flags):
+    fits = LINE_STRICT[0] <= ratio <= LINE_STRICT[1]
+    if fits and not past_short_line(m.whole.length_mm, line_len_mm):
+        return m
+    if any(LINE_DISAGREES in f for f in m.flags):
         return m
     return replace(m, flags=(*m.flags, _line_disagreement(m.whole.length_mm, line_len_mm)))
 
