@@ -129,6 +129,7 @@ from lesion_tool.measurement.ring import (
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
 from lesion_tool.measurement.shell_settle import settled_like
+from lesion_tool.measurement.short_line import past_short_line
 from lesion_tool.measurement.slabhyper_line import vouched_flag, vouched_z
 from lesion_tool.measurement.smallles_blob import reclick_blob
 from lesion_tool.measurement.speed15_remask import remasked
@@ -1580,8 +1581,10 @@ def measure_lesion(
     median kept (:mod:`lesion_tool.measurement.tex_vote`); a lesion of 40 mm or more clicked far
     from its region's deepest point is measured again from there when that gives the same lesion,
     longer (:mod:`lesion_tool.measurement.lrg_deepclick`); a region far flatter than it is wide is
-    flagged (:mod:`lesion_tool.measurement.flat_region`).
+    flagged (:mod:`lesion_tool.measurement.flat_region`), as is one cut off on a wide end slice
+    past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`).
     """
+    from lesion_tool.measurement.end_goes_on import flag_goes_on
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.lrg_deepclick import reclick_deepest
@@ -1598,8 +1601,9 @@ def measure_lesion(
     # A large lesion clicked far from its middle: again from its region's deepest point
     # (lrg_deepclick.py).
     voted = reclick_deepest(volume, prompt, phase, voted, _measure_whole)
-    # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py).
-    return flag_flat(volume, voted)
+    # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py),
+    # and one cut off on a wide end slice past which the lesion goes on (end_goes_on.py).
+    return flag_goes_on(volume, flag_flat(volume, voted))
 
 
 def _measure_whole(
@@ -3650,9 +3654,13 @@ def _line_fits(m: LesionMeasurement, line_len_mm: float) -> bool:
 
 def _line_flagged(m: LesionMeasurement, line_len_mm: float) -> LesionMeasurement:
     """``m`` with the line's disagreement flag when its diameter is not within LINE_STRICT of
-    the line's length (and no such flag is there yet)."""
+    the line's length, or is well past a short line (:mod:`lesion_tool.measurement.short_line`),
+    and no such flag is there yet."""
     ratio = _line_ratio(m, line_len_mm)
-    if LINE_STRICT[0] <= ratio <= LINE_STRICT[1] or any(LINE_DISAGREES in f for f in m.flags):
+    fits = LINE_STRICT[0] <= ratio <= LINE_STRICT[1]
+    if fits and not past_short_line(m.whole.length_mm, line_len_mm):
+        return m
+    if any(LINE_DISAGREES in f for f in m.flags):
         return m
     return replace(m, flags=(*m.flags, _line_disagreement(m.whole.length_mm, line_len_mm)))
 
