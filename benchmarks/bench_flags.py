@@ -57,6 +57,7 @@ REASONS: list[tuple[str, str]] = [
     ("click's slab holds its end", "slab re-levelled"),
     ("the region is flat", "flat: far less deep than wide"),
     ("measured again by texture", "texture re-clicked, median of three (note)"),
+    ("the region stops where the lesion goes on", "stops on a wide end, lesion goes on"),
 ]
 
 
