@@ -14,6 +14,12 @@ Prints one Markdown table (the README's). Run:
 ``.venv/bin/python benchmarks/bench_stress.py [--clicks 2] [--only NAME ...] [--why]``
 (a few minutes; ``--why`` counts the prompts by cause of failure; ``--lines-only`` measures only
 the rough lines).
+
+A seed's prompts are only 28 positions (the same deepest points, clicks and lines on every
+variant), so where its two random clicks fall decides much of its figure. ``--census K``
+measures instead K random interior clicks per tumour and variant, drawn tumour by tumour from
+seed 1000 + ``--seed`` (a seed no held-out run uses), and prints each tumour's count: the
+evidence a rule is judged on (e.g. ``--census 20 --seed 3 --only "necrotic core"``).
 """
 
 from __future__ import annotations
@@ -69,13 +75,25 @@ def load_case():
     return image, tumours, arr("liver"), [arr("portalvein"), arr("venoussystem")]
 
 
+# Census clicks come from seed 1000 + the noise seed: the benchmark's own seeds (held out or
+# not) stay under 1000, so a census never measures a held-out seed's clicks.
+CENSUS_SEED = 1000
+
+
 def run_variant(
-    name: str, case, clicks: int, seed: int = 0, negatives: int = 0, lines_only: bool = False
+    name: str,
+    case,
+    clicks: int,
+    seed: int = 0,
+    negatives: int = 0,
+    lines_only: bool = False,
+    census: int = 0,
 ) -> dict:
     """Evaluate one variant; the row of the table as a dict. With ``negatives``, also that many
     seeded clicks in plain liver (>= 10 mm from every tumour and vessel) and a quarter as many
     in the vessels (:func:`negative_points`): row["negatives"] counts their outcomes. With
-    ``lines_only``, only the rough lines are measured (the same lines as a full run)."""
+    ``lines_only``, only the rough lines are measured (the same lines as a full run). With
+    ``census``, only that many random clicks per tumour, from seed 1000 + ``seed``."""
     image, tumours, liver, vessels = case
     kw = VARIANTS[name]
     vol, masks, liv = degrade(image, tumours, liver, vessels, seed=seed, **kw)
@@ -100,10 +118,27 @@ def run_variant(
     experts = [t for t in experts if t.diameter_mm >= 5.0]
     phase = "arterial" if kw.get("enhance") else "portal-venous"
     t0 = time.perf_counter()
-    kinds = ("line",) if lines_only else None
-    res = evaluate_clicks(
-        vol, experts, clicks=clicks, line=True, phase=phase, seed=seed, liver=liv, kinds=kinds
-    )
+    if census:
+        # Drawn per tumour, so a tumour's clicks do not depend on which others are measured.
+        res = [
+            r
+            for t in experts
+            for r in evaluate_clicks(
+                vol,
+                [t],
+                clicks=census,
+                line=False,
+                phase=phase,
+                seed=CENSUS_SEED + seed,
+                liver=liv,
+                kinds=("random",),
+            )
+        ]
+    else:
+        kinds = ("line",) if lines_only else None
+        res = evaluate_clicks(
+            vol, experts, clicks=clicks, line=True, phase=phase, seed=seed, liver=liv, kinds=kinds
+        )
     wall = time.perf_counter() - t0
     par = parenchyma(vol, liv, masks)
     s = summarise(res, name)
@@ -175,6 +210,27 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def tumour_lines(row: dict) -> list[str]:
+    """One line per tumour: within / clicks, refused, and the results more than 30 % off with
+    no flag, each with its click (what a census is read for)."""
+    out = []
+    by: dict[str, list] = {}
+    for r in row["results"]:
+        by.setdefault(r.tumour, []).append(r)
+    for tumour, rs in by.items():
+        bad = [r for r in rs if r.dangerous and not r.flags and not r.refused]
+        line = (
+            f"    {tumour}: within {sum(r.within for r in rs)}/{len(rs)}, "
+            f"refused {sum(bool(r.refused) for r in rs)}, > 30 % off unflagged {len(bad)}"
+        )
+        out.append(line)
+        out += [
+            f"      unflagged {r.measured_mm:.1f} mm for {r.expert_mm:.1f}: click {r.seed}"
+            for r in bad
+        ]
+    return out
+
+
 def interval_line(rows: list[dict]) -> str:
     """The share within tolerance with its 95 % interval over prompt positions: a seed measures
     the same deepest points, random clicks and lines on every variant, so its prompts are
@@ -211,6 +267,13 @@ def main() -> None:
         "--lines-only", action="store_true", help="measure only the rough lines (same lines)"
     )
     ap.add_argument(
+        "--census",
+        type=int,
+        default=0,
+        metavar="K",
+        help="instead, K random clicks per tumour and variant (from seed 1000 + --seed)",
+    )
+    ap.add_argument(
         "--times",
         type=int,
         default=0,
@@ -224,9 +287,13 @@ def main() -> None:
     case = load_case()
     rows = []
     for name in args.only or VARIANTS:
-        row = run_variant(name, case, args.clicks, args.seed, args.negatives, args.lines_only)
+        row = run_variant(
+            name, case, args.clicks, args.seed, args.negatives, args.lines_only, args.census
+        )
         rows.append(row)
         print(table([row]).splitlines()[-1], flush=True)
+        if args.census:
+            print("\n".join(tumour_lines(row)), flush=True)
         if args.negatives:
             print(negatives_line(row), flush=True)
             if args.verbose:
