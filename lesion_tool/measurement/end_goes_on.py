@@ -72,11 +72,11 @@ def open_end(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int] | None:
         return None
     top = float(areas.max())
     sy, sx = (float(s) for s in volume.spacing_mm[1:])
+    pad = (int(np.ceil(RING_MM[1] / sy)) + 1, int(np.ceil(RING_MM[1] / sx)) + 1)
     for k, step in ((int(ks[0]), -1), (int(ks[-1]), 1)):
         z_out = m.offset[0] + k + step
         if areas[k] < END_SHARE * top or not 0 <= z_out < volume.shape[0]:
             continue
-        pad = (int(np.ceil(RING_MM[1] / sy)) + 1, int(np.ceil(RING_MM[1] / sx)) + 1)
         here = slice_patch(volume, m, k, m.mask[k], 1.0, pad)
         past = slice_patch(volume, m, k + step, m.mask[k], 1.0, pad)
         ring = here.raw[ring_mm(here.here, (sy, sx), *RING_MM)]
