@@ -3,8 +3,8 @@
 
 IRCADb 01 (79.8 mm) on "hyper 2.5 mm 30 HU" (seed 0's image), clicked on slab 38 near its upper
 right corner: the region loses the thin lobe at the lower left and comes back 67.5 mm; from the
-region's deepest point (slab 44) 73.0 mm, within tolerance. The deepest click and a line are left
-as they are; the deepest point of an analytic ball is its centre.
+region's deepest point (slab 44) 73.0 mm, within tolerance. The deepest click stays within
+tolerance, a line is left as it is; the deepest point of an analytic ball is its centre.
 """
 
 from __future__ import annotations
@@ -50,17 +50,22 @@ def test_a_far_click_on_01_measures_01_whole(hyper, monkeypatch) -> None:
     assert t01.diameter_mm - before.whole.length_mm > tol + 2.0
 
 
-def test_the_deepest_click_and_a_line_are_left_alone(hyper, monkeypatch) -> None:
+def test_the_deepest_click_stays_within_and_a_line_is_left_alone(hyper, monkeypatch) -> None:
     v = hyper
     t01 = v.experts[0]
+    tol = tolerance_mm(t01.diameter_mm)
     a, b = t01.long_axis
-    prompts = (LesionPrompt(seed=t01.deepest), LesionPrompt(line=(a, b)))
-    on = [_measure(v, p) for p in prompts]
+    click, line = LesionPrompt(seed=t01.deepest), LesionPrompt(line=(a, b))
+    on = [_measure(v, p) for p in (click, line)]
     monkeypatch.setattr(ld, "ENABLED", False)
-    off = [_measure(v, p) for p in prompts]
-    for x, y in zip(on, off, strict=True):
-        assert x.whole.length_mm == pytest.approx(y.whole.length_mm)
-        assert not any(f.startswith("measured again from the deepest point") for f in x.flags)
+    off = [_measure(v, p) for p in (click, line)]
+    # The deepest point of 01's widest slab lies off its region's 3-D middle: measured again
+    # from there it may grow a little (73.9 -> 75.2 mm for 79.8), never away from the expert.
+    assert abs(on[0].whole.length_mm - t01.diameter_mm) <= tol
+    assert on[0].whole.length_mm >= off[0].whole.length_mm
+    # A line is the reader's own placement: never measured again.
+    assert on[1].whole.length_mm == pytest.approx(off[1].whole.length_mm)
+    assert not any(f.startswith("measured again from the deepest point") for f in on[1].flags)
 
 
 def test_the_deepest_point_of_a_ball_is_its_centre() -> None:
