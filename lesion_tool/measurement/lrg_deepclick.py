@@ -37,6 +37,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import deepest_pixel
 from lesion_tool.measurement.recentre import NESTED_SHARE, nested_share
@@ -61,12 +63,27 @@ MIN_GAIN_MM = 1.0
 """The new diameter must be at least this much longer (not the same lesion measured again)."""
 MAX_GROWTH = 1.25
 """...and at most this many times the first: a little more of the same lesion, not a leak."""
+PATCH_MM = 2.0
+"""The deepest point's value is the mean of the raw voxels on its slice within this (in plane,
+a square of side twice this) of it: a few tens of voxels, the noise averaged down."""
 
 
 def deepest_point(m: LesionMeasurement, spacing: tuple[float, ...]) -> tuple[int, int, int]:
     """The voxel ``(z, y, x)`` of ``m``'s region farthest from its edge in 3-D (mm)."""
     z, y, x = deepest_pixel(m.mask, spacing)
     return z + m.offset[0], y + m.offset[1], x + m.offset[2]
+
+
+def reads_as_lesion(volume: CTVolume, first: LesionMeasurement, at: tuple[int, int, int]) -> bool:
+    """Whether the image round ``at`` (:data:`PATCH_MM`) reads beyond ``first``'s own threshold,
+    on its lesion's side: a click there starts on the lesion's tissue, not on its necrosis or
+    the liver."""
+    z, y, x = at
+    ry, rx = (max(1, round(PATCH_MM / float(s))) for s in volume.spacing_mm[1:])
+    patch = volume.array[z, max(0, y - ry) : y + ry + 1, max(0, x - rx) : x + rx + 1]
+    value = float(np.mean(patch, dtype=np.float64))
+    e = first.evidence
+    return (value - e.threshold_hu) * e.contrast_hu > 0.0
 
 
 def reclick_deepest(
@@ -95,7 +112,7 @@ def reclick_deepest(
         [a * s for a, s in zip(at, spacing, strict=True)],
         [c * s for c, s in zip(click, spacing, strict=True)],
     )
-    if off <= OFF_SHARE * first.whole.length_mm:
+    if off <= OFF_SHARE * first.whole.length_mm or not reads_as_lesion(volume, first, at):
         return first
     new = measure_again(volume, prompt, phase, at, measure)
     if new is None:
