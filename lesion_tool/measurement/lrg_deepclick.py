@@ -74,6 +74,15 @@ def deepest_point(m: LesionMeasurement, spacing: tuple[float, ...]) -> tuple[int
     return z + m.offset[0], y + m.offset[1], x + m.offset[2]
 
 
+def body_reads_as_lesion(volume: CTVolume, first: LesionMeasurement) -> bool:
+    """Whether ``first``'s region, its median raw value, reads on its lesion's side of the liver
+    round the click: not a bright region that is mostly necrosis (whose deepest point lies in
+    the necrosis)."""
+    box = tuple(slice(o, o + n) for o, n in zip(first.offset, first.mask.shape, strict=True))
+    value = float(np.median(np.asarray(volume.array[box])[first.mask]))
+    return (value - first.evidence.liver_hu) * first.evidence.contrast_hu > 0.0
+
+
 def reads_as_lesion(volume: CTVolume, first: LesionMeasurement, at: tuple[int, int, int]) -> bool:
     """Whether the image round ``at`` (:data:`PATCH_MM`) reads beyond ``first``'s own threshold,
     on its lesion's side: a click there starts on the lesion's tissue, not on its necrosis or
@@ -103,6 +112,7 @@ def reclick_deepest(
         or first.whole.length_mm < MIN_LENGTH_MM
         or attenuation(first) == "texture"
         or not first.mask.any()
+        or not body_reads_as_lesion(volume, first)
     ):
         return first
     spacing = tuple(float(s) for s in volume.spacing_mm)
