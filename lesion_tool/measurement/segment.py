@@ -1578,13 +1578,16 @@ def measure_lesion(
     on thick slabs, widest on its end slab, gives way to the texture region measured from the
     click's point one slab on (:mod:`lesion_tool.measurement.lct_texbeyond`). A click off the
     middle of a region delineated by texture is measured again from two points inside it and the
-    median kept (:mod:`lesion_tool.measurement.tex_vote`); a region far flatter than it is wide is
+    median kept (:mod:`lesion_tool.measurement.tex_vote`); a lesion of 40 mm or more clicked far
+    from its region's deepest point is measured again from there when that gives the same lesion,
+    longer (:mod:`lesion_tool.measurement.lrg_deepclick`). A region far flatter than it is wide is
     flagged (:mod:`lesion_tool.measurement.flat_region`), as is one cut off on a wide end slice
     past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`).
     """
     from lesion_tool.measurement.end_goes_on import flag_goes_on
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
+    from lesion_tool.measurement.lrg_deepclick import reclick_deepest
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.tex_vote import vote_texture
 
@@ -1595,6 +1598,10 @@ def measure_lesion(
     first = texture_beyond(volume, prompt, phase, first, _measure_whole)
     # A click's region by texture: the median of it and two re-clicks inside it (tex_vote.py).
     voted = vote_texture(volume, prompt, phase, first, _measure_whole)
+    # A large lesion by value clicked far from its middle: again from its region's deepest
+    # point (lrg_deepclick.py). After the rules that change the region (a texture region is
+    # left to tex_vote), before the flags that read the final one.
+    voted = reclick_deepest(volume, prompt, phase, voted, _measure_whole)
     # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py),
     # and one cut off on a wide end slice past which the lesion goes on (end_goes_on.py).
     return flag_goes_on(volume, flag_flat(volume, voted))
