@@ -1580,11 +1580,14 @@ def measure_lesion(
     middle of a region delineated by texture is measured again from two points inside it and the
     median kept (:mod:`lesion_tool.measurement.tex_vote`); a region far flatter than it is wide is
     flagged (:mod:`lesion_tool.measurement.flat_region`), as is one cut off on a wide end slice
-    past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`).
+    past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`), or one that is a
+    small part of a larger area of its own value on its widest slice
+    (:mod:`lesion_tool.measurement.part_of_more`).
     """
     from lesion_tool.measurement.end_goes_on import flag_goes_on
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
+    from lesion_tool.measurement.part_of_more import flag_part
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.tex_vote import vote_texture
 
@@ -1596,8 +1599,9 @@ def measure_lesion(
     # A click's region by texture: the median of it and two re-clicks inside it (tex_vote.py).
     voted = vote_texture(volume, prompt, phase, first, _measure_whole)
     # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py),
-    # and one cut off on a wide end slice past which the lesion goes on (end_goes_on.py).
-    return flag_goes_on(volume, flag_flat(volume, voted))
+    # one cut off on a wide end slice past which the lesion goes on (end_goes_on.py), and one
+    # that is a small part of a larger area of its own value on its widest slice (part_of_more.py).
+    return flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
 
 
 def _measure_whole(
