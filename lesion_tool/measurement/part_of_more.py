@@ -14,8 +14,11 @@ On the region's widest slice, the pixels on the region's side of its own thresho
 value between lesion and liver the delineation used), and no further from the lesion's value than
 the liver is (a vessel or fat is not the lesion going on), are joined to the region; when the
 connected area within :data:`REACH_MM` of it is :data:`GROW` times the region's own or more, the
-region is a part of something larger at its value. The five results above: 2.3-3.3 (01) and 2.6
-(07); the census results within tolerance of 01 and 07 on the same variants read 1.0-1.4. Only
+region is a part of something larger at its value. Four of the five results above read 2.3-3.3
+(01) and 2.6 (07 on "necrotic 5 mm 25 HU"); the census results within tolerance of 01 and 07 on
+the same variants read 1.0-1.4. The fifth, 07 on "hyper 5 mm 25 HU", reads 1.8 on its widest
+slice and is not flagged (it reads 8.3 on its small end slice, where results within tolerance read
+up to 3.3: end slices are not judged). Only
 regions delineated by value whose contrast stands well above the noise (:data:`MIN_CNR`) are
 judged: at low contrast the half-way value lies within the noise and the liver itself joins (07's
 low-contrast dark regions, 8-12 HU from the liver, read 2.6-3.0). The flag only warns: the result
