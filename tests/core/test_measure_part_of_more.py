@@ -106,6 +106,9 @@ def test_low_contrast_texture_and_brighter_tissue_are_not_judged() -> None:
     # Contrast within four noise SDs: the half-way value does not separate lesion and liver.
     volume, m = _case(ring, quarter, contrast=15.0, noise=5.0)
     assert pm.spread_ratio(volume, m) is None
+    # Darker than the liver: past a dark region at the liver's edge, muscle and bowel read as it.
+    volume, m = _case(ring, quarter, contrast=-60.0)
+    assert pm.spread_ratio(volume, m) is None
     # Delineated by texture: its value says nothing.
     volume, m = _case(ring, quarter)
     m.evidence.texture_sd_hu = (20.0, 8.0)
