@@ -58,6 +58,7 @@ REASONS: list[tuple[str, str]] = [
     ("the region is flat", "flat: far less deep than wide"),
     ("measured again by texture", "texture re-clicked, median of three (note)"),
     ("the region stops where the lesion goes on", "stops on a wide end, lesion goes on"),
+    ("the region is part of a larger area", "part of a larger area of its value"),
 ]
 
 

@@ -1582,12 +1582,15 @@ def measure_lesion(
     from its region's deepest point is measured again from there when that gives the same lesion,
     longer (:mod:`lesion_tool.measurement.lrg_deepclick`). A region far flatter than it is wide is
     flagged (:mod:`lesion_tool.measurement.flat_region`), as is one cut off on a wide end slice
-    past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`).
+    past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`), or one that is a
+    small part of a larger area of its own value on its widest slice
+    (:mod:`lesion_tool.measurement.part_of_more`).
     """
     from lesion_tool.measurement.end_goes_on import flag_goes_on
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.lrg_deepclick import reclick_deepest
+    from lesion_tool.measurement.part_of_more import flag_part
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.tex_vote import vote_texture
 
@@ -1603,8 +1606,9 @@ def measure_lesion(
     # left to tex_vote), before the flags that read the final one.
     voted = reclick_deepest(volume, prompt, phase, voted, _measure_whole)
     # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py),
-    # and one cut off on a wide end slice past which the lesion goes on (end_goes_on.py).
-    return flag_goes_on(volume, flag_flat(volume, voted))
+    # one cut off on a wide end slice past which the lesion goes on (end_goes_on.py), and one
+    # that is a small part of a larger area of its own value on its widest slice (part_of_more.py).
+    return flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
 
 
 def _measure_whole(
