@@ -80,3 +80,28 @@ def test_the_refusal_stands_only_when_the_first_region_is_refused(monkeypatch) -
     assert not sst.refusal_stands(lambda: None)  # a region: the settled result stands
     monkeypatch.setattr(sst, "FIRST_REFUSED", False)
     assert sst.refusal_stands(lambda: None)
+
+
+SEED21_LIVER = (117, 170, 179)
+"""The plain-liver click that ``shell_settle`` turned from a refusal into a 30.5 mm result (5 %
+inside the liver outlined) on "noise 25 HU", noise seed 21. Found on a held-out seed by the
+integrator; kept here as the regression the rule exists for, so seed 21's no-tumour clicks on
+this variant are no longer held out."""
+
+
+def test_the_refusal_shell_settle_lost_stands_again(ircadb, monkeypatch) -> None:
+    v = variant(ircadb, noise_sd_hu=25.0, seed=21)
+    click = SEED21_LIVER
+    assert v.liver[click]
+    tumours = np.any(np.stack(v.masks), axis=0)
+    far = ndimage.distance_transform_edt(~tumours, sampling=v.volume.spacing_mm)[click]
+    assert far >= 10.0  # plain liver: no tumour within 10 mm
+    with pytest.raises(NotInLiver):
+        measure_lesion(v.volume, LesionPrompt(seed=click), phase="portal-venous")
+    # Without the rule the settled region comes back as a long result; without shell_settle
+    # the click is refused as it was before that rule.
+    monkeypatch.setattr(sst, "ENABLED", False)
+    length = _length(v, click)
+    assert length is not None and length > 25.0
+    monkeypatch.setattr(ss, "ENABLED", False)
+    assert _length(v, click) is None
