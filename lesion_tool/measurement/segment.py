@@ -128,7 +128,7 @@ from lesion_tool.measurement.ring import (
 )
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
-from lesion_tool.measurement.shell_settle import settled_like
+from lesion_tool.measurement.shell_settle import settled_selection
 from lesion_tool.measurement.short_line import past_short_line
 from lesion_tool.measurement.slabhyper_line import vouched_flag, vouched_z
 from lesion_tool.measurement.smallles_blob import reclick_blob
@@ -139,6 +139,7 @@ from lesion_tool.measurement.speedmemo import (
     shared_planes,
     shared_textures,
 )
+from lesion_tool.measurement.sst_inliver import outside_settled, refusal_stands
 from lesion_tool.measurement.surfacevalley import fat_plane_valleys
 from lesion_tool.measurement.t04r_texmiddle import from_texture_middle
 from lesion_tool.measurement.t04w_corecut import cut_at_rim
@@ -1528,12 +1529,16 @@ def _hu_levels(win: _Window, cuts: dict[int, _SliceCut], lv: _Levels) -> _Levels
     return _Levels(liver, lesion, robust_sd(vring), 0.0)
 
 
-def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[_Levels, float]:
+def _levels_from_shell(
+    cut: _SliceCut, plane: np.ndarray, lv: _Levels
+) -> tuple[_Levels, float, bool]:
     """Liver value and noise from the shell samples that look like parenchyma, lesion value from
-    the inner part of the outline; and the share of the shell that looks like parenchyma."""
+    the inner part of the outline; the share of the shell that looks like parenchyma; and
+    whether those samples are the ones the liver's level settled on (shell_settle.py), not the
+    first selection."""
     # A dark lesion off the arterial phase: the parenchyma judged against the level it settles
     # on, not the window's commonest value alone (shell_settle.py).
-    like = settled_like(
+    like, settled = settled_selection(
         cut.shell, lv.liver, lv.band, lv.sign < 0 and not lv.mixed and not lv.texture
     )
     share = float(like.mean()) if cut.shell.size else 0.0
@@ -1554,7 +1559,7 @@ def _levels_from_shell(cut: _SliceCut, plane: np.ndarray, lv: _Levels) -> tuple[
             and not low_contrast(lesion - liver, noise)
         )
         lesion = lesion if up else lv.lesion
-    return replace(lv, liver=liver, lesion=lesion, noise=noise), share
+    return replace(lv, liver=liver, lesion=lesion, noise=noise), share, settled
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2832,7 +2837,7 @@ def _delineate(
         cy, cx = ncy, ncx
     # Two passes on the click's slice: the second with the liver measured around the outline.
     cut = _cast(win, z0, cy, cx, lv, rmax)
-    lv2, share = _levels_from_shell(cut, plane, lv)
+    lv2, share, settled = _levels_from_shell(cut, plane, lv)
     # A texture outline on slabs: the lesion's level where the window is all lesion (t4s_texlevel).
     lv2 = raise_texture_level(
         lv2, cut.mask, plane, spacing, SLAB_MM, TEXTURE_SIGMA_MM, ph is Phase.ARTERIAL
@@ -2840,7 +2845,9 @@ def _delineate(
     if abs(lv2.lesion - lv2.liver) >= MIN_CONTRAST_HU and lv2.sign == lv.sign:
         lv = lv2
         cut = _cast(win, z0, cy, cx, lv, rmax)
-        _, share = _levels_from_shell(cut, plane, lv)
+        _, share, _ = _levels_from_shell(cut, plane, lv)
+    else:
+        settled = False
     # Again from the outline's centre (rays from an off-centre click see the far side
     # obliquely), when that centre is lesion tissue, until the centre settles: the rays of a
     # click on a mottled lesion's margin stop at its liver-like specks and the outline creeps
@@ -2982,9 +2989,22 @@ def _delineate(
                 win.plane(z0), liver_est, lv.liver, lv.noise, win.volume.spacing_mm[1:]
             )
             inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
+        # A region on a level settled off the window's (shell_settle.py) lying outside the liver
+        # is not let through by its ends or its body when the region on the window's own level
+        # is refused as not in the liver: that refusal stands (sst_inliver.py).
+        strict = (
+            outside_settled(settled, inside, line_len_mm is None, OUTSIDE_LIVER_INSIDE)
+            and not off_liver_kept()
+            and refusal_stands(
+                lambda: _delineate(
+                    volume, win, prompt, ph, seed, line_len_mm, rmax, t0, value_hu, line_levels
+                )
+            )
+        )
         capped = inside >= OUTSIDE_LIVER_INSIDE or _capped_by_liver(win, cuts, lv)
-        if not capped and not _line_in_liver(liver_est, win) and not off_liver_kept():
-            body = _in_liver_by_body(win, cuts, lv, z0)
+        through = not strict and (capped or _line_in_liver(liver_est, win))
+        if not through and not off_liver_kept():
+            body = None if strict else _in_liver_by_body(win, cuts, lv, z0)
             if body is None:
                 raise NotInLiver(
                     f"The click at voxel {seed} is not in the liver: the region found there lies "

@@ -40,6 +40,10 @@ read at 128 HU (the liver's own) still gives 28.5 mm for 32.5 (the border conven
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import numpy as np
 
 ENABLED = True
@@ -55,20 +59,41 @@ median, not a second level: the first selection is kept (04 on seed 7's noise 25
 MIN_SAMPLES = 30
 """Fewer liver-like shell samples than this leave the level where it was (as the first read)."""
 
+_held: ContextVar[bool] = ContextVar("shell_settle_held", default=False)
+
+
+@contextmanager
+def unsettled() -> Iterator[None]:
+    """Within it, every selection is the first one (sst_inliver.py asks what the region on the
+    window's own level is)."""
+    token = _held.set(True)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
 
 def settled_like(shell: np.ndarray, liver: float, band: float, applies: bool) -> np.ndarray:
     """The shell samples within ``band`` of the liver level they themselves settle on, starting
     from ``liver`` (the window's commonest value); the first selection when disabled or when
     the rule does not apply (``applies``: a hypo-attenuating region by value, off the arterial
     phase; see the module's docstring)."""
+    return settled_selection(shell, liver, band, applies)[0]
+
+
+def settled_selection(
+    shell: np.ndarray, liver: float, band: float, applies: bool
+) -> tuple[np.ndarray, bool]:
+    """:func:`settled_like`'s samples, and whether they are the settled selection (True) rather
+    than the first one (False)."""
     first = np.abs(shell - liver) <= band
-    if not (ENABLED and applies) or first.sum() < MIN_SAMPLES:
-        return first
+    if not (ENABLED and applies) or _held.get() or first.sum() < MIN_SAMPLES:
+        return first, False
     start = level = float(np.median(shell[first]))
     like = np.abs(shell - level) <= band
     for _ in range(MAX_ROUNDS):
         if like.sum() < MIN_SAMPLES:
-            return first
+            return first, False
         new = float(np.median(shell[like]))
         if abs(new - level) < SETTLED_HU:
             break
@@ -78,5 +103,5 @@ def settled_like(shell: np.ndarray, liver: float, band: float, applies: bool) ->
     # median: a level that settles lower is the lesion's own graded edge taken for liver, one
     # that moves further than the band another tissue.
     if level < start + MIN_SHIFT_HU or level - start > band or like.sum() < first.sum():
-        return first
-    return like
+        return first, False
+    return like, True
