@@ -1580,7 +1580,9 @@ def measure_lesion(
     middle of a region delineated by texture is measured again from two points inside it and the
     median kept (:mod:`lesion_tool.measurement.tex_vote`); a lesion of 40 mm or more clicked far
     from its region's deepest point is measured again from there when that gives the same lesion,
-    longer (:mod:`lesion_tool.measurement.lrg_deepclick`). A region far flatter than it is wide is
+    longer (:mod:`lesion_tool.measurement.lrg_deepclick`); an enhancing lesion clicked on its
+    pale margin beside a brighter middle is measured again from that middle
+    (:mod:`lesion_tool.measurement.brightmiddle`). A region far flatter than it is wide is
     flagged (:mod:`lesion_tool.measurement.flat_region`), as is one cut off on a wide end slice
     past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`), or one that is a
     small part of a larger area of its own value on its widest slice
@@ -1590,6 +1592,7 @@ def measure_lesion(
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.lrg_deepclick import reclick_deepest
+    from lesion_tool.measurement.brightmiddle import from_bright_middle
     from lesion_tool.measurement.part_of_more import flag_part
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.tex_vote import vote_texture
@@ -1605,6 +1608,9 @@ def measure_lesion(
     # point (lrg_deepclick.py). After the rules that change the region (a texture region is
     # left to tex_vote), before the flags that read the final one.
     voted = reclick_deepest(volume, prompt, phase, voted, _measure_whole)
+    # An enhancing lesion clicked on its pale margin, its brighter middle beside the outline
+    # past the region's ceiling: again from that middle (brightmiddle.py; arterial images).
+    voted = from_bright_middle(volume, prompt, phase, voted, _measure_whole)
     # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py),
     # one cut off on a wide end slice past which the lesion goes on (end_goes_on.py), and one
     # that is a small part of a larger area of its own value on its widest slice (part_of_more.py).
