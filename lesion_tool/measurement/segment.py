@@ -1586,13 +1586,16 @@ def measure_lesion(
     flagged (:mod:`lesion_tool.measurement.flat_region`), as is one cut off on a wide end slice
     past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`), or one that is a
     small part of a larger area of its own value on its widest slice
-    (:mod:`lesion_tool.measurement.part_of_more`).
+    (:mod:`lesion_tool.measurement.part_of_more`), and a dark result no flag warns of with
+    enhancing tissue round much of it on one of its slices
+    (:mod:`lesion_tool.measurement.darkpart_slices`).
     """
+    from lesion_tool.measurement.brightmiddle import from_bright_middle
+    from lesion_tool.measurement.darkpart_slices import flag_dark_part
     from lesion_tool.measurement.end_goes_on import flag_goes_on
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.lrg_deepclick import reclick_deepest
-    from lesion_tool.measurement.brightmiddle import from_bright_middle
     from lesion_tool.measurement.part_of_more import flag_part
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.tex_vote import vote_texture
@@ -1614,7 +1617,10 @@ def measure_lesion(
     # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py),
     # one cut off on a wide end slice past which the lesion goes on (end_goes_on.py), and one
     # that is a small part of a larger area of its own value on its widest slice (part_of_more.py).
-    return flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
+    flagged = flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
+    # A dark result no flag warns of, with enhancing tissue round much of it on one of its
+    # slices: possibly a part of a larger lesion (darkpart_slices.py).
+    return flag_dark_part(volume, flagged)
 
 
 def _measure_whole(
