@@ -19,7 +19,7 @@ from _ircadb import variant
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement import darkpart_slices as dp
 from lesion_tool.measurement.evaluation import DANGEROUS_FRACTION
-from lesion_tool.measurement.necrosis import RIM_PARTIAL_SHARE
+from lesion_tool.measurement.necrosis import RIM_ENCLOSE_SHARE
 
 CLICK = (100, 244, 198)
 """On 04's dark patch on Im 100, inside the expert mask (census click, noise seed 6)."""
@@ -38,7 +38,7 @@ def test_04s_dark_patch_is_flagged(noisy, monkeypatch) -> None:
     assert m.whole.length_mm < (1 - DANGEROUS_FRACTION) * t04.diameter_mm
     assert len(m.flags) == 1 and m.flags[0].startswith(dp.DARKPART_NOTE)
     z, share = dp.rim_share(noisy.volume, m)
-    assert z != CLICK[0] and share >= 1.5 * RIM_PARTIAL_SHARE
+    assert z != CLICK[0] and share >= 1.4 * RIM_ENCLOSE_SHARE
     # Switched off, the same result comes back with no flag at all.
     monkeypatch.setattr(dp, "ENABLED", False)
     before = measure_lesion(noisy.volume, LesionPrompt(seed=CLICK), phase="portal-venous")
@@ -86,7 +86,7 @@ def test_a_dark_disc_in_liver_is_not_flagged_and_one_in_a_bright_crescent_is() -
     # Enhancing tissue (160 HU) round two thirds of it: flagged.
     crescent = band & (np.mgrid[:120, :120][1] < 72)
     volume, m = _case(np.where(core, 60.0, np.where(crescent, 160.0, 110.0)), core)
-    assert dp.rim_share(volume, m)[1] >= RIM_PARTIAL_SHARE
+    assert dp.rim_share(volume, m)[1] >= RIM_ENCLOSE_SHARE
     assert dp.flag_dark_part(volume, m).flags[0].startswith(dp.DARKPART_NOTE)
     # A result flagged already, a bright one and one by texture are left as they are.
     volume, f = _case(np.where(core, 60.0, np.where(crescent, 160.0, 110.0)), core, ("x",))
