@@ -1585,12 +1585,18 @@ def measure_lesion(
     middle of a region delineated by texture is measured again from two points inside it and the
     median kept (:mod:`lesion_tool.measurement.tex_vote`); a lesion of 40 mm or more clicked far
     from its region's deepest point is measured again from there when that gives the same lesion,
-    longer (:mod:`lesion_tool.measurement.lrg_deepclick`). A region far flatter than it is wide is
+    longer (:mod:`lesion_tool.measurement.lrg_deepclick`); an enhancing lesion clicked on its
+    pale margin beside a brighter middle is measured again from that middle
+    (:mod:`lesion_tool.measurement.brightmiddle`). A region far flatter than it is wide is
     flagged (:mod:`lesion_tool.measurement.flat_region`), as is one cut off on a wide end slice
     past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`), or one that is a
     small part of a larger area of its own value on its widest slice
-    (:mod:`lesion_tool.measurement.part_of_more`).
+    (:mod:`lesion_tool.measurement.part_of_more`), and a dark result no flag warns of with
+    enhancing tissue round much of it on one of its slices
+    (:mod:`lesion_tool.measurement.darkpart_slices`).
     """
+    from lesion_tool.measurement.brightmiddle import from_bright_middle
+    from lesion_tool.measurement.darkpart_slices import flag_dark_part
     from lesion_tool.measurement.end_goes_on import flag_goes_on
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
@@ -1610,10 +1616,16 @@ def measure_lesion(
     # point (lrg_deepclick.py). After the rules that change the region (a texture region is
     # left to tex_vote), before the flags that read the final one.
     voted = reclick_deepest(volume, prompt, phase, voted, _measure_whole)
+    # An enhancing lesion clicked on its pale margin, its brighter middle beside the outline
+    # past the region's ceiling: again from that middle (brightmiddle.py; arterial images).
+    voted = from_bright_middle(volume, prompt, phase, voted, _measure_whole)
     # Whatever path gave it, a region far flatter than it is wide is flagged (flat_region.py),
     # one cut off on a wide end slice past which the lesion goes on (end_goes_on.py), and one
     # that is a small part of a larger area of its own value on its widest slice (part_of_more.py).
-    return flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
+    flagged = flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
+    # A dark result no flag warns of, with enhancing tissue round much of it on one of its
+    # slices: possibly a part of a larger lesion (darkpart_slices.py).
+    return flag_dark_part(volume, flagged)
 
 
 def _measure_whole(
