@@ -69,8 +69,6 @@ MIN_GAIN_MM = 1.0
 """The new diameter must be at least this much longer."""
 MAX_GROWTH = 2.0
 """...and at most this many times the first (the middle of the same lesion, not a leak)."""
-SIGMA_MM = 1.0
-"""In-plane smoothing (mm), as the delineation smooths (segment.SMOOTH_SIGMA_MM)."""
 REACH_MM = 20.0
 """How far (mm) past the outline the bright middle is looked for: room for the middle of a lesion
 of up to 40 mm clicked at its edge."""
@@ -93,14 +91,14 @@ NOTE = "measured again from the bright middle beside its outline"
 def middle_click(volume: CTVolume, m: LesionMeasurement) -> tuple[int, int, int] | None:
     """The deepest point ``(z, y, x)`` of the bright middle touching ``m``'s outline on its
     click's slice (module docstring), or None when there is none that large."""
-    from lesion_tool.measurement.segment import VESSEL_RADIUS_MM, _Levels
+    from lesion_tool.measurement.segment import SMOOTH_SIGMA_MM, VESSEL_RADIUS_MM, _Levels
 
     e = m.evidence
     k = m.seed_voxel[0] - m.offset[0]
     if not 0 <= k < m.mask.shape[0] or not m.mask[k].any():
         return None
     pad = tuple(int(np.ceil(REACH_MM / float(s))) for s in volume.spacing_mm[1:])
-    p = slice_patch(volume, m, k, m.mask[k], SIGMA_MM, (pad[0], pad[1]))
+    p = slice_patch(volume, m, k, m.mask[k], SMOOTH_SIGMA_MM, (pad[0], pad[1]))
     half = e.liver_hu + e.contrast_hu / 2.0
     lv = _Levels(e.liver_hu, e.lesion_hu, e.noise_sd_hu, e.threshold_hu - half, mixed=True)
     bright = (p.plane >= lv.ceiling) & (p.plane < lv.vessel_top) & ~p.here

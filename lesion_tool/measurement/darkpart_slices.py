@@ -42,8 +42,6 @@ ENABLED = True
 BODY_SHARE = 0.5
 """The slices judged: the region's sections at least this share of its widest (its end slices'
 small sections read their partial-volumed edge)."""
-SIGMA_MM = 1.0
-"""In-plane smoothing (mm), as the delineation smooths (segment.SMOOTH_SIGMA_MM)."""
 DARKPART_NOTE = "enhancing tissue closes round part of this dark region"
 """The start of the flag's text."""
 
@@ -52,15 +50,17 @@ def rim_share(volume: CTVolume, m: LesionMeasurement) -> tuple[int, float] | Non
     """The volume slice of ``m``'s body on which enhancing tissue closes round the largest share
     of its section, and that share (``necrosis.enhancing_rim``); None when ``m`` is not judged
     (not darker than the liver, or delineated by texture) or no slice has any."""
+    from lesion_tool.measurement.segment import SMOOTH_SIGMA_MM
+
     e = m.evidence
     if e.texture_sd_hu is not None or e.contrast_hu >= 0 or not m.mask.any():
         return None
     areas = m.mask.reshape(m.mask.shape[0], -1).sum(axis=1)
-    pad = tuple(int(np.ceil((RIM_SEARCH_MM + 3 * SIGMA_MM) / float(s))) + 1 for s in
+    pad = tuple(int(np.ceil((RIM_SEARCH_MM + 3 * SMOOTH_SIGMA_MM) / float(s))) + 1 for s in
                 volume.spacing_mm[1:])  # fmt: skip
     best: tuple[int, float] | None = None
     for k in np.flatnonzero(areas >= BODY_SHARE * areas.max()):
-        p = slice_patch(volume, m, int(k), m.mask[k], SIGMA_MM, (pad[0], pad[1]))
+        p = slice_patch(volume, m, int(k), m.mask[k], SMOOTH_SIGMA_MM, (pad[0], pad[1]))
         rim = enhancing_rim(p.plane, p.here, e.liver_hu, e.noise_sd_hu, p.spacing_yx)
         if rim is not None and (best is None or rim.share > best[1]):
             best = (p.z, float(rim.share))

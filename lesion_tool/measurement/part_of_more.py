@@ -56,8 +56,6 @@ lesion's diameter, so that the liver's far side or a distant organ does not coun
 MIN_CNR = 4.0
 """The least contrast between lesion and liver, in units of the smoothed image's noise SD, for
 the half-way value to separate them (2 SD on either side)."""
-SIGMA_MM = 1.0
-"""In-plane smoothing (mm), as the delineation smooths (segment.SMOOTH_SIGMA_MM)."""
 PART_FLAG = "the region is part of a larger area of its own value"
 """The start of the flag's text."""
 
@@ -66,6 +64,8 @@ def spread_ratio(volume: CTVolume, m: LesionMeasurement) -> tuple[int, float] | 
     """The volume slice of ``m``'s widest section and the connected area at the region's value
     there over the region's area (module docstring); None when ``m`` is not judged (darker than
     the liver, delineated by texture, or its contrast within the noise)."""
+    from lesion_tool.measurement.segment import SMOOTH_SIGMA_MM
+
     ev = m.evidence
     contrast = float(ev.contrast_hu)
     if ev.texture_sd_hu is not None or contrast < MIN_CNR * float(ev.noise_sd_hu):
@@ -76,7 +76,7 @@ def spread_ratio(volume: CTVolume, m: LesionMeasurement) -> tuple[int, float] | 
     k = int(np.argmax(areas))
     sy, sx = (float(s) for s in volume.spacing_mm[1:])
     pad = (int(np.ceil(REACH_MM / sy)) + 1, int(np.ceil(REACH_MM / sx)) + 1)
-    p = slice_patch(volume, m, k, m.mask[k], SIGMA_MM, pad)
+    p = slice_patch(volume, m, k, m.mask[k], SMOOTH_SIGMA_MM, pad)
     at_value = (p.plane > float(ev.threshold_hu)) & (p.plane < float(ev.lesion_hu) + contrast)
     labels, _ = ndimage.label(at_value | p.here)
     ids = np.unique(labels[p.here])

@@ -3004,9 +3004,10 @@ def _delineate(
         # A region on a level settled off the window's (shell_settle.py) lying outside the liver
         # is not let through by its ends or its body when the region on the window's own level
         # is refused as not in the liver: that refusal stands (sst_inliver.py).
+        kept = off_liver_kept()
         strict = (
-            outside_settled(settled, inside, line_len_mm is None, OUTSIDE_LIVER_INSIDE)
-            and not off_liver_kept()
+            not kept
+            and outside_settled(settled, inside, line_len_mm is None, OUTSIDE_LIVER_INSIDE)
             and refusal_stands(
                 lambda: _delineate(
                     volume, win, prompt, ph, seed, line_len_mm, rmax, t0, value_hu, line_levels
@@ -3015,7 +3016,7 @@ def _delineate(
         )
         capped = inside >= OUTSIDE_LIVER_INSIDE or _capped_by_liver(win, cuts, lv)
         through = not strict and (capped or _line_in_liver(liver_est, win))
-        if not through and not off_liver_kept():
+        if not through and not kept:
             body = None if strict else _in_liver_by_body(win, cuts, lv, z0)
             if body is None:
                 raise NotInLiver(

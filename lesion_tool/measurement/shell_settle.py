@@ -73,19 +73,14 @@ def unsettled() -> Iterator[None]:
         _held.reset(token)
 
 
-def settled_like(shell: np.ndarray, liver: float, band: float, applies: bool) -> np.ndarray:
-    """The shell samples within ``band`` of the liver level they themselves settle on, starting
-    from ``liver`` (the window's commonest value); the first selection when disabled or when
-    the rule does not apply (``applies``: a hypo-attenuating region by value, off the arterial
-    phase; see the module's docstring)."""
-    return settled_selection(shell, liver, band, applies)[0]
-
-
 def settled_selection(
     shell: np.ndarray, liver: float, band: float, applies: bool
 ) -> tuple[np.ndarray, bool]:
-    """:func:`settled_like`'s samples, and whether they are the settled selection (True) rather
-    than the first one (False)."""
+    """The shell samples within ``band`` of the liver level they themselves settle on, starting
+    from ``liver`` (the window's commonest value), and whether they are that settled selection
+    (True) rather than the first one (False): the first when disabled, held (:func:`unsettled`),
+    or when the rule does not apply (``applies``: a hypo-attenuating region by value, off the
+    arterial phase; see the module's docstring)."""
     first = np.abs(shell - liver) <= band
     if not (ENABLED and applies) or _held.get() or first.sum() < MIN_SAMPLES:
         return first, False
