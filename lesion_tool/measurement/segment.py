@@ -1602,6 +1602,7 @@ def measure_lesion(
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.lrg_deepclick import reclick_deepest
     from lesion_tool.measurement.part_of_more import flag_part
+    from lesion_tool.measurement.slab_foot import foot_ends
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.tex_vote import vote_texture
 
@@ -1625,7 +1626,9 @@ def measure_lesion(
     flagged = flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
     # A dark result no flag warns of, with enhancing tissue round much of it on one of its
     # slices: possibly a part of a larger lesion (darkpart_slices.py).
-    return flag_dark_part(volume, flagged)
+    flagged = flag_dark_part(volume, flagged)
+    # On thick slabs, the diameter's ends out to the foot of a wide border (slab_foot.py).
+    return foot_ends(volume, flagged)
 
 
 def _measure_whole(
