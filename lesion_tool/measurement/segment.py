@@ -1593,7 +1593,9 @@ def measure_lesion(
     small part of a larger area of its own value on its widest slice
     (:mod:`lesion_tool.measurement.part_of_more`), and a dark result no flag warns of with
     enhancing tissue round much of it on one of its slices
-    (:mod:`lesion_tool.measurement.darkpart_slices`).
+    (:mod:`lesion_tool.measurement.darkpart_slices`). Last, on slabs of 4 mm or more, each end of
+    the diameter on a wide border goes out along it to the border's foot, where the expert draws
+    (:mod:`lesion_tool.measurement.slab_foot`).
     """
     from lesion_tool.measurement.brightmiddle import from_bright_middle
     from lesion_tool.measurement.darkpart_slices import flag_dark_part
