@@ -1593,7 +1593,9 @@ def measure_lesion(
     small part of a larger area of its own value on its widest slice
     (:mod:`lesion_tool.measurement.part_of_more`), and a dark result no flag warns of with
     enhancing tissue round much of it on one of its slices
-    (:mod:`lesion_tool.measurement.darkpart_slices`).
+    (:mod:`lesion_tool.measurement.darkpart_slices`). Last, on slabs of 4 mm or more, each end of
+    the diameter on a wide border goes out along it to the border's foot, where the expert draws
+    (:mod:`lesion_tool.measurement.slab_foot`).
     """
     from lesion_tool.measurement.brightmiddle import from_bright_middle
     from lesion_tool.measurement.darkpart_slices import flag_dark_part
@@ -1602,6 +1604,7 @@ def measure_lesion(
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.lrg_deepclick import reclick_deepest
     from lesion_tool.measurement.part_of_more import flag_part
+    from lesion_tool.measurement.slab_foot import foot_ends
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.tex_vote import vote_texture
 
@@ -1625,7 +1628,9 @@ def measure_lesion(
     flagged = flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
     # A dark result no flag warns of, with enhancing tissue round much of it on one of its
     # slices: possibly a part of a larger lesion (darkpart_slices.py).
-    return flag_dark_part(volume, flagged)
+    flagged = flag_dark_part(volume, flagged)
+    # On thick slabs, the diameter's ends out to the foot of a wide border (slab_foot.py).
+    return foot_ends(volume, flagged)
 
 
 def _measure_whole(
