@@ -1591,7 +1591,8 @@ def measure_lesion(
     flagged (:mod:`lesion_tool.measurement.flat_region`), as is one cut off on a wide end slice
     past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`), or one that is a
     small part of a larger area of its own value on its widest slice
-    (:mod:`lesion_tool.measurement.part_of_more`), and a dark result no flag warns of with
+    (:mod:`lesion_tool.measurement.part_of_more`) or, unflagged otherwise, on an inner slice
+    (:mod:`lesion_tool.measurement.part_body`), and a dark result no flag warns of with
     enhancing tissue round much of it on one of its slices
     (:mod:`lesion_tool.measurement.darkpart_slices`).
     """
@@ -1601,6 +1602,7 @@ def measure_lesion(
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.lrg_deepclick import reclick_deepest
+    from lesion_tool.measurement.part_body import flag_part_body
     from lesion_tool.measurement.part_of_more import flag_part
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.tex_vote import vote_texture
@@ -1623,6 +1625,8 @@ def measure_lesion(
     # one cut off on a wide end slice past which the lesion goes on (end_goes_on.py), and one
     # that is a small part of a larger area of its own value on its widest slice (part_of_more.py).
     flagged = flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
+    # Unflagged so far, the same on the region's inner slices (part_body.py).
+    flagged = flag_part_body(volume, flagged)
     # A dark result no flag warns of, with enhancing tissue round much of it on one of its
     # slices: possibly a part of a larger lesion (darkpart_slices.py).
     return flag_dark_part(volume, flagged)
