@@ -1594,7 +1594,9 @@ def measure_lesion(
     (:mod:`lesion_tool.measurement.part_of_more`) or, unflagged otherwise, on an inner slice
     (:mod:`lesion_tool.measurement.part_body`), and a dark result no flag warns of with
     enhancing tissue round much of it on one of its slices
-    (:mod:`lesion_tool.measurement.darkpart_slices`).
+    (:mod:`lesion_tool.measurement.darkpart_slices`); an unflagged result whose sections narrow to
+    a neck between two bodies through the slices is flagged too
+    (:mod:`lesion_tool.measurement.necked_region`).
     """
     from lesion_tool.measurement.brightmiddle import from_bright_middle
     from lesion_tool.measurement.darkpart_slices import flag_dark_part
@@ -1602,6 +1604,7 @@ def measure_lesion(
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.lrg_deepclick import reclick_deepest
+    from lesion_tool.measurement.necked_region import flag_necked
     from lesion_tool.measurement.part_body import flag_part_body
     from lesion_tool.measurement.part_of_more import flag_part
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
@@ -1629,7 +1632,9 @@ def measure_lesion(
     flagged = flag_part_body(volume, flagged)
     # A dark result no flag warns of, with enhancing tissue round much of it on one of its
     # slices: possibly a part of a larger lesion (darkpart_slices.py).
-    return flag_dark_part(volume, flagged)
+    flagged = flag_dark_part(volume, flagged)
+    # Still unflagged, sections that narrow to a neck between two bodies (necked_region.py).
+    return flag_necked(volume, flagged)
 
 
 def _measure_whole(
