@@ -60,20 +60,21 @@ PART_FLAG = "the region is part of a larger area of its own value"
 """The start of the flag's text."""
 
 
-def spread_ratio(volume: CTVolume, m: LesionMeasurement) -> tuple[int, float] | None:
-    """The volume slice of ``m``'s widest section and the connected area at the region's value
-    there over the region's area (module docstring); None when ``m`` is not judged (darker than
-    the liver, delineated by texture, or its contrast within the noise)."""
+def judged(m: LesionMeasurement) -> bool:
+    """Whether ``m`` is judged at all: a region by value brighter than the liver whose contrast
+    stands :data:`MIN_CNR` noise SDs clear (module docstring)."""
+    ev = m.evidence
+    contrast = float(ev.contrast_hu)
+    return ev.texture_sd_hu is None and contrast >= MIN_CNR * float(ev.noise_sd_hu)
+
+
+def ratio_on(volume: CTVolume, m: LesionMeasurement, k: int) -> tuple[int, float]:
+    """The volume slice of ``m``'s section ``k`` (an index into its mask) and the connected area
+    at the region's value there within :data:`REACH_MM`, over the section's own area."""
     from lesion_tool.measurement.segment import SMOOTH_SIGMA_MM
 
     ev = m.evidence
     contrast = float(ev.contrast_hu)
-    if ev.texture_sd_hu is not None or contrast < MIN_CNR * float(ev.noise_sd_hu):
-        return None
-    areas = m.mask.reshape(m.mask.shape[0], -1).sum(axis=1)
-    if not areas.any():
-        return None
-    k = int(np.argmax(areas))
     sy, sx = (float(s) for s in volume.spacing_mm[1:])
     pad = (int(np.ceil(REACH_MM / sy)) + 1, int(np.ceil(REACH_MM / sx)) + 1)
     p = slice_patch(volume, m, k, m.mask[k], SMOOTH_SIGMA_MM, pad)
@@ -82,6 +83,18 @@ def spread_ratio(volume: CTVolume, m: LesionMeasurement) -> tuple[int, float] | 
     ids = np.unique(labels[p.here])
     joined = np.isin(labels, ids[ids > 0]) & within_mm(p.here, (sy, sx), REACH_MM)
     return p.z, float(joined.sum()) / float(p.here.sum())
+
+
+def spread_ratio(volume: CTVolume, m: LesionMeasurement) -> tuple[int, float] | None:
+    """The volume slice of ``m``'s widest section and the connected area at the region's value
+    there over the region's area (module docstring); None when ``m`` is not judged (darker than
+    the liver, delineated by texture, or its contrast within the noise)."""
+    if not judged(m):
+        return None
+    areas = m.mask.reshape(m.mask.shape[0], -1).sum(axis=1)
+    if not areas.any():
+        return None
+    return ratio_on(volume, m, int(np.argmax(areas)))
 
 
 def flag_part(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:

@@ -1591,9 +1591,12 @@ def measure_lesion(
     flagged (:mod:`lesion_tool.measurement.flat_region`), as is one cut off on a wide end slice
     past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`), or one that is a
     small part of a larger area of its own value on its widest slice
-    (:mod:`lesion_tool.measurement.part_of_more`), and a dark result no flag warns of with
+    (:mod:`lesion_tool.measurement.part_of_more`) or, unflagged otherwise, on an inner slice
+    (:mod:`lesion_tool.measurement.part_body`), and a dark result no flag warns of with
     enhancing tissue round much of it on one of its slices
-    (:mod:`lesion_tool.measurement.darkpart_slices`). Last, on slabs of 4 mm or more, each end of
+    (:mod:`lesion_tool.measurement.darkpart_slices`); an unflagged result whose sections narrow to
+    a neck between two bodies through the slices is flagged too
+    (:mod:`lesion_tool.measurement.necked_region`). Last, on slabs of 4 mm or more, each end of
     the diameter on a wide border goes out along it to the border's foot, where the expert draws
     (:mod:`lesion_tool.measurement.slab_foot`).
     """
@@ -1603,6 +1606,8 @@ def measure_lesion(
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.lrg_deepclick import reclick_deepest
+    from lesion_tool.measurement.necked_region import flag_necked
+    from lesion_tool.measurement.part_body import flag_part_body
     from lesion_tool.measurement.part_of_more import flag_part
     from lesion_tool.measurement.slab_foot import foot_ends
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
@@ -1626,9 +1631,13 @@ def measure_lesion(
     # one cut off on a wide end slice past which the lesion goes on (end_goes_on.py), and one
     # that is a small part of a larger area of its own value on its widest slice (part_of_more.py).
     flagged = flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
+    # Unflagged so far, the same on the region's inner slices (part_body.py).
+    flagged = flag_part_body(volume, flagged)
     # A dark result no flag warns of, with enhancing tissue round much of it on one of its
     # slices: possibly a part of a larger lesion (darkpart_slices.py).
     flagged = flag_dark_part(volume, flagged)
+    # Still unflagged, sections that narrow to a neck between two bodies (necked_region.py).
+    flagged = flag_necked(volume, flagged)
     # On thick slabs, the diameter's ends out to the foot of a wide border (slab_foot.py).
     return foot_ends(volume, flagged)
 
