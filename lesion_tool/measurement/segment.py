@@ -1592,7 +1592,7 @@ def measure_lesion(
     past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`), or one that is a
     small part of a larger area of its own value on its widest slice
     (:mod:`lesion_tool.measurement.part_of_more`), and a dark result no flag warns of with
-    enhancing tissue round much of it on one of its slices
+    enhancing tissue round much of it on two neighbouring slices
     (:mod:`lesion_tool.measurement.darkpart_slices`).
     """
     from lesion_tool.measurement.brightmiddle import from_bright_middle
@@ -1623,7 +1623,7 @@ def measure_lesion(
     # one cut off on a wide end slice past which the lesion goes on (end_goes_on.py), and one
     # that is a small part of a larger area of its own value on its widest slice (part_of_more.py).
     flagged = flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
-    # A dark result no flag warns of, with enhancing tissue round much of it on one of its
+    # A dark result no flag warns of, with enhancing tissue round much of it on two neighbouring
     # slices: possibly a part of a larger lesion (darkpart_slices.py).
     return flag_dark_part(volume, flagged)
 
