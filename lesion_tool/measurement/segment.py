@@ -1593,9 +1593,11 @@ def measure_lesion(
     small part of a larger area of its own value on its widest slice
     (:mod:`lesion_tool.measurement.part_of_more`), and a dark result no flag warns of with
     enhancing tissue round much of it on two neighbouring slices
-    (:mod:`lesion_tool.measurement.darkpart_slices`).
+    (:mod:`lesion_tool.measurement.darkpart_slices`) or most of it as bright as the liver
+    (:mod:`lesion_tool.measurement.dark_mostlybright`).
     """
     from lesion_tool.measurement.brightmiddle import from_bright_middle
+    from lesion_tool.measurement.dark_mostlybright import flag_mostly_bright
     from lesion_tool.measurement.darkpart_slices import flag_dark_part
     from lesion_tool.measurement.end_goes_on import flag_goes_on
     from lesion_tool.measurement.flat_region import flag_flat
@@ -1624,8 +1626,9 @@ def measure_lesion(
     # that is a small part of a larger area of its own value on its widest slice (part_of_more.py).
     flagged = flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
     # A dark result no flag warns of, with enhancing tissue round much of it on two neighbouring
-    # slices: possibly a part of a larger lesion (darkpart_slices.py).
-    return flag_dark_part(volume, flagged)
+    # slices: possibly a part of a larger lesion (darkpart_slices.py); one most of which reads as
+    # bright as the liver: not the dark tissue it was found by (dark_mostlybright.py).
+    return flag_mostly_bright(volume, flag_dark_part(volume, flagged))
 
 
 def _measure_whole(
