@@ -1593,14 +1593,16 @@ def measure_lesion(
     small part of a larger area of its own value on its widest slice
     (:mod:`lesion_tool.measurement.part_of_more`) or, unflagged otherwise, on an inner slice
     (:mod:`lesion_tool.measurement.part_body`), and a dark result no flag warns of with
-    enhancing tissue round much of it on one of its slices
-    (:mod:`lesion_tool.measurement.darkpart_slices`); an unflagged result whose sections narrow to
-    a neck between two bodies through the slices is flagged too
+    enhancing tissue round much of it on two neighbouring slices
+    (:mod:`lesion_tool.measurement.darkpart_slices`) or most of it as bright as the liver
+    (:mod:`lesion_tool.measurement.dark_mostlybright`); an unflagged result whose sections narrow
+    to a neck between two bodies through the slices is flagged too
     (:mod:`lesion_tool.measurement.necked_region`). Last, on slabs of 4 mm or more, each end of
     the diameter on a wide border goes out along it to the border's foot, where the expert draws
     (:mod:`lesion_tool.measurement.slab_foot`).
     """
     from lesion_tool.measurement.brightmiddle import from_bright_middle
+    from lesion_tool.measurement.dark_mostlybright import flag_mostly_bright
     from lesion_tool.measurement.darkpart_slices import flag_dark_part
     from lesion_tool.measurement.end_goes_on import flag_goes_on
     from lesion_tool.measurement.flat_region import flag_flat
@@ -1633,9 +1635,10 @@ def measure_lesion(
     flagged = flag_part(volume, flag_goes_on(volume, flag_flat(volume, voted)))
     # Unflagged so far, the same on the region's inner slices (part_body.py).
     flagged = flag_part_body(volume, flagged)
-    # A dark result no flag warns of, with enhancing tissue round much of it on one of its
-    # slices: possibly a part of a larger lesion (darkpart_slices.py).
-    flagged = flag_dark_part(volume, flagged)
+    # A dark result no flag warns of, with enhancing tissue round much of it on two neighbouring
+    # slices: possibly a part of a larger lesion (darkpart_slices.py); one most of which reads as
+    # bright as the liver: not the dark tissue it was found by (dark_mostlybright.py).
+    flagged = flag_mostly_bright(volume, flag_dark_part(volume, flagged))
     # Still unflagged, sections that narrow to a neck between two bodies (necked_region.py).
     flagged = flag_necked(volume, flagged)
     # On thick slabs, the diameter's ends out to the foot of a wide border (slab_foot.py).
