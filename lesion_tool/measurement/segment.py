@@ -1597,9 +1597,7 @@ def measure_lesion(
     (:mod:`lesion_tool.measurement.darkpart_slices`) or most of it as bright as the liver
     (:mod:`lesion_tool.measurement.dark_mostlybright`); an unflagged result whose sections narrow
     to a neck between two bodies through the slices is flagged too
-    (:mod:`lesion_tool.measurement.necked_region`). Last, on slabs of 4 mm or more, each end of
-    the diameter on a wide border goes out along it to the border's foot, where the expert draws
-    (:mod:`lesion_tool.measurement.slab_foot`).
+    (:mod:`lesion_tool.measurement.necked_region`).
     """
     from lesion_tool.measurement.brightmiddle import from_bright_middle
     from lesion_tool.measurement.dark_mostlybright import flag_mostly_bright
@@ -1611,7 +1609,6 @@ def measure_lesion(
     from lesion_tool.measurement.necked_region import flag_necked
     from lesion_tool.measurement.part_body import flag_part_body
     from lesion_tool.measurement.part_of_more import flag_part
-    from lesion_tool.measurement.slab_foot import foot_ends
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.tex_vote import vote_texture
 
@@ -1640,9 +1637,7 @@ def measure_lesion(
     # bright as the liver: not the dark tissue it was found by (dark_mostlybright.py).
     flagged = flag_mostly_bright(volume, flag_dark_part(volume, flagged))
     # Still unflagged, sections that narrow to a neck between two bodies (necked_region.py).
-    flagged = flag_necked(volume, flagged)
-    # On thick slabs, the diameter's ends out to the foot of a wide border (slab_foot.py).
-    return foot_ends(volume, flagged)
+    return flag_necked(volume, flagged)
 
 
 def _measure_whole(

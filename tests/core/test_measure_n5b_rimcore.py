@@ -11,13 +11,7 @@ import pytest
 from _ircadb import variant
 
 from lesion_tool.errors import LesionToolError
-from lesion_tool.measurement import (
-    LesionPrompt,
-    lrg_deepclick,
-    measure_lesion,
-    n5b_rimcore,
-    slab_foot,
-)
+from lesion_tool.measurement import LesionPrompt, lrg_deepclick, measure_lesion, n5b_rimcore
 from lesion_tool.measurement.evaluation import negative_points, tolerance_mm
 from lesion_tool.measurement.stress import thick_slices
 
@@ -61,9 +55,6 @@ def test_without_the_rule_the_rim_click_stays_short(
     # lrg_deepclick measures 01's far rim click again from its region's deepest point too: off,
     # so that this shows what n5b_rimcore alone does.
     monkeypatch.setattr(lrg_deepclick, "ENABLED", False)
-    # slab_foot moves 02's diameter ends out to its border's foot on these slabs (20.6 -> 21.6
-    # mm, still short): off too.
-    monkeypatch.setattr(slab_foot, "ENABLED", False)
     t = next(t for t in necrotic_5mm.experts if t.name == name)
     r = measure_lesion(necrotic_5mm.volume, LesionPrompt(seed=click), phase="arterial")
     assert abs(r.whole.length_mm - before) <= 0.5, r.whole.length_mm
