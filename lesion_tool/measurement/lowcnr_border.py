@@ -82,16 +82,16 @@ def _plane_crop(
     return sm, lo
 
 
-def _adjacent_run_mm(band: np.ndarray, i: int) -> float:
-    """Length (mm) of the run of True in ``band`` that holds index ``i`` or comes within
-    BLUR_MM of it (the nearest such run); 0 when there is none."""
+def adjacent_run(band: np.ndarray, i: int) -> tuple[int, int] | None:
+    """First and last index of the run of True in ``band`` that holds index ``i`` or comes
+    within BLUR_MM of it (the nearest such run); None when there is none."""
     idx = np.flatnonzero(band)
     if idx.size == 0:
-        return 0.0
+        return None
     reach = round(BLUR_MM / STEP_MM)
     gap = np.abs(idx - i)
     if gap.min() > reach:
-        return 0.0
+        return None
     j = int(idx[int(np.argmin(gap))])
     lo = j
     while lo - 1 >= 0 and band[lo - 1]:
@@ -99,15 +99,25 @@ def _adjacent_run_mm(band: np.ndarray, i: int) -> float:
     hi = j
     while hi + 1 < band.size and band[hi + 1]:
         hi += 1
-    return (hi - lo + 1) * STEP_MM
+    return lo, hi
 
 
-def border_uncertainty_mm(volume: CTVolume, m: LesionMeasurement) -> tuple[float, float] | None:
-    """How far (mm) each end of ``m``'s diameter could lie from where it was placed, within one
-    smoothed noise SD of the result's threshold (see the module's docstring): half the run of
-    the band that holds the end or starts within BLUR_MM of it, followed from the diameter's
-    middle to BAND_REACH_MM past the end; 0 for an end with no band beside it. None for a
-    result delineated by texture, without a diameter, or without noise measured."""
+def _adjacent_run_mm(band: np.ndarray, i: int) -> float:
+    """Length (mm) of the run of True in ``band`` that holds index ``i`` or comes within
+    BLUR_MM of it (the nearest such run); 0 when there is none."""
+    run = adjacent_run(band, i)
+    return 0.0 if run is None else (run[1] - run[0] + 1) * STEP_MM
+
+
+def band_profile(
+    volume: CTVolume, m: LesionMeasurement
+) -> tuple[np.ndarray, np.ndarray, int, int, int] | None:
+    """The profile :func:`border_uncertainty_mm` reads along ``m``'s diameter: the median of
+    the BAND_LINES parallel lines from BAND_REACH_MM before its start to as far past its end,
+    every STEP_MM (HU, smoothed as the delineation smooths); the samples within one smoothed
+    noise SD of the threshold; the indices of the start and the end; and half the diameter in
+    samples. None for a result delineated by texture, without a diameter, or without noise
+    measured."""
     ev = m.evidence
     d = m.whole
     if (
@@ -144,6 +154,19 @@ def border_uncertainty_mm(volume: CTVolume, m: LesionMeasurement) -> tuple[float
     ib = round((BAND_REACH_MM + length) / STEP_MM)
     ib = min(ib, band.size - 1)
     half = round(length / 2.0 / STEP_MM)
+    return g, band, ia, ib, half
+
+
+def border_uncertainty_mm(volume: CTVolume, m: LesionMeasurement) -> tuple[float, float] | None:
+    """How far (mm) each end of ``m``'s diameter could lie from where it was placed, within one
+    smoothed noise SD of the result's threshold (see the module's docstring): half the run of
+    the band that holds the end or starts within BLUR_MM of it, followed from the diameter's
+    middle to BAND_REACH_MM past the end; 0 for an end with no band beside it. None for a
+    result delineated by texture, without a diameter, or without noise measured."""
+    got = band_profile(volume, m)
+    if got is None:
+        return None
+    _, band, ia, ib, half = got
     out = []
     for i, inward in ((ia, 1), (ib, -1)):
         # From the diameter's middle out to BAND_REACH_MM past the end.

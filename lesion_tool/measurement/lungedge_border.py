@@ -20,14 +20,15 @@ Premise (physics): a border is where the value changes most, between the lesion'
 tissue just beyond it. Where that tissue is not liver, the border is half-way between the lesion
 and *that tissue's* value, not the liver's. :func:`reborder_band` re-reads only a result already
 found uncertain by :func:`.lowcnr_border.border_uncertainty_mm` (its diameter's ends in such a
-band); on each slice it casts rays from the region's middle; on a ray whose tissue at and just
-beyond the edge stays below the threshold's noise band (no step to the liver measured there), the
-edge moves in to where the ray first reaches half-way between the lesion and the highest value
-(towards the liver) the ray holds up to its edge - the peak of that thin layer. The new radii are
-smoothed over neighbouring rays (a border is continuous; one noisy ray is not a border), the region
-only shrinks, and the diameter may not shrink by more than the band's own uncertainty (how far the
-ends could lie). A ray that reaches the liver's value at its edge keeps its edge: a lesion in the
-liver's body, and every border to the liver, are unchanged.
+band; an end on a thin layer over fat or air counted over the layer's whole length,
+:mod:`.layer_end`); on each slice it casts rays from the region's middle; on a ray whose tissue
+at and just beyond the edge stays below the threshold's noise band (no step to the liver measured
+there), the edge moves in to where the ray first reaches half-way between the lesion and the
+highest value (towards the liver) the ray holds up to its edge - the peak of that thin layer. The
+new radii are smoothed over neighbouring rays (a border is continuous; one noisy ray is not a
+border), the region only shrinks, and the diameter may not shrink by more than the band's own
+uncertainty (how far the ends could lie). A ray that reaches the liver's value at its edge keeps
+its edge: a lesion in the liver's body, and every border to the liver, are unchanged.
 """
 
 from __future__ import annotations

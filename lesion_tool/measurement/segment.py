@@ -1645,6 +1645,7 @@ def _measure_whole(
 ) -> LesionMeasurement:
     """:func:`measure_lesion`'s measurement from the prompt as given."""
     from lesion_tool.measurement.isl_mottledfill import fill_islets
+    from lesion_tool.measurement.layer_end import layer_uncertainty_mm
     from lesion_tool.measurement.lowcnr_border import border_uncertainty_mm, flag_uncertain_border
     from lesion_tool.measurement.lungedge_border import reborder_band
     from lesion_tool.measurement.n3c_ringtrim import trim_to_ring
@@ -1665,11 +1666,13 @@ def _measure_whole(
         m = fill_islets(volume, m, prompt, phase)
     # Ends of the diameter in a band within the noise of the threshold (lowcnr_border.py),
     # flagged; the border re-placed where the tissue beyond is neither lesion nor liver
-    # (lungedge_border.py), the flag kept from the result as found.
-    # Both read the same band along the diameter: once.
+    # (lungedge_border.py), the flag kept from the result as found. Both read the same band
+    # along the diameter: once. For the re-placing, an end on a thin layer at the threshold
+    # over fat or air could lie anywhere along the layer, not half of it either way
+    # (layer_end.py, which reads the profile again: 0.3 ms).
     u = border_uncertainty_mm(volume, m)
     flagged = flag_uncertain_border(volume, m, u)
-    moved = reborder_band(volume, m, u)
+    moved = reborder_band(volume, m, layer_uncertainty_mm(volume, m, u))
     if moved is not m:
         flagged = replace(moved, flags=(*flagged.flags, *moved.flags[len(m.flags) :]))
     # A faint dark click region on an arterial image cut at the enhancing rim read round its
