@@ -37,6 +37,16 @@ farthest quarter reads. A lesion's value does not rise with the distance from th
 06 at the dome, faint (-22 to -26 HU) on the portal-venous variants, reads Spearman -0.06 to 0.08
 wherever it is measured right (seed 27). Only a flag, on the final result: the outline, the
 diameter and every other rule's path are kept.
+
+Evidence (w35-surface; every result kept with its mask and read offline). Development seeds 27,
+28 and 7 in full (924 tumour prompts, 1,650 no-tumour clicks) and a census of the tumours at
+the surface (01, 02, 07; noise seeds 3 and 6, 5 clicks per tumour on all 11 variants, 330
+clicks): the rule reads as a sheet the target click on its two variants (its only unflagged
+results) and 14 other no-tumour results, all flagged already (bands along the surface on the
+slab and noisy variants); no tumour result at all (of the 98 faint dark ones, none is a sheet),
+so no within count, refusal or right result's flags change. It also reads ngd_edgeband's own
+seed-13 band as a sheet (6.8 mm deep for 18.7 mm). About 4 ms for a result it reads (a faint
+dark unflagged one); nothing for the others.
 """
 
 from __future__ import annotations
