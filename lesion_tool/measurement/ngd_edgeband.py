@@ -91,7 +91,9 @@ def edge_ramp(volume: CTVolume, m: LesionMeasurement, band_hu: float) -> dict[st
     """How ``m``'s region relates to the tissue darker than it by ``band_hu`` or more around it
     (smoothed as the delineation smooths): the share within :data:`NEAR_MM` of it (``near``),
     Spearman's rho of value against distance (``rho``), the median smoothed value of the
-    farthest (``inner``) and nearest (``outer``) quarters. None without such tissue nearby."""
+    farthest (``inner``) and nearest (``outer``) quarters, and the 90th percentile of the
+    distance in mm (``d90``: how deep the region reaches from that tissue; read by
+    :mod:`.surface_sheet`). None without such tissue nearby."""
     from lesion_tool.measurement.segment import SMOOTH_SIGMA_MM
 
     sp = tuple(float(s) for s in volume.spacing_mm)
@@ -124,6 +126,7 @@ def edge_ramp(volume: CTVolume, m: LesionMeasurement, band_hu: float) -> dict[st
         "rho": float(spearmanr(d, v).statistic),
         "inner": float(np.median(v[d >= hi])),
         "outer": float(np.median(v[d <= lo])),
+        "d90": float(np.percentile(d, 90)),
     }
 
 

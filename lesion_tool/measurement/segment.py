@@ -1597,7 +1597,9 @@ def measure_lesion(
     (:mod:`lesion_tool.measurement.darkpart_slices`) or most of it as bright as the liver
     (:mod:`lesion_tool.measurement.dark_mostlybright`); an unflagged result whose sections narrow
     to a neck between two bodies through the slices is flagged too
-    (:mod:`lesion_tool.measurement.necked_region`).
+    (:mod:`lesion_tool.measurement.necked_region`), as is a faint dark one that is a thin sheet
+    along the liver's surface, darkest against the tissue beyond it
+    (:mod:`lesion_tool.measurement.surface_sheet`).
     """
     from lesion_tool.measurement.brightmiddle import from_bright_middle
     from lesion_tool.measurement.dark_mostlybright import flag_mostly_bright
@@ -1610,6 +1612,7 @@ def measure_lesion(
     from lesion_tool.measurement.part_body import flag_part_body
     from lesion_tool.measurement.part_of_more import flag_part
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
+    from lesion_tool.measurement.surface_sheet import flag_sheet
     from lesion_tool.measurement.tex_vote import vote_texture
 
     first = _measure_whole(volume, prompt, phase)
@@ -1637,7 +1640,10 @@ def measure_lesion(
     # bright as the liver: not the dark tissue it was found by (dark_mostlybright.py).
     flagged = flag_mostly_bright(volume, flag_dark_part(volume, flagged))
     # Still unflagged, sections that narrow to a neck between two bodies (necked_region.py).
-    return flag_necked(volume, flagged)
+    flagged = flag_necked(volume, flagged)
+    # Still unflagged, a faint dark sheet along the liver's surface, darkest against the tissue
+    # beyond it (surface_sheet.py).
+    return flag_sheet(volume, flagged, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
 
 
 def _measure_whole(
