@@ -22,7 +22,9 @@ looks like rather than from a generator:
   their neighbours' median, rays that end outside the liver to the slice's typical length, and
   slices to the slices next to them; (3) the liver around the click is estimated from the image
   (its largest parenchyma-like region, closed and hole-filled): a region that lies outside it
-  and is little surrounded by parenchyma is refused as not in the liver (a kidney).
+  and is little surrounded by parenchyma is refused as not in the liver (a kidney). It must
+  also lie in the liver estimated at the liver's own narrow band, not only at a dark lesion
+  level's wide one, which takes in an organ wall on the liver's surface (narrow_liver.py).
 - Tumours are 9-80 mm: rays from a click run up to 60 mm; a line sets their length from its own.
 
 Anything that makes the result doubtful is reported in ``flags`` (reason strings); cases that
@@ -75,6 +77,7 @@ from lesion_tool.measurement.n05_leftring import from_core_left
 from lesion_tool.measurement.n5d_runsring import ring_for_runaway
 from lesion_tool.measurement.n5s_slabring import ring_near_click
 from lesion_tool.measurement.naming import slice_name
+from lesion_tool.measurement.narrow_liver import narrow_estimate
 from lesion_tool.measurement.neccore_band import (
     core_middle,
     dark_core,
@@ -1437,11 +1440,14 @@ def _disk(plane: np.ndarray, cy: float, cx: float, radius_px: float) -> np.ndarr
     return out
 
 
-def _liver_estimate(plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float]) -> np.ndarray:
+def _liver_estimate(
+    plane: np.ndarray, lv: _Levels, spacing_yx: Sequence[float], band: float | None = None
+) -> np.ndarray:
     """The liver on a smoothed slice ``(y, x)``: its largest connected parenchyma-like region
-    (thin partial-volume bridges opened), closed with a LIVER_CLOSING_MM disk and hole-filled,
-    so that lesions and vessels inside it and fissures across it belong to it."""
-    like = np.abs(plane - lv.liver) <= lv.band
+    (within ``band`` HU of the liver's value, ``lv.band`` when None; thin partial-volume bridges
+    opened), closed with a LIVER_CLOSING_MM disk and hole-filled, so that lesions and vessels
+    inside it and fissures across it belong to it."""
+    like = np.abs(plane - lv.liver) <= (lv.band if band is None else band)
     core = beyond_mm(like, spacing_yx, RIM_MM)  # distance_transform_edt(like) > RIM_MM, faster
     like &= within_mm(core, spacing_yx, RIM_MM)
     lab, n = ndimage.label(like)
@@ -3010,8 +3016,18 @@ def _delineate(
         )
     inside = None
     if share < OUTSIDE_LIVER_SHARE and not win.texture:
-        liver_est = _liver_estimate(win.plane(z0), lv, win.volume.spacing_mm[1:])
+        plane0, sp_yx = win.plane(z0), win.volume.spacing_mm[1:]
+        liver_est = _liver_estimate(plane0, lv, sp_yx)
         m0 = cuts[z0].mask
+        # In the liver only at a dark level's wide band (an organ on the liver's surface read
+        # as liver and engulfed): judged at the liver's own narrow band (narrow_liver.py).
+        liver_est = narrow_estimate(
+            m0,
+            liver_est,
+            lv.band,
+            OUTSIDE_LIVER_INSIDE,
+            lambda band: _liver_estimate(plane0, lv, sp_yx, band=band),
+        )
         inside = float((m0 & liver_est).sum() / max(int(m0.sum()), 1))
         if inside < OUTSIDE_LIVER_INSIDE and ph is Phase.ARTERIAL and lv.mixed:
             # A necrotic tumour replacing the liver's surface (a rim or core read with the
