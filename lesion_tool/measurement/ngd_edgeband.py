@@ -57,10 +57,12 @@ from scipy import ndimage
 from scipy.stats import spearmanr
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from lesion_tool.io.volume import CTVolume
     from lesion_tool.measurement.segment import LesionMeasurement
 
-__all__ = ["ENABLED", "FLAG", "edge_band", "edge_ramp", "flag_edge_band"]
+__all__ = ["ENABLED", "FLAG", "beyond_sections", "edge_band", "edge_ramp", "flag_edge_band"]
 
 ENABLED = True
 """Module switch."""
@@ -87,13 +89,14 @@ FLAG = (
 )
 
 
-def edge_ramp(volume: CTVolume, m: LesionMeasurement, band_hu: float) -> dict[str, float] | None:
-    """How ``m``'s region relates to the tissue darker than it by ``band_hu`` or more around it
-    (smoothed as the delineation smooths): the share within :data:`NEAR_MM` of it (``near``),
-    Spearman's rho of value against distance (``rho``), the median smoothed value of the
-    farthest (``inner``) and nearest (``outer``) quarters, and the 90th percentile of the
-    distance in mm (``d90``: how deep the region reaches from that tissue; read by
-    :mod:`.surface_sheet`). None without such tissue nearby."""
+def beyond_sections(
+    volume: CTVolume, m: LesionMeasurement, band_hu: float, slices: Iterable[int] | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """For each of ``m``'s slices (``slices``, region-relative; default every slice it is on)
+    where tissue darker than the region by ``band_hu`` or more lies within :data:`PAD_MM` of its
+    box: the slice index, the slice smoothed as the delineation smooths, the region and that
+    darker tissue (``beyond``), on the padded in-plane box. Shared by :func:`edge_ramp` and
+    :func:`.surface_sheet.across_along`, so both read the same tissue beyond."""
     from lesion_tool.measurement.segment import SMOOTH_SIGMA_MM
 
     sp = tuple(float(s) for s in volume.spacing_mm)
@@ -104,15 +107,28 @@ def edge_ramp(volume: CTVolume, m: LesionMeasurement, band_hu: float) -> dict[st
     y0, x0 = max(oy - py, 0), max(ox - px, 0)
     y1 = min(oy + ny + py, volume.shape[1])
     x1 = min(ox + nx + px, volume.shape[2])
-    dists, values = [], []
-    for k in np.nonzero(m.mask.any(axis=(1, 2)))[0]:
+    if slices is None:
+        slices = np.nonzero(m.mask.any(axis=(1, 2)))[0]
+    for k in slices:
         raw = np.asarray(volume.array[oz + k, y0:y1, x0:x1], dtype=np.float32)
         sm = ndimage.gaussian_filter(raw, (SMOOTH_SIGMA_MM / sp[1], SMOOTH_SIGMA_MM / sp[2]))
         reg = np.zeros(sm.shape, dtype=bool)
         reg[oy - y0 : oy - y0 + ny, ox - x0 : ox - x0 + nx] = m.mask[k]
         beyond = (sm < dark) & ~reg
-        if not beyond.any():
-            continue
+        if beyond.any():
+            yield int(k), sm, reg, beyond
+
+
+def edge_ramp(volume: CTVolume, m: LesionMeasurement, band_hu: float) -> dict[str, float] | None:
+    """How ``m``'s region relates to the tissue darker than it by ``band_hu`` or more around it
+    (smoothed as the delineation smooths): the share within :data:`NEAR_MM` of it (``near``),
+    Spearman's rho of value against distance (``rho``), the median smoothed value of the
+    farthest (``inner``) and nearest (``outer``) quarters, and the 90th percentile of the
+    distance in mm (``d90``: how deep the region reaches from that tissue; read by
+    :mod:`.surface_sheet`). None without such tissue nearby."""
+    sp = tuple(float(s) for s in volume.spacing_mm)
+    dists, values = [], []
+    for _, sm, reg, beyond in beyond_sections(volume, m, band_hu):
         dists.append(ndimage.distance_transform_edt(~beyond, sampling=sp[1:])[reg])
         values.append(sm[reg])
     if not dists:

@@ -61,7 +61,7 @@ from lesion_tool.measurement.ngd_edgeband import (
     FAINT_FACTOR,
     MIN_RHO,
     NEAR_SHARE,
-    PAD_MM,
+    beyond_sections,
     edge_ramp,
 )
 
@@ -129,26 +129,11 @@ def across_along(volume: CTVolume, m: LesionMeasurement, band_hu: float) -> floa
     on a section is the mean gradient, over the section, of the in-plane distance from the tissue
     darker than the region by ``band_hu`` (smoothed as the delineation smooths; as
     :func:`.ngd_edgeband.edge_ramp` reads it). None when no section has such tissue nearby."""
-    from lesion_tool.measurement.segment import SMOOTH_SIGMA_MM
-
     sp = tuple(float(s) for s in volume.spacing_mm)
-    dark = float(m.evidence.lesion_hu) - band_hu
-    oz, oy, ox = m.offset
-    _, ny, nx = m.mask.shape
-    py, px = int(np.ceil(PAD_MM / sp[1])), int(np.ceil(PAD_MM / sp[2]))
-    y0, x0 = max(oy - py, 0), max(ox - px, 0)
-    y1 = min(oy + ny + py, volume.shape[1])
-    x1 = min(ox + nx + px, volume.shape[2])
     areas = m.mask.reshape(m.mask.shape[0], -1).sum(axis=1)
     ratios = []
-    for k in np.flatnonzero(areas >= 0.5 * areas.max()):
-        raw = np.asarray(volume.array[oz + k, y0:y1, x0:x1], dtype=np.float32)
-        sm = ndimage.gaussian_filter(raw, (SMOOTH_SIGMA_MM / sp[1], SMOOTH_SIGMA_MM / sp[2]))
-        reg = np.zeros(sm.shape, dtype=bool)
-        reg[oy - y0 : oy - y0 + ny, ox - x0 : ox - x0 + nx] = m.mask[k]
-        beyond = (sm < dark) & ~reg
-        if not beyond.any():
-            continue
+    wide = np.flatnonzero(areas >= 0.5 * areas.max())
+    for _, _, reg, beyond in beyond_sections(volume, m, band_hu, wide):
         dist = ndimage.distance_transform_edt(~beyond, sampling=sp[1:])
         gy, gx = np.gradient(dist, sp[1], sp[2])
         n = np.array([gy[reg].mean(), gx[reg].mean()])
