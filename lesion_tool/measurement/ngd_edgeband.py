@@ -62,7 +62,15 @@ if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
     from lesion_tool.measurement.segment import LesionMeasurement
 
-__all__ = ["ENABLED", "FLAG", "beyond_sections", "edge_band", "edge_ramp", "flag_edge_band"]
+__all__ = [
+    "ENABLED",
+    "FLAG",
+    "beyond_sections",
+    "edge_band",
+    "edge_ramp",
+    "faint_dark_unflagged",
+    "flag_edge_band",
+]
 
 ENABLED = True
 """Module switch."""
@@ -146,6 +154,18 @@ def edge_ramp(volume: CTVolume, m: LesionMeasurement, band_hu: float) -> dict[st
     }
 
 
+def faint_dark_unflagged(m: LesionMeasurement, low_contrast_hu: float) -> bool:
+    """Whether ``m`` is a result no flag warns of, found by value (not texture), darker than the
+    liver by less than :data:`FAINT_FACTOR` x ``low_contrast_hu``: the results this module and
+    :mod:`.surface_sheet` read."""
+    e = m.evidence
+    return (
+        not m.flags
+        and e.texture_sd_hu is None
+        and -FAINT_FACTOR * low_contrast_hu < float(e.contrast_hu) < 0.0
+    )
+
+
 def flag_edge_band(
     volume: CTVolume,
     m: LesionMeasurement,
@@ -157,9 +177,7 @@ def flag_edge_band(
     docstring; ``low_contrast_hu`` and ``band_min_hu`` are segment's LOW_CONTRAST_HU and
     LIVER_BAND_MIN_HU); else ``m``."""
     e = m.evidence
-    if not ENABLED or m.flags or e.texture_sd_hu is not None or not m.mask.any():
-        return m
-    if not -FAINT_FACTOR * low_contrast_hu < float(e.contrast_hu) < 0.0:
+    if not ENABLED or not m.mask.any() or not faint_dark_unflagged(m, low_contrast_hu):
         return m
     r = edge_band(volume, m, band_min_hu)
     if r is None:

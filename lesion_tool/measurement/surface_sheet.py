@@ -58,11 +58,11 @@ import numpy as np
 from scipy import ndimage
 
 from lesion_tool.measurement.ngd_edgeband import (
-    FAINT_FACTOR,
     MIN_RHO,
     NEAR_SHARE,
     beyond_sections,
     edge_ramp,
+    faint_dark_unflagged,
 )
 
 if TYPE_CHECKING:
@@ -158,9 +158,7 @@ def flag_sheet(
     that is a sheet along the liver's surface (module docstring; ``low_contrast_hu`` and
     ``band_min_hu`` are segment's LOW_CONTRAST_HU and LIVER_BAND_MIN_HU); else ``m``."""
     e = m.evidence
-    if not ENABLED or m.flags or e.texture_sd_hu is not None:
-        return m
-    if not -FAINT_FACTOR * low_contrast_hu < float(e.contrast_hu) < 0.0:
+    if not ENABLED or not faint_dark_unflagged(m, low_contrast_hu):
         return m
     r = surface_sheet(volume, m, band_min_hu)
     if r is None:
