@@ -20,16 +20,16 @@ flag. On the same image read as portal venous, the level is 71 HU, the band 20.5
 stops at the liver (1 % inside) and the click is refused as not in the liver. With the band at
 18 / 20 / 22 / 24 HU the region's share of the estimate is 4 / 7 / 14 / 100 %.
 
-Here the region must also lie in the liver estimated at the narrowest band the delineation ever
-uses (:data:`NARROW_BAND_HU`), which depends on the liver's value alone: when the wide band's
-estimate holds the region but the narrow one does not, the narrow one is the estimate the checks
-that follow use (a region ending inside the liver in 3-D, a line drawn partly in the liver, the
-liver re-measured round its body; otherwise the click is refused as not in the liver). Why it
-holds on another patient: a tumour of the liver is surrounded by parenchyma or bulges from it;
-parenchyma reads the liver's value within its noise, so the narrow band's estimate still holds
-the tumour (as a hole in it, or with the liver round its body); an organ lying on the liver
-is joined to it only through tissue of another value, which the narrow band leaves out.
-"""
+Here the region must also lie in the liver estimated at the narrowest band the delineation ever uses
+(``segment``'s ``LIVER_BAND_MIN_HU``, passed in as ``narrow_hu``), which depends on the liver's
+value alone: when the wide band's estimate holds the region but the narrow one does not, the narrow
+one is the estimate the checks that follow use (a region ending inside the liver in 3-D, a line
+drawn partly in the liver, the liver re-measured round its body; otherwise the click is refused as
+not in the liver). Why it holds on another patient: a tumour of the liver is surrounded by
+parenchyma or bulges from it; parenchyma reads the liver's value within its noise, so the narrow
+band's estimate still holds the tumour (as a hole in it, or with the liver round its body); an organ
+lying on the liver is joined to it only through tissue of another value, which the narrow band
+leaves out."""
 
 from __future__ import annotations
 
@@ -39,10 +39,6 @@ import numpy as np
 
 ENABLED = True
 """Module switch: False keeps the wide band's estimate (its tests show it matters)."""
-
-NARROW_BAND_HU = 18.0
-"""The narrowest band round the liver's value the delineation uses (``segment``'s
-``LIVER_BAND_MIN_HU``); the case above reads 4 % inside at 18 HU, 100 % from 24 HU."""
 
 
 def inside_share(region: np.ndarray, liver: np.ndarray) -> float:
@@ -54,6 +50,7 @@ def narrow_estimate(
     region: np.ndarray,
     liver: np.ndarray,
     band_hu: float,
+    narrow_hu: float,
     need: float,
     estimate: Callable[[float], np.ndarray],
 ) -> np.ndarray:
@@ -61,11 +58,11 @@ def narrow_estimate(
     click's slice, ``(y, x)``): ``liver`` (estimated with the delineation's band, ``band_hu``)
     when that band is already the narrowest, or ``region`` lies for less than ``need`` in it
     (the checks look further anyway), or it also lies for ``need`` in the liver estimated at
-    :data:`NARROW_BAND_HU` (``estimate(band)`` gives that estimate); the narrow estimate
-    otherwise (module docstring)."""
-    if not ENABLED or band_hu <= NARROW_BAND_HU:
+    ``narrow_hu`` (segment's LIVER_BAND_MIN_HU; ``estimate(band)`` gives that estimate); the
+    narrow estimate otherwise (module docstring)."""
+    if not ENABLED or band_hu <= narrow_hu:
         return liver
     if inside_share(region, liver) < need:
         return liver
-    narrow = estimate(NARROW_BAND_HU)
+    narrow = estimate(narrow_hu)
     return liver if inside_share(region, narrow) >= need else narrow

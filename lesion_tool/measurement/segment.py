@@ -3025,6 +3025,7 @@ def _delineate(
             m0,
             liver_est,
             lv.band,
+            LIVER_BAND_MIN_HU,
             OUTSIDE_LIVER_INSIDE,
             lambda band: _liver_estimate(plane0, lv, sp_yx, band=band),
         )

@@ -18,7 +18,7 @@ from _ircadb import variant
 from lesion_tool.errors import MeasurementError
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement import narrow_liver as nl
-from lesion_tool.measurement.segment import _Levels, _liver_estimate
+from lesion_tool.measurement.segment import LIVER_BAND_MIN_HU, _Levels, _liver_estimate
 
 BELOW_CLICK = (106, 223, 291)
 """Plain liver 1-2 mm inside its lower surface, no tumour or vessel within 10 mm."""
@@ -82,14 +82,14 @@ def test_an_organ_wall_of_an_intermediate_value_does_not_join_the_liver() -> Non
     plane[r <= 11.0] = 55.0
     region = r <= 8.0
     lv = _Levels(liver=110.0, lesion=56.0, noise=5.0, offset=0.0)
-    assert lv.band > nl.NARROW_BAND_HU
+    assert lv.band > LIVER_BAND_MIN_HU
 
     def estimate(band: float | None = None) -> np.ndarray:
         return _liver_estimate(plane, lv, (1.0, 1.0), band=band)
 
     wide = estimate()
     assert nl.inside_share(region, wide) == 1.0
-    narrow = nl.narrow_estimate(region, wide, lv.band, 0.3, estimate)
+    narrow = nl.narrow_estimate(region, wide, lv.band, LIVER_BAND_MIN_HU, 0.3, estimate)
     assert nl.inside_share(region, narrow) == 0.0
     assert narrow[:35].all() and not narrow[45:].any()
     # A lesion in the liver (a dark disk inside the 110 HU body) stays inside at either band.
@@ -99,6 +99,11 @@ def test_an_organ_wall_of_an_intermediate_value_does_not_join_the_liver() -> Non
     inner[lesion] = 55.0
     wide_in = _liver_estimate(inner, lv, (1.0, 1.0))
     kept = nl.narrow_estimate(
-        lesion, wide_in, lv.band, 0.3, lambda b: _liver_estimate(inner, lv, (1.0, 1.0), band=b)
+        lesion,
+        wide_in,
+        lv.band,
+        LIVER_BAND_MIN_HU,
+        0.3,
+        lambda b: _liver_estimate(inner, lv, (1.0, 1.0), band=b),
     )
     assert kept is wide_in and nl.inside_share(lesion, kept) == 1.0
