@@ -17,7 +17,7 @@ on the lesion's largest slice, or clicks its middle); a result nearer the line (
 LINE_RATIO) from another delineation is still returned, flagged, before refusing. On a line
 under 12 mm the ratio is tighter than the reader's own error at the line's ends: a region past it
 but held by the ends, along the line and across it on every slice, is the lesion and is returned,
-flagged (:mod:`.lineends_reach`, w36-line06: IRCADb 06's 7.2-7.6 mm lines, 12 mm regions).
+flagged (:mod:`.lineends_reach`, w36-line06: IRCADb 06's 7.1-7.6 mm lines, 12 mm regions).
 """
 
 from __future__ import annotations
