@@ -68,6 +68,7 @@ from lesion_tool.measurement.linebound import (
     line_says_larger,
     tongues_past,
 )
+from lesion_tool.measurement.lineends_reach import held_by_line_ends
 from lesion_tool.measurement.linereach import REACH_RATIO, past_line, too_long
 from lesion_tool.measurement.liverbody import BODY_NOTE, MIN_BODY_MM, body_levels
 from lesion_tool.measurement.longaxis_valley import valley_stops
@@ -3638,7 +3639,21 @@ def _measure_line(
     vouched = _vouched_ring(volume, win, prompt, ph, seed, line_len_mm, rmax, t0)
     if vouched is not None:
         return vouched
+    # Past the ratio but held by a short line's ends: the lesion, flagged (lineends_reach.py).
+    if first_err is None:
+        for c in cands:
+            if _held_by_line(c, volume, prompt):
+                return _line_flagged(c, line_len_mm)
     raise first_err or past_line(cands[0].whole.length_mm, line_len_mm)
+
+
+def _held_by_line(m: LesionMeasurement, volume: CTVolume, prompt: LesionPrompt) -> bool:
+    """Whether ``m`` did not run to the search limit and lies within the uncertainty of the
+    rough line's ends (:func:`.lineends_reach.held_by_line_ends`)."""
+    assert prompt.line is not None
+    if any(SEARCH_LIMIT in f for f in m.flags):
+        return False
+    return held_by_line_ends(m.mask, m.offset, volume.spacing_mm, prompt.line, m.whole.length_mm)
 
 
 def _line_says_larger(m: LesionMeasurement, line_len_mm: float) -> bool:
