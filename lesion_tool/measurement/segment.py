@@ -2359,13 +2359,17 @@ def _necrotic_whole(
         rim_lv = _Levels(liver_hu, rim.rim_hu, e.noise_sd_hu, prompt.threshold_offset_hu, True)
         top = rim_lv.vessel_top
         win.rim_peak = rim.rim_hu if peak is None else min(peak, top)
-        # The rim's brightness changes from slice to slice: each slice the core reaches gets
-        # its own peak, read beside its core (rimpeak.slice_peaks; 05's Im 113-118).
-        cores = {
-            z: _slice_mask(by_value, win, z)
-            for z in range(by_value.offset[0], by_value.offset[0] + by_value.mask.shape[0])
-        }
-        win.rim_peaks = slice_peaks(win.hu_plane, cores, liver_hu + margin, top, spacing_yx)
+        # The rim's brightness changes from slice to slice: on thin slices each other slice
+        # the core reaches gets its own peak, read beside its core (rimpeak.slice_peaks;
+        # 05's Im 113-118). Not on slabs: there a slice's band beside the core takes in the
+        # partial volume of a neighbour above or below it.
+        if volume.spacing_mm[0] < SLAB_MM:
+            cores = {
+                z: _slice_mask(by_value, win, z)
+                for z in range(by_value.offset[0], by_value.offset[0] + by_value.mask.shape[0])
+                if z != z0
+            }
+            win.rim_peaks = slice_peaks(win.hu_plane, cores, liver_hu + margin, top, spacing_yx)
         # From a cut core the whole is cast from the core's middle (neccore_band.core_middle).
         at_core = core_middle(core, seed, win.y0, win.x0, spacing_yx) if cut else seed
         try:
