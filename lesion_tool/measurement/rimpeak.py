@@ -38,23 +38,23 @@ left out, 05's outline had tongues of its own through the rim's gaps, and those 
 length; with the crescent kept, the outline is the rim's, and the opening only removes what
 leaves it.
 
-The peak read on the click's slice is not the rim's peak on the others (issue 11, w36-rim).
-A rim's brightness changes from slice to slice: 05's rim reads 170-175 HU at its 99th
-percentile on Im 111-112 and 181-194 HU on Im 113-118, so a whole cast from a click or a line
-on Im 112 (ceiling 175 HU) lost that crescent on every slice below, with its 1.5 mm fringe, and
-the outline ran along the core's edge there (the rough lines of development seeds 27, 29 and
-30: 28.5-28.6 mm for 32.45). On thin slices each other slice the core reaches therefore gets its
-own peak (:func:`slice_peaks`), and a slice's ceiling is the higher of it and the click slice's.
-On those slices the peak is read within RIM_MIN_THICK_MM of that slice's core only: tissue that
-near the necrosis is rim (a rim is at least that thick), while the band RIM_SEARCH_MM out reaches
-past a thin rim into the neighbours (05's Im 117-118: a 180-217 HU structure outside the liver
-3-4 mm beyond the core read as a 195-208 HU "peak", and the whole leaked into it). The click
-slice keeps the peak read as before (a second reading there, a percentile of a subset of the
-same tissue, moved its ceiling by 1-2 HU and nothing else). Not on slabs (``segment.SLAB_MM``):
-a slab averages the rim's change from slice to slice, and its band beside the core takes in the
-partial volume of a neighbour above or below (05 on 5 mm slabs with 25 HU of noise, census seed
-3: slab 37 read 196 HU, the cap, from the structure below, and a right 34.8 mm result went to
-35.7).
+The peak read on the click's slice is not the rim's peak on the others (issue 11, w36-rim). A rim's
+brightness changes from slice to slice: 05's rim reads 168-176 HU at its 99th percentile beside the
+core on Im 111-112 and 181-193 HU on Im 113-118, so a whole cast from a click or a line on Im 112
+(ceiling 175 HU) lost that crescent on every slice below, with its 1.5 mm fringe, and the outline
+ran along the core's edge there (the rough lines of development seeds 27, 29 and 30: 28.5-28.6 mm
+for 32.45). On thin slices each other slice the core reaches therefore gets its own peak
+(:func:`slice_peaks`), and a slice's ceiling is the higher of it and the click slice's. On those
+slices the peak is read within RIM_MIN_THICK_MM of that slice's core only: tissue that near the
+necrosis is rim (a rim is at least that thick), while the band RIM_SEARCH_MM out reaches past a
+thin rim into the neighbours (05's Im 117-118: a 180-217 HU structure outside the liver 3-4 mm
+beyond the core read as a 195-208 HU "peak", and the whole leaked into it). The click slice keeps
+the peak read as before (a second reading there, a percentile of a subset of the same tissue, moved
+its ceiling by 1-2 HU and a 5 mm slab click from 30.0 to 28.3 mm: noise, not rim). Not on slabs
+(``segment.SLAB_MM``): a slab averages the rim's change from slice to slice, and its band beside
+the core takes in the partial volume of a neighbour above or below (05 on 5 mm slabs with 25 HU of
+noise, census seed 3: slab 37 read 196 HU, the cap, from the structure below, and a right 34.8 mm
+result went to 35.7).
 """
 
 from __future__ import annotations
