@@ -37,11 +37,29 @@ The second alone (w13-core07) cut 05 short (31.3 -> 28.5 mm for 32.5): with its 
 left out, 05's outline had tongues of its own through the rim's gaps, and those had made up its
 length; with the crescent kept, the outline is the rim's, and the opening only removes what
 leaves it.
+
+The peak read on the click's slice is not the rim's peak on the others (issue 11, w36-rim). A rim's
+brightness changes from slice to slice: 05's rim reads 168-176 HU at its 99th percentile beside the
+core on Im 111-112 and 181-193 HU on Im 113-118, so a whole cast from a click or a line on Im 112
+(ceiling 175 HU) lost that crescent on every slice below, with its 1.5 mm fringe, and the outline
+ran along the core's edge there (the rough lines of development seeds 27, 29 and 30: 28.5-28.6 mm
+for 32.45). On thin slices each other slice the core reaches therefore gets its own peak
+(:func:`slice_peaks`), and a slice's ceiling is the higher of it and the click slice's. On those
+slices the peak is read within RIM_MIN_THICK_MM of that slice's core only: tissue that near the
+necrosis is rim (a rim is at least that thick), while the band RIM_SEARCH_MM out reaches past a
+thin rim into the neighbours (05's Im 117-118: a 180-217 HU structure outside the liver 3-4 mm
+beyond the core read as a 195-208 HU "peak", and the whole leaked into it). The click slice keeps
+the peak read as before (a second reading there, a percentile of a subset of the same tissue, moved
+its ceiling by 1-2 HU and a 5 mm slab click from 30.0 to 28.3 mm: noise, not rim). Not on slabs
+(``segment.SLAB_MM``): a slab averages the rim's change from slice to slice, and its band beside
+the core takes in the partial volume of a neighbour above or below (05 on 5 mm slabs with 25 HU of
+noise, census seed 3: slab 37 read 196 HU, the cap, from the structure below, and a right 34.8 mm
+result went to 35.7).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import ndimage
@@ -64,13 +82,14 @@ def rim_peak(
     level_hu: float,
     spacing_yx: Sequence[float],
     percentile: float = RIM_PEAK_PERCENTILE,
+    reach_mm: float = RIM_SEARCH_MM,
 ) -> float | None:
     """The rim's own peak (HU): ``percentile`` of the smoothed ``plane``'s values above
     ``level_hu`` (enhancing tissue: the liver's value plus the rim's margin) in the dark
-    ``region`` (boolean ``(y, x)``) and within RIM_SEARCH_MM of it; None when there are none."""
+    ``region`` (boolean ``(y, x)``) and within ``reach_mm`` of it; None when there are none."""
     if not region.any():
         return None
-    near = within_mm(region, spacing_yx, RIM_SEARCH_MM)
+    near = within_mm(region, spacing_yx, reach_mm)
     vals = plane[near & (plane > level_hu)]
     if vals.size == 0:
         return None
@@ -107,3 +126,25 @@ def core_in_rim(
     if (ring & region).sum() < CORE_ENCLOSED_SHARE * ring.sum():
         return None
     return core
+
+
+def slice_peaks(
+    hu_plane: Callable[[int], np.ndarray],
+    cores: dict[int, np.ndarray],
+    level_hu: float,
+    top_hu: float,
+    spacing_yx: Sequence[float],
+) -> dict[int, float]:
+    """Per slice ``z`` of ``cores`` (the dark core's boolean ``(y, x)`` mask on each slice it
+    reaches), the rim's own peak there: :func:`rim_peak` of the smoothed plane ``hu_plane(z)``
+    within RIM_MIN_THICK_MM of the core (the rim beside the necrosis, not the neighbours a band
+    RIM_SEARCH_MM out reaches), held under ``top_hu`` (contrast-filled vessels above). Slices
+    with no enhancing tissue beside their core are left out."""
+    out: dict[int, float] = {}
+    for z, core in cores.items():
+        if not core.any():
+            continue
+        peak = rim_peak(hu_plane(z), core, level_hu, spacing_yx, reach_mm=RIM_MIN_THICK_MM)
+        if peak is not None:
+            out[z] = min(peak, top_hu)
+    return out

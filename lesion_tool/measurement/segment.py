@@ -119,7 +119,7 @@ from lesion_tool.measurement.reseed import OPEN_END_FLAG, RUNS_ON_FLAG, follow_o
 from lesion_tool.measurement.rimcap import cap_widens, core_gone
 from lesion_tool.measurement.rimedge import rim_edge_offset
 from lesion_tool.measurement.rimedge_outer import widen_slices
-from lesion_tool.measurement.rimpeak import RIM_TRIM_RADIUS_MM, core_in_rim, rim_peak
+from lesion_tool.measurement.rimpeak import RIM_TRIM_RADIUS_MM, core_in_rim, rim_peak, slice_peaks
 from lesion_tool.measurement.ring import (
     CHECK_GAP_MM,
     RING_CLIP_HU,
@@ -754,6 +754,9 @@ class _Window:
         lesion whatever it reads while the whole is delineated (:func:`_necrotic_whole`)."""
         self.rim_peak: float | None = None
         """Set while a necrotic core's whole is delineated from its rim (rimpeak.py)."""
+        self.rim_peaks: dict[int, float] = {}
+        """With :attr:`rim_peak`, the rim's own peak on each slice its core reaches (HU,
+        rimpeak.slice_peaks): a slice's ceiling is the higher of the two."""
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -969,6 +972,11 @@ def _cast(
     plane = win.plane(z)
     sy, sx = win.volume.spacing_mm[1:]
     angles = np.arange(N_RAYS) * (2.0 * math.pi / N_RAYS)
+    # A necrotic lesion's whole from its rim: this slice's own rim peak, when higher, is its
+    # ceiling (rimpeak.slice_peaks).
+    slice_peak = win.rim_peaks.get(z) if lv.peak is not None else None
+    if slice_peak is not None and slice_peak > lv.peak:
+        lv = replace(lv, peak=slice_peak)
     r = np.arange(0.0, rmax_mm + SHELL_MM[1] + RAY_STEP_MM, RAY_STEP_MM)
     ys, xs, inside_win, prof = ray_profiles(plane, cy, cx, angles, r, (sy, sx))
     rays = RaySampler(ys, xs, plane.shape)  # masks sampled at the rays' nearest pixels
@@ -2352,6 +2360,17 @@ def _necrotic_whole(
         rim_lv = _Levels(liver_hu, rim.rim_hu, e.noise_sd_hu, prompt.threshold_offset_hu, True)
         top = rim_lv.vessel_top
         win.rim_peak = rim.rim_hu if peak is None else min(peak, top)
+        # The rim's brightness changes from slice to slice: on thin slices each other slice
+        # the core reaches gets its own peak, read beside its core (rimpeak.slice_peaks;
+        # 05's Im 113-118). Not on slabs: there a slice's band beside the core takes in the
+        # partial volume of a neighbour above or below it.
+        if volume.spacing_mm[0] < SLAB_MM:
+            cores = {
+                z: _slice_mask(by_value, win, z)
+                for z in range(by_value.offset[0], by_value.offset[0] + by_value.mask.shape[0])
+                if z != z0
+            }
+            win.rim_peaks = slice_peaks(win.hu_plane, cores, liver_hu + margin, top, spacing_yx)
         # From a cut core the whole is cast from the core's middle (neccore_band.core_middle).
         at_core = core_middle(core, seed, win.y0, win.x0, spacing_yx) if cut else seed
         try:
@@ -2361,6 +2380,7 @@ def _necrotic_whole(
         finally:
             win.core = {}
             win.rim_peak = None
+            win.rim_peaks = {}
 
     def holds(m: LesionMeasurement) -> bool:
         # The whole holds the core, is larger than it, and agrees with the line drawn.
