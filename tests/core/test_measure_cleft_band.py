@@ -32,7 +32,7 @@ from lesion_tool.measurement.segment import LIVER_BAND_MIN_HU, LOW_CONTRAST_HU
 FISSURE = (96, 206, 250)
 """Seed 30's no-tumour click beside the fissure's tip."""
 PREFIX = cb.FLAG.split("{")[0]
-FAT_HU = 40.0
+FISSURE_FAT_HU = 40.0
 """Smoothed voxels under this are fat (or fat with a little partial volume), not soft tissue."""
 
 
@@ -55,7 +55,7 @@ def test_a_band_round_the_fissure_is_flagged(ircadb, ircadb_arterial, enhance, m
     zs = slice(80, 110)
     arr = np.asarray(vol.array[zs], dtype=np.float32)
     sp = vol.spacing_mm
-    fat = ndimage.gaussian_filter(arr, (0.0, 1.0 / sp[1], 1.0 / sp[2])) < FAT_HU
+    fat = ndimage.gaussian_filter(arr, (0.0, 1.0 / sp[1], 1.0 / sp[2])) < FISSURE_FAT_HU
     lab, _ = ndimage.label(fat)
     near = ndimage.binary_dilation(region[zs], iterations=4) & fat
     cleft = np.isin(lab, np.unique(lab[near])) & (lab > 0)
