@@ -68,6 +68,7 @@ __all__ = [
     "beyond_sections",
     "edge_band",
     "edge_ramp",
+    "edge_ramp_3d",
     "faint_dark_unflagged",
     "flag_edge_band",
 ]
@@ -133,7 +134,8 @@ def edge_ramp(volume: CTVolume, m: LesionMeasurement, band_hu: float) -> dict[st
     Spearman's rho of value against distance (``rho``), the median smoothed value of the
     farthest (``inner``) and nearest (``outer``) quarters, and the 90th percentile of the
     distance in mm (``d90``: how deep the region reaches from that tissue; read by
-    :mod:`.surface_sheet`). None without such tissue nearby."""
+    :mod:`.surface_sheet`). The distance is in-plane, on each slice. None without such tissue
+    nearby."""
     sp = tuple(float(s) for s in volume.spacing_mm)
     dists, values = [], []
     for _, sm, reg, beyond in beyond_sections(volume, m, band_hu):
@@ -141,7 +143,39 @@ def edge_ramp(volume: CTVolume, m: LesionMeasurement, band_hu: float) -> dict[st
         values.append(sm[reg])
     if not dists:
         return None
-    d, v = np.concatenate(dists), np.concatenate(values)
+    return _ramp(np.concatenate(dists), np.concatenate(values))
+
+
+def edge_ramp_3d(volume: CTVolume, m: LesionMeasurement, band_hu: float) -> dict[str, float] | None:
+    """:func:`edge_ramp`'s numbers with the distance from the darker tissue measured through
+    the slices (3-D, in mm): the same tissue (each slice smoothed as the delineation smooths,
+    darker than the region by ``band_hu``), looked for within :data:`PAD_MM` of the region's box
+    in every direction, so a fold or cleft of fat above or below the region counts as it does
+    beside it (read by :mod:`.cleft_band`). None without such tissue nearby."""
+    from lesion_tool.measurement.segment import SMOOTH_SIGMA_MM
+
+    sp = tuple(float(s) for s in volume.spacing_mm)
+    lo = [max(o - int(np.ceil(PAD_MM / s)), 0) for o, s in zip(m.offset, sp, strict=True)]
+    hi = [
+        min(o + n + int(np.ceil(PAD_MM / s)), size)
+        for o, n, s, size in zip(m.offset, m.mask.shape, sp, volume.shape, strict=True)
+    ]
+    raw = np.asarray(volume.array[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]], dtype=np.float32)
+    sm = ndimage.gaussian_filter(raw, (0.0, SMOOTH_SIGMA_MM / sp[1], SMOOTH_SIGMA_MM / sp[2]))
+    reg = np.zeros(sm.shape, dtype=bool)
+    o = [a - b for a, b in zip(m.offset, lo, strict=True)]
+    nz, ny, nx = m.mask.shape
+    reg[o[0] : o[0] + nz, o[1] : o[1] + ny, o[2] : o[2] + nx] = m.mask
+    beyond = (sm < float(m.evidence.lesion_hu) - band_hu) & ~reg
+    if not beyond.any():
+        return None
+    d = ndimage.distance_transform_edt(~beyond, sampling=sp)[reg]
+    return _ramp(d, sm[reg])
+
+
+def _ramp(d: np.ndarray, v: np.ndarray) -> dict[str, float] | None:
+    """:func:`edge_ramp`'s numbers from the region's voxels' distances ``d`` (mm) from the
+    darker tissue and their smoothed values ``v`` (HU); None for too few or equal distances."""
     if d.size < 8 or np.ptp(d) == 0.0:
         return None
     lo, hi = np.percentile(d, (25, 75))

@@ -1614,9 +1614,12 @@ def measure_lesion(
     to a neck between two bodies through the slices is flagged too
     (:mod:`lesion_tool.measurement.necked_region`), as is a faint dark one that is a thin sheet
     along the liver's surface, darkest against the tissue beyond it
-    (:mod:`lesion_tool.measurement.surface_sheet`).
+    (:mod:`lesion_tool.measurement.surface_sheet`), or, read through the slices, a band round
+    darker tissue with no core at its own value: a cleft of fat inside the liver
+    (:mod:`lesion_tool.measurement.cleft_band`).
     """
     from lesion_tool.measurement.brightmiddle import from_bright_middle
+    from lesion_tool.measurement.cleft_band import flag_cleft
     from lesion_tool.measurement.dark_mostlybright import flag_mostly_bright
     from lesion_tool.measurement.darkpart_slices import flag_dark_part
     from lesion_tool.measurement.end_goes_on import flag_goes_on
@@ -1658,7 +1661,10 @@ def measure_lesion(
     flagged = flag_necked(volume, flagged)
     # Still unflagged, a faint dark sheet along the liver's surface, darkest against the tissue
     # beyond it (surface_sheet.py).
-    return flag_sheet(volume, flagged, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
+    flagged = flag_sheet(volume, flagged, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
+    # Still unflagged, a faint dark band round darker tissue read through the slices: a
+    # cleft of fat inside the liver, a fold (cleft_band.py).
+    return flag_cleft(volume, flagged, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
 
 
 def _measure_whole(

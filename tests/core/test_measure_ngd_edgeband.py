@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from lesion_tool.measurement import LesionPrompt, measure_lesion
+from lesion_tool.measurement import cleft_band as cb
 from lesion_tool.measurement import ngd_edgeband as ngd
 from lesion_tool.measurement import surface_sheet as ss
 from lesion_tool.measurement.raster import deepest_pixel
@@ -50,9 +51,11 @@ def test_a_band_along_the_liver_edge_is_flagged(ircadb_arterial, ircadb, enhance
     r = ngd.edge_band(vol, m, LIVER_BAND_MIN_HU)
     assert r is not None and r["rho"] >= 0.6 and r["inner"] - r["outer"] >= 10.0
     # Switched off: the same region, no flag at all (surface_sheet, which reads the same band
-    # as a sheet along the surface, 6.8 mm deep for 18.7 mm, switched off too).
+    # as a sheet along the surface, 6.8 mm deep for 18.7 mm, and cleft_band, which reads it
+    # as a band through the slices too, switched off as well).
     monkeypatch.setattr(ngd, "ENABLED", False)
     monkeypatch.setattr(ss, "ENABLED", False)
+    monkeypatch.setattr(cb, "ENABLED", False)
     off = measure_lesion(vol, LesionPrompt(seed=EDGE), phase="arterial")
     assert off.whole.length_mm == pytest.approx(m.whole.length_mm)
     assert not off.flags
