@@ -48,10 +48,9 @@ unflagged one); nothing for the others.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from lesion_tool.measurement.ngd_edgeband import NEAR_SHARE, edge_ramp_3d, faint_dark_unflagged
+from lesion_tool.measurement.ngd_edgeband import NEAR_SHARE, edge_ramp_3d, flag_faint_band
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -105,12 +104,17 @@ def flag_cleft(
     ``low_contrast_hu`` and ``band_min_hu`` are segment's LOW_CONTRAST_HU and
     LIVER_BAND_MIN_HU); else ``m``."""
     e = m.evidence
-    if not ENABLED or not m.mask.any() or not faint_dark_unflagged(m, low_contrast_hu):
-        return m
-    r = cleft_ramp(volume, m, band_min_hu)
-    if r is None:
-        return m
-    note = FLAG.format(
-        outer=r["outer"], inner=r["inner"], thr=float(e.threshold_hu), lesion=float(e.lesion_hu)
+    return flag_faint_band(
+        volume,
+        m,
+        enabled=ENABLED,
+        low_contrast_hu=low_contrast_hu,
+        band_min_hu=band_min_hu,
+        read=cleft_ramp,
+        note=lambda r: FLAG.format(
+            outer=r["outer"],
+            inner=r["inner"],
+            thr=float(e.threshold_hu),
+            lesion=float(e.lesion_hu),
+        ),
     )
-    return replace(m, flags=(*m.flags, note))

@@ -57,7 +57,7 @@ from scipy import ndimage
 from scipy.stats import spearmanr
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from lesion_tool.io.volume import CTVolume
     from lesion_tool.measurement.segment import LesionMeasurement
@@ -191,7 +191,7 @@ def _ramp(d: np.ndarray, v: np.ndarray) -> dict[str, float] | None:
 def faint_dark_unflagged(m: LesionMeasurement, low_contrast_hu: float) -> bool:
     """Whether ``m`` is a result no flag warns of, found by value (not texture), darker than the
     liver by less than :data:`FAINT_FACTOR` x ``low_contrast_hu``: the results this module and
-    :mod:`.surface_sheet` read."""
+    :mod:`.surface_sheet` and :mod:`.cleft_band` read (through :func:`flag_faint_band`)."""
     e = m.evidence
     return (
         not m.flags
@@ -211,15 +211,42 @@ def flag_edge_band(
     docstring; ``low_contrast_hu`` and ``band_min_hu`` are segment's LOW_CONTRAST_HU and
     LIVER_BAND_MIN_HU); else ``m``."""
     e = m.evidence
-    if not ENABLED or not m.mask.any() or not faint_dark_unflagged(m, low_contrast_hu):
+    return flag_faint_band(
+        volume,
+        m,
+        enabled=ENABLED,
+        low_contrast_hu=low_contrast_hu,
+        band_min_hu=band_min_hu,
+        read=edge_band,
+        note=lambda r: FLAG.format(
+            outer=r["outer"],
+            inner=r["inner"],
+            thr=float(e.threshold_hu),
+            lesion=float(e.lesion_hu),
+        ),
+    )
+
+
+def flag_faint_band(
+    volume: CTVolume,
+    m: LesionMeasurement,
+    *,
+    enabled: bool,
+    low_contrast_hu: float,
+    band_min_hu: float,
+    read: Callable[[CTVolume, LesionMeasurement, float], dict[str, float] | None],
+    note: Callable[[dict[str, float]], str],
+) -> LesionMeasurement:
+    """``m`` with ``note(r)`` added when the rule is ``enabled``, ``m`` passes
+    :func:`faint_dark_unflagged` and ``read(volume, m, band_min_hu)`` finds the band (its numbers
+    ``r``); else ``m``. The one shape of this module's, :mod:`.surface_sheet`'s and
+    :mod:`.cleft_band`'s flags, which differ only in how they read the band and word it."""
+    if not enabled or not m.mask.any() or not faint_dark_unflagged(m, low_contrast_hu):
         return m
-    r = edge_band(volume, m, band_min_hu)
+    r = read(volume, m, band_min_hu)
     if r is None:
         return m
-    note = FLAG.format(
-        outer=r["outer"], inner=r["inner"], thr=float(e.threshold_hu), lesion=float(e.lesion_hu)
-    )
-    return replace(m, flags=(*m.flags, note))
+    return replace(m, flags=(*m.flags, note(r)))
 
 
 def edge_band(

@@ -51,7 +51,6 @@ dark unflagged one); nothing for the others.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,7 +61,7 @@ from lesion_tool.measurement.ngd_edgeband import (
     NEAR_SHARE,
     beyond_sections,
     edge_ramp,
-    faint_dark_unflagged,
+    flag_faint_band,
 )
 
 if TYPE_CHECKING:
@@ -158,16 +157,18 @@ def flag_sheet(
     that is a sheet along the liver's surface (module docstring; ``low_contrast_hu`` and
     ``band_min_hu`` are segment's LOW_CONTRAST_HU and LIVER_BAND_MIN_HU); else ``m``."""
     e = m.evidence
-    if not ENABLED or not faint_dark_unflagged(m, low_contrast_hu):
-        return m
-    r = surface_sheet(volume, m, band_min_hu)
-    if r is None:
-        return m
-    note = FLAG.format(
-        depth=r["d90"],
-        length=float(m.whole.length_mm),
-        outer=r["outer"],
-        inner=r["inner"],
-        thr=float(e.threshold_hu),
+    return flag_faint_band(
+        volume,
+        m,
+        enabled=ENABLED,
+        low_contrast_hu=low_contrast_hu,
+        band_min_hu=band_min_hu,
+        read=surface_sheet,
+        note=lambda r: FLAG.format(
+            depth=r["d90"],
+            length=float(m.whole.length_mm),
+            outer=r["outer"],
+            inner=r["inner"],
+            thr=float(e.threshold_hu),
+        ),
     )
-    return replace(m, flags=(*m.flags, note))
