@@ -106,12 +106,27 @@ def spread_ratio(volume: CTVolume, m: LesionMeasurement) -> tuple[int, float] | 
     """The volume slice of ``m``'s widest section and the connected area at the region's value
     there over the region's area (module docstring); None when ``m`` is not judged (darker than
     the liver, delineated by texture, or its contrast within the noise)."""
-    if not judged(m):
-        return None
+    return widest_ratio(volume, m) if judged(m) else None
+
+
+def widest_ratio(volume: CTVolume, m: LesionMeasurement) -> tuple[int, float] | None:
+    """:func:`ratio_on` on ``m``'s widest section (the volume slice, the ratio); None for an empty
+    region. What :func:`spread_ratio` and :func:`dark_ratio` read once their gates pass."""
     areas = m.mask.reshape(m.mask.shape[0], -1).sum(axis=1)
     if not areas.any():
         return None
     return ratio_on(volume, m, int(np.argmax(areas)))
+
+
+def part_note(volume: CTVolume, start: str, z: int, ratio: float) -> str:
+    """The flag of a region that is part of a larger area of its own value (``start``: the
+    rule's :data:`PART_FLAG` or :data:`DARK_FLAG`) on volume slice ``z``, ``ratio`` times its
+    area."""
+    return (
+        f"{start}: on {slice_name(volume, z)} the tissue past its outline reads as it does, "
+        f"over {ratio:.1f} times its area: it may hold only part of the lesion, and the diameter "
+        "be short; check its outline there, or drag a line across the whole lesion"
+    )
 
 
 def flag_part(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:
@@ -122,13 +137,7 @@ def flag_part(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:
     found = spread_ratio(volume, m)
     if found is None or found[1] < GROW:
         return m
-    z, ratio = found
-    flag = (
-        f"{PART_FLAG}: on {slice_name(volume, z)} the tissue past its outline reads as it does, "
-        f"over {ratio:.1f} times its area: it may hold only part of the lesion, and the diameter "
-        "be short; check its outline there, or drag a line across the whole lesion"
-    )
-    return replace(m, flags=(*m.flags, flag))
+    return replace(m, flags=(*m.flags, part_note(volume, PART_FLAG, *found)))
 
 
 DARK_MIN_CNR = 3.0
@@ -161,12 +170,7 @@ def dark_judged(m: LesionMeasurement) -> bool:
 def dark_ratio(volume: CTVolume, m: LesionMeasurement) -> tuple[int, float] | None:
     """The volume slice of dark ``m``'s widest section and the connected area at its value there
     over the section's area; None when ``m`` is not :func:`dark_judged`."""
-    if not dark_judged(m):
-        return None
-    areas = m.mask.reshape(m.mask.shape[0], -1).sum(axis=1)
-    if not areas.any():
-        return None
-    return ratio_on(volume, m, int(np.argmax(areas)))
+    return widest_ratio(volume, m) if dark_judged(m) else None
 
 
 def open_share(volume: CTVolume, m: LesionMeasurement) -> float:
@@ -195,10 +199,4 @@ def flag_dark_more(volume: CTVolume, m: LesionMeasurement) -> LesionMeasurement:
     found = dark_ratio(volume, m)
     if found is None or found[1] < GROW or open_share(volume, m) < OPEN_SHARE:
         return m
-    z, ratio = found
-    flag = (
-        f"{DARK_FLAG}: on {slice_name(volume, z)} the tissue past its outline reads as it does, "
-        f"over {ratio:.1f} times its area: it may hold only part of the lesion, and the diameter "
-        "be short; check its outline there, or drag a line across the whole lesion"
-    )
-    return replace(m, flags=(*m.flags, flag))
+    return replace(m, flags=(*m.flags, part_note(volume, DARK_FLAG, *found)))
