@@ -1628,7 +1628,7 @@ def measure_lesion(
     from lesion_tool.measurement.lrg_deepclick import reclick_deepest
     from lesion_tool.measurement.necked_region import flag_necked
     from lesion_tool.measurement.part_body import flag_part_body
-    from lesion_tool.measurement.part_of_more import flag_part
+    from lesion_tool.measurement.part_of_more import flag_dark_more, flag_part
     from lesion_tool.measurement.slb_brightslab import from_brighter_slab
     from lesion_tool.measurement.surface_sheet import flag_sheet
     from lesion_tool.measurement.tex_vote import vote_texture
@@ -1664,7 +1664,10 @@ def measure_lesion(
     flagged = flag_sheet(volume, flagged, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
     # Still unflagged, a faint dark band round darker tissue read through the slices: a
     # cleft of fat inside the liver, a fold (cleft_band.py).
-    return flag_cleft(volume, flagged, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
+    flagged = flag_cleft(volume, flagged, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
+    # Still unflagged, a dark region that is a small part of a larger area of its own value on
+    # its widest slice (part_of_more.flag_dark_more).
+    return flag_dark_more(volume, flagged)
 
 
 def _measure_whole(
