@@ -24,6 +24,7 @@ from scipy import ndimage
 from lesion_tool.io.volume import CTVolume
 from lesion_tool.measurement import LesionPrompt, measure_lesion
 from lesion_tool.measurement import ngd_edgeband as ngd
+from lesion_tool.measurement import part_of_more as pm
 from lesion_tool.measurement import surface_sheet as ss
 from lesion_tool.measurement.raster import deepest_pixel
 from lesion_tool.measurement.segment import LIVER_BAND_MIN_HU, LOW_CONTRAST_HU
@@ -54,11 +55,19 @@ def test_a_sheet_along_the_surface_is_flagged(ircadb, monkeypatch) -> None:
     assert r["inner"] - r["outer"] >= 10.0
     # Why ngd_edgeband missed it: its farthest quarter reads under half way to the threshold.
     assert ngd.edge_band(vol, m, LIVER_BAND_MIN_HU) is None
-    # Switched off: the same region, no flag at all.
+    # Switched off: the same region, caught only by the last rule, which reads any result every
+    # other rule left unflagged (part_of_more.flag_dark_more: on its widest slice the tissue at its
+    # value joins it, 6.2 times its area, and 0.55 of the ring round it reads on its side of the
+    # threshold) ...
     monkeypatch.setattr(ss, "ENABLED", False)
     off = measure_lesion(vol, LesionPrompt(seed=SURFACE), phase="portal-venous")
     assert off.whole.length_mm == pytest.approx(m.whole.length_mm)
-    assert off.flags == ()
+    assert len(off.flags) == 1 and off.flags[0].startswith(pm.DARK_FLAG)
+    # ... and with that rule off too, no flag at all.
+    monkeypatch.setattr(pm, "DARK_ENABLED", False)
+    bare = measure_lesion(vol, LesionPrompt(seed=SURFACE), phase="portal-venous")
+    assert bare.whole.length_mm == pytest.approx(m.whole.length_mm)
+    assert bare.flags == ()
 
 
 @pytest.mark.parametrize("k", [0, 1, 5, 6], ids=["01", "02", "06", "07"])
