@@ -1598,10 +1598,11 @@ def measure_lesion(
     on thick slabs, widest on its end slab, gives way to the texture region measured from the
     click's point one slab on (:mod:`lesion_tool.measurement.lct_texbeyond`). A click off the
     middle of a region delineated by texture is measured again from two points inside it and the
-    median kept (:mod:`lesion_tool.measurement.tex_vote`); a lesion of 40 mm or more clicked far
-    from its region's deepest point is measured again from there when that gives the same lesion,
-    longer (:mod:`lesion_tool.measurement.lrg_deepclick`); an enhancing lesion clicked on its
-    pale margin beside a brighter middle is measured again from that middle
+    median kept (:mod:`lesion_tool.measurement.tex_vote`), or the sound region by value one of them
+    finds holding the click (:mod:`lesion_tool.measurement.texvote_value`); a lesion of 40 mm or
+    more clicked far from its region's deepest point is measured again from there when that gives
+    the same lesion, longer (:mod:`lesion_tool.measurement.lrg_deepclick`); an enhancing lesion
+    clicked on its pale margin beside a brighter middle is measured again from that middle
     (:mod:`lesion_tool.measurement.brightmiddle`). A region far flatter than it is wide is
     flagged (:mod:`lesion_tool.measurement.flat_region`), as is one cut off on a wide end slice
     past which the lesion goes on (:mod:`lesion_tool.measurement.end_goes_on`), or one that is a

@@ -24,7 +24,10 @@ lies in the other (:data:`SAME_SHARE`, the same lesion); with fewer than three v
 click's result stands. A changed result is flagged with where it was measured from. Lines are
 left alone (the reader's line says where the lesion is), and so are regions by value. Regions by
 texture carry their texture flag whatever is kept, so a no-tumour click's flagged result stays
-flagged and its refusal a refusal (only results are voted on).
+flagged and its refusal a refusal (only results are voted on). A re-click that finds a sound
+region by value holding the click (no flag at all) replaces the texture region instead, flagged
+with where it was measured from (:mod:`lesion_tool.measurement.texvote_value`: a dark lesion
+clicked on its margin, whose texture outline is its edge band).
 
 On the "original" image, 14 of those too-long clicks drawn at random: 11 come within (22.6-31.2 ->
 18.8-20.9 mm, Dice 0.51-0.68 -> 0.59-0.68), 3 unchanged; 14 texture clicks already within: all
@@ -44,6 +47,7 @@ from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.raster import deepest_pixel
 from lesion_tool.measurement.recentre import middle_click, nested_share
 from lesion_tool.measurement.reseed import as_clicked, attenuation, measure_again
+from lesion_tool.measurement.texvote_value import value_over_texture
 
 if TYPE_CHECKING:
     from lesion_tool.io.volume import CTVolume
@@ -98,14 +102,21 @@ def vote_texture(
     if len(clicks) < len(VOTE_AT):
         return first
     votes = [first]
+    reclicks: list[LesionMeasurement] = []
     spent = first.time_s
     for click in clicks:
         new = measure_again(volume, prompt, phase, click, measure)
         if new is None:
             continue
         spent += new.time_s
+        reclicks.append(new)
         if attenuation(new) == "texture" and nested_share(first, new) >= SAME_SHARE:
             votes.append(new)
+    # A re-click that finds a sound region by value holding the click: the lesion clicked on
+    # its margin, its texture outline the edge band (texvote_value.py).
+    by_value = value_over_texture(volume, first, reclicks, spent)
+    if by_value is not None:
+        return by_value
     if len(votes) < 1 + len(VOTE_AT):
         return _timed(first, spent)
     order = sorted(range(len(votes)), key=lambda i: votes[i].whole.length_mm)
