@@ -29,6 +29,7 @@ from lesion_tool.errors import LesionToolError
 from lesion_tool.measurement.naming import slice_name
 from lesion_tool.measurement.notwhole import LOW_CONTRAST_FLAG, cap_refusal, goes_on
 from lesion_tool.measurement.raster import deepest_pixel, padded_mask
+from lesion_tool.measurement.ring_follow import liver_inside_follow
 from lesion_tool.measurement.slabend import same_on_widest_slab
 from lesion_tool.measurement.small_beyond import grows_beyond
 from lesion_tool.measurement.t03_dilutedend import on_diluted_end
@@ -233,6 +234,8 @@ def follow_open_end(
     On slabs the slice clicked may be the lesion's diluted end slab, whose section does not nest:
     the new region may instead hold the first's widest outline on that widest slab itself
     (:func:`~lesion_tool.measurement.slabend.same_on_widest_slab`).
+    A region delineated by its rim is not replaced by its liver-valued inside read by value, low
+    contrast (:func:`~lesion_tool.measurement.ring_follow.liver_inside_follow`).
     A kept result is flagged with the slice clicked and the slice of its longest diameter.
     """
     if prompt.seed is None or prompt.line is not None:
@@ -271,6 +274,10 @@ def follow_open_end(
             or kept < RESEED_KEEP_SHARE
             or attenuation(first) not in ("texture", attenuation(new))
             or new_runs_on
+            # A region found by its rim, its inside the liver's value, is not followed on by
+            # that inside read by value: low contrast, it runs on through the liver's noise
+            # (ring_follow.py).
+            or liver_inside_follow(best, new)
         ):
             if (
                 best is first
