@@ -1624,6 +1624,7 @@ def measure_lesion(
     from lesion_tool.measurement.dark_mostlybright import flag_mostly_bright
     from lesion_tool.measurement.darkpart_slices import flag_dark_part
     from lesion_tool.measurement.end_goes_on import flag_goes_on
+    from lesion_tool.measurement.end_ring import flag_ring_end
     from lesion_tool.measurement.flat_region import flag_flat
     from lesion_tool.measurement.lct_texbeyond import texture_beyond
     from lesion_tool.measurement.lrg_deepclick import reclick_deepest
@@ -1668,7 +1669,10 @@ def measure_lesion(
     flagged = flag_cleft(volume, flagged, LOW_CONTRAST_HU, LIVER_BAND_MIN_HU)
     # Still unflagged, a dark region that is a small part of a larger area of its own value on
     # its widest slice (part_of_more.flag_dark_more).
-    return flag_dark_more(volume, flagged)
+    flagged = flag_dark_more(volume, flagged)
+    # Still unflagged, a region ending on a wide slice past which the lesion's tissue goes on
+    # over its outline and spreads far wider (end_ring.py).
+    return flag_ring_end(volume, flagged)
 
 
 def _measure_whole(
