@@ -40,9 +40,9 @@ def test_a_piece_of_01_ending_inside_its_ring_is_flagged(necrotic, monkeypatch) 
     assert m.whole.length_mm < (1 - DANGEROUS_FRACTION) * expert.diameter_mm
     assert (full & necrotic.masks[0]).sum() >= 0.9 * full.sum()
     assert (full & necrotic.masks[0]).sum() < 0.1 * necrotic.masks[0].sum()
-    z, step, held, spread = er.spread_beyond(necrotic.volume, m)
+    z, step, held, spread, extent = er.spread_beyond(necrotic.volume, m)
     assert (z, step) == (55, 1)
-    assert held >= er.HELD and spread >= er.SPREAD
+    assert held >= er.HELD and spread >= er.SPREAD and extent >= er.WIDER * m.whole.length_mm
     assert [f for f in m.flags if f.startswith(er.END_FLAG)]
     # Switched off, the same result comes back with no flag at all.
     monkeypatch.setattr(er, "ENABLED", False)
