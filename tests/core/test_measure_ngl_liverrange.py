@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from _ircadb import variant
 
-from lesion_tool.measurement import LesionPrompt, measure_lesion, part_body, part_of_more
+from lesion_tool.measurement import LesionPrompt, end_ring, measure_lesion, part_body, part_of_more
 from lesion_tool.measurement import ngl_liverrange as ngl
 from lesion_tool.measurement.evaluation import tolerance_mm
 
@@ -54,10 +54,12 @@ def test_a_dome_click_on_plain_liver_is_flagged(hyper5, monkeypatch) -> None:
     assert around > m.evidence.liver_hu + 3.0 and 0.0 < inside - around < 15.0
     # Without the rule: the same region, unflagged. part_of_more flags this plain-liver region
     # too (it is a small part of the liver's larger area of its value), and part_body on its
-    # inner slices: off, so that this shows what ngl_liverrange alone does.
+    # inner slices, and end_ring (its end slab lies inside a larger area of the liver's brighter
+    # value): off, so that this shows what ngl_liverrange alone does.
     monkeypatch.setattr(ngl, "ENABLED", False)
     monkeypatch.setattr(part_of_more, "ENABLED", False)
     monkeypatch.setattr(part_body, "ENABLED", False)
+    monkeypatch.setattr(end_ring, "ENABLED", False)
     off = measure_lesion(v.volume, LesionPrompt(seed=DOME), phase="arterial")
     assert off.whole.length_mm == pytest.approx(m.whole.length_mm)
     assert not off.flags
