@@ -49,6 +49,13 @@ RIM_FLAG_PART = " rim: its inside ("
 """The words that follow the rim's kind in that flag."""
 
 
+def rim_flag_start(kind: str) -> str:
+    """The start of the rim region's flag for a rim of ``kind`` ("enhancing" or "darker"), up to
+    its inside's value: ``segment._delineate_ring`` writes the flag from it, :func:`by_rim`
+    reads it, so the words live once."""
+    return f"{RIM_FLAG_START}{kind}{RIM_FLAG_PART}"
+
+
 def by_rim(m: LesionMeasurement) -> bool:
     """Whether ``m`` was delineated by a closed rim round an inside as dense as the liver."""
     return any(f.startswith(RIM_FLAG_START) and RIM_FLAG_PART in f for f in m.flags)
@@ -63,4 +70,4 @@ def liver_inside_follow(first: LesionMeasurement, new: LesionMeasurement) -> boo
     return any(f.startswith(LOW_CONTRAST_FLAG) for f in new.flags)
 
 
-__all__ = ["by_rim", "liver_inside_follow"]
+__all__ = ["by_rim", "liver_inside_follow", "rim_flag_start"]

@@ -130,6 +130,7 @@ from lesion_tool.measurement.ring import (
     find_ring,
     smooth_plane,
 )
+from lesion_tool.measurement.ring_follow import rim_flag_start
 from lesion_tool.measurement.seam import from_core_beside
 from lesion_tool.measurement.septum import septum_stop
 from lesion_tool.measurement.shell_settle import settled_selection
@@ -2194,7 +2195,7 @@ def _delineate_ring(
     kind, than = ("enhancing", "brighter") if bright else ("darker", "darker")
     flags = [
         (
-            f"delineated by its {kind} rim: its inside ({ring.inside_hu:.0f} HU) is as dense as "
+            f"{rim_flag_start(kind)}{ring.inside_hu:.0f} HU) is as dense as "
             f"the liver ({ring.outside_hu:.0f} HU beyond the rim), the rim is "
             f"{ring.rim_hu:.0f} HU ({ring.z_score:.1f} standard errors {than} than both sides on "
             f"the slices next to it); {where}: check the contour, or drag a line across it"
