@@ -52,10 +52,17 @@ def check_click(
     pixels) by more than :data:`DRIFT_MM`."""
     d = off_click(mask, cy, cx, spacing_yx)
     if d > DRIFT_MM:
+        # An empty outline is infinitely far: say what happened, not "inf mm" (IRCADb 04 clicked
+        # on its lower end, Im 90 / 92 of the original series, stress bench seed 35).
+        where = (
+            "no region holding it could be outlined on its slice"
+            if np.isinf(d)
+            else f"the region grown from it lies {d:.0f} mm away from the click"
+        )
         raise Drifted(
-            f"No lesion at voxel {seed}: the region grown from it lies {d:.0f} mm away from the "
-            "click (its value is that of a wider stretch of tissue around it, the liver?). Click "
-            "nearer the lesion's middle or on its largest slice, or drag a line across it."
+            f"No lesion at voxel {seed}: {where} (its value is that of a wider stretch of tissue "
+            "around it, the liver?). Click nearer the lesion's middle or on its largest slice, or "
+            "drag a line across it."
         )
 
 

@@ -32,6 +32,19 @@ def test_off_click_distance() -> None:
     assert DRIFT_MM < 2.0
 
 
+def test_an_empty_outline_is_refused_in_words_not_as_inf_mm() -> None:
+    """An outline that vanished on the click's slice is refused with a sentence a reader can act
+    on; it read "lies inf mm away" on IRCADb 04 clicked on its lower end (seed 35)."""
+    empty = np.zeros((40, 40), dtype=bool)
+    assert off_click(empty, 15.0, 15.0, (0.5, 0.5)) == float("inf")
+    with pytest.raises(Drifted) as refused:
+        check_click(empty, 15.0, 15.0, (0.5, 0.5), (0, 15, 15))
+    text = str(refused.value)
+    assert "inf" not in text
+    assert "No lesion at voxel (0, 15, 15): no region holding it could be outlined" in text
+    assert "drag a line across it" in text
+
+
 @pytest.mark.realdata
 def test_ircadb_06_end_slice_click_hyper(ircadb, ircadb_arterial) -> None:
     vol, experts, _, masks = variant(ircadb, ircadb_arterial("hyper"))
