@@ -33,6 +33,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
+from lesion_tool.measurement.end_goes_on import END_SHARE  # what a wide end is, stated once
 from lesion_tool.measurement.naming import slice_name
 
 if TYPE_CHECKING:
@@ -41,9 +42,6 @@ if TYPE_CHECKING:
 
 ENABLED = True
 """Module switch: False leaves every result unflagged by this rule (its tests show it matters)."""
-END_SHARE = 0.7
-"""An end slice holding at least this share of the region's widest slice's area is a wide end
-(end_goes_on.END_SHARE; a lesion's end slices hold 0.1-0.25 of its widest)."""
 HELD = 0.5
 """The least share of the end outline that, on the next slice out, reads on the lesion's side of
 its threshold: the lesion plainly goes on under it (01's pieces: 0.58-0.81)."""
